@@ -1,0 +1,1 @@
+"""Readers of outside corpora and sources of documents."""

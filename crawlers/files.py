@@ -1,0 +1,163 @@
+"""Reading documents from local files: plain text, Markdown, HTML and JSON Lines.
+
+Directories are read recursively, in name order. Every problem with one item (a missing,
+empty, binary, undecodable or oversized file; a broken JSONL line) is yielded as an
+:class:`~reuse.errors.InputError` so the caller can report it and go on with the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from charset_normalizer import from_bytes
+
+from crawlers.extract import extract_page
+from reuse.errors import InputError, UnsupportedInput
+from reuse.models import Document
+
+__all__ = ["MAX_FILE_BYTES", "SUFFIXES", "decode", "discover", "iter_documents", "read_file", "site_of"]
+
+#: Files larger than this are skipped: no article is this long, and it bounds memory per item.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+
+
+def site_of(url: str) -> str | None:
+    """The publisher of a URL: its host without ``www.``; None for local files."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def decode(data: bytes, source: str) -> str:
+    """Decode file bytes: a BOM or strict UTF-8 first, statistical detection only after."""
+    head = data[:1024]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in head:
+        raise UnsupportedInput(source, "binary file (NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data).best()
+    if best is None:
+        raise InputError(source, "cannot decode: not UTF-8 and no other encoding fits")
+    return str(best)
+
+
+def discover(paths: Iterable[str | Path]) -> Iterator[Path | InputError]:
+    """Every readable file under ``paths`` (files as given, directories recursively)."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files):
+                    child = Path(root) / name
+                    if child.suffix.lower() in SUFFIXES:
+                        yield child
+        elif path.is_file():
+            yield path
+        else:
+            yield InputError(str(path), "no such file or directory")
+
+
+def _parse_published(value: object, source: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise InputError(source, f"'published' must be an ISO 8601 string, got {type(value).__name__}")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise InputError(source, f"'published' is not an ISO 8601 date: {value!r}") from err
+
+
+def _jsonl(text: str, path: Path) -> Iterator[Document | InputError]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict):
+                raise InputError(where, "not a JSON object")
+            body = row.get("text")
+            if not isinstance(body, str) or not body.strip():
+                raise InputError(where, "no 'text' field with text")
+            url = row.get("url") or f"{path.resolve().as_uri()}#{number}"
+            if not isinstance(url, str):
+                raise InputError(where, "'url' must be a string")
+            title = row.get("title")
+            yield Document(
+                url=url,
+                text=body,
+                title=title if isinstance(title, str) else None,
+                published=_parse_published(row.get("published"), where),
+                site=row.get("site") if isinstance(row.get("site"), str) else site_of(url),
+                source=where,
+            )
+        except json.JSONDecodeError as err:
+            yield InputError(where, f"broken JSON ({err.msg} at column {err.colno})")
+        except InputError as err:
+            yield err
+
+
+def read_file(path: Path) -> Iterator[Document | InputError]:
+    """The documents in one file (several for JSONL), or the reason it cannot be read."""
+    source = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        yield UnsupportedInput(
+            source, f"unsupported file type '{suffix or path.name}' (use .txt, .md, .html, .jsonl)"
+        )
+        return
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(source, f"file too large ({size:,} bytes; the limit is {MAX_FILE_BYTES:,})")
+        data = path.read_bytes()
+    except OSError as err:
+        yield InputError(source, f"cannot read: {err.strerror or err}")
+        return
+    except InputError as err:
+        yield err
+        return
+    if not data.strip():
+        yield InputError(source, "empty file")
+        return
+    try:
+        text = decode(data, source)
+    except InputError as err:
+        yield err
+        return
+    if suffix in JSONL_SUFFIXES:
+        yield from _jsonl(text, path)
+        return
+    url = path.resolve().as_uri()
+    if suffix in HTML_SUFFIXES:
+        page = extract_page(text)
+        url = page.canonical_url or url
+        yield Document(url, page.text, page.title, page.published, site_of(url), source)
+        return
+    yield Document(url, text, None, None, None, source)
+
+
+def iter_documents(paths: Iterable[str | Path]) -> Iterator[Document | InputError]:
+    """Every document under ``paths``, with an InputError in place of each unreadable item."""
+    for found in discover(paths):
+        if isinstance(found, InputError):
+            yield found
+        else:
+            yield from read_file(found)

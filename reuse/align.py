@@ -1,0 +1,255 @@
+"""Verification and alignment: from two documents' tokens to character-exact matches.
+
+Alignment works on anchors, token positions ``(i, j)`` where the two documents agree:
+
+* every word trigram the two share (each side holding it at most a few times), which pins
+  verbatim and lightly edited text to the token;
+* every shared *content word* (four characters or more, rare in both documents), which survives
+  the word swaps, replacements and insertions of heavy editing where trigrams do not.
+
+Anchors close to each other on both sides (within ``join_gap`` tokens) are chained into
+clusters; a cluster long enough on both sides and similar enough (Dice of the content words of
+the two spans) is a match. Matches separated by less than ``max_gap_tokens`` on both sides are
+merged, so a copy edited in the middle is reported once, and overlapping matches keep the best.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from reuse.config import Settings
+from reuse.models import Match, MatchKind, Span
+
+__all__ = ["AlignInput", "align", "verify"]
+
+# Anchors from a shingle repeated more often than this on one side are ambiguous: skipped.
+_MAX_REPEAT_TRIGRAM = 8
+_MAX_REPEAT_WORD = 3
+# Shortest content word: shorter words are mostly function words in languages written with spaces.
+_CONTENT_CHARS = 4
+# Anchors further apart than this (tokens, on both sides) start a new cluster.
+_JOIN_GAP = 12
+
+
+@dataclass(frozen=True)
+class AlignInput:
+    """What alignment needs of one document.
+
+    ``token_hashes`` identifies each token (equal words, equal hashes); ``trigrams`` holds the
+    hash of the trigram starting at each token; ``content`` flags the tokens that are content
+    words; ``starts``/``ends`` are the tokens' character spans in the original text.
+    """
+
+    token_hashes: np.ndarray
+    trigrams: np.ndarray
+    content: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+
+
+def verify(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """Exact Jaccard and the containment of each side, from two passages' shingle hashes."""
+    ua, ub = np.unique(a), np.unique(b)
+    if not len(ua) or not len(ub):
+        return 0.0, 0.0, 0.0
+    shared = len(np.intersect1d(ua, ub, assume_unique=True))
+    return shared / (len(ua) + len(ub) - shared), shared / len(ua), shared / len(ub)
+
+
+def _anchor_pairs(ha: np.ndarray, hb: np.ndarray, max_repeat: int) -> tuple[np.ndarray, np.ndarray]:
+    """All ``(i, j)`` with ``ha[i] == hb[j]`` where the value occurs at most ``max_repeat`` times
+    on each side."""
+    if not len(ha) or not len(hb):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    order_b = np.argsort(hb, kind="stable")
+    sorted_b = hb[order_b]
+    lo = np.searchsorted(sorted_b, ha, side="left")
+    hi = np.searchsorted(sorted_b, ha, side="right")
+    count_b = hi - lo
+    _, inverse, counts = np.unique(ha, return_inverse=True, return_counts=True)
+    count_a = counts[inverse]
+    keep = (count_b > 0) & (count_b <= max_repeat) & (count_a <= max_repeat)
+    idx = np.flatnonzero(keep)
+    reps = count_b[idx]
+    i = np.repeat(idx, reps)
+    # For each kept i, the offsets 0..count_b-1 into its run of equal values in sorted_b.
+    offsets = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    j = order_b[np.repeat(lo[idx], reps) + offsets]
+    return i.astype(np.int64), j.astype(np.int64)
+
+
+def _anchors(a: AlignInput, b: AlignInput) -> np.ndarray:
+    """Anchors as rows ``(i, j, length)`` sorted by ``i`` then ``j``."""
+    ti, tj = _anchor_pairs(a.trigrams, b.trigrams, _MAX_REPEAT_TRIGRAM)
+    ca, cb = np.flatnonzero(a.content), np.flatnonzero(b.content)
+    wi, wj = _anchor_pairs(a.token_hashes[ca], b.token_hashes[cb], _MAX_REPEAT_WORD)
+    rows = np.concatenate(
+        [
+            np.column_stack([ti, tj, np.full(len(ti), 3, dtype=np.int64)]),
+            np.column_stack([ca[wi], cb[wj], np.ones(len(wi), dtype=np.int64)]),
+        ]
+    )
+    order = np.lexsort((rows[:, 1], rows[:, 0]))
+    return rows[order]
+
+
+@dataclass
+class _Cluster:
+    i0: int
+    i1: int
+    j0: int
+    j1: int
+    anchors: int
+    strong: list[int]  # the trigram anchors' extent (i0, i1, j0, j1), empty if none
+
+    @classmethod
+    def start(cls, i: int, j: int, length: int) -> _Cluster:
+        return cls(i, i + length, j, j + length, 1, [i, i + length, j, j + length] if length > 1 else [])
+
+    def add(self, i: int, j: int, length: int) -> None:
+        self.i1 = max(self.i1, i + length)
+        self.j0 = min(self.j0, j)
+        self.j1 = max(self.j1, j + length)
+        self.anchors += 1
+        if length > 1:
+            s = self.strong
+            self.strong = [min(s[0], i), max(s[1], i + length), min(s[2], j), max(s[3], j + length)] if s else [
+                i, i + length, j, j + length]
+
+    def trimmed(self) -> _Cluster:
+        """The cluster cut to its trigram anchors when they carry it: content-word anchors at
+        the edges of verbatim text are as likely to be coincidences as part of the copy."""
+        s = self.strong
+        if s and (s[1] - s[0]) >= 0.8 * (self.i1 - self.i0) and (s[3] - s[2]) >= 0.8 * (self.j1 - self.j0):
+            return _Cluster(s[0], s[1], s[2], s[3], self.anchors, s)
+        return self
+
+
+def _clusters(anchors: np.ndarray) -> list[_Cluster]:
+    """Chain anchors that lie within ``_JOIN_GAP`` tokens of a cluster on both sides."""
+    done: list[_Cluster] = []
+    active: list[_Cluster] = []
+    for i, j, length in anchors.tolist():
+        still = []
+        for c in active:
+            (still if i - c.i1 <= _JOIN_GAP else done).append(c)
+        active = still
+        best, best_dist = None, _JOIN_GAP + 1
+        for c in active:
+            dist = 0 if c.j0 <= j < c.j1 else (c.j0 - j - length if j < c.j0 else j - c.j1)
+            if dist < best_dist:
+                best, best_dist = c, dist
+        if best is None:
+            active.append(_Cluster.start(i, j, length))
+        else:
+            best.add(i, j, length)
+    done.extend(active)
+    return done
+
+
+def _content_dice(a: AlignInput, b: AlignInput, c: _Cluster) -> float:
+    """Dice coefficient of the content words of a cluster's two spans, counted with repeats."""
+    wa = a.token_hashes[c.i0 : c.i1][a.content[c.i0 : c.i1]]
+    wb = b.token_hashes[c.j0 : c.j1][b.content[c.j0 : c.j1]]
+    if not len(wa) or not len(wb):
+        # No content words (e.g. text in an unspaced script): compare all tokens.
+        wa, wb = a.token_hashes[c.i0 : c.i1], b.token_hashes[c.j0 : c.j1]
+    shared = sum((Counter(wa.tolist()) & Counter(wb.tolist())).values())
+    return 2 * shared / (len(wa) + len(wb))
+
+
+def _kind(a: AlignInput, b: AlignInput, c: _Cluster) -> tuple[MatchKind, float]:
+    """Classify a match by comparing its two token sequences."""
+    sa = a.token_hashes[c.i0 : c.i1].tolist()
+    sb = b.token_hashes[c.j0 : c.j1].tolist()
+    if sa == sb:
+        return MatchKind.VERBATIM, 1.0
+    ratio = difflib.SequenceMatcher(None, sa, sb, autojunk=False).ratio()
+    return (MatchKind.NEAR_VERBATIM if ratio >= 0.8 else MatchKind.EDITED), ratio
+
+
+def _merge(clusters: list[_Cluster], max_gap: int) -> list[_Cluster]:
+    """Merge clusters that follow each other within ``max_gap`` tokens on both sides."""
+    merged: list[_Cluster] = []
+    for c in sorted(clusters, key=lambda c: (c.i0, c.j0)):
+        if merged:
+            last = merged[-1]
+            if c.i0 - last.i1 <= max_gap and -max_gap <= c.j0 - last.j1 <= max_gap and c.j1 > last.j0:
+                merged[-1] = _Cluster(
+                    last.i0,
+                    max(last.i1, c.i1),
+                    min(last.j0, c.j0),
+                    max(last.j1, c.j1),
+                    last.anchors + c.anchors,
+                    _union(last.strong, c.strong),
+                )
+                continue
+        merged.append(c)
+    return merged
+
+
+def _union(s: list[int], t: list[int]) -> list[int]:
+    if not s or not t:
+        return s or t
+    return [min(s[0], t[0]), max(s[1], t[1]), min(s[2], t[2]), max(s[3], t[3])]
+
+
+def _overlap(x0: int, x1: int, y0: int, y1: int) -> int:
+    return max(0, min(x1, y1) - max(x0, y0))
+
+
+def _drop_overlaps(clusters: list[_Cluster]) -> list[_Cluster]:
+    """Keep the longer of two clusters that share more than half of either side."""
+    kept: list[_Cluster] = []
+    for c in sorted(clusters, key=lambda c: -(c.i1 - c.i0 + c.j1 - c.j0)):
+        if all(
+            _overlap(c.i0, c.i1, k.i0, k.i1) * 2 <= c.i1 - c.i0
+            and _overlap(c.j0, c.j1, k.j0, k.j1) * 2 <= c.j1 - c.j0
+            for k in kept
+        ):
+            kept.append(c)
+    return sorted(kept, key=lambda c: (c.i0, c.j0))
+
+
+def align(a: AlignInput, b: AlignInput, settings: Settings) -> list[Match]:
+    """Every passage of ``a`` reused in ``b`` (and vice versa), aligned to character offsets.
+
+    Returns matches in the order of side ``a``; empty when the two share no verified passage.
+    """
+    anchors = _anchors(a, b)
+    if not len(anchors):
+        return []
+    minimum = settings.min_match_tokens
+
+    def valid(c: _Cluster) -> bool:
+        return (
+            c.i1 - c.i0 >= minimum
+            and c.j1 - c.j0 >= minimum
+            and _content_dice(a, b, c) >= settings.min_similarity
+        )
+
+    candidates = [c.trimmed() for c in _clusters(anchors) if c.anchors >= 2]
+    clusters = _drop_overlaps(
+        [c for c in _merge([c for c in candidates if valid(c)], settings.max_gap_tokens)]
+    )
+    matches = []
+    for c in clusters:
+        if not valid(c):
+            continue
+        kind, similarity = _kind(a, b, c)
+        matches.append(
+            Match(
+                a=Span(int(a.starts[c.i0]), int(a.ends[c.i1 - 1])),
+                b=Span(int(b.starts[c.j0]), int(b.ends[c.j1 - 1])),
+                similarity=round(similarity, 4),
+                kind=kind,
+                a_tokens=c.i1 - c.i0,
+                b_tokens=c.j1 - c.j0,
+            )
+        )
+    return matches

@@ -1,0 +1,74 @@
+"""One document's analysis: tokens, passages, shingles and signatures, ready to store and match."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from reuse.align import AlignInput
+from reuse.config import Settings
+from reuse.models import Passage
+from reuse.passages import passages as cut_passages
+from reuse.shingles import shingle_hashes, token_hashes
+from reuse.signatures import MinHasher
+from reuse.tokens import Tokens, tokenize
+
+__all__ = ["Analysis", "analyse"]
+
+_EMPTY_SIGNATURES = np.zeros((0, 0), dtype=np.uint32)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A document cut into passages, each with the shingles and signature that represent it."""
+
+    text: str
+    tokens: Tokens
+    token_hashes: np.ndarray
+    passages: list[Passage]
+    signatures: np.ndarray  # one uint32 row of num_perm values per passage
+    settings: Settings
+
+    def shingle_size(self, passage: Passage) -> int:
+        """Shingle length of a passage: characters for unspaced scripts, words otherwise."""
+        return self.settings.shingle_chars if passage.unspaced else self.settings.shingle_words
+
+    def shingles(self, passage: Passage) -> np.ndarray:
+        """The shingle hashes of one passage."""
+        n = self.shingle_size(passage)
+        return self._shingles(n)[passage.token_start : passage.token_end - n + 1]
+
+    def _shingles(self, n: int) -> np.ndarray:
+        return shingle_hashes(self.token_hashes, n)
+
+    @cached_property
+    def align_input(self) -> AlignInput:
+        """The views alignment works on."""
+        lengths = np.fromiter((len(w) for w in self.tokens.words), dtype=np.int64, count=len(self.tokens))
+        return AlignInput(
+            token_hashes=self.token_hashes,
+            trigrams=self._shingles(3).astype(np.uint64),
+            content=(lengths >= 4) & ~self.tokens.unspaced,
+            starts=self.tokens.starts,
+            ends=self.tokens.ends,
+        )
+
+
+def analyse(text: str, settings: Settings, hasher: MinHasher | None = None) -> Analysis:
+    """Tokenise ``text``, cut its passages and compute their signatures."""
+    hasher = hasher or MinHasher.from_settings(settings)
+    tokens = tokenize(text)
+    hashes = token_hashes(tokens.words)
+    cut = cut_passages(text, tokens, settings)
+    if not cut:
+        return Analysis(text, tokens, hashes, [], _EMPTY_SIGNATURES, settings)
+    signatures = np.empty((len(cut), settings.num_perm), dtype=np.uint32)
+    for n, unspaced in ((settings.shingle_words, False), (settings.shingle_chars, True)):
+        rows = [k for k, p in enumerate(cut) if p.unspaced is unspaced]
+        if not rows:
+            continue
+        spans = np.array([(cut[k].token_start, cut[k].token_end - n + 1) for k in rows], dtype=np.int64)
+        signatures[rows] = hasher.signatures(shingle_hashes(hashes, n), spans)
+    return Analysis(text, tokens, hashes, cut, signatures, settings)

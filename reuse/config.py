@@ -1,0 +1,129 @@
+"""Every knob of the engine, in one frozen and validated settings object.
+
+The values used are stored with each run. Signatures and band keys made under different
+fingerprint settings are never compared: :meth:`Settings.fingerprint_key` names the settings that
+change a signature, and the warehouse refuses to mix two keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from reuse.errors import SettingsError
+
+__all__ = ["FINGERPRINT_FIELDS", "Settings"]
+
+#: The settings that change a passage's signature or band keys.
+FINGERPRINT_FIELDS = (
+    "num_perm",
+    "seed",
+    "shingle_words",
+    "shingle_chars",
+    "window_tokens",
+    "window_step",
+    "min_tokens",
+    "threshold",
+    "false_positive_weight",
+    "false_negative_weight",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings of the reuse engine; every default is documented here.
+
+    Fingerprints
+        num_perm: MinHash permutations (datasketch's ``num_perm``). 128 keeps the standard error
+            of a Jaccard estimate near 0.04.
+        seed: seed of the permutations (datasketch's ``seed``).
+        shingle_words: words per shingle for text written with spaces. 3 keeps a window's Jaccard
+            above the threshold when one word in ten is edited; 5-grams lose it at one in twenty.
+        shingle_chars: characters per shingle for scripts written without spaces (Chinese,
+            Japanese, Thai); a one-character edit keeps ~0.8 Jaccard with 3-grams.
+        window_tokens, window_step: a paragraph longer than ``window_tokens`` tokens is also
+            covered by windows of that many tokens every ``window_step`` tokens, so half a
+            paragraph, or two paragraphs merged into one, is still found.
+        min_tokens: passages with fewer tokens get no signature and never match.
+
+    Candidates (LSH)
+        threshold: the Jaccard similarity the banding is tuned for.
+        false_positive_weight, false_negative_weight: weights of datasketch's optimal banding;
+            recall is worth more than precision here because every candidate is verified exactly.
+
+    Verification and alignment
+        min_match_tokens: a verified match covers at least this many tokens on each side.
+        min_similarity: a match whose aligned token similarity falls below this is dropped.
+        max_gap_tokens: hits closer than this on both sides are merged into one match.
+        boilerplate_docs: a passage present in more documents of one site than this is the
+            site's boilerplate and not evidence of reuse.
+    """
+
+    num_perm: int = 128
+    seed: int = 1
+    shingle_words: int = 3
+    shingle_chars: int = 3
+    window_tokens: int = 40
+    window_step: int = 20
+    min_tokens: int = 8
+    threshold: float = 0.3
+    false_positive_weight: float = 0.2
+    false_negative_weight: float = 0.8
+    min_match_tokens: int = 12
+    min_similarity: float = 0.5
+    max_gap_tokens: int = 40
+    boilerplate_docs: int = 5
+
+    def __post_init__(self) -> None:
+        def need(ok: bool, message: str) -> None:
+            if not ok:
+                raise SettingsError(message)
+
+        need(16 <= self.num_perm <= 1024, f"num_perm must be between 16 and 1024, got {self.num_perm}")
+        need(self.seed >= 0, f"seed must be a non-negative integer, got {self.seed}")
+        need(1 <= self.shingle_words <= 10, f"shingle_words must be 1-10, got {self.shingle_words}")
+        need(1 <= self.shingle_chars <= 10, f"shingle_chars must be 1-10, got {self.shingle_chars}")
+        need(
+            self.min_tokens >= max(self.shingle_words, self.shingle_chars),
+            f"min_tokens ({self.min_tokens}) must be at least the shingle size "
+            f"({max(self.shingle_words, self.shingle_chars)}): shorter passages have no shingle",
+        )
+        need(
+            self.window_tokens >= 2 * self.min_tokens,
+            f"window_tokens ({self.window_tokens}) must be at least 2 x min_tokens ({self.min_tokens})",
+        )
+        need(
+            0 < self.window_step <= self.window_tokens,
+            f"window_step must be in 1..window_tokens ({self.window_tokens}), got {self.window_step}",
+        )
+        need(0.0 < self.threshold < 1.0, f"threshold must be strictly between 0 and 1, got {self.threshold}")
+        need(
+            self.false_positive_weight >= 0
+            and self.false_negative_weight >= 0
+            and abs(self.false_positive_weight + self.false_negative_weight - 1.0) < 1e-9,
+            "false_positive_weight and false_negative_weight must be non-negative and sum to 1",
+        )
+        need(self.min_match_tokens >= 1, f"min_match_tokens must be positive, got {self.min_match_tokens}")
+        need(0.0 <= self.min_similarity <= 1.0, f"min_similarity must be in [0, 1], got {self.min_similarity}")
+        need(self.max_gap_tokens >= 0, f"max_gap_tokens must be >= 0, got {self.max_gap_tokens}")
+        need(self.boilerplate_docs >= 2, f"boilerplate_docs must be >= 2, got {self.boilerplate_docs}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """All settings as a JSON-ready dict (stored with each run)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Settings:
+        """Settings from a dict such as :meth:`to_dict` wrote; unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise SettingsError(f"unknown setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**values)
+
+    def fingerprint_key(self) -> str:
+        """A short digest of the settings that change signatures and band keys."""
+        payload = json.dumps({name: getattr(self, name) for name in FINGERPRINT_FIELDS}, sort_keys=True)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]

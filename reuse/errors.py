@@ -1,0 +1,60 @@
+"""The exceptions reusetrack raises, one tree for the whole tool.
+
+::
+
+    ReuseError                    every error reusetrack raises on purpose
+    ├── SettingsError             a setting is out of range; the message says how to fix it
+    ├── InputError                one input item (file, page, row) cannot be used; the batch goes on
+    │   └── UnsupportedInput      the item is of a kind reusetrack does not read
+    └── WarehouseError            the DuckDB warehouse cannot be opened, migrated or written
+        ├── WarehouseLocked       another process holds the write lock
+        └── SettingsMismatch      stored signatures were made under other settings
+
+The CLI turns any ``ReuseError`` into one ``Error: ...`` line and a non-zero exit; anything else
+is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "InputError",
+    "ReuseError",
+    "SettingsError",
+    "SettingsMismatch",
+    "UnsupportedInput",
+    "WarehouseError",
+    "WarehouseLocked",
+]
+
+
+class ReuseError(Exception):
+    """Base class of every error reusetrack raises on purpose."""
+
+
+class SettingsError(ReuseError, ValueError):
+    """A setting is out of range or inconsistent with another one."""
+
+
+class InputError(ReuseError):
+    """One input item cannot be used; callers report it and go on with the rest."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class UnsupportedInput(InputError):
+    """The item is of a kind reusetrack does not read (binary, unknown extension...)."""
+
+
+class WarehouseError(ReuseError):
+    """The warehouse cannot be opened, migrated or written."""
+
+
+class WarehouseLocked(WarehouseError):
+    """Another process holds DuckDB's write lock on the warehouse file."""
+
+
+class SettingsMismatch(WarehouseError):
+    """The warehouse holds signatures made under other fingerprint settings."""

@@ -1,0 +1,42 @@
+"""From candidate passage pairs of two documents to verified, aligned matches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from reuse.align import align, verify
+from reuse.analysis import Analysis
+from reuse.config import Settings
+from reuse.models import DocumentPair, Match
+from reuse.pairs import summarize
+
+__all__ = ["PairResult", "match_pair"]
+
+
+@dataclass(frozen=True)
+class PairResult:
+    """The outcome of matching two documents."""
+
+    candidates: int  # passage pairs proposed by the LSH
+    verified: int  # of those, confirmed by exact shingle overlap
+    matches: list[Match]
+    summary: DocumentPair
+
+
+def match_pair(
+    a: Analysis, b: Analysis, candidates: Iterable[tuple[int, int]], settings: Settings
+) -> PairResult:
+    """Verify the candidate passage pairs ``(position in a, position in b)`` exactly, and if any
+    holds, align the two documents to find every reused span, extended to its full length."""
+    proposed = list(candidates)
+    verified = 0
+    for pa, pb in proposed:
+        passage_a, passage_b = a.passages[pa], b.passages[pb]
+        if passage_a.unspaced != passage_b.unspaced:
+            continue
+        _, contained_a, contained_b = verify(a.shingles(passage_a), b.shingles(passage_b))
+        if max(contained_a, contained_b) >= settings.threshold:
+            verified += 1
+    matches = align(a.align_input, b.align_input, settings) if verified else []
+    return PairResult(len(proposed), verified, matches, summarize(matches, len(a.text), len(b.text)))

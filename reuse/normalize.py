@@ -1,0 +1,110 @@
+"""Unicode normalisation that remembers where every character came from.
+
+``normalize`` applies NFKC, case folding, removal of format characters (zero-width joiners,
+soft hyphens, bidi marks, BOM) and control characters, unifies quotes and dashes, and collapses
+runs of whitespace to one space. The result carries ``origin``: for every character of the
+normalised text, the index of the original character it came from (plus one entry for the end),
+so a span found in normalised text is reported in offsets of the original text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from array import array
+from dataclasses import dataclass
+from functools import lru_cache
+
+__all__ = ["Normalized", "normalize"]
+
+# ASCII words separated by single spaces need only lower-casing and map one to one: taking them
+# as whole runs keeps the per-match Python work to about one step per paragraph of English text.
+_RUN = re.compile(r"[!-~]+(?: [!-~]+)*|\s+|.", re.DOTALL)
+
+_QUOTES = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+}  # fmt: skip
+_DASHES = dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-")
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """Normalised text and, for each of its characters, the original characters it came from.
+
+    ``starts[i]`` and ``ends[i]`` delimit the original characters that normalised character ``i``
+    was made from (one character, a character with its combining marks, or a collapsed run of
+    whitespace); ``source_length`` is the length of the original text.
+    """
+
+    text: str
+    starts: array[int]
+    ends: array[int]
+    source_length: int
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a half-open span ``[start, end)`` of the normalised text to the original text."""
+        if start >= end:
+            at = self.starts[start] if start < len(self.text) else self.source_length
+            return at, at
+        return self.starts[start], self.ends[end - 1]
+
+
+@lru_cache(maxsize=65536)
+def _fold(cluster: str) -> str:
+    """Normalise one character together with its combining marks."""
+    first = cluster[0]
+    if first in _QUOTES:
+        return _QUOTES[first]
+    if first in _DASHES:
+        return _DASHES[first]
+    if unicodedata.category(first) in ("Cf", "Cc", "Cs", "Co", "Cn") and len(cluster) == 1:
+        return ""
+    folded = unicodedata.normalize("NFKC", cluster).casefold()
+    # NFKC may itself produce format characters or quotes (e.g. from compatibility forms).
+    return "".join(_QUOTES.get(c, _DASHES.get(c, c)) for c in folded if unicodedata.category(c) != "Cf")
+
+
+def normalize(text: str) -> Normalized:
+    """Normalise ``text`` for fingerprinting and keep the map back to its characters."""
+    out: list[str] = []
+    starts: array[int] = array("q")
+    ends: array[int] = array("q")
+    pos = 0
+    n = len(text)
+    pending_space = -1  # start of a whitespace run not yet written (written only between words)
+    while pos < n:
+        m = _RUN.match(text, pos)
+        assert m is not None  # the last alternative matches any character
+        end = m.end()
+        first = text[pos]
+        if first.isspace():
+            if pending_space < 0:
+                pending_space = pos
+            pos = end
+            continue
+        if first.isascii() and end < n and unicodedata.combining(text[end]):
+            # The run's last letter carries combining marks: fold it with them (NFD == NFC).
+            end -= 1
+        if end > pos and first.isascii() and not (end - pos == 1 and not first.isprintable()):
+            piece = text[pos:end].lower()
+            span_starts: range | list[int] = range(pos, end)
+            span_ends: range | list[int] = range(pos + 1, end + 1)
+        else:
+            end = pos + 1
+            while end < n and unicodedata.combining(text[end]):
+                end += 1
+            piece = _fold(text[pos:end])
+            span_starts = [pos] * len(piece)
+            span_ends = [end] * len(piece)
+        if piece:
+            if pending_space >= 0 and out:
+                out.append(" ")
+                starts.append(pending_space)
+                ends.append(pos)
+            pending_space = -1
+            out.append(piece)
+            starts.extend(span_starts)
+            ends.extend(span_ends)
+        pos = end
+    return Normalized("".join(out), starts, ends, n)

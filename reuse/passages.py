@@ -1,0 +1,106 @@
+"""Cutting a document into paragraphs and passages.
+
+Paragraphs are blocks separated by blank lines; text without blank lines is read line by line,
+unless its lines are hard-wrapped (most of similar, short length), when the whole run is one
+paragraph. Passages are the paragraphs with enough tokens plus overlapping windows of
+``window_tokens`` tokens every ``window_step`` tokens over the whole document, so that half a
+paragraph, two paragraphs merged into one, or one split in two, still shares a passage with its
+source.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+
+import numpy as np
+
+from reuse.config import Settings
+from reuse.models import Passage, PassageKind
+from reuse.tokens import Tokens
+
+__all__ = ["paragraph_spans", "passages"]
+
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0]*\n\s*")
+_LINE = re.compile(r"\r\n|\r|\n")
+
+
+def _is_hard_wrapped(lines: list[str]) -> bool:
+    """True when the lines look wrapped at a fixed width rather than ended at paragraph ends."""
+    lengths = [len(line) for line in lines if line.strip()]
+    if len(lengths) < 4:
+        return False
+    width = max(lengths)
+    if width > 120:
+        return False
+    near_width = sum(1 for n in lengths if n >= 0.6 * width)
+    return near_width >= 0.8 * len(lengths) and statistics.median(lengths) >= 40
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the paragraphs of ``text`` (surrounding whitespace excluded)."""
+    if _BLANK_LINE.search(text):
+        pieces = [(m.start(), m.end()) for m in re.finditer(r"(?:[^\n]|\n(?![ \t\r\f\v\u00a0]*\n))+", text)]
+    elif "\n" in text or "\r" in text:
+        lines = _LINE.split(text)
+        if _is_hard_wrapped(lines):
+            pieces = [(0, len(text))]
+        else:
+            pieces, pos = [], 0
+            for m in _LINE.finditer(text):
+                pieces.append((pos, m.start()))
+                pos = m.end()
+            pieces.append((pos, len(text)))
+    else:
+        pieces = [(0, len(text))]
+    spans = []
+    for start, end in pieces:
+        chunk = text[start:end]
+        stripped = chunk.strip()
+        if stripped:
+            lead = len(chunk) - len(chunk.lstrip())
+            spans.append((start + lead, start + lead + len(stripped)))
+    return spans
+
+
+def passages(text: str, tokens: Tokens, settings: Settings) -> list[Passage]:
+    """The passages of a document: its paragraphs and its overlapping token windows.
+
+    Passages with fewer than ``settings.min_tokens`` tokens are left out: they get no signature
+    and can never match. A window identical to a paragraph is not repeated.
+    """
+    count = len(tokens)
+    if count < settings.min_tokens:
+        return []
+    starts, ends = tokens.starts, tokens.ends
+    ranges: list[tuple[PassageKind, int, int]] = []
+    for char_start, char_end in paragraph_spans(text):
+        t0 = int(np.searchsorted(starts, char_start, side="left"))
+        t1 = int(np.searchsorted(starts, char_end, side="left"))
+        if t1 - t0 >= settings.min_tokens:
+            ranges.append((PassageKind.PARAGRAPH, t0, t1))
+    seen = {(t0, t1) for _, t0, t1 in ranges}
+    size, step = settings.window_tokens, settings.window_step
+    if count > size:
+        window_starts = list(range(0, count - size + 1, step))
+        if window_starts[-1] != count - size:
+            window_starts.append(count - size)  # the tail gets a window of full size too
+        for t0 in window_starts:
+            if (t0, t0 + size) not in seen:
+                ranges.append((PassageKind.WINDOW, t0, t0 + size))
+    elif not ranges:
+        ranges.append((PassageKind.WINDOW, 0, count))
+    ranges.sort(key=lambda r: (r[1], -r[2]))
+    unspaced = tokens.unspaced
+    return [
+        Passage(
+            position=i,
+            kind=kind,
+            token_start=t0,
+            token_end=t1,
+            char_start=int(starts[t0]),
+            char_end=int(ends[t1 - 1]),
+            unspaced=bool(unspaced[t0:t1].mean() > 0.5),
+        )
+        for i, (kind, t0, t1) in enumerate(ranges)
+    ]

@@ -1,0 +1,294 @@
+"""The ingest pipeline: read → analyse → store → find candidates → verify and align → store.
+
+This module and the CLI are the only places that wire the pure core (``reuse``) to the readers
+(``crawlers``) and the warehouse (``warehouse``). Each batch of documents is committed in one
+transaction together with its passages, signatures, band keys and matches, so an interrupted
+run loses at most the batch in flight and never leaves half a document behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from itertools import islice
+
+import numpy as np
+import pyarrow as pa
+
+from reuse.analysis import Analysis, analyse
+from reuse.config import Settings
+from reuse.errors import InputError, UnsupportedInput
+from reuse.lsh import band_keys, band_params
+from reuse.matching import match_pair
+from reuse.models import Document
+from reuse.signatures import MinHasher
+from warehouse.db import Warehouse
+
+__all__ = ["IngestReport", "ingest", "reusetrack_version"]
+
+ProgressHook = Callable[[str], None]
+
+
+def reusetrack_version() -> str:
+    """The installed version of reusetrack."""
+    try:
+        return version("reusetrack")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did."""
+
+    run_id: int
+    ingested: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+    passages: int = 0
+    candidates: int = 0
+    pairs: int = 0
+    matches: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """The counts, without the problem list."""
+        return {k: v for k, v in vars(self).items() if isinstance(v, int) and k != "run_id"}
+
+
+def _batched(items: Iterable[Document | InputError], size: int) -> Iterator[list[Document | InputError]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class _Ingestor:
+    """Holds what one ingest run shares across its batches."""
+
+    def __init__(self, warehouse: Warehouse, settings: Settings, report: IngestReport) -> None:
+        self.wh = warehouse
+        self.settings = settings
+        self.report = report
+        self.hasher = MinHasher.from_settings(settings)
+        self.bands, self.rows = band_params(settings)
+
+    def batch(self, items: list[Document | InputError], progress: ProgressHook) -> None:
+        latest: dict[str, Document] = {}
+        for item in items:
+            if isinstance(item, InputError):
+                self._problem(item)
+                progress(item.source)
+            else:
+                latest[item.url] = item  # the last copy of a URL in one batch wins
+        stored = self.wh.latest_versions(list(latest))
+        fresh: list[tuple[Document, str]] = []
+        for url, doc in latest.items():
+            digest = _content_hash(doc.text)
+            if url in stored and stored[url].content_hash == digest:
+                self.report.unchanged += 1
+                progress(doc.source or url)
+            else:
+                fresh.append((doc, digest))
+        analyses = []
+        for doc, _ in fresh:
+            analyses.append(analyse(doc.text, self.settings, self.hasher))
+            progress(doc.source or doc.url)
+        if fresh:
+            with self.wh.transaction():
+                self._store_and_match(fresh, analyses, {u: s.doc_id for u, s in stored.items()})
+
+    def _problem(self, error: InputError) -> None:
+        if isinstance(error, UnsupportedInput) or error.reason == "empty file":
+            self.report.skipped += 1
+        else:
+            self.report.failed += 1
+        self.report.problems.append(str(error))
+
+    def _store_and_match(
+        self, fresh: list[tuple[Document, str]], analyses: list[Analysis], known_docs: dict[str, int]
+    ) -> None:
+        wh, run_id = self.wh, self.report.run_id
+        now = datetime.now(UTC)
+        next_doc = wh.next_id("documents", "doc_id")
+        first_version = wh.next_id("versions", "version_id")
+        first_passage = wh.next_id("passages", "passage_id")
+        new_docs: dict[str, list[object]] = defaultdict(list)
+        versions: dict[str, list[object]] = defaultdict(list)
+        passage_cols: dict[str, list[object]] = defaultdict(list)
+        keys, key_passages, key_versions, blobs = [], [], [], []
+        passage_id = first_passage
+        version_of_new: dict[int, Analysis] = {}
+        for k, ((doc, digest), analysis) in enumerate(zip(fresh, analyses, strict=True)):
+            version_id = first_version + k
+            version_of_new[version_id] = analysis
+            doc_id = known_docs.get(doc.url)
+            if doc_id is None:
+                doc_id = next_doc
+                next_doc += 1
+                for name, value in (
+                    ("doc_id", doc_id),
+                    ("url", doc.url),
+                    ("site", doc.site),
+                    ("first_seen", now),
+                ):
+                    new_docs[name].append(value)
+            row = {
+                "version_id": version_id,
+                "doc_id": doc_id,
+                "run_id": run_id,
+                "fetched_at": now,
+                "content_hash": digest,
+                "title": doc.title,
+                "published_at": doc.published,
+                "source": doc.source,
+                "text": doc.text,
+                "chars": len(doc.text),
+                "tokens": len(analysis.tokens),
+                "state": "ok" if analysis.passages else "too_short",
+            }
+            for name, value in row.items():
+                versions[name].append(value)
+            count = len(analysis.passages)
+            for p in analysis.passages:
+                for name, value in (
+                    ("passage_id", passage_id + p.position),
+                    ("version_id", version_id),
+                    ("position", p.position),
+                    ("kind", p.kind.value),
+                    ("token_start", p.token_start),
+                    ("token_end", p.token_end),
+                    ("char_start", p.char_start),
+                    ("char_end", p.char_end),
+                    ("unspaced", p.unspaced),
+                ):
+                    passage_cols[name].append(value)
+            if count:
+                ids = np.arange(passage_id, passage_id + count, dtype=np.int64)
+                blobs.extend(analysis.signatures[i].astype("<u4").tobytes() for i in range(count))
+                bk = band_keys(analysis.signatures, self.bands, self.rows)
+                keys.append(bk.ravel())
+                key_passages.append(np.repeat(ids, self.bands))
+                key_versions.append(np.full(count * self.bands, version_id, dtype=np.int64))
+            passage_id += count
+        wh.insert("documents", dict(new_docs))
+        wh.insert("versions", dict(versions))
+        wh.insert("passages", dict(passage_cols))
+        wh.insert(
+            "signatures",
+            {
+                "passage_id": pa.array(np.arange(first_passage, passage_id, dtype=np.int64)),
+                "minhash": pa.array(blobs, pa.binary()),
+            },
+        )
+        if keys:
+            wh.insert(
+                "band_keys",
+                {
+                    "key": pa.array(np.concatenate(keys)),
+                    "passage_id": pa.array(np.concatenate(key_passages)),
+                    "version_id": pa.array(np.concatenate(key_versions)),
+                },
+            )
+        self.report.ingested += len(fresh)
+        self.report.passages += passage_id - first_passage
+        self._match(first_passage, version_of_new)
+
+    def _match(self, first_passage: int, new: dict[int, Analysis]) -> None:
+        wh, settings = self.wh, self.settings
+        candidates = wh.candidates(first_passage)
+        self.report.candidates += len(candidates)
+        if not candidates:
+            return
+        versions = sorted({c[1] for c in candidates} | {c[3] for c in candidates})
+        documents = wh.version_documents(versions)
+        positions = {pid: pos for pid, pos in wh.passage_positions(versions).items()}
+        grouped: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+        for old_p, old_v, new_p, new_v in candidates:
+            if documents[old_v][0] == documents[new_v][0]:
+                continue  # two versions of one document are not reuse
+            grouped[(old_v, new_v)].append((positions[old_p], positions[new_p]))
+        stored_needed = [v for v in versions if v not in new]
+        texts = wh.version_texts(stored_needed)
+        analyses = dict(new)
+        match_cols: dict[str, list[object]] = defaultdict(list)
+        pair_cols: dict[str, list[object]] = defaultdict(list)
+        match_id = wh.next_id("matches", "match_id")
+        for (va, vb), pairs in sorted(grouped.items()):
+            for v in (va, vb):
+                if v not in analyses:
+                    analyses[v] = analyse(texts[v], settings, self.hasher)
+            result = match_pair(analyses[va], analyses[vb], pairs, settings)
+            if not result.matches:
+                continue
+            for m in result.matches:
+                for name, value in (
+                    ("match_id", match_id),
+                    ("run_id", self.report.run_id),
+                    ("version_a", va),
+                    ("a_start", m.a.start),
+                    ("a_end", m.a.end),
+                    ("version_b", vb),
+                    ("b_start", m.b.start),
+                    ("b_end", m.b.end),
+                    ("similarity", m.similarity),
+                    ("kind", m.kind.value),
+                    ("a_tokens", m.a_tokens),
+                    ("b_tokens", m.b_tokens),
+                ):
+                    match_cols[name].append(value)
+                match_id += 1
+            s = result.summary
+            for name, value in (
+                ("version_a", va),
+                ("version_b", vb),
+                ("run_id", self.report.run_id),
+                ("candidates", result.candidates),
+                ("shared_passages", result.verified),
+                ("matches", s.matches),
+                ("shared_chars_a", s.shared_chars_a),
+                ("shared_chars_b", s.shared_chars_b),
+                ("coverage_a", s.coverage_a),
+                ("coverage_b", s.coverage_b),
+                ("longest_chars", s.longest_chars),
+                ("in_order", s.in_order),
+            ):
+                pair_cols[name].append(value)
+            self.report.pairs += 1
+            self.report.matches += len(result.matches)
+        wh.insert("matches", dict(match_cols))
+        wh.insert("doc_pairs", dict(pair_cols))
+
+
+def ingest(
+    warehouse: Warehouse,
+    items: Iterable[Document | InputError],
+    settings: Settings,
+    *,
+    command: str = "ingest",
+    batch_size: int = 200,
+    progress: ProgressHook | None = None,
+) -> IngestReport:
+    """Store every document of ``items`` and match it against everything already stored.
+
+    Unreadable items (``InputError``) are counted and listed in the report; the rest go on.
+    Re-ingesting an unchanged document changes nothing; a changed one becomes a new version.
+    """
+    with warehouse.transaction():
+        run_id = warehouse.start_run(command, settings, reusetrack_version())
+    report = IngestReport(run_id)
+    ingestor = _Ingestor(warehouse, settings, report)
+    hook = progress or (lambda _source: None)
+    for batch in _batched(items, batch_size):
+        ingestor.batch(batch, hook)
+    with warehouse.transaction():
+        warehouse.finish_run(run_id, report.counts())
+    return report

@@ -1,0 +1,231 @@
+"""MinHash signatures of many overlapping passages of a document, equal to datasketch's.
+
+A signature is exactly the ``hashvalues`` of a ``datasketch.MinHash`` (scheme ``"affine32"``,
+the default since datasketch 2.0) updated with the passage's shingle hashes: each 32-bit input
+hash ``x`` is pre-mixed with MurmurHash3's 32-bit finalizer, ``h = fmix32(x)``, then permutation
+``k`` maps it to ``a[k] * h + b[k] mod 2^32``, and the signature keeps the minimum over the
+passage's shingles. The ``a`` and ``b`` parameters are drawn here as datasketch draws them from
+``numpy.random.RandomState(seed)``; drawing them ourselves pins our stored signatures to this
+definition even if a later datasketch changes its draws, and the tests check that the two agree.
+
+Passages overlap (a paragraph and the windows inside it), so :meth:`MinHasher.signatures` never
+permutes a shingle once per passage. The span boundaries cut the document's shingles into
+elementary segments; each shingle is permuted once, in chunks that fit in the CPU cache, and
+reduced to its segment's minima in the same chunk; a passage's signature is then the minimum
+over the few segments it covers. Arrays are laid out permutation-major, ``(num_perm, shingles)``,
+because ``np.minimum.reduceat`` along the contiguous axis is several times faster than along
+rows of ``num_perm`` values.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from datasketch import MinHash
+
+from reuse.shingles import shingle_hash
+
+if TYPE_CHECKING:
+    from reuse.config import Settings
+
+__all__ = ["MinHasher", "estimate_jaccard"]
+
+_MAX_HASH = np.uint32(0xFFFFFFFF)
+
+#: MurmurHash3 fmix32 shifts and multipliers, as datasketch's ``_fmix`` applies them.
+_S16 = np.uint32(16)
+_S13 = np.uint32(13)
+_M1 = np.uint32(0x85EBCA6B)
+_M2 = np.uint32(0xC2B2AE35)
+
+#: Bytes of permuted values worked on at a time: large enough that per-chunk Python overhead is
+#: negligible, small enough to stay in cache between the multiply, the add and the minima.
+_CHUNK_BYTES = 4 << 20
+
+
+def _fmix32(x: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer on a uint32 array (a new array; multiplication wraps)."""
+    h = x ^ (x >> _S16)
+    h *= _M1
+    h ^= h >> _S13
+    h *= _M2
+    h ^= h >> _S16
+    return h
+
+
+def _as_shingles(shingles: np.ndarray) -> np.ndarray:
+    """``shingles`` as a 1-d uint32 array; integers outside [0, 2^32) are an error."""
+    arr = np.asarray(shingles)
+    if arr.ndim != 1:
+        raise ValueError(f"shingles must be a 1-d array, got shape {arr.shape}")
+    if arr.dtype == np.uint32:
+        return arr
+    if arr.size == 0:
+        return arr.astype(np.uint32)
+    if arr.dtype.kind not in "iu" or int(arr.min()) < 0 or int(arr.max()) > 0xFFFFFFFF:
+        raise ValueError("shingles must be 32-bit unsigned hashes (as shingle_hashes returns)")
+    return arr.astype(np.uint32)
+
+
+def _as_spans(spans: np.ndarray, n_shingles: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validated ``(starts, ends)`` int64 arrays of an (m, 2) array of [start, end) slices."""
+    arr = np.asarray(spans)
+    if arr.size == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise ValueError(f"spans must be an (m, 2) array of [start, end) slices, got shape {arr.shape}")
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"spans must be integers, got dtype {arr.dtype}")
+    starts = arr[:, 0].astype(np.int64)
+    ends = arr[:, 1].astype(np.int64)
+    empty = np.flatnonzero(ends <= starts)
+    if empty.size:
+        i = int(empty[0])
+        raise ValueError(
+            f"span {i} [{starts[i]}, {ends[i]}) holds no shingle: an empty passage has no signature"
+        )
+    if int(starts.min()) < 0 or int(ends.max()) > n_shingles:
+        raise ValueError(f"spans must lie within the document's {n_shingles} shingles")
+    return starts, ends
+
+
+class MinHasher:
+    """datasketch-compatible ``affine32`` MinHash with fixed ``num_perm`` and ``seed``."""
+
+    def __init__(self, num_perm: int, seed: int) -> None:
+        """Draw the ``num_perm`` permutations of ``seed`` exactly as datasketch 2.x does."""
+        if num_perm < 1:
+            raise ValueError(f"num_perm must be positive, got {num_perm}")
+        if not 0 <= seed < 1 << 32:
+            raise ValueError(f"seed must be in [0, 2^32), got {seed}")
+        self.num_perm = num_perm
+        self.seed = seed
+        # The same draws, in the same order, as MinHash._init_permutations for "affine32":
+        # a = 2 * randint(0, 2^31) + 1 (odd, so h -> a*h + b is a bijection), then b.
+        gen = np.random.RandomState(seed)
+        a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+        b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+        self._perm = np.array([a, b])
+        self._perm.flags.writeable = False
+        # Column vectors broadcast along the shingle axis of the permutation-major layout.
+        self._a_col = a[:, None]
+        self._b_col = b[:, None]
+        self._chunk = max(256, _CHUNK_BYTES // (4 * num_perm))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MinHasher:
+        """The MinHasher of ``settings.num_perm`` and ``settings.seed``."""
+        return cls(settings.num_perm, settings.seed)
+
+    @property
+    def permutations(self) -> np.ndarray:
+        """The (2, num_perm) uint32 array ``[a, b]``, equal to ``datasketch.MinHash.permutations``."""
+        return self._perm.copy()
+
+    def __repr__(self) -> str:
+        return f"MinHasher(num_perm={self.num_perm}, seed={self.seed})"
+
+    def signature(self, shingles: np.ndarray) -> np.ndarray:
+        """The signature of one passage made of all of ``shingles`` (which must not be empty)."""
+        return self.signatures(shingles, np.array([[0, len(shingles)]]))[0]
+
+    def signatures(self, shingles: np.ndarray, spans: np.ndarray) -> np.ndarray:
+        """The signatures of many passages of one document.
+
+        Args:
+            shingles: the document's shingle hashes (uint32, as ``shingle_hashes`` returns).
+            spans: an (m, 2) integer array; row i is the [start, end) slice of ``shingles``
+                making passage i. Spans may overlap, nest and come in any order.
+
+        Returns:
+            An (m, num_perm) uint32 array whose row i equals the ``hashvalues`` of
+            ``datasketch.MinHash(num_perm, seed)`` updated with ``shingles[start:end]``.
+
+        Raises:
+            ValueError: a span is empty (an empty passage has no signature, and datasketch would
+                score two of them 1.0), or lies outside ``shingles``.
+        """
+        hashes = _as_shingles(shingles)
+        starts, ends = _as_spans(spans, hashes.size)
+        if starts.size == 0:
+            return np.empty((0, self.num_perm), dtype=np.uint32)
+
+        # Elementary segments between consecutive span boundaries; shingles in no span are
+        # dropped before the permutation, which is where all the time goes.
+        cuts = np.unique(np.concatenate((starts, ends)))
+        first = np.searchsorted(cuts, starts)
+        last = np.searchsorted(cuts, ends)
+        depth = np.cumsum(np.bincount(first, minlength=cuts.size) - np.bincount(last, minlength=cuts.size))
+        lengths = np.diff(cuts)
+        kept = np.where(depth[:-1] > 0, lengths, 0)
+        if int(kept.sum()) == hashes.size:
+            mixed = _fmix32(hashes)
+            offsets = cuts
+        else:
+            mask = np.repeat(depth[:-1] > 0, lengths)
+            mixed = _fmix32(hashes[cuts[0] : cuts[-1]][mask])
+            offsets = np.concatenate(([0], np.cumsum(kept)))
+        starts_c, ends_c = offsets[first], offsets[last]
+
+        # Cut again at chunk borders so that no segment straddles two chunks.
+        n = mixed.size
+        chunk = self._chunk
+        borders = np.unique(np.concatenate((offsets, np.arange(0, n, chunk), [n])))
+        seg_starts = borders[:-1]
+        minima = np.empty((self.num_perm, seg_starts.size), dtype=np.uint32)
+        buf = np.empty((self.num_perm, min(chunk, n)), dtype=np.uint32)
+        chunk_segs = np.searchsorted(seg_starts, np.arange(0, n + chunk, chunk))
+        for c, lo in enumerate(range(0, n, chunk)):
+            hi = min(lo + chunk, n)
+            s0, s1 = int(chunk_segs[c]), int(chunk_segs[c + 1])
+            permuted = buf[:, : hi - lo]
+            np.multiply(self._a_col, mixed[lo:hi], out=permuted)
+            np.add(permuted, self._b_col, out=permuted)
+            np.minimum.reduceat(permuted, seg_starts[s0:s1] - lo, axis=1, out=minima[:, s0:s1])
+
+        seg_first = np.searchsorted(seg_starts, starts_c)
+        seg_last = np.searchsorted(seg_starts, ends_c, side="left")
+        return self._span_minima(minima, seg_first, seg_last)
+
+    def _span_minima(self, minima: np.ndarray, seg_first: np.ndarray, seg_last: np.ndarray) -> np.ndarray:
+        """Row i = minimum of segment columns ``seg_first[i]:seg_last[i]`` of ``minima``, as (m, K)."""
+        if bool(np.all(seg_last - seg_first == 1)):
+            return np.ascontiguousarray(minima[:, seg_first].T)
+        # reduceat over the interleaved [first0, last0, first1, last1, ...] reduces each span at
+        # the even positions. Sorting by first segment bounds the wasted odd (gap) reductions by
+        # the number of segments; a sentinel column of 2^32-1 keeps every index in range.
+        order = np.argsort(seg_first, kind="stable")
+        padded = np.concatenate((minima, np.full((self.num_perm, 1), _MAX_HASH, dtype=np.uint32)), axis=1)
+        bounds = np.column_stack((seg_first[order], seg_last[order])).ravel()
+        reduced = np.minimum.reduceat(padded, bounds, axis=1)[:, ::2]
+        out = np.empty((seg_first.size, self.num_perm), dtype=np.uint32)
+        out[order] = reduced.T
+        return out
+
+    def to_datasketch(self, signature: np.ndarray) -> MinHash:
+        """A ``datasketch.MinHash`` (scheme "affine32") holding ``signature``.
+
+        It hashes further items with :func:`~reuse.shingles.shingle_hash`, so ``update`` with
+        more shingles keeps it equal to our signature of the larger passage.
+        """
+        values = np.asarray(signature)
+        if values.shape != (self.num_perm,):
+            raise ValueError(f"signature must have shape ({self.num_perm},), got {values.shape}")
+        return MinHash(
+            num_perm=self.num_perm,
+            seed=self.seed,
+            hashfunc=shingle_hash,
+            hashvalues=values,
+            permutations=self._perm,
+            scheme="affine32",
+        )
+
+
+def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
+    """The share of equal values of two signatures: an estimate of their passages' Jaccard."""
+    a = np.asarray(sig_a)
+    b = np.asarray(sig_b)
+    if a.shape != b.shape or a.ndim != 1 or a.size == 0:
+        raise ValueError(f"signatures must be non-empty and of one length, got {a.shape} and {b.shape}")
+    return float(np.count_nonzero(a == b)) / a.size

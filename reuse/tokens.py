@@ -1,0 +1,81 @@
+"""Word tokens with their offsets in the original text.
+
+A token is a run of letters and digits of the normalised text, except in scripts written without
+spaces between words (Chinese, Japanese kana and kanji, Thai, Lao, Khmer, Myanmar), where each
+character is a token of its own; passages in those scripts are then shingled by characters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from reuse.normalize import Normalized, normalize
+
+__all__ = ["Tokens", "tokenize"]
+
+_UNSPACED_CLASS = (
+    "\u0e00-\u0eff"  # Thai, Lao
+    "\u1000-\u109f"  # Myanmar
+    "\u1780-\u17ff"  # Khmer
+    "\u3040-\u30ff"  # Hiragana, Katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
+    "\U00020000-\U0002fa1f"
+)
+_WORD = re.compile(r"[^\W_]+")
+_UNSPACED = re.compile(f"[{_UNSPACED_CLASS}]")
+# Inside a word that mixes scripts: single unspaced characters, or runs of anything else.
+_SPLIT = re.compile(f"[{_UNSPACED_CLASS}]|[^{_UNSPACED_CLASS}]+")
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """The tokens of one text.
+
+    ``words[i]`` is the normalised token; ``starts[i]``/``ends[i]`` its span in the original text;
+    ``unspaced[i]`` is true when the token is a single character of a script without spaces.
+    """
+
+    words: list[str]
+    starts: np.ndarray
+    ends: np.ndarray
+    unspaced: np.ndarray
+    normalized: Normalized
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+def tokenize(text: str) -> Tokens:
+    """Normalise ``text`` and cut it into tokens that keep their original offsets."""
+    norm = normalize(text)
+    ntext = norm.text
+    if ntext.isascii() or not _UNSPACED.search(ntext):
+        matches = list(_WORD.finditer(ntext))
+        words = [m.group() for m in matches]
+        spans = [m.span() for m in matches]
+        unspaced = np.zeros(len(words), dtype=bool)
+    else:
+        words, spans, flags = [], [], []
+        for m in _WORD.finditer(ntext):
+            word = m.group()
+            if not _UNSPACED.search(word):
+                words.append(word)
+                spans.append(m.span())
+                flags.append(False)
+                continue
+            base = m.start()
+            for part in _SPLIT.finditer(word):
+                words.append(part.group())
+                spans.append((base + part.start(), base + part.end()))
+                flags.append(part.end() - part.start() == 1 and _UNSPACED.match(part.group()) is not None)
+        unspaced = np.array(flags, dtype=bool)
+    if not words:
+        empty = np.zeros(0, dtype=np.int64)
+        return Tokens([], empty, empty, unspaced, norm)
+    bounds = np.array(spans, dtype=np.int64)
+    starts = np.frombuffer(norm.starts, dtype=np.int64)[bounds[:, 0]]
+    ends = np.frombuffer(norm.ends, dtype=np.int64)[bounds[:, 1] - 1]
+    return Tokens(words, starts, ends, unspaced, norm)

@@ -1,0 +1,283 @@
+"""Opening the warehouse and the few operations the engine needs, each in bulk.
+
+DuckDB allows one writer process per file. ``open_warehouse`` turns DuckDB's lock conflict into
+:class:`~reuse.errors.WarehouseLocked` naming the holder, checks that the file's fingerprint
+settings agree with the caller's, and applies pending migrations. All loads go through Arrow
+tables (``INSERT ... SELECT`` from a registered table), never row-by-row inserts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from reuse.config import Settings
+from reuse.errors import SettingsMismatch, WarehouseError, WarehouseLocked
+from warehouse.migrations import apply_migrations, migrations
+
+__all__ = ["SCHEMA_VERSION", "StoredVersion", "Warehouse", "open_warehouse"]
+
+SCHEMA_VERSION = max(m.version for m in migrations())
+
+_LOCK = re.compile(r"Conflicting lock is held in (.*?)(?: \(PID (\d+)\))?(?:\.|$| by)", re.S)
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """The latest stored version of a document."""
+
+    doc_id: int
+    version_id: int
+    content_hash: str
+
+
+class Warehouse:
+    """A connection to one warehouse file (or ``:memory:``) with the engine's operations."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: str) -> None:
+        self.con = con
+        self.path = path
+
+    # -- transactions and ids ---------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the body in one transaction: all of it is committed, or none of it."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def next_id(self, table: str, column: str) -> int:
+        """One more than the largest id in ``table.column`` (ids are assigned by the writer)."""
+        row = self.con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def close(self) -> None:
+        """Checkpoint (so no WAL is left behind) and close."""
+        try:
+            self.con.execute("CHECKPOINT")
+        except duckdb.Error:
+            pass  # a read-only or failed connection: closing is all that is left to do
+        self.con.close()
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def start_run(self, command: str, settings: Settings, version: str) -> int:
+        """Record a new run with the settings it uses; return its id."""
+        run_id = self.next_id("runs", "run_id")
+        self.con.execute(
+            "INSERT INTO runs (run_id, command, started_at, reusetrack_version, fingerprint_key, settings)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                command,
+                datetime.now(UTC),
+                version,
+                settings.fingerprint_key(),
+                json.dumps(settings.to_dict()),
+            ],
+        )
+        return run_id
+
+    def finish_run(self, run_id: int, stats: dict[str, Any]) -> None:
+        """Record the end of a run and its counts."""
+        self.con.execute(
+            "UPDATE runs SET finished_at = ?, stats = ? WHERE run_id = ?",
+            [datetime.now(UTC), json.dumps(stats), run_id],
+        )
+
+    @contextmanager
+    def _registered(self, name: str, columns: dict[str, pa.Array]) -> Iterator[None]:
+        """Make ``columns`` queryable as table ``name`` for the body's queries."""
+        self.con.register(name, pa.table(columns))
+        try:
+            yield
+        finally:
+            self.con.unregister(name)
+
+    def _for_versions(self, version_ids: Sequence[int], sql: str) -> list[tuple[Any, ...]]:
+        """Rows of ``sql``, which joins the table ``wanted_versions(version_id)``."""
+        if not version_ids:
+            return []
+        with self._registered("wanted_versions", {"version_id": pa.array(list(version_ids), pa.int64())}):
+            return self.con.execute(sql).fetchall()
+
+    # -- documents -----------------------------------------------------------------------------
+
+    def latest_versions(self, urls: Sequence[str]) -> dict[str, StoredVersion]:
+        """The latest stored version of each of ``urls`` that is stored at all."""
+        if not urls:
+            return {}
+        with self._registered("wanted_urls", {"url": pa.array(list(urls), pa.string())}):
+            rows = self.con.execute(
+                "SELECT d.url, d.doc_id, v.version_id, v.content_hash FROM documents d"
+                " JOIN wanted_urls w ON w.url = d.url JOIN versions v ON v.doc_id = d.doc_id"
+                " QUALIFY row_number() OVER (PARTITION BY d.doc_id ORDER BY v.version_id DESC) = 1"
+            ).fetchall()
+        return {url: StoredVersion(doc_id, version_id, digest) for url, doc_id, version_id, digest in rows}
+
+    def insert(self, table: str, columns: dict[str, pa.Array | list[Any]]) -> None:
+        """Bulk-insert columns (name → values) into ``table`` through Arrow."""
+        if not columns or not len(next(iter(columns.values()))):
+            return
+        name = f"incoming_{table}"
+        cols = ", ".join(columns)
+        with self._registered(
+            name, {k: v if isinstance(v, pa.Array) else pa.array(v) for k, v in columns.items()}
+        ):
+            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
+
+    def version_texts(self, version_ids: Sequence[int]) -> dict[int, str]:
+        """The text of each of the given versions."""
+        rows = self._for_versions(
+            version_ids,
+            "SELECT v.version_id, v.text FROM versions v JOIN wanted_versions w USING (version_id)",
+        )
+        return dict(rows)
+
+    def version_documents(self, version_ids: Sequence[int]) -> dict[int, tuple[int, str, str | None]]:
+        """``version_id → (doc_id, url, site)`` for the given versions."""
+        rows = self._for_versions(
+            version_ids,
+            "SELECT v.version_id, d.doc_id, d.url, d.site FROM versions v"
+            " JOIN wanted_versions w USING (version_id) JOIN documents d USING (doc_id)",
+        )
+        return {v: (doc, url, site) for v, doc, url, site in rows}
+
+    # -- candidates ----------------------------------------------------------------------------
+
+    def candidates(self, first_passage_id: int) -> list[tuple[int, int, int, int]]:
+        """Passage pairs sharing a band key, where the newer passage is ``>= first_passage_id``.
+
+        Returns ``(old_passage, old_version, new_passage, new_version)`` rows, each pair once,
+        never two passages of one version. Passages stored before are matched without any
+        rebuild: the band keys are the index.
+        """
+        rows = self.con.execute(
+            "SELECT DISTINCT o.passage_id, o.version_id, n.passage_id, n.version_id"
+            " FROM band_keys n JOIN band_keys o ON o.key = n.key"
+            " WHERE n.passage_id >= ? AND o.passage_id < n.passage_id AND o.version_id <> n.version_id",
+            [first_passage_id],
+        ).fetchall()
+        return [(int(a), int(b), int(c), int(d)) for a, b, c, d in rows]
+
+    def passage_positions(self, version_ids: Sequence[int]) -> dict[int, int]:
+        """``passage_id → position`` for every passage of the given versions."""
+        rows = self._for_versions(
+            version_ids,
+            "SELECT p.passage_id, p.position FROM passages p JOIN wanted_versions w USING (version_id)",
+        )
+        return {int(pid): int(pos) for pid, pos in rows}
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one SQL statement; return column names and rows."""
+        try:
+            cursor = self.con.execute(sql, params or [])
+        except duckdb.Error as err:
+            raise WarehouseError(f"query failed: {_first_line(err)}") from err
+        if cursor.description is None:
+            return [], []
+        return [d[0] for d in cursor.description], cursor.fetchall()
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of the main tables."""
+        tables = (
+            "documents",
+            "versions",
+            "passages",
+            "signatures",
+            "band_keys",
+            "matches",
+            "doc_pairs",
+            "runs",
+        )
+        sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in tables)
+        return {name: int(n) for name, n in self.con.execute(sql).fetchall()}
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+def _check_settings(con: duckdb.DuckDBPyConnection, settings: Settings | None, read_only: bool) -> None:
+    row = con.execute("SELECT value FROM meta WHERE key = 'fingerprint_key'").fetchone()
+    if settings is None:
+        return
+    key = settings.fingerprint_key()
+    if row is None:
+        if not read_only:
+            con.execute(
+                "INSERT INTO meta VALUES ('fingerprint_key', ?), ('settings', ?), ('created_by_duckdb', ?)",
+                [key, json.dumps(settings.to_dict()), duckdb.__version__],
+            )
+        return
+    if row[0] != key:
+        raise SettingsMismatch(
+            f"the warehouse holds signatures made with other fingerprint settings ({row[0]}, these give {key}); "
+            "use the settings it was built with, or a new --db"
+        )
+
+
+def open_warehouse(path: str | Path, settings: Settings | None = None, read_only: bool = False) -> Warehouse:
+    """Open (creating and migrating if needed) the warehouse at ``path``.
+
+    With ``settings``, the file's fingerprint settings must equal theirs (a new file adopts them).
+    Raises :class:`WarehouseLocked` when another process writes to the file, and
+    :class:`WarehouseError` when it cannot be opened or is newer than this version of reusetrack.
+    """
+    target = str(path)
+    if target != ":memory:":
+        parent = Path(target).resolve().parent
+        if not parent.is_dir():
+            raise WarehouseError(f"cannot open warehouse {target}: folder {parent} does not exist")
+        if read_only and not Path(target).exists():
+            raise WarehouseError(f"no warehouse at {target}: run 'reusetrack ingest' first or pass --db")
+    try:
+        con = duckdb.connect(target, read_only=read_only)
+    except duckdb.IOException as err:
+        message = str(err)
+        lock = _LOCK.search(message)
+        if lock or "lock" in message.lower():
+            holder = f" (PID {lock.group(2)})" if lock and lock.group(2) else ""
+            raise WarehouseLocked(
+                f"warehouse {target} is being written by another process{holder}; wait for it to finish"
+            ) from err
+        raise WarehouseError(f"cannot open warehouse {target}: {_first_line(err)}") from err
+    except duckdb.Error as err:
+        raise WarehouseError(f"cannot open warehouse {target}: {_first_line(err)}") from err
+    try:
+        if read_only:
+            row = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+            ).fetchone()
+            if not row or not row[0]:
+                raise WarehouseError(f"{target} is not a reusetrack warehouse")
+        else:
+            apply_migrations(con)
+        stored = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        if stored and stored[0] and stored[0] > SCHEMA_VERSION:
+            raise WarehouseError(
+                f"warehouse {target} has schema version {stored[0]}, newer than this reusetrack "
+                f"({SCHEMA_VERSION}); upgrade reusetrack"
+            )
+        _check_settings(con, settings, read_only)
+    except BaseException:
+        con.close()
+        raise
+    return Warehouse(con, target)
