@@ -52,7 +52,7 @@ def _json_ld_date(soup: BeautifulSoup) -> str | None:
 
 
 def _meta(soup: BeautifulSoup, **attrs: str) -> str | None:
-    tag = soup.find("meta", attrs=attrs)
+    tag = soup.find("meta", attrs=dict(attrs.items()))
     value = tag.get("content") if isinstance(tag, Tag) else None
     return value.strip() if isinstance(value, str) and value.strip() else None
 

@@ -119,9 +119,7 @@ def read_file(path: Path) -> Iterator[Document | InputError]:
     source = str(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        yield UnsupportedInput(
-            source, f"unsupported file type '{suffix or path.name}' (use .txt, .md, .html, .jsonl)"
-        )
+        yield UnsupportedInput(source, f"unsupported file type '{suffix or path.name}' (use .txt, .md, .html, .jsonl)")
         return
     try:
         size = path.stat().st_size

@@ -90,13 +90,9 @@ def load_corpus(root: Path) -> Pan13Corpus:
         pairs = _read_pairs(folder / "pairs")
         for susp, src in pairs:
             if susp not in suspicious or src not in sources:
-                raise InputError(
-                    str(folder / "pairs"), f"pair {susp} {src} names a document not in susp/ or src/"
-                )
+                raise InputError(str(folder / "pairs"), f"pair {susp} {src} names a document not in susp/ or src/")
             truth_file = folder / f"{_stem(susp)}-{_stem(src)}.xml"
-            cases[susp, src] = tuple(
-                _read_features(truth_file, CASE_FEATURE, Case, expected_pair=(susp, src))
-            )
+            cases[susp, src] = tuple(_read_features(truth_file, CASE_FEATURE, Case, expected_pair=(susp, src)))
         categories[folder.name] = pairs
     return Pan13Corpus(root, categories, cases, sources, suspicious)
 
@@ -214,9 +210,7 @@ def _read_features(path: Path, feature: str, kind: type[_A], expected_pair: Pair
         except KeyError as error:
             raise InputError(str(path), f"a {feature} feature lacks {error}") from error
         except ValueError as error:
-            raise InputError(
-                str(path), f"a {feature} feature has a bad offset or length ({error})"
-            ) from error
+            raise InputError(str(path), f"a {feature} feature has a bad offset or length ({error})") from error
         if expected_pair is not None and src != expected_pair[1]:
             raise InputError(str(path), f"a {feature} feature refers to {src}, expected {expected_pair[1]}")
         features.append(kind(susp, susp_span, src, src_span))

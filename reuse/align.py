@@ -118,8 +118,11 @@ class _Cluster:
         self.anchors += 1
         if length > 1:
             s = self.strong
-            self.strong = [min(s[0], i), max(s[1], i + length), min(s[2], j), max(s[3], j + length)] if s else [
-                i, i + length, j, j + length]
+            self.strong = (
+                [min(s[0], i), max(s[1], i + length), min(s[2], j), max(s[3], j + length)]
+                if s
+                else [i, i + length, j, j + length]
+            )
 
     def trimmed(self) -> _Cluster:
         """The cluster cut to its trigram anchors when they carry it: content-word anchors at
@@ -135,7 +138,7 @@ def _clusters(anchors: np.ndarray) -> list[_Cluster]:
     done: list[_Cluster] = []
     active: list[_Cluster] = []
     for i, j, length in anchors.tolist():
-        still = []
+        still: list[_Cluster] = []
         for c in active:
             (still if i - c.i1 <= _JOIN_GAP else done).append(c)
         active = still
@@ -208,8 +211,7 @@ def _drop_overlaps(clusters: list[_Cluster]) -> list[_Cluster]:
     kept: list[_Cluster] = []
     for c in sorted(clusters, key=lambda c: -(c.i1 - c.i0 + c.j1 - c.j0)):
         if all(
-            _overlap(c.i0, c.i1, k.i0, k.i1) * 2 <= c.i1 - c.i0
-            and _overlap(c.j0, c.j1, k.j0, k.j1) * 2 <= c.j1 - c.j0
+            _overlap(c.i0, c.i1, k.i0, k.i1) * 2 <= c.i1 - c.i0 and _overlap(c.j0, c.j1, k.j0, k.j1) * 2 <= c.j1 - c.j0
             for k in kept
         ):
             kept.append(c)
@@ -227,16 +229,10 @@ def align(a: AlignInput, b: AlignInput, settings: Settings) -> list[Match]:
     minimum = settings.min_match_tokens
 
     def valid(c: _Cluster) -> bool:
-        return (
-            c.i1 - c.i0 >= minimum
-            and c.j1 - c.j0 >= minimum
-            and _content_dice(a, b, c) >= settings.min_similarity
-        )
+        return c.i1 - c.i0 >= minimum and c.j1 - c.j0 >= minimum and _content_dice(a, b, c) >= settings.min_similarity
 
     candidates = [c.trimmed() for c in _clusters(anchors) if c.anchors >= 2]
-    clusters = _drop_overlaps(
-        [c for c in _merge([c for c in candidates if valid(c)], settings.max_gap_tokens)]
-    )
+    clusters = _drop_overlaps([c for c in _merge([c for c in candidates if valid(c)], settings.max_gap_tokens)])
     matches = []
     for c in clusters:
         if not valid(c):

@@ -253,9 +253,7 @@ def score_by_category(
     return rows
 
 
-def _category_scores(
-    pairs: Sequence[Pair], cases: Sequence[Case], detections: Sequence[Detection]
-) -> CategoryScores:
+def _category_scores(pairs: Sequence[Pair], cases: Sequence[Case], detections: Sequence[Detection]) -> CategoryScores:
     positives = {case.pair for case in cases}
     negatives = set(pairs) - positives
     retrieved = positives & {detection.pair for detection in detections}

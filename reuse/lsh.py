@@ -24,7 +24,8 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 @lru_cache(maxsize=64)
 def _params(threshold: float, num_perm: int, fp_weight: float, fn_weight: float) -> tuple[int, int]:
-    return tuple(_optimal_param(threshold, num_perm, fp_weight, fn_weight))  # type: ignore[return-value]
+    bands, rows = _optimal_param(threshold, num_perm, fp_weight, fn_weight)
+    return int(bands), int(rows)
 
 
 def band_params(settings: Settings) -> tuple[int, int]:
@@ -51,9 +52,7 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     equal, up to a 2^-64 chance of a hash collision.
     """
     if signatures.ndim != 2 or signatures.shape[1] < bands * rows:
-        raise ValueError(
-            f"signatures must have at least {bands * rows} columns, got shape {signatures.shape}"
-        )
+        raise ValueError(f"signatures must have at least {bands * rows} columns, got shape {signatures.shape}")
     m = signatures.shape[0]
     values = signatures[:, : bands * rows].astype(np.uint64).reshape(m, bands, rows)
     with np.errstate(over="ignore"):

@@ -24,9 +24,7 @@ class PairResult:
     summary: DocumentPair
 
 
-def match_pair(
-    a: Analysis, b: Analysis, candidates: Iterable[tuple[int, int]], settings: Settings
-) -> PairResult:
+def match_pair(a: Analysis, b: Analysis, candidates: Iterable[tuple[int, int]], settings: Settings) -> PairResult:
     """Verify the candidate passage pairs ``(position in a, position in b)`` exactly, and if any
     holds, align the two documents to find every reused span, extended to its full length."""
     proposed = list(candidates)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from reuse.models import DocumentPair, Match, Span
@@ -24,7 +25,7 @@ def summarize(matches: Sequence[Match], chars_a: int, chars_b: int) -> DocumentP
     shared_a = _union_length([m.a for m in matches])
     shared_b = _union_length([m.b for m in matches])
     by_a = sorted(matches, key=lambda m: m.a.start)
-    in_order = all(x.b.start <= y.b.start for x, y in zip(by_a, by_a[1:], strict=False))
+    in_order = all(x.b.start <= y.b.start for x, y in itertools.pairwise(by_a))
     return DocumentPair(
         matches=len(matches),
         shared_chars_a=shared_a,

@@ -9,6 +9,8 @@ run loses at most the batch in flight and never leaves half a document behind.
 from __future__ import annotations
 
 import hashlib
+import resource
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,16 +21,26 @@ from itertools import islice
 import numpy as np
 import pyarrow as pa
 
+from crawlers.pan13 import Pan13Corpus, read_document
 from reuse.analysis import Analysis, analyse
 from reuse.config import Settings
 from reuse.errors import InputError, UnsupportedInput
+from reuse.evaluate import CategoryScores, Detection, score_by_category
+from reuse.evaluate import Span as EvalSpan
 from reuse.lsh import band_keys, band_params
 from reuse.matching import match_pair
 from reuse.models import Document
 from reuse.signatures import MinHasher
 from warehouse.db import Warehouse
 
-__all__ = ["IngestReport", "ingest", "reusetrack_version"]
+__all__ = [
+    "IngestReport",
+    "Pan13Result",
+    "evaluate_pan13",
+    "ingest",
+    "pan13_detections",
+    "reusetrack_version",
+]
 
 ProgressHook = Callable[[str], None]
 
@@ -124,7 +136,10 @@ class _Ingestor:
         new_docs: dict[str, list[object]] = defaultdict(list)
         versions: dict[str, list[object]] = defaultdict(list)
         passage_cols: dict[str, list[object]] = defaultdict(list)
-        keys, key_passages, key_versions, blobs = [], [], [], []
+        keys: list[np.ndarray] = []
+        key_passages: list[np.ndarray] = []
+        key_versions: list[np.ndarray] = []
+        blobs: list[bytes] = []
         passage_id = first_passage
         version_of_new: dict[int, Analysis] = {}
         for k, ((doc, digest), analysis) in enumerate(zip(fresh, analyses, strict=True)):
@@ -141,7 +156,7 @@ class _Ingestor:
                     ("first_seen", now),
                 ):
                     new_docs[name].append(value)
-            row = {
+            row: dict[str, object] = {
                 "version_id": version_id,
                 "doc_id": doc_id,
                 "run_id": run_id,
@@ -155,8 +170,8 @@ class _Ingestor:
                 "tokens": len(analysis.tokens),
                 "state": "ok" if analysis.passages else "too_short",
             }
-            for name, value in row.items():
-                versions[name].append(value)
+            for name, cell in row.items():
+                versions[name].append(cell)
             count = len(analysis.passages)
             for p in analysis.passages:
                 for name, value in (
@@ -292,3 +307,51 @@ def ingest(
     with warehouse.transaction():
         warehouse.finish_run(run_id, report.counts())
     return report
+
+
+@dataclass(frozen=True)
+class Pan13Result:
+    """The scores of one corpus-mode PAN13 run, and what it cost."""
+
+    rows: dict[str, CategoryScores]
+    detections: list[Detection]
+    report: IngestReport
+    seconds: float
+    peak_rss_mb: float
+
+
+def pan13_detections(warehouse: Warehouse) -> list[Detection]:
+    """Every stored match between a suspicious and a source document, oriented as PAN wants."""
+    _, rows = warehouse.query(
+        "SELECT url_a, a_start, a_end, url_b, b_start, b_end FROM match_details"
+        " WHERE starts_with(url_a, 'pan13:') AND starts_with(url_b, 'pan13:')"
+    )
+    detections = []
+    for url_a, a0, a1, url_b, b0, b1 in rows:
+        name_a, name_b = url_a.removeprefix("pan13:"), url_b.removeprefix("pan13:")
+        if name_a.startswith("suspicious") and name_b.startswith("source"):
+            detections.append(Detection(name_a, EvalSpan(a0, a1), name_b, EvalSpan(b0, b1)))
+        elif name_b.startswith("suspicious") and name_a.startswith("source"):
+            detections.append(Detection(name_b, EvalSpan(b0, b1), name_a, EvalSpan(a0, a1)))
+    return detections
+
+
+def evaluate_pan13(
+    warehouse: Warehouse, corpus: Pan13Corpus, settings: Settings, progress: ProgressHook | None = None
+) -> Pan13Result:
+    """Corpus mode: ingest every document of ``corpus`` into ``warehouse`` (meant to be fresh),
+    match as for any corpus, and score the matches that fall inside the listed pairs."""
+    started = time.perf_counter()
+
+    def documents() -> Iterator[Document | InputError]:
+        for name, path in [*sorted(corpus.sources.items()), *sorted(corpus.suspicious.items())]:
+            try:
+                yield Document(url=f"pan13:{name}", text=read_document(path), source=str(path))
+            except InputError as err:
+                yield err
+
+    report = ingest(warehouse, documents(), settings, command="eval pan13", progress=progress)
+    detections = pan13_detections(warehouse)
+    rows = score_by_category(corpus.truth(), detections)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return Pan13Result(rows, detections, report, time.perf_counter() - started, peak)

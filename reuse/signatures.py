@@ -82,9 +82,7 @@ def _as_spans(spans: np.ndarray, n_shingles: int) -> tuple[np.ndarray, np.ndarra
     empty = np.flatnonzero(ends <= starts)
     if empty.size:
         i = int(empty[0])
-        raise ValueError(
-            f"span {i} [{starts[i]}, {ends[i]}) holds no shingle: an empty passage has no signature"
-        )
+        raise ValueError(f"span {i} [{starts[i]}, {ends[i]}) holds no shingle: an empty passage has no signature")
     if int(starts.min()) < 0 or int(ends.max()) > n_shingles:
         raise ValueError(f"spans must lie within the document's {n_shingles} shingles")
     return starts, ends

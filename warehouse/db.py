@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,16 +62,14 @@ class Warehouse:
 
     def next_id(self, table: str, column: str) -> int:
         """One more than the largest id in ``table.column`` (ids are assigned by the writer)."""
-        row = self.con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchone()
+        row = _first_row(self.con, f"SELECT coalesce(max({column}), 0) + 1 FROM {table}")
         assert row is not None
         return int(row[0])
 
     def close(self) -> None:
         """Checkpoint (so no WAL is left behind) and close."""
-        try:
+        with suppress(duckdb.Error):  # a read-only or failed connection: closing is all that is left
             self.con.execute("CHECKPOINT")
-        except duckdb.Error:
-            pass  # a read-only or failed connection: closing is all that is left to do
         self.con.close()
 
     # -- runs ----------------------------------------------------------------------------------
@@ -136,9 +134,7 @@ class Warehouse:
             return
         name = f"incoming_{table}"
         cols = ", ".join(columns)
-        with self._registered(
-            name, {k: v if isinstance(v, pa.Array) else pa.array(v) for k, v in columns.items()}
-        ):
+        with self._registered(name, {k: v if isinstance(v, pa.Array) else pa.array(v) for k, v in columns.items()}):
             self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
 
     def version_texts(self, version_ids: Sequence[int]) -> dict[int, str]:
@@ -211,12 +207,18 @@ class Warehouse:
         return {name: int(n) for name, n in self.con.execute(sql).fetchall()}
 
 
+def _first_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...] | None:
+    # fetchall, not fetchone: DuckDB 2 keeps a half-read result open and refuses the next statement.
+    rows = con.execute(sql).fetchall()
+    return rows[0] if rows else None
+
+
 def _first_line(err: BaseException) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
 def _check_settings(con: duckdb.DuckDBPyConnection, settings: Settings | None, read_only: bool) -> None:
-    row = con.execute("SELECT value FROM meta WHERE key = 'fingerprint_key'").fetchone()
+    row = _first_row(con, "SELECT value FROM meta WHERE key = 'fingerprint_key'")
     if settings is None:
         return
     key = settings.fingerprint_key()
@@ -263,14 +265,14 @@ def open_warehouse(path: str | Path, settings: Settings | None = None, read_only
         raise WarehouseError(f"cannot open warehouse {target}: {_first_line(err)}") from err
     try:
         if read_only:
-            row = con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-            ).fetchone()
+            row = _first_row(
+                con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+            )
             if not row or not row[0]:
                 raise WarehouseError(f"{target} is not a reusetrack warehouse")
         else:
             apply_migrations(con)
-        stored = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        stored = _first_row(con, "SELECT max(version) FROM schema_migrations")
         if stored and stored[0] and stored[0] > SCHEMA_VERSION:
             raise WarehouseError(
                 f"warehouse {target} has schema version {stored[0]}, newer than this reusetrack "
