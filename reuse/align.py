@@ -16,7 +16,7 @@ merged, so a copy edited in the middle is reported once, and overlapping matches
 from __future__ import annotations
 
 import difflib
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,24 +176,52 @@ def _kind(a: AlignInput, b: AlignInput, c: _Cluster) -> tuple[MatchKind, float]:
     return (MatchKind.NEAR_VERBATIM if ratio >= 0.8 else MatchKind.EDITED), ratio
 
 
-def _merge(clusters: list[_Cluster], max_gap: int) -> list[_Cluster]:
-    """Merge clusters that follow each other within ``max_gap`` tokens on both sides."""
-    merged: list[_Cluster] = []
-    for c in sorted(clusters, key=lambda c: (c.i0, c.j0)):
-        if merged:
-            last = merged[-1]
-            if c.i0 - last.i1 <= max_gap and -max_gap <= c.j0 - last.j1 <= max_gap and c.j1 > last.j0:
-                merged[-1] = _Cluster(
-                    last.i0,
-                    max(last.i1, c.i1),
-                    min(last.j0, c.j0),
-                    max(last.j1, c.j1),
-                    last.anchors + c.anchors,
-                    _union(last.strong, c.strong),
-                )
-                continue
-        merged.append(c)
-    return merged
+def _gap(x0: int, x1: int, y0: int, y1: int) -> int:
+    """Tokens between two ranges; 0 when they touch or overlap."""
+    return max(0, max(x0, y0) - min(x1, y1))
+
+
+def _merge(clusters: list[_Cluster], max_gap: int) -> list[list[_Cluster]]:
+    """Group clusters lying within ``max_gap`` tokens of each other on both sides, in any order.
+
+    Order is not required on purpose: a copy whose sentences or paragraphs were shuffled is one
+    reused block, not many small ones. The groups are connected components (union-find).
+    """
+    ordered = sorted(clusters, key=lambda c: c.i0)
+    parent = list(range(len(ordered)))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for k, c in enumerate(ordered):
+        for m in range(k + 1, len(ordered)):
+            d = ordered[m]
+            if d.i0 - c.i1 > max_gap:
+                break  # sorted by i0: no later cluster is closer
+            if _gap(c.i0, c.i1, d.i0, d.i1) <= max_gap and _gap(c.j0, c.j1, d.j0, d.j1) <= max_gap:
+                parent[root(m)] = root(k)
+    groups: dict[int, list[_Cluster]] = defaultdict(list)
+    for k, c in enumerate(ordered):
+        groups[root(k)].append(c)
+    return list(groups.values())
+
+
+def _bounding(group: list[_Cluster]) -> _Cluster:
+    """One cluster spanning every cluster of ``group`` on both sides."""
+    strong: list[int] = []
+    for c in group:
+        strong = _union(strong, c.strong)
+    return _Cluster(
+        min(c.i0 for c in group),
+        max(c.i1 for c in group),
+        min(c.j0 for c in group),
+        max(c.j1 for c in group),
+        sum(c.anchors for c in group),
+        strong,
+    )
 
 
 def _union(s: list[int], t: list[int]) -> list[int]:
@@ -206,12 +234,36 @@ def _overlap(x0: int, x1: int, y0: int, y1: int) -> int:
     return max(0, min(x1, y1) - max(x0, y0))
 
 
-def _drop_overlaps(clusters: list[_Cluster]) -> list[_Cluster]:
-    """Keep the longer of two clusters that share more than half of either side."""
+def _shadowed_removed(seeds: list[_Cluster]) -> list[_Cluster]:
+    """Drop seeds lying mostly inside the text of a much better supported seed, on either side.
+
+    Such a seed pairs text already explained by the stronger one with some other place that
+    happens to share a few words with it (a repeated name or phrase); merging it would stretch
+    the stronger seed's match over text that was not copied.
+    """
     kept: list[_Cluster] = []
-    for c in sorted(clusters, key=lambda c: -(c.i1 - c.i0 + c.j1 - c.j0)):
-        if all(
-            _overlap(c.i0, c.i1, k.i0, k.i1) * 2 <= c.i1 - c.i0 and _overlap(c.j0, c.j1, k.j0, k.j1) * 2 <= c.j1 - c.j0
+    for c in sorted(seeds, key=lambda c: -c.anchors):
+        if not any(
+            k.anchors >= 2 * c.anchors
+            and (
+                _overlap(c.i0, c.i1, k.i0, k.i1) * 2 > c.i1 - c.i0 or _overlap(c.j0, c.j1, k.j0, k.j1) * 2 > c.j1 - c.j0
+            )
+            for k in kept
+        ):
+            kept.append(c)
+    return kept
+
+
+def _drop_overlaps(clusters: list[_Cluster]) -> list[_Cluster]:
+    """Of clusters covering mostly the same text on both sides, keep the best supported one.
+
+    Overlap on one side only is kept: a source passage reused twice in one document is two
+    matches.
+    """
+    kept: list[_Cluster] = []
+    for c in sorted(clusters, key=lambda c: -c.anchors):
+        if not any(
+            _overlap(c.i0, c.i1, k.i0, k.i1) * 2 > c.i1 - c.i0 and _overlap(c.j0, c.j1, k.j0, k.j1) * 2 > c.j1 - c.j0
             for k in kept
         ):
             kept.append(c)
@@ -231,12 +283,15 @@ def align(a: AlignInput, b: AlignInput, settings: Settings) -> list[Match]:
     def valid(c: _Cluster) -> bool:
         return c.i1 - c.i0 >= minimum and c.j1 - c.j0 >= minimum and _content_dice(a, b, c) >= settings.min_similarity
 
-    candidates = [c.trimmed() for c in _clusters(anchors) if c.anchors >= 2]
-    clusters = _drop_overlaps([c for c in _merge([c for c in candidates if valid(c)], settings.max_gap_tokens)])
+    # A lone pair of content words is a coincidence as often as not; three, or a trigram, are not.
+    seeds = _shadowed_removed([c for c in _clusters(anchors) if c.anchors >= 3 or (c.strong and c.anchors >= 2)])
+    blocks: list[_Cluster] = []
+    for group in _merge(seeds, settings.max_gap_tokens):
+        block = _bounding(group).trimmed()
+        # A block that does not hold together keeps those of its parts that do.
+        blocks.extend([block] if valid(block) else [c.trimmed() for c in group if valid(c.trimmed())])
     matches = []
-    for c in clusters:
-        if not valid(c):
-            continue
+    for c in _drop_overlaps(blocks):
         kind, similarity = _kind(a, b, c)
         matches.append(
             Match(
