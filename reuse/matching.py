@@ -34,7 +34,7 @@ def match_pair(a: Analysis, b: Analysis, candidates: Iterable[tuple[int, int]], 
         if passage_a.unspaced != passage_b.unspaced:
             continue
         _, contained_a, contained_b = verify(a.shingles(passage_a), b.shingles(passage_b))
-        if max(contained_a, contained_b) >= settings.threshold:
+        if max(contained_a, contained_b) >= settings.verify_containment:
             verified += 1
     matches = align(a.align_input, b.align_input, settings) if verified else []
     return PairResult(len(proposed), verified, matches, summarize(matches, len(a.text), len(b.text)))

@@ -2,10 +2,12 @@
 
 Paragraphs are blocks separated by blank lines; text without blank lines is read line by line,
 unless its lines are hard-wrapped (most of similar, short length), when the whole run is one
-paragraph. Passages are the paragraphs with enough tokens plus overlapping windows of
-``window_tokens`` tokens every ``window_step`` tokens over the whole document, so that half a
-paragraph, two paragraphs merged into one, or one split in two, still shares a passage with its
-source.
+paragraph. A paragraph longer than ``_LONG_PARAGRAPH`` characters (text with no line breaks at
+all, a hard-wrapped file) is cut into runs of whole sentences.
+
+Passages are the paragraphs with enough tokens plus overlapping windows of ``window_tokens``
+tokens every ``window_step`` tokens over the whole document, so that half a paragraph, two
+paragraphs merged into one, or one split in two, still shares a passage with its source.
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ __all__ = ["paragraph_spans", "passages"]
 
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0]*\n\s*")
 _LINE = re.compile(r"\r\n|\r|\n")
+# A sentence ends at . ! ? (or their CJK forms, or a closing quote after them) before a space;
+# CJK full stops end a sentence without one.
+_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+|[\u3002\uff01\uff1f]\s*")
+# Longer "paragraphs" are structure lost (no line breaks), not paragraphs: cut them by sentences
+# into runs of about ``_SENTENCE_RUN`` characters, the size of a typical news paragraph.
+_LONG_PARAGRAPH = 1500
+_SENTENCE_RUN = 500
 
 
 def _is_hard_wrapped(lines: list[str]) -> bool:
@@ -35,6 +44,18 @@ def _is_hard_wrapped(lines: list[str]) -> bool:
         return False
     near_width = sum(1 for n in lengths if n >= 0.6 * width)
     return near_width >= 0.8 * len(lengths) and statistics.median(lengths) >= 40
+
+
+def _sentence_runs(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Cut ``text[start:end]`` after sentence ends into runs of about ``_SENTENCE_RUN`` chars."""
+    runs, run_start = [], start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        if m.end() - run_start >= _SENTENCE_RUN:
+            runs.append((run_start, m.end()))
+            run_start = m.end()
+    if run_start < end:
+        runs.append((run_start, end))
+    return runs
 
 
 def paragraph_spans(text: str) -> list[tuple[int, int]]:
@@ -54,13 +75,17 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
     else:
         pieces = [(0, len(text))]
     spans = []
-    for start, end in pieces:
+    for start, end in (run for piece in pieces for run in _split_long(text, *piece)):
         chunk = text[start:end]
         stripped = chunk.strip()
         if stripped:
             lead = len(chunk) - len(chunk.lstrip())
             spans.append((start + lead, start + lead + len(stripped)))
     return spans
+
+
+def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    return _sentence_runs(text, start, end) if end - start > _LONG_PARAGRAPH else [(start, end)]
 
 
 def passages(text: str, tokens: Tokens, settings: Settings) -> list[Passage]:
