@@ -2,13 +2,18 @@
 
 Passages are the first ``--passages`` lines (default 20,000) of the PAN13 source documents that
 have at least 8 words. Both sides tokenise each line with ``re.findall(r"\\w+", line.lower())``
-and take word 5-shingles:
+and take word shingles of the engine's default size (``Settings().shingle_words``):
 
 * baseline: shingles joined by spaces and UTF-8 encoded, ``datasketch.MinHash(num_perm=128)``
   with default arguments (SHA1 of each shingle) and ``update_batch``, one passage at a time;
 * ours: ``token_hashes`` -> ``shingle_hashes(..., 5)`` -> ``MinHasher(128, 1).signatures``, a
   block of lines at a time: the block's tokens are concatenated and each line is a span, so the
   shingles that straddle two lines belong to no passage.
+
+A second scenario fingerprints the passages exactly as the engine cuts them (paragraphs plus
+overlapping windows, ``reuse.passages``) from the first ``--documents`` PAN13 source documents:
+the baseline builds one datasketch MinHash per passage from its shingles' text, as a user of
+datasketch would; ours hashes each document's tokens once and every passage from them.
 
 Each measurement is repeated (default 3 times, token cache emptied first) and the median
 reported, end to end and for the fingerprinting alone (given the tokens). A sample of our
@@ -36,13 +41,16 @@ from datasketch import MinHash
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from reuse.config import Settings  # noqa: E402
+from reuse.passages import passages as cut_passages  # noqa: E402
 from reuse.shingles import clear_token_cache, shingle_hash, shingle_hashes, token_hashes  # noqa: E402
 from reuse.signatures import MinHasher  # noqa: E402
+from reuse.tokens import tokenize  # noqa: E402
 
 DEFAULT_SRC = REPO.parent / "shared/data/pan13-text-alignment-training-corpus-2013-01-21/src"
 NUM_PERM = 128
 SEED = 1  # datasketch's default seed, so the baseline and ours use the same permutations
-SHINGLE = 5
+SHINGLE = Settings().shingle_words
 MIN_WORDS = 8
 #: Lines fingerprinted per call of the numpy kernel (about 110,000 tokens of PAN13 text).
 BLOCK_LINES = 2000
@@ -85,14 +93,14 @@ def baseline(lines: Sequence[str]) -> np.ndarray:
 
 
 def ours_from_words(words_per_line: Sequence[list[str]], hasher: MinHasher) -> np.ndarray:
-    """Our signatures of each line's word 5-shingles, computed a block of lines at a time."""
+    """Our signatures of each line's word shingles, computed a block of lines at a time."""
     out = np.empty((len(words_per_line), hasher.num_perm), dtype=np.uint32)
     for lo in range(0, len(words_per_line), BLOCK_LINES):
         block = words_per_line[lo : lo + BLOCK_LINES]
         counts = np.fromiter(map(len, block), dtype=np.int64, count=len(block))
         starts = np.cumsum(counts) - counts
-        # Shingle j of the concatenation covers tokens j .. j+4, so line k owns shingles
-        # [start_k, start_k + count_k - 4); the ones across a line break are in no span.
+        # Shingle j of the concatenation covers tokens j .. j+SHINGLE-1, so line k owns shingles
+        # [start_k, start_k + count_k - SHINGLE + 1); the ones across a line break are in no span.
         spans = np.column_stack((starts, starts + counts - SHINGLE + 1))
         hashes = token_hashes(list(chain.from_iterable(block)))
         out[lo : lo + len(block)] = hasher.signatures(shingle_hashes(hashes, SHINGLE), spans)
@@ -102,6 +110,41 @@ def ours_from_words(words_per_line: Sequence[list[str]], hasher: MinHasher) -> n
 def ours(lines: Sequence[str], hasher: MinHasher) -> np.ndarray:
     """Ours end to end: the same tokenisation, then :func:`ours_from_words`."""
     return ours_from_words(tokenise(lines), hasher)
+
+
+def engine_documents(src: Path, count: int) -> list[tuple[list[str], np.ndarray]]:
+    """``(words, spans)`` of the first ``count`` documents of ``src``: the engine's tokens and
+    passages, each passage as a [start, end) slice of the document's shingles."""
+    settings = Settings()
+    out = []
+    for path in sorted(src.glob("*.txt"))[:count]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        tokens = tokenize(text)
+        cut = [p for p in cut_passages(text, tokens, settings) if not p.unspaced]
+        if cut:
+            spans = np.array([(p.token_start, p.token_end - SHINGLE + 1) for p in cut], dtype=np.int64)
+            out.append((tokens.words, spans))
+    return out
+
+
+def baseline_engine(docs: Sequence[tuple[list[str], np.ndarray]]) -> int:
+    """datasketch with default arguments, one MinHash per engine passage; returns the count."""
+    done = 0
+    for words, spans in docs:
+        shingles = [" ".join(words[j : j + SHINGLE]).encode("utf-8") for j in range(len(words) - SHINGLE + 1)]
+        for start, end in spans.tolist():
+            m = MinHash(num_perm=NUM_PERM)
+            m.update_batch(shingles[start:end])
+            done += 1
+    return done
+
+
+def ours_engine(docs: Sequence[tuple[list[str], np.ndarray]], hasher: MinHasher) -> int:
+    """Our signatures of every engine passage, one document at a time; returns the count."""
+    done = 0
+    for words, spans in docs:
+        done += len(hasher.signatures(shingle_hashes(token_hashes(words), SHINGLE), spans))
+    return done
 
 
 def median_seconds(run: Callable[[], object], repeats: int, before: Callable[[], None] | None = None) -> float:
@@ -134,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("src", nargs="?", type=Path, default=DEFAULT_SRC, help="PAN13 src/ folder of .txt")
     parser.add_argument("--passages", type=int, default=20_000, help="number of passages (default 20000)")
+    parser.add_argument("--documents", type=int, default=300, help="documents of the engine scenario (300)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (default 3)")
     args = parser.parse_args(argv)
 
@@ -174,6 +218,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"\nbound: with the shared tokenisation, end to end cannot exceed {t_base / t_tok:.1f}x "
         f"(baseline time / tokenisation time)"
     )
+
+    docs = engine_documents(args.src, args.documents)
+    m = sum(len(spans) for _, spans in docs)
+    t_base_e = median_seconds(lambda: baseline_engine(docs), r)
+    t_ours_e = median_seconds(lambda: ours_engine(docs, hasher), r, before=clear_token_cache)
+    print(f"\nengine passages: {len(docs)} documents, {m:,} passages (paragraphs and overlapping windows)")
+    label = "fingerprint only (given the tokens)"
+    print(f"{label:<37} {m / t_base_e:>12,.0f}  {m / t_ours_e:>17,.0f}  {t_base_e / t_ours_e:>7.1f}x")
     return 0
 
 

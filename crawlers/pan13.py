@@ -69,12 +69,14 @@ class Pan13Corpus:
         }
 
 
-def load_corpus(root: Path) -> Pan13Corpus:
+def load_corpus(root: Path, *, limit: int | None = None) -> Pan13Corpus:
     """Read the pairs, ground truth and document paths of the corpus at ``root``.
 
     The category folders are the sub-folders that hold a ``pairs`` file. Document texts are not
-    read. Raises :class:`~reuse.errors.InputError` if ``root`` is not a PAN 2013 text-alignment
-    corpus or a pairs or truth file is missing or malformed.
+    read. With ``limit``, only the first ``limit`` pairs of each category are kept, and only the
+    documents they name (a quick run; not the full corpus mode). Raises
+    :class:`~reuse.errors.InputError` if ``root`` is not a PAN 2013 text-alignment corpus or a
+    pairs or truth file is missing or malformed.
     """
     if not root.is_dir():
         raise InputError(str(root), "not a PAN13 text-alignment corpus: no such folder")
@@ -86,14 +88,20 @@ def load_corpus(root: Path) -> Pan13Corpus:
 
     categories: dict[str, tuple[Pair, ...]] = {}
     cases: dict[Pair, tuple[Case, ...]] = {}
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be a positive number of pairs, got {limit}")
     for folder in category_dirs:
-        pairs = _read_pairs(folder / "pairs")
+        pairs = _read_pairs(folder / "pairs")[:limit]
         for susp, src in pairs:
             if susp not in suspicious or src not in sources:
                 raise InputError(str(folder / "pairs"), f"pair {susp} {src} names a document not in susp/ or src/")
             truth_file = folder / f"{_stem(susp)}-{_stem(src)}.xml"
             cases[susp, src] = tuple(_read_features(truth_file, CASE_FEATURE, Case, expected_pair=(susp, src)))
         categories[folder.name] = pairs
+    if limit is not None:
+        named_src, named_susp = {src for _, src in cases}, {susp for susp, _ in cases}
+        sources = {name: path for name, path in sources.items() if name in named_src}
+        suspicious = {name: path for name, path in suspicious.items() if name in named_susp}
     return Pan13Corpus(root, categories, cases, sources, suspicious)
 
 

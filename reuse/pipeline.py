@@ -10,34 +10,46 @@ from __future__ import annotations
 
 import hashlib
 import resource
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from itertools import islice
+from itertools import chain, islice
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from crawlers.pan13 import Pan13Corpus, read_document
+from crawlers.files import SUFFIXES, iter_documents, read_file
+from crawlers.pan13 import Pan13Corpus, read_document, write_detections
 from reuse.analysis import Analysis, analyse
 from reuse.config import Settings
 from reuse.errors import InputError, UnsupportedInput
 from reuse.evaluate import CategoryScores, Detection, score_by_category
 from reuse.evaluate import Span as EvalSpan
 from reuse.lsh import band_keys, band_params
-from reuse.matching import match_pair
+from reuse.matching import PairResult, match_pair
 from reuse.models import Document
 from reuse.signatures import MinHasher
-from warehouse.db import Warehouse
+from warehouse.db import Warehouse, open_warehouse
 
 __all__ = [
+    "ComparedText",
+    "Comparison",
     "IngestReport",
     "Pan13Result",
+    "Problem",
+    "compare_documents",
+    "compare_texts",
     "evaluate_pan13",
+    "evaluate_pan13_fresh",
+    "fingerprint_file",
     "ingest",
+    "ingest_files",
     "pan13_detections",
     "reusetrack_version",
 ]
@@ -53,9 +65,31 @@ def reusetrack_version() -> str:
         return "0+unknown"
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One input item a run could not use.
+
+    ``status`` is ``"skipped"`` for items reusetrack does not read on purpose (an empty file, a
+    binary or unsupported one) and ``"failed"`` for items it tried and could not read.
+    """
+
+    status: str
+    source: str
+    reason: str
+
+    @classmethod
+    def of(cls, error: InputError) -> Problem:
+        """The problem an :class:`~reuse.errors.InputError` reports."""
+        skipped = isinstance(error, UnsupportedInput) or error.reason == "empty file"
+        return cls("skipped" if skipped else "failed", error.source, error.reason)
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.source}: {self.reason}"
+
+
 @dataclass
 class IngestReport:
-    """What one ingest run did."""
+    """What one ingest run did; ``problems`` lists every item counted as skipped or failed."""
 
     run_id: int
     ingested: int = 0
@@ -66,11 +100,16 @@ class IngestReport:
     candidates: int = 0
     pairs: int = 0
     matches: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """The counts, without the problem list."""
         return {k: v for k, v in vars(self).items() if isinstance(v, int) and k != "run_id"}
+
+    @property
+    def read(self) -> int:
+        """Documents that could be read: stored now, or already stored unchanged."""
+        return self.ingested + self.unchanged
 
 
 def _batched(items: Iterable[Document | InputError], size: int) -> Iterator[list[Document | InputError]]:
@@ -119,11 +158,12 @@ class _Ingestor:
                 self._store_and_match(fresh, analyses, {u: s.doc_id for u, s in stored.items()})
 
     def _problem(self, error: InputError) -> None:
-        if isinstance(error, UnsupportedInput) or error.reason == "empty file":
+        problem = Problem.of(error)
+        if problem.status == "skipped":
             self.report.skipped += 1
         else:
             self.report.failed += 1
-        self.report.problems.append(str(error))
+        self.report.problems.append(problem)
 
     def _store_and_match(
         self, fresh: list[tuple[Document, str]], analyses: list[Analysis], known_docs: dict[str, int]
@@ -309,6 +349,151 @@ def ingest(
     return report
 
 
+def ingest_files(
+    db: str | Path,
+    paths: Iterable[str | Path],
+    settings: Settings,
+    *,
+    batch_size: int = 200,
+    progress: ProgressHook | None = None,
+) -> IngestReport:
+    """Ingest every document under ``paths`` (files, directories recursively) into the warehouse at ``db``.
+
+    A path that does not exist, or paths holding no file of a kind reusetrack reads, are the
+    caller's mistake: :class:`~reuse.errors.InputError` is raised before the warehouse is opened.
+    Problems with single items (an empty, binary, undecodable, oversized or vanished file, a
+    broken JSONL line) are listed in the report and the rest goes on.
+    """
+    roots = [Path(p) for p in paths]
+    for root in roots:
+        if not root.exists():
+            raise InputError(str(root), "no such file or directory")
+    items = iter_documents(roots)
+    first = next(items, None)
+    if first is None:
+        kinds = ", ".join(sorted(SUFFIXES))
+        raise InputError(", ".join(map(str, roots)), f"no input files found (reusetrack reads {kinds})")
+    with open_warehouse(db, settings) as warehouse:
+        return ingest(warehouse, chain([first], items), settings, batch_size=batch_size, progress=progress)
+
+
+def _first_document(path: Path) -> Document:
+    """The first document of a file, or the error that kept the file from giving any."""
+    errors = []
+    for item in read_file(path):
+        if isinstance(item, Document):
+            return item
+        errors.append(item)
+    raise errors[0] if errors else InputError(str(path), "no document in file")
+
+
+def fingerprint_file(path: Path, settings: Settings) -> Iterator[dict[str, Any] | InputError]:
+    """The passages of every document in the file at ``path``, each with its MinHash signature.
+
+    Yields one JSON-ready record per passage: ``source``, ``url``, ``position``, ``kind``,
+    ``char_start``, ``char_end``, ``token_start``, ``token_end``, ``text`` (the passage's characters
+    of the original text), ``num_perm``, ``seed`` and ``minhash`` (``num_perm`` uint32 values,
+    datasketch's ``hashvalues`` for the same settings). A broken item inside the file (a JSONL
+    line) is yielded as its :class:`~reuse.errors.InputError`; a file that gives no document at
+    all raises it. No warehouse is involved.
+    """
+    if not path.is_file():
+        raise InputError(str(path), "no such file" if not path.exists() else "not a file")
+    items = list(read_file(path))
+    if not any(isinstance(item, Document) for item in items):
+        raise next((item for item in items if isinstance(item, InputError)), InputError(str(path), "no document"))
+    hasher = MinHasher.from_settings(settings)
+    for item in items:
+        if isinstance(item, InputError):
+            yield item
+            continue
+        analysis = analyse(item.text, settings, hasher)
+        for passage, signature in zip(analysis.passages, analysis.signatures, strict=True):
+            yield {
+                "source": item.source,
+                "url": item.url,
+                "position": passage.position,
+                "kind": passage.kind.value,
+                "char_start": passage.char_start,
+                "char_end": passage.char_end,
+                "token_start": passage.token_start,
+                "token_end": passage.token_end,
+                "text": item.text[passage.char_start : passage.char_end],
+                "num_perm": settings.num_perm,
+                "seed": settings.seed,
+                "minhash": [int(v) for v in signature],
+            }
+
+
+def _shared_band_keys(a: Analysis, b: Analysis, settings: Settings) -> list[tuple[int, int]]:
+    """``(position in a, position in b)`` of the passages that share an LSH band key."""
+    if not a.passages or not b.passages:
+        return []
+    bands, rows = band_params(settings)
+    holders: dict[int, set[int]] = defaultdict(set)
+    for position, keys in enumerate(band_keys(a.signatures, bands, rows).tolist()):
+        for key in keys:
+            holders[key].add(position)
+    pairs: set[tuple[int, int]] = set()
+    for position, keys in enumerate(band_keys(b.signatures, bands, rows).tolist()):
+        for key in keys:
+            pairs.update((held, position) for held in holders.get(key, ()))
+    return sorted(pairs)
+
+
+def compare_texts(text_a: str, text_b: str, settings: Settings) -> PairResult:
+    """Find what two texts share, as ingest would find it between two stored documents.
+
+    The passages that share an LSH band key are the candidates; they are verified and the two
+    texts aligned by :func:`~reuse.matching.match_pair`. Offsets refer to ``text_a`` and ``text_b``.
+    """
+    hasher = MinHasher.from_settings(settings)
+    a, b = analyse(text_a, settings, hasher), analyse(text_b, settings, hasher)
+    return match_pair(a, b, _shared_band_keys(a, b, settings), settings)
+
+
+@dataclass(frozen=True)
+class ComparedText:
+    """One side of a comparison: where the text came from (a path or a URL) and the text."""
+
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two texts and what they share."""
+
+    a: ComparedText
+    b: ComparedText
+    result: PairResult
+
+
+def compare_documents(ref_a: str, ref_b: str, settings: Settings, db: str | Path) -> Comparison:
+    """Compare two documents, each given as a file path or as a URL or doc_id in the warehouse at ``db``.
+
+    A file gives its first document; a stored document gives the text of its latest version. The
+    warehouse is opened read-only, and only if a reference is not a file. Raises
+    :class:`~reuse.errors.InputError` for a reference that is neither.
+    """
+    found: dict[str, ComparedText] = {}
+    for ref in (ref_a, ref_b):
+        if Path(ref).is_file():
+            found[ref] = ComparedText(ref, _first_document(Path(ref)).text)
+    stored = [ref for ref in (ref_a, ref_b) if ref not in found]
+    if stored:
+        if not Path(db).exists():
+            raise InputError(stored[0], f"no such file, and no warehouse at {db} to look it up in")
+        with open_warehouse(db, read_only=True) as warehouse:
+            for ref in stored:
+                doc = warehouse.find_document(ref)
+                if doc is None:
+                    raise InputError(ref, f"no such file, and no document with this URL or doc_id in {db}")
+                found[ref] = ComparedText(doc.url, warehouse.version_texts([doc.version_id])[doc.version_id])
+    a, b = found[ref_a], found[ref_b]
+    return Comparison(a, b, compare_texts(a.text, b.text, settings))
+
+
 @dataclass(frozen=True)
 class Pan13Result:
     """The scores of one corpus-mode PAN13 run, and what it cost."""
@@ -318,6 +503,24 @@ class Pan13Result:
     report: IngestReport
     seconds: float
     peak_rss_mb: float
+
+    def scores(self) -> dict[str, Any]:
+        """The JSON-ready summary: for each category folder name and ``entire``, ``plagdet``,
+        ``precision``, ``recall``, ``granularity`` and ``pair_recall`` (None without positive pairs);
+        plus ``seconds`` and ``peak_rss_mb``."""
+        summary: dict[str, Any] = {
+            name: {
+                "plagdet": row.scores.plagdet,
+                "precision": row.scores.precision,
+                "recall": row.scores.recall,
+                "granularity": row.scores.granularity,
+                "pair_recall": row.pair_recall,
+            }
+            for name, row in self.rows.items()
+        }
+        summary["seconds"] = round(self.seconds, 3)
+        summary["peak_rss_mb"] = round(self.peak_rss_mb, 1)
+        return summary
 
 
 def pan13_detections(warehouse: Warehouse) -> list[Detection]:
@@ -355,3 +558,27 @@ def evaluate_pan13(
     rows = score_by_category(corpus.truth(), detections)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return Pan13Result(rows, detections, report, time.perf_counter() - started, peak)
+
+
+def evaluate_pan13_fresh(
+    corpus: Pan13Corpus,
+    settings: Settings,
+    *,
+    out: Path | None = None,
+    progress: ProgressHook | None = None,
+) -> Pan13Result:
+    """:func:`evaluate_pan13` in a fresh warehouse of its own, deleted afterwards.
+
+    With ``out``, the detections are also written there as PAN XML files; the folder is checked
+    (and created) before the run, so a folder holding earlier results fails fast.
+    """
+    if out is not None:
+        write_detections(out, [])  # raises now, not after the run, if out holds earlier detections
+    with (
+        tempfile.TemporaryDirectory(prefix="reusetrack-pan13-") as scratch,
+        open_warehouse(Path(scratch) / "pan13.duckdb", settings) as warehouse,
+    ):
+        result = evaluate_pan13(warehouse, corpus, settings, progress)
+    if out is not None:
+        write_detections(out, result.detections)
+    return result

@@ -24,7 +24,7 @@ from reuse.config import Settings
 from reuse.errors import SettingsMismatch, WarehouseError, WarehouseLocked
 from warehouse.migrations import apply_migrations, migrations
 
-__all__ = ["SCHEMA_VERSION", "StoredVersion", "Warehouse", "open_warehouse"]
+__all__ = ["SCHEMA_VERSION", "CurrentDocument", "StoredVersion", "Warehouse", "open_warehouse"]
 
 SCHEMA_VERSION = max(m.version for m in migrations())
 
@@ -40,12 +40,32 @@ class StoredVersion:
     content_hash: str
 
 
+@dataclass(frozen=True)
+class CurrentDocument:
+    """A stored document and its latest version."""
+
+    doc_id: int
+    url: str
+    site: str | None
+    version_id: int
+    title: str | None
+
+
 class Warehouse:
-    """A connection to one warehouse file (or ``:memory:``) with the engine's operations."""
+    """A connection to one warehouse file (or ``:memory:``) with the engine's operations.
+
+    Used as a context manager, it is closed (and checkpointed) when the block ends.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: str) -> None:
         self.con = con
         self.path = path
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # -- transactions and ids ---------------------------------------------------------------
 
@@ -190,6 +210,66 @@ class Warehouse:
         if cursor.description is None:
             return [], []
         return [d[0] for d in cursor.description], cursor.fetchall()
+
+    def find_document(self, ref: str) -> CurrentDocument | None:
+        """The document whose URL is ``ref`` (or, failing that, whose doc_id it is), with its
+        latest version; None if there is none."""
+        rows = self.con.execute(
+            "SELECT doc_id, url, site, version_id, title FROM current_documents"
+            " WHERE url = ? OR (doc_id = TRY_CAST(? AS BIGINT) AND NOT EXISTS"
+            " (SELECT 1 FROM documents WHERE url = ?))",
+            [ref, ref, ref],
+        ).fetchall()
+        return CurrentDocument(*rows[0]) if rows else None
+
+    def document_matches(self, ref: str) -> tuple[CurrentDocument, list[dict[str, Any]]]:
+        """What the latest version of document ``ref`` (a URL or doc_id) shares with the latest
+        versions of other documents.
+
+        Each match is seen from the document's side: ``start``, ``end`` and ``text`` are its span,
+        ``other_*`` the other document's; ordered by the other URL, then by ``start``. Raises
+        :class:`WarehouseError` if there is no such document.
+        """
+        doc = self.find_document(ref)
+        if doc is None:
+            raise WarehouseError(f"no document with URL or doc_id {ref!r} in {self.path}")
+        sides = []
+        for this, other in (("a", "b"), ("b", "a")):
+            sides.append(
+                f'SELECT match_id, kind, similarity, {this}_start AS start, {this}_end AS "end", text_{this} AS text,'
+                f" version_{other} AS other_version, {other}_start AS other_start, {other}_end AS other_end,"
+                f" text_{other} AS other_text FROM match_details WHERE version_{this} = ?"
+            )
+        columns, rows = self.query(
+            'SELECT m.match_id, m.kind, m.similarity, m.start, m."end", c.doc_id AS other_doc_id,'
+            " c.url AS other_url, c.site AS other_site, m.other_version, m.other_start, m.other_end,"
+            " m.text, m.other_text"
+            f" FROM ({' UNION ALL '.join(sides)}) m JOIN current_documents c ON c.version_id = m.other_version"
+            " ORDER BY c.url, m.start, m.match_id",
+            [doc.version_id, doc.version_id],
+        )
+        return doc, [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def stats(self) -> dict[str, Any]:
+        """What the warehouse holds: its path, schema version, table counts, runs (count and the
+        last one) and the fingerprint settings its signatures were made with (None while empty)."""
+        meta = dict(self.con.execute("SELECT key, value FROM meta").fetchall())
+        schema = _first_row(self.con, "SELECT max(version) FROM schema_migrations")
+        last = self.con.execute(
+            "SELECT run_id, command, started_at, finished_at FROM runs ORDER BY run_id DESC LIMIT 1"
+        ).fetchall()
+        counts = self.counts()
+        return {
+            "path": self.path,
+            "schema_version": schema[0] if schema else None,
+            "tables": counts,
+            "runs": counts["runs"],
+            "last_run": dict(zip(("run_id", "command", "started_at", "finished_at"), last[0], strict=True))
+            if last
+            else None,
+            "fingerprint_key": meta.get("fingerprint_key"),
+            "settings": json.loads(meta["settings"]) if "settings" in meta else None,
+        }
 
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables."""

@@ -1,0 +1,505 @@
+"""The ``reusetrack`` command line (also ``python -m reuse``).
+
+Each command parses its arguments, calls one library function and prints the result: tables and
+lines for people, or with ``--json`` one JSON document on stdout for scripts. Progress bars and
+problem lines go to stderr. Every :class:`~reuse.errors.ReuseError`, and an ``OSError`` on a
+path the user gave, becomes one line ``Error: ...`` on stderr and exit code 1 — in
+:class:`_Commands` and nowhere else; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.measure import Measurement
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
+
+from crawlers.pan13 import load_corpus
+from reuse.config import Settings
+from reuse.errors import InputError, ReuseError
+from reuse.pipeline import (
+    Problem,
+    compare_documents,
+    evaluate_pan13_fresh,
+    fingerprint_file,
+    ingest_files,
+    reusetrack_version,
+)
+from warehouse.db import open_warehouse
+
+__all__ = ["app"]
+
+DEFAULT_DB = Path("reusetrack.duckdb")
+
+
+class _Commands(TyperGroup):
+    """The command group that turns user errors into one ``Error:`` line and exit code 1."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader of stdout went away (``| head``): stop quietly, as other tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
+        except (ReuseError, OSError) as err:
+            typer.echo(f"Error: {_error_line(err)}", err=True)
+            raise typer.Exit(1) from None
+
+
+def _error_line(err: BaseException) -> str:
+    if isinstance(err, OSError) and err.strerror:
+        return f"{err.filename}: {err.strerror}" if err.filename else err.strerror
+    return " ".join(line.strip() for line in str(err).strip().splitlines()) or type(err).__name__
+
+
+app = typer.Typer(
+    cls=_Commands,
+    name="reusetrack",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+eval_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Measure detection quality on a standard corpus."
+)
+app.add_typer(eval_app, name="eval")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout instead.")]
+
+
+@dataclass(frozen=True)
+class _Options:
+    db: Path
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"reusetrack {reusetrack_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[
+        Path,
+        typer.Option(
+            "--db",
+            envvar="REUSETRACK_DB",
+            help="The warehouse file (default: reusetrack.duckdb in the working directory).",
+            show_default=False,
+        ),
+    ] = DEFAULT_DB,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Find reused text across documents, verified to the character, and keep it in a DuckDB warehouse."""
+    ctx.obj = _Options(db=db)
+
+
+def _db(ctx: typer.Context) -> Path:
+    options = ctx.find_object(_Options)
+    return options.db if options else DEFAULT_DB
+
+
+# -- output helpers ------------------------------------------------------------------------------
+
+
+def _stdout() -> Console:
+    return Console(highlight=False)
+
+
+def _print_table(table: Table, *, fit: bool = True) -> None:
+    """Print ``table`` on stdout; when stdout is not a terminal and ``fit``, as wide as it needs,
+    so that no cell is clipped for the program or file that reads it."""
+    console = _stdout()
+    if fit and not console.is_terminal:
+        unbounded = Measurement.get(console, console.options.update_width(1 << 16), table)
+        console.width = max(console.width, unbounded.maximum)
+    console.print(table)
+
+
+def _plain(console: Console) -> bool:
+    """Whether styles are lost on this console, so differences need text markers instead."""
+    return not console.is_terminal or console.no_color
+
+
+@contextmanager
+def _progress(description: str, total: int | None = None) -> Iterator[Callable[[str], None]]:
+    """A transient progress bar on stderr (only on a terminal); yields the hook that advances it."""
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda _source: progress.advance(task)
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with every DuckDB result type made JSON-ready: times as ISO strings, blobs as hex."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _echo_json(value: Any) -> None:
+    typer.echo(json.dumps(_jsonable(value), ensure_ascii=False, indent=2))
+
+
+def _cell(value: Any) -> str:
+    """One value as a table or CSV cell."""
+    value = _jsonable(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _echo_problems(problems: Sequence[Problem]) -> None:
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+
+
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
+def _percent(share: float) -> str:
+    return f"{share:.1%}"
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Files and folders to read.", show_default=False)],
+    json_out: JsonFlag = False,
+) -> None:
+    """Read documents, store them and find what they share with everything already stored.
+
+    Reads .txt, .md, .html and .jsonl files (JSON Lines with url, title, published and text
+    fields); folders are read recursively. Each item that cannot be used is reported on one line
+    of stderr (skipped: SOURCE: REASON, or failed: ...) and the rest goes on; the run ends with
+    its counts. Exit code 0 when at least one document was read (stored, or found unchanged); 1
+    when a path does not exist, no input file is found, or not one item could be read.
+    """
+    with _progress("ingesting") as advance:
+        report = ingest_files(_db(ctx), paths, Settings(), progress=advance)
+    if json_out:
+        _echo_json({"run_id": report.run_id, **report.counts(), "problems": [asdict(p) for p in report.problems]})
+    else:
+        _echo_problems(report.problems)
+        typer.echo(
+            f"ingested {report.ingested}, unchanged {report.unchanged}, skipped {report.skipped}, "
+            f"failed {report.failed}; {_count(report.passages, 'passage')}, "
+            f"{_count(report.matches, 'match', 'matches')} in {_count(report.pairs, 'document pair')} "
+            f"(run {report.run_id})"
+        )
+    if not report.read:
+        raise ReuseError(f"none of the {report.skipped + report.failed} input items could be read")
+
+
+def _word_diff(text_a: str, text_b: str, plain: bool) -> tuple[Text, Text]:
+    """The two texts word by word: words only in A struck out in red, words only in B in green.
+
+    Without colours (not a terminal), ``[-removed-]`` and ``{+added+}`` mark them instead.
+    """
+    words_a, words_b = text_a.split(), text_b.split()
+    left, right = Text(), Text()
+
+    def add(side: Text, words: list[str], style: str | None, marks: tuple[str, str]) -> None:
+        if not words:
+            return
+        if side:
+            side.append(" ")
+        phrase = " ".join(words)
+        if style is None:
+            side.append(phrase)
+        elif plain:
+            side.append(f"{marks[0]}{phrase}{marks[1]}")
+        else:
+            side.append(phrase, style=style)
+
+    matcher = SequenceMatcher(None, words_a, words_b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            add(left, words_a[i1:i2], None, ("", ""))
+            add(right, words_b[j1:j2], None, ("", ""))
+        else:
+            add(left, words_a[i1:i2], "red strike", ("[-", "-]"))
+            add(right, words_b[j1:j2], "green", ("{+", "+}"))
+    return left, right
+
+
+@app.command()
+def compare(
+    ctx: typer.Context,
+    a: Annotated[
+        str, typer.Argument(metavar="A", help="A file, or a URL or doc_id in the warehouse.", show_default=False)
+    ],
+    b: Annotated[
+        str, typer.Argument(metavar="B", help="A file, or a URL or doc_id in the warehouse.", show_default=False)
+    ],
+    json_out: JsonFlag = False,
+) -> None:
+    """Show the passages two documents share, side by side, with the words that differ marked.
+
+    A and B are each a file (.txt, .md, .html, or the first document of a .jsonl) or a document
+    in the warehouse given by its URL or doc_id, whose latest version is compared. The warehouse
+    is only read, and only when A or B is not a file.
+    """
+    comparison = compare_documents(a, b, Settings(), _db(ctx))
+    result, text_a, text_b = comparison.result, comparison.a.text, comparison.b.text
+    if json_out:
+        _echo_json(
+            {
+                "a": comparison.a.label,
+                "b": comparison.b.label,
+                "summary": asdict(result.summary),
+                "matches": [
+                    {
+                        "a_start": m.a.start,
+                        "a_end": m.a.end,
+                        "b_start": m.b.start,
+                        "b_end": m.b.end,
+                        "similarity": m.similarity,
+                        "kind": m.kind.value,
+                        "a_text": text_a[m.a.start : m.a.end],
+                        "b_text": text_b[m.b.start : m.b.end],
+                    }
+                    for m in result.matches
+                ],
+            }
+        )
+        return
+    out = _stdout()
+    typer.echo(f"A: {comparison.a.label}\nB: {comparison.b.label}")
+    s = result.summary
+    if not result.matches:
+        typer.echo("no shared passages")
+        return
+    table = Table("#", "A", "B", show_lines=True)
+    for number, m in enumerate(result.matches, start=1):
+        left, right = _word_diff(text_a[m.a.start : m.a.end], text_b[m.b.start : m.b.end], _plain(out))
+        table.add_row(
+            Text(f"{number}\n{m.kind.value}\n{m.similarity:.2f}"),
+            Text.assemble((f"{m.a.start}-{m.a.end}\n", "dim"), left),
+            Text.assemble((f"{m.b.start}-{m.b.end}\n", "dim"), right),
+        )
+    _print_table(table, fit=False)  # long passages wrap in their columns
+    typer.echo(
+        f"{_count(s.matches, 'match', 'matches')}; A covered {_percent(s.coverage_a)} ({s.shared_chars_a} chars), "
+        f"B covered {_percent(s.coverage_b)} ({s.shared_chars_b} chars); longest run {s.longest_chars} chars; "
+        f"{'in order' if s.in_order else 'not in order'}"
+    )
+
+
+@app.command()
+def fingerprint(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="A .txt, .md, .html or .jsonl file.", show_default=False)
+    ],
+) -> None:
+    """Print the passages of FILE and their MinHash signatures as JSON lines, one passage a line.
+
+    Each line is one self-contained object: source, url, position, kind, char_start, char_end,
+    token_start, token_end, text, num_perm, seed and minhash (num_perm unsigned 32-bit values,
+    equal to datasketch's MinHash hashvalues for the same settings). Needs no warehouse. A broken
+    line of a .jsonl file is reported on stderr and skipped.
+    """
+    for record in fingerprint_file(file, Settings()):
+        if isinstance(record, InputError):
+            _echo_problems([Problem.of(record)])
+        else:
+            typer.echo(json.dumps(record, ensure_ascii=False))
+
+
+@app.command()
+def matches(
+    ctx: typer.Context,
+    doc: Annotated[str, typer.Argument(metavar="DOC", help="A document's URL or doc_id.", show_default=False)],
+    json_out: JsonFlag = False,
+) -> None:
+    """List what a document shares, and with whom: the matches of its latest version.
+
+    Only the other documents' latest versions are listed. With --json, a list of objects with
+    the match's span on this document (start, end, text) and on the other (other_url, other_site,
+    other_doc_id, other_version, other_start, other_end, other_text), its similarity and kind.
+    """
+    with open_warehouse(_db(ctx), read_only=True) as warehouse:
+        found, shared = warehouse.document_matches(doc)
+    if json_out:
+        _echo_json(shared)
+        return
+    others = len({row["other_doc_id"] for row in shared})
+    typer.echo(
+        f"{found.url} (doc {found.doc_id}, version {found.version_id}): "
+        f"{_count(len(shared), 'match', 'matches')} with {_count(others, 'document')}"
+    )
+    if not shared:
+        return
+    table = Table("other document", "site", "here", "there", "similarity", "kind")
+    for row in shared:
+        table.add_row(
+            Text(row["other_url"]),
+            Text(row["other_site"] or ""),
+            Text(f"{row['start']}-{row['end']}"),
+            Text(f"{row['other_start']}-{row['other_end']}"),
+            Text(f"{row['similarity']:.2f}"),
+            Text(row["kind"]),
+        )
+    _print_table(table)
+
+
+@app.command()
+def sql(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(metavar="QUERY", help="One SQL query.", show_default=False)],
+    csv_out: Annotated[bool, typer.Option("--csv", help="Print CSV with a header line instead.")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print a JSON list of objects, one per row, instead.")
+    ] = False,
+) -> None:
+    """Run a SQL query on the warehouse, opened read-only, and print the rows as a table.
+
+    Tables: documents, versions, passages, signatures, band_keys, matches, doc_pairs, runs, meta;
+    views: current_documents, match_details. In CSV and JSON, times are ISO 8601 strings and
+    blobs hex strings.
+    """
+    if csv_out and json_out:
+        raise ReuseError("choose one of --csv and --json")
+    with open_warehouse(_db(ctx), read_only=True) as warehouse:
+        columns, rows = warehouse.query(query)
+    if json_out:
+        _echo_json([dict(zip(columns, row, strict=True)) for row in rows])
+    elif csv_out:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        if columns:
+            writer.writerow(columns)
+        writer.writerows([_cell(value) for value in row] for row in rows)
+    elif columns:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*(Text(_cell(value)) for value in row))
+        _print_table(table)
+
+
+@app.command()
+def stats(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """Show what the warehouse holds: table counts, runs and the fingerprint settings it uses."""
+    with open_warehouse(_db(ctx), read_only=True) as warehouse:
+        info = warehouse.stats()
+    if json_out:
+        _echo_json(info)
+        return
+    table = Table("table", "rows")
+    for name, count in info["tables"].items():
+        table.add_row(name, Text(str(count)))
+    _print_table(table)
+    typer.echo(f"warehouse: {info['path']} (schema version {info['schema_version']})")
+    last = info["last_run"]
+    typer.echo(
+        f"runs: {info['runs']}"
+        + (f"; last: run {last['run_id']} ({last['command']}) started {_cell(last['started_at'])}" if last else "")
+    )
+    settings = info["settings"]
+    if settings:
+        values = " ".join(f"{k}={v}" for k, v in settings.items())
+        typer.echo(f"fingerprint settings ({info['fingerprint_key']}): {values}")
+    else:
+        typer.echo("fingerprint settings: none yet")
+
+
+@eval_app.command("pan13")
+def eval_pan13(
+    corpus_dir: Annotated[
+        Path,
+        typer.Argument(metavar="CORPUS_DIR", help="The PAN 2013 text-alignment corpus folder.", show_default=False),
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write the detections as PAN XML files to this folder.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Use only the first N pairs of each category.")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Score reusetrack on a PAN 2013 text-alignment corpus, in corpus mode.
+
+    Every document is ingested into a fresh temporary warehouse (not --db), matched as any
+    corpus is, and the matches inside the listed pairs are scored: plagdet, precision, recall,
+    granularity and pair recall per category and for the entire corpus, with the wall time and
+    peak memory. --json prints one object keyed by category folder name and "entire", each with
+    plagdet, precision, recall, granularity and pair_recall, plus seconds and peak_rss_mb.
+    """
+    corpus = load_corpus(corpus_dir, limit=limit)
+    with _progress("pan13", len(corpus.sources) + len(corpus.suspicious)) as advance:
+        result = evaluate_pan13_fresh(corpus, Settings(), out=out, progress=advance)
+    _echo_problems(result.report.problems)  # on stderr, so also with --json
+    if json_out:
+        _echo_json(result.scores())
+        return
+    table = Table("category", "plagdet", "precision", "recall", "granularity", "pair recall", "cases", "detections")
+    for name, row in result.rows.items():
+        sc = row.scores
+        table.add_row(
+            name,
+            *(Text(f"{v:.3f}") for v in (sc.plagdet, sc.precision, sc.recall, sc.granularity)),
+            Text("-" if row.pair_recall is None else f"{row.pair_recall:.3f}"),
+            Text(str(sc.cases)),
+            Text(str(sc.detections)),
+        )
+    _print_table(table)
+    report = result.report
+    typer.echo(
+        f"{_count(report.ingested, 'document')}, {_count(report.matches, 'match', 'matches')}; "
+        f"{result.seconds:.1f} s, peak RSS {result.peak_rss_mb:.0f} MB"
+    )
+    if out is not None:
+        typer.echo(f"detections written to {out}")
