@@ -33,6 +33,9 @@ _MAX_REPEAT_WORD = 3
 _CONTENT_CHARS = 4
 # Anchors further apart than this (tokens, on both sides) start a new cluster.
 _JOIN_GAP = 12
+# A one-word anchor at a cluster's edge this far (tokens) from the cluster's other anchors is a
+# coincidence of the surrounding text, not part of the copy.
+_EDGE_GAP = 6
 
 
 @dataclass(frozen=True)
@@ -167,18 +170,54 @@ def _content_dice(a: AlignInput, b: AlignInput, c: _Cluster) -> float:
 
 
 def _kind(a: AlignInput, b: AlignInput, c: _Cluster) -> tuple[MatchKind, float]:
-    """Classify a match by comparing its two token sequences."""
+    """A match's kind and similarity: the share of its tokens the two sides have in the same
+    order (difflib's ratio), 1.0 exactly when they are verbatim."""
     sa = a.token_hashes[c.i0 : c.i1].tolist()
     sb = b.token_hashes[c.j0 : c.j1].tolist()
     if sa == sb:
         return MatchKind.VERBATIM, 1.0
     ratio = difflib.SequenceMatcher(None, sa, sb, autojunk=False).ratio()
-    return (MatchKind.NEAR_VERBATIM if ratio >= 0.8 else MatchKind.EDITED), ratio
+    return (MatchKind.NEAR_VERBATIM if ratio >= 0.8 else MatchKind.EDITED), min(ratio, 0.9999)
 
 
 def _gap(x0: int, x1: int, y0: int, y1: int) -> int:
     """Tokens between two ranges; 0 when they touch or overlap."""
     return max(0, max(x0, y0) - min(x1, y1))
+
+
+def _tightened(c: _Cluster, anchors: np.ndarray) -> _Cluster:
+    """``c`` without the stray content words at its edges.
+
+    A single shared word just outside a copy (a "will" or "once" of the text around it) chains
+    onto the copy's cluster and stretches its bounds over text that was not copied. An edge
+    anchor of one word lying more than ``_EDGE_GAP`` tokens from every other anchor of the
+    cluster, on either side, is dropped, and the bounds are those of the anchors that remain.
+    """
+    box = anchors[(anchors[:, 0] >= c.i0) & (anchors[:, 0] < c.i1) & (anchors[:, 1] >= c.j0) & (anchors[:, 1] < c.j1)]
+    keep = np.ones(len(box), dtype=bool)
+    changed = True
+    while changed:
+        changed = False
+        for side in (0, 1):
+            live = np.flatnonzero(keep)
+            if len(live) < 3:
+                break
+            order = live[np.argsort(box[live, side], kind="stable")]
+            for edge, neighbour in ((order[0], order[1]), (order[-1], order[-2])):
+                if box[edge, 2] == 1 and abs(int(box[neighbour, side]) - int(box[edge, side])) > _EDGE_GAP:
+                    keep[edge] = False
+                    changed = True
+    kept = box[keep]
+    if not len(kept):
+        return c
+    return _Cluster(
+        int(kept[:, 0].min()),
+        int((kept[:, 0] + kept[:, 2]).max()),
+        int(kept[:, 1].min()),
+        int((kept[:, 1] + kept[:, 2]).max()),
+        c.anchors,
+        c.strong,
+    )
 
 
 def _merge(clusters: list[_Cluster], max_gap: int) -> list[list[_Cluster]]:
@@ -274,7 +313,23 @@ def align(a: AlignInput, b: AlignInput, settings: Settings) -> list[Match]:
     """Every passage of ``a`` reused in ``b`` (and vice versa), aligned to character offsets.
 
     Returns matches in the order of side ``a``; empty when the two share no verified passage.
+    The result does not depend on which document is ``a``: ``align(b, a)`` gives the same
+    matches with their sides swapped.
     """
+    if _orientation_key(b) < _orientation_key(a):
+        # Chaining walks side a in order, so each pair is aligned in one canonical orientation.
+        swapped = [
+            Match(m.b, m.a, m.similarity, m.kind, m.b_tokens, m.a_tokens) for m in _align_oriented(b, a, settings)
+        ]
+        return sorted(swapped, key=lambda m: (m.a.start, m.b.start))
+    return _align_oriented(a, b, settings)
+
+
+def _orientation_key(x: AlignInput) -> tuple[int, bytes]:
+    return len(x.token_hashes), x.token_hashes[:64].tobytes()
+
+
+def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Match]:
     anchors = _anchors(a, b)
     if not len(anchors):
         return []
@@ -287,9 +342,10 @@ def align(a: AlignInput, b: AlignInput, settings: Settings) -> list[Match]:
     seeds = _shadowed_removed([c for c in _clusters(anchors) if c.anchors >= 3 or (c.strong and c.anchors >= 2)])
     blocks: list[_Cluster] = []
     for group in _merge(seeds, settings.max_gap_tokens):
-        block = _bounding(group).trimmed()
+        block = _tightened(_bounding(group), anchors).trimmed()
         # A block that does not hold together keeps those of its parts that do.
-        blocks.extend([block] if valid(block) else [c.trimmed() for c in group if valid(c.trimmed())])
+        parts = [_tightened(c, anchors).trimmed() for c in group] if not valid(block) else []
+        blocks.extend([block] if valid(block) else [c for c in parts if valid(c)])
     matches = []
     for c in _drop_overlaps(blocks):
         kind, similarity = _kind(a, b, c)

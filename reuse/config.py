@@ -88,7 +88,7 @@ class Settings:
                 raise SettingsError(message)
 
         need(16 <= self.num_perm <= 1024, f"num_perm must be between 16 and 1024, got {self.num_perm}")
-        need(self.seed >= 0, f"seed must be a non-negative integer, got {self.seed}")
+        need(0 <= self.seed < 2**32, f"seed must be an integer in [0, 2^32), got {self.seed}")
         need(1 <= self.shingle_words <= 10, f"shingle_words must be 1-10, got {self.shingle_words}")
         need(1 <= self.shingle_chars <= 10, f"shingle_chars must be 1-10, got {self.shingle_chars}")
         need(

@@ -25,6 +25,7 @@ _QUOTES = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
 }  # fmt: skip
+_ASCII_QUOTES = str.maketrans({"`": "'"})
 _DASHES = dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-")
 
 
@@ -60,8 +61,9 @@ def _fold(cluster: str) -> str:
         return _DASHES[first]
     if unicodedata.category(first) in ("Cf", "Cc", "Cs", "Co", "Cn") and len(cluster) == 1:
         return ""
-    folded = unicodedata.normalize("NFKC", cluster).casefold()
-    # NFKC may itself produce format characters or quotes (e.g. from compatibility forms).
+    # NFKC may itself produce format characters, quotes, or spaces (U+00A8 DIAERESIS becomes a
+    # space and a combining mark): keep whitespace collapsing's promise by trimming the latter.
+    folded = " ".join(unicodedata.normalize("NFKC", cluster).casefold().split())
     return "".join(_QUOTES.get(c, _DASHES.get(c, c)) for c in folded if unicodedata.category(c) != "Cf")
 
 
@@ -87,7 +89,7 @@ def normalize(text: str) -> Normalized:
             # The run's last letter carries combining marks: fold it with them (NFD == NFC).
             end -= 1
         if end > pos and first.isascii() and not (end - pos == 1 and not first.isprintable()):
-            piece = text[pos:end].lower()
+            piece = text[pos:end].lower().translate(_ASCII_QUOTES)
             span_starts: range | list[int] = range(pos, end)
             span_ends: range | list[int] = range(pos + 1, end + 1)
         else:

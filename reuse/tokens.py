@@ -1,16 +1,18 @@
 """Word tokens with their offsets in the original text.
 
-A token is a run of letters and digits of the normalised text, except in scripts written without
-spaces between words (Chinese, Japanese kana and kanji, Thai, Lao, Khmer, Myanmar), where each
-character is a token of its own; passages in those scripts are then shingled by characters.
+A token is a run of letters, digits and combining marks of the normalised text (the marks carry
+the vowels of Indic scripts and Thai; the ``regex`` module has the Unicode class of marks, ``re``
+cannot), except in scripts written without spaces between words (Chinese, Japanese kana and
+kanji, Thai, Lao, Khmer, Myanmar), where each character with its marks is a token of its own;
+passages in those scripts are then shingled by characters.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
+import regex
 
 from reuse.normalize import Normalized, normalize
 
@@ -24,10 +26,11 @@ _UNSPACED_CLASS = (
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
     "\U00020000-\U0002fa1f"
 )
-_WORD = re.compile(r"[^\W_]+")
-_UNSPACED = re.compile(f"[{_UNSPACED_CLASS}]")
-# Inside a word that mixes scripts: single unspaced characters, or runs of anything else.
-_SPLIT = re.compile(f"[{_UNSPACED_CLASS}]|[^{_UNSPACED_CLASS}]+")
+_WORD = regex.compile(r"[\p{L}\p{N}\p{M}]+")
+_UNSPACED = regex.compile(f"[{_UNSPACED_CLASS}]")
+# Inside a word that mixes scripts: single unspaced characters with the marks they carry, or
+# runs of anything else.
+_SPLIT = regex.compile(f"[{_UNSPACED_CLASS}]\\p{{M}}*|[^{_UNSPACED_CLASS}]+")
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ def tokenize(text: str) -> Tokens:
             for part in _SPLIT.finditer(word):
                 words.append(part.group())
                 spans.append((base + part.start(), base + part.end()))
-                flags.append(part.end() - part.start() == 1 and _UNSPACED.match(part.group()) is not None)
+                flags.append(_UNSPACED.match(part.group()) is not None)
         unspaced = np.array(flags, dtype=bool)
     if not words:
         empty = np.zeros(0, dtype=np.int64)
