@@ -398,6 +398,40 @@ def matches(
 
 
 @app.command()
+def pairs(
+    ctx: typer.Context,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Show at most N pairs.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """List the pairs of documents that share text, most shared first.
+
+    For each pair: both documents, the share of each that the other also holds (coverage), the
+    number of matches and the longest shared run in characters. With --json, a list of objects
+    with the columns of the pair_details view.
+    """
+    with open_warehouse(_db(ctx), read_only=True) as warehouse:
+        found = warehouse.document_pairs(limit)
+    if json_out:
+        _echo_json(found)
+        return
+    typer.echo(f"{_count(len(found), 'pair')} of documents share text")
+    if not found:
+        return
+    table = Table("document A", "document B", "of A", "of B", "matches", "longest", "order kept")
+    for row in found:
+        table.add_row(
+            Text(row["url_a"]),
+            Text(row["url_b"]),
+            Text(_percent(row["coverage_a"])),
+            Text(_percent(row["coverage_b"])),
+            Text(str(row["matches"])),
+            Text(f"{row['longest_chars']:,} chars"),
+            Text("yes" if row["in_order"] else "no"),
+        )
+    _print_table(table)
+
+
+@app.command()
 def sql(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(metavar="QUERY", help="One SQL query.", show_default=False)],

@@ -417,6 +417,24 @@ def test_matches_of_a_document(runner: CliRunner, corpus: Path, ingested: Path) 
     assert json.loads(run(runner, ingested, "matches", "--json", "https://weather.example/rain").stdout) == []
 
 
+def test_pairs_lists_what_shares_text(runner: CliRunner, corpus: Path, ingested: Path) -> None:
+    original = (corpus / "original.txt").resolve().as_uri()
+    result = run(runner, ingested, "pairs", "--json")
+    assert result.exit_code == 0, result.output
+    (pair,) = json.loads(result.stdout)
+    assert {pair["url_a"], pair["url_b"]} == {original, COPY_URL}
+    coverage = {pair["url_a"]: pair["coverage_a"], pair["url_b"]: pair["coverage_b"]}
+    # Two of the original's four paragraphs were copied; the copy is mostly those two.
+    assert 0.4 < coverage[original] < 0.6
+    assert coverage[COPY_URL] > 0.6
+    assert pair["matches"] == 1 and pair["in_order"] is True
+
+    table = run(runner, ingested, "pairs").stdout
+    assert table.splitlines()[0] == "1 pair of documents share text"
+    assert COPY_URL in table
+    assert json.loads(run(runner, ingested, "pairs", "--json", "--limit", "1").stdout) == [pair]
+
+
 def test_compare_two_files(runner: CliRunner, tmp_path: Path, db: Path) -> None:
     a, b = tmp_path / "a.txt", tmp_path / "b.md"
     a.write_text(f"{BUDGET}\n\n{LIBRARY}\n\n{RESIDENTS}\n")

@@ -250,6 +250,15 @@ class Warehouse:
         )
         return doc, [dict(zip(columns, row, strict=True)) for row in rows]
 
+    def document_pairs(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The pairs of current documents that share text, most shared first (``pair_details``)."""
+        columns, rows = self.query(
+            "SELECT * FROM pair_details ORDER BY greatest(coverage_a, coverage_b) DESC,"
+            " shared_chars_a + shared_chars_b DESC, url_a, url_b LIMIT ?",
+            [limit if limit is not None else 2**62],
+        )
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
     def stats(self) -> dict[str, Any]:
         """What the warehouse holds: its path, schema version, table counts, runs (count and the
         last one) and the fingerprint settings its signatures were made with (None while empty)."""
