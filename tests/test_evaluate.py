@@ -29,10 +29,7 @@ from reuse.evaluate import (
 )
 
 CORPUS = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "data"
-    / "pan13-text-alignment-training-corpus-2013-01-21"
+    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pan13-text-alignment-training-corpus-2013-01-21"
 )
 
 S1, R1 = "suspicious-document00001.txt", "source-document00001.txt"
@@ -412,9 +409,7 @@ def test_real_verbatim_cases_match_their_source(pan13: Pan13Corpus) -> None:
 
 def test_real_truth_scores_itself_perfectly(pan13: Pan13Corpus) -> None:
     truth = pan13.truth()
-    detections = [
-        Detection(c.susp, c.susp_span, c.src, c.src_span) for _, cases in truth.values() for c in cases
-    ]
+    detections = [Detection(c.susp, c.susp_span, c.src, c.src_span) for _, cases in truth.values() for c in cases]
     rows = score_by_category(truth, detections)
     for name, row in rows.items():
         assert row.scores.plagdet == 1, name
