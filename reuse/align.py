@@ -349,6 +349,10 @@ def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Ma
     matches = []
     for c in _drop_overlaps(blocks):
         kind, similarity = _kind(a, b, c)
+        if kind is MatchKind.EDITED and min(c.i1 - c.i0, c.j1 - c.j0) < 2 * minimum:
+            # A short span sharing only some words in order is as often two texts on one topic
+            # as an edited copy: edited matches need twice the length of near-verbatim ones.
+            continue
         matches.append(
             Match(
                 a=Span(int(a.starts[c.i0]), int(a.ends[c.i1 - 1])),

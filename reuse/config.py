@@ -59,7 +59,8 @@ class Settings:
             recall is worth more than precision here because every candidate is verified exactly.
 
     Verification and alignment
-        min_match_tokens: a verified match covers at least this many tokens on each side.
+        min_match_tokens: a verified match covers at least this many tokens on each side, and an
+            edited one (under 80% of its tokens in the same order) twice as many.
         min_similarity: a match whose aligned token similarity falls below this is dropped.
         max_gap_tokens: hits closer than this on both sides are merged into one match.
         boilerplate_docs: a passage present in more documents of one site than this is the
