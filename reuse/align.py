@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,13 +55,16 @@ class AlignInput:
     ends: np.ndarray
 
 
-def verify(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
-    """Exact Jaccard and the containment of each side, from two passages' shingle hashes."""
-    ua, ub = np.unique(a), np.unique(b)
-    if not len(ua) or not len(ub):
+def verify(a: Collection[int] | np.ndarray, b: Collection[int] | np.ndarray) -> tuple[float, float, float]:
+    """Exact Jaccard and the containment of each side, from two passages' shingle hashes
+    (arrays, or sets of them: passages are short, and Python sets beat numpy's set operations
+    on a few dozen values)."""
+    sa = a if isinstance(a, (set, frozenset)) else set(np.asarray(a).tolist())
+    sb = b if isinstance(b, (set, frozenset)) else set(np.asarray(b).tolist())
+    if not sa or not sb:
         return 0.0, 0.0, 0.0
-    shared = len(np.intersect1d(ua, ub, assume_unique=True))
-    return shared / (len(ua) + len(ub) - shared), shared / len(ua), shared / len(ub)
+    shared = len(sa & sb)
+    return shared / (len(sa) + len(sb) - shared), shared / len(sa), shared / len(sb)
 
 
 def _anchor_pairs(ha: np.ndarray, hb: np.ndarray, max_repeat: int) -> tuple[np.ndarray, np.ndarray]:
@@ -344,8 +348,11 @@ def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Ma
     for group in _merge(seeds, settings.max_gap_tokens):
         block = _tightened(_bounding(group), anchors).trimmed()
         # A block that does not hold together keeps those of its parts that do.
-        parts = [_tightened(c, anchors).trimmed() for c in group] if not valid(block) else []
-        blocks.extend([block] if valid(block) else [c for c in parts if valid(c)])
+        if valid(block):
+            blocks.append(block)
+            continue
+        long_enough = [c for c in group if c.i1 - c.i0 >= minimum and c.j1 - c.j0 >= minimum]
+        blocks.extend(c for c in (_tightened(c, anchors).trimmed() for c in long_enough) if valid(c))
     matches = []
     for c in _drop_overlaps(blocks):
         kind, similarity = _kind(a, b, c)

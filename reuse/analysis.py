@@ -38,10 +38,16 @@ class Analysis:
     def shingles(self, passage: Passage) -> np.ndarray:
         """The shingle hashes of one passage."""
         n = self.shingle_size(passage)
-        return self._shingles(n)[passage.token_start : passage.token_end - n + 1]
+        every = self._char_shingles if passage.unspaced else self._word_shingles
+        return every[passage.token_start : passage.token_end - n + 1]
 
-    def _shingles(self, n: int) -> np.ndarray:
-        return shingle_hashes(self.token_hashes, n)
+    @cached_property
+    def _word_shingles(self) -> np.ndarray:
+        return shingle_hashes(self.token_hashes, self.settings.shingle_words)
+
+    @cached_property
+    def _char_shingles(self) -> np.ndarray:
+        return shingle_hashes(self.token_hashes, self.settings.shingle_chars)
 
     @cached_property
     def align_input(self) -> AlignInput:
@@ -49,7 +55,7 @@ class Analysis:
         lengths = np.fromiter((len(w) for w in self.tokens.words), dtype=np.int64, count=len(self.tokens))
         return AlignInput(
             token_hashes=self.token_hashes,
-            trigrams=self._shingles(3).astype(np.uint64),
+            trigrams=shingle_hashes(self.token_hashes, 3).astype(np.uint64),
             content=(lengths >= 4) & ~self.tokens.unspaced,
             starts=self.tokens.starts,
             ends=self.tokens.ends,

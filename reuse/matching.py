@@ -29,11 +29,20 @@ def match_pair(a: Analysis, b: Analysis, candidates: Iterable[tuple[int, int]], 
     holds, align the two documents to find every reused span, extended to its full length."""
     proposed = list(candidates)
     verified = 0
+    # One passage is proposed with many others: make each one's shingle set once.
+    sets_a: dict[int, frozenset[int]] = {}
+    sets_b: dict[int, frozenset[int]] = {}
     for pa, pb in proposed:
         passage_a, passage_b = a.passages[pa], b.passages[pb]
         if passage_a.unspaced != passage_b.unspaced:
             continue
-        _, contained_a, contained_b = verify(a.shingles(passage_a), b.shingles(passage_b))
+        sa = sets_a.get(pa)
+        if sa is None:
+            sa = sets_a[pa] = frozenset(a.shingles(passage_a).tolist())
+        sb = sets_b.get(pb)
+        if sb is None:
+            sb = sets_b[pb] = frozenset(b.shingles(passage_b).tolist())
+        _, contained_a, contained_b = verify(sa, sb)
         if max(contained_a, contained_b) >= settings.verify_containment:
             verified += 1
     matches = align(a.align_input, b.align_input, settings) if verified else []

@@ -116,16 +116,18 @@ def passages(text: str, tokens: Tokens, settings: Settings) -> list[Passage]:
     elif not ranges:
         ranges.append((PassageKind.WINDOW, 0, count))
     ranges.sort(key=lambda r: (r[1], -r[2]))
-    unspaced = tokens.unspaced
+    # A passage is unspaced when most of its tokens are: counted from a running sum, not per passage.
+    unspaced_before = np.concatenate(([0], np.cumsum(tokens.unspaced, dtype=np.int64))).tolist()
+    starts_list, ends_list = starts.tolist(), ends.tolist()
     return [
         Passage(
             position=i,
             kind=kind,
             token_start=t0,
             token_end=t1,
-            char_start=int(starts[t0]),
-            char_end=int(ends[t1 - 1]),
-            unspaced=bool(unspaced[t0:t1].mean() > 0.5),
+            char_start=starts_list[t0],
+            char_end=ends_list[t1 - 1],
+            unspaced=2 * (unspaced_before[t1] - unspaced_before[t0]) > t1 - t0,
         )
         for i, (kind, t0, t1) in enumerate(ranges)
     ]

@@ -12,7 +12,7 @@ import hashlib
 import resource
 import tempfile
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -122,6 +122,34 @@ def _content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+class _RecentAnalyses:
+    """The analyses of recently matched versions, so that a stored document proposed as a
+    candidate in batch after batch is analysed once, within a memory budget counted in tokens
+    (about 250 bytes each with their passages, shingles and alignment views)."""
+
+    def __init__(self, max_tokens: int = 2_000_000) -> None:
+        self.max_tokens = max_tokens
+        self.tokens = 0
+        self.items: OrderedDict[int, Analysis] = OrderedDict()
+
+    def get(self, version_id: int) -> Analysis | None:
+        """The analysis of ``version_id`` if kept, marked as just used."""
+        found = self.items.get(version_id)
+        if found is not None:
+            self.items.move_to_end(version_id)
+        return found
+
+    def add(self, version_id: int, analysis: Analysis) -> None:
+        """Keep ``analysis``, forgetting the least recently used ones beyond the budget; the
+        newest is always kept, so the pair being matched has both of its sides."""
+        self.items[version_id] = analysis
+        self.items.move_to_end(version_id)
+        self.tokens += len(analysis.tokens)
+        while self.tokens > self.max_tokens and len(self.items) > 2:
+            _, old = self.items.popitem(last=False)
+            self.tokens -= len(old.tokens)
+
+
 class _Ingestor:
     """Holds what one ingest run shares across its batches."""
 
@@ -130,6 +158,7 @@ class _Ingestor:
         self.settings = settings
         self.report = report
         self.hasher = MinHasher.from_settings(settings)
+        self.recent = _RecentAnalyses()
         self.bands, self.rows = band_params(settings)
 
     def batch(self, items: list[Document | InputError], progress: ProgressHook) -> None:
@@ -257,6 +286,15 @@ class _Ingestor:
         self.report.passages += passage_id - first_passage
         self._match(first_passage, version_of_new)
 
+    def _analysis(self, version_id: int, texts: dict[int, str]) -> Analysis:
+        """The analysis of a version: kept from a recent batch, or made again from its text."""
+        found = self.recent.get(version_id)
+        if found is None:
+            text = texts[version_id] if version_id in texts else self.wh.version_texts([version_id])[version_id]
+            found = analyse(text, self.settings, self.hasher)
+            self.recent.add(version_id, found)
+        return found
+
     def _match(self, first_passage: int, new: dict[int, Analysis]) -> None:
         wh, settings = self.wh, self.settings
         candidates = wh.candidates(first_passage)
@@ -271,17 +309,15 @@ class _Ingestor:
             if documents[old_v][0] == documents[new_v][0]:
                 continue  # two versions of one document are not reuse
             grouped[(old_v, new_v)].append((positions[old_p], positions[new_p]))
-        stored_needed = [v for v in versions if v not in new]
-        texts = wh.version_texts(stored_needed)
-        analyses = dict(new)
+        for version_id, analysis in new.items():
+            self.recent.add(version_id, analysis)
+        wanted = {v for pair in grouped for v in pair}
+        texts = wh.version_texts([v for v in sorted(wanted) if self.recent.get(v) is None])
         match_cols: dict[str, list[object]] = defaultdict(list)
         pair_cols: dict[str, list[object]] = defaultdict(list)
         match_id = wh.next_id("matches", "match_id")
         for (va, vb), pairs in sorted(grouped.items()):
-            for v in (va, vb):
-                if v not in analyses:
-                    analyses[v] = analyse(texts[v], settings, self.hasher)
-            result = match_pair(analyses[va], analyses[vb], pairs, settings)
+            result = match_pair(self._analysis(va, texts), self._analysis(vb, texts), pairs, settings)
             if not result.matches:
                 continue
             for m in result.matches:

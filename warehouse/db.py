@@ -28,7 +28,7 @@ __all__ = ["SCHEMA_VERSION", "CurrentDocument", "StoredVersion", "Warehouse", "o
 
 SCHEMA_VERSION = max(m.version for m in migrations())
 
-_LOCK = re.compile(r"Conflicting lock is held in (.*?)(?: \(PID (\d+)\))?(?:\.|$| by)", re.S)
+_LOCK = re.compile(r"Conflicting lock is held in (.*?)(?: \(PID (\d+)\))?(?:\. |\.$|$| by)", re.S)
 
 
 @dataclass(frozen=True)
@@ -353,20 +353,20 @@ def open_warehouse(path: str | Path, settings: Settings | None = None, read_only
     except duckdb.Error as err:
         raise WarehouseError(f"cannot open warehouse {target}: {_first_line(err)}") from err
     try:
-        if read_only:
-            row = _first_row(
-                con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-            )
-            if not row or not row[0]:
-                raise WarehouseError(f"{target} is not a reusetrack warehouse")
-        else:
+        tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "schema_migrations" not in tables and (read_only or tables):
+            # A DuckDB file of something else: never add our tables to it.
+            raise WarehouseError(f"{target} is not a reusetrack warehouse")
+        if "schema_migrations" in tables:
+            # Checked before migrating, so that a newer file is refused untouched.
+            stored = _first_row(con, "SELECT max(version) FROM schema_migrations")
+            if stored and stored[0] and stored[0] > SCHEMA_VERSION:
+                raise WarehouseError(
+                    f"warehouse {target} has schema version {stored[0]}, newer than this reusetrack "
+                    f"({SCHEMA_VERSION}); upgrade reusetrack"
+                )
+        if not read_only:
             apply_migrations(con)
-        stored = _first_row(con, "SELECT max(version) FROM schema_migrations")
-        if stored and stored[0] and stored[0] > SCHEMA_VERSION:
-            raise WarehouseError(
-                f"warehouse {target} has schema version {stored[0]}, newer than this reusetrack "
-                f"({SCHEMA_VERSION}); upgrade reusetrack"
-            )
         _check_settings(con, settings, read_only)
     except BaseException:
         con.close()

@@ -1,0 +1,809 @@
+"""The persistent DuckDB warehouse, on real files in tmp_path.
+
+Migrations and the schema version, the fingerprint settings a file is bound to, DuckDB's write
+lock held by another process, incremental ingest (several runs give what one run gives, and the
+stored band keys give exactly the candidates of a datasketch ``MinHashLSH`` built over every
+passage at once), re-ingest, new versions, what survives an interrupted run, bulk loads through
+Arrow, and the views. The in-memory LSH equality is tested in ``test_lsh_candidates.py``; here
+the band keys are read back from the warehouse.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+from datasketch import MinHashLSH
+
+from reuse.config import Settings
+from reuse.errors import SettingsMismatch, WarehouseError, WarehouseLocked
+from reuse.lsh import band_params
+from reuse.models import Document
+from reuse.pipeline import IngestReport, ingest
+from reuse.signatures import MinHasher
+from warehouse.db import SCHEMA_VERSION, Warehouse, open_warehouse
+from warehouse.migrations import apply_migrations, migrations
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = Settings()
+TABLES = ("documents", "versions", "passages", "signatures", "band_keys", "matches", "doc_pairs", "runs")
+
+
+# -- a synthetic corpus with planted reuse ----------------------------------------------------------
+
+
+def _corpus(seed: int = 7) -> tuple[list[Document], dict[str, set[tuple[str, str]]]]:
+    """40 documents: originals, copies inside site chrome, excerpts, edited copies, unrelated
+    pages and one too short to fingerprint. Returns them and the planted (copy, source) URL pairs
+    by kind. Some words are outside the BMP or carry combining marks, so that character offsets
+    are checked beyond ASCII."""
+    rng = random.Random(seed)
+    letters = "abcdefghiklmnoprstuvwyz"
+    vocab = ["".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(600)]
+    vocab += ["café", "nai\u0308ve", "Zürich", "smile😀", "👍🏽ok", "Ærøskøbing", "straße"]
+
+    def para(n: int) -> str:
+        return " ".join(rng.choice(vocab) for _ in range(n)) + "."
+
+    def url(kind: str, k: int) -> str:
+        return f"https://site{k % 4}.example/{kind}/{k}"
+
+    docs: list[Document] = []
+    originals: list[Document] = []
+    for k in range(21):
+        text = "\n\n".join(para(rng.randint(20, 70)) for _ in range(rng.randint(2, 4)))
+        doc = Document(url=url("original", k), text=text, title=f"Original {k}", site=f"site{k % 4}.example")
+        originals.append(doc)
+        docs.append(doc)
+    planted: dict[str, set[tuple[str, str]]] = {"copy": set(), "excerpt": set(), "edited": set()}
+    for k in range(5):  # whole copies inside a page's chrome
+        src = originals[k]
+        text = f"Home News World Sport {para(12)}\n\n{src.text}\n\nFooter {para(18)}"
+        doc = Document(url=url("copy", k), text=text, title=f"Copy of {k}", site="mirror.example")
+        planted["copy"].add((doc.url, src.url))
+        docs.append(doc)
+    for k in range(5):  # an excerpt of 30-45 words inside new text
+        src = originals[5 + k]
+        words = src.text.split()
+        n = rng.randint(30, 45)
+        start = rng.randrange(max(1, len(words) - n))
+        text = f"{para(25)}\n\n{' '.join(words[start : start + n])}\n\n{para(20)}"
+        doc = Document(url=url("excerpt", k), text=text, site="quotes.example")
+        planted["excerpt"].add((doc.url, src.url))
+        docs.append(doc)
+    for k in range(5):  # one word in ten replaced, paragraphs merged into one
+        src = originals[10 + k]
+        words = src.text.split()
+        for _ in range(len(words) // 10):
+            words[rng.randrange(len(words))] = rng.choice(vocab)
+        doc = Document(url=url("edited", k), text=" ".join(words), site="rewrite.example")
+        planted["edited"].add((doc.url, src.url))
+        docs.append(doc)
+    docs.append(Document(url=url("unrelated", 0), text="\n\n".join(para(40) for _ in range(3))))
+    docs.append(Document(url=url("unrelated", 1), text=para(50) + "\n\n" + para(30)))
+    docs.append(
+        Document(url=url("cjk", 2), text="東京都は今日新しい図書館を開館した。多くの市民が朝から列を作った。" * 3)
+    )
+    docs.append(Document(url=url("short", 3), text="Too short to fingerprint."))
+    rng.shuffle(docs)  # sources and copies arrive in any order, across the runs below
+    assert len(docs) == 40
+    return docs, planted
+
+
+DOCS, PLANTED = _corpus()
+
+
+# -- reading a warehouse back, independently of the ids it assigned ----------------------------------
+
+
+def _counts(path: Path) -> dict[str, int]:
+    with open_warehouse(path, read_only=True) as wh:
+        return wh.counts()
+
+
+def _passage_names(wh: Warehouse) -> dict[int, tuple[str, int]]:
+    """``passage_id → (url, position)``."""
+    _, rows = wh.query(
+        "SELECT p.passage_id, d.url, p.position FROM passages p"
+        " JOIN versions v USING (version_id) JOIN documents d USING (doc_id)"
+    )
+    return {int(pid): (url, int(pos)) for pid, url, pos in rows}
+
+
+def _stored_band_keys(wh: Warehouse) -> set[tuple[str, int, int]]:
+    names = _passage_names(wh)
+    _, rows = wh.query("SELECT key, passage_id FROM band_keys")
+    return {(*names[int(pid)], int(key)) for key, pid in rows}
+
+
+def _sql_candidate_ids(wh: Warehouse) -> set[tuple[int, int]]:
+    """Passage pairs sharing a stored band key, across different versions."""
+    _, rows = wh.query(
+        "SELECT DISTINCT least(x.passage_id, y.passage_id), greatest(x.passage_id, y.passage_id)"
+        " FROM band_keys x JOIN band_keys y ON x.key = y.key"
+        " WHERE x.passage_id <> y.passage_id AND x.version_id <> y.version_id"
+    )
+    return {(int(a), int(b)) for a, b in rows}
+
+
+def _named_pairs(wh: Warehouse, pairs: set[tuple[int, int]]) -> set[tuple[tuple[str, int], tuple[str, int]]]:
+    names = _passage_names(wh)
+    out: set[tuple[tuple[str, int], tuple[str, int]]] = set()
+    for a, b in pairs:
+        x, y = sorted((names[a], names[b]))
+        out.add((x, y))
+    return out
+
+
+def _matches(wh: Warehouse) -> set[tuple[Any, ...]]:
+    """Every match as (url, start, end, url, start, end, kind, similarity), smaller URL first."""
+    _, rows = wh.query("SELECT url_a, a_start, a_end, url_b, b_start, b_end, kind, similarity FROM match_details")
+    out = set()
+    for ua, a0, a1, ub, b0, b1, kind, sim in rows:
+        a, b = (ua, a0, a1), (ub, b0, b1)
+        out.add((*min(a, b), *max(a, b), kind, round(sim, 9)))
+    return out
+
+
+def _matched_url_pairs(wh: Warehouse) -> set[frozenset[str]]:
+    return {frozenset((m[0], m[3])) for m in _matches(wh)}
+
+
+def _ingest(path: Path, docs: list[Document], batch_size: int = 200, settings: Settings = SETTINGS) -> IngestReport:
+    with open_warehouse(path, settings) as wh:
+        return ingest(wh, docs, settings, batch_size=batch_size)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The corpus ingested in three runs (small batches) into one file and at once into another."""
+    root = tmp_path_factory.mktemp("warehouses")
+    incremental, at_once = root / "incremental.duckdb", root / "at_once.duckdb"
+    reports = [
+        _ingest(incremental, DOCS[:13], batch_size=4),
+        _ingest(incremental, DOCS[13:27], batch_size=5),
+        _ingest(incremental, DOCS[27:], batch_size=3),
+    ]
+    whole = _ingest(at_once, DOCS)
+    return {"incremental": incremental, "at_once": at_once, "reports": reports, "whole": whole}
+
+
+def _copy(src: Path, dst_dir: Path) -> Path:
+    dst = dst_dir / src.name
+    shutil.copyfile(src, dst)
+    return dst
+
+
+# -- 1. migrations ---------------------------------------------------------------------------------------
+
+
+def test_new_file_records_each_migration_once(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with open_warehouse(db, SETTINGS) as wh:
+        _, first = wh.query("SELECT version, name, duckdb_version, applied_at FROM schema_migrations ORDER BY 1")
+    shipped = migrations()
+    assert shipped and shipped[-1].version == SCHEMA_VERSION
+    assert [(v, n, dv) for v, n, dv, _ in first] == [(m.version, m.name, duckdb.__version__) for m in shipped]
+    assert all(applied is not None for *_, applied in first)
+
+    with open_warehouse(db, SETTINGS) as wh:
+        _, again = wh.query("SELECT version, name, duckdb_version, applied_at FROM schema_migrations ORDER BY 1")
+        assert apply_migrations(wh.con) == []
+        assert wh.stats()["schema_version"] == SCHEMA_VERSION
+    assert again == first  # nothing re-applied, applied_at untouched
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["read-write", "read-only"])
+def test_newer_schema_is_refused(tmp_path: Path, read_only: bool) -> None:
+    db = tmp_path / "w.duckdb"
+    open_warehouse(db, SETTINGS).close()
+    con = duckdb.connect(str(db))
+    con.execute(
+        "INSERT INTO schema_migrations (version, name, duckdb_version) VALUES (?, 'from_the_future', '9.9.9')",
+        [SCHEMA_VERSION + 1],
+    )
+    con.close()
+    with pytest.raises(WarehouseError, match=rf"schema version {SCHEMA_VERSION + 1}, newer .*upgrade reusetrack"):
+        open_warehouse(db, SETTINGS, read_only=read_only)
+    # The refusal released the file: a plain DuckDB connection can still write to it.
+    duckdb.connect(str(db)).close()
+
+
+def test_newer_schema_opened_for_writing_is_refused_untouched(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    open_warehouse(db, SETTINGS).close()
+    con = duckdb.connect(str(db))
+    con.execute(
+        "INSERT INTO schema_migrations (version, name, duckdb_version) VALUES (?, 'rename_title', '9.9.9')",
+        [SCHEMA_VERSION + 1],
+    )
+    con.execute("DROP VIEW pair_details")
+    con.execute("DROP VIEW current_documents")
+    con.execute("ALTER TABLE versions RENAME COLUMN title TO headline")  # what a newer schema might do
+    views_before = con.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal ORDER BY 1").fetchall()
+    con.close()
+    with pytest.raises(WarehouseError, match="newer"):
+        open_warehouse(db, SETTINGS)
+    con = duckdb.connect(str(db), read_only=True)
+    views_after = con.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal ORDER BY 1").fetchall()
+    con.close()
+    assert views_after == views_before
+
+
+def test_read_only_open_of_missing_file_creates_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "missing.duckdb"
+    with pytest.raises(WarehouseError, match="no warehouse at"):
+        open_warehouse(db, SETTINGS, read_only=True)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(WarehouseError, match="does not exist"):
+        open_warehouse(tmp_path / "no-such-folder" / "w.duckdb", SETTINGS)
+
+
+def test_foreign_duckdb_file_read_only_is_a_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE sales (id INTEGER, amount DOUBLE)")
+    con.close()
+    with pytest.raises(WarehouseError, match="is not a reusetrack warehouse"):
+        open_warehouse(db, SETTINGS, read_only=True)
+    con = duckdb.connect(str(db), read_only=True)  # and it was left as it was
+    assert con.execute("SELECT table_name FROM information_schema.tables").fetchall() == [("sales",)]
+    con.close()
+
+
+def test_file_that_is_not_duckdb_is_a_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "notes.duckdb"
+    db.write_text("these are my notes, not a database\n" * 200, encoding="utf-8")
+    for read_only in (False, True):
+        with pytest.raises(WarehouseError, match="cannot open warehouse"):
+            open_warehouse(db, SETTINGS, read_only=read_only)
+
+
+def test_foreign_duckdb_file_opened_for_writing_is_a_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE documents (id INTEGER, body VARCHAR)")
+    con.close()
+    with pytest.raises(WarehouseError):
+        open_warehouse(db, SETTINGS)
+
+
+# -- 2. fingerprint settings ---------------------------------------------------------------------------
+
+
+def test_first_open_records_the_fingerprint_settings(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with open_warehouse(db, SETTINGS) as wh:
+        stats = wh.stats()
+    assert stats["fingerprint_key"] == SETTINGS.fingerprint_key()
+    assert stats["settings"] == SETTINGS.to_dict()
+    with open_warehouse(db, read_only=True) as wh:  # no settings given: nothing to check
+        _, meta = wh.query("SELECT key, value FROM meta ORDER BY key")
+    assert dict(meta)["fingerprint_key"] == SETTINGS.fingerprint_key()
+    assert dict(meta)["created_by_duckdb"] == duckdb.__version__
+
+
+@pytest.mark.parametrize(
+    "other",
+    [Settings(num_perm=64), Settings(threshold=0.5), Settings(shingle_words=3), Settings(seed=2)],
+    ids=["num_perm", "threshold", "shingle_words", "seed"],
+)
+@pytest.mark.parametrize("read_only", [False, True], ids=["read-write", "read-only"])
+def test_other_fingerprint_settings_are_refused(tmp_path: Path, other: Settings, read_only: bool) -> None:
+    db = tmp_path / "w.duckdb"
+    open_warehouse(db, SETTINGS).close()
+    with pytest.raises(SettingsMismatch, match="other fingerprint settings"):
+        open_warehouse(db, other, read_only=read_only)
+    with open_warehouse(db, read_only=True) as wh:  # the file still belongs to the first settings
+        assert wh.stats()["fingerprint_key"] == SETTINGS.fingerprint_key()
+
+
+def test_settings_that_do_not_change_fingerprints_are_accepted_and_stored_per_run(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    loose = Settings(min_similarity=0.9, max_gap_tokens=5, min_match_tokens=20, verify_containment=0.5)
+    assert loose.fingerprint_key() == SETTINGS.fingerprint_key()
+    first = _ingest(db, DOCS[:3])
+    second = _ingest(db, DOCS[3:6], settings=loose)
+    with open_warehouse(db, loose, read_only=True) as wh:
+        _, rows = wh.query("SELECT run_id, command, fingerprint_key, settings, stats, finished_at FROM runs ORDER BY 1")
+        meta_settings = wh.stats()["settings"]
+    assert [r[0] for r in rows] == [first.run_id, second.run_id]
+    for (_, command, key, settings_json, stats_json, finished), used, report in zip(
+        rows, (SETTINGS, loose), (first, second), strict=True
+    ):
+        assert command == "ingest"
+        assert key == used.fingerprint_key()
+        assert json.loads(settings_json) == used.to_dict()
+        assert json.loads(stats_json) == report.counts()
+        assert finished is not None
+    assert meta_settings == SETTINGS.to_dict()  # the file's settings are those it was created with
+
+
+# -- 3. the write lock -----------------------------------------------------------------------------------
+
+_HOLDER = """
+import sys
+from reuse.config import Settings
+from warehouse.db import open_warehouse
+wh = open_warehouse(sys.argv[1], Settings())
+print("ready", flush=True)
+sys.stdin.read()
+wh.close()
+"""
+
+
+@pytest.fixture()
+def held(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
+    """A warehouse file held open for writing by another process, until the test ends."""
+    db = tmp_path / "w.duckdb"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.strip() == "ready", proc.stderr.read() if proc.stderr else line
+        yield db, proc
+    finally:
+        if proc.stdin:
+            proc.stdin.close()
+        proc.wait(timeout=30)
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["read-write", "read-only"])
+def test_file_held_by_another_writer_raises_warehouse_locked(
+    held: tuple[Path, subprocess.Popen[str]], read_only: bool
+) -> None:
+    db, _proc = held
+    with pytest.raises(WarehouseLocked, match="being written by another process") as err:
+        open_warehouse(db, SETTINGS, read_only=read_only)
+    assert str(db) in str(err.value)
+    assert isinstance(err.value.__cause__, duckdb.IOException)
+
+
+def test_lock_is_released_when_the_holder_closes(held: tuple[Path, subprocess.Popen[str]]) -> None:
+    db, proc = held
+    assert proc.stdin is not None
+    proc.stdin.close()
+    assert proc.wait(timeout=30) == 0
+    with open_warehouse(db, SETTINGS) as wh:
+        assert wh.stats()["schema_version"] == SCHEMA_VERSION
+
+
+def test_warehouse_locked_names_the_holder_pid(held: tuple[Path, subprocess.Popen[str]]) -> None:
+    db, proc = held
+    try:
+        duckdb.connect(str(db)).close()
+    except duckdb.IOException as raw:
+        assert f"PID {proc.pid}" in str(raw)  # DuckDB does tell who holds the lock
+    with pytest.raises(WarehouseLocked) as err:
+        open_warehouse(db, SETTINGS)
+    assert f"PID {proc.pid}" in str(err.value)
+
+
+# -- 4. incremental ingest equals ingest at once, and equals datasketch's MinHashLSH ----------------------
+
+
+def test_incremental_runs_store_what_one_run_stores(built: dict[str, Any]) -> None:
+    reports: list[IngestReport] = built["reports"]
+    whole: IngestReport = built["whole"]
+    assert sum(r.ingested for r in reports) == whole.ingested == len(DOCS)
+    assert sum(r.passages for r in reports) == whole.passages
+    assert len({r.run_id for r in reports}) == 3
+
+    inc, once = _counts(built["incremental"]), _counts(built["at_once"])
+    assert inc["runs"] == 3
+    assert once["runs"] == 1
+    assert {k: v for k, v in inc.items() if k != "runs"} == {k: v for k, v in once.items() if k != "runs"}
+    assert inc["documents"] == inc["versions"] == len(DOCS)
+    assert inc["signatures"] == inc["passages"]
+    assert inc["band_keys"] == inc["passages"] * band_params(SETTINGS)[0]
+
+    with (
+        open_warehouse(built["incremental"], SETTINGS, read_only=True) as a,
+        open_warehouse(built["at_once"], SETTINGS, read_only=True) as b,
+    ):
+        assert _stored_band_keys(a) == _stored_band_keys(b)
+        cand_a, cand_b = _named_pairs(a, _sql_candidate_ids(a)), _named_pairs(b, _sql_candidate_ids(b))
+        assert cand_a == cand_b
+        # What the engine matched on: the pairs its incremental candidate query proposed, run by run.
+        assert _named_pairs(a, {(o, n) for o, _, n, _ in a.candidates(1)}) == cand_a
+        assert sum(r.candidates for r in reports) == whole.candidates == len(cand_a)
+        matches_a, matches_b = _matches(a), _matches(b)
+        assert matches_a == matches_b
+        _, pairs_a = a.query("SELECT count(*) FROM doc_pairs")
+        assert pairs_a[0][0] == sum(r.pairs for r in reports) == whole.pairs
+
+
+def test_planted_reuse_is_found_and_unrelated_documents_match_nothing(built: dict[str, Any]) -> None:
+    with open_warehouse(built["incremental"], SETTINGS, read_only=True) as wh:
+        matched = _matched_url_pairs(wh)
+    for kind in ("copy", "excerpt", "edited"):
+        for copy, source in PLANTED[kind]:
+            assert frozenset((copy, source)) in matched, (kind, copy, source)
+    involved = {url for pair in matched for url in pair}
+    assert not {d.url for d in DOCS if "/unrelated/" in d.url or "/cjk/" in d.url or "/short/" in d.url} & involved
+
+
+def test_stored_candidates_equal_datasketch_minhashlsh_over_all_passages(built: dict[str, Any]) -> None:
+    bands, rows = band_params(SETTINGS)
+    hasher = MinHasher.from_settings(SETTINGS)
+    for path in (built["incremental"], built["at_once"]):
+        with open_warehouse(path, SETTINGS, read_only=True) as wh:
+            _, sig_rows = wh.query(
+                "SELECT s.passage_id, p.version_id, s.minhash FROM signatures s JOIN passages p USING (passage_id)"
+                " ORDER BY 1"
+            )
+            ours = _sql_candidate_ids(wh)
+        assert len(sig_rows) > 200
+        version_of = {int(pid): int(vid) for pid, vid, _ in sig_rows}
+        lsh = MinHashLSH(threshold=SETTINGS.threshold, num_perm=SETTINGS.num_perm, params=(bands, rows))
+        minhashes = {}
+        for pid, _, blob in sig_rows:
+            assert len(blob) == 4 * SETTINGS.num_perm
+            minhashes[int(pid)] = hasher.to_datasketch(np.frombuffer(blob, dtype="<u4").astype(np.uint32))
+        with lsh.insertion_session() as session:
+            for pid, minhash in minhashes.items():
+                session.insert(pid, minhash)
+        theirs = {
+            (min(pid, other), max(pid, other))
+            for pid, minhash in minhashes.items()
+            for other in lsh.query(minhash)
+            if version_of[other] != version_of[pid]
+        }
+        # Meaningful only between "none" and "all": the planted copies give many, most pairs none.
+        n = len(minhashes)
+        assert 100 < len(ours) < n * (n - 1) // 20
+        assert ours == theirs
+
+
+# -- 5. re-ingest and new versions ----------------------------------------------------------------------
+
+
+def _table_contents(path: Path) -> dict[str, Any]:
+    with open_warehouse(path, read_only=True) as wh:
+        out: dict[str, Any] = {}
+        for table in TABLES:
+            if table != "runs":
+                _, rows = wh.query(f"SELECT * FROM {table} ORDER BY ALL")
+                out[table] = rows
+        return out
+
+
+def test_reingesting_the_same_documents_changes_nothing(built: dict[str, Any], tmp_path: Path) -> None:
+    db = _copy(built["incremental"], tmp_path)
+    counts_before, contents_before = _counts(db), _table_contents(db)
+    report = _ingest(db, DOCS, batch_size=7)
+    assert report.unchanged == len(DOCS)
+    assert (report.ingested, report.passages, report.candidates, report.matches, report.pairs) == (0, 0, 0, 0, 0)
+    assert (report.skipped, report.failed, report.problems) == (0, 0, [])
+    counts_after = _counts(db)
+    assert counts_after == {**counts_before, "runs": counts_before["runs"] + 1}
+    assert _table_contents(db) == contents_before
+
+
+def test_changed_document_is_a_new_version_matched_against_the_others(built: dict[str, Any], tmp_path: Path) -> None:
+    db = _copy(built["incremental"], tmp_path)
+    copy_url, source_url = sorted(PLANTED["copy"])[0]
+    source = next(d for d in DOCS if d.url == source_url)
+    changed = Document(
+        url=source.url,
+        text=source.text + "\n\nA correction was added to this article on Friday, after readers wrote to us "
+        "about the figures in the second paragraph, which we have now checked against the council minutes.",
+        title=source.title,
+        site=source.site,
+    )
+    before = _counts(db)
+    with open_warehouse(db, SETTINGS) as wh:
+        doc = wh.find_document(source.url)
+        assert doc is not None
+        report = ingest(wh, [changed, *DOCS[:5]], SETTINGS, batch_size=3)
+    assert (report.ingested, report.unchanged) == (1, 5)
+    assert report.matches > 0
+    after = _counts(db)
+    assert after["documents"] == before["documents"]
+    assert after["versions"] == before["versions"] + 1
+
+    with open_warehouse(db, SETTINGS, read_only=True) as wh:
+        current = wh.find_document(source.url)
+        assert current is not None
+        assert current.doc_id == doc.doc_id
+        assert current.version_id > doc.version_id
+        # The old and the new version share band keys (so the engine saw them as candidates) ...
+        _, shared = wh.query(
+            "SELECT count(*) FROM band_keys x JOIN band_keys y ON x.key = y.key"
+            " WHERE x.version_id = ? AND y.version_id = ?",
+            [doc.version_id, current.version_id],
+        )
+        assert shared[0][0] > 0
+        # ... but two versions of one document never match, anywhere in the warehouse.
+        for table in ("matches", "doc_pairs"):
+            _, same_doc = wh.query(
+                f"SELECT count(*) FROM {table} t JOIN versions va ON va.version_id = t.version_a"
+                " JOIN versions vb ON vb.version_id = t.version_b WHERE va.doc_id = vb.doc_id"
+            )
+            assert same_doc[0][0] == 0, table
+        # The new version was matched against the copy stored in an earlier run.
+        _, new = wh.query(
+            "SELECT url_a, url_b, run_id FROM match_details JOIN matches USING (match_id)"
+            " WHERE ? IN (match_details.version_a, match_details.version_b)",
+            [current.version_id],
+        )
+        assert {frozenset((a, b)) for a, b, _ in new} >= {frozenset((copy_url, source_url))}
+        assert {run for *_, run in new} == {report.run_id}
+        _, doc_matches = wh.document_matches(source.url)
+        assert copy_url in {m["other_url"] for m in doc_matches}
+
+
+# -- 6. nothing committed is lost --------------------------------------------------------------------------
+
+
+def _with_copy_in_first_batch(batch_size: int) -> list[Document]:
+    """Documents whose first batch holds a planted copy and its source, so it commits matches."""
+    copy_url, source_url = sorted(PLANTED["copy"])[1]
+    first = [d for d in DOCS if d.url in (copy_url, source_url)]
+    rest = [d for d in DOCS if d.url not in (copy_url, source_url)]
+    assert batch_size > len(first) == 2
+    return first + rest
+
+
+def test_exception_in_the_items_keeps_every_committed_batch(tmp_path: Path) -> None:
+    batch_size = 5
+    docs = _with_copy_in_first_batch(batch_size)
+
+    def items() -> Iterator[Document]:
+        yield from docs[: batch_size + 2]  # the first batch, and part of the second
+        raise RuntimeError("reader crashed")
+
+    db = tmp_path / "w.duckdb"
+    with pytest.raises(RuntimeError, match="reader crashed"), open_warehouse(db, SETTINGS) as wh:
+        ingest(wh, items(), SETTINGS, batch_size=batch_size)
+    assert not Path(f"{db}.wal").exists()
+
+    reference = tmp_path / "reference.duckdb"
+    expected = _ingest(reference, docs[:batch_size])
+    assert expected.matches > 0
+    counts = _counts(db)
+    assert counts["versions"] == counts["documents"] == batch_size
+    assert {k: v for k, v in counts.items() if k != "runs"} == {
+        k: v for k, v in _counts(reference).items() if k != "runs"
+    }
+    with (
+        open_warehouse(db, SETTINGS, read_only=True) as wh,
+        open_warehouse(reference, SETTINGS, read_only=True) as ref,
+    ):
+        assert _matches(wh) == _matches(ref)
+        assert _stored_band_keys(wh) == _stored_band_keys(ref)
+        _, texts = wh.query("SELECT d.url, v.text FROM versions v JOIN documents d USING (doc_id)")
+        assert dict(texts) == {d.url: d.text for d in docs[:batch_size]}
+        _, runs = wh.query("SELECT finished_at, stats FROM runs")
+        assert runs == [(None, None)]  # the interrupted run is recorded as unfinished
+
+
+def test_failure_inside_a_batch_rolls_back_that_batch_only(tmp_path: Path) -> None:
+    batch_size = 4
+    docs = _with_copy_in_first_batch(batch_size)
+    # The second batch's last document cannot be stored (a date that is no date): its batch fails
+    # inside the transaction, after its documents rows were inserted.
+    broken = Document(url="https://broken.example/x", text=docs[0].text, published="not a date")  # type: ignore[arg-type]
+    items = [*docs[:batch_size], *docs[batch_size : 2 * batch_size - 1], broken, *docs[2 * batch_size :]]
+    db = tmp_path / "w.duckdb"
+    with pytest.raises(duckdb.Error), open_warehouse(db, SETTINGS) as wh:
+        ingest(wh, items, SETTINGS, batch_size=batch_size)
+    assert not Path(f"{db}.wal").exists()
+    counts = _counts(db)
+    assert counts["documents"] == counts["versions"] == batch_size
+    assert counts["matches"] > 0
+    with open_warehouse(db, SETTINGS, read_only=True) as wh:
+        _, urls = wh.query("SELECT url FROM documents")
+        assert {u for (u,) in urls} == {d.url for d in docs[:batch_size]}
+        _, orphans = wh.query(
+            "SELECT (SELECT count(*) FROM passages WHERE version_id NOT IN (SELECT version_id FROM versions))"
+            " + (SELECT count(*) FROM signatures WHERE passage_id NOT IN (SELECT passage_id FROM passages))"
+            " + (SELECT count(*) FROM band_keys WHERE passage_id NOT IN (SELECT passage_id FROM passages))"
+            " + (SELECT count(*) FROM matches WHERE version_b NOT IN (SELECT version_id FROM versions))"
+        )
+        assert orphans[0][0] == 0
+
+
+def test_closing_leaves_no_wal(built: dict[str, Any], tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    _ingest(db, DOCS[:6])
+    assert db.exists()
+    assert not Path(f"{db}.wal").exists()
+    assert not Path(f"{built['incremental']}.wal").exists()
+
+
+# -- 7. bulk loads -----------------------------------------------------------------------------------------
+
+
+class _SpyConnection:
+    """A real DuckDB connection that records the statements and registrations made through it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self.statements: list[str] = []
+        self.registered: list[tuple[str, int]] = []
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        self.statements.append(sql)
+        return self._con.execute(sql, *args)
+
+    def executemany(self, sql: str, *args: Any) -> Any:  # row-by-row loading: must not happen
+        raise AssertionError(f"executemany used: {sql}")
+
+    def register(self, name: str, table: Any) -> Any:
+        assert isinstance(table, pa.Table)
+        self.registered.append((name, table.num_rows))
+        return self._con.register(name, table)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+def _spied(db: Path) -> tuple[Warehouse, _SpyConnection]:
+    wh = open_warehouse(db, SETTINGS)
+    spy = _SpyConnection(wh.con)
+    return Warehouse(spy, wh.path), spy  # type: ignore[arg-type]
+
+
+def test_insert_loads_100k_rows_with_one_statement_through_arrow(tmp_path: Path) -> None:
+    wh, spy = _spied(tmp_path / "w.duckdb")
+    n = 100_000
+    keys = np.arange(n, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    with wh:
+        with wh.transaction():
+            wh.insert(
+                "band_keys",
+                {
+                    "key": pa.array(keys),
+                    "passage_id": pa.array(np.arange(n, dtype=np.int64)),
+                    "version_id": [k // 10 for k in range(n)],  # a plain list is converted too
+                },
+            )
+        inserts = [s for s in spy.statements if s.lstrip().upper().startswith("INSERT")]
+        assert inserts == ["INSERT INTO band_keys (key, passage_id, version_id) "
+                           "SELECT key, passage_id, version_id FROM incoming_band_keys"]  # fmt: skip
+        assert spy.registered == [("incoming_band_keys", n)]
+        _, rows = wh.query("SELECT count(*), sum(passage_id), max(version_id), bit_xor(key) FROM band_keys")
+        assert rows[0][:3] == (n, n * (n - 1) // 2, (n - 1) // 10)
+        assert rows[0][3] == int(np.bitwise_xor.reduce(keys))
+        with pytest.raises(duckdb.CatalogException):  # the Arrow table is unregistered afterwards
+            wh.con.execute("SELECT count(*) FROM incoming_band_keys").fetchall()
+        issued = len(spy.statements)
+        wh.insert("matches", {"match_id": []})  # nothing to load: no statement at all
+        assert len(spy.statements) == issued
+
+
+def test_ingest_issues_a_bounded_number_of_bulk_statements_per_batch(tmp_path: Path) -> None:
+    wh, spy = _spied(tmp_path / "w.duckdb")
+    with wh:
+        report = ingest(wh, DOCS, SETTINGS, batch_size=len(DOCS))
+    assert report.ingested == len(DOCS)
+    assert report.matches > 0
+    inserts = [s for s in spy.statements if s.lstrip().upper().startswith("INSERT")]
+    # One statement per table for the whole batch (documents, versions, passages, signatures,
+    # band keys, matches, doc pairs) plus the run row: the count does not grow with the rows.
+    assert len(inserts) <= 8
+    for sql in inserts:
+        table = sql.split()[2]
+        if table == "runs":
+            continue
+        assert f"FROM incoming_{table}" in sql, sql
+    loaded = dict(spy.registered)
+    counts = _counts(tmp_path / "w.duckdb")
+    for table in ("documents", "versions", "passages", "signatures", "band_keys", "matches", "doc_pairs"):
+        assert loaded[f"incoming_{table}"] == counts[table] > 0
+
+
+# -- 8. the views ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def with_new_versions(built: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The incremental warehouse after two documents changed (so old versions exist)."""
+    db = _copy(built["incremental"], tmp_path_factory.mktemp("versions"))
+    sources = sorted(source for _, source in PLANTED["copy"])[:2]
+    changed = [
+        Document(url=d.url, text=d.text + "\n\nUpdate: " + d.text.split("\n\n")[0][::-1], title="v2", site=d.site)
+        for d in DOCS
+        if d.url in sources
+    ]
+    when = datetime(2024, 5, 1, tzinfo=UTC)
+    changed.append(Document(url="https://new.example/dated", text=DOCS[0].text, title="Dated", published=when))
+    report = _ingest(db, changed)
+    assert report.ingested == 3
+    return db
+
+
+def test_current_documents_has_one_row_per_document_with_its_latest_version(with_new_versions: Path) -> None:
+    with open_warehouse(with_new_versions, read_only=True) as wh:
+        _, current = wh.query("SELECT doc_id, url, version_id, title, chars, tokens, state FROM current_documents")
+        _, latest = wh.query(
+            "SELECT d.doc_id, d.url, max(v.version_id) FROM documents d JOIN versions v USING (doc_id) GROUP BY ALL"
+        )
+        _, versions = wh.query("SELECT version_id, title, text, chars, state FROM versions")
+        _, multi = wh.query("SELECT count(*) FROM (SELECT doc_id FROM versions GROUP BY doc_id HAVING count(*) > 1)")
+    assert multi[0][0] == 2
+    assert len(current) == len({row[0] for row in current}) == len(DOCS) + 1
+    assert {(d, u, v) for d, u, v, *_ in current} == {(d, u, v) for d, u, v in latest}
+    by_version = {v: (title, text, chars, state) for v, title, text, chars, state in versions}
+    for _, url, version_id, title, chars, _, state in current:
+        v_title, text, _, v_state = by_version[version_id]
+        assert (title, chars, state) == (v_title, len(text), v_state)
+        if "/short/" in url:
+            assert state == "too_short"
+        if title == "v2":
+            assert "\n\nUpdate: " in text
+
+
+def test_match_details_texts_are_the_versions_text_at_the_offsets(with_new_versions: Path) -> None:
+    with open_warehouse(with_new_versions, read_only=True) as wh:
+        _, texts = wh.query("SELECT v.version_id, d.url, v.text FROM versions v JOIN documents d USING (doc_id)")
+        _, rows = wh.query(
+            "SELECT match_id, url_a, version_a, a_start, a_end, text_a, url_b, version_b, b_start, b_end, text_b"
+            " FROM match_details"
+        )
+        _, n_matches = wh.query("SELECT count(*) FROM matches")
+    version = {v: (url, text) for v, url, text in texts}
+    assert len(rows) == n_matches[0][0] > 10
+    non_ascii = 0
+    for _, url_a, va, a0, a1, text_a, url_b, vb, b0, b1, text_b in rows:
+        assert va < vb
+        assert 0 <= a0 < a1 <= len(version[va][1])
+        assert 0 <= b0 < b1 <= len(version[vb][1])
+        assert (url_a, text_a) == (version[va][0], version[va][1][a0:a1])
+        assert (url_b, text_b) == (version[vb][0], version[vb][1][b0:b1])
+        non_ascii += not (text_a + text_b).isascii()
+    assert non_ascii > 0  # offsets were checked on text beyond ASCII (combining marks, emoji)
+
+
+def test_pair_details_are_the_doc_pairs_of_current_versions(with_new_versions: Path) -> None:
+    with open_warehouse(with_new_versions, read_only=True) as wh:
+        _, details = wh.query(
+            "SELECT version_a, version_b, doc_a, url_a, doc_b, url_b, matches, shared_chars_a, shared_chars_b,"
+            " coverage_a, coverage_b, longest_chars, in_order, published_a, published_b FROM pair_details"
+        )
+        _, pairs = wh.query(
+            "SELECT version_a, version_b, matches, shared_chars_a, shared_chars_b, coverage_a, coverage_b,"
+            " longest_chars, in_order FROM doc_pairs"
+        )
+        _, current = wh.query("SELECT version_id, doc_id, url, published_at FROM current_documents")
+        _, match_counts = wh.query("SELECT version_a, version_b, count(*) FROM matches GROUP BY ALL")
+        listed = wh.document_pairs()
+    cur = {v: (d, u, p) for v, d, u, p in current}
+    stored = {(va, vb): rest for va, vb, *rest in pairs}
+    assert {(va, vb): n for va, vb, n in match_counts} == {k: v[0] for k, v in stored.items()}
+    expected_keys = {k for k in stored if k[0] in cur and k[1] in cur}
+    assert len(expected_keys) < len(stored)  # some pairs involve replaced versions: hidden here
+    assert {(r[0], r[1]) for r in details} == expected_keys
+    assert len(details) == len(expected_keys) == len(listed)
+    dated = 0
+    for va, vb, doc_a, url_a, doc_b, url_b, *numbers, pub_a, pub_b in details:
+        assert (doc_a, url_a, pub_a) == cur[va]
+        assert (doc_b, url_b, pub_b) == cur[vb]
+        assert doc_a != doc_b
+        assert tuple(numbers) == tuple(stored[(va, vb)])
+        dated += pub_a is not None or pub_b is not None
+    assert dated > 0
