@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 from charset_normalizer import from_bytes
 
-from crawlers.extract import extract_page
+from crawlers.article import ArticleState
+from crawlers.extract import extract
 from reuse.errors import InputError, UnsupportedInput
 from reuse.models import Document
 
@@ -135,6 +136,10 @@ def read_file(path: Path) -> Iterator[Document | InputError]:
     if not data.strip():
         yield InputError(source, "empty file")
         return
+    url = path.resolve().as_uri()
+    if suffix in HTML_SUFFIXES:
+        yield _html_document(data, url, source)
+        return
     try:
         text = decode(data, source)
     except InputError as err:
@@ -143,13 +148,30 @@ def read_file(path: Path) -> Iterator[Document | InputError]:
     if suffix in JSONL_SUFFIXES:
         yield from _jsonl(text, path)
         return
-    url = path.resolve().as_uri()
-    if suffix in HTML_SUFFIXES:
-        page = extract_page(text)
-        url = page.canonical_url or url
-        yield Document(url, page.text, page.title, page.published, site_of(url), source)
-        return
     yield Document(url, text, None, None, None, source)
+
+
+def _html_document(data: bytes, url: str, source: str) -> Document | InputError:
+    """The article of an HTML file as a Document (its paragraphs joined by blank lines), or why there is none."""
+    article = extract(data, {"Content-Type": "text/html"}, url)
+    if article.state is ArticleState.NOT_TEXT:
+        return UnsupportedInput(source, f"binary file, not an HTML page ({article.reason})")
+    if article.state is not ArticleState.OK:
+        return InputError(source, f"no article text ({article.state}: {article.reason})")
+    url = article.canonical_url or url
+    metadata = {
+        key: value
+        for key, value in (
+            ("subtitle", article.subtitle),
+            ("authors", "; ".join(article.authors)),
+            ("site_name", article.site_name),
+            ("language", article.language),
+            ("modified", article.modified.value.isoformat() if article.modified else None),
+        )
+        if value
+    }
+    published = article.published.value if article.published else None
+    return Document(url, article.text, article.title, published, site_of(url), source, metadata)
 
 
 def iter_documents(paths: Iterable[str | Path]) -> Iterator[Document | InputError]:
