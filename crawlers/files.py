@@ -16,12 +16,12 @@ from urllib.parse import urlsplit
 
 from charset_normalizer import from_bytes
 
-from crawlers.article import ArticleState
+from crawlers.article import Article, ArticleState
 from crawlers.extract import extract
 from reuse.errors import InputError, UnsupportedInput
 from reuse.models import Document
 
-__all__ = ["MAX_FILE_BYTES", "SUFFIXES", "decode", "discover", "iter_documents", "read_file", "site_of"]
+__all__ = ["MAX_FILE_BYTES", "SUFFIXES", "decode", "discover", "iter_documents", "read_file", "read_page", "site_of"]
 
 #: Files larger than this are skipped: no article is this long, and it bounds memory per item.
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -115,6 +115,23 @@ def _jsonl(text: str, path: Path) -> Iterator[Document | InputError]:
             yield err
 
 
+def _read_bytes(path: Path) -> bytes:
+    """The bytes of a file within the size cap, or the InputError saying why not."""
+    source = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(source, f"file too large ({size:,} bytes; the limit is {MAX_FILE_BYTES:,})")
+        return path.read_bytes()
+    except OSError as err:
+        raise InputError(source, f"cannot read: {err.strerror or err}") from err
+
+
+def read_page(path: Path) -> Article:
+    """The article of a local HTML file, whatever its state (for showing what extraction sees)."""
+    return extract(_read_bytes(path), {"Content-Type": "text/html"}, path.resolve().as_uri())
+
+
 def read_file(path: Path) -> Iterator[Document | InputError]:
     """The documents in one file (several for JSONL), or the reason it cannot be read."""
     source = str(path)
@@ -123,13 +140,7 @@ def read_file(path: Path) -> Iterator[Document | InputError]:
         yield UnsupportedInput(source, f"unsupported file type '{suffix or path.name}' (use .txt, .md, .html, .jsonl)")
         return
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(source, f"file too large ({size:,} bytes; the limit is {MAX_FILE_BYTES:,})")
-        data = path.read_bytes()
-    except OSError as err:
-        yield InputError(source, f"cannot read: {err.strerror or err}")
-        return
+        data = _read_bytes(path)
     except InputError as err:
         yield err
         return

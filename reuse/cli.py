@@ -32,6 +32,8 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
+from crawlers.extract import article_to_dict
+from crawlers.files import read_page
 from crawlers.pan13 import load_corpus
 from reuse.config import Settings
 from reuse.errors import InputError, ReuseError
@@ -338,6 +340,35 @@ def compare(
         f"B covered {_percent(s.coverage_b)} ({s.shared_chars_b} chars); longest run {s.longest_chars} chars; "
         f"{'in order' if s.in_order else 'not in order'}"
     )
+
+
+@app.command()
+def extract(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="An HTML file.", show_default=False)],
+    json_out: JsonFlag = False,
+) -> None:
+    """Show what the tracker reads from a page: title, dates, canonical URL, paragraphs by kind,
+    credit lines and the blocks marked as boilerplate.
+
+    With --json, one object with title, published, modified, authors, site, language,
+    canonical_url, paragraphs (text, kind, start, end), links, attribution and boilerplate.
+    """
+    article = read_page(file)
+    data = article_to_dict(article)
+    if json_out:
+        _echo_json(data)
+        return
+    typer.echo(f"{data['title'] or '(no title)'}")
+    for label, key in (("published", "published"), ("modified", "modified"), ("canonical", "canonical_url")):
+        if data.get(key):
+            typer.echo(f"{label}: {data[key]}")
+    typer.echo(f"state: {data['state']}" + (f" ({data['reason']})" if data.get("reason") else ""))
+    table = Table("kind", "text", "marked")
+    for block in data["paragraphs"]:
+        table.add_row(Text(block["kind"]), Text(block["text"]), Text(block.get("boilerplate") or ""))
+    _print_table(table, fit=False)
+    for credit in data["attribution"]:
+        typer.echo(f"credit: {credit['text']}")
 
 
 @app.command()

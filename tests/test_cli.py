@@ -644,3 +644,21 @@ def test_python_dash_m_reuse(tmp_path: Path) -> None:
         == f"Error: no warehouse at {tmp_path / 'none.duckdb'}: run 'reusetrack ingest' first or pass --db\n"
     )
     assert done.stdout == ""
+
+
+def test_extract_shows_what_the_tracker_reads() -> None:
+    page = next((Path(__file__).resolve().parents[1] / "seeds" / "demo" / "globalresearch.ca").glob("*.html"))
+    runner = CliRunner()
+    result = runner.invoke(app, ["extract", "--json", str(page)])
+    assert result.exit_code == 0, result.output
+    article = json.loads(result.stdout)
+    assert article["title"].startswith("Video: ")
+    assert article["canonical_url"].startswith("https://www.globalresearch.ca/")
+    assert article["published"].startswith("2020-11-05")
+    credit = next(c for c in article["attribution"] if c["kind"] == "original_source")
+    assert credit["outlet"] == "South Front"
+    assert all(p["end"] > p["start"] for p in article["paragraphs"])
+    table = runner.invoke(app, ["extract", str(page)])
+    assert table.exit_code == 0 and table.stdout.startswith("Video: ")
+    missing = runner.invoke(app, ["extract", str(page.with_name("missing.html"))])
+    assert missing.exit_code == 1 and missing.stderr.startswith("Error: ")
