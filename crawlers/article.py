@@ -103,6 +103,10 @@ class Article:
     links: tuple[Link, ...] = ()
     attribution: tuple[Credit, ...] = ()
     encoding: str | None = None  # the WHATWG name of the encoding the page was read with
+    # The lines between the headline and the body (byline, dateline, source line, tag lines): what a
+    # republisher puts in front of a copied body, kept apart from the text so offsets stay the body's.
+    header: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # from ``article:tag`` meta and "Tags:/Region:/Theme:" header lines
 
     @property
     def body(self) -> tuple[Block, ...]:

@@ -53,6 +53,37 @@ _SOURCE_HINT = re.compile(r"(?:^|[\s_-])(?:source|original|via|credit|syndicat\w
 _DATE_HINT = re.compile(r"date|time|posted|publish|byline|meta|dateline|updated", re.I)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _BYLINE = re.compile(r"^(?:by|von|par|por|автор:?)\s+(.{2,80})$", re.I)
+_TAG_LINE = re.compile(
+    r"^(?:tags?|topics?|regions?|themes?|categor(?:y|ies)|filed under|subjects?|keywords|schlagwörter|"
+    r"étiquettes|etiquetas|теги)\s*:\s*(.+)$",
+    re.I,
+)
+_TAG_SPLIT = re.compile(r"\s*(?:,|;|\||\band\b|\bund\b|\bet\b|\by\b|\bи\b)\s*", re.I)
+# Header lines made only of these words are share and comment buttons, not part of the article.
+_BUTTON_WORDS = frozenset(
+    [
+        "share",
+        "tweet",
+        "email",
+        "e-mail",
+        "print",
+        "facebook",
+        "twitter",
+        "whatsapp",
+        "telegram",
+        "linkedin",
+        "reddit",
+        "pinterest",
+        "copy",
+        "link",
+        "comments",
+        "comment",
+        "save",
+        "listen",
+    ]
+)
+_HEADER_LINE_MAX = 300
+_HEADER_SCAN = 10
 
 
 def _parse(text: str) -> tuple[HtmlElement | None, ArticleState | None, str | None]:
@@ -146,6 +177,37 @@ def _json_ld_blocks(body: str) -> list[tuple[str, BlockKind]]:
     return [(" ".join(line.split()), BlockKind.PARAGRAPH) for line in re.split(r"\n+", body) if line.strip()]
 
 
+def _header(kept: list[Segment], segments: list[Segment], title: str | None, subtitle: str | None) -> tuple[str, ...]:
+    """The short lines between the headline and the first body block: byline, dateline, source, tags.
+
+    Only when the headline is found among the segments just above the body: without it, what
+    precedes the body is as likely menus as a header.
+    """
+    if not kept or not title:
+        return ()
+    first = kept[0].index
+    window = segments[max(0, first - _HEADER_SCAN) : first]
+    heads = [k for k, seg in enumerate(window) if seg.kind == BlockKind.HEADING and seg.text == title]
+    if not heads:
+        return ()
+    lines = []
+    for seg in window[heads[-1] + 1 :]:
+        words = {w.strip(".,:·|").lower() for w in seg.text.split()} - {""}
+        if seg.text == subtitle or len(seg.text) > _HEADER_LINE_MAX or not words or words <= _BUTTON_WORDS:
+            continue
+        lines.append(seg.text)
+    return tuple(lines)
+
+
+def _tags(doc: HtmlElement, header: tuple[str, ...]) -> tuple[str, ...]:
+    """Tags from ``article:tag`` meta and from "Tags: a, b" / "Region: a and b" lines of the header."""
+    found = [str(value).strip() for value in doc.xpath('//meta[@property="article:tag"]/@content')]
+    for line in header:
+        if (m := _TAG_LINE.match(line)) is not None:
+            found.extend(_TAG_SPLIT.split(m.group(1)))
+    return tuple(dict.fromkeys(tag for tag in found if tag))
+
+
 def _published_from_text(meta: Metadata, segments: list[Segment], kept: list[Segment]) -> Stamp | None:
     first = kept[0].index if kept else 0
     near = segments[max(0, first - 15) : first + 3]
@@ -202,6 +264,7 @@ def extract(body: bytes, headers: Mapping[str, str] | None = None, url: str | No
     if doc is None:
         return Article(state or ArticleState.EMPTY, reason, url=url, encoding=decoded.encoding)
     meta = read_metadata(doc, url)
+    meta_tags = _tags(doc, ())  # read before cleaning, which drops <head>'s meta elements
     clean(doc)
     kept, segments, scope = main_blocks(doc, meta.h1 or meta.title, MIN_ARTICLE_CHARS)
     subtitle, subtitle_segment = _subtitle(kept, segments, meta)
@@ -226,6 +289,8 @@ def extract(body: bytes, headers: Mapping[str, str] | None = None, url: str | No
         own_chars = sum(_weight(text) for text, _, _, _ in pieces)
         source_note = "json-ld"
 
+    header = _header(kept, segments, meta.h1 or meta.title, subtitle)
+    tags = tuple(dict.fromkeys([*meta_tags, *_tags(doc, header)]))
     published = meta.published or _published_from_text(meta, segments, kept)
     authors = meta.authors
     if not authors:
@@ -246,6 +311,8 @@ def extract(body: bytes, headers: Mapping[str, str] | None = None, url: str | No
         "canonical_url": meta.canonical_url,
         "url": url,
         "encoding": decoded.encoding,
+        "header": header,
+        "tags": tags,
     }
     credits: list[Credit] = [
         Credit(f'<meta name="{name}">', "meta", None, href, None) for name, href in meta.original_source
@@ -354,6 +421,8 @@ def article_to_dict(article: Article) -> dict[str, Any]:
         "language": article.language,
         "canonical_url": article.canonical_url,
         "encoding": article.encoding,
+        "header": list(article.header),
+        "tags": list(article.tags),
         "paragraphs": [
             {
                 "text": block.text,

@@ -19,9 +19,19 @@ from charset_normalizer import from_bytes
 from crawlers.article import Article, ArticleState
 from crawlers.extract import extract
 from reuse.errors import InputError, UnsupportedInput
-from reuse.models import Document
+from reuse.models import CreditLine, Document, Evidence, PageLink, TextBlock
 
-__all__ = ["MAX_FILE_BYTES", "SUFFIXES", "decode", "discover", "iter_documents", "read_file", "read_page", "site_of"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "SUFFIXES",
+    "decode",
+    "discover",
+    "evidence_of",
+    "iter_documents",
+    "read_file",
+    "read_page",
+    "site_of",
+]
 
 #: Files larger than this are skipped: no article is this long, and it bounds memory per item.
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -182,7 +192,24 @@ def _html_document(data: bytes, url: str, source: str) -> Document | InputError:
         if value
     }
     published = article.published.value if article.published else None
-    return Document(url, article.text, article.title, published, site_of(url), source, metadata)
+    return Document(url, article.text, article.title, published, site_of(url), source, metadata, evidence_of(article))
+
+
+def evidence_of(article: Article) -> Evidence:
+    """What lineage needs of an extracted page: dates, URLs, header, tags, blocks, links and credits."""
+    return Evidence(
+        fetched_url=article.url,
+        canonical_url=article.canonical_url,
+        site_name=article.site_name,
+        published_source=article.published.source if article.published else None,
+        modified=article.modified.value if article.modified else None,
+        authors=article.authors,
+        tags=article.tags,
+        header=article.header,
+        blocks=tuple(TextBlock(b.start, b.end, str(b.kind), b.boilerplate) for b in article.paragraphs),
+        links=tuple(PageLink(link.href, link.text, link.block) for link in article.links),
+        credits=tuple(CreditLine(c.kind, c.text, c.outlet, c.url, c.block) for c in article.attribution),
+    )
 
 
 def iter_documents(paths: Iterable[str | Path]) -> Iterator[Document | InputError]:

@@ -45,11 +45,13 @@ from reuse.pipeline import (
     ingest_files,
     reusetrack_version,
 )
-from warehouse.db import open_warehouse
+from warehouse.db import open_when_free
 
 __all__ = ["app"]
 
 DEFAULT_DB = Path("reusetrack.duckdb")
+#: Seconds a reading command waits while a crawl commits a batch (it holds the file about a second).
+READ_WAIT = 15.0
 
 
 class _Commands(TyperGroup):
@@ -403,7 +405,7 @@ def matches(
     the match's span on this document (start, end, text) and on the other (other_url, other_site,
     other_doc_id, other_version, other_start, other_end, other_text), its similarity and kind.
     """
-    with open_warehouse(_db(ctx), read_only=True) as warehouse:
+    with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
         found, shared = warehouse.document_matches(doc)
     if json_out:
         _echo_json(shared)
@@ -440,7 +442,7 @@ def pairs(
     number of matches and the longest shared run in characters. With --json, a list of objects
     with the columns of the pair_details view.
     """
-    with open_warehouse(_db(ctx), read_only=True) as warehouse:
+    with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
         found = warehouse.document_pairs(limit)
     if json_out:
         _echo_json(found)
@@ -479,7 +481,7 @@ def sql(
     """
     if csv_out and json_out:
         raise ReuseError("choose one of --csv and --json")
-    with open_warehouse(_db(ctx), read_only=True) as warehouse:
+    with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
         columns, rows = warehouse.query(query)
     if json_out:
         _echo_json([dict(zip(columns, row, strict=True)) for row in rows])
@@ -498,7 +500,7 @@ def sql(
 @app.command()
 def stats(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Show what the warehouse holds: table counts, runs and the fingerprint settings it uses."""
-    with open_warehouse(_db(ctx), read_only=True) as warehouse:
+    with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
         info = warehouse.stats()
     if json_out:
         _echo_json(info)
@@ -568,3 +570,15 @@ def eval_pan13(
     )
     if out is not None:
         typer.echo(f"detections written to {out}")
+
+
+# The crawler's commands (fetch, crawl, status) live in their own module and use the helpers
+# above, so they are registered last.
+from reuse import crawl_cli  # noqa: E402
+
+crawl_cli.register(app)
+
+# The lineage commands (lineage, stories, sites, report), likewise.
+from reuse import lineage_cli  # noqa: E402
+
+lineage_cli.register(app)

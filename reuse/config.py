@@ -63,8 +63,22 @@ class Settings:
             edited one (under 80% of its tokens in the same order) twice as many.
         min_similarity: a match whose aligned token similarity falls below this is dropped.
         max_gap_tokens: hits closer than this on both sides are merged into one match.
-        boilerplate_docs: a passage present in more documents of one site than this is the
-            site's boilerplate and not evidence of reuse.
+
+    Lineage
+        boilerplate_docs, boilerplate_share: a block of text (normalised, digits folded) found in
+            at least ``boilerplate_docs`` current documents of one site is that site's boilerplate
+            (its template: menus, appeals, disclaimers) and never evidence of reuse. On a site with
+            fewer documents, a block in at least ``boilerplate_share`` of them, and in two at least,
+            is too: a small site's chrome repeats on every page, and two pages are all a small
+            crawl may hold.
+        min_evidence_chars: two documents of different sites are related (a candidate reuse edge)
+            when they share at least this many characters outside boilerplate on both sides: about
+            one sentence, so a shared name or stock phrase is not a story.
+        upstream_window_minutes: two documents published within this many minutes of each other,
+            neither crediting the other, cannot have copied each other: both hang from an unseen
+            upstream source instead.
+        upstream_containment: a pair's shared text is explained by an earlier third document when
+            at least this share of it, on both sides, is also what each shares with the third.
     """
 
     num_perm: int = 128
@@ -82,6 +96,10 @@ class Settings:
     min_similarity: float = 0.5
     max_gap_tokens: int = 40
     boilerplate_docs: int = 5
+    boilerplate_share: float = 0.5
+    min_evidence_chars: int = 100
+    upstream_window_minutes: int = 10
+    upstream_containment: float = 0.8
 
     def __post_init__(self) -> None:
         def need(ok: bool, message: str) -> None:
@@ -120,6 +138,19 @@ class Settings:
         need(0.0 <= self.min_similarity <= 1.0, f"min_similarity must be in [0, 1], got {self.min_similarity}")
         need(self.max_gap_tokens >= 0, f"max_gap_tokens must be >= 0, got {self.max_gap_tokens}")
         need(self.boilerplate_docs >= 2, f"boilerplate_docs must be >= 2, got {self.boilerplate_docs}")
+        need(
+            0.0 < self.boilerplate_share <= 1.0,
+            f"boilerplate_share must be in (0, 1], got {self.boilerplate_share}",
+        )
+        need(self.min_evidence_chars >= 1, f"min_evidence_chars must be positive, got {self.min_evidence_chars}")
+        need(
+            self.upstream_window_minutes >= 0,
+            f"upstream_window_minutes must be >= 0, got {self.upstream_window_minutes}",
+        )
+        need(
+            0.0 < self.upstream_containment <= 1.0,
+            f"upstream_containment must be in (0, 1], got {self.upstream_containment}",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """All settings as a JSON-ready dict (stored with each run)."""

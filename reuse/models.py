@@ -6,7 +6,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-__all__ = ["Document", "DocumentPair", "Match", "MatchKind", "Passage", "PassageKind", "Span"]
+__all__ = [
+    "CreditLine",
+    "Document",
+    "DocumentPair",
+    "Evidence",
+    "Match",
+    "MatchKind",
+    "PageLink",
+    "Passage",
+    "PassageKind",
+    "Span",
+    "TextBlock",
+]
 
 
 class PassageKind(StrEnum):
@@ -25,6 +37,68 @@ class MatchKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class TextBlock:
+    """One block of a document's text (a paragraph, heading, list item, quote...).
+
+    ``start``/``end`` are half-open character offsets into the document's text. ``boilerplate``
+    is the extractor's label for a block it marked as such ("donation", "disclaimer",
+    "attribution"...), None for the article's own text.
+    """
+
+    start: int
+    end: int
+    kind: str = "paragraph"
+    boilerplate: str | None = None
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """A link of the page: absolute ``href``, anchor text and the index of its block (None: outside)."""
+
+    href: str
+    text: str
+    block: int | None = None
+
+
+@dataclass(frozen=True)
+class CreditLine:
+    """A line, tag or link crediting another outlet ("The original source of this article is ...").
+
+    ``kind`` says what matched (the extractor's credit kinds: "original_source", "source_link",
+    "canonical", "quote_source"...); ``outlet`` and ``url`` name what is credited when known.
+    """
+
+    kind: str
+    text: str
+    outlet: str | None = None
+    url: str | None = None
+    block: int | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a page says about itself beyond its text: the evidence lineage decides direction with.
+
+    ``other_dates`` are times from outside the page, as ``(source, time)`` pairs (a feed's pubDate
+    as "feed", a sitemap's lastmod as "sitemap"). ``header`` holds the lines between the headline
+    and the body (byline, dateline, source line, tags); ``blocks`` the text's blocks in order.
+    """
+
+    fetched_url: str | None = None
+    canonical_url: str | None = None
+    site_name: str | None = None
+    published_source: str | None = None
+    modified: datetime | None = None
+    other_dates: tuple[tuple[str, datetime], ...] = ()
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    header: tuple[str, ...] = ()
+    blocks: tuple[TextBlock, ...] = ()
+    links: tuple[PageLink, ...] = ()
+    credits: tuple[CreditLine, ...] = ()
+
+
+@dataclass(frozen=True)
 class Document:
     """One article's text as read from a file, a page or a row.
 
@@ -39,6 +113,7 @@ class Document:
     site: str | None = None
     source: str | None = None  # where it was read from (a path, a WARC record...)
     metadata: dict[str, str] = field(default_factory=dict)
+    evidence: Evidence | None = None  # what the page says about itself (HTML pages); None for plain text
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 import crawlers.files
 from reuse.cli import app
+from warehouse.db import SCHEMA_VERSION
 
 CORPUS = (
     Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pan13-text-alignment-training-corpus-2013-01-21"
@@ -382,7 +383,7 @@ def test_stats(runner: CliRunner, ingested: Path) -> None:
         stats["last_run"]["started_at"]
     )
     assert stats["settings"]["num_perm"] == 128
-    assert stats["schema_version"] == 1
+    assert stats["schema_version"] == SCHEMA_VERSION
     assert len(stats["fingerprint_key"]) == 16
 
     text = run(runner, ingested, "stats").stdout

@@ -20,7 +20,7 @@ import reuse
 ROOT = Path(__file__).resolve().parent.parent
 
 # The modules that wire the core to I/O; everything else in reuse/ is the pure core.
-WIRING = {"pipeline", "cli", "__main__"}
+WIRING = {"pipeline", "cli", "__main__", "crawl_pipeline", "crawl_cli", "lineage_cli"}
 FORBIDDEN = ("duckdb", "httpx", "bs4", "lxml")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from reuse.config import Settings
 from reuse.errors import SettingsMismatch, WarehouseError, WarehouseLocked
 from warehouse.migrations import apply_migrations, migrations
 
-__all__ = ["SCHEMA_VERSION", "CurrentDocument", "StoredVersion", "Warehouse", "open_warehouse"]
+__all__ = ["SCHEMA_VERSION", "CurrentDocument", "StoredVersion", "Warehouse", "open_warehouse", "open_when_free"]
 
 SCHEMA_VERSION = max(m.version for m in migrations())
 
@@ -372,3 +373,24 @@ def open_warehouse(path: str | Path, settings: Settings | None = None, read_only
         con.close()
         raise
     return Warehouse(con, target)
+
+
+def open_when_free(
+    path: str | Path, settings: Settings | None = None, read_only: bool = False, wait: float = 10.0
+) -> Warehouse:
+    """:func:`open_warehouse`, waiting up to ``wait`` seconds while another process holds the file.
+
+    A scheduled crawl holds the write lock only while it commits a batch (about a second), so a
+    reader or the next batch that finds the file locked tries again a few times a second instead
+    of failing; :class:`WarehouseLocked` is raised only when the holder keeps it past ``wait``.
+    """
+    deadline = time.monotonic() + wait
+    pause = 0.02
+    while True:
+        try:
+            return open_warehouse(path, settings, read_only)
+        except WarehouseLocked:
+            if time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(0.25, pause * 2)

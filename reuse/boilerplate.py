@@ -1,0 +1,91 @@
+"""Site boilerplate: the blocks of text a site repeats across its own documents.
+
+A site's template (menus, cookie notices, donation appeals, disclaimers, "most read" lists) is
+learned from its documents, as passim's max-DF filter and Churnalism's common-fragment filter do:
+a block whose normalised text (digits folded, so "Sunday, 8 November" and "Friday, 6 November"
+are one line) appears in enough current documents of one site is boilerplate there. Boilerplate is
+never evidence of reuse, and a copy's boilerplate is reported as its site's addition.
+
+Everything here is pure: the warehouse counts block hashes per site, these functions say what
+the counts mean and which character spans of a document they cover.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+import xxhash
+
+from reuse.config import Settings
+from reuse.models import Evidence, Span, TextBlock
+from reuse.normalize import normalize
+from reuse.passages import paragraph_spans
+
+__all__ = ["block_hash", "boilerplate_spans", "min_boilerplate_docs", "subtract", "text_blocks", "union_length"]
+
+_DIGITS = re.compile(r"\d+")
+
+
+def block_hash(text: str) -> int:
+    """A 64-bit hash of a block's normalised text with every run of digits folded to ``0``."""
+    folded = _DIGITS.sub("0", normalize(text).text.strip())
+    return xxhash.xxh64_intdigest(folded.encode("utf-8", "surrogatepass"))
+
+
+def text_blocks(text: str, evidence: Evidence | None = None) -> tuple[TextBlock, ...]:
+    """The blocks of a document: the extractor's when the page gave them, else its paragraphs."""
+    if evidence is not None and evidence.blocks:
+        return evidence.blocks
+    return tuple(TextBlock(start, end) for start, end in paragraph_spans(text))
+
+
+def min_boilerplate_docs(site_docs: int, settings: Settings) -> int:
+    """How many of a site's ``site_docs`` current documents must hold a block for it to be boilerplate."""
+    return max(2, min(settings.boilerplate_docs, math.ceil(settings.boilerplate_share * site_docs)))
+
+
+def boilerplate_spans(blocks: Sequence[TextBlock], hashes: Sequence[int], learned: Iterable[int]) -> list[Span]:
+    """The spans of a document that are boilerplate: blocks the extractor marked, and blocks whose
+    hash is among the ``learned`` boilerplate hashes of the document's site."""
+    site = set(learned)
+    return [
+        Span(block.start, block.end)
+        for block, digest in zip(blocks, hashes, strict=True)
+        if block.boilerplate is not None or digest in site
+    ]
+
+
+def _merged(spans: Iterable[Span]) -> list[Span]:
+    out: list[Span] = []
+    for span in sorted(spans, key=lambda s: s.start):
+        if span.end <= span.start:
+            continue
+        if out and span.start <= out[-1].end:
+            out[-1] = Span(out[-1].start, max(out[-1].end, span.end))
+        else:
+            out.append(span)
+    return out
+
+
+def union_length(spans: Iterable[Span]) -> int:
+    """Characters covered by the union of ``spans``."""
+    return sum(len(s) for s in _merged(spans))
+
+
+def subtract(spans: Iterable[Span], holes: Iterable[Span]) -> list[Span]:
+    """The union of ``spans`` without the characters of ``holes``, as sorted disjoint spans."""
+    cut = _merged(holes)
+    out: list[Span] = []
+    for span in _merged(spans):
+        start = span.start
+        for hole in cut:
+            if hole.end <= start or hole.start >= span.end:
+                continue
+            if hole.start > start:
+                out.append(Span(start, hole.start))
+            start = max(start, hole.end)
+        if start < span.end:
+            out.append(Span(start, span.end))
+    return out

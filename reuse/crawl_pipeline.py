@@ -1,0 +1,597 @@
+"""The crawl pipeline: frontier → fetch → extract → store and match → frontier, batch by batch.
+
+::
+
+    seeds ─ frontier (warehouse) ─ due URLs ─ one lane per host ─ Fetcher (robots, delay, caps)
+        ─ digest (thread): feed items / sitemap entries / article + links ─ pending batch
+        ─ commit (DB thread, one transaction): documents, passages, signatures, band keys and
+          matches (reuse.pipeline), raw pages, fetch log, frontier rows changed and found
+        ─ new and retried URLs back to their lanes
+
+Durability (P-1, P-2): nothing the crawler learns is written anywhere but in a batch's single
+transaction, and a URL stays ``todo`` in the warehouse until the batch holding its result is
+committed. A crawl killed at any moment therefore keeps every committed document with its
+frontier state, and on restart re-fetches only what was in flight or pending.
+
+Readers (P-4): DuckDB lets one process hold a file for writing and then nobody else may open it,
+not even read-only. The crawler therefore opens the warehouse only to commit a batch (about a
+second every ``batch_seconds``) and closes it, with a ``CHECKPOINT``, right after; analysts'
+commands wait for it (``open_when_free``) instead of failing. A second crawl on the same file is
+refused by a lock file naming the running one's PID.
+
+This module and :mod:`reuse.pipeline` are the only ones that wire crawlers and warehouse together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import hashlib
+import heapq
+import itertools
+import os
+import random
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import zstandard
+
+from crawlers.article import ArticleState
+from crawlers.extract import extract
+from crawlers.feeds import parse_feed
+from crawlers.fetch import Fetcher, FetchResult, Outcome, Resolver
+from crawlers.files import site_of
+from crawlers.frontier import Entry, Kind, State, after_fetch
+from crawlers.links import page_links, sniff_kind
+from crawlers.schedule import Schedule
+from crawlers.settings import CrawlSettings
+from crawlers.sitemaps import parse_sitemap
+from crawlers.sources import Source
+from crawlers.urls import canonicalize, host_key
+from reuse.config import Settings
+from reuse.errors import InputError, WarehouseLocked
+from reuse.models import Document
+from reuse.pipeline import IngestReport, _Ingestor, reusetrack_version
+from warehouse.crawl import (
+    due_frontier,
+    insert_fetches,
+    insert_new_frontier,
+    insert_raw_pages,
+    save_sources,
+    update_frontier,
+)
+from warehouse.db import Warehouse, open_when_free
+
+__all__ = ["MAX_SITEMAP_DEPTH", "CrawlReport", "Crawler", "crawl_lock", "run_crawl"]
+
+#: Sitemap indexes nested deeper than this are not followed (S-6).
+MAX_SITEMAP_DEPTH = 3
+
+ProgressHook = Callable[["CrawlReport"], None]
+
+
+@dataclass
+class CrawlReport:
+    """What one crawl run did, updated live (``progress`` hooks see it after every fetch and commit).
+
+    ``fetched`` counts fetches (one per URL try, redirects included); ``stored`` documents stored
+    as new documents or versions; ``unchanged`` fetches that found nothing new (304 or same
+    content); ``failed`` URLs that used up their retries or failed for good in this run;
+    ``retries`` retries scheduled; ``scheduled_later`` URLs left due after this run.
+    """
+
+    run_id: int = 0
+    fetched: int = 0
+    stored: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    retries: int = 0
+    blocked: int = 0
+    deferred: int = 0
+    no_article: int = 0
+    discovered: int = 0
+    errors: int = 0
+    matches: int = 0
+    pairs: int = 0
+    batches: int = 0
+    scheduled_later: int = 0
+    stopped: bool = False
+    outcomes: Counter[str] = field(default_factory=Counter)
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (state, url, reason)
+
+    def counts(self) -> dict[str, Any]:
+        """The counts as JSON-ready values (stored with the run)."""
+        out: dict[str, Any] = {k: v for k, v in vars(self).items() if isinstance(v, int) and k != "run_id"}
+        out["outcomes"] = dict(sorted(self.outcomes.items()))
+        return out
+
+
+@dataclass
+class _Digested:
+    """One fetch, digested and waiting for its batch's commit."""
+
+    entry: Entry
+    fetch_row: dict[str, Any]
+    raw: dict[str, Any] | None = None
+    document: Document | None = None
+    discovered: list[Entry] = field(default_factory=list)
+
+
+@contextmanager
+def crawl_lock(db: str | Path) -> Iterator[None]:
+    """Hold ``DB.crawl.lock`` for the body: one crawl per warehouse, the second told who runs.
+
+    The lock is the kernel's (``flock``), so it goes away with the process, even on SIGKILL.
+    """
+    if str(db) == ":memory:":
+        yield
+        return
+    path = Path(f"{db}.crawl.lock")
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip()
+            who = f" (PID {holder})" if holder.isdigit() else ""
+            raise WarehouseLocked(f"another crawl{who} is running on warehouse {db}; wait for it or stop it") from None
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(handle)  # closing drops the flock
+
+
+def _entry(row: dict[str, Any]) -> Entry:
+    values = dict(row)
+    values["kind"] = Kind(values["kind"])
+    values["state"] = State(values["state"])
+    return Entry(**values)
+
+
+def _row(entry: Entry) -> dict[str, Any]:
+    row = dict(vars(entry))
+    row["kind"] = entry.kind.value
+    row["state"] = entry.state.value
+    return row
+
+
+class Crawler:
+    """One crawl run over ``sources`` into the warehouse at ``db``; :meth:`run` it once.
+
+    ``force_seeds`` makes every seed URL due now (start pages and feeds are where new articles
+    appear; conditional GET keeps re-asking cheap). ``resolver`` is for tests (fixture host names).
+    """
+
+    def __init__(
+        self,
+        db: str | Path,
+        settings: Settings,
+        crawl: CrawlSettings,
+        sources: list[Source],
+        *,
+        schedule: Schedule | None = None,
+        command: str = "crawl",
+        force_seeds: bool = True,
+        resolver: Resolver | None = None,
+        progress: ProgressHook | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.crawl = crawl
+        self.sources = {source.name: source for source in sources}
+        self.schedule = schedule or Schedule()
+        self.command = command
+        self.force_seeds = force_seeds
+        self.resolver = resolver
+        self.progress = progress or (lambda _report: None)
+        self.rng = random.Random(seed)
+        self.report = CrawlReport()
+        self.ingest_report: IngestReport | None = None
+        self.ingestor: _Ingestor | None = None
+        self.fetcher: Fetcher | None = None
+        self.queues: dict[str, list[tuple[float, int, Entry]]] = {}
+        self.lanes: dict[str, asyncio.Task[None]] = {}
+        self.lane_wake: dict[str, asyncio.Event] = {}
+        self.pending: list[_Digested] = []
+        self.pending_since = 0.0
+        self.pages: Counter[str] = Counter()
+        self.queued: set[str] = set()
+        self.sequence = itertools.count()
+        self.wake = asyncio.Event()
+        self.stopping = False
+        self.deadline = 0.0
+        self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reusetrack-db")
+        self.compressor = zstandard.ZstdCompressor(level=3)
+
+    # -- the warehouse side (always on the DB thread) -----------------------------------------
+
+    def _open(self) -> Warehouse:
+        return open_when_free(self.db, self.settings, wait=self.crawl.lock_wait)
+
+    def _start(self, now: datetime) -> list[Entry]:
+        """Record the run and the sources, add the seeds to the frontier, and return the due URLs."""
+        with self._open() as wh:
+            with wh.transaction():
+                run_id = wh.start_run(self.command, self.settings, reusetrack_version())
+                save_sources(
+                    wh,
+                    [
+                        {"name": s.name, "site": s.site, "config": s.config, "updated_at": now}
+                        for s in self.sources.values()
+                    ],
+                )
+                seeds = [
+                    Entry(url, host_key(url), kind, 0, source=source.name, discovered_at=now, next_fetch_at=now)
+                    for source in self.sources.values()
+                    for url, kind in source.seeds
+                ]
+                insert_new_frontier(wh, [_row(e) for e in seeds])
+                if self.force_seeds:
+                    wh.con.execute(
+                        "UPDATE frontier SET next_fetch_at = ?, state = CASE WHEN state = 'blocked' THEN 'todo'"
+                        " ELSE state END WHERE url IN (SELECT unnest(?))",
+                        [now, [e.url for e in seeds]],
+                    )
+                due = due_frontier(wh, now + timedelta(seconds=self.crawl.linger), list(self.sources))
+            self.report.run_id = run_id
+            self.ingest_report = IngestReport(run_id)
+            self.ingestor = _Ingestor(wh, self.settings, self.ingest_report)
+        return [_entry(row) for row in due]
+
+    def _commit(self, batch: list[_Digested]) -> list[Entry]:
+        """Commit one batch in one transaction; return the URLs to queue (new, retried, deferred)."""
+        assert self.ingestor is not None
+        documents = [item.document for item in batch if item.document is not None]
+        discovered: list[Entry] = []
+
+        def frontier(wh: Warehouse) -> None:
+            versions = wh.latest_versions([d.url for d in documents])
+            rows = []
+            for item in batch:
+                if item.document is not None and item.document.url in versions:
+                    stored = versions[item.document.url]
+                    item.fetch_row["version_id"] = stored.version_id
+                    item.entry = replace(item.entry, doc_id=stored.doc_id)
+                rows.append(_row(item.entry))
+            insert_raw_pages(wh, [item.raw for item in batch if item.raw is not None])
+            insert_fetches(wh, [item.fetch_row for item in batch])
+            update_frontier(wh, rows)
+            found = [e for item in batch for e in item.discovered]
+            new = set(insert_new_frontier(wh, [_row(e) for e in found]))
+            for entry in found:
+                if entry.url in new:
+                    discovered.append(entry)
+                    new.discard(entry.url)
+
+        with self._open() as wh:
+            self.ingestor.wh = wh  # a fresh connection per batch: the file is free between batches
+            items: list[Document | InputError] = list(documents)
+            self.ingestor.batch(items, lambda _source: None, also=frontier)
+        queue = list(discovered)
+        queue.extend(item.entry for item in batch if item.entry.state is State.TODO)
+        self.report.discovered += len(discovered)
+        return queue
+
+    def _finish(self) -> None:
+        with self._open() as wh, wh.transaction():
+            wh.finish_run(self.report.run_id, self.report.counts())
+
+    # -- the fetching side (event loop) --------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop taking new URLs; in-flight ones are abandoned (they stay ``todo``) and the pending
+        batch is committed. Safe to call from a signal handler on the loop."""
+        self.stopping = True
+        self.report.stopped = True
+        for task in self.lanes.values():
+            task.cancel()
+        self.wake.set()
+
+    def _enqueue(self, entry: Entry, now: datetime) -> None:
+        if entry.url in self.queued or self.stopping:
+            return
+        wait = 0.0 if entry.next_fetch_at is None else (entry.next_fetch_at - now).total_seconds()
+        due = time.monotonic() + max(0.0, wait)
+        if due > self.deadline:
+            self.report.scheduled_later += 1  # left in the frontier for a later run
+            return
+        self.queued.add(entry.url)
+        heapq.heappush(self.queues.setdefault(entry.host, []), (due, next(self.sequence), entry))
+        if entry.host in self.lanes:
+            self.lane_wake[entry.host].set()
+        else:
+            self.lane_wake[entry.host] = asyncio.Event()
+            self.lanes[entry.host] = asyncio.create_task(self._lane(entry.host))
+
+    async def _lane(self, host: str) -> None:
+        """Fetch ``host``'s URLs one at a time, each when due (the Fetcher keeps the delay)."""
+        queue, wake = self.queues[host], self.lane_wake[host]
+        try:
+            while queue and not self.stopping:
+                due, _, entry = queue[0]
+                wait = due - time.monotonic()
+                if wait > 0:
+                    wake.clear()
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), wait)
+                    continue
+                heapq.heappop(queue)
+                self.queued.discard(entry.url)
+                source = self.sources.get(entry.source or "")
+                limit = source.max_pages if source and source.max_pages is not None else self.crawl.max_pages
+                if self.pages[entry.source or ""] >= limit:
+                    continue  # the source's page cap for this run: the URL stays todo
+                self.pages[entry.source or ""] += 1
+                digested = await self._fetch_one(entry, source)
+                if not self.pending:
+                    self.pending_since = time.monotonic()
+                self.pending.append(digested)
+                self.progress(self.report)
+                if len(self.pending) >= self.crawl.batch_size:
+                    self.wake.set()
+        finally:
+            del self.lanes[host]
+            self.wake.set()
+
+    async def _fetch_one(self, entry: Entry, source: Source | None) -> _Digested:
+        assert self.fetcher is not None
+        caps = {Kind.FEED: self.crawl.max_feed_bytes, Kind.SITEMAP: self.crawl.max_sitemap_bytes}
+        result = await self.fetcher.fetch(
+            entry.url,
+            max_bytes=caps.get(entry.kind, self.crawl.max_page_bytes),
+            headers=entry.validators() or None,
+            in_scope=source.scope.contains if source else None,
+        )
+        digested = await asyncio.to_thread(self._digest, entry, source, result, time.monotonic())
+        self._count(digested, result)
+        return digested
+
+    def _digest(self, entry: Entry, source: Source | None, result: FetchResult, mono: float) -> _Digested:
+        """What a fetch means for the frontier and the warehouse (CPU work, run in a thread)."""
+        now = datetime.now(UTC)
+        content_type = result.headers.get("content-type")
+        fetch_row: dict[str, Any] = {
+            "run_id": self.report.run_id,
+            "url": entry.url,
+            "final_url": result.final_url,
+            "started_at": result.started_at,
+            "elapsed_ms": int(result.elapsed * 1000),
+            "attempt": entry.attempts + 1,
+            "outcome": result.outcome.value,
+            "status": result.status,
+            "error": result.error,
+            "redirects": list(result.redirects),
+            "peer": result.peer,
+            "content_type": content_type,
+            "kind": entry.kind.value,
+        }
+        item = _Digested(entry, fetch_row)
+        if result.outcome is Outcome.OK and result.body is not None:
+            body = result.body
+            digest = hashlib.sha256(body).hexdigest()
+            fetch_row.update(bytes=len(body), raw_sha256=digest)
+            changed = digest != entry.content_sha256
+            updated = after_fetch(entry, result, now, self.crawl, self.schedule, self.rng, changed=changed)
+            item.entry = replace(updated, content_sha256=digest)
+            if not changed:
+                fetch_row["result"] = "unchanged"
+                return item
+            item.raw = {
+                "sha256": digest,
+                "size": len(body),
+                "compression": "zstd",
+                "body": self.compressor.compress(body),
+                "first_url": result.final_url,
+                "first_seen": now,
+            }
+            kind = entry.kind if entry.kind is not Kind.PAGE else Kind(sniff_kind(body, content_type))
+            fetch_row["kind"] = kind.value
+            if kind is Kind.FEED:
+                self._feed(item, source, result, now)
+            elif kind is Kind.SITEMAP:
+                self._sitemap(item, source, result, now)
+            else:
+                self._page(item, source, result, now)
+            return item
+        if result.outcome is Outcome.NOT_MODIFIED:
+            item.entry = after_fetch(entry, result, now, self.crawl, self.schedule, self.rng, changed=False)
+            fetch_row["result"] = "not_modified"
+            return item
+        item.entry = after_fetch(entry, result, now, self.crawl, self.schedule, self.rng, monotonic_now=mono)
+        return item
+
+    def _count(self, item: _Digested, result: FetchResult) -> None:
+        """Count one digested fetch in the live report (on the event loop, so counts never race)."""
+        report = self.report
+        report.fetched += 1
+        report.outcomes[result.outcome.value] += 1
+        if result.outcome in (Outcome.OK, Outcome.NOT_MODIFIED):
+            if item.fetch_row.get("result") in ("unchanged", "not_modified"):
+                report.unchanged += 1
+            elif item.fetch_row.get("kind") == Kind.PAGE.value and item.document is None:
+                report.no_article += 1
+            return
+        report.errors += 1
+        state = item.entry.state
+        if state is State.FAILED:
+            report.failed += 1
+            report.problems.append(("failed", item.entry.url, item.entry.reason or ""))
+        elif state is State.BLOCKED:
+            report.blocked += 1
+            report.problems.append(("blocked", item.entry.url, item.entry.reason or ""))
+        elif result.deferred:
+            report.deferred += 1
+        else:
+            report.retries += 1
+
+    def _found(self, item: _Digested, source: Source | None, url: str, kind: Kind, depth: int, now: datetime,
+               published: datetime | None = None, title: str | None = None) -> None:  # fmt: skip
+        if source is not None and not source.scope.contains(url):
+            return
+        item.discovered.append(
+            Entry(
+                url,
+                host_key(url),
+                kind,
+                depth,
+                source=item.entry.source,
+                discovered_at=now,
+                discovered_from=item.entry.url,
+                next_fetch_at=now,
+                hint_published=published,
+                hint_title=title,
+            )
+        )
+
+    def _feed(self, item: _Digested, source: Source | None, result: FetchResult, now: datetime) -> None:
+        feed = parse_feed(result.body or b"", result.final_url, result.headers.get("content-type"))
+        for feed_item in feed.items:
+            self._found(item, source, feed_item.url, Kind.PAGE, 0, now, feed_item.published, feed_item.title)
+        item.fetch_row["result"] = f"feed: {len(feed.items)} items" if feed.state == "ok" else feed.state
+        if feed.bozo and feed.error:
+            item.fetch_row["error"] = f"bozo: {feed.error}"[:500]
+        if feed.state != "ok":
+            item.entry = replace(item.entry, reason=feed.state)
+
+    def _sitemap(self, item: _Digested, source: Source | None, result: FetchResult, now: datetime) -> None:
+        parsed = parse_sitemap(result.body or b"", result.final_url, self.crawl.max_sitemap_bytes)
+        depth = item.entry.depth
+        for entry in parsed.entries:
+            if parsed.kind == "index":
+                if depth + 1 <= MAX_SITEMAP_DEPTH:
+                    self._found(item, source, entry.url, Kind.SITEMAP, depth + 1, now)
+            else:
+                self._found(item, source, entry.url, Kind.PAGE, 0, now, entry.published, entry.title)
+        item.fetch_row["result"] = (
+            f"sitemap {parsed.kind}: {len(parsed.entries)} URLs" + (" (truncated)" if parsed.truncated else "")
+            if parsed.kind != "unparseable"
+            else "sitemap_unparseable"
+        )
+        if parsed.kind == "unparseable":
+            item.entry = replace(item.entry, reason=f"sitemap_unparseable: {parsed.error}")
+
+    def _page(self, item: _Digested, source: Source | None, result: FetchResult, now: datetime) -> None:
+        body, url = result.body or b"", result.final_url
+        article = extract(body, result.headers, url)
+        max_depth = source.max_depth if source and source.max_depth is not None else self.crawl.max_depth
+        links = 0
+        if item.entry.depth < max_depth and article.state is not ArticleState.NOT_TEXT:
+            for link in page_links(body, result.headers.get("content-type"), url):
+                self._found(item, source, link, Kind.PAGE, item.entry.depth + 1, now)
+                links += 1
+        if article.state is not ArticleState.OK:
+            why = f"{article.state.value}" + (f": {article.reason}" if article.reason else "")
+            item.fetch_row["result"] = why
+            item.entry = replace(item.entry, reason=why)
+            return
+        doc_url = url
+        if article.canonical_url:
+            # A same-site canonical names the article; another site's does not make this copy theirs.
+            with suppress(InputError):
+                canonical = canonicalize(article.canonical_url)
+                if urlsplit(canonical).hostname == urlsplit(url).hostname:
+                    doc_url = canonical
+        published = article.published.value if article.published else item.entry.hint_published
+        metadata = {"fetched_url": url}
+        if item.entry.hint_published is not None:
+            metadata["feed_published"] = item.entry.hint_published.isoformat()
+        if article.modified is not None:
+            metadata["modified"] = article.modified.value.isoformat()
+        item.document = Document(
+            url=doc_url,
+            text=article.text,
+            title=article.title or item.entry.hint_title,
+            published=published,
+            site=(source.site if source and source.site else None) or site_of(doc_url),
+            source=url,
+            metadata=metadata,
+        )
+        item.fetch_row["result"] = "article" + (f", {links} links" if links else "")
+
+    async def _commit_pending(self) -> None:
+        batch, self.pending = self.pending, []
+        loop = asyncio.get_running_loop()
+        queue = await loop.run_in_executor(self.db_thread, self._commit, batch)
+        self.report.batches += 1
+        if self.ingest_report is not None:
+            self.report.stored = self.ingest_report.ingested
+            self.report.matches = self.ingest_report.matches
+            self.report.pairs = self.ingest_report.pairs
+        now = datetime.now(UTC)
+        for entry in queue:
+            self._enqueue(entry, now)
+        self.progress(self.report)
+
+    async def run(self) -> CrawlReport:
+        """Crawl until nothing is due within ``linger`` seconds (or :meth:`stop`); return the report."""
+        loop = asyncio.get_running_loop()
+        with crawl_lock(self.db):
+            now = datetime.now(UTC)
+            due = await loop.run_in_executor(self.db_thread, self._start, now)
+            self.deadline = time.monotonic() + self.crawl.linger
+            async with Fetcher(self.crawl, version=reusetrack_version(), resolver=self.resolver) as fetcher:
+                self.fetcher = fetcher
+                for source in self.sources.values():
+                    if source.delay is not None:
+                        for host in source.hosts():
+                            fetcher.set_delay(host, source.delay)
+                for entry in due:
+                    self._enqueue(entry, now)
+                self.progress(self.report)
+                while True:
+                    self.deadline = max(self.deadline, time.monotonic() + self.crawl.linger)
+                    age = time.monotonic() - self.pending_since
+                    if self.pending and (
+                        len(self.pending) >= self.crawl.batch_size
+                        or age >= self.crawl.batch_seconds
+                        or not self.lanes
+                        or self.stopping
+                    ):
+                        await self._commit_pending()
+                        continue
+                    if not self.lanes and not self.pending:
+                        break
+                    self.wake.clear()
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(self.wake.wait(), self.crawl.batch_seconds / 4)
+            await loop.run_in_executor(self.db_thread, self._finish)
+        self.db_thread.shutdown()
+        return self.report
+
+
+def run_crawl(
+    db: str | Path,
+    settings: Settings,
+    crawl: CrawlSettings,
+    sources: list[Source],
+    *,
+    command: str = "crawl",
+    schedule: Schedule | None = None,
+    resolver: Resolver | None = None,
+    progress: ProgressHook | None = None,
+    handle_signals: bool = False,
+) -> CrawlReport:
+    """Run one crawl to its end and return its report; with ``handle_signals``, SIGINT and SIGTERM
+    stop it cleanly (pending batch committed, in-flight URLs left ``todo``)."""
+
+    async def main() -> CrawlReport:
+        crawler = Crawler(db, settings, crawl, sources, command=command, schedule=schedule, resolver=resolver,
+                          progress=progress)  # fmt: skip
+        if handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, crawler.stop)
+        return await crawler.run()
+
+    return asyncio.run(main())

@@ -1,0 +1,420 @@
+"""What a copy changed: edit labels and word-level diffs between a source text and a target text.
+
+The two texts are compared block by block (paragraphs, headings, list items as the extractor or
+the paragraph splitter cut them). Each source block is paired with the target block that shares
+most of its word pairs; paired blocks that differ get a word-level diff whose changes are sorted
+into numbers, names, quotes and other wording. Unpaired source blocks were dropped; unpaired
+target blocks were added, as a preamble (before the first copied body block), a footer (after
+the last) or an insertion (between), and as the site's boilerplate when the extractor marked
+them or the site repeats them. Headline, header lines (byline, source line, tags) and links are
+compared too.
+
+The same comparison between two versions of one document is that document's version diff.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from typing import Any
+from urllib.parse import urlsplit
+
+from reuse.models import PageLink, Span, TextBlock
+from reuse.normalize import normalize
+
+__all__ = ["LABELS", "Edit", "EditReport", "TextView", "compare", "url_key", "word_diff"]
+
+#: Every edge label, in the order reports list them.
+LABELS = (
+    "headline_changed",
+    "preamble_added",
+    "tags_added",
+    "paragraphs_dropped",
+    "paragraphs_inserted",
+    "paragraphs_reordered",
+    "numbers_changed",
+    "names_changed",
+    "quotes_changed",
+    "wording_changed",
+    "links_removed",
+    "links_rewritten",
+    "links_added",
+    "footer_added",
+    "site_boilerplate_added",
+)
+
+_WORD = re.compile(r"\w+")
+_EDGE_PUNCT = ".,;:!?()[]'\"*"
+_NUMBER_WORDS = frozenset(
+    [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "thousand",
+        "million",
+        "billion",
+        "trillion",
+        "dozen",
+        "half",
+        "quarter",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+    ]
+)
+_QUOTED = re.compile(r"[\"“”„«»][^\"“”„«»]{1,2000}[\"“”„«»]")
+# A paired block shares at least this share of the shorter block's word pairs, and three of them.
+_PAIR_SHARE = 0.4
+_PAIR_MIN = 3
+
+
+@dataclass(frozen=True)
+class TextView:
+    """One side of a comparison: a document version's text and what the page said around it.
+
+    ``site_boilerplate`` holds the indexes of ``blocks`` learned as the site's boilerplate.
+    """
+
+    text: str
+    title: str | None = None
+    blocks: tuple[TextBlock, ...] = ()
+    site_boilerplate: frozenset[int] = frozenset()
+    links: tuple[PageLink, ...] = ()
+    header: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    def block_text(self, index: int) -> str:
+        """The text of block ``index``."""
+        block = self.blocks[index]
+        return self.text[block.start : block.end]
+
+    def is_boilerplate(self, index: int) -> bool:
+        """Whether block ``index`` was marked by the extractor or learned as the site's template."""
+        return self.blocks[index].boilerplate is not None or index in self.site_boilerplate
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One change: its label, where it is on each side (when it has a span) and its detail.
+
+    ``detail`` holds, for a changed block, ``diff`` (word-level ops: ``["=", text]``,
+    ``["-", text]``, ``["+", text]``), ``changes`` (each replaced, removed or added run with its
+    ``kinds``: numbers, names, quotes, wording) and ``kinds`` (their union).
+    """
+
+    label: str
+    source: Span | None = None
+    target: Span | None = None
+    source_text: str | None = None
+    target_text: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EditReport:
+    """Everything a target changed against a source: the labels and the edits behind them.
+
+    ``pairs`` are the ``(source block, target block)`` index pairs found to be the same text.
+    """
+
+    labels: tuple[str, ...]
+    edits: tuple[Edit, ...]
+    pairs: tuple[tuple[int, int], ...]
+
+
+def url_key(url: str) -> str:
+    """A URL reduced to what identifies a page: host without ``www.``, path without trailing slash."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    path = parts.path.rstrip("/") or "/"
+    query = "&".join(q for q in parts.query.split("&") if q and not q.lower().startswith(("utm_", "fbclid")))
+    return f"{host}{path}" + (f"?{query}" if query else "")
+
+
+def _fold(text: str) -> str:
+    return normalize(text).text.strip()
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(normalize(text).text)
+
+
+def _bigrams(words: Sequence[str]) -> set[tuple[str, str]]:
+    if len(words) == 1:
+        return {(words[0], "")}
+    return set(itertools.pairwise(words))
+
+
+def _kinds(removed: Sequence[str], added: Sequence[str], in_quote: bool, names: bool) -> list[str]:
+    """What kind of change replacing ``removed`` words by ``added`` words is; ``names`` says whether
+    a capitalised word among them stands inside a sentence (a name, not a sentence's first word)."""
+    kinds = []
+    bare = [t.strip(".,;:!?()[]'\"“”‘’«»") for t in [*removed, *added]]
+    if any(any(c.isdigit() for c in t) or t.lower() in _NUMBER_WORDS for t in bare if t):
+        kinds.append("numbers")
+    if names:
+        kinds.append("names")
+    if in_quote:
+        kinds.append("quotes")
+    if "numbers" not in kinds and "names" not in kinds:
+        kinds.append("wording")
+    return kinds
+
+
+def _name_like(words: Sequence[str], k: int) -> bool:
+    """Whether ``words[k]`` is capitalised inside a sentence (not after . ! ? : or an opening quote)."""
+    word = words[k].lstrip("(\"'“‘«")
+    if not word[:1].isupper() or any(c.isdigit() for c in word):
+        return False
+    return k > 0 and not words[k - 1].endswith((".", "!", "?", ":", '"', "“", "'"))
+
+
+def _quote_spans(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+
+
+def word_diff(source: str, target: str) -> dict[str, Any]:
+    """The word-level diff of two texts: ``diff`` ops, the ``changes`` with their kinds, and ``kinds``.
+
+    Words compare after normalisation (case, quotes, dashes, Unicode forms), so a copy that only
+    changed curly quotes to straight ones has no change. A replacement of as many words as it
+    replaces is split word by word, so "7,095. 251" → "7,840. 268" is two number changes.
+    """
+    words_s, words_t = source.split(), target.split()
+    # Punctuation attached to a word ("2,000." against "2,000:") is not a change of the word.
+    keys_s = [_fold(w).strip(_EDGE_PUNCT) or _fold(w) for w in words_s]
+    keys_t = [_fold(w).strip(_EDGE_PUNCT) or _fold(w) for w in words_t]
+    # Character offset of every word, to tell whether a change lies inside quotation marks.
+    offsets_s, offsets_t = _offsets(source, words_s), _offsets(target, words_t)
+    quotes_s, quotes_t = _quote_spans(source), _quote_spans(target)
+    diff: list[list[str]] = []
+    changes: list[dict[str, Any]] = []
+
+    def inside(offsets: list[int], quotes: list[tuple[int, int]], i: int, j: int) -> bool:
+        return any(q0 < offsets[k] < q1 for k in range(i, j) for q0, q1 in quotes)
+
+    def named(words: list[str], i: int, j: int) -> bool:
+        return any(_name_like(words, k) for k in range(i, j))
+
+    def change(i1: int, i2: int, j1: int, j2: int) -> None:
+        removed, added = words_s[i1:i2], words_t[j1:j2]
+        quoted = inside(offsets_s, quotes_s, i1, i2) or inside(offsets_t, quotes_t, j1, j2)
+        kinds = _kinds(removed, added, quoted, named(words_s, i1, i2) or named(words_t, j1, j2))
+        changes.append({"from": " ".join(removed), "to": " ".join(added), "kinds": kinds})
+        if removed:
+            diff.append(["-", " ".join(removed)])
+        if added:
+            diff.append(["+", " ".join(added)])
+
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, keys_s, keys_t, autojunk=False).get_opcodes():
+        if tag == "equal":
+            diff.append(["=", " ".join(words_t[j1:j2])])
+        elif tag == "replace" and i2 - i1 == j2 - j1:
+            for k in range(i2 - i1):
+                if keys_s[i1 + k] == keys_t[j1 + k]:
+                    diff.append(["=", words_t[j1 + k]])
+                else:
+                    change(i1 + k, i1 + k + 1, j1 + k, j1 + k + 1)
+        else:
+            change(i1, i2, j1, j2)
+    merged: list[list[str]] = []
+    for op in diff:
+        if merged and merged[-1][0] == op[0] == "=":
+            merged[-1][1] += " " + op[1]
+        else:
+            merged.append(op)
+    kinds = sorted({k for c in changes for k in c["kinds"]}, key=["numbers", "names", "quotes", "wording"].index)
+    return {"diff": merged, "changes": changes, "kinds": kinds}
+
+
+def _offsets(text: str, words: Sequence[str]) -> list[int]:
+    found, pos = [], 0
+    for word in words:
+        pos = text.index(word, pos)
+        found.append(pos)
+        pos += len(word)
+    return found
+
+
+def _pair_blocks(source: TextView, target: TextView) -> list[tuple[int, int]]:
+    """Pair each source block with at most one target block: equal texts first, then the most
+    shared word pairs, greedily (ties to the nearest position)."""
+    folded_t: dict[str, list[int]] = {}
+    for j in range(len(target.blocks)):
+        folded_t.setdefault(_fold(target.block_text(j)), []).append(j)
+    pairs: dict[int, int] = {}
+    used: set[int] = set()
+    for i in range(len(source.blocks)):
+        for j in folded_t.get(_fold(source.block_text(i)), []):
+            if j not in used:
+                pairs[i] = j
+                used.add(j)
+                break
+    grams_s = {i: _bigrams(_words(source.block_text(i))) for i in range(len(source.blocks)) if i not in pairs}
+    grams_t = {j: _bigrams(_words(target.block_text(j))) for j in range(len(target.blocks)) if j not in used}
+    scored = []
+    for i, gs in grams_s.items():
+        for j, gt in grams_t.items():
+            shared = len(gs & gt)
+            if shared >= _PAIR_MIN and shared >= _PAIR_SHARE * min(len(gs), len(gt)):
+                scored.append((-shared, abs(i - j), i, j))
+    for _, _, i, j in sorted(scored):
+        if i not in pairs and j not in used:
+            pairs[i] = j
+            used.add(j)
+    return sorted(pairs.items())
+
+
+def _longest_increasing(values: Sequence[int]) -> set[int]:
+    """Indexes of one longest strictly increasing subsequence of ``values`` (patience sorting)."""
+    tails: list[int] = []
+    tail_index: list[int] = []
+    previous = [-1] * len(values)
+    for k, v in enumerate(values):
+        lo, hi = 0, len(tails)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if tails[mid] < v:
+                lo = mid + 1
+            else:
+                hi = mid
+        previous[k] = tail_index[lo - 1] if lo else -1
+        if lo == len(tails):
+            tails.append(v)
+            tail_index.append(k)
+        else:
+            tails[lo] = v
+            tail_index[lo] = k
+    keep, k = set(), tail_index[-1] if tail_index else -1
+    while k >= 0:
+        keep.add(k)
+        k = previous[k]
+    return keep
+
+
+def _links_of(view: TextView, block: int) -> dict[str, PageLink]:
+    return {url_key(link.href): link for link in view.links if link.block == block}
+
+
+def compare(source: TextView, target: TextView) -> EditReport:
+    """What ``target`` changed against ``source``: labels, and one :class:`Edit` per change."""
+    pairs = _pair_blocks(source, target)
+    edits: list[Edit] = []
+    labels: set[str] = set()
+
+    if source.title and target.title and _fold(source.title) != _fold(target.title):
+        # Headlines are title-cased: the kinds of their changes (names...) would mislead; the diff does not.
+        detail = {"diff": word_diff(source.title, target.title)["diff"]}
+        s, t = _fold(source.title), _fold(target.title)
+        if t.endswith(s):
+            detail["prefix_added"] = target.title[: len(target.title) - len(source.title)].strip()
+        elif t.startswith(s):
+            detail["suffix_added"] = target.title[len(source.title) :].strip()
+        edits.append(Edit("headline_changed", source_text=source.title, target_text=target.title, detail=detail))
+        labels.add("headline_changed")
+
+    known = {_fold(line) for line in source.header} | {_fold(source.block_text(i)) for i in range(len(source.blocks))}
+    for line in target.header:
+        if _fold(line) not in known:
+            edits.append(Edit("preamble_added", target_text=line, detail={"where": "header"}))
+            labels.add("preamble_added")
+    new_tags = [tag for tag in target.tags if _fold(tag) not in {_fold(t) for t in source.tags}]
+    if new_tags:
+        edits.append(Edit("tags_added", target_text=", ".join(new_tags), detail={"tags": new_tags}))
+        labels.add("tags_added")
+
+    # The copied body: paired blocks whose source block is the source's own text (not its boilerplate).
+    body = [(i, j) for i, j in pairs if not source.is_boilerplate(i)] or pairs
+    first = min((j for _, j in body), default=len(target.blocks))
+    last = max((j for _, j in body), default=-1)
+    paired_t = {j for _, j in pairs}
+    for j in range(len(target.blocks)):
+        if j in paired_t:
+            continue
+        block = target.blocks[j]
+        where = "preamble_added" if j < first else "footer_added" if j > last else "paragraph_inserted"
+        added: dict[str, Any] = {}
+        if target.is_boilerplate(j):
+            added["boilerplate"] = block.boilerplate or "site"
+            labels.add("site_boilerplate_added")
+        edits.append(Edit(where, target=Span(block.start, block.end), target_text=target.block_text(j), detail=added))
+        labels.add("paragraphs_inserted" if where == "paragraph_inserted" else where)
+
+    paired_s = {i for i, _ in pairs}
+    for i, block in enumerate(source.blocks):
+        if i not in paired_s:
+            dropped = {"boilerplate": block.boilerplate or "site"} if source.is_boilerplate(i) else {}
+            span = Span(block.start, block.end)
+            edits.append(Edit("paragraph_dropped", source=span, source_text=source.block_text(i), detail=dropped))
+            labels.add("paragraphs_dropped")
+
+    in_order = _longest_increasing([j for _, j in pairs])
+    for k, (i, j) in enumerate(pairs):
+        edits.extend(_paired_edits(source, target, i, j, moved=k not in in_order, labels=labels))
+    return EditReport(tuple(label for label in LABELS if label in labels), tuple(edits), tuple(pairs))
+
+
+def _paired_edits(source: TextView, target: TextView, i: int, j: int, moved: bool, labels: set[str]) -> list[Edit]:
+    """The edits between source block ``i`` and the target block ``j`` paired with it."""
+    sb, tb = source.blocks[i], target.blocks[j]
+    at_s, at_t = Span(sb.start, sb.end), Span(tb.start, tb.end)
+    text_s, text_t = source.block_text(i), target.block_text(j)
+    edits = []
+    if moved:
+        edits.append(Edit("paragraph_moved", at_s, at_t, text_s, text_t, {"source_block": i, "target_block": j}))
+        labels.add("paragraphs_reordered")
+    if _fold(text_s) != _fold(text_t):
+        detail = word_diff(text_s, text_t)
+        if detail["changes"]:
+            edits.append(Edit("paragraph_changed", at_s, at_t, text_s, text_t, detail))
+            labels.update(f"{kind}_changed" for kind in detail["kinds"])
+    links_s, links_t = _links_of(source, i), _links_of(target, j)
+    anchors_t = {_fold(link.text): link for link in links_t.values()}
+    rewritten_to = set()
+    for key, link in links_s.items():
+        if key in links_t:
+            continue
+        rewritten = anchors_t.get(_fold(link.text))
+        if rewritten is not None and url_key(rewritten.href) not in links_s:
+            edits.append(Edit("link_rewritten", at_s, at_t, detail={"from": link.href, "to": rewritten.href}))
+            rewritten_to.add(url_key(rewritten.href))
+            labels.add("links_rewritten")
+        else:
+            edits.append(Edit("link_removed", at_s, at_t, detail={"href": link.href, "text": link.text}))
+            labels.add("links_removed")
+    for key, link in links_t.items():
+        if key not in links_s and key not in rewritten_to:
+            edits.append(Edit("link_added", at_s, at_t, detail={"href": link.href, "text": link.text}))
+            labels.add("links_added")
+    return edits

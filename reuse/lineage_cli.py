@@ -1,0 +1,258 @@
+"""The lineage commands: ``lineage``, ``stories``, ``sites`` and ``report`` (registered on ``reuse.cli.app``).
+
+They follow the CLI's rules: one library call each, tables and trees for people, ``--json`` for
+scripts, and every user error as one ``Error: ...`` line (raised as a ReuseError, turned into
+the line by the command group).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from reuse.cli import JsonFlag, _count, _db, _echo_json, _percent, _print_table
+from reuse.errors import InputError
+from reuse.pipeline import story_report
+from reuse.report import render_report
+from warehouse.db import open_warehouse
+from warehouse.lineage import site_network, stories
+
+__all__ = ["lineage", "register", "report", "sites", "stories_command"]
+
+DocArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="URL_OR_ID", help="A document: its URL (fetched or canonical) or doc_id.", show_default=False
+    ),
+]
+
+
+def _lag(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    sign, total = ("-" if seconds < 0 else "+"), int(abs(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{sign}{days}d {hours}h {rest // 60:02d}m" if days else f"{sign}{hours}h {rest // 60:02d}m"
+
+
+def _time(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "time unknown"
+
+
+def _edge_json(edge: dict[str, Any], nodes: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    target = nodes[edge["target_doc"]]
+    return {
+        "source_url": edge["source_url"],
+        "target_url": edge["target_url"],
+        "confidence": edge["confidence"],
+        "method": edge["method"],
+        "credited": edge["credited"],
+        "labels": edge["labels"],
+        "source_site": edge["source_site"],
+        "target_site": edge["target_site"],
+        "relation": edge["relation"],
+        "directed": edge["directed"],
+        "depth": target["depth"],
+        "target_time": target["doc_time"],
+        "lag_seconds": edge["lag_seconds"],
+        "coverage_source": edge["coverage_source"],
+        "coverage_target": edge["coverage_target"],
+        "in_order": edge["in_order"],
+        "corrections": edge["corrections"],
+        "evidence": edge["evidence"],
+        "attribution": edge["attribution"],
+        "edits": [{k: edit[k] for k in ("label", "source_text", "target_text", "detail")} for edit in edge["edits"]],
+    }
+
+
+def lineage(ctx: typer.Context, doc: DocArg, json_out: JsonFlag = False) -> None:
+    """Show the lineage tree of the story a document belongs to.
+
+    Each copy hangs under its most likely source, with its site, time, lag after the source, the
+    share of the source it holds, whether it credits the source, and what it changed (its edit
+    labels). With --json: {"root": {...}, "edges": [{"source_url", "target_url", "confidence",
+    "method", "credited", "labels", ...}]} with one edge per copy in the tree.
+    """
+    with open_warehouse(_db(ctx), read_only=True) as warehouse:
+        found = story_report(warehouse, doc)
+        if found.story_id is None:
+            _, rows = warehouse.query(
+                "SELECT doc_id, url, site, title, published_at FROM current_documents WHERE doc_id = ?", [found.doc_id]
+            )
+    if found.story_id is None:
+        doc_id, url, site, title, published = rows[0]
+        if json_out:
+            _echo_json(
+                {"root": {"doc_id": doc_id, "url": url, "site": site, "title": title, "time": published}, "edges": []}
+            )
+        else:
+            typer.echo(f"{url} shares no text with another site's document: it is in no story")
+        return
+    nodes = {n["doc_id"]: n for n in found.nodes}
+    tree = [e for e in found.edges if e["in_tree"]]
+    root = next(n for n in found.nodes if n["depth"] == 0)
+    if json_out:
+        edges = [_edge_json(e, nodes) for e in tree]
+        for node in found.nodes:
+            if node["upstream"]:
+                edges.append(
+                    {
+                        "source_url": None,
+                        "target_url": node["url"],
+                        "confidence": 0.0,
+                        "method": "unseen_upstream",
+                        "credited": None,
+                        "labels": [],
+                        "upstream": node["upstream"],
+                        "target_site": node["site"],
+                        "depth": node["depth"],
+                        "target_time": node["doc_time"],
+                    }
+                )
+        _echo_json(
+            {
+                "root": {
+                    "doc_id": root["doc_id"],
+                    "url": root["url"],
+                    "site": root["site"],
+                    "title": root["title"],
+                    "time": root["doc_time"],
+                    "story_id": found.story_id,
+                },
+                "edges": edges,
+            }
+        )
+        return
+    into = {e["target_doc"]: e for e in tree}
+    children: dict[Any, list[int]] = defaultdict(list)
+    for node in found.nodes:
+        children[node["parent_doc"] if node["parent_doc"] is not None else node["upstream"]].append(node["doc_id"])
+    sites = {n["site"] for n in found.nodes if n["site"]}
+    typer.echo(f"story {found.story_id}: {_count(len(nodes), 'document')} on {_count(len(sites), 'site')}")
+
+    def line(doc_id: int) -> str:
+        node, edge = nodes[doc_id], into.get(doc_id)
+        mark = "  <- this document" if doc_id == found.doc_id and len(nodes) > 1 else ""
+        head = f"{node['site'] or '(no site)'}  {node['url']}  {_time(node['doc_time'])}"
+        if edge is None:
+            return head + mark
+        direction = f"{edge['method']}, {edge['confidence']:.2f}" if edge["directed"] else "direction undecided"
+        return (
+            f"{head}  {_lag(edge['lag_seconds'])}  covers {_percent(edge['coverage_source'])}"
+            f"  {edge['credited']}  ({direction}){mark}"
+        )
+
+    def walk(key: Any, prefix: str) -> None:
+        kids = children.get(key, [])
+        for k, doc_id in enumerate(kids):
+            last = k == len(kids) - 1
+            typer.echo(f"{prefix}{'└── ' if last else '├── '}{line(doc_id)}")
+            more = prefix + ("    " if last else "│   ")
+            edge = into.get(doc_id)
+            if edge is not None and edge["labels"]:
+                typer.echo(f"{more}{'│   ' if children.get(doc_id) else '    '}edits: {', '.join(edge['labels'])}")
+            walk(doc_id, more)
+
+    for top in children.get(None, []):
+        typer.echo(line(top))
+        walk(top, "")
+    for upstream in sorted(k for k in children if isinstance(k, str)):
+        typer.echo(f"(unseen upstream source {upstream})")
+        walk(upstream, "")
+
+
+def stories_command(
+    ctx: typer.Context,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Show at most N stories.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """List the stories: groups of documents on different sites that share text, largest first.
+
+    For each: its size, sites, time span and the root of its lineage tree. With --json, a list of
+    objects with the columns of the stories view.
+    """
+    with open_warehouse(_db(ctx), read_only=True) as warehouse:
+        found = stories(warehouse, limit)
+    if json_out:
+        _echo_json(found)
+        return
+    typer.echo(_count(len(found), "story", "stories"))
+    if not found:
+        return
+    table = Table("story", "documents", "sites", "first", "last", "root")
+    for row in found:
+        table.add_row(
+            Text(str(row["story_id"])),
+            Text(str(row["documents"])),
+            Text(", ".join(row["sites"])),
+            Text(_time(row["first_time"])),
+            Text(_time(row["last_time"])),
+            Text(row["root_url"]),
+        )
+    _print_table(table)
+
+
+def sites(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """Show who copies whom: for each pair of sites, the copies along the lineage trees, the
+    median lag and the share credited; then each site's learned template (boilerplate blocks).
+
+    With --json: {"network": [site_network rows], "templates": [{"site", "blocks", "documents"}]}.
+    """
+    with open_warehouse(_db(ctx), read_only=True) as warehouse:
+        network = site_network(warehouse)
+        _, rows = warehouse.query(
+            "SELECT site, count(*) AS blocks, max(site_docs) AS documents FROM site_boilerplate"
+            " GROUP BY site ORDER BY site"
+        )
+    templates = [{"site": s, "blocks": b, "documents": d} for s, b, d in rows]
+    if json_out:
+        _echo_json({"network": network, "templates": templates})
+        return
+    typer.echo(f"{_count(len(network), 'copying relation')} between sites")
+    if network:
+        table = Table("source site", "copying site", "copies", "median lag", "credited", "coverage")
+        for row in network:
+            lag = row["median_lag"]
+            table.add_row(
+                Text(row["source_site"] or "(no site)"),
+                Text(row["target_site"] or "(no site)"),
+                Text(str(row["copies"])),
+                Text(_lag(lag.total_seconds() if lag is not None else None)),
+                Text(_percent(row["share_credited"])),
+                Text(_percent(row["mean_coverage"])),
+            )
+        _print_table(table)
+    for row in templates:
+        typer.echo(
+            f"template of {row['site']}: {_count(row['blocks'], 'boilerplate block')}"
+            f" learned from {_count(row['documents'], 'document')}"
+        )
+
+
+def report(
+    ctx: typer.Context,
+    doc: DocArg,
+    out: Annotated[Path, typer.Option("-o", "--out", help="The HTML file to write.", show_default=False)],
+) -> None:
+    """Write one self-contained HTML page about a document's story: the lineage tree drawn as a
+    graph, and each copy side by side with its source, the words that differ marked."""
+    with open_warehouse(_db(ctx), read_only=True) as warehouse:
+        found = story_report(warehouse, doc, compare_texts=True)
+    if found.story_id is None:
+        raise InputError(doc, "in no story: it shares no text with another site's document")
+    out.write_text(render_report(found.doc_id, found.nodes, found.edges, found.comparisons), encoding="utf-8")
+    typer.echo(f"wrote {out}: story {found.story_id}, {_count(len(found.nodes), 'document')}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the lineage commands to ``app``."""
+    app.command("lineage")(lineage)
+    app.command("stories")(stories_command)
+    app.command("sites")(sites)
+    app.command("report")(report)

@@ -1,0 +1,252 @@
+"""The lineage report: one self-contained HTML page with the drawn lineage tree of a story and a
+side-by-side, word-level diff of each copy against its source.
+
+Pure: it takes the rows the pipeline loaded and returns the page as a string. No script, no
+external resource: the graph is inline SVG laid out here (a layered tree: depth down the page,
+leaves spread across, each parent centred over its children), styles are inline.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from reuse.edits import EditReport, TextView, word_diff
+
+__all__ = ["NODE_HEIGHT", "NODE_WIDTH", "layout", "render_report"]
+
+NODE_WIDTH = 220
+NODE_HEIGHT = 58
+_GAP_X = 30
+_GAP_Y = 70
+_MARGIN = 20
+_COLOURS = {"credited": "#2e7d32", "credited_other": "#ef6c00", "uncredited": "#c62828", None: "#757575"}
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#212121;max-width:1400px}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:32px 0 6px} .meta{color:#616161;font-size:13px}
+svg text{font-family:system-ui,sans-serif} .labels span{display:inline-block;background:#e3f2fd;color:#0d47a1;
+border-radius:10px;padding:1px 8px;margin:2px 4px 2px 0;font-size:12px}
+table.diff{border-collapse:collapse;width:100%;table-layout:fixed;font-size:13px;line-height:1.45}
+table.diff td{vertical-align:top;border:1px solid #e0e0e0;padding:6px 8px;word-wrap:break-word}
+table.diff th{background:#fafafa;border:1px solid #e0e0e0;padding:6px;text-align:left}
+td.kind{width:110px;color:#616161;font-size:12px} td.empty{background:#fafafa}
+del{background:#ffcdd2;text-decoration:line-through} ins{background:#c8e6c9;text-decoration:none}
+tr.added td.side{background:#f1f8e9} tr.dropped td.side{background:#fff3f3} .legend span{margin-right:14px}
+"""
+
+
+def layout(nodes: Sequence[Mapping[str, Any]]) -> dict[str, tuple[float, float]]:
+    """Position of each node (keyed by its ``key``) in a layered tree drawing.
+
+    ``nodes`` carry ``key`` and ``parent`` (a key or None). Leaves take consecutive columns in
+    depth-first order, a parent sits centred over its children, and each depth is one row.
+    """
+    children: dict[str | None, list[str]] = defaultdict(list)
+    for node in nodes:
+        children[node["parent"]].append(node["key"])
+    positions: dict[str, tuple[float, float]] = {}
+    column = 0
+
+    def place(key: str, depth: int) -> float:
+        nonlocal column
+        kids = children.get(key, [])
+        if kids:
+            xs = [place(kid, depth + 1) for kid in kids]
+            x = (xs[0] + xs[-1]) / 2
+        else:
+            x = column * (NODE_WIDTH + _GAP_X)
+            column += 1
+        positions[key] = (_MARGIN + x, _MARGIN + depth * (NODE_HEIGHT + _GAP_Y))
+        return x
+
+    for root in children.get(None, []):
+        place(root, 0)
+    return positions
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
+
+
+def _lag(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    sign, seconds = ("-" if seconds < 0 else "+"), abs(int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{sign}{days}d {hours}h {rest // 60:02d}m" if days else f"{sign}{hours}h {rest // 60:02d}m"
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _svg(nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[str, Any]], focus: int) -> str:
+    drawn: list[dict[str, Any]] = []
+    for node in nodes:
+        parent = node["parent_doc"] if node["parent_doc"] is not None else node["upstream"]
+        drawn.append({"key": str(node["doc_id"]), "parent": None if parent is None else str(parent), "node": node})
+    for upstream in sorted({n["upstream"] for n in nodes if n["upstream"]}):
+        drawn.append({"key": upstream, "parent": None, "node": None})
+    at = layout(drawn)
+    width = max(x for x, _ in at.values()) + NODE_WIDTH + 2 * _MARGIN
+    height = max(y for _, y in at.values()) + NODE_HEIGHT + 2 * _MARGIN
+    into = {e["target_doc"]: e for e in edges if e["in_tree"]}
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="lineage-graph" width="{width:.0f}" height="{height:.0f}"'
+        f' viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="lineage tree">',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7"'
+        ' orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#616161"/></marker></defs>',
+    ]
+    for item in drawn:
+        if item["parent"] is None:
+            continue
+        (px, py), (cx, cy) = at[item["parent"]], at[item["key"]]
+        edge = into.get(item["node"]["doc_id"]) if item["node"] else None
+        colour = _COLOURS.get(edge["credited"] if edge else None, "#757575")
+        dash = "" if edge and edge["directed"] else ' stroke-dasharray="6 4"'
+        x1, y1, x2, y2 = px + NODE_WIDTH / 2, py + NODE_HEIGHT, cx + NODE_WIDTH / 2, cy
+        parts.append(
+            f'<path class="edge" d="M {x1:.0f} {y1:.0f} C {x1:.0f} {y1 + 35:.0f}, {x2:.0f} {y2 - 35:.0f}, {x2:.0f}'
+            f' {y2:.0f}" fill="none" stroke="{colour}" stroke-width="2.5"{dash} marker-end="url(#arrow)"/>'
+        )
+        if edge:
+            label = f"{_lag(edge['lag_seconds'])} · {edge['credited']}"
+            parts.append(
+                f'<text x="{x2 + 8:.0f}" y="{y2 - 8:.0f}" font-size="11" fill="{colour}">{html.escape(label)}</text>'
+            )
+    for item in drawn:
+        x, y = at[item["key"]]
+        node = item["node"]
+        if node is None:
+            parts.append(
+                f'<g class="node upstream"><rect x="{x:.0f}" y="{y:.0f}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}"'
+                ' rx="10" fill="#fff" stroke="#9e9e9e" stroke-dasharray="5 4"/>'
+                f'<text x="{x + 10:.0f}" y="{y + 33:.0f}" font-size="13" fill="#616161">unseen upstream source</text>'
+                "</g>"
+            )
+            continue
+        fill = "#fff8e1" if node["doc_id"] == focus else "#e3f2fd" if node["depth"] == 0 else "#ffffff"
+        title = html.escape(_short(node["title"] or node["url"], 34))
+        parts.append(
+            f'<g class="node" data-doc="{node["doc_id"]}"><title>{html.escape(node["url"])}</title>'
+            f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="10" fill="{fill}"'
+            ' stroke="#1565c0" stroke-width="1.5"/>'
+            f'<text x="{x + 10:.0f}" y="{y + 19:.0f}" font-size="13" font-weight="600">'
+            f"{html.escape(node['site'] or '(no site)')}</text>"
+            f'<text x="{x + 10:.0f}" y="{y + 35:.0f}" font-size="11">{title}</text>'
+            f'<text x="{x + 10:.0f}" y="{y + 50:.0f}" font-size="11" fill="#616161">{_when(node["doc_time"])}</text>'
+            "</g>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _diff_cells(source: str, target: str) -> tuple[str, str]:
+    left, right = [], []
+    for op, text in word_diff(source, target)["diff"]:
+        escaped = html.escape(text)
+        if op == "=":
+            left.append(escaped)
+            right.append(escaped)
+        elif op == "-":
+            left.append(f"<del>{escaped}</del>")
+        else:
+            right.append(f"<ins>{escaped}</ins>")
+    return " ".join(left), " ".join(right)
+
+
+def _side_by_side(source: TextView, target: TextView, report: EditReport) -> str:
+    """Every block of both sides in the target's reading order: paired blocks side by side with
+    their word differences marked, added blocks on the right, dropped ones on the left."""
+    paired = dict(report.pairs)
+    source_of = {j: i for i, j in report.pairs}
+    rows: list[str] = []
+    shown_source: set[int] = set()
+
+    def dropped_before(limit: int) -> None:
+        for i in range(len(source.blocks)):
+            if i not in paired and i not in shown_source and i < limit:
+                shown_source.add(i)
+                rows.append(
+                    f'<tr class="dropped"><td class="kind">dropped</td><td class="side">'
+                    f'{html.escape(source.block_text(i))}</td><td class="empty"></td></tr>'
+                )
+
+    for j in range(len(target.blocks)):
+        if j in source_of:
+            i = source_of[j]
+            dropped_before(i)
+            shown_source.add(i)
+            left, right = _diff_cells(source.block_text(i), target.block_text(j))
+            kind = "same" if left == right else "changed"
+            rows.append(f'<tr class="{kind}"><td class="kind">{kind}</td><td>{left}</td><td>{right}</td></tr>')
+        else:
+            label = "added" + (" (boilerplate)" if target.is_boilerplate(j) else "")
+            rows.append(
+                f'<tr class="added"><td class="kind">{label}</td><td class="empty"></td>'
+                f'<td class="side">{html.escape(target.block_text(j))}</td></tr>'
+            )
+    dropped_before(len(source.blocks))
+    head = ""
+    if source.title != target.title:
+        left, right = _diff_cells(source.title or "", target.title or "")
+        head = f'<tr class="changed"><td class="kind">headline</td><td>{left}</td><td>{right}</td></tr>'
+    return (
+        '<table class="diff"><colgroup><col style="width:110px"><col><col></colgroup>'
+        f"<tr><th></th><th>source</th><th>copy</th></tr>{head}{''.join(rows)}</table>"
+    )
+
+
+def render_report(
+    focus: int,
+    nodes: Sequence[Mapping[str, Any]],
+    edges: Sequence[Mapping[str, Any]],
+    comparisons: Mapping[int, tuple[TextView, TextView, EditReport]],
+) -> str:
+    """The HTML page of one story: title, drawn lineage tree, then one section per tree edge
+    with its evidence, attribution, edit labels and side-by-side diff."""
+    by_doc = {n["doc_id"]: n for n in nodes}
+    root = next((n for n in nodes if n["depth"] == 0), nodes[0])
+    sites = sorted({n["site"] for n in nodes if n["site"]})
+    sections = []
+    tree = [e for e in edges if e["in_tree"]]
+    tree.sort(
+        key=lambda e: (by_doc[e["target_doc"]]["depth"], _when(by_doc[e["target_doc"]]["doc_time"]), e["target_doc"])
+    )
+    for edge in tree:
+        source, target = by_doc[edge["source_doc"]], by_doc[edge["target_doc"]]
+        labels = "".join(f"<span>{html.escape(label)}</span>" for label in edge["labels"]) or "<span>no edits</span>"
+        signals = "; ".join(
+            f"{s['signal']} ({s['weight']}): {html.escape(s['detail'])}" for s in edge["evidence"] if s["source"]
+        )
+        direction = (
+            f"{edge['method']} · confidence {edge['confidence']:.2f}" if edge["directed"] else "direction undecided"
+        )
+        body = comparisons.get(edge["edge_id"])
+        sections.append(
+            f'<section class="edge-report"><h2>{html.escape(source["site"] or "")} → '
+            f"{html.escape(target['site'] or '')}</h2>"
+            f'<div class="meta"><a href="{html.escape(source["url"])}">{html.escape(source["url"])}</a><br>→ '
+            f'<a href="{html.escape(target["url"])}">{html.escape(target["url"])}</a><br>'
+            f"{direction} · lag {_lag(edge['lag_seconds'])} · covers {edge['coverage_source']:.0%} of the source"
+            f" · {'in order' if edge['in_order'] else 'reordered'} · <b>{edge['credited']}</b><br>"
+            f"evidence: {signals or 'none'}</div>"
+            f'<div class="labels">{labels}</div>'
+            f"{_side_by_side(*body) if body else ''}</section>"
+        )
+    legend = "".join(
+        f'<span style="color:{colour}">━ {name}</span>' for name, colour in _COLOURS.items() if name is not None
+    )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Lineage: {html.escape(root['title'] or root['url'])}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>Lineage of “{html.escape(root['title'] or root['url'])}”</h1>"
+        f'<div class="meta">{len(nodes)} documents on {len(sites)} sites: {html.escape(", ".join(sites))}</div>'
+        f'<div class="legend meta">{legend}<span>┅ direction undecided</span></div>'
+        f'<div class="graph">{_svg(nodes, edges, focus)}</div>{"".join(sections)}</body></html>'
+    )

@@ -1,0 +1,40 @@
+"""Shared fixtures: the fixture web on 127.0.0.1, and the ``slow`` marker.
+
+Tests marked ``slow`` (the required crawl figures: 1,000 pages under faults, 20 SIGKILLs) run in
+CI (``CI`` set in the environment) or with ``--runslow``; a developer's ``scripts/check`` skips them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from fixtureweb import FixtureWeb
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--runslow", action="store_true", default=False, help="run the tests marked slow")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: a long figure test; runs in CI or with --runslow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--runslow") or os.environ.get("CI"):
+        return
+    skip = pytest.mark.skip(reason="slow figure test: runs in CI, or here with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def web() -> Iterator[FixtureWeb]:
+    """A fresh fixture web; its sites are closed after the test."""
+    fixture = FixtureWeb()
+    try:
+        yield fixture
+    finally:
+        fixture.close()

@@ -1,0 +1,336 @@
+"""The warehouse side of lineage: page evidence, learned site boilerplate, stories, edges and edits.
+
+Plain rows in and out (dicts and tuples): turning them into the pure core's values, and deciding
+anything, is the pipeline's and :mod:`reuse.lineage`'s job. Every load is one bulk statement per
+table; every query binds its values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from reuse.errors import WarehouseError
+from warehouse.db import Warehouse
+
+__all__ = [
+    "LINEAGE_TABLES",
+    "component_of",
+    "current_versions",
+    "delete_stories",
+    "find_story",
+    "learn_site_boilerplate",
+    "load_versions",
+    "matches_between",
+    "new_versions",
+    "pair_scores",
+    "site_boilerplate_hashes",
+    "site_network",
+    "stories",
+    "story_edges",
+]
+
+#: The derived tables a lineage update rewrites, in the order rows are deleted.
+LINEAGE_TABLES = ("edge_edits", "reuse_edges", "lineage_nodes", "lineage_stories")
+
+
+def _rows(wh: Warehouse, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+    columns, rows = wh.query(sql, params)
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def _with_ids(wh: Warehouse, name: str, ids: Iterable[int], sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    """Rows of ``sql``, which may join the one-column table ``name(id)`` holding ``ids``."""
+    values = sorted(set(ids))
+    if not values:
+        return []
+    wh.con.register(name, pa.table({"id": pa.array(values, pa.int64())}))
+    try:
+        return wh.con.execute(sql, list(params)).fetchall()
+    finally:
+        wh.con.unregister(name)
+
+
+def new_versions(wh: Warehouse, run_id: int) -> list[tuple[int, int, str | None, int | None]]:
+    """``(version_id, doc_id, site, previous version_id or None)`` of the versions stored by ``run_id``."""
+    rows = wh.con.execute(
+        "SELECT v.version_id, v.doc_id, d.site,"
+        " (SELECT max(o.version_id) FROM versions o WHERE o.doc_id = v.doc_id AND o.version_id < v.version_id)"
+        " FROM versions v JOIN documents d USING (doc_id) WHERE v.run_id = ? ORDER BY v.version_id",
+        [run_id],
+    ).fetchall()
+    return [(int(v), int(d), s, None if p is None else int(p)) for v, d, s, p in rows]
+
+
+def site_boilerplate_hashes(wh: Warehouse, sites: Iterable[str]) -> dict[str, set[int]]:
+    """The learned boilerplate block hashes of each of ``sites``."""
+    wanted = sorted(set(sites))
+    if not wanted:
+        return {}
+    found: dict[str, set[int]] = {site: set() for site in wanted}
+    wh.con.register("wanted_sites", pa.table({"site": pa.array(wanted, pa.string())}))
+    try:
+        rows = wh.con.execute(
+            "SELECT b.site, b.text_hash FROM site_boilerplate b JOIN wanted_sites w USING (site)"
+        ).fetchall()
+    finally:
+        wh.con.unregister("wanted_sites")
+    for site, digest in rows:
+        found[site].add(int(digest))
+    return found
+
+
+def learn_site_boilerplate(wh: Warehouse, sites: Iterable[str], cap: int, share: float) -> None:
+    """Relearn the boilerplate of ``sites``: every block hash held by at least
+    ``max(2, min(cap, ceil(share * site documents)))`` current documents of the site."""
+    wanted = sorted(set(sites))
+    if not wanted:
+        return
+    wh.con.register("wanted_sites", pa.table({"site": pa.array(wanted, pa.string())}))
+    try:
+        wh.con.execute("DELETE FROM site_boilerplate WHERE site IN (SELECT site FROM wanted_sites)")
+        wh.con.execute(
+            """
+            INSERT INTO site_boilerplate (site, text_hash, docs, site_docs, sample)
+            WITH cur AS (
+                SELECT c.doc_id, c.site, c.version_id FROM current_documents c JOIN wanted_sites w USING (site)
+            ), sizes AS (
+                SELECT site, count(*) AS site_docs FROM cur GROUP BY site
+            ), held AS (
+                SELECT cur.site, b.text_hash, count(DISTINCT cur.doc_id) AS docs,
+                       min(struct_pack(v := b.version_id, s := b.char_start, e := b.char_end)) AS first_block
+                FROM blocks b JOIN cur USING (version_id) GROUP BY cur.site, b.text_hash
+            )
+            SELECT h.site, h.text_hash, h.docs, s.site_docs,
+                   substr(v.text, h.first_block.s + 1, least(h.first_block.e - h.first_block.s, 300))
+            FROM held h JOIN sizes s USING (site) JOIN versions v ON v.version_id = h.first_block.v
+            WHERE h.docs >= greatest(2, least(?, ceil(? * s.site_docs)))
+            """,
+            [cap, share],
+        )
+    finally:
+        wh.con.unregister("wanted_sites")
+
+
+def current_versions(wh: Warehouse, doc_ids: Iterable[int]) -> dict[int, int]:
+    """``doc_id → latest version_id``."""
+    rows = _with_ids(
+        wh,
+        "wanted_docs",
+        doc_ids,
+        "SELECT doc_id, max(version_id) FROM versions JOIN wanted_docs w ON w.id = doc_id GROUP BY doc_id",
+    )
+    return {int(d): int(v) for d, v in rows}
+
+
+def component_of(wh: Warehouse, seeds: Iterable[int]) -> set[int]:
+    """Every document connected to ``seeds`` through stored document pairs (any versions)."""
+    edges = wh.con.execute(
+        "SELECT DISTINCT va.doc_id, vb.doc_id FROM doc_pairs p"
+        " JOIN versions va ON va.version_id = p.version_a JOIN versions vb ON vb.version_id = p.version_b"
+    ).fetchall()
+    neighbours: dict[int, set[int]] = defaultdict(set)
+    for a, b in edges:
+        neighbours[int(a)].add(int(b))
+        neighbours[int(b)].add(int(a))
+    seen = set(seeds)
+    todo = list(seen)
+    while todo:
+        for other in neighbours[todo.pop()]:
+            if other not in seen:
+                seen.add(other)
+                todo.append(other)
+    return seen
+
+
+def load_versions(wh: Warehouse, version_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Everything stored about each version: document, text, dates, page evidence, blocks, links, credits."""
+    ids = sorted(set(version_ids))
+    found: dict[int, dict[str, Any]] = {}
+    for row in _with_ids(
+        wh,
+        "wanted_versions_l",
+        ids,
+        "SELECT v.version_id, v.doc_id, d.url, d.site, d.first_seen, v.title, v.published_at, v.text,"
+        " m.fetched_url, m.canonical_url, m.site_name, m.published_source, m.modified_at, m.other_dates,"
+        " m.authors, m.tags, m.header"
+        " FROM versions v JOIN wanted_versions_l w ON w.id = v.version_id JOIN documents d USING (doc_id)"
+        " LEFT JOIN version_meta m USING (version_id)",
+    ):
+        (vid, doc, url, site, seen, title, published, text, fetched, canonical, site_name, source, modified,
+         other, authors, tags, header) = row  # fmt: skip
+        found[int(vid)] = {
+            "version_id": int(vid),
+            "doc_id": int(doc),
+            "url": url,
+            "site": site,
+            "first_seen": seen,
+            "title": title,
+            "published": published,
+            "text": text,
+            "fetched_url": fetched,
+            "canonical_url": canonical,
+            "site_name": site_name,
+            "published_source": source,
+            "modified": modified,
+            "other_dates": json.loads(other) if other else [],
+            "authors": list(authors or []),
+            "tags": list(tags or []),
+            "header": list(header or []),
+            "blocks": [],
+            "links": [],
+            "credits": [],
+        }
+    for table, columns in (
+        ("blocks", "position, kind, char_start, char_end, boilerplate, text_hash"),
+        ("links", "position, href, text, block"),
+        ("credits", "position, kind, text, outlet, url, block"),
+    ):
+        names = [c.strip() for c in columns.split(",")]
+        for row in _with_ids(
+            wh,
+            "wanted_versions_l",
+            ids,
+            f"SELECT version_id, {columns} FROM {table} JOIN wanted_versions_l w ON w.id = version_id"
+            " ORDER BY version_id, position",
+        ):
+            found[int(row[0])][table].append(dict(zip(names, row[1:], strict=True)))
+    return found
+
+
+def matches_between(wh: Warehouse, version_ids: Iterable[int]) -> dict[tuple[int, int], dict[str, Any]]:
+    """``(version_a, version_b) → {"in_order", "matches": [(a_start, a_end, b_start, b_end, similarity,
+    kind, a_tokens, b_tokens)]}`` for every stored pair of the given versions."""
+    ids = sorted(set(version_ids))
+    pairs: dict[tuple[int, int], dict[str, Any]] = {}
+    for va, vb, in_order in _with_ids(
+        wh,
+        "wanted_versions_m",
+        ids,
+        "SELECT version_a, version_b, in_order FROM doc_pairs"
+        " WHERE version_a IN (SELECT id FROM wanted_versions_m) AND version_b IN (SELECT id FROM wanted_versions_m)",
+    ):
+        pairs[(int(va), int(vb))] = {"in_order": bool(in_order), "matches": []}
+    for row in _with_ids(
+        wh,
+        "wanted_versions_m",
+        ids,
+        "SELECT version_a, version_b, a_start, a_end, b_start, b_end, similarity, kind, a_tokens, b_tokens"
+        " FROM matches WHERE version_a IN (SELECT id FROM wanted_versions_m)"
+        " AND version_b IN (SELECT id FROM wanted_versions_m) ORDER BY version_a, version_b, a_start, b_start",
+    ):
+        key = (int(row[0]), int(row[1]))
+        if key in pairs:
+            pairs[key]["matches"].append(tuple(row[2:]))
+    return pairs
+
+
+def pair_scores(wh: Warehouse, doc_a: int, doc_b: int) -> list[tuple[int, int, float]]:
+    """``(version of doc_a, version of doc_b, score)`` for every stored pair of their versions; the
+    score sums each match's similarity times its length, so the closest version scores highest."""
+    rows = wh.con.execute(
+        """
+        SELECT va.version_id, vb.version_id, coalesce(sum(m.similarity * (m.a_tokens + m.b_tokens)), 0)
+        FROM doc_pairs p
+        JOIN versions va ON va.version_id IN (p.version_a, p.version_b) AND va.doc_id = ?
+        JOIN versions vb ON vb.version_id IN (p.version_a, p.version_b) AND vb.doc_id = ?
+        LEFT JOIN matches m ON m.version_a = p.version_a AND m.version_b = p.version_b
+        GROUP BY ALL
+        """,
+        [doc_a, doc_b],
+    ).fetchall()
+    return [(int(a), int(b), float(s)) for a, b, s in rows]
+
+
+def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> None:
+    """Delete the stories (nodes, edges, edits) holding any of ``doc_ids``."""
+    ids = sorted(set(doc_ids))
+    if not ids:
+        return
+    wh.con.register("gone_docs", pa.table({"id": pa.array(ids, pa.int64())}))
+    try:
+        wh.con.execute(
+            "CREATE OR REPLACE TEMP TABLE gone_stories AS SELECT DISTINCT story_id FROM lineage_nodes"
+            " WHERE doc_id IN (SELECT id FROM gone_docs)"
+        )
+        wh.con.execute(
+            "DELETE FROM edge_edits WHERE edge_id IN"
+            " (SELECT edge_id FROM reuse_edges WHERE story_id IN (SELECT story_id FROM gone_stories))"
+        )
+        for table in LINEAGE_TABLES[1:]:
+            wh.con.execute(f"DELETE FROM {table} WHERE story_id IN (SELECT story_id FROM gone_stories)")
+        wh.con.execute("DROP TABLE gone_stories")
+    finally:
+        wh.con.unregister("gone_docs")
+
+
+# -- reading, for the CLI and reports ------------------------------------------------------------------
+
+
+def find_story(wh: Warehouse, ref: str) -> tuple[int, int | None]:
+    """``(doc_id, story_id or None)`` of the document whose URL (canonical or fetched) or doc_id is ``ref``."""
+    rows = wh.con.execute(
+        "SELECT d.doc_id FROM documents d WHERE d.url = ?"
+        " UNION SELECT v.doc_id FROM version_meta m JOIN versions v USING (version_id)"
+        " WHERE m.fetched_url = ? OR m.canonical_url = ?",
+        [ref, ref, ref],
+    ).fetchall()
+    if not rows and ref.strip().isdigit():
+        rows = wh.con.execute("SELECT doc_id FROM documents WHERE doc_id = ?", [int(ref)]).fetchall()
+    if not rows:
+        raise WarehouseError(f"no document with URL or doc_id {ref!r} in {wh.path}")
+    doc_id = int(rows[0][0])
+    story = wh.con.execute("SELECT story_id FROM lineage_nodes WHERE doc_id = ?", [doc_id]).fetchall()
+    return doc_id, int(story[0][0]) if story else None
+
+
+def story_edges(wh: Warehouse, story_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The nodes of a story's tree (with URL, site, title, time) and all its edges (with URLs and edits)."""
+    nodes = _rows(
+        wh,
+        "SELECT n.doc_id, d.url, d.site, v.title, n.version_id, n.parent_doc, n.upstream, n.depth, n.doc_time,"
+        " n.time_source, n.edge_id FROM lineage_nodes n JOIN documents d USING (doc_id)"
+        " JOIN versions v ON v.version_id = n.version_id WHERE n.story_id = ? ORDER BY n.depth, n.doc_time, n.doc_id",
+        [story_id],
+    )
+    edges = _rows(
+        wh,
+        "SELECT e.*, ds.url AS source_url, ds.site AS source_site, dt.url AS target_url, dt.site AS target_site"
+        " FROM reuse_edges e JOIN documents ds ON ds.doc_id = e.source_doc"
+        " JOIN documents dt ON dt.doc_id = e.target_doc"
+        " WHERE e.story_id = ? ORDER BY NOT e.in_tree, e.lag_seconds NULLS LAST, e.edge_id",
+        [story_id],
+    )
+    edits = _rows(
+        wh,
+        "SELECT x.* FROM edge_edits x JOIN reuse_edges e USING (edge_id) WHERE e.story_id = ?"
+        " ORDER BY x.edge_id, x.position",
+        [story_id],
+    )
+    by_edge: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for edit in edits:
+        edit["detail"] = json.loads(edit["detail"]) if edit["detail"] else {}
+        by_edge[edit["edge_id"]].append(edit)
+    for edge in edges:
+        for key in ("evidence", "attribution"):
+            edge[key] = json.loads(edge[key]) if edge[key] else None
+        edge["edits"] = by_edge.get(edge["edge_id"], [])
+    return nodes, edges
+
+
+def stories(wh: Warehouse, limit: int | None = None) -> list[dict[str, Any]]:
+    """Every story, largest first (the ``stories`` view)."""
+    return _rows(
+        wh,
+        "SELECT * FROM stories ORDER BY documents DESC, first_time NULLS LAST, story_id LIMIT ?",
+        [limit if limit is not None else 2**62],
+    )
+
+
+def site_network(wh: Warehouse) -> list[dict[str, Any]]:
+    """Who copies whom (the ``site_network`` view), most copies first."""
+    return _rows(wh, "SELECT * FROM site_network ORDER BY copies DESC, source_site, target_site")
