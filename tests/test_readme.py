@@ -32,7 +32,7 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 def test_the_main_command_finds_the_seed_case(tmp_path: Path) -> None:
     """The demo: Global Research's republication of the SouthFront report is found, whole."""
     main = _commands()[0]
-    assert "reusetrack ingest seeds/demo && reusetrack pairs" in main
+    assert "reusetrack ingest seeds/demo && reusetrack sites" in main
     db = str(tmp_path / "demo.duckdb")
     runner = CliRunner()
     assert runner.invoke(app, ["--db", db, "ingest", str(ROOT / "seeds" / "demo")]).exit_code == 0
