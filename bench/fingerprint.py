@@ -4,9 +4,9 @@ Passages are the first ``--passages`` lines (default 20,000) of the PAN13 source
 have at least 8 words. Both sides tokenise each line with ``re.findall(r"\\w+", line.lower())``
 and take word shingles of the engine's default size (``Settings().shingle_words``):
 
-* baseline: shingles joined by spaces and UTF-8 encoded, ``datasketch.MinHash(num_perm=128)``
+* baseline: shingles joined by spaces and UTF-8 encoded, ``datasketch.MinHash(num_perm)``
   with default arguments (SHA1 of each shingle) and ``update_batch``, one passage at a time;
-* ours: ``token_hashes`` -> ``shingle_hashes(..., 5)`` -> ``MinHasher(128, 1).signatures``, a
+* ours: ``token_hashes`` -> ``shingle_hashes(...)`` -> ``MinHasher(num_perm, 1).signatures``, a
   block of lines at a time: the block's tokens are concatenated and each line is a span, so the
   shingles that straddle two lines belong to no passage.
 
@@ -17,7 +17,7 @@ datasketch would; ours hashes each document's tokens once and every passage from
 
 Each measurement is repeated (default 3 times, token cache emptied first) and the median
 reported, end to end and for the fingerprinting alone (given the tokens). A sample of our
-signatures is checked against ``datasketch.MinHash(128, seed=1, hashfunc=shingle_hash)``.
+signatures is checked against ``datasketch.MinHash(num_perm, seed=1, hashfunc=shingle_hash)``.
 
 Usage (from the repository root)::
 
@@ -48,6 +48,7 @@ from reuse.signatures import MinHasher  # noqa: E402
 from reuse.tokens import tokenize  # noqa: E402
 
 DEFAULT_SRC = REPO.parent / "shared/data/pan13-text-alignment-training-corpus-2013-01-21/src"
+#: datasketch's default, which the baseline is run with; --num-perm runs both sides with another.
 NUM_PERM = 128
 SEED = 1  # datasketch's default seed, so the baseline and ours use the same permutations
 SHINGLE = Settings().shingle_words
@@ -76,20 +77,20 @@ def tokenise(lines: Sequence[str]) -> list[list[str]]:
     return [re.findall(r"\w+", line.lower()) for line in lines]
 
 
-def baseline_from_words(words_per_line: Sequence[list[str]]) -> np.ndarray:
+def baseline_from_words(words_per_line: Sequence[list[str]], num_perm: int = NUM_PERM) -> np.ndarray:
     """datasketch with default arguments, one MinHash per passage."""
-    out = np.empty((len(words_per_line), NUM_PERM), dtype=np.uint32)
+    out = np.empty((len(words_per_line), num_perm), dtype=np.uint32)
     for i, words in enumerate(words_per_line):
         shingles = [" ".join(words[j : j + SHINGLE]).encode("utf-8") for j in range(len(words) - SHINGLE + 1)]
-        m = MinHash(num_perm=NUM_PERM)
+        m = MinHash(num_perm=num_perm)
         m.update_batch(shingles)
         out[i] = m.hashvalues
     return out
 
 
-def baseline(lines: Sequence[str]) -> np.ndarray:
+def baseline(lines: Sequence[str], num_perm: int = NUM_PERM) -> np.ndarray:
     """Baseline end to end: tokenise, then :func:`baseline_from_words`."""
-    return baseline_from_words(tokenise(lines))
+    return baseline_from_words(tokenise(lines), num_perm)
 
 
 def ours_from_words(words_per_line: Sequence[list[str]], hasher: MinHasher) -> np.ndarray:
@@ -127,13 +128,13 @@ def engine_documents(src: Path, count: int) -> list[tuple[list[str], np.ndarray]
     return out
 
 
-def baseline_engine(docs: Sequence[tuple[list[str], np.ndarray]]) -> int:
+def baseline_engine(docs: Sequence[tuple[list[str], np.ndarray]], num_perm: int = NUM_PERM) -> int:
     """datasketch with default arguments, one MinHash per engine passage; returns the count."""
     done = 0
     for words, spans in docs:
         shingles = [" ".join(words[j : j + SHINGLE]).encode("utf-8") for j in range(len(words) - SHINGLE + 1)]
         for start, end in spans.tolist():
-            m = MinHash(num_perm=NUM_PERM)
+            m = MinHash(num_perm=num_perm)
             m.update_batch(shingles[start:end])
             done += 1
     return done
@@ -164,7 +165,7 @@ def check_sample(lines: Sequence[str], signatures: np.ndarray, every: int) -> in
     checked = 0
     for i in range(0, len(lines), every):
         words = re.findall(r"\w+", lines[i].lower())
-        m = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=shingle_hash)
+        m = MinHash(num_perm=len(signatures[i]), seed=SEED, hashfunc=shingle_hash)
         m.update_batch(" ".join(words[j : j + SHINGLE]).encode("utf-8") for j in range(len(words) - SHINGLE + 1))
         if not np.array_equal(m.hashvalues, signatures[i]):
             raise SystemExit(f"MISMATCH: passage {i} differs from datasketch with hashfunc=shingle_hash")
@@ -177,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("src", nargs="?", type=Path, default=DEFAULT_SRC, help="PAN13 src/ folder of .txt")
     parser.add_argument("--passages", type=int, default=20_000, help="number of passages (default 20000)")
+    parser.add_argument(
+        "--num-perm", type=int, default=NUM_PERM, help="permutations on both sides (datasketch's default, 128)"
+    )
     parser.add_argument("--documents", type=int, default=300, help="documents of the engine scenario (300)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (default 3)")
     args = parser.parse_args(argv)
@@ -191,8 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = tokenise(lines)
     n_tokens = sum(map(len, words))
     n_shingles = n_tokens - (SHINGLE - 1) * len(lines)
-    hasher = MinHasher(NUM_PERM, SEED)
-    print(f"{len(lines):,} passages, {n_tokens:,} words, {n_shingles:,} shingles; num_perm={NUM_PERM}")
+    hasher = MinHasher(args.num_perm, SEED)
+    print(f"{len(lines):,} passages, {n_tokens:,} words, {n_shingles:,} shingles; num_perm={args.num_perm}")
 
     signatures = ours(lines, hasher)
     checked = check_sample(lines, signatures, max(1, len(lines) // 500))
@@ -200,9 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     r = args.repeats
     t_tok = median_seconds(lambda: tokenise(lines), r)
-    t_base = median_seconds(lambda: baseline(lines), r)
+    t_base = median_seconds(lambda: baseline(lines, args.num_perm), r)
     t_ours = median_seconds(lambda: ours(lines, hasher), r, before=clear_token_cache)
-    t_base_fp = median_seconds(lambda: baseline_from_words(words), r)
+    t_base_fp = median_seconds(lambda: baseline_from_words(words, args.num_perm), r)
     t_ours_fp = median_seconds(lambda: ours_from_words(words, hasher), r, before=clear_token_cache)
 
     n = len(lines)
@@ -221,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     docs = engine_documents(args.src, args.documents)
     m = sum(len(spans) for _, spans in docs)
-    t_base_e = median_seconds(lambda: baseline_engine(docs), r)
+    t_base_e = median_seconds(lambda: baseline_engine(docs, args.num_perm), r)
     t_ours_e = median_seconds(lambda: ours_engine(docs, hasher), r, before=clear_token_cache)
     print(f"\nengine passages: {len(docs)} documents, {m:,} passages (paragraphs and overlapping windows)")
     label = "fingerprint only (given the tokens)"

@@ -36,8 +36,11 @@ class Settings:
     """Settings of the reuse engine; every default is documented here.
 
     Fingerprints
-        num_perm: MinHash permutations (datasketch's ``num_perm``). 128 keeps the standard error
-            of a Jaccard estimate near 0.04.
+        num_perm: MinHash permutations (datasketch's ``num_perm``). 192 leave room for 64 bands
+            of 3 rows at the default threshold: a window pair at Jaccard 0.2 (a copy with every
+            third word changed) becomes a candidate 40% of the time, against 29% with 128
+            permutations in 42 bands; on PAN13's randomly obfuscated pairs that raises pair
+            recall from 0.866 to 0.884. The standard error of a Jaccard estimate is about 0.035.
         seed: seed of the permutations (datasketch's ``seed``).
         shingle_words: words per shingle for text written with spaces. Word pairs keep a window
             of a copy with one word in four replaced or moved above the LSH threshold (on PAN13's
@@ -81,7 +84,7 @@ class Settings:
             at least this share of it, on both sides, is also what each shares with the third.
     """
 
-    num_perm: int = 128
+    num_perm: int = 192
     seed: int = 1
     shingle_words: int = 2
     shingle_chars: int = 3

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 import crawlers.files
 from reuse.cli import app
+from reuse.config import Settings
 from warehouse.db import SCHEMA_VERSION
 
 CORPUS = (
@@ -365,7 +366,7 @@ def test_sql_table_csv_and_json(runner: CliRunner, ingested: Path) -> None:
     assert {o["url"] for o in objects} == {r[1] for r in rows[1:]}
 
     (blob,) = sql_json(runner, ingested, "SELECT minhash, 1.5 AS d, NULL AS n FROM signatures LIMIT 1")
-    assert len(bytes.fromhex(blob["minhash"])) == 128 * 4
+    assert len(bytes.fromhex(blob["minhash"])) == Settings().num_perm * 4
     assert (blob["d"], blob["n"]) == (1.5, None)
 
     assert run(runner, ingested, "sql", "--json", "SELECT 1 WHERE false").stdout.strip() == "[]"
@@ -382,12 +383,12 @@ def test_stats(runner: CliRunner, ingested: Path) -> None:
     assert datetime.fromisoformat(stats["last_run"]["finished_at"]) >= datetime.fromisoformat(
         stats["last_run"]["started_at"]
     )
-    assert stats["settings"]["num_perm"] == 128
+    assert stats["settings"]["num_perm"] == Settings().num_perm
     assert stats["schema_version"] == SCHEMA_VERSION
     assert len(stats["fingerprint_key"]) == 16
 
     text = run(runner, ingested, "stats").stdout
-    assert "documents" in text and "runs: 1; last: run 1 (ingest)" in text and "num_perm=128" in text
+    assert "documents" in text and "runs: 1; last: run 1 (ingest)" in text and f"num_perm={Settings().num_perm}" in text
 
 
 # --- matches and compare ---------------------------------------------------------------------------
@@ -499,8 +500,8 @@ def test_fingerprint_json_lines(runner: CliRunner, corpus: Path, ingested: Path,
             "text", "num_perm", "seed", "minhash",
         }  # fmt: skip
         assert r["text"] == text[r["char_start"] : r["char_end"]]
-        assert (r["num_perm"], r["seed"], r["url"]) == (128, 1, path.resolve().as_uri())
-        assert len(r["minhash"]) == 128 and all(0 <= v < 2**32 for v in r["minhash"])
+        assert (r["num_perm"], r["seed"], r["url"]) == (Settings().num_perm, 1, path.resolve().as_uri())
+        assert len(r["minhash"]) == Settings().num_perm and all(0 <= v < 2**32 for v in r["minhash"])
     assert [r["position"] for r in records] == list(range(len(records)))
 
     # The same signatures as ingest stored for the same file.

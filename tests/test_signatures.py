@@ -165,7 +165,7 @@ def test_only_long_enough_passages_are_signed() -> None:
     text = "Short one.\n\none two three four five six seven eight\n\nTiny."
     analysis = analyse(text, Settings())
     assert [(p.token_start, p.token_end) for p in analysis.passages] == [(2, 10)]
-    assert analysis.signatures.shape == (1, 128)
+    assert analysis.signatures.shape == (1, Settings().num_perm)
 
 
 def test_to_datasketch_round_trip() -> None:
