@@ -1,11 +1,15 @@
-"""Bad input for the extractor (RELIABILITY.md B-1 to B-7), encodings, credit lines and the API shape."""
+"""Bad input for the extractor (RELIABILITY.md B-1 to B-7), encodings, credit lines and the API shape.
+
+These tests check behaviour only; how long the hostile inputs take is measured by
+``bench/hostile.py`` (the machines are shared, so time is never asserted here).
+"""
 
 from __future__ import annotations
 
 import codecs
 import gzip
+import json
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +28,21 @@ PARAGRAPH = (
     "The council approved the new budget on Tuesday, after a long debate in which residents, teachers and "
     "shop owners asked for more money for libraries, buses and the repair of roads in the old town."
 )
+
+
+def html5lib_inputs(root: Path) -> list[str]:
+    """The html5lib-tests inputs: every tree-construction ``#data`` and every tokenizer ``input``."""
+    inputs = []
+    for path in sorted((root / "tree-construction").glob("*.dat")):
+        chunks = path.read_text(encoding="utf-8").split("#data\n")[1:]
+        inputs.extend(chunk.split("\n#errors")[0] for chunk in chunks)
+    for path in sorted((root / "tokenizer").glob("*.test")):
+        tests = json.loads(path.read_text(encoding="utf-8"))
+        for case in tests.get("tests", []) + tests.get("xmlViolationTests", []):
+            text = case["input"]
+            # Tokenizer inputs marked doubleEscaped hold \uXXXX escapes for lone surrogates.
+            inputs.append(text.encode("utf-8").decode("unicode_escape") if case.get("doubleEscaped") else text)
+    return inputs
 
 
 def _page(body: str, head: str = "", lang: str = "en") -> str:
@@ -50,11 +69,9 @@ def test_binary_is_not_text(body: bytes) -> None:
     assert article.paragraphs == ()
 
 
-def test_ten_megabytes_of_noise_is_rejected_fast() -> None:
-    started = time.perf_counter()
+def test_ten_megabytes_of_noise_is_not_text() -> None:
     article = extract(os.urandom(10 * 1024 * 1024), {"Content-Type": "text/html"})
     assert article.state is ArticleState.NOT_TEXT
-    assert time.perf_counter() - started < 1.0
 
 
 def test_utf16_with_bom_is_text() -> None:
@@ -72,18 +89,14 @@ def test_utf16_with_bom_is_text() -> None:
     ids=["div-100000", "table-10000", "b-i-50000"],
 )
 def test_deep_nesting_is_bounded(markup: str) -> None:
-    started = time.perf_counter()
     article = extract(_page(markup).encode())
-    assert time.perf_counter() - started < 10
     assert article.state in (ArticleState.OK, ArticleState.EMPTY, ArticleState.TOO_COMPLEX)
 
 
-def test_eight_mebibyte_page_parses_in_time() -> None:
+def test_eight_mebibyte_page_is_read_whole() -> None:
     body = _page("<article>" + f"<p>{PARAGRAPH} {PARAGRAPH[:20]}</p>" * 40_000 + "</article>").encode()
     assert len(body) > 8 * 1024 * 1024
-    started = time.perf_counter()
     article = extract(body)
-    assert time.perf_counter() - started < 10
     assert article.state is ArticleState.OK
     assert len(article.paragraphs) == 40_000
 
@@ -104,19 +117,12 @@ def test_any_bytes_give_an_article(body: bytes) -> None:
 
 
 @pytest.mark.skipif(not HTML5LIB.is_dir(), reason="../shared/data/html5lib-tests is absent")
-def test_html5lib_tree_construction_inputs() -> None:
-    inputs = []
-    for path in sorted((HTML5LIB / "tree-construction").glob("*.dat")):
-        chunks = path.read_text(encoding="utf-8").split("#data\n")[1:]
-        inputs.extend(chunk.split("\n#errors")[0] for chunk in chunks)
-    assert len(inputs) > 1500
-    times = []
+def test_html5lib_inputs_never_raise() -> None:
+    inputs = html5lib_inputs(HTML5LIB)
+    assert len(inputs) > 1500 + 6000
     for markup in inputs:
-        started = time.perf_counter()
-        extract(markup.encode("utf-8", "surrogatepass"))
-        times.append(time.perf_counter() - started)
-    times.sort()
-    assert times[int(0.99 * len(times))] < 0.1
+        article = extract(markup.encode("utf-8", "surrogatepass"))
+        assert article.text == "\n\n".join(block.text for block in article.paragraphs)
 
 
 # --- B-6: encodings -----------------------------------------------------------------------------------
