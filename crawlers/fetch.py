@@ -28,7 +28,7 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -138,7 +138,11 @@ class AddressPolicy:
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
-    """The addresses of ``host`` from the system resolver, in its order."""
+    """The addresses of ``host`` from the system resolver, in its order (an address literal as is)."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
     loop = asyncio.get_running_loop()
     infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     seen: list[str] = []
@@ -507,14 +511,20 @@ class Fetcher:
             wait = host.next_start - self.clock()
             if wait > 0:
                 await asyncio.sleep(wait)
-            host.next_start = self.clock() + host.delay
             async with self._semaphore:
                 hop = await self._exchange(url, headers, cap, truncate)
+            # The delay runs from the end of this exchange: a request that was slow to connect
+            # (name lookup, handshake) still leaves the full gap before the next one reaches the
+            # server, whatever the client's own timing.
+            host.next_start = self.clock() + host.delay
             if hop.status in (429, 503):
                 asked = parse_retry_after(hop.headers.get("retry-after"))
                 if asked is not None:
                     # Honoured for the whole host, clamped so a hostile value cannot stall the crawl.
-                    host.next_start = max(host.next_start, self.clock() + min(asked, self.settings.retry_after_cap))
+                    limit = self.settings.retry_after_cap
+                    host.next_start = max(host.next_start, self.clock() + min(asked, limit))
+                    if asked > limit:
+                        hop = replace(hop, error=f"{hop.error}; Retry-After {asked:g} s clamped to {limit:g} s")
             return hop
 
     async def _exchange(self, url: str, headers: dict[str, str] | None, cap: int, truncate: bool) -> _Hop:

@@ -1,4 +1,4 @@
-"""Reading documents from local files: plain text, Markdown, HTML and JSON Lines.
+"""Reading documents from local files: plain text, Markdown, HTML, JSON Lines and web archives.
 
 Directories are read recursively, in name order. Every problem with one item (a missing,
 empty, binary, undecodable or oversized file; a broken JSONL line) is yielded as an
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +27,7 @@ __all__ = [
     "decode",
     "discover",
     "evidence_of",
+    "html_document",
     "iter_documents",
     "read_file",
     "read_page",
@@ -38,7 +39,15 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
-SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+#: Web archives (WARC, ARC), read record by record by :mod:`crawlers.warc`, whatever their size.
+ARCHIVE_SUFFIXES = frozenset({".warc", ".warc.gz", ".arc", ".arc.gz"})
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES | ARCHIVE_SUFFIXES
+
+
+def _suffix(path: Path) -> str:
+    """The file type ending of ``path``: ``.warc.gz`` and ``.arc.gz`` count as one."""
+    name = path.name.lower()
+    return next((s for s in (".warc.gz", ".arc.gz") if name.endswith(s)), path.suffix.lower())
 
 
 def site_of(url: str) -> str | None:
@@ -76,7 +85,7 @@ def discover(paths: Iterable[str | Path]) -> Iterator[Path | InputError]:
                 dirs.sort()
                 for name in sorted(files):
                     child = Path(root) / name
-                    if child.suffix.lower() in SUFFIXES:
+                    if _suffix(child) in SUFFIXES:
                         yield child
         elif path.is_file():
             yield path
@@ -145,9 +154,18 @@ def read_page(path: Path) -> Article:
 def read_file(path: Path) -> Iterator[Document | InputError]:
     """The documents in one file (several for JSONL), or the reason it cannot be read."""
     source = str(path)
-    suffix = path.suffix.lower()
+    suffix = _suffix(path)
     if suffix not in SUFFIXES:
-        yield UnsupportedInput(source, f"unsupported file type '{suffix or path.name}' (use .txt, .md, .html, .jsonl)")
+        yield UnsupportedInput(
+            source, f"unsupported file type '{suffix or path.name}' (use .txt, .md, .html, .jsonl, .warc[.gz])"
+        )
+        return
+    if suffix in ARCHIVE_SUFFIXES:
+        # Imported here: crawlers.warc builds on this module's html_document. Archives are
+        # streamed, so the file size cap (meant for one article) does not apply to them.
+        from crawlers.warc import read_archive
+
+        yield from read_archive(path)
         return
     try:
         data = _read_bytes(path)
@@ -159,7 +177,7 @@ def read_file(path: Path) -> Iterator[Document | InputError]:
         return
     url = path.resolve().as_uri()
     if suffix in HTML_SUFFIXES:
-        yield _html_document(data, url, source)
+        yield html_document(data, url, source)
         return
     try:
         text = decode(data, source)
@@ -172,9 +190,15 @@ def read_file(path: Path) -> Iterator[Document | InputError]:
     yield Document(url, text, None, None, None, source)
 
 
-def _html_document(data: bytes, url: str, source: str) -> Document | InputError:
-    """The article of an HTML file as a Document (its paragraphs joined by blank lines), or why there is none."""
-    article = extract(data, {"Content-Type": "text/html"}, url)
+def html_document(
+    data: bytes, url: str, source: str, headers: Mapping[str, str] | None = None
+) -> Document | InputError:
+    """The article of an HTML page as a Document (its paragraphs joined by blank lines), or why there is none.
+
+    ``headers`` are the page's HTTP response headers when known (their charset counts); a
+    local file is read as ``text/html``.
+    """
+    article = extract(data, headers or {"Content-Type": "text/html"}, url)
     if article.state is ArticleState.NOT_TEXT:
         return UnsupportedInput(source, f"binary file, not an HTML page ({article.reason})")
     if article.state is not ArticleState.OK:

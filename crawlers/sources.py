@@ -61,10 +61,13 @@ class Source:
 
 
 def source_for_url(url: str) -> Source:
-    """A source for one URL given on the command line: its host is the scope."""
+    """A source for one URL given on the command line: its host is the scope, with or without
+    ``www.`` (sites redirect between the two, and the redirect must stay in scope)."""
     canonical = canonicalize(url)
     host = host_key(canonical)
-    return Source(host, ((canonical, Kind.PAGE),), Scope(frozenset({host})), config={"url": url})
+    twin = host.removeprefix("www.") if host.startswith("www.") else f"www.{host}"
+    hosts = frozenset({host, twin}) if not host[:1].isdigit() and not host.startswith("[") else frozenset({host})
+    return Source(host, ((canonical, Kind.PAGE),), Scope(hosts), config={"url": url})
 
 
 def _strings(value: Any, where: str) -> list[str]:

@@ -46,6 +46,7 @@ from reuse.pipeline import (
     reusetrack_version,
 )
 from warehouse.db import open_when_free
+from warehouse.export import ExportFormat, export_warehouse, open_snapshot
 
 __all__ = ["app"]
 
@@ -228,10 +229,12 @@ def ingest(
     """Read documents, store them and find what they share with everything already stored.
 
     Reads .txt, .md, .html and .jsonl files (JSON Lines with url, title, published and text
-    fields); folders are read recursively. Each item that cannot be used is reported on one line
-    of stderr (skipped: SOURCE: REASON, or failed: ...) and the rest goes on; the run ends with
-    its counts. Exit code 0 when at least one document was read (stored, or found unchanged); 1
-    when a path does not exist, no input file is found, or not one item could be read.
+    fields) and web archives (.warc, .warc.gz, .arc, .arc.gz: each HTML response record is a
+    page, its WARC-Date the time it was first seen); folders are read recursively. Each item
+    that cannot be used is reported on one line of stderr (skipped: SOURCE: REASON, or failed:
+    ...) and the rest goes on; the run ends with its counts. Exit code 0 when at least one
+    document was read (stored, or found unchanged); 1 when a path does not exist, no input file
+    is found, or not one item could be read.
     """
     with _progress("ingesting") as advance:
         report = ingest_files(_db(ctx), paths, Settings(), progress=advance)
@@ -472,16 +475,24 @@ def sql(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print a JSON list of objects, one per row, instead.")
     ] = False,
+    snapshot: Annotated[
+        Path | None,
+        typer.Option("--snapshot", metavar="DIR", help="Query this 'export' folder instead of the warehouse."),
+    ] = None,
 ) -> None:
     """Run a SQL query on the warehouse, opened read-only, and print the rows as a table.
 
     Tables: documents, versions, passages, signatures, band_keys, matches, doc_pairs, runs, meta;
     views: current_documents, match_details. In CSV and JSON, times are ISO 8601 strings and
-    blobs hex strings.
+    blobs hex strings. With --snapshot DIR, the same names are the files of a snapshot written by
+    'reusetrack export', and the warehouse is not opened at all.
     """
     if csv_out and json_out:
         raise ReuseError("choose one of --csv and --json")
-    with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
+    opened = (
+        open_snapshot(snapshot) if snapshot is not None else open_when_free(_db(ctx), read_only=True, wait=READ_WAIT)
+    )
+    with opened as warehouse:
         columns, rows = warehouse.query(query)
     if json_out:
         _echo_json([dict(zip(columns, row, strict=True)) for row in rows])
@@ -495,6 +506,31 @@ def sql(
         for row in rows:
             table.add_row(*(Text(_cell(value)) for value in row))
         _print_table(table)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="A new or empty folder to write.", show_default=False)
+    ],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="File format of the tables.")] = ExportFormat.PARQUET,
+    json_out: JsonFlag = False,
+) -> None:
+    """Write every table and view of the warehouse into DIR as one consistent snapshot.
+
+    One file per table or view (NAME.parquet, NAME.csv or NAME.jsonl) and manifest.json with
+    the row counts, column types, schema version, settings, reusetrack version and export time.
+    The warehouse is read in one read-only transaction. DIR must not exist or be empty. With
+    --json, the manifest is printed.
+    """
+    manifest = export_warehouse(_db(ctx), out, fmt, version=reusetrack_version(), wait=READ_WAIT)
+    if json_out:
+        _echo_json(manifest)
+        return
+    tables = manifest["tables"]
+    rows = sum(entry["rows"] for entry in tables.values())
+    typer.echo(f"exported {len(tables)} tables and views, {_count(rows, 'row')}, as {fmt} to {out}")
 
 
 @app.command()

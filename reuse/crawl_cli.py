@@ -9,6 +9,7 @@ the same warehouse exits with code 75 (EX_TEMPFAIL: try again later), not 1.
 from __future__ import annotations
 
 import re
+import signal
 import time
 from dataclasses import fields, replace
 from datetime import UTC, datetime
@@ -94,16 +95,21 @@ def _targets(targets: list[str]) -> tuple[dict[str, Any], list[Source]]:
     """A sources file, or URLs (each its own source)."""
     if len(targets) == 1 and (targets[0].endswith(".toml") or Path(targets[0]).is_file()):
         return load_sources(targets[0])
-    sources: dict[str, Source] = {}
     for target in targets:
         if Path(target).is_file():
             raise InputError(target, "give either one sources file or URLs, not both")
-        source = source_for_url(target)
-        if source.name in sources:  # URLs of one host: one source, several seeds
-            seeds = sources[source.name].seeds + source.seeds
-            source = replace(sources[source.name], seeds=seeds)
+    return {}, _url_sources(targets)
+
+
+def _url_sources(urls: list[str]) -> list[Source]:
+    """One source per host of ``urls``, with the host's URLs as its seeds."""
+    sources: dict[str, Source] = {}
+    for url in urls:
+        source = source_for_url(url)
+        if source.name in sources:
+            source = replace(sources[source.name], seeds=sources[source.name].seeds + source.seeds)
         sources[source.name] = source
-    return {}, list(sources.values())
+    return list(sources.values())
 
 
 def _line(report: CrawlReport) -> str:
@@ -178,7 +184,7 @@ def fetch(
     robots.txt, the address rules and the size and time caps apply as in a crawl; no link is
     followed. One line per URL: what became of it. Exit code 1 when no URL gave a page.
     """
-    sources = [replace(source_for_url(url), max_depth=0) for url in urls]
+    sources = [replace(source, max_depth=0) for source in _url_sources(urls)]
     settings = _settings({}, allow_private, delay, user_agent, contact, insecure_host, max_depth=0)
     report = _run(ctx, sources, settings, "fetch")
     with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as wh:
@@ -250,10 +256,28 @@ def crawl(
             return
         pause = max(0.0, started + interval - time.monotonic())
         typer.echo(f"next run at {datetime.fromtimestamp(time.time() + pause):%H:%M:%S}", err=True)
-        try:
-            time.sleep(pause)
-        except KeyboardInterrupt:
+        if not _wait(pause):
             return
+
+
+class _Stop(Exception):
+    """SIGTERM arrived between two scheduled runs."""
+
+
+def _wait(seconds: float) -> bool:
+    """Sleep between scheduled runs; False when Ctrl-C or SIGTERM asks to stop (a clean exit, 0)."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise _Stop
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        time.sleep(seconds)
+    except (KeyboardInterrupt, _Stop):
+        return False
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return True
 
 
 def status(ctx: typer.Context, json_out: JsonFlag = False) -> None:
@@ -272,7 +296,7 @@ def status(ctx: typer.Context, json_out: JsonFlag = False) -> None:
         + f"); {summary['due']} due now"
     )
     if summary["hosts"]:
-        table = Table("host", "todo", "done", "failed", "blocked", "next due")
+        table = Table("host", "todo", "done", "failed", "blocked", "next due (UTC)")
         for host in summary["hosts"]:
             when = host["next_fetch_at"]
             table.add_row(

@@ -32,6 +32,7 @@ import itertools
 import os
 import random
 import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -209,10 +210,16 @@ class Crawler:
         self.queued: set[str] = set()
         self.sequence = itertools.count()
         self.wake = asyncio.Event()
+        self.room = asyncio.Event()  # set when the pending batch has room again
         self.stopping = False
         self.deadline = 0.0
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reusetrack-db")
-        self.compressor = zstandard.ZstdCompressor(level=3)
+        # Extraction and parsing get threads of their own, so that name lookups (asyncio's default
+        # executor) never queue behind them and delay a request.
+        self.digest_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reusetrack-digest")
+        # zstandard's compressors must not be shared between threads (sharing one crashed the
+        # process under load): one per digest thread.
+        self.local = threading.local()
 
     # -- the warehouse side (always on the DB thread) -----------------------------------------
 
@@ -250,7 +257,7 @@ class Crawler:
         return [_entry(row) for row in due]
 
     def _commit(self, batch: list[_Digested]) -> list[Entry]:
-        """Commit one batch in one transaction; return the URLs to queue (new, retried, deferred)."""
+        """Commit one batch in one transaction; return the URLs it added to the frontier."""
         assert self.ingestor is not None
         documents = [item.document for item in batch if item.document is not None]
         discovered: list[Entry] = []
@@ -278,10 +285,8 @@ class Crawler:
             self.ingestor.wh = wh  # a fresh connection per batch: the file is free between batches
             items: list[Document | InputError] = list(documents)
             self.ingestor.batch(items, lambda _source: None, also=frontier)
-        queue = list(discovered)
-        queue.extend(item.entry for item in batch if item.entry.state is State.TODO)
         self.report.discovered += len(discovered)
-        return queue
+        return discovered
 
     def _finish(self) -> None:
         with self._open() as wh, wh.transaction():
@@ -326,6 +331,13 @@ class Crawler:
                     with suppress(TimeoutError):
                         await asyncio.wait_for(wake.wait(), wait)
                     continue
+                if len(self.pending) >= 2 * self.crawl.batch_size:
+                    # Back-pressure: while commits lag behind, fetch no more. This bounds memory
+                    # and the work a crash can lose (what is fetched but not yet committed).
+                    self.room.clear()
+                    self.wake.set()
+                    await self.room.wait()
+                    continue
                 heapq.heappop(queue)
                 self.queued.discard(entry.url)
                 source = self.sources.get(entry.source or "")
@@ -334,6 +346,10 @@ class Crawler:
                     continue  # the source's page cap for this run: the URL stays todo
                 self.pages[entry.source or ""] += 1
                 digested = await self._fetch_one(entry, source)
+                if digested.entry.state is State.TODO:
+                    # A retry or a deferral is queued now, so its backoff is kept to the second; its
+                    # frontier row is written with the batch (a crash just means fetching it again).
+                    self._enqueue(digested.entry, datetime.now(UTC))
                 if not self.pending:
                     self.pending_since = time.monotonic()
                 self.pending.append(digested)
@@ -353,7 +369,8 @@ class Crawler:
             headers=entry.validators() or None,
             in_scope=source.scope.contains if source else None,
         )
-        digested = await asyncio.to_thread(self._digest, entry, source, result, time.monotonic())
+        loop = asyncio.get_running_loop()
+        digested = await loop.run_in_executor(self.digest_pool, self._digest, entry, source, result, time.monotonic())
         self._count(digested, result)
         return digested
 
@@ -391,7 +408,7 @@ class Crawler:
                 "sha256": digest,
                 "size": len(body),
                 "compression": "zstd",
-                "body": self.compressor.compress(body),
+                "body": self._compressor().compress(body),
                 "first_url": result.final_url,
                 "first_seen": now,
             }
@@ -410,6 +427,12 @@ class Crawler:
             return item
         item.entry = after_fetch(entry, result, now, self.crawl, self.schedule, self.rng, monotonic_now=mono)
         return item
+
+    def _compressor(self) -> zstandard.ZstdCompressor:
+        found: zstandard.ZstdCompressor | None = getattr(self.local, "compressor", None)
+        if found is None:
+            found = self.local.compressor = zstandard.ZstdCompressor(level=3)
+        return found
 
     def _count(self, item: _Digested, result: FetchResult) -> None:
         """Count one digested fetch in the live report (on the event loop, so counts never race)."""
@@ -521,6 +544,7 @@ class Crawler:
 
     async def _commit_pending(self) -> None:
         batch, self.pending = self.pending, []
+        self.room.set()
         loop = asyncio.get_running_loop()
         queue = await loop.run_in_executor(self.db_thread, self._commit, batch)
         self.report.batches += 1
@@ -567,6 +591,7 @@ class Crawler:
                         await asyncio.wait_for(self.wake.wait(), self.crawl.batch_seconds / 4)
             await loop.run_in_executor(self.db_thread, self._finish)
         self.db_thread.shutdown()
+        self.digest_pool.shutdown()
         return self.report
 
 

@@ -126,6 +126,13 @@ def _batched(items: Iterable[Document | InputError], size: int) -> Iterator[list
         yield batch
 
 
+def _seen_at(doc: Document, now: datetime) -> datetime:
+    """When the document's text was seen: an archive's capture time (a ``first_seen`` date of its
+    evidence, from a WARC record) when it has one, else now."""
+    seen = [t for source, t in doc.evidence.other_dates if source == "first_seen"] if doc.evidence else []
+    return min(seen, default=now)
+
+
 def _content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -240,14 +247,14 @@ class _Ingestor:
                     ("doc_id", doc_id),
                     ("url", doc.url),
                     ("site", doc.site),
-                    ("first_seen", now),
+                    ("first_seen", _seen_at(doc, now)),
                 ):
                     new_docs[name].append(value)
             row: dict[str, object] = {
                 "version_id": version_id,
                 "doc_id": doc_id,
                 "run_id": run_id,
-                "fetched_at": now,
+                "fetched_at": _seen_at(doc, now),
                 "content_hash": digest,
                 "title": doc.title,
                 "published_at": doc.published,

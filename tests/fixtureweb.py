@@ -357,6 +357,9 @@ class _Server(ThreadingHTTPServer):
         conn, addr = super().get_request()
         with self.site.lock:
             self.site.accepts += 1
+            # The first request of a connection is timed from the accept, which this thread does as
+            # soon as the client connects; a handler thread may start a little later.
+            self.site.accepted[id(conn)] = time.monotonic()
         return conn, addr
 
 
@@ -371,6 +374,7 @@ class _Handler(BaseHTTPRequestHandler):
         site = self.server.site
         start = time.monotonic()
         with site.lock:
+            start = min(start, site.accepted.pop(id(self.request), start))
             site.active += 1
             site.max_active = max(site.max_active, site.active)
             route = site.routes.get(self.path) or site.routes.get(self.path.split("?", 1)[0])
@@ -492,6 +496,7 @@ class Site:
         self.active = 0
         self.max_active = 0
         self.accepts = 0
+        self.accepted: dict[int, float] = {}
         self.drip_interval = 0.2
         self.hang_limit = 30.0
         self.server = _Server(self)

@@ -32,7 +32,7 @@ PARAGRAPH = (
 
 def html5lib_inputs(root: Path) -> list[str]:
     """The html5lib-tests inputs: every tree-construction ``#data`` and every tokenizer ``input``."""
-    inputs = []
+    inputs: list[str] = []
     for path in sorted((root / "tree-construction").glob("*.dat")):
         chunks = path.read_text(encoding="utf-8").split("#data\n")[1:]
         inputs.extend(chunk.split("\n#errors")[0] for chunk in chunks)
