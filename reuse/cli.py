@@ -37,14 +37,9 @@ from crawlers.files import read_page
 from crawlers.pan13 import load_corpus
 from reuse.config import Settings
 from reuse.errors import InputError, ReuseError
-from reuse.pipeline import (
-    Problem,
-    compare_documents,
-    evaluate_pan13_fresh,
-    fingerprint_file,
-    ingest_files,
-    reusetrack_version,
-)
+from reuse.inspection import compare_documents, fingerprint_file
+from reuse.pan13_eval import evaluate_pan13_fresh
+from reuse.pipeline import Problem, ingest_files, reusetrack_version
 from warehouse.db import open_when_free
 from warehouse.export import ExportFormat, export_warehouse, open_snapshot
 

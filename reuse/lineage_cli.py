@@ -17,7 +17,7 @@ from rich.text import Text
 
 from reuse.cli import JsonFlag, _count, _db, _echo_json, _percent, _print_table
 from reuse.errors import InputError
-from reuse.pipeline import story_report
+from reuse.lineage_pipeline import story_report
 from reuse.report import render_report
 from warehouse.db import open_warehouse
 from warehouse.lineage import site_network, stories

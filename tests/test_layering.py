@@ -1,7 +1,8 @@
 """The layering of DESIGN.md, and the explicit public surface of each package.
 
-The pure core of ``reuse`` imports neither the HTTP stack nor the warehouse's DuckDB; only
-``reuse.pipeline`` and ``reuse.cli`` wire the core to ``crawlers`` and ``warehouse``.
+The pure core of ``reuse`` imports neither the HTTP stack nor the warehouse's DuckDB; only the
+wiring modules (the pipelines, the CLI, ``inspection`` and ``pan13_eval``) connect the core to
+``crawlers`` and ``warehouse``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,17 @@ import reuse
 ROOT = Path(__file__).resolve().parent.parent
 
 # The modules that wire the core to I/O; everything else in reuse/ is the pure core.
-WIRING = {"pipeline", "cli", "__main__", "crawl_pipeline", "crawl_cli", "lineage_cli"}
+WIRING = {
+    "pipeline",
+    "cli",
+    "__main__",
+    "crawl_pipeline",
+    "crawl_cli",
+    "lineage_cli",
+    "lineage_pipeline",
+    "inspection",
+    "pan13_eval",
+}
 FORBIDDEN = ("duckdb", "httpx", "bs4", "lxml")
 
 

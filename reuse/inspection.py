@@ -1,0 +1,140 @@
+"""Looking at documents without storing them: the passages and signatures of a file, and what two texts
+or two stored documents share.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crawlers.files import read_file
+from reuse.analysis import Analysis, analyse
+from reuse.config import Settings
+from reuse.errors import InputError
+from reuse.lsh import band_keys, band_params
+from reuse.matching import PairResult, match_pair
+from reuse.models import Document
+from reuse.signatures import MinHasher
+from warehouse.db import open_when_free
+
+__all__ = ["ComparedText", "Comparison", "compare_documents", "compare_texts", "fingerprint_file"]
+
+
+def _first_document(path: Path) -> Document:
+    """The first document of a file, or the error that kept the file from giving any."""
+    errors = []
+    for item in read_file(path):
+        if isinstance(item, Document):
+            return item
+        errors.append(item)
+    raise errors[0] if errors else InputError(str(path), "no document in file")
+
+
+def fingerprint_file(path: Path, settings: Settings) -> Iterator[dict[str, Any] | InputError]:
+    """The passages of every document in the file at ``path``, each with its MinHash signature.
+
+    Yields one JSON-ready record per passage: ``source``, ``url``, ``position``, ``kind``,
+    ``char_start``, ``char_end``, ``token_start``, ``token_end``, ``text`` (the passage's characters
+    of the original text), ``num_perm``, ``seed`` and ``minhash`` (``num_perm`` uint32 values,
+    datasketch's ``hashvalues`` for the same settings). A broken item inside the file (a JSONL
+    line) is yielded as its :class:`~reuse.errors.InputError`; a file that gives no document at
+    all raises it. No warehouse is involved.
+    """
+    if not path.is_file():
+        raise InputError(str(path), "no such file" if not path.exists() else "not a file")
+    items = list(read_file(path))
+    if not any(isinstance(item, Document) for item in items):
+        raise next((item for item in items if isinstance(item, InputError)), InputError(str(path), "no document"))
+    hasher = MinHasher.from_settings(settings)
+    for item in items:
+        if isinstance(item, InputError):
+            yield item
+            continue
+        analysis = analyse(item.text, settings, hasher)
+        for passage, signature in zip(analysis.passages, analysis.signatures, strict=True):
+            yield {
+                "source": item.source,
+                "url": item.url,
+                "position": passage.position,
+                "kind": passage.kind.value,
+                "char_start": passage.char_start,
+                "char_end": passage.char_end,
+                "token_start": passage.token_start,
+                "token_end": passage.token_end,
+                "text": item.text[passage.char_start : passage.char_end],
+                "num_perm": settings.num_perm,
+                "seed": settings.seed,
+                "minhash": [int(v) for v in signature],
+            }
+
+
+def _shared_band_keys(a: Analysis, b: Analysis, settings: Settings) -> list[tuple[int, int]]:
+    """``(position in a, position in b)`` of the passages that share an LSH band key."""
+    if not a.passages or not b.passages:
+        return []
+    bands, rows = band_params(settings)
+    holders: dict[int, set[int]] = defaultdict(set)
+    for position, keys in enumerate(band_keys(a.signatures, bands, rows).tolist()):
+        for key in keys:
+            holders[key].add(position)
+    pairs: set[tuple[int, int]] = set()
+    for position, keys in enumerate(band_keys(b.signatures, bands, rows).tolist()):
+        for key in keys:
+            pairs.update((held, position) for held in holders.get(key, ()))
+    return sorted(pairs)
+
+
+def compare_texts(text_a: str, text_b: str, settings: Settings) -> PairResult:
+    """Find what two texts share, as ingest would find it between two stored documents.
+
+    The passages that share an LSH band key are the candidates; they are verified and the two
+    texts aligned by :func:`~reuse.matching.match_pair`. Offsets refer to ``text_a`` and ``text_b``.
+    """
+    hasher = MinHasher.from_settings(settings)
+    a, b = analyse(text_a, settings, hasher), analyse(text_b, settings, hasher)
+    return match_pair(a, b, _shared_band_keys(a, b, settings), settings)
+
+
+@dataclass(frozen=True)
+class ComparedText:
+    """One side of a comparison: where the text came from (a path or a URL) and the text."""
+
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two texts and what they share."""
+
+    a: ComparedText
+    b: ComparedText
+    result: PairResult
+
+
+def compare_documents(ref_a: str, ref_b: str, settings: Settings, db: str | Path) -> Comparison:
+    """Compare two documents, each given as a file path or as a URL or doc_id in the warehouse at ``db``.
+
+    A file gives its first document; a stored document gives the text of its latest version. The
+    warehouse is opened read-only, and only if a reference is not a file. Raises
+    :class:`~reuse.errors.InputError` for a reference that is neither.
+    """
+    found: dict[str, ComparedText] = {}
+    for ref in (ref_a, ref_b):
+        if Path(ref).is_file():
+            found[ref] = ComparedText(ref, _first_document(Path(ref)).text)
+    stored = [ref for ref in (ref_a, ref_b) if ref not in found]
+    if stored:
+        if not Path(db).exists():
+            raise InputError(stored[0], f"no such file, and no warehouse at {db} to look it up in")
+        with open_when_free(db, read_only=True, wait=15.0) as warehouse:
+            for ref in stored:
+                doc = warehouse.find_document(ref)
+                if doc is None:
+                    raise InputError(ref, f"no such file, and no document with this URL or doc_id in {db}")
+                found[ref] = ComparedText(doc.url, warehouse.version_texts([doc.version_id])[doc.version_id])
+    a, b = found[ref_a], found[ref_b]
+    return Comparison(a, b, compare_texts(a.text, b.text, settings))

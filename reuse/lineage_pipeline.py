@@ -1,0 +1,419 @@
+"""The lineage stage: store each version's evidence, then decide who copied whom in the stories a run
+touched, with edits, credits and version diffs, and read a story back for the CLI and the report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+from reuse.boilerplate import block_hash, text_blocks
+from reuse.config import Settings
+from reuse.edits import EditReport, TextView, compare
+from reuse.lineage import DocFacts, SharedText, Story, attribution, build_stories
+from reuse.models import CreditLine, Document, Evidence, Match, MatchKind, PageLink, Span, TextBlock
+from warehouse import lineage as lineage_db
+from warehouse.db import Warehouse
+
+__all__ = ["StoryReport", "store_evidence", "story_report", "update_lineage"]
+
+
+def store_evidence(wh: Warehouse, stored: list[tuple[int, Document]]) -> None:
+    """Store the blocks (with their boilerplate hashes), page metadata, links and credits of new versions."""
+    meta: dict[str, Any] = defaultdict(list)
+    blocks: dict[str, Any] = defaultdict(list)
+    links: dict[str, Any] = defaultdict(list)
+    credits: dict[str, Any] = defaultdict(list)
+    for version_id, doc in stored:
+        for position, block in enumerate(text_blocks(doc.text, doc.evidence)):
+            for name, value in (
+                ("version_id", version_id),
+                ("position", position),
+                ("kind", block.kind),
+                ("char_start", block.start),
+                ("char_end", block.end),
+                ("boilerplate", block.boilerplate),
+                ("text_hash", block_hash(doc.text[block.start : block.end])),
+            ):
+                blocks[name].append(value)
+        ev = doc.evidence
+        if ev is None:
+            continue
+        row: dict[str, Any] = {
+            "version_id": version_id,
+            "fetched_url": ev.fetched_url,
+            "canonical_url": ev.canonical_url,
+            "site_name": ev.site_name,
+            "published_source": ev.published_source,
+            "modified_at": ev.modified,
+            "other_dates": json.dumps([[s, t.isoformat()] for s, t in ev.other_dates]) if ev.other_dates else None,
+            "authors": list(ev.authors),
+            "tags": list(ev.tags),
+            "header": list(ev.header),
+        }
+        for name, value in row.items():
+            meta[name].append(value)
+        for position, link in enumerate(ev.links):
+            for name, value in (
+                ("version_id", version_id),
+                ("position", position),
+                ("href", link.href),
+                ("text", link.text),
+                ("block", link.block),
+            ):
+                links[name].append(value)
+        for position, credit in enumerate(ev.credits):
+            for name, value in (
+                ("version_id", version_id),
+                ("position", position),
+                ("kind", credit.kind),
+                ("text", credit.text),
+                ("outlet", credit.outlet),
+                ("url", credit.url),
+                ("block", credit.block),
+            ):
+                credits[name].append(value)
+    if blocks:
+        blocks["text_hash"] = pa.array(blocks["text_hash"], pa.uint64())
+    if meta:
+        meta["modified_at"] = pa.array(meta["modified_at"], pa.timestamp("us", tz="UTC"))
+        for name in ("authors", "tags", "header"):
+            meta[name] = pa.array(meta[name], pa.list_(pa.string()))
+    for table, columns in (("blocks", blocks), ("version_meta", meta), ("links", links), ("credits", credits)):
+        wh.insert(table, dict(columns))
+
+
+def _evidence(row: dict[str, Any]) -> Evidence:
+    """The :class:`Evidence` of a version as :func:`warehouse.lineage.load_versions` read it."""
+    return Evidence(
+        fetched_url=row["fetched_url"],
+        canonical_url=row["canonical_url"],
+        site_name=row["site_name"],
+        published_source=row["published_source"],
+        modified=row["modified"],
+        other_dates=tuple((s, datetime.fromisoformat(t)) for s, t in row["other_dates"]),
+        authors=tuple(row["authors"]),
+        tags=tuple(row["tags"]),
+        header=tuple(row["header"]),
+        blocks=tuple(TextBlock(b["char_start"], b["char_end"], b["kind"], b["boilerplate"]) for b in row["blocks"]),
+        links=tuple(PageLink(k["href"], k["text"] or "", k["block"]) for k in row["links"]),
+        credits=tuple(CreditLine(c["kind"], c["text"], c["outlet"], c["url"], c["block"]) for c in row["credits"]),
+    )
+
+
+def _learned(row: dict[str, Any], boilerplate: dict[str, set[int]]) -> frozenset[int]:
+    """Indexes of the version's blocks that are its site's learned boilerplate."""
+    site = boilerplate.get(row["site"] or "", set())
+    return frozenset(k for k, b in enumerate(row["blocks"]) if int(b["text_hash"]) in site)
+
+
+def _view(row: dict[str, Any], boilerplate: dict[str, set[int]]) -> TextView:
+    ev = _evidence(row)
+    return TextView(row["text"], row["title"], ev.blocks, _learned(row, boilerplate), ev.links, ev.header, ev.tags)
+
+
+def _facts(row: dict[str, Any], boilerplate: dict[str, set[int]]) -> DocFacts:
+    ev = _evidence(row)
+    learned = _learned(row, boilerplate)
+    spans = tuple(Span(b.start, b.end) for k, b in enumerate(ev.blocks) if b.boilerplate is not None or k in learned)
+    return DocFacts(
+        doc_id=row["doc_id"],
+        version_id=row["version_id"],
+        url=row["url"],
+        site=row["site"],
+        chars=len(row["text"]),
+        published=row["published"],
+        first_seen=row["first_seen"],
+        evidence=ev,
+        boilerplate=spans,
+        text=row["text"],
+    )
+
+
+def _edit_dicts(report: EditReport) -> list[dict[str, Any]]:
+    """Each edit of ``report`` as a row: label, spans on both sides, texts and the detail."""
+    return [
+        {
+            "position": position,
+            "label": edit.label,
+            "source_start": edit.source.start if edit.source else None,
+            "source_end": edit.source.end if edit.source else None,
+            "target_start": edit.target.start if edit.target else None,
+            "target_end": edit.target.end if edit.target else None,
+            "source_text": edit.source_text,
+            "target_text": edit.target_text,
+            "detail": edit.detail,
+        }
+        for position, edit in enumerate(report.edits)
+    ]
+
+
+def _edit_rows(edge_id: int, report: EditReport) -> list[dict[str, Any]]:
+    return [
+        {"edge_id": edge_id, **row, "detail": json.dumps(row["detail"], ensure_ascii=False)}
+        for row in _edit_dicts(report)
+    ]
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    columns: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        for name, value in row.items():
+            columns[name].append(value)
+    return dict(columns)
+
+
+def _corrections(scores: list[tuple[int, int, float]], target_version: int) -> tuple[int | None, str | None]:
+    """The source version the target matches best, and whether the target picked up later
+    corrections ('picked_up': it matches the latest version better than an older one) or not
+    ('missed': an older version matches better); None when the versions match it equally."""
+    mine = sorted((sv, score) for sv, tv, score in scores if tv == target_version)
+    if not mine:
+        return None, None
+    best = max(mine, key=lambda item: (item[1], item[0]))[0]
+    if len(mine) < 2 or len({round(score, 6) for _, score in mine}) == 1:
+        return best, None
+    return best, "picked_up" if best == mine[-1][0] else "missed"
+
+
+def update_lineage(wh: Warehouse, settings: Settings, run_id: int) -> None:
+    """Bring lineage up to date after run ``run_id``: version diffs of the documents it changed,
+    the boilerplate of the sites it touched, and every story holding a document it stored."""
+    fresh = lineage_db.new_versions(wh, run_id)
+    if not fresh:
+        return
+    sites = {site for _, _, site, _ in fresh if site}
+    before = lineage_db.site_boilerplate_hashes(wh, sites)
+    lineage_db.learn_site_boilerplate(wh, sites, settings.boilerplate_docs, settings.boilerplate_share)
+    after = lineage_db.site_boilerplate_hashes(wh, sites)
+    seeds = {doc for _, doc, _, _ in fresh}
+    changed_sites = [site for site in sites if before.get(site) != after.get(site)]
+    if changed_sites:
+        # New site boilerplate changes the evidence of every pair the site's documents are in.
+        _, docs_of_sites = wh.query("SELECT doc_id FROM documents WHERE list_contains(?, site)", [changed_sites])
+        seeds.update(int(doc) for (doc,) in docs_of_sites)
+    members = lineage_db.component_of(wh, seeds)
+    current = lineage_db.current_versions(wh, members)
+    previous = {prev for _, _, _, prev in fresh if prev is not None}
+    rows = lineage_db.load_versions(wh, [*current.values(), *previous])
+    boilerplate = lineage_db.site_boilerplate_hashes(wh, {r["site"] for r in rows.values() if r["site"]})
+    _store_version_diffs(wh, run_id, fresh, rows, boilerplate)
+    docs = {doc: _facts(rows[v], boilerplate) for doc, v in current.items()}
+    pairs = lineage_db.matches_between(wh, current.values())
+    doc_of = {v: doc for doc, v in current.items()}
+    shared = [
+        SharedText(
+            doc_of[va],
+            doc_of[vb],
+            tuple(
+                Match(Span(a0, a1), Span(b0, b1), sim, MatchKind(kind), at, bt)
+                for a0, a1, b0, b1, sim, kind, at, bt in p["matches"]
+            ),
+            p["in_order"],
+        )
+        for (va, vb), p in sorted(pairs.items())
+        if p["matches"]
+    ]
+    found = build_stories(docs, shared, settings)
+    lineage_db.delete_stories(wh, members)
+    _store_stories(wh, run_id, found, docs, rows, boilerplate)
+
+
+def _store_version_diffs(
+    wh: Warehouse,
+    run_id: int,
+    fresh: list[tuple[int, int, str | None, int | None]],
+    rows: dict[int, dict[str, Any]],
+    boilerplate: dict[str, set[int]],
+) -> None:
+    diffs = []
+    for version_id, doc_id, _, prev in fresh:
+        if prev is None or prev not in rows or version_id not in rows:
+            continue
+        report = compare(_view(rows[prev], boilerplate), _view(rows[version_id], boilerplate))
+        diffs.append(
+            {
+                "doc_id": doc_id,
+                "old_version": prev,
+                "new_version": version_id,
+                "run_id": run_id,
+                "labels": list(report.labels),
+                "changes": json.dumps(_edit_dicts(report), ensure_ascii=False),
+            }
+        )
+    if diffs:
+        columns = _columns(diffs)
+        columns["labels"] = pa.array(columns["labels"], pa.list_(pa.string()))
+        wh.insert("version_diffs", columns)
+
+
+def _store_stories(
+    wh: Warehouse,
+    run_id: int,
+    found: list[Story],
+    docs: dict[int, DocFacts],
+    rows: dict[int, dict[str, Any]],
+    boilerplate: dict[str, set[int]],
+) -> None:
+    edge_id = wh.next_id("reuse_edges", "edge_id")
+    story_rows, node_rows, edge_rows, edit_rows = [], [], [], []
+    for story in found:
+        story_rows.append(
+            {
+                "story_id": story.story_id,
+                "run_id": run_id,
+                "root_doc": story.root,
+                "earliest_doc": story.earliest,
+                "documents": len(story.docs),
+                "sites": list(story.sites),
+                "first_time": story.first_time,
+                "last_time": story.last_time,
+            }
+        )
+        tree_edge: dict[int, int] = {}
+        for edge in story.edges:
+            source, target = docs[edge.source], docs[edge.target]
+            source_version, corrections = source.version_id, None
+            if edge.relation in ("copy", "undirected"):
+                best, corrections = _corrections(
+                    lineage_db.pair_scores(wh, edge.source, edge.target), target.version_id
+                )
+                source_version = best or source.version_id
+                if source_version not in rows:
+                    rows.update(lineage_db.load_versions(wh, [source_version]))
+                report = compare(_view(rows[source_version], boilerplate), _view(rows[target.version_id], boilerplate))
+                edit_rows.extend(_edit_rows(edge_id, report))
+                labels = list(report.labels)
+            else:
+                labels = []
+            credit = attribution(target, source, story, docs)
+            edge_rows.append(
+                {
+                    "edge_id": edge_id,
+                    "run_id": run_id,
+                    "story_id": story.story_id,
+                    "source_doc": edge.source,
+                    "target_doc": edge.target,
+                    "source_version": source_version,
+                    "target_version": target.version_id,
+                    "relation": edge.relation,
+                    "directed": edge.directed,
+                    "in_tree": edge.in_tree,
+                    "via_doc": edge.via,
+                    "upstream": edge.upstream,
+                    "method": edge.method,
+                    "confidence": edge.confidence,
+                    "evidence": json.dumps([s.to_dict() for s in edge.signals], ensure_ascii=False),
+                    "lag_seconds": edge.lag_seconds,
+                    "shared_chars_source": edge.shared_chars_source,
+                    "shared_chars_target": edge.shared_chars_target,
+                    "coverage_source": edge.coverage_source,
+                    "coverage_target": edge.coverage_target,
+                    "in_order": edge.in_order,
+                    "credited": credit.status,
+                    "attribution": json.dumps(credit.to_dict(), ensure_ascii=False),
+                    "labels": labels,
+                    "corrections": corrections,
+                }
+            )
+            if edge.in_tree:
+                tree_edge[edge.target] = edge_id
+            edge_id += 1
+        for node in story.nodes.values():
+            node_rows.append(
+                {
+                    "story_id": story.story_id,
+                    "doc_id": node.doc_id,
+                    "version_id": docs[node.doc_id].version_id,
+                    "parent_doc": node.parent,
+                    "upstream": node.upstream,
+                    "edge_id": tree_edge.get(node.doc_id),
+                    "depth": node.depth,
+                    "doc_time": node.time,
+                    "time_source": node.time_source,
+                }
+            )
+    typed: dict[str, dict[str, pa.DataType]] = {
+        "lineage_stories": {"sites": pa.list_(pa.string()), "first_time": _TIME, "last_time": _TIME},
+        "lineage_nodes": {"parent_doc": pa.int64(), "upstream": pa.string(), "edge_id": pa.int64(), "doc_time": _TIME},
+        "reuse_edges": {
+            "labels": pa.list_(pa.string()),
+            "via_doc": pa.int64(),
+            "upstream": pa.string(),
+            "method": pa.string(),
+            "lag_seconds": pa.int64(),
+            "corrections": pa.string(),
+        },
+        "edge_edits": {
+            "source_start": pa.int64(),
+            "source_end": pa.int64(),
+            "target_start": pa.int64(),
+            "target_end": pa.int64(),
+            "source_text": pa.string(),
+            "target_text": pa.string(),
+        },
+    }
+    for table, table_rows in (
+        ("lineage_stories", story_rows),
+        ("lineage_nodes", node_rows),
+        ("reuse_edges", edge_rows),
+        ("edge_edits", edit_rows),
+    ):
+        if not table_rows:
+            continue
+        columns: dict[str, Any] = _columns(table_rows)
+        for name, kind in typed[table].items():
+            columns[name] = pa.array(columns[name], kind)
+        wh.insert(table, columns)
+
+
+_TIME = pa.timestamp("us", tz="UTC")
+
+
+@dataclass(frozen=True)
+class StoryReport:
+    """A document's story as the CLI and the HTML report show it.
+
+    ``nodes`` and ``edges`` are rows of ``lineage_nodes`` and ``reuse_edges`` with URLs and sites
+    (edges with their evidence, attribution and stored edits); ``comparisons`` maps the edge_id of
+    each tree edge to its source and target views and the :class:`EditReport` between them.
+    """
+
+    doc_id: int
+    story_id: int | None
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+    comparisons: dict[int, tuple[TextView, TextView, EditReport]]
+
+
+def story_report(warehouse: Warehouse, ref: str, *, compare_texts: bool = False) -> StoryReport:
+    """The story of the document ``ref`` (its URL, canonical or fetched, or its doc_id).
+
+    Raises :class:`~reuse.errors.WarehouseError` when there is no such document; a document in
+    no story gives ``story_id`` None and no nodes. With ``compare_texts``, each tree edge's two
+    versions are compared again for a side-by-side view.
+    """
+    doc_id, story_id = lineage_db.find_story(warehouse, ref)
+    if story_id is None:
+        return StoryReport(doc_id, None, [], [], {})
+    nodes, edges = lineage_db.story_edges(warehouse, story_id)
+    comparisons: dict[int, tuple[TextView, TextView, EditReport]] = {}
+    if compare_texts:
+        tree = [e for e in edges if e["in_tree"]]
+        rows = lineage_db.load_versions(
+            warehouse, [v for e in tree for v in (e["source_version"], e["target_version"])]
+        )
+        sites = {r["site"] for r in rows.values() if r["site"]}
+        boilerplate = lineage_db.site_boilerplate_hashes(warehouse, sites)
+        for edge in tree:
+            source, target = (
+                _view(rows[edge["source_version"]], boilerplate),
+                _view(rows[edge["target_version"]], boilerplate),
+            )
+            comparisons[edge["edge_id"]] = (source, target, compare(source, target))
+    return StoryReport(doc_id, story_id, nodes, edges, comparisons)
