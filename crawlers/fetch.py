@@ -545,7 +545,7 @@ class Fetcher:
                         return _Hop(
                             Outcome.OK if status != 304 else Outcome.NOT_MODIFIED, status, response_headers, peer=peer
                         )
-                    if status >= 400 or status < 200:
+                    if not 200 <= status < 300:
                         return _Hop(Outcome.HTTP_ERROR, status, response_headers, error=f"HTTP {status}", peer=peer)
                     codings = parse_codings(response_headers.get("content-encoding"))
                     declared = response_headers.get("content-length", "")

@@ -76,7 +76,8 @@ class Entry:
     interval_s: float | None = None
     doc_id: int | None = None
     final_url: str | None = None
-    hint_published: datetime | None = None
+    hint_published: datetime | None = None  # a date from where it was found (see hint_source)
+    hint_source: str | None = None  # "feed", "sitemap-news" (publication date) or "sitemap" (lastmod)
     hint_title: str | None = None
 
     def validators(self) -> dict[str, str]:

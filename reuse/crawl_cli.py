@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,12 +161,30 @@ class _LiveProgress:
         )
 
 
-def _run(ctx: typer.Context, sources: list[Source], settings: CrawlSettings, command: str) -> CrawlReport:
-    label = f"{command} run"
-    with _LiveProgress(label) as live:
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """An event set by Ctrl-C or SIGTERM for the body's duration: crawls and the pauses between
+    scheduled runs watch it and end cleanly (exit code 0) instead of being killed mid-batch."""
+    event = threading.Event()
+
+    def handler(_signum: int, _frame: object) -> None:
+        event.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield event
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _run(
+    ctx: typer.Context, sources: list[Source], settings: CrawlSettings, command: str, stop: threading.Event
+) -> CrawlReport:
+    with _LiveProgress(f"{command} run") as live:
         try:
-            return run_crawl(_db(ctx), Settings(), settings, sources, command=command, progress=live,
-                             handle_signals=True)  # fmt: skip
+            return run_crawl(_db(ctx), Settings(), settings, sources, command=command, progress=live, stop=stop,
+                             follow=command != "fetch")  # fmt: skip
         except WarehouseLocked as err:
             typer.echo(f"Error: {err}", err=True)
             raise typer.Exit(EXIT_LOCKED) from None
@@ -181,12 +202,14 @@ def fetch(
 ) -> None:
     """Fetch URLs once, store their articles and match them against everything stored.
 
-    robots.txt, the address rules and the size and time caps apply as in a crawl; no link is
-    followed. One line per URL: what became of it. Exit code 1 when no URL gave a page.
+    robots.txt, the address rules and the size and time caps apply as in a crawl. Nothing else is
+    fetched: the items of a feed or sitemap and a page's links go into the frontier for the next
+    crawl. One line per URL: what became of it. Exit code 1 when no URL gave a page.
     """
     sources = [replace(source, max_depth=0) for source in _url_sources(urls)]
     settings = _settings({}, allow_private, delay, user_agent, contact, insecure_host, max_depth=0)
-    report = _run(ctx, sources, settings, "fetch")
+    with _stop_on_signals() as stop:
+        report = _run(ctx, sources, settings, "fetch", stop)
     with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as wh:
         rows = frontier_rows(wh, [canonicalize(url) for url in urls])
     results = []
@@ -243,41 +266,22 @@ def crawl(
     settings = _settings(overrides, allow_private, delay, user_agent, contact, insecure_host, max_pages=max_pages,
                          max_depth=depth)  # fmt: skip
     interval = parse_duration(every) if every is not None else None
-    while True:
-        started = time.monotonic()
-        report = _run(ctx, sources, settings, "crawl")
-        if json_out:
-            _echo_json({"run_id": report.run_id, **report.counts(), "problems": report.problems})
-        else:
-            for state, url, reason in report.problems:
-                typer.echo(f"{state}: {url}: {reason}", err=True)
-            typer.echo(f"crawl run {report.run_id}: {_line(report)}")
-        if interval is None or report.stopped:
-            return
-        pause = max(0.0, started + interval - time.monotonic())
-        typer.echo(f"next run at {datetime.fromtimestamp(time.time() + pause):%H:%M:%S}", err=True)
-        if not _wait(pause):
-            return
-
-
-class _Stop(Exception):
-    """SIGTERM arrived between two scheduled runs."""
-
-
-def _wait(seconds: float) -> bool:
-    """Sleep between scheduled runs; False when Ctrl-C or SIGTERM asks to stop (a clean exit, 0)."""
-
-    def stop(_signum: int, _frame: object) -> None:
-        raise _Stop
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        time.sleep(seconds)
-    except (KeyboardInterrupt, _Stop):
-        return False
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    return True
+    with _stop_on_signals() as stop:
+        while True:
+            started = time.monotonic()
+            report = _run(ctx, sources, settings, "crawl", stop)
+            if json_out:
+                _echo_json({"run_id": report.run_id, **report.counts(), "problems": report.problems})
+            else:
+                for state, url, reason in report.problems:
+                    typer.echo(f"{state}: {url}: {reason}", err=True)
+                typer.echo(f"crawl run {report.run_id}: {_line(report)}")
+            if interval is None or stop.is_set():
+                return
+            pause = max(0.0, started + interval - time.monotonic())
+            typer.echo(f"next run at {datetime.fromtimestamp(time.time() + pause):%H:%M:%S}", err=True)
+            if stop.wait(pause):  # woken by Ctrl-C or SIGTERM: stop, cleanly
+                return
 
 
 def status(ctx: typer.Context, json_out: JsonFlag = False) -> None:

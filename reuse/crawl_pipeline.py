@@ -31,7 +31,6 @@ import heapq
 import itertools
 import os
 import random
-import signal
 import threading
 import time
 from collections import Counter
@@ -50,7 +49,7 @@ from crawlers.article import ArticleState
 from crawlers.extract import extract
 from crawlers.feeds import parse_feed
 from crawlers.fetch import Fetcher, FetchResult, Outcome, Resolver
-from crawlers.files import site_of
+from crawlers.files import evidence_of, site_of
 from crawlers.frontier import Entry, Kind, State, after_fetch
 from crawlers.links import page_links, sniff_kind
 from crawlers.schedule import Schedule
@@ -170,7 +169,9 @@ class Crawler:
     """One crawl run over ``sources`` into the warehouse at ``db``; :meth:`run` it once.
 
     ``force_seeds`` makes every seed URL due now (start pages and feeds are where new articles
-    appear; conditional GET keeps re-asking cheap). ``resolver`` is for tests (fixture host names).
+    appear; conditional GET keeps re-asking cheap). With ``follow=False`` (``reusetrack fetch``)
+    only the seeds are fetched; what they lead to is added to the frontier for a later crawl.
+    ``resolver`` is for tests (fixture host names).
     """
 
     def __init__(
@@ -183,9 +184,11 @@ class Crawler:
         schedule: Schedule | None = None,
         command: str = "crawl",
         force_seeds: bool = True,
+        follow: bool = True,
         resolver: Resolver | None = None,
         progress: ProgressHook | None = None,
         seed: int | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -194,6 +197,7 @@ class Crawler:
         self.schedule = schedule or Schedule()
         self.command = command
         self.force_seeds = force_seeds
+        self.follow = follow
         self.resolver = resolver
         self.progress = progress or (lambda _report: None)
         self.rng = random.Random(seed)
@@ -212,6 +216,7 @@ class Crawler:
         self.wake = asyncio.Event()
         self.room = asyncio.Event()  # set when the pending batch has room again
         self.stopping = False
+        self.stop_event = stop
         self.deadline = 0.0
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reusetrack-db")
         # Extraction and parsing get threads of their own, so that name lookups (asyncio's default
@@ -296,7 +301,7 @@ class Crawler:
 
     def stop(self) -> None:
         """Stop taking new URLs; in-flight ones are abandoned (they stay ``todo``) and the pending
-        batch is committed. Safe to call from a signal handler on the loop."""
+        batch is committed. Call it on the event loop; from elsewhere, set the ``stop`` event."""
         self.stopping = True
         self.report.stopped = True
         for task in self.lanes.values():
@@ -459,7 +464,7 @@ class Crawler:
             report.retries += 1
 
     def _found(self, item: _Digested, source: Source | None, url: str, kind: Kind, depth: int, now: datetime,
-               published: datetime | None = None, title: str | None = None) -> None:  # fmt: skip
+               hint: tuple[str, datetime | None] | None = None, title: str | None = None) -> None:  # fmt: skip
         if source is not None and not source.scope.contains(url):
             return
         item.discovered.append(
@@ -472,7 +477,8 @@ class Crawler:
                 discovered_at=now,
                 discovered_from=item.entry.url,
                 next_fetch_at=now,
-                hint_published=published,
+                hint_published=hint[1] if hint and hint[1] else None,
+                hint_source=hint[0] if hint and hint[1] else None,
                 hint_title=title,
             )
         )
@@ -480,7 +486,7 @@ class Crawler:
     def _feed(self, item: _Digested, source: Source | None, result: FetchResult, now: datetime) -> None:
         feed = parse_feed(result.body or b"", result.final_url, result.headers.get("content-type"))
         for feed_item in feed.items:
-            self._found(item, source, feed_item.url, Kind.PAGE, 0, now, feed_item.published, feed_item.title)
+            self._found(item, source, feed_item.url, Kind.PAGE, 0, now, ("feed", feed_item.published), feed_item.title)
         item.fetch_row["result"] = f"feed: {len(feed.items)} items" if feed.state == "ok" else feed.state
         if feed.bozo and feed.error:
             item.fetch_row["error"] = f"bozo: {feed.error}"[:500]
@@ -495,7 +501,8 @@ class Crawler:
                 if depth + 1 <= MAX_SITEMAP_DEPTH:
                     self._found(item, source, entry.url, Kind.SITEMAP, depth + 1, now)
             else:
-                self._found(item, source, entry.url, Kind.PAGE, 0, now, entry.published, entry.title)
+                hint = ("sitemap-news", entry.published) if entry.published else ("sitemap", entry.lastmod)
+                self._found(item, source, entry.url, Kind.PAGE, 0, now, hint, entry.title)
         item.fetch_row["result"] = (
             f"sitemap {parsed.kind}: {len(parsed.entries)} URLs" + (" (truncated)" if parsed.truncated else "")
             if parsed.kind != "unparseable"
@@ -525,12 +532,17 @@ class Crawler:
                 canonical = canonicalize(article.canonical_url)
                 if urlsplit(canonical).hostname == urlsplit(url).hostname:
                     doc_url = canonical
-        published = article.published.value if article.published else item.entry.hint_published
+        hint, hint_source = item.entry.hint_published, item.entry.hint_source
+        published = article.published.value if article.published else None
+        if published is None and hint_source in ("feed", "sitemap-news"):
+            published = hint  # a publication date, unlike a sitemap's lastmod
         metadata = {"fetched_url": url}
-        if item.entry.hint_published is not None:
-            metadata["feed_published"] = item.entry.hint_published.isoformat()
         if article.modified is not None:
             metadata["modified"] = article.modified.value.isoformat()
+        evidence = evidence_of(article)
+        if hint is not None and hint_source is not None:
+            # Kept as lineage evidence: when the site said, outside the page, that it published it.
+            evidence = replace(evidence, other_dates=((hint_source, hint),))
         item.document = Document(
             url=doc_url,
             text=article.text,
@@ -539,6 +551,7 @@ class Crawler:
             site=(source.site if source and source.site else None) or site_of(doc_url),
             source=url,
             metadata=metadata,
+            evidence=evidence,
         )
         item.fetch_row["result"] = "article" + (f", {links} links" if links else "")
 
@@ -553,7 +566,7 @@ class Crawler:
             self.report.matches = self.ingest_report.matches
             self.report.pairs = self.ingest_report.pairs
         now = datetime.now(UTC)
-        for entry in queue:
+        for entry in queue if self.follow else ():
             self._enqueue(entry, now)
         self.progress(self.report)
 
@@ -564,16 +577,22 @@ class Crawler:
             now = datetime.now(UTC)
             due = await loop.run_in_executor(self.db_thread, self._start, now)
             self.deadline = time.monotonic() + self.crawl.linger
+            if self.stop_event is not None and self.stop_event.is_set():
+                self.stop()
             async with Fetcher(self.crawl, version=reusetrack_version(), resolver=self.resolver) as fetcher:
                 self.fetcher = fetcher
                 for source in self.sources.values():
                     if source.delay is not None:
                         for host in source.hosts():
                             fetcher.set_delay(host, source.delay)
+                seeds = {url for source in self.sources.values() for url, _ in source.seeds}
                 for entry in due:
-                    self._enqueue(entry, now)
+                    if self.follow or entry.url in seeds:
+                        self._enqueue(entry, now)
                 self.progress(self.report)
                 while True:
+                    if self.stop_event is not None and self.stop_event.is_set() and not self.stopping:
+                        self.stop()
                     self.deadline = max(self.deadline, time.monotonic() + self.crawl.linger)
                     age = time.monotonic() - self.pending_since
                     if self.pending and (
@@ -605,18 +624,12 @@ def run_crawl(
     schedule: Schedule | None = None,
     resolver: Resolver | None = None,
     progress: ProgressHook | None = None,
-    handle_signals: bool = False,
+    stop: threading.Event | None = None,
+    follow: bool = True,
 ) -> CrawlReport:
-    """Run one crawl to its end and return its report; with ``handle_signals``, SIGINT and SIGTERM
-    stop it cleanly (pending batch committed, in-flight URLs left ``todo``)."""
-
-    async def main() -> CrawlReport:
-        crawler = Crawler(db, settings, crawl, sources, command=command, schedule=schedule, resolver=resolver,
-                          progress=progress)  # fmt: skip
-        if handle_signals:
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, crawler.stop)
-        return await crawler.run()
-
-    return asyncio.run(main())
+    """Run one crawl to its end and return its report. Setting ``stop`` (from a signal handler,
+    another thread...) ends it cleanly within a moment: the pending batch is committed and URLs in
+    flight stay ``todo``."""
+    crawler = Crawler(db, settings, crawl, sources, command=command, schedule=schedule, resolver=resolver,
+                      progress=progress, stop=stop, follow=follow)  # fmt: skip
+    return asyncio.run(crawler.run())

@@ -56,6 +56,7 @@ FRONTIER_SCHEMA = pa.schema(
         ("doc_id", pa.int64()),
         ("final_url", pa.string()),
         ("hint_published", _TS),
+        ("hint_source", pa.string()),
         ("hint_title", pa.string()),
     ]
 )

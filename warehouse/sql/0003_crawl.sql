@@ -30,7 +30,8 @@ CREATE TABLE frontier (
     interval_s      DOUBLE,                   -- current recheck interval in seconds
     doc_id          BIGINT,                   -- the document its content became
     final_url       VARCHAR,                  -- after redirects
-    hint_published  TIMESTAMPTZ,              -- date given by a feed item or news sitemap (lineage evidence)
+    hint_published  TIMESTAMPTZ,              -- date given where it was found (lineage evidence)
+    hint_source     VARCHAR,                  -- which: 'feed' (pubDate), 'sitemap-news' (publication_date), 'sitemap' (lastmod)
     hint_title      VARCHAR
 );
 
