@@ -15,11 +15,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from reuse.cli import JsonFlag, _count, _db, _echo_json, _percent, _print_table
+from reuse.cli import READ_WAIT, JsonFlag, _count, _db, _echo_json, _percent, _print_table
 from reuse.errors import InputError
 from reuse.lineage_pipeline import story_report
 from reuse.report import render_report
-from warehouse.db import open_warehouse
+from warehouse.db import open_when_free
 from warehouse.lineage import site_network, stories
 
 __all__ = ["lineage", "register", "report", "sites", "stories_command"]
@@ -79,7 +79,7 @@ def lineage(ctx: typer.Context, doc: DocArg, json_out: JsonFlag = False) -> None
     labels). With --json: {"root": {...}, "edges": [{"source_url", "target_url", "confidence",
     "method", "credited", "labels", ...}]} with one edge per copy in the tree.
     """
-    with open_warehouse(_db(ctx), read_only=True) as warehouse:
+    with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
         found = story_report(warehouse, doc)
         if found.story_id is None:
             _, rows = warehouse.query(
@@ -177,7 +177,7 @@ def stories_command(
     For each: its size, sites, time span and the root of its lineage tree. With --json, a list of
     objects with the columns of the stories view.
     """
-    with open_warehouse(_db(ctx), read_only=True) as warehouse:
+    with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
         found = stories(warehouse, limit)
     if json_out:
         _echo_json(found)
@@ -204,7 +204,7 @@ def sites(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 
     With --json: {"network": [site_network rows], "templates": [{"site", "blocks", "documents"}]}.
     """
-    with open_warehouse(_db(ctx), read_only=True) as warehouse:
+    with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
         network = site_network(warehouse)
         _, rows = warehouse.query(
             "SELECT site, count(*) AS blocks, max(site_docs) AS documents FROM site_boilerplate"
@@ -242,7 +242,7 @@ def report(
 ) -> None:
     """Write one self-contained HTML page about a document's story: the lineage tree drawn as a
     graph, and each copy side by side with its source, the words that differ marked."""
-    with open_warehouse(_db(ctx), read_only=True) as warehouse:
+    with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
         found = story_report(warehouse, doc, compare_texts=True)
     if found.story_id is None:
         raise InputError(doc, "in no story: it shares no text with another site's document")
