@@ -51,12 +51,18 @@ def _suffix(path: Path) -> str:
 
 
 def site_of(url: str) -> str | None:
-    """The publisher of a URL: its host without ``www.``; None for local files."""
+    """The publisher of a URL: its host without ``www.`` (with its port when not the scheme's
+    default: two servers on one host are two sites); None for local files."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     host = parts.hostname.lower()
-    return host[4:] if host.startswith("www.") else host
+    host = host[4:] if host.startswith("www.") else host
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return host if port in (None, 80, 443) else f"{host}:{port}"
 
 
 def decode(data: bytes, source: str) -> str:

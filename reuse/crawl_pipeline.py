@@ -59,6 +59,7 @@ from crawlers.sources import Source
 from crawlers.urls import canonicalize, host_key
 from reuse.config import Settings
 from reuse.errors import InputError, WarehouseLocked
+from reuse.lineage_pipeline import update_lineage
 from reuse.models import Document
 from reuse.pipeline import IngestReport, _Ingestor, reusetrack_version
 from warehouse.crawl import (
@@ -295,6 +296,9 @@ class Crawler:
 
     def _finish(self) -> None:
         with self._open() as wh, wh.transaction():
+            if self.report.stored:
+                # As after an ingest: the stories holding the pages this run stored are rebuilt.
+                update_lineage(wh, self.settings, self.report.run_id)
             wh.finish_run(self.report.run_id, self.report.counts())
 
     # -- the fetching side (event loop) --------------------------------------------------------
