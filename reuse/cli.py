@@ -35,7 +35,9 @@ from typer.core import TyperGroup
 from crawlers.extract import article_to_dict
 from crawlers.files import read_page
 from crawlers.pan13 import load_corpus
+from crawlers.settings import CrawlSettings, parse_networks
 from reuse.config import Settings
+from reuse.crawl_pipeline import fetch_article
 from reuse.errors import InputError, ReuseError
 from reuse.inspection import compare_documents, fingerprint_file
 from reuse.pan13_eval import evaluate_pan13_fresh
@@ -344,16 +346,28 @@ def compare(
 
 @app.command()
 def extract(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="An HTML file.", show_default=False)],
+    target: Annotated[
+        str, typer.Argument(metavar="URL_OR_FILE", help="A page's URL, or an HTML file.", show_default=False)
+    ],
+    allow_private: Annotated[
+        list[str] | None,
+        typer.Option("--allow-private", metavar="CIDR", help="Allow fetching from this private/loopback range."),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Show what the tracker reads from a page: title, dates, canonical URL, paragraphs by kind,
     credit lines and the blocks marked as boilerplate.
 
-    With --json, one object with title, published, modified, authors, site, language,
-    canonical_url, paragraphs (text, kind, start, end), links, attribution and boilerplate.
+    A URL is fetched once under the crawler's rules (robots.txt, address policy, caps) and
+    nothing is stored. With --json, one object with title, published, modified, authors, site,
+    language, canonical_url, paragraphs (text, kind, start, end), links, attribution and
+    boilerplate.
     """
-    article = read_page(file)
+    if target.startswith(("http://", "https://")):
+        settings = CrawlSettings(allow_private=parse_networks(allow_private or []))
+        article = fetch_article(target, settings)
+    else:
+        article = read_page(Path(target))
     data = article_to_dict(article)
     if json_out:
         _echo_json(data)

@@ -45,7 +45,7 @@ from urllib.parse import urlsplit
 
 import zstandard
 
-from crawlers.article import ArticleState
+from crawlers.article import Article, ArticleState
 from crawlers.extract import extract
 from crawlers.feeds import parse_feed
 from crawlers.fetch import Fetcher, FetchResult, Outcome, Resolver
@@ -72,7 +72,7 @@ from warehouse.crawl import (
 )
 from warehouse.db import Warehouse, open_when_free
 
-__all__ = ["MAX_SITEMAP_DEPTH", "CrawlReport", "Crawler", "crawl_lock", "run_crawl"]
+__all__ = ["MAX_SITEMAP_DEPTH", "CrawlReport", "Crawler", "crawl_lock", "fetch_article", "run_crawl"]
 
 #: Sitemap indexes nested deeper than this are not followed (S-6).
 MAX_SITEMAP_DEPTH = 3
@@ -616,6 +616,24 @@ class Crawler:
         self.db_thread.shutdown()
         self.digest_pool.shutdown()
         return self.report
+
+
+def fetch_article(url: str, settings: CrawlSettings, *, resolver: Resolver | None = None) -> Article:
+    """The article of the page at ``url``, fetched once under the crawler's rules (robots.txt,
+    address policy, size and time caps) and extracted, without storing anything.
+
+    Raises :class:`~reuse.errors.InputError` when the page cannot be fetched.
+    """
+
+    async def fetch_once() -> FetchResult:
+        async with Fetcher(settings, version=reusetrack_version(), resolver=resolver) as fetcher:
+            return await fetcher.fetch(canonicalize(url))
+
+    result = asyncio.run(fetch_once())
+    if result.outcome is not Outcome.OK or result.body is None:
+        status = f" HTTP {result.status}" if result.status else ""
+        raise InputError(url, f"not fetched: {result.outcome}{status}" + (f" ({result.error})" if result.error else ""))
+    return extract(result.body, result.headers, result.final_url)
 
 
 def run_crawl(

@@ -683,3 +683,21 @@ def test_fetch_of_a_feed_queues_its_items_for_the_next_crawl(web: FixtureWeb, tm
     assert rows(db, "SELECT url, state, hint_source FROM frontier WHERE url = ?", [site.url("/a")]) == [
         (site.url("/a"), "todo", "feed")
     ]
+
+
+def test_extract_fetches_a_url_under_the_crawl_rules(web: FixtureWeb) -> None:
+    site = web.site("news")
+    site.robots("User-agent: *\nDisallow: /private/\n")
+    site.page("/story", article_html("A story", paragraphs("story")))
+    site.page("/private/story", article_html("Hidden", paragraphs("hidden")))
+    runner = CliRunner()
+    result = runner.invoke(app, ["extract", "--json", "--allow-private", "127.0.0.1/32", site.url("/story")])
+    assert result.exit_code == 0, result.output
+    article = json.loads(result.stdout)
+    assert article["title"] == "A story"
+    assert [p["text"] for p in article["paragraphs"] if p["kind"] == "paragraph"][:2] == paragraphs("story")[:2]
+    # Without the allow-list a loopback address is refused; robots.txt is obeyed.
+    refused = runner.invoke(app, ["extract", site.url("/story")])
+    assert refused.exit_code == 1 and refused.stderr.startswith("Error: ") and len(refused.stderr.splitlines()) == 1
+    blocked = runner.invoke(app, ["extract", "--allow-private", "127.0.0.1/32", site.url("/private/story")])
+    assert blocked.exit_code == 1 and "robots" in blocked.stderr
