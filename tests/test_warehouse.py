@@ -586,8 +586,10 @@ def test_exception_in_the_items_keeps_every_committed_batch(tmp_path: Path) -> N
     assert expected.matches > 0
     counts = _counts(db)
     assert counts["versions"] == counts["documents"] == batch_size
-    assert {k: v for k, v in counts.items() if k != "runs"} == {
-        k: v for k, v in _counts(reference).items() if k != "runs"
+    # Lineage is rebuilt when a run ends, so a crashed run leaves it to the next one.
+    later = {"runs", "reuse_edges", "lineage_stories"}
+    assert {k: v for k, v in counts.items() if k not in later} == {
+        k: v for k, v in _counts(reference).items() if k not in later
     }
     with (
         open_warehouse(db, SETTINGS, read_only=True) as wh,

@@ -282,7 +282,7 @@ class Warehouse:
         }
 
     def counts(self) -> dict[str, int]:
-        """Row counts of the main tables."""
+        """Row counts of the main tables: the engine's, the lineage's and the crawler's."""
         tables = (
             "documents",
             "versions",
@@ -291,6 +291,11 @@ class Warehouse:
             "band_keys",
             "matches",
             "doc_pairs",
+            "reuse_edges",
+            "lineage_stories",
+            "frontier",
+            "fetch_log",
+            "raw_pages",
             "runs",
         )
         sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in tables)
