@@ -531,7 +531,14 @@ class Site:
         return self.text("/robots.txt", text, "text/plain")
 
     def requests(self, path: str | None = None) -> list[Request]:
-        """The requests this site served (to ``path`` only, if given), in order of start."""
+        """The requests this site served (to ``path`` only, if given), in order of start.
+
+        A handler logs its request after the response is sent, so a client can have its answer
+        before the entry exists: wait (up to 2 s) for the handlers still running to finish.
+        """
+        deadline = time.monotonic() + 2.0
+        while self.active and time.monotonic() < deadline:
+            time.sleep(0.005)
         with self.lock:
             found = [r for r in self.web.log if r.site == self.name and (path is None or r.path == path)]
         return sorted(found, key=lambda r: r.start)
