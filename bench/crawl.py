@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from fixtureweb import FixtureWeb, news_web  # noqa: E402
+from fixtureweb import FixtureWeb, f4_faults, news_web  # noqa: E402
 
 from crawlers.fetch import Fetcher, FetchResult  # noqa: E402
 from crawlers.frontier import Kind  # noqa: E402
@@ -45,20 +45,6 @@ from crawlers.urls import Scope, canonicalize, host_key  # noqa: E402
 from reuse import crawl_pipeline  # noqa: E402
 from reuse.config import Settings  # noqa: E402
 from warehouse.db import open_warehouse  # noqa: E402
-
-
-def _faults(n: int) -> tuple[list[str | None], str | None]:
-    k = n % 100
-    if k < 10:
-        return ["503"], None
-    if k < 15:
-        return ["drip"], None
-    if k < 17:
-        return ["reset"], None
-    if k == 17:
-        return [], "500"
-    return [], None
-
 
 STAGES: defaultdict[str, float] = defaultdict(float)
 _LOCK = threading.Lock()
@@ -106,7 +92,7 @@ def main() -> int:
 
     web = FixtureWeb()
     try:
-        sites = news_web(web, hosts=args.hosts, pages=args.pages, faults=_faults if args.faults else None)
+        sites = news_web(web, hosts=args.hosts, pages=args.pages, faults=f4_faults if args.faults else None)
         for site in sites:
             site.drip_interval = 0.2
         sources = [

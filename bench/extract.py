@@ -47,7 +47,9 @@ def load_pages() -> tuple[list[Page], dict[str, str]]:
     truth: dict[str, str] = {}
     for path in sorted(LABELLED.glob("*.json")):
         expected = json.loads(path.read_text(encoding="utf-8"))
-        pages.append((path.with_suffix(".html").read_bytes(), expected.get("headers") or {}, expected["url"]))
+        # A label names its page by "page" (a seeds/demo file) or sits beside it as NAME.html.
+        html = REPO / expected["page"] if "page" in expected else path.with_suffix(".html")
+        pages.append((html.read_bytes(), expected.get("headers") or {}, expected["url"]))
     if REAL.is_dir():
         for key, item in json.loads((REAL / "ground-truth.json").read_text(encoding="utf-8")).items():
             pages.append((gzip.decompress((REAL / "html" / f"{key}.html.gz").read_bytes()), {}, item["url"]))

@@ -61,7 +61,7 @@ from reuse.config import Settings
 from reuse.errors import InputError, WarehouseLocked
 from reuse.lineage_pipeline import update_lineage
 from reuse.models import Document
-from reuse.pipeline import IngestReport, _Ingestor, reusetrack_version
+from reuse.pipeline import Ingestor, IngestReport, reusetrack_version
 from warehouse.crawl import (
     due_frontier,
     insert_fetches,
@@ -204,7 +204,7 @@ class Crawler:
         self.rng = random.Random(seed)
         self.report = CrawlReport()
         self.ingest_report: IngestReport | None = None
-        self.ingestor: _Ingestor | None = None
+        self.ingestor: Ingestor | None = None
         self.fetcher: Fetcher | None = None
         self.queues: dict[str, list[tuple[float, int, Entry]]] = {}
         self.lanes: dict[str, asyncio.Task[None]] = {}
@@ -259,7 +259,7 @@ class Crawler:
                 due = due_frontier(wh, now + timedelta(seconds=self.crawl.linger), list(self.sources))
             self.report.run_id = run_id
             self.ingest_report = IngestReport(run_id)
-            self.ingestor = _Ingestor(wh, self.settings, self.ingest_report)
+            self.ingestor = Ingestor(wh, self.settings, self.ingest_report)
         return [_entry(row) for row in due]
 
     def _commit(self, batch: list[_Digested]) -> list[Entry]:

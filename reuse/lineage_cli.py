@@ -18,7 +18,7 @@ from rich.text import Text
 from reuse.cli import READ_WAIT, JsonFlag, _count, _db, _echo_json, _percent, _print_table
 from reuse.errors import InputError
 from reuse.lineage_pipeline import story_report
-from reuse.report import render_report
+from reuse.report import lag_text, render_report
 from warehouse.db import open_when_free
 from warehouse.lineage import site_network, stories
 
@@ -33,12 +33,7 @@ DocArg = Annotated[
 
 
 def _lag(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    sign, total = ("-" if seconds < 0 else "+"), int(abs(seconds))
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    return f"{sign}{days}d {hours}h {rest // 60:02d}m" if days else f"{sign}{hours}h {rest // 60:02d}m"
+    return lag_text(seconds) or "?"
 
 
 def _time(value: Any) -> str:

@@ -32,7 +32,7 @@ from reuse.models import Document
 from reuse.signatures import MinHasher
 from warehouse.db import Warehouse, open_when_free
 
-__all__ = ["IngestReport", "Problem", "ingest", "ingest_files", "reusetrack_version"]
+__all__ = ["IngestReport", "Ingestor", "Problem", "ingest", "ingest_files", "reusetrack_version"]
 
 ProgressHook = Callable[[str], None]
 
@@ -137,8 +137,10 @@ class _RecentAnalyses:
             self.tokens -= len(old.tokens)
 
 
-class _Ingestor:
-    """Holds what one ingest run shares across its batches."""
+class Ingestor:
+    """Stores and matches batches of documents for one run: what its batches share (the
+    warehouse, the hasher, recent analyses, the report). ``ingest`` drives it over an iterable;
+    the crawler drives it batch by batch as pages land."""
 
     def __init__(self, warehouse: Warehouse, settings: Settings, report: IngestReport) -> None:
         self.wh = warehouse
@@ -301,7 +303,7 @@ class _Ingestor:
             return
         versions = sorted({c[1] for c in candidates} | {c[3] for c in candidates})
         documents = wh.version_documents(versions)
-        positions = {pid: pos for pid, pos in wh.passage_positions(versions).items()}
+        positions = wh.passage_positions(versions)
         grouped: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
         for old_p, old_v, new_p, new_v in candidates:
             if documents[old_v][0] == documents[new_v][0]:
@@ -377,7 +379,7 @@ def ingest(
     with warehouse.transaction():
         run_id = warehouse.start_run(command, settings, reusetrack_version())
     report = IngestReport(run_id)
-    ingestor = _Ingestor(warehouse, settings, report)
+    ingestor = Ingestor(warehouse, settings, report)
     hook = progress or (lambda _source: None)
     for batch in _batched(items, batch_size):
         ingestor.batch(batch, hook)

@@ -16,7 +16,7 @@ from typing import Any
 
 from reuse.edits import EditReport, TextView, word_diff
 
-__all__ = ["NODE_HEIGHT", "NODE_WIDTH", "layout", "render_report"]
+__all__ = ["NODE_HEIGHT", "NODE_WIDTH", "lag_text", "layout", "render_report"]
 
 NODE_WIDTH = 220
 NODE_HEIGHT = 58
@@ -72,7 +72,8 @@ def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
 
 
-def _lag(seconds: int | None) -> str:
+def lag_text(seconds: float | None) -> str:
+    """A lag as ``+1d 2h 05m`` (or ``+2h 05m`` under a day); empty when unknown."""
     if seconds is None:
         return ""
     sign, seconds = ("-" if seconds < 0 else "+"), abs(int(seconds))
@@ -115,7 +116,7 @@ def _svg(nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[str, Any]],
             f' {y2:.0f}" fill="none" stroke="{colour}" stroke-width="2.5"{dash} marker-end="url(#arrow)"/>'
         )
         if edge:
-            label = f"{_lag(edge['lag_seconds'])} · {edge['credited']}"
+            label = f"{lag_text(edge['lag_seconds'])} · {edge['credited']}"
             parts.append(
                 f'<text x="{x2 + 8:.0f}" y="{y2 - 8:.0f}" font-size="11" fill="{colour}">{html.escape(label)}</text>'
             )
@@ -233,7 +234,7 @@ def render_report(
             f"{html.escape(target['site'] or '')}</h2>"
             f'<div class="meta"><a href="{html.escape(source["url"])}">{html.escape(source["url"])}</a><br>→ '
             f'<a href="{html.escape(target["url"])}">{html.escape(target["url"])}</a><br>'
-            f"{direction} · lag {_lag(edge['lag_seconds'])} · covers {edge['coverage_source']:.0%} of the source"
+            f"{direction} · lag {lag_text(edge['lag_seconds'])} · covers {edge['coverage_source']:.0%} of the source"
             f" · {'in order' if edge['in_order'] else 'reordered'} · <b>{edge['credited']}</b><br>"
             f"evidence: {signals or 'none'}</div>"
             f'<div class="labels">{labels}</div>'

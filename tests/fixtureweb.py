@@ -591,6 +591,21 @@ def days_ago(days: float) -> datetime:
     return datetime.now(UTC) - timedelta(days=days)
 
 
+def f4_faults(n: int) -> tuple[list[str | None], str | None]:
+    """RELIABILITY F-4's mix for page ``n`` of every 100: 10 answer 5xx, 5 time out and 2 reset
+    the connection on the first try; 1 always answers 500; the rest are fine."""
+    k = n % 100
+    if k < 10:
+        return ["503"], None
+    if k < 15:
+        return ["drip"], None
+    if k < 17:
+        return ["reset"], None
+    if k == 17:
+        return [], "500"
+    return [], None
+
+
 def news_web(
     web: FixtureWeb,
     *,

@@ -27,6 +27,7 @@ from fixtureweb import (
     FixtureWeb,
     Route,
     article_html,
+    f4_faults,
     gzip_bomb,
     news_web,
     paragraphs,
@@ -215,25 +216,11 @@ def test_recrawl_is_incremental(web: FixtureWeb, tmp_path: Path) -> None:
     check_invariants(db)
 
 
-def _faults(n: int) -> tuple[list[str | None], str | None]:
-    """F-4's mix per 100 pages: 10 5xx and 5 timeouts and 2 resets on the first try, 1 always 500."""
-    k = n % 100
-    if k < 10:
-        return ["503"], None
-    if k < 15:
-        return ["drip"], None
-    if k < 17:
-        return ["reset"], None
-    if k == 17:
-        return [], "500"
-    return [], None
-
-
 BACKOFF = 0.3
 
 
 def _fault_injected_crawl(web: FixtureWeb, tmp_path: Path, pages: int) -> None:
-    sites = news_web(web, hosts=4, pages=pages, faults=_faults)
+    sites = news_web(web, hosts=4, pages=pages, faults=f4_faults)
     for site in sites:
         site.drip_interval = 0.2
     db = tmp_path / "w.duckdb"
