@@ -13,6 +13,7 @@ from reuse.models import Passage
 from reuse.passages import passages as cut_passages
 from reuse.shingles import shingle_hashes, token_hashes
 from reuse.signatures import MinHasher
+from reuse.stages import StageClock
 from reuse.tokens import Tokens, tokenize
 
 __all__ = ["Analysis", "analyse"]
@@ -28,7 +29,7 @@ class Analysis:
     tokens: Tokens
     token_hashes: np.ndarray
     passages: list[Passage]
-    signatures: np.ndarray  # one uint32 row of num_perm values per passage
+    signatures: np.ndarray  # one uint32 row of num_perm values per passage; none if not asked for
     settings: Settings
 
     def shingle_size(self, passage: Passage) -> int:
@@ -62,19 +63,32 @@ class Analysis:
         )
 
 
-def analyse(text: str, settings: Settings, hasher: MinHasher | None = None) -> Analysis:
-    """Tokenise ``text``, cut its passages and compute their signatures."""
+def analyse(
+    text: str,
+    settings: Settings,
+    hasher: MinHasher | None = None,
+    clock: StageClock | None = None,
+    *,
+    signatures: bool = True,
+) -> Analysis:
+    """Tokenise ``text``, cut its passages and compute their signatures (timed as the stages
+    ``passages`` and ``signatures`` on ``clock`` when given). Without ``signatures`` (a stored
+    document analysed again to verify and align it: its signatures are stored) the analysis has
+    none."""
+    clock = clock or StageClock()
     hasher = hasher or MinHasher.from_settings(settings)
-    tokens = tokenize(text)
-    hashes = token_hashes(tokens.words)
-    cut = cut_passages(text, tokens, settings)
-    if not cut:
-        return Analysis(text, tokens, hashes, [], _EMPTY_SIGNATURES, settings)
-    signatures = np.empty((len(cut), settings.num_perm), dtype=np.uint32)
-    for n, unspaced in ((settings.shingle_words, False), (settings.shingle_chars, True)):
-        rows = [k for k, p in enumerate(cut) if p.unspaced is unspaced]
-        if not rows:
-            continue
-        spans = np.array([(cut[k].token_start, cut[k].token_end - n + 1) for k in rows], dtype=np.int64)
-        signatures[rows] = hasher.signatures(shingle_hashes(hashes, n), spans)
-    return Analysis(text, tokens, hashes, cut, signatures, settings)
+    with clock.stage("passages"):
+        tokens = tokenize(text)
+        hashes = token_hashes(tokens.words)
+        cut = cut_passages(text, tokens, settings)
+    if not cut or not signatures:
+        return Analysis(text, tokens, hashes, cut, _EMPTY_SIGNATURES, settings)
+    with clock.stage("signatures"):
+        values = np.empty((len(cut), settings.num_perm), dtype=np.uint32)
+        for n, unspaced in ((settings.shingle_words, False), (settings.shingle_chars, True)):
+            rows = [k for k, p in enumerate(cut) if p.unspaced is unspaced]
+            if not rows:
+                continue
+            spans = np.array([(cut[k].token_start, cut[k].token_end - n + 1) for k in rows], dtype=np.int64)
+            values[rows] = hasher.signatures(shingle_hashes(hashes, n), spans)
+    return Analysis(text, tokens, hashes, cut, values, settings)

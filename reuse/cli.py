@@ -236,7 +236,10 @@ def ingest(
     with _progress("ingesting") as advance:
         report = ingest_files(_db(ctx), paths, Settings(), progress=advance)
     if json_out:
-        _echo_json({"run_id": report.run_id, **report.counts(), "problems": [asdict(p) for p in report.problems]})
+        problems = [asdict(p) for p in report.problems]
+        _echo_json(
+            {"run_id": report.run_id, **report.counts(), "seconds": report.clock.rounded(), "problems": problems}
+        )
     else:
         _echo_problems(report.problems)
         typer.echo(

@@ -58,6 +58,10 @@ class Settings:
         verify_containment: a candidate passage pair is verified when the exact share of either
             passage's shingles found in the other reaches this. Below the threshold on purpose:
             the LSH proposes by Jaccard, but a window of an edited copy contains less of the other.
+        candidate_filter: before exact verification, drop a candidate pair whose containment,
+            estimated from the two signatures (their share of equal values and the passages'
+            sizes) even 2.5 standard errors high, stays under ``verify_containment``: the text
+            of a stored document is then read and analysed again only when it may hold a copy.
         false_positive_weight, false_negative_weight: weights of datasketch's optimal banding;
             recall is worth more than precision here because every candidate is verified exactly.
 
@@ -93,6 +97,7 @@ class Settings:
     min_tokens: int = 8
     threshold: float = 0.3
     verify_containment: float = 0.2
+    candidate_filter: bool = True
     false_positive_weight: float = 0.2
     false_negative_weight: float = 0.8
     min_match_tokens: int = 12

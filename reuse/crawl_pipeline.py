@@ -259,7 +259,8 @@ class Crawler:
                 due = due_frontier(wh, now + timedelta(seconds=self.crawl.linger), list(self.sources))
             self.report.run_id = run_id
             self.ingest_report = IngestReport(run_id)
-            self.ingestor = Ingestor(wh, self.settings, self.ingest_report)
+            # Pages land a few at a time between fetches: analysed in this process.
+            self.ingestor = Ingestor(wh, self.settings, self.ingest_report, workers=1)
         return [_entry(row) for row in due]
 
     def _commit(self, batch: list[_Digested]) -> list[Entry]:

@@ -22,14 +22,15 @@ import numpy as np
 import pyarrow as pa
 
 from crawlers.files import SUFFIXES, iter_documents
-from reuse.analysis import Analysis, analyse
+from reuse.analysis import Analysis
 from reuse.config import Settings
 from reuse.errors import InputError, UnsupportedInput
 from reuse.lineage_pipeline import store_evidence, update_lineage
-from reuse.lsh import band_keys, band_params
+from reuse.lsh import FILTER_SIGMAS, band_keys, band_params, estimated_containment
 from reuse.matching import match_pair
 from reuse.models import Document
-from reuse.signatures import MinHasher
+from reuse.stages import StageClock
+from reuse.workers import Analyser
 from warehouse.db import Warehouse, open_when_free
 
 __all__ = ["IngestReport", "Ingestor", "Problem", "ingest", "ingest_files", "reusetrack_version"]
@@ -81,6 +82,7 @@ class IngestReport:
     pairs: int = 0
     matches: int = 0
     problems: list[Problem] = field(default_factory=list)
+    clock: StageClock = field(default_factory=StageClock)
 
     def counts(self) -> dict[str, int]:
         """The counts, without the problem list."""
@@ -92,9 +94,16 @@ class IngestReport:
         return self.ingested + self.unchanged
 
 
-def _batched(items: Iterable[Document | InputError], size: int) -> Iterator[list[Document | InputError]]:
+def _batched(
+    items: Iterable[Document | InputError], size: int, clock: StageClock
+) -> Iterator[list[Document | InputError]]:
+    """``items`` in lists of ``size``; the time spent producing them is the stage ``read``."""
     iterator = iter(items)
-    while batch := list(islice(iterator, size)):
+    while True:
+        with clock.stage("read"):
+            batch = list(islice(iterator, size))
+        if not batch:
+            return
         yield batch
 
 
@@ -139,14 +148,17 @@ class _RecentAnalyses:
 
 class Ingestor:
     """Stores and matches batches of documents for one run: what its batches share (the
-    warehouse, the hasher, recent analyses, the report). ``ingest`` drives it over an iterable;
-    the crawler drives it batch by batch as pages land."""
+    warehouse, the analyser and its workers, recent analyses, the report). ``ingest`` drives it
+    over an iterable; the crawler drives it batch by batch as pages land. ``workers`` analysis
+    processes are used for large batches (default: one per CPU; 1 analyses in this process)."""
 
-    def __init__(self, warehouse: Warehouse, settings: Settings, report: IngestReport) -> None:
+    def __init__(
+        self, warehouse: Warehouse, settings: Settings, report: IngestReport, workers: int | None = None
+    ) -> None:
         self.wh = warehouse
         self.settings = settings
         self.report = report
-        self.hasher = MinHasher.from_settings(settings)
+        self.analyser = Analyser(settings, report.clock, workers)
         self.recent = _RecentAnalyses()
         self.bands, self.rows = band_params(settings)
 
@@ -174,16 +186,19 @@ class Ingestor:
                 progress(doc.source or url)
             else:
                 fresh.append((doc, digest))
-        analyses = []
+        analyses = self.analyser.analyse_all([doc.text for doc, _ in fresh])
         for doc, _ in fresh:
-            analyses.append(analyse(doc.text, self.settings, self.hasher))
             progress(doc.source or doc.url)
         if fresh or also is not None:
-            with self.wh.transaction():
+            with self.wh.transaction(self.report.clock):
                 if fresh:
                     self._store_and_match(fresh, analyses, {u: s.doc_id for u, s in stored.items()})
                 if also is not None:
                     also(self.wh)
+
+    def close(self) -> None:
+        """Stop the analysis workers, if any were started."""
+        self.analyser.close()
 
     def _problem(self, error: InputError) -> None:
         problem = Problem.of(error)
@@ -262,48 +277,88 @@ class Ingestor:
                 key_passages.append(np.repeat(ids, self.bands))
                 key_versions.append(np.full(count * self.bands, version_id, dtype=np.int64))
             passage_id += count
-        wh.insert("documents", dict(new_docs))
-        wh.insert("versions", dict(versions))
-        store_evidence(wh, [(first_version + k, doc) for k, (doc, _) in enumerate(fresh)])
-        wh.insert("passages", dict(passage_cols))
-        wh.insert(
-            "signatures",
-            {
-                "passage_id": pa.array(np.arange(first_passage, passage_id, dtype=np.int64)),
-                "minhash": pa.array(blobs, pa.binary()),
-            },
-        )
-        if keys:
+        with self.report.clock.stage("load"):
+            wh.insert("documents", dict(new_docs))
+            wh.insert("versions", dict(versions))
+            store_evidence(wh, [(first_version + k, doc) for k, (doc, _) in enumerate(fresh)])
+            wh.insert("passages", dict(passage_cols))
             wh.insert(
-                "band_keys",
+                "signatures",
                 {
-                    "key": pa.array(np.concatenate(keys)),
-                    "passage_id": pa.array(np.concatenate(key_passages)),
-                    "version_id": pa.array(np.concatenate(key_versions)),
+                    "passage_id": pa.array(np.arange(first_passage, passage_id, dtype=np.int64)),
+                    "minhash": pa.array(blobs, pa.binary()),
                 },
             )
+            if keys:
+                wh.insert(
+                    "band_keys",
+                    {
+                        "key": pa.array(np.concatenate(keys)),
+                        "passage_id": pa.array(np.concatenate(key_passages)),
+                        "version_id": pa.array(np.concatenate(key_versions)),
+                    },
+                )
         self.report.ingested += len(fresh)
         self.report.passages += passage_id - first_passage
         self._match(first_passage, version_of_new)
 
-    def _analysis(self, version_id: int, texts: dict[int, str]) -> Analysis:
-        """The analysis of a version: kept from a recent batch, or made again from its text."""
-        found = self.recent.get(version_id)
-        if found is None:
-            text = texts[version_id] if version_id in texts else self.wh.version_texts([version_id])[version_id]
-            found = analyse(text, self.settings, self.hasher)
-            self.recent.add(version_id, found)
+    def _analyses(self, version_ids: list[int]) -> dict[int, Analysis]:
+        """The analyses of the given versions: kept from a recent batch, or made again from
+        their texts, read in one query."""
+        found: dict[int, Analysis] = {}
+        missing = []
+        for version_id in version_ids:
+            kept = self.recent.get(version_id)
+            if kept is None:
+                missing.append(version_id)
+            else:
+                found[version_id] = kept
+        with self.report.clock.stage("load"):
+            texts = self.wh.version_texts(missing)
+        # Stored documents have their signatures stored: only their tokens are needed again.
+        again = self.analyser.analyse_all([texts[v] for v in missing], signatures=False)
+        for version_id, analysis in zip(missing, again, strict=True):
+            found[version_id] = analysis
+            self.recent.add(version_id, analysis)
         return found
 
+    def _likely(
+        self, candidates: list[tuple[int, int, int, int]], first_passage: int, new: dict[int, Analysis]
+    ) -> list[tuple[int, int, int, int]]:
+        """The candidates whose containment, estimated from the two signatures with a margin of
+        error, may reach ``settings.verify_containment`` (see ``Settings.candidate_filter``;
+        shingle counts are taken as token counts less the word shingle size)."""
+        if not self.settings.candidate_filter or not candidates:
+            return candidates
+        rows = np.array(candidates, dtype=np.int64)
+        done = [a for a in new.values() if a.passages]
+        new_signatures = np.concatenate([a.signatures for a in done])
+        new_tokens = np.array([p.token_end - p.token_start for a in done for p in a.passages], dtype=np.int64)
+        new_ids = first_passage + np.arange(len(new_tokens))
+        stored = np.unique(rows[:, 0][rows[:, 0] < first_passage])
+        ids, signatures, tokens = self.wh.passage_signatures(stored.tolist())
+        if len(ids):
+            ids, tokens = np.concatenate([ids, new_ids]), np.concatenate([tokens, new_tokens])
+            signatures = np.vstack([signatures, new_signatures])
+        else:
+            ids, signatures, tokens = new_ids, new_signatures, new_tokens
+        old, fresh = np.searchsorted(ids, rows[:, 0]), np.searchsorted(ids, rows[:, 2])
+        sizes = tokens - (self.settings.shingle_words - 1)
+        estimate = estimated_containment(signatures[old], signatures[fresh], sizes[old], sizes[fresh], FILTER_SIGMAS)
+        keep = estimate >= self.settings.verify_containment
+        return [c for c, kept in zip(candidates, keep, strict=True) if kept]
+
     def _match(self, first_passage: int, new: dict[int, Analysis]) -> None:
-        wh, settings = self.wh, self.settings
-        candidates = wh.candidates(first_passage)
-        self.report.candidates += len(candidates)
-        if not candidates:
-            return
-        versions = sorted({c[1] for c in candidates} | {c[3] for c in candidates})
-        documents = wh.version_documents(versions)
-        positions = wh.passage_positions(versions)
+        wh, settings, clock = self.wh, self.settings, self.report.clock
+        with clock.stage("candidates"):
+            candidates = wh.candidates(first_passage)
+            self.report.candidates += len(candidates)
+            candidates = self._likely(candidates, first_passage, new)
+            if not candidates:
+                return
+            versions = sorted({c[1] for c in candidates} | {c[3] for c in candidates})
+            documents = wh.version_documents(versions)
+            positions = wh.passage_positions(versions)
         grouped: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
         for old_p, old_v, new_p, new_v in candidates:
             if documents[old_v][0] == documents[new_v][0]:
@@ -311,13 +366,13 @@ class Ingestor:
             grouped[(old_v, new_v)].append((positions[old_p], positions[new_p]))
         for version_id, analysis in new.items():
             self.recent.add(version_id, analysis)
-        wanted = {v for pair in grouped for v in pair}
-        texts = wh.version_texts([v for v in sorted(wanted) if self.recent.get(v) is None])
+        analyses = self._analyses(sorted({v for pair in grouped for v in pair}))
         match_cols: dict[str, list[object]] = defaultdict(list)
         pair_cols: dict[str, list[object]] = defaultdict(list)
         match_id = wh.next_id("matches", "match_id")
         for (va, vb), pairs in sorted(grouped.items()):
-            result = match_pair(self._analysis(va, texts), self._analysis(vb, texts), pairs, settings)
+            with clock.stage("align"):
+                result = match_pair(analyses[va], analyses[vb], pairs, settings)
             if not result.matches:
                 continue
             for m in result.matches:
@@ -355,8 +410,9 @@ class Ingestor:
                 pair_cols[name].append(value)
             self.report.pairs += 1
             self.report.matches += len(result.matches)
-        wh.insert("matches", dict(match_cols))
-        wh.insert("doc_pairs", dict(pair_cols))
+        with clock.stage("load"):
+            wh.insert("matches", dict(match_cols))
+            wh.insert("doc_pairs", dict(pair_cols))
 
 
 def ingest(
@@ -368,23 +424,28 @@ def ingest(
     batch_size: int = 200,
     progress: ProgressHook | None = None,
     lineage: bool = True,
+    workers: int | None = None,
 ) -> IngestReport:
     """Store every document of ``items`` and match it against everything already stored.
 
     Unreadable items (``InputError``) are counted and listed in the report; the rest go on.
     Re-ingesting an unchanged document changes nothing; a changed one becomes a new version.
     With ``lineage``, the stories holding the stored documents are rebuilt after the last batch
-    (see :func:`update_lineage`).
+    (see :func:`update_lineage`). ``workers`` analysis processes share large batches (default:
+    one per CPU, or ``REUSETRACK_WORKERS``).
     """
     with warehouse.transaction():
         run_id = warehouse.start_run(command, settings, reusetrack_version())
     report = IngestReport(run_id)
-    ingestor = Ingestor(warehouse, settings, report)
+    ingestor = Ingestor(warehouse, settings, report, workers)
     hook = progress or (lambda _source: None)
-    for batch in _batched(items, batch_size):
-        ingestor.batch(batch, hook)
+    try:
+        for batch in _batched(items, batch_size, report.clock):
+            ingestor.batch(batch, hook)
+    finally:
+        ingestor.close()
     if lineage and report.ingested:
-        with warehouse.transaction():
+        with report.clock.stage("lineage"), warehouse.transaction():
             update_lineage(warehouse, settings, run_id)
     with warehouse.transaction():
         warehouse.finish_run(run_id, report.counts())

@@ -31,6 +31,7 @@ WIRING = {
     "lineage_pipeline",
     "inspection",
     "pan13_eval",
+    "workers",
 }
 FORBIDDEN = ("duckdb", "httpx", "bs4", "lxml")
 

@@ -14,7 +14,7 @@ from datasketch.lsh import _optimal_param
 from reuse.align import verify
 from reuse.analysis import Analysis, analyse
 from reuse.config import Settings
-from reuse.lsh import band_keys, band_params
+from reuse.lsh import band_keys, band_params, estimated_containment
 from reuse.matching import match_pair
 from reuse.models import PassageKind
 from reuse.shingles import shingle_hashes
@@ -256,3 +256,29 @@ def test_unrelated_pages_give_no_candidate() -> None:
     result = match_pair(a, b, [], settings)
     assert result.matches == []
     assert result.summary.matches == 0
+
+
+def test_containment_estimated_from_signatures_is_close_to_the_exact_one() -> None:
+    """Sets sharing part of their elements, and a small set inside a larger one: the estimate
+    from 192-value signatures is near the exact containment of the smaller set, and with a
+    margin of 2.5 standard errors it is above it."""
+    hasher = MinHasher(192, 1)
+    rng = np.random.default_rng(5)
+    cases = []
+    for size_a, size_b, shared in ((40, 40, 8), (40, 40, 30), (40, 400, 40), (30, 60, 3), (50, 50, 0)):
+        common = rng.integers(0, 2**32, size=shared, dtype=np.uint64)
+        a = np.concatenate([common, rng.integers(0, 2**32, size=size_a - shared, dtype=np.uint64)])
+        b = np.concatenate([common, rng.integers(0, 2**32, size=size_b - shared, dtype=np.uint64)])
+        cases.append((a.astype(np.uint32), b.astype(np.uint32), shared / min(size_a, size_b)))
+    sig_a = np.vstack([hasher.signatures(a, np.array([[0, len(a)]])) for a, _, _ in cases])
+    sig_b = np.vstack([hasher.signatures(b, np.array([[0, len(b)]])) for _, b, _ in cases])
+    sizes_a = np.array([len(a) for a, _, _ in cases])
+    sizes_b = np.array([len(b) for _, b, _ in cases])
+    estimate = estimated_containment(sig_a, sig_b, sizes_a, sizes_b)
+    exact = np.array([c for _, _, c in cases])
+    same_size = sizes_a == sizes_b
+    assert np.all(np.abs(estimate - exact)[same_size] <= 0.1), (estimate, exact)
+    assert np.all(np.abs(estimate - exact)[~same_size] <= 0.6), (estimate, exact)
+    upper = estimated_containment(sig_a, sig_b, sizes_a, sizes_b, sigmas=2.5)
+    assert np.all(upper >= exact), (upper, exact)
+    assert upper[-1] < 0.2  # nothing shared: confidently under the verification bar

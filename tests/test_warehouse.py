@@ -436,6 +436,22 @@ def test_incremental_runs_store_what_one_run_stores(built: dict[str, Any]) -> No
         assert pairs_a[0][0] == sum(r.pairs for r in reports) == whole.pairs
 
 
+def test_worker_processes_and_the_signature_filter_change_no_match(built: dict[str, Any], tmp_path: Path) -> None:
+    """Analysing in two worker processes stores the same rows; filtering candidates by their
+    signatures' estimated containment drops no match."""
+    unfiltered = Settings(candidate_filter=False)
+    with open_warehouse(tmp_path / "workers.duckdb", SETTINGS) as wh:
+        ingest(wh, DOCS, SETTINGS, workers=2)
+    with open_warehouse(tmp_path / "unfiltered.duckdb", unfiltered) as wh:
+        ingest(wh, DOCS, unfiltered, workers=1)
+    with open_warehouse(built["at_once"], SETTINGS, read_only=True) as once:
+        expected_keys, expected_matches = _stored_band_keys(once), _matches(once)
+    for path in ("workers.duckdb", "unfiltered.duckdb"):
+        with open_warehouse(tmp_path / path, read_only=True) as wh:
+            assert _stored_band_keys(wh) == expected_keys
+            assert _matches(wh) == expected_matches, path
+
+
 def test_planted_reuse_is_found_and_unrelated_documents_match_nothing(built: dict[str, Any]) -> None:
     with open_warehouse(built["incremental"], SETTINGS, read_only=True) as wh:
         matched = _matched_url_pairs(wh)

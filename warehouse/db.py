@@ -12,17 +12,19 @@ import json
 import re
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from reuse.config import Settings
 from reuse.errors import SettingsMismatch, WarehouseError, WarehouseLocked
+from reuse.stages import StageClock
 from warehouse.migrations import apply_migrations, migrations
 
 __all__ = ["SCHEMA_VERSION", "CurrentDocument", "StoredVersion", "Warehouse", "open_warehouse", "open_when_free"]
@@ -71,15 +73,17 @@ class Warehouse:
     # -- transactions and ids ---------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Run the body in one transaction: all of it is committed, or none of it."""
+    def transaction(self, clock: StageClock | None = None) -> Iterator[None]:
+        """Run the body in one transaction: all of it is committed, or none of it (the commit
+        itself timed as the stage ``commit`` on ``clock`` when given)."""
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
-        self.con.execute("COMMIT")
+        with clock.stage("commit") if clock else nullcontext():
+            self.con.execute("COMMIT")
 
     def next_id(self, table: str, column: str) -> int:
         """One more than the largest id in ``table.column`` (ids are assigned by the writer)."""
@@ -191,6 +195,21 @@ class Warehouse:
             [first_passage_id],
         ).fetchall()
         return [(int(a), int(b), int(c), int(d)) for a, b, c, d in rows]
+
+    def passage_signatures(self, passage_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For the given passages: their ids (sorted), signatures (one uint32 row each) and token
+        spans ``token_end - token_start``, as arrays in the same order."""
+        with self._registered("wanted_passages", {"passage_id": pa.array(passage_ids, pa.int64())}):
+            table = self.con.execute(
+                "SELECT s.passage_id, s.minhash, p.token_end - p.token_start AS tokens FROM signatures s"
+                " JOIN wanted_passages w USING (passage_id) JOIN passages p USING (passage_id) ORDER BY s.passage_id"
+            ).fetchnumpy()
+        ids = np.asarray(table["passage_id"], dtype=np.int64)
+        if not len(ids):
+            return ids, np.zeros((0, 0), dtype=np.uint32), ids
+        # Every blob has the same length: joined, they are the signature matrix.
+        values = np.frombuffer(b"".join(table["minhash"].tolist()), dtype="<u4")
+        return ids, values.reshape(len(ids), -1).astype(np.uint32), np.asarray(table["tokens"], dtype=np.int64)
 
     def passage_positions(self, version_ids: Sequence[int]) -> dict[int, int]:
         """``passage_id → position`` for every passage of the given versions."""

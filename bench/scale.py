@@ -1,0 +1,294 @@
+"""Benchmark: a million passages on one machine (issue 7).
+
+Builds the deterministic corpus of ``bench/scalecorpus.py`` from the PAN13 training texts
+(resampled paragraphs with planted verbatim and edited copies and messy text), then reports:
+
+* **full ingest** into a fresh warehouse, in a child process of its own so that its peak RSS is
+  its own: wall time, passages/s per stage (read, passages, signatures, load, candidates,
+  align, commit, lineage), peak RSS;
+* **words/s against hand-wired datasketch** on a sample of the same corpus, in this process:
+  each line of 8+ words a passage, word 5-shingles, 128 permutations, ``MinHashLSH`` at 0.5,
+  query then insert, in memory, no alignment, no database;
+* **incremental**: new articles ingested one at a time into the warehouses of 10k, 100k and
+  the full count of passages: marginal time per article, p50 and p95;
+* **planted copies found** (recall, verbatim and edited), warehouse bytes per million passages,
+  and the latency of ``matches DOC`` and of the lineage views on the full warehouse.
+
+Usage (from the repository root)::
+
+    python bench/scale.py [--passages 1000000] [--work DIR] [--json]
+
+The corpus is cached in ``--work`` (default ``~/.cache/reusetrack-scale``) and rebuilt when the
+size changes; warehouses are always made afresh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import scalecorpus  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
+
+from crawlers.files import iter_documents  # noqa: E402
+from reuse.config import Settings  # noqa: E402
+from reuse.models import Document  # noqa: E402
+from reuse.pipeline import ingest  # noqa: E402
+from warehouse.db import open_warehouse  # noqa: E402
+
+PAN13 = REPO.parent / "shared/data/pan13-text-alignment-training-corpus-2013-01-21"
+#: Engine passages per generated article (paragraphs plus 40-token windows every 10 tokens),
+#: measured on the corpus: used to size it for ``--passages``.
+PASSAGES_PER_ARTICLE = 51
+#: Warehouse sizes, in passages, at which the incremental figure is taken besides the full one.
+CURVE = (10_000, 100_000)
+BASELINE_WORDS = 500_000
+WORD = re.compile(r"\w+")
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _corpus(work: Path, passages: int) -> tuple[Path, dict[str, Any]]:
+    """The cached corpus for ``passages``, generated in a child process when missing."""
+    articles = -(-passages // PASSAGES_PER_ARTICLE)
+    folder = work / f"corpus-{articles}"
+    truth = folder / "truth.json"
+    if not truth.exists():
+        command = [sys.executable, str(REPO / "bench/scalecorpus.py"), str(PAN13), str(folder), str(articles)]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return folder, json.loads(truth.read_text())["corpus"]
+
+
+# -- full ingest (child process) -------------------------------------------------------------
+
+
+def _child_ingest(db: Path, corpus: Path, documents: int | None) -> None:
+    """Ingest the first ``documents`` of ``corpus`` (all when None) into ``db``; print JSON."""
+    settings = Settings()
+    console = Console(stderr=True)
+    items = iter_documents([corpus])
+    if documents is not None:
+        items = islice(items, documents)
+    start = time.perf_counter()
+    with (
+        Progress(TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar,
+        open_warehouse(db, settings) as wh,
+    ):
+        task = bar.add_task("ingest", total=documents)
+        report = ingest(wh, items, settings, progress=lambda _s: bar.advance(task))
+    seconds = time.perf_counter() - start
+    out = {"seconds": seconds, "peak_rss_mb": _rss_mb(), **report.counts(), "stages": report.clock.rounded()}
+    print(json.dumps(out))
+
+
+def _ingest(db: Path, corpus: Path, documents: int | None = None) -> dict[str, Any]:
+    for stale in (db, db.with_name(db.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    command = [sys.executable, __file__, "--child-ingest", str(db), str(corpus)]
+    if documents is not None:
+        command += ["--documents", str(documents)]
+    done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+    return dict(json.loads(done.stdout.splitlines()[-1]))
+
+
+# -- baseline -------------------------------------------------------------------------------
+
+
+def _sample_lines(corpus: Path, words: int) -> list[list[str]]:
+    """Lines of 8+ words from the start of the corpus, ``words`` words in all, as word lists."""
+    lines: list[list[str]] = []
+    total = 0
+    for doc in iter_documents([corpus]):
+        if not isinstance(doc, Document):
+            continue
+        for line in doc.text.splitlines():
+            tokens = WORD.findall(line.lower())
+            if len(tokens) >= 8:
+                lines.append(tokens)
+                total += len(tokens)
+        if total >= words:
+            break
+    return lines
+
+
+def _datasketch_words_per_second(lines: list[list[str]]) -> float:
+    """Hand-wired datasketch: word 5-shingles, 128 permutations, MinHashLSH at 0.5, query then insert."""
+    from datasketch import MinHash, MinHashLSH
+
+    start = time.perf_counter()
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    for k, words in enumerate(lines):
+        m = MinHash(num_perm=128)
+        m.update_batch([" ".join(words[i : i + 5]).encode() for i in range(len(words) - 4)])
+        lsh.query(m)
+        lsh.insert(k, m)
+    return sum(map(len, lines)) / (time.perf_counter() - start)
+
+
+# -- incremental ----------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def _incremental(db: Path, extra: list[dict[str, str]]) -> dict[str, Any]:
+    """Ingest the ``extra`` articles one at a time into ``db``: per-article wall time (store,
+    match and lineage) and the part before lineage."""
+    settings = Settings()
+    totals, before_lineage = [], []
+    with open_warehouse(db, settings) as wh:
+        for row in extra:
+            doc = Document(url=row["url"], text=row["text"], site=row["site"])
+            start = time.perf_counter()
+            report = ingest(wh, [doc], settings, command="bench")
+            totals.append(time.perf_counter() - start)
+            before_lineage.append(totals[-1] - report.clock.seconds.get("lineage", 0.0))
+    return {
+        "articles": len(extra),
+        "p50_ms": round(1000 * statistics.median(totals), 1),
+        "p95_ms": round(1000 * _percentile(totals, 95), 1),
+        "p50_ms_without_lineage": round(1000 * statistics.median(before_lineage), 1),
+    }
+
+
+# -- findings on the full warehouse ---------------------------------------------------------
+
+
+def _recall(db: Path, corpus: Path) -> dict[str, Any]:
+    """Share of planted copies whose target span is at least half covered by matches between the
+    two articles (on the target's side)."""
+    found: dict[str, list[bool]] = {"verbatim": [], "edited": []}
+    with open_warehouse(db, read_only=True) as wh:
+        for plant in scalecorpus.plants(corpus):
+            rows = wh.con.execute(
+                "SELECT CASE WHEN d.url = ? THEN m.b_start ELSE m.a_start END,"
+                " CASE WHEN d.url = ? THEN m.b_end ELSE m.a_end END"
+                " FROM matches m JOIN versions va ON va.version_id = m.version_a"
+                " JOIN versions vb ON vb.version_id = m.version_b"
+                " JOIN documents d ON d.doc_id = va.doc_id JOIN documents e ON e.doc_id = vb.doc_id"
+                " WHERE (d.url = ? AND e.url = ?) OR (d.url = ? AND e.url = ?)",
+                [plant.source, plant.source, plant.source, plant.target, plant.target, plant.source],
+            ).fetchall()
+            covered = _covered([(s, e) for s, e in rows], plant.target_start, plant.target_end)
+            found[plant.kind].append(covered >= 0.5 * (plant.target_end - plant.target_start))
+    return {
+        kind: {"planted": len(v), "found": sum(v), "recall": round(sum(v) / max(1, len(v)), 4)}
+        for kind, v in found.items()
+    }
+
+
+def _covered(spans: list[tuple[int, int]], start: int, end: int) -> int:
+    """Characters of ``[start, end)`` inside the union of ``spans``."""
+    total, reach = 0, start
+    for s, e in sorted(spans):
+        s, e = max(s, reach), min(e, end)
+        if e > s:
+            total += e - s
+            reach = e
+    return total
+
+
+def _latency(db: Path) -> dict[str, Any]:
+    """Median wall time of ``matches DOC`` for 20 documents with matches, of the lineage view
+    for those documents as ancestors, and of the whole site network."""
+
+    def timed(call: Callable[[], object]) -> float:
+        start = time.perf_counter()
+        call()
+        return time.perf_counter() - start
+
+    with open_warehouse(db, read_only=True) as wh:
+        urls = [
+            u
+            for (u,) in wh.con.execute(
+                "SELECT DISTINCT d.url FROM matches m JOIN versions v ON v.version_id = m.version_b"
+                " JOIN documents d USING (doc_id) ORDER BY d.url LIMIT 20"
+            ).fetchall()
+        ]
+        timings = {
+            "matches DOC": [timed(partial(wh.document_matches, u)) for u in urls],
+            "lineage view, one ancestor": [
+                timed(partial(wh.query, "SELECT * FROM lineage WHERE ancestor_url = ?", [u])) for u in urls
+            ],
+            "site_network view": [timed(partial(wh.query, "SELECT * FROM site_network")) for _ in range(3)],
+        }
+    return {name: round(1000 * statistics.median(v), 1) for name, v in timings.items() if v}
+
+
+def run(passages: int, work: Path) -> dict[str, Any]:
+    """Every figure of the benchmark, as one JSON-ready dict."""
+    work.mkdir(parents=True, exist_ok=True)
+    corpus, description = _corpus(work, passages)
+    full = _ingest(work / "full.duckdb", corpus)
+    words = int(description["words"])
+    lines = _sample_lines(corpus, BASELINE_WORDS)
+    baseline = _datasketch_words_per_second(lines)
+    ours = words / full["seconds"]
+    result: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "corpus": description,
+        "full_ingest": {
+            **full,
+            "passages_per_second": round(full["passages"] / full["seconds"]),
+            "stage_passages_per_second": {k: round(full["passages"] / v) for k, v in full["stages"].items() if v},
+        },
+        "words_per_second": {
+            "reusetrack_full_ingest": round(ours),
+            "datasketch_hand_wired": round(baseline),
+            "baseline_sample_words": sum(map(len, lines)),
+            "ratio": round(ours / baseline, 2),
+        },
+        "recall": _recall(work / "full.duckdb", corpus),
+        "warehouse_bytes_per_million_passages": round((work / "full.duckdb").stat().st_size / full["passages"] * 1e6),
+        "latency_ms": _latency(work / "full.duckdb"),
+    }
+    extra = scalecorpus.extra_articles(PAN13, corpus, 100)
+    curve: dict[str, Any] = {}
+    for size in CURVE:
+        db = work / f"prefix-{size}.duckdb"
+        prefix = _ingest(db, corpus, documents=-(-size // PASSAGES_PER_ARTICLE))
+        curve[str(prefix["passages"])] = _incremental(db, extra)
+    curve[str(full["passages"])] = _incremental(work / "full.duckdb", extra)
+    result["incremental"] = curve
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--passages", type=int, default=1_000_000, help="corpus size in engine passages")
+    parser.add_argument("--work", type=Path, default=Path.home() / ".cache/reusetrack-scale")
+    parser.add_argument("--child-ingest", nargs=2, metavar=("DB", "CORPUS"), help=argparse.SUPPRESS)
+    parser.add_argument("--documents", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_ingest:
+        db, corpus = args.child_ingest
+        _child_ingest(Path(db), Path(corpus), args.documents)
+        return
+    if not PAN13.is_dir():
+        sys.exit(f"Error: the PAN13 training corpus is not at {PAN13}")
+    print(json.dumps(run(args.passages, args.work), indent=2))
+
+
+if __name__ == "__main__":
+    main()
