@@ -11,7 +11,8 @@ only reuse in the corpus is the reuse planted on purpose, whose positions are kn
   between two paragraphs of a later one, on another site;
 * **edited** copies: the same, with light edits: one word in twelve replaced, a sentence
   dropped when there are three or more, a clause added at the end;
-* **messy** text: articles hard-wrapped at 72 columns with no blank line between paragraphs;
+* **messy** text: 5% of the articles hard-wrapped at 72 columns with no blank line between
+  paragraphs (plants go into and out of them too);
   the same article at two URLs differing only in case; and a family of near-identical pages
   (one site's daily report from a template, a number and a place changed), which must
   neither explode the candidate count nor hide the planted copies.
@@ -65,15 +66,21 @@ class _Article:
     paragraphs: list[str]
     wrapped: bool = False
 
-    def text(self) -> str:
+    def _rendered(self) -> tuple[list[str], str]:
+        """The paragraphs as written out, and what separates them."""
         if self.wrapped:
-            return "\n".join(textwrap.fill(p, 72) for p in self.paragraphs)
-        return "\n\n".join(self.paragraphs)
+            return [textwrap.fill(p, 72) for p in self.paragraphs], "\n"
+        return self.paragraphs, "\n\n"
+
+    def text(self) -> str:
+        paragraphs, separator = self._rendered()
+        return separator.join(paragraphs)
 
     def paragraph_span(self, first: int, last: int) -> tuple[int, int]:
-        """Character span of paragraphs ``first..last`` in :meth:`text` (unwrapped articles)."""
-        start = sum(len(p) + 2 for p in self.paragraphs[:first])
-        end = start + sum(len(p) + 2 for p in self.paragraphs[first : last + 1]) - 2
+        """Character span of paragraphs ``first..last`` in :meth:`text`."""
+        paragraphs, separator = self._rendered()
+        start = sum(len(p) + len(separator) for p in paragraphs[:first])
+        end = start + sum(len(p) + len(separator) for p in paragraphs[first : last + 1]) - len(separator)
         return start, end
 
 
@@ -154,9 +161,10 @@ def generate(pan13: Path, out: Path, articles: int, seed: int = 2013) -> dict[st
         paragraphs = [
             pool.shifted(pool.paragraphs[int(i)], offset) for i in rng.integers(len(pool.paragraphs), size=count)
         ]
-        made.append(_Article(f"https://{site}/news/{k:07d}-story", site, start + timedelta(minutes=7 * k), paragraphs))
+        when = start + timedelta(minutes=7 * k)
+        made.append(_Article(f"https://{site}/news/{k:07d}-story", site, when, paragraphs, wrapped=rng.random() < 0.05))
     plants = _plant(rng, pool, made, share=0.05)
-    _make_messy(rng, made, start, keep={u for p in plants for u in (p.source, p.target)})
+    _make_messy(rng, made, start)
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("part-*.jsonl"):
         old.unlink()
@@ -184,7 +192,7 @@ def generate(pan13: Path, out: Path, articles: int, seed: int = 2013) -> dict[st
 
 def _plant(rng: np.random.Generator, pool: _Pool, made: list[_Article], share: float) -> list[Plant]:
     """Insert copies of earlier articles' paragraphs into ``share`` of the articles, half of them
-    verbatim and half edited; sources and targets are distinct unwrapped articles of two sites."""
+    verbatim and half edited; sources and targets are distinct articles of two sites."""
     plants: list[Plant] = []
     used: set[int] = set()
     count = int(len(made) * share)
@@ -209,19 +217,15 @@ def _plant(rng: np.random.Generator, pool: _Pool, made: list[_Article], share: f
     return plants
 
 
-def _make_messy(rng: np.random.Generator, made: list[_Article], start: datetime, keep: set[str]) -> None:
-    """Hard-wrap 5% of the articles (not those in ``keep``, whose plant offsets assume blank
-    lines), repeat 0.5% at a URL differing only in case, and add a family of near-identical
-    daily reports (2% of the corpus, one site)."""
-    for article in made:
-        if article.url not in keep and rng.random() < 0.05:
-            article.wrapped = True
+def _make_messy(rng: np.random.Generator, made: list[_Article], start: datetime) -> None:
+    """Repeat 0.5% of the articles at a URL differing only in case, and add a family of
+    near-identical daily reports (one page for every ten articles, one site)."""
     count = len(made)
     for k in rng.choice(count, size=count // 200, replace=False):
         original = made[int(k)]
         head, _, tail = original.url.rpartition("/")
         made.append(_Article(f"{head}/{tail.upper()}", original.site, original.published, list(original.paragraphs)))
-    for day in range(count // 50):
+    for day in range(count // 10):
         made.append(
             _Article(
                 f"https://rivers.example/report/{day:05d}",

@@ -7,8 +7,10 @@ empty, binary, undecodable or oversized file; a broken JSONL line) is yielded as
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -38,16 +40,17 @@ __all__ = [
 MAX_FILE_BYTES = 20 * 1024 * 1024
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
-JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"})
 #: Web archives (WARC, ARC), read record by record by :mod:`crawlers.warc`, whatever their size.
 ARCHIVE_SUFFIXES = frozenset({".warc", ".warc.gz", ".arc", ".arc.gz"})
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES | ARCHIVE_SUFFIXES
 
 
 def _suffix(path: Path) -> str:
-    """The file type ending of ``path``: ``.warc.gz`` and ``.arc.gz`` count as one."""
+    """The file type ending of ``path``: ``.warc.gz``, ``.jsonl.gz`` and the like count as one."""
     name = path.name.lower()
-    return next((s for s in (".warc.gz", ".arc.gz") if name.endswith(s)), path.suffix.lower())
+    doubled = (".warc.gz", ".arc.gz", ".jsonl.gz", ".ndjson.gz")
+    return next((s for s in doubled if name.endswith(s)), path.suffix.lower())
 
 
 def site_of(url: str) -> str | None:
@@ -110,11 +113,37 @@ def _parse_published(value: object, source: str) -> datetime | None:
         raise InputError(source, f"'published' is not an ISO 8601 date: {value!r}") from err
 
 
-def _jsonl(text: str, path: Path) -> Iterator[Document | InputError]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def _jsonl(path: Path) -> Iterator[Document | InputError]:
+    """The documents of a JSON Lines file (gzip-compressed when its name ends in ``.gz``), read
+    a line at a time: a file of any size streams through, and only a line is held at once.
+    JSON text is UTF-8 (RFC 8259); a line that is not, or is over the article size cap, is
+    reported and skipped like a broken one."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as lines:
+            yield from _jsonl_rows(lines, path)
+    except (OSError, EOFError, zlib.error) as err:
+        yield InputError(str(path), f"cannot read: {getattr(err, 'strerror', None) or err}")
+
+
+def _jsonl_rows(lines: Iterable[bytes], path: Path) -> Iterator[Document | InputError]:
+    empty = True
+    for number, raw in enumerate(lines, start=1):
+        where = f"{path}:{number}"
+        if number == 1 and b"\x00" in raw[:1024]:
+            yield UnsupportedInput(str(path), "binary file (NUL bytes), not JSON Lines")
+            return
+        if len(raw) > MAX_FILE_BYTES:
+            yield InputError(where, f"line too long ({len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,})")
+            continue
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            yield InputError(where, "not UTF-8 (JSON Lines are UTF-8)")
+            continue
         if not line.strip():
             continue
-        where = f"{path}:{number}"
+        empty = False
         try:
             row = json.loads(line)
             if not isinstance(row, dict):
@@ -138,6 +167,8 @@ def _jsonl(text: str, path: Path) -> Iterator[Document | InputError]:
             yield InputError(where, f"broken JSON ({err.msg} at column {err.colno})")
         except InputError as err:
             yield err
+    if empty:
+        yield InputError(str(path), "empty file")
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -166,6 +197,9 @@ def read_file(path: Path) -> Iterator[Document | InputError]:
             source, f"unsupported file type '{suffix or path.name}' (use .txt, .md, .html, .jsonl, .warc[.gz])"
         )
         return
+    if suffix in JSONL_SUFFIXES:
+        yield from _jsonl(path)
+        return
     if suffix in ARCHIVE_SUFFIXES:
         # Imported here: crawlers.warc builds on this module's html_document. Archives are
         # streamed, so the file size cap (meant for one article) does not apply to them.
@@ -189,9 +223,6 @@ def read_file(path: Path) -> Iterator[Document | InputError]:
         text = decode(data, source)
     except InputError as err:
         yield err
-        return
-    if suffix in JSONL_SUFFIXES:
-        yield from _jsonl(text, path)
         return
     yield Document(url, text, None, None, None, source)
 

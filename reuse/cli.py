@@ -225,9 +225,10 @@ def ingest(
 ) -> None:
     """Read documents, store them and find what they share with everything already stored.
 
-    Reads .txt, .md, .html and .jsonl files (JSON Lines with url, title, published and text
-    fields) and web archives (.warc, .warc.gz, .arc, .arc.gz: each HTML response record is a
-    page, its WARC-Date the time it was first seen); folders are read recursively. Each item
+    Reads .txt, .md, .html and .jsonl files (JSON Lines with url, title, published, text and
+    site fields; .jsonl.gz too, streamed a line at a time) and web archives (.warc, .warc.gz,
+    .arc, .arc.gz: each HTML response record is a page, its WARC-Date the time it was first
+    seen); folders are read recursively. Each item
     that cannot be used is reported on one line of stderr (skipped: SOURCE: REASON, or failed:
     ...) and the rest goes on; the run ends with its counts. Exit code 0 when at least one
     document was read (stored, or found unchanged); 1 when a path does not exist, no input file

@@ -58,6 +58,11 @@ class Settings:
         verify_containment: a candidate passage pair is verified when the exact share of either
             passage's shingles found in the other reaches this. Below the threshold on purpose:
             the LSH proposes by Jaccard, but a window of an edited copy contains less of the other.
+        max_key_versions: a band key proposes only the first this many versions holding it.
+            Text on thousands of pages (a site's template, a disclaimer, wire copy) then links
+            each new page to the earliest holders instead of every other holder: the candidate
+            count grows with the pages, not with their square, and every copy still meets the
+            first ones (as passim's and datatrove's frequency caps, but without dropping them).
         candidate_filter: before exact verification, drop a candidate pair whose containment,
             estimated from the two signatures (their share of equal values and the passages'
             sizes) even 2.5 standard errors high, stays under ``verify_containment``: the text
@@ -97,6 +102,7 @@ class Settings:
     min_tokens: int = 8
     threshold: float = 0.3
     verify_containment: float = 0.2
+    max_key_versions: int = 20
     candidate_filter: bool = True
     false_positive_weight: float = 0.2
     false_negative_weight: float = 0.8
@@ -142,6 +148,7 @@ class Settings:
             and abs(self.false_positive_weight + self.false_negative_weight - 1.0) < 1e-9,
             "false_positive_weight and false_negative_weight must be non-negative and sum to 1",
         )
+        need(self.max_key_versions >= 1, f"max_key_versions must be positive, got {self.max_key_versions}")
         need(self.min_match_tokens >= 1, f"min_match_tokens must be positive, got {self.min_match_tokens}")
         need(0.0 <= self.min_similarity <= 1.0, f"min_similarity must be in [0, 1], got {self.min_similarity}")
         need(self.max_gap_tokens >= 0, f"max_gap_tokens must be >= 0, got {self.max_gap_tokens}")

@@ -351,7 +351,7 @@ class Ingestor:
     def _match(self, first_passage: int, new: dict[int, Analysis]) -> None:
         wh, settings, clock = self.wh, self.settings, self.report.clock
         with clock.stage("candidates"):
-            candidates = wh.candidates(first_passage)
+            candidates = wh.candidates(first_passage, settings.max_key_versions)
             self.report.candidates += len(candidates)
             candidates = self._likely(candidates, first_passage, new)
             if not candidates:

@@ -181,18 +181,23 @@ class Warehouse:
 
     # -- candidates ----------------------------------------------------------------------------
 
-    def candidates(self, first_passage_id: int) -> list[tuple[int, int, int, int]]:
+    def candidates(self, first_passage_id: int, max_versions: int | None = None) -> list[tuple[int, int, int, int]]:
         """Passage pairs sharing a band key, where the newer passage is ``>= first_passage_id``.
 
         Returns ``(old_passage, old_version, new_passage, new_version)`` rows, each pair once,
         never two passages of one version. Passages stored before are matched without any
-        rebuild: the band keys are the index.
+        rebuild: the band keys are the index. With ``max_versions``, a key proposes only the
+        passages of the first ``max_versions`` versions holding it (by version id), so that text
+        on thousands of pages links each new copy to the earliest ones, not to every other.
         """
         rows = self.con.execute(
-            "SELECT DISTINCT o.passage_id, o.version_id, n.passage_id, n.version_id"
-            " FROM band_keys n JOIN band_keys o ON o.key = n.key"
-            " WHERE n.passage_id >= ? AND o.passage_id < n.passage_id AND o.version_id <> n.version_id",
-            [first_passage_id],
+            "WITH probe AS (SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= $first),"
+            " held AS (SELECT o.key, o.passage_id, o.version_id FROM band_keys o SEMI JOIN probe USING (key)"
+            " QUALIFY dense_rank() OVER (PARTITION BY o.key ORDER BY o.version_id) <= $cap)"
+            " SELECT DISTINCT o.passage_id, o.version_id, n.passage_id, n.version_id"
+            " FROM probe n JOIN held o ON o.key = n.key"
+            " WHERE o.passage_id < n.passage_id AND o.version_id <> n.version_id",
+            {"first": first_passage_id, "cap": max_versions if max_versions is not None else 2**62},
         ).fetchall()
         return [(int(a), int(b), int(c), int(d)) for a, b, c, d in rows]
 
