@@ -421,7 +421,7 @@ def ingest(
     settings: Settings,
     *,
     command: str = "ingest",
-    batch_size: int = 200,
+    batch_size: int = 1000,
     progress: ProgressHook | None = None,
     lineage: bool = True,
     workers: int | None = None,
@@ -457,7 +457,7 @@ def ingest_files(
     paths: Iterable[str | Path],
     settings: Settings,
     *,
-    batch_size: int = 200,
+    batch_size: int = 1000,
     progress: ProgressHook | None = None,
 ) -> IngestReport:
     """Ingest every document under ``paths`` (files, directories recursively) into the warehouse at ``db``.
