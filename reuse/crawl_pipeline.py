@@ -3,7 +3,7 @@
 ::
 
     seeds ─ frontier (warehouse) ─ due URLs ─ one lane per host ─ Fetcher (robots, delay, caps)
-        ─ digest (thread): feed items / sitemap entries / article + links ─ pending batch
+        ─ digest (thread): feed items / sitemap entries / article + links, robots.txt sitemaps ─ pending batch
         ─ commit (DB thread, one transaction): documents, passages, signatures, band keys and
           matches (reuse.pipeline), raw pages, fetch log, frontier rows changed and found
         ─ new and retried URLs back to their lanes
@@ -18,6 +18,8 @@ not even read-only. The crawler therefore opens the warehouse only to commit a b
 second every ``batch_seconds``) and closes it, with a ``CHECKPOINT``, right after; analysts'
 commands wait for it (``open_when_free``) instead of failing. A second crawl on the same file is
 refused by a lock file naming the running one's PID.
+
+Every robots.txt fetch goes into the fetch log, and the sitemaps it lists join the frontier.
 
 This module and :mod:`reuse.pipeline` are the only ones that wire crawlers and warehouse together.
 """
@@ -125,6 +127,7 @@ class _Digested:
     raw: dict[str, Any] | None = None
     document: Document | None = None
     discovered: list[Entry] = field(default_factory=list)
+    robots_rows: list[dict[str, Any]] = field(default_factory=list)  # fetch-log rows of robots.txt
 
 
 @contextmanager
@@ -278,7 +281,7 @@ class Crawler:
                     item.entry = replace(item.entry, doc_id=stored.doc_id)
                 rows.append(_row(item.entry))
             insert_raw_pages(wh, [item.raw for item in batch if item.raw is not None])
-            insert_fetches(wh, [item.fetch_row for item in batch])
+            insert_fetches(wh, [row for item in batch for row in (*item.robots_rows, item.fetch_row)])
             update_frontier(wh, rows)
             found = [e for item in batch for e in item.discovered]
             new = set(insert_new_frontier(wh, [_row(e) for e in found]))
@@ -383,26 +386,31 @@ class Crawler:
         self._count(digested, result)
         return digested
 
-    def _digest(self, entry: Entry, source: Source | None, result: FetchResult, mono: float) -> _Digested:
-        """What a fetch means for the frontier and the warehouse (CPU work, run in a thread)."""
-        now = datetime.now(UTC)
-        content_type = result.headers.get("content-type")
-        fetch_row: dict[str, Any] = {
+    def _log_row(self, result: FetchResult, kind: str, attempt: int) -> dict[str, Any]:
+        """The fetch-log row of one fetch (its body, result and version are added by the caller)."""
+        return {
             "run_id": self.report.run_id,
-            "url": entry.url,
+            "url": result.url,
             "final_url": result.final_url,
             "started_at": result.started_at,
             "elapsed_ms": int(result.elapsed * 1000),
-            "attempt": entry.attempts + 1,
+            "attempt": attempt,
             "outcome": result.outcome.value,
             "status": result.status,
             "error": result.error,
             "redirects": list(result.redirects),
             "peer": result.peer,
-            "content_type": content_type,
-            "kind": entry.kind.value,
+            "content_type": result.headers.get("content-type"),
+            "kind": kind,
         }
+
+    def _digest(self, entry: Entry, source: Source | None, result: FetchResult, mono: float) -> _Digested:
+        """What a fetch means for the frontier and the warehouse (CPU work, run in a thread)."""
+        now = datetime.now(UTC)
+        content_type = result.headers.get("content-type")
+        fetch_row = self._log_row(result, entry.kind.value, entry.attempts + 1)
         item = _Digested(entry, fetch_row)
+        self._robots(item, source, result, now)
         if result.outcome is Outcome.OK and result.body is not None:
             body = result.body
             digest = hashlib.sha256(body).hexdigest()
@@ -437,6 +445,25 @@ class Crawler:
         item.entry = after_fetch(entry, result, now, self.crawl, self.schedule, self.rng, monotonic_now=mono)
         return item
 
+    def _robots(self, item: _Digested, source: Source | None, result: FetchResult, now: datetime) -> None:
+        """Log the robots.txt fetches made on the way to ``result``; the sitemaps they list join the
+        frontier like any sitemap found (canonical, in scope, once)."""
+        for robots in result.robots_fetches:
+            row = self._log_row(robots.result, "robots", 1)
+            item.robots_rows.append(row)
+            if robots.result.body is not None:
+                row["bytes"] = len(robots.result.body)
+            if robots.rules is None:
+                continue
+            sitemaps = robots.rules.sitemaps()
+            row["result"] = f"robots: {robots.rules.state}"
+            if sitemaps:
+                row["result"] += f", lists {len(sitemaps)} sitemap" + ("s" if len(sitemaps) > 1 else "")
+            for url in sitemaps:
+                with suppress(InputError):  # a scheme not fetched (S-3) or no URL at all
+                    canonical = canonicalize(url, base=robots.result.final_url)
+                    self._found(item, source, canonical, Kind.SITEMAP, 0, now, found_on=robots.result.url)
+
     def _compressor(self) -> zstandard.ZstdCompressor:
         found: zstandard.ZstdCompressor | None = getattr(self.local, "compressor", None)
         if found is None:
@@ -468,7 +495,8 @@ class Crawler:
             report.retries += 1
 
     def _found(self, item: _Digested, source: Source | None, url: str, kind: Kind, depth: int, now: datetime,
-               hint: tuple[str, datetime | None] | None = None, title: str | None = None) -> None:  # fmt: skip
+               hint: tuple[str, datetime | None] | None = None, title: str | None = None,
+               found_on: str | None = None) -> None:  # fmt: skip
         if source is not None and not source.scope.contains(url):
             return
         item.discovered.append(
@@ -479,7 +507,7 @@ class Crawler:
                 depth,
                 source=item.entry.source,
                 discovered_at=now,
-                discovered_from=item.entry.url,
+                discovered_from=found_on or item.entry.url,
                 next_fetch_at=now,
                 hint_published=hint[1] if hint and hint[1] else None,
                 hint_source=hint[0] if hint and hint[1] else None,

@@ -166,6 +166,61 @@ def test_link_following_respects_scope_depth_and_page_caps(web: FixtureWeb, tmp_
     assert capped.fetched == 3
 
 
+def test_sitemaps_listed_in_robots_txt_are_crawled(web: FixtureWeb, tmp_path: Path) -> None:
+    """A sitemap that only robots.txt names (not the sources file) is fetched once, and its pages
+    are crawled; one on another host (out of scope) and one with a scheme not fetched are not."""
+    site, other = web.site("r"), web.site("elsewhere")
+    site.robots(
+        f"User-agent: *\nAllow: /\n\nSitemap: {site.url('/hidden-sitemap.xml')}\n"
+        f"Sitemap: {site.url('/hidden-sitemap.xml?utm_source=robots')}\n"  # the same, once canonical
+        f"Sitemap: {other.url('/sitemap.xml')}\nSitemap: ftp://{site.base.removeprefix('http://')}/s.xml\n"
+    )
+    site.page("/", article_html("Home", paragraphs("home")))
+    for i in range(3):
+        site.page(f"/hidden-{i}", article_html(f"H{i}", paragraphs(f"hidden{i}")))
+    site.text("/hidden-sitemap.xml", sitemap([(site.url(f"/hidden-{i}"), None) for i in range(3)]), "application/xml")
+    other.text("/sitemap.xml", sitemap([]), "application/xml")
+    db = tmp_path / "w.duckdb"
+    report = crawl(db, f'[[site]]\nname = "r"\nstart = ["{site.url("/")}"]\n', tmp_path)
+    assert report.stored == 4 and report.failed == 0
+    documents = {url for (url,) in rows(db, "SELECT url FROM documents")}
+    assert documents == {site.url("/"), *(site.url(f"/hidden-{i}") for i in range(3))}
+    found = rows(db, "SELECT kind, depth, state, discovered_from FROM frontier WHERE url = ?",
+                 [site.url("/hidden-sitemap.xml")])  # fmt: skip
+    assert found == [("sitemap", 0, "done", site.url("/robots.txt"))]
+    assert len(site.requests("/hidden-sitemap.xml")) == 1 and other.requests() == []
+    assert len(site.requests("/robots.txt")) == 1  # cached for the run
+
+
+def test_robots_txt_fetches_are_in_the_fetch_log(web: FixtureWeb, tmp_path: Path) -> None:
+    """Every robots.txt request is logged like a page fetch: status, outcome, elapsed time, and
+    what it made of the host; a robots.txt answering 503 defers the host's pages."""
+    ok, missing, down = web.site("ok"), web.site("missing"), web.site("down")
+    ok.robots(f"User-agent: *\nDisallow: /private\nSitemap: {ok.url('/s.xml')}\n")
+    ok.text("/s.xml", sitemap([]), "application/xml")
+    down.add("/robots.txt", Route(b"", always="503"))
+    for site in (ok, missing, down):
+        site.page("/", article_html(site.name, paragraphs(site.name)))
+    toml = "".join(f'[[site]]\nname = "{s.name}"\nstart = ["{s.url("/")}"]\n\n' for s in (ok, missing, down))
+    db = tmp_path / "w.duckdb"
+    report = crawl(db, toml, tmp_path, linger=1.0)
+    assert report.stored == 2 and report.deferred == 1
+    logged = rows(db, "SELECT url, outcome, status, result, attempt, elapsed_ms, bytes, peer, final_url"
+                      " FROM fetch_log WHERE kind = 'robots' ORDER BY url")  # fmt: skip
+    assert sorted((url, outcome, status, result) for url, outcome, status, result, *_ in logged) == sorted([
+        (ok.url("/robots.txt"), "ok", 200, "robots: rules, lists 1 sitemap"),
+        (missing.url("/robots.txt"), "http_error", 404, "robots: allow_all"),
+        (down.url("/robots.txt"), "http_error", 503, "robots: unavailable"),
+    ])  # fmt: skip
+    for url, *_, attempt, elapsed_ms, size, peer, final_url in logged:
+        assert (attempt, peer, final_url) == (1, "127.0.0.1", url) and 0 <= elapsed_ms < 5000
+        assert size == (len(ok.routes["/robots.txt"].body) if url == ok.url("/robots.txt") else None)
+    assert down.requests("/") == []  # 5xx: nothing fetched from the host
+    assert rows(db, "SELECT state, split_part(reason, ':', 1) FROM frontier WHERE url = ?", [down.url("/")]) == [
+        ("todo", "robots_unavailable")
+    ]
+
+
 def test_recrawl_is_incremental(web: FixtureWeb, tmp_path: Path) -> None:
     """F-11 (scaled): validators sent back on every page that had them; 304 and unchanged bodies add
     no version; changed pages add exactly one each."""
