@@ -10,6 +10,7 @@ checked at every hop, a total deadline, bounded decoding, and no private address
                 │             address, and check the peer of the connected socket (DNS rebinding)
                 │    GET under a total deadline; raw body capped; decoded in 64 KiB pulls, capped
                 │    3xx: the target canonicalised, checked for scheme, loops and scope, then the next hop
+                │         (or not, if the caller already has the target's content: ``alias``)
                 └─ FetchResult(outcome, status, headers, body, redirects, peer, robots_fetches, ...)
 
 :meth:`Fetcher.fetch` never raises for what a server does: every failure is an
@@ -78,6 +79,7 @@ class Outcome(StrEnum):
     BAD_ENCODING = "bad_encoding"  # unknown, too many or corrupt content codings
     TOO_MANY_REDIRECTS = "too_many_redirects"
     REDIRECT_LOOP = "redirect_loop"
+    ALIAS = "alias"  # a redirect to a URL the caller already has: recorded, not followed again
     BAD_REDIRECT = "bad_redirect"  # a 3xx without a usable Location
     BLOCKED_ADDRESS = "blocked_address"  # private, loopback, link-local... not allowed
     BLOCKED_SCHEME = "blocked_scheme"  # not http(s) (file:, ftp:, data:...)
@@ -404,14 +406,17 @@ class Fetcher:
         max_bytes: int | None = None,
         headers: dict[str, str] | None = None,
         in_scope: Callable[[str], bool] | None = None,
+        have: Callable[[str], bool] | None = None,
         truncate: bool = False,
         robots: bool = True,
     ) -> FetchResult:
         """Fetch ``url`` (canonical), following redirects, and say what became of it.
 
         ``headers`` (conditional-GET validators) go with the first hop only; ``in_scope`` is
-        asked about every redirect target; ``truncate`` keeps the first ``max_bytes`` of a longer
-        body instead of failing with ``too_large``; ``robots=False`` is for robots.txt itself.
+        asked about every redirect target, and so is ``have``: a target it says the caller
+        already has ends the fetch there with ``alias`` (``final_url`` is that target);
+        ``truncate`` keeps the first ``max_bytes`` of a longer body instead of failing with
+        ``too_large``; ``robots=False`` is for robots.txt itself.
         """
         started_at, started = datetime.now(UTC), self.clock()
         cap = max_bytes or self.settings.max_page_bytes
@@ -475,6 +480,10 @@ class Fetcher:
                 return result(hop, Outcome.REDIRECT_LOOP, f"redirect loop back to {target}")
             if in_scope is not None and not in_scope(target):
                 return result(hop, Outcome.OUT_OF_SCOPE, f"redirect to {target}, outside the crawl's scope")
+            if have is not None and have(target):
+                redirects.append(target)
+                current = target
+                return result(hop, Outcome.ALIAS, f"redirects to {target}, already fetched")
             if len(redirects) >= self.settings.max_redirects:
                 return result(hop, Outcome.TOO_MANY_REDIRECTS, f"more than {self.settings.max_redirects} redirects")
             redirects.append(target)

@@ -19,7 +19,10 @@ second every ``batch_seconds``) and closes it, with a ``CHECKPOINT``, right afte
 commands wait for it (``open_when_free``) instead of failing. A second crawl on the same file is
 refused by a lock file naming the running one's PID.
 
-Every robots.txt fetch goes into the fetch log, and the sitemaps it lists join the frontier.
+Redirects (D-3): a page is stored under the URL it ends at, and the URL asked for becomes an alias
+of it (:func:`crawlers.frontier.as_alias`); a redirect to a URL this run already fetched is not
+followed again, and a URL fetched through a redirect is not fetched again from its own row. Every
+robots.txt fetch goes into the fetch log, and the sitemaps it lists join the frontier.
 
 This module and :mod:`reuse.pipeline` are the only ones that wire crawlers and warehouse together.
 """
@@ -52,7 +55,7 @@ from crawlers.extract import extract
 from crawlers.feeds import parse_feed
 from crawlers.fetch import Fetcher, FetchResult, Outcome, Resolver
 from crawlers.files import evidence_of, site_of
-from crawlers.frontier import Entry, Kind, State, after_fetch
+from crawlers.frontier import Entry, Kind, State, after_fetch, as_alias, redirect_target
 from crawlers.links import page_links, sniff_kind
 from crawlers.schedule import Schedule
 from crawlers.settings import CrawlSettings
@@ -89,7 +92,8 @@ class CrawlReport:
     ``fetched`` counts fetches (one per URL try, redirects included); ``stored`` documents stored
     as new documents or versions; ``unchanged`` fetches that found nothing new (304 or same
     content); ``failed`` URLs that used up their retries or failed for good in this run;
-    ``retries`` retries scheduled; ``scheduled_later`` URLs left due after this run.
+    ``retries`` retries scheduled; ``scheduled_later`` URLs left due after this run; ``aliases``
+    URLs that redirected (stored as aliases of where they lead).
     """
 
     run_id: int = 0
@@ -107,6 +111,7 @@ class CrawlReport:
     pairs: int = 0
     batches: int = 0
     scheduled_later: int = 0
+    aliases: int = 0
     stopped: bool = False
     outcomes: Counter[str] = field(default_factory=Counter)
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (state, url, reason)
@@ -120,13 +125,18 @@ class CrawlReport:
 
 @dataclass
 class _Digested:
-    """One fetch, digested and waiting for its batch's commit."""
+    """One fetch, digested and waiting for its batch's commit.
+
+    After a redirect, ``entry`` is the final URL's row (new, or written over the stored one) and
+    ``alias`` the row of the URL asked for.
+    """
 
     entry: Entry
     fetch_row: dict[str, Any]
     raw: dict[str, Any] | None = None
     document: Document | None = None
     discovered: list[Entry] = field(default_factory=list)
+    alias: Entry | None = None
     robots_rows: list[dict[str, Any]] = field(default_factory=list)  # fetch-log rows of robots.txt
 
 
@@ -216,6 +226,7 @@ class Crawler:
         self.pending_since = 0.0
         self.pages: Counter[str] = Counter()
         self.queued: set[str] = set()
+        self.fetched: set[str] = set()  # URLs whose content this run has (not to be fetched again)
         self.sequence = itertools.count()
         self.wake = asyncio.Event()
         self.room = asyncio.Event()  # set when the pending batch has room again
@@ -273,15 +284,21 @@ class Crawler:
 
         def frontier(wh: Warehouse) -> None:
             versions = wh.latest_versions([d.url for d in documents])
-            rows = []
+            rows, targets = [], []
             for item in batch:
                 if item.document is not None and item.document.url in versions:
                     stored = versions[item.document.url]
                     item.fetch_row["version_id"] = stored.version_id
                     item.entry = replace(item.entry, doc_id=stored.doc_id)
                 rows.append(_row(item.entry))
+                if item.alias is not None:
+                    targets.append(rows[-1])
+                    rows.append(_row(item.alias))
             insert_raw_pages(wh, [item.raw for item in batch if item.raw is not None])
             insert_fetches(wh, [row for item in batch for row in (*item.robots_rows, item.fetch_row)])
+            # A redirect target gets its row if it has none; the update below then writes this
+            # fetch's result over it either way.
+            insert_new_frontier(wh, targets)
             update_frontier(wh, rows)
             found = [e for item in batch for e in item.discovered]
             new = set(insert_new_frontier(wh, [_row(e) for e in found]))
@@ -352,12 +369,16 @@ class Crawler:
                     continue
                 heapq.heappop(queue)
                 self.queued.discard(entry.url)
+                if entry.url in self.fetched:
+                    continue  # fetched through a redirect: that fetch's batch writes its row
                 source = self.sources.get(entry.source or "")
                 limit = source.max_pages if source and source.max_pages is not None else self.crawl.max_pages
                 if self.pages[entry.source or ""] >= limit:
                     continue  # the source's page cap for this run: the URL stays todo
                 self.pages[entry.source or ""] += 1
                 digested = await self._fetch_one(entry, source)
+                if digested.entry.state is State.DONE:
+                    self.fetched.add(digested.entry.url)
                 if digested.entry.state is State.TODO:
                     # A retry or a deferral is queued now, so its backoff is kept to the second; its
                     # frontier row is written with the batch (a crash just means fetching it again).
@@ -380,6 +401,7 @@ class Crawler:
             max_bytes=caps.get(entry.kind, self.crawl.max_page_bytes),
             headers=entry.validators() or None,
             in_scope=source.scope.contains if source else None,
+            have=self.fetched.__contains__,
         )
         loop = asyncio.get_running_loop()
         digested = await loop.run_in_executor(self.digest_pool, self._digest, entry, source, result, time.monotonic())
@@ -412,6 +434,11 @@ class Crawler:
         item = _Digested(entry, fetch_row)
         self._robots(item, source, result, now)
         if result.outcome is Outcome.OK and result.body is not None:
+            if result.final_url != entry.url:
+                # Stored once, under the URL it ended at; the URL asked for becomes its alias, so
+                # that finding either of them again fetches nothing.
+                item.alias = as_alias(entry, result, now, self.schedule)
+                entry = item.entry = redirect_target(entry, result.final_url, now)
             body = result.body
             digest = hashlib.sha256(body).hexdigest()
             fetch_row.update(bytes=len(body), raw_sha256=digest)
@@ -475,6 +502,10 @@ class Crawler:
         report = self.report
         report.fetched += 1
         report.outcomes[result.outcome.value] += 1
+        if item.alias is not None or result.outcome is Outcome.ALIAS:
+            report.aliases += 1
+        if result.outcome is Outcome.ALIAS:
+            return
         if result.outcome in (Outcome.OK, Outcome.NOT_MODIFIED):
             if item.fetch_row.get("result") in ("unchanged", "not_modified"):
                 report.unchanged += 1

@@ -221,6 +221,50 @@ def test_robots_txt_fetches_are_in_the_fetch_log(web: FixtureWeb, tmp_path: Path
     ]
 
 
+def test_a_redirect_stores_one_document_and_records_the_alias(web: FixtureWeb, tmp_path: Path) -> None:
+    """D-3: links to an article and to a URL redirecting to it (in either order) give one document
+    and one fetch of it, the redirecting URL recorded as an alias; a redirect to a URL not known
+    yet is followed. Finding the URLs again fetches nothing; re-checking them adds nothing."""
+    site = web.site("moved")
+    site.robots("User-agent: *\nAllow: /\n")
+    redirects = {"/a-old": "/a-new", "/b-old": "/b-new", "/c-old": "/c-new"}
+    for old, new in redirects.items():
+        site.page(old, b"", status=301, headers={"Location": site.url(new)})
+        site.page(new, article_html(new, paragraphs(new)), etag=f'"{new}"')
+    # The article before its old URL, then the old URL first; the third is known only by its old URL.
+    links = [site.url(p) for p in ("/a-new", "/a-old", "/b-old", "/b-new", "/c-old")]
+    site.page("/", article_html("Home", paragraphs("home"), links=links))
+    toml = f'[[site]]\nname = "m"\nstart = ["{site.url("/")}"]\nmax_depth = 1\n'
+    db = tmp_path / "w.duckdb"
+    report = crawl(db, toml, tmp_path)
+    assert report.stored == 4 and report.aliases == 3
+    documents = sorted(url for (url,) in rows(db, "SELECT url FROM documents"))
+    assert documents == sorted([site.url("/"), *(site.url(new) for new in redirects.values())])
+    assert {path: len(site.requests(path)) for path in [*redirects, *redirects.values()]} == dict.fromkeys(
+        [*redirects, *redirects.values()], 1
+    )
+    frontier = {url: (state, final) for url, state, final in rows(db, "SELECT url, state, final_url FROM frontier")}
+    for old, new in redirects.items():
+        assert frontier[site.url(old)] == ("alias", site.url(new))
+        assert frontier[site.url(new)][0] == "done"
+    assert rows(db, "SELECT outcome FROM fetch_log WHERE url = ?", [site.url("/a-old")]) == [("alias",)]
+    # Found again (the home page changed, its links did not): nothing fetched but the home page
+    # (and robots.txt, once a run).
+    before = len(web.log)
+    site.page("/", article_html("Home", paragraphs("home, changed"), links=links))
+    again = crawl(db, toml, tmp_path)
+    assert again.stored == 1 and {r.path for r in web.log[before:]} == {"/robots.txt", "/"}
+    # Every URL due again: each article is checked once, through its own row or its alias.
+    with open_warehouse(db) as wh:
+        wh.query("UPDATE frontier SET next_fetch_at = now() - INTERVAL 1 MINUTE")
+    third = crawl(db, toml, tmp_path)
+    assert third.stored == 0
+    assert all(len(site.requests(new)) == 2 for new in redirects.values())
+    assert rows(db, "SELECT count(*) FROM documents") == [(4,)] and rows(db, "SELECT count(*) FROM versions") == [(5,)]
+    assert rows(db, "SELECT count(*) FROM frontier WHERE state = 'alias'") == [(3,)]
+    check_invariants(db)
+
+
 def test_recrawl_is_incremental(web: FixtureWeb, tmp_path: Path) -> None:
     """F-11 (scaled): validators sent back on every page that had them; 304 and unchanged bodies add
     no version; changed pages add exactly one each."""
