@@ -44,6 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -346,7 +347,17 @@ class Crawler:
             self.lane_wake[entry.host].set()
         else:
             self.lane_wake[entry.host] = asyncio.Event()
-            self.lanes[entry.host] = asyncio.create_task(self._lane(entry.host))
+            lane = self.lanes[entry.host] = asyncio.create_task(self._lane(entry.host))
+            lane.add_done_callback(partial(self._lane_gone, entry.host))
+
+    def _lane_gone(self, host: str, lane: asyncio.Task[None]) -> None:
+        """Forget a lane that was cancelled before it ever ran (:meth:`stop` right after a commit
+        created it): it never reaches its own ``finally``, and the run would wait for it for ever.
+        A lane that ran has already removed itself there, at once, so that no URL is queued for a
+        lane that is ending."""
+        if self.lanes.get(host) is lane:
+            del self.lanes[host]
+            self.wake.set()
 
     async def _lane(self, host: str) -> None:
         """Fetch ``host``'s URLs one at a time, each when due (the Fetcher keeps the delay)."""

@@ -7,6 +7,7 @@ The figures at full size (1,000 pages, 20 SIGKILLs) are the tests marked ``slow`
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import os
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +38,14 @@ from fixtureweb import (
 )
 from typer.testing import CliRunner
 
+from crawlers.frontier import Entry, Kind
 from crawlers.settings import CrawlSettings, parse_networks
 from crawlers.sources import load_sources, source_for_url
 from crawlers.urls import canonicalize
 from reuse.cli import app
 from reuse.config import Settings
 from reuse.crawl_cli import parse_duration
-from reuse.crawl_pipeline import CrawlReport, run_crawl
+from reuse.crawl_pipeline import Crawler, CrawlReport, run_crawl
 from reuse.errors import InputError, SettingsError
 from warehouse.db import open_warehouse
 
@@ -458,6 +460,24 @@ def test_sigterm_stops_cleanly(web: FixtureWeb, tmp_path: Path) -> None:
     assert finished == [(True, "true")]
 
 
+def test_a_stop_right_after_a_lane_is_created_ends_the_run(tmp_path: Path) -> None:
+    """P-3: a stop in the moment between a commit queueing a new host's URLs and that host's lane
+    first running cancels a lane that never ran; the run must still forget it and end (it used
+    to wait for it for ever, about one SIGTERM in ten on a busy machine)."""
+    url = "http://127.0.0.1:9/a"
+    crawler = Crawler(tmp_path / "w.duckdb", Settings(), crawl_settings(), [source_for_url(url)])
+
+    async def enqueue_then_stop() -> dict[str, Any]:
+        crawler.deadline = time.monotonic() + 60
+        crawler._enqueue(Entry(url, "127.0.0.1:9", Kind.PAGE, 0), datetime.now(UTC))
+        crawler.stop()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        return dict(crawler.lanes)
+
+    assert asyncio.run(enqueue_then_stop()) == {}
+
+
 def test_a_second_crawl_is_refused_and_readers_never_see_a_lock_error(web: FixtureWeb, tmp_path: Path) -> None:
     """P-4: the second crawl exits 75 naming the first's PID; `sql` and `status` during the crawl
     always answer (they wait for the batch commit instead of failing)."""
@@ -697,6 +717,7 @@ def test_hostile_pages_in_a_crawl_store_nothing_and_say_why(web: FixtureWeb, tmp
 _EXIT_INSIDE_COMMIT = """
 import os, sys
 from reuse import crawl_pipeline
+from crawlers.frontier import Entry, Kind
 from crawlers.settings import CrawlSettings, parse_networks
 from crawlers.sources import load_sources
 from reuse.config import Settings
