@@ -10,7 +10,8 @@ checked at every hop, a total deadline, bounded decoding, and no private address
                 │             address, and check the peer of the connected socket (DNS rebinding)
                 │    GET under a total deadline; raw body capped; decoded in 64 KiB pulls, capped
                 │    3xx: the target canonicalised, checked for scheme, loops and scope, then the next hop
-                └─ FetchResult(outcome, status, headers, body, redirects, peer, ...)
+                │         (or not, if the caller already has the target's content: ``alias``)
+                └─ FetchResult(outcome, status, headers, body, redirects, peer, robots_fetches, ...)
 
 :meth:`Fetcher.fetch` never raises for what a server does: every failure is an
 :class:`Outcome` with a message, and :attr:`FetchResult.retryable` says whether trying again later
@@ -50,6 +51,7 @@ __all__ = [
     "Fetcher",
     "Outcome",
     "Resolver",
+    "RobotsFetch",
     "parse_retry_after",
     "system_resolver",
 ]
@@ -77,6 +79,7 @@ class Outcome(StrEnum):
     BAD_ENCODING = "bad_encoding"  # unknown, too many or corrupt content codings
     TOO_MANY_REDIRECTS = "too_many_redirects"
     REDIRECT_LOOP = "redirect_loop"
+    ALIAS = "alias"  # a redirect to a URL the caller already has: recorded, not followed again
     BAD_REDIRECT = "bad_redirect"  # a 3xx without a usable Location
     BLOCKED_ADDRESS = "blocked_address"  # private, loopback, link-local... not allowed
     BLOCKED_SCHEME = "blocked_scheme"  # not http(s) (file:, ftp:, data:...)
@@ -265,7 +268,9 @@ class FetchResult:
 
     ``url`` is the URL asked for and ``final_url`` the last hop's (after redirects); ``body`` is
     the decoded body (only for ``ok``); ``headers`` have lower-case names; ``retry_at`` is a
-    monotonic time before which the URL should not be tried again (deferrals, Retry-After).
+    monotonic time before which the URL should not be tried again (deferrals, Retry-After);
+    ``robots_fetches`` are the robots.txt fetches made on the way (for the fetch log and the
+    sitemaps they list).
     """
 
     url: str
@@ -282,6 +287,7 @@ class FetchResult:
     requests: int = 0
     raw_bytes: int = 0
     retry_at: float | None = None
+    robots_fetches: tuple[RobotsFetch, ...] = ()
 
     @property
     def retryable(self) -> bool:
@@ -298,6 +304,15 @@ class FetchResult:
     def deferred(self) -> bool:
         """Whether the URL was not tried at all for a reason of its host (robots unavailable, delay)."""
         return self.outcome in DEFERRED
+
+
+@dataclass(frozen=True)
+class RobotsFetch:
+    """One fetch of a host's robots.txt and what it made of the host: ``rules`` is None when the
+    fetch failed for a reason of address, TLS or scheme (nothing is cached then)."""
+
+    result: FetchResult
+    rules: RobotsRules | None
 
 
 @dataclass
@@ -391,19 +406,23 @@ class Fetcher:
         max_bytes: int | None = None,
         headers: dict[str, str] | None = None,
         in_scope: Callable[[str], bool] | None = None,
+        have: Callable[[str], bool] | None = None,
         truncate: bool = False,
         robots: bool = True,
     ) -> FetchResult:
         """Fetch ``url`` (canonical), following redirects, and say what became of it.
 
         ``headers`` (conditional-GET validators) go with the first hop only; ``in_scope`` is
-        asked about every redirect target; ``truncate`` keeps the first ``max_bytes`` of a longer
-        body instead of failing with ``too_large``; ``robots=False`` is for robots.txt itself.
+        asked about every redirect target, and so is ``have``: a target it says the caller
+        already has ends the fetch there with ``alias`` (``final_url`` is that target);
+        ``truncate`` keeps the first ``max_bytes`` of a longer body instead of failing with
+        ``too_large``; ``robots=False`` is for robots.txt itself.
         """
         started_at, started = datetime.now(UTC), self.clock()
         cap = max_bytes or self.settings.max_page_bytes
         current, seen, requests = url, {url}, 0
         redirects: list[str] = []
+        robots_fetches: list[RobotsFetch] = []
 
         def result(hop: _Hop | None, outcome: Outcome, error: str | None = None, **extra: Any) -> FetchResult:
             return FetchResult(
@@ -420,13 +439,14 @@ class Fetcher:
                 peer=hop.peer if hop else None,
                 requests=requests,
                 raw_bytes=hop.raw_bytes if hop else 0,
+                robots_fetches=tuple(robots_fetches),
                 **extra,
             )
 
         for hop_number in itertools.count():
             host = self._host(host_key(current))
             if robots:
-                rules = await self._robots(host, current)
+                rules = await self._robots(host, current, robots_fetches)
                 if isinstance(rules, FetchResult):
                     return result(None, rules.outcome, f"robots.txt: {rules.error}")
                 if rules.state == "unavailable":
@@ -460,6 +480,10 @@ class Fetcher:
                 return result(hop, Outcome.REDIRECT_LOOP, f"redirect loop back to {target}")
             if in_scope is not None and not in_scope(target):
                 return result(hop, Outcome.OUT_OF_SCOPE, f"redirect to {target}, outside the crawl's scope")
+            if have is not None and have(target):
+                redirects.append(target)
+                current = target
+                return result(hop, Outcome.ALIAS, f"redirects to {target}, already fetched")
             if len(redirects) >= self.settings.max_redirects:
                 return result(hop, Outcome.TOO_MANY_REDIRECTS, f"more than {self.settings.max_redirects} redirects")
             redirects.append(target)
@@ -467,8 +491,9 @@ class Fetcher:
             current = target
         raise AssertionError("unreachable: the loop returns")
 
-    async def _robots(self, host: _Host, url: str) -> RobotsRules | FetchResult:
-        """The robots rules of ``url``'s host, fetched when missing or expired.
+    async def _robots(self, host: _Host, url: str, fetched: list[RobotsFetch]) -> RobotsRules | FetchResult:
+        """The robots rules of ``url``'s host, fetched when missing or expired (the fetch is added
+        to ``fetched``).
 
         A robots.txt fetch that fails for a reason of address or TLS is returned as is: the page
         fails the same way, and nothing is cached.
@@ -483,6 +508,7 @@ class Fetcher:
             )
             now = self.clock()
             if got.outcome in (Outcome.BLOCKED_ADDRESS, Outcome.TLS_ERROR, Outcome.BLOCKED_SCHEME):
+                fetched.append(RobotsFetch(got, None))
                 return got
             if got.outcome is Outcome.OK and got.status is not None and 200 <= got.status < 300:
                 rules = RobotsRules.parse((got.body or b"").decode("utf-8", "replace"), now + self.settings.robots_ttl)
@@ -503,6 +529,7 @@ class Fetcher:
                     "unavailable", now + self.settings.robots_error_ttl, reason=f"robots.txt unreachable ({why})"
                 )
             host.robots = rules
+            fetched.append(RobotsFetch(got, rules))
             return rules
 
     async def _request(self, host: _Host, url: str, headers: dict[str, str] | None, cap: int, truncate: bool) -> _Hop:

@@ -10,7 +10,13 @@ done       fetched; rechecked at ``next_fetch_at`` (adaptive interval, condition
 failed     retries used up, or a failure retrying cannot fix; ``reason`` says which; tried again
            much later (``next_fetch_at``)
 blocked    never to be fetched as things stand: robots.txt, a private address, a scheme, the scope
+alias      redirects to ``final_url``, whose own row holds the content; rechecked at ``next_fetch_at``
+           in case the redirect changes (a 302 to a login page must not hide an article for good)
 =========  ==========================================================================================
+
+A URL that redirects is stored once: the document and the content's row are the final URL's
+(:func:`redirect_target`), and the URL asked for becomes an alias (:func:`as_alias`), so finding
+either again later fetches nothing.
 
 No state says "in progress": a URL being fetched is still ``todo`` in the warehouse until the
 batch holding its result is committed, so a crawl killed at any moment re-fetches exactly what was
@@ -27,8 +33,9 @@ from enum import StrEnum
 from crawlers.fetch import FetchResult, Outcome
 from crawlers.schedule import Schedule, backoff_delay
 from crawlers.settings import CrawlSettings
+from crawlers.urls import host_key
 
-__all__ = ["BLOCKING", "Entry", "Kind", "State", "after_fetch"]
+__all__ = ["BLOCKING", "Entry", "Kind", "State", "after_fetch", "as_alias", "redirect_target"]
 
 
 class State(StrEnum):
@@ -38,6 +45,7 @@ class State(StrEnum):
     DONE = "done"
     FAILED = "failed"
     BLOCKED = "blocked"
+    ALIAS = "alias"
 
 
 class Kind(StrEnum):
@@ -109,6 +117,8 @@ def after_fetch(
     (robots.txt unreachable, a Crawl-delay over the cap) waits without counting an attempt.
     """
     base = replace(entry, last_fetched_at=now, last_status=result.status, final_url=result.final_url)
+    if result.outcome is Outcome.ALIAS:
+        return as_alias(entry, result, now, schedule)
     if result.outcome in (Outcome.OK, Outcome.NOT_MODIFIED):
         unchanged = entry.unchanged + 1 if not changed else 0
         interval = schedule.interval(entry.kind, unchanged)
@@ -156,4 +166,48 @@ def after_fetch(
         reason=reason,
         attempts=attempts,
         next_fetch_at=now + timedelta(seconds=schedule.error_interval(failures)),
+    )
+
+
+def as_alias(entry: Entry, result: FetchResult, now: datetime, schedule: Schedule) -> Entry:
+    """The entry of a URL whose fetch was redirected to ``result.final_url``: an alias of it.
+
+    Its validators and content hash are dropped (they are the target's); the recheck interval
+    grows while the URL keeps redirecting to the same target.
+    """
+    same = entry.state is State.ALIAS and entry.final_url == result.final_url
+    unchanged = entry.unchanged + 1 if same else 0
+    interval = schedule.interval(entry.kind, unchanged)
+    return replace(
+        entry,
+        state=State.ALIAS,
+        reason=f"alias: redirects to {result.final_url}",
+        attempts=0,
+        last_fetched_at=now,
+        last_status=result.status,
+        final_url=result.final_url,
+        etag=None,
+        last_modified=None,
+        content_sha256=None,
+        unchanged=unchanged,
+        interval_s=interval,
+        next_fetch_at=now + timedelta(seconds=interval),
+    )
+
+
+def redirect_target(entry: Entry, final_url: str, now: datetime) -> Entry:
+    """A new entry for ``final_url``, where ``entry``'s URL redirected: found there, and standing
+    in for it (same source, kind, depth and the hints it was found with)."""
+    return Entry(
+        final_url,
+        host_key(final_url),
+        entry.kind,
+        entry.depth,
+        source=entry.source,
+        discovered_at=now,
+        discovered_from=entry.url,
+        next_fetch_at=now,
+        hint_published=entry.hint_published,
+        hint_source=entry.hint_source,
+        hint_title=entry.hint_title,
     )

@@ -3,7 +3,7 @@
 ::
 
     seeds ─ frontier (warehouse) ─ due URLs ─ one lane per host ─ Fetcher (robots, delay, caps)
-        ─ digest (thread): feed items / sitemap entries / article + links ─ pending batch
+        ─ digest (thread): feed items / sitemap entries / article + links, robots.txt sitemaps ─ pending batch
         ─ commit (DB thread, one transaction): documents, passages, signatures, band keys and
           matches (reuse.pipeline), raw pages, fetch log, frontier rows changed and found
         ─ new and retried URLs back to their lanes
@@ -18,6 +18,11 @@ not even read-only. The crawler therefore opens the warehouse only to commit a b
 second every ``batch_seconds``) and closes it, with a ``CHECKPOINT``, right after; analysts'
 commands wait for it (``open_when_free``) instead of failing. A second crawl on the same file is
 refused by a lock file naming the running one's PID.
+
+Redirects (D-3): a page is stored under the URL it ends at, and the URL asked for becomes an alias
+of it (:func:`crawlers.frontier.as_alias`); a redirect to a URL this run already fetched is not
+followed again, and a URL fetched through a redirect is not fetched again from its own row. Every
+robots.txt fetch goes into the fetch log, and the sitemaps it lists join the frontier.
 
 This module and :mod:`reuse.pipeline` are the only ones that wire crawlers and warehouse together.
 """
@@ -39,6 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,7 +56,7 @@ from crawlers.extract import extract
 from crawlers.feeds import parse_feed
 from crawlers.fetch import Fetcher, FetchResult, Outcome, Resolver
 from crawlers.files import evidence_of, site_of
-from crawlers.frontier import Entry, Kind, State, after_fetch
+from crawlers.frontier import Entry, Kind, State, after_fetch, as_alias, redirect_target
 from crawlers.links import page_links, sniff_kind
 from crawlers.schedule import Schedule
 from crawlers.settings import CrawlSettings
@@ -87,7 +93,8 @@ class CrawlReport:
     ``fetched`` counts fetches (one per URL try, redirects included); ``stored`` documents stored
     as new documents or versions; ``unchanged`` fetches that found nothing new (304 or same
     content); ``failed`` URLs that used up their retries or failed for good in this run;
-    ``retries`` retries scheduled; ``scheduled_later`` URLs left due after this run.
+    ``retries`` retries scheduled; ``scheduled_later`` URLs left due after this run; ``aliases``
+    URLs that redirected (stored as aliases of where they lead).
     """
 
     run_id: int = 0
@@ -105,6 +112,7 @@ class CrawlReport:
     pairs: int = 0
     batches: int = 0
     scheduled_later: int = 0
+    aliases: int = 0
     stopped: bool = False
     outcomes: Counter[str] = field(default_factory=Counter)
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (state, url, reason)
@@ -118,13 +126,19 @@ class CrawlReport:
 
 @dataclass
 class _Digested:
-    """One fetch, digested and waiting for its batch's commit."""
+    """One fetch, digested and waiting for its batch's commit.
+
+    After a redirect, ``entry`` is the final URL's row (new, or written over the stored one) and
+    ``alias`` the row of the URL asked for.
+    """
 
     entry: Entry
     fetch_row: dict[str, Any]
     raw: dict[str, Any] | None = None
     document: Document | None = None
     discovered: list[Entry] = field(default_factory=list)
+    alias: Entry | None = None
+    robots_rows: list[dict[str, Any]] = field(default_factory=list)  # fetch-log rows of robots.txt
 
 
 @contextmanager
@@ -213,6 +227,7 @@ class Crawler:
         self.pending_since = 0.0
         self.pages: Counter[str] = Counter()
         self.queued: set[str] = set()
+        self.fetched: set[str] = set()  # URLs whose content this run has (not to be fetched again)
         self.sequence = itertools.count()
         self.wake = asyncio.Event()
         self.room = asyncio.Event()  # set when the pending batch has room again
@@ -271,15 +286,21 @@ class Crawler:
 
         def frontier(wh: Warehouse) -> None:
             versions = wh.latest_versions([d.url for d in documents])
-            rows = []
+            rows, targets = [], []
             for item in batch:
                 if item.document is not None and item.document.url in versions:
                     stored = versions[item.document.url]
                     item.fetch_row["version_id"] = stored.version_id
                     item.entry = replace(item.entry, doc_id=stored.doc_id)
                 rows.append(_row(item.entry))
+                if item.alias is not None:
+                    targets.append(rows[-1])
+                    rows.append(_row(item.alias))
             insert_raw_pages(wh, [item.raw for item in batch if item.raw is not None])
-            insert_fetches(wh, [item.fetch_row for item in batch])
+            insert_fetches(wh, [row for item in batch for row in (*item.robots_rows, item.fetch_row)])
+            # A redirect target gets its row if it has none; the update below then writes this
+            # fetch's result over it either way.
+            insert_new_frontier(wh, targets)
             update_frontier(wh, rows)
             found = [e for item in batch for e in item.discovered]
             new = set(insert_new_frontier(wh, [_row(e) for e in found]))
@@ -327,7 +348,17 @@ class Crawler:
             self.lane_wake[entry.host].set()
         else:
             self.lane_wake[entry.host] = asyncio.Event()
-            self.lanes[entry.host] = asyncio.create_task(self._lane(entry.host))
+            lane = self.lanes[entry.host] = asyncio.create_task(self._lane(entry.host))
+            lane.add_done_callback(partial(self._lane_gone, entry.host))
+
+    def _lane_gone(self, host: str, lane: asyncio.Task[None]) -> None:
+        """Forget a lane that was cancelled before it ever ran (:meth:`stop` right after a commit
+        created it): it never reaches its own ``finally``, and the run would wait for it for ever.
+        A lane that ran has already removed itself there, at once, so that no URL is queued for a
+        lane that is ending."""
+        if self.lanes.get(host) is lane:
+            del self.lanes[host]
+            self.wake.set()
 
     async def _lane(self, host: str) -> None:
         """Fetch ``host``'s URLs one at a time, each when due (the Fetcher keeps the delay)."""
@@ -350,12 +381,16 @@ class Crawler:
                     continue
                 heapq.heappop(queue)
                 self.queued.discard(entry.url)
+                if entry.url in self.fetched:
+                    continue  # fetched through a redirect: that fetch's batch writes its row
                 source = self.sources.get(entry.source or "")
                 limit = source.max_pages if source and source.max_pages is not None else self.crawl.max_pages
                 if self.pages[entry.source or ""] >= limit:
                     continue  # the source's page cap for this run: the URL stays todo
                 self.pages[entry.source or ""] += 1
                 digested = await self._fetch_one(entry, source)
+                if digested.entry.state is State.DONE:
+                    self.fetched.add(digested.entry.url)
                 if digested.entry.state is State.TODO:
                     # A retry or a deferral is queued now, so its backoff is kept to the second; its
                     # frontier row is written with the batch (a crash just means fetching it again).
@@ -378,33 +413,44 @@ class Crawler:
             max_bytes=caps.get(entry.kind, self.crawl.max_page_bytes),
             headers=entry.validators() or None,
             in_scope=source.scope.contains if source else None,
+            have=self.fetched.__contains__,
         )
         loop = asyncio.get_running_loop()
         digested = await loop.run_in_executor(self.digest_pool, self._digest, entry, source, result, time.monotonic())
         self._count(digested, result)
         return digested
 
-    def _digest(self, entry: Entry, source: Source | None, result: FetchResult, mono: float) -> _Digested:
-        """What a fetch means for the frontier and the warehouse (CPU work, run in a thread)."""
-        now = datetime.now(UTC)
-        content_type = result.headers.get("content-type")
-        fetch_row: dict[str, Any] = {
+    def _log_row(self, result: FetchResult, kind: str, attempt: int) -> dict[str, Any]:
+        """The fetch-log row of one fetch (its body, result and version are added by the caller)."""
+        return {
             "run_id": self.report.run_id,
-            "url": entry.url,
+            "url": result.url,
             "final_url": result.final_url,
             "started_at": result.started_at,
             "elapsed_ms": int(result.elapsed * 1000),
-            "attempt": entry.attempts + 1,
+            "attempt": attempt,
             "outcome": result.outcome.value,
             "status": result.status,
             "error": result.error,
             "redirects": list(result.redirects),
             "peer": result.peer,
-            "content_type": content_type,
-            "kind": entry.kind.value,
+            "content_type": result.headers.get("content-type"),
+            "kind": kind,
         }
+
+    def _digest(self, entry: Entry, source: Source | None, result: FetchResult, mono: float) -> _Digested:
+        """What a fetch means for the frontier and the warehouse (CPU work, run in a thread)."""
+        now = datetime.now(UTC)
+        content_type = result.headers.get("content-type")
+        fetch_row = self._log_row(result, entry.kind.value, entry.attempts + 1)
         item = _Digested(entry, fetch_row)
+        self._robots(item, source, result, now)
         if result.outcome is Outcome.OK and result.body is not None:
+            if result.final_url != entry.url:
+                # Stored once, under the URL it ended at; the URL asked for becomes its alias, so
+                # that finding either of them again fetches nothing.
+                item.alias = as_alias(entry, result, now, self.schedule)
+                entry = item.entry = redirect_target(entry, result.final_url, now)
             body = result.body
             digest = hashlib.sha256(body).hexdigest()
             fetch_row.update(bytes=len(body), raw_sha256=digest)
@@ -438,6 +484,25 @@ class Crawler:
         item.entry = after_fetch(entry, result, now, self.crawl, self.schedule, self.rng, monotonic_now=mono)
         return item
 
+    def _robots(self, item: _Digested, source: Source | None, result: FetchResult, now: datetime) -> None:
+        """Log the robots.txt fetches made on the way to ``result``; the sitemaps they list join the
+        frontier like any sitemap found (canonical, in scope, once)."""
+        for robots in result.robots_fetches:
+            row = self._log_row(robots.result, "robots", 1)
+            item.robots_rows.append(row)
+            if robots.result.body is not None:
+                row["bytes"] = len(robots.result.body)
+            if robots.rules is None:
+                continue
+            sitemaps = robots.rules.sitemaps()
+            row["result"] = f"robots: {robots.rules.state}"
+            if sitemaps:
+                row["result"] += f", lists {len(sitemaps)} sitemap" + ("s" if len(sitemaps) > 1 else "")
+            for url in sitemaps:
+                with suppress(InputError):  # a scheme not fetched (S-3) or no URL at all
+                    canonical = canonicalize(url, base=robots.result.final_url)
+                    self._found(item, source, canonical, Kind.SITEMAP, 0, now, found_on=robots.result.url)
+
     def _compressor(self) -> zstandard.ZstdCompressor:
         found: zstandard.ZstdCompressor | None = getattr(self.local, "compressor", None)
         if found is None:
@@ -449,6 +514,10 @@ class Crawler:
         report = self.report
         report.fetched += 1
         report.outcomes[result.outcome.value] += 1
+        if item.alias is not None or result.outcome is Outcome.ALIAS:
+            report.aliases += 1
+        if result.outcome is Outcome.ALIAS:
+            return
         if result.outcome in (Outcome.OK, Outcome.NOT_MODIFIED):
             if item.fetch_row.get("result") in ("unchanged", "not_modified"):
                 report.unchanged += 1
@@ -469,7 +538,8 @@ class Crawler:
             report.retries += 1
 
     def _found(self, item: _Digested, source: Source | None, url: str, kind: Kind, depth: int, now: datetime,
-               hint: tuple[str, datetime | None] | None = None, title: str | None = None) -> None:  # fmt: skip
+               hint: tuple[str, datetime | None] | None = None, title: str | None = None,
+               found_on: str | None = None) -> None:  # fmt: skip
         if source is not None and not source.scope.contains(url):
             return
         item.discovered.append(
@@ -480,7 +550,7 @@ class Crawler:
                 depth,
                 source=item.entry.source,
                 discovered_at=now,
-                discovered_from=item.entry.url,
+                discovered_from=found_on or item.entry.url,
                 next_fetch_at=now,
                 hint_published=hint[1] if hint and hint[1] else None,
                 hint_source=hint[0] if hint and hint[1] else None,

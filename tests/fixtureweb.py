@@ -37,6 +37,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 __all__ = [
+    "Blackhole",
     "FixtureWeb",
     "Request",
     "Route",
@@ -574,6 +575,43 @@ class FixtureWeb:
         """Close every site."""
         for site in self.sites.values():
             site.close()
+
+
+class Blackhole:
+    """A listener on 127.0.0.1 whose connects never complete (F-8), without leaving loopback.
+
+    It listens with a backlog of 0 and never accepts; its accept queue is filled first with
+    connections of its own. Linux then drops every further SYN (``tcp_abort_on_overflow`` is 0 by
+    default), so a client's connect waits, retransmitting, until its own timeout, as it would for
+    a non-routable address, which a test must not send packets to.
+    """
+
+    def __init__(self) -> None:
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(0)
+        self.port = self.listener.getsockname()[1]
+        self.fillers: list[socket.socket] = []
+        while len(self.fillers) < 8:  # the queue holds backlog + 1 (more on some kernels)
+            filler = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            filler.settimeout(0.3)
+            try:
+                filler.connect(("127.0.0.1", self.port))
+            except TimeoutError:
+                filler.close()
+                return  # full: this connect hung as the client's will
+            self.fillers.append(filler)
+        raise RuntimeError("the blackhole's accept queue never filled up")
+
+    def url(self, path: str) -> str:
+        """The absolute URL of ``path`` on the blackhole."""
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def close(self) -> None:
+        """Close the fillers and the listener."""
+        for filler in self.fillers:
+            filler.close()
+        self.listener.close()
 
 
 def gzip_bomb(decoded: int) -> bytes:

@@ -23,9 +23,17 @@ import brotli
 import httpcore
 import pytest
 import zstandard
-from fixtureweb import FixtureWeb, Route, article_html, gzip_bomb, http_date, paragraphs
+from fixtureweb import Blackhole, FixtureWeb, Route, article_html, gzip_bomb, http_date, paragraphs
 
-from crawlers.fetch import AddressBlocked, AddressPolicy, Fetcher, Outcome, _GuardedBackend, parse_retry_after
+from crawlers.fetch import (
+    AddressBlocked,
+    AddressPolicy,
+    Fetcher,
+    FetchResult,
+    Outcome,
+    _GuardedBackend,
+    parse_retry_after,
+)
 from crawlers.robots import RobotsRules
 from crawlers.settings import CrawlSettings, parse_networks
 from crawlers.urls import canonicalize
@@ -60,6 +68,12 @@ def run(settings: CrawlSettings, web: FixtureWeb, body: Callable[[Fetcher], Awai
 
 def fetch_one(settings: CrawlSettings, web: FixtureWeb, url: str, **kwargs: Any) -> Any:
     return run(settings, web, lambda f: f.fetch(canonicalize(url), **kwargs))
+
+
+async def fetch_plain(settings: CrawlSettings, url: str) -> FetchResult:
+    """One fetch of ``url`` (an address literal) without robots.txt."""
+    async with Fetcher(settings) as fetcher:
+        return await fetcher.fetch(canonicalize(url), robots=False)
 
 
 def article(seed: str) -> bytes:
@@ -176,6 +190,21 @@ def test_total_deadline_stops_a_slow_drip(web: FixtureWeb) -> None:
     took = time.monotonic() - started
     assert result.outcome is Outcome.TIMEOUT and result.retryable
     assert 1.4 <= took <= 2.5
+
+
+def test_a_connect_that_never_completes_is_cut_at_the_connect_timeout() -> None:
+    """F-8, second half: the SYN is never answered (a listener whose accept queue is full), so
+    the fetch ends at connect_timeout ± 1 s, as a retryable timeout, long before total_timeout."""
+    hole = Blackhole()
+    try:
+        started = time.monotonic()
+        result = asyncio.run(fetch_plain(fast(connect_timeout=2.0, total_timeout=10.0), hole.url("/a")))
+        took = time.monotonic() - started
+    finally:
+        hole.close()
+    assert result.outcome is Outcome.TIMEOUT and result.retryable, result
+    assert result.status is None and "ConnectTimeout" in (result.error or "")
+    assert 1.0 <= took <= 3.0 and 1.0 <= result.elapsed <= 3.0, (took, result.elapsed)
 
 
 def test_size_caps(web: FixtureWeb) -> None:

@@ -32,6 +32,8 @@ __all__ = [
 ]
 
 _TS = pa.timestamp("us", tz="UTC")
+# Rows that come due at their next_fetch_at (blocked ones wait for the settings to change).
+_SCHEDULED = "state IN ('todo', 'done', 'failed', 'alias')"
 
 FRONTIER_SCHEMA = pa.schema(
     [
@@ -140,12 +142,12 @@ def update_frontier(wh: Warehouse, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def due_frontier(wh: Warehouse, before: datetime, sources: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """Frontier rows to fetch by ``before``: todo, done or failed rows whose time has come, earliest first.
+    """Frontier rows to fetch by ``before``: todo, done, failed or alias rows whose time has come, earliest first.
 
     With ``sources``, only rows of those sources.
     """
     sql = (
-        "SELECT * FROM frontier WHERE state IN ('todo', 'done', 'failed') AND next_fetch_at <= ?"
+        f"SELECT * FROM frontier WHERE {_SCHEDULED} AND next_fetch_at <= ?"
         + (" AND source IN (SELECT unnest(?))" if sources is not None else "")
         + " ORDER BY next_fetch_at, depth, url"
     )
@@ -206,12 +208,12 @@ def frontier_summary(wh: Warehouse, now: datetime) -> dict[str, Any]:
     """The frontier at a glance: URLs per state, per host and state, due now, and the commonest reasons."""
     states = dict(wh.con.execute("SELECT state, count(*) FROM frontier GROUP BY ALL ORDER BY 1").fetchall())
     due_row = wh.con.execute(
-        "SELECT count(*) FROM frontier WHERE state IN ('todo', 'done', 'failed') AND next_fetch_at <= ?", [now]
+        f"SELECT count(*) FROM frontier WHERE {_SCHEDULED} AND next_fetch_at <= ?", [now]
     ).fetchall()
     hosts = wh.con.execute(
         "SELECT host, count(*) FILTER (state = 'todo'), count(*) FILTER (state = 'done'),"
         " count(*) FILTER (state = 'failed'), count(*) FILTER (state = 'blocked'), min(next_fetch_at)"
-        " FILTER (state IN ('todo', 'done', 'failed')) FROM frontier GROUP BY host ORDER BY host"
+        f" FILTER ({_SCHEDULED}) FROM frontier GROUP BY host ORDER BY host"
     ).fetchall()
     reasons = wh.con.execute(
         "SELECT state, split_part(reason, ':', 1) AS why, count(*) FROM frontier WHERE reason IS NOT NULL"
