@@ -450,7 +450,11 @@ def test_sigterm_stops_cleanly(web: FixtureWeb, tmp_path: Path) -> None:
     sources.write_text(sources_toml(sites, {**FAST, "delay": 0.3}), encoding="utf-8")
     db = tmp_path / "w.duckdb"
     proc = _crawl_process(db, sources)
-    time.sleep(3.0)
+    # Mid-crawl, whatever the machine's load: once a few articles were served (the signal handler
+    # is installed before the first request), not after a fixed sleep.
+    deadline = time.monotonic() + 60
+    while sum(len(site.requests()) for site in sites) < 8 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     started = time.monotonic()
     out, err = proc.communicate(timeout=30)
