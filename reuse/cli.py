@@ -41,7 +41,7 @@ from reuse.crawl_pipeline import fetch_article
 from reuse.errors import InputError, ReuseError
 from reuse.inspection import compare_documents, fingerprint_file
 from reuse.pan13_eval import evaluate_pan13_fresh
-from reuse.pipeline import Problem, ingest_files, reusetrack_version
+from reuse.pipeline import Problem, ingest_files, load_snapshot, reusetrack_version
 from warehouse.db import open_when_free
 from warehouse.export import ExportFormat, export_warehouse, open_snapshot
 
@@ -540,6 +540,36 @@ def export(
     tables = manifest["tables"]
     rows = sum(entry["rows"] for entry in tables.values())
     typer.echo(f"exported {len(tables)} tables and views, {_count(rows, 'row')}, as {fmt} to {out}")
+
+
+@app.command()
+def load(
+    ctx: typer.Context,
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DIR", help="The output of 'reusetrack spark', or an 'export' snapshot.", show_default=False
+        ),
+    ],
+    json_out: JsonFlag = False,
+) -> None:
+    """Load the output of 'reusetrack spark', or a snapshot written by 'export', into the warehouse.
+
+    The warehouse (--db) must be new or empty: one holding any row is refused. It takes the
+    fingerprint settings recorded in DIR's manifest.json; a warehouse set up with other settings,
+    or a snapshot of a newer schema, is refused. Every table is loaded in one transaction; for
+    Spark output the lineage (stories, reuse edges, edits) is then built, as ingest builds it, so
+    matches, pairs, lineage, stories, sites, report and sql work on the result. With --json, the
+    rows loaded per table.
+    """
+    loaded = load_snapshot(_db(ctx), folder)
+    if json_out:
+        _echo_json(loaded)
+        return
+    typer.echo(
+        f"loaded {_count(sum(loaded.values()), 'row')} into {_count(len(loaded), 'table')} of {_db(ctx)}: "
+        f"{_count(loaded.get('documents', 0), 'document')}, {_count(loaded.get('matches', 0), 'match', 'matches')}"
+    )
 
 
 @app.command()
