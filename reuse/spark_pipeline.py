@@ -224,11 +224,11 @@ def _signatures(v: _Version) -> Iterator[dict[str, Any]]:
         yield {"passage_id": v.first_passage + position, "minhash": blob}
 
 
-def _band_keys(v: _Version) -> Iterator[tuple[int, int, int, int]]:
-    """``(key, passage_id, version_id, position)`` of each band key, in the Ingestor's order."""
+def _passage_keys(v: _Version) -> Iterator[tuple[int, int, int, list[int]]]:
+    """``(passage_id, version_id, position, band keys)`` of each passage: one row per passage
+    crosses from Python to the JVM, which makes the row per key (64 times as many)."""
     for position, keys in enumerate(v.keys.tolist()):
-        for key in keys:
-            yield key, v.first_passage + position, v.version_id, position
+        yield v.first_passage + position, v.version_id, position, keys
 
 
 def _evidence(v: _Version, table: str) -> list[dict[str, Any]]:
@@ -458,9 +458,14 @@ def _run(
         entry.update(documents=report.documents, passages=report.passages)
 
     with stage("candidates") as entry:
-        keys = spark.createDataFrame(
-            numbered.flatMap(_band_keys), "key bigint, passage_id bigint, version_id bigint, position int"
-        ).persist(keep)
+        keys = (
+            spark.createDataFrame(
+                numbered.flatMap(_passage_keys),
+                "passage_id bigint, version_id bigint, position int, keys array<bigint>",
+            )
+            .select(F.explode("keys").alias("key"), "passage_id", "version_id", "position")
+            .persist(keep)
+        )
         old, new = keys.alias("o"), keys.alias("n")
         # As Warehouse.candidates: a shared key, the newer passage id greater, another version
         # (here also another document: each document has one version).
