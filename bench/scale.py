@@ -62,6 +62,9 @@ PASSAGES_PER_ARTICLE = 51
 #: Warehouse sizes, in passages, at which the incremental figure is taken besides the full one.
 CURVE = (10_000, 100_000)
 BASELINE_WORDS = 500_000
+#: Plants at least this long count in the second recall figure: a single short line is under what
+#: the engine reports (12 aligned tokens; 24 for an edited match).
+REPORTED_WORDS = 25
 #: New articles ingested one per run, and as many again in one run, for the incremental figure.
 INCREMENTAL = 100
 WORD = re.compile(r"\w+")
@@ -195,8 +198,9 @@ def _incremental(db: Path, extra: list[dict[str, str]]) -> dict[str, Any]:
 
 def _recall(db: Path, corpus: Path) -> dict[str, Any]:
     """Share of planted copies whose target span is at least half covered by matches between the
-    two articles (on the target's side)."""
-    found: dict[str, list[bool]] = {"verbatim": [], "edited": []}
+    two articles (on the target's side): of all plants, and of those of ``REPORTED_WORDS`` words
+    or more (shorter ones are under what the engine reports as a match)."""
+    found: dict[str, list[bool]] = {}
     with open_warehouse(db, read_only=True) as wh:
         for plant in scalecorpus.plants(corpus):
             rows = wh.con.execute(
@@ -209,7 +213,13 @@ def _recall(db: Path, corpus: Path) -> dict[str, Any]:
                 [plant.source, plant.source, plant.source, plant.target, plant.target, plant.source],
             ).fetchall()
             covered = _covered([(s, e) for s, e in rows], plant.target_start, plant.target_end)
-            found[plant.kind].append(covered >= 0.5 * (plant.target_end - plant.target_start))
+            hit = covered >= 0.5 * (plant.target_end - plant.target_start)
+            found.setdefault(plant.kind, []).append(hit)
+            text = wh.con.execute(
+                "SELECT v.text FROM versions v JOIN documents d USING (doc_id) WHERE d.url = ?", [plant.target]
+            ).fetchone()
+            if text and len(text[0][plant.target_start : plant.target_end].split()) >= REPORTED_WORDS:
+                found.setdefault(f"{plant.kind}, {REPORTED_WORDS}+ words", []).append(hit)
     return {
         kind: {"planted": len(v), "found": sum(v), "recall": round(sum(v) / max(1, len(v)), 4)}
         for kind, v in found.items()

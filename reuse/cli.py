@@ -41,7 +41,8 @@ from reuse.crawl_pipeline import fetch_article
 from reuse.errors import InputError, ReuseError
 from reuse.inspection import compare_documents, fingerprint_file
 from reuse.pan13_eval import evaluate_pan13_fresh
-from reuse.pipeline import Problem, ingest_files, reusetrack_version
+from reuse.pipeline import Problem, ingest_files, load_snapshot, reusetrack_version
+from reuse.spark_pipeline import spark_ingest
 from warehouse.db import open_when_free
 from warehouse.export import ExportFormat, export_warehouse, open_snapshot
 
@@ -544,6 +545,88 @@ def export(
     tables = manifest["tables"]
     rows = sum(entry["rows"] for entry in tables.values())
     typer.echo(f"exported {len(tables)} tables and views, {_count(rows, 'row')}, as {fmt} to {out}")
+
+
+@app.command()
+def spark(
+    inputs: Annotated[
+        list[Path], typer.Argument(metavar="INPUT", help="Files and folders to read.", show_default=False)
+    ],
+    out: Annotated[
+        str,
+        typer.Option("--out", metavar="DIR", help="A new or empty folder (or hdfs://, s3a://...).", show_default=False),
+    ],
+    master: Annotated[
+        str | None,
+        typer.Option("--master", metavar="URL", help="Spark master (default: spark-submit's, else local[*])."),
+    ] = None,
+    partitions: Annotated[
+        int | None, typer.Option("--partitions", min=1, help="Partitions per stage (default: Spark's parallelism).")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Run ingest's stages as Spark jobs and write Parquet in the warehouse's table layout to DIR.
+
+    Needs the spark extra (pip install "reusetrack[spark]") and Java 17 or newer. Reads what
+    ingest reads, cuts passages, fingerprints them, finds candidate pairs by joining band keys,
+    verifies and aligns them, and writes one Parquet folder per table (documents, versions,
+    passages, signatures, band_keys, matches, doc_pairs, runs, blocks, version_meta, links,
+    credits) and manifest.json; 'reusetrack load DIR' then brings it into a warehouse. A URL read
+    twice keeps its last copy. The input paths must be readable by every executor at the same
+    path. One line per unusable item on stderr, then the counts and each stage's time; with
+    --json, one object with the counts, problems and stages.
+    """
+    report = spark_ingest(inputs, out, Settings(), master=master, partitions=partitions)
+    if json_out:
+        _echo_json(
+            {
+                **report.counts(),
+                "out": report.out,
+                "problems": [asdict(p) for p in report.problems],
+                "stages": report.stages,
+            }
+        )
+    else:
+        _echo_problems(report.problems)
+        typer.echo(
+            f"read {_count(report.documents, 'document')} (replaced {report.replaced}, skipped {report.skipped}, "
+            f"failed {report.failed}); {_count(report.passages, 'passage')}, "
+            f"{_count(report.candidates, 'candidate pair')}, {_count(report.matches, 'match', 'matches')} in "
+            f"{_count(report.pairs, 'document pair')}; wrote {report.out}"
+        )
+        typer.echo("stages: " + ", ".join(f"{name} {entry['seconds']:.1f} s" for name, entry in report.stages.items()))
+    if not report.documents:
+        raise ReuseError(f"none of the {report.skipped + report.failed} input items could be read")
+
+
+@app.command()
+def load(
+    ctx: typer.Context,
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DIR", help="The output of 'reusetrack spark', or an 'export' snapshot.", show_default=False
+        ),
+    ],
+    json_out: JsonFlag = False,
+) -> None:
+    """Load the output of 'reusetrack spark', or a snapshot written by 'export', into the warehouse.
+
+    The warehouse (--db) must be new or empty: one holding any row is refused. It takes the
+    fingerprint settings recorded in DIR's manifest.json; a warehouse set up with other settings,
+    or a snapshot of a newer schema, is refused. Every table is loaded in one transaction; for
+    Spark output the lineage (stories, reuse edges, edits) is then built, as ingest builds it, so
+    matches, pairs, lineage, stories, sites, report and sql work on the result. With --json, the
+    rows loaded per table.
+    """
+    loaded = load_snapshot(_db(ctx), folder)
+    if json_out:
+        _echo_json(loaded)
+        return
+    typer.echo(
+        f"loaded {_count(sum(loaded.values()), 'row')} into {_count(len(loaded), 'table')} of {_db(ctx)}: "
+        f"{_count(loaded.get('documents', 0), 'document')}, {_count(loaded.get('matches', 0), 'match', 'matches')}"
+    )
 
 
 @app.command()

@@ -20,31 +20,45 @@ from reuse.models import CreditLine, Document, Evidence, Match, MatchKind, PageL
 from warehouse import lineage as lineage_db
 from warehouse.db import Warehouse
 
-__all__ = ["StoryReport", "store_evidence", "story_report", "update_lineage"]
+__all__ = ["EVIDENCE_TYPES", "StoryReport", "evidence_rows", "store_evidence", "story_report", "update_lineage"]
 
 
-def store_evidence(wh: Warehouse, stored: list[tuple[int, Document]]) -> None:
-    """Store the blocks (with their boilerplate hashes), page metadata, links and credits of new versions."""
-    meta: dict[str, Any] = defaultdict(list)
-    blocks: dict[str, Any] = defaultdict(list)
-    links: dict[str, Any] = defaultdict(list)
-    credits: dict[str, Any] = defaultdict(list)
-    for version_id, doc in stored:
-        for position, block in enumerate(text_blocks(doc.text, doc.evidence)):
-            for name, value in (
-                ("version_id", version_id),
-                ("position", position),
-                ("kind", block.kind),
-                ("char_start", block.start),
-                ("char_end", block.end),
-                ("boilerplate", block.boilerplate),
-                ("text_hash", block_hash(doc.text[block.start : block.end])),
-            ):
-                blocks[name].append(value)
-        ev = doc.evidence
-        if ev is None:
-            continue
-        row: dict[str, Any] = {
+#: The tables of a version's evidence, and the Arrow types of their columns that plain Python
+#: values do not fix (an empty list, a None, an unsigned hash).
+EVIDENCE_TYPES: dict[str, dict[str, pa.DataType]] = {
+    "blocks": {"text_hash": pa.uint64()},
+    "version_meta": {
+        "modified_at": pa.timestamp("us", tz="UTC"),
+        "authors": pa.list_(pa.string()),
+        "tags": pa.list_(pa.string()),
+        "header": pa.list_(pa.string()),
+    },
+    "links": {},
+    "credits": {},
+}
+
+
+def evidence_rows(version_id: int, doc: Document) -> dict[str, list[dict[str, Any]]]:
+    """The rows of each table of :data:`EVIDENCE_TYPES` for one version: its blocks (with their
+    boilerplate hashes), page metadata, links and credits."""
+    tables: dict[str, list[dict[str, Any]]] = {table: [] for table in EVIDENCE_TYPES}
+    for position, block in enumerate(text_blocks(doc.text, doc.evidence)):
+        tables["blocks"].append(
+            {
+                "version_id": version_id,
+                "position": position,
+                "kind": block.kind,
+                "char_start": block.start,
+                "char_end": block.end,
+                "boilerplate": block.boilerplate,
+                "text_hash": block_hash(doc.text[block.start : block.end]),
+            }
+        )
+    ev = doc.evidence
+    if ev is None:
+        return tables
+    tables["version_meta"].append(
+        {
             "version_id": version_id,
             "fetched_url": ev.fetched_url,
             "canonical_url": ev.canonical_url,
@@ -56,36 +70,39 @@ def store_evidence(wh: Warehouse, stored: list[tuple[int, Document]]) -> None:
             "tags": list(ev.tags),
             "header": list(ev.header),
         }
-        for name, value in row.items():
-            meta[name].append(value)
-        for position, link in enumerate(ev.links):
-            for name, value in (
-                ("version_id", version_id),
-                ("position", position),
-                ("href", link.href),
-                ("text", link.text),
-                ("block", link.block),
-            ):
-                links[name].append(value)
-        for position, credit in enumerate(ev.credits):
-            for name, value in (
-                ("version_id", version_id),
-                ("position", position),
-                ("kind", credit.kind),
-                ("text", credit.text),
-                ("outlet", credit.outlet),
-                ("url", credit.url),
-                ("block", credit.block),
-            ):
-                credits[name].append(value)
-    if blocks:
-        blocks["text_hash"] = pa.array(blocks["text_hash"], pa.uint64())
-    if meta:
-        meta["modified_at"] = pa.array(meta["modified_at"], pa.timestamp("us", tz="UTC"))
-        for name in ("authors", "tags", "header"):
-            meta[name] = pa.array(meta[name], pa.list_(pa.string()))
-    for table, columns in (("blocks", blocks), ("version_meta", meta), ("links", links), ("credits", credits)):
-        wh.insert(table, dict(columns))
+    )
+    for position, link in enumerate(ev.links):
+        tables["links"].append(
+            {"version_id": version_id, "position": position, "href": link.href, "text": link.text, "block": link.block}
+        )
+    for position, credit in enumerate(ev.credits):
+        tables["credits"].append(
+            {
+                "version_id": version_id,
+                "position": position,
+                "kind": credit.kind,
+                "text": credit.text,
+                "outlet": credit.outlet,
+                "url": credit.url,
+                "block": credit.block,
+            }
+        )
+    return tables
+
+
+def store_evidence(wh: Warehouse, stored: list[tuple[int, Document]]) -> None:
+    """Store the blocks (with their boilerplate hashes), page metadata, links and credits of new versions."""
+    rows: dict[str, list[dict[str, Any]]] = {table: [] for table in EVIDENCE_TYPES}
+    for version_id, doc in stored:
+        for table, found in evidence_rows(version_id, doc).items():
+            rows[table].extend(found)
+    for table, table_rows in rows.items():
+        if not table_rows:
+            continue
+        columns: dict[str, Any] = _columns(table_rows)
+        for name, kind in EVIDENCE_TYPES[table].items():
+            columns[name] = pa.array(columns[name], kind)
+        wh.insert(table, columns)
 
 
 def _evidence(row: dict[str, Any]) -> Evidence:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from itertools import chain, islice
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -24,16 +25,36 @@ import pyarrow as pa
 from crawlers.files import SUFFIXES, iter_documents
 from reuse.analysis import Analysis
 from reuse.config import Settings
-from reuse.errors import InputError, UnsupportedInput
+from reuse.errors import InputError, UnsupportedInput, WarehouseError
 from reuse.lineage_pipeline import store_evidence, update_lineage
 from reuse.lsh import FILTER_SIGMAS, band_keys, band_params, estimated_containment
-from reuse.matching import match_pair
+from reuse.matching import PairResult, match_pair
 from reuse.models import Document
 from reuse.stages import StageClock
 from reuse.workers import Analyser
-from warehouse.db import Warehouse, open_when_free
+from warehouse.db import SCHEMA_VERSION, Warehouse, open_when_free
+from warehouse.export import read_manifest
+from warehouse.load import derived_tables_present, is_empty, load_tables
 
-__all__ = ["IngestReport", "Ingestor", "Problem", "ingest", "ingest_files", "reusetrack_version"]
+__all__ = [
+    "IngestReport",
+    "Ingestor",
+    "Problem",
+    "RecentAnalyses",
+    "append_row",
+    "content_hash",
+    "document_row",
+    "ingest",
+    "ingest_files",
+    "load_snapshot",
+    "match_rows",
+    "pair_row",
+    "passage_rows",
+    "reusetrack_version",
+    "signature_blobs",
+    "snapshot_settings",
+    "version_row",
+]
 
 ProgressHook = Callable[[str], None]
 
@@ -114,11 +135,12 @@ def _seen_at(doc: Document, now: datetime) -> datetime:
     return min(seen, default=now)
 
 
-def _content_hash(text: str) -> str:
+def content_hash(text: str) -> str:
+    """The ``versions.content_hash`` of a text: its SHA-256, hex."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class _RecentAnalyses:
+class RecentAnalyses:
     """The analyses of recently matched versions, so that a stored document proposed as a
     candidate in batch after batch is analysed once, within a memory budget counted in tokens
     (about 250 bytes each with their passages, shingles and alignment views)."""
@@ -159,7 +181,7 @@ class Ingestor:
         self.settings = settings
         self.report = report
         self.analyser = Analyser(settings, report.clock, workers)
-        self.recent = _RecentAnalyses()
+        self.recent = RecentAnalyses()
         self.bands, self.rows = band_params(settings)
 
     def batch(
@@ -180,7 +202,7 @@ class Ingestor:
         stored = self.wh.latest_versions(list(latest))
         fresh: list[tuple[Document, str]] = []
         for url, doc in latest.items():
-            digest = _content_hash(doc.text)
+            digest = content_hash(doc.text)
             if url in stored and stored[url].content_hash == digest:
                 self.report.unchanged += 1
                 progress(doc.source or url)
@@ -232,46 +254,14 @@ class Ingestor:
             if doc_id is None:
                 doc_id = next_doc
                 next_doc += 1
-                for name, value in (
-                    ("doc_id", doc_id),
-                    ("url", doc.url),
-                    ("site", doc.site),
-                    ("first_seen", _seen_at(doc, now)),
-                ):
-                    new_docs[name].append(value)
-            row: dict[str, object] = {
-                "version_id": version_id,
-                "doc_id": doc_id,
-                "run_id": run_id,
-                "fetched_at": _seen_at(doc, now),
-                "content_hash": digest,
-                "title": doc.title,
-                "published_at": doc.published,
-                "source": doc.source,
-                "text": doc.text,
-                "chars": len(doc.text),
-                "tokens": len(analysis.tokens),
-                "state": "ok" if analysis.passages else "too_short",
-            }
-            for name, cell in row.items():
-                versions[name].append(cell)
+                append_row(new_docs, document_row(doc, doc_id, now))
+            append_row(versions, version_row(doc, digest, analysis, version_id, doc_id, run_id, now))
+            for row in passage_rows(analysis, version_id, passage_id):
+                append_row(passage_cols, row)
             count = len(analysis.passages)
-            for p in analysis.passages:
-                for name, value in (
-                    ("passage_id", passage_id + p.position),
-                    ("version_id", version_id),
-                    ("position", p.position),
-                    ("kind", p.kind.value),
-                    ("token_start", p.token_start),
-                    ("token_end", p.token_end),
-                    ("char_start", p.char_start),
-                    ("char_end", p.char_end),
-                    ("unspaced", p.unspaced),
-                ):
-                    passage_cols[name].append(value)
             if count:
                 ids = np.arange(passage_id, passage_id + count, dtype=np.int64)
-                blobs.extend(analysis.signatures[i].astype("<u4").tobytes() for i in range(count))
+                blobs.extend(signature_blobs(analysis))
                 bk = band_keys(analysis.signatures, self.bands, self.rows)
                 keys.append(bk.ravel())
                 key_passages.append(np.repeat(ids, self.bands))
@@ -375,44 +365,112 @@ class Ingestor:
                 result = match_pair(analyses[va], analyses[vb], pairs, settings)
             if not result.matches:
                 continue
-            for m in result.matches:
-                for name, value in (
-                    ("match_id", match_id),
-                    ("run_id", self.report.run_id),
-                    ("version_a", va),
-                    ("a_start", m.a.start),
-                    ("a_end", m.a.end),
-                    ("version_b", vb),
-                    ("b_start", m.b.start),
-                    ("b_end", m.b.end),
-                    ("similarity", m.similarity),
-                    ("kind", m.kind.value),
-                    ("a_tokens", m.a_tokens),
-                    ("b_tokens", m.b_tokens),
-                ):
-                    match_cols[name].append(value)
-                match_id += 1
-            s = result.summary
-            for name, value in (
-                ("version_a", va),
-                ("version_b", vb),
-                ("run_id", self.report.run_id),
-                ("candidates", result.candidates),
-                ("shared_passages", result.verified),
-                ("matches", s.matches),
-                ("shared_chars_a", s.shared_chars_a),
-                ("shared_chars_b", s.shared_chars_b),
-                ("coverage_a", s.coverage_a),
-                ("coverage_b", s.coverage_b),
-                ("longest_chars", s.longest_chars),
-                ("in_order", s.in_order),
-            ):
-                pair_cols[name].append(value)
+            for row in match_rows(result, va, vb, self.report.run_id, match_id):
+                append_row(match_cols, row)
+            match_id += len(result.matches)
+            append_row(pair_cols, pair_row(result, va, vb, self.report.run_id))
             self.report.pairs += 1
             self.report.matches += len(result.matches)
         with clock.stage("load"):
             wh.insert("matches", dict(match_cols))
             wh.insert("doc_pairs", dict(pair_cols))
+
+
+# -- warehouse rows of the core's results: shared by the Ingestor and the Spark jobs --------------
+
+
+def append_row(columns: dict[str, list[object]], row: dict[str, object]) -> None:
+    """Append one row (column name → value) to ``columns`` (column name → values)."""
+    for name, value in row.items():
+        columns[name].append(value)
+
+
+def document_row(doc: Document, doc_id: int, now: datetime) -> dict[str, object]:
+    """The ``documents`` row of a document first stored ``now``."""
+    return {"doc_id": doc_id, "url": doc.url, "site": doc.site, "first_seen": _seen_at(doc, now)}
+
+
+def version_row(
+    doc: Document, digest: str, analysis: Analysis, version_id: int, doc_id: int, run_id: int, now: datetime
+) -> dict[str, object]:
+    """The ``versions`` row of a document's text (``digest`` is :func:`content_hash` of it)."""
+    return {
+        "version_id": version_id,
+        "doc_id": doc_id,
+        "run_id": run_id,
+        "fetched_at": _seen_at(doc, now),
+        "content_hash": digest,
+        "title": doc.title,
+        "published_at": doc.published,
+        "source": doc.source,
+        "text": doc.text,
+        "chars": len(doc.text),
+        "tokens": len(analysis.tokens),
+        "state": "ok" if analysis.passages else "too_short",
+    }
+
+
+def passage_rows(analysis: Analysis, version_id: int, first_passage_id: int) -> Iterator[dict[str, object]]:
+    """The ``passages`` rows of a version; its passages get consecutive ids from ``first_passage_id``."""
+    for p in analysis.passages:
+        yield {
+            "passage_id": first_passage_id + p.position,
+            "version_id": version_id,
+            "position": p.position,
+            "kind": p.kind.value,
+            "token_start": p.token_start,
+            "token_end": p.token_end,
+            "char_start": p.char_start,
+            "char_end": p.char_end,
+            "unspaced": p.unspaced,
+        }
+
+
+def signature_blobs(analysis: Analysis) -> list[bytes]:
+    """The ``signatures.minhash`` value of each passage, in position order."""
+    return [analysis.signatures[i].astype("<u4").tobytes() for i in range(len(analysis.passages))]
+
+
+def match_rows(
+    result: PairResult, version_a: int, version_b: int, run_id: int, first_match_id: int
+) -> list[dict[str, object]]:
+    """The ``matches`` rows of a matched version pair, with ids from ``first_match_id`` on."""
+    return [
+        {
+            "match_id": first_match_id + k,
+            "run_id": run_id,
+            "version_a": version_a,
+            "a_start": m.a.start,
+            "a_end": m.a.end,
+            "version_b": version_b,
+            "b_start": m.b.start,
+            "b_end": m.b.end,
+            "similarity": m.similarity,
+            "kind": m.kind.value,
+            "a_tokens": m.a_tokens,
+            "b_tokens": m.b_tokens,
+        }
+        for k, m in enumerate(result.matches)
+    ]
+
+
+def pair_row(result: PairResult, version_a: int, version_b: int, run_id: int) -> dict[str, object]:
+    """The ``doc_pairs`` row of a matched version pair."""
+    s = result.summary
+    return {
+        "version_a": version_a,
+        "version_b": version_b,
+        "run_id": run_id,
+        "candidates": result.candidates,
+        "shared_passages": result.verified,
+        "matches": s.matches,
+        "shared_chars_a": s.shared_chars_a,
+        "shared_chars_b": s.shared_chars_b,
+        "coverage_a": s.coverage_a,
+        "coverage_b": s.coverage_b,
+        "longest_chars": s.longest_chars,
+        "in_order": s.in_order,
+    }
 
 
 def ingest(
@@ -479,3 +537,51 @@ def ingest_files(
     # Waits for a crawl's batch commit to finish instead of failing on its lock.
     with open_when_free(db, settings, wait=60.0) as warehouse:
         return ingest(warehouse, chain([first], items), settings, batch_size=batch_size, progress=progress)
+
+
+def snapshot_settings(manifest: dict[str, Any]) -> Settings | None:
+    """The fingerprint settings a snapshot's signatures were made with (None for an empty one).
+
+    Raises :class:`~reuse.errors.WarehouseError` when the snapshot's schema is newer than this
+    reusetrack, or its recorded fingerprint key is not that of its settings (another version
+    of reusetrack fingerprinted it differently).
+    """
+    schema = manifest.get("schema_version")
+    if isinstance(schema, int) and schema > SCHEMA_VERSION:
+        raise WarehouseError(
+            f"the snapshot has schema version {schema}, newer than this reusetrack ({SCHEMA_VERSION}); "
+            "upgrade reusetrack"
+        )
+    if manifest.get("settings") is None:
+        return None
+    settings = Settings.from_dict(manifest["settings"])
+    if manifest.get("fingerprint_key") != settings.fingerprint_key():
+        raise WarehouseError(
+            f"the snapshot's fingerprint key {manifest.get('fingerprint_key')} is not that of its settings "
+            f"({settings.fingerprint_key()}): it was made by another version of reusetrack"
+        )
+    return settings
+
+
+def load_snapshot(db: str | Path, folder: str | Path) -> dict[str, int]:
+    """Load the snapshot in ``folder`` (``reusetrack spark`` output or an ``export``) into the
+    new or empty warehouse at ``db``; return the rows loaded per table.
+
+    The warehouse adopts the snapshot's fingerprint settings (one that already records others
+    is refused with :class:`~reuse.errors.SettingsMismatch`); one that holds any row is refused.
+    Every table is loaded in one transaction, and in the same transaction the lineage stage runs
+    over each run's documents when the snapshot lacks the lineage tables (Spark output): an
+    export carries them and they are loaded as they are.
+    """
+    manifest = read_manifest(folder)
+    settings = snapshot_settings(manifest)
+    with open_when_free(db, settings, wait=60.0) as warehouse:
+        if not is_empty(warehouse):
+            raise WarehouseError(f"warehouse {db} is not empty: load into a new or empty warehouse (--db)")
+        with warehouse.transaction():
+            loaded = load_tables(warehouse, folder, manifest)
+            if settings is not None and not derived_tables_present(manifest):
+                _, runs = warehouse.query("SELECT DISTINCT run_id FROM versions ORDER BY run_id")
+                for (run_id,) in runs:
+                    update_lineage(warehouse, settings, int(run_id))
+    return loaded

@@ -31,6 +31,7 @@ WIRING = {
     "lineage_pipeline",
     "inspection",
     "pan13_eval",
+    "spark_pipeline",
     "workers",
 }
 FORBIDDEN = ("duckdb", "httpx", "bs4", "lxml")

@@ -32,7 +32,7 @@ import duckdb
 from reuse.errors import WarehouseError
 from warehouse.db import Warehouse, open_when_free
 
-__all__ = ["MANIFEST", "ExportFormat", "export_warehouse", "open_snapshot", "read_manifest"]
+__all__ = ["MANIFEST", "ExportFormat", "export_warehouse", "open_snapshot", "read_manifest", "snapshot_relation"]
 
 MANIFEST = "manifest.json"
 
@@ -147,6 +147,20 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
     return dict(manifest)
 
 
+def snapshot_relation(
+    con: duckdb.DuckDBPyConnection, folder: Path, fmt: ExportFormat, entry: dict[str, Any]
+) -> duckdb.DuckDBPyRelation:
+    """The rows of one table or view of the snapshot in ``folder`` (its manifest ``entry``) as a
+    relation on ``con``; CSV and JSON files are read with the column types the manifest records."""
+    path = str(folder / entry["file"])
+    if fmt is ExportFormat.PARQUET:
+        return con.read_parquet(path)
+    types = {c["name"]: c["type"] for c in entry["columns"]}
+    if fmt is ExportFormat.CSV:
+        return con.read_csv(path, header=True, columns=types)
+    return con.read_json(path, columns=types)
+
+
 def open_snapshot(folder: str | Path) -> Warehouse:
     """An in-memory DuckDB with one view per table and view of the snapshot in ``folder``.
 
@@ -159,15 +173,7 @@ def open_snapshot(folder: str | Path) -> Warehouse:
     con = duckdb.connect(":memory:")
     try:
         for name, entry in manifest["tables"].items():
-            path = str(folder / entry["file"])
-            types = {c["name"]: c["type"] for c in entry["columns"]}
-            if fmt is ExportFormat.PARQUET:
-                relation = con.read_parquet(path)
-            elif fmt is ExportFormat.CSV:
-                relation = con.read_csv(path, header=True, columns=types)
-            else:
-                relation = con.read_json(path, columns=types)
-            relation.create_view(name)
+            snapshot_relation(con, folder, fmt, entry).create_view(name)
     except duckdb.Error as err:
         con.close()
         raise WarehouseError(f"cannot read snapshot {folder}: {str(err).strip().splitlines()[0]}") from err
