@@ -479,7 +479,7 @@ def ingest(
     settings: Settings,
     *,
     command: str = "ingest",
-    batch_size: int = 1000,
+    batch_size: int = 200,
     progress: ProgressHook | None = None,
     lineage: bool = True,
     workers: int | None = None,
@@ -515,7 +515,7 @@ def ingest_files(
     paths: Iterable[str | Path],
     settings: Settings,
     *,
-    batch_size: int = 1000,
+    batch_size: int = 200,
     progress: ProgressHook | None = None,
 ) -> IngestReport:
     """Ingest every document under ``paths`` (files, directories recursively) into the warehouse at ``db``.
