@@ -97,12 +97,7 @@ def store_evidence(wh: Warehouse, stored: list[tuple[int, Document]]) -> None:
         for table, found in evidence_rows(version_id, doc).items():
             rows[table].extend(found)
     for table, table_rows in rows.items():
-        if not table_rows:
-            continue
-        columns: dict[str, Any] = _columns(table_rows)
-        for name, kind in EVIDENCE_TYPES[table].items():
-            columns[name] = pa.array(columns[name], kind)
-        wh.insert(table, columns)
+        _insert_rows(wh, table, table_rows, EVIDENCE_TYPES[table])
 
 
 def _evidence(row: dict[str, Any]) -> Evidence:
@@ -183,6 +178,17 @@ def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
         for name, value in row.items():
             columns[name].append(value)
     return dict(columns)
+
+
+def _insert_rows(wh: Warehouse, table: str, rows: list[dict[str, Any]], types: dict[str, pa.DataType]) -> None:
+    """Bulk-insert dict rows into ``table``, the columns named in ``types`` as those Arrow types
+    (nested lists and timestamps that Arrow would not infer from Python values alone)."""
+    if not rows:
+        return
+    columns: dict[str, Any] = _columns(rows)
+    for name, kind in types.items():
+        columns[name] = pa.array(columns[name], kind)
+    wh.insert(table, columns)
 
 
 def _corrections(scores: list[tuple[int, int, float]], target_version: int) -> tuple[int | None, str | None]:
@@ -381,12 +387,7 @@ def _store_stories(
         ("reuse_edges", edge_rows),
         ("edge_edits", edit_rows),
     ):
-        if not table_rows:
-            continue
-        columns: dict[str, Any] = _columns(table_rows)
-        for name, kind in typed[table].items():
-            columns[name] = pa.array(columns[name], kind)
-        wh.insert(table, columns)
+        _insert_rows(wh, table, table_rows, typed[table])
 
 
 _TIME = pa.timestamp("us", tz="UTC")

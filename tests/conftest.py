@@ -1,4 +1,4 @@
-"""Shared fixtures: the fixture web on 127.0.0.1, and the ``slow`` marker.
+"""Shared fixtures: the fixture web on 127.0.0.1, the demo corpus in a warehouse, and the ``slow`` marker.
 
 Tests marked ``slow`` (the required crawl figures: 1,000 pages under faults, 20 SIGKILLs) run in
 CI (``CI`` set in the environment) or with ``--runslow``; a developer's ``scripts/check`` skips them.
@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fixtureweb import FixtureWeb
+from typer.testing import CliRunner
+
+from reuse.cli import app
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,3 +42,15 @@ def web() -> Iterator[FixtureWeb]:
         yield fixture
     finally:
         fixture.close()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse holding the demo corpus (seeds/demo) ingested through the CLI: documents,
+    matches, lineage edges and stories; one per test module."""
+    db = tmp_path_factory.mktemp("live") / "live.duckdb"
+    result = CliRunner().invoke(
+        app, ["--db", str(db), "ingest", str(Path(__file__).resolve().parents[1] / "seeds" / "demo")]
+    )
+    assert result.exit_code == 0, result.output
+    return db

@@ -16,15 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A warehouse holding the demo corpus: documents, matches, lineage edges and stories."""
-    db = tmp_path_factory.mktemp("live") / "live.duckdb"
-    result = runner.invoke(app, ["--db", str(db), "ingest", str(ROOT / "seeds" / "demo")])
-    assert result.exit_code == 0, result.output
-    return db
-
-
 def _live_counts(db: Path) -> dict[str, int]:
     with duckdb.connect(str(db), read_only=True) as con:
         names = [n for (n,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]

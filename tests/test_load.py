@@ -33,15 +33,6 @@ QUERIES = (
 )
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A warehouse holding the demo corpus, with its matches and lineage."""
-    db = tmp_path_factory.mktemp("live") / "live.duckdb"
-    result = runner.invoke(app, ["--db", str(db), "ingest", str(ROOT / "seeds" / "demo")])
-    assert result.exit_code == 0, result.output
-    return db
-
-
 def _export(live: Path, out: Path, fmt: str = "parquet") -> Path:
     result = runner.invoke(app, ["--db", str(live), "export", "--format", fmt, "--out", str(out)])
     assert result.exit_code == 0, result.output
