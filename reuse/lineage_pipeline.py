@@ -220,7 +220,7 @@ def update_lineage(wh: Warehouse, settings: Settings, run_id: int) -> None:
         # New site boilerplate changes the evidence of every pair the site's documents are in.
         _, docs_of_sites = wh.query("SELECT doc_id FROM documents WHERE list_contains(?, site)", [changed_sites])
         seeds.update(int(doc) for (doc,) in docs_of_sites)
-    members = lineage_db.component_of(wh, seeds)
+    members = lineage_db.lineage_reach(wh, seeds, settings.min_evidence_chars)
     current = lineage_db.current_versions(wh, members)
     previous = {prev for _, _, _, prev in fresh if prev is not None}
     rows = lineage_db.load_versions(wh, [*current.values(), *previous])
@@ -284,6 +284,10 @@ def _store_stories(
     boilerplate: dict[str, set[int]],
 ) -> None:
     edge_id = wh.next_id("reuse_edges", "edge_id")
+    scores = lineage_db.pair_scores(
+        wh,
+        [(e.source, e.target) for story in found for e in story.edges if e.relation in ("copy", "undirected")],
+    )
     story_rows, node_rows, edge_rows, edit_rows = [], [], [], []
     for story in found:
         story_rows.append(
@@ -303,9 +307,7 @@ def _store_stories(
             source, target = docs[edge.source], docs[edge.target]
             source_version, corrections = source.version_id, None
             if edge.relation in ("copy", "undirected"):
-                best, corrections = _corrections(
-                    lineage_db.pair_scores(wh, edge.source, edge.target), target.version_id
-                )
+                best, corrections = _corrections(scores[(edge.source, edge.target)], target.version_id)
                 source_version = best or source.version_id
                 if source_version not in rows:
                     rows.update(lineage_db.load_versions(wh, [source_version]))

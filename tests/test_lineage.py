@@ -26,6 +26,7 @@ from reuse.edits import TextView, compare, word_diff
 from reuse.lineage import DocFacts, SharedText, build_stories, min_arborescence
 from reuse.models import CreditLine, Document, Evidence, Match, MatchKind, PageLink, Span, TextBlock
 from reuse.pipeline import ingest, ingest_files
+from warehouse import lineage as lineage_db
 from warehouse.db import Warehouse, open_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -220,6 +221,33 @@ def test_reingesting_the_demo_keeps_the_lineage(demo: Path, tmp_path: Path) -> N
         assert rows(wh, "SELECT * EXCLUDE (run_id) FROM reuse_edges ORDER BY edge_id") == before
 
 
+def _lineage_by_url(db: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    with open_warehouse(db, read_only=True) as wh:
+        edges = rows(
+            wh,
+            "SELECT s.url AS source, t.url AS target, e.relation, e.directed, e.in_tree, e.labels, e.credited"
+            " FROM reuse_edges e JOIN documents s ON s.doc_id = e.source_doc"
+            " JOIN documents t ON t.doc_id = e.target_doc ORDER BY 1, 2",
+        )
+        nodes = rows(
+            wh,
+            "SELECT d.url, p.url AS parent, n.depth, r.url AS story_root FROM lineage_nodes n"
+            " JOIN documents d ON d.doc_id = n.doc_id LEFT JOIN documents p ON p.doc_id = n.parent_doc"
+            " JOIN lineage_stories s USING (story_id) JOIN documents r ON r.doc_id = s.root_doc ORDER BY 1",
+        )
+    return edges, nodes
+
+
+def test_the_demo_one_file_per_run_has_the_lineage_of_one_run(demo: Path, tmp_path: Path) -> None:
+    """Each run rebuilds only the stories its documents reach: run after run, they add up to
+    the stories one run over everything finds."""
+    db = tmp_path / "runs.duckdb"
+    files = sorted(p for p in DEMO.rglob("*") if p.is_file())
+    for path in reversed(files):  # the copies first, their sources later
+        ingest_files(db, [path], SETTINGS)
+    assert _lineage_by_url(db) == _lineage_by_url(demo)
+
+
 # -- learned site boilerplate, end to end ----------------------------------------------------------------------
 
 CHROME = (
@@ -253,6 +281,27 @@ def _page(url: str, site: str, body: list[str], published: datetime) -> Document
     return Document(url, "\n\n".join(texts), body[0][:30], published, site, evidence=evidence)
 
 
+def test_a_chain_reached_at_its_head_is_rebuilt_whole(tmp_path: Path) -> None:
+    """c shares text only with b, b with a: when a comes last, its run reaches b directly and c
+    through b's stored story, so the chain stays one story, as one run would find it."""
+    day = datetime(2021, 3, 1, tzinfo=UTC)
+    chain = [
+        Document(f"https://{site}.example/1", f"{TOPICS[k]}\n\n{TOPICS[k + 1]}", site, day + timedelta(days=k), site)
+        for k, site in enumerate("abc")
+    ]
+    for path, order in (("one.duckdb", [chain]), ("runs.duckdb", [[doc] for doc in reversed(chain)])):
+        with open_warehouse(tmp_path / path, SETTINGS) as wh:
+            for docs in order:
+                ingest(wh, docs, SETTINGS)
+    edges, nodes = _lineage_by_url(tmp_path / "runs.duckdb")
+    assert (edges, nodes) == _lineage_by_url(tmp_path / "one.duckdb")
+    assert [(n["url"], n["parent"]) for n in nodes] == [
+        ("https://a.example/1", None),
+        ("https://b.example/1", "https://a.example/1"),
+        ("https://c.example/1", "https://b.example/1"),
+    ]
+
+
 def test_site_template_is_learned_and_never_evidence(tmp_path: Path) -> None:
     day = datetime(2021, 3, 1, tzinfo=UTC)
     docs = [
@@ -278,6 +327,36 @@ def test_site_template_is_learned_and_never_evidence(tmp_path: Path) -> None:
     }  # fmt: skip
     assert edges == [{"source": "https://a.example/1", "target": "https://b.example/2", "relation": "copy"}]
     assert [m["url"] for m in members] == ["https://a.example/1", "https://b.example/2"]
+
+
+def test_a_story_reaches_a_sites_other_pages_only_through_other_sites(tmp_path: Path) -> None:
+    """A family of one site's near-identical pages is matched page against page, but a lineage
+    update reaches only across sites: a copy of one family page does not pull the whole family
+    into its story, and the pairs' version scores are read for every edge at once."""
+    day = datetime(2021, 3, 1, tzinfo=UTC)
+
+    def page(url: str, site: str, body: list[str], days: int) -> Document:
+        return Document(url, "\n\n".join(body), body[0][:30], day + timedelta(days=days), site)
+
+    family = [page(f"https://a.example/{k}", "a.example", [TOPICS[0], TOPICS[k]], k) for k in (1, 2, 3)]
+    copy = page("https://b.example/1", "b.example", [TOPICS[4], TOPICS[2]], 9)
+    with open_warehouse(tmp_path / "w.duckdb", SETTINGS) as wh:
+        ingest(wh, [*family, copy], SETTINGS)
+        same_site = rows(
+            wh,
+            "SELECT count(*) AS n FROM doc_pairs p JOIN versions va ON va.version_id = p.version_a"
+            " JOIN versions vb ON vb.version_id = p.version_b JOIN documents da ON da.doc_id = va.doc_id"
+            " JOIN documents db ON db.doc_id = vb.doc_id WHERE da.site = db.site",
+        )
+        urls = {r["url"]: r["doc_id"] for r in rows(wh, "SELECT url, doc_id FROM documents")}
+        component = lineage_db.lineage_reach(wh, [urls["https://b.example/1"]], SETTINGS.min_evidence_chars)
+        scores = lineage_db.pair_scores(wh, [(urls["https://a.example/2"], urls["https://b.example/1"])])
+        members = rows(wh, "SELECT d.url FROM lineage_nodes JOIN documents d USING (doc_id) ORDER BY 1")
+    assert same_site[0]["n"] >= 3  # the family's shared paragraph is found on every pair of its pages
+    assert component == {urls["https://a.example/2"], urls["https://b.example/1"]}
+    [(_, _, score)] = scores[(urls["https://a.example/2"], urls["https://b.example/1"])]
+    assert score > 0
+    assert [m["url"] for m in members] == ["https://a.example/2", "https://b.example/1"]
 
 
 def test_boilerplate_thresholds_and_spans() -> None:

@@ -383,6 +383,8 @@ def open_warehouse(path: str | Path, settings: Settings | None = None, read_only
     except duckdb.Error as err:
         raise WarehouseError(f"cannot open warehouse {target}: {_first_line(err)}") from err
     try:
+        # DuckDB's own progress bar would print over ours (and into logs) on long joins.
+        con.execute("SET enable_progress_bar = false")
         tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         if "schema_migrations" not in tables and (read_only or tables):
             # A DuckDB file of something else: never add our tables to it.

@@ -19,11 +19,11 @@ from warehouse.db import Warehouse
 
 __all__ = [
     "LINEAGE_TABLES",
-    "component_of",
     "current_versions",
     "delete_stories",
     "find_story",
     "learn_site_boilerplate",
+    "lineage_reach",
     "load_versions",
     "matches_between",
     "new_versions",
@@ -127,24 +127,40 @@ def current_versions(wh: Warehouse, doc_ids: Iterable[int]) -> dict[int, int]:
     return {int(d): int(v) for d, v in rows}
 
 
-def component_of(wh: Warehouse, seeds: Iterable[int]) -> set[int]:
-    """Every document connected to ``seeds`` through stored document pairs (any versions)."""
-    edges = wh.con.execute(
-        "SELECT DISTINCT va.doc_id, vb.doc_id FROM doc_pairs p"
+def lineage_reach(wh: Warehouse, seeds: Iterable[int], min_chars: int) -> set[int]:
+    """The documents whose stories a lineage update of ``seeds`` must rebuild: the seeds, every
+    document sharing at least ``min_chars`` with a seed on another site (any versions; pairs
+    within one site, or sharing less, relate nothing: see :func:`reuse.lineage.build_stories`),
+    and every document of a stored story holding any of these.
+
+    Stories are the connected parts of the relations between documents, and a relation depends
+    only on its two documents, so relations not touching a seed are those the stored stories
+    already hold: the update reads the seeds' neighbours and their stories, never the whole
+    connected web of weak overlaps a large warehouse grows.
+    """
+    start = sorted(set(seeds))
+    near = _with_ids(
+        wh,
+        "lineage_seeds",
+        start,
+        "WITH ends AS (SELECT da.doc_id AS a, db.doc_id AS b FROM doc_pairs p"
         " JOIN versions va ON va.version_id = p.version_a JOIN versions vb ON vb.version_id = p.version_b"
-    ).fetchall()
-    neighbours: dict[int, set[int]] = defaultdict(set)
-    for a, b in edges:
-        neighbours[int(a)].add(int(b))
-        neighbours[int(b)].add(int(a))
-    seen = set(seeds)
-    todo = list(seen)
-    while todo:
-        for other in neighbours[todo.pop()]:
-            if other not in seen:
-                seen.add(other)
-                todo.append(other)
-    return seen
+        " JOIN documents da ON da.doc_id = va.doc_id JOIN documents db ON db.doc_id = vb.doc_id"
+        " WHERE least(p.shared_chars_a, p.shared_chars_b) >= ?"
+        " AND (da.site IS NULL OR db.site IS NULL OR da.site <> db.site))"
+        " SELECT b FROM ends WHERE a IN (SELECT id FROM lineage_seeds)"
+        " UNION SELECT a FROM ends WHERE b IN (SELECT id FROM lineage_seeds)",
+        [min_chars],
+    )
+    reach = set(start) | {int(doc) for (doc,) in near}
+    stored = _with_ids(
+        wh,
+        "lineage_near",
+        reach,
+        "SELECT DISTINCT doc_id FROM lineage_nodes WHERE story_id IN"
+        " (SELECT story_id FROM lineage_nodes WHERE doc_id IN (SELECT id FROM lineage_near))",
+    )
+    return reach | {int(doc) for (doc,) in stored}
 
 
 def load_versions(wh: Warehouse, version_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
@@ -229,21 +245,38 @@ def matches_between(wh: Warehouse, version_ids: Iterable[int]) -> dict[tuple[int
     return pairs
 
 
-def pair_scores(wh: Warehouse, doc_a: int, doc_b: int) -> list[tuple[int, int, float]]:
-    """``(version of doc_a, version of doc_b, score)`` for every stored pair of their versions; the
-    score sums each match's similarity times its length, so the closest version scores highest."""
-    rows = wh.con.execute(
-        """
-        SELECT va.version_id, vb.version_id, coalesce(sum(m.similarity * (m.a_tokens + m.b_tokens)), 0)
-        FROM doc_pairs p
-        JOIN versions va ON va.version_id IN (p.version_a, p.version_b) AND va.doc_id = ?
-        JOIN versions vb ON vb.version_id IN (p.version_a, p.version_b) AND vb.doc_id = ?
-        LEFT JOIN matches m ON m.version_a = p.version_a AND m.version_b = p.version_b
-        GROUP BY ALL
-        """,
-        [doc_a, doc_b],
-    ).fetchall()
-    return [(int(a), int(b), float(s)) for a, b, s in rows]
+def pair_scores(
+    wh: Warehouse, doc_pairs: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], list[tuple[int, int, float]]]:
+    """For each ``(doc_a, doc_b)``: ``(version of doc_a, version of doc_b, score)`` for every stored
+    pair of their versions (in one query for all of them); the score sums each match's similarity
+    times its length, so the closest version scores highest."""
+    wanted = sorted(set(doc_pairs))
+    found: dict[tuple[int, int], list[tuple[int, int, float]]] = {pair: [] for pair in wanted}
+    if not wanted:
+        return found
+    table = pa.table(
+        {"a": pa.array([a for a, _ in wanted], pa.int64()), "b": pa.array([b for _, b in wanted], pa.int64())}
+    )
+    wh.con.register("wanted_doc_pairs", table)
+    try:
+        rows = wh.con.execute(
+            """
+            WITH vp AS (
+                SELECT w.a, w.b, va.version_id AS x, vb.version_id AS y FROM wanted_doc_pairs w
+                JOIN versions va ON va.doc_id = w.a JOIN versions vb ON vb.doc_id = w.b),
+            oriented AS (SELECT a, b, x, y, x AS pa, y AS pb FROM vp UNION ALL SELECT a, b, x, y, y, x FROM vp)
+            SELECT o.a, o.b, o.x, o.y, coalesce(sum(m.similarity * (m.a_tokens + m.b_tokens)), 0)
+            FROM oriented o JOIN doc_pairs p ON p.version_a = o.pa AND p.version_b = o.pb
+            LEFT JOIN matches m ON m.version_a = p.version_a AND m.version_b = p.version_b
+            GROUP BY ALL
+            """
+        ).fetchall()
+    finally:
+        wh.con.unregister("wanted_doc_pairs")
+    for a, b, x, y, score in rows:
+        found[(int(a), int(b))].append((int(x), int(y), float(score)))
+    return found
 
 
 def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> None:
