@@ -95,7 +95,7 @@ def compare_texts(text_a: str, text_b: str, settings: Settings) -> PairResult:
     """
     hasher = MinHasher.from_settings(settings)
     a, b = analyse(text_a, settings, hasher), analyse(text_b, settings, hasher)
-    return match_pair(a, b, _shared_band_keys(a, b, settings), settings)
+    return match_pair(a.comparable, b.comparable, _shared_band_keys(a, b, settings), settings)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from reuse.align import align, verify
-from reuse.analysis import Analysis
+from reuse.analysis import Comparable
 from reuse.config import Settings
 from reuse.models import DocumentPair, Match
 from reuse.pairs import summarize
@@ -24,7 +24,7 @@ class PairResult:
     summary: DocumentPair
 
 
-def match_pair(a: Analysis, b: Analysis, candidates: Iterable[tuple[int, int]], settings: Settings) -> PairResult:
+def match_pair(a: Comparable, b: Comparable, candidates: Iterable[tuple[int, int]], settings: Settings) -> PairResult:
     """Verify the candidate passage pairs ``(position in a, position in b)`` exactly, and if any
     holds, align the two documents to find every reused span, extended to its full length."""
     proposed = list(candidates)
@@ -46,4 +46,4 @@ def match_pair(a: Analysis, b: Analysis, candidates: Iterable[tuple[int, int]], 
         if max(contained_a, contained_b) >= settings.verify_containment:
             verified += 1
     matches = align(a.align_input, b.align_input, settings) if verified else []
-    return PairResult(len(proposed), verified, matches, summarize(matches, len(a.text), len(b.text)))
+    return PairResult(len(proposed), verified, matches, summarize(matches, a.chars, b.chars))

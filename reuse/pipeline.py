@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from crawlers.files import SUFFIXES, iter_documents
-from reuse.analysis import Analysis
+from reuse.analysis import Analysis, Comparable
 from reuse.config import Settings
 from reuse.errors import InputError, UnsupportedInput, WarehouseError
 from reuse.lineage_pipeline import store_evidence, update_lineage
@@ -40,7 +40,7 @@ __all__ = [
     "IngestReport",
     "Ingestor",
     "Problem",
-    "RecentAnalyses",
+    "RecentComparables",
     "append_row",
     "content_hash",
     "document_row",
@@ -140,37 +140,39 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class RecentAnalyses:
-    """The analyses of recently matched versions, so that a stored document proposed as a
-    candidate in batch after batch is analysed once, within a memory budget counted in tokens
-    (about 250 bytes each with their passages, shingles and alignment views)."""
+class RecentComparables:
+    """What matching needs of recently matched versions (:class:`~reuse.analysis.Comparable`),
+    so that a stored document proposed as a candidate in batch after batch is analysed once,
+    within a memory budget in bytes (the default holds about eight million tokens)."""
 
-    def __init__(self, max_tokens: int = 2_000_000) -> None:
-        self.max_tokens = max_tokens
-        self.tokens = 0
-        self.items: OrderedDict[int, Analysis] = OrderedDict()
+    def __init__(self, max_bytes: int = 384 * 2**20) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.items: OrderedDict[int, Comparable] = OrderedDict()
 
-    def get(self, version_id: int) -> Analysis | None:
-        """The analysis of ``version_id`` if kept, marked as just used."""
+    def get(self, version_id: int) -> Comparable | None:
+        """The comparable of ``version_id`` if kept, marked as just used."""
         found = self.items.get(version_id)
         if found is not None:
             self.items.move_to_end(version_id)
         return found
 
-    def add(self, version_id: int, analysis: Analysis) -> None:
-        """Keep ``analysis``, forgetting the least recently used ones beyond the budget; the
-        newest is always kept, so the pair being matched has both of its sides."""
-        self.items[version_id] = analysis
-        self.items.move_to_end(version_id)
-        self.tokens += len(analysis.tokens)
-        while self.tokens > self.max_tokens and len(self.items) > 2:
+    def add(self, version_id: int, comparable: Comparable) -> None:
+        """Keep ``comparable``, forgetting the least recently used ones beyond the budget; the
+        newest two are always kept, so the pair being matched has both of its sides."""
+        if version_id in self.items:
+            self.items.move_to_end(version_id)
+            return
+        self.items[version_id] = comparable
+        self.bytes += comparable.nbytes
+        while self.bytes > self.max_bytes and len(self.items) > 2:
             _, old = self.items.popitem(last=False)
-            self.tokens -= len(old.tokens)
+            self.bytes -= old.nbytes
 
 
 class Ingestor:
     """Stores and matches batches of documents for one run: what its batches share (the
-    warehouse, the analyser and its workers, recent analyses, the report). ``ingest`` drives it
+    warehouse, the analyser and its workers, the comparables of recent versions, the report). ``ingest`` drives it
     over an iterable; the crawler drives it batch by batch as pages land. ``workers`` analysis
     processes are used for large batches (default: one per CPU; 1 analyses in this process)."""
 
@@ -181,7 +183,7 @@ class Ingestor:
         self.settings = settings
         self.report = report
         self.analyser = Analyser(settings, report.clock, workers)
-        self.recent = RecentAnalyses()
+        self.recent = RecentComparables()
         self.bands, self.rows = band_params(settings)
 
     def batch(
@@ -292,10 +294,10 @@ class Ingestor:
         self.report.passages += passage_id - first_passage
         self._match(first_passage, version_of_new)
 
-    def _analyses(self, version_ids: list[int]) -> dict[int, Analysis]:
-        """The analyses of the given versions: kept from a recent batch, or made again from
-        their texts, read in one query."""
-        found: dict[int, Analysis] = {}
+    def _comparables(self, version_ids: list[int]) -> dict[int, Comparable]:
+        """What matching needs of the given versions: kept from a recent batch, or analysed again
+        from their texts, read in one query."""
+        found: dict[int, Comparable] = {}
         missing = []
         for version_id in version_ids:
             kept = self.recent.get(version_id)
@@ -306,10 +308,10 @@ class Ingestor:
         with self.report.clock.stage("load"):
             texts = self.wh.version_texts(missing)
         # Stored documents have their signatures stored: only their tokens are needed again.
-        again = self.analyser.analyse_all([texts[v] for v in missing], signatures=False)
-        for version_id, analysis in zip(missing, again, strict=True):
-            found[version_id] = analysis
-            self.recent.add(version_id, analysis)
+        again = self.analyser.comparables([texts[v] for v in missing])
+        for version_id, comparable in zip(missing, again, strict=True):
+            found[version_id] = comparable
+            self.recent.add(version_id, comparable)
         return found
 
     def _likely(
@@ -355,14 +357,14 @@ class Ingestor:
                 continue  # two versions of one document are not reuse
             grouped[(old_v, new_v)].append((positions[old_p], positions[new_p]))
         for version_id, analysis in new.items():
-            self.recent.add(version_id, analysis)
-        analyses = self._analyses(sorted({v for pair in grouped for v in pair}))
+            self.recent.add(version_id, analysis.comparable)
+        comparables = self._comparables(sorted({v for pair in grouped for v in pair}))
         match_cols: dict[str, list[object]] = defaultdict(list)
         pair_cols: dict[str, list[object]] = defaultdict(list)
         match_id = wh.next_id("matches", "match_id")
         for (va, vb), pairs in sorted(grouped.items()):
             with clock.stage("align"):
-                result = match_pair(analyses[va], analyses[vb], pairs, settings)
+                result = match_pair(comparables[va], comparables[vb], pairs, settings)
             if not result.matches:
                 continue
             for row in match_rows(result, va, vb, self.report.run_id, match_id):

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from crawlers.files import SUFFIXES, discover, read_file
-from reuse.analysis import Analysis, analyse
+from reuse.analysis import Comparable, analyse
 from reuse.config import Settings
 from reuse.errors import InputError, ReuseError
 from reuse.lineage_pipeline import EVIDENCE_TYPES, evidence_rows
@@ -48,7 +48,7 @@ from reuse.matching import match_pair
 from reuse.models import Document
 from reuse.pipeline import (
     Problem,
-    RecentAnalyses,
+    RecentComparables,
     content_hash,
     document_row,
     match_rows,
@@ -235,10 +235,12 @@ def _evidence(v: _Version, table: str) -> list[dict[str, Any]]:
     return v.evidence[table]
 
 
-def _analysis(recent: RecentAnalyses, version_id: int, text: str, settings: Settings, hasher: MinHasher) -> Analysis:
+def _comparable(
+    recent: RecentComparables, version_id: int, text: str, settings: Settings, hasher: MinHasher
+) -> Comparable:
     found = recent.get(version_id)
     if found is None:
-        found = analyse(text, settings, hasher)
+        found = analyse(text, settings, hasher, signatures=False).comparable
         recent.add(version_id, found)
     return found
 
@@ -249,10 +251,10 @@ def _match(rows: Iterable[Any], settings: Settings) -> Iterator[tuple[list[dict[
     The partition is sorted by pair, so a version matched with several others is analysed once.
     """
     hasher = MinHasher.from_settings(settings)
-    recent = RecentAnalyses()
+    recent = RecentComparables()
     for row in rows:
-        a = _analysis(recent, row.va, row.text_a, settings, hasher)
-        b = _analysis(recent, row.vb, row.text_b, settings, hasher)
+        a = _comparable(recent, row.va, row.text_a, settings, hasher)
+        b = _comparable(recent, row.vb, row.text_b, settings, hasher)
         result = match_pair(a, b, [(p.pos_a, p.pos_b) for p in row.pairs], settings)
         if result.matches:
             yield match_rows(result, row.va, row.vb, RUN_ID, 0), pair_row(result, row.va, row.vb, RUN_ID)

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+from typing import TypeVar
 
-from reuse.analysis import Analysis, analyse
+from reuse.analysis import Analysis, Comparable, analyse
 from reuse.config import Settings
 from reuse.signatures import MinHasher
 from reuse.stages import StageClock
 
 __all__ = ["MIN_PARALLEL", "Analyser", "default_workers"]
+
+T = TypeVar("T")
 
 #: Fewest documents in a batch for which worker processes are used.
 MIN_PARALLEL = 16
@@ -50,6 +54,11 @@ def _analyse_in_worker(text: str, signatures: bool) -> Analysis:
     return analyse(text, _worker_settings, _worker_hasher, signatures=signatures)
 
 
+def _comparable_in_worker(text: str) -> Comparable:
+    # Only the comparable crosses back: a fifth of the pickle of a whole analysis.
+    return _analyse_in_worker(text, False).comparable
+
+
 class Analyser:
     """Analyses documents with one settings object: in the calling process, or in ``workers``
     processes when there are two or more and the batch is large enough."""
@@ -65,20 +74,27 @@ class Analyser:
         """One document's analysis, in this process (timed as ``passages`` and ``signatures``)."""
         return analyse(text, self.settings, self.hasher, self.clock, signatures=signatures)
 
-    def analyse_all(self, texts: Sequence[str], signatures: bool = True) -> list[Analysis]:
-        """The analyses of ``texts``, in order (timed as ``analysis`` when done by workers);
-        see :func:`~reuse.analysis.analyse` for ``signatures``."""
+    def analyse_all(self, texts: Sequence[str]) -> list[Analysis]:
+        """The analyses of ``texts`` with their signatures, in order (timed as ``analysis`` when
+        done by workers)."""
+        return self._spread(texts, partial(_analyse_in_worker, signatures=True), self.analyse)
+
+    def comparables(self, texts: Sequence[str]) -> list[Comparable]:
+        """What matching needs of each of ``texts`` (stored documents, whose signatures are
+        stored: analysed again without them), in order."""
+        return self._spread(texts, _comparable_in_worker, lambda t: self.analyse(t, False).comparable)
+
+    def _spread(self, texts: Sequence[str], remote: Callable[[str], T], local: Callable[[str], T]) -> list[T]:
         if self.workers >= 2 and len(texts) >= MIN_PARALLEL:
             try:
                 with self.clock.stage("analysis"):
-                    flags = [signatures] * len(texts)
-                    return list(self._workers().map(_analyse_in_worker, texts, flags, chunksize=CHUNK))
+                    return list(self._workers().map(remote, texts, chunksize=CHUNK))
             except BrokenProcessPool:
                 # Workers could not start (e.g. a ``__main__`` read from stdin that forkserver cannot
                 # import again) or died: the run goes on in this process.
                 self.close()
                 self.workers = 1
-        return [self.analyse(text, signatures) for text in texts]
+        return [local(text) for text in texts]
 
     def _workers(self) -> ProcessPoolExecutor:
         if self._pool is None:

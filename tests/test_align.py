@@ -82,7 +82,7 @@ def _candidates(a: Analysis, b: Analysis) -> list[tuple[int, int]]:
 
 def _match(text_a: str, text_b: str) -> PairResult:
     a, b = analyse(text_a, SETTINGS), analyse(text_b, SETTINGS)
-    result = match_pair(a, b, _candidates(a, b), SETTINGS)
+    result = match_pair(a.comparable, b.comparable, _candidates(a, b), SETTINGS)
     for m in result.matches:
         assert 0 <= m.a.start < m.a.end <= len(text_a)
         assert 0 <= m.b.start < m.b.end <= len(text_b)
@@ -258,7 +258,7 @@ def test_unrelated_texts_have_no_match() -> None:
     # Even when every passage pair is proposed, verification finds nothing to align.
     a, b = analyse(SOURCE_TEXT, SETTINGS), analyse(other, SETTINGS)
     every = list(itertools.product(range(len(a.passages)), range(len(b.passages))))
-    forced = match_pair(a, b, every, SETTINGS)
+    forced = match_pair(a.comparable, b.comparable, every, SETTINGS)
     assert forced.candidates == len(every)
     assert forced.verified == 0
     assert forced.matches == []
@@ -274,7 +274,7 @@ def test_topically_related_text_is_not_a_match() -> None:
     )
     a, b = analyse(SOURCE_TEXT, SETTINGS), analyse(other, SETTINGS)
     every = list(itertools.product(range(len(a.passages)), range(len(b.passages))))
-    assert match_pair(a, b, every, SETTINGS).matches == []
+    assert match_pair(a.comparable, b.comparable, every, SETTINGS).matches == []
 
 
 def test_same_topic_other_words_is_no_match() -> None:
@@ -285,7 +285,7 @@ def test_same_topic_other_words_is_no_match() -> None:
     )
     a, b = analyse(SOURCE_TEXT, SETTINGS), analyse(other, SETTINGS)
     every = list(itertools.product(range(len(a.passages)), range(len(b.passages))))
-    assert match_pair(a, b, every, SETTINGS).matches == []
+    assert match_pair(a.comparable, b.comparable, every, SETTINGS).matches == []
 
 
 def test_verify_is_exact() -> None:

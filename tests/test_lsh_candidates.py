@@ -236,7 +236,7 @@ def test_copy_inside_a_longer_page_becomes_a_candidate(page_text: str) -> None:
     by_windows = {i for i, j in candidates if page.passages[j].kind is PassageKind.WINDOW}
     assert by_windows >= {i for i, p in enumerate(source.passages) if p.kind is PassageKind.PARAGRAPH}
 
-    result = match_pair(source, page, candidates, settings)
+    result = match_pair(source.comparable, page.comparable, candidates, settings)
     assert result.verified >= 1
     assert result.matches
     # The matches cover the whole source (up to the final full stop, which is no token) and the
@@ -253,7 +253,7 @@ def test_unrelated_pages_give_no_candidate() -> None:
     a = analyse("\n\n".join(SOURCE), settings)
     b = analyse(CHROME + "\n\n" + FOOTER, settings)
     assert _candidates(a, b, settings) == []
-    result = match_pair(a, b, [], settings)
+    result = match_pair(a.comparable, b.comparable, [], settings)
     assert result.matches == []
     assert result.summary.matches == 0
 

@@ -92,9 +92,9 @@ def test_every_passage_signature_equals_datasketch(settings_: Settings) -> None:
     assert {p.unspaced for p in analysis.passages} == {True, False}
     assert analysis.signatures.shape == (len(analysis.passages), settings_.num_perm)
     for passage, signature in zip(analysis.passages, analysis.signatures, strict=True):
-        n = analysis.shingle_size(passage)
+        n = analysis.comparable.shingle_size(passage)
         shingles = _shingle_texts(words[passage.token_start : passage.token_end], n)
-        assert analysis.shingles(passage).tolist() == [shingle_hash(s) for s in shingles]
+        assert analysis.comparable.shingles(passage).tolist() == [shingle_hash(s) for s in shingles]
         expected = _datasketch(shingles, settings_.num_perm, settings_.seed)
         assert np.array_equal(signature, expected.hashvalues)
 
