@@ -39,6 +39,7 @@ from warehouse.load import derived_tables_present, is_empty, load_tables
 __all__ = [
     "IngestReport",
     "Ingestor",
+    "Prepared",
     "Problem",
     "RecentComparables",
     "append_row",
@@ -170,6 +171,15 @@ class RecentComparables:
             self.bytes -= old.nbytes
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A batch ready to store: its documents not stored before with the same text (with their
+    :func:`content_hash`), and their analyses, made when asked for or already under way."""
+
+    fresh: list[tuple[Document, str]]
+    analyses: Callable[[], list[Analysis]]
+
+
 class Ingestor:
     """Stores and matches batches of documents for one run: what its batches share (the
     warehouse, the analyser and its workers, the comparables of recent versions, the report). ``ingest`` drives it
@@ -194,6 +204,12 @@ class Ingestor:
     ) -> None:
         """Store and match one batch in one transaction; ``also(warehouse)`` runs inside the same
         transaction after the documents are stored (the crawler writes its frontier rows there)."""
+        self.store(self.prepare(items, progress), progress, also)
+
+    def prepare(self, items: list[Document | InputError], progress: ProgressHook) -> Prepared:
+        """Report a batch's unreadable items, count the documents stored before with the same
+        text, and start analysing the others: in the workers, if any, while the caller stores
+        an earlier batch."""
         latest: dict[str, Document] = {}
         for item in items:
             if isinstance(item, InputError):
@@ -206,11 +222,25 @@ class Ingestor:
         for url, doc in latest.items():
             digest = content_hash(doc.text)
             if url in stored and stored[url].content_hash == digest:
-                self.report.unchanged += 1
-                progress(doc.source or url)
+                self._unchanged(doc, progress)
             else:
                 fresh.append((doc, digest))
-        analyses = self.analyser.analyse_all([doc.text for doc, _ in fresh])
+        return Prepared(fresh, self.analyser.start([doc.text for doc, _ in fresh]))
+
+    def store(
+        self, prepared: Prepared, progress: ProgressHook, also: Callable[[Warehouse], None] | None = None
+    ) -> None:
+        """Store and match a prepared batch in one transaction (see :meth:`batch`)."""
+        analysed = prepared.analyses()
+        # Looked up again: the batch stored since this one was prepared may hold its URLs.
+        stored = self.wh.latest_versions([doc.url for doc, _ in prepared.fresh])
+        fresh, analyses = [], []
+        for (doc, digest), analysis in zip(prepared.fresh, analysed, strict=True):
+            if doc.url in stored and stored[doc.url].content_hash == digest:
+                self._unchanged(doc, progress)
+            else:
+                fresh.append((doc, digest))
+                analyses.append(analysis)
         for doc, _ in fresh:
             progress(doc.source or doc.url)
         if fresh or also is not None:
@@ -219,6 +249,10 @@ class Ingestor:
                     self._store_and_match(fresh, analyses, {u: s.doc_id for u, s in stored.items()})
                 if also is not None:
                     also(self.wh)
+
+    def _unchanged(self, doc: Document, progress: ProgressHook) -> None:
+        self.report.unchanged += 1
+        progress(doc.source or doc.url)
 
     def close(self) -> None:
         """Stop the analysis workers, if any were started."""
@@ -500,8 +534,21 @@ def ingest(
     ingestor = Ingestor(warehouse, settings, report, workers)
     hook = progress or (lambda _source: None)
     try:
-        for batch in _batched(items, batch_size, report.clock):
-            ingestor.batch(batch, hook)
+        # Each batch's analysis starts in the workers before the batch ahead of it is stored.
+        pending: Prepared | None = None
+        try:
+            for batch in _batched(items, batch_size, report.clock):
+                prepared = ingestor.prepare(batch, hook)
+                if pending is not None:
+                    earlier, pending = pending, None
+                    ingestor.store(earlier, hook)
+                pending = prepared
+        except Exception:
+            if pending is not None:  # reading the rest failed: what was read is kept
+                ingestor.store(pending, hook)
+            raise
+        if pending is not None:
+            ingestor.store(pending, hook)
     finally:
         ingestor.close()
     if lineage and report.ingested:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
@@ -77,7 +77,28 @@ class Analyser:
     def analyse_all(self, texts: Sequence[str]) -> list[Analysis]:
         """The analyses of ``texts`` with their signatures, in order (timed as ``analysis`` when
         done by workers)."""
-        return self._spread(texts, partial(_analyse_in_worker, signatures=True), self.analyse)
+        return self.start(texts)()
+
+    def start(self, texts: Sequence[str]) -> Callable[[], list[Analysis]]:
+        """Start analysing ``texts`` (with their signatures) and return the call that gives the
+        analyses, in order: the workers, when used, begin now and the call waits for them (timed
+        as ``analysis``); in this process the work is done by the call."""
+        if self.workers >= 2 and len(texts) >= MIN_PARALLEL:
+            try:
+                running = self._workers().map(partial(_analyse_in_worker, signatures=True), texts, chunksize=CHUNK)
+            except BrokenProcessPool:
+                self._give_up_workers()
+            else:
+                return partial(self._collect, running, texts)
+        return lambda: [self.analyse(text) for text in texts]
+
+    def _collect(self, running: Iterator[Analysis], texts: Sequence[str]) -> list[Analysis]:
+        try:
+            with self.clock.stage("analysis"):
+                return list(running)
+        except BrokenProcessPool:
+            self._give_up_workers()
+            return [self.analyse(text) for text in texts]
 
     def comparables(self, texts: Sequence[str]) -> list[Comparable]:
         """What matching needs of each of ``texts`` (stored documents, whose signatures are
@@ -90,11 +111,14 @@ class Analyser:
                 with self.clock.stage("analysis"):
                     return list(self._workers().map(remote, texts, chunksize=CHUNK))
             except BrokenProcessPool:
-                # Workers could not start (e.g. a ``__main__`` read from stdin that forkserver cannot
-                # import again) or died: the run goes on in this process.
-                self.close()
-                self.workers = 1
+                self._give_up_workers()
         return [local(text) for text in texts]
+
+    def _give_up_workers(self) -> None:
+        # Workers could not start (e.g. a ``__main__`` read from stdin that forkserver cannot
+        # import again) or died: the run goes on in this process.
+        self.close()
+        self.workers = 1
 
     def _workers(self) -> ProcessPoolExecutor:
         if self._pool is None:

@@ -54,6 +54,10 @@ class CurrentDocument:
     title: str | None
 
 
+#: WAL size at which a commit also checkpoints the file.
+CHECKPOINT_THRESHOLD = "256MB"
+
+
 class Warehouse:
     """A connection to one warehouse file (or ``:memory:``) with the engine's operations.
 
@@ -385,6 +389,11 @@ def open_warehouse(path: str | Path, settings: Settings | None = None, read_only
     try:
         # DuckDB's own progress bar would print over ours (and into logs) on long joins.
         con.execute("SET enable_progress_bar = false")
+        if not read_only:
+            # A batch of an ingest writes about 20 MB (band keys and signatures): at DuckDB's
+            # default of 16 MB every commit would checkpoint the file. Committed data is in the
+            # WAL either way; closing checkpoints what is left.
+            con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         if "schema_migrations" not in tables and (read_only or tables):
             # A DuckDB file of something else: never add our tables to it.
