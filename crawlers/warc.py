@@ -19,6 +19,7 @@ The source of each item is ``PATH@OFFSET``, the byte offset of its record in the
 
 from __future__ import annotations
 
+import logging
 import re
 import zlib
 from collections.abc import Iterator
@@ -54,6 +55,11 @@ _BROKEN = (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error, Attribu
 
 class _BrokenRecord(InputError):
     """A record whose bytes are damaged (as opposed to one that is intact but not a page)."""
+
+
+# warcio logs its doubts about a record (a header it repairs) as warnings, which Python prints
+# to stderr with the raw header: every broken record is reported here as one line instead.
+logging.getLogger("warcio").setLevel(logging.ERROR)
 
 
 class _QuietIterator(ArchiveIterator):
@@ -100,9 +106,10 @@ def read_archive(path: Path) -> Iterator[Document | InputError]:
                 item = _record_item(record, f"{path}@{offset}")
                 if item is not None:
                     yield item
-                if isinstance(item, _BrokenRecord) and not gzipped:
-                    # In a plain archive a record of the wrong length has swallowed the start
-                    # of the next ones: look for them inside it rather than after it.
+                if isinstance(item, _BrokenRecord):
+                    # A record of the wrong length has swallowed the start of the next ones (in
+                    # a plain archive), or warcio's inflater has read past the member cut short
+                    # into the next (in a gzipped one): look for them from inside it.
                     failed_at = offset
             start = None if failed_at is None else _next_record_start(handle, failed_at + 1, gzipped)
 
@@ -120,6 +127,10 @@ def _record_item(record: Any, source: str) -> Document | InputError | None:
     """The document of one record, the reason it gives none, or None for records that are not pages."""
     kind = record.rec_type
     uri = _target_uri(record)
+    names = [name.lower() for name, _ in record.rec_headers.headers]
+    if names.count("warc-record-id") > 1 or names.count("warc-type") > 1:
+        # A header block cut short runs on into the next record's, in a plain archive.
+        return _BrokenRecord(source, f"broken record (header cut short, run into the next record's): {uri}")
     if kind == "revisit":
         since = record.rec_headers.get_header("WARC-Refers-To-Date")
         return UnsupportedInput(source, f"revisit of {uri}: unchanged{f' since {since}' if since else ''}")
@@ -168,6 +179,9 @@ def _record_item(record: Any, source: str) -> Document | InputError | None:
 
 def _target_uri(record: Any) -> str | None:
     uri = record.rec_headers.get_header("WARC-Target-URI")
+    if uri and not uri.isprintable():
+        # A header block cut short runs on into whatever bytes follow: never print those.
+        return "(unreadable WARC-Target-URI)"
     # WARC 1.0 writers sometimes wrap the URI in angle brackets.
     return uri.strip().strip("<>") if uri else None
 

@@ -1,10 +1,11 @@
-"""Document analysis spread over worker processes, for batches big enough to pay for them.
+"""Document analysis and matching spread over worker processes, for batches big enough to pay.
 
-Analysis (normalise, tokenise, cut passages, fingerprint) is pure Python and numpy work that
-holds the interpreter, so threads would not help; worker processes started by ``forkserver``
-(never ``fork``: the parent holds DuckDB's threads) each analyse a share of a batch and send the
-analyses back pickled. A batch smaller than ``MIN_PARALLEL`` documents is analysed in the calling
-process, where starting workers would cost more than it saves.
+Analysis (normalise, tokenise, cut passages, fingerprint) and matching (verify and align a pair
+of versions) are pure Python and numpy work that holds the interpreter, so threads would not
+help; worker processes started by ``forkserver`` (never ``fork``: the parent holds DuckDB's
+threads) each take a share of a batch and send the results back pickled. Fewer than
+``MIN_PARALLEL`` items are handled in the calling process, where starting workers would cost
+more than it saves.
 """
 
 from __future__ import annotations
@@ -14,22 +15,30 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import nullcontext
 from functools import partial
 from typing import TypeVar
 
 from reuse.analysis import Analysis, Comparable, analyse
 from reuse.config import Settings
+from reuse.matching import PairResult, match_pair
 from reuse.signatures import MinHasher
 from reuse.stages import StageClock
 
-__all__ = ["MIN_PARALLEL", "Analyser", "default_workers"]
+__all__ = ["MIN_PARALLEL", "Analyser", "MatchJob", "default_workers"]
 
+A = TypeVar("A")
 T = TypeVar("T")
+
+#: Two versions to verify and align: their comparables and candidate passage positions.
+MatchJob = tuple[Comparable, Comparable, list[tuple[int, int]]]
 
 #: Fewest documents in a batch for which worker processes are used.
 MIN_PARALLEL = 16
 #: Documents sent to a worker at a time: large enough to amortise the round trip.
 CHUNK = 4
+#: Version pairs sent to a worker at a time (most take well under a millisecond to match).
+MATCH_CHUNK = 32
 
 _worker_settings: Settings | None = None
 _worker_hasher: MinHasher | None = None
@@ -59,9 +68,19 @@ def _comparable_in_worker(text: str) -> Comparable:
     return _analyse_in_worker(text, False).comparable
 
 
+def _match_in_worker(job: MatchJob) -> PairResult:
+    assert _worker_settings is not None
+    return _match_here(job, _worker_settings)
+
+
+def _match_here(job: MatchJob, settings: Settings) -> PairResult:
+    a, b, pairs = job
+    return match_pair(a, b, pairs, settings)
+
+
 class Analyser:
-    """Analyses documents with one settings object: in the calling process, or in ``workers``
-    processes when there are two or more and the batch is large enough."""
+    """Analyses and matches documents with one settings object: in the calling process, or in
+    ``workers`` processes when there are two or more and the batch is large enough."""
 
     def __init__(self, settings: Settings, clock: StageClock, workers: int | None = None) -> None:
         self.settings = settings
@@ -83,36 +102,48 @@ class Analyser:
         """Start analysing ``texts`` (with their signatures) and return the call that gives the
         analyses, in order: the workers, when used, begin now and the call waits for them (timed
         as ``analysis``); in this process the work is done by the call."""
-        if self.workers >= 2 and len(texts) >= MIN_PARALLEL:
-            try:
-                running = self._workers().map(partial(_analyse_in_worker, signatures=True), texts, chunksize=CHUNK)
-            except BrokenProcessPool:
-                self._give_up_workers()
-            else:
-                return partial(self._collect, running, texts)
-        return lambda: [self.analyse(text) for text in texts]
-
-    def _collect(self, running: Iterator[Analysis], texts: Sequence[str]) -> list[Analysis]:
-        try:
-            with self.clock.stage("analysis"):
-                return list(running)
-        except BrokenProcessPool:
-            self._give_up_workers()
-            return [self.analyse(text) for text in texts]
+        return self._start(texts, partial(_analyse_in_worker, signatures=True), self.analyse, may_start=True)
 
     def comparables(self, texts: Sequence[str]) -> list[Comparable]:
         """What matching needs of each of ``texts`` (stored documents, whose signatures are
         stored: analysed again without them), in order."""
-        return self._spread(texts, _comparable_in_worker, lambda t: self.analyse(t, False).comparable)
+        return self._start(texts, _comparable_in_worker, lambda t: self.analyse(t, False).comparable)()
 
-    def _spread(self, texts: Sequence[str], remote: Callable[[str], T], local: Callable[[str], T]) -> list[T]:
-        if self.workers >= 2 and len(texts) >= MIN_PARALLEL:
+    def match_all(self, jobs: Sequence[MatchJob]) -> list[PairResult]:
+        """:func:`~reuse.matching.match_pair` of each job's two versions and candidate passage
+        pairs, in order (timed as ``align``), shared by the workers when there are many."""
+        with self.clock.stage("align"):
+            local = partial(_match_here, settings=self.settings)
+            return self._start(jobs, _match_in_worker, local, stage=None, chunksize=MATCH_CHUNK)()
+
+    def _start(
+        self,
+        items: Sequence[A],
+        remote: Callable[[A], T],
+        local: Callable[[A], T],
+        stage: str | None = "analysis",
+        chunksize: int = CHUNK,
+        may_start: bool = False,
+    ) -> Callable[[], list[T]]:
+        # Starting the workers takes about half a second: only a batch of new documents (the
+        # sign of a bulk run, whose later batches reuse them) starts them; a few stored
+        # documents or pairs to match in a one-article run are done here.
+        if self.workers >= 2 and len(items) >= MIN_PARALLEL and (self._pool is not None or may_start):
             try:
-                with self.clock.stage("analysis"):
-                    return list(self._workers().map(remote, texts, chunksize=CHUNK))
+                running = self._workers().map(remote, items, chunksize=chunksize)
             except BrokenProcessPool:
                 self._give_up_workers()
-        return [local(text) for text in texts]
+            else:
+                return partial(self._collect, running, items, local, stage)
+        return lambda: [local(item) for item in items]
+
+    def _collect(self, running: Iterator[T], items: Sequence[A], local: Callable[[A], T], stage: str | None) -> list[T]:
+        try:
+            with self.clock.stage(stage) if stage else nullcontext():
+                return list(running)
+        except BrokenProcessPool:
+            self._give_up_workers()
+            return [local(item) for item in items]
 
     def _give_up_workers(self) -> None:
         # Workers could not start (e.g. a ``__main__`` read from stdin that forkserver cannot
