@@ -28,7 +28,7 @@ from reuse.config import Settings
 from reuse.errors import InputError, UnsupportedInput, WarehouseError
 from reuse.lineage_pipeline import store_evidence, update_lineage
 from reuse.lsh import FILTER_SIGMAS, band_keys, band_params, estimated_containment
-from reuse.matching import PairResult
+from reuse.matching import PairResult, match_pair
 from reuse.models import Document
 from reuse.stages import StageClock
 from reuse.workers import Analyser
@@ -396,9 +396,9 @@ class Ingestor:
         match_cols: dict[str, list[object]] = defaultdict(list)
         pair_cols: dict[str, list[object]] = defaultdict(list)
         match_id = wh.next_id("matches", "match_id")
-        jobs = sorted(grouped.items())
-        results = self.analyser.match_all([(comparables[va], comparables[vb], pairs) for (va, vb), pairs in jobs])
-        for ((va, vb), _), result in zip(jobs, results, strict=True):
+        for (va, vb), pairs in sorted(grouped.items()):
+            with clock.stage("align"):
+                result = match_pair(comparables[va], comparables[vb], pairs, settings)
             if not result.matches:
                 continue
             for row in match_rows(result, va, vb, self.report.run_id, match_id):

@@ -1,11 +1,12 @@
-"""Document analysis and matching spread over worker processes, for batches big enough to pay.
+"""Document analysis spread over worker processes, for batches big enough to pay for them.
 
-Analysis (normalise, tokenise, cut passages, fingerprint) and matching (verify and align a pair
-of versions) are pure Python and numpy work that holds the interpreter, so threads would not
-help; worker processes started by ``forkserver`` (never ``fork``: the parent holds DuckDB's
-threads) each take a share of a batch and send the results back pickled. Fewer than
-``MIN_PARALLEL`` items are handled in the calling process, where starting workers would cost
-more than it saves.
+Analysis (normalise, tokenise, cut passages, fingerprint) is pure Python and numpy work that
+holds the interpreter, so threads would not help; worker processes started by ``forkserver``
+(never ``fork``: the parent holds DuckDB's threads) each analyse a share of a batch and send the
+analyses back pickled. Fewer than ``MIN_PARALLEL`` documents are analysed in the calling
+process, where starting workers would cost more than it saves. (Matching stays in the calling
+process: sending both sides of each version pair to a worker cost more than it saved, 409 s
+against 373 s for the scale benchmark's million passages.)
 """
 
 from __future__ import annotations
@@ -15,30 +16,22 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import nullcontext
 from functools import partial
 from typing import TypeVar
 
 from reuse.analysis import Analysis, Comparable, analyse
 from reuse.config import Settings
-from reuse.matching import PairResult, match_pair
 from reuse.signatures import MinHasher
 from reuse.stages import StageClock
 
-__all__ = ["MIN_PARALLEL", "Analyser", "MatchJob", "default_workers"]
+__all__ = ["MIN_PARALLEL", "Analyser", "default_workers"]
 
-A = TypeVar("A")
 T = TypeVar("T")
-
-#: Two versions to verify and align: their comparables and candidate passage positions.
-MatchJob = tuple[Comparable, Comparable, list[tuple[int, int]]]
 
 #: Fewest documents in a batch for which worker processes are used.
 MIN_PARALLEL = 16
 #: Documents sent to a worker at a time: large enough to amortise the round trip.
 CHUNK = 4
-#: Version pairs sent to a worker at a time (most take well under a millisecond to match).
-MATCH_CHUNK = 32
 
 _worker_settings: Settings | None = None
 _worker_hasher: MinHasher | None = None
@@ -68,19 +61,9 @@ def _comparable_in_worker(text: str) -> Comparable:
     return _analyse_in_worker(text, False).comparable
 
 
-def _match_in_worker(job: MatchJob) -> PairResult:
-    assert _worker_settings is not None
-    return _match_here(job, _worker_settings)
-
-
-def _match_here(job: MatchJob, settings: Settings) -> PairResult:
-    a, b, pairs = job
-    return match_pair(a, b, pairs, settings)
-
-
 class Analyser:
-    """Analyses and matches documents with one settings object: in the calling process, or in
-    ``workers`` processes when there are two or more and the batch is large enough."""
+    """Analyses documents with one settings object: in the calling process, or in ``workers``
+    processes when there are two or more and the batch is large enough."""
 
     def __init__(self, settings: Settings, clock: StageClock, workers: int | None = None) -> None:
         self.settings = settings
@@ -109,41 +92,28 @@ class Analyser:
         stored: analysed again without them), in order."""
         return self._start(texts, _comparable_in_worker, lambda t: self.analyse(t, False).comparable)()
 
-    def match_all(self, jobs: Sequence[MatchJob]) -> list[PairResult]:
-        """:func:`~reuse.matching.match_pair` of each job's two versions and candidate passage
-        pairs, in order (timed as ``align``), shared by the workers when there are many."""
-        with self.clock.stage("align"):
-            local = partial(_match_here, settings=self.settings)
-            return self._start(jobs, _match_in_worker, local, stage=None, chunksize=MATCH_CHUNK)()
-
     def _start(
-        self,
-        items: Sequence[A],
-        remote: Callable[[A], T],
-        local: Callable[[A], T],
-        stage: str | None = "analysis",
-        chunksize: int = CHUNK,
-        may_start: bool = False,
+        self, texts: Sequence[str], remote: Callable[[str], T], local: Callable[[str], T], may_start: bool = False
     ) -> Callable[[], list[T]]:
         # Starting the workers takes about half a second: only a batch of new documents (the
-        # sign of a bulk run, whose later batches reuse them) starts them; a few stored
-        # documents or pairs to match in a one-article run are done here.
-        if self.workers >= 2 and len(items) >= MIN_PARALLEL and (self._pool is not None or may_start):
+        # sign of a bulk run, whose later batches reuse them) starts them; the few stored
+        # documents a one-article run analyses again are done here.
+        if self.workers >= 2 and len(texts) >= MIN_PARALLEL and (self._pool is not None or may_start):
             try:
-                running = self._workers().map(remote, items, chunksize=chunksize)
+                running = self._workers().map(remote, texts, chunksize=CHUNK)
             except BrokenProcessPool:
                 self._give_up_workers()
             else:
-                return partial(self._collect, running, items, local, stage)
-        return lambda: [local(item) for item in items]
+                return partial(self._collect, running, texts, local)
+        return lambda: [local(text) for text in texts]
 
-    def _collect(self, running: Iterator[T], items: Sequence[A], local: Callable[[A], T], stage: str | None) -> list[T]:
+    def _collect(self, running: Iterator[T], texts: Sequence[str], local: Callable[[str], T]) -> list[T]:
         try:
-            with self.clock.stage(stage) if stage else nullcontext():
+            with self.clock.stage("analysis"):
                 return list(running)
         except BrokenProcessPool:
             self._give_up_workers()
-            return [local(item) for item in items]
+            return [local(text) for text in texts]
 
     def _give_up_workers(self) -> None:
         # Workers could not start (e.g. a ``__main__`` read from stdin that forkserver cannot

@@ -1,8 +1,7 @@
-"""Tests of reuse.workers: analysis and matching in worker processes equal those in this process."""
+"""Tests of reuse.workers: analysis in worker processes equals analysis in this process."""
 
 from __future__ import annotations
 
-import itertools
 from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
@@ -10,7 +9,6 @@ import pytest
 
 from reuse.analysis import analyse
 from reuse.config import Settings
-from reuse.matching import match_pair
 from reuse.stages import StageClock
 from reuse.workers import MIN_PARALLEL, Analyser
 
@@ -48,25 +46,15 @@ def test_worker_processes_give_the_analyses_of_this_process() -> None:
             assert np.array_equal(getattr(got.align_input, name), getattr(expected.align_input, name))
 
 
-def test_worker_processes_match_as_this_process_does() -> None:
-    comparables = [analyse(text, SETTINGS).comparable for text in TEXTS]
-    jobs = [
-        (a, b, [(i, j) for i in range(len(a.passages)) for j in range(len(b.passages))])
-        for a, b in itertools.pairwise(comparables)
-    ]
-    expected = [match_pair(a, b, pairs, SETTINGS) for a, b, pairs in jobs]
-    assert all(result.matches for result in expected)
-    clock = StageClock()
-    analyser = Analyser(SETTINGS, clock, workers=2)
+def test_only_a_batch_of_new_documents_starts_the_workers() -> None:
+    analyser = Analyser(SETTINGS, StageClock(), workers=2)
     try:
-        assert analyser.match_all(jobs) == expected
-        assert analyser._pool is None  # matching alone does not pay for starting the workers
-        analyser.analyse_all(TEXTS)  # a batch of new documents does
+        analyser.comparables(TEXTS)  # stored documents analysed again: not worth starting them
+        assert analyser._pool is None
+        analyser.analyse_all(TEXTS)
         assert analyser._pool is not None
-        assert analyser.match_all(jobs) == expected
     finally:
         analyser.close()
-    assert "align" in clock.seconds
 
 
 def test_small_batches_stay_in_this_process() -> None:
