@@ -4,7 +4,8 @@ This module, the other ``*_pipeline`` modules (lineage, crawl), ``inspection``, 
 the CLI are the only places that wire the pure core (``reuse``) to the readers (``crawlers``) and
 the warehouse (``warehouse``). Each batch of documents is committed in one
 transaction together with its passages, signatures, band keys and matches, so an interrupted
-run loses at most the batch in flight and never leaves half a document behind.
+run loses at most the batches in flight (the one being stored and the next, being analysed) and
+never leaves half a document behind.
 """
 
 from __future__ import annotations
@@ -509,6 +510,25 @@ def pair_row(result: PairResult, version_a: int, version_b: int, run_id: int) ->
     }
 
 
+def _store_all(ingestor: Ingestor, batches: Iterable[list[Document | InputError]], progress: ProgressHook) -> None:
+    """Store every batch, each one's analysis started (in the workers) before the batch ahead
+    of it is stored; when reading the next batch fails, the one already read is stored first."""
+    pending: Prepared | None = None
+    try:
+        for batch in batches:
+            prepared = ingestor.prepare(batch, progress)
+            if pending is not None:
+                earlier, pending = pending, None
+                ingestor.store(earlier, progress)
+            pending = prepared
+    except Exception:
+        if pending is not None:
+            ingestor.store(pending, progress)
+        raise
+    if pending is not None:
+        ingestor.store(pending, progress)
+
+
 def ingest(
     warehouse: Warehouse,
     items: Iterable[Document | InputError],
@@ -534,21 +554,7 @@ def ingest(
     ingestor = Ingestor(warehouse, settings, report, workers)
     hook = progress or (lambda _source: None)
     try:
-        # Each batch's analysis starts in the workers before the batch ahead of it is stored.
-        pending: Prepared | None = None
-        try:
-            for batch in _batched(items, batch_size, report.clock):
-                prepared = ingestor.prepare(batch, hook)
-                if pending is not None:
-                    earlier, pending = pending, None
-                    ingestor.store(earlier, hook)
-                pending = prepared
-        except Exception:
-            if pending is not None:  # reading the rest failed: what was read is kept
-                ingestor.store(pending, hook)
-            raise
-        if pending is not None:
-            ingestor.store(pending, hook)
+        _store_all(ingestor, _batched(items, batch_size, report.clock), hook)
     finally:
         ingestor.close()
     if lineage and report.ingested:
