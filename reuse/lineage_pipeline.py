@@ -284,10 +284,13 @@ def _store_stories(
     boilerplate: dict[str, set[int]],
 ) -> None:
     edge_id = wh.next_id("reuse_edges", "edge_id")
-    scores = lineage_db.pair_scores(
-        wh,
-        [(e.source, e.target) for story in found for e in story.edges if e.relation in ("copy", "undirected")],
-    )
+    copied = [(e.source, e.target) for story in found for e in story.edges if e.relation in ("copy", "undirected")]
+    # The source version each copy matches best, and the versions' texts, read for all edges at once.
+    best_of = {
+        (s, t): _corrections(scored, docs[t].version_id)
+        for (s, t), scored in lineage_db.pair_scores(wh, copied).items()
+    }
+    rows.update(lineage_db.load_versions(wh, {b for b, _ in best_of.values() if b is not None} - rows.keys()))
     story_rows, node_rows, edge_rows, edit_rows = [], [], [], []
     for story in found:
         story_rows.append(
@@ -307,10 +310,8 @@ def _store_stories(
             source, target = docs[edge.source], docs[edge.target]
             source_version, corrections = source.version_id, None
             if edge.relation in ("copy", "undirected"):
-                best, corrections = _corrections(scores[(edge.source, edge.target)], target.version_id)
+                best, corrections = best_of[(edge.source, edge.target)]
                 source_version = best or source.version_id
-                if source_version not in rows:
-                    rows.update(lineage_db.load_versions(wh, [source_version]))
                 report = compare(_view(rows[source_version], boilerplate), _view(rows[target.version_id], boilerplate))
                 edit_rows.extend(_edit_rows(edge_id, report))
                 labels = list(report.labels)

@@ -33,7 +33,7 @@ from reuse.matching import PairResult, match_pair
 from reuse.models import Document
 from reuse.stages import StageClock
 from reuse.workers import Analyser
-from warehouse.db import SCHEMA_VERSION, Warehouse, open_when_free
+from warehouse.db import SCHEMA_VERSION, StoredVersion, Warehouse, open_when_free
 from warehouse.export import read_manifest
 from warehouse.load import derived_tables_present, is_empty, load_tables
 
@@ -179,13 +179,16 @@ class Prepared:
 
     fresh: list[tuple[Document, str]]
     analyses: Callable[[], list[Analysis]]
+    stored: dict[str, StoredVersion]  # the latest stored version of its URLs, when prepared
+    after: int  # batches the ingestor had stored when it was prepared
 
 
 class Ingestor:
     """Stores and matches batches of documents for one run: what its batches share (the
-    warehouse, the analyser and its workers, the comparables of recent versions, the report). ``ingest`` drives it
-    over an iterable; the crawler drives it batch by batch as pages land. ``workers`` analysis
-    processes are used for large batches (default: one per CPU; 1 analyses in this process)."""
+    warehouse, the analyser and its workers, the comparables of recent versions, the report).
+    ``ingest`` drives it over an iterable; the crawler drives it batch by batch as pages land.
+    ``workers`` analysis processes are used for large batches (default: one per CPU; 1 analyses
+    in this process)."""
 
     def __init__(
         self, warehouse: Warehouse, settings: Settings, report: IngestReport, workers: int | None = None
@@ -196,6 +199,7 @@ class Ingestor:
         self.analyser = Analyser(settings, report.clock, workers)
         self.recent = RecentComparables()
         self.bands, self.rows = band_params(settings)
+        self.stored_batches = 0
 
     def batch(
         self,
@@ -226,15 +230,18 @@ class Ingestor:
                 self._unchanged(doc, progress)
             else:
                 fresh.append((doc, digest))
-        return Prepared(fresh, self.analyser.start([doc.text for doc, _ in fresh]))
+        analyses = self.analyser.start([doc.text for doc, _ in fresh])
+        return Prepared(fresh, analyses, stored, self.stored_batches)
 
     def store(
         self, prepared: Prepared, progress: ProgressHook, also: Callable[[Warehouse], None] | None = None
     ) -> None:
         """Store and match a prepared batch in one transaction (see :meth:`batch`)."""
         analysed = prepared.analyses()
-        # Looked up again: the batch stored since this one was prepared may hold its URLs.
-        stored = self.wh.latest_versions([doc.url for doc, _ in prepared.fresh])
+        stored = prepared.stored
+        if prepared.after != self.stored_batches:
+            # Looked up again: a batch stored since this one was prepared may hold its URLs.
+            stored = self.wh.latest_versions([doc.url for doc, _ in prepared.fresh])
         fresh, analyses = [], []
         for (doc, digest), analysis in zip(prepared.fresh, analysed, strict=True):
             if doc.url in stored and stored[doc.url].content_hash == digest:
@@ -250,6 +257,7 @@ class Ingestor:
                     self._store_and_match(fresh, analyses, {u: s.doc_id for u, s in stored.items()})
                 if also is not None:
                     also(self.wh)
+            self.stored_batches += 1
 
     def _unchanged(self, doc: Document, progress: ProgressHook) -> None:
         self.report.unchanged += 1
