@@ -31,6 +31,7 @@ WIRING = {
     "lineage_pipeline",
     "inspection",
     "pan13_eval",
+    "lineage_truth_eval",
     "spark_pipeline",
     "workers",
 }
