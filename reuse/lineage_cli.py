@@ -72,7 +72,9 @@ def lineage(ctx: typer.Context, doc: DocArg, json_out: JsonFlag = False) -> None
     Each copy hangs under its most likely source, with its site, time, lag after the source, the
     share of the source it holds, whether it credits the source, and what it changed (its edit
     labels). With --json: {"root": {...}, "edges": [{"source_url", "target_url", "confidence",
-    "method", "credited", "labels", ...}]} with one edge per copy in the tree.
+    "method", "credited", "labels", ...}]} with one edge per copy in the tree. "root" is the
+    top of the tree; when that is an unseen upstream source (copies published within minutes,
+    none crediting another), it is the earliest document under it, with "upstream" naming it.
     """
     with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
         found = story_report(warehouse, doc)
@@ -91,7 +93,10 @@ def lineage(ctx: typer.Context, doc: DocArg, json_out: JsonFlag = False) -> None
         return
     nodes = {n["doc_id"]: n for n in found.nodes}
     tree = [e for e in found.edges if e["in_tree"]]
-    root = next(n for n in found.nodes if n["depth"] == 0)
+    # The story's root: the top of its tree, or, when the top is an unseen upstream source, the
+    # earliest document hanging from it (as stored by the lineage update; ties by doc_id).
+    root = nodes.get(found.root) if found.root is not None else None
+    root = root or min(found.nodes, key=lambda n: (n["depth"], n["doc_id"]))
     if json_out:
         edges = [_edge_json(e, nodes) for e in tree]
         for node in found.nodes:
@@ -119,6 +124,7 @@ def lineage(ctx: typer.Context, doc: DocArg, json_out: JsonFlag = False) -> None
                     "title": root["title"],
                     "time": root["doc_time"],
                     "story_id": found.story_id,
+                    "upstream": root["upstream"],
                 },
                 "edges": edges,
             }

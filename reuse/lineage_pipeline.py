@@ -410,6 +410,7 @@ class StoryReport:
     nodes: list[dict[str, Any]]
     edges: list[dict[str, Any]]
     comparisons: dict[int, tuple[TextView, TextView, EditReport]]
+    root: int | None = None  # the story's root_doc (see ``lineage_stories``)
 
 
 def story_report(warehouse: Warehouse, ref: str, *, compare_texts: bool = False) -> StoryReport:
@@ -423,6 +424,7 @@ def story_report(warehouse: Warehouse, ref: str, *, compare_texts: bool = False)
     if story_id is None:
         return StoryReport(doc_id, None, [], [], {})
     nodes, edges = lineage_db.story_edges(warehouse, story_id)
+    _, root = warehouse.query("SELECT root_doc FROM lineage_stories WHERE story_id = ?", [story_id])
     comparisons: dict[int, tuple[TextView, TextView, EditReport]] = {}
     if compare_texts:
         tree = [e for e in edges if e["in_tree"]]
@@ -437,4 +439,4 @@ def story_report(warehouse: Warehouse, ref: str, *, compare_texts: bool = False)
                 _view(rows[edge["target_version"]], boilerplate),
             )
             comparisons[edge["edge_id"]] = (source, target, compare(source, target))
-    return StoryReport(doc_id, story_id, nodes, edges, comparisons)
+    return StoryReport(doc_id, story_id, nodes, edges, comparisons, int(root[0][0]) if root else None)
