@@ -12,7 +12,9 @@ SELECT
     e.url AS earliest_url,
     s.root_doc,
     s.earliest_doc,
-    s.run_id
+    s.run_id,
+    s.first_precision,
+    s.last_precision
 FROM lineage_stories s
 JOIN documents r ON r.doc_id = s.root_doc
 JOIN documents e ON e.doc_id = s.earliest_doc;
