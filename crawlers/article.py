@@ -77,10 +77,12 @@ class Credit:
 
 @dataclass(frozen=True)
 class Stamp:
-    """A time read from the page, and where it was read (e.g. "meta:article:published_time", "json-ld")."""
+    """A time read from the page, where it was read (e.g. "meta:article:published_time", "json-ld")
+    and how exactly it is known (a :class:`~reuse.models.TimePrecision` value: "day" for a date)."""
 
     value: datetime
     source: str
+    precision: str = "second"
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from crawlers.article import Article, ArticleState, Block, BlockKind, Credit, Li
 from crawlers.attribution import boilerplate_of, credit_of, outlet_name, stub_reason
 from crawlers.content import SUBTITLE_HINT, Segment, clean, main_blocks
 from crawlers.encoding import decode_html, sniff_binary
-from crawlers.metadata import Metadata, read_metadata, visible_date
+from crawlers.metadata import Metadata, read_metadata, visible_time
 
 __all__ = ["MAX_ELEMENTS", "MAX_PAGE_BYTES", "MIN_ARTICLE_CHARS", "article_to_dict", "extract"]
 
@@ -214,8 +214,8 @@ def _published_from_text(meta: Metadata, segments: list[Segment], kept: list[Seg
     day_first = not (meta.language or "").lower().startswith("en-us")
     hinted = [seg for seg in near if _DATE_HINT.search(f"{seg.owner.get('class') or ''} {seg.owner.get('id') or ''}")]
     for seg in [*hinted, *near]:
-        if len(seg.text) <= 200 and (value := visible_date(seg.text, day_first)) is not None:
-            return Stamp(value, "text")
+        if len(seg.text) <= 200 and (value := visible_time(seg.text, day_first)) is not None:
+            return Stamp(value[0], "text", value[1].value)
     return None
 
 
@@ -414,6 +414,7 @@ def article_to_dict(article: Article) -> dict[str, Any]:
         "subtitle": article.subtitle,
         "published": _iso(article.published),
         "published_source": article.published.source if article.published else None,
+        "published_precision": article.published.precision if article.published else None,
         "modified": _iso(article.modified),
         "modified_source": article.modified.source if article.modified else None,
         "authors": list(article.authors),

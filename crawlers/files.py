@@ -21,7 +21,7 @@ from charset_normalizer import from_bytes
 from crawlers.article import Article, ArticleState
 from crawlers.extract import extract
 from reuse.errors import InputError, UnsupportedInput
-from reuse.models import CreditLine, Document, Evidence, PageLink, TextBlock
+from reuse.models import CreditLine, Document, Evidence, PageLink, TextBlock, TimePrecision, iso_precision
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -102,13 +102,19 @@ def discover(paths: Iterable[str | Path]) -> Iterator[Path | InputError]:
             yield InputError(str(path), "no such file or directory")
 
 
-def _parse_published(value: object, source: str) -> datetime | None:
+def _parse_published(value: object, source: str) -> tuple[datetime | None, str | None]:
+    """A JSONL row's ``published`` and its precision: "2021-03-01" is that day, "2021-03" that
+    month, "2021" that year, not their first instant (see :func:`reuse.models.time_interval`)."""
     if value in (None, ""):
-        return None
+        return None, None
     if not isinstance(value, str):
         raise InputError(source, f"'published' must be an ISO 8601 string, got {type(value).__name__}")
+    precision = iso_precision(value)
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if precision in (TimePrecision.MONTH, TimePrecision.YEAR):
+            year, _, month = value.strip().partition("-")
+            return datetime(int(year), int(month or 1), 1), precision.value
+        return datetime.fromisoformat(value.replace("Z", "+00:00")), (precision or TimePrecision.SECOND).value
     except ValueError as err:
         raise InputError(source, f"'published' is not an ISO 8601 date: {value!r}") from err
 
@@ -155,13 +161,15 @@ def _jsonl_rows(lines: Iterable[bytes], path: Path) -> Iterator[Document | Input
             if not isinstance(url, str):
                 raise InputError(where, "'url' must be a string")
             title = row.get("title")
+            published, precision = _parse_published(row.get("published"), where)
             yield Document(
                 url=url,
                 text=body,
                 title=title if isinstance(title, str) else None,
-                published=_parse_published(row.get("published"), where),
+                published=published,
                 site=row.get("site") if isinstance(row.get("site"), str) else site_of(url),
                 source=where,
+                published_precision=precision,
             )
         except json.JSONDecodeError as err:
             yield InputError(where, f"broken JSON ({err.msg} at column {err.colno})")
@@ -253,7 +261,9 @@ def html_document(
         if value
     }
     published = article.published.value if article.published else None
-    return Document(url, article.text, article.title, published, site_of(url), source, metadata, evidence_of(article))
+    precision = article.published.precision if article.published else None
+    evidence = evidence_of(article)
+    return Document(url, article.text, article.title, published, site_of(url), source, metadata, evidence, precision)
 
 
 def evidence_of(article: Article) -> Evidence:
@@ -264,6 +274,7 @@ def evidence_of(article: Article) -> Evidence:
         site_name=article.site_name,
         published_source=article.published.source if article.published else None,
         modified=article.modified.value if article.modified else None,
+        modified_precision=article.modified.precision if article.modified else None,
         authors=article.authors,
         tags=article.tags,
         header=article.header,

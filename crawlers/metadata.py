@@ -19,8 +19,19 @@ from urllib.parse import urljoin, urlsplit
 from lxml.html import HtmlElement
 
 from crawlers.article import Stamp
+from reuse.models import TimePrecision, iso_precision
 
-__all__ = ["JsonLd", "Metadata", "clean_title", "parse_datetime", "read_json_ld", "read_metadata", "visible_date"]
+__all__ = [
+    "JsonLd",
+    "Metadata",
+    "clean_title",
+    "parse_datetime",
+    "parse_time",
+    "read_json_ld",
+    "read_metadata",
+    "visible_date",
+    "visible_time",
+]
 
 _PUBLISHED_META = (
     "article:published_time", "og:published_time", "og:article:published_time", "datepublished",
@@ -119,30 +130,48 @@ def _text(element: HtmlElement) -> str:
 
 def parse_datetime(value: str | None, day_first: bool = True) -> datetime | None:
     """A datetime from ISO 8601, RFC 2822 or a written date ("5 November 2020", "Nov. 5, 2020 09:14")."""
+    found = parse_time(value, day_first)
+    return found[0] if found else None
+
+
+def parse_time(value: str | None, day_first: bool = True) -> tuple[datetime, TimePrecision] | None:
+    """Like :func:`parse_datetime`, with the precision the time is written with: "2021-03-01"
+    is a ``DAY`` (stored as its midnight), "2021-03" a ``MONTH``, "2021-03-01T10:00Z" a ``MINUTE``."""
     if not value:
         return None
     raw = value.strip()
     if not raw or len(raw) > 200:
         return None
+    precision = iso_precision(raw)
+    if precision in (TimePrecision.MONTH, TimePrecision.YEAR):
+        year, _, month = raw.partition("-")
+        return (datetime(int(year), int(month or 1), 1), precision) if 1990 <= int(year) <= 2100 else None
     iso = re.sub(r"(\.\d+)?Z$", r"\1+00:00", raw.replace(" UTC", "+00:00"))
     iso = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", iso)
     try:
         found = datetime.fromisoformat(iso)
-    except ValueError:
+    except (ValueError, OverflowError):
         found = None
     if found is not None:
-        return found if 1990 <= found.year <= 2100 else None
+        return (found, precision or TimePrecision.SECOND) if 1990 <= found.year <= 2100 else None
     if re.match(r"^\d{9,10}$", raw):  # Unix seconds, as some CMSes write them
-        return datetime.fromtimestamp(int(raw), tz=UTC)
+        return datetime.fromtimestamp(int(raw), tz=UTC), TimePrecision.SECOND
     try:
-        return parsedate_to_datetime(raw)
+        found = parsedate_to_datetime(raw)
+        return found, TimePrecision.SECOND if re.search(r"\d:\d\d:\d\d", raw) else TimePrecision.MINUTE
     except (TypeError, ValueError, IndexError):
         pass
-    return visible_date(raw, day_first)
+    return visible_time(raw, day_first)
 
 
 def visible_date(text: str, day_first: bool = True) -> datetime | None:
     """The first date written in ``text`` ("November 05, 2020", "4 ноября 2020", "08/11/2020 06:45")."""
+    found = visible_time(text, day_first)
+    return found[0] if found else None
+
+
+def visible_time(text: str, day_first: bool = True) -> tuple[datetime, TimePrecision] | None:
+    """Like :func:`visible_date`, with its precision: a ``MINUTE`` when a time of day is written, else a ``DAY``."""
     for pattern in _VISIBLE_DATES:
         for found in pattern.finditer(text):
             parts = found.groupdict()
@@ -158,7 +187,8 @@ def visible_date(text: str, day_first: bool = True) -> datetime | None:
                 hour, minute = int(parts.get("hh") or 0), int(parts.get("mi") or 0)
                 if (parts.get("ap") or "").lower().startswith("p") and hour < 12:
                     hour += 12
-                return datetime(int(parts["y"]), month, day, hour, minute)
+                precision = TimePrecision.MINUTE if parts.get("hh") else TimePrecision.DAY
+                return datetime(int(parts["y"]), month, day, hour, minute), precision
             except (KeyError, ValueError):
                 continue
     return None
@@ -282,9 +312,9 @@ def clean_title(title: str, site_names: list[str]) -> str:
 
 def _stamp(values: list[tuple[str, str | None]], day_first: bool) -> Stamp | None:
     for source, value in values:
-        parsed = parse_datetime(value, day_first)
+        parsed = parse_time(value, day_first)
         if parsed is not None:
-            return Stamp(parsed, source)
+            return Stamp(parsed[0], source, parsed[1].value)
     return None
 
 

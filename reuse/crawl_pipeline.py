@@ -609,6 +609,7 @@ class Crawler:
                     doc_url = canonical
         hint, hint_source = item.entry.hint_published, item.entry.hint_source
         published = article.published.value if article.published else None
+        precision = article.published.precision if article.published else None
         if published is None and hint_source in ("feed", "sitemap-news"):
             published = hint  # a publication date, unlike a sitemap's lastmod
         metadata = {"fetched_url": url}
@@ -627,6 +628,7 @@ class Crawler:
             source=url,
             metadata=metadata,
             evidence=evidence,
+            published_precision=precision,
         )
         item.fetch_row["result"] = "article" + (f", {links} links" if links else "")
 

@@ -36,12 +36,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from reuse.boilerplate import subtract, union_length
 from reuse.config import Settings
 from reuse.edits import url_key
-from reuse.models import Evidence, Match, Span
+from reuse.models import Evidence, Match, Span, TimePrecision, shown_time, time_interval
 
 __all__ = [
     "ROOT_COST",
@@ -53,9 +53,11 @@ __all__ = [
     "SharedText",
     "Signal",
     "Story",
+    "When",
     "attribution",
     "build_stories",
     "doc_time",
+    "doc_when",
     "min_arborescence",
 ]
 
@@ -98,6 +100,7 @@ class DocFacts:
     evidence: Evidence = field(default_factory=Evidence)
     boilerplate: tuple[Span, ...] = ()
     text: str = ""  # when given, shared spans are checked word by word (see ``_verified``)
+    published_precision: str | None = None  # a TimePrecision value ("day" for a date); None: an instant
 
     @property
     def own_chars(self) -> int:
@@ -162,6 +165,7 @@ class Node:
     depth: int
     time: datetime | None
     time_source: str | None
+    time_precision: str | None = None  # a TimePrecision value; None when the time is unknown
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,8 @@ class Story:
     last_time: datetime | None
     nodes: dict[int, Node]
     edges: tuple[Edge, ...]
+    first_precision: str | None = None  # of ``first_time`` (a TimePrecision value)
+    last_precision: str | None = None
 
     def ancestors(self, doc_id: int) -> list[int]:
         """The documents above ``doc_id`` in the tree, nearest first."""
@@ -216,19 +222,71 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def doc_time(doc: DocFacts) -> tuple[datetime | None, str | None]:
-    """The best time for a document and where it comes from: published, else modified, else the
-    earliest feed or sitemap date, else first seen."""
+class When(NamedTuple):
+    """A document's time as stated (``value``, UTC), where it comes from and how exactly it is known.
+
+    ``interval`` holds the instants it may stand for (see :func:`reuse.models.time_interval`): a
+    date-only stamp is its whole day, widened by the time zones, not its midnight.
+    """
+
+    value: datetime | None
+    source: str | None
+    precision: TimePrecision | None
+
+    @property
+    def interval(self) -> tuple[datetime, datetime] | None:
+        """``[start, end)`` in UTC, None when the time is unknown."""
+        return None if self.value is None else time_interval(self.value, self.precision)
+
+    @property
+    def shown(self) -> str:
+        """The time with its precision ("2021-03-01 (date only)")."""
+        return shown_time(self.value, self.precision)
+
+    @property
+    def precise(self) -> bool:
+        """Known to the minute: minutes between two such times mean something."""
+        return self.precision is not None and self.precision.precise
+
+
+def doc_when(doc: DocFacts) -> When:
+    """The best time for a document, where it comes from and its precision: published, else
+    modified, else the earliest feed or sitemap date, else first seen (an instant)."""
     if doc.published is not None:
-        return _utc(doc.published), "published"
+        return When(_utc(doc.published), "published", TimePrecision(doc.published_precision or "second"))
     if doc.evidence.modified is not None:
-        return _utc(doc.evidence.modified), "modified"
+        precision = TimePrecision(doc.evidence.modified_precision or "second")
+        return When(_utc(doc.evidence.modified), "modified", precision)
     if doc.evidence.other_dates:
         source, value = min(doc.evidence.other_dates, key=lambda item: _utc(item[1]) or _NEVER)
-        return _utc(value), source
+        return When(_utc(value), source, TimePrecision.SECOND)
     if doc.first_seen is not None:
-        return _utc(doc.first_seen), "first_seen"
-    return None, None
+        return When(_utc(doc.first_seen), "first_seen", TimePrecision.SECOND)
+    return When(None, None, None)
+
+
+def doc_time(doc: DocFacts) -> tuple[datetime | None, str | None]:
+    """The best time for a document and where it comes from (:func:`doc_when` without the precision)."""
+    when = doc_when(doc)
+    return when.value, when.source
+
+
+def _order(doc: DocFacts) -> tuple[bool, datetime, datetime, int]:
+    """A total, deterministic time order of documents: by the start, then the end, of their time
+    interval, unknown times last, ties by doc_id. Overlapping intervals are not "earlier" than
+    each other; this order only picks one of them the same way every time."""
+    interval = doc_when(doc).interval
+    start, end = interval if interval is not None else (_NEVER, _NEVER)
+    return interval is None, start, end, doc.doc_id
+
+
+def _minutes_apart(wa: When, wb: When, settings: Settings) -> float | None:
+    """Minutes between two times known to the minute and at most ``upstream_window_minutes`` apart:
+    too close for one to have copied the other. None otherwise (a date-only stamp is never close)."""
+    if wa.value is None or wb.value is None or not (wa.precise and wb.precise):
+        return None
+    gap = abs((wb.value - wa.value).total_seconds()) / 60
+    return gap if gap <= settings.upstream_window_minutes else None
 
 
 # -- identity -------------------------------------------------------------------------------------
@@ -302,6 +360,7 @@ class _Relation:
     kind: str = "copy"
     via: int | None = None
     upstream: str | None = None
+    simultaneous: bool = False  # both published, to the minute, within upstream_window_minutes
 
     def other(self, doc_id: int) -> int:
         return self.b.doc_id if doc_id == self.a.doc_id else self.a.doc_id
@@ -378,19 +437,33 @@ def _containment(rel: _Relation, inner: DocFacts, outer: DocFacts) -> Signal | N
 
 
 def _date_signals(a: DocFacts, b: DocFacts, settings: Settings) -> list[Signal]:
-    (ta, sa), (tb, sb) = doc_time(a), doc_time(b)
+    """The ``dates`` vote: the document whose time interval ends before the other's begins is the
+    source. Overlapping intervals (a date-only stamp and a time that day) give no vote, and
+    neither do two times known to the minute within ``upstream_window_minutes``."""
+    wa, wb = doc_when(a), doc_when(b)
+    ia, ib = wa.interval, wb.interval
+    if ia is not None and ib is not None and "first_seen" not in (wa.source, wb.source):
+        if (close := _minutes_apart(wa, wb, settings)) is not None:
+            return [Signal("dates", None, 0.0, f"{wa.source} and {wb.source} within {close:.0f} min")]
+        if ia[1] > ib[0] and ib[1] > ia[0]:
+            detail = f"{wa.source} {wa.shown} and {wb.source} {wb.shown} overlap: the dates do not say"
+            return [Signal("dates", None, 0.0, detail)]
+        (early, we), wl = ((a, wa), wb) if ia[1] <= ib[0] else ((b, wb), wa)
+        if we.precise and wl.precise:
+            assert we.value is not None and wl.value is not None  # precise times are known
+            detail = f"{we.source} {(wl.value - we.value).total_seconds() / 3600:.1f} h earlier"
+        else:
+            detail = f"{we.source} {we.shown} before {wl.source} {wl.shown}"
+        return [Signal("dates", early.doc_id, WEIGHTS["dates"], detail)]
+    # One side without a stated time: a page seen before the other's date (its earliest possible
+    # instant, for a date-only stamp) existed first.
     window = settings.upstream_window_minutes * 60
-    if ta is not None and tb is not None and "first_seen" not in (sa, sb):
-        gap = (tb - ta).total_seconds()
-        if abs(gap) <= window:
-            return [Signal("dates", None, 0.0, f"{sa} and {sb} within {abs(gap) / 60:.0f} min")]
-        earlier = a if gap > 0 else b
-        return [Signal("dates", earlier.doc_id, WEIGHTS["dates"], f"{sa} {abs(gap) / 3600:.1f} h earlier")]
-    # One side without a stated time: a page seen before the other says it was published existed first.
     seen_a, seen_b = _utc(a.first_seen), _utc(b.first_seen)
-    for stated, stated_src, seen, seen_doc in ((ta, sa, seen_b, b), (tb, sb, seen_a, a)):
-        late = stated is not None and seen is not None and (stated - seen).total_seconds() > max(window, 3600)
-        if late and stated_src != "first_seen":
+    for stated, seen, seen_doc in ((wa, seen_b, b), (wb, seen_a, a)):
+        interval = stated.interval
+        if interval is None or seen is None or stated.source == "first_seen":
+            continue
+        if (interval[0] - seen).total_seconds() > max(window, 3600):
             return [Signal("first_seen", seen_doc.doc_id, WEIGHTS["first_seen"], "seen before the other's date")]
     return []
 
@@ -398,6 +471,7 @@ def _date_signals(a: DocFacts, b: DocFacts, settings: Settings) -> list[Signal]:
 def _decide(rel: _Relation, settings: Settings) -> None:
     a, b = rel.a, rel.b
     signals = [*_credits_of(a, b), *_credits_of(b, a), *_date_signals(a, b, settings)]
+    rel.simultaneous = _minutes_apart(doc_when(a), doc_when(b), settings) is not None
     for inner, outer in ((a, b), (b, a)):
         if (found := _containment(rel, inner, outer)) is not None:
             signals.append(found)
@@ -465,9 +539,9 @@ def _upstreams(rels: dict[frozenset[int], _Relation], docs: Mapping[int, DocFact
         explainers = [z for z in neighbours[x] & neighbours[y] if _explained_by(rel, z, rels, settings)]
         if explainers:
             rel.kind = "shared_upstream"
-            rel.via = min(explainers, key=lambda z: (doc_time(docs[z])[0] or _NEVER, z))
+            rel.via = min(explainers, key=lambda z: _order(docs[z]))
             continue
-        if any(s.name == "dates" and s.source is None for s in rel.signals):
+        if rel.simultaneous:
             rel.kind = "unseen_upstream"
 
 
@@ -622,10 +696,18 @@ def _tree(
     return parents, upstreams
 
 
+def _lag(source: DocFacts, target: DocFacts) -> int | None:
+    """Seconds from the source's time to the target's, when both are known to the minute: from a
+    date-only (or month, year) stamp a lag in seconds would claim what nobody knows."""
+    ws, wt = doc_when(source), doc_when(target)
+    if ws.value is None or wt.value is None or not (ws.precise and wt.precise):
+        return None
+    return int((wt.value - ws.value).total_seconds())
+
+
 def _edge(rel: _Relation, source: int, target: int, in_tree: bool, docs: Mapping[int, DocFacts]) -> Edge:
     s, t = docs[source], docs[target]
-    ts, tt = doc_time(s)[0], doc_time(t)[0]
-    lag = int((tt - ts).total_seconds()) if ts is not None and tt is not None else None
+    lag = _lag(s, t)
     chars_s, chars_t = rel.chars(source), rel.chars(target)
     relation = rel.kind if rel.kind != "copy" or rel.source is not None else "undirected"
     return Edge(
@@ -685,31 +767,30 @@ def build_stories(docs: Mapping[int, DocFacts], shared: Iterable[SharedText], se
                 edges.append(_edge(rel, parent, child, True, docs))
             else:
                 a, b = rel.a.doc_id, rel.b.doc_id
-                if rel.source is not None:
-                    source = rel.source
-                else:
-                    ta, tb = doc_time(docs[a])[0], doc_time(docs[b])[0]
-                    source = a if tb is None or (ta is not None and (ta, a) <= (tb, b)) else b
+                earlier = a if _order(docs[a]) <= _order(docs[b]) else b
+                source = rel.source if rel.source is not None else earlier
                 edges.append(_edge(rel, source, rel.other(source), False, docs))
         nodes = _nodes(members, parents, docs)
-        times = {doc: doc_time(docs[doc]) for doc in members}
-        timed = sorted((t, doc) for doc, (t, _) in times.items() if t is not None)
-        earliest = timed[0][1] if timed else story_id
-        roots = sorted(
-            (doc for doc, node in nodes.items() if node.depth == 0 or (node.depth == 1 and node.upstream)),
-            key=lambda d: (times[d][0] or _NEVER, d),
-        )
+        ordered = sorted(members, key=lambda d: _order(docs[d]))
+        timed = [doc for doc in ordered if doc_when(docs[doc]).value is not None]
+        # The last: the interval ending last (a date-only stamp may reach past a later instant).
+        latest = max(timed, key=lambda d: (_order(docs[d])[2], _order(docs[d])[1], d), default=None)
+        first = doc_when(docs[timed[0]]) if timed else When(None, None, None)
+        last = doc_when(docs[latest]) if latest is not None else When(None, None, None)
+        roots = [doc for doc in ordered if nodes[doc].depth == 0 or (nodes[doc].depth == 1 and nodes[doc].upstream)]
         stories.append(
             Story(
                 story_id=story_id,
                 docs=tuple(sorted(members)),
-                root=roots[0] if roots else earliest,
-                earliest=earliest,
+                root=roots[0] if roots else ordered[0],
+                earliest=ordered[0],
                 sites=tuple(sorted({docs[d].site for d in members if docs[d].site})),  # type: ignore[misc]
-                first_time=timed[0][0] if timed else None,
-                last_time=timed[-1][0] if timed else None,
+                first_time=first.value,
+                last_time=last.value,
                 nodes=nodes,
                 edges=tuple(sorted(edges, key=lambda e: (not e.in_tree, e.source, e.target))),
+                first_precision=first.precision.value if first.precision else None,
+                last_precision=last.precision.value if last.precision else None,
             )
         )
     return sorted(stories, key=lambda s: s.story_id)
@@ -730,8 +811,9 @@ def _nodes(members: set[int], parents: _Parents, docs: Mapping[int, DocFacts]) -
     out = {}
     for doc in sorted(members):
         parent, upstream, _ = parents.get(doc, (None, None, None))
-        time, source = doc_time(docs[doc])
-        out[doc] = Node(doc, parent, upstream, depth_of(doc), time, source)
+        when = doc_when(docs[doc])
+        precision = when.precision.value if when.precision else None
+        out[doc] = Node(doc, parent, upstream, depth_of(doc), when.value, when.source, precision)
     return out
 
 

@@ -18,6 +18,7 @@ from rich.text import Text
 from reuse.cli import READ_WAIT, JsonFlag, _count, _db, _echo_json, _percent, _print_table
 from reuse.errors import InputError
 from reuse.lineage_pipeline import story_report
+from reuse.models import shown_time
 from reuse.report import lag_text, render_report
 from warehouse.db import open_when_free
 from warehouse.lineage import site_network, stories
@@ -36,8 +37,8 @@ def _lag(seconds: float | None) -> str:
     return lag_text(seconds) or "?"
 
 
-def _time(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "time unknown"
+def _time(value: Any, precision: str | None = None) -> str:
+    return shown_time(value, precision)
 
 
 def _edge_json(edge: dict[str, Any], nodes: dict[int, dict[str, Any]]) -> dict[str, Any]:
@@ -55,6 +56,7 @@ def _edge_json(edge: dict[str, Any], nodes: dict[int, dict[str, Any]]) -> dict[s
         "directed": edge["directed"],
         "depth": target["depth"],
         "target_time": target["doc_time"],
+        "target_time_precision": target["time_precision"],
         "lag_seconds": edge["lag_seconds"],
         "coverage_source": edge["coverage_source"],
         "coverage_target": edge["coverage_target"],
@@ -72,7 +74,9 @@ def lineage(ctx: typer.Context, doc: DocArg, json_out: JsonFlag = False) -> None
     Each copy hangs under its most likely source, with its site, time, lag after the source, the
     share of the source it holds, whether it credits the source, and what it changed (its edit
     labels). With --json: {"root": {...}, "edges": [{"source_url", "target_url", "confidence",
-    "method", "credited", "labels", ...}]} with one edge per copy in the tree.
+    "method", "credited", "labels", ...}]} with one edge per copy in the tree. "root" is the
+    top of the tree; when that is an unseen upstream source (copies published within minutes,
+    none crediting another), it is the earliest document under it, with "upstream" naming it.
     """
     with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
         found = story_report(warehouse, doc)
@@ -91,7 +95,10 @@ def lineage(ctx: typer.Context, doc: DocArg, json_out: JsonFlag = False) -> None
         return
     nodes = {n["doc_id"]: n for n in found.nodes}
     tree = [e for e in found.edges if e["in_tree"]]
-    root = next(n for n in found.nodes if n["depth"] == 0)
+    # The story's root: the top of its tree, or, when the top is an unseen upstream source, the
+    # earliest document hanging from it (as stored by the lineage update; ties by doc_id).
+    root = nodes.get(found.root) if found.root is not None else None
+    root = root or min(found.nodes, key=lambda n: (n["depth"], n["doc_id"]))
     if json_out:
         edges = [_edge_json(e, nodes) for e in tree]
         for node in found.nodes:
@@ -108,6 +115,7 @@ def lineage(ctx: typer.Context, doc: DocArg, json_out: JsonFlag = False) -> None
                         "target_site": node["site"],
                         "depth": node["depth"],
                         "target_time": node["doc_time"],
+                        "target_time_precision": node["time_precision"],
                     }
                 )
         _echo_json(
@@ -118,7 +126,9 @@ def lineage(ctx: typer.Context, doc: DocArg, json_out: JsonFlag = False) -> None
                     "site": root["site"],
                     "title": root["title"],
                     "time": root["doc_time"],
+                    "time_precision": root["time_precision"],
                     "story_id": found.story_id,
+                    "upstream": root["upstream"],
                 },
                 "edges": edges,
             }
@@ -134,7 +144,7 @@ def lineage(ctx: typer.Context, doc: DocArg, json_out: JsonFlag = False) -> None
     def line(doc_id: int) -> str:
         node, edge = nodes[doc_id], into.get(doc_id)
         mark = "  <- this document" if doc_id == found.doc_id and len(nodes) > 1 else ""
-        head = f"{node['site'] or '(no site)'}  {node['url']}  {_time(node['doc_time'])}"
+        head = f"{node['site'] or '(no site)'}  {node['url']}  {_time(node['doc_time'], node['time_precision'])}"
         if edge is None:
             return head + mark
         direction = f"{edge['method']}, {edge['confidence']:.2f}" if edge["directed"] else "direction undecided"
@@ -186,8 +196,8 @@ def stories_command(
             Text(str(row["story_id"])),
             Text(str(row["documents"])),
             Text(", ".join(row["sites"])),
-            Text(_time(row["first_time"])),
-            Text(_time(row["last_time"])),
+            Text(_time(row["first_time"], row.get("first_precision"))),
+            Text(_time(row["last_time"], row.get("last_precision"))),
             Text(row["root_url"]),
         )
     _print_table(table)

@@ -29,6 +29,7 @@ EVIDENCE_TYPES: dict[str, dict[str, pa.DataType]] = {
     "blocks": {"text_hash": pa.uint64()},
     "version_meta": {
         "modified_at": pa.timestamp("us", tz="UTC"),
+        "modified_precision": pa.string(),
         "authors": pa.list_(pa.string()),
         "tags": pa.list_(pa.string()),
         "header": pa.list_(pa.string()),
@@ -65,6 +66,7 @@ def evidence_rows(version_id: int, doc: Document) -> dict[str, list[dict[str, An
             "site_name": ev.site_name,
             "published_source": ev.published_source,
             "modified_at": ev.modified,
+            "modified_precision": ev.modified_precision if ev.modified is not None else None,
             "other_dates": json.dumps([[s, t.isoformat()] for s, t in ev.other_dates]) if ev.other_dates else None,
             "authors": list(ev.authors),
             "tags": list(ev.tags),
@@ -108,6 +110,7 @@ def _evidence(row: dict[str, Any]) -> Evidence:
         site_name=row["site_name"],
         published_source=row["published_source"],
         modified=row["modified"],
+        modified_precision=row["modified_precision"],
         other_dates=tuple((s, datetime.fromisoformat(t)) for s, t in row["other_dates"]),
         authors=tuple(row["authors"]),
         tags=tuple(row["tags"]),
@@ -141,6 +144,7 @@ def _facts(row: dict[str, Any], boilerplate: dict[str, set[int]]) -> DocFacts:
         chars=len(row["text"]),
         published=row["published"],
         first_seen=row["first_seen"],
+        published_precision=row["published_precision"],
         evidence=ev,
         boilerplate=spans,
         text=row["text"],
@@ -303,6 +307,8 @@ def _store_stories(
                 "sites": list(story.sites),
                 "first_time": story.first_time,
                 "last_time": story.last_time,
+                "first_precision": story.first_precision,
+                "last_precision": story.last_precision,
             }
         )
         tree_edge: dict[int, int] = {}
@@ -362,11 +368,24 @@ def _store_stories(
                     "depth": node.depth,
                     "doc_time": node.time,
                     "time_source": node.time_source,
+                    "time_precision": node.time_precision,
                 }
             )
     typed: dict[str, dict[str, pa.DataType]] = {
-        "lineage_stories": {"sites": pa.list_(pa.string()), "first_time": _TIME, "last_time": _TIME},
-        "lineage_nodes": {"parent_doc": pa.int64(), "upstream": pa.string(), "edge_id": pa.int64(), "doc_time": _TIME},
+        "lineage_stories": {
+            "sites": pa.list_(pa.string()),
+            "first_time": _TIME,
+            "last_time": _TIME,
+            "first_precision": pa.string(),
+            "last_precision": pa.string(),
+        },
+        "lineage_nodes": {
+            "parent_doc": pa.int64(),
+            "upstream": pa.string(),
+            "edge_id": pa.int64(),
+            "doc_time": _TIME,
+            "time_precision": pa.string(),
+        },
         "reuse_edges": {
             "labels": pa.list_(pa.string()),
             "via_doc": pa.int64(),
@@ -410,6 +429,7 @@ class StoryReport:
     nodes: list[dict[str, Any]]
     edges: list[dict[str, Any]]
     comparisons: dict[int, tuple[TextView, TextView, EditReport]]
+    root: int | None = None  # the story's root_doc (see ``lineage_stories``)
 
 
 def story_report(warehouse: Warehouse, ref: str, *, compare_texts: bool = False) -> StoryReport:
@@ -423,6 +443,7 @@ def story_report(warehouse: Warehouse, ref: str, *, compare_texts: bool = False)
     if story_id is None:
         return StoryReport(doc_id, None, [], [], {})
     nodes, edges = lineage_db.story_edges(warehouse, story_id)
+    _, root = warehouse.query("SELECT root_doc FROM lineage_stories WHERE story_id = ?", [story_id])
     comparisons: dict[int, tuple[TextView, TextView, EditReport]] = {}
     if compare_texts:
         tree = [e for e in edges if e["in_tree"]]
@@ -437,4 +458,4 @@ def story_report(warehouse: Warehouse, ref: str, *, compare_texts: bool = False)
                 _view(rows[edge["target_version"]], boilerplate),
             )
             comparisons[edge["edge_id"]] = (source, target, compare(source, target))
-    return StoryReport(doc_id, story_id, nodes, edges, comparisons)
+    return StoryReport(doc_id, story_id, nodes, edges, comparisons, int(root[0][0]) if root else None)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 __all__ = [
@@ -18,7 +19,101 @@ __all__ = [
     "PassageKind",
     "Span",
     "TextBlock",
+    "TimePrecision",
+    "iso_precision",
+    "shown_time",
+    "time_interval",
 ]
+
+
+class TimePrecision(StrEnum):
+    """How exactly a stated time is known: to the second, minute or hour, or only its day, month or year.
+
+    A time without a precision (None) is taken as an instant (``SECOND``).
+    """
+
+    SECOND = "second"
+    MINUTE = "minute"
+    HOUR = "hour"
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+
+    @property
+    def precise(self) -> bool:
+        """Known to the minute: two such times can be said to be minutes apart."""
+        return self in (TimePrecision.SECOND, TimePrecision.MINUTE)
+
+    @property
+    def label(self) -> str:
+        """How the precision is shown beside a time ("date only"), empty for an instant."""
+        return {"day": "date only", "month": "month only", "year": "year only"}.get(self.value, "")
+
+
+#: A date without a time zone is a day somewhere on Earth: local days start between UTC-12 and
+#: UTC+14, so the UTC instants it may stand for run from 14 hours before its UTC day to 12 after.
+_EARLIEST_OFFSET = timedelta(hours=14)
+_LATEST_OFFSET = timedelta(hours=12)
+_ISO_TIME = re.compile(r"^\d{4}-?\d{2}-?\d{2}[T ](\d{2})(?::?(\d{2})(?::?(\d{2}))?)?")
+
+
+def iso_precision(text: str) -> TimePrecision | None:
+    """The precision an ISO 8601 / W3C time is written with ("2021-03-01" is a ``DAY``,
+    "2021-03" a ``MONTH``, "2021-03-01T10:00Z" a ``MINUTE``); None when it is not one."""
+    raw = text.strip()
+    if re.fullmatch(r"\d{4}", raw):
+        return TimePrecision.YEAR
+    if re.fullmatch(r"\d{4}-\d{2}", raw):
+        return TimePrecision.MONTH
+    if re.fullmatch(r"\d{4}-?\d{2}-?\d{2}", raw):
+        return TimePrecision.DAY
+    found = _ISO_TIME.match(raw)
+    if found is None:
+        return None
+    if found.group(3) is not None:
+        return TimePrecision.SECOND
+    return TimePrecision.MINUTE if found.group(2) is not None else TimePrecision.HOUR
+
+
+def time_interval(value: datetime, precision: str | None) -> tuple[datetime, datetime]:
+    """The UTC instants a time stated at ``precision`` may stand for, as ``[start, end)``.
+
+    An instant is a point (one second wide); a minute or an hour is that minute or hour. A day,
+    month or year is read from ``value``'s UTC calendar fields (a date-only stamp is stored as
+    its midnight, UTC) and, its time zone being unknown, widened by every UTC offset in use (-12h..+14h).
+    A time without a zone is read as UTC.
+    """
+    utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    kind = TimePrecision(precision) if precision else TimePrecision.SECOND
+    if kind is TimePrecision.SECOND:
+        return utc, utc + timedelta(seconds=1)
+    if kind is TimePrecision.MINUTE:
+        start = utc.replace(second=0, microsecond=0)
+        return start, start + timedelta(minutes=1)
+    if kind is TimePrecision.HOUR:
+        start = utc.replace(minute=0, second=0, microsecond=0)
+        return start, start + timedelta(hours=1)
+    day = datetime(utc.year, utc.month, utc.day, tzinfo=UTC)
+    if kind is TimePrecision.DAY:
+        start, end = day, day + timedelta(days=1)
+    elif kind is TimePrecision.MONTH:
+        start = day.replace(day=1)
+        end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+    else:
+        start, end = day.replace(month=1, day=1), day.replace(year=day.year + 1, month=1, day=1)
+    return start - _EARLIEST_OFFSET, end + _LATEST_OFFSET
+
+
+def shown_time(value: datetime | None, precision: str | None, zone: str = " UTC") -> str:
+    """A time as people read it, with its precision: "2021-03-01 10:00 UTC", "2021-03-01 (date
+    only)", "2021-03 (month only)"; "time unknown" without one. ``zone`` follows a time of day."""
+    if value is None:
+        return "time unknown"
+    kind = TimePrecision(precision) if precision else TimePrecision.SECOND
+    utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if not kind.label:
+        return utc.strftime("%Y-%m-%d %H:%M") + zone
+    return f"{utc.strftime({'day': '%Y-%m-%d', 'month': '%Y-%m', 'year': '%Y'}[kind.value])} ({kind.label})"
 
 
 class PassageKind(StrEnum):
@@ -89,6 +184,7 @@ class Evidence:
     site_name: str | None = None
     published_source: str | None = None
     modified: datetime | None = None
+    modified_precision: str | None = None  # a TimePrecision value; None: an instant
     other_dates: tuple[tuple[str, datetime], ...] = ()
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
@@ -114,6 +210,7 @@ class Document:
     source: str | None = None  # where it was read from (a path, a WARC record...)
     metadata: dict[str, str] = field(default_factory=dict)
     evidence: Evidence | None = None  # what the page says about itself (HTML pages); None for plain text
+    published_precision: str | None = None  # a TimePrecision value ("day" for "2021-03-01"); None: an instant
 
 
 @dataclass(frozen=True)

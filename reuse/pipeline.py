@@ -447,6 +447,7 @@ def version_row(
         "content_hash": digest,
         "title": doc.title,
         "published_at": doc.published,
+        "published_precision": doc.published_precision if doc.published is not None else None,
         "source": doc.source,
         "text": doc.text,
         "chars": len(doc.text),

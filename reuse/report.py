@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from reuse.edits import EditReport, TextView, word_diff
+from reuse.models import shown_time
 
 __all__ = ["NODE_HEIGHT", "NODE_WIDTH", "lag_text", "layout", "render_report"]
 
@@ -68,8 +69,8 @@ def layout(nodes: Sequence[Mapping[str, Any]]) -> dict[str, tuple[float, float]]
     return positions
 
 
-def _when(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
+def _when(value: Any, precision: str | None = None) -> str:
+    return shown_time(value, precision, zone="") if isinstance(value, datetime) else ""
 
 
 def lag_text(seconds: float | None) -> str:
@@ -133,6 +134,7 @@ def _svg(nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[str, Any]],
             continue
         fill = "#fff8e1" if node["doc_id"] == focus else "#e3f2fd" if node["depth"] == 0 else "#ffffff"
         title = html.escape(_short(node["title"] or node["url"], 34))
+        when = _when(node["doc_time"], node.get("time_precision"))
         parts.append(
             f'<g class="node" data-doc="{node["doc_id"]}"><title>{html.escape(node["url"])}</title>'
             f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="10" fill="{fill}"'
@@ -140,7 +142,7 @@ def _svg(nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[str, Any]],
             f'<text x="{x + 10:.0f}" y="{y + 19:.0f}" font-size="13" font-weight="600">'
             f"{html.escape(node['site'] or '(no site)')}</text>"
             f'<text x="{x + 10:.0f}" y="{y + 35:.0f}" font-size="11">{title}</text>'
-            f'<text x="{x + 10:.0f}" y="{y + 50:.0f}" font-size="11" fill="#616161">{_when(node["doc_time"])}</text>'
+            f'<text x="{x + 10:.0f}" y="{y + 50:.0f}" font-size="11" fill="#616161">{when}</text>'
             "</g>"
         )
     parts.append("</svg>")

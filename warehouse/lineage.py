@@ -173,12 +173,12 @@ def load_versions(wh: Warehouse, version_ids: Iterable[int]) -> dict[int, dict[s
         ids,
         "SELECT v.version_id, v.doc_id, d.url, d.site, d.first_seen, v.title, v.published_at, v.text,"
         " m.fetched_url, m.canonical_url, m.site_name, m.published_source, m.modified_at, m.other_dates,"
-        " m.authors, m.tags, m.header"
+        " m.authors, m.tags, m.header, v.published_precision, m.modified_precision"
         " FROM versions v JOIN wanted_versions_l w ON w.id = v.version_id JOIN documents d USING (doc_id)"
         " LEFT JOIN version_meta m USING (version_id)",
     ):
         (vid, doc, url, site, seen, title, published, text, fetched, canonical, site_name, source, modified,
-         other, authors, tags, header) = row  # fmt: skip
+         other, authors, tags, header, published_precision, modified_precision) = row  # fmt: skip
         found[int(vid)] = {
             "version_id": int(vid),
             "doc_id": int(doc),
@@ -187,12 +187,14 @@ def load_versions(wh: Warehouse, version_ids: Iterable[int]) -> dict[int, dict[s
             "first_seen": seen,
             "title": title,
             "published": published,
+            "published_precision": published_precision,
             "text": text,
             "fetched_url": fetched,
             "canonical_url": canonical,
             "site_name": site_name,
             "published_source": source,
             "modified": modified,
+            "modified_precision": modified_precision,
             "other_dates": json.loads(other) if other else [],
             "authors": list(authors or []),
             "tags": list(tags or []),
@@ -326,7 +328,7 @@ def story_edges(wh: Warehouse, story_id: int) -> tuple[list[dict[str, Any]], lis
     nodes = _rows(
         wh,
         "SELECT n.doc_id, d.url, d.site, v.title, n.version_id, n.parent_doc, n.upstream, n.depth, n.doc_time,"
-        " n.time_source, n.edge_id FROM lineage_nodes n JOIN documents d USING (doc_id)"
+        " n.time_source, n.time_precision, n.edge_id FROM lineage_nodes n JOIN documents d USING (doc_id)"
         " JOIN versions v ON v.version_id = n.version_id WHERE n.story_id = ? ORDER BY n.depth, n.doc_time, n.doc_id",
         [story_id],
     )

@@ -16,7 +16,11 @@ SELECT
     d.site,
     w.hops,
     n.doc_time,
-    n.doc_time - an.doc_time AS lag,
+    n.time_precision,
+    -- Only between times known to the minute: from a date-only stamp a lag would claim too much.
+    CASE WHEN coalesce(n.time_precision, 'second') IN ('second', 'minute')
+          AND coalesce(an.time_precision, 'second') IN ('second', 'minute')
+         THEN n.doc_time - an.doc_time END AS lag,
     p.url AS parent_url,
     e.confidence,
     e.method,

@@ -6,13 +6,18 @@ SELECT
     s.sites,
     s.first_time,
     s.last_time,
-    s.last_time - s.first_time AS span,
+    -- Only between times known to the minute (see the lineage view's lag).
+    CASE WHEN coalesce(s.first_precision, 'second') IN ('second', 'minute')
+          AND coalesce(s.last_precision, 'second') IN ('second', 'minute')
+         THEN s.last_time - s.first_time END AS span,
     r.url AS root_url,
     r.site AS root_site,
     e.url AS earliest_url,
     s.root_doc,
     s.earliest_doc,
-    s.run_id
+    s.run_id,
+    s.first_precision,
+    s.last_precision
 FROM lineage_stories s
 JOIN documents r ON r.doc_id = s.root_doc
 JOIN documents e ON e.doc_id = s.earliest_doc;
