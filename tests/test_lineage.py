@@ -573,6 +573,69 @@ def test_word_diff_ignores_typographic_differences() -> None:
     assert diff["diff"][0] == ["=", "reached"]
 
 
+def test_a_replaced_sentence_is_wording_not_numbers_names_or_quotes() -> None:
+    """A sentence replaced by another is a change of wording even when either holds a figure, a
+    name or a quoted phrase: only a change made mostly of numbers (names, quoted words) is one."""
+    lead = "The council approved the budget on Monday after a long debate about the bus routes."
+    cases = [
+        (
+            "Members praised the clerk for her patience with the long agenda.",
+            "A second vote is expected on 14 March, when 3 wards report back.",
+        ),
+        (
+            "The treasurer called it “a fair deal” for the town.",
+            "Critics were not persuaded and promised to fight it at the next election.",
+        ),
+    ]
+    for old, new in cases:
+        report = compare(view([f"{lead} {old}"]), view([f"{lead} {new}"]))
+        assert report.labels == ("wording_changed",), (old, new)
+        [edit] = [e for e in report.edits if e.label == "paragraph_changed"]
+        assert all(change["kinds"] == ["wording"] for change in edit.detail["changes"])
+    figures = compare(view([f"{lead} Turnout was 41 per cent."]), view([f"{lead} Turnout was 44.5 per cent."]))
+    assert figures.labels == ("numbers_changed",)
+
+
+_PLAIN_WORDS = st.sampled_from(
+    [
+        "budget",
+        "council",
+        "roads",
+        "library",
+        "bus",
+        "route",
+        "plan",
+        "said",
+        "would",
+        "vote",
+        "meet",
+        "town",
+        "the",
+        "of",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(_PLAIN_WORDS, st.integers(0, 10**6).map(str)), min_size=3, max_size=30),
+    st.data(),
+)
+def test_only_figures_changed_is_numbers_and_no_figure_changed_never_is(words: list[str], data: st.DataObject) -> None:
+    """Changing only figures is a numbers change and nothing else; changing only words (the
+    figures left alone) is never a numbers change (the kinds a paired block's labels come from)."""
+    figures = [k for k, w in enumerate(words) if w.isdigit()]
+    plain = [k for k, w in enumerate(words) if not w.isdigit()]
+    if figures:
+        picked = data.draw(st.sets(st.sampled_from(figures), min_size=1))
+        edited = [str(int(w) + 1) if k in picked else w for k, w in enumerate(words)]
+        assert word_diff(" ".join(words), " ".join(edited))["kinds"] == ["numbers"]
+    if plain:
+        picked = data.draw(st.sets(st.sampled_from(plain), min_size=1))
+        edited = [data.draw(_PLAIN_WORDS) if k in picked else w for k, w in enumerate(words)]
+        assert "numbers" not in word_diff(" ".join(words), " ".join(edited))["kinds"]
+
+
 # -- versions ----------------------------------------------------------------------------------------------------
 
 
