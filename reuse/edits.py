@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from reuse.models import PageLink, Span, TextBlock
 from reuse.normalize import normalize
 
-__all__ = ["LABELS", "Edit", "EditReport", "TextView", "compare", "url_key", "word_diff"]
+__all__ = ["LABELS", "Edit", "EditReport", "TextView", "compare", "url_key", "word_diff", "word_sides"]
 
 #: Every edge label, in the order reports list them.
 LABELS = (
@@ -216,6 +216,55 @@ def _quote_spans(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
 
 
+def _key(word: str) -> str:
+    """What a word compares as: normalised, without the punctuation attached to it ("2,000."
+    against "2,000:" is not a change of the word)."""
+    folded = _fold(word)
+    return folded.strip(_EDGE_PUNCT) or folded
+
+
+def _word_opcodes(words_s: Sequence[str], words_t: Sequence[str]) -> Sequence[tuple[str, int, int, int, int]]:
+    """``difflib`` opcodes aligning two word lists by their keys."""
+    return SequenceMatcher(None, list(map(_key, words_s)), list(map(_key, words_t)), autojunk=False).get_opcodes()
+
+
+def word_sides(source: str, target: str) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]:
+    """Each text cut into the pieces a side-by-side view shows: ``(op, start, end)`` offsets into
+    that text itself, ``"="`` for text both share (by the same word alignment as :func:`word_diff`),
+    ``"-"`` for source words the target lacks and ``"+"`` for target words the source lacks.
+
+    The pieces of a side cover its text exactly, whitespace included, so each column shows its own
+    document's characters: a copy's straight quotes never stand in for the source's curly ones.
+    """
+    words_s, words_t = source.split(), target.split()
+    ops_s, ops_t = [], []
+    for tag, i1, i2, j1, j2 in _word_opcodes(words_s, words_t):
+        ops_s += ["=" if tag == "equal" else "-"] * (i2 - i1)
+        ops_t += ["=" if tag == "equal" else "+"] * (j2 - j1)
+    return _pieces(source, words_s, ops_s), _pieces(target, words_t, ops_t)
+
+
+def _pieces(text: str, words: Sequence[str], ops: Sequence[str]) -> list[tuple[str, int, int]]:
+    """``text`` cut into runs of one op: each word takes its op, the whitespace between two words
+    of one op takes theirs, and any other whitespace is shared."""
+    pieces: list[tuple[str, int, int]] = []
+    end = 0
+    for word, start, op in zip(words, _offsets(text, words), ops, strict=True):
+        gap = op if pieces and pieces[-1][0] == op else "="
+        for piece_op, a, b in ((gap, end, start), (op, start, start + len(word))):
+            if a == b:
+                continue
+            if pieces and pieces[-1][0] == piece_op:
+                a = pieces.pop()[1]
+            pieces.append((piece_op, a, b))
+        end = start + len(word)
+    if end < len(text):
+        if pieces and pieces[-1][0] == "=":
+            end = pieces.pop()[1]
+        pieces.append(("=", end, len(text)))
+    return pieces
+
+
 def word_diff(source: str, target: str) -> dict[str, Any]:
     """The word-level diff of two texts: ``diff`` ops, the ``changes`` with their kinds, and ``kinds``.
 
@@ -225,9 +274,6 @@ def word_diff(source: str, target: str) -> dict[str, Any]:
     run is one change, of the kinds most of its words are (see :func:`_kinds`).
     """
     words_s, words_t = source.split(), target.split()
-    # Punctuation attached to a word ("2,000." against "2,000:") is not a change of the word.
-    keys_s = [_fold(w).strip(_EDGE_PUNCT) or _fold(w) for w in words_s]
-    keys_t = [_fold(w).strip(_EDGE_PUNCT) or _fold(w) for w in words_t]
     # Character offset of every word, to tell whether a change lies inside quotation marks.
     offsets_s, offsets_t = _offsets(source, words_s), _offsets(target, words_t)
     quotes_s, quotes_t = _quote_spans(source), _quote_spans(target)
@@ -259,7 +305,7 @@ def word_diff(source: str, target: str) -> dict[str, Any]:
         if added:
             diff.append(["+", " ".join(added)])
 
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, keys_s, keys_t, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in _word_opcodes(words_s, words_t):
         if tag == "equal":
             diff.append(["=", " ".join(words_t[j1:j2])])
         elif tag == "replace" and i2 - i1 == j2 - j1 > 1 and kinds_of(i1, i2, j1, j2)[0] == "numbers":
