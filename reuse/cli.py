@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -38,6 +37,7 @@ from crawlers.pan13 import load_corpus
 from crawlers.settings import CrawlSettings, parse_networks
 from reuse.config import Settings
 from reuse.crawl_pipeline import fetch_article
+from reuse.edits import word_sides
 from reuse.errors import InputError, ReuseError
 from reuse.inspection import compare_documents, fingerprint_file
 from reuse.lineage_truth_eval import evaluate_lineage
@@ -256,35 +256,24 @@ def ingest(
 
 
 def _word_diff(text_a: str, text_b: str, plain: bool) -> tuple[Text, Text]:
-    """The two texts word by word: words only in A struck out in red, words only in B in green.
-
-    Without colours (not a terminal), ``[-removed-]`` and ``{+added+}`` mark them instead.
+    """The two texts, each in its own characters, with the words that differ marked (the word
+    alignment of :func:`reuse.edits.word_sides`): words only in A struck out in red, words only
+    in B in green. Without colours (not a terminal), ``[-removed-]`` and ``{+added+}`` mark them.
     """
-    words_a, words_b = text_a.split(), text_b.split()
-    left, right = Text(), Text()
+    marks = {"=": ("", "", None), "-": ("[-", "-]", "red strike"), "+": ("{+", "+}", "green")}
 
-    def add(side: Text, words: list[str], style: str | None, marks: tuple[str, str]) -> None:
-        if not words:
-            return
-        if side:
-            side.append(" ")
-        phrase = " ".join(words)
-        if style is None:
-            side.append(phrase)
-        elif plain:
-            side.append(f"{marks[0]}{phrase}{marks[1]}")
-        else:
-            side.append(phrase, style=style)
+    def side(text: str, pieces: list[tuple[str, int, int]]) -> Text:
+        out = Text()
+        for op, start, end in pieces:
+            opening, closing, style = marks[op]
+            if plain or style is None:
+                out.append(f"{opening}{text[start:end]}{closing}")
+            else:
+                out.append(text[start:end], style=style)
+        return out
 
-    matcher = SequenceMatcher(None, words_a, words_b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            add(left, words_a[i1:i2], None, ("", ""))
-            add(right, words_b[j1:j2], None, ("", ""))
-        else:
-            add(left, words_a[i1:i2], "red strike", ("[-", "-]"))
-            add(right, words_b[j1:j2], "green", ("{+", "+}"))
-    return left, right
+    left, right = word_sides(text_a, text_b)
+    return side(text_a, left), side(text_b, right)
 
 
 @app.command()

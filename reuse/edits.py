@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from reuse.models import PageLink, Span, TextBlock
 from reuse.normalize import normalize
 
-__all__ = ["LABELS", "Edit", "EditReport", "TextView", "compare", "url_key", "word_diff"]
+__all__ = ["LABELS", "Edit", "EditReport", "TextView", "compare", "url_key", "word_diff", "word_sides"]
 
 #: Every edge label, in the order reports list them.
 LABELS = (
@@ -93,10 +93,14 @@ _NUMBER_WORDS = frozenset(
         "fifth",
     ]
 )
+# Words that only join a number's parts ("two and a half", "5 per cent"): not a change of wording.
+_NUMBER_GLUE = frozenset(["and", "a", "an", "point", "per", "cent", "percent"])
 _QUOTED = re.compile(r"[\"“”„«»][^\"“”„«»]{1,2000}[\"“”„«»]")
 # A paired block shares at least this share of the shorter block's word pairs, and three of them.
 _PAIR_SHARE = 0.4
 _PAIR_MIN = 3
+# A run of changed words is of a kind (numbers, names, quotes) when at least this share of its words is.
+_MOSTLY = 0.5
 
 
 @dataclass(frozen=True)
@@ -176,17 +180,25 @@ def _bigrams(words: Sequence[str]) -> set[tuple[str, str]]:
     return set(itertools.pairwise(words))
 
 
-def _kinds(removed: Sequence[str], added: Sequence[str], in_quote: bool, names: bool) -> list[str]:
-    """What kind of change replacing ``removed`` words by ``added`` words is; ``names`` says whether
-    a capitalised word among them stands inside a sentence (a name, not a sentence's first word)."""
-    kinds = []
-    bare = [t.strip(".,;:!?()[]'\"“”‘’«»") for t in [*removed, *added]]
-    if any(any(c.isdigit() for c in t) or t.lower() in _NUMBER_WORDS for t in bare if t):
-        kinds.append("numbers")
-    if names:
-        kinds.append("names")
-    if in_quote:
-        kinds.append("quotes")
+def _numeric(word: str) -> bool:
+    """Whether ``word`` is a number: digits in it, or a number word ("twelve", "million")."""
+    bare = word.strip(".,;:!?()[]'\"“”‘’«»")
+    return any(c.isdigit() for c in bare) or bare.lower() in _NUMBER_WORDS
+
+
+def _kinds(changed: int, numbers: int, names: int, quoted: int) -> list[str]:
+    """What kind of change a run of ``changed`` removed and added words is, given how many of them
+    are numbers, names (capitalised inside a sentence) and inside quotation marks.
+
+    A kind needs at least half of the run's words (``_MOSTLY``): a replaced sentence that happens
+    to hold a figure, a name or a quoted word is a change of wording, not of numbers, names or
+    quotes.
+    """
+    kinds = [
+        kind
+        for kind, count in (("numbers", numbers), ("names", names), ("quotes", quoted))
+        if count and count >= _MOSTLY * changed
+    ]
     if "numbers" not in kinds and "names" not in kinds:
         kinds.append("wording")
     return kinds
@@ -204,48 +216,102 @@ def _quote_spans(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
 
 
+def _key(word: str) -> str:
+    """What a word compares as: normalised, without the punctuation attached to it ("2,000."
+    against "2,000:" is not a change of the word)."""
+    folded = _fold(word)
+    return folded.strip(_EDGE_PUNCT) or folded
+
+
+def _word_opcodes(words_s: Sequence[str], words_t: Sequence[str]) -> Sequence[tuple[str, int, int, int, int]]:
+    """``difflib`` opcodes aligning two word lists by their keys."""
+    return SequenceMatcher(None, list(map(_key, words_s)), list(map(_key, words_t)), autojunk=False).get_opcodes()
+
+
+def word_sides(source: str, target: str) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]:
+    """Each text cut into the pieces a side-by-side view shows: ``(op, start, end)`` offsets into
+    that text itself, ``"="`` for text both share (by the same word alignment as :func:`word_diff`),
+    ``"-"`` for source words the target lacks and ``"+"`` for target words the source lacks.
+
+    The pieces of a side cover its text exactly, whitespace included, so each column shows its own
+    document's characters: a copy's straight quotes never stand in for the source's curly ones.
+    """
+    words_s, words_t = source.split(), target.split()
+    ops_s, ops_t = [], []
+    for tag, i1, i2, j1, j2 in _word_opcodes(words_s, words_t):
+        ops_s += ["=" if tag == "equal" else "-"] * (i2 - i1)
+        ops_t += ["=" if tag == "equal" else "+"] * (j2 - j1)
+    return _pieces(source, words_s, ops_s), _pieces(target, words_t, ops_t)
+
+
+def _pieces(text: str, words: Sequence[str], ops: Sequence[str]) -> list[tuple[str, int, int]]:
+    """``text`` cut into runs of one op: each word takes its op, the whitespace between two words
+    of one op takes theirs, and any other whitespace is shared."""
+    pieces: list[tuple[str, int, int]] = []
+    end = 0
+    for word, start, op in zip(words, _offsets(text, words), ops, strict=True):
+        gap = op if pieces and pieces[-1][0] == op else "="
+        for piece_op, a, b in ((gap, end, start), (op, start, start + len(word))):
+            if a == b:
+                continue
+            if pieces and pieces[-1][0] == piece_op:
+                a = pieces.pop()[1]
+            pieces.append((piece_op, a, b))
+        end = start + len(word)
+    if end < len(text):
+        if pieces and pieces[-1][0] == "=":
+            end = pieces.pop()[1]
+        pieces.append(("=", end, len(text)))
+    return pieces
+
+
 def word_diff(source: str, target: str) -> dict[str, Any]:
     """The word-level diff of two texts: ``diff`` ops, the ``changes`` with their kinds, and ``kinds``.
 
     Words compare after normalisation (case, quotes, dashes, Unicode forms), so a copy that only
-    changed curly quotes to straight ones has no change. A replacement of as many words as it
-    replaces is split word by word, so "7,095. 251" → "7,840. 268" is two number changes.
+    changed curly quotes to straight ones has no change. Figures replaced by as many figures are
+    split word by word, so "7,095. 251" → "7,840. 268" is two number changes; any other replaced
+    run is one change, of the kinds most of its words are (see :func:`_kinds`).
     """
     words_s, words_t = source.split(), target.split()
-    # Punctuation attached to a word ("2,000." against "2,000:") is not a change of the word.
-    keys_s = [_fold(w).strip(_EDGE_PUNCT) or _fold(w) for w in words_s]
-    keys_t = [_fold(w).strip(_EDGE_PUNCT) or _fold(w) for w in words_t]
     # Character offset of every word, to tell whether a change lies inside quotation marks.
     offsets_s, offsets_t = _offsets(source, words_s), _offsets(target, words_t)
     quotes_s, quotes_t = _quote_spans(source), _quote_spans(target)
     diff: list[list[str]] = []
     changes: list[dict[str, Any]] = []
 
-    def inside(offsets: list[int], quotes: list[tuple[int, int]], i: int, j: int) -> bool:
-        return any(q0 < offsets[k] < q1 for k in range(i, j) for q0, q1 in quotes)
+    def inside(offsets: list[int], quotes: list[tuple[int, int]], i: int, j: int) -> int:
+        return sum(any(q0 < offsets[k] < q1 for q0, q1 in quotes) for k in range(i, j))
 
-    def named(words: list[str], i: int, j: int) -> bool:
-        return any(_name_like(words, k) for k in range(i, j))
+    def named(words: list[str], i: int, j: int) -> int:
+        return sum(_name_like(words, k) for k in range(i, j))
+
+    def kinds_of(i1: int, i2: int, j1: int, j2: int) -> list[str]:
+        words = [*words_s[i1:i2], *words_t[j1:j2]]
+        numbers = sum(map(_numeric, words))
+        glue = sum(_fold(w).strip(_EDGE_PUNCT) in _NUMBER_GLUE for w in words) if numbers else 0
+        return _kinds(
+            len(words) - glue,
+            numbers,
+            named(words_s, i1, i2) + named(words_t, j1, j2),
+            inside(offsets_s, quotes_s, i1, i2) + inside(offsets_t, quotes_t, j1, j2),
+        )
 
     def change(i1: int, i2: int, j1: int, j2: int) -> None:
         removed, added = words_s[i1:i2], words_t[j1:j2]
-        quoted = inside(offsets_s, quotes_s, i1, i2) or inside(offsets_t, quotes_t, j1, j2)
-        kinds = _kinds(removed, added, quoted, named(words_s, i1, i2) or named(words_t, j1, j2))
-        changes.append({"from": " ".join(removed), "to": " ".join(added), "kinds": kinds})
+        changes.append({"from": " ".join(removed), "to": " ".join(added), "kinds": kinds_of(i1, i2, j1, j2)})
         if removed:
             diff.append(["-", " ".join(removed)])
         if added:
             diff.append(["+", " ".join(added)])
 
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, keys_s, keys_t, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in _word_opcodes(words_s, words_t):
         if tag == "equal":
             diff.append(["=", " ".join(words_t[j1:j2])])
-        elif tag == "replace" and i2 - i1 == j2 - j1:
+        elif tag == "replace" and i2 - i1 == j2 - j1 > 1 and kinds_of(i1, i2, j1, j2)[0] == "numbers":
+            # Figures replaced one for one are as many number changes; a replaced sentence is one change.
             for k in range(i2 - i1):
-                if keys_s[i1 + k] == keys_t[j1 + k]:
-                    diff.append(["=", words_t[j1 + k]])
-                else:
-                    change(i1 + k, i1 + k + 1, j1 + k, j1 + k + 1)
+                change(i1 + k, i1 + k + 1, j1 + k, j1 + k + 1)
         else:
             change(i1, i2, j1, j2)
     merged: list[list[str]] = []

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from reuse.edits import EditReport, TextView, word_diff
+from reuse.edits import EditReport, TextView, word_sides
 from reuse.models import shown_time
 
 __all__ = ["NODE_HEIGHT", "NODE_WIDTH", "lag_text", "layout", "render_report"]
@@ -149,18 +149,17 @@ def _svg(nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[str, Any]],
     return "".join(parts)
 
 
-def _diff_cells(source: str, target: str) -> tuple[str, str]:
-    left, right = [], []
-    for op, text in word_diff(source, target)["diff"]:
-        escaped = html.escape(text)
-        if op == "=":
-            left.append(escaped)
-            right.append(escaped)
-        elif op == "-":
-            left.append(f"<del>{escaped}</del>")
-        else:
-            right.append(f"<ins>{escaped}</ins>")
-    return " ".join(left), " ".join(right)
+def _diff_cells(source: str, target: str) -> tuple[str, str, bool]:
+    """Both texts as HTML, each drawn from its own characters, with the words the other lacks
+    struck out (source) or marked inserted (copy); and whether any word differs."""
+    left, right = word_sides(source, target)
+    tags = {"=": ("", ""), "-": ("<del>", "</del>"), "+": ("<ins>", "</ins>")}
+
+    def cell(text: str, pieces: list[tuple[str, int, int]]) -> str:
+        return "".join(f"{tags[op][0]}{html.escape(text[a:b])}{tags[op][1]}" for op, a, b in pieces)
+
+    changed = any(op != "=" for op, _, _ in [*left, *right])
+    return cell(source, left), cell(target, right), changed
 
 
 def _side_by_side(source: TextView, target: TextView, report: EditReport) -> str:
@@ -185,8 +184,8 @@ def _side_by_side(source: TextView, target: TextView, report: EditReport) -> str
             i = source_of[j]
             dropped_before(i)
             shown_source.add(i)
-            left, right = _diff_cells(source.block_text(i), target.block_text(j))
-            kind = "same" if left == right else "changed"
+            left, right, changed = _diff_cells(source.block_text(i), target.block_text(j))
+            kind = "changed" if changed else "same"
             rows.append(f'<tr class="{kind}"><td class="kind">{kind}</td><td>{left}</td><td>{right}</td></tr>')
         else:
             label = "added" + (" (boilerplate)" if target.is_boilerplate(j) else "")
@@ -197,7 +196,7 @@ def _side_by_side(source: TextView, target: TextView, report: EditReport) -> str
     dropped_before(len(source.blocks))
     head = ""
     if source.title != target.title:
-        left, right = _diff_cells(source.title or "", target.title or "")
+        left, right, _ = _diff_cells(source.title or "", target.title or "")
         head = f'<tr class="changed"><td class="kind">headline</td><td>{left}</td><td>{right}</td></tr>'
     return (
         '<table class="diff"><colgroup><col style="width:110px"><col><col></colgroup>'
