@@ -33,6 +33,7 @@ from crawlers.attribution import boilerplate_of, credit_of, outlet_name, stub_re
 from crawlers.content import SUBTITLE_HINT, Segment, clean, main_blocks
 from crawlers.encoding import decode_html, sniff_binary
 from crawlers.metadata import Metadata, read_metadata, visible_time
+from crawlers.urls import document_url, site_key
 
 __all__ = ["MAX_ELEMENTS", "MAX_PAGE_BYTES", "MIN_ARTICLE_CHARS", "article_to_dict", "extract"]
 
@@ -317,7 +318,8 @@ def extract(body: bytes, headers: Mapping[str, str] | None = None, url: str | No
     credits: list[Credit] = [
         Credit(f'<meta name="{name}">', "meta", None, href, None) for name, href in meta.original_source
     ]
-    if _host(url) and meta.canonical_url and _host(meta.canonical_url) not in ("", _host(url)):
+    own_site, canonical_site = site_key(url or ""), site_key(meta.canonical_url or "")
+    if own_site and canonical_site and canonical_site != own_site:
         credits.append(
             Credit('<link rel="canonical">', "canonical", _host(meta.canonical_url), meta.canonical_url, None)
         )
@@ -421,6 +423,8 @@ def article_to_dict(article: Article) -> dict[str, Any]:
         "site": article.site_name,
         "language": article.language,
         "canonical_url": article.canonical_url,
+        # What the page is stored as (crawlers.urls.document_url): the canonical only on the same site.
+        "document_url": document_url(article.url, article.canonical_url) if article.url else None,
         "encoding": article.encoding,
         "header": list(article.header),
         "tags": list(article.tags),

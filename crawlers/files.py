@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
@@ -20,6 +21,7 @@ from charset_normalizer import from_bytes
 
 from crawlers.article import Article, ArticleState
 from crawlers.extract import extract
+from crawlers.urls import document_url, site_key
 from reuse.errors import InputError, UnsupportedInput
 from reuse.models import CreditLine, Document, Evidence, PageLink, TextBlock, TimePrecision, iso_precision
 
@@ -31,6 +33,7 @@ __all__ = [
     "evidence_of",
     "html_document",
     "iter_documents",
+    "page_url",
     "read_file",
     "read_page",
     "site_of",
@@ -160,6 +163,7 @@ def _jsonl_rows(lines: Iterable[bytes], path: Path) -> Iterator[Document | Input
             url = row.get("url") or f"{path.resolve().as_uri()}#{number}"
             if not isinstance(url, str):
                 raise InputError(where, "'url' must be a string")
+            url = document_url(url)
             title = row.get("title")
             published, precision = _parse_published(row.get("published"), where)
             yield Document(
@@ -191,9 +195,22 @@ def _read_bytes(path: Path) -> bytes:
         raise InputError(source, f"cannot read: {err.strerror or err}") from err
 
 
+# The "mark of the web" a browser writes into a page it saves: the URL the page was read from.
+_SAVED_FROM = re.compile(rb"<!--\s*saved from url=\(\d+\)(\S+?)\s*-->", re.I)
+
+
+def page_url(path: Path, data: bytes) -> str:
+    """The URL a local HTML file was read from: the ``<!-- saved from url=(NNNN)URL -->`` line
+    browsers write into a saved page, when it names a web URL; else the file's own ``file://`` URL."""
+    found = _SAVED_FROM.search(data[:4096])
+    saved = found.group(1).decode("ascii", "replace") if found else None
+    return saved if saved and site_key(saved) is not None else path.resolve().as_uri()
+
+
 def read_page(path: Path) -> Article:
     """The article of a local HTML file, whatever its state (for showing what extraction sees)."""
-    return extract(_read_bytes(path), {"Content-Type": "text/html"}, path.resolve().as_uri())
+    data = _read_bytes(path)
+    return extract(data, {"Content-Type": "text/html"}, page_url(path, data))
 
 
 def read_file(path: Path) -> Iterator[Document | InputError]:
@@ -223,10 +240,10 @@ def read_file(path: Path) -> Iterator[Document | InputError]:
     if not data.strip():
         yield InputError(source, "empty file")
         return
-    url = path.resolve().as_uri()
     if suffix in HTML_SUFFIXES:
-        yield html_document(data, url, source)
+        yield html_document(data, page_url(path, data), source)
         return
+    url = path.resolve().as_uri()
     try:
         text = decode(data, source)
     except InputError as err:
@@ -248,7 +265,7 @@ def html_document(
         return UnsupportedInput(source, f"binary file, not an HTML page ({article.reason})")
     if article.state is not ArticleState.OK:
         return InputError(source, f"no article text ({article.state}: {article.reason})")
-    url = article.canonical_url or url
+    url = document_url(url, article.canonical_url)
     metadata = {
         key: value
         for key, value in (

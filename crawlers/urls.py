@@ -18,6 +18,11 @@ however it was linked (D-1, D-2)::
 
 The function is idempotent (``canonicalize(canonicalize(u)) == canonicalize(u)``, property-tested)
 and works on the raw query string, so no parameter is decoded and re-encoded lossily.
+
+Document identity is decided here too, once for every input path (:func:`document_url`): a
+document is the page at the URL it was read from; a ``rel=canonical`` (or ``og:url``) on the same
+site (:func:`same_site`) merges aliases, one on another site is evidence, never identity. Lookups
+accept the usual variants of a URL through :func:`page_key`.
 """
 
 from __future__ import annotations
@@ -25,12 +30,25 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from reuse.errors import InputError, SettingsError
 
-__all__ = ["FETCHABLE_SCHEMES", "TRACKING_PARAMS", "Scope", "canonicalize", "host_key", "is_tracking_param"]
+__all__ = [
+    "FETCHABLE_SCHEMES",
+    "TRACKING_PARAMS",
+    "Scope",
+    "canonicalize",
+    "document_url",
+    "host_key",
+    "is_tracking_param",
+    "page_key",
+    "same_site",
+    "site_key",
+]
 
 #: The only schemes ever fetched (S-3): ``file:``, ``data:``, ``ftp:``, ``javascript:`` are refused.
 FETCHABLE_SCHEMES = frozenset({"http", "https"})
@@ -175,6 +193,90 @@ def host_key(url: str) -> str:
     One connection and one delay apply per key; two ports of one address are two servers.
     """
     return urlsplit(url).netloc
+
+
+def _web_url(url: str | None) -> str | None:
+    """``url`` canonicalised, or None when it is no http(s) URL (a local file, a bad URL)."""
+    if not url:
+        return None
+    try:
+        return canonicalize(url)
+    except InputError:
+        return None
+
+
+@cache
+def _registrable_domain() -> Callable[[str], str]:
+    """The registrable domain of a host name by the public suffix list ("" when none applies).
+
+    tldextract's bundled snapshot of the list is used, never fetched (``suffix_list_urls=()``)
+    nor cached on disk; its private section counts, so two blogs on ``blogspot.com`` are two sites.
+    Imported on first use: it pulls in requests, which commands that never decide identity skip.
+    """
+    import tldextract
+
+    extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+
+    def domain(host: str) -> str:
+        parts = extract(host)
+        return f"{parts.domain}.{parts.suffix}" if parts.domain and parts.suffix else ""
+
+    return domain
+
+
+def site_key(url: str) -> str | None:
+    """The publisher of a web URL, for deciding identity: its registrable domain (``amp.example.com``
+    and ``www.example.com`` are ``example.com``; ``news.bbc.co.uk`` is ``bbc.co.uk``), or its host
+    without ``www.`` where no public suffix applies (an address, ``localhost``, ``.example``), with
+    the port when not the default (two servers are two sites). None for what is no http(s) URL."""
+    canonical = _web_url(url)
+    if canonical is None:
+        return None
+    parts = urlsplit(canonical)
+    host = parts.hostname or ""
+    name = ("" if host.startswith("[") or _NUMERIC_HOST.fullmatch(host) else _registrable_domain()(host)) or (
+        host.removeprefix("www.")
+    )
+    return name if parts.port is None else f"{name}:{parts.port}"
+
+
+def same_site(a: str, b: str) -> bool:
+    """Whether two web URLs belong to one publisher (:func:`site_key`); never for a non-web URL."""
+    key = site_key(a)
+    return key is not None and key == site_key(b)
+
+
+def document_url(read_from: str, canonical: str | None = None) -> str:
+    """The URL a page read from ``read_from`` is stored under: its identity, one rule for every input.
+
+    A document is the page at the URL it was read from (the fetched URL after redirects, a WARC
+    record's target URI, a JSONL record's own ``url``), canonicalised. The page's ``canonical``
+    (``rel=canonical`` or ``og:url``) names it only when it is on the same site: an AMP twin or
+    a URL with tracking parameters is one document with its article. A canonical on another site
+    is what a syndication partner is asked to set: evidence of the source (kept with the page's
+    evidence for lineage), never identity, or the copy would replace the original.
+
+    A page with no web URL of its own (``read_from`` is a local file's ``file://`` URL) has no site
+    to compare with: the web address it states as its canonical is the only one it has, and names
+    it (a saved page); without one it keeps ``read_from``.
+    """
+    own = _web_url(read_from)
+    named = _web_url(canonical)
+    if own is None:
+        return named or read_from
+    return named if named is not None and same_site(own, named) else own
+
+
+def page_key(url: str) -> str | None:
+    """The key under which the usual variants of a web URL are one page, for looking documents up:
+    the canonical URL (host case, default port, fragment and tracking parameters made uniform)
+    without its scheme, ``www.`` and trailing slash. None for what is no http(s) URL."""
+    canonical = _web_url(url)
+    if canonical is None:
+        return None
+    parts = urlsplit(canonical)
+    path = parts.path.rstrip("/") or "/"
+    return parts.netloc.removeprefix("www.") + path + (f"?{parts.query}" if parts.query else "")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from crawlers.extract import article_to_dict
 from crawlers.files import read_page
 from crawlers.pan13 import load_corpus
 from crawlers.settings import CrawlSettings, parse_networks
+from crawlers.urls import page_key
 from reuse.config import Settings
 from reuse.crawl_pipeline import fetch_article
 from reuse.edits import word_sides
@@ -354,8 +355,9 @@ def extract(
     credit lines and the blocks marked as boilerplate.
 
     A URL is fetched once under the crawler's rules (robots.txt, address policy, caps) and
-    nothing is stored. With --json, one object with title, published, modified, authors, site,
-    language, canonical_url, paragraphs (text, kind, start, end), links, attribution and
+    nothing is stored. "document" is the URL the page is stored under (its canonical only when on
+    the same site). With --json, one object with title, published, modified, authors, site,
+    language, canonical_url, document_url, paragraphs (text, kind, start, end), links, attribution and
     boilerplate.
     """
     if target.startswith(("http://", "https://")):
@@ -371,6 +373,9 @@ def extract(
     for label, key in (("published", "published"), ("modified", "modified"), ("canonical", "canonical_url")):
         if data.get(key):
             typer.echo(f"{label}: {data[key]}")
+    if data.get("document_url"):
+        # The identity rule made visible: a canonical on another site is evidence, not this page's name.
+        typer.echo(f"document: {data['document_url']}")
     typer.echo(f"state: {data['state']}" + (f" ({data['reason']})" if data.get("reason") else ""))
     table = Table("kind", "text", "marked")
     for block in data["paragraphs"]:
@@ -413,7 +418,7 @@ def matches(
     other_doc_id, other_version, other_start, other_end, other_text), its similarity and kind.
     """
     with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
-        found, shared = warehouse.document_matches(doc)
+        found, shared = warehouse.document_matches(doc, page_key)
     if json_out:
         _echo_json(shared)
         return

@@ -47,7 +47,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import zstandard
 
@@ -62,7 +61,7 @@ from crawlers.schedule import Schedule
 from crawlers.settings import CrawlSettings
 from crawlers.sitemaps import parse_sitemap
 from crawlers.sources import Source
-from crawlers.urls import canonicalize, host_key
+from crawlers.urls import canonicalize, document_url, host_key
 from reuse.config import Settings
 from reuse.errors import InputError, WarehouseLocked
 from reuse.lineage_pipeline import update_lineage
@@ -600,13 +599,7 @@ class Crawler:
             item.fetch_row["result"] = why
             item.entry = replace(item.entry, reason=why)
             return
-        doc_url = url
-        if article.canonical_url:
-            # A same-site canonical names the article; another site's does not make this copy theirs.
-            with suppress(InputError):
-                canonical = canonicalize(article.canonical_url)
-                if urlsplit(canonical).hostname == urlsplit(url).hostname:
-                    doc_url = canonical
+        doc_url = document_url(url, article.canonical_url)
         hint, hint_source = item.entry.hint_published, item.entry.hint_source
         published = article.published.value if article.published else None
         precision = article.published.precision if article.published else None

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from crawlers.files import read_file
+from crawlers.urls import page_key
 from reuse.analysis import Analysis, analyse
 from reuse.config import Settings
 from reuse.errors import InputError
@@ -132,7 +133,7 @@ def compare_documents(ref_a: str, ref_b: str, settings: Settings, db: str | Path
             raise InputError(stored[0], f"no such file, and no warehouse at {db} to look it up in")
         with open_when_free(db, read_only=True, wait=15.0) as warehouse:
             for ref in stored:
-                doc = warehouse.find_document(ref)
+                doc = warehouse.find_document(ref, page_key)
                 if doc is None:
                     raise InputError(ref, f"no such file, and no document with this URL or doc_id in {db}")
                 found[ref] = ComparedText(doc.url, warehouse.version_texts([doc.version_id])[doc.version_id])

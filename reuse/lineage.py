@@ -309,7 +309,9 @@ def _site_keys(doc: DocFacts) -> set[str]:
 
 
 def _url_keys(doc: DocFacts) -> set[str]:
-    urls = (doc.url, doc.evidence.canonical_url, doc.evidence.fetched_url)
+    # Not its canonical: a same-site one is already its URL (crawlers.urls.document_url), another
+    # site's names the page it copies, so a credit to that page must not count as one to this.
+    urls = (doc.url, doc.evidence.fetched_url)
     return {url_key(u) for u in urls if u and u.startswith(("http://", "https://"))}
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from crawlers.urls import page_key
 from reuse.boilerplate import block_hash, text_blocks
 from reuse.config import Settings
 from reuse.edits import EditReport, TextView, compare
@@ -433,13 +434,13 @@ class StoryReport:
 
 
 def story_report(warehouse: Warehouse, ref: str, *, compare_texts: bool = False) -> StoryReport:
-    """The story of the document ``ref`` (its URL, canonical or fetched, or its doc_id).
+    """The story of the document ``ref`` (a doc_id or a URL, as :meth:`Warehouse.resolve` reads it).
 
     Raises :class:`~reuse.errors.WarehouseError` when there is no such document; a document in
     no story gives ``story_id`` None and no nodes. With ``compare_texts``, each tree edge's two
     versions are compared again for a side-by-side view.
     """
-    doc_id, story_id = lineage_db.find_story(warehouse, ref)
+    doc_id, story_id = lineage_db.find_story(warehouse, ref, page_key)
     if story_id is None:
         return StoryReport(doc_id, None, [], [], {})
     nodes, edges = lineage_db.story_edges(warehouse, story_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +27,15 @@ from reuse.errors import SettingsMismatch, WarehouseError, WarehouseLocked
 from reuse.stages import StageClock
 from warehouse.migrations import apply_migrations, migrations
 
-__all__ = ["SCHEMA_VERSION", "CurrentDocument", "StoredVersion", "Warehouse", "open_warehouse", "open_when_free"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "CurrentDocument",
+    "PageKey",
+    "StoredVersion",
+    "Warehouse",
+    "open_warehouse",
+    "open_when_free",
+]
 
 SCHEMA_VERSION = max(m.version for m in migrations())
 
@@ -52,6 +60,16 @@ class CurrentDocument:
     site: str | None
     version_id: int
     title: str | None
+
+
+#: The key under which the variants of a URL are one page (``crawlers.urls.page_key``), None for
+#: what is no web URL: given to the document resolver, which looks documents up by it.
+PageKey = Callable[[str], str | None]
+
+
+def _no_variants(url: str) -> None:
+    """The page key of a lookup that takes URLs only as spelled."""
+    return None
 
 
 #: WAL size at which a commit also checkpoints the file.
@@ -240,28 +258,88 @@ class Warehouse:
             return [], []
         return [d[0] for d in cursor.description], cursor.fetchall()
 
-    def find_document(self, ref: str) -> CurrentDocument | None:
-        """The document whose URL is ``ref`` (or, failing that, whose doc_id it is), with its
-        latest version; None if there is none."""
-        rows = self.con.execute(
-            "SELECT doc_id, url, site, version_id, title FROM current_documents"
-            " WHERE url = ? OR (doc_id = TRY_CAST(? AS BIGINT) AND NOT EXISTS"
-            " (SELECT 1 FROM documents WHERE url = ?))",
-            [ref, ref, ref],
-        ).fetchall()
-        return CurrentDocument(*rows[0]) if rows else None
+    def find_document(self, ref: str, page_key: PageKey | None = None) -> CurrentDocument | None:
+        """The document ``ref`` names (see :meth:`resolve`), with its latest version; None if there
+        is none. Without ``page_key`` only exact spellings of a URL are looked up."""
+        found = self._named_by(ref, page_key or _no_variants)
+        return None if found is None else self._current(found)
 
-    def document_matches(self, ref: str) -> tuple[CurrentDocument, list[dict[str, Any]]]:
-        """What the latest version of document ``ref`` (a URL or doc_id) shares with the latest
-        versions of other documents.
+    def resolve(self, ref: str, page_key: PageKey | None = None) -> CurrentDocument:
+        """The one document ``ref`` names, for every command that takes a document.
+
+        ``ref`` is a doc_id or a URL: the document's stored URL, a URL one of its versions was
+        fetched from, or, for a document with no web URL of its own (a local file), the canonical
+        URL its page names (another site's canonical on a web page is evidence, not a name).
+        ``page_key`` (``crawlers.urls.page_key``: the warehouse does not decide how URLs are
+        spelled) makes the usual variants of a URL one: scheme, host case, ``www.``, trailing slash,
+        default port, fragment, tracking parameters. Exact spellings are tried before variants; the
+        stored URL before the fetched one, before the canonical. Without ``page_key`` only exact
+        spellings are looked up. Raises :class:`WarehouseError`
+        when no document matches, or when several do at the first step that finds any (they are
+        listed: the caller chooses, nothing is guessed).
+        """
+        found = self._named_by(ref, page_key or _no_variants)
+        if found is None:
+            raise WarehouseError(f"no document with URL or doc_id {ref!r} in {self.path}")
+        return self._current(found)
+
+    def _named_by(self, ref: str, page_key: PageKey) -> int | None:
+        """The doc_id of :meth:`resolve`, None when no document matches."""
+        ref = ref.strip()
+        key = page_key(ref)
+        if key is None:
+            sql, params = "? IN (d.url, m.fetched_url, m.canonical_url)", [ref]
+        else:
+            # Only documents whose URLs mention the host can match; their variants are compared in Python.
+            host = key.split("/", 1)[0]
+            sql = " OR ".join(f"strpos(lower({c}), ?) > 0" for c in ("d.url", "m.fetched_url", "m.canonical_url"))
+            params = [host, host, host]
+        rows = self.con.execute(
+            "SELECT DISTINCT d.doc_id, d.url, m.fetched_url, m.canonical_url FROM documents d"
+            f" LEFT JOIN versions v USING (doc_id) LEFT JOIN version_meta m USING (version_id) WHERE {sql}",
+            params,
+        ).fetchall()
+        urls = {int(doc_id): url for doc_id, url, _, _ in rows}
+        names: list[tuple[int, str, str]] = []  # (doc_id, which URL, the URL)
+        for doc_id, url, fetched, canonical in rows:
+            names.append((doc_id, "url", url))
+            if fetched:
+                names.append((doc_id, "fetched", fetched))
+            if canonical and not url.lower().startswith(("http://", "https://")):
+                names.append((doc_id, "canonical", canonical))
+        steps: list[tuple[str, bool]] = [("url", True), ("fetched", True), ("canonical", True)]
+        steps += [("url", False), ("fetched", False), ("canonical", False)] if key is not None else []
+        for number, (which, exact) in enumerate(steps):
+            found = sorted({d for d, w, u in names if w == which and (u == ref if exact else page_key(u) == key)})
+            if len(found) > 1:
+                listed = ", ".join(f"doc {d} ({urls[d]})" for d in found)
+                raise WarehouseError(f"{ref!r} names {len(found)} documents in {self.path}: {listed}; give a doc_id")
+            if found:
+                return found[0]
+            if number == 0 and ref.isdigit():
+                # A doc_id, once no document is stored under that exact URL.
+                hit = self.con.execute("SELECT doc_id FROM documents WHERE doc_id = ?", [int(ref)]).fetchall()
+                if hit:
+                    return int(hit[0][0])
+        return None
+
+    def _current(self, doc_id: int) -> CurrentDocument:
+        rows = self.con.execute(
+            "SELECT doc_id, url, site, version_id, title FROM current_documents WHERE doc_id = ?", [doc_id]
+        ).fetchall()
+        return CurrentDocument(*rows[0])
+
+    def document_matches(
+        self, ref: str, page_key: PageKey | None = None
+    ) -> tuple[CurrentDocument, list[dict[str, Any]]]:
+        """What the latest version of document ``ref`` (as :meth:`resolve` reads it) shares with
+        the latest versions of other documents.
 
         Each match is seen from the document's side: ``start``, ``end`` and ``text`` are its span,
         ``other_*`` the other document's; ordered by the other URL, then by ``start``. Raises
         :class:`WarehouseError` if there is no such document.
         """
-        doc = self.find_document(ref)
-        if doc is None:
-            raise WarehouseError(f"no document with URL or doc_id {ref!r} in {self.path}")
+        doc = self.resolve(ref, page_key)
         sides = []
         for this, other in (("a", "b"), ("b", "a")):
             sides.append(

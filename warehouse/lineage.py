@@ -14,8 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from reuse.errors import WarehouseError
-from warehouse.db import Warehouse
+from warehouse.db import PageKey, Warehouse
 
 __all__ = [
     "LINEAGE_TABLES",
@@ -306,19 +305,9 @@ def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> None:
 # -- reading, for the CLI and reports ------------------------------------------------------------------
 
 
-def find_story(wh: Warehouse, ref: str) -> tuple[int, int | None]:
-    """``(doc_id, story_id or None)`` of the document whose URL (canonical or fetched) or doc_id is ``ref``."""
-    rows = wh.con.execute(
-        "SELECT d.doc_id FROM documents d WHERE d.url = ?"
-        " UNION SELECT v.doc_id FROM version_meta m JOIN versions v USING (version_id)"
-        " WHERE m.fetched_url = ? OR m.canonical_url = ?",
-        [ref, ref, ref],
-    ).fetchall()
-    if not rows and ref.strip().isdigit():
-        rows = wh.con.execute("SELECT doc_id FROM documents WHERE doc_id = ?", [int(ref)]).fetchall()
-    if not rows:
-        raise WarehouseError(f"no document with URL or doc_id {ref!r} in {wh.path}")
-    doc_id = int(rows[0][0])
+def find_story(wh: Warehouse, ref: str, page_key: PageKey | None = None) -> tuple[int, int | None]:
+    """``(doc_id, story_id or None)`` of the document ``ref`` names (:meth:`Warehouse.resolve`)."""
+    doc_id = wh.resolve(ref, page_key).doc_id
     story = wh.con.execute("SELECT story_id FROM lineage_nodes WHERE doc_id = ?", [doc_id]).fetchall()
     return doc_id, int(story[0][0]) if story else None
 
