@@ -648,6 +648,14 @@ def stats(ctx: typer.Context, json_out: JsonFlag = False) -> None:
         typer.echo(f"fingerprint settings ({info['fingerprint_key']}): {values}")
     else:
         typer.echo("fingerprint settings: none yet")
+    owed = info["lineage_pending"]
+    if owed:
+        typer.echo(
+            f"lineage: stale, {_count(owed, 'stored version')} not in it yet (a run still going, or one killed:"
+            " the next ingest, fetch or crawl brings it up to date, or 'reusetrack lineage --stale')"
+        )
+    elif owed == 0:
+        typer.echo("lineage: up to date")
 
 
 @eval_app.command("pan13")

@@ -317,9 +317,8 @@ class Crawler:
 
     def _finish(self) -> None:
         with self._open() as wh, wh.transaction():
-            if self.report.stored:
-                # As after an ingest: the stories holding the pages this run stored are rebuilt.
-                update_lineage(wh, self.settings, self.report.run_id)
+            # As after an ingest: the stories holding the pages this run (or a killed one) stored are rebuilt.
+            update_lineage(wh, self.settings, self.report.run_id)
             wh.finish_run(self.report.run_id, self.report.counts())
 
     # -- the fetching side (event loop) --------------------------------------------------------

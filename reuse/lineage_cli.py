@@ -8,6 +8,7 @@ the line by the command group).
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,10 +16,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from reuse.cli import READ_WAIT, JsonFlag, _count, _db, _echo_json, _percent, _print_table
+from reuse.cli import READ_WAIT, JsonFlag, _count, _db, _echo_json, _percent, _print_table, _progress
+from reuse.config import Settings
 from reuse.errors import InputError
 from reuse.lineage_pipeline import story_report
 from reuse.models import shown_time
+from reuse.pipeline import refresh_lineage
 from reuse.report import lag_text, render_report
 from warehouse.db import open_when_free
 from warehouse.lineage import site_network, stories
@@ -68,7 +71,24 @@ def _edge_json(edge: dict[str, Any], nodes: dict[int, dict[str, Any]]) -> dict[s
     }
 
 
-def lineage(ctx: typer.Context, doc: DocArg, json_out: JsonFlag = False) -> None:
+def lineage(
+    ctx: typer.Context,
+    doc: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[URL_OR_ID]",
+            help="A document: its URL (fetched or canonical) or doc_id (not with --rebuild or --stale).",
+            show_default=False,
+        ),
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Rebuild all lineage from the stored documents and matches.")
+    ] = False,
+    stale: Annotated[
+        bool, typer.Option("--stale", help="Bring up to date only the lineage that killed runs left stale.")
+    ] = False,
+    json_out: JsonFlag = False,
+) -> None:
     """Show the lineage tree of the story a document belongs to.
 
     Each copy hangs under its most likely source, with its site, time, lag after the source, the
@@ -77,7 +97,20 @@ def lineage(ctx: typer.Context, doc: DocArg, json_out: JsonFlag = False) -> None
     "method", "credited", "labels", ...}]} with one edge per copy in the tree. "root" is the
     top of the tree; when that is an unseen upstream source (copies published within minutes,
     none crediting another), it is the earliest document under it, with "upstream" naming it.
+
+    With --rebuild (all of it) or --stale (only what killed runs left), the lineage is brought up
+    to date instead, taking the write lock as ingest does, and one line gives the stories and
+    reuse edges it then holds (--json: {"run_id", "versions", "stories", "edges"}).
     """
+    if rebuild or stale:
+        if rebuild and stale:
+            raise InputError("lineage", "give --rebuild or --stale, not both")
+        if doc is not None:
+            raise InputError(doc, "--rebuild and --stale take no document")
+        _refresh(ctx, rebuild, json_out)
+        return
+    if doc is None:
+        raise InputError("lineage", "missing URL_OR_ID: give a document, or --rebuild or --stale")
     with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
         found = story_report(warehouse, doc)
         if found.story_id is None:
@@ -170,6 +203,20 @@ def lineage(ctx: typer.Context, doc: DocArg, json_out: JsonFlag = False) -> None
     for upstream in sorted(k for k in children if isinstance(k, str)):
         typer.echo(f"(unseen upstream source {upstream})")
         walk(upstream, "")
+
+
+def _refresh(ctx: typer.Context, rebuild: bool, json_out: bool) -> None:
+    """``lineage --rebuild`` and ``lineage --stale``."""
+    with _progress("rebuilding lineage" if rebuild else "updating stale lineage") as advance:
+        run_id, summary = refresh_lineage(_db(ctx), Settings(), rebuild=rebuild, progress=advance)
+    if json_out:
+        _echo_json({"run_id": run_id, **asdict(summary)})
+        return
+    done = "rebuilt" if rebuild else ("was up to date" if not summary.versions else "brought up to date")
+    typer.echo(
+        f"lineage {done}: {_count(summary.stories, 'story', 'stories')}, {_count(summary.edges, 'reuse edge')}"
+        f" ({_count(summary.versions, 'version')} taken in, run {run_id})"
+    )
 
 
 def stories_command(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,16 @@ from reuse.models import CreditLine, Document, Evidence, Match, MatchKind, PageL
 from warehouse import lineage as lineage_db
 from warehouse.db import Warehouse
 
-__all__ = ["EVIDENCE_TYPES", "StoryReport", "evidence_rows", "store_evidence", "story_report", "update_lineage"]
+__all__ = [
+    "EVIDENCE_TYPES",
+    "LineageSummary",
+    "StoryReport",
+    "evidence_rows",
+    "rebuild_lineage",
+    "store_evidence",
+    "story_report",
+    "update_lineage",
+]
 
 
 #: The tables of a version's evidence, and the Arrow types of their columns that plain Python
@@ -209,28 +219,56 @@ def _corrections(scores: list[tuple[int, int, float]], target_version: int) -> t
     return best, "picked_up" if best == mine[-1][0] else "missed"
 
 
-def update_lineage(wh: Warehouse, settings: Settings, run_id: int) -> None:
-    """Bring lineage up to date after run ``run_id``: version diffs of the documents it changed,
-    the boilerplate of the sites it touched, and every story holding a document it stored."""
-    fresh = lineage_db.new_versions(wh, run_id)
+@dataclass(frozen=True)
+class LineageSummary:
+    """What a lineage update took in (``versions``) and what the warehouse then holds."""
+
+    versions: int
+    stories: int
+    edges: int
+
+
+def update_lineage(
+    wh: Warehouse, settings: Settings, run_id: int, progress: Callable[[str], None] | None = None
+) -> LineageSummary:
+    """Bring lineage up to date with every version it still owes (``lineage_pending``): those run
+    ``run_id`` stored and those of any run that died before its lineage update committed. Call it
+    in a transaction: the owed versions are settled in the same one.
+
+    The invariant: lineage is derived state. After any sequence of runs, some of them killed at
+    any point, followed by one completed run (every writing run calls this at its end, even one
+    that stored nothing) or ``reusetrack lineage --stale``, every lineage table and view holds
+    what one clean run over the same inputs gives, and what :func:`rebuild_lineage` gives.
+
+    The update relearns the boilerplate of the sites the owed versions are on, diffs each owed
+    version against its previous one (and every version of a site whose boilerplate changed),
+    and rebuilds every story holding a document they reach (see
+    :func:`warehouse.lineage.lineage_reach`). ``progress`` is called once per story stored.
+    """
+    fresh = lineage_db.pending_versions(wh)
     if not fresh:
-        return
-    sites = {site for _, _, site, _ in fresh if site}
+        return _summary(wh, 0)
+    sites = {v.site for v in fresh if v.site}
     before = lineage_db.site_boilerplate_hashes(wh, sites)
     lineage_db.learn_site_boilerplate(wh, sites, settings.boilerplate_docs, settings.boilerplate_share)
     after = lineage_db.site_boilerplate_hashes(wh, sites)
-    seeds = {doc for _, doc, _, _ in fresh}
+    seeds = {v.doc_id for v in fresh}
+    diffed = [v for v in fresh if v.previous is not None]
     changed_sites = [site for site in sites if before.get(site) != after.get(site)]
     if changed_sites:
-        # New site boilerplate changes the evidence of every pair the site's documents are in.
+        # New site boilerplate changes the evidence of every pair the site's documents are in,
+        # and what their version diffs call boilerplate.
         _, docs_of_sites = wh.query("SELECT doc_id FROM documents WHERE list_contains(?, site)", [changed_sites])
-        seeds.update(int(doc) for (doc,) in docs_of_sites)
+        on_sites = {int(doc) for (doc,) in docs_of_sites}
+        seeds |= on_sites
+        owed = {v.version_id for v in diffed}
+        diffed += [v for v in lineage_db.later_versions(wh, on_sites) if v.version_id not in owed]
     members = lineage_db.lineage_reach(wh, seeds, settings.min_evidence_chars)
     current = lineage_db.current_versions(wh, members)
-    previous = {prev for _, _, _, prev in fresh if prev is not None}
-    rows = lineage_db.load_versions(wh, [*current.values(), *previous])
+    previous = {v.previous for v in diffed if v.previous is not None}
+    rows = lineage_db.load_versions(wh, [*current.values(), *previous, *(v.version_id for v in diffed)])
     boilerplate = lineage_db.site_boilerplate_hashes(wh, {r["site"] for r in rows.values() if r["site"]})
-    _store_version_diffs(wh, run_id, fresh, rows, boilerplate)
+    _store_version_diffs(wh, diffed, rows, boilerplate)
     docs = {doc: _facts(rows[v], boilerplate) for doc, v in current.items()}
     pairs = lineage_db.matches_between(wh, current.values())
     doc_of = {v: doc for doc, v in current.items()}
@@ -249,27 +287,47 @@ def update_lineage(wh: Warehouse, settings: Settings, run_id: int) -> None:
     ]
     found = build_stories(docs, shared, settings)
     lineage_db.delete_stories(wh, members)
-    _store_stories(wh, run_id, found, docs, rows, boilerplate)
+    _store_stories(wh, run_id, found, docs, rows, boilerplate, progress or (lambda _story: None))
+    lineage_db.settle_pending(wh, [v.version_id for v in fresh])
+    return _summary(wh, len(fresh))
+
+
+def rebuild_lineage(
+    wh: Warehouse, settings: Settings, run_id: int, progress: Callable[[str], None] | None = None
+) -> LineageSummary:
+    """Rebuild all lineage from the stored documents and matches: every site's boilerplate, every
+    version diff, every story (``reusetrack lineage --rebuild``, and ``load``). Call it in a transaction."""
+    lineage_db.forget_lineage(wh)
+    return update_lineage(wh, settings, run_id, progress)
+
+
+def _summary(wh: Warehouse, versions: int) -> LineageSummary:
+    _, ((stories, edges),) = wh.query(
+        "SELECT (SELECT count(*) FROM lineage_stories), (SELECT count(*) FROM reuse_edges)"
+    )
+    return LineageSummary(versions, int(stories), int(edges))
 
 
 def _store_version_diffs(
     wh: Warehouse,
-    run_id: int,
-    fresh: list[tuple[int, int, str | None, int | None]],
+    diffed: list[lineage_db.OwedVersion],
     rows: dict[int, dict[str, Any]],
     boilerplate: dict[str, set[int]],
 ) -> None:
+    """Store the diff of each of ``diffed`` against its previous version (replacing any stored)."""
+    lineage_db.delete_version_diffs(wh, [v.version_id for v in diffed])
     diffs = []
-    for version_id, doc_id, _, prev in fresh:
-        if prev is None or prev not in rows or version_id not in rows:
+    for version in diffed:
+        prev = version.previous
+        if prev is None or prev not in rows or version.version_id not in rows:
             continue
-        report = compare(_view(rows[prev], boilerplate), _view(rows[version_id], boilerplate))
+        report = compare(_view(rows[prev], boilerplate), _view(rows[version.version_id], boilerplate))
         diffs.append(
             {
-                "doc_id": doc_id,
+                "doc_id": version.doc_id,
                 "old_version": prev,
-                "new_version": version_id,
-                "run_id": run_id,
+                "new_version": version.version_id,
+                "run_id": version.run_id,
                 "labels": list(report.labels),
                 "changes": json.dumps(_edit_dicts(report), ensure_ascii=False),
             }
@@ -287,6 +345,7 @@ def _store_stories(
     docs: dict[int, DocFacts],
     rows: dict[int, dict[str, Any]],
     boilerplate: dict[str, set[int]],
+    progress: Callable[[str], None],
 ) -> None:
     edge_id = wh.next_id("reuse_edges", "edge_id")
     copied = [(e.source, e.target) for story in found for e in story.edges if e.relation in ("copy", "undirected")]
@@ -357,6 +416,7 @@ def _store_stories(
             if edge.in_tree:
                 tree_edge[edge.target] = edge_id
             edge_id += 1
+        progress(str(story.story_id))
         for node in story.nodes.values():
             node_rows.append(
                 {

@@ -11,9 +11,10 @@ never leaves half a document behind.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from itertools import chain, islice
@@ -27,7 +28,7 @@ from crawlers.files import SUFFIXES, iter_documents
 from reuse.analysis import Analysis, Comparable
 from reuse.config import Settings
 from reuse.errors import InputError, UnsupportedInput, WarehouseError
-from reuse.lineage_pipeline import store_evidence, update_lineage
+from reuse.lineage_pipeline import LineageSummary, rebuild_lineage, store_evidence, update_lineage
 from reuse.lsh import FILTER_SIGMAS, band_keys, band_params, estimated_containment
 from reuse.matching import PairResult, match_pair
 from reuse.models import Document
@@ -35,7 +36,7 @@ from reuse.stages import StageClock
 from reuse.workers import Analyser
 from warehouse.db import SCHEMA_VERSION, StoredVersion, Warehouse, open_when_free
 from warehouse.export import read_manifest
-from warehouse.load import derived_tables_present, is_empty, load_tables
+from warehouse.load import is_empty, load_tables
 
 __all__ = [
     "IngestReport",
@@ -45,6 +46,7 @@ __all__ = [
     "RecentComparables",
     "append_row",
     "content_hash",
+    "default_batch_size",
     "document_row",
     "ingest",
     "ingest_files",
@@ -52,6 +54,7 @@ __all__ = [
     "match_rows",
     "pair_row",
     "passage_rows",
+    "refresh_lineage",
     "reusetrack_version",
     "signature_blobs",
     "snapshot_settings",
@@ -315,6 +318,8 @@ class Ingestor:
         with self.report.clock.stage("load"):
             wh.insert("documents", dict(new_docs))
             wh.insert("versions", dict(versions))
+            # Owed to lineage until a lineage update takes them in (in its own transaction).
+            wh.insert("lineage_pending", {"version_id": versions["version_id"]})
             store_evidence(wh, [(first_version + k, doc) for k, (doc, _) in enumerate(fresh)])
             wh.insert("passages", dict(passage_cols))
             wh.insert(
@@ -553,9 +558,9 @@ def ingest(
 
     Unreadable items (``InputError``) are counted and listed in the report; the rest go on.
     Re-ingesting an unchanged document changes nothing; a changed one becomes a new version.
-    With ``lineage``, the stories holding the stored documents are rebuilt after the last batch
-    (see :func:`update_lineage`). ``workers`` analysis processes share large batches (default:
-    one per CPU, or ``REUSETRACK_WORKERS``).
+    With ``lineage``, the stories holding the stored documents, and those of documents a killed
+    run stored, are rebuilt after the last batch (see :func:`update_lineage`). ``workers``
+    analysis processes share large batches (default: one per CPU, or ``REUSETRACK_WORKERS``).
     """
     with warehouse.transaction():
         run_id = warehouse.start_run(command, settings, reusetrack_version())
@@ -566,7 +571,8 @@ def ingest(
         _store_all(ingestor, _batched(items, batch_size, report.clock), hook)
     finally:
         ingestor.close()
-    if lineage and report.ingested:
+    if lineage:
+        # Also when nothing new was stored: lineage a killed run still owes is brought up to date.
         with report.clock.stage("lineage"), warehouse.transaction():
             update_lineage(warehouse, settings, run_id)
     with warehouse.transaction():
@@ -574,15 +580,22 @@ def ingest(
     return report
 
 
+def default_batch_size() -> int:
+    """Documents per ingest batch (one transaction each): ``REUSETRACK_BATCH_SIZE`` if set, else 200."""
+    configured = os.environ.get("REUSETRACK_BATCH_SIZE", "").strip()
+    return int(configured) if configured.isdigit() and int(configured) > 0 else 200
+
+
 def ingest_files(
     db: str | Path,
     paths: Iterable[str | Path],
     settings: Settings,
     *,
-    batch_size: int = 200,
+    batch_size: int | None = None,
     progress: ProgressHook | None = None,
 ) -> IngestReport:
-    """Ingest every document under ``paths`` (files, directories recursively) into the warehouse at ``db``.
+    """Ingest every document under ``paths`` (files, directories recursively) into the warehouse at ``db``,
+    in batches of ``batch_size`` (default :func:`default_batch_size`).
 
     A path that does not exist, or paths holding no file of a kind reusetrack reads, are the
     caller's mistake: :class:`~reuse.errors.InputError` is raised before the warehouse is opened.
@@ -600,7 +613,27 @@ def ingest_files(
         raise InputError(", ".join(map(str, roots)), f"no input files found (reusetrack reads {kinds})")
     # Waits for a crawl's batch commit to finish instead of failing on its lock.
     with open_when_free(db, settings, wait=60.0) as warehouse:
-        return ingest(warehouse, chain([first], items), settings, batch_size=batch_size, progress=progress)
+        size = batch_size or default_batch_size()
+        return ingest(warehouse, chain([first], items), settings, batch_size=size, progress=progress)
+
+
+def refresh_lineage(
+    db: str | Path, settings: Settings, *, rebuild: bool = False, progress: ProgressHook | None = None
+) -> tuple[int, LineageSummary]:
+    """Bring the lineage of the warehouse at ``db`` up to date as a run of its own, holding the
+    write lock as ingest does: only what killed runs left (``lineage --stale``), or, with
+    ``rebuild``, all of it from the stored documents and matches (``lineage --rebuild``).
+    Returns the run's id and what the update did; ``progress`` is called once per story stored.
+    """
+    with open_when_free(db, settings, wait=60.0) as warehouse:
+        command = "lineage --rebuild" if rebuild else "lineage --stale"
+        with warehouse.transaction():
+            run_id = warehouse.start_run(command, settings, reusetrack_version())
+        with warehouse.transaction():
+            update = rebuild_lineage if rebuild else update_lineage
+            summary = update(warehouse, settings, run_id, progress)
+            warehouse.finish_run(run_id, asdict(summary))
+    return run_id, summary
 
 
 def snapshot_settings(manifest: dict[str, Any]) -> Settings | None:
@@ -633,9 +666,9 @@ def load_snapshot(db: str | Path, folder: str | Path) -> dict[str, int]:
 
     The warehouse adopts the snapshot's fingerprint settings (one that already records others
     is refused with :class:`~reuse.errors.SettingsMismatch`); one that holds any row is refused.
-    Every table is loaded in one transaction, and in the same transaction the lineage stage runs
-    over each run's documents when the snapshot lacks the lineage tables (Spark output): an
-    export carries them and they are loaded as they are.
+    Every table is loaded in one transaction, and in the same transaction all lineage is rebuilt
+    from the loaded documents and matches (see :func:`rebuild_lineage`): Spark output has none,
+    and an export's may be what a killed run left.
     """
     manifest = read_manifest(folder)
     settings = snapshot_settings(manifest)
@@ -644,8 +677,9 @@ def load_snapshot(db: str | Path, folder: str | Path) -> dict[str, int]:
             raise WarehouseError(f"warehouse {db} is not empty: load into a new or empty warehouse (--db)")
         with warehouse.transaction():
             loaded = load_tables(warehouse, folder, manifest)
-            if settings is not None and not derived_tables_present(manifest):
-                _, runs = warehouse.query("SELECT DISTINCT run_id FROM versions ORDER BY run_id")
-                for (run_id,) in runs:
-                    update_lineage(warehouse, settings, int(run_id))
+            _, ((last_run,),) = warehouse.query("SELECT max(run_id) FROM versions")
+            if settings is not None and last_run is not None:
+                # Lineage is derived state: built again here, the snapshot's (an export's, which
+                # a killed run may have left behind) are not trusted.
+                rebuild_lineage(warehouse, settings, int(last_run))
     return loaded

@@ -15,6 +15,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,6 +40,7 @@ from fixtureweb import (
     sitemap,
     sources_toml,
 )
+from test_lineage_state import assert_same_lineage, lineage_content
 from typer.testing import CliRunner
 
 from crawlers.frontier import Entry, Kind
@@ -425,6 +427,12 @@ def _sigkill_chaos(web: FixtureWeb, tmp_path: Path, pages: int, kills: int, dela
     assert fetched <= pages + kills * in_flight, fetched
     assert not Path(f"{db}.wal").exists()
     check_invariants(db)
+    # Lineage is derived state: what the killed crawls and the last one left is what a rebuild
+    # from the stored pages gives.
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy(db, rebuilt)
+    assert CliRunner().invoke(app, ["--db", str(rebuilt), "lineage", "--rebuild"]).exit_code == 0
+    assert_same_lineage(db, lineage_content(rebuilt))
     # The kills landed all along the crawl, not only near its start.
     assert sum(0 < n < pages for n in stored_at_kills) >= kills // 2, stored_at_kills
     assert max(stored_at_kills) > pages // 2, stored_at_kills

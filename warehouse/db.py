@@ -368,7 +368,8 @@ class Warehouse:
 
     def stats(self) -> dict[str, Any]:
         """What the warehouse holds: its path, schema version, table counts, runs (count and the
-        last one) and the fingerprint settings its signatures were made with (None while empty)."""
+        last one), the fingerprint settings its signatures were made with (None while empty) and
+        how many stored versions lineage still owes (``lineage_pending``: stale unless a run is on)."""
         meta = dict(self.con.execute("SELECT key, value FROM meta").fetchall())
         schema = _first_row(self.con, "SELECT max(version) FROM schema_migrations")
         last = self.con.execute(
@@ -385,7 +386,14 @@ class Warehouse:
             else None,
             "fingerprint_key": meta.get("fingerprint_key"),
             "settings": json.loads(meta["settings"]) if "settings" in meta else None,
+            "lineage_pending": self._lineage_pending(),
         }
+
+    def _lineage_pending(self) -> int | None:
+        """Rows of ``lineage_pending``; None in a warehouse of an older schema opened read-only."""
+        if not self.con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'lineage_pending'").fetchall():
+            return None
+        return int(self.con.execute("SELECT count(*) FROM lineage_pending").fetchall()[0][0])
 
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables: the engine's, the lineage's and the crawler's."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 
@@ -18,15 +18,21 @@ from warehouse.db import PageKey, Warehouse
 
 __all__ = [
     "LINEAGE_TABLES",
+    "OwedVersion",
     "current_versions",
     "delete_stories",
+    "delete_version_diffs",
     "find_story",
+    "forget_lineage",
+    "later_versions",
     "learn_site_boilerplate",
     "lineage_reach",
     "load_versions",
     "matches_between",
-    "new_versions",
     "pair_scores",
+    "pending_count",
+    "pending_versions",
+    "settle_pending",
     "site_boilerplate_hashes",
     "site_network",
     "stories",
@@ -54,15 +60,72 @@ def _with_ids(wh: Warehouse, name: str, ids: Iterable[int], sql: str, params: Se
         wh.con.unregister(name)
 
 
-def new_versions(wh: Warehouse, run_id: int) -> list[tuple[int, int, str | None, int | None]]:
-    """``(version_id, doc_id, site, previous version_id or None)`` of the versions stored by ``run_id``."""
-    rows = wh.con.execute(
-        "SELECT v.version_id, v.doc_id, d.site,"
-        " (SELECT max(o.version_id) FROM versions o WHERE o.doc_id = v.doc_id AND o.version_id < v.version_id)"
-        " FROM versions v JOIN documents d USING (doc_id) WHERE v.run_id = ? ORDER BY v.version_id",
-        [run_id],
-    ).fetchall()
-    return [(int(v), int(d), s, None if p is None else int(p)) for v, d, s, p in rows]
+class OwedVersion(NamedTuple):
+    """A version a lineage update takes in: its document, site, the document's previous version
+    (None for its first) and the run that stored it."""
+
+    version_id: int
+    doc_id: int
+    site: str | None
+    previous: int | None
+    run_id: int
+
+
+_VERSIONS = (
+    "SELECT v.version_id, v.doc_id, d.site,"
+    " (SELECT max(o.version_id) FROM versions o WHERE o.doc_id = v.doc_id AND o.version_id < v.version_id),"
+    " v.run_id FROM versions v JOIN documents d USING (doc_id)"
+)
+
+
+def _owed(rows: list[Any]) -> list[OwedVersion]:
+    return [OwedVersion(int(v), int(d), s, None if p is None else int(p), int(r)) for v, d, s, p, r in rows]
+
+
+def pending_versions(wh: Warehouse) -> list[OwedVersion]:
+    """The versions lineage still owes (``lineage_pending``): stored by the running run, or by
+    one that died before its lineage update committed."""
+    return _owed(
+        wh.con.execute(
+            f"{_VERSIONS} WHERE v.version_id IN (SELECT version_id FROM lineage_pending) ORDER BY v.version_id"
+        ).fetchall()
+    )
+
+
+def later_versions(wh: Warehouse, doc_ids: Iterable[int]) -> list[OwedVersion]:
+    """Every version of ``doc_ids`` that has a previous one (each has a version diff)."""
+    return _owed(
+        _with_ids(
+            wh,
+            "diffed_docs",
+            doc_ids,
+            f"{_VERSIONS} WHERE v.doc_id IN (SELECT id FROM diffed_docs) AND v.version_id >"
+            " (SELECT min(o.version_id) FROM versions o WHERE o.doc_id = v.doc_id) ORDER BY v.version_id",
+        )
+    )
+
+
+def pending_count(wh: Warehouse) -> int:
+    """How many stored versions lineage still owes (see :func:`pending_versions`)."""
+    return int(wh.con.execute("SELECT count(*) FROM lineage_pending").fetchall()[0][0])
+
+
+def settle_pending(wh: Warehouse, version_ids: Iterable[int]) -> None:
+    """Record that lineage is up to date with ``version_ids``: call it in the lineage update's transaction."""
+    _with_ids(wh, "settled", version_ids, "DELETE FROM lineage_pending WHERE version_id IN (SELECT id FROM settled)")
+
+
+def forget_lineage(wh: Warehouse) -> None:
+    """Delete every derived lineage row (stories, edges, edits, learned boilerplate, version diffs)
+    and mark every stored version as owed, so that the next update rebuilds all of it."""
+    for table in (*LINEAGE_TABLES, "site_boilerplate", "version_diffs", "lineage_pending"):
+        wh.con.execute(f"DELETE FROM {table}")
+    wh.con.execute("INSERT INTO lineage_pending SELECT version_id FROM versions")
+
+
+def delete_version_diffs(wh: Warehouse, new_versions: Iterable[int]) -> None:
+    """Delete the version diffs into ``new_versions`` (to be computed again)."""
+    _with_ids(wh, "rediffed", new_versions, "DELETE FROM version_diffs WHERE new_version IN (SELECT id FROM rediffed)")
 
 
 def site_boilerplate_hashes(wh: Warehouse, sites: Iterable[str]) -> dict[str, set[int]]:

@@ -19,12 +19,10 @@ from reuse.errors import WarehouseError
 from warehouse.db import Warehouse
 from warehouse.export import ExportFormat, snapshot_relation
 
-__all__ = ["derived_tables_present", "is_empty", "load_tables"]
+__all__ = ["is_empty", "load_tables"]
 
 #: Tables a snapshot may hold that are not loaded: the migrations and ``open_warehouse`` write them.
 _NOT_LOADED = frozenset({"meta", "schema_migrations"})
-#: Tables whose rows are derived from the others by the lineage stage.
-_LINEAGE = ("lineage_stories", "lineage_nodes", "reuse_edges", "edge_edits", "site_boilerplate", "version_diffs")
 
 
 def is_empty(wh: Warehouse) -> bool:
@@ -32,11 +30,6 @@ def is_empty(wh: Warehouse) -> bool:
     tables = _tables(wh)
     sql = " UNION ALL ".join(f'SELECT count(*) FROM "{t}"' for t in sorted(tables - _NOT_LOADED))
     return all(n == 0 for (n,) in wh.con.execute(sql).fetchall())
-
-
-def derived_tables_present(manifest: dict[str, Any]) -> bool:
-    """Whether the snapshot carries the lineage tables (an export), or they are still to be built (Spark)."""
-    return all(manifest["tables"].get(name, {}).get("kind") == "table" for name in _LINEAGE)
 
 
 def _tables(wh: Warehouse) -> set[str]:
