@@ -25,7 +25,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -38,6 +38,7 @@ from crawlers.pan13 import load_corpus
 from crawlers.settings import CrawlSettings, parse_networks
 from reuse.config import Settings
 from reuse.crawl_pipeline import fetch_article
+from reuse.display import UrlCell, short_url
 from reuse.errors import InputError, ReuseError
 from reuse.inspection import compare_documents, fingerprint_file
 from reuse.pan13_eval import evaluate_pan13_fresh
@@ -88,6 +89,9 @@ eval_app = typer.Typer(
 app.add_typer(eval_app, name="eval")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout instead.")]
+WideFlag = Annotated[
+    bool, typer.Option("--wide", help="Show whole URLs, however wide the lines get (default on a terminal: fit it).")
+]
 
 
 @dataclass(frozen=True)
@@ -133,11 +137,22 @@ def _stdout() -> Console:
     return Console(highlight=False)
 
 
-def _print_table(table: Table, *, fit: bool = True) -> None:
-    """Print ``table`` on stdout; when stdout is not a terminal and ``fit``, as wide as it needs,
-    so that no cell is clipped for the program or file that reads it."""
+def _fit_terminal(wide: bool) -> bool:
+    """Whether human output is fitted to the terminal's width: on a terminal, unless ``--wide``.
+    Written to a pipe or a file it is as wide as it needs, so no program reading it loses a cell."""
+    return not wide and _stdout().is_terminal
+
+
+def _url_cell(url: str, wide: bool) -> Text | UrlCell:
+    """A table cell for ``url``: whole, or fitted to its column as the site and a short path."""
+    return UrlCell(url) if _fit_terminal(wide) else Text(url)
+
+
+def _print_table(table: Table, *, fit: bool = True, wide: bool = False) -> None:
+    """Print ``table`` on stdout; when ``fit`` and stdout is not a terminal (or ``wide``), as wide as it
+    needs, so that no cell is clipped for the program or file that reads it."""
     console = _stdout()
-    if fit and not console.is_terminal:
+    if fit and not _fit_terminal(wide):
         unbounded = Measurement.get(console, console.options.update_width(1 << 16), table)
         console.width = max(console.width, unbounded.maximum)
     console.print(table)
@@ -415,6 +430,7 @@ def matches(
     ctx: typer.Context,
     doc: Annotated[str, typer.Argument(metavar="DOC", help="A document's URL or doc_id.", show_default=False)],
     json_out: JsonFlag = False,
+    wide: WideFlag = False,
 ) -> None:
     """List what a document shares, and with whom: the matches of its latest version.
 
@@ -428,23 +444,24 @@ def matches(
         _echo_json(shared)
         return
     others = len({row["other_doc_id"] for row in shared})
-    typer.echo(
-        f"{found.url} (doc {found.doc_id}, version {found.version_id}): "
-        f"{_count(len(shared), 'match', 'matches')} with {_count(others, 'document')}"
-    )
+    about = f" (doc {found.doc_id}, version {found.version_id}): {_count(len(shared), 'match', 'matches')}"
+    about += f" with {_count(others, 'document')}"
+    url = short_url(found.url, max(20, _stdout().width - len(about))) if _fit_terminal(wide) else found.url
+    typer.echo(url + about)
     if not shared:
         return
-    table = Table("other document", "site", "here", "there", "similarity", "kind")
+    # Fitted to a terminal, the site column goes: the shortened URL starts with the site.
+    with_site = not _fit_terminal(wide)
+    table = Table("other document", *(["site"] if with_site else []), "here\nthere", "similarity", "kind")
     for row in shared:
         table.add_row(
-            Text(row["other_url"]),
-            Text(row["other_site"] or ""),
-            Text(f"{row['start']}-{row['end']}"),
-            Text(f"{row['other_start']}-{row['other_end']}"),
+            _url_cell(row["other_url"], wide),
+            *([Text(row["other_site"] or "")] if with_site else []),
+            Text(f"{row['start']}-{row['end']}\n{row['other_start']}-{row['other_end']}"),
             Text(f"{row['similarity']:.2f}"),
             Text(row["kind"]),
         )
-    _print_table(table)
+    _print_table(table, wide=wide)
 
 
 @app.command()
@@ -452,6 +469,7 @@ def pairs(
     ctx: typer.Context,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Show at most N pairs.")] = None,
     json_out: JsonFlag = False,
+    wide: WideFlag = False,
 ) -> None:
     """List the pairs of documents that share text, most shared first.
 
@@ -467,18 +485,17 @@ def pairs(
     typer.echo(f"{_count(len(found), 'pair')} of documents share text")
     if not found:
         return
-    table = Table("document A", "document B", "of A", "of B", "matches", "longest", "order kept")
+    # A above B, each with the share of it the other holds: one URL column leaves room for the URLs.
+    table = Table("documents A, B", "covered", "matches", "longest", "order kept", show_lines=True)
     for row in found:
         table.add_row(
-            Text(row["url_a"]),
-            Text(row["url_b"]),
-            Text(_percent(row["coverage_a"])),
-            Text(_percent(row["coverage_b"])),
+            Group(_url_cell(row["url_a"], wide), _url_cell(row["url_b"], wide)),
+            Text(f"{_percent(row['coverage_a'])}\n{_percent(row['coverage_b'])}"),
             Text(str(row["matches"])),
             Text(f"{row['longest_chars']:,} chars"),
             Text("yes" if row["in_order"] else "no"),
         )
-    _print_table(table)
+    _print_table(table, wide=wide)
 
 
 @app.command()
