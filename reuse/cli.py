@@ -2,14 +2,16 @@
 
 Each command parses its arguments, calls one library function and prints the result: tables and
 lines for people, or with ``--json`` one JSON document on stdout for scripts. Progress bars and
-problem lines go to stderr. Every :class:`~reuse.errors.ReuseError`, and an ``OSError`` on a
-path the user gave, becomes one line ``Error: ...`` on stderr and exit code 1 — in
-:class:`_Commands` and nowhere else; anything else is a bug and keeps its traceback.
+problem lines go to stderr. Every :class:`~reuse.errors.ReuseError`, an ``OSError`` on a
+path the user gave, and DuckDB's errors for a damaged warehouse file or a full disk become one
+line ``Error: ...`` on stderr and exit code 1 — in :class:`_Commands` and nowhere else; anything
+else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import math
 import os
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
+import duckdb
 import typer
 from rich.console import Console, Group
 from rich.measure import Measurement
@@ -65,7 +68,15 @@ class _Commands(TyperGroup):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(1) from None
         except (ReuseError, OSError) as err:
-            typer.echo(f"Error: {_error_line(err)}", err=True)
+            typer.echo(f"Error: {_disk_full_line(err) or _error_line(err)}", err=True)
+            raise typer.Exit(1) from None
+        except duckdb.Error as err:
+            # Reading a damaged warehouse or writing to a full disk fails deep inside DuckDB, in
+            # any command; what was committed stays in the file (or its WAL), so one line is enough.
+            line = _disk_full_line(err) or _damaged_line(err, _db(ctx))
+            if line is None:
+                raise  # anything else DuckDB raises is a bug in reusetrack: keep the traceback
+            typer.echo(f"Error: {line}", err=True)
             raise typer.Exit(1) from None
 
 
@@ -73,6 +84,28 @@ def _error_line(err: BaseException) -> str:
     if isinstance(err, OSError) and err.strerror:
         return f"{err.filename}: {err.strerror}" if err.filename else err.strerror
     return " ".join(line.strip() for line in str(err).strip().splitlines()) or type(err).__name__
+
+
+#: What the OS says when a write does not fit: no space, over quota, or over the file size limit.
+_NO_ROOM = {errno.ENOSPC: "No space left on device", errno.EDQUOT: "Disk quota exceeded", errno.EFBIG: "File too large"}
+
+
+def _disk_full_line(err: BaseException) -> str | None:
+    """The error line for a write that did not fit on the disk, or None for any other error."""
+    message = _error_line(err)
+    if not (isinstance(err, OSError) and err.errno in _NO_ROOM) and not any(s in message for s in _NO_ROOM.values()):
+        return None
+    return f"the disk is full ({message}); what was committed before is kept: free some space and run again"
+
+
+def _damaged_line(err: duckdb.Error, db: Path) -> str | None:
+    """The error line for a warehouse file DuckDB cannot read (truncated, corrupt, unreadable)."""
+    if not isinstance(err, duckdb.IOException | duckdb.FatalException) and "Corrupt database" not in str(err):
+        return None
+    return (
+        f"the warehouse {db} is damaged or cannot be read ({_error_line(err)}); "
+        "restore it from a copy or an export snapshot"
+    )
 
 
 app = typer.Typer(
