@@ -41,7 +41,7 @@ from crawlers.pan13 import load_corpus
 from crawlers.settings import CrawlSettings, parse_networks
 from reuse.config import Settings
 from reuse.crawl_pipeline import fetch_article
-from reuse.display import UrlCell, short_url
+from reuse.display import UrlCell, duration_text, short_url
 from reuse.errors import InputError, ReuseError
 from reuse.inspection import compare_documents, fingerprint_file
 from reuse.pan13_eval import evaluate_pan13_fresh
@@ -248,6 +248,13 @@ def _cell(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def _table_cell(value: Any) -> str:
+    """One value as a table cell for people: a duration as ``21h 44m``, not seconds; else :func:`_cell`."""
+    if isinstance(value, timedelta):
+        return ("-" if value < timedelta(0) else "") + duration_text(value.total_seconds())
+    return _cell(value)
 
 
 def _echo_problems(problems: Sequence[Problem]) -> None:
@@ -568,7 +575,7 @@ def sql(
     elif columns:
         table = Table(*columns)
         for row in rows:
-            table.add_row(*(Text(_cell(value)) for value in row))
+            table.add_row(*(Text(_table_cell(value)) for value in row))
         _print_table(table)
 
 

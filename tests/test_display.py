@@ -112,3 +112,16 @@ def test_wide_shows_whole_urls(live: Path) -> None:
     for args in (["pairs", "--json"], ["stories", "--json"], ["lineage", "--json", SF], ["matches", "--json", SF]):
         plain = runner.invoke(app, ["--db", str(live), *args]).stdout
         assert runner.invoke(app, ["--db", str(live), *args, "--wide"]).stdout == plain, args
+
+
+def test_sql_tables_show_durations_not_seconds(live: Path) -> None:
+    runner = CliRunner()
+    query = "SELECT site, lag FROM lineage WHERE site = 'globalresearch.ca' AND hops = 1"
+    table = runner.invoke(app, ["--db", str(live), "sql", query])
+    assert table.exit_code == 0, table.output
+    assert "21h 44m" in table.stdout and "78242" not in table.stdout
+    network = runner.invoke(app, ["--db", str(live), "sql", "SELECT median_lag FROM site_network"]).stdout
+    assert "3d 14h 15m" in network and "." not in network.split("median_lag")[1]
+    # For programs, CSV and JSON keep the number of seconds.
+    assert json.loads(runner.invoke(app, ["--db", str(live), "sql", "--json", query]).stdout)[0]["lag"] == 78242.0
+    assert runner.invoke(app, ["--db", str(live), "sql", "--csv", query]).stdout.splitlines()[1].endswith(",78242.0")
