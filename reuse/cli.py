@@ -2,14 +2,16 @@
 
 Each command parses its arguments, calls one library function and prints the result: tables and
 lines for people, or with ``--json`` one JSON document on stdout for scripts. Progress bars and
-problem lines go to stderr. Every :class:`~reuse.errors.ReuseError`, and an ``OSError`` on a
-path the user gave, becomes one line ``Error: ...`` on stderr and exit code 1 — in
-:class:`_Commands` and nowhere else; anything else is a bug and keeps its traceback.
+problem lines go to stderr. Every :class:`~reuse.errors.ReuseError`, an ``OSError`` on a
+path the user gave, and DuckDB's errors for a damaged warehouse file or a full disk become one
+line ``Error: ...`` on stderr and exit code 1 — in :class:`_Commands` and nowhere else; anything
+else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import math
 import os
@@ -23,8 +25,9 @@ from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
+import duckdb
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -38,6 +41,7 @@ from crawlers.settings import CrawlSettings, parse_networks
 from crawlers.urls import page_key
 from reuse.config import Settings
 from reuse.crawl_pipeline import fetch_article
+from reuse.display import UrlCell, duration_text, short_url
 from reuse.edits import word_sides
 from reuse.errors import InputError, ReuseError
 from reuse.inspection import compare_documents, fingerprint_file
@@ -66,7 +70,15 @@ class _Commands(TyperGroup):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(1) from None
         except (ReuseError, OSError) as err:
-            typer.echo(f"Error: {_error_line(err)}", err=True)
+            typer.echo(f"Error: {_disk_full_line(err) or _error_line(err)}", err=True)
+            raise typer.Exit(1) from None
+        except duckdb.Error as err:
+            # Reading a damaged warehouse or writing to a full disk fails deep inside DuckDB, in
+            # any command; what was committed stays in the file (or its WAL), so one line is enough.
+            line = _disk_full_line(err) or _damaged_line(err, _db(ctx))
+            if line is None:
+                raise  # anything else DuckDB raises is a bug in reusetrack: keep the traceback
+            typer.echo(f"Error: {line}", err=True)
             raise typer.Exit(1) from None
 
 
@@ -74,6 +86,28 @@ def _error_line(err: BaseException) -> str:
     if isinstance(err, OSError) and err.strerror:
         return f"{err.filename}: {err.strerror}" if err.filename else err.strerror
     return " ".join(line.strip() for line in str(err).strip().splitlines()) or type(err).__name__
+
+
+#: What the OS says when a write does not fit: no space, over quota, or over the file size limit.
+_NO_ROOM = {errno.ENOSPC: "No space left on device", errno.EDQUOT: "Disk quota exceeded", errno.EFBIG: "File too large"}
+
+
+def _disk_full_line(err: BaseException) -> str | None:
+    """The error line for a write that did not fit on the disk, or None for any other error."""
+    message = _error_line(err)
+    if not (isinstance(err, OSError) and err.errno in _NO_ROOM) and not any(s in message for s in _NO_ROOM.values()):
+        return None
+    return f"the disk is full ({message}); what was committed before is kept: free some space and run again"
+
+
+def _damaged_line(err: duckdb.Error, db: Path) -> str | None:
+    """The error line for a warehouse file DuckDB cannot read (truncated, corrupt, unreadable)."""
+    if not isinstance(err, duckdb.IOException | duckdb.FatalException) and "Corrupt database" not in str(err):
+        return None
+    return (
+        f"the warehouse {db} is damaged or cannot be read ({_error_line(err)}); "
+        "restore it from a copy or an export snapshot"
+    )
 
 
 app = typer.Typer(
@@ -90,6 +124,9 @@ eval_app = typer.Typer(
 app.add_typer(eval_app, name="eval")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout instead.")]
+WideFlag = Annotated[
+    bool, typer.Option("--wide", help="Show whole URLs, however wide the lines get (default on a terminal: fit it).")
+]
 
 
 @dataclass(frozen=True)
@@ -135,11 +172,22 @@ def _stdout() -> Console:
     return Console(highlight=False)
 
 
-def _print_table(table: Table, *, fit: bool = True) -> None:
-    """Print ``table`` on stdout; when stdout is not a terminal and ``fit``, as wide as it needs,
-    so that no cell is clipped for the program or file that reads it."""
+def _fit_terminal(wide: bool) -> bool:
+    """Whether human output is fitted to the terminal's width: on a terminal, unless ``--wide``.
+    Written to a pipe or a file it is as wide as it needs, so no program reading it loses a cell."""
+    return not wide and _stdout().is_terminal
+
+
+def _url_cell(url: str, wide: bool) -> Text | UrlCell:
+    """A table cell for ``url``: whole, or fitted to its column as the site and a short path."""
+    return UrlCell(url) if _fit_terminal(wide) else Text(url)
+
+
+def _print_table(table: Table, *, fit: bool = True, wide: bool = False) -> None:
+    """Print ``table`` on stdout; when ``fit`` and stdout is not a terminal (or ``wide``), as wide as it
+    needs, so that no cell is clipped for the program or file that reads it."""
     console = _stdout()
-    if fit and not console.is_terminal:
+    if fit and not _fit_terminal(wide):
         unbounded = Measurement.get(console, console.options.update_width(1 << 16), table)
         console.width = max(console.width, unbounded.maximum)
     console.print(table)
@@ -202,6 +250,13 @@ def _cell(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def _table_cell(value: Any) -> str:
+    """One value as a table cell for people: a duration as ``21h 44m``, not seconds; else :func:`_cell`."""
+    if isinstance(value, timedelta):
+        return ("-" if value < timedelta(0) else "") + duration_text(value.total_seconds())
+    return _cell(value)
 
 
 def _echo_problems(problems: Sequence[Problem]) -> None:
@@ -410,6 +465,7 @@ def matches(
     ctx: typer.Context,
     doc: Annotated[str, typer.Argument(metavar="DOC", help="A document's URL or doc_id.", show_default=False)],
     json_out: JsonFlag = False,
+    wide: WideFlag = False,
 ) -> None:
     """List what a document shares, and with whom: the matches of its latest version.
 
@@ -423,23 +479,24 @@ def matches(
         _echo_json(shared)
         return
     others = len({row["other_doc_id"] for row in shared})
-    typer.echo(
-        f"{found.url} (doc {found.doc_id}, version {found.version_id}): "
-        f"{_count(len(shared), 'match', 'matches')} with {_count(others, 'document')}"
-    )
+    about = f" (doc {found.doc_id}, version {found.version_id}): {_count(len(shared), 'match', 'matches')}"
+    about += f" with {_count(others, 'document')}"
+    url = short_url(found.url, max(20, _stdout().width - len(about))) if _fit_terminal(wide) else found.url
+    typer.echo(url + about)
     if not shared:
         return
-    table = Table("other document", "site", "here", "there", "similarity", "kind")
+    # Fitted to a terminal, the site column goes: the shortened URL starts with the site.
+    with_site = not _fit_terminal(wide)
+    table = Table("other document", *(["site"] if with_site else []), "here\nthere", "similarity", "kind")
     for row in shared:
         table.add_row(
-            Text(row["other_url"]),
-            Text(row["other_site"] or ""),
-            Text(f"{row['start']}-{row['end']}"),
-            Text(f"{row['other_start']}-{row['other_end']}"),
+            _url_cell(row["other_url"], wide),
+            *([Text(row["other_site"] or "")] if with_site else []),
+            Text(f"{row['start']}-{row['end']}\n{row['other_start']}-{row['other_end']}"),
             Text(f"{row['similarity']:.2f}"),
             Text(row["kind"]),
         )
-    _print_table(table)
+    _print_table(table, wide=wide)
 
 
 @app.command()
@@ -447,6 +504,7 @@ def pairs(
     ctx: typer.Context,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Show at most N pairs.")] = None,
     json_out: JsonFlag = False,
+    wide: WideFlag = False,
 ) -> None:
     """List the pairs of documents that share text, most shared first.
 
@@ -462,18 +520,17 @@ def pairs(
     typer.echo(f"{_count(len(found), 'pair')} of documents share text")
     if not found:
         return
-    table = Table("document A", "document B", "of A", "of B", "matches", "longest", "order kept")
+    # A above B, each with the share of it the other holds: one URL column leaves room for the URLs.
+    table = Table("documents A, B", "covered", "matches", "longest", "order kept", show_lines=True)
     for row in found:
         table.add_row(
-            Text(row["url_a"]),
-            Text(row["url_b"]),
-            Text(_percent(row["coverage_a"])),
-            Text(_percent(row["coverage_b"])),
+            Group(_url_cell(row["url_a"], wide), _url_cell(row["url_b"], wide)),
+            Text(f"{_percent(row['coverage_a'])}\n{_percent(row['coverage_b'])}"),
             Text(str(row["matches"])),
             Text(f"{row['longest_chars']:,} chars"),
             Text("yes" if row["in_order"] else "no"),
         )
-    _print_table(table)
+    _print_table(table, wide=wide)
 
 
 @app.command()
@@ -513,7 +570,7 @@ def sql(
     elif columns:
         table = Table(*columns)
         for row in rows:
-            table.add_row(*(Text(_cell(value)) for value in row))
+            table.add_row(*(Text(_table_cell(value)) for value in row))
         _print_table(table)
 
 

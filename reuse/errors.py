@@ -10,8 +10,8 @@
         ├── WarehouseLocked       another process holds the write lock
         └── SettingsMismatch      stored signatures were made under other settings
 
-The CLI turns any ``ReuseError`` into one ``Error: ...`` line and a non-zero exit; anything else
-is a bug and keeps its traceback.
+The CLI turns any ``ReuseError`` (and DuckDB's errors for a damaged warehouse or a full disk)
+into one ``Error: ...`` line and a non-zero exit; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations

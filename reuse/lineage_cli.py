@@ -13,11 +13,26 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from reuse.cli import READ_WAIT, JsonFlag, _count, _db, _echo_json, _percent, _print_table, _progress
+from reuse.cli import (
+    READ_WAIT,
+    JsonFlag,
+    WideFlag,
+    _count,
+    _db,
+    _echo_json,
+    _fit_terminal,
+    _percent,
+    _print_table,
+    _progress,
+    _stdout,
+    _url_cell,
+)
 from reuse.config import Settings
+from reuse.display import short_path
 from reuse.errors import InputError
 from reuse.lineage_pipeline import story_report
 from reuse.models import shown_time
@@ -88,6 +103,7 @@ def lineage(
         bool, typer.Option("--stale", help="Bring up to date only the lineage that killed runs left stale.")
     ] = False,
     json_out: JsonFlag = False,
+    wide: WideFlag = False,
 ) -> None:
     """Show the lineage tree of the story a document belongs to.
 
@@ -174,31 +190,55 @@ def lineage(
     sites = {n["site"] for n in found.nodes if n["site"]}
     typer.echo(f"story {found.story_id}: {_count(len(nodes), 'document')} on {_count(len(sites), 'site')}")
 
-    def line(doc_id: int) -> str:
+    # Fitted to a terminal, each line shows the site and a short path and wraps under its branch.
+    fit = _stdout().width if _fit_terminal(wide) else None
+
+    def echo(first: str, more: str, fields: list[str], sep: str = "  ") -> None:
+        """Print ``fields`` joined by ``sep`` after ``first``; fitted, packed into lines of the
+        terminal's width, the later lines indented by ``more`` (a field is never split)."""
+        if fit is None:
+            typer.echo(first + sep.join(fields))
+            return
+        lines: list[str] = []
+        current = ""
+        for field in fields:
+            indent = len(more if lines else first)
+            if current and indent + len(current) + len(sep) + len(field) > fit:
+                lines.append(current + sep.rstrip())
+                current = field
+            else:
+                current = f"{current}{sep}{field}" if current else field
+        for number, text in enumerate([*lines, current]):
+            typer.echo((first if number == 0 else more) + text)
+
+    def line(doc_id: int, indent: int = 0) -> list[str]:
         node, edge = nodes[doc_id], into.get(doc_id)
-        mark = "  <- this document" if doc_id == found.doc_id and len(nodes) > 1 else ""
-        head = f"{node['site'] or '(no site)'}  {node['url']}  {_time(node['doc_time'], node['time_precision'])}"
+        mark = ["<- this document"] if doc_id == found.doc_id and len(nodes) > 1 else []
+        site = node["site"] or "(no site)"
+        url = node["url"] if fit is None else short_path(node["url"], max(12, fit - indent - len(site) - 2))
+        head = [site, url, _time(node["doc_time"], node["time_precision"])]
         if edge is None:
             return head + mark
         direction = f"{edge['method']}, {edge['confidence']:.2f}" if edge["directed"] else "direction undecided"
-        return (
-            f"{head}  {_lag(edge['lag_seconds'])}  covers {_percent(edge['coverage_source'])}"
-            f"  {edge['credited']}  ({direction}){mark}"
-        )
+        lag = [_lag(edge["lag_seconds"]), f"covers {_percent(edge['coverage_source'])}", edge["credited"]]
+        return [*head, *lag, f"({direction})", *mark]
 
     def walk(key: Any, prefix: str) -> None:
         kids = children.get(key, [])
         for k, doc_id in enumerate(kids):
             last = k == len(kids) - 1
-            typer.echo(f"{prefix}{'└── ' if last else '├── '}{line(doc_id)}")
+            branch = f"{prefix}{'└── ' if last else '├── '}"
             more = prefix + ("    " if last else "│   ")
+            below = more + ("│   " if children.get(doc_id) else "    ")
+            echo(branch, below, line(doc_id, len(branch)))
             edge = into.get(doc_id)
             if edge is not None and edge["labels"]:
-                typer.echo(f"{more}{'│   ' if children.get(doc_id) else '    '}edits: {', '.join(edge['labels'])}")
+                first, *others = edge["labels"]
+                echo(below, below, [f"edits: {first}", *others], ", ")
             walk(doc_id, more)
 
     for top in children.get(None, []):
-        typer.echo(line(top))
+        echo("", "│   " if children.get(top) else "    ", line(top))
         walk(top, "")
     for upstream in sorted(k for k in children if isinstance(k, str)):
         typer.echo(f"(unseen upstream source {upstream})")
@@ -223,6 +263,7 @@ def stories_command(
     ctx: typer.Context,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Show at most N stories.")] = None,
     json_out: JsonFlag = False,
+    wide: WideFlag = False,
 ) -> None:
     """List the stories: groups of documents on different sites that share text, largest first.
 
@@ -237,17 +278,19 @@ def stories_command(
     typer.echo(_count(len(found), "story", "stories"))
     if not found:
         return
-    table = Table("story", "documents", "sites", "first", "last", "root")
+    # The root above the story's sites, and the first time above the last: room for the root's URL.
+    table = Table("story", "documents", "first\nlast", "root\nsites", show_lines=True)
     for row in found:
         table.add_row(
             Text(str(row["story_id"])),
             Text(str(row["documents"])),
-            Text(", ".join(row["sites"])),
-            Text(_time(row["first_time"], row.get("first_precision"))),
-            Text(_time(row["last_time"], row.get("last_precision"))),
-            Text(row["root_url"]),
+            Text(
+                f"{_time(row['first_time'], row.get('first_precision'))}\n"
+                f"{_time(row['last_time'], row.get('last_precision'))}"
+            ),
+            Group(_url_cell(row["root_url"], wide), Text(", ".join(row["sites"]))),
         )
-    _print_table(table)
+    _print_table(table, wide=wide)
 
 
 def sites(ctx: typer.Context, json_out: JsonFlag = False) -> None:
@@ -268,12 +311,11 @@ def sites(ctx: typer.Context, json_out: JsonFlag = False) -> None:
         return
     typer.echo(f"{_count(len(network), 'copying relation')} between sites")
     if network:
-        table = Table("source site", "copying site", "copies", "median lag", "credited", "coverage")
+        table = Table("source site\n→ copying site", "copies", "median lag", "credited", "coverage")
         for row in network:
             lag = row["median_lag"]
             table.add_row(
-                Text(row["source_site"] or "(no site)"),
-                Text(row["target_site"] or "(no site)"),
+                Text(f"{row['source_site'] or '(no site)'}\n→ {row['target_site'] or '(no site)'}"),
                 Text(str(row["copies"])),
                 Text(_lag(lag.total_seconds() if lag is not None else None)),
                 Text(_percent(row["share_credited"])),

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from reuse.display import duration_text
 from reuse.edits import EditReport, TextView, word_sides
 from reuse.models import shown_time
 
@@ -74,13 +75,10 @@ def _when(value: Any, precision: str | None = None) -> str:
 
 
 def lag_text(seconds: float | None) -> str:
-    """A lag as ``+1d 2h 05m`` (or ``+2h 05m`` under a day); empty when unknown."""
+    """A lag as ``+1d 2h 05m``, ``+21h 44m``, ``+12m`` or ``+40s``; empty when unknown."""
     if seconds is None:
         return ""
-    sign, seconds = ("-" if seconds < 0 else "+"), abs(int(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    return f"{sign}{days}d {hours}h {rest // 60:02d}m" if days else f"{sign}{hours}h {rest // 60:02d}m"
+    return ("-" if seconds < 0 else "+") + duration_text(seconds)
 
 
 def _short(text: str, limit: int) -> str:

@@ -1,0 +1,127 @@
+"""Terminal output people read: URLs as site and short path fitted to 80–100 columns (``--wide``
+for whole URLs), durations as days, hours and minutes, never seconds."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from reuse.cli import app
+from reuse.display import duration_text, short_path, short_url
+
+SF = "https://southfront.org/presence-of-turkish-backed-syrian-militants-in-nagorno-karabakh-gives-armenia-additional-chances-in-war/"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _site(url: str) -> str:
+    return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
+# -- the pure helpers ----------------------------------------------------------------------------------------
+
+
+def test_short_url_keeps_the_site_and_the_slug() -> None:
+    assert short_url(SF) == SF.removeprefix("https://")
+    assert short_url(SF, 40) == "southfront.org/presence-of-turkish-back…"
+    mf = "https://morningfold.example/2020/11/06/karabakh-armenia-leans-on-mercenary-argument/"
+    assert short_url(mf, 45) == "morningfold.example/…/karabakh-armenia-leans…"
+    assert short_url("https://www.example.org/") == "example.org"
+    assert short_url("file:///home/me/corpus/original.txt", 16) == "…us/original.txt"
+    assert short_path(mf, 30) == "/…/karabakh-armenia-leans-on-…"
+
+
+_hosts = st.from_regex(r"(www\.)?[a-z]{1,20}(-[a-z]{1,10})?\.(org|example|co\.uk)", fullmatch=True)
+_paths = st.lists(st.from_regex(r"[a-z0-9-]{1,60}", fullmatch=True), max_size=5).map("/".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(host=_hosts, path=_paths, query=st.sampled_from(["", "?id=7", "?utm_source=x&p=2"]), width=st.integers(1, 120))
+def test_short_url_fits_and_shows_the_site(host: str, path: str, query: str, width: int) -> None:
+    url = f"https://{host}/{path}{query}"
+    shown = short_url(url, width)
+    assert len(shown) <= width
+    site = host.removeprefix("www.")
+    if width >= len(site) + 2:
+        assert shown.startswith(site)
+    if len(site) + len(path) + len(query) + 1 <= width:
+        assert shown == short_url(url)  # nothing is cut when it fits
+    assert len(short_path(url, width)) <= width
+
+
+def test_durations_read_as_days_hours_minutes() -> None:
+    assert duration_text(78242.0) == "21h 44m"
+    assert duration_text(3 * 86400 + 14 * 3600 + 15 * 60) == "3d 14h 15m"
+    assert duration_text(-600) == "10m"
+    assert duration_text(42) == "42s"
+
+
+# -- the commands at 80 and 100 columns ----------------------------------------------------------------------
+
+
+def _terminal(runner: CliRunner, db: Path, width: int, *args: str) -> list[str]:
+    """The command's stdout as a terminal of ``width`` columns shows it (rich sees a terminal)."""
+    env = {"COLUMNS": str(width), "LINES": "50", "TTY_COMPATIBLE": "1", "NO_COLOR": "1"}
+    result = runner.invoke(app, ["--db", str(db), *args], env=env)
+    assert result.exit_code == 0, result.output
+    return [ANSI.sub("", line) for line in result.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_listings_fit_the_terminal_and_show_each_site(live: Path, width: int) -> None:
+    runner = CliRunner()
+    pairs = json.loads(runner.invoke(app, ["--db", str(live), "pairs", "--json"]).stdout)
+    shared = json.loads(runner.invoke(app, ["--db", str(live), "matches", "--json", SF]).stdout)
+    stories = json.loads(runner.invoke(app, ["--db", str(live), "stories", "--json"]).stdout)
+    expected = {
+        ("pairs",): [_site(u) for p in pairs for u in (p["url_a"], p["url_b"])],
+        ("matches", SF): [_site(m["other_url"]) for m in shared],
+        ("stories",): [_site(s["root_url"]) for s in stories],
+        ("lineage", SF): ["southfront.org", "globalresearch.ca", "morningfold.example", "northgate-herald.example"],
+        ("sites",): ["southfront.org", "globalresearch.ca"],
+        ("status",): [],
+    }
+    for args, sites in expected.items():
+        lines = _terminal(runner, live, width, *args)
+        too_wide = [line for line in lines if len(line) > width]
+        assert not too_wide, (args, too_wide)
+        text = "\n".join(lines)
+        for site in sites:
+            # Each row shows its URL's site whole, followed by part of the path (sites: the site).
+            after = r"\b" if args == ("sites",) else r"(/|\s+/)(…/)?\w"
+            assert re.search(re.escape(site) + after, text), (args, site, text)
+        assert "https://w…" not in text and "https://" not in text.split("\n", 1)[-1], args
+
+
+def test_wide_shows_whole_urls(live: Path) -> None:
+    runner = CliRunner()
+    pairs = json.loads(runner.invoke(app, ["--db", str(live), "pairs", "--json"]).stdout)
+    urls = {u for p in pairs for u in (p["url_a"], p["url_b"])}
+    for args in (("pairs", "--wide"), ("matches", "--wide", SF), ("stories", "--wide"), ("lineage", "--wide", SF)):
+        text = "\n".join(_terminal(runner, live, 80, *args))
+        shown = {u for u in urls if u in text}
+        assert shown == (urls if args[0] == "pairs" else shown) and shown, args
+        assert SF in text, args
+    # --json is the same with and without --wide.
+    for args in (["pairs", "--json"], ["stories", "--json"], ["lineage", "--json", SF], ["matches", "--json", SF]):
+        plain = runner.invoke(app, ["--db", str(live), *args]).stdout
+        assert runner.invoke(app, ["--db", str(live), *args, "--wide"]).stdout == plain, args
+
+
+def test_sql_tables_show_durations_not_seconds(live: Path) -> None:
+    runner = CliRunner()
+    query = "SELECT site, lag FROM lineage WHERE site = 'globalresearch.ca' AND hops = 1"
+    table = runner.invoke(app, ["--db", str(live), "sql", query])
+    assert table.exit_code == 0, table.output
+    assert "21h 44m" in table.stdout and "78242" not in table.stdout
+    network = runner.invoke(app, ["--db", str(live), "sql", "SELECT median_lag FROM site_network"]).stdout
+    assert "3d 14h 15m" in network and "." not in network.split("median_lag")[1]
+    # For programs, CSV and JSON keep the number of seconds.
+    assert json.loads(runner.invoke(app, ["--db", str(live), "sql", "--json", query]).stdout)[0]["lag"] == 78242.0
+    assert runner.invoke(app, ["--db", str(live), "sql", "--csv", query]).stdout.splitlines()[1].endswith(",78242.0")
