@@ -133,7 +133,8 @@ class Edit:
     """One change: its label, where it is on each side (when it has a span) and its detail.
 
     ``detail`` holds, for a changed block, ``diff`` (word-level ops: ``["=", text]``,
-    ``["-", text]``, ``["+", text]``), ``changes`` (each replaced, removed or added run with its
+    ``["-", text]``, ``["+", text]``; shared text as the target writes it, see :func:`word_sides`
+    for each side in its own characters), ``changes`` (each replaced, removed or added run with its
     ``kinds``: numbers, names, quotes, wording) and ``kinds`` (their union).
     """
 
