@@ -403,11 +403,15 @@ def compare(source: TextView, target: TextView) -> EditReport:
     if source.title and target.title and _fold(source.title) != _fold(target.title):
         # Headlines are title-cased: the kinds of their changes (names...) would mislead; the diff does not.
         detail = {"diff": word_diff(source.title, target.title)["diff"]}
-        s, t = _fold(source.title), _fold(target.title)
-        if t.endswith(s):
-            detail["prefix_added"] = target.title[: len(target.title) - len(source.title)].strip()
-        elif t.startswith(s):
-            detail["suffix_added"] = target.title[len(source.title) :].strip()
+        # A prefix or suffix is cut from the target's own characters: folding may change lengths ("…").
+        kept, extra = word_sides(source.title, target.title)
+        added = [(a, b) for op, a, b in extra if op == "+"]
+        if all(op == "=" for op, _, _ in kept) and len(added) == 1:
+            a, b = added[0]
+            if not target.title[:a].strip():
+                detail["prefix_added"] = target.title[a:b]
+            elif not target.title[b:].strip():
+                detail["suffix_added"] = target.title[a:b]
         edits.append(Edit("headline_changed", source_text=source.title, target_text=target.title, detail=detail))
         labels.add("headline_changed")
 
