@@ -405,9 +405,9 @@ def compare(source: TextView, target: TextView) -> EditReport:
         detail = {"diff": word_diff(source.title, target.title)["diff"]}
         # A prefix or suffix is cut from the target's own characters: folding may change lengths ("…").
         kept, extra = word_sides(source.title, target.title)
-        added = [(a, b) for op, a, b in extra if op == "+"]
-        if all(op == "=" for op, _, _ in kept) and len(added) == 1:
-            a, b = added[0]
+        inserted = [(a, b) for op, a, b in extra if op == "+"]
+        if all(op == "=" for op, _, _ in kept) and len(inserted) == 1:
+            a, b = inserted[0]
             if not target.title[:a].strip():
                 detail["prefix_added"] = target.title[a:b]
             elif not target.title[b:].strip():
