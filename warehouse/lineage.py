@@ -133,16 +133,18 @@ def learn_site_boilerplate(wh: Warehouse, sites: Iterable[str], cap: int, share:
             ), article AS (
                 SELECT cur.doc_id, least(cur.doc_id, min(t.a)) AS article
                 FROM cur LEFT JOIN twins t ON t.b = cur.doc_id GROUP BY cur.doc_id
-            ), counted AS (
-                SELECT cur.site, b.text_hash, count(DISTINCT cur.doc_id) AS docs,
-                       count(DISTINCT article.article) AS articles,
-                       min(struct_pack(v := b.version_id, s := b.char_start, e := b.char_end)) AS first_block
-                FROM blocks b JOIN cur USING (version_id) JOIN article USING (doc_id) GROUP BY cur.site, b.text_hash
+            ), learned AS (
+                SELECT h.site, h.text_hash, count(*) AS docs FROM held h JOIN article USING (doc_id)
+                GROUP BY h.site, h.text_hash HAVING count(DISTINCT article.article) >= $cap
+            ), first AS (
+                SELECT l.site, l.text_hash, any_value(l.docs) AS docs,
+                       min(struct_pack(v := b.version_id, s := b.char_start, e := b.char_end)) AS block
+                FROM learned l JOIN blocks b USING (text_hash) JOIN cur ON cur.version_id = b.version_id
+                WHERE cur.site = l.site GROUP BY l.site, l.text_hash
             )
-            SELECT h.site, h.text_hash, h.docs, s.site_docs,
-                   substr(v.text, h.first_block.s + 1, least(h.first_block.e - h.first_block.s, 300))
-            FROM counted h JOIN sizes s USING (site) JOIN versions v ON v.version_id = h.first_block.v
-            WHERE h.articles >= $cap
+            SELECT f.site, f.text_hash, f.docs, s.site_docs,
+                   substr(v.text, f.block.s + 1, least(f.block.e - f.block.s, 300))
+            FROM first f JOIN sizes s USING (site) JOIN versions v ON v.version_id = f.block.v
             """,
             {"cap": cap, "share": share, "pair_limit": _TWIN_BLOCK_DOCS * cap},
         )
