@@ -3,7 +3,8 @@
 A site's template (menus, cookie notices, donation appeals, disclaimers, "most read" lists) is
 learned from its documents, as passim's max-DF filter and Churnalism's common-fragment filter do:
 a block whose normalised text (digits folded, so "Sunday, 8 November" and "Friday, 6 November"
-are one line) appears in enough current documents of one site is boilerplate there. Boilerplate is
+are one line) appears in enough different articles of one site (an article's twins, such as its AMP
+version, counted once) is boilerplate there. Boilerplate is
 never evidence of reuse, and a copy's boilerplate is reported as its site's addition.
 
 Everything here is pure: the warehouse counts block hashes per site, these functions say what
@@ -12,18 +13,16 @@ the counts mean and which character spans of a document they cover.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 
 import xxhash
 
-from reuse.config import Settings
 from reuse.models import Evidence, Span, TextBlock
 from reuse.normalize import normalize
 from reuse.passages import paragraph_spans
 
-__all__ = ["block_hash", "boilerplate_spans", "min_boilerplate_docs", "subtract", "text_blocks", "union_length"]
+__all__ = ["block_hash", "boilerplate_spans", "subtract", "text_blocks", "union_length"]
 
 _DIGITS = re.compile(r"\d+")
 
@@ -39,11 +38,6 @@ def text_blocks(text: str, evidence: Evidence | None = None) -> tuple[TextBlock,
     if evidence is not None and evidence.blocks:
         return evidence.blocks
     return tuple(TextBlock(start, end) for start, end in paragraph_spans(text))
-
-
-def min_boilerplate_docs(site_docs: int, settings: Settings) -> int:
-    """How many of a site's ``site_docs`` current documents must hold a block for it to be boilerplate."""
-    return max(2, min(settings.boilerplate_docs, math.ceil(settings.boilerplate_share * site_docs)))
 
 
 def boilerplate_spans(blocks: Sequence[TextBlock], hashes: Sequence[int], learned: Iterable[int]) -> list[Span]:

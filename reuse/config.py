@@ -79,11 +79,14 @@ class Settings:
 
     Lineage
         boilerplate_docs, boilerplate_share: a block of text (normalised, digits folded) found in
-            at least ``boilerplate_docs`` current documents of one site is that site's boilerplate
-            (its template: menus, appeals, disclaimers) and never evidence of reuse. On a site with
-            fewer documents, a block in at least ``boilerplate_share`` of them, and in two at least,
-            is too: a small site's chrome repeats on every page, and two pages are all a small
-            crawl may hold.
+            at least ``boilerplate_docs`` different articles of one site is that site's boilerplate
+            (its template: menus, appeals, disclaimers) and never evidence of reuse. Twins count
+            as one article: two documents of a site each sharing at least ``boilerplate_share`` of
+            its text with the other, each block weighed by its length over the number of the site's documents holding
+            it, are one article held twice (an AMP or print version, one article at two URLs). A
+            site with fewer articles learns no template: a small crawl's few pages, or an article
+            and its twin, would otherwise make the text they share, a copy included, the site's
+            template.
         min_evidence_chars: two documents of different sites are related (a candidate reuse edge)
             when they share at least this many characters outside boilerplate on both sides: about
             one sentence, so a shared name or stock phrase is not a story.

@@ -133,7 +133,8 @@ class Edit:
     """One change: its label, where it is on each side (when it has a span) and its detail.
 
     ``detail`` holds, for a changed block, ``diff`` (word-level ops: ``["=", text]``,
-    ``["-", text]``, ``["+", text]``), ``changes`` (each replaced, removed or added run with its
+    ``["-", text]``, ``["+", text]``; shared text as the target writes it, see :func:`word_sides`
+    for each side in its own characters), ``changes`` (each replaced, removed or added run with its
     ``kinds``: numbers, names, quotes, wording) and ``kinds`` (their union).
     """
 
@@ -402,11 +403,15 @@ def compare(source: TextView, target: TextView) -> EditReport:
     if source.title and target.title and _fold(source.title) != _fold(target.title):
         # Headlines are title-cased: the kinds of their changes (names...) would mislead; the diff does not.
         detail = {"diff": word_diff(source.title, target.title)["diff"]}
-        s, t = _fold(source.title), _fold(target.title)
-        if t.endswith(s):
-            detail["prefix_added"] = target.title[: len(target.title) - len(source.title)].strip()
-        elif t.startswith(s):
-            detail["suffix_added"] = target.title[len(source.title) :].strip()
+        # A prefix or suffix is cut from the target's own characters: folding may change lengths ("…").
+        kept, extra = word_sides(source.title, target.title)
+        inserted = [(a, b) for op, a, b in extra if op == "+"]
+        if all(op == "=" for op, _, _ in kept) and len(inserted) == 1:
+            a, b = inserted[0]
+            if not target.title[:a].strip():
+                detail["prefix_added"] = target.title[a:b]
+            elif not target.title[b:].strip():
+                detail["suffix_added"] = target.title[a:b]
         edits.append(Edit("headline_changed", source_text=source.title, target_text=target.title, detail=detail))
         labels.add("headline_changed")
 

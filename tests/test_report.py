@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from reuse.cli import app
 from reuse.config import Settings
-from reuse.edits import word_sides
+from reuse.edits import TextView, compare, word_sides
 from reuse.models import Document
 from reuse.pipeline import ingest
 from reuse.report import _diff_cells
@@ -87,3 +87,15 @@ def test_each_column_is_exactly_its_own_text(source: str, target: str) -> None:
     assert html.unescape(re.sub(r"<[^>]+>", "", cell_s)) == source
     assert html.unescape(re.sub(r"<[^>]+>", "", cell_t)) == target
     assert changed == any(op != "=" for op, _, _ in [*left, *right])
+
+
+def test_a_headline_prefix_is_cut_from_the_copys_own_title() -> None:
+    """Folding changes lengths (a ligature, an ellipsis), so the added prefix is found by words in
+    the copy's title, not by the source title's length."""
+    source = TextView("", "Council’s ﬁnal budget spares the libraries…")
+    for title, key, added in (
+        ("Video: Council's final budget spares the libraries...", "prefix_added", "Video:"),
+        ("Council’s ﬁnal budget spares the libraries… (updated)", "suffix_added", "(updated)"),
+    ):
+        [edit] = compare(source, TextView("", title)).edits
+        assert edit.label == "headline_changed" and edit.detail[key] == added

@@ -39,6 +39,9 @@ __all__ = [
     "story_edges",
 ]
 
+#: Blocks held by more than this many times ``boilerplate_docs`` documents pair no twins.
+_TWIN_BLOCK_DOCS = 4
+
 #: The derived tables a lineage update rewrites, in the order rows are deleted.
 LINEAGE_TABLES = ("edge_edits", "reuse_edges", "lineage_nodes", "lineage_stories")
 
@@ -147,8 +150,19 @@ def site_boilerplate_hashes(wh: Warehouse, sites: Iterable[str]) -> dict[str, se
 
 
 def learn_site_boilerplate(wh: Warehouse, sites: Iterable[str], cap: int, share: float) -> None:
-    """Relearn the boilerplate of ``sites``: every block hash held by at least
-    ``max(2, min(cap, ceil(share * site documents)))`` current documents of the site."""
+    """Relearn the boilerplate of ``sites``: every block hash held by at least ``cap`` different
+    articles of the site, twins counted once.
+
+    A site's template is what it repeats across different articles; an article the site holds
+    twice or more (its AMP or print twin, the same article at two URLs, a near-duplicate) must not
+    make its own text a template. Two documents are twins when each shares at least ``share`` of
+    its text with the other, each block weighed by its length over the number of the
+    site's documents holding it: a block all of a site's articles carry weighs little, the text
+    only an article and its twins hold weighs fully. Each document counts as the article of its
+    smallest twin. Pairs are formed only through blocks held by at most ``_TWIN_BLOCK_DOCS`` times
+    ``cap`` documents: a block held more widely adds too little weight to make any pair twins, and
+    pairing all its holders would grow with the square of the site's documents.
+    """
     wanted = sorted(set(sites))
     if not wanted:
         return
@@ -163,16 +177,38 @@ def learn_site_boilerplate(wh: Warehouse, sites: Iterable[str], cap: int, share:
             ), sizes AS (
                 SELECT site, count(*) AS site_docs FROM cur GROUP BY site
             ), held AS (
-                SELECT cur.site, b.text_hash, count(DISTINCT cur.doc_id) AS docs,
-                       min(struct_pack(v := b.version_id, s := b.char_start, e := b.char_end)) AS first_block
-                FROM blocks b JOIN cur USING (version_id) GROUP BY cur.site, b.text_hash
+                SELECT cur.site, cur.doc_id, b.text_hash, max(b.char_end - b.char_start) AS chars,
+                       count(*) OVER (PARTITION BY cur.site, b.text_hash) AS holders
+                FROM blocks b JOIN cur USING (version_id) GROUP BY cur.site, cur.doc_id, b.text_hash
+            ), weight AS (
+                SELECT doc_id, sum(chars / holders) AS weight FROM held GROUP BY doc_id
+            ), rare AS (
+                SELECT * FROM held WHERE holders <= $pair_limit
+            ), shared AS (
+                SELECT a.doc_id AS a, b.doc_id AS b, sum(least(a.chars, b.chars) / a.holders) AS weight
+                FROM rare a JOIN rare b ON a.site = b.site AND a.text_hash = b.text_hash AND a.doc_id < b.doc_id
+                GROUP BY a.doc_id, b.doc_id
+            ), twins AS (
+                SELECT s.a, s.b FROM shared s
+                JOIN weight wa ON wa.doc_id = s.a JOIN weight wb ON wb.doc_id = s.b
+                WHERE s.weight >= $share * greatest(wa.weight, wb.weight)
+            ), article AS (
+                SELECT cur.doc_id, least(cur.doc_id, min(t.a)) AS article
+                FROM cur LEFT JOIN twins t ON t.b = cur.doc_id GROUP BY cur.doc_id
+            ), learned AS (
+                SELECT h.site, h.text_hash, count(*) AS docs FROM held h JOIN article USING (doc_id)
+                GROUP BY h.site, h.text_hash HAVING count(DISTINCT article.article) >= $cap
+            ), first AS (
+                SELECT l.site, l.text_hash, any_value(l.docs) AS docs,
+                       min(struct_pack(v := b.version_id, s := b.char_start, e := b.char_end)) AS block
+                FROM learned l JOIN blocks b USING (text_hash) JOIN cur ON cur.version_id = b.version_id
+                WHERE cur.site = l.site GROUP BY l.site, l.text_hash
             )
-            SELECT h.site, h.text_hash, h.docs, s.site_docs,
-                   substr(v.text, h.first_block.s + 1, least(h.first_block.e - h.first_block.s, 300))
-            FROM held h JOIN sizes s USING (site) JOIN versions v ON v.version_id = h.first_block.v
-            WHERE h.docs >= greatest(2, least(?, ceil(? * s.site_docs)))
+            SELECT f.site, f.text_hash, f.docs, s.site_docs,
+                   substr(v.text, f.block.s + 1, least(f.block.e - f.block.s, 300))
+            FROM first f JOIN sizes s USING (site) JOIN versions v ON v.version_id = f.block.v
             """,
-            [cap, share],
+            {"cap": cap, "share": share, "pair_limit": _TWIN_BLOCK_DOCS * cap},
         )
     finally:
         wh.con.unregister("wanted_sites")

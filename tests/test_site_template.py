@@ -1,0 +1,164 @@
+"""Site templates are what a site repeats across different articles, never what one article's twins share.
+
+Every case is ingested into a real DuckDB file through the pipeline, which learns each touched
+site's boilerplate after the run (warehouse.lineage.learn_site_boilerplate) and builds lineage on it.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from reuse.boilerplate import block_hash
+from reuse.config import Settings
+from reuse.models import Document
+from reuse.pipeline import ingest
+from warehouse.db import Warehouse, open_warehouse
+
+SETTINGS = Settings()
+DAY = datetime(2022, 5, 2, 8, tzinfo=UTC)
+# The copied story: two paragraphs of a wire report.
+STORY = [
+    "The harbour board approved a new deepwater berth after two years of hearings, saying the larger quay would "
+    "let container ships call without waiting for the tide and would bring three hundred jobs to the port.",
+    "Fishermen who opposed the plan said the dredging would ruin the mussel beds at the river mouth, and their "
+    "association promised to take the board to court before the first contract is signed in the autumn.",
+]
+# A statement many articles quote in full.
+QUOTE = (
+    "“We have listened to every objection and we are confident the berth can be built without harm to the "
+    "estuary,” the chair of the harbour board said in a statement released on Tuesday evening."
+)
+TEMPLATE = (
+    "Sign up for the Morning Tide newsletter to get the coast's top stories, opinion and analysis in your inbox "
+    "before breakfast, every weekday, free of charge, and unsubscribe at any time with one click."
+)
+_VOCABULARY = (  # noqa: SIM905
+    "council river ferry school market bridge station harvest festival museum library hospital tram orchard "
+    "lighthouse quarry bakery tunnel parish village mayor budget teachers nurses farmers volunteers tourists "
+    "residents approved delayed opened closed rebuilt funded praised criticised expanded visited reported "
+    "weekend morning winter summer yesterday north south coast valley hills harbour island road"
+).split()
+
+
+def _prose(rng: random.Random, sentences: int = 3) -> str:
+    """A paragraph of made-up news prose, different for every seed."""
+    said = [" ".join(rng.choice(_VOCABULARY) for _ in range(rng.randint(12, 18))) for _ in range(sentences)]
+    return " ".join(s[0].upper() + s[1:] + "." for s in said)
+
+
+def _doc(url: str, paragraphs: list[str], hours: float) -> Document:
+    site = url.split("/")[2]
+    return Document(url, "\n\n".join(paragraphs), paragraphs[0][:40], DAY + timedelta(hours=hours), site)
+
+
+def _rows(wh: Warehouse, sql: str) -> list[dict[str, Any]]:
+    columns, found = wh.query(sql)
+    return [dict(zip(columns, row, strict=True)) for row in found]
+
+
+def _learned(wh: Warehouse, site: str) -> set[int]:
+    return {int(r["text_hash"]) for r in _rows(wh, "SELECT site, text_hash FROM site_boilerplate") if r["site"] == site}
+
+
+def _copies(wh: Warehouse) -> set[tuple[str, str]]:
+    found = _rows(
+        wh,
+        "SELECT s.url AS source, t.url AS target FROM reuse_edges e JOIN documents s ON s.doc_id = e.source_doc"
+        " JOIN documents t ON t.doc_id = e.target_doc WHERE e.relation = 'copy'",
+    )
+    return {(r["source"], r["target"]) for r in found}
+
+
+@pytest.mark.parametrize("others", [0, 1])
+def test_a_site_holding_a_copy_twice_still_copies(tmp_path: Path, others: int) -> None:
+    """An article and its AMP twin on a site of two (or three) documents: the copied text is the
+    article's, not the site's template, and the copy keeps its source."""
+    rng = random.Random(others)
+    source = _doc("https://wire.example/berth", STORY, 0)
+    intro = _prose(rng)
+    article = _doc("https://coast.example/news/berth", [intro, *STORY, "Reporting by our harbour desk."], 5)
+    amp = _doc("https://coast.example/amp/news/berth", [intro, *STORY], 5)
+    unrelated = [_doc("https://coast.example/news/fair", [_prose(rng), _prose(rng)], 9)][:others]
+    with open_warehouse(tmp_path / "w.duckdb", SETTINGS) as wh:
+        ingest(wh, [source, article, amp, *unrelated], SETTINGS)
+        learned, copies = _learned(wh, "coast.example"), _copies(wh)
+    assert learned == set()
+    assert {(source.url, article.url), (source.url, amp.url)} & copies
+
+
+@pytest.mark.parametrize("articles", [2, 3, 4])
+def test_a_small_crawl_of_one_site_learns_no_template(tmp_path: Path, articles: int) -> None:
+    """A few different articles of one site that all quote the same statement: the quote is not the
+    site's template, and each quoting article still takes it from the statement's source."""
+    rng = random.Random(articles)
+    source = _doc("https://board.example/statement", [QUOTE, _prose(rng)], 0)
+    docs = [_doc(f"https://coast.example/{k}", [_prose(rng), QUOTE, _prose(rng)], 2 + k) for k in range(articles)]
+    with open_warehouse(tmp_path / "w.duckdb", SETTINGS) as wh:
+        ingest(wh, [source, *docs], SETTINGS)
+        learned, copies = _learned(wh, "coast.example"), _copies(wh)
+    assert block_hash(QUOTE) not in learned and learned == set()
+    assert {(source.url, doc.url) for doc in docs} <= copies
+
+
+def test_a_template_repeated_on_six_articles_is_learned(tmp_path: Path) -> None:
+    """A newsletter box on six different articles (one of them also held as an AMP twin) is the
+    site's template, and the site's copy of another site's story is still a copy."""
+    rng = random.Random(6)
+    source = _doc("https://wire.example/berth", STORY, 0)
+    docs = [_doc(f"https://coast.example/{k}", [_prose(rng), _prose(rng), TEMPLATE], 1 + k) for k in range(5)]
+    copy = _doc("https://coast.example/berth", [_prose(rng), *STORY, TEMPLATE], 8)
+    amp = _doc("https://coast.example/amp/berth", [copy.text.split("\n\n")[0], *STORY, TEMPLATE], 8)
+    with open_warehouse(tmp_path / "w.duckdb", SETTINGS) as wh:
+        ingest(wh, [source, *docs, copy, amp], SETTINGS)
+        learned, copies = _learned(wh, "coast.example"), _copies(wh)
+    assert learned == {block_hash(TEMPLATE)}
+    assert {(source.url, copy.url), (source.url, amp.url)} & copies
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Six pages carrying the template but only three articles; a copy held at five URLs.
+@example(articles=3, twins=[2] * 7, with_template=3, twins_keep_template=True, seed=0)
+@example(articles=1, twins=[5] * 7, with_template=0, twins_keep_template=True, seed=1)
+@given(
+    articles=st.integers(1, 7),
+    twins=st.lists(st.integers(1, 3), min_size=7, max_size=7),
+    with_template=st.integers(0, 7),
+    twins_keep_template=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_twins_never_make_a_template_and_enough_articles_do(
+    tmp_path_factory: pytest.TempPathFactory,
+    articles: int,
+    twins: list[int],
+    with_template: int,
+    twins_keep_template: bool,
+    seed: int,
+) -> None:
+    """A generated site of ``articles`` different articles, each held ``twins`` times (its AMP and
+    print versions, with or without the site's chrome), the first ``with_template`` carrying the
+    template block, and the last copying a wire story: the template is learned exactly when at least
+    ``boilerplate_docs`` different articles carry it, no article's own text ever is, and the copy
+    always keeps its source."""
+    rng = random.Random(seed)
+    source = _doc("https://wire.example/berth", STORY, 0)
+    docs = []
+    for k in range(articles):
+        body = [_prose(rng), _prose(rng)] + (STORY if k == articles - 1 else [])
+        chrome = [TEMPLATE] if k < with_template else []
+        for t in range(twins[k]):
+            keep = chrome if t == 0 or twins_keep_template else []
+            docs.append(_doc(f"https://coast.example/{k}/v{t}", [*body, *keep], 1 + k))
+    with open_warehouse(tmp_path_factory.mktemp("site") / "w.duckdb", SETTINGS) as wh:
+        ingest(wh, [source, *docs], SETTINGS)
+        learned, copies = _learned(wh, "coast.example"), _copies(wh)
+    template_learned = min(with_template, articles) >= SETTINGS.boilerplate_docs
+    assert learned == ({block_hash(TEMPLATE)} if template_learned else set())
+    copied = {doc.url for doc in docs if doc.url.startswith(f"https://coast.example/{articles - 1}/")}
+    assert {target for src, target in copies if src == source.url} & copied
