@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 from crawlers.files import iter_documents
 from reuse.cli import app
 from reuse.config import Settings
+from reuse.models import Document
 from reuse.pipeline import ingest, ingest_files
 from warehouse import lineage as lineage_db
 from warehouse.db import open_warehouse
@@ -376,3 +377,30 @@ def test_lineage_command_arguments() -> None:
         result = runner.invoke(app, ["--db", "/nonexistent/w.duckdb", *args])
         assert result.exit_code == 1 and result.stderr.startswith("Error: "), result.output
         assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_version_diff_follows_the_template_its_site_learns_later(tmp_path: Path) -> None:
+    """A block a new version added becomes the site's template only when later pages carry it:
+    the diff made before then is made again, as one run (and a rebuild) makes it."""
+    rng = random.Random(3)
+    footer = "Support our work. " + _paragraph(rng)
+    day = datetime(2021, 3, 1, tzinfo=UTC)
+
+    def doc(slug: str, body: list[str], k: int) -> Document:
+        return Document(f"https://a.example/{slug}", "\n\n".join(body), slug, day + timedelta(days=k), "a.example")
+
+    first = [_paragraph(rng) for _ in range(3)]
+    runs = [
+        [doc("x", first, 0)],
+        [doc("x", [*first, footer], 0)],  # a new version: the footer looks like an added paragraph
+        [doc(f"p{k}", [_paragraph(rng), footer], k) for k in range(1, 6)],  # now it is the template
+    ]
+    one, several = tmp_path / "one.duckdb", tmp_path / "runs.duckdb"
+    with open_warehouse(one, SETTINGS) as wh:
+        ingest(wh, [d for docs in runs for d in docs], SETTINGS, batch_size=1)
+    with open_warehouse(several, SETTINGS) as wh:
+        for docs in runs:
+            ingest(wh, docs, SETTINGS)
+    expected = lineage_content(one)
+    assert len(expected["version_diffs"]) == 1 and expected["site_boilerplate"]
+    assert_same_lineage(several, expected)
