@@ -36,6 +36,7 @@ from reuse.stages import StageClock
 from reuse.workers import Analyser
 from warehouse.db import SCHEMA_VERSION, StoredVersion, Warehouse, open_when_free
 from warehouse.export import read_manifest
+from warehouse.lineage import pending_count
 from warehouse.load import is_empty, load_tables
 
 __all__ = [
@@ -571,7 +572,7 @@ def ingest(
         _store_all(ingestor, _batched(items, batch_size, report.clock), hook)
     finally:
         ingestor.close()
-    if lineage:
+    if lineage and pending_count(warehouse):
         # Also when nothing new was stored: lineage a killed run still owes is brought up to date.
         with report.clock.stage("lineage"), warehouse.transaction():
             update_lineage(warehouse, settings, run_id)
