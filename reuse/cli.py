@@ -98,14 +98,19 @@ def _disk_full_line(err: BaseException) -> str | None:
     return f"the disk is full ({message}); what was committed before is kept: free some space and run again"
 
 
+#: What DuckDB says of a file cut short or overwritten.
+_DAMAGED = ("Corrupt database", "Could not read enough bytes", "not a valid DuckDB database")
+
+
 def _damaged_line(err: duckdb.Error, db: Path) -> str | None:
-    """The error line for a warehouse file DuckDB cannot read (truncated, corrupt, unreadable)."""
-    if not isinstance(err, duckdb.IOException | duckdb.FatalException) and "Corrupt database" not in str(err):
-        return None
-    return (
-        f"the warehouse {db} is damaged or cannot be read ({_error_line(err)}); "
-        "restore it from a copy or an export snapshot"
-    )
+    """The error line for a warehouse file DuckDB cannot read or write (truncated, corrupt, no
+    permission), or None for any other DuckDB error."""
+    message = _error_line(err)
+    if any(s in message for s in _DAMAGED):
+        return f"the warehouse {db} is damaged ({message}); restore it from a copy or an export snapshot"
+    if isinstance(err, duckdb.IOException | duckdb.FatalException):
+        return f"cannot read or write the warehouse {db} ({message})"
+    return None
 
 
 app = typer.Typer(
@@ -700,10 +705,12 @@ def stats(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     _print_table(table)
     typer.echo(f"warehouse: {info['path']} (schema version {info['schema_version']})")
     last = info["last_run"]
-    typer.echo(
-        f"runs: {info['runs']}"
-        + (f"; last: run {last['run_id']} ({last['command']}) started {_cell(last['started_at'])}" if last else "")
+    latest = (
+        f"; last: run {last['run_id']} ({last['command']}) started {last['started_at']:%Y-%m-%d %H:%M:%S}"
+        if last
+        else ""
     )
+    typer.echo(f"runs: {info['runs']}{latest}")
     settings = info["settings"]
     if settings:
         values = " ".join(f"{k}={v}" for k, v in settings.items())
