@@ -95,7 +95,7 @@ def _disk_full_line(err: BaseException) -> str | None:
     message = _error_line(err)
     if not (isinstance(err, OSError) and err.errno in _NO_ROOM) and not any(s in message for s in _NO_ROOM.values()):
         return None
-    return f"the disk is full ({message}); what was committed before is kept: free some space and run again"
+    return f"the disk is full ({message}): free some space and run again; nothing committed before was lost"
 
 
 #: What DuckDB says of a file cut short or overwritten.

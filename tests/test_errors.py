@@ -82,7 +82,7 @@ def test_a_full_disk_is_one_line_and_keeps_what_was_committed(tmp_path: Path) ->
     assert done.returncode == 1, done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: the disk is full"), done.stderr
-    assert "committed before is kept" in lines[0]
+    assert "nothing committed before was lost" in lines[0]
 
     # The first run's documents are all still there, and the warehouse takes the next run.
     after = runner.invoke(app, ["--db", str(db), "sql", "--csv", "SELECT url FROM documents ORDER BY url"])
