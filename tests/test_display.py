@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -193,3 +195,32 @@ def test_the_report_graph_of_a_big_story_fits_its_labels(tmp_path: Path) -> None
             right = left + text_width(html.unescape(text), size_, 'font-weight="600"' in attributes)
             # Each label's estimated box lies inside its node, so inside the drawing.
             assert x <= left and right <= x + w and y <= base - size_ and base <= y + h, (text, node)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package 'chromium')")
+def test_the_report_of_a_big_story_never_scrolls_sideways(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    original = _story_corpus(tmp_path / "in", 23)
+    db, out = tmp_path / "w.duckdb", tmp_path / "report.html"
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", str(db), "ingest", str(tmp_path / "in")]).exit_code == 0
+    assert runner.invoke(app, ["--db", str(db), "report", original, "-o", str(out)]).exit_code == 0
+    # A copy of the page that writes its laid-out widths into the DOM, read back with --dump-dom.
+    probe = tmp_path / "probe.html"
+    script = (
+        "<script>const g = document.getElementById('lineage-graph').getBoundingClientRect();"
+        "document.body.setAttribute('data-widths', [document.documentElement.scrollWidth, g.right].join(' '));"
+        "</script></body>"
+    )
+    probe.write_text(out.read_text(encoding="utf-8").replace("</body>", script), encoding="utf-8")
+    for window in (800, 1400):
+        dom = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--window-size={window},900", "--dump-dom",
+             probe.as_uri()],
+            capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        page_width, graph_right = (float(v) for v in re.search(r'data-widths="([^"]+)"', dom.stdout).group(1).split())  # type: ignore[union-attr]
+        assert page_width <= window and graph_right <= window, (window, page_width, graph_right)
