@@ -100,6 +100,8 @@ def _disk_full_line(err: BaseException) -> str | None:
 
 #: What DuckDB says of a file cut short or overwritten.
 _DAMAGED = ("Corrupt database", "Could not read enough bytes", "not a valid DuckDB database")
+#: What DuckDB says when a commit cannot write the file or its WAL (a read-only folder or disk).
+_UNWRITABLE = ("Permission denied", "Read-only file system", "Cannot open file", "Could not write file")
 
 
 def _damaged_line(err: duckdb.Error, db: Path) -> str | None:
@@ -108,7 +110,7 @@ def _damaged_line(err: duckdb.Error, db: Path) -> str | None:
     message = _error_line(err)
     if any(s in message for s in _DAMAGED):
         return f"the warehouse {db} is damaged ({message}); restore it from a copy or an export snapshot"
-    if isinstance(err, duckdb.IOException | duckdb.FatalException):
+    if isinstance(err, duckdb.IOException | duckdb.FatalException) or any(s in message for s in _UNWRITABLE):
         return f"cannot read or write the warehouse {db} ({message})"
     return None
 
