@@ -97,17 +97,24 @@ def _disk_full_line(err: BaseException) -> str | None:
     message = _error_line(err)
     if not (isinstance(err, OSError) and err.errno in _NO_ROOM) and not any(s in message for s in _NO_ROOM.values()):
         return None
-    return f"the disk is full ({message}); what was committed before is kept: free some space and run again"
+    return f"the disk is full ({message}): free some space and run again; nothing committed before was lost"
+
+
+#: What DuckDB says of a file cut short or overwritten.
+_DAMAGED = ("Corrupt database", "Could not read enough bytes", "not a valid DuckDB database")
+#: What DuckDB says when a commit cannot write the file or its WAL (a read-only folder or disk).
+_UNWRITABLE = ("Permission denied", "Read-only file system", "Cannot open file", "Could not write file")
 
 
 def _damaged_line(err: duckdb.Error, db: Path) -> str | None:
-    """The error line for a warehouse file DuckDB cannot read (truncated, corrupt, unreadable)."""
-    if not isinstance(err, duckdb.IOException | duckdb.FatalException) and "Corrupt database" not in str(err):
-        return None
-    return (
-        f"the warehouse {db} is damaged or cannot be read ({_error_line(err)}); "
-        "restore it from a copy or an export snapshot"
-    )
+    """The error line for a warehouse file DuckDB cannot read or write (truncated, corrupt, no
+    permission), or None for any other DuckDB error."""
+    message = _error_line(err)
+    if any(s in message for s in _DAMAGED):
+        return f"the warehouse {db} is damaged ({message}); restore it from a copy or an export snapshot"
+    if isinstance(err, duckdb.IOException | duckdb.FatalException) or any(s in message for s in _UNWRITABLE):
+        return f"cannot read or write the warehouse {db} ({message})"
+    return None
 
 
 app = typer.Typer(
@@ -695,10 +702,12 @@ def stats(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     _print_table(table)
     typer.echo(f"warehouse: {info['path']} (schema version {info['schema_version']})")
     last = info["last_run"]
-    typer.echo(
-        f"runs: {info['runs']}"
-        + (f"; last: run {last['run_id']} ({last['command']}) started {_cell(last['started_at'])}" if last else "")
+    latest = (
+        f"; last: run {last['run_id']} ({last['command']}) started {last['started_at']:%Y-%m-%d %H:%M:%S}"
+        if last
+        else ""
     )
+    typer.echo(f"runs: {info['runs']}{latest}")
     settings = info["settings"]
     if settings:
         values = " ".join(f"{k}={v}" for k, v in settings.items())

@@ -18,13 +18,18 @@ from reuse.display import duration_text
 from reuse.edits import EditReport, TextView, word_sides
 from reuse.models import shown_time
 
-__all__ = ["NODE_HEIGHT", "NODE_WIDTH", "lag_text", "layout", "render_report"]
+__all__ = ["NODE_HEIGHT", "NODE_WIDTH", "fit_label", "lag_text", "layout", "render_report", "text_width"]
 
-NODE_WIDTH = 220
-NODE_HEIGHT = 58
-_GAP_X = 30
-_GAP_Y = 70
+NODE_WIDTH = 240
+NODE_HEIGHT = 74
+_GAP_X = 70
+_GAP_Y = 16
 _MARGIN = 20
+_PAD = 10
+#: Average advance of a character in em, generous for system sans-serif fonts (bold digits and
+#: capitals reach about 0.6), so that an estimated label width is never short of the drawn one.
+_EM_BOLD = 0.62
+_EM = 0.58
 _COLOURS = {"credited": "#2e7d32", "credited_other": "#ef6c00", "uncredited": "#c62828", None: "#757575"}
 
 _STYLE = """
@@ -42,32 +47,46 @@ tr.added td.side{background:#f1f8e9} tr.dropped td.side{background:#fff3f3} .leg
 
 
 def layout(nodes: Sequence[Mapping[str, Any]]) -> dict[str, tuple[float, float]]:
-    """Position of each node (keyed by its ``key``) in a layered tree drawing.
+    """Position (top-left corner) of each node, keyed by its ``key``, in a layered tree drawing.
 
-    ``nodes`` carry ``key`` and ``parent`` (a key or None). Leaves take consecutive columns in
-    depth-first order, a parent sits centred over its children, and each depth is one row.
+    ``nodes`` carry ``key`` and ``parent`` (a key or None). Depth goes across the page, left to
+    right; leaves take consecutive rows in depth-first order and a parent sits level with the middle
+    of its children. A story grows down the page with its copies, never sideways past it.
     """
     children: dict[str | None, list[str]] = defaultdict(list)
     for node in nodes:
         children[node["parent"]].append(node["key"])
     positions: dict[str, tuple[float, float]] = {}
-    column = 0
+    row = 0
 
     def place(key: str, depth: int) -> float:
-        nonlocal column
+        nonlocal row
         kids = children.get(key, [])
         if kids:
-            xs = [place(kid, depth + 1) for kid in kids]
-            x = (xs[0] + xs[-1]) / 2
+            ys = [place(kid, depth + 1) for kid in kids]
+            y = (ys[0] + ys[-1]) / 2
         else:
-            x = column * (NODE_WIDTH + _GAP_X)
-            column += 1
-        positions[key] = (_MARGIN + x, _MARGIN + depth * (NODE_HEIGHT + _GAP_Y))
-        return x
+            y = row * (NODE_HEIGHT + _GAP_Y)
+            row += 1
+        positions[key] = (_MARGIN + depth * (NODE_WIDTH + _GAP_X), _MARGIN + y)
+        return y
 
     for root in children.get(None, []):
         place(root, 0)
     return positions
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """An upper estimate of the drawn width of ``text`` at font ``size`` (pixels), for layout."""
+    return len(text) * size * (_EM_BOLD if bold else _EM)
+
+
+def fit_label(text: str, size: float, width: float, bold: bool = False) -> str:
+    """``text`` cut at the end (with ``…``) so that its estimated width stays within ``width``."""
+    if text_width(text, size, bold) <= width:
+        return text
+    chars = max(1, int(width / (size * (_EM_BOLD if bold else _EM))) - 1)
+    return text[:chars] + "…"
 
 
 def _when(value: Any, precision: str | None = None) -> str:
@@ -81,8 +100,12 @@ def lag_text(seconds: float | None) -> str:
     return ("-" if seconds < 0 else "+") + duration_text(seconds)
 
 
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _label(x: float, y: float, text: str, size: int, **attributes: str) -> str:
+    """One line of a node's text, fitted inside the node's width."""
+    bold = attributes.get("font_weight") == "600"
+    extra = "".join(f' {name.replace("_", "-")}="{value}"' for name, value in attributes.items())
+    shown = html.escape(fit_label(text, size, NODE_WIDTH - 2 * _PAD, bold))
+    return f'<text x="{x + _PAD:.0f}" y="{y:.0f}" font-size="{size}"{extra}>{shown}</text>'
 
 
 def _svg(nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[str, Any]], focus: int) -> str:
@@ -93,12 +116,14 @@ def _svg(nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[str, Any]],
     for upstream in sorted({n["upstream"] for n in nodes if n["upstream"]}):
         drawn.append({"key": upstream, "parent": None, "node": None})
     at = layout(drawn)
-    width = max(x for x, _ in at.values()) + NODE_WIDTH + 2 * _MARGIN
-    height = max(y for _, y in at.values()) + NODE_HEIGHT + 2 * _MARGIN
+    width = max(x for x, _ in at.values()) + NODE_WIDTH + _MARGIN
+    height = max(y for _, y in at.values()) + NODE_HEIGHT + _MARGIN
     into = {e["target_doc"]: e for e in edges if e["in_tree"]}
+    # No fixed size: the drawing scales down to the page's width instead of scrolling sideways,
+    # and is never drawn larger than its natural size.
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" id="lineage-graph" width="{width:.0f}" height="{height:.0f}"'
-        f' viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="lineage tree">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="lineage-graph" viewBox="0 0 {width:.0f} {height:.0f}"'
+        f' style="width:100%;max-width:{width:.0f}px;height:auto" role="img" aria-label="lineage tree">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7"'
         ' orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#616161"/></marker></defs>',
     ]
@@ -109,39 +134,39 @@ def _svg(nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[str, Any]],
         edge = into.get(item["node"]["doc_id"]) if item["node"] else None
         colour = _COLOURS.get(edge["credited"] if edge else None, "#757575")
         dash = "" if edge and edge["directed"] else ' stroke-dasharray="6 4"'
-        x1, y1, x2, y2 = px + NODE_WIDTH / 2, py + NODE_HEIGHT, cx + NODE_WIDTH / 2, cy
+        x1, y1, x2, y2 = px + NODE_WIDTH, py + NODE_HEIGHT / 2, cx, cy + NODE_HEIGHT / 2
+        bend = _GAP_X / 2
         parts.append(
-            f'<path class="edge" d="M {x1:.0f} {y1:.0f} C {x1:.0f} {y1 + 35:.0f}, {x2:.0f} {y2 - 35:.0f}, {x2:.0f}'
-            f' {y2:.0f}" fill="none" stroke="{colour}" stroke-width="2.5"{dash} marker-end="url(#arrow)"/>'
+            f'<path class="edge" d="M {x1:.0f} {y1:.0f} C {x1 + bend:.0f} {y1:.0f}, {x2 - bend:.0f} {y2:.0f},'
+            f' {x2:.0f} {y2:.0f}" fill="none" stroke="{colour}" stroke-width="2.5"{dash} marker-end="url(#arrow)"/>'
         )
-        if edge:
-            label = f"{lag_text(edge['lag_seconds'])} · {edge['credited']}"
-            parts.append(
-                f'<text x="{x2 + 8:.0f}" y="{y2 - 8:.0f}" font-size="11" fill="{colour}">{html.escape(label)}</text>'
-            )
     for item in drawn:
         x, y = at[item["key"]]
         node = item["node"]
         if node is None:
             parts.append(
-                f'<g class="node upstream"><rect x="{x:.0f}" y="{y:.0f}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}"'
+                f'<g class="node upstream"><title>unseen upstream source {html.escape(item["key"])}</title>'
+                f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}"'
                 ' rx="10" fill="#fff" stroke="#9e9e9e" stroke-dasharray="5 4"/>'
-                f'<text x="{x + 10:.0f}" y="{y + 33:.0f}" font-size="13" fill="#616161">unseen upstream source</text>'
-                "</g>"
+                + _label(x, y + NODE_HEIGHT / 2 + 4, "unseen upstream source", 13, fill="#616161")
+                + "</g>"
             )
             continue
         fill = "#fff8e1" if node["doc_id"] == focus else "#e3f2fd" if node["depth"] == 0 else "#ffffff"
-        title = html.escape(_short(node["title"] or node["url"], 34))
-        when = _when(node["doc_time"], node.get("time_precision"))
+        edge = into.get(node["doc_id"])
+        tooltip = node["url"] + (f"\n{node['title']}" if node["title"] else "")
+        lines = [
+            _label(x, y + 19, node["site"] or "(no site)", 13, font_weight="600"),
+            _label(x, y + 35, node["title"] or node["url"], 11),
+            _label(x, y + 50, _when(node["doc_time"], node.get("time_precision")), 11, fill="#616161"),
+        ]
+        if edge:
+            colour = _COLOURS.get(edge["credited"], "#757575")
+            lines.append(_label(x, y + 65, f"{lag_text(edge['lag_seconds'])} · {edge['credited']}", 11, fill=colour))
         parts.append(
-            f'<g class="node" data-doc="{node["doc_id"]}"><title>{html.escape(node["url"])}</title>'
+            f'<g class="node" data-doc="{node["doc_id"]}"><title>{html.escape(tooltip)}</title>'
             f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="10" fill="{fill}"'
-            ' stroke="#1565c0" stroke-width="1.5"/>'
-            f'<text x="{x + 10:.0f}" y="{y + 19:.0f}" font-size="13" font-weight="600">'
-            f"{html.escape(node['site'] or '(no site)')}</text>"
-            f'<text x="{x + 10:.0f}" y="{y + 35:.0f}" font-size="11">{title}</text>'
-            f'<text x="{x + 10:.0f}" y="{y + 50:.0f}" font-size="11" fill="#616161">{when}</text>'
-            "</g>"
+            ' stroke="#1565c0" stroke-width="1.5"/>' + "".join(lines) + "</g>"
         )
     parts.append("</svg>")
     return "".join(parts)

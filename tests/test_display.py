@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -125,3 +127,100 @@ def test_sql_tables_show_durations_not_seconds(live: Path) -> None:
     # For programs, CSV and JSON keep the number of seconds.
     assert json.loads(runner.invoke(app, ["--db", str(live), "sql", "--json", query]).stdout)[0]["lag"] == 78242.0
     assert runner.invoke(app, ["--db", str(live), "sql", "--csv", query]).stdout.splitlines()[1].endswith(",78242.0")
+
+
+# -- the report's graph --------------------------------------------------------------------------------------
+
+
+def _story_corpus(folder: Path, copies: int) -> str:
+    """One wire story and ``copies`` copies of it on other sites (some copying a copy), with long
+    site names and headlines; returns the original's URL."""
+    import random
+
+    rnd = random.Random(7)
+    words = [f"{rnd.choice('bcdfghklmnprstvz')}{rnd.choice('aeiou')}{rnd.choice('nrstlm')}{i % 97}" for i in range(400)]
+    paragraphs = [" ".join(rnd.choice(words) for _ in range(60)) + "." for _ in range(6)]
+    rows = []
+    original = (
+        "https://www.international-wire-service-of-record.example/2021/03/01/a-very-long-headline-slug-about-the-story"
+    )
+    title = "A very long headline about the story that no drawing box could ever hold whole"
+    rows.append(
+        {"url": original, "site": "international-wire-service-of-record.example", "published": "2021-03-01T10:00:00Z",
+         "title": title, "text": "\n\n".join(paragraphs)}
+    )  # fmt: skip
+    for n in range(copies):
+        site = f"regional-newspaper-number-{n:02d}-with-a-long-name.example"
+        intro = " ".join(rnd.choice(words) for _ in range(30)) + "."
+        rows.append(
+            {"url": f"https://{site}/news/{n}/copied-story-{'x' * (n % 5)}", "site": site,
+             "published": f"2021-03-0{2 + n % 7}T{8 + n % 10:02d}:00:00Z", "title": f"Copy {n}: " + "headline " * 12,
+             "text": intro + "\n\n" + "\n\n".join(paragraphs[: 4 + n % 3])}
+        )  # fmt: skip
+    (folder / "story.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return original
+
+
+_TEXT = re.compile(r'<text x="([\d.]+)" y="([\d.]+)" font-size="(\d+)"([^>]*)>([^<]*)</text>')
+_RECT = re.compile(r'<rect x="([\d.]+)" y="([\d.]+)" width="(\d+)" height="(\d+)"')
+
+
+def test_the_report_graph_of_a_big_story_fits_its_labels(tmp_path: Path) -> None:
+    import html
+
+    from reuse.report import text_width
+
+    (tmp_path / "in").mkdir()
+    original = _story_corpus(tmp_path / "in", 23)
+    db, out = tmp_path / "w.duckdb", tmp_path / "report.html"
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", str(db), "ingest", str(tmp_path / "in")]).exit_code == 0
+    result = runner.invoke(app, ["--db", str(db), "report", original, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    documents = int(re.search(r"(\d+) documents", result.stdout).group(1))  # type: ignore[union-attr]
+    assert documents >= 22
+    svg = re.search(r"<svg[^>]*>.*</svg>", out.read_text(encoding="utf-8"), re.S).group(0)  # type: ignore[union-attr]
+    head = svg[: svg.index(">")]
+    assert ' width="' not in head and ' height="' not in head  # no fixed size: it scales to the page
+    _, _, vw, vh = (float(v) for v in re.search(r'viewBox="([^"]+)"', head).group(1).split())  # type: ignore[union-attr]
+    assert "max-width" in head and "width:100%" in head
+    nodes = re.findall(r'<g class="node[^"]*".*?</g>', svg, re.S)
+    assert len(nodes) == documents
+    for node in nodes:
+        assert "<title>" in node  # the whole URL, as a tooltip
+        x, y, w, h = (float(v) for v in _RECT.search(node).groups())  # type: ignore[union-attr]
+        assert x >= 0 and x + w <= vw and y >= 0 and y + h <= vh
+        for tx, ty, size, attributes, text in _TEXT.findall(node):
+            left, base, size_ = float(tx), float(ty), float(size)
+            right = left + text_width(html.unescape(text), size_, 'font-weight="600"' in attributes)
+            # Each label's estimated box lies inside its node, so inside the drawing.
+            assert x <= left and right <= x + w and y <= base - size_ and base <= y + h, (text, node)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package 'chromium')")
+def test_the_report_of_a_big_story_never_scrolls_sideways(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    original = _story_corpus(tmp_path / "in", 23)
+    db, out = tmp_path / "w.duckdb", tmp_path / "report.html"
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", str(db), "ingest", str(tmp_path / "in")]).exit_code == 0
+    assert runner.invoke(app, ["--db", str(db), "report", original, "-o", str(out)]).exit_code == 0
+    # A copy of the page that writes its laid-out widths into the DOM, read back with --dump-dom.
+    probe = tmp_path / "probe.html"
+    script = (
+        "<script>const g = document.getElementById('lineage-graph').getBoundingClientRect();"
+        "document.body.setAttribute('data-widths', [document.documentElement.scrollWidth, g.right].join(' '));"
+        "</script></body>"
+    )
+    probe.write_text(out.read_text(encoding="utf-8").replace("</body>", script), encoding="utf-8")
+    for window in (800, 1400):
+        dom = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--window-size={window},900", "--dump-dom",
+             probe.as_uri()],
+            capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        page_width, graph_right = (float(v) for v in re.search(r'data-widths="([^"]+)"', dom.stdout).group(1).split())  # type: ignore[union-attr]
+        assert page_width <= window and graph_right <= window, (window, page_width, graph_right)

@@ -82,7 +82,7 @@ def test_a_full_disk_is_one_line_and_keeps_what_was_committed(tmp_path: Path) ->
     assert done.returncode == 1, done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: the disk is full"), done.stderr
-    assert "committed before is kept" in lines[0]
+    assert "nothing committed before was lost" in lines[0]
 
     # The first run's documents are all still there, and the warehouse takes the next run.
     after = runner.invoke(app, ["--db", str(db), "sql", "--csv", "SELECT url FROM documents ORDER BY url"])
@@ -111,3 +111,35 @@ def test_other_files_given_as_the_warehouse_are_one_line(tmp_path: Path) -> None
                          (newer, "newer than this reusetrack")):  # fmt: skip
         for args in (["stats"], ["pairs"], ["ingest", str(DEMO / "globalresearch.ca")]):
             _one_line(runner.invoke(app, ["--db", str(db), *args]), fragment)
+
+
+def _can_write_read_only_files(tmp_path: Path) -> bool:
+    probe = tmp_path / "probe"
+    probe.write_text("")
+    probe.chmod(0o444)
+    try:
+        probe.open("a").close()
+    except PermissionError:
+        return False
+    return True  # root, or a process with CAP_DAC_OVERRIDE
+
+
+def test_a_read_only_warehouse_is_one_line(live: Path, tmp_path: Path) -> None:
+    if _can_write_read_only_files(tmp_path):
+        pytest.skip("this process may write read-only files (root)")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    db = folder / "w.duckdb"
+    shutil.copy(live, db)
+    runner = CliRunner()
+    try:
+        # A writable file in a read-only folder (its WAL cannot be made), then a read-only file.
+        for mode in (0o644, 0o444):
+            folder.chmod(0o755)
+            db.chmod(mode)
+            folder.chmod(0o555)
+            result = runner.invoke(app, ["--db", str(db), "ingest", str(DEMO / "northgate-herald.example")])
+            _one_line(result, str(db), "Permission denied")
+            assert runner.invoke(app, ["--db", str(db), "stats"]).exit_code == 0  # reading still works
+    finally:
+        folder.chmod(0o755)
