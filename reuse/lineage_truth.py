@@ -8,7 +8,8 @@ dropped, numbers changed, a note to readers added) and one way of crediting its 
 (a credit line naming the outlet, one with the URL, a cross-site ``rel=canonical`` as syndication
 partners set it, a link). Stated times come at several precisions: an instant, a date only, none;
 the archive's capture time is always after publication. Some copies have an AMP twin on their own
-site, with a same-site canonical (an alias of the copy) or without one (a second document).
+site, carrying the same credit, with a same-site canonical (an alias of the copy) or without one
+(a second document).
 
 :func:`score_lineage` compares what the tracker found with that truth. Pure: no I/O; the runner in
 :mod:`reuse.lineage_truth_eval` writes the pages as a web archive, ingests it and reads the lineage.
@@ -392,11 +393,12 @@ def generate_world(seed: int, *, stories: int = 12, sites: int = 6, background: 
             if rng.random() < 0.15:
                 alias = rng.random() < 0.5 and style != "canonical"
                 twin = _Article(copy.url.replace("/news/", "/amp/news/"), copy_site, title, paragraphs, copy.time)
-                twin_html = _html(twin, precision, canonical=copy.url if alias else None)
+                # The twin carries the same credit; an alias also names the copy as its canonical.
+                credit = _credit(style, source) | ({"canonical": copy.url} if alias else {})
                 pages.append(
                     TruePage(
-                        twin.url, copy_site.host, twin_html, seen + timedelta(minutes=1), story, source.url,
-                        "none", precision, edits, twin_of=copy.url, alias=alias,
+                        twin.url, copy_site.host, _html(twin, precision, **credit), seen + timedelta(minutes=1),
+                        story, source.url, style, precision, edits, twin_of=copy.url, alias=alias,
                     )
                 )  # fmt: skip
     rng.shuffle(pages)
@@ -449,7 +451,8 @@ def score_lineage(world: World, found: Mapping[str, FoundNode], stored: Mapping[
     for page in world.pages:
         if page.twin_of is not None and page.alias:
             scores.aliases += 1
-            scores.aliases_merged += doc(page.url) is not None and doc(page.url) == doc(page.twin_of)
+            # Merged: not a document of its own (read after its copy, it is that copy unchanged).
+            scores.aliases_merged += doc(page.url) != page.url
         if page.credit == "canonical":
             scores.syndicated += 1
             scores.syndicated_kept += doc(page.url) == page.url
