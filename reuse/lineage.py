@@ -418,8 +418,13 @@ def _verified(text: str, spans: Sequence[Span], other: str, other_spans: Sequenc
     return kept
 
 
-def _containment(rel: _Relation, inner: DocFacts, outer: DocFacts) -> Signal | None:
-    """``outer`` is ``inner`` plus additions that are mostly its site's boilerplate: ``inner`` is the source."""
+def _containment(rel: _Relation, inner: DocFacts, outer: DocFacts, settings: Settings) -> Signal | None:
+    """``outer`` is ``inner`` plus additions that are mostly its site's boilerplate: ``inner`` is the source.
+
+    What ``outer`` adds that is not boilerplate must stay under ``min_evidence_chars``: a source
+    whose copy dropped a paragraph is the copy plus that paragraph plus its own template, which
+    would otherwise read as the copy being the source.
+    """
     cov_inner = rel.raw[inner.doc_id] / inner.chars if inner.chars else 0.0
     cov_outer = rel.raw[outer.doc_id] / outer.chars if outer.chars else 0.0
     if cov_inner < 0.8 or cov_outer > cov_inner - 0.15:
@@ -428,7 +433,7 @@ def _containment(rel: _Relation, inner: DocFacts, outer: DocFacts) -> Signal | N
     added = subtract([Span(0, outer.chars)], shared)
     added_chars = union_length(added)
     boiler = added_chars - union_length(subtract(added, outer.boilerplate))
-    if not added_chars or boiler < 0.5 * added_chars:
+    if not added_chars or boiler < 0.5 * added_chars or added_chars - boiler >= settings.min_evidence_chars:
         return None
     return Signal(
         "containment",
@@ -475,7 +480,7 @@ def _decide(rel: _Relation, settings: Settings) -> None:
     signals = [*_credits_of(a, b), *_credits_of(b, a), *_date_signals(a, b, settings)]
     rel.simultaneous = _minutes_apart(doc_when(a), doc_when(b), settings) is not None
     for inner, outer in ((a, b), (b, a)):
-        if (found := _containment(rel, inner, outer)) is not None:
+        if (found := _containment(rel, inner, outer, settings)) is not None:
             signals.append(found)
     rel.signals = sorted(signals, key=lambda s: (-s.weight, s.name))
     p = {}

@@ -12,6 +12,7 @@ import json
 import shutil
 import subprocess
 import zlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -412,6 +413,22 @@ def test_credit_alone_decides_without_dates() -> None:
     docs = {1: fact(1, "a.example", None), 2: fact(2, "b.example", None, links=(link,))}
     (edge,) = build_stories(docs, [shared(1, 2, (0, 800, 0, 800))], SETTINGS)[0].edges
     assert (edge.source, edge.target, edge.method) == (1, 2, "link")
+
+
+def test_a_copy_that_dropped_a_paragraph_is_not_taken_for_the_source() -> None:
+    # The source is the copy's text, plus a paragraph the copy dropped, plus its own template: it
+    # is not "the copy plus boilerplate", so containment must not vote the copy the source.
+    source = replace(fact(1, "a.example", None), boilerplate=(Span(820, 1000),))
+    copy = replace(fact(2, "b.example", None, chars=760), boilerplate=(Span(700, 760),))
+    (edge,) = build_stories({1: source, 2: copy}, [shared(1, 2, (0, 700, 0, 700))], SETTINGS)[0].edges
+    assert "containment" not in {s.name for s in edge.signals}
+    assert not edge.directed
+    # The copy adding only its template to the whole source still says which is which.
+    outer = replace(fact(2, "b.example", None, chars=1000), boilerplate=(Span(700, 1000),))
+    (edge,) = build_stories(
+        {1: fact(1, "a.example", None, chars=700), 2: outer}, [shared(1, 2, (0, 700, 0, 700))], SETTINGS
+    )[0].edges
+    assert (edge.source, edge.target, edge.method) == (1, 2, "containment")
 
 
 def test_no_evidence_is_undirected() -> None:
