@@ -278,3 +278,14 @@ def test_unknown_and_ambiguous_documents_are_one_error_line(stored: Path, comman
     for url in ("http://twin.example.com/a", "https://twin.example.com/a"):
         exact = run(stored, "matches", url)
         assert exact.exit_code == 0 and exact.stdout.startswith(f"{url} (doc {doc_id(stored, url)},"), exact.output
+
+
+def test_only_another_sites_canonical_is_a_credit_line() -> None:
+    """The extractor's canonical credit uses the same site rule: an AMP twin on a subdomain does
+    not credit its own site (it compared host names, so amp. and www. were two outlets)."""
+    from crawlers.extract import extract
+
+    kinds = {
+        url: [c.kind for c in extract(page(ORIGINAL, published), None, url).attribution] for url, published in READ
+    }
+    assert kinds == {ORIGINAL: [], AMP: [], COPY: ["canonical"]}
