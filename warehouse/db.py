@@ -290,10 +290,14 @@ class Warehouse:
         if key is None:
             sql, params = "? IN (d.url, m.fetched_url, m.canonical_url)", [ref]
         else:
-            # Only documents whose URLs mention the host can match; their variants are compared in Python.
-            host = key.split("/", 1)[0]
-            sql = " OR ".join(f"strpos(lower({c}), ?) > 0" for c in ("d.url", "m.fetched_url", "m.canonical_url"))
-            params = [host, host, host]
+            # Only URLs holding the key's host and path can match (a variant differs in scheme, www.,
+            # case of the host, port, a trailing slash, its query or fragment): they are few, and are
+            # compared by their keys in Python.
+            host, _, rest = key.partition("/")
+            path = "/" + rest.split("?", 1)[0].lower()
+            columns = ("d.url", "m.fetched_url", "m.canonical_url")
+            sql = " OR ".join(f"(strpos(lower({c}), ?) > 0 AND strpos(lower({c}), ?) > 0)" for c in columns)
+            params = [host, path] * len(columns)
         rows = self.con.execute(
             "SELECT DISTINCT d.doc_id, d.url, m.fetched_url, m.canonical_url FROM documents d"
             f" LEFT JOIN versions v USING (doc_id) LEFT JOIN version_meta m USING (version_id) WHERE {sql}",
