@@ -274,9 +274,8 @@ class Warehouse:
         spelled) makes the usual variants of a URL one: scheme, host case, ``www.``, trailing slash,
         default port, fragment, tracking parameters. Exact spellings are tried before variants; the
         stored URL before the fetched one, before the canonical. Without ``page_key`` only exact
-        spellings are looked up. Raises :class:`WarehouseError`
-        when no document matches, or when several do at the first step that finds any (they are
-        listed: the caller chooses, nothing is guessed).
+        spellings are looked up. Raises :class:`WarehouseError` when no document matches, or when
+        several do at the first step that finds any (they are listed: nothing is guessed).
         """
         found = self._named_by(ref, page_key or _no_variants)
         if found is None:
@@ -317,7 +316,9 @@ class Warehouse:
             found = sorted({d for d, w, u in names if w == which and (u == ref if exact else page_key(u) == key)})
             if len(found) > 1:
                 listed = ", ".join(f"doc {d} ({urls[d]})" for d in found)
-                raise WarehouseError(f"{ref!r} names {len(found)} documents in {self.path}: {listed}; give a doc_id")
+                raise WarehouseError(
+                    f"{ref!r} names {len(found)} documents in {self.path}: {listed}; give its doc_id or exact URL"
+                )
             if found:
                 return found[0]
             if number == 0 and ref.isdigit():
