@@ -32,7 +32,7 @@ import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from reuse.errors import InputError, SettingsError
@@ -217,6 +217,7 @@ def _registrable_domain() -> Callable[[str], str]:
 
     extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 
+    @lru_cache(maxsize=65536)  # a crawl or an archive asks about few hosts, many times each
     def domain(host: str) -> str:
         parts = extract(host)
         return f"{parts.domain}.{parts.suffix}" if parts.domain and parts.suffix else ""
@@ -230,8 +231,11 @@ def site_key(url: str) -> str | None:
     without ``www.`` where no public suffix applies (an address, ``localhost``, ``.example``), with
     the port when not the default (two servers are two sites). None for what is no http(s) URL."""
     canonical = _web_url(url)
-    if canonical is None:
-        return None
+    return None if canonical is None else _site_of_canonical(canonical)
+
+
+def _site_of_canonical(canonical: str) -> str:
+    """:func:`site_key` of a URL already canonical."""
     parts = urlsplit(canonical)
     host = parts.hostname or ""
     name = ("" if host.startswith("[") or _NUMERIC_HOST.fullmatch(host) else _registrable_domain()(host)) or (
@@ -264,7 +268,7 @@ def document_url(read_from: str, canonical: str | None = None) -> str:
     named = _web_url(canonical)
     if own is None:
         return named or read_from
-    return named if named is not None and same_site(own, named) else own
+    return named if named is not None and _site_of_canonical(own) == _site_of_canonical(named) else own
 
 
 def page_key(url: str) -> str | None:

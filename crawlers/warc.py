@@ -4,9 +4,10 @@ Records are read one at a time from the open file, so memory does not grow with 
 
 - ``response`` (and ``resource``) records holding HTML go through the extraction layer, as a
   fetched page would; the ``WARC-Target-URI`` is the document's URL unless the page names a
-  canonical one, and the ``WARC-Date`` is kept as the page's first-seen time (an
-  ``("first_seen", time)`` pair in :attr:`~reuse.models.Evidence.other_dates`): the archive saw
-  the page then, so it existed no later than that.
+  canonical one on the same site (:func:`crawlers.urls.document_url`), and the ``WARC-Date`` is
+  kept as the page's first-seen time (an ``("first_seen", time)`` pair in
+  :attr:`~reuse.models.Evidence.other_dates`): the archive saw the page then, so it existed no
+  later than that.
 - non-HTML responses (images, PDFs, robots.txt...), error and redirect responses, and
   ``revisit`` records (the archive's "same content as an earlier capture") are each yielded as
   an :class:`~reuse.errors.UnsupportedInput`, so the run counts and reports them as skipped;

@@ -46,7 +46,9 @@ __all__ = ["lineage", "register", "report", "sites", "stories_command"]
 DocArg = Annotated[
     str,
     typer.Argument(
-        metavar="URL_OR_ID", help="A document: its URL (fetched or canonical) or doc_id.", show_default=False
+        metavar="URL_OR_ID",
+        help="A document: its doc_id, or its URL (stored or fetched, in any usual spelling).",
+        show_default=False,
     ),
 ]
 

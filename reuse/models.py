@@ -198,7 +198,8 @@ class Evidence:
 class Document:
     """One article's text as read from a file, a page or a row.
 
-    ``url`` identifies the document (a canonical URL, or a ``file://`` URL for local files);
+    ``url`` identifies the document: the URL it was read from, canonicalised, or its canonical when
+    on the same site (``crawlers.urls.document_url``); a ``file://`` URL for local files naming none;
     ``text`` is the plain text whose character offsets every passage and match refers to.
     """
 

@@ -274,9 +274,8 @@ class Warehouse:
         spelled) makes the usual variants of a URL one: scheme, host case, ``www.``, trailing slash,
         default port, fragment, tracking parameters. Exact spellings are tried before variants; the
         stored URL before the fetched one, before the canonical. Without ``page_key`` only exact
-        spellings are looked up. Raises :class:`WarehouseError`
-        when no document matches, or when several do at the first step that finds any (they are
-        listed: the caller chooses, nothing is guessed).
+        spellings are looked up. Raises :class:`WarehouseError` when no document matches, or when
+        several do at the first step that finds any (they are listed: nothing is guessed).
         """
         found = self._named_by(ref, page_key or _no_variants)
         if found is None:
@@ -290,10 +289,14 @@ class Warehouse:
         if key is None:
             sql, params = "? IN (d.url, m.fetched_url, m.canonical_url)", [ref]
         else:
-            # Only documents whose URLs mention the host can match; their variants are compared in Python.
-            host = key.split("/", 1)[0]
-            sql = " OR ".join(f"strpos(lower({c}), ?) > 0" for c in ("d.url", "m.fetched_url", "m.canonical_url"))
-            params = [host, host, host]
+            # Only URLs holding the key's host and path can match (a variant differs in scheme, www.,
+            # case of the host, port, a trailing slash, its query or fragment): they are few, and are
+            # compared by their keys in Python.
+            host, _, rest = key.partition("/")
+            path = "/" + rest.split("?", 1)[0].lower()
+            columns = ("d.url", "m.fetched_url", "m.canonical_url")
+            sql = " OR ".join(f"(strpos(lower({c}), ?) > 0 AND strpos(lower({c}), ?) > 0)" for c in columns)
+            params = [host, path] * len(columns)
         rows = self.con.execute(
             "SELECT DISTINCT d.doc_id, d.url, m.fetched_url, m.canonical_url FROM documents d"
             f" LEFT JOIN versions v USING (doc_id) LEFT JOIN version_meta m USING (version_id) WHERE {sql}",
@@ -313,7 +316,9 @@ class Warehouse:
             found = sorted({d for d, w, u in names if w == which and (u == ref if exact else page_key(u) == key)})
             if len(found) > 1:
                 listed = ", ".join(f"doc {d} ({urls[d]})" for d in found)
-                raise WarehouseError(f"{ref!r} names {len(found)} documents in {self.path}: {listed}; give a doc_id")
+                raise WarehouseError(
+                    f"{ref!r} names {len(found)} documents in {self.path}: {listed}; give its doc_id or exact URL"
+                )
             if found:
                 return found[0]
             if number == 0 and ref.isdigit():
