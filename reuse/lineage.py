@@ -259,7 +259,7 @@ def doc_when(doc: DocFacts) -> When:
         return When(_utc(doc.evidence.modified), "modified", precision)
     if doc.evidence.other_dates:
         source, value = min(doc.evidence.other_dates, key=lambda item: _utc(item[1]) or _NEVER)
-        return When(_utc(value), source, TimePrecision.SECOND)
+        return When(_utc(value), source, TimePrecision(dict(doc.evidence.other_precisions).get(source, "second")))
     if doc.first_seen is not None:
         return When(_utc(doc.first_seen), "first_seen", TimePrecision.SECOND)
     return When(None, None, None)

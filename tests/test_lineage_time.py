@@ -14,15 +14,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from fixtureweb import FixtureWeb, article_html, paragraphs, sitemap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from crawlers.metadata import parse_time
+from crawlers.settings import CrawlSettings, parse_networks
+from crawlers.sources import load_sources
 from reuse.cli import app
 from reuse.config import Settings
+from reuse.crawl_pipeline import run_crawl
 from reuse.lineage import DocFacts, Edge, SharedText, Signal, build_stories
 from reuse.models import CreditLine, Evidence, Match, MatchKind, Span, iso_precision, shown_time, time_interval
+from warehouse.db import open_warehouse
 
 PARAS = [
     "The city council approved a new budget on Tuesday that spares the libraries and raises spending on roads"
@@ -32,6 +37,12 @@ PARAS = [
     "The mayor said the budget balances competing needs and promised a review in the spring, when updated"
     " figures on tax receipts and federal grants are expected to be published by the treasury.",
 ]
+CRAWL_FAST: dict[str, Any] = {
+    "delay": 0.0,
+    "batch_seconds": 0.3,
+    "total_timeout": 5.0,
+    "contact": "mailto:t@example.org",
+}
 WIRE = [
     ("https://a.example/budget", "2021-03-01T10:00:00Z"),
     ("https://b.example/budget", "2021-03-01T10:03:00Z"),
@@ -293,3 +304,36 @@ def test_the_migration_reads_old_midnights_as_dates(tmp_path: Path) -> None:
     con.execute(step.sql)
     found = con.execute("SELECT version_id, published_precision FROM versions ORDER BY 1").fetchall()
     assert found == [(1, "day"), (2, None), (3, None)]
+
+
+def test_a_crawl_keeps_the_precision_of_sitemap_and_page_dates(web: FixtureWeb, tmp_path: Path) -> None:
+    """A news sitemap's date-only publication_date and a page's date-only meta stay dates through
+    the frontier into the warehouse; a sitemap lastmod's precision is kept with the evidence."""
+    from datetime import date
+
+    site = web.site("news")
+    site.robots("User-agent: *\nAllow: /\n")
+    site.page("/a", article_html("A", paragraphs("a")))  # no date on the page: the sitemap's counts
+    site.page("/b", article_html("B", paragraphs("b"), published=date(2021, 3, 1)))  # type: ignore[arg-type]
+    site.page("/c", article_html("C", paragraphs("c")))
+    site.text("/news.xml", sitemap([(site.url("/a"), date(2021, 3, 1))], news=True), "application/xml")  # type: ignore[list-item]
+    site.text("/sitemap.xml", sitemap([(site.url(u), date(2021, 3, 2)) for u in ("/b", "/c")]), "application/xml")  # type: ignore[misc]
+    sources = tmp_path / "sources.toml"
+    sitemaps = [site.url("/news.xml"), site.url("/sitemap.xml")]
+    sources.write_text(f'[[site]]\nname = "news"\nsitemaps = {json.dumps(sitemaps)}\n', encoding="utf-8")
+    overrides, found = load_sources(sources)
+    settings_ = CrawlSettings(**{**CRAWL_FAST, "allow_private": parse_networks(["127.0.0.1/32"]), **overrides})
+    run_crawl(tmp_path / "w.duckdb", Settings(), settings_, found)
+    with open_warehouse(tmp_path / "w.duckdb", read_only=True) as wh:
+        _, stored = wh.query(
+            "SELECT d.url, v.published_at, v.published_precision, m.other_dates FROM versions v"
+            " JOIN documents d USING (doc_id) LEFT JOIN version_meta m USING (version_id) ORDER BY d.url"
+        )
+    by_url = {
+        url: (published, precision, json.loads(other) if other else None) for url, published, precision, other in stored
+    }
+    assert by_url[site.url("/a")][1] == "day" and by_url[site.url("/a")][2][0][2] == "day"
+    assert by_url[site.url("/b")][1] == "day"
+    assert by_url[site.url("/c")][1] is None and by_url[site.url("/c")][2] == [
+        ["sitemap", "2021-03-02T00:00:00+00:00", "day"]
+    ]
