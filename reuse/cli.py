@@ -40,6 +40,7 @@ from reuse.config import Settings
 from reuse.crawl_pipeline import fetch_article
 from reuse.errors import InputError, ReuseError
 from reuse.inspection import compare_documents, fingerprint_file
+from reuse.models import TimePrecision
 from reuse.pan13_eval import evaluate_pan13_fresh
 from reuse.pipeline import Problem, ingest_files, load_snapshot, reusetrack_version
 from reuse.spark_pipeline import spark_ingest
@@ -380,7 +381,9 @@ def extract(
     typer.echo(f"{data['title'] or '(no title)'}")
     for label, key in (("published", "published"), ("modified", "modified"), ("canonical", "canonical_url")):
         if data.get(key):
-            typer.echo(f"{label}: {data[key]}")
+            # A date-only stamp is a day, not its midnight: say so.
+            precision = TimePrecision(data.get(f"{key}_precision") or "second")
+            typer.echo(f"{label}: {data[key]}" + (f" ({precision.label})" if precision.label else ""))
     typer.echo(f"state: {data['state']}" + (f" ({data['reason']})" if data.get("reason") else ""))
     table = Table("kind", "text", "marked")
     for block in data["paragraphs"]:

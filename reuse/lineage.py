@@ -10,16 +10,18 @@ links) and what each pair of documents shares, :func:`build_stories` works in na
 2. **direction** — each signal votes for one side as the source with a weight (see ``WEIGHTS``):
    ``canonical`` (a rel=canonical to the other page), ``credit`` (a credit line naming its URL, or
    its outlet), ``byline`` (an author that is the other outlet), ``link`` (a link to the other
-   page), ``dates`` (published, else modified, feed or sitemap time: the earlier is the source),
-   ``first_seen`` (a page seen before the other's stated publication existed first) and
+   page), ``dates`` (published, else modified, feed or sitemap time, each an interval at its
+   precision: the one ending before the other begins is the source; overlapping ones, such as a
+   date-only stamp and a time that day, do not vote), ``first_seen`` (a page seen before the
+   earliest instant of the other's stated publication existed first) and
    ``containment`` (one text is the other plus the copying site's boilerplate). The votes for
    each side combine as a noisy-or; when both sides get 0.5 or more the evidence conflicts and
    the edge stays undirected, as it does without any vote.
 3. **shared upstream** — a pair whose shared text both also share with an earlier third document
    that is the source of both, and that neither credits nor links, took it from that document: no
    direct edge (relation ``shared_upstream``, ``via`` the third). A pair published within
-   ``upstream_window_minutes`` without any credit cannot have copied each other: both hang from
-   an unseen upstream node (relation ``unseen_upstream``).
+   ``upstream_window_minutes`` (both times known to the minute) without any credit cannot have
+   copied each other: both hang from an unseen upstream node (relation ``unseen_upstream``).
 4. **stories** — connected groups of related documents; a document related to nothing is in no story.
 5. **tree** — each story's lineage tree is the minimum-cost arborescence (Chu–Liu/Edmonds) over
    the candidate edges, under a virtual root: a copy hangs from the source with the most

@@ -337,3 +337,37 @@ def test_a_crawl_keeps_the_precision_of_sitemap_and_page_dates(web: FixtureWeb, 
     assert by_url[site.url("/c")][1] is None and by_url[site.url("/c")][2] == [
         ["sitemap", "2021-03-02T00:00:00+00:00", "day"]
     ]
+
+
+def test_extract_says_a_date_is_a_date(tmp_path: Path) -> None:
+    page = tmp_path / "p.html"
+    page.write_bytes(article_html("Budget", PARAS, published=datetime(2021, 3, 1)).replace(b"T00:00:00", b""))
+    shown = CliRunner().invoke(app, ["extract", str(page)])
+    assert shown.exit_code == 0, shown.output
+    assert "published: 2021-03-01T00:00:00 (date only)" in shown.stdout
+    data = json.loads(CliRunner().invoke(app, ["extract", "--json", str(page)]).stdout)
+    assert data["published_precision"] == "day"
+
+
+def test_a_reader_upgrades_an_older_warehouse(tmp_path: Path) -> None:
+    """A schema-3 file read by `lineage` or `sql`: the new columns are added, not a Binder error."""
+    import duckdb
+
+    text = "\n\n".join(PARAS)
+    db = _ingest(tmp_path, [{"url": u, "published": p, "text": text} for u, p in WIRE])
+    con = duckdb.connect(str(db))
+    for table, column in (
+        ("versions", "published_precision"),
+        ("version_meta", "modified_precision"),
+        ("lineage_nodes", "time_precision"),
+        ("lineage_stories", "first_precision"),
+        ("lineage_stories", "last_precision"),
+        ("frontier", "hint_precision"),
+    ):
+        con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    con.execute("DROP VIEW stories; DROP VIEW lineage; DELETE FROM schema_migrations WHERE version = 4")
+    con.close()
+    shown = _cli(db, "lineage", WIRE[0][0])
+    assert shown.exit_code == 0, shown.output
+    stored = _cli(db, "sql", "--json", "SELECT max(version) AS v FROM schema_migrations")
+    assert json.loads(stored.stdout) == [{"v": 4}]
