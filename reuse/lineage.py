@@ -284,8 +284,14 @@ def _order(doc: DocFacts) -> tuple[bool, datetime, datetime, int]:
 
 def _minutes_apart(wa: When, wb: When, settings: Settings) -> float | None:
     """Minutes between two times known to the minute and at most ``upstream_window_minutes`` apart:
-    too close for one to have copied the other. None otherwise (a date-only stamp is never close)."""
-    if wa.value is None or wb.value is None or not (wa.precise and wb.precise):
+    too close for one to have copied the other. None otherwise (a date-only stamp is never close,
+    and when a page was first seen says nothing of when it was published)."""
+    if (
+        wa.value is None
+        or wb.value is None
+        or not (wa.precise and wb.precise)
+        or "first_seen" in (wa.source, wb.source)
+    ):
         return None
     gap = abs((wb.value - wa.value).total_seconds()) / 60
     return gap if gap <= settings.upstream_window_minutes else None

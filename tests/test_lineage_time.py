@@ -371,3 +371,14 @@ def test_a_reader_upgrades_an_older_warehouse(tmp_path: Path) -> None:
     assert shown.exit_code == 0, shown.output
     stored = _cli(db, "sql", "--json", "SELECT max(version) AS v FROM schema_migrations")
     assert json.loads(stored.stdout) == [{"v": 4}]
+
+
+def test_pages_first_seen_minutes_apart_are_not_an_unseen_upstream() -> None:
+    """Two undated pages crawled three minutes apart: when they were read says nothing of who wrote first."""
+    seen = datetime(2021, 6, 1, tzinfo=UTC)
+    docs = {
+        1: replace(_fact(1, None, None), first_seen=seen),
+        2: replace(_fact(2, None, None), first_seen=seen + timedelta(minutes=3)),
+    }
+    (edge,) = build_stories(docs, _pairs([1, 2]), Settings())[0].edges
+    assert edge.relation == "undirected" and edge.upstream is None
