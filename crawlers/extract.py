@@ -419,6 +419,7 @@ def article_to_dict(article: Article) -> dict[str, Any]:
         "published_precision": article.published.precision if article.published else None,
         "modified": _iso(article.modified),
         "modified_source": article.modified.source if article.modified else None,
+        "modified_precision": article.modified.precision if article.modified else None,
         "authors": list(article.authors),
         "site": article.site_name,
         "language": article.language,

@@ -87,6 +87,7 @@ class Entry:
     hint_published: datetime | None = None  # a date from where it was found (see hint_source)
     hint_source: str | None = None  # "feed", "sitemap-news" (publication date) or "sitemap" (lastmod)
     hint_title: str | None = None
+    hint_precision: str | None = None  # of hint_published (a TimePrecision value; "day" for a date)
 
     def validators(self) -> dict[str, str]:
         """The conditional-GET headers for this URL (weak ETags are sent back as they came)."""
@@ -210,4 +211,5 @@ def redirect_target(entry: Entry, final_url: str, now: datetime) -> Entry:
         hint_published=entry.hint_published,
         hint_source=entry.hint_source,
         hint_title=entry.hint_title,
+        hint_precision=entry.hint_precision,
     )

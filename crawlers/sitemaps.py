@@ -18,8 +18,9 @@ from lxml import etree
 from crawlers.decoding import DecodingError, decode_body
 from crawlers.urls import canonicalize
 from reuse.errors import InputError
+from reuse.models import TimePrecision, iso_precision
 
-__all__ = ["MAX_SITEMAP_URLS", "Sitemap", "SitemapEntry", "parse_sitemap", "parse_w3c_date"]
+__all__ = ["MAX_SITEMAP_URLS", "Sitemap", "SitemapEntry", "parse_sitemap", "parse_w3c_date", "w3c_precision"]
 
 #: URLs taken from one sitemap file (the protocol's limit).
 MAX_SITEMAP_URLS = 50_000
@@ -33,6 +34,8 @@ class SitemapEntry:
     lastmod: datetime | None = None
     published: datetime | None = None
     title: str | None = None
+    lastmod_precision: str | None = None  # a TimePrecision value ("day" for "2020-11-04")
+    published_precision: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,14 @@ def parse_w3c_date(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def w3c_precision(value: str | None) -> str | None:
+    """The precision of a W3C datetime as :func:`parse_w3c_date` reads it ("day" for "2020-11-04")."""
+    if parse_w3c_date(value) is None:
+        return None
+    found = iso_precision(value or "")
+    return (found or TimePrecision.SECOND).value
 
 
 def _local(tag: object) -> str:
@@ -107,6 +118,8 @@ def parse_sitemap(body: bytes, url: str, cap: int = 50 * 1024 * 1024) -> Sitemap
                                 parse_w3c_date(fields.get("lastmod")),
                                 parse_w3c_date(fields.get("publication_date")),
                                 fields.get("title") or None,
+                                lastmod_precision=w3c_precision(fields.get("lastmod")),
+                                published_precision=w3c_precision(fields.get("publication_date")),
                             )
                         )
                 fields = {}

@@ -46,6 +46,7 @@ from reuse.edits import word_sides
 from reuse.errors import InputError, ReuseError
 from reuse.inspection import compare_documents, fingerprint_file
 from reuse.lineage_truth_eval import evaluate_lineage
+from reuse.models import TimePrecision
 from reuse.pan13_eval import evaluate_pan13_fresh
 from reuse.pipeline import Problem, ingest_files, load_snapshot, reusetrack_version
 from reuse.spark_pipeline import spark_ingest
@@ -434,7 +435,9 @@ def extract(
     typer.echo(f"{data['title'] or '(no title)'}")
     for label, key in (("published", "published"), ("modified", "modified"), ("canonical", "canonical_url")):
         if data.get(key):
-            typer.echo(f"{label}: {data[key]}")
+            # A date-only stamp is a day, not its midnight: say so.
+            precision = TimePrecision(data.get(f"{key}_precision") or "second")
+            typer.echo(f"{label}: {data[key]}" + (f" ({precision.label})" if precision.label else ""))
     if data.get("document_url"):
         # The identity rule made visible: a canonical on another site is evidence, not this page's name.
         typer.echo(f"document: {data['document_url']}")

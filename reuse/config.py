@@ -90,9 +90,9 @@ class Settings:
         min_evidence_chars: two documents of different sites are related (a candidate reuse edge)
             when they share at least this many characters outside boilerplate on both sides: about
             one sentence, so a shared name or stock phrase is not a story.
-        upstream_window_minutes: two documents published within this many minutes of each other,
-            neither crediting the other, cannot have copied each other: both hang from an unseen
-            upstream source instead.
+        upstream_window_minutes: two documents published within this many minutes of each other
+            (both times known to the minute, not date-only), neither crediting the other, cannot
+            have copied each other: both hang from an unseen upstream source instead.
         upstream_containment: a pair's shared text is explained by an earlier third document when
             at least this share of it, on both sides, is also what each shares with the third.
     """

@@ -536,7 +536,7 @@ class Crawler:
             report.retries += 1
 
     def _found(self, item: _Digested, source: Source | None, url: str, kind: Kind, depth: int, now: datetime,
-               hint: tuple[str, datetime | None] | None = None, title: str | None = None,
+               hint: tuple[str, datetime | None, str | None] | None = None, title: str | None = None,
                found_on: str | None = None) -> None:  # fmt: skip
         if source is not None and not source.scope.contains(url):
             return
@@ -553,13 +553,15 @@ class Crawler:
                 hint_published=hint[1] if hint and hint[1] else None,
                 hint_source=hint[0] if hint and hint[1] else None,
                 hint_title=title,
+                hint_precision=hint[2] if hint and hint[1] else None,
             )
         )
 
     def _feed(self, item: _Digested, source: Source | None, result: FetchResult, now: datetime) -> None:
         feed = parse_feed(result.body or b"", result.final_url, result.headers.get("content-type"))
         for feed_item in feed.items:
-            self._found(item, source, feed_item.url, Kind.PAGE, 0, now, ("feed", feed_item.published), feed_item.title)
+            hint = ("feed", feed_item.published, None)  # feed dates carry a time (RFC 822)
+            self._found(item, source, feed_item.url, Kind.PAGE, 0, now, hint, feed_item.title)
         item.fetch_row["result"] = f"feed: {len(feed.items)} items" if feed.state == "ok" else feed.state
         if feed.bozo and feed.error:
             item.fetch_row["error"] = f"bozo: {feed.error}"[:500]
@@ -574,7 +576,11 @@ class Crawler:
                 if depth + 1 <= MAX_SITEMAP_DEPTH:
                     self._found(item, source, entry.url, Kind.SITEMAP, depth + 1, now)
             else:
-                hint = ("sitemap-news", entry.published) if entry.published else ("sitemap", entry.lastmod)
+                hint = (
+                    ("sitemap-news", entry.published, entry.published_precision)
+                    if entry.published
+                    else ("sitemap", entry.lastmod, entry.lastmod_precision)
+                )
                 self._found(item, source, entry.url, Kind.PAGE, 0, now, hint, entry.title)
         item.fetch_row["result"] = (
             f"sitemap {parsed.kind}: {len(parsed.entries)} URLs" + (" (truncated)" if parsed.truncated else "")
@@ -604,13 +610,15 @@ class Crawler:
         precision = article.published.precision if article.published else None
         if published is None and hint_source in ("feed", "sitemap-news"):
             published = hint  # a publication date, unlike a sitemap's lastmod
+            precision = item.entry.hint_precision
         metadata = {"fetched_url": url}
         if article.modified is not None:
             metadata["modified"] = article.modified.value.isoformat()
         evidence = evidence_of(article)
         if hint is not None and hint_source is not None:
             # Kept as lineage evidence: when the site said, outside the page, that it published it.
-            evidence = replace(evidence, other_dates=((hint_source, hint),))
+            precisions = ((hint_source, item.entry.hint_precision),) if item.entry.hint_precision else ()
+            evidence = replace(evidence, other_dates=((hint_source, hint),), other_precisions=precisions)
         item.document = Document(
             url=doc_url,
             text=article.text,

@@ -10,16 +10,18 @@ links) and what each pair of documents shares, :func:`build_stories` works in na
 2. **direction** — each signal votes for one side as the source with a weight (see ``WEIGHTS``):
    ``canonical`` (a rel=canonical to the other page), ``credit`` (a credit line naming its URL, or
    its outlet), ``byline`` (an author that is the other outlet), ``link`` (a link to the other
-   page), ``dates`` (published, else modified, feed or sitemap time: the earlier is the source),
-   ``first_seen`` (a page seen before the other's stated publication existed first) and
+   page), ``dates`` (published, else modified, feed or sitemap time, each an interval at its
+   precision: the one ending before the other begins is the source; overlapping ones, such as a
+   date-only stamp and a time that day, do not vote), ``first_seen`` (a page seen before the
+   earliest instant of the other's stated publication existed first) and
    ``containment`` (one text is the other plus the copying site's boilerplate). The votes for
    each side combine as a noisy-or; when both sides get 0.5 or more the evidence conflicts and
    the edge stays undirected, as it does without any vote.
 3. **shared upstream** — a pair whose shared text both also share with an earlier third document
    that is the source of both, and that neither credits nor links, took it from that document: no
    direct edge (relation ``shared_upstream``, ``via`` the third). A pair published within
-   ``upstream_window_minutes`` without any credit cannot have copied each other: both hang from
-   an unseen upstream node (relation ``unseen_upstream``).
+   ``upstream_window_minutes`` (both times known to the minute) without any credit cannot have
+   copied each other: both hang from an unseen upstream node (relation ``unseen_upstream``).
 4. **stories** — connected groups of related documents; a document related to nothing is in no story.
 5. **tree** — each story's lineage tree is the minimum-cost arborescence (Chu–Liu/Edmonds) over
    the candidate edges, under a virtual root: a copy hangs from the source with the most
@@ -259,7 +261,7 @@ def doc_when(doc: DocFacts) -> When:
         return When(_utc(doc.evidence.modified), "modified", precision)
     if doc.evidence.other_dates:
         source, value = min(doc.evidence.other_dates, key=lambda item: _utc(item[1]) or _NEVER)
-        return When(_utc(value), source, TimePrecision.SECOND)
+        return When(_utc(value), source, TimePrecision(dict(doc.evidence.other_precisions).get(source, "second")))
     if doc.first_seen is not None:
         return When(_utc(doc.first_seen), "first_seen", TimePrecision.SECOND)
     return When(None, None, None)
@@ -282,8 +284,14 @@ def _order(doc: DocFacts) -> tuple[bool, datetime, datetime, int]:
 
 def _minutes_apart(wa: When, wb: When, settings: Settings) -> float | None:
     """Minutes between two times known to the minute and at most ``upstream_window_minutes`` apart:
-    too close for one to have copied the other. None otherwise (a date-only stamp is never close)."""
-    if wa.value is None or wb.value is None or not (wa.precise and wb.precise):
+    too close for one to have copied the other. None otherwise (a date-only stamp is never close,
+    and when a page was first seen says nothing of when it was published)."""
+    if (
+        wa.value is None
+        or wb.value is None
+        or not (wa.precise and wb.precise)
+        or "first_seen" in (wa.source, wb.source)
+    ):
         return None
     gap = abs((wb.value - wa.value).total_seconds()) / 60
     return gap if gap <= settings.upstream_window_minutes else None

@@ -133,14 +133,15 @@ def lineage(
         found = story_report(warehouse, doc)
         if found.story_id is None:
             _, rows = warehouse.query(
-                "SELECT doc_id, url, site, title, published_at FROM current_documents WHERE doc_id = ?", [found.doc_id]
+                "SELECT doc_id, url, site, title, published_at, published_precision FROM current_documents"
+                " WHERE doc_id = ?",
+                [found.doc_id],
             )
     if found.story_id is None:
-        doc_id, url, site, title, published = rows[0]
+        doc_id, url, site, title, published, precision = rows[0]
         if json_out:
-            _echo_json(
-                {"root": {"doc_id": doc_id, "url": url, "site": site, "title": title, "time": published}, "edges": []}
-            )
+            alone = {"doc_id": doc_id, "url": url, "site": site, "title": title, "time": published}
+            _echo_json({"root": {**alone, "time_precision": precision if published else None}, "edges": []})
         else:
             typer.echo(f"{url} shares no text with another site's document: it is in no story")
         return

@@ -78,7 +78,7 @@ def evidence_rows(version_id: int, doc: Document) -> dict[str, list[dict[str, An
             "published_source": ev.published_source,
             "modified_at": ev.modified,
             "modified_precision": ev.modified_precision if ev.modified is not None else None,
-            "other_dates": json.dumps([[s, t.isoformat()] for s, t in ev.other_dates]) if ev.other_dates else None,
+            "other_dates": _other_dates_json(ev),
             "authors": list(ev.authors),
             "tags": list(ev.tags),
             "header": list(ev.header),
@@ -103,6 +103,15 @@ def evidence_rows(version_id: int, doc: Document) -> dict[str, list[dict[str, An
     return tables
 
 
+def _other_dates_json(ev: Evidence) -> str | None:
+    """``version_meta.other_dates``: ``[[source, time]]``, with the precision third when not an instant."""
+    if not ev.other_dates:
+        return None
+    precision = dict(ev.other_precisions)
+    rows = [[s, t.isoformat(), *([precision[s]] if s in precision else [])] for s, t in ev.other_dates]
+    return json.dumps(rows)
+
+
 def store_evidence(wh: Warehouse, stored: list[tuple[int, Document]]) -> None:
     """Store the blocks (with their boilerplate hashes), page metadata, links and credits of new versions."""
     rows: dict[str, list[dict[str, Any]]] = {table: [] for table in EVIDENCE_TYPES}
@@ -122,7 +131,8 @@ def _evidence(row: dict[str, Any]) -> Evidence:
         published_source=row["published_source"],
         modified=row["modified"],
         modified_precision=row["modified_precision"],
-        other_dates=tuple((s, datetime.fromisoformat(t)) for s, t in row["other_dates"]),
+        other_dates=tuple((s, datetime.fromisoformat(t)) for s, t, *_ in row["other_dates"]),
+        other_precisions=tuple((s, p[0]) for s, _, *p in row["other_dates"] if p),
         authors=tuple(row["authors"]),
         tags=tuple(row["tags"]),
         header=tuple(row["header"]),

@@ -175,7 +175,8 @@ class Evidence:
     """What a page says about itself beyond its text: the evidence lineage decides direction with.
 
     ``other_dates`` are times from outside the page, as ``(source, time)`` pairs (a feed's pubDate
-    as "feed", a sitemap's lastmod as "sitemap"). ``header`` holds the lines between the headline
+    as "feed", a sitemap's lastmod as "sitemap"); ``other_precisions`` the precision of those known
+    only to the day or coarser (a sitemap's "2020-11-04"), by source. ``header`` holds the lines between the headline
     and the body (byline, dateline, source line, tags); ``blocks`` the text's blocks in order.
     """
 
@@ -186,6 +187,7 @@ class Evidence:
     modified: datetime | None = None
     modified_precision: str | None = None  # a TimePrecision value; None: an instant
     other_dates: tuple[tuple[str, datetime], ...] = ()
+    other_precisions: tuple[tuple[str, str], ...] = ()  # (source, TimePrecision value) of other_dates not instants
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     header: tuple[str, ...] = ()

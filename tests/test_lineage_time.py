@@ -14,15 +14,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from fixtureweb import FixtureWeb, article_html, paragraphs, sitemap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from crawlers.metadata import parse_time
+from crawlers.settings import CrawlSettings, parse_networks
+from crawlers.sources import load_sources
 from reuse.cli import app
 from reuse.config import Settings
+from reuse.crawl_pipeline import run_crawl
 from reuse.lineage import DocFacts, Edge, SharedText, Signal, build_stories
 from reuse.models import CreditLine, Evidence, Match, MatchKind, Span, iso_precision, shown_time, time_interval
+from warehouse.db import open_warehouse
 
 PARAS = [
     "The city council approved a new budget on Tuesday that spares the libraries and raises spending on roads"
@@ -32,6 +37,12 @@ PARAS = [
     "The mayor said the budget balances competing needs and promised a review in the spring, when updated"
     " figures on tax receipts and federal grants are expected to be published by the treasury.",
 ]
+CRAWL_FAST: dict[str, Any] = {
+    "delay": 0.0,
+    "batch_seconds": 0.3,
+    "total_timeout": 5.0,
+    "contact": "mailto:t@example.org",
+}
 WIRE = [
     ("https://a.example/budget", "2021-03-01T10:00:00Z"),
     ("https://b.example/budget", "2021-03-01T10:03:00Z"),
@@ -293,3 +304,81 @@ def test_the_migration_reads_old_midnights_as_dates(tmp_path: Path) -> None:
     con.execute(step.sql)
     found = con.execute("SELECT version_id, published_precision FROM versions ORDER BY 1").fetchall()
     assert found == [(1, "day"), (2, None), (3, None)]
+
+
+def test_a_crawl_keeps_the_precision_of_sitemap_and_page_dates(web: FixtureWeb, tmp_path: Path) -> None:
+    """A news sitemap's date-only publication_date and a page's date-only meta stay dates through
+    the frontier into the warehouse; a sitemap lastmod's precision is kept with the evidence."""
+    from datetime import date
+
+    site = web.site("news")
+    site.robots("User-agent: *\nAllow: /\n")
+    site.page("/a", article_html("A", paragraphs("a")))  # no date on the page: the sitemap's counts
+    site.page("/b", article_html("B", paragraphs("b"), published=date(2021, 3, 1)))  # type: ignore[arg-type]
+    site.page("/c", article_html("C", paragraphs("c")))
+    site.text("/news.xml", sitemap([(site.url("/a"), date(2021, 3, 1))], news=True), "application/xml")  # type: ignore[list-item]
+    site.text("/sitemap.xml", sitemap([(site.url(u), date(2021, 3, 2)) for u in ("/b", "/c")]), "application/xml")  # type: ignore[misc]
+    sources = tmp_path / "sources.toml"
+    sitemaps = [site.url("/news.xml"), site.url("/sitemap.xml")]
+    sources.write_text(f'[[site]]\nname = "news"\nsitemaps = {json.dumps(sitemaps)}\n', encoding="utf-8")
+    overrides, found = load_sources(sources)
+    settings_ = CrawlSettings(**{**CRAWL_FAST, "allow_private": parse_networks(["127.0.0.1/32"]), **overrides})
+    run_crawl(tmp_path / "w.duckdb", Settings(), settings_, found)
+    with open_warehouse(tmp_path / "w.duckdb", read_only=True) as wh:
+        _, stored = wh.query(
+            "SELECT d.url, v.published_at, v.published_precision, m.other_dates FROM versions v"
+            " JOIN documents d USING (doc_id) LEFT JOIN version_meta m USING (version_id) ORDER BY d.url"
+        )
+    by_url = {
+        url: (published, precision, json.loads(other) if other else None) for url, published, precision, other in stored
+    }
+    assert by_url[site.url("/a")][1] == "day" and by_url[site.url("/a")][2][0][2] == "day"
+    assert by_url[site.url("/b")][1] == "day"
+    assert by_url[site.url("/c")][1] is None and by_url[site.url("/c")][2] == [
+        ["sitemap", "2021-03-02T00:00:00+00:00", "day"]
+    ]
+
+
+def test_extract_says_a_date_is_a_date(tmp_path: Path) -> None:
+    page = tmp_path / "p.html"
+    page.write_bytes(article_html("Budget", PARAS, published=datetime(2021, 3, 1)).replace(b"T00:00:00", b""))
+    shown = CliRunner().invoke(app, ["extract", str(page)])
+    assert shown.exit_code == 0, shown.output
+    assert "published: 2021-03-01T00:00:00 (date only)" in shown.stdout
+    data = json.loads(CliRunner().invoke(app, ["extract", "--json", str(page)]).stdout)
+    assert data["published_precision"] == "day"
+
+
+def test_a_reader_upgrades_an_older_warehouse(tmp_path: Path) -> None:
+    """A schema-3 file read by `lineage` or `sql`: the new columns are added, not a Binder error."""
+    import duckdb
+
+    text = "\n\n".join(PARAS)
+    db = _ingest(tmp_path, [{"url": u, "published": p, "text": text} for u, p in WIRE])
+    con = duckdb.connect(str(db))
+    for table, column in (
+        ("versions", "published_precision"),
+        ("version_meta", "modified_precision"),
+        ("lineage_nodes", "time_precision"),
+        ("lineage_stories", "first_precision"),
+        ("lineage_stories", "last_precision"),
+        ("frontier", "hint_precision"),
+    ):
+        con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    con.execute("DROP VIEW stories; DROP VIEW lineage; DELETE FROM schema_migrations WHERE version = 4")
+    con.close()
+    shown = _cli(db, "lineage", WIRE[0][0])
+    assert shown.exit_code == 0, shown.output
+    stored = _cli(db, "sql", "--json", "SELECT max(version) AS v FROM schema_migrations")
+    assert json.loads(stored.stdout) == [{"v": 4}]
+
+
+def test_pages_first_seen_minutes_apart_are_not_an_unseen_upstream() -> None:
+    """Two undated pages crawled three minutes apart: when they were read says nothing of who wrote first."""
+    seen = datetime(2021, 6, 1, tzinfo=UTC)
+    docs = {
+        1: replace(_fact(1, None, None), first_seen=seen),
+        2: replace(_fact(2, None, None), first_seen=seen + timedelta(minutes=3)),
+    }
+    (edge,) = build_stories(docs, _pairs([1, 2]), Settings())[0].edges
+    assert edge.relation == "undirected" and edge.upstream is None

@@ -60,6 +60,7 @@ FRONTIER_SCHEMA = pa.schema(
         ("hint_published", _TS),
         ("hint_source", pa.string()),
         ("hint_title", pa.string()),
+        ("hint_precision", pa.string()),
     ]
 )
 

@@ -497,6 +497,12 @@ def open_warehouse(path: str | Path, settings: Settings | None = None, read_only
                     f"warehouse {target} has schema version {stored[0]}, newer than this reusetrack "
                     f"({SCHEMA_VERSION}); upgrade reusetrack"
                 )
+            if read_only and target != ":memory:" and stored and stored[0] and stored[0] < SCHEMA_VERSION:
+                # An older file: the commands' queries need the new columns and views, so a reader
+                # brings the schema up to date once (migrations only add), then reads.
+                con.close()
+                _upgrade(target, stored[0])
+                return open_warehouse(path, settings, read_only=True)
         if not read_only:
             apply_migrations(con)
         _check_settings(con, settings, read_only)
@@ -504,6 +510,19 @@ def open_warehouse(path: str | Path, settings: Settings | None = None, read_only
         con.close()
         raise
     return Warehouse(con, target)
+
+
+def _upgrade(target: str, version: int) -> None:
+    """Apply the migrations an older warehouse file lacks, for a reader."""
+    try:
+        open_warehouse(target).close()
+    except WarehouseLocked:
+        raise
+    except WarehouseError as err:
+        raise WarehouseError(
+            f"warehouse {target} has schema version {version}, older than this reusetrack ({SCHEMA_VERSION}),"
+            f" and cannot be upgraded: {err}"
+        ) from err
 
 
 def open_when_free(
