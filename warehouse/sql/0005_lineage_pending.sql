@@ -8,6 +8,7 @@ CREATE TABLE lineage_pending (
     version_id BIGINT PRIMARY KEY
 );
 
--- Before this table, a run killed before its end never built its lineage: its versions are owed.
-INSERT INTO lineage_pending
-SELECT v.version_id FROM versions v JOIN runs r USING (run_id) WHERE r.finished_at IS NULL;
+-- Before this table, a run killed before its end never built its lineage, and every lineage was
+-- built reading a date-only time as its midnight UTC (migration 4 keeps precisions from now on):
+-- all of it is owed, so the next run that writes (or `lineage --stale`) rebuilds it.
+INSERT INTO lineage_pending SELECT version_id FROM versions;
