@@ -27,7 +27,7 @@ from reuse.config import Settings
 from reuse.crawl_pipeline import run_crawl
 from reuse.lineage import DocFacts, Edge, SharedText, Signal, build_stories
 from reuse.models import CreditLine, Evidence, Match, MatchKind, Span, iso_precision, shown_time, time_interval
-from warehouse.db import open_warehouse
+from warehouse.db import SCHEMA_VERSION, open_warehouse
 
 PARAS = [
     "The city council approved a new budget on Tuesday that spares the libraries and raises spending on roads"
@@ -365,12 +365,21 @@ def test_a_reader_upgrades_an_older_warehouse(tmp_path: Path) -> None:
         ("frontier", "hint_precision"),
     ):
         con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
-    con.execute("DROP VIEW stories; DROP VIEW lineage; DELETE FROM schema_migrations WHERE version = 4")
+    con.execute("DROP VIEW stories; DROP VIEW lineage; DROP TABLE lineage_pending")
+    con.execute("DELETE FROM schema_migrations WHERE version >= 4")
     con.close()
     shown = _cli(db, "lineage", WIRE[0][0])
     assert shown.exit_code == 0, shown.output
     stored = _cli(db, "sql", "--json", "SELECT max(version) AS v FROM schema_migrations")
-    assert json.loads(stored.stdout) == [{"v": 4}]
+    assert json.loads(stored.stdout) == [{"v": SCHEMA_VERSION}]
+    # Its lineage was built reading dates as midnights: all of it is owed until a run rebuilds it.
+    assert "lineage: stale" in _cli(db, "stats").stdout
+    owed = _cli(
+        db, "sql", "--json", "SELECT count(*) = (SELECT count(*) FROM versions) AS all_owed FROM lineage_pending"
+    )
+    assert json.loads(owed.stdout) == [{"all_owed": True}]
+    assert _cli(db, "lineage", "--stale").exit_code == 0
+    assert "lineage: up to date" in _cli(db, "stats").stdout
 
 
 def test_pages_first_seen_minutes_apart_are_not_an_unseen_upstream() -> None:
