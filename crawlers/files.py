@@ -1,8 +1,10 @@
 """Reading documents from local files: plain text, Markdown, HTML, JSON Lines and web archives.
 
-Directories are read recursively, in name order. Every problem with one item (a missing,
-empty, binary, undecodable or oversized file; a broken JSONL line) is yielded as an
-:class:`~reuse.errors.InputError` so the caller can report it and go on with the rest.
+Directories are read recursively, in name order; hidden files and folders in them (names
+starting with ``.``: ``.git``, ``.DS_Store``) are passed over without a word. Every problem with
+one item (a missing, empty, binary, undecodable or oversized file; a file of another type; a
+FIFO, socket or device; a broken JSONL line) is yielded as an :class:`~reuse.errors.InputError`
+so the caller can report it and go on with the rest.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import stat
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
@@ -29,6 +32,7 @@ __all__ = [
     "decode",
     "discover",
     "evidence_of",
+    "has_input_files",
     "html_document",
     "iter_documents",
     "read_file",
@@ -86,20 +90,36 @@ def decode(data: bytes, source: str) -> str:
 
 
 def discover(paths: Iterable[str | Path]) -> Iterator[Path | InputError]:
-    """Every readable file under ``paths`` (files as given, directories recursively)."""
+    """Every entry under ``paths`` (files as given, directories recursively, their hidden files
+    and folders left out): :func:`read_file` says which of them it cannot read, and why."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             for root, dirs, files in os.walk(path):
-                dirs.sort()
+                dirs[:] = sorted(name for name in dirs if not name.startswith("."))
                 for name in sorted(files):
-                    child = Path(root) / name
-                    if _suffix(child) in SUFFIXES:
-                        yield child
-        elif path.is_file():
+                    if not name.startswith("."):
+                        yield Path(root) / name
+        elif path.exists():
             yield path
         else:
             yield InputError(str(path), "no such file or directory")
+
+
+def has_input_files(paths: Iterable[str | Path]) -> bool:
+    """Whether any entry under ``paths`` has a file type reusetrack reads (stops at the first)."""
+    return any(isinstance(found, Path) and _suffix(found) in SUFFIXES for found in discover(paths))
+
+
+def _check_regular(path: Path) -> None:
+    """Raise the InputError that says why ``path`` is not a regular file to read: opening a
+    FIFO waits for a writer forever, and a device or socket never ends or cannot be opened."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as err:
+        raise InputError(str(path), f"cannot read: {err.strerror or err}") from err
+    if not stat.S_ISREG(mode):
+        raise UnsupportedInput(str(path), "not a regular file")
 
 
 def _parse_published(value: object, source: str) -> datetime | None:
@@ -174,6 +194,7 @@ def _jsonl_rows(lines: Iterable[bytes], path: Path) -> Iterator[Document | Input
 def _read_bytes(path: Path) -> bytes:
     """The bytes of a file within the size cap, or the InputError saying why not."""
     source = str(path)
+    _check_regular(path)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -192,6 +213,11 @@ def read_file(path: Path) -> Iterator[Document | InputError]:
     """The documents in one file (several for JSONL), or the reason it cannot be read."""
     source = str(path)
     suffix = _suffix(path)
+    try:
+        _check_regular(path)
+    except InputError as err:
+        yield err
+        return
     if suffix not in SUFFIXES:
         yield UnsupportedInput(
             source, f"unsupported file type '{suffix or path.name}' (use .txt, .md, .html, .jsonl, .warc[.gz])"

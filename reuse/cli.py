@@ -13,7 +13,9 @@ import csv
 import json
 import math
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -165,6 +167,30 @@ def _progress(description: str, total: int | None = None) -> Iterator[Callable[[
         yield lambda _source: progress.advance(task)
 
 
+class _Stop(threading.Event):
+    """Set by Ctrl-C or SIGTERM; ``signum`` is the signal that set it."""
+
+    signum: int | None = None
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[_Stop]:
+    """An event set by Ctrl-C or SIGTERM for the body's duration: crawls, the pauses between
+    scheduled runs and ingests watch it and end cleanly instead of being killed mid-batch."""
+    event = _Stop()
+
+    def handler(signum: int, _frame: object) -> None:
+        event.signum = signum
+        event.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield event
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 def _jsonable(value: Any) -> Any:
     """``value`` with every DuckDB result type made JSON-ready: times as ISO strings, blobs as hex."""
     if isinstance(value, dict):
@@ -229,18 +255,26 @@ def ingest(
     Reads .txt, .md, .html and .jsonl files (JSON Lines with url, title, published, text and
     site fields; .jsonl.gz too, streamed a line at a time) and web archives (.warc, .warc.gz,
     .arc, .arc.gz: each HTML response record is a page, its WARC-Date the time it was first
-    seen); folders are read recursively. Each item
+    seen); folders are read recursively (their hidden files and folders are not). Each item
     that cannot be used is reported on one line of stderr (skipped: SOURCE: REASON, or failed:
     ...) and the rest goes on; the run ends with its counts. Exit code 0 when at least one
     document was read (stored, or found unchanged); 1 when a path does not exist, no input file
-    is found, or not one item could be read.
+    is found, or not one item could be read. Ctrl-C or SIGTERM stops the reading: what was read
+    is stored, the counts are printed, and the exit code is 130 (143 for SIGTERM).
     """
-    with _progress("ingesting") as advance:
-        report = ingest_files(_db(ctx), paths, Settings(), progress=advance)
+    with _stop_on_signals() as stop, _progress("ingesting") as advance:
+        report = ingest_files(_db(ctx), paths, Settings(), progress=advance, stop=stop)
+    interrupted = stop.signum if report.interrupted else None
     if json_out:
         problems = [asdict(p) for p in report.problems]
         _echo_json(
-            {"run_id": report.run_id, **report.counts(), "seconds": report.clock.rounded(), "problems": problems}
+            {
+                "run_id": report.run_id,
+                **report.counts(),
+                "interrupted": interrupted is not None,
+                "seconds": report.clock.rounded(),
+                "problems": problems,
+            }
         )
     else:
         _echo_problems(report.problems)
@@ -250,6 +284,13 @@ def ingest(
             f"{_count(report.matches, 'match', 'matches')} in {_count(report.pairs, 'document pair')} "
             f"(run {report.run_id})"
         )
+    if interrupted is not None:
+        typer.echo(
+            f"interrupted by {signal.Signals(interrupted).name}: the documents counted above are stored; "
+            "run the same ingest again to read the rest",
+            err=True,
+        )
+        raise typer.Exit(128 + interrupted)
     if not report.read:
         raise ReuseError(f"none of the {report.skipped + report.failed} input items could be read")
 

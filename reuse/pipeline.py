@@ -11,22 +11,23 @@ never leaves half a document behind.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from itertools import chain, islice
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from crawlers.files import SUFFIXES, iter_documents
+from crawlers.files import SUFFIXES, has_input_files, iter_documents
 from reuse.analysis import Analysis, Comparable
 from reuse.config import Settings
-from reuse.errors import InputError, UnsupportedInput, WarehouseError
+from reuse.errors import InputError, RepeatedInput, UnsupportedInput, WarehouseError
 from reuse.lineage_pipeline import store_evidence, update_lineage
 from reuse.lsh import FILTER_SIGMAS, band_keys, band_params, estimated_containment
 from reuse.matching import PairResult, match_pair
@@ -46,6 +47,7 @@ __all__ = [
     "append_row",
     "content_hash",
     "document_row",
+    "first_of_each_url",
     "ingest",
     "ingest_files",
     "load_snapshot",
@@ -74,7 +76,8 @@ class Problem:
     """One input item a run could not use.
 
     ``status`` is ``"skipped"`` for items reusetrack does not read on purpose (an empty file, a
-    binary or unsupported one) and ``"failed"`` for items it tried and could not read.
+    binary or unsupported one, a repeat of a URL already read in the run) and ``"failed"`` for
+    items it tried and could not read.
     """
 
     status: str
@@ -84,7 +87,7 @@ class Problem:
     @classmethod
     def of(cls, error: InputError) -> Problem:
         """The problem an :class:`~reuse.errors.InputError` reports."""
-        skipped = isinstance(error, UnsupportedInput) or error.reason == "empty file"
+        skipped = isinstance(error, UnsupportedInput | RepeatedInput) or error.reason == "empty file"
         return cls("skipped" if skipped else "failed", error.source, error.reason)
 
     def __str__(self) -> str:
@@ -106,10 +109,11 @@ class IngestReport:
     matches: int = 0
     problems: list[Problem] = field(default_factory=list)
     clock: StageClock = field(default_factory=StageClock)
+    interrupted: bool = False  # stopped before the end of its input (Ctrl-C, SIGTERM)
 
     def counts(self) -> dict[str, int]:
         """The counts, without the problem list."""
-        return {k: v for k, v in vars(self).items() if isinstance(v, int) and k != "run_id"}
+        return {k: v for k, v in vars(self).items() if isinstance(v, int) and not isinstance(v, bool) and k != "run_id"}
 
     @property
     def read(self) -> int:
@@ -128,6 +132,37 @@ def _batched(
         if not batch:
             return
         yield batch
+
+
+def first_of_each_url(items: Iterable[Document | InputError]) -> Iterator[Document | InputError]:
+    """``items`` with each document whose URL an earlier one of them had replaced by the
+    :class:`~reuse.errors.RepeatedInput` saying where the URL was first read.
+
+    The first record of a URL is the one kept, in one file or across the files of a run, so
+    that reading the same input again never changes the warehouse (a later copy kept instead
+    would be stored as a new version on each run after the first)."""
+    first: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, InputError):
+            yield item
+            continue
+        source = item.source or item.url
+        if item.url not in first:
+            first[item.url] = source
+            yield item
+            continue
+        earlier = first[item.url]
+        path, _, line = earlier.rpartition(":")
+        same_file = line.isdigit() and source.rpartition(":")[0] == path
+        yield RepeatedInput(source, f"URL repeated from {f'line {line}' if same_file else earlier}")
+
+
+def _until(items: Iterable[Document | InputError], stop: threading.Event) -> Iterator[Document | InputError]:
+    """``items`` until ``stop`` is set."""
+    for item in items:
+        if stop.is_set():
+            return
+        yield item
 
 
 def _seen_at(doc: Document, now: datetime) -> datetime:
@@ -547,24 +582,33 @@ def ingest(
     progress: ProgressHook | None = None,
     lineage: bool = True,
     workers: int | None = None,
+    stop: threading.Event | None = None,
 ) -> IngestReport:
     """Store every document of ``items`` and match it against everything already stored.
 
     Unreadable items (``InputError``) are counted and listed in the report; the rest go on.
+    Of the documents with one URL only the first is read (:func:`first_of_each_url`).
     Re-ingesting an unchanged document changes nothing; a changed one becomes a new version.
     With ``lineage``, the stories holding the stored documents are rebuilt after the last batch
     (see :func:`update_lineage`). ``workers`` analysis processes share large batches (default:
-    one per CPU, or ``REUSETRACK_WORKERS``).
+    one per CPU, or ``REUSETRACK_WORKERS``). Setting ``stop`` (from a signal handler) ends
+    the reading: the documents read so far are stored, and the run is left unfinished, its
+    lineage to the next run, as after a crash (``report.interrupted``).
     """
     with warehouse.transaction():
         run_id = warehouse.start_run(command, settings, reusetrack_version())
     report = IngestReport(run_id)
     ingestor = Ingestor(warehouse, settings, report, workers)
     hook = progress or (lambda _source: None)
+    if stop is not None:
+        items = _until(items, stop)
     try:
-        _store_all(ingestor, _batched(items, batch_size, report.clock), hook)
+        _store_all(ingestor, _batched(first_of_each_url(items), batch_size, report.clock), hook)
     finally:
         ingestor.close()
+    if stop is not None and stop.is_set():
+        report.interrupted = True
+        return report
     if lineage and report.ingested:
         with report.clock.stage("lineage"), warehouse.transaction():
             update_lineage(warehouse, settings, run_id)
@@ -580,6 +624,7 @@ def ingest_files(
     *,
     batch_size: int = 200,
     progress: ProgressHook | None = None,
+    stop: threading.Event | None = None,
 ) -> IngestReport:
     """Ingest every document under ``paths`` (files, directories recursively) into the warehouse at ``db``.
 
@@ -592,14 +637,12 @@ def ingest_files(
     for root in roots:
         if not root.exists():
             raise InputError(str(root), "no such file or directory")
-    items = iter_documents(roots)
-    first = next(items, None)
-    if first is None:
+    if not has_input_files(roots):
         kinds = ", ".join(sorted(SUFFIXES))
         raise InputError(", ".join(map(str, roots)), f"no input files found (reusetrack reads {kinds})")
     # Waits for a crawl's batch commit to finish instead of failing on its lock.
     with open_when_free(db, settings, wait=60.0) as warehouse:
-        return ingest(warehouse, chain([first], items), settings, batch_size=batch_size, progress=progress)
+        return ingest(warehouse, iter_documents(roots), settings, batch_size=batch_size, progress=progress, stop=stop)
 
 
 def snapshot_settings(manifest: dict[str, Any]) -> Settings | None:
