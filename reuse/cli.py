@@ -228,6 +228,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _tell(line: str) -> None:
+    """One line for the user on stderr (what the command is waiting for, and the like)."""
+    typer.echo(line, err=True)
+
+
 def _echo_problems(problems: Sequence[Problem]) -> None:
     for problem in problems:
         typer.echo(str(problem), err=True)
@@ -263,7 +268,7 @@ def ingest(
     is stored, the counts are printed, and the exit code is 130 (143 for SIGTERM).
     """
     with _stop_on_signals() as stop, _progress("ingesting") as advance:
-        report = ingest_files(_db(ctx), paths, Settings(), progress=advance, stop=stop)
+        report = ingest_files(_db(ctx), paths, Settings(), progress=advance, stop=stop, on_wait=_tell)
     interrupted = stop.signum if report.interrupted else None
     if json_out:
         problems = [asdict(p) for p in report.problems]
@@ -537,6 +542,9 @@ def sql(
 ) -> None:
     """Run a SQL query on the warehouse, opened read-only, and print the rows as a table.
 
+    Only queries that read are run (SELECT, DESCRIBE, SHOW, EXPLAIN); COPY, EXPORT, ATTACH,
+    INSTALL, LOAD, SET and the like are refused, and no other file is read or written.
+
     Tables: documents, versions, passages, signatures, band_keys, matches, doc_pairs, runs, meta;
     views: current_documents, match_details. In CSV and JSON, times are ISO 8601 strings and
     blobs hex strings. With --snapshot DIR, the same names are the files of a snapshot written by
@@ -548,7 +556,7 @@ def sql(
         open_snapshot(snapshot) if snapshot is not None else open_when_free(_db(ctx), read_only=True, wait=READ_WAIT)
     )
     with opened as warehouse:
-        columns, rows = warehouse.query(query)
+        columns, rows = warehouse.read_query(query, files=snapshot is not None)
     if json_out:
         _echo_json([dict(zip(columns, row, strict=True)) for row in rows])
     elif csv_out:

@@ -59,7 +59,11 @@ class WarehouseError(ReuseError):
 
 
 class WarehouseLocked(WarehouseError):
-    """Another process holds DuckDB's write lock on the warehouse file."""
+    """Another process holds DuckDB's write lock on the warehouse file (``holder``: its PID, if known)."""
+
+    def __init__(self, message: str, holder: int | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 class SettingsMismatch(WarehouseError):

@@ -625,13 +625,15 @@ def ingest_files(
     batch_size: int = 200,
     progress: ProgressHook | None = None,
     stop: threading.Event | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Ingest every document under ``paths`` (files, directories recursively) into the warehouse at ``db``.
 
     A path that does not exist, or paths holding no file of a kind reusetrack reads, are the
     caller's mistake: :class:`~reuse.errors.InputError` is raised before the warehouse is opened.
     Problems with single items (an empty, binary, undecodable, oversized or vanished file, a
-    broken JSONL line) are listed in the report and the rest goes on.
+    broken JSONL line) are listed in the report and the rest goes on. ``on_wait`` is told, once,
+    when the warehouse is found locked by another writer (see :func:`open_when_free`).
     """
     roots = [Path(p) for p in paths]
     for root in roots:
@@ -641,7 +643,7 @@ def ingest_files(
         kinds = ", ".join(sorted(SUFFIXES))
         raise InputError(", ".join(map(str, roots)), f"no input files found (reusetrack reads {kinds})")
     # Waits for a crawl's batch commit to finish instead of failing on its lock.
-    with open_when_free(db, settings, wait=60.0) as warehouse:
+    with open_when_free(db, settings, wait=60.0, on_wait=on_wait) as warehouse:
         return ingest(warehouse, iter_documents(roots), settings, batch_size=batch_size, progress=progress, stop=stop)
 
 

@@ -228,3 +228,66 @@ def test_analysis_workers_end_with_a_killed_ingest(tmp_path: Path, db: Path) -> 
     proc.stdout.close()
     proc.stderr.close()
     assert not left, "processes outlived the killed ingest"
+
+
+# --- waiting ----------------------------------------------------------------------------------------
+
+
+def test_a_second_writer_says_it_is_waiting(runner: CliRunner, tmp_path: Path, db: Path) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys, time; c = duckdb.connect({str(db)!r}); print('ready', flush=True); "
+            "time.sleep(3); c.close()",
+        ],  # fmt: skip
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+        result = run(runner, db, "ingest", str(tmp_path / "a.txt"))
+    finally:
+        holder.wait()
+        assert holder.stdout is not None
+        holder.stdout.close()
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"waiting for the warehouse {db}: another process (PID {holder.pid}) is writing it (up to 60 s)"
+    ]
+    assert result.stdout.startswith("ingested 1, ")
+
+
+# --- sql reads only ---------------------------------------------------------------------------------
+
+
+def test_sql_only_reads_the_warehouse_and_snapshots(runner: CliRunner, tmp_path: Path, db: Path) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE)
+    assert run(runner, db, "ingest", str(tmp_path / "a.txt")).exit_code == 0
+    snapshot = tmp_path / "snap"
+    assert run(runner, db, "export", "--out", str(snapshot)).exit_code == 0
+    out = tmp_path / "out.csv"
+    writes = {
+        f"COPY (SELECT * FROM documents) TO '{out}'": "not COPY",
+        f"EXPLAIN ANALYZE COPY (SELECT 1) TO '{out}'": "not EXPLAIN",
+        f"SELECT 1; COPY documents TO '{out}'": "not COPY",
+        f"EXPORT DATABASE '{tmp_path / 'dump'}'": "not EXPORT",
+        f"ATTACH '{tmp_path / 'other.duckdb'}' AS other": "not ATTACH",
+        "INSTALL httpfs": "not LOAD",
+        "SET threads = 1": "not SET",
+        "CREATE TABLE t (a INTEGER)": "not CREATE",
+    }
+    for where in ([], ["--snapshot", str(snapshot)]):
+        for query, why in writes.items():
+            result = run(runner, db, "sql", *where, query)
+            assert result.exit_code == 1, (query, result.output)
+            assert result.stderr.splitlines() == [
+                f"Error: only queries that read are allowed (SELECT, EXPLAIN), {why}"
+            ], query
+        ok = run(runner, db, "sql", *where, "--csv", "SELECT count(*) AS n FROM documents")
+        assert ok.stdout == "n\n1\n", ok.output
+        assert run(runner, db, "sql", *where, "EXPLAIN SELECT * FROM documents").exit_code == 0
+    assert not out.exists() and not (tmp_path / "dump").exists() and not (tmp_path / "other.duckdb").exists()
+    outside = run(runner, db, "sql", f"SELECT * FROM read_csv('{tmp_path / 'a.txt'}')")
+    assert outside.exit_code == 1 and "Permission Error" in outside.stderr, outside.output
