@@ -241,7 +241,7 @@ def test_a_second_writer_says_it_is_waiting(runner: CliRunner, tmp_path: Path, d
             "-c",
             f"import duckdb, sys, time; c = duckdb.connect({str(db)!r}); print('ready', flush=True); "
             "time.sleep(3); c.close()",
-        ],  # fmt: skip
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
