@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import stat
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -23,15 +24,18 @@ from charset_normalizer import from_bytes
 
 from crawlers.article import Article, ArticleState
 from crawlers.extract import extract
+from crawlers.metadata import parse_datetime
 from reuse.errors import InputError, UnsupportedInput
 from reuse.models import CreditLine, Document, Evidence, PageLink, TextBlock
 
 __all__ = [
+    "FRONT_MATTER_FIELDS",
     "MAX_FILE_BYTES",
     "SUFFIXES",
     "decode",
     "discover",
     "evidence_of",
+    "front_matter",
     "has_input_files",
     "html_document",
     "iter_documents",
@@ -247,10 +251,63 @@ def read_file(path: Path) -> Iterator[Document | InputError]:
         return
     try:
         text = decode(data, source)
+        fields, text = front_matter(text, source)
+        yield _text_document(fields, text, url, source)
     except InputError as err:
         yield err
-        return
-    yield Document(url, text, None, None, None, source)
+
+
+#: The fields a text file's front matter may give.
+FRONT_MATTER_FIELDS = ("url", "title", "site", "published")
+_FRONT_MATTER = re.compile(r"---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)", re.S | re.M)
+_FIELD = re.compile(r"([A-Za-z_]+)[ \t]*:[ \t]*(.*?)[ \t]*")
+
+
+def front_matter(text: str, source: str) -> tuple[dict[str, str], str]:
+    """The fields of a text file's front matter and the text after it.
+
+    Front matter is a first line ``---``, then ``field: value`` lines (fields of
+    :data:`FRONT_MATTER_FIELDS`, each at most once; a value may be quoted), then a line ``---``.
+    A file whose first line is not ``---`` has none. Anything else in it raises the InputError
+    that says what, so that a mistyped date never passes unseen."""
+    if not re.match(r"---[ \t]*\r?\n", text):
+        return {}, text
+    found = _FRONT_MATTER.match(text)
+    if found is None:
+        raise InputError(source, "front matter: no closing '---' line")
+    fields: dict[str, str] = {}
+    for number, line in enumerate(found.group(1).splitlines(), start=2):
+        if not line.strip():
+            continue
+        entry = _FIELD.fullmatch(line)
+        if entry is None:
+            raise InputError(source, f"front matter line {number}: not 'field: value': {line.strip()!r}")
+        name, value = entry.group(1).lower(), entry.group(2)
+        if name not in FRONT_MATTER_FIELDS:
+            raise InputError(
+                source, f"front matter line {number}: unknown field {name!r} (use {', '.join(FRONT_MATTER_FIELDS)})"
+            )
+        if name in fields:
+            raise InputError(source, f"front matter line {number}: {name!r} given twice")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        fields[name] = value
+    return fields, text[found.end() :]
+
+
+def _text_document(fields: dict[str, str], text: str, file_url: str, source: str) -> Document:
+    """The Document of a text file's text, with what its front matter gives."""
+    if not text.strip():
+        raise InputError(source, "empty file")
+    url = fields.get("url") or file_url
+    if "url" in fields and site_of(url) is None:
+        raise InputError(source, f"front matter: 'url' must be an http(s) URL, got {url!r}")
+    published = None
+    if fields.get("published"):
+        published = parse_datetime(fields["published"])
+        if published is None:
+            raise InputError(source, f"front matter: 'published' is not a date: {fields['published']!r}")
+    return Document(url, text, fields.get("title") or None, published, fields.get("site") or site_of(url), source)
 
 
 def html_document(

@@ -36,6 +36,7 @@ from typer.core import TyperGroup
 
 from crawlers.extract import article_to_dict
 from crawlers.files import read_page
+from crawlers.metadata import parse_datetime
 from crawlers.pan13 import load_corpus
 from crawlers.settings import CrawlSettings, parse_networks
 from reuse.config import Settings
@@ -253,6 +254,13 @@ def _percent(share: float) -> str:
 def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Files and folders to read.", show_default=False)],
+    site: Annotated[
+        str | None, typer.Option("--site", metavar="SITE", help="The site of documents that name none.")
+    ] = None,
+    published: Annotated[
+        str | None,
+        typer.Option("--published", metavar="DATE", help="The publication date of documents that give none."),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Read documents, store them and find what they share with everything already stored.
@@ -266,9 +274,19 @@ def ingest(
     document was read (stored, or found unchanged); 1 when a path does not exist, no input file
     is found, or not one item could be read. Ctrl-C or SIGTERM stops the reading: what was read
     is stored, the counts are printed, and the exit code is 130 (143 for SIGTERM).
+
+    A .txt or .md file may start with a front matter: a line ---, lines url:, title:, site:
+    and published: (each optional), and a line ---. What a document gives itself (front matter,
+    JSONL fields, the page, its URL's host) comes first; --site and --published fill in the
+    documents that give none.
     """
+    date = parse_datetime(published) if published else None
+    if published and date is None:
+        raise ReuseError(f"--published: not a date: {published!r} (use e.g. 2021-03-01 or 2021-03-01T10:00:00Z)")
     with _stop_on_signals() as stop, _progress("ingesting") as advance:
-        report = ingest_files(_db(ctx), paths, Settings(), progress=advance, stop=stop, on_wait=_tell)
+        report = ingest_files(
+            _db(ctx), paths, Settings(), progress=advance, stop=stop, on_wait=_tell, site=site, published=date
+        )
     interrupted = stop.signum if report.interrupted else None
     if json_out:
         problems = [asdict(p) for p in report.problems]

@@ -14,7 +14,7 @@ import hashlib
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from itertools import islice
@@ -162,6 +162,16 @@ def _until(items: Iterable[Document | InputError], stop: threading.Event) -> Ite
     for item in items:
         if stop.is_set():
             return
+        yield item
+
+
+def _filled(
+    items: Iterable[Document | InputError], site: str | None, published: datetime | None
+) -> Iterator[Document | InputError]:
+    """``items`` with ``site`` and ``published`` given to the documents that have none."""
+    for item in items:
+        if isinstance(item, Document) and ((site and not item.site) or (published and not item.published)):
+            item = replace(item, site=item.site or site, published=item.published or published)
         yield item
 
 
@@ -626,6 +636,8 @@ def ingest_files(
     progress: ProgressHook | None = None,
     stop: threading.Event | None = None,
     on_wait: Callable[[str], None] | None = None,
+    site: str | None = None,
+    published: datetime | None = None,
 ) -> IngestReport:
     """Ingest every document under ``paths`` (files, directories recursively) into the warehouse at ``db``.
 
@@ -633,7 +645,9 @@ def ingest_files(
     caller's mistake: :class:`~reuse.errors.InputError` is raised before the warehouse is opened.
     Problems with single items (an empty, binary, undecodable, oversized or vanished file, a
     broken JSONL line) are listed in the report and the rest goes on. ``on_wait`` is told, once,
-    when the warehouse is found locked by another writer (see :func:`open_when_free`).
+    when the warehouse is found locked by another writer (see :func:`open_when_free`). ``site``
+    and ``published`` are given to the documents that have none of their own (from a front
+    matter, a JSONL field, the page or its URL).
     """
     roots = [Path(p) for p in paths]
     for root in roots:
@@ -644,7 +658,8 @@ def ingest_files(
         raise InputError(", ".join(map(str, roots)), f"no input files found (reusetrack reads {kinds})")
     # Waits for a crawl's batch commit to finish instead of failing on its lock.
     with open_when_free(db, settings, wait=60.0, on_wait=on_wait) as warehouse:
-        return ingest(warehouse, iter_documents(roots), settings, batch_size=batch_size, progress=progress, stop=stop)
+        items = _filled(iter_documents(roots), site, published)
+        return ingest(warehouse, items, settings, batch_size=batch_size, progress=progress, stop=stop)
 
 
 def snapshot_settings(manifest: dict[str, Any]) -> Settings | None:

@@ -291,3 +291,51 @@ def test_sql_only_reads_the_warehouse_and_snapshots(runner: CliRunner, tmp_path:
     assert not out.exists() and not (tmp_path / "dump").exists() and not (tmp_path / "other.duckdb").exists()
     outside = run(runner, db, "sql", f"SELECT * FROM read_csv('{tmp_path / 'a.txt'}')")
     assert outside.exit_code == 1 and "Permission Error" in outside.stderr, outside.output
+
+
+# --- site and date of plain text ---------------------------------------------------------------------
+
+
+def test_text_files_give_their_site_and_date_in_front_matter_or_options(
+    runner: CliRunner, tmp_path: Path, db: Path
+) -> None:
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "wire.txt").write_text(
+        '---\nurl: https://wire.example/story\ntitle: "Budget: the vote"\nsite: wire.example\n'
+        f"published: 2021-03-01T10:00:00Z\n---\n{ARTICLE}\n"
+    )
+    (root / "blog.md").write_text(f"{OTHER}\n")
+    (root / "bad.md").write_text(f"---\npublished: last tuesday\n---\n{OTHER} More.\n")
+    (root / "typo.txt").write_text(f"---\nsite: a.example\nauthor: me\n---\n{OTHER} Again.\n")
+    result = run(runner, db, "ingest", "--site", "blog.example", "--published", "2021-03-02", str(root))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"failed: {root}/bad.md: front matter: 'published' is not a date: 'last tuesday'",
+        f"failed: {root}/typo.txt: front matter line 3: unknown field 'author' (use url, title, site, published)",
+    ]
+    rows = sql_rows(
+        runner, db, "SELECT d.url, d.site, v.title, v.published_at, left(v.text, 10) AS head"
+        " FROM documents d JOIN versions v USING (doc_id) ORDER BY d.url",
+    )  # fmt: skip
+    assert (
+        rows
+        == [
+            {
+                "url": (root / "blog.md").resolve().as_uri(),
+                "site": "blog.example",  # from --site: the file names none
+                "title": None,
+                "published_at": "2021-03-02T00:00:00+00:00",
+                "head": OTHER[:10],
+            },
+            {
+                "url": "https://wire.example/story",
+                "site": "wire.example",  # its own, before --site
+                "title": "Budget: the vote",
+                "published_at": "2021-03-01T10:00:00+00:00",
+                "head": ARTICLE[:10],  # the front matter is not text
+            },
+        ]
+    )
+    bad = run(runner, db, "ingest", "--published", "someday", str(root))
+    assert bad.exit_code == 1 and bad.stderr.startswith("Error: --published: not a date: 'someday'"), bad.output
