@@ -373,9 +373,9 @@ class Ingestor:
                 wh.insert(
                     "band_keys",
                     {
-                        "key": pa.array(np.concatenate(keys)),
-                        "passage_id": pa.array(np.concatenate(key_passages)),
-                        "version_id": pa.array(np.concatenate(key_versions)),
+                        "key": pa.array(_joined(keys)),
+                        "passage_id": pa.array(_joined(key_passages)),
+                        "version_id": pa.array(_joined(key_versions)),
                     },
                 )
         self.report.ingested += len(fresh)
@@ -464,6 +464,12 @@ class Ingestor:
         with clock.stage("load"):
             wh.insert("matches", dict(match_cols))
             wh.insert("doc_pairs", dict(pair_cols))
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    """The arrays end to end; a single one as it is (a long document's band keys run to hundreds
+    of megabytes: no copy of them)."""
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
 # -- warehouse rows of the core's results: shared by the Ingestor and the Spark jobs --------------

@@ -253,7 +253,9 @@ class Warehouse:
         for statement in statements:
             if not _reads_only(statement):
                 kind = statement.type.name.replace("_", " ")
-                raise WarehouseError(f"only queries that read are allowed (SELECT, EXPLAIN), not {kind}")
+                raise WarehouseError(
+                    f"sql is read-only: only queries that read are allowed (SELECT, EXPLAIN), not {kind}"
+                )
         self.con.execute("SET autoinstall_known_extensions = false")
         self.con.execute("SET autoload_known_extensions = false")
         if not files:
