@@ -686,7 +686,7 @@ def load(
     matches, pairs, lineage, stories, sites, report and sql work on the result. With --json, the
     rows loaded per table.
     """
-    loaded = load_snapshot(_db(ctx), folder)
+    loaded = load_snapshot(_db(ctx), folder, on_wait=_tell)
     if json_out:
         _echo_json(loaded)
         return

@@ -692,7 +692,7 @@ def snapshot_settings(manifest: dict[str, Any]) -> Settings | None:
     return settings
 
 
-def load_snapshot(db: str | Path, folder: str | Path) -> dict[str, int]:
+def load_snapshot(db: str | Path, folder: str | Path, on_wait: Callable[[str], None] | None = None) -> dict[str, int]:
     """Load the snapshot in ``folder`` (``reusetrack spark`` output or an ``export``) into the
     new or empty warehouse at ``db``; return the rows loaded per table.
 
@@ -700,11 +700,12 @@ def load_snapshot(db: str | Path, folder: str | Path) -> dict[str, int]:
     is refused with :class:`~reuse.errors.SettingsMismatch`); one that holds any row is refused.
     Every table is loaded in one transaction, and in the same transaction the lineage stage runs
     over each run's documents when the snapshot lacks the lineage tables (Spark output): an
-    export carries them and they are loaded as they are.
+    export carries them and they are loaded as they are. ``on_wait`` is told, once, when the
+    warehouse is found locked by another writer.
     """
     manifest = read_manifest(folder)
     settings = snapshot_settings(manifest)
-    with open_when_free(db, settings, wait=60.0) as warehouse:
+    with open_when_free(db, settings, wait=60.0, on_wait=on_wait) as warehouse:
         if not is_empty(warehouse):
             raise WarehouseError(f"warehouse {db} is not empty: load into a new or empty warehouse (--db)")
         with warehouse.transaction():

@@ -233,21 +233,33 @@ def test_analysis_workers_end_with_a_killed_ingest(tmp_path: Path, db: Path) -> 
 # --- waiting ----------------------------------------------------------------------------------------
 
 
-def test_a_second_writer_says_it_is_waiting(runner: CliRunner, tmp_path: Path, db: Path) -> None:
-    (tmp_path / "a.txt").write_text(ARTICLE)
+def _hold_lock(db: Path, seconds: float) -> subprocess.Popen[str]:
+    """A process holding DuckDB's write lock on ``db`` for ``seconds``, once it has printed ready."""
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            f"import duckdb, sys, time; c = duckdb.connect({str(db)!r}); print('ready', flush=True); "
-            "time.sleep(3); c.close()",
+            f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('ready', flush=True); "
+            f"time.sleep({seconds}); c.close()",
         ],
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+    return holder
+
+
+@pytest.mark.parametrize("command", ["ingest", "load"])
+def test_a_second_writer_says_it_is_waiting(runner: CliRunner, tmp_path: Path, db: Path, command: str) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE)
+    source = tmp_path / "a.txt"
+    if command == "load":
+        assert run(runner, tmp_path / "first.duckdb", "ingest", str(source)).exit_code == 0
+        source = tmp_path / "snap"
+        assert run(runner, tmp_path / "first.duckdb", "export", "--out", str(source)).exit_code == 0
+    holder = _hold_lock(db, 3)
     try:
-        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
-        result = run(runner, db, "ingest", str(tmp_path / "a.txt"))
+        result = run(runner, db, command, str(source))
     finally:
         holder.wait()
         assert holder.stdout is not None
@@ -256,7 +268,6 @@ def test_a_second_writer_says_it_is_waiting(runner: CliRunner, tmp_path: Path, d
     assert result.stderr.splitlines() == [
         f"waiting for the warehouse {db}: another process (PID {holder.pid}) is writing it (up to 60 s)"
     ]
-    assert result.stdout.startswith("ingested 1, ")
 
 
 # --- sql reads only ---------------------------------------------------------------------------------
