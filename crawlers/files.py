@@ -1,8 +1,10 @@
 """Reading documents from local files: plain text, Markdown, HTML, JSON Lines and web archives.
 
-Directories are read recursively, in name order. Every problem with one item (a missing,
-empty, binary, undecodable or oversized file; a broken JSONL line) is yielded as an
-:class:`~reuse.errors.InputError` so the caller can report it and go on with the rest.
+Directories are read recursively, in name order; hidden files and folders in them (names
+starting with ``.``: ``.git``, ``.DS_Store``) are passed over without a word. Every problem with
+one item (a missing, empty, binary, undecodable or oversized file; a file of another type; a
+FIFO, socket or device; a broken JSONL line) is yielded as an :class:`~reuse.errors.InputError`
+so the caller can report it and go on with the rest.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import gzip
 import json
 import os
 import re
+import stat
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
@@ -21,16 +24,20 @@ from charset_normalizer import from_bytes
 
 from crawlers.article import Article, ArticleState
 from crawlers.extract import extract
+from crawlers.metadata import parse_time
 from crawlers.urls import document_url, site_key
 from reuse.errors import InputError, UnsupportedInput
 from reuse.models import CreditLine, Document, Evidence, PageLink, TextBlock, TimePrecision, iso_precision
 
 __all__ = [
+    "FRONT_MATTER_FIELDS",
     "MAX_FILE_BYTES",
     "SUFFIXES",
     "decode",
     "discover",
     "evidence_of",
+    "front_matter",
+    "has_input_files",
     "html_document",
     "iter_documents",
     "page_url",
@@ -89,20 +96,36 @@ def decode(data: bytes, source: str) -> str:
 
 
 def discover(paths: Iterable[str | Path]) -> Iterator[Path | InputError]:
-    """Every readable file under ``paths`` (files as given, directories recursively)."""
+    """Every entry under ``paths`` (files as given, directories recursively, their hidden files
+    and folders left out): :func:`read_file` says which of them it cannot read, and why."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             for root, dirs, files in os.walk(path):
-                dirs.sort()
+                dirs[:] = sorted(name for name in dirs if not name.startswith("."))
                 for name in sorted(files):
-                    child = Path(root) / name
-                    if _suffix(child) in SUFFIXES:
-                        yield child
-        elif path.is_file():
+                    if not name.startswith("."):
+                        yield Path(root) / name
+        elif path.exists():
             yield path
         else:
             yield InputError(str(path), "no such file or directory")
+
+
+def has_input_files(paths: Iterable[str | Path]) -> bool:
+    """Whether any entry under ``paths`` has a file type reusetrack reads (stops at the first)."""
+    return any(isinstance(found, Path) and _suffix(found) in SUFFIXES for found in discover(paths))
+
+
+def _check_regular(path: Path) -> None:
+    """Raise the InputError that says why ``path`` is not a regular file to read: opening a
+    FIFO waits for a writer forever, and a device or socket never ends or cannot be opened."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as err:
+        raise InputError(str(path), f"cannot read: {err.strerror or err}") from err
+    if not stat.S_ISREG(mode):
+        raise UnsupportedInput(str(path), "not a regular file")
 
 
 def _parse_published(value: object, source: str) -> tuple[datetime | None, str | None]:
@@ -186,6 +209,7 @@ def _jsonl_rows(lines: Iterable[bytes], path: Path) -> Iterator[Document | Input
 def _read_bytes(path: Path) -> bytes:
     """The bytes of a file within the size cap, or the InputError saying why not."""
     source = str(path)
+    _check_regular(path)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -217,6 +241,11 @@ def read_file(path: Path) -> Iterator[Document | InputError]:
     """The documents in one file (several for JSONL), or the reason it cannot be read."""
     source = str(path)
     suffix = _suffix(path)
+    try:
+        _check_regular(path)
+    except InputError as err:
+        yield err
+        return
     if suffix not in SUFFIXES:
         yield UnsupportedInput(
             source, f"unsupported file type '{suffix or path.name}' (use .txt, .md, .html, .jsonl, .warc[.gz])"
@@ -246,10 +275,73 @@ def read_file(path: Path) -> Iterator[Document | InputError]:
     url = path.resolve().as_uri()
     try:
         text = decode(data, source)
+        fields, text = front_matter(text, source)
+        yield _text_document(fields, text, url, source)
     except InputError as err:
         yield err
-        return
-    yield Document(url, text, None, None, None, source)
+
+
+#: The fields a text file's front matter may give.
+FRONT_MATTER_FIELDS = ("url", "title", "site", "published")
+_FRONT_MATTER = re.compile(r"---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)", re.S | re.M)
+_FIELD = re.compile(r"([A-Za-z_]+)[ \t]*:[ \t]*(.*?)[ \t]*")
+
+
+def front_matter(text: str, source: str) -> tuple[dict[str, str], str]:
+    """The fields of a text file's front matter and the text after it.
+
+    Front matter is a first line ``---``, then ``field: value`` lines (fields of
+    :data:`FRONT_MATTER_FIELDS`, each at most once; a value may be quoted), then a line ``---``.
+    A file whose first line is not ``---`` has none. Anything else in it raises the InputError
+    that says what, so that a mistyped date never passes unseen."""
+    if not re.match(r"---[ \t]*\r?\n", text):
+        return {}, text
+    found = _FRONT_MATTER.match(text)
+    if found is None:
+        raise InputError(source, "front matter: no closing '---' line")
+    fields: dict[str, str] = {}
+    for number, line in enumerate(found.group(1).splitlines(), start=2):
+        if not line.strip():
+            continue
+        entry = _FIELD.fullmatch(line)
+        if entry is None:
+            raise InputError(source, f"front matter line {number}: not 'field: value': {line.strip()!r}")
+        name, value = entry.group(1).lower(), entry.group(2)
+        if name not in FRONT_MATTER_FIELDS:
+            raise InputError(
+                source, f"front matter line {number}: unknown field {name!r} (use {', '.join(FRONT_MATTER_FIELDS)})"
+            )
+        if name in fields:
+            raise InputError(source, f"front matter line {number}: {name!r} given twice")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        fields[name] = value
+    return fields, text[found.end() :]
+
+
+def _text_document(fields: dict[str, str], text: str, file_url: str, source: str) -> Document:
+    """The Document of a text file's text, with what its front matter gives."""
+    if not text.strip():
+        raise InputError(source, "empty file")
+    url = fields.get("url") or file_url
+    if "url" in fields:
+        if site_of(url) is None:
+            raise InputError(source, f"front matter: 'url' must be an http(s) URL, got {url!r}")
+        url = document_url(url)
+    published = None
+    if fields.get("published"):
+        published = parse_time(fields["published"])
+        if published is None:
+            raise InputError(source, f"front matter: 'published' is not a date: {fields['published']!r}")
+    return Document(
+        url,
+        text,
+        fields.get("title") or None,
+        published[0] if published else None,
+        fields.get("site") or site_of(url),
+        source,
+        published_precision=published[1].value if published else None,
+    )
 
 
 def html_document(

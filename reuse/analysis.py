@@ -16,9 +16,11 @@ from reuse.signatures import MinHasher
 from reuse.stages import StageClock
 from reuse.tokens import Tokens, tokenize
 
-__all__ = ["Analysis", "Comparable", "analyse"]
+__all__ = ["SIGNATURE_CHUNK", "Analysis", "Comparable", "analyse"]
 
 _EMPTY_SIGNATURES = np.zeros((0, 0), dtype=np.uint32)
+#: Passages whose signatures are computed at once: bounds the memory of a long document's.
+SIGNATURE_CHUNK = 4096
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,11 @@ def analyse(
             rows = [k for k, p in enumerate(cut) if p.unspaced is unspaced]
             if not rows:
                 continue
-            spans = np.array([(cut[k].token_start, cut[k].token_end - n + 1) for k in rows], dtype=np.int64)
-            values[rows] = hasher.signatures(shingle_hashes(hashes, n), spans)
+            shingles = shingle_hashes(hashes, n)
+            # A chunk of passages at a time: each signature depends on its own span only, and
+            # the work arrays grow with the passages signed at once (gigabytes for a long file).
+            for first in range(0, len(rows), SIGNATURE_CHUNK):
+                part = rows[first : first + SIGNATURE_CHUNK]
+                spans = np.array([(cut[k].token_start, cut[k].token_end - n + 1) for k in part], dtype=np.int64)
+                values[part] = hasher.signatures(shingles, spans)
     return Analysis(text, tokens, hashes, cut, values, settings)

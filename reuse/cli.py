@@ -15,7 +15,9 @@ import errno
 import json
 import math
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -36,6 +38,7 @@ from typer.core import TyperGroup
 
 from crawlers.extract import article_to_dict
 from crawlers.files import read_page
+from crawlers.metadata import parse_time
 from crawlers.pan13 import load_corpus
 from crawlers.settings import CrawlSettings, parse_networks
 from crawlers.urls import page_key
@@ -223,6 +226,30 @@ def _progress(description: str, total: int | None = None) -> Iterator[Callable[[
         yield lambda _source: progress.advance(task)
 
 
+class _Stop(threading.Event):
+    """Set by Ctrl-C or SIGTERM; ``signum`` is the signal that set it."""
+
+    signum: int | None = None
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[_Stop]:
+    """An event set by Ctrl-C or SIGTERM for the body's duration: crawls, the pauses between
+    scheduled runs and ingests watch it and end cleanly instead of being killed mid-batch."""
+    event = _Stop()
+
+    def handler(signum: int, _frame: object) -> None:
+        event.signum = signum
+        event.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield event
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 def _jsonable(value: Any) -> Any:
     """``value`` with every DuckDB result type made JSON-ready: times as ISO strings, blobs as hex."""
     if isinstance(value, dict):
@@ -267,6 +294,11 @@ def _table_cell(value: Any) -> str:
     return _cell(value)
 
 
+def _tell(line: str) -> None:
+    """One line for the user on stderr (what the command is waiting for, and the like)."""
+    typer.echo(line, err=True)
+
+
 def _echo_problems(problems: Sequence[Problem]) -> None:
     for problem in problems:
         typer.echo(str(problem), err=True)
@@ -287,6 +319,13 @@ def _percent(share: float | None) -> str:
 def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Files and folders to read.", show_default=False)],
+    site: Annotated[
+        str | None, typer.Option("--site", metavar="SITE", help="The site of documents that name none.")
+    ] = None,
+    published: Annotated[
+        str | None,
+        typer.Option("--published", metavar="DATE", help="The publication date of documents that give none."),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Read documents, store them and find what they share with everything already stored.
@@ -294,18 +333,36 @@ def ingest(
     Reads .txt, .md, .html and .jsonl files (JSON Lines with url, title, published, text and
     site fields; .jsonl.gz too, streamed a line at a time) and web archives (.warc, .warc.gz,
     .arc, .arc.gz: each HTML response record is a page, its WARC-Date the time it was first
-    seen); folders are read recursively. Each item
+    seen); folders are read recursively (their hidden files and folders are not). Each item
     that cannot be used is reported on one line of stderr (skipped: SOURCE: REASON, or failed:
     ...) and the rest goes on; the run ends with its counts. Exit code 0 when at least one
     document was read (stored, or found unchanged); 1 when a path does not exist, no input file
-    is found, or not one item could be read.
+    is found, or not one item could be read. Ctrl-C or SIGTERM stops the reading: what was read
+    is stored, the counts are printed, and the exit code is 130 (143 for SIGTERM).
+
+    A .txt or .md file may start with a front matter: a line ---, lines url:, title:, site:
+    and published: (each optional), and a line ---. What a document gives itself (front matter,
+    JSONL fields, the page, its URL's host) comes first; --site and --published fill in the
+    documents that give none.
     """
-    with _progress("ingesting") as advance:
-        report = ingest_files(_db(ctx), paths, Settings(), progress=advance)
+    date = parse_time(published) if published else None
+    if published and date is None:
+        raise ReuseError(f"--published: not a date: {published!r} (use e.g. 2021-03-01 or 2021-03-01T10:00:00Z)")
+    with _stop_on_signals() as stop, _progress("ingesting") as advance:
+        report = ingest_files(
+            _db(ctx), paths, Settings(), progress=advance, stop=stop, on_wait=_tell, site=site, published=date
+        )
+    interrupted = stop.signum if report.interrupted else None
     if json_out:
         problems = [asdict(p) for p in report.problems]
         _echo_json(
-            {"run_id": report.run_id, **report.counts(), "seconds": report.clock.rounded(), "problems": problems}
+            {
+                "run_id": report.run_id,
+                **report.counts(),
+                "interrupted": interrupted is not None,
+                "seconds": report.clock.rounded(),
+                "problems": problems,
+            }
         )
     else:
         _echo_problems(report.problems)
@@ -315,6 +372,13 @@ def ingest(
             f"{_count(report.matches, 'match', 'matches')} in {_count(report.pairs, 'document pair')} "
             f"(run {report.run_id})"
         )
+    if interrupted is not None:
+        typer.echo(
+            f"interrupted by {signal.Signals(interrupted).name}: the documents counted above are stored; "
+            "run the same ingest again to read the rest",
+            err=True,
+        )
+        raise typer.Exit(128 + interrupted)
     if not report.read:
         raise ReuseError(f"none of the {report.skipped + report.failed} input items could be read")
 
@@ -558,6 +622,9 @@ def sql(
 ) -> None:
     """Run a SQL query on the warehouse, opened read-only, and print the rows as a table.
 
+    Only queries that read are run (SELECT, DESCRIBE, SHOW, EXPLAIN); COPY, EXPORT, ATTACH,
+    INSTALL, LOAD, SET and the like are refused, and no other file is read or written.
+
     Tables: documents, versions, passages, signatures, band_keys, matches, doc_pairs, runs, meta;
     views: current_documents, match_details. In CSV and JSON, times are ISO 8601 strings and
     blobs hex strings. With --snapshot DIR, the same names are the files of a snapshot written by
@@ -569,7 +636,7 @@ def sql(
         open_snapshot(snapshot) if snapshot is not None else open_when_free(_db(ctx), read_only=True, wait=READ_WAIT)
     )
     with opened as warehouse:
-        columns, rows = warehouse.query(query)
+        columns, rows = warehouse.read_query(query, files=snapshot is not None)
     if json_out:
         _echo_json([dict(zip(columns, row, strict=True)) for row in rows])
     elif csv_out:
@@ -681,7 +748,7 @@ def load(
     matches, pairs, lineage, stories, sites, report and sql work on the result. With --json, the
     rows loaded per table.
     """
-    loaded = load_snapshot(_db(ctx), folder)
+    loaded = load_snapshot(_db(ctx), folder, on_wait=_tell)
     if json_out:
         _echo_json(loaded)
         return

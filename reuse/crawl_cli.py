@@ -9,11 +9,8 @@ the same warehouse exits with code 75 (EX_TEMPFAIL: try again later), not 1.
 from __future__ import annotations
 
 import re
-import signal
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +25,7 @@ from rich.text import Text
 from crawlers.settings import CrawlSettings, parse_networks
 from crawlers.sources import Source, load_sources, source_for_url
 from crawlers.urls import canonicalize
-from reuse.cli import READ_WAIT, _count, _db, _echo_json, _print_table
+from reuse.cli import READ_WAIT, _count, _db, _echo_json, _print_table, _stop_on_signals
 from reuse.config import Settings
 from reuse.crawl_pipeline import CrawlReport, run_crawl
 from reuse.errors import InputError, ReuseError, SettingsError, WarehouseLocked
@@ -159,23 +156,6 @@ class _LiveProgress:
                 f"{report.failed} failed) · {report.matches} matches · {report.discovered} found"
             )
         )
-
-
-@contextmanager
-def _stop_on_signals() -> Iterator[threading.Event]:
-    """An event set by Ctrl-C or SIGTERM for the body's duration: crawls and the pauses between
-    scheduled runs watch it and end cleanly (exit code 0) instead of being killed mid-batch."""
-    event = threading.Event()
-
-    def handler(_signum: int, _frame: object) -> None:
-        event.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield event
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 def _run(

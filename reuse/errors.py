@@ -5,7 +5,8 @@
     ReuseError                    every error reusetrack raises on purpose
     ├── SettingsError             a setting is out of range; the message says how to fix it
     ├── InputError                one input item (file, page, row) cannot be used; the batch goes on
-    │   └── UnsupportedInput      the item is of a kind reusetrack does not read
+    │   ├── UnsupportedInput      the item is of a kind reusetrack does not read
+    │   └── RepeatedInput         the item's URL was already read in this run
     └── WarehouseError            the DuckDB warehouse cannot be opened, migrated or written
         ├── WarehouseLocked       another process holds the write lock
         └── SettingsMismatch      stored signatures were made under other settings
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 __all__ = [
     "InputError",
+    "RepeatedInput",
     "ReuseError",
     "SettingsError",
     "SettingsMismatch",
@@ -48,12 +50,20 @@ class UnsupportedInput(InputError):
     """The item is of a kind reusetrack does not read (binary, unknown extension...)."""
 
 
+class RepeatedInput(InputError):
+    """The item's URL was read earlier in the same run: the first record of a URL is the one kept."""
+
+
 class WarehouseError(ReuseError):
     """The warehouse cannot be opened, migrated or written."""
 
 
 class WarehouseLocked(WarehouseError):
-    """Another process holds DuckDB's write lock on the warehouse file."""
+    """Another process holds DuckDB's write lock on the warehouse file (``holder``: its PID, if known)."""
+
+    def __init__(self, message: str, holder: int | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 class SettingsMismatch(WarehouseError):

@@ -69,11 +69,13 @@ def _fold(cluster: str) -> str:
 
 def normalize(text: str) -> Normalized:
     """Normalise ``text`` for fingerprinting and keep the map back to its characters."""
-    out: list[str] = []
-    starts: array[int] = array("q")
-    ends: array[int] = array("q")
-    pos = 0
     n = len(text)
+    # Four bytes an offset where they fit: the map is the largest part of a long text's analysis.
+    typecode = "i" if n < 2**31 else "q"
+    out: list[str] = []
+    starts: array[int] = array(typecode)
+    ends: array[int] = array(typecode)
+    pos = 0
     pending_space = -1  # start of a whitespace run not yet written (written only between words)
     while pos < n:
         m = _RUN.match(text, pos)

@@ -12,26 +12,27 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from itertools import chain, islice
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from crawlers.files import SUFFIXES, iter_documents
+from crawlers.files import SUFFIXES, has_input_files, iter_documents
 from reuse.analysis import Analysis, Comparable
 from reuse.config import Settings
-from reuse.errors import InputError, UnsupportedInput, WarehouseError
+from reuse.errors import InputError, RepeatedInput, UnsupportedInput, WarehouseError
 from reuse.lineage_pipeline import LineageSummary, rebuild_lineage, store_evidence, update_lineage
 from reuse.lsh import FILTER_SIGMAS, band_keys, band_params, estimated_containment
 from reuse.matching import PairResult, match_pair
-from reuse.models import Document
+from reuse.models import Document, TimePrecision
 from reuse.stages import StageClock
 from reuse.workers import Analyser
 from warehouse.db import SCHEMA_VERSION, StoredVersion, Warehouse, open_when_free
@@ -49,6 +50,7 @@ __all__ = [
     "content_hash",
     "default_batch_size",
     "document_row",
+    "first_of_each_url",
     "ingest",
     "ingest_files",
     "load_snapshot",
@@ -78,7 +80,8 @@ class Problem:
     """One input item a run could not use.
 
     ``status`` is ``"skipped"`` for items reusetrack does not read on purpose (an empty file, a
-    binary or unsupported one) and ``"failed"`` for items it tried and could not read.
+    binary or unsupported one, a repeat of a URL already read in the run) and ``"failed"`` for
+    items it tried and could not read.
     """
 
     status: str
@@ -88,7 +91,7 @@ class Problem:
     @classmethod
     def of(cls, error: InputError) -> Problem:
         """The problem an :class:`~reuse.errors.InputError` reports."""
-        skipped = isinstance(error, UnsupportedInput) or error.reason == "empty file"
+        skipped = isinstance(error, UnsupportedInput | RepeatedInput) or error.reason == "empty file"
         return cls("skipped" if skipped else "failed", error.source, error.reason)
 
     def __str__(self) -> str:
@@ -110,10 +113,11 @@ class IngestReport:
     matches: int = 0
     problems: list[Problem] = field(default_factory=list)
     clock: StageClock = field(default_factory=StageClock)
+    interrupted: bool = False  # stopped before the end of its input (Ctrl-C, SIGTERM)
 
     def counts(self) -> dict[str, int]:
         """The counts, without the problem list."""
-        return {k: v for k, v in vars(self).items() if isinstance(v, int) and k != "run_id"}
+        return {k: v for k, v in vars(self).items() if isinstance(v, int) and not isinstance(v, bool) and k != "run_id"}
 
     @property
     def read(self) -> int:
@@ -132,6 +136,50 @@ def _batched(
         if not batch:
             return
         yield batch
+
+
+def first_of_each_url(items: Iterable[Document | InputError]) -> Iterator[Document | InputError]:
+    """``items`` with each document whose URL an earlier one of them had replaced by the
+    :class:`~reuse.errors.RepeatedInput` saying where the URL was first read.
+
+    The first record of a URL is the one kept, in one file or across the files of a run, so
+    that reading the same input again never changes the warehouse (a later copy kept instead
+    would be stored as a new version on each run after the first)."""
+    first: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, InputError):
+            yield item
+            continue
+        source = item.source or item.url
+        if item.url not in first:
+            first[item.url] = source
+            yield item
+            continue
+        earlier = first[item.url]
+        path, _, line = earlier.rpartition(":")
+        same_file = line.isdigit() and source.rpartition(":")[0] == path
+        yield RepeatedInput(source, f"URL repeated from {f'line {line}' if same_file else earlier}")
+
+
+def _until(items: Iterable[Document | InputError], stop: threading.Event) -> Iterator[Document | InputError]:
+    """``items`` until ``stop`` is set."""
+    for item in items:
+        if stop.is_set():
+            return
+        yield item
+
+
+def _filled(
+    items: Iterable[Document | InputError], site: str | None, published: tuple[datetime, TimePrecision] | None
+) -> Iterator[Document | InputError]:
+    """``items`` with ``site`` and ``published`` (a time and its precision) given to the documents
+    that have none."""
+    for item in items:
+        if isinstance(item, Document) and site and not item.site:
+            item = replace(item, site=site)
+        if isinstance(item, Document) and published and not item.published:
+            item = replace(item, published=published[0], published_precision=published[1].value)
+        yield item
 
 
 def _seen_at(doc: Document, now: datetime) -> datetime:
@@ -334,9 +382,9 @@ class Ingestor:
                 wh.insert(
                     "band_keys",
                     {
-                        "key": pa.array(np.concatenate(keys)),
-                        "passage_id": pa.array(np.concatenate(key_passages)),
-                        "version_id": pa.array(np.concatenate(key_versions)),
+                        "key": pa.array(_joined(keys)),
+                        "passage_id": pa.array(_joined(key_passages)),
+                        "version_id": pa.array(_joined(key_versions)),
                     },
                 )
         self.report.ingested += len(fresh)
@@ -425,6 +473,12 @@ class Ingestor:
         with clock.stage("load"):
             wh.insert("matches", dict(match_cols))
             wh.insert("doc_pairs", dict(pair_cols))
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    """The arrays end to end; a single one as it is (a long document's band keys run to hundreds
+    of megabytes: no copy of them)."""
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
 # -- warehouse rows of the core's results: shared by the Ingestor and the Spark jobs --------------
@@ -554,24 +608,34 @@ def ingest(
     progress: ProgressHook | None = None,
     lineage: bool = True,
     workers: int | None = None,
+    stop: threading.Event | None = None,
 ) -> IngestReport:
     """Store every document of ``items`` and match it against everything already stored.
 
     Unreadable items (``InputError``) are counted and listed in the report; the rest go on.
+    Of the documents with one URL only the first is read (:func:`first_of_each_url`).
     Re-ingesting an unchanged document changes nothing; a changed one becomes a new version.
     With ``lineage``, the stories holding the stored documents, and those of documents a killed
     run stored, are rebuilt after the last batch (see :func:`update_lineage`). ``workers``
     analysis processes share large batches (default: one per CPU, or ``REUSETRACK_WORKERS``).
+    Setting ``stop`` (from a signal handler) ends the reading: the documents read so far are
+    stored, and the run is left unfinished, its lineage owed to the next run, as after a crash
+    (``report.interrupted``).
     """
     with warehouse.transaction():
         run_id = warehouse.start_run(command, settings, reusetrack_version())
     report = IngestReport(run_id)
     ingestor = Ingestor(warehouse, settings, report, workers)
     hook = progress or (lambda _source: None)
+    if stop is not None:
+        items = _until(items, stop)
     try:
-        _store_all(ingestor, _batched(items, batch_size, report.clock), hook)
+        _store_all(ingestor, _batched(first_of_each_url(items), batch_size, report.clock), hook)
     finally:
         ingestor.close()
+    if stop is not None and stop.is_set():
+        report.interrupted = True
+        return report
     if lineage and pending_count(warehouse):
         # Also when nothing new was stored: lineage a killed run still owes is brought up to date.
         with report.clock.stage("lineage"), warehouse.transaction():
@@ -594,6 +658,10 @@ def ingest_files(
     *,
     batch_size: int | None = None,
     progress: ProgressHook | None = None,
+    stop: threading.Event | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    site: str | None = None,
+    published: tuple[datetime, TimePrecision] | None = None,
 ) -> IngestReport:
     """Ingest every document under ``paths`` (files, directories recursively) into the warehouse at ``db``,
     in batches of ``batch_size`` (default :func:`default_batch_size`).
@@ -601,21 +669,23 @@ def ingest_files(
     A path that does not exist, or paths holding no file of a kind reusetrack reads, are the
     caller's mistake: :class:`~reuse.errors.InputError` is raised before the warehouse is opened.
     Problems with single items (an empty, binary, undecodable, oversized or vanished file, a
-    broken JSONL line) are listed in the report and the rest goes on.
+    broken JSONL line) are listed in the report and the rest goes on. ``on_wait`` is told, once,
+    when the warehouse is found locked by another writer (see :func:`open_when_free`). ``site``
+    and ``published`` are given to the documents that have none of their own (from a front
+    matter, a JSONL field, the page or its URL).
     """
     roots = [Path(p) for p in paths]
     for root in roots:
         if not root.exists():
             raise InputError(str(root), "no such file or directory")
-    items = iter_documents(roots)
-    first = next(items, None)
-    if first is None:
+    if not has_input_files(roots):
         kinds = ", ".join(sorted(SUFFIXES))
         raise InputError(", ".join(map(str, roots)), f"no input files found (reusetrack reads {kinds})")
     # Waits for a crawl's batch commit to finish instead of failing on its lock.
-    with open_when_free(db, settings, wait=60.0) as warehouse:
+    with open_when_free(db, settings, wait=60.0, on_wait=on_wait) as warehouse:
+        items = _filled(iter_documents(roots), site, published)
         size = batch_size or default_batch_size()
-        return ingest(warehouse, chain([first], items), settings, batch_size=size, progress=progress)
+        return ingest(warehouse, items, settings, batch_size=size, progress=progress, stop=stop)
 
 
 def refresh_lineage(
@@ -661,7 +731,7 @@ def snapshot_settings(manifest: dict[str, Any]) -> Settings | None:
     return settings
 
 
-def load_snapshot(db: str | Path, folder: str | Path) -> dict[str, int]:
+def load_snapshot(db: str | Path, folder: str | Path, on_wait: Callable[[str], None] | None = None) -> dict[str, int]:
     """Load the snapshot in ``folder`` (``reusetrack spark`` output or an ``export``) into the
     new or empty warehouse at ``db``; return the rows loaded per table.
 
@@ -669,11 +739,12 @@ def load_snapshot(db: str | Path, folder: str | Path) -> dict[str, int]:
     is refused with :class:`~reuse.errors.SettingsMismatch`); one that holds any row is refused.
     Every table is loaded in one transaction, and in the same transaction all lineage is rebuilt
     from the loaded documents and matches (see :func:`rebuild_lineage`): Spark output has none,
-    and an export's may be what a killed run left.
+    and an export's may be what a killed run left. ``on_wait`` is told, once, when the warehouse
+    is found locked by another writer.
     """
     manifest = read_manifest(folder)
     settings = snapshot_settings(manifest)
-    with open_when_free(db, settings, wait=60.0) as warehouse:
+    with open_when_free(db, settings, wait=60.0, on_wait=on_wait) as warehouse:
         if not is_empty(warehouse):
             raise WarehouseError(f"warehouse {db} is not empty: load into a new or empty warehouse (--db)")
         with warehouse.transaction():

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from crawlers.files import SUFFIXES, discover, read_file
+from crawlers.files import SUFFIXES, discover, has_input_files, read_file
 from reuse.analysis import Comparable, analyse
 from reuse.config import Settings
 from reuse.errors import InputError, ReuseError
@@ -373,7 +373,7 @@ def _input_files(paths: Sequence[str | Path]) -> tuple[list[str], list[Problem]]
             problems.append(Problem.of(found))
         else:
             files.append(str(found.absolute()))  # executors have another working directory
-    if not files:
+    if not has_input_files(roots):
         kinds = ", ".join(sorted(SUFFIXES))
         raise InputError(", ".join(map(str, roots)), f"no input files found (reusetrack reads {kinds})")
     return files, problems

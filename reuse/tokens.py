@@ -56,9 +56,11 @@ def tokenize(text: str) -> Tokens:
     norm = normalize(text)
     ntext = norm.text
     if ntext.isascii() or not _UNSPACED.search(ntext):
-        matches = list(_WORD.finditer(ntext))
-        words = [m.group() for m in matches]
-        spans = [m.span() for m in matches]
+        # Two passes, and no Match object or span tuple per token: a long text has millions.
+        words = _WORD.findall(ntext)
+        bounds = np.fromiter(
+            (edge for m in _WORD.finditer(ntext) for edge in m.span()), dtype=np.int64, count=2 * len(words)
+        ).reshape(-1, 2)
         unspaced = np.zeros(len(words), dtype=bool)
     else:
         words, spans, flags = [], [], []
@@ -75,10 +77,11 @@ def tokenize(text: str) -> Tokens:
                 spans.append((base + part.start(), base + part.end()))
                 flags.append(_UNSPACED.match(part.group()) is not None)
         unspaced = np.array(flags, dtype=bool)
+        bounds = np.array(spans, dtype=np.int64).reshape(-1, 2)
     if not words:
         empty = np.zeros(0, dtype=np.int64)
         return Tokens([], empty, empty, unspaced, norm)
-    bounds = np.array(spans, dtype=np.int64)
-    starts = np.frombuffer(norm.starts, dtype=np.int64)[bounds[:, 0]]
-    ends = np.frombuffer(norm.ends, dtype=np.int64)[bounds[:, 1] - 1]
+    offsets = np.dtype(f"i{norm.starts.itemsize}")
+    starts = np.frombuffer(norm.starts, dtype=offsets)[bounds[:, 0]].astype(np.int64)
+    ends = np.frombuffer(norm.ends, dtype=offsets)[bounds[:, 1] - 1].astype(np.int64)
     return Tokens(words, starts, ends, unspaced, norm)

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -45,8 +49,44 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _start_worker(settings: Settings) -> None:
+def _die_with(pid: int) -> None:
+    """End this worker as soon as process ``pid`` (the ingest that started the pool) ends, even
+    by ``kill -9``. Nothing else would end it: its parent is the forkserver, which waits for
+    the last holder of its "alive" pipe, and the workers hold that pipe (and the pool's queue)
+    themselves. Linux tells through a pidfd; elsewhere a thread looks twice a second."""
+    try:
+        handle: int | None = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)  # already gone
+    except (AttributeError, OSError):
+        handle = None
+
+    def watch() -> None:
+        if handle is not None:
+            select.select([handle], [], [])  # readable once the process has ended
+        else:
+            while _alive(pid):
+                time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _start_worker(settings: Settings, parent: int) -> None:
     global _worker_settings, _worker_hasher
+    # Ctrl-C reaches the whole process group: the ingest stops cleanly and still needs its workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(parent)
     _worker_settings = settings
     _worker_hasher = MinHasher.from_settings(settings)
 
@@ -127,7 +167,7 @@ class Analyser:
                 self.workers,
                 mp_context=multiprocessing.get_context("forkserver"),
                 initializer=_start_worker,
-                initargs=(self.settings,),
+                initargs=(self.settings, os.getpid()),
             )
         return self._pool
 

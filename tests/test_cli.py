@@ -191,6 +191,7 @@ def test_reingest_changes_nothing(runner: CliRunner, corpus: Path, ingested: Pat
         "candidates": 0,
         "pairs": 0,
         "matches": 0,
+        "interrupted": False,
         "problems": [],
     }
     after = json.loads(run(runner, ingested, "stats", "--json").stdout)["tables"]
@@ -235,7 +236,7 @@ def test_each_bad_item_is_one_line_and_the_rest_is_ingested(
     (root / "undecodable.txt").write_bytes(bytes(range(128, 256)) * 4)
     (root / "huge.txt").write_text(HARBOUR * 20)
     (root / "vanished.txt").write_text(RIVER)
-    (root / "ignored.pdf").write_bytes(b"%PDF-1.4")  # not a kind reusetrack reads: not even listed
+    (root / "ignored.pdf").write_bytes(b"%PDF-1.4")  # not a kind reusetrack reads: said so
     (root / "feed.jsonl").write_text(json.dumps({"url": "https://x.example/1", "text": TRAIN}) + "\n{broken\n")
 
     monkeypatch.setattr(crawlers.files, "MAX_FILE_BYTES", 2000)
@@ -256,10 +257,11 @@ def test_each_bad_item_is_one_line_and_the_rest_is_ingested(
         f"skipped: {root}/empty.txt: empty file",
         f"failed: {root}/feed.jsonl:2: broken JSON (Expecting property name enclosed in double quotes at column 2)",
         f"failed: {root}/huge.txt: file too large ({huge:,} bytes; the limit is 2,000)",
+        f"skipped: {root}/ignored.pdf: unsupported file type '.pdf' (use .txt, .md, .html, .jsonl, .warc[.gz])",
         f"failed: {root}/undecodable.txt: cannot decode: not UTF-8 and no other encoding fits",
         f"failed: {root}/vanished.txt: cannot read: No such file or directory",
     ]
-    assert result.stdout.startswith("ingested 2, unchanged 0, skipped 2, failed 4; ")
+    assert result.stdout.startswith("ingested 2, unchanged 0, skipped 3, failed 4; ")
 
     stored = sql_json(runner, db, "SELECT url FROM documents ORDER BY url")
     assert [row["url"] for row in stored] == [(root / "good.txt").resolve().as_uri(), "https://x.example/1"]

@@ -267,11 +267,11 @@ def test_a_folder_of_archives_is_read_with_its_other_files(tmp_path: Path) -> No
     second.response("https://copy.example/fish", _page("Copied", STORY), "2020-11-09T08:00:00Z")
     (folder / "b.WARC").write_bytes(second.data())
     (folder / "notes.txt").write_text(" ".join(OTHER), encoding="utf-8")
-    (folder / "skip.gz").write_bytes(b"not read")
+    (folder / "skip.gz").write_bytes(b"not read")  # another type: reported as skipped
     result, _ = _ingest(tmp_path, folder)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert (report["ingested"], report["skipped"], report["failed"], report["pairs"]) == (3, 0, 0, 1)
+    assert (report["ingested"], report["skipped"], report["failed"], report["pairs"]) == (3, 1, 0, 1)
 
 
 def test_documents_are_streamed_one_record_at_a_time(tmp_path: Path) -> None:

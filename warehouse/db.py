@@ -258,6 +258,29 @@ class Warehouse:
             return [], []
         return [d[0] for d in cursor.description], cursor.fetchall()
 
+    def read_query(self, sql: str, files: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run a user's SQL, which may only read: SELECT (with DESCRIBE, SHOW, SUMMARIZE, VALUES,
+        FROM-first) and EXPLAIN of those. COPY, EXPORT, ATTACH, INSTALL/LOAD, SET, PRAGMA, CALL
+        and every statement that writes are refused with :class:`WarehouseError`; no extension is
+        installed or loaded on the way, and unless ``files`` (a snapshot's views read its files)
+        no file but the warehouse is reached."""
+        try:
+            statements = duckdb.extract_statements(sql)
+        except duckdb.Error as err:
+            raise WarehouseError(f"query failed: {_first_line(err)}") from err
+        for statement in statements:
+            if not _reads_only(statement):
+                kind = statement.type.name.replace("_", " ")
+                raise WarehouseError(
+                    f"sql is read-only: only queries that read are allowed (SELECT, EXPLAIN), not {kind}"
+                )
+        self.con.execute("SET autoinstall_known_extensions = false")
+        self.con.execute("SET autoload_known_extensions = false")
+        if not files:
+            self.con.execute("SET enable_external_access = false")
+        self.con.execute("SET lock_configuration = true")
+        return self.query(sql)
+
     def find_document(self, ref: str, page_key: PageKey | None = None) -> CurrentDocument | None:
         """The document ``ref`` names (see :meth:`resolve`), with its latest version; None if there
         is none. Without ``page_key`` only exact spellings of a URL are looked up."""
@@ -421,6 +444,25 @@ class Warehouse:
         return {name: int(n) for name, n in self.con.execute(sql).fetchall()}
 
 
+_EXPLAIN = re.compile(r"^\s*EXPLAIN\s+(?:ANALY[SZ]E\s+)?", re.I)
+
+
+def _reads_only(statement: duckdb.Statement) -> bool:
+    """Whether a parsed statement only reads: a SELECT, or EXPLAIN of one (EXPLAIN ANALYZE runs it)."""
+    if statement.type is duckdb.StatementType.SELECT:
+        return True
+    if statement.type is not duckdb.StatementType.EXPLAIN:
+        return False
+    inner = _EXPLAIN.sub("", statement.query, count=1)
+    if inner == statement.query:
+        return False
+    try:
+        parsed = duckdb.extract_statements(inner)
+    except duckdb.Error:
+        return False
+    return len(parsed) == 1 and parsed[0].type is duckdb.StatementType.SELECT
+
+
 def _first_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...] | None:
     # fetchall, not fetchone: DuckDB 2 keeps a half-read result open and refuses the next statement.
     rows = con.execute(sql).fetchall()
@@ -470,9 +512,10 @@ def open_warehouse(path: str | Path, settings: Settings | None = None, read_only
         message = str(err)
         lock = _LOCK.search(message)
         if lock or "lock" in message.lower():
-            holder = f" (PID {lock.group(2)})" if lock and lock.group(2) else ""
+            pid = int(lock.group(2)) if lock and lock.group(2) else None
+            holder = f" (PID {pid})" if pid else ""
             raise WarehouseLocked(
-                f"warehouse {target} is being written by another process{holder}; wait for it to finish"
+                f"warehouse {target} is being written by another process{holder}; wait for it to finish", pid
             ) from err
         raise WarehouseError(f"cannot open warehouse {target}: {_first_line(err)}") from err
     except duckdb.Error as err:
@@ -526,21 +569,31 @@ def _upgrade(target: str, version: int) -> None:
 
 
 def open_when_free(
-    path: str | Path, settings: Settings | None = None, read_only: bool = False, wait: float = 10.0
+    path: str | Path,
+    settings: Settings | None = None,
+    read_only: bool = False,
+    wait: float = 10.0,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Warehouse:
     """:func:`open_warehouse`, waiting up to ``wait`` seconds while another process holds the file.
 
     A scheduled crawl holds the write lock only while it commits a batch (about a second), so a
     reader or the next batch that finds the file locked tries again a few times a second instead
     of failing; :class:`WarehouseLocked` is raised only when the holder keeps it past ``wait``.
+    ``on_wait`` is given one line saying what is awaited, once, when the file is found locked.
     """
     deadline = time.monotonic() + wait
     pause = 0.02
+    told = False
     while True:
         try:
             return open_warehouse(path, settings, read_only)
-        except WarehouseLocked:
+        except WarehouseLocked as err:
             if time.monotonic() + pause > deadline:
                 raise
+            if on_wait is not None and not told:
+                holder = f" (PID {err.holder})" if err.holder else ""
+                on_wait(f"waiting for the warehouse {path}: another process{holder} is writing it (up to {wait:g} s)")
+                told = True
             time.sleep(pause)
             pause = min(0.25, pause * 2)
