@@ -326,8 +326,8 @@ def test_text_files_give_their_site_and_date_in_front_matter_or_options(
         f"failed: {root}/typo.txt: front matter line 3: unknown field 'author' (use url, title, site, published)",
     ]
     rows = sql_rows(
-        runner, db, "SELECT d.url, d.site, v.title, v.published_at, left(v.text, 10) AS head"
-        " FROM documents d JOIN versions v USING (doc_id) ORDER BY d.url",
+        runner, db, "SELECT d.url, d.site, v.title, v.published_at, v.published_precision AS precision,"
+        " left(v.text, 10) AS head FROM documents d JOIN versions v USING (doc_id) ORDER BY d.url",
     )  # fmt: skip
     assert (
         rows
@@ -337,6 +337,7 @@ def test_text_files_give_their_site_and_date_in_front_matter_or_options(
                 "site": "blog.example",  # from --site: the file names none
                 "title": None,
                 "published_at": "2021-03-02T00:00:00+00:00",
+                "precision": "day",  # a date given is that day, not its midnight
                 "head": OTHER[:10],
             },
             {
@@ -344,6 +345,7 @@ def test_text_files_give_their_site_and_date_in_front_matter_or_options(
                 "site": "wire.example",  # its own, before --site
                 "title": "Budget: the vote",
                 "published_at": "2021-03-01T10:00:00+00:00",
+                "precision": "second",
                 "head": ARTICLE[:10],  # the front matter is not text
             },
         ]
