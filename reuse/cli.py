@@ -718,7 +718,7 @@ def spark(
     else:
         _echo_problems(report.problems)
         typer.echo(
-            f"read {_count(report.documents, 'document')} (replaced {report.replaced}, skipped {report.skipped}, "
+            f"read {_count(report.documents, 'document')} (skipped {report.skipped}, "
             f"failed {report.failed}); {_count(report.passages, 'passage')}, "
             f"{_count(report.candidates, 'candidate pair')}, {_count(report.matches, 'match', 'matches')} in "
             f"{_count(report.pairs, 'document pair')}; wrote {report.out}"

@@ -58,6 +58,7 @@ __all__ = [
     "pair_row",
     "passage_rows",
     "refresh_lineage",
+    "repeated_input",
     "reusetrack_version",
     "signature_blobs",
     "snapshot_settings",
@@ -150,15 +151,19 @@ def first_of_each_url(items: Iterable[Document | InputError]) -> Iterator[Docume
         if isinstance(item, InputError):
             yield item
             continue
-        source = item.source or item.url
         if item.url not in first:
-            first[item.url] = source
+            first[item.url] = item.source or item.url
             yield item
             continue
-        earlier = first[item.url]
-        path, _, line = earlier.rpartition(":")
-        same_file = line.isdigit() and source.rpartition(":")[0] == path
-        yield RepeatedInput(source, f"URL repeated from {f'line {line}' if same_file else earlier}")
+        yield repeated_input(item, first[item.url])
+
+
+def repeated_input(item: Document, earlier: str) -> RepeatedInput:
+    """What a later record of a URL first read at ``earlier`` (a source) reports."""
+    source = item.source or item.url
+    path, _, line = earlier.rpartition(":")
+    same_file = line.isdigit() and source.rpartition(":")[0] == path
+    return RepeatedInput(source, f"URL repeated from {f'line {line}' if same_file else earlier}")
 
 
 def _until(items: Iterable[Document | InputError], stop: threading.Event) -> Iterator[Document | InputError]:

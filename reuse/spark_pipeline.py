@@ -3,7 +3,7 @@
 ::
 
     discover the input files (driver: crawlers.files.discover)
-      → read each file in a task (crawlers.files.read_file); the last copy of a URL wins
+      → read each file in a task (crawlers.files.read_file); the first copy of a URL is kept
       → ids in input order, as an ingest into a new warehouse gives them
       → analyse (reuse.analysis.analyse): passages, signatures, band keys, page evidence
       → candidates: the band keys joined on key, on the conditions of Warehouse.candidates
@@ -15,9 +15,9 @@ The algorithms are the core's, called inside the tasks; only the data movement i
 ``reusetrack load DIR`` brings the result into DuckDB and builds the lineage there. A folder
 without ``manifest.json`` is incomplete (the manifest is written last).
 
-Differences from ``ingest``: a URL read twice gives one version, the last copy read (``ingest``
-does the same within one batch of 200 documents, but makes a second version of a copy read in
-a later batch), so each document has one version and ``doc_id`` equals ``version_id``.
+As in ``ingest``, the first record of a URL is kept and each later one is reported as repeated
+(``pipeline.first_of_each_url``), so each document has one version and ``doc_id`` equals
+``version_id``.
 
 pyspark is imported only when a run starts, so the default install does without it.
 """
@@ -54,6 +54,7 @@ from reuse.pipeline import (
     match_rows,
     pair_row,
     passage_rows,
+    repeated_input,
     reusetrack_version,
     signature_blobs,
     version_row,
@@ -114,7 +115,6 @@ class SparkReport:
 
     out: str
     documents: int = 0
-    replaced: int = 0  # copies of a URL that a later copy replaced
     skipped: int = 0
     failed: int = 0
     passages: int = 0
@@ -146,7 +146,6 @@ class _Version(NamedTuple):
 
 
 _Place = tuple[int, int]  # (file index, record index): the input order
-_Copy = tuple[_Place, _Place, Document]  # (first place, last place, last copy) of a URL
 
 
 def _read(item: tuple[int, str]) -> Iterator[tuple[_Place, Document | Problem]]:
@@ -161,16 +160,19 @@ def _problem(record: tuple[_Place, Document | Problem]) -> Iterator[tuple[_Place
         yield record[0], record[1]
 
 
-def _copy(record: tuple[_Place, Document | Problem]) -> Iterator[tuple[str, _Copy]]:
+def _copy(record: tuple[_Place, Document | Problem]) -> Iterator[tuple[str, tuple[_Place, Document]]]:
     place, doc = record
     if isinstance(doc, Document):
-        yield doc.url, (place, place, doc)
+        yield doc.url, (place, doc)
 
 
-def _later(a: _Copy, b: _Copy) -> _Copy:
-    """Two copies of one URL: the place of the first, the text of the last (as ``Ingestor.batch``)."""
-    last = a if a[1] > b[1] else b
-    return min(a[0], b[0]), last[1], last[2]
+def _first_copy(item: tuple[str, Iterable[tuple[_Place, Document]]]) -> Iterator[tuple[_Place, Document | Problem]]:
+    """The first copy of a URL in input order, and the repeat each later copy is reported as
+    (what ``pipeline.first_of_each_url`` does for ``ingest``)."""
+    (place, first), *later = sorted(item[1], key=lambda copy: copy[0])
+    yield place, first
+    for where, doc in later:
+        yield where, Problem.of(repeated_input(doc, first.source or first.url))
 
 
 def _analyse(
@@ -428,12 +430,13 @@ def _run(
 
     with stage("read") as entry:
         records = sc.parallelize(list(enumerate(files)), min(len(files), slices)).flatMap(_read).persist(keep)
-        report.problems += [p for _, p in sorted(records.flatMap(_problem).collect())]
         documents = records.flatMap(_copy)
+        chosen = documents.groupByKey().flatMap(_first_copy).persist(keep)
+        placed = [*records.flatMap(_problem).collect(), *chosen.flatMap(_problem).collect()]
+        report.problems += [p for _, p in sorted(placed, key=lambda found: found[0])]
         # Input order: the place of a URL's first copy, as ingest numbers documents.
         latest = (
-            documents.reduceByKey(_later)
-            .map(lambda kv: (kv[1][0], kv[1][2]))
+            chosen.filter(lambda found: isinstance(found[1], Document))
             .sortByKey(numPartitions=slices)
             .values()
             .zipWithIndex()
@@ -455,9 +458,9 @@ def _run(
         numbered = versions.mapPartitionsWithIndex(partial(_number_passages, firsts=firsts))
         totals = {table: sum(c[table] for c in counts) for table in counts[0]}
         report.documents = totals["versions"]
-        report.replaced = read - report.documents
         report.passages = totals["passages"]
         records.unpersist()
+        chosen.unpersist()
         entry.update(documents=report.documents, passages=report.passages)
 
     with stage("candidates") as entry:
