@@ -547,6 +547,10 @@ def _upstreams(rels: dict[frozenset[int], _Relation], docs: Mapping[int, DocFact
         x, y = tuple(key)
         neighbours[x].add(y)
         neighbours[y].add(x)
+    # Documents that name their source (a credit, canonical or link directing an edge into them):
+    # their text has a known origin, so publishing within minutes of a third page is no sign that
+    # both took it from a source nobody has seen.
+    sourced = {r.other(r.source) for r in rels.values() if r.source is not None and r.specific()}
     for rel in rels.values():
         if rel.specific():
             continue
@@ -556,7 +560,7 @@ def _upstreams(rels: dict[frozenset[int], _Relation], docs: Mapping[int, DocFact
             rel.kind = "shared_upstream"
             rel.via = min(explainers, key=lambda z: _order(docs[z]))
             continue
-        if rel.simultaneous:
+        if rel.simultaneous and not {x, y} & sourced:
             rel.kind = "unseen_upstream"
 
 

@@ -431,6 +431,27 @@ def test_a_copy_that_dropped_a_paragraph_is_not_taken_for_the_source() -> None:
     assert (edge.source, edge.target, edge.method) == (1, 2, "containment")
 
 
+def test_a_page_that_names_its_source_has_no_unseen_upstream() -> None:
+    # 2 and its twin 4 (one site) canonicalise to 1; 3 credits 2 by URL, minutes after 4. 3 and 4
+    # are simultaneous without a credit between them, but 3 names its source: no unseen upstream
+    # may take it (and with it the story's root, 1, which has no date) away from 2.
+    def url(doc: int, site: str) -> str:
+        return f"https://{site}/story-{doc}"
+
+    canonical = {"canonical_url": url(1, "a.example")}
+    credit = CreditLine("first_published", "Originally published at", None, url(2, "b.example"))
+    docs = {
+        1: fact(1, "a.example", None),
+        2: fact(2, "b.example", 0, **canonical),
+        3: fact(3, "c.example", 3, credits=(credit,)),
+        4: replace(fact(4, "b.example", 1, **canonical), url="https://b.example/amp/story-2"),
+    }
+    pairs = [shared(x, y, (0, 800, 0, 800)) for x, y in ((1, 2), (1, 3), (1, 4), (2, 3), (3, 4))]
+    (story,) = build_stories(docs, pairs, SETTINGS)
+    assert "unseen_upstream" not in {e.relation for e in story.edges}
+    assert story.nodes[3].parent == 2 and story.root == 1
+
+
 def test_no_evidence_is_undirected() -> None:
     docs = {1: fact(1, "a.example", None), 2: fact(2, "b.example", None)}
     (edge,) = build_stories(docs, [shared(1, 2, (0, 800, 0, 800))], SETTINGS)[0].edges
