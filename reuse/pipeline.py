@@ -57,6 +57,7 @@ __all__ = [
     "match_rows",
     "pair_row",
     "passage_rows",
+    "record_url",
     "refresh_lineage",
     "repeated_input",
     "reusetrack_version",
@@ -146,24 +147,34 @@ def first_of_each_url(items: Iterable[Document | InputError]) -> Iterator[Docume
     The first record of a URL is the one kept, in one file or across the files of a run, so
     that reading the same input again never changes the warehouse (a later copy kept instead
     would be stored as a new version on each run after the first)."""
-    first: dict[str, str] = {}
+    first: dict[str, tuple[str, str]] = {}
     for item in items:
         if isinstance(item, InputError):
             yield item
-            continue
-        if item.url not in first:
-            first[item.url] = item.source or item.url
+        elif item.url in first:
+            yield repeated_input(item, *first[item.url])
+        else:
+            first[item.url] = (item.source or item.url, record_url(item))
             yield item
-            continue
-        yield repeated_input(item, first[item.url])
 
 
-def repeated_input(item: Document, earlier: str) -> RepeatedInput:
-    """What a later record of a URL first read at ``earlier`` (a source) reports."""
+def record_url(doc: Document) -> str:
+    """The URL a document's record was read from (an alias when its same-site canonical differs)."""
+    return (doc.evidence.fetched_url if doc.evidence else None) or doc.url
+
+
+def repeated_input(item: Document, earlier: str, earlier_from: str) -> RepeatedInput:
+    """What a later record of a URL first read at ``earlier`` (a source), from the URL
+    ``earlier_from``, reports; records read from two URLs are one document when a same-site
+    canonical names it, and the message says so."""
     source = item.source or item.url
     path, _, line = earlier.rpartition(":")
     same_file = line.isdigit() and source.rpartition(":")[0] == path
-    return RepeatedInput(source, f"URL repeated from {f'line {line}' if same_file else earlier}")
+    where = f"line {line}" if same_file else earlier
+    read_from = record_url(item)
+    if item.url in (read_from, earlier_from) and read_from == earlier_from:
+        return RepeatedInput(source, f"URL repeated from {where}")
+    return RepeatedInput(source, f"{item.url} again, read from {read_from}; first read at {where} from {earlier_from}")
 
 
 def _until(items: Iterable[Document | InputError], stop: threading.Event) -> Iterator[Document | InputError]:

@@ -54,6 +54,7 @@ from reuse.pipeline import (
     match_rows,
     pair_row,
     passage_rows,
+    record_url,
     repeated_input,
     reusetrack_version,
     signature_blobs,
@@ -172,7 +173,7 @@ def _first_copy(item: tuple[str, Iterable[tuple[_Place, Document]]]) -> Iterator
     (place, first), *later = sorted(item[1], key=lambda copy: copy[0])
     yield place, first
     for where, doc in later:
-        yield where, Problem.of(repeated_input(doc, first.source or first.url))
+        yield where, Problem.of(repeated_input(doc, first.source or first.url, record_url(first)))
 
 
 def _analyse(

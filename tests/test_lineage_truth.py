@@ -115,7 +115,8 @@ def _run(seed: int) -> tuple[World, dict[str, FoundNode], dict[str, str | None]]
         write_archive(world, archive)
         with open_warehouse(Path(scratch) / "w.duckdb", Settings()) as warehouse:
             report = ingest(warehouse, iter_documents([archive]), Settings(), workers=1)
-            assert not report.problems
+            # An AMP alias and its article in one run are reported as one document read twice, nothing else.
+            assert [p for p in report.problems if "/amp/" not in p.reason] == []
             found, stored = found_lineage(warehouse)
     return world, found, stored
 
