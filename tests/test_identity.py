@@ -272,6 +272,49 @@ def test_the_crawler_obeys_the_same_rule(web: FixtureWeb, tmp_path: Path) -> Non
     assert rows(db, "SELECT count(*) FROM reuse_edges") == [(1,)]
 
 
+# -- every URL a document was read from ---------------------------------------------------------------
+
+QUERY_ALIAS = "https://www.example.com/news/fish-market?outputType=amp"  # same site, a parameter kept
+
+
+def test_an_alias_read_after_its_document_names_it(tmp_path: Path) -> None:
+    """An alias with its document's text stored nothing of its own (a repeat within the run, or
+    "unchanged" in a later one), so no command knew its URL: now every URL read is recorded."""
+    db = tmp_path / "w.duckdb"
+    first = warc(tmp_path / "first.warc.gz", PAGES)  # the original, its AMP twin, the partner's copy
+    later = warc(tmp_path / "later.warc.gz", [(QUERY_ALIAS, page(ORIGINAL, "2020-11-04T08:00:00Z"))])
+    for archive in (first, later):
+        result = run(db, "ingest", str(archive))
+        assert result.exit_code == 0, result.output
+    assert rows(db, "SELECT count(*) FROM documents") == [(2,)]
+    recorded = rows(db, "SELECT d.url, u.url FROM document_urls u JOIN documents d USING (doc_id) ORDER BY u.url")
+    expected = [(ORIGINAL, AMP), (ORIGINAL, ORIGINAL), (ORIGINAL, QUERY_ALIAS), (COPY, COPY)]
+    assert recorded == sorted(expected, key=lambda r: r[1])
+    for alias in (AMP, QUERY_ALIAS, "http://amp.example.com/news/fish-market.amp/"):
+        for command in ("matches", "lineage", "report"):
+            found = look_up(db, command, alias, tmp_path)
+            assert found.exit_code == 0, (command, alias, found.output)
+        assert run(db, "matches", alias).stdout.startswith(f"{ORIGINAL} (doc "), alias
+    # Reading the same inputs again records nothing new.
+    before = rows(db, "SELECT * FROM document_urls ORDER BY url")
+    for archive in (first, later):
+        assert run(db, "ingest", str(archive)).exit_code == 0
+    assert rows(db, "SELECT * FROM document_urls ORDER BY url") == before
+    # An export carries them; a snapshot without the table (Spark output) is given them from its versions.
+    snapshot = tmp_path / "snapshot"
+    assert run(db, "export", "--out", str(snapshot)).exit_code == 0
+    loaded = tmp_path / "loaded.duckdb"
+    assert run(loaded, "load", str(snapshot)).exit_code == 0, "load"
+    assert rows(loaded, "SELECT * FROM document_urls ORDER BY url") == before
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    del manifest["tables"]["document_urls"]
+    (snapshot / "manifest.json").write_text(json.dumps(manifest))
+    bare = tmp_path / "bare.duckdb"
+    assert run(bare, "load", str(snapshot)).exit_code == 0
+    # The stored versions' URLs only.
+    assert rows(bare, "SELECT url FROM document_urls ORDER BY url") == sorted([(COPY,), (ORIGINAL,)])
+
+
 # -- one resolver for every command --------------------------------------------------------------------
 
 STORED = "https://www.example.org/world/story"  # stored under its same-site canonical
