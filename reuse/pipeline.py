@@ -287,14 +287,16 @@ class Ingestor:
         an earlier batch."""
         latest: dict[str, Document] = {}
         read: list[Document] = []
-        for item in items:
+        # The first copy of a URL in one batch is kept, as across an ingest (the crawler's
+        # batches are not read through first_of_each_url before: a page and its alias land in one).
+        for item in first_of_each_url(items):
             if isinstance(item, InputError):
                 self._problem(item)
                 progress(item.source)
                 if isinstance(item, RepeatedInput) and isinstance(item.document, Document):
                     read.append(item.document)
             else:
-                latest[item.url] = item  # the last copy of a URL in one batch wins
+                latest[item.url] = item
                 read.append(item)
         stored = self.wh.latest_versions(list(latest))
         fresh: list[tuple[Document, str]] = []
