@@ -100,7 +100,8 @@ class Article:
     authors: tuple[str, ...] = ()
     site_name: str | None = None
     language: str | None = None
-    canonical_url: str | None = None
+    canonical_url: str | None = None  # rel=canonical, else og:url
+    og_url: str | None = None  # og:url, kept apart: what a saved page with no URL of its own is named by
     url: str | None = None  # the URL the page was fetched from, when given
     links: tuple[Link, ...] = ()
     attribution: tuple[Credit, ...] = ()

@@ -300,7 +300,10 @@ def extract(body: bytes, headers: Mapping[str, str] | None = None, url: str | No
             if (found := _BYLINE.match(seg.text)) is not None:
                 authors = (found.group(1).strip(),)
                 break
-    page_host = _host(url) or _host(meta.canonical_url)
+    # The page's own web address: where it was read from, or for a saved file what it states it is
+    # (crawlers.urls.document_url), so that a syndicated copy is not taken for the site it credits.
+    own_url = document_url(url or "", meta.canonical_url, meta.og_url) or None
+    page_host = _host(own_url)
     common: dict[str, Any] = {
         "title": meta.title,
         "subtitle": subtitle,
@@ -310,6 +313,7 @@ def extract(body: bytes, headers: Mapping[str, str] | None = None, url: str | No
         "site_name": meta.site_name or (page_host or None),
         "language": meta.language,
         "canonical_url": meta.canonical_url,
+        "og_url": meta.og_url,
         "url": url,
         "encoding": decoded.encoding,
         "header": header,
@@ -318,7 +322,7 @@ def extract(body: bytes, headers: Mapping[str, str] | None = None, url: str | No
     credits: list[Credit] = [
         Credit(f'<meta name="{name}">', "meta", None, href, None) for name, href in meta.original_source
     ]
-    own_site, canonical_site = site_key(url or ""), site_key(meta.canonical_url or "")
+    own_site, canonical_site = site_key(own_url or ""), site_key(meta.canonical_url or "")
     if own_site and canonical_site and canonical_site != own_site:
         credits.append(
             Credit('<link rel="canonical">', "canonical", _host(meta.canonical_url), meta.canonical_url, None)
@@ -425,7 +429,7 @@ def article_to_dict(article: Article) -> dict[str, Any]:
         "language": article.language,
         "canonical_url": article.canonical_url,
         # What the page is stored as (crawlers.urls.document_url): the canonical only on the same site.
-        "document_url": document_url(article.url, article.canonical_url) if article.url else None,
+        "document_url": document_url(article.url, article.canonical_url, article.og_url) if article.url else None,
         "encoding": article.encoding,
         "header": list(article.header),
         "tags": list(article.tags),

@@ -357,7 +357,7 @@ def html_document(
         return UnsupportedInput(source, f"binary file, not an HTML page ({article.reason})")
     if article.state is not ArticleState.OK:
         return InputError(source, f"no article text ({article.state}: {article.reason})")
-    url = document_url(url, article.canonical_url)
+    url = document_url(url, article.canonical_url, article.og_url)
     metadata = {
         key: value
         for key, value in (

@@ -115,7 +115,8 @@ class Metadata:
     subtitle: str | None
     site_name: str | None
     language: str | None
-    canonical_url: str | None
+    canonical_url: str | None  # rel=canonical, else og:url
+    og_url: str | None  # og:url alone: the URL a CMS states as the page's own, where a canonical may name another
     base_url: str | None
     published: Stamp | None
     modified: Stamp | None
@@ -414,7 +415,8 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
             canonical = _absolute(link.get("href"), base_url)
             if canonical:
                 break
-    canonical = canonical or _absolute(_first(metas.get("og:url")), base_url)
+    og_url = _absolute(_first(metas.get("og:url")), base_url)
+    canonical = canonical or og_url
     site_name = next(
         (values[0] for key in ("og:site_name", "application-name", "twitter:site") if (values := metas.get(key))),
         None,
@@ -465,6 +467,7 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
         site_name=site_name,
         language=language,
         canonical_url=canonical,
+        og_url=og_url,
         base_url=base_url,
         published=published,
         modified=modified,

@@ -250,7 +250,7 @@ def same_site(a: str, b: str) -> bool:
     return key is not None and key == site_key(b)
 
 
-def document_url(read_from: str, canonical: str | None = None) -> str:
+def document_url(read_from: str, canonical: str | None = None, og_url: str | None = None) -> str:
     """The URL a page read from ``read_from`` is stored under: its identity, one rule for every input.
 
     A document is the page at the URL it was read from (the fetched URL after redirects, a WARC
@@ -260,14 +260,19 @@ def document_url(read_from: str, canonical: str | None = None) -> str:
     is what a syndication partner is asked to set: evidence of the source (kept with the page's
     evidence for lineage), never identity, or the copy would replace the original.
 
-    A page with no web URL of its own (``read_from`` is a local file's ``file://`` URL) has no site
-    to compare with: the web address it states as its canonical is the only one it has, and names
-    it (a saved page); without one it keeps ``read_from``.
+    A page with no web URL of its own (``read_from`` is a local file's ``file://`` URL) is named by
+    the web address it states for itself: its ``og_url``, which a CMS fills with the page's own
+    URL, when that is on another site than its canonical (a syndicated copy saved as a file: the
+    canonical names the original and stays evidence); else its canonical (a saved page); without
+    either it keeps ``read_from``.
     """
     own = _web_url(read_from)
     named = _web_url(canonical)
     if own is None:
-        return named or read_from
+        stated = _web_url(og_url)
+        if stated is not None and named is not None and _site_of_canonical(stated) != _site_of_canonical(named):
+            return stated
+        return named or stated or read_from
     return named if named is not None and _site_of_canonical(own) == _site_of_canonical(named) else own
 
 

@@ -604,7 +604,7 @@ class Crawler:
             item.fetch_row["result"] = why
             item.entry = replace(item.entry, reason=why)
             return
-        doc_url = document_url(url, article.canonical_url)
+        doc_url = document_url(url, article.canonical_url, article.og_url)
         hint, hint_source = item.entry.hint_published, item.entry.hint_source
         published = article.published.value if article.published else None
         precision = article.published.precision if article.published else None

@@ -17,6 +17,8 @@ into one ``Error: ...`` line and a non-zero exit; anything else is a bug and kee
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "InputError",
     "RepeatedInput",
@@ -51,7 +53,14 @@ class UnsupportedInput(InputError):
 
 
 class RepeatedInput(InputError):
-    """The item's URL was read earlier in the same run: the first record of a URL is the one kept."""
+    """The item's URL was read earlier in the same run: the first record of a URL is the one kept.
+
+    ``document`` is the repeat itself (a ``reuse.models.Document``), kept so that the URL it was
+    read from (an alias: an AMP twin naming the first) is still recorded for the document."""
+
+    def __init__(self, source: str, reason: str, document: Any = None) -> None:
+        super().__init__(source, reason)
+        self.document = document
 
 
 class WarehouseError(ReuseError):

@@ -173,8 +173,9 @@ def repeated_input(item: Document, earlier: str, earlier_from: str) -> RepeatedI
     where = f"line {line}" if same_file else earlier
     read_from = record_url(item)
     if item.url in (read_from, earlier_from) and read_from == earlier_from:
-        return RepeatedInput(source, f"URL repeated from {where}")
-    return RepeatedInput(source, f"{item.url} again, read from {read_from}; first read at {where} from {earlier_from}")
+        return RepeatedInput(source, f"URL repeated from {where}", item)
+    message = f"{item.url} again, read from {read_from}; first read at {where} from {earlier_from}"
+    return RepeatedInput(source, message, item)
 
 
 def _until(items: Iterable[Document | InputError], stop: threading.Event) -> Iterator[Document | InputError]:
@@ -249,6 +250,7 @@ class Prepared:
     analyses: Callable[[], list[Analysis]]
     stored: dict[str, StoredVersion]  # the latest stored version of its URLs, when prepared
     after: int  # batches the ingestor had stored when it was prepared
+    read: list[Document] = field(default_factory=list)  # every document read, stored or not, repeats too
 
 
 class Ingestor:
@@ -284,12 +286,18 @@ class Ingestor:
         text, and start analysing the others: in the workers, if any, while the caller stores
         an earlier batch."""
         latest: dict[str, Document] = {}
-        for item in items:
+        read: list[Document] = []
+        # The first copy of a URL in one batch is kept, as across an ingest (the crawler's
+        # batches are not read through first_of_each_url before: a page and its alias land in one).
+        for item in first_of_each_url(items):
             if isinstance(item, InputError):
                 self._problem(item)
                 progress(item.source)
+                if isinstance(item, RepeatedInput) and isinstance(item.document, Document):
+                    read.append(item.document)
             else:
-                latest[item.url] = item  # the last copy of a URL in one batch wins
+                latest[item.url] = item
+                read.append(item)
         stored = self.wh.latest_versions(list(latest))
         fresh: list[tuple[Document, str]] = []
         for url, doc in latest.items():
@@ -299,7 +307,7 @@ class Ingestor:
             else:
                 fresh.append((doc, digest))
         analyses = self.analyser.start([doc.text for doc, _ in fresh])
-        return Prepared(fresh, analyses, stored, self.stored_batches)
+        return Prepared(fresh, analyses, stored, self.stored_batches, read)
 
     def store(
         self, prepared: Prepared, progress: ProgressHook, also: Callable[[Warehouse], None] | None = None
@@ -319,10 +327,14 @@ class Ingestor:
                 analyses.append(analysis)
         for doc, _ in fresh:
             progress(doc.source or doc.url)
-        if fresh or also is not None:
+        if fresh or prepared.read or also is not None:
             with self.wh.transaction(self.report.clock):
                 if fresh:
                     self._store_and_match(fresh, analyses, {u: s.doc_id for u, s in stored.items()})
+                # Every URL a document was read from, stored now or unchanged: an alias read after
+                # its document (an AMP twin with the same text) is found by it too.
+                now = datetime.now(UTC)
+                self.wh.record_read_urls([(doc.url, record_url(doc), _seen_at(doc, now)) for doc in prepared.read])
                 if also is not None:
                     also(self.wh)
             self.stored_batches += 1
@@ -765,6 +777,8 @@ def load_snapshot(db: str | Path, folder: str | Path, on_wait: Callable[[str], N
             raise WarehouseError(f"warehouse {db} is not empty: load into a new or empty warehouse (--db)")
         with warehouse.transaction():
             loaded = load_tables(warehouse, folder, manifest)
+            if "document_urls" not in loaded:
+                warehouse.record_stored_read_urls()  # a snapshot without it: what its versions say
             _, ((last_run,),) = warehouse.query("SELECT max(run_id) FROM versions")
             if settings is not None and last_run is not None:
                 # Lineage is derived state: built again here, the snapshot's (an export's, which

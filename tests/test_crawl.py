@@ -273,6 +273,28 @@ def test_a_redirect_stores_one_document_and_records_the_alias(web: FixtureWeb, t
     check_invariants(db)
 
 
+def test_the_first_page_of_a_url_in_a_batch_is_kept(web: FixtureWeb, tmp_path: Path) -> None:
+    """An article and its AMP twin (canonical: the article; its text a little different) land in
+    one batch as one URL: the first read is kept, as `ingest` keeps the first record of a URL (the
+    crawler's batches let the last win), and the twin's URL is recorded as one it was read from."""
+    site = web.site("twins")
+    site.robots("User-agent: *\nAllow: /\n")
+    story, amp = site.url("/news/story"), site.url("/news/story.amp")
+    text = paragraphs("story")
+    site.page("/news/story", article_html("Story", text, canonical=story))
+    site.page("/news/story.amp", article_html("Story", [*text[:-1], "Read more on our app."], canonical=story))
+    site.page("/", article_html("Home", paragraphs("home"), links=[story, amp]))
+    toml = f'[[site]]\nname = "t"\nstart = ["{site.url("/")}"]\nmax_depth = 1\n'
+    db = tmp_path / "w.duckdb"
+    crawl(db, toml, tmp_path, batch_seconds=5.0)
+    fetched = [r.path for r in web.log if r.path.startswith("/news/")]
+    assert fetched == ["/news/story", "/news/story.amp"]
+    ((kept,),) = rows(db, "SELECT v.text FROM versions v JOIN documents d USING (doc_id) WHERE d.url = ?", [story])
+    assert text[-1] in kept and "Read more on our app." not in kept  # the article's text, not its twin's
+    assert rows(db, "SELECT url FROM document_urls ORDER BY url", []) == sorted([(site.url("/"),), (story,), (amp,)])
+    check_invariants(db)
+
+
 def test_recrawl_is_incremental(web: FixtureWeb, tmp_path: Path) -> None:
     """F-11 (scaled): validators sent back on every page that had them; 304 and unchanged bodies add
     no version; changed pages add exactly one each."""

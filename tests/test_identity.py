@@ -40,13 +40,14 @@ STORY = [
 ]
 
 
-def page(canonical: str, published: str, *, saved_from: str | None = None) -> bytes:
-    """An article page naming ``canonical``, optionally saved by a browser from ``saved_from``."""
+def page(canonical: str, published: str, *, saved_from: str | None = None, og_url: str | None = None) -> bytes:
+    """An article page naming ``canonical`` (and ``og_url``), optionally saved by a browser from ``saved_from``."""
     mark = f"<!-- saved from url=({len(saved_from):04d}){saved_from} -->\n" if saved_from else ""
     body = "".join(f"<p>{p}</p>" for p in STORY)
+    og = f'<meta property="og:url" content="{og_url}">' if og_url else ""
     return (
         f"<!doctype html>\n{mark}<html><head><title>Fish market to close</title>"
-        f'<link rel="canonical" href="{canonical}">'
+        f'<link rel="canonical" href="{canonical}">{og}'
         f'<meta property="article:published_time" content="{published}"></head>'
         f"<body><article><h1>Fish market to close</h1>{body}</article></body></html>"
     ).encode()
@@ -124,6 +125,24 @@ def test_document_url(read_from: str, canonical: str | None, identity: str) -> N
     assert document_url(read_from, canonical) == identity
 
 
+@pytest.mark.parametrize(
+    ("canonical", "og_url", "identity"),
+    [
+        (ORIGINAL, COPY, COPY),  # a syndicated copy saved as a file: its og:url is its own, on another site
+        (ORIGINAL, AMP, ORIGINAL),  # same site: the canonical, as without og:url
+        (None, COPY, COPY),  # only one of them: that one
+        (ORIGINAL, None, ORIGINAL),
+        (ORIGINAL, "not a url", ORIGINAL),
+    ],
+)
+def test_a_file_is_named_by_its_og_url_when_its_canonical_is_another_sites(
+    canonical: str | None, og_url: str | None, identity: str
+) -> None:
+    assert document_url("file:///tmp/saved.html", canonical, og_url) == identity
+    # A page read from a web URL keeps the rule it had: og:url never names it.
+    assert document_url(COPY, ORIGINAL, og_url) == COPY
+
+
 def test_same_site_and_page_key() -> None:
     assert same_site("https://amp.example.com/x", "http://www.example.com/y")
     assert not same_site("https://example.com/x", "https://example.net/x")
@@ -197,6 +216,26 @@ def test_a_syndicated_copy_saved_as_a_file_keeps_its_own_url(tmp_path: Path) -> 
     assert json.loads(shown.stdout)["document_url"] == COPY
 
 
+def test_a_syndicated_copy_saved_without_its_url_is_named_by_its_og_url(tmp_path: Path) -> None:
+    """A file with no URL of its own used to be stored under its canonical, so a partner's copy
+    (og:url its own page, canonical the original's) became the original: one document, no reuse."""
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    (folder / "original.html").write_bytes(page(ORIGINAL, "2020-11-04T08:00:00Z", og_url=ORIGINAL))
+    (folder / "copy.html").write_bytes(page(ORIGINAL, "2020-11-05T09:30:00Z", og_url=COPY))
+    db = tmp_path / "w.duckdb"
+    result = run(db, "ingest", str(folder))
+    assert result.exit_code == 0, result.output
+    assert_two_documents_and_a_credited_canonical_edge(db, ORIGINAL, COPY)
+    shown = CliRunner().invoke(app, ["extract", str(folder / "copy.html")])
+    assert f"document: {COPY}" in shown.stdout.splitlines(), shown.output
+    # The copy credits the original by its canonical, and is not taken for the original's site.
+    from crawlers.extract import extract
+
+    copy = extract((folder / "copy.html").read_bytes(), None, (folder / "copy.html").as_uri())
+    assert [c.kind for c in copy.attribution] == ["canonical"] and copy.site_name == "news.example.net"
+
+
 def test_a_jsonl_record_is_its_own_url_canonicalised(tmp_path: Path) -> None:
     path = tmp_path / "rows.jsonl"
     path.write_text(json.dumps({"url": "HTTPS://Example.COM:443/a?utm_source=x#top", "text": STORY[0]}) + "\n")
@@ -231,6 +270,49 @@ def test_the_crawler_obeys_the_same_rule(web: FixtureWeb, tmp_path: Path) -> Non
     documents = sorted(url for (url,) in rows(db, "SELECT url FROM documents"))
     assert documents == sorted([story, partner.url("/syndicated")])
     assert rows(db, "SELECT count(*) FROM reuse_edges") == [(1,)]
+
+
+# -- every URL a document was read from ---------------------------------------------------------------
+
+QUERY_ALIAS = "https://www.example.com/news/fish-market?outputType=amp"  # same site, a parameter kept
+
+
+def test_an_alias_read_after_its_document_names_it(tmp_path: Path) -> None:
+    """An alias with its document's text stored nothing of its own (a repeat within the run, or
+    "unchanged" in a later one), so no command knew its URL: now every URL read is recorded."""
+    db = tmp_path / "w.duckdb"
+    first = warc(tmp_path / "first.warc.gz", PAGES)  # the original, its AMP twin, the partner's copy
+    later = warc(tmp_path / "later.warc.gz", [(QUERY_ALIAS, page(ORIGINAL, "2020-11-04T08:00:00Z"))])
+    for archive in (first, later):
+        result = run(db, "ingest", str(archive))
+        assert result.exit_code == 0, result.output
+    assert rows(db, "SELECT count(*) FROM documents") == [(2,)]
+    recorded = rows(db, "SELECT d.url, u.url FROM document_urls u JOIN documents d USING (doc_id) ORDER BY u.url")
+    expected = [(ORIGINAL, AMP), (ORIGINAL, ORIGINAL), (ORIGINAL, QUERY_ALIAS), (COPY, COPY)]
+    assert recorded == sorted(expected, key=lambda r: r[1])
+    for alias in (AMP, QUERY_ALIAS, "http://amp.example.com/news/fish-market.amp/"):
+        for command in ("matches", "lineage", "report"):
+            found = look_up(db, command, alias, tmp_path)
+            assert found.exit_code == 0, (command, alias, found.output)
+        assert run(db, "matches", alias).stdout.startswith(f"{ORIGINAL} (doc "), alias
+    # Reading the same inputs again records nothing new.
+    before = rows(db, "SELECT * FROM document_urls ORDER BY url")
+    for archive in (first, later):
+        assert run(db, "ingest", str(archive)).exit_code == 0
+    assert rows(db, "SELECT * FROM document_urls ORDER BY url") == before
+    # An export carries them; a snapshot without the table (Spark output) is given them from its versions.
+    snapshot = tmp_path / "snapshot"
+    assert run(db, "export", "--out", str(snapshot)).exit_code == 0
+    loaded = tmp_path / "loaded.duckdb"
+    assert run(loaded, "load", str(snapshot)).exit_code == 0, "load"
+    assert rows(loaded, "SELECT * FROM document_urls ORDER BY url") == before
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    del manifest["tables"]["document_urls"]
+    (snapshot / "manifest.json").write_text(json.dumps(manifest))
+    bare = tmp_path / "bare.duckdb"
+    assert run(bare, "load", str(snapshot)).exit_code == 0
+    # The stored versions' URLs only.
+    assert rows(bare, "SELECT url FROM document_urls ORDER BY url") == sorted([(COPY,), (ORIGINAL,)])
 
 
 # -- one resolver for every command --------------------------------------------------------------------

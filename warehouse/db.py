@@ -175,6 +175,33 @@ class Warehouse:
             ).fetchall()
         return {url: StoredVersion(doc_id, version_id, digest) for url, doc_id, version_id, digest in rows}
 
+    def record_read_urls(self, read: Sequence[tuple[str, str, datetime]]) -> None:
+        """Record in ``document_urls`` that the document stored under each first URL was read from
+        the second at the given time; what is recorded already (or names no document) is left."""
+        if not read:
+            return
+        doc_urls, urls, seen = zip(*read, strict=True)
+        columns = {
+            "doc_url": pa.array(doc_urls, pa.string()),
+            "url": pa.array(urls, pa.string()),
+            "seen": pa.array(seen, pa.timestamp("us", tz="UTC")),
+        }
+        with self._registered("incoming_document_urls", columns):
+            self.con.execute(
+                "INSERT INTO document_urls SELECT d.doc_id, r.url, min(r.seen) FROM incoming_document_urls r"
+                " JOIN documents d ON d.url = r.doc_url GROUP BY d.doc_id, r.url ON CONFLICT DO NOTHING"
+            )
+
+    def record_stored_read_urls(self) -> None:
+        """Record in ``document_urls`` the URL each stored version was read from (its document's
+        own URL when none is known): for a snapshot loaded without the table (``reusetrack
+        spark`` output, an export of an older warehouse), as migration 6 does for older files."""
+        self.con.execute(
+            "INSERT INTO document_urls SELECT v.doc_id, coalesce(m.fetched_url, d.url), min(v.fetched_at)"
+            " FROM versions v JOIN documents d USING (doc_id) LEFT JOIN version_meta m USING (version_id)"
+            " GROUP BY ALL ON CONFLICT DO NOTHING"
+        )
+
     def insert(self, table: str, columns: dict[str, pa.Array | list[Any]]) -> None:
         """Bulk-insert columns (name → values) into ``table`` through Arrow."""
         if not columns or not len(next(iter(columns.values()))):
@@ -290,9 +317,10 @@ class Warehouse:
     def resolve(self, ref: str, page_key: PageKey | None = None) -> CurrentDocument:
         """The one document ``ref`` names, for every command that takes a document.
 
-        ``ref`` is a doc_id or a URL: the document's stored URL, a URL one of its versions was
-        fetched from, or, for a document with no web URL of its own (a local file), the canonical
-        URL its page names (another site's canonical on a web page is evidence, not a name).
+        ``ref`` is a doc_id or a URL: the document's stored URL, a URL it was read from
+        (``document_urls``: its versions' fetched URLs and its aliases read since), or, for a
+        document with no web URL of its own (a local file), the canonical URL its page names
+        (another site's canonical on a web page is evidence, not a name).
         ``page_key`` (``crawlers.urls.page_key``: the warehouse does not decide how URLs are
         spelled) makes the usual variants of a URL one: scheme, host case, ``www.``, trailing slash,
         default port, fragment, tracking parameters. Exact spellings are tried before variants; the
@@ -310,29 +338,31 @@ class Warehouse:
         ref = ref.strip()
         key = page_key(ref)
         if key is None:
-            sql, params = "? IN (d.url, m.fetched_url, m.canonical_url)", [ref]
+            where, params = "n.name = ?", [ref]
         else:
             # Only URLs holding the key's host and path can match (a variant differs in scheme, www.,
             # case of the host, port, a trailing slash, its query or fragment): they are few, and are
             # compared by their keys in Python.
             host, _, rest = key.partition("/")
             path = "/" + rest.split("?", 1)[0].lower()
-            columns = ("d.url", "m.fetched_url", "m.canonical_url")
-            sql = " OR ".join(f"(strpos(lower({c}), ?) > 0 AND strpos(lower({c}), ?) > 0)" for c in columns)
-            params = [host, path] * len(columns)
+            where, params = "strpos(lower(n.name), ?) > 0 AND strpos(lower(n.name), ?) > 0", [host, path]
+        # A document's names: its stored URL, every URL it was read from (document_urls), and for a
+        # document with no web URL of its own, the canonical its page names.
         rows = self.con.execute(
-            "SELECT DISTINCT d.doc_id, d.url, m.fetched_url, m.canonical_url FROM documents d"
-            f" LEFT JOIN versions v USING (doc_id) LEFT JOIN version_meta m USING (version_id) WHERE {sql}",
+            "WITH names AS (SELECT doc_id, 'url' AS which, url AS name FROM documents"
+            " UNION ALL SELECT doc_id, 'fetched', url FROM document_urls"
+            " UNION ALL SELECT v.doc_id, 'canonical', m.canonical_url FROM versions v"
+            " JOIN version_meta m USING (version_id) WHERE m.canonical_url IS NOT NULL)"
+            " SELECT DISTINCT n.doc_id, d.url, n.which, n.name FROM names n JOIN documents d USING (doc_id)"
+            f" WHERE {where}",
             params,
         ).fetchall()
         urls = {int(doc_id): url for doc_id, url, _, _ in rows}
-        names: list[tuple[int, str, str]] = []  # (doc_id, which URL, the URL)
-        for doc_id, url, fetched, canonical in rows:
-            names.append((doc_id, "url", url))
-            if fetched:
-                names.append((doc_id, "fetched", fetched))
-            if canonical and not url.lower().startswith(("http://", "https://")):
-                names.append((doc_id, "canonical", canonical))
+        names = [  # (doc_id, which URL, the URL)
+            (doc_id, which, name)
+            for doc_id, url, which, name in rows
+            if which != "canonical" or not url.lower().startswith(("http://", "https://"))
+        ]
         steps: list[tuple[str, bool]] = [("url", True), ("fetched", True), ("canonical", True)]
         steps += [("url", False), ("fetched", False), ("canonical", False)] if key is not None else []
         for number, (which, exact) in enumerate(steps):
