@@ -365,7 +365,7 @@ def test_a_reader_upgrades_an_older_warehouse(tmp_path: Path) -> None:
         ("frontier", "hint_precision"),
     ):
         con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
-    con.execute("DROP VIEW stories; DROP VIEW lineage; DROP TABLE lineage_pending")
+    con.execute("DROP VIEW stories; DROP VIEW lineage; DROP TABLE lineage_pending; DROP TABLE document_urls")
     con.execute("DELETE FROM schema_migrations WHERE version >= 4")
     con.close()
     shown = _cli(db, "lineage", WIRE[0][0])
