@@ -165,11 +165,8 @@ _TEXT = re.compile(r'<text x="([\d.]+)" y="([\d.]+)" font-size="(\d+)"([^>]*)>([
 _RECT = re.compile(r'<rect x="([\d.]+)" y="([\d.]+)" width="(\d+)" height="(\d+)"')
 
 
-def test_the_report_graph_of_a_big_story_fits_its_labels(tmp_path: Path) -> None:
-    import html
-
-    from reuse.report import text_width
-
+def _big_story_report(tmp_path: Path) -> tuple[Path, str]:
+    """The HTML report of a generated story of 24 documents, and what `report` printed."""
     (tmp_path / "in").mkdir()
     original = _story_corpus(tmp_path / "in", 23)
     db, out = tmp_path / "w.duckdb", tmp_path / "report.html"
@@ -177,7 +174,16 @@ def test_the_report_graph_of_a_big_story_fits_its_labels(tmp_path: Path) -> None
     assert runner.invoke(app, ["--db", str(db), "ingest", str(tmp_path / "in")]).exit_code == 0
     result = runner.invoke(app, ["--db", str(db), "report", original, "-o", str(out)])
     assert result.exit_code == 0, result.output
-    documents = int(re.search(r"(\d+) documents", result.stdout).group(1))  # type: ignore[union-attr]
+    return out, result.stdout
+
+
+def test_the_report_graph_of_a_big_story_fits_its_labels(tmp_path: Path) -> None:
+    import html
+
+    from reuse.report import text_width
+
+    out, printed = _big_story_report(tmp_path)
+    documents = int(re.search(r"(\d+) documents", printed).group(1))  # type: ignore[union-attr]
     assert documents >= 22
     svg = re.search(r"<svg[^>]*>.*</svg>", out.read_text(encoding="utf-8"), re.S).group(0)  # type: ignore[union-attr]
     head = svg[: svg.index(">")]
@@ -202,12 +208,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package 'chromium')")
 def test_the_report_of_a_big_story_never_scrolls_sideways(tmp_path: Path) -> None:
-    (tmp_path / "in").mkdir()
-    original = _story_corpus(tmp_path / "in", 23)
-    db, out = tmp_path / "w.duckdb", tmp_path / "report.html"
-    runner = CliRunner()
-    assert runner.invoke(app, ["--db", str(db), "ingest", str(tmp_path / "in")]).exit_code == 0
-    assert runner.invoke(app, ["--db", str(db), "report", original, "-o", str(out)]).exit_code == 0
+    out, _ = _big_story_report(tmp_path)
     # A copy of the page that writes its laid-out widths into the DOM, read back with --dump-dom.
     probe = tmp_path / "probe.html"
     script = (

@@ -17,6 +17,7 @@ import pytest
 from fixtureweb import FixtureWeb, article_html
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_warc import STORY  # the same article text as the archive tests
 from typer.testing import CliRunner, Result
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -29,15 +30,6 @@ from warehouse.db import open_warehouse
 ORIGINAL = "https://www.example.com/news/fish-market"
 AMP = "https://amp.example.com/news/fish-market.amp"  # the original's AMP twin: same site, another host
 COPY = "https://news.example.net/syndicated/fish-market"  # a syndication partner, another site
-
-STORY = [
-    "The harbour board voted on Monday night to close the old fish market at the end of the summer, "
-    "ending more than a century of early morning auctions on the quay below the customs house.",
-    "Traders who have sold there for decades said they had not been consulted and would ask the county "
-    "council to reverse the decision before the lease on the building runs out in September.",
-    "The board said the building needed repairs it could not pay for and that a new market further "
-    "along the quay would open next spring with cold stores, a loading bay and space for twenty stalls.",
-]
 
 
 def page(canonical: str, published: str, *, saved_from: str | None = None, og_url: str | None = None) -> bytes:
