@@ -53,10 +53,7 @@ def found_lineage(warehouse: Warehouse) -> tuple[dict[str, FoundNode], dict[str,
         url: FoundNode(url, story, parent, bool(directed), credited, tuple(labels or ()))
         for url, story, parent, directed, credited, labels in rows
     }
-    _, read = warehouse.query(
-        "SELECT DISTINCT coalesce(m.fetched_url, d.url), d.url FROM versions v JOIN documents d USING (doc_id)"
-        " LEFT JOIN version_meta m USING (version_id)"
-    )
+    _, read = warehouse.query("SELECT u.url, d.url FROM document_urls u JOIN documents d USING (doc_id)")
     stored: dict[str, str | None] = {url: url for url in found}
     stored.update({fetched: url for fetched, url in read})
     return found, stored
