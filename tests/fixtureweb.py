@@ -313,7 +313,8 @@ class Route:
 
     ``faults[i]`` is played on attempt ``i + 1`` (None: behave); ``always`` on every attempt.
     ``etag``/``last_modified`` make the route answer conditional GETs with 304. ``stream`` is
-    a generator of body chunks sent chunked, without a length (for endless bodies).
+    a generator of body chunks sent chunked, without a length (for endless bodies). ``gate``, when
+    set, must be acquired before the route answers: a test paces a crawl by releasing it.
     """
 
     body: bytes = b""
@@ -325,6 +326,7 @@ class Route:
     etag: str | None = None
     last_modified: str | None = None
     stream: Callable[[], Iterator[bytes]] | None = None
+    gate: threading.Semaphore | None = None
     attempts: int = 0
 
 
@@ -390,6 +392,8 @@ class _Handler(BaseHTTPRequestHandler):
                 status = 404
                 self._send(404, b"not found", "text/plain")
                 return
+            if route.gate is not None:
+                route.gate.acquire(timeout=60)
             fault = route.always or (route.faults[attempt - 1] if attempt <= len(route.faults) else None)
             status = self._serve(site, route, fault)
         except (BrokenPipeError, ConnectionResetError):

@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -619,9 +620,15 @@ def test_snapshots_exported_during_a_crawl_are_consistent(web: FixtureWeb, tmp_p
     warehouse (never a file copy), and the last one holds every page."""
     pages = 300
     sites = news_web(web, hosts=4, pages=pages)
+    # The test paces the crawl: articles are served only as it releases them, 50 per export, so
+    # the crawl cannot finish before six exports and snapshots land all along it on any machine.
+    gate = threading.Semaphore(0)
+    for site in sites:
+        for path, route in site.routes.items():
+            if "/article-" in path:
+                route.gate = gate
     sources = tmp_path / "sources.toml"
-    # A delay per host spreads the crawl over several seconds, so that exports land all along it.
-    settings = {**FAST, "batch_size": 10, "batch_seconds": 0.2, "delay": 0.1}
+    settings = {**FAST, "batch_size": 10, "batch_seconds": 0.2, "total_timeout": 30.0}
     sources.write_text(sources_toml(sites, settings), encoding="utf-8")
     db = tmp_path / "w.duckdb"
     runner = CliRunner()
@@ -636,8 +643,10 @@ def test_snapshots_exported_during_a_crawl_are_consistent(web: FixtureWeb, tmp_p
             result = runner.invoke(app, ["--db", str(db), "export", "--format", "parquet", "--out", str(out)])
             assert result.exit_code == 0, result.output
             held.append(_check_snapshot(out))
+            gate.release(50)
             time.sleep(0.3)  # as an analyst would: an export in a tight loop keeps the writer out
     finally:
+        gate.release(pages)
         proc.wait(timeout=120)
     assert proc.returncode == 0
     last = tmp_path / "snapshot-last"
