@@ -42,8 +42,8 @@ from crawlers.frontier import Kind  # noqa: E402
 from crawlers.settings import CrawlSettings, parse_networks  # noqa: E402
 from crawlers.sources import Source  # noqa: E402
 from crawlers.urls import Scope, canonicalize, host_key  # noqa: E402
-from reuse import crawl_pipeline  # noqa: E402
 from reuse.config import Settings  # noqa: E402
+from reuse.pipeline import crawl as crawl_pipeline  # noqa: E402
 from warehouse.db import open_warehouse  # noqa: E402
 
 STAGES: defaultdict[str, float] = defaultdict(float)

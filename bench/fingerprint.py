@@ -1,4 +1,4 @@
-"""Benchmark: passage fingerprints with datasketch's defaults versus reuse.shingles + reuse.signatures.
+"""Benchmark: passage fingerprints with datasketch's defaults versus reuse.engine.shingles + reuse.engine.signatures.
 
 Passages are the first ``--passages`` lines (default 20,000) of the PAN13 source documents that
 have at least 8 words. Both sides tokenise each line with ``re.findall(r"\\w+", line.lower())``
@@ -11,7 +11,7 @@ and take word shingles of the engine's default size (``Settings().shingle_words`
   shingles that straddle two lines belong to no passage.
 
 A second scenario fingerprints the passages exactly as the engine cuts them (paragraphs plus
-overlapping windows, ``reuse.passages``) from the first ``--documents`` PAN13 source documents:
+overlapping windows, ``reuse.engine.passages``) from the first ``--documents`` PAN13 source documents:
 the baseline builds one datasketch MinHash per passage from its shingles' text, as a user of
 datasketch would; ours hashes each document's tokens once and every passage from them.
 
@@ -42,10 +42,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from reuse.config import Settings  # noqa: E402
-from reuse.passages import passages as cut_passages  # noqa: E402
-from reuse.shingles import clear_token_cache, shingle_hash, shingle_hashes, token_hashes  # noqa: E402
-from reuse.signatures import MinHasher  # noqa: E402
-from reuse.tokens import tokenize  # noqa: E402
+from reuse.engine.passages import passages as cut_passages  # noqa: E402
+from reuse.engine.shingles import clear_token_cache, shingle_hash, shingle_hashes, token_hashes  # noqa: E402
+from reuse.engine.signatures import MinHasher  # noqa: E402
+from reuse.engine.tokens import tokenize  # noqa: E402
 
 DEFAULT_SRC = REPO.parent / "shared/data/pan13-text-alignment-training-corpus-2013-01-21/src"
 #: datasketch's default, which the baseline is run with; --num-perm runs both sides with another.

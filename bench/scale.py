@@ -52,7 +52,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from crawlers.files import iter_documents  # noqa: E402
 from reuse.config import Settings  # noqa: E402
 from reuse.models import Document  # noqa: E402
-from reuse.pipeline import ingest  # noqa: E402
+from reuse.pipeline.ingest import ingest  # noqa: E402
 from warehouse.db import open_warehouse  # noqa: E402
 
 PAN13 = REPO.parent / "shared/data/pan13-text-alignment-training-corpus-2013-01-21"

@@ -1,4 +1,4 @@
-"""Tests of verification and alignment (reuse.align through reuse.matching.match_pair).
+"""Tests of verification and alignment (reuse.engine.align through reuse.engine.matching.match_pair).
 
 Every scenario goes the way the pipeline goes: analyse both documents, take the passage pairs that
 share an LSH band key as candidates, verify and align with ``match_pair``. Offsets are checked
@@ -14,13 +14,13 @@ import unicodedata
 import numpy as np
 import pytest
 
-from reuse.align import verify
-from reuse.analysis import Analysis, analyse
 from reuse.config import Settings
-from reuse.lsh import band_keys, band_params
-from reuse.matching import PairResult, match_pair
+from reuse.engine.align import verify
+from reuse.engine.analysis import Analysis, analyse
+from reuse.engine.lsh import band_keys, band_params
+from reuse.engine.matching import PairResult, match_pair
+from reuse.engine.normalize import normalize
 from reuse.models import Match, MatchKind
-from reuse.normalize import normalize
 
 SETTINGS = Settings()
 

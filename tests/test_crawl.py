@@ -49,10 +49,10 @@ from crawlers.settings import CrawlSettings, parse_networks
 from crawlers.sources import load_sources, source_for_url
 from crawlers.urls import canonicalize
 from reuse.cli import app
+from reuse.cli.crawl import parse_duration
 from reuse.config import Settings
-from reuse.crawl_cli import parse_duration
-from reuse.crawl_pipeline import Crawler, CrawlReport, run_crawl
 from reuse.errors import InputError, SettingsError
+from reuse.pipeline.crawl import Crawler, CrawlReport, run_crawl
 from warehouse.db import open_warehouse
 from warehouse.export import open_snapshot
 
@@ -864,7 +864,7 @@ def test_hostile_pages_in_a_crawl_store_nothing_and_say_why(web: FixtureWeb, tmp
 
 _EXIT_INSIDE_COMMIT = """
 import os, sys
-from reuse import crawl_pipeline
+from reuse.pipeline import crawl as crawl_pipeline
 from crawlers.frontier import Entry, Kind
 from crawlers.settings import CrawlSettings, parse_networks
 from crawlers.sources import load_sources

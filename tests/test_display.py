@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from reuse.cli import app
-from reuse.display import duration_text, short_path, short_url
+from reuse.cli.display import duration_text, short_path, short_url
 
 SF = "https://southfront.org/presence-of-turkish-backed-syrian-militants-in-nagorno-karabakh-gives-armenia-additional-chances-in-war/"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -180,7 +180,7 @@ def _big_story_report(tmp_path: Path) -> tuple[Path, str]:
 def test_the_report_graph_of_a_big_story_fits_its_labels(tmp_path: Path) -> None:
     import html
 
-    from reuse.report import text_width
+    from reuse.cli.report import text_width
 
     out, printed = _big_story_report(tmp_path)
     documents = int(re.search(r"(\d+) documents", printed).group(1))  # type: ignore[union-attr]

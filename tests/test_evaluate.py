@@ -1,4 +1,4 @@
-"""Tests of the plagdet scoring (reuse.evaluate) and of the PAN 2013 corpus I/O (crawlers.pan13).
+"""Tests of the plagdet scoring (reuse.eval.plagdet) and of the PAN 2013 corpus I/O (reuse.eval.pan13_corpus).
 
 Expected values are worked out by hand in the comments; a property test checks plagdet against a
 per-character reference. The tests on the real corpus skip when ../shared is not there.
@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawlers.pan13 import Pan13Corpus, load_corpus, read_detections, read_document, write_detections
 from reuse.errors import InputError
-from reuse.evaluate import (
+from reuse.eval.pan13_corpus import Pan13Corpus, load_corpus, read_detections, read_document, write_detections
+from reuse.eval.plagdet import (
     ENTIRE,
     Case,
     Detection,

@@ -358,7 +358,7 @@ def test_text_files_give_their_site_and_date_in_front_matter_or_options(
 
 _MEASURE = """
 import random, resource, sys
-from reuse.analysis import analyse
+from reuse.engine.analysis import analyse
 from reuse.config import Settings
 random.seed(7)
 vocabulary = ["".join(random.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(random.randint(2, 10)))

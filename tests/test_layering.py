@@ -1,12 +1,25 @@
-"""The layering of DESIGN.md, and the explicit public surface of each package.
+"""The layering of the packages, and the explicit public surface of each.
 
-The pure core of ``reuse`` imports neither the HTTP stack nor the warehouse's DuckDB; only the
-wiring modules (the pipelines, the CLI, ``inspection`` and ``pan13_eval``) connect the core to
-``crawlers`` and ``warehouse``.
+Each stage of the data flow has one home, and each home may import only the layers below it:
+
+============  ===========================================================================
+kernel        ``reuse.errors``, ``reuse.models``, ``reuse.config``, ``reuse.stages``: the kernel only
+engine        ``reuse.engine``: the kernel and the engine
+lineage       ``reuse.lineage``: the kernel, the engine and the lineage
+crawlers      ``crawlers``: the kernel and the crawlers
+warehouse     ``warehouse``: the kernel and the warehouse
+pipeline      ``reuse.pipeline``: everything but the evaluation and the command line
+eval          ``reuse.eval``: everything but the command line (its harnesses run the pipeline)
+cli           ``reuse.cli``: everything
+============  ===========================================================================
+
+The pure layers (kernel, engine, lineage, and the pure scorers of ``reuse.eval``) import no I/O
+library. Imports under ``if TYPE_CHECKING:`` are for the type checker and are not counted.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import pkgutil
@@ -19,62 +32,155 @@ import pytest
 import reuse
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# The modules that wire the core to I/O; everything else in reuse/ is the pure core.
-WIRING = {
-    "pipeline",
-    "cli",
-    "__main__",
-    "crawl_pipeline",
-    "crawl_cli",
-    "lineage_cli",
-    "lineage_pipeline",
-    "inspection",
-    "pan13_eval",
-    "lineage_truth_eval",
-    "spark_pipeline",
-    "workers",
-}
-FORBIDDEN = ("duckdb", "httpx", "bs4", "lxml")
-
-
-def _core_modules() -> list[str]:
-    return sorted(f"reuse.{m.name}" for m in pkgutil.iter_modules(reuse.__path__) if m.name not in WIRING)
-
-
-def test_core_modules_are_found() -> None:
-    core = _core_modules()
-    for name in ("normalize", "tokens", "passages", "shingles", "signatures", "lsh", "align", "matching"):
-        assert f"reuse.{name}" in core
-    assert "reuse.pipeline" not in core
-
-
-def test_pure_core_imports_no_io_library() -> None:
-    modules = ["reuse", *_core_modules()]
-    script = (
-        "import importlib, json, sys\n"
-        f"for name in {modules!r}:\n"
-        "    importlib.import_module(name)\n"
-        f"print(json.dumps(sorted(m for m in {list(FORBIDDEN)!r} if m in sys.modules)))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == []
-
-
-def test_the_check_itself_sees_forbidden_imports() -> None:
-    """Guard against a vacuous pass: importing the warehouse does pull duckdb in."""
-    script = "import sys, warehouse; print('duckdb' in sys.modules)"
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "True"
-
-
 PACKAGES = ["reuse", "warehouse", "crawlers"]
+KERNEL = {"reuse", "reuse.errors", "reuse.models", "reuse.config", "reuse.stages"}
+#: Modules of reuse.eval that only compute: they read nothing and run nothing.
+PURE_EVAL = {"reuse.eval.plagdet", "reuse.eval.lineage_truth"}
+#: Libraries the pure layers must not import: the network, HTML parsing, the warehouse's DuckDB.
+IO_LIBRARIES = ("duckdb", "httpx", "bs4", "lxml", "pyarrow", "warcio", "socket")
+#: Libraries that the command line must not load to print its version or help.
+HEAVY = ("datasketch", "scipy", "numpy", "duckdb", "httpx", "bs4", "lxml", "pyarrow", "warcio")
+
+ALLOWED = {
+    "kernel": {"kernel"},
+    "engine": {"kernel", "engine"},
+    "lineage": {"kernel", "engine", "lineage"},
+    "crawlers": {"kernel", "crawlers"},
+    "warehouse": {"kernel", "warehouse"},
+    "pipeline": {"kernel", "engine", "lineage", "crawlers", "warehouse", "pipeline"},
+    "eval": {"kernel", "engine", "lineage", "crawlers", "warehouse", "pipeline", "eval"},
+    "cli": {"kernel", "engine", "lineage", "crawlers", "warehouse", "pipeline", "eval", "cli"},
+}
+
+
+def _all_modules() -> list[str]:
+    names = []
+    for package in PACKAGES:
+        module = importlib.import_module(package)
+        names.append(package)
+        names.extend(m.name for m in pkgutil.walk_packages(module.__path__, prefix=f"{package}."))
+    return sorted(names)
+
+
+def layer(module: str) -> str:
+    """The layer ``module`` belongs to."""
+    if module in KERNEL:
+        return "kernel"
+    if module == "reuse.__main__":  # ``python -m reuse``: the command line
+        return "cli"
+    top, _, rest = module.partition(".")
+    if top in ("crawlers", "warehouse"):
+        return top
+    sub = rest.partition(".")[0]
+    if sub in ("engine", "lineage", "pipeline", "eval", "cli"):
+        return sub
+    raise AssertionError(f"{module} belongs to no layer: put it in one and in this test's table")
+
+
+def _source(module: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.origin is not None, module
+    return Path(spec.origin)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def imports_of(module: str) -> set[str]:
+    """Every module ``module`` imports at run time, at its top or inside functions (absolute names)."""
+    tree = ast.parse(_source(module).read_text(encoding="utf-8"))
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            # ``from reuse.cli import crawl`` imports the module reuse.cli.crawl
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _project_imports(module: str) -> set[str]:
+    known = set(_all_modules())
+    return {name for name in imports_of(module) if name in known}
+
+
+MODULES = _all_modules()
+
+
+def test_every_module_has_a_layer() -> None:
+    layers = {layer(m) for m in MODULES}
+    assert layers == set(ALLOWED)
+    assert layer("reuse.engine.signatures") == "engine" and layer("reuse.lineage.stories") == "lineage"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_each_module_imports_only_the_layers_below_it(module: str) -> None:
+    allowed = ALLOWED[layer(module)]
+    wrong = sorted(name for name in _project_imports(module) if layer(name) not in allowed and name not in PACKAGES)
+    assert wrong == [], f"{module} ({layer(module)}) imports {wrong}"
+
+
+def test_the_check_sees_a_wrong_import() -> None:
+    """Guard against a vacuous pass: the check finds what the command line imports."""
+    assert "warehouse.db" in imports_of("reuse.cli.query")
+    assert layer("warehouse.db") not in ALLOWED["engine"]
+
+
+@pytest.mark.parametrize(
+    "module", [m for m in MODULES if layer(m) in ("kernel", "engine", "lineage") or m in PURE_EVAL]
+)
+def test_pure_layers_import_no_io_library(module: str) -> None:
+    io = sorted(name for name in imports_of(module) if name.split(".")[0] in IO_LIBRARIES)
+    assert io == [], f"{module} imports {io}"
+
+
+def _loaded_after(code: str) -> list[str]:
+    script = f"import json, sys\n{code}\nprint(json.dumps(sorted(sys.modules)))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return [line for line in json.loads(done.stdout.strip().splitlines()[-1])]
+
+
+def test_pure_layers_load_no_io_library_when_imported() -> None:
+    pure = [m for m in MODULES if layer(m) in ("kernel", "engine", "lineage") or m in PURE_EVAL]
+    loaded = _loaded_after("import importlib\n" + "".join(f"importlib.import_module({m!r})\n" for m in pure))
+    assert sorted(m for m in IO_LIBRARIES if m in loaded and m != "socket") == []
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["crawl", "--help"], ["eval", "pan13", "--help"]])
+def test_version_and_help_load_nothing_heavy(argv: list[str]) -> None:
+    """``reusetrack --version`` and the help answer without loading the engine, DuckDB or the HTTP
+    stack (what made them take over a second): the command modules import those inside commands."""
+    code = (
+        "from reuse.cli import app\n"
+        "try:\n"
+        f"    app({argv!r}, prog_name='reusetrack')\n"
+        "except SystemExit as done:\n"
+        "    assert done.code in (0, None), done.code\n"
+    )
+    loaded = _loaded_after(code)
+    assert sorted(m for m in HEAVY if m in loaded) == []
+
+
+def test_the_check_itself_sees_heavy_imports() -> None:
+    """Guard against a vacuous pass: importing the warehouse's connection does pull duckdb in."""
+    assert "duckdb" in _loaded_after("import warehouse.db")
 
 
 def _isort_key(name: str) -> tuple[int, str]:
@@ -88,15 +194,6 @@ def _isort_key(name: str) -> tuple[int, str]:
     return group, name
 
 
-def _public_modules() -> list[str]:
-    names = []
-    for package in PACKAGES:
-        names.append(package)
-        module = importlib.import_module(package)
-        names.extend(f"{package}.{m.name}" for m in pkgutil.iter_modules(module.__path__) if m.name not in WIRING)
-    return names
-
-
 def test_isort_key_orders_like_ruff() -> None:
     names = ["open_warehouse", "Warehouse", "SCHEMA_VERSION", "band_keys", "MinHasher", "TOKEN_CACHE_LIMIT"]
     assert sorted(names, key=_isort_key) == [
@@ -104,7 +201,7 @@ def test_isort_key_orders_like_ruff() -> None:
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("name", _public_modules())
+@pytest.mark.parametrize("name", [m for m in MODULES if m != "reuse.__main__"])
 def test_all_is_sorted_and_every_name_exists(name: str) -> None:
     module = importlib.import_module(name)
     exported = getattr(module, "__all__", None)
@@ -120,9 +217,9 @@ def test_all_is_sorted_and_every_name_exists(name: str) -> None:
 
 
 def test_reuse_exports_its_public_surface() -> None:
-    """Every public name re-exported by ``reuse`` is the object of the submodule that defines it."""
+    """Every public name of ``reuse`` is the object of the submodule that defines it."""
     for name in reuse.__all__:
         value = getattr(reuse, name)
         origin = getattr(value, "__module__", "")
-        assert origin.startswith("reuse."), (name, origin)
+        assert origin.startswith("reuse"), (name, origin)
         assert getattr(importlib.import_module(origin), name) is value

@@ -1,8 +1,8 @@
 """Lineage: direction, shared upstream sources, stories, lineage trees, edit labels and versions.
 
 The acceptance test is the seeds demo corpus (seeds/README.md, "Expected reuse relations"),
-ingested into a real DuckDB file; the rest are unit tests of the pure core (reuse.lineage,
-reuse.edits, reuse.boilerplate) and end-to-end tests of learned boilerplate and versions.
+ingested into a real DuckDB file; the rest are unit tests of the pure core (reuse.lineage.stories,
+reuse.lineage.edits, reuse.engine.boilerplate) and end-to-end tests of learned boilerplate and versions.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reuse.boilerplate import block_hash, subtract
 from reuse.config import Settings
-from reuse.edits import TextView, compare, word_diff
-from reuse.lineage import DocFacts, SharedText, build_stories, min_arborescence
+from reuse.engine.boilerplate import block_hash, subtract
+from reuse.lineage.edits import TextView, compare, word_diff
+from reuse.lineage.stories import DocFacts, SharedText, build_stories, min_arborescence
 from reuse.models import CreditLine, Document, Evidence, Match, MatchKind, PageLink, Span, TextBlock
-from reuse.pipeline import ingest, ingest_files
+from reuse.pipeline.ingest import ingest, ingest_files
 from warehouse import lineage as lineage_db
 from warehouse.db import Warehouse, open_warehouse
 

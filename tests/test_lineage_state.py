@@ -30,7 +30,7 @@ from crawlers.files import iter_documents
 from reuse.cli import app
 from reuse.config import Settings
 from reuse.models import Document
-from reuse.pipeline import ingest, ingest_files
+from reuse.pipeline.ingest import ingest, ingest_files
 from warehouse import lineage as lineage_db
 from warehouse.db import open_warehouse
 

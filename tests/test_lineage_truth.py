@@ -1,4 +1,4 @@
-"""The lineage check on generated news with known truth (reuse.lineage_truth, `reusetrack eval lineage`).
+"""The lineage check on generated news with known truth (reuse.eval.lineage_truth, `reusetrack eval lineage`).
 
 The generator and the scorer are tested on their own first (a scorer that cannot see a reversal
 would make every figure meaningless); then the whole tracker is run on generated worlds and held
@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from crawlers.files import iter_documents
 from reuse.config import Settings
-from reuse.lineage_truth import FoundNode, TruePage, World, generate_world, score_lineage
-from reuse.lineage_truth_eval import found_lineage, write_archive
-from reuse.pipeline import ingest
+from reuse.eval.lineage_run import found_lineage, write_archive
+from reuse.eval.lineage_truth import FoundNode, TruePage, World, generate_world, score_lineage
+from reuse.pipeline.ingest import ingest
 from warehouse.db import open_warehouse
 
 

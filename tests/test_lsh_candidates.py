@@ -1,4 +1,4 @@
-"""Tests of reuse.lsh: banding parameters and candidate pairs, against datasketch's MinHashLSH."""
+"""Tests of reuse.engine.lsh: banding parameters and candidate pairs, against datasketch's MinHashLSH."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ import pytest
 from datasketch import MinHashLSH
 from datasketch.lsh import _optimal_param
 
-from reuse.align import verify
-from reuse.analysis import Analysis, analyse
 from reuse.config import Settings
-from reuse.lsh import band_keys, band_params, estimated_containment
-from reuse.matching import match_pair
+from reuse.engine.align import verify
+from reuse.engine.analysis import Analysis, analyse
+from reuse.engine.lsh import band_keys, band_params, estimated_containment
+from reuse.engine.matching import match_pair
+from reuse.engine.shingles import shingle_hashes
+from reuse.engine.signatures import MinHasher
 from reuse.models import PassageKind
-from reuse.shingles import shingle_hashes
-from reuse.signatures import MinHasher
 
 SETTINGS_CASES = [
     Settings(),

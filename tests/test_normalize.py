@@ -1,4 +1,4 @@
-"""Tests of reuse.normalize: what normalisation folds, and the map back to the original text.
+"""Tests of reuse.engine.normalize: what normalisation folds, and the map back to the original text.
 
 Every match is reported in offsets of the original text, so the map from normalised characters to
 original characters is checked with hypothesis: it must stay inside the source, in order, and
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from reuse.normalize import Normalized, normalize
+from reuse.engine.normalize import Normalized, normalize
 
 # Characters (not whitespace themselves) whose NFKC form contains a space, such as U+00A8 DIAERESIS
 # -> " \u0308". They are the one known way to break whitespace collapsing (see the test below).

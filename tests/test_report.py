@@ -1,7 +1,7 @@
 """The side-by-side diff of the HTML report and of ``compare``: each column is its own document's text.
 
 The report is rendered through the CLI from a real warehouse file; the property checks the one
-word alignment both views draw from (:func:`reuse.edits.word_sides`) on generated texts.
+word alignment both views draw from (:func:`reuse.lineage.edits.word_sides`) on generated texts.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from reuse.cli import app
+from reuse.cli.report import _diff_cells
 from reuse.config import Settings
-from reuse.edits import TextView, compare, word_sides
+from reuse.lineage.edits import TextView, compare, word_sides
 from reuse.models import Document
-from reuse.pipeline import ingest
-from reuse.report import _diff_cells
+from reuse.pipeline.ingest import ingest
 from warehouse.db import open_warehouse
 
 SOURCE = [

@@ -1,8 +1,8 @@
-"""Tests of reuse.shingles and reuse.signatures against datasketch itself.
+"""Tests of reuse.engine.shingles and reuse.engine.signatures against datasketch itself.
 
 Signatures must equal the ``hashvalues`` of ``datasketch.MinHash(num_perm, seed,
 hashfunc=shingle_hash)`` updated with the passage's shingles, given as their tokens joined by one
-space (the documented contract of :func:`reuse.shingles.shingle_hash`).
+space (the documented contract of :func:`reuse.engine.shingles.shingle_hash`).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reuse.analysis import analyse
 from reuse.config import Settings
+from reuse.engine.analysis import analyse
+from reuse.engine.shingles import shingle_hash, shingle_hashes, token_hashes
+from reuse.engine.signatures import MinHasher, estimate_jaccard
+from reuse.engine.tokens import tokenize
 from reuse.errors import SettingsError
-from reuse.shingles import shingle_hash, shingle_hashes, token_hashes
-from reuse.signatures import MinHasher, estimate_jaccard
-from reuse.tokens import tokenize
 
 TEXT = (
     "The regional council voted on Tuesday to close the old harbour bridge after engineers found "

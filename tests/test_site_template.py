@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from reuse.boilerplate import block_hash
 from reuse.config import Settings
+from reuse.engine.boilerplate import block_hash
 from reuse.models import Document
-from reuse.pipeline import ingest
+from reuse.pipeline.ingest import ingest
 from warehouse.db import Warehouse, open_warehouse
 
 SETTINGS = Settings()

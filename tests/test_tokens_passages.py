@@ -1,4 +1,4 @@
-"""Tests of reuse.tokens (words with original offsets) and reuse.passages (paragraphs, windows)."""
+"""Tests of reuse.engine.tokens (words with original offsets) and reuse.engine.passages (paragraphs, windows)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reuse.config import Settings
+from reuse.engine.normalize import normalize
+from reuse.engine.passages import paragraph_spans, passages
+from reuse.engine.tokens import tokenize
 from reuse.models import PassageKind
-from reuse.normalize import normalize
-from reuse.passages import paragraph_spans, passages
-from reuse.tokens import tokenize
 
 SETTINGS = Settings()
 

@@ -28,11 +28,11 @@ import pytest
 from datasketch import MinHashLSH
 
 from reuse.config import Settings
+from reuse.engine.lsh import band_params
+from reuse.engine.signatures import MinHasher
 from reuse.errors import SettingsMismatch, WarehouseError, WarehouseLocked
-from reuse.lsh import band_params
 from reuse.models import Document
-from reuse.pipeline import IngestReport, ingest
-from reuse.signatures import MinHasher
+from reuse.pipeline.ingest import IngestReport, ingest
 from warehouse.db import SCHEMA_VERSION, Warehouse, open_warehouse
 from warehouse.migrations import apply_migrations, migrations
 

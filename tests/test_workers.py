@@ -1,4 +1,4 @@
-"""Tests of reuse.workers: analysis in worker processes equals analysis in this process."""
+"""Tests of reuse.pipeline.workers: analysis in worker processes equals analysis in this process."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 import pytest
 
-from reuse.analysis import analyse
 from reuse.config import Settings
+from reuse.engine.analysis import analyse
+from reuse.pipeline.workers import MIN_PARALLEL, Analyser
 from reuse.stages import StageClock
-from reuse.workers import MIN_PARALLEL, Analyser
 
 SETTINGS = Settings()
 TEXTS = [

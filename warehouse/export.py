@@ -23,7 +23,6 @@ import json
 import shutil
 import tempfile
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -31,18 +30,9 @@ import duckdb
 
 from reuse.errors import WarehouseError
 from warehouse.db import Warehouse, open_when_free
+from warehouse.manifest import MANIFEST, ExportFormat
 
-__all__ = ["MANIFEST", "ExportFormat", "export_warehouse", "open_snapshot", "read_manifest", "snapshot_relation"]
-
-MANIFEST = "manifest.json"
-
-
-class ExportFormat(StrEnum):
-    """The file formats a snapshot can be written in; Parquet alone keeps every type exactly."""
-
-    PARQUET = "parquet"
-    CSV = "csv"
-    JSON = "json"
+__all__ = ["export_warehouse", "open_snapshot", "read_manifest", "snapshot_relation"]
 
 
 _SUFFIX = {ExportFormat.PARQUET: ".parquet", ExportFormat.CSV: ".csv", ExportFormat.JSON: ".jsonl"}

@@ -1,7 +1,7 @@
 """The warehouse side of lineage: page evidence, learned site boilerplate, stories, edges and edits.
 
 Plain rows in and out (dicts and tuples): turning them into the pure core's values, and deciding
-anything, is the pipeline's and :mod:`reuse.lineage`'s job. Every load is one bulk statement per
+anything, is the pipeline's and :mod:`reuse.lineage.stories`'s job. Every load is one bulk statement per
 table; every query binds its values.
 """
 
@@ -228,7 +228,7 @@ def current_versions(wh: Warehouse, doc_ids: Iterable[int]) -> dict[int, int]:
 def lineage_reach(wh: Warehouse, seeds: Iterable[int], min_chars: int) -> set[int]:
     """The documents whose stories a lineage update of ``seeds`` must rebuild: the seeds, every
     document sharing at least ``min_chars`` with a seed on another site (any versions; pairs
-    within one site, or sharing less, relate nothing: see :func:`reuse.lineage.build_stories`),
+    within one site, or sharing less, relate nothing: see :func:`reuse.lineage.stories.build_stories`),
     and every document of a stored story holding any of these.
 
     Stories are the connected parts of the relations between documents, and a relation depends

@@ -17,7 +17,8 @@ import duckdb
 
 from reuse.errors import WarehouseError
 from warehouse.db import Warehouse
-from warehouse.export import ExportFormat, snapshot_relation
+from warehouse.export import snapshot_relation
+from warehouse.manifest import ExportFormat
 
 __all__ = ["is_empty", "load_tables"]
 

@@ -5,9 +5,9 @@
     discover the input files (driver: crawlers.files.discover)
       → read each file in a task (crawlers.files.read_file); the first copy of a URL is kept
       → ids in input order, as an ingest into a new warehouse gives them
-      → analyse (reuse.analysis.analyse): passages, signatures, band keys, page evidence
+      → analyse (reuse.engine.analysis.analyse): passages, signatures, band keys, page evidence
       → candidates: the band keys joined on key, on the conditions of Warehouse.candidates
-      → verify and align each version pair (reuse.matching.match_pair, both texts analysed again)
+      → verify and align each version pair (reuse.engine.matching.match_pair, both texts analysed again)
       → DIR/<table>/part-*.parquet for documents, versions, passages, signatures, band_keys,
         matches, doc_pairs, runs and the evidence tables, then DIR/manifest.json
 
@@ -39,14 +39,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from crawlers.files import SUFFIXES, discover, has_input_files, read_file
-from reuse.analysis import Comparable, analyse
+from reuse import reusetrack_version
 from reuse.config import Settings
+from reuse.engine.analysis import Comparable, analyse
+from reuse.engine.lsh import band_keys, band_params
+from reuse.engine.matching import match_pair
+from reuse.engine.signatures import MinHasher
 from reuse.errors import InputError, ReuseError
-from reuse.lineage_pipeline import EVIDENCE_TYPES, evidence_rows
-from reuse.lsh import band_keys, band_params
-from reuse.matching import match_pair
 from reuse.models import Document
-from reuse.pipeline import (
+from reuse.pipeline.ingest import (
     Problem,
     RecentComparables,
     content_hash,
@@ -56,13 +57,12 @@ from reuse.pipeline import (
     passage_rows,
     record_url,
     repeated_input,
-    reusetrack_version,
     signature_blobs,
     version_row,
 )
-from reuse.signatures import MinHasher
+from reuse.pipeline.lineage import EVIDENCE_TYPES, evidence_rows
 from warehouse.db import SCHEMA_VERSION, open_warehouse
-from warehouse.export import MANIFEST
+from warehouse.manifest import MANIFEST
 
 if TYPE_CHECKING:
     from pyspark import RDD

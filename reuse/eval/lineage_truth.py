@@ -12,7 +12,7 @@ site, carrying the same credit, with a same-site canonical (an alias of the copy
 (a second document).
 
 :func:`score_lineage` compares what the tracker found with that truth. Pure: no I/O; the runner in
-:mod:`reuse.lineage_truth_eval` writes the pages as a web archive, ingests it and reads the lineage.
+:mod:`reuse.eval.lineage_run` writes the pages as a web archive, ingests it and reads the lineage.
 """
 
 from __future__ import annotations

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crawlers.pan13 import Pan13Corpus, read_document, write_detections
 from reuse.config import Settings
 from reuse.errors import InputError
-from reuse.evaluate import CategoryScores, Detection, score_by_category
-from reuse.evaluate import Span as EvalSpan
+from reuse.eval.pan13_corpus import Pan13Corpus, read_document, write_detections
+from reuse.eval.plagdet import CategoryScores, Detection, score_by_category
+from reuse.eval.plagdet import Span as EvalSpan
 from reuse.models import Document
-from reuse.pipeline import IngestReport, ProgressHook, ingest
+from reuse.pipeline.ingest import IngestReport, ProgressHook, ingest
 from warehouse.db import Warehouse, open_warehouse
 
 __all__ = ["Pan13Result", "evaluate_pan13", "evaluate_pan13_fresh", "pan13_detections"]

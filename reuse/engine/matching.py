@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reuse.align import align, verify
-from reuse.analysis import Comparable
 from reuse.config import Settings
+from reuse.engine.align import align, verify
+from reuse.engine.analysis import Comparable
+from reuse.engine.pairs import summarize
 from reuse.models import DocumentPair, Match
-from reuse.pairs import summarize
 
 __all__ = ["PairResult", "match_pair"]
 

@@ -23,9 +23,9 @@ from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import TypeVar
 
-from reuse.analysis import Analysis, Comparable, analyse
 from reuse.config import Settings
-from reuse.signatures import MinHasher
+from reuse.engine.analysis import Analysis, Comparable, analyse
+from reuse.engine.signatures import MinHasher
 from reuse.stages import StageClock
 
 __all__ = ["MIN_PARALLEL", "Analyser", "default_workers"]

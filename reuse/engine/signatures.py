@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from datasketch import MinHash
 
-from reuse.shingles import shingle_hash
+from reuse.engine.shingles import shingle_hash
 
 if TYPE_CHECKING:
     from reuse.config import Settings
@@ -248,7 +248,7 @@ class MinHasher:
     def to_datasketch(self, signature: np.ndarray) -> MinHash:
         """A ``datasketch.MinHash`` (scheme "affine32") holding ``signature``.
 
-        It hashes further items with :func:`~reuse.shingles.shingle_hash`, so ``update`` with
+        It hashes further items with :func:`~reuse.engine.shingles.shingle_hash`, so ``update`` with
         more shingles keeps it equal to our signature of the larger passage.
         """
         values = np.asarray(signature)

@@ -40,9 +40,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from reuse.boilerplate import subtract, union_length
 from reuse.config import Settings
-from reuse.edits import url_key
+from reuse.engine.boilerplate import subtract, union_length
+from reuse.lineage.edits import url_key
 from reuse.models import Evidence, Match, Span, TimePrecision, shown_time, time_interval
 
 __all__ = [

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from reuse.errors import InputError
-from reuse.evaluate import Case, Detection, Pair, Span
+from reuse.eval.plagdet import Case, Detection, Pair, Span
 
 __all__ = [
     "CASE_FEATURE",
@@ -62,7 +62,7 @@ class Pan13Corpus:
     suspicious: Mapping[str, Path]
 
     def truth(self) -> dict[str, tuple[tuple[Pair, ...], tuple[Case, ...]]]:
-        """Each category's pairs and cases, the input :func:`reuse.evaluate.score_by_category` takes."""
+        """Each category's pairs and cases, the input :func:`reuse.eval.plagdet.score_by_category` takes."""
         return {
             name: (pairs, tuple(case for pair in pairs for case in self.cases[pair]))
             for name, pairs in self.categories.items()

@@ -18,9 +18,9 @@ from collections.abc import Iterable, Sequence
 
 import xxhash
 
+from reuse.engine.normalize import normalize
+from reuse.engine.passages import paragraph_spans
 from reuse.models import Evidence, Span, TextBlock
-from reuse.normalize import normalize
-from reuse.passages import paragraph_spans
 
 __all__ = ["block_hash", "boilerplate_spans", "subtract", "text_blocks", "union_length"]
 

@@ -13,7 +13,7 @@ Plagiarism Detection" (COLING 2010), computed with the semantics of the PAN eval
   detections per detected case, and ``plagdet = F1 / log2(1 + granularity)``.
 
 Everything here is pure: no file or network I/O. Reading the corpus and writing detections live in
-:mod:`crawlers.pan13`.
+:mod:`reuse.eval.pan13_corpus`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The lineage check on generated news (``reusetrack eval lineage``): write a generated world as a
 web archive, ingest it into a fresh warehouse the way a user would, read back the lineage and
-score it against the truth (:mod:`reuse.lineage_truth`).
+score it against the truth (:mod:`reuse.eval.lineage_truth`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from warcio.warcwriter import WARCWriter
 
 from crawlers.files import iter_documents
 from reuse.config import Settings
-from reuse.lineage_truth import FoundNode, LineageScores, World, generate_world, score_lineage
-from reuse.pipeline import IngestReport, ProgressHook, ingest
+from reuse.eval.lineage_truth import FoundNode, LineageScores, World, generate_world, score_lineage
+from reuse.pipeline.ingest import IngestReport, ProgressHook, ingest
 from warehouse.db import Warehouse, open_warehouse
 
 __all__ = ["evaluate_lineage", "found_lineage", "write_archive"]

@@ -12,13 +12,13 @@ from typing import Any
 
 from crawlers.files import read_file
 from crawlers.urls import page_key
-from reuse.analysis import Analysis, analyse
 from reuse.config import Settings
+from reuse.engine.analysis import Analysis, analyse
+from reuse.engine.lsh import band_keys, band_params
+from reuse.engine.matching import PairResult, match_pair
+from reuse.engine.signatures import MinHasher
 from reuse.errors import InputError
-from reuse.lsh import band_keys, band_params
-from reuse.matching import PairResult, match_pair
 from reuse.models import Document
-from reuse.signatures import MinHasher
 from warehouse.db import open_when_free
 
 __all__ = ["ComparedText", "Comparison", "compare_documents", "compare_texts", "fingerprint_file"]
@@ -92,7 +92,7 @@ def compare_texts(text_a: str, text_b: str, settings: Settings) -> PairResult:
     """Find what two texts share, as ingest would find it between two stored documents.
 
     The passages that share an LSH band key are the candidates; they are verified and the two
-    texts aligned by :func:`~reuse.matching.match_pair`. Offsets refer to ``text_a`` and ``text_b``.
+    texts aligned by :func:`~reuse.engine.matching.match_pair`. Offsets refer to ``text_a`` and ``text_b``.
     """
     hasher = MinHasher.from_settings(settings)
     a, b = analyse(text_a, settings, hasher), analyse(text_b, settings, hasher)

@@ -5,7 +5,7 @@
     seeds ─ frontier (warehouse) ─ due URLs ─ one lane per host ─ Fetcher (robots, delay, caps)
         ─ digest (thread): feed items / sitemap entries / article + links, robots.txt sitemaps ─ pending batch
         ─ commit (DB thread, one transaction): documents, passages, signatures, band keys and
-          matches (reuse.pipeline), raw pages, fetch log, frontier rows changed and found
+          matches (reuse.pipeline.ingest), raw pages, fetch log, frontier rows changed and found
         ─ new and retried URLs back to their lanes
 
 Durability (P-1, P-2): nothing the crawler learns is written anywhere but in a batch's single
@@ -24,7 +24,7 @@ of it (:func:`crawlers.frontier.as_alias`); a redirect to a URL this run already
 followed again, and a URL fetched through a redirect is not fetched again from its own row. Every
 robots.txt fetch goes into the fetch log, and the sitemaps it lists join the frontier.
 
-This module and :mod:`reuse.pipeline` are the only ones that wire crawlers and warehouse together.
+This module and :mod:`reuse.pipeline.ingest` are the only ones that wire crawlers and warehouse together.
 """
 
 from __future__ import annotations
@@ -62,11 +62,12 @@ from crawlers.settings import CrawlSettings
 from crawlers.sitemaps import parse_sitemap
 from crawlers.sources import Source
 from crawlers.urls import canonicalize, document_url, host_key
+from reuse import reusetrack_version
 from reuse.config import Settings
 from reuse.errors import InputError, WarehouseLocked
-from reuse.lineage_pipeline import update_lineage
 from reuse.models import Document
-from reuse.pipeline import Ingestor, IngestReport, reusetrack_version
+from reuse.pipeline.ingest import Ingestor, IngestReport
+from reuse.pipeline.lineage import update_lineage
 from warehouse.crawl import (
     due_frontier,
     insert_fetches,

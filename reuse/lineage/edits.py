@@ -22,8 +22,8 @@ from difflib import SequenceMatcher
 from typing import Any
 from urllib.parse import urlsplit
 
+from reuse.engine.normalize import normalize
 from reuse.models import PageLink, Span, TextBlock
-from reuse.normalize import normalize
 
 __all__ = ["LABELS", "Edit", "EditReport", "TextView", "compare", "url_key", "word_diff", "word_sides"]
 

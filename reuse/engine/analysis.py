@@ -7,14 +7,14 @@ from functools import cached_property
 
 import numpy as np
 
-from reuse.align import AlignInput
 from reuse.config import Settings
+from reuse.engine.align import AlignInput
+from reuse.engine.passages import passages as cut_passages
+from reuse.engine.shingles import shingle_hashes, token_hashes
+from reuse.engine.signatures import MinHasher
+from reuse.engine.tokens import Tokens, tokenize
 from reuse.models import Passage
-from reuse.passages import passages as cut_passages
-from reuse.shingles import shingle_hashes, token_hashes
-from reuse.signatures import MinHasher
 from reuse.stages import StageClock
-from reuse.tokens import Tokens, tokenize
 
 __all__ = ["SIGNATURE_CHUNK", "Analysis", "Comparable", "analyse"]
 

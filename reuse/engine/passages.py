@@ -18,8 +18,8 @@ import statistics
 import numpy as np
 
 from reuse.config import Settings
+from reuse.engine.tokens import Tokens
 from reuse.models import Passage, PassageKind
-from reuse.tokens import Tokens
 
 __all__ = ["paragraph_spans", "passages"]
 

@@ -1,4 +1,4 @@
-"""The lineage commands: ``lineage``, ``stories``, ``sites`` and ``report`` (registered on ``reuse.cli.app``).
+"""The lineage commands: ``lineage``, ``stories``, ``sites`` and ``report`` (registered on ``reuse.cli.app.app``).
 
 They follow the CLI's rules: one library call each, tables and trees for people, ``--json`` for
 scripts, and every user error as one ``Error: ...`` line (raised as a ReuseError, turned into
@@ -17,29 +17,12 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from reuse.cli import (
-    READ_WAIT,
-    JsonFlag,
-    WideFlag,
-    _count,
-    _db,
-    _echo_json,
-    _fit_terminal,
-    _percent,
-    _print_table,
-    _progress,
-    _stdout,
-    _url_cell,
-)
+from reuse.cli.display import short_path
+from reuse.cli.options import READ_WAIT, JsonFlag, WideFlag, warehouse_path
+from reuse.cli.output import count, echo_json, fit_terminal, percent, print_table, progress, stdout, url_cell
 from reuse.config import Settings
-from reuse.display import short_path
 from reuse.errors import InputError
-from reuse.lineage_pipeline import story_report
 from reuse.models import shown_time
-from reuse.pipeline import refresh_lineage
-from reuse.report import lag_text, render_report
-from warehouse.db import open_when_free
-from warehouse.lineage import site_network, stories
 
 __all__ = ["lineage", "register", "report", "sites", "stories_command"]
 
@@ -54,6 +37,8 @@ DocArg = Annotated[
 
 
 def _lag(seconds: float | None) -> str:
+    from reuse.cli.report import lag_text
+
     return lag_text(seconds) or "?"
 
 
@@ -129,7 +114,10 @@ def lineage(
         return
     if doc is None:
         raise InputError("lineage", "missing URL_OR_ID: give a document, or --rebuild or --stale")
-    with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
+    from reuse.pipeline.lineage import story_report
+    from warehouse.db import open_when_free
+
+    with open_when_free(warehouse_path(ctx), read_only=True, wait=READ_WAIT) as warehouse:
         found = story_report(warehouse, doc)
         if found.story_id is None:
             _, rows = warehouse.query(
@@ -141,7 +129,7 @@ def lineage(
         doc_id, url, site, title, published, precision = rows[0]
         if json_out:
             alone = {"doc_id": doc_id, "url": url, "site": site, "title": title, "time": published}
-            _echo_json({"root": {**alone, "time_precision": precision if published else None}, "edges": []})
+            echo_json({"root": {**alone, "time_precision": precision if published else None}, "edges": []})
         else:
             typer.echo(f"{url} shares no text with another site's document: it is in no story")
         return
@@ -170,7 +158,7 @@ def lineage(
                         "target_time_precision": node["time_precision"],
                     }
                 )
-        _echo_json(
+        echo_json(
             {
                 "root": {
                     "doc_id": root["doc_id"],
@@ -191,10 +179,10 @@ def lineage(
     for node in found.nodes:
         children[node["parent_doc"] if node["parent_doc"] is not None else node["upstream"]].append(node["doc_id"])
     sites = {n["site"] for n in found.nodes if n["site"]}
-    typer.echo(f"story {found.story_id}: {_count(len(nodes), 'document')} on {_count(len(sites), 'site')}")
+    typer.echo(f"story {found.story_id}: {count(len(nodes), 'document')} on {count(len(sites), 'site')}")
 
     # Fitted to a terminal, each line shows the site and a short path and wraps under its branch.
-    fit = _stdout().width if _fit_terminal(wide) else None
+    fit = stdout().width if fit_terminal(wide) else None
 
     def echo(first: str, more: str, fields: list[str], sep: str = "  ") -> None:
         """Print ``fields`` joined by ``sep`` after ``first``; fitted, packed into lines of the
@@ -223,7 +211,7 @@ def lineage(
         if edge is None:
             return head + mark
         direction = f"{edge['method']}, {edge['confidence']:.2f}" if edge["directed"] else "direction undecided"
-        lag = [_lag(edge["lag_seconds"]), f"covers {_percent(edge['coverage_source'])}", edge["credited"]]
+        lag = [_lag(edge["lag_seconds"]), f"covers {percent(edge['coverage_source'])}", edge["credited"]]
         return [*head, *lag, f"({direction})", *mark]
 
     def walk(key: Any, prefix: str) -> None:
@@ -250,15 +238,17 @@ def lineage(
 
 def _refresh(ctx: typer.Context, rebuild: bool, json_out: bool) -> None:
     """``lineage --rebuild`` and ``lineage --stale``."""
-    with _progress("rebuilding lineage" if rebuild else "updating stale lineage") as advance:
-        run_id, summary = refresh_lineage(_db(ctx), Settings(), rebuild=rebuild, progress=advance)
+    with progress("rebuilding lineage" if rebuild else "updating stale lineage") as advance:
+        from reuse.pipeline.ingest import refresh_lineage
+
+        run_id, summary = refresh_lineage(warehouse_path(ctx), Settings(), rebuild=rebuild, progress=advance)
     if json_out:
-        _echo_json({"run_id": run_id, **asdict(summary)})
+        echo_json({"run_id": run_id, **asdict(summary)})
         return
     done = "rebuilt" if rebuild else ("was up to date" if not summary.versions else "brought up to date")
     typer.echo(
-        f"lineage {done}: {_count(summary.stories, 'story', 'stories')}, {_count(summary.edges, 'reuse edge')}"
-        f" ({_count(summary.versions, 'version')} taken in, run {run_id})"
+        f"lineage {done}: {count(summary.stories, 'story', 'stories')}, {count(summary.edges, 'reuse edge')}"
+        f" ({count(summary.versions, 'version')} taken in, run {run_id})"
     )
 
 
@@ -273,12 +263,15 @@ def stories_command(
     For each: its size, sites, time span and the root of its lineage tree. With --json, a list of
     objects with the columns of the stories view.
     """
-    with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
+    from warehouse.db import open_when_free
+    from warehouse.lineage import stories
+
+    with open_when_free(warehouse_path(ctx), read_only=True, wait=READ_WAIT) as warehouse:
         found = stories(warehouse, limit)
     if json_out:
-        _echo_json(found)
+        echo_json(found)
         return
-    typer.echo(_count(len(found), "story", "stories"))
+    typer.echo(count(len(found), "story", "stories"))
     if not found:
         return
     # The root above the story's sites, and the first time above the last: room for the root's URL.
@@ -291,9 +284,9 @@ def stories_command(
                 f"{_time(row['first_time'], row.get('first_precision'))}\n"
                 f"{_time(row['last_time'], row.get('last_precision'))}"
             ),
-            Group(_url_cell(row["root_url"], wide), Text(", ".join(row["sites"]))),
+            Group(url_cell(row["root_url"], wide), Text(", ".join(row["sites"]))),
         )
-    _print_table(table, wide=wide)
+    print_table(table, wide=wide)
 
 
 def sites(ctx: typer.Context, json_out: JsonFlag = False) -> None:
@@ -302,7 +295,10 @@ def sites(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 
     With --json: {"network": [site_network rows], "templates": [{"site", "blocks", "documents"}]}.
     """
-    with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
+    from warehouse.db import open_when_free
+    from warehouse.lineage import site_network
+
+    with open_when_free(warehouse_path(ctx), read_only=True, wait=READ_WAIT) as warehouse:
         network = site_network(warehouse)
         _, rows = warehouse.query(
             "SELECT site, count(*) AS blocks, max(site_docs) AS documents FROM site_boilerplate"
@@ -310,9 +306,9 @@ def sites(ctx: typer.Context, json_out: JsonFlag = False) -> None:
         )
     templates = [{"site": s, "blocks": b, "documents": d} for s, b, d in rows]
     if json_out:
-        _echo_json({"network": network, "templates": templates})
+        echo_json({"network": network, "templates": templates})
         return
-    typer.echo(f"{_count(len(network), 'copying relation')} between sites")
+    typer.echo(f"{count(len(network), 'copying relation')} between sites")
     if network:
         table = Table("source site\n→ copying site", "copies", "median lag", "credited", "coverage")
         for row in network:
@@ -321,14 +317,14 @@ def sites(ctx: typer.Context, json_out: JsonFlag = False) -> None:
                 Text(f"{row['source_site'] or '(no site)'}\n→ {row['target_site'] or '(no site)'}"),
                 Text(str(row["copies"])),
                 Text(_lag(lag.total_seconds() if lag is not None else None)),
-                Text(_percent(row["share_credited"])),
-                Text(_percent(row["mean_coverage"])),
+                Text(percent(row["share_credited"])),
+                Text(percent(row["mean_coverage"])),
             )
-        _print_table(table)
+        print_table(table)
     for row in templates:
         typer.echo(
-            f"template of {row['site']}: {_count(row['blocks'], 'boilerplate block')}"
-            f" learned from {_count(row['documents'], 'document')}"
+            f"template of {row['site']}: {count(row['blocks'], 'boilerplate block')}"
+            f" learned from {count(row['documents'], 'document')}"
         )
 
 
@@ -339,12 +335,16 @@ def report(
 ) -> None:
     """Write one self-contained HTML page about a document's story: the lineage tree drawn as a
     graph, and each copy side by side with its source, the words that differ marked."""
-    with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as warehouse:
+    from reuse.cli.report import render_report
+    from reuse.pipeline.lineage import story_report
+    from warehouse.db import open_when_free
+
+    with open_when_free(warehouse_path(ctx), read_only=True, wait=READ_WAIT) as warehouse:
         found = story_report(warehouse, doc, compare_texts=True)
     if found.story_id is None:
         raise InputError(doc, "in no story: it shares no text with another site's document")
     out.write_text(render_report(found.doc_id, found.nodes, found.edges, found.comparisons), encoding="utf-8")
-    typer.echo(f"wrote {out}: story {found.story_id}, {_count(len(found.nodes), 'document')}")
+    typer.echo(f"wrote {out}: story {found.story_id}, {count(len(found.nodes), 'document')}")
 
 
 def register(app: typer.Typer) -> None:

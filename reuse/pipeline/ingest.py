@@ -17,7 +17,6 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -26,15 +25,16 @@ import numpy as np
 import pyarrow as pa
 
 from crawlers.files import SUFFIXES, has_input_files, iter_documents
-from reuse.analysis import Analysis, Comparable
+from reuse import reusetrack_version
 from reuse.config import Settings
+from reuse.engine.analysis import Analysis, Comparable
+from reuse.engine.lsh import FILTER_SIGMAS, band_keys, band_params, estimated_containment
+from reuse.engine.matching import PairResult, match_pair
 from reuse.errors import InputError, RepeatedInput, UnsupportedInput, WarehouseError
-from reuse.lineage_pipeline import LineageSummary, rebuild_lineage, store_evidence, update_lineage
-from reuse.lsh import FILTER_SIGMAS, band_keys, band_params, estimated_containment
-from reuse.matching import PairResult, match_pair
 from reuse.models import Document, TimePrecision
+from reuse.pipeline.lineage import LineageSummary, rebuild_lineage, store_evidence, update_lineage
+from reuse.pipeline.workers import Analyser
 from reuse.stages import StageClock
-from reuse.workers import Analyser
 from warehouse.db import SCHEMA_VERSION, StoredVersion, Warehouse, open_when_free
 from warehouse.export import read_manifest
 from warehouse.lineage import pending_count
@@ -60,21 +60,12 @@ __all__ = [
     "record_url",
     "refresh_lineage",
     "repeated_input",
-    "reusetrack_version",
     "signature_blobs",
     "snapshot_settings",
     "version_row",
 ]
 
 ProgressHook = Callable[[str], None]
-
-
-def reusetrack_version() -> str:
-    """The installed version of reusetrack."""
-    try:
-        return version("reusetrack")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 @dataclass(frozen=True)
@@ -212,7 +203,7 @@ def content_hash(text: str) -> str:
 
 
 class RecentComparables:
-    """What matching needs of recently matched versions (:class:`~reuse.analysis.Comparable`),
+    """What matching needs of recently matched versions (:class:`~reuse.engine.analysis.Comparable`),
     so that a stored document proposed as a candidate in batch after batch is analysed once,
     within a memory budget in bytes (the default holds about eight million tokens)."""
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from reuse.display import duration_text
-from reuse.edits import EditReport, TextView, word_sides
+from reuse.cli.display import duration_text
+from reuse.lineage.edits import EditReport, TextView, word_sides
 from reuse.models import shown_time
 
 __all__ = ["NODE_HEIGHT", "NODE_WIDTH", "fit_label", "lag_text", "layout", "render_report", "text_width"]

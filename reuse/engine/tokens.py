@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import regex
 
-from reuse.normalize import Normalized, normalize
+from reuse.engine.normalize import Normalized, normalize
 
 __all__ = ["Tokens", "tokenize"]
 

@@ -14,10 +14,10 @@ from typing import Any
 import pyarrow as pa
 
 from crawlers.urls import page_key
-from reuse.boilerplate import block_hash, text_blocks
 from reuse.config import Settings
-from reuse.edits import EditReport, TextView, compare
-from reuse.lineage import DocFacts, SharedText, Story, attribution, build_stories
+from reuse.engine.boilerplate import block_hash, text_blocks
+from reuse.lineage.edits import EditReport, TextView, compare
+from reuse.lineage.stories import DocFacts, SharedText, Story, attribution, build_stories
 from reuse.models import CreditLine, Document, Evidence, Match, MatchKind, PageLink, Span, TextBlock
 from warehouse import lineage as lineage_db
 from warehouse.db import Warehouse

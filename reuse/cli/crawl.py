@@ -1,4 +1,4 @@
-"""The crawler's commands: ``fetch``, ``crawl`` and ``status`` (registered on ``reuse.cli.app``).
+"""The crawler's commands: ``fetch``, ``crawl`` and ``status`` (registered on ``reuse.cli.app.app``).
 
 They follow the CLI's rules (one library call each, ``--json`` for scripts, ``Error: ...`` and a
 non-zero exit for user errors). ``crawl`` shows live progress on stderr when it is a terminal
@@ -14,7 +14,7 @@ import time
 from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,14 +23,14 @@ from rich.table import Table
 from rich.text import Text
 
 from crawlers.settings import CrawlSettings, parse_networks
-from crawlers.sources import Source, load_sources, source_for_url
-from crawlers.urls import canonicalize
-from reuse.cli import READ_WAIT, _count, _db, _echo_json, _print_table, _stop_on_signals
+from reuse.cli.options import READ_WAIT, stop_on_signals, warehouse_path
+from reuse.cli.output import count, echo_json, print_table
 from reuse.config import Settings
-from reuse.crawl_pipeline import CrawlReport, run_crawl
 from reuse.errors import InputError, ReuseError, SettingsError, WarehouseLocked
-from warehouse.crawl import crawl_runs, frontier_rows, frontier_summary
-from warehouse.db import open_when_free
+
+if TYPE_CHECKING:
+    from crawlers.sources import Source
+    from reuse.pipeline.crawl import CrawlReport
 
 __all__ = ["EXIT_LOCKED", "crawl", "fetch", "parse_duration", "register", "status"]
 
@@ -93,6 +93,8 @@ def _settings(
 
 def _targets(targets: list[str]) -> tuple[dict[str, Any], list[Source]]:
     """A sources file, or URLs (each its own source)."""
+    from crawlers.sources import load_sources
+
     if len(targets) == 1 and (targets[0].endswith(".toml") or Path(targets[0]).is_file()):
         return load_sources(targets[0])
     for target in targets:
@@ -103,6 +105,8 @@ def _targets(targets: list[str]) -> tuple[dict[str, Any], list[Source]]:
 
 def _url_sources(urls: list[str]) -> list[Source]:
     """One source per host of ``urls``, with the host's URLs as its seeds."""
+    from crawlers.sources import source_for_url
+
     sources: dict[str, Source] = {}
     for url in urls:
         source = source_for_url(url)
@@ -114,10 +118,10 @@ def _url_sources(urls: list[str]) -> list[Source]:
 
 def _line(report: CrawlReport) -> str:
     return (
-        f"{_count(report.fetched, 'page')} fetched: {report.stored} stored, {report.unchanged} unchanged, "
+        f"{count(report.fetched, 'page')} fetched: {report.stored} stored, {report.unchanged} unchanged, "
         f"{report.no_article} without article, {report.failed} failed, {report.blocked} blocked, "
-        f"{report.retries} retried; {_count(report.matches, 'match', 'matches')} in "
-        f"{_count(report.pairs, 'document pair')}; {report.discovered} URLs found"
+        f"{report.retries} retried; {count(report.matches, 'match', 'matches')} in "
+        f"{count(report.pairs, 'document pair')}; {report.discovered} URLs found"
         + (f", {report.scheduled_later} left for later" if report.scheduled_later else "")
     )
 
@@ -161,10 +165,20 @@ class _LiveProgress:
 def _run(
     ctx: typer.Context, sources: list[Source], settings: CrawlSettings, command: str, stop: threading.Event
 ) -> CrawlReport:
+    from reuse.pipeline.crawl import run_crawl
+
     with _LiveProgress(f"{command} run") as live:
         try:
-            return run_crawl(_db(ctx), Settings(), settings, sources, command=command, progress=live, stop=stop,
-                             follow=command != "fetch")  # fmt: skip
+            return run_crawl(
+                warehouse_path(ctx),
+                Settings(),
+                settings,
+                sources,
+                command=command,
+                progress=live,
+                stop=stop,
+                follow=command != "fetch",
+            )
         except WarehouseLocked as err:
             typer.echo(f"Error: {err}", err=True)
             raise typer.Exit(EXIT_LOCKED) from None
@@ -186,11 +200,15 @@ def fetch(
     fetched: the items of a feed or sitemap and a page's links go into the frontier for the next
     crawl. One line per URL: what became of it. Exit code 1 when no URL gave a page.
     """
+    from crawlers.urls import canonicalize
+    from warehouse.crawl import frontier_rows
+    from warehouse.db import open_when_free
+
     sources = [replace(source, max_depth=0) for source in _url_sources(urls)]
     settings = _settings({}, allow_private, delay, user_agent, contact, insecure_host, max_depth=0)
-    with _stop_on_signals() as stop:
+    with stop_on_signals() as stop:
         report = _run(ctx, sources, settings, "fetch", stop)
-    with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as wh:
+    with open_when_free(warehouse_path(ctx), read_only=True, wait=READ_WAIT) as wh:
         rows = frontier_rows(wh, [canonicalize(url) for url in urls])
     results = []
     for url in urls:
@@ -206,7 +224,7 @@ def fetch(
             }
         )
     if json_out:
-        _echo_json({"run_id": report.run_id, **report.counts(), "urls": results})
+        echo_json({"run_id": report.run_id, **report.counts(), "urls": results})
     else:
         for item in results:
             what = f"document {item['doc_id']}" if item["doc_id"] is not None else (item["reason"] or item["state"])
@@ -246,12 +264,12 @@ def crawl(
     settings = _settings(overrides, allow_private, delay, user_agent, contact, insecure_host, max_pages=max_pages,
                          max_depth=depth)  # fmt: skip
     interval = parse_duration(every) if every is not None else None
-    with _stop_on_signals() as stop:
+    with stop_on_signals() as stop:
         while True:
             started = time.monotonic()
             report = _run(ctx, sources, settings, "crawl", stop)
             if json_out:
-                _echo_json({"run_id": report.run_id, **report.counts(), "problems": report.problems})
+                echo_json({"run_id": report.run_id, **report.counts(), "problems": report.problems})
             else:
                 for state, url, reason in report.problems:
                     typer.echo(f"{state}: {url}: {reason}", err=True)
@@ -266,16 +284,19 @@ def crawl(
 
 def status(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Show the crawl frontier (URLs per state and host, what is due, why URLs failed) and the last runs."""
-    with open_when_free(_db(ctx), read_only=True, wait=READ_WAIT) as wh:
+    from warehouse.crawl import crawl_runs, frontier_summary
+    from warehouse.db import open_when_free
+
+    with open_when_free(warehouse_path(ctx), read_only=True, wait=READ_WAIT) as wh:
         summary = frontier_summary(wh, datetime.now(UTC))
         runs = crawl_runs(wh)
     if json_out:
-        _echo_json({**summary, "runs": runs})
+        echo_json({**summary, "runs": runs})
         return
     states = summary["states"]
     total = sum(states.values())
     typer.echo(
-        f"frontier: {_count(total, 'URL')} ("
+        f"frontier: {count(total, 'URL')} ("
         + ", ".join(f"{n} {s}" for s, n in states.items())
         + f"); {summary['due']} due now"
     )
@@ -288,7 +309,7 @@ def status(ctx: typer.Context, json_out: JsonFlag = False) -> None:
                 *(Text(str(host[k])) for k in ("todo", "done", "failed", "blocked")),
                 Text(when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if when else "-"),
             )
-        _print_table(table)
+        print_table(table)
     for reason in summary["reasons"]:
         typer.echo(f"{reason['state']}: {reason['count']} × {reason['reason']}")
     if not runs:
