@@ -412,10 +412,14 @@ def _sigkill_chaos(web: FixtureWeb, tmp_path: Path, pages: int, kills: int, dela
     # fingerprinting and commits all get hit.
     targets = sorted(rng.sample(range(1, pages * 4 // 5), kills))
     stored_at_kills: list[int] = []
+    fetched_at_kills: list[int] = []
     runs = 0
 
     def requested() -> int:
         return sum(1 for s in sites for r in s.requests() if r.path.startswith("/20"))
+
+    def articles_fetched() -> int:
+        return len({(s.name, r.path) for s in sites for r in s.requests() if r.path.startswith("/20")})
 
     for target in targets:
         runs += 1
@@ -433,6 +437,7 @@ def _sigkill_chaos(web: FixtureWeb, tmp_path: Path, pages: int, kills: int, dela
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
             stored_at_kills.append(rows(db, "SELECT count(*) FROM documents")[0][0] if db.exists() else 0)
+            fetched_at_kills.append(articles_fetched())
     killed = len(stored_at_kills)
     runs += 1
     proc = _crawl_process(db, sources)
@@ -456,9 +461,11 @@ def _sigkill_chaos(web: FixtureWeb, tmp_path: Path, pages: int, kills: int, dela
     shutil.copy(db, rebuilt)
     assert CliRunner().invoke(app, ["--db", str(rebuilt), "lineage", "--rebuild"]).exit_code == 0
     assert_same_lineage(db, lineage_content(rebuilt))
-    # The kills landed all along the crawl, not only near its start.
+    # The kills landed all along the crawl, not only near its start: measured by the articles
+    # fetched when each kill fell (what stored lags behind by the batches a kill loses depends on
+    # the machine's load, not on the test).
     assert sum(0 < n < pages for n in stored_at_kills) >= kills // 2, stored_at_kills
-    assert max(stored_at_kills) > pages // 2, stored_at_kills
+    assert max(fetched_at_kills) > pages // 2, fetched_at_kills
     print(f"\nP-1: {killed} SIGKILLs, {runs} runs, documents stored at each kill {stored_at_kills}, "
           f"{fetched} article fetches for {pages} articles")  # fmt: skip
 
