@@ -233,15 +233,28 @@ class Passage:
     unspaced: bool  # shingled by characters (a script written without spaces)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
-    """A half-open character range of one document's original text."""
+    """A half-open range ``[start, end)`` of character offsets (Python ``str`` indices) of one text."""
 
     start: int
     end: int
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.start <= self.end:
+            raise ValueError(f"a span needs 0 <= start <= end, got [{self.start}, {self.end})")
+
+    @classmethod
+    def of(cls, offset: int, length: int) -> Span:
+        """The span of ``length`` characters from ``offset`` (as PAN's ``*_offset`` / ``*_length``)."""
+        return cls(offset, offset + length)
+
     def __len__(self) -> int:
         return self.end - self.start
+
+    def overlaps(self, other: Span) -> bool:
+        """Whether the two spans share at least one character."""
+        return self.start < other.end and other.start < self.end
 
 
 @dataclass(frozen=True)

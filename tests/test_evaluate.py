@@ -19,14 +19,15 @@ from reuse.errors import InputError
 from reuse.eval.pan13_corpus import Pan13Corpus, load_corpus, read_detections, read_document, write_detections
 from reuse.eval.plagdet import (
     ENTIRE,
+    Annotation,
     Case,
     Detection,
-    Span,
     count_detections_in,
     pair_retrieval,
     plagdet,
     score_by_category,
 )
+from reuse.models import Span
 
 CORPUS = (
     Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pan13-text-alignment-training-corpus-2013-01-21"
@@ -141,10 +142,18 @@ def test_empty_conventions() -> None:
     assert (spurious.plagdet, spurious.precision, spurious.recall, spurious.detections) == (0, 0, 0, 1)
 
 
-@pytest.mark.parametrize(("start", "end"), [(5, 5), (6, 5), (-1, 3)])
-def test_empty_or_negative_spans_are_rejected(start: int, end: int) -> None:
-    with pytest.raises(ValueError, match="start < end"):
+@pytest.mark.parametrize(("start", "end"), [(6, 5), (-1, 3)])
+def test_negative_spans_are_rejected(start: int, end: int) -> None:
+    with pytest.raises(ValueError, match="start <= end"):
         Span(start, end)
+
+
+@pytest.mark.parametrize("make", [Case, Detection])
+def test_annotations_of_empty_spans_are_rejected(make: type[Annotation]) -> None:
+    with pytest.raises(ValueError, match="start < end"):
+        make("s.txt", Span(5, 5), "r.txt", Span(0, 3))
+    with pytest.raises(ValueError, match="start < end"):
+        make("s.txt", Span(0, 3), "r.txt", Span(4, 4))
 
 
 def _chars(span: Span) -> set[int]:

@@ -23,8 +23,10 @@ from hypothesis import strategies as st
 
 from reuse.config import Settings
 from reuse.engine.boilerplate import block_hash, subtract
+from reuse.lineage.arborescence import min_arborescence
 from reuse.lineage.edits import TextView, compare, word_diff
-from reuse.lineage.stories import DocFacts, SharedText, build_stories, min_arborescence
+from reuse.lineage.facts import DocFacts, SharedText
+from reuse.lineage.stories import build_stories
 from reuse.models import CreditLine, Document, Evidence, Match, MatchKind, PageLink, Span, TextBlock
 from reuse.pipeline.ingest import ingest, ingest_files
 from warehouse import lineage as lineage_db

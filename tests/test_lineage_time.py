@@ -24,7 +24,8 @@ from crawlers.settings import CrawlSettings, parse_networks
 from crawlers.sources import load_sources
 from reuse.cli import app
 from reuse.config import Settings
-from reuse.lineage.stories import DocFacts, Edge, SharedText, Signal, build_stories
+from reuse.lineage.facts import DocFacts, Edge, SharedText, Signal
+from reuse.lineage.stories import build_stories
 from reuse.models import CreditLine, Evidence, Match, MatchKind, Span, iso_precision, shown_time, time_interval
 from reuse.pipeline.crawl import run_crawl
 from warehouse.db import SCHEMA_VERSION, open_warehouse

@@ -1,7 +1,7 @@
 """The warehouse side of lineage: page evidence, learned site boilerplate, stories, edges and edits.
 
 Plain rows in and out (dicts and tuples): turning them into the pure core's values, and deciding
-anything, is the pipeline's and :mod:`reuse.lineage.stories`'s job. Every load is one bulk statement per
+anything, is the pipeline's and :mod:`reuse.lineage`'s job. Every load is one bulk statement per
 table; every query binds its values.
 """
 

@@ -40,7 +40,7 @@ from reuse.models import TimePrecision
 __all__ = ["compare", "extract", "fingerprint", "matches", "pairs", "register", "sql", "stats"]
 
 
-def _word_diff(text_a: str, text_b: str, plain: bool) -> tuple[Text, Text]:
+def _marked_sides(text_a: str, text_b: str, plain: bool) -> tuple[Text, Text]:
     """The two texts, each in its own characters, with the words that differ marked (the word
     alignment of :func:`reuse.lineage.edits.word_sides`): words only in A struck out in red, words only
     in B in green. Without colours (not a terminal), ``[-removed-]`` and ``{+added+}`` mark them.
@@ -113,7 +113,7 @@ def compare(
         return
     table = Table("#", "A", "B", show_lines=True)
     for number, m in enumerate(result.matches, start=1):
-        left, right = _word_diff(text_a[m.a.start : m.a.end], text_b[m.b.start : m.b.end], plain(out))
+        left, right = _marked_sides(text_a[m.a.start : m.a.end], text_b[m.b.start : m.b.end], plain(out))
         table.add_row(
             Text(f"{number}\n{m.kind.value}\n{m.similarity:.2f}"),
             Text.assemble((f"{m.a.start}-{m.a.end}\n", "dim"), left),

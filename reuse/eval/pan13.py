@@ -16,8 +16,7 @@ from reuse.config import Settings
 from reuse.errors import InputError
 from reuse.eval.pan13_corpus import Pan13Corpus, read_document, write_detections
 from reuse.eval.plagdet import CategoryScores, Detection, score_by_category
-from reuse.eval.plagdet import Span as EvalSpan
-from reuse.models import Document
+from reuse.models import Document, Span
 from reuse.pipeline.ingest import IngestReport, ProgressHook, ingest
 from warehouse.db import Warehouse, open_warehouse
 
@@ -63,9 +62,9 @@ def pan13_detections(warehouse: Warehouse) -> list[Detection]:
     for url_a, a0, a1, url_b, b0, b1 in rows:
         name_a, name_b = url_a.removeprefix("pan13:"), url_b.removeprefix("pan13:")
         if name_a.startswith("suspicious") and name_b.startswith("source"):
-            detections.append(Detection(name_a, EvalSpan(a0, a1), name_b, EvalSpan(b0, b1)))
+            detections.append(Detection(name_a, Span(a0, a1), name_b, Span(b0, b1)))
         elif name_b.startswith("suspicious") and name_a.startswith("source"):
-            detections.append(Detection(name_b, EvalSpan(b0, b1), name_a, EvalSpan(a0, a1)))
+            detections.append(Detection(name_b, Span(b0, b1), name_a, Span(a0, a1)))
     return detections
 
 

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from reuse.errors import InputError
-from reuse.eval.plagdet import Case, Detection, Pair, Span
+from reuse.eval.plagdet import Case, Detection, Pair
+from reuse.models import Span
 
 __all__ = [
     "CASE_FEATURE",

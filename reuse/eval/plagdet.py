@@ -24,6 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from reuse.models import Span
+
 __all__ = [
     "ENTIRE",
     "Annotation",
@@ -32,7 +34,6 @@ __all__ = [
     "Detection",
     "Pair",
     "Scores",
-    "Span",
     "count_detections_in",
     "pair_retrieval",
     "plagdet",
@@ -48,32 +49,6 @@ ENTIRE = "entire"
 
 
 @dataclass(frozen=True, slots=True)
-class Span:
-    """A non-empty, half-open range ``[start, end)`` of character offsets (Python ``str`` indices)."""
-
-    start: int
-    end: int
-
-    def __post_init__(self) -> None:
-        # An empty span would make a detection's precision 0/0 and could "overlap" nothing or
-        # everything depending on the convention, so it is rejected where it is made.
-        if not 0 <= self.start < self.end:
-            raise ValueError(f"a span needs 0 <= start < end, got [{self.start}, {self.end})")
-
-    @classmethod
-    def of(cls, offset: int, length: int) -> Span:
-        """The span of ``length`` characters from ``offset``: PAN's ``*_offset`` / ``*_length``."""
-        return cls(offset, offset + length)
-
-    def __len__(self) -> int:
-        return self.end - self.start
-
-    def overlaps(self, other: Span) -> bool:
-        """Whether the two spans share at least one character."""
-        return self.start < other.end and other.start < self.end
-
-
-@dataclass(frozen=True, slots=True)
 class Annotation:
     """A pair of passages: a span of a suspicious document and a span of a source document.
 
@@ -84,6 +59,14 @@ class Annotation:
     susp_span: Span
     src: str
     src_span: Span
+
+    def __post_init__(self) -> None:
+        # An empty span would make a detection's precision 0/0 and could "overlap" nothing or
+        # everything depending on the convention, so it is rejected where an annotation is made.
+        if not (len(self.susp_span) and len(self.src_span)):
+            raise ValueError(
+                f"an annotation needs non-empty spans (start < end), got {self.susp_span}, {self.src_span}"
+            )
 
     @property
     def pair(self) -> Pair:

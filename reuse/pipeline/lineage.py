@@ -16,8 +16,10 @@ import pyarrow as pa
 from crawlers.urls import page_key
 from reuse.config import Settings
 from reuse.engine.boilerplate import block_hash, text_blocks
+from reuse.lineage.attribution import attribution
 from reuse.lineage.edits import EditReport, TextView, compare
-from reuse.lineage.stories import DocFacts, SharedText, Story, attribution, build_stories
+from reuse.lineage.facts import DocFacts, SharedText, Story
+from reuse.lineage.stories import build_stories
 from reuse.models import CreditLine, Document, Evidence, Match, MatchKind, PageLink, Span, TextBlock
 from warehouse import lineage as lineage_db
 from warehouse.db import Warehouse
