@@ -30,8 +30,8 @@ from lxml.html import HtmlElement
 
 from crawlers.article import Article, ArticleState, Block, BlockKind, Credit, Link, Stamp
 from crawlers.attribution import boilerplate_of, credit_of, outlet_name, stub_reason
+from crawlers.charset import decode_html, sniff_binary
 from crawlers.content import SUBTITLE_HINT, Segment, clean, main_blocks
-from crawlers.encoding import decode_html, sniff_binary
 from crawlers.metadata import Metadata, read_metadata, visible_time
 from crawlers.urls import document_url, site_key
 

@@ -8,7 +8,7 @@ from contextlib import suppress
 import lxml.html
 from lxml import etree
 
-from crawlers.encoding import decode_html
+from crawlers.charset import decode_html
 from crawlers.urls import canonicalize
 from reuse.errors import InputError
 

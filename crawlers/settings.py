@@ -8,30 +8,17 @@ private addresses unless allowed by name.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reuse.errors import SettingsError
 
-__all__ = ["DEFAULT_USER_AGENT", "CrawlSettings", "IPNetwork", "parse_networks"]
+if TYPE_CHECKING:
+    from crawlers.addresses import IPNetwork
+
+__all__ = ["DEFAULT_USER_AGENT", "CrawlSettings"]
 
 DEFAULT_USER_AGENT = "reusetrack/{version} (text-reuse research crawler; +{contact})"
-
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_networks(values: list[str] | tuple[str, ...]) -> tuple[IPNetwork, ...]:
-    """CIDR strings (``127.0.0.1/32``, ``::1/128``; a bare address means just that address) as networks."""
-    networks = []
-    for value in values:
-        try:
-            networks.append(ipaddress.ip_network(value.strip(), strict=False))
-        except ValueError as err:
-            raise SettingsError(
-                f"--allow-private {value!r} is not an address range; write it like 127.0.0.1/32"
-            ) from err
-    return tuple(networks)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from crawlers.article import ArticleState, BlockKind
 from crawlers.attribution import boilerplate_of, credit_of
-from crawlers.encoding import decode_html, prescan, sniff_binary
+from crawlers.charset import decode_html, prescan, sniff_binary
 from crawlers.extract import article_to_dict, extract
 from crawlers.files import read_file
 from reuse.errors import InputError

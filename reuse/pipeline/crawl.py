@@ -50,10 +50,11 @@ from typing import Any
 
 import zstandard
 
+from crawlers.addresses import Resolver
 from crawlers.article import Article, ArticleState
 from crawlers.extract import extract
 from crawlers.feeds import parse_feed
-from crawlers.fetch import Fetcher, FetchResult, Outcome, Resolver
+from crawlers.fetch import Fetcher, FetchResult, Outcome
 from crawlers.files import evidence_of, site_of
 from crawlers.frontier import Entry, Kind, State, after_fetch, as_alias, redirect_target
 from crawlers.links import page_links, sniff_kind
