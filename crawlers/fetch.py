@@ -404,6 +404,11 @@ class Fetcher:
         peer: str | None = None
         raw = bytearray()
         codings: list[str] = []
+
+        def answered(outcome: Outcome, error: str | None = None) -> _Hop:
+            """The hop of a response, with what it gave until ``outcome`` (status, headers, peer, bytes read)."""
+            return _Hop(outcome, status, response_headers, error=error, peer=peer, raw_bytes=len(raw))
+
         try:
             async with asyncio.timeout(self.settings.total_timeout):
                 async with self.client.stream("GET", url, headers=headers) as response:
@@ -413,65 +418,38 @@ class Fetcher:
                     if stream is not None and (addr := stream.get_extra_info("server_addr")):
                         peer = str(addr[0])
                     if status in REDIRECT_STATUSES or status == 304:
-                        return _Hop(
-                            Outcome.OK if status != 304 else Outcome.NOT_MODIFIED, status, response_headers, peer=peer
-                        )
+                        return answered(Outcome.OK if status != 304 else Outcome.NOT_MODIFIED)
                     if not 200 <= status < 300:
-                        return _Hop(Outcome.HTTP_ERROR, status, response_headers, error=f"HTTP {status}", peer=peer)
+                        return answered(Outcome.HTTP_ERROR, f"HTTP {status}")
                     codings = parse_codings(response_headers.get("content-encoding"))
                     declared = response_headers.get("content-length", "")
                     if declared.isdigit() and int(declared) > cap and not truncate:
-                        return _Hop(
-                            Outcome.TOO_LARGE,
-                            status,
-                            response_headers,
-                            peer=peer,
-                            error=f"Content-Length {int(declared):,} is over the cap of {cap:,} bytes",
+                        return answered(
+                            Outcome.TOO_LARGE, f"Content-Length {int(declared):,} is over the cap of {cap:,} bytes"
                         )
                     async for chunk in response.aiter_raw():
                         raw += chunk
                         if len(raw) > cap:
                             if truncate:
                                 break
-                            return _Hop(
-                                Outcome.TOO_LARGE,
-                                status,
-                                response_headers,
-                                peer=peer,
-                                raw_bytes=len(raw),
-                                error=f"body over the cap of {cap:,} bytes",
-                            )
+                            return answered(Outcome.TOO_LARGE, f"body over the cap of {cap:,} bytes")
             body = decode_body(bytes(raw), codings, cap, truncate=truncate)
         except TooLarge as err:
-            return _Hop(Outcome.TOO_LARGE, status, response_headers, error=str(err), peer=peer, raw_bytes=len(raw))
+            return answered(Outcome.TOO_LARGE, str(err))
         except DecodingError as err:
-            return _Hop(Outcome.BAD_ENCODING, status, response_headers, error=str(err), peer=peer, raw_bytes=len(raw))
+            return answered(Outcome.BAD_ENCODING, str(err))
         except AddressBlocked as err:
             return _Hop(Outcome.BLOCKED_ADDRESS, error=str(err), peer=err.address)
         except TimeoutError:
-            return _Hop(
-                Outcome.TIMEOUT,
-                status,
-                response_headers,
-                peer=peer,
-                raw_bytes=len(raw),
-                error=f"no complete response within {self.settings.total_timeout:g} s",
-            )
+            return answered(Outcome.TIMEOUT, f"no complete response within {self.settings.total_timeout:g} s")
         except httpx.TimeoutException as err:
-            return _Hop(Outcome.TIMEOUT, status, response_headers, error=f"{type(err).__name__}: {err}", peer=peer)
+            return answered(Outcome.TIMEOUT, f"{type(err).__name__}: {err}")
         except httpx.ConnectError as err:
             if _is_tls_failure(err):
                 return _Hop(Outcome.TLS_ERROR, error=f"TLS: {err}")
             return _Hop(Outcome.CONNECT_ERROR, error=str(err) or type(err).__name__)
         except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.CloseError) as err:
-            return _Hop(
-                Outcome.RESET,
-                status,
-                response_headers,
-                peer=peer,
-                raw_bytes=len(raw),
-                error=f"{type(err).__name__}: {err}" if str(err) else type(err).__name__,
-            )
+            return answered(Outcome.RESET, f"{type(err).__name__}: {err}" if str(err) else type(err).__name__)
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as err:
             return _Hop(Outcome.BLOCKED_SCHEME, error=str(err))
         except httpx.TransportError as err:

@@ -110,16 +110,14 @@ class CrawlSettings:
         for name in positive:
             if not getattr(self, name) > 0:
                 raise SettingsError(f"{name} must be a positive number of seconds, got {getattr(self, name)!r}")
-        non_negative = ("delay", "max_crawl_delay", "retry_after_cap", "linger", "lock_wait", "robots_error_ttl")
+        non_negative = ("delay", "max_crawl_delay", "retry_after_cap", "linger", "lock_wait", "robots_error_ttl",
+                        "max_depth", "max_retries", "max_redirects")  # fmt: skip
         for name in non_negative:
             if getattr(self, name) < 0:
                 raise SettingsError(f"{name} cannot be negative, got {getattr(self, name)!r}")
         for name in ("concurrency", "batch_size", "max_pages"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)!r}")
-        for name in ("max_depth", "max_retries", "max_redirects"):
-            if getattr(self, name) < 0:
-                raise SettingsError(f"{name} cannot be negative, got {getattr(self, name)!r}")
         if self.max_redirects > 20:
             raise SettingsError("max_redirects above 20 only helps redirect loops; use at most 10")
         for name in ("max_page_bytes", "max_feed_bytes", "max_sitemap_bytes", "max_robots_bytes"):
