@@ -37,9 +37,10 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from fixtureweb import FixtureWeb, f4_faults, news_web  # noqa: E402
 
+from crawlers.addresses import parse_networks  # noqa: E402
 from crawlers.fetch import Fetcher, FetchResult  # noqa: E402
 from crawlers.frontier import Kind  # noqa: E402
-from crawlers.settings import CrawlSettings, parse_networks  # noqa: E402
+from crawlers.settings import CrawlSettings  # noqa: E402
 from crawlers.sources import Source  # noqa: E402
 from crawlers.urls import Scope, canonicalize, host_key  # noqa: E402
 from reuse.config import Settings  # noqa: E402

@@ -30,8 +30,8 @@ from lxml.html import HtmlElement
 
 from crawlers.article import Article, ArticleState, Block, BlockKind, Credit, Link, Stamp
 from crawlers.attribution import boilerplate_of, credit_of, outlet_name, stub_reason
+from crawlers.charset import decode_text, sniff_binary
 from crawlers.content import SUBTITLE_HINT, Segment, clean, main_blocks
-from crawlers.encoding import decode_html, sniff_binary
 from crawlers.metadata import Metadata, read_metadata, visible_time
 from crawlers.urls import document_url, site_key
 
@@ -260,7 +260,7 @@ def extract(body: bytes, headers: Mapping[str, str] | None = None, url: str | No
         binary = f"Content-Type {content_type.split(';')[0].strip()}"
     if binary is not None:
         return Article(ArticleState.NOT_TEXT, binary, url=url)
-    decoded = decode_html(body, content_type)
+    decoded = decode_text(body, content_type)
     doc, state, reason = _parse(decoded.text)
     if doc is None:
         return Article(state or ArticleState.EMPTY, reason, url=url, encoding=decoded.encoding)

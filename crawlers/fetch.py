@@ -23,46 +23,43 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import ipaddress
 import itertools
-import socket
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-import httpcore
 import httpx
 
-from crawlers.decoding import ACCEPT_ENCODING, DecodingError, TooLarge, decode_body, parse_codings
+from crawlers.addresses import (
+    AddressBlocked,
+    AddressPolicy,
+    GuardedBackend,
+    GuardedTransport,
+    Resolver,
+    system_resolver,
+)
+from crawlers.compression import ACCEPT_ENCODING, DecodingError, TooLarge, decode_body, parse_codings
 from crawlers.robots import RobotsRules, robots_url
-from crawlers.settings import CrawlSettings, IPNetwork
+from crawlers.settings import CrawlSettings
 from crawlers.urls import canonicalize, host_key
 from reuse.errors import InputError
 
 __all__ = [
     "REDIRECT_STATUSES",
-    "AddressBlocked",
-    "AddressPolicy",
     "FetchResult",
     "Fetcher",
     "Outcome",
-    "Resolver",
     "RobotsFetch",
     "parse_retry_after",
-    "system_resolver",
 ]
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Statuses worth trying again later (RFC 9110: request timeout, too early, too many requests, 5xx).
 _RETRY_STATUSES = frozenset({408, 425, 429})
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-#: ``resolver(host, port)`` gives the addresses to try, in order (tests map names to 127.0.0.1).
-Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 
 class Outcome(StrEnum):
@@ -91,159 +88,6 @@ class Outcome(StrEnum):
 
 #: Outcomes that are not the URL's fault and do not count as attempts: the URL waits.
 DEFERRED = frozenset({Outcome.ROBOTS_UNAVAILABLE, Outcome.CRAWL_DELAY_EXCEEDS_CAP})
-
-
-class AddressBlocked(Exception):
-    """A connection to an address the policy refuses was about to be made (or was made and cut)."""
-
-    def __init__(self, host: str, address: str, reason: str) -> None:
-        where = address if host.strip("[]") == address else f"{host} resolves to {address},"
-        article = "an" if reason[0] in "aeiou" else "a"
-        super().__init__(f"{where} {article} {reason} address: not allowed (see --allow-private)")
-        self.host = host
-        self.address = address
-        self.reason = reason
-
-
-class AddressPolicy:
-    """Which addresses may be connected to: global unicast ones, and the allowed ranges."""
-
-    def __init__(self, allow: Iterable[IPNetwork] = ()) -> None:
-        self.allow = tuple(allow)
-
-    def refusal(self, address: str) -> str | None:
-        """Why ``address`` may not be connected to, or None if it may."""
-        try:
-            ip = ipaddress.ip_address(address.split("%", 1)[0])
-        except ValueError:
-            return "malformed"
-        if isinstance(ip, ipaddress.IPv6Address):
-            embedded = ip.ipv4_mapped or ip.sixtofour
-            if embedded is None and ip in _NAT64:
-                embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-            if embedded is not None:
-                return self.refusal(str(embedded))  # the packets go to the IPv4 address inside
-        if any(ip.version == net.version and ip in net for net in self.allow):
-            return None
-        if ip.is_loopback:
-            return "loopback"
-        if ip.is_link_local:
-            return "link-local"
-        if ip.is_unspecified:
-            return "unspecified"
-        if ip.is_multicast:
-            return "multicast"
-        if ip.is_private:
-            return "private"
-        if not ip.is_global or ip.is_reserved:
-            return "non-global"
-        return None
-
-
-async def system_resolver(host: str, port: int) -> list[str]:
-    """The addresses of ``host`` from the system resolver, in its order (an address literal as is)."""
-    try:
-        return [str(ipaddress.ip_address(host))]
-    except ValueError:
-        pass
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    seen: list[str] = []
-    for info in infos:
-        address = str(info[4][0])
-        if address not in seen:
-            seen.append(address)
-    return seen
-
-
-class _GuardedBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend, resolving each host once and connecting only to allowed addresses.
-
-    The address checked is the address connected to (the name is resolved here, once, and the
-    socket opened to that literal address), and the connected socket's peer is checked again, so a
-    resolver that answers differently the second time (DNS rebinding) gains nothing.
-    """
-
-    def __init__(self, policy: AddressPolicy, resolver: Resolver) -> None:
-        self.policy = policy
-        self.resolver = resolver
-        self.inner = httpcore.AnyIOBackend()
-        self.connected: list[tuple[str, str]] = []  # (host, peer address) of every connection opened
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            async with asyncio.timeout(timeout):
-                addresses = await self.resolver(host, port)
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
-        except OSError as err:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {err}") from None
-        if not addresses:
-            raise httpcore.ConnectError(f"{host} has no address")
-        refused: AddressBlocked | None = None
-        failure: Exception | None = None
-        for address in addresses:
-            reason = self.policy.refusal(address)
-            if reason is not None:
-                refused = refused or AddressBlocked(host, address, reason)
-                continue
-            try:
-                stream = await self.inner.connect_tcp(
-                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as err:
-                failure = err
-                continue
-            peer = stream.get_extra_info("server_addr")
-            peer_address = str(peer[0]) if peer else address
-            reason = self.policy.refusal(peer_address)
-            if reason is not None:
-                await stream.aclose()
-                raise AddressBlocked(host, peer_address, reason)
-            self.connected.append((host, peer_address))
-            return stream
-        if failure is not None:
-            raise failure
-        assert refused is not None
-        raise refused
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are never used by the crawler")
-
-    async def sleep(self, seconds: float) -> None:
-        await self.inner.sleep(seconds)
-
-
-class _Transport(httpx.AsyncHTTPTransport):
-    """httpx's transport with the guarded backend under its connection pool.
-
-    httpx 0.28 does not take a network backend, so the pool it builds is replaced by the same
-    pool built with one (a test fails if this stops taking effect: 0 accepts on a loopback
-    listener without ``--allow-private``).
-    """
-
-    def __init__(self, backend: _GuardedBackend, verify: bool) -> None:
-        super().__init__(verify=verify, trust_env=False, retries=0)
-        ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=None,
-            max_keepalive_connections=64,
-            keepalive_expiry=5.0,
-            http1=True,
-            http2=False,
-            retries=0,
-            network_backend=backend,
-        )
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -355,16 +199,16 @@ class Fetcher:
         self.settings = settings
         self.clock = clock
         self.policy = AddressPolicy(settings.allow_private)
-        self.backend = _GuardedBackend(self.policy, resolver or system_resolver)
+        self.backend = GuardedBackend(self.policy, resolver or system_resolver)
         self.hosts: dict[str, _Host] = {}
         self.delays: dict[str, float] = {}
         self._semaphore = asyncio.Semaphore(settings.concurrency)
         self.user_agent = settings.header_user_agent(version)
         mounts: dict[str, httpx.AsyncBaseTransport | None] = {
-            f"all://{host}": _Transport(self.backend, verify=False) for host in settings.insecure_hosts
+            f"all://{host}": GuardedTransport(self.backend, verify=False) for host in settings.insecure_hosts
         }
         self.client = httpx.AsyncClient(
-            transport=_Transport(self.backend, verify=True),
+            transport=GuardedTransport(self.backend, verify=True),
             mounts=mounts,
             follow_redirects=False,
             trust_env=False,  # no proxy from the environment: the address rules must see the real peer
@@ -560,6 +404,11 @@ class Fetcher:
         peer: str | None = None
         raw = bytearray()
         codings: list[str] = []
+
+        def answered(outcome: Outcome, error: str | None = None) -> _Hop:
+            """The hop of a response, with what it gave until ``outcome`` (status, headers, peer, bytes read)."""
+            return _Hop(outcome, status, response_headers, error=error, peer=peer, raw_bytes=len(raw))
+
         try:
             async with asyncio.timeout(self.settings.total_timeout):
                 async with self.client.stream("GET", url, headers=headers) as response:
@@ -569,65 +418,38 @@ class Fetcher:
                     if stream is not None and (addr := stream.get_extra_info("server_addr")):
                         peer = str(addr[0])
                     if status in REDIRECT_STATUSES or status == 304:
-                        return _Hop(
-                            Outcome.OK if status != 304 else Outcome.NOT_MODIFIED, status, response_headers, peer=peer
-                        )
+                        return answered(Outcome.OK if status != 304 else Outcome.NOT_MODIFIED)
                     if not 200 <= status < 300:
-                        return _Hop(Outcome.HTTP_ERROR, status, response_headers, error=f"HTTP {status}", peer=peer)
+                        return answered(Outcome.HTTP_ERROR, f"HTTP {status}")
                     codings = parse_codings(response_headers.get("content-encoding"))
                     declared = response_headers.get("content-length", "")
                     if declared.isdigit() and int(declared) > cap and not truncate:
-                        return _Hop(
-                            Outcome.TOO_LARGE,
-                            status,
-                            response_headers,
-                            peer=peer,
-                            error=f"Content-Length {int(declared):,} is over the cap of {cap:,} bytes",
+                        return answered(
+                            Outcome.TOO_LARGE, f"Content-Length {int(declared):,} is over the cap of {cap:,} bytes"
                         )
                     async for chunk in response.aiter_raw():
                         raw += chunk
                         if len(raw) > cap:
                             if truncate:
                                 break
-                            return _Hop(
-                                Outcome.TOO_LARGE,
-                                status,
-                                response_headers,
-                                peer=peer,
-                                raw_bytes=len(raw),
-                                error=f"body over the cap of {cap:,} bytes",
-                            )
+                            return answered(Outcome.TOO_LARGE, f"body over the cap of {cap:,} bytes")
             body = decode_body(bytes(raw), codings, cap, truncate=truncate)
         except TooLarge as err:
-            return _Hop(Outcome.TOO_LARGE, status, response_headers, error=str(err), peer=peer, raw_bytes=len(raw))
+            return answered(Outcome.TOO_LARGE, str(err))
         except DecodingError as err:
-            return _Hop(Outcome.BAD_ENCODING, status, response_headers, error=str(err), peer=peer, raw_bytes=len(raw))
+            return answered(Outcome.BAD_ENCODING, str(err))
         except AddressBlocked as err:
             return _Hop(Outcome.BLOCKED_ADDRESS, error=str(err), peer=err.address)
         except TimeoutError:
-            return _Hop(
-                Outcome.TIMEOUT,
-                status,
-                response_headers,
-                peer=peer,
-                raw_bytes=len(raw),
-                error=f"no complete response within {self.settings.total_timeout:g} s",
-            )
+            return answered(Outcome.TIMEOUT, f"no complete response within {self.settings.total_timeout:g} s")
         except httpx.TimeoutException as err:
-            return _Hop(Outcome.TIMEOUT, status, response_headers, error=f"{type(err).__name__}: {err}", peer=peer)
+            return answered(Outcome.TIMEOUT, f"{type(err).__name__}: {err}")
         except httpx.ConnectError as err:
             if _is_tls_failure(err):
                 return _Hop(Outcome.TLS_ERROR, error=f"TLS: {err}")
             return _Hop(Outcome.CONNECT_ERROR, error=str(err) or type(err).__name__)
         except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.CloseError) as err:
-            return _Hop(
-                Outcome.RESET,
-                status,
-                response_headers,
-                peer=peer,
-                raw_bytes=len(raw),
-                error=f"{type(err).__name__}: {err}" if str(err) else type(err).__name__,
-            )
+            return answered(Outcome.RESET, f"{type(err).__name__}: {err}" if str(err) else type(err).__name__)
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as err:
             return _Hop(Outcome.BLOCKED_SCHEME, error=str(err))
         except httpx.TransportError as err:

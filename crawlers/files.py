@@ -9,25 +9,25 @@ so the caller can report it and go on with the rest.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import json
 import os
 import re
 import stat
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from charset_normalizer import from_bytes
-
-from crawlers.article import Article, ArticleState
+from crawlers.article import Article
+from crawlers.charset import decode_text
 from crawlers.extract import extract
 from crawlers.metadata import parse_time
+from crawlers.pages import html_document, site_of
 from crawlers.urls import document_url, site_key
 from reuse.errors import InputError, UnsupportedInput
-from reuse.models import CreditLine, Document, Evidence, PageLink, TextBlock, TimePrecision, iso_precision
+from reuse.models import Document, TimePrecision, iso_precision
 
 __all__ = [
     "FRONT_MATTER_FIELDS",
@@ -35,15 +35,12 @@ __all__ = [
     "SUFFIXES",
     "decode",
     "discover",
-    "evidence_of",
     "front_matter",
     "has_input_files",
-    "html_document",
     "iter_documents",
     "page_url",
     "read_file",
     "read_page",
-    "site_of",
 ]
 
 #: Files larger than this are skipped: no article is this long, and it bounds memory per item.
@@ -63,36 +60,15 @@ def _suffix(path: Path) -> str:
     return next((s for s in doubled if name.endswith(s)), path.suffix.lower())
 
 
-def site_of(url: str) -> str | None:
-    """The publisher of a URL: its host without ``www.`` (with its port when not the scheme's
-    default: two servers on one host are two sites); None for local files."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    host = parts.hostname.lower()
-    host = host[4:] if host.startswith("www.") else host
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return host if port in (None, 80, 443) else f"{host}:{port}"
-
-
 def decode(data: bytes, source: str) -> str:
-    """Decode file bytes: a BOM or strict UTF-8 first, statistical detection only after."""
-    head = data[:1024]
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    if b"\x00" in head:
+    """Decode a text file's bytes with the charset sniffer pages are read with
+    (:func:`crawlers.charset.decode_text`, no ``<meta>`` looked for); NUL bytes mean a binary file."""
+    if b"\x00" in data[:1024] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise UnsupportedInput(source, "binary file (NUL bytes), not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(data).best()
-    if best is None:
+    decoded = decode_text(data, html=False)
+    if decoded.source == "fallback":
         raise InputError(source, "cannot decode: not UTF-8 and no other encoding fits")
-    return str(best)
+    return decoded.text
 
 
 def discover(paths: Iterable[str | Path]) -> Iterator[Path | InputError]:
@@ -255,7 +231,7 @@ def read_file(path: Path) -> Iterator[Document | InputError]:
         yield from _jsonl(path)
         return
     if suffix in ARCHIVE_SUFFIXES:
-        # Imported here: crawlers.warc builds on this module's html_document. Archives are
+        # Imported here: crawlers.warc builds on this module's MAX_FILE_BYTES. Archives are
         # streamed, so the file size cap (meant for one article) does not apply to them.
         from crawlers.warc import read_archive
 
@@ -341,55 +317,6 @@ def _text_document(fields: dict[str, str], text: str, file_url: str, source: str
         fields.get("site") or site_of(url),
         source,
         published_precision=published[1].value if published else None,
-    )
-
-
-def html_document(
-    data: bytes, url: str, source: str, headers: Mapping[str, str] | None = None
-) -> Document | InputError:
-    """The article of an HTML page as a Document (its paragraphs joined by blank lines), or why there is none.
-
-    ``headers`` are the page's HTTP response headers when known (their charset counts); a
-    local file is read as ``text/html``.
-    """
-    article = extract(data, headers or {"Content-Type": "text/html"}, url)
-    if article.state is ArticleState.NOT_TEXT:
-        return UnsupportedInput(source, f"binary file, not an HTML page ({article.reason})")
-    if article.state is not ArticleState.OK:
-        return InputError(source, f"no article text ({article.state}: {article.reason})")
-    url = document_url(url, article.canonical_url, article.og_url)
-    metadata = {
-        key: value
-        for key, value in (
-            ("subtitle", article.subtitle),
-            ("authors", "; ".join(article.authors)),
-            ("site_name", article.site_name),
-            ("language", article.language),
-            ("modified", article.modified.value.isoformat() if article.modified else None),
-        )
-        if value
-    }
-    published = article.published.value if article.published else None
-    precision = article.published.precision if article.published else None
-    evidence = evidence_of(article)
-    return Document(url, article.text, article.title, published, site_of(url), source, metadata, evidence, precision)
-
-
-def evidence_of(article: Article) -> Evidence:
-    """What lineage needs of an extracted page: dates, URLs, header, tags, blocks, links and credits."""
-    return Evidence(
-        fetched_url=article.url,
-        canonical_url=article.canonical_url,
-        site_name=article.site_name,
-        published_source=article.published.source if article.published else None,
-        modified=article.modified.value if article.modified else None,
-        modified_precision=article.modified.precision if article.modified else None,
-        authors=article.authors,
-        tags=article.tags,
-        header=article.header,
-        blocks=tuple(TextBlock(b.start, b.end, str(b.kind), b.boilerplate) for b in article.paragraphs),
-        links=tuple(PageLink(link.href, link.text, link.block) for link in article.links),
-        credits=tuple(CreditLine(c.kind, c.text, c.outlet, c.url, c.block) for c in article.attribution),
     )
 
 

@@ -8,7 +8,7 @@ from contextlib import suppress
 import lxml.html
 from lxml import etree
 
-from crawlers.encoding import decode_html
+from crawlers.charset import decode_text
 from crawlers.urls import canonicalize
 from reuse.errors import InputError
 
@@ -44,7 +44,7 @@ def sniff_kind(body: bytes, content_type: str | None = None) -> str:
 
 def page_links(body: bytes, content_type: str | None, url: str) -> list[str]:
     """The canonical http(s) links of an HTML page, in order, once each; ``rel=nofollow`` left out."""
-    text = decode_html(body, content_type).text
+    text = decode_text(body, content_type).text
     try:
         doc = lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1))
     except (etree.ParserError, ValueError):

@@ -8,30 +8,17 @@ private addresses unless allowed by name.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reuse.errors import SettingsError
 
-__all__ = ["DEFAULT_USER_AGENT", "CrawlSettings", "IPNetwork", "parse_networks"]
+if TYPE_CHECKING:
+    from crawlers.addresses import IPNetwork
+
+__all__ = ["DEFAULT_USER_AGENT", "CrawlSettings"]
 
 DEFAULT_USER_AGENT = "reusetrack/{version} (text-reuse research crawler; +{contact})"
-
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_networks(values: list[str] | tuple[str, ...]) -> tuple[IPNetwork, ...]:
-    """CIDR strings (``127.0.0.1/32``, ``::1/128``; a bare address means just that address) as networks."""
-    networks = []
-    for value in values:
-        try:
-            networks.append(ipaddress.ip_network(value.strip(), strict=False))
-        except ValueError as err:
-            raise SettingsError(
-                f"--allow-private {value!r} is not an address range; write it like 127.0.0.1/32"
-            ) from err
-    return tuple(networks)
 
 
 @dataclass(frozen=True)
@@ -123,16 +110,14 @@ class CrawlSettings:
         for name in positive:
             if not getattr(self, name) > 0:
                 raise SettingsError(f"{name} must be a positive number of seconds, got {getattr(self, name)!r}")
-        non_negative = ("delay", "max_crawl_delay", "retry_after_cap", "linger", "lock_wait", "robots_error_ttl")
+        non_negative = ("delay", "max_crawl_delay", "retry_after_cap", "linger", "lock_wait", "robots_error_ttl",
+                        "max_depth", "max_retries", "max_redirects")  # fmt: skip
         for name in non_negative:
             if getattr(self, name) < 0:
                 raise SettingsError(f"{name} cannot be negative, got {getattr(self, name)!r}")
         for name in ("concurrency", "batch_size", "max_pages"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)!r}")
-        for name in ("max_depth", "max_retries", "max_redirects"):
-            if getattr(self, name) < 0:
-                raise SettingsError(f"{name} cannot be negative, got {getattr(self, name)!r}")
         if self.max_redirects > 20:
             raise SettingsError("max_redirects above 20 only helps redirect loops; use at most 10")
         for name in ("max_page_bytes", "max_feed_bytes", "max_sitemap_bytes", "max_robots_bytes"):

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from crawlers.decoding import DecodingError, decode_body
+from crawlers.compression import DecodingError, decode_body
 from crawlers.urls import canonicalize
 from reuse.errors import InputError
 from reuse.models import TimePrecision, iso_precision

@@ -24,7 +24,6 @@ import logging
 import re
 import zlib
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -32,9 +31,10 @@ from typing import Any, BinaryIO
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from crawlers.files import MAX_FILE_BYTES, html_document
+from crawlers.files import MAX_FILE_BYTES
+from crawlers.pages import Found, html_document
 from reuse.errors import InputError, UnsupportedInput
-from reuse.models import Document, Evidence
+from reuse.models import Document
 
 __all__ = ["FIRST_SEEN", "read_archive"]
 
@@ -168,14 +168,12 @@ def _record_item(record: Any, source: str) -> Document | InputError | None:
     if record.digest_checker.passed is False:
         problem = record.digest_checker.problems[0] if record.digest_checker.problems else "digest mismatch"
         return _BrokenRecord(source, f"broken record ({problem}): {uri}")
-    item = html_document(body, uri, source, headers or None)
+    captured = _warc_date(record)
+    found = Found(dates=((FIRST_SEEN, captured, None),) if captured else ())
+    item = html_document(body, uri, source, headers or None, found)
     if isinstance(item, InputError):
         return type(item)(source, f"{item.reason}: {uri}")
-    captured = _warc_date(record)
-    if captured is None:
-        return item
-    evidence = item.evidence or Evidence(fetched_url=uri)
-    return replace(item, evidence=replace(evidence, other_dates=(*evidence.other_dates, (FIRST_SEEN, captured))))
+    return item
 
 
 def _target_uri(record: Any) -> str | None:

@@ -44,8 +44,9 @@ from fixtureweb import (
 from test_lineage_state import assert_same_lineage, lineage_content
 from typer.testing import CliRunner
 
+from crawlers.addresses import parse_networks
 from crawlers.frontier import Entry, Kind
-from crawlers.settings import CrawlSettings, parse_networks
+from crawlers.settings import CrawlSettings
 from crawlers.sources import load_sources, source_for_url
 from crawlers.urls import canonicalize
 from reuse.cli import app
@@ -873,7 +874,8 @@ _EXIT_INSIDE_COMMIT = """
 import os, sys
 from reuse.pipeline import crawl as crawl_pipeline
 from crawlers.frontier import Entry, Kind
-from crawlers.settings import CrawlSettings, parse_networks
+from crawlers.addresses import parse_networks
+from crawlers.settings import CrawlSettings
 from crawlers.sources import load_sources
 from reuse.config import Settings
 

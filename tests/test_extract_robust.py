@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from crawlers.article import ArticleState, BlockKind
 from crawlers.attribution import boilerplate_of, credit_of
-from crawlers.encoding import decode_html, prescan, sniff_binary
+from crawlers.charset import decode_text, prescan, sniff_binary
 from crawlers.extract import article_to_dict, extract
 from crawlers.files import read_file
 from reuse.errors import InputError
@@ -167,7 +167,7 @@ def test_charsets(encoding: str, variant: str) -> None:
             headers = {"Content-Type": "text/html; charset=windows-1251"}
     else:
         body = html.encode(encoding)
-    decoded = decode_html(body, headers.get("Content-Type"))
+    decoded = decode_text(body, headers.get("Content-Type"))
     if variant != "undeclared" or encoding == "utf-8":
         assert text in decoded.text, (decoded.encoding, decoded.source)
     else:
@@ -181,9 +181,9 @@ def test_charsets(encoding: str, variant: str) -> None:
 
 def test_declared_encodings_are_trusted_before_statistics() -> None:
     body = _page(f"<p>{PARAGRAPH}</p>", '<meta charset="iso-8859-2">').encode("iso-8859-2")
-    assert decode_html(body).source == "meta"
-    assert decode_html(body, "text/html; charset=utf-8").source == "header"
-    assert decode_html(PARAGRAPH.encode()).source == "utf-8-trial"
+    assert decode_text(body).source == "meta"
+    assert decode_text(body, "text/html; charset=utf-8").source == "header"
+    assert decode_text(PARAGRAPH.encode()).source == "utf-8-trial"
 
 
 # --- B-7: pages without an article -------------------------------------------------------------------

@@ -25,17 +25,10 @@ import pytest
 import zstandard
 from fixtureweb import Blackhole, FixtureWeb, Route, article_html, gzip_bomb, http_date, paragraphs
 
-from crawlers.fetch import (
-    AddressBlocked,
-    AddressPolicy,
-    Fetcher,
-    FetchResult,
-    Outcome,
-    _GuardedBackend,
-    parse_retry_after,
-)
+from crawlers.addresses import AddressBlocked, AddressPolicy, GuardedBackend, parse_networks
+from crawlers.fetch import Fetcher, FetchResult, Outcome, parse_retry_after
 from crawlers.robots import RobotsRules
-from crawlers.settings import CrawlSettings, parse_networks
+from crawlers.settings import CrawlSettings
 from crawlers.urls import canonicalize
 
 LOCAL = parse_networks(["127.0.0.1/32"])
@@ -528,7 +521,7 @@ def test_the_connected_peer_is_checked_not_only_the_resolved_name() -> None:
         calls.append(host)
         return ["93.184.216.34"]
 
-    backend = _GuardedBackend(AddressPolicy(), resolver)
+    backend = GuardedBackend(AddressPolicy(), resolver)
     fake = _FakeInner()
     backend.inner = fake  # type: ignore[assignment]
     with pytest.raises(AddressBlocked, match="loopback"):

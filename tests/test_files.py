@@ -59,3 +59,34 @@ def test_empty_binary_and_truncated_jsonl(tmp_path: Path) -> None:
     last = items[-1]
     assert isinstance(last, InputError) and last.reason.startswith("cannot read")
     assert sum(isinstance(d, Document) for d in items) >= 1  # what came before the cut is kept
+
+
+# The text of a plain file in the encodings an editor saves it in: the one charset sniffer
+# (crawlers.charset.decode_text) reads every one of them, as it reads pages.
+TEXT = "Мэрия Новосибирска объявила, что новая станция метро откроется для пассажиров в конце декабря. " * 4
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        TEXT.encode("utf-8"),
+        b"\xef\xbb\xbf" + TEXT.encode("utf-8"),
+        TEXT.encode("utf-16"),  # with its byte-order mark
+        TEXT.encode("windows-1251"),  # undeclared: detected
+    ],
+    ids=["utf-8", "utf-8-bom", "utf-16-bom", "windows-1251"],
+)
+def test_text_files_are_decoded_by_the_page_sniffer(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "note.txt"
+    path.write_bytes(data)
+    (doc,) = iter_documents([path])
+    assert isinstance(doc, Document) and doc.text == TEXT
+
+
+def test_a_utf16_file_cut_short_is_read_not_a_crash(tmp_path: Path) -> None:
+    """A UTF-16 file with an odd byte count (cut off mid-character) is read, the stray byte
+    replaced, as a page would be; strict decoding once raised out of the reader."""
+    path = tmp_path / "cut.txt"
+    path.write_bytes(TEXT.encode("utf-16") + b"\x41")
+    (doc,) = iter_documents([path])
+    assert isinstance(doc, Document) and doc.text == TEXT + "\ufffd"

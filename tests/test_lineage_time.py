@@ -19,8 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from crawlers.addresses import parse_networks
 from crawlers.metadata import parse_time
-from crawlers.settings import CrawlSettings, parse_networks
+from crawlers.settings import CrawlSettings
 from crawlers.sources import load_sources
 from reuse.cli import app
 from reuse.config import Settings

@@ -26,6 +26,7 @@ __all__ = [
     "insert_fetches",
     "insert_new_frontier",
     "insert_raw_pages",
+    "make_due",
     "raw_page",
     "save_sources",
     "update_frontier",
@@ -156,6 +157,16 @@ def due_frontier(wh: Warehouse, before: datetime, sources: Sequence[str] | None 
     cursor = wh.con.execute(sql, params)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def make_due(wh: Warehouse, urls: Sequence[str], now: datetime) -> None:
+    """Make the frontier rows of ``urls`` due at ``now``, those blocked (robots.txt may have
+    changed, or the address rules) back to ``todo``: what a run does with its seed URLs."""
+    wh.con.execute(
+        "UPDATE frontier SET next_fetch_at = ?, state = CASE WHEN state = 'blocked' THEN 'todo' ELSE state END"
+        " WHERE url IN (SELECT unnest(?))",
+        [now, list(urls)],
+    )
 
 
 def insert_fetches(wh: Warehouse, rows: Sequence[dict[str, Any]]) -> None:

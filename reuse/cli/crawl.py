@@ -22,7 +22,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from crawlers.settings import CrawlSettings, parse_networks
+from crawlers.settings import CrawlSettings
 from reuse.cli.options import READ_WAIT, stop_on_signals, warehouse_path
 from reuse.cli.output import count, echo_json, print_table
 from reuse.config import Settings
@@ -75,6 +75,9 @@ def _settings(
     insecure: list[str] | None,
     **more: Any,
 ) -> CrawlSettings:
+    # Imported here: the address guard loads httpx, which printing the version or the help must not.
+    from crawlers.addresses import parse_networks
+
     values = dict(overrides)
     for key, value in (("delay", delay), ("user_agent", user_agent), ("contact", contact), *more.items()):
         if value is not None:

@@ -146,9 +146,10 @@ def extract(
     language, canonical_url, document_url, paragraphs (text, kind, start, end), links, attribution and
     boilerplate.
     """
+    from crawlers.addresses import parse_networks
     from crawlers.extract import article_to_dict
     from crawlers.files import read_page
-    from crawlers.settings import CrawlSettings, parse_networks
+    from crawlers.settings import CrawlSettings
     from reuse.pipeline.crawl import fetch_article
 
     if target.startswith(("http://", "https://")):

@@ -3,7 +3,8 @@
 ::
 
     seeds ─ frontier (warehouse) ─ due URLs ─ one lane per host ─ Fetcher (robots, delay, caps)
-        ─ digest (thread): feed items / sitemap entries / article + links, robots.txt sitemaps ─ pending batch
+        ─ digest (thread, :mod:`crawlers.digest`): feed items / sitemap entries / article + links,
+          robots.txt sitemaps; the new body compressed ─ pending batch
         ─ commit (DB thread, one transaction): documents, passages, signatures, band keys and
           matches (reuse.pipeline.ingest), raw pages, fetch log, frontier rows changed and found
         ─ new and retried URLs back to their lanes
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import hashlib
 import heapq
 import itertools
 import os
@@ -50,18 +50,16 @@ from typing import Any
 
 import zstandard
 
-from crawlers.article import Article, ArticleState
+from crawlers.addresses import Resolver
+from crawlers.article import Article
+from crawlers.digest import Content, Digest, digest
 from crawlers.extract import extract
-from crawlers.feeds import parse_feed
-from crawlers.fetch import Fetcher, FetchResult, Outcome, Resolver
-from crawlers.files import evidence_of, site_of
-from crawlers.frontier import Entry, Kind, State, after_fetch, as_alias, redirect_target
-from crawlers.links import page_links, sniff_kind
+from crawlers.fetch import Fetcher, FetchResult, Outcome
+from crawlers.frontier import Entry, Kind, State
 from crawlers.schedule import Schedule
 from crawlers.settings import CrawlSettings
-from crawlers.sitemaps import parse_sitemap
 from crawlers.sources import Source
-from crawlers.urls import canonicalize, document_url, host_key
+from crawlers.urls import canonicalize, host_key
 from reuse import reusetrack_version
 from reuse.config import Settings
 from reuse.errors import InputError, WarehouseLocked
@@ -73,15 +71,13 @@ from warehouse.crawl import (
     insert_fetches,
     insert_new_frontier,
     insert_raw_pages,
+    make_due,
     save_sources,
     update_frontier,
 )
 from warehouse.db import Warehouse, open_when_free
 
-__all__ = ["MAX_SITEMAP_DEPTH", "CrawlReport", "Crawler", "crawl_lock", "fetch_article", "run_crawl"]
-
-#: Sitemap indexes nested deeper than this are not followed (S-6).
-MAX_SITEMAP_DEPTH = 3
+__all__ = ["CrawlReport", "Crawler", "crawl_lock", "fetch_article", "run_crawl"]
 
 ProgressHook = Callable[["CrawlReport"], None]
 
@@ -125,20 +121,10 @@ class CrawlReport:
 
 
 @dataclass
-class _Digested:
-    """One fetch, digested and waiting for its batch's commit.
+class _Pending(Digest):
+    """A digested fetch waiting for its batch's commit, its new body (if any) compressed for raw_pages."""
 
-    After a redirect, ``entry`` is the final URL's row (new, or written over the stored one) and
-    ``alias`` the row of the URL asked for.
-    """
-
-    entry: Entry
-    fetch_row: dict[str, Any]
     raw: dict[str, Any] | None = None
-    document: Document | None = None
-    discovered: list[Entry] = field(default_factory=list)
-    alias: Entry | None = None
-    robots_rows: list[dict[str, Any]] = field(default_factory=list)  # fetch-log rows of robots.txt
 
 
 @contextmanager
@@ -223,7 +209,7 @@ class Crawler:
         self.queues: dict[str, list[tuple[float, int, Entry]]] = {}
         self.lanes: dict[str, asyncio.Task[None]] = {}
         self.lane_wake: dict[str, asyncio.Event] = {}
-        self.pending: list[_Digested] = []
+        self.pending: list[_Pending] = []
         self.pending_since = 0.0
         self.pages: Counter[str] = Counter()
         self.queued: set[str] = set()
@@ -266,11 +252,7 @@ class Crawler:
                 ]
                 insert_new_frontier(wh, [_row(e) for e in seeds])
                 if self.force_seeds:
-                    wh.con.execute(
-                        "UPDATE frontier SET next_fetch_at = ?, state = CASE WHEN state = 'blocked' THEN 'todo'"
-                        " ELSE state END WHERE url IN (SELECT unnest(?))",
-                        [now, [e.url for e in seeds]],
-                    )
+                    make_due(wh, [e.url for e in seeds], now)
                 due = due_frontier(wh, now + timedelta(seconds=self.crawl.linger), list(self.sources))
             self.report.run_id = run_id
             self.ingest_report = IngestReport(run_id)
@@ -278,7 +260,7 @@ class Crawler:
             self.ingestor = Ingestor(wh, self.settings, self.ingest_report, workers=1)
         return [_entry(row) for row in due]
 
-    def _commit(self, batch: list[_Digested]) -> list[Entry]:
+    def _commit(self, batch: list[_Pending]) -> list[Entry]:
         """Commit one batch in one transaction; return the URLs it added to the frontier."""
         assert self.ingestor is not None
         documents = [item.document for item in batch if item.document is not None]
@@ -404,7 +386,7 @@ class Crawler:
             del self.lanes[host]
             self.wake.set()
 
-    async def _fetch_one(self, entry: Entry, source: Source | None) -> _Digested:
+    async def _fetch_one(self, entry: Entry, source: Source | None) -> _Pending:
         assert self.fetcher is not None
         caps = {Kind.FEED: self.crawl.max_feed_bytes, Kind.SITEMAP: self.crawl.max_sitemap_bytes}
         result = await self.fetcher.fetch(
@@ -419,88 +401,23 @@ class Crawler:
         self._count(digested, result)
         return digested
 
-    def _log_row(self, result: FetchResult, kind: str, attempt: int) -> dict[str, Any]:
-        """The fetch-log row of one fetch (its body, result and version are added by the caller)."""
+    def _digest(self, entry: Entry, source: Source | None, result: FetchResult, mono: float) -> _Pending:
+        """What a fetch means for the frontier and the warehouse (:func:`crawlers.digest.digest`),
+        its new body compressed: CPU work, run in a digest thread."""
+        item = digest(entry, source, result, run_id=self.report.run_id, crawl=self.crawl, schedule=self.schedule,
+                      rng=self.rng, now=datetime.now(UTC), monotonic_now=mono)  # fmt: skip
+        return _Pending(**vars(item), raw=self._raw_row(item.content) if item.content is not None else None)
+
+    def _raw_row(self, content: Content) -> dict[str, Any]:
+        """The raw_pages row of a new body, compressed with zstd."""
         return {
-            "run_id": self.report.run_id,
-            "url": result.url,
-            "final_url": result.final_url,
-            "started_at": result.started_at,
-            "elapsed_ms": int(result.elapsed * 1000),
-            "attempt": attempt,
-            "outcome": result.outcome.value,
-            "status": result.status,
-            "error": result.error,
-            "redirects": list(result.redirects),
-            "peer": result.peer,
-            "content_type": result.headers.get("content-type"),
-            "kind": kind,
+            "sha256": content.sha256,
+            "size": len(content.body),
+            "compression": "zstd",
+            "body": self._compressor().compress(content.body),
+            "first_url": content.url,
+            "first_seen": content.seen,
         }
-
-    def _digest(self, entry: Entry, source: Source | None, result: FetchResult, mono: float) -> _Digested:
-        """What a fetch means for the frontier and the warehouse (CPU work, run in a thread)."""
-        now = datetime.now(UTC)
-        content_type = result.headers.get("content-type")
-        fetch_row = self._log_row(result, entry.kind.value, entry.attempts + 1)
-        item = _Digested(entry, fetch_row)
-        self._robots(item, source, result, now)
-        if result.outcome is Outcome.OK and result.body is not None:
-            if result.final_url != entry.url:
-                # Stored once, under the URL it ended at; the URL asked for becomes its alias, so
-                # that finding either of them again fetches nothing.
-                item.alias = as_alias(entry, result, now, self.schedule)
-                entry = item.entry = redirect_target(entry, result.final_url, now)
-            body = result.body
-            digest = hashlib.sha256(body).hexdigest()
-            fetch_row.update(bytes=len(body), raw_sha256=digest)
-            changed = digest != entry.content_sha256
-            updated = after_fetch(entry, result, now, self.crawl, self.schedule, self.rng, changed=changed)
-            item.entry = replace(updated, content_sha256=digest)
-            if not changed:
-                fetch_row["result"] = "unchanged"
-                return item
-            item.raw = {
-                "sha256": digest,
-                "size": len(body),
-                "compression": "zstd",
-                "body": self._compressor().compress(body),
-                "first_url": result.final_url,
-                "first_seen": now,
-            }
-            kind = entry.kind if entry.kind is not Kind.PAGE else Kind(sniff_kind(body, content_type))
-            fetch_row["kind"] = kind.value
-            if kind is Kind.FEED:
-                self._feed(item, source, result, now)
-            elif kind is Kind.SITEMAP:
-                self._sitemap(item, source, result, now)
-            else:
-                self._page(item, source, result, now)
-            return item
-        if result.outcome is Outcome.NOT_MODIFIED:
-            item.entry = after_fetch(entry, result, now, self.crawl, self.schedule, self.rng, changed=False)
-            fetch_row["result"] = "not_modified"
-            return item
-        item.entry = after_fetch(entry, result, now, self.crawl, self.schedule, self.rng, monotonic_now=mono)
-        return item
-
-    def _robots(self, item: _Digested, source: Source | None, result: FetchResult, now: datetime) -> None:
-        """Log the robots.txt fetches made on the way to ``result``; the sitemaps they list join the
-        frontier like any sitemap found (canonical, in scope, once)."""
-        for robots in result.robots_fetches:
-            row = self._log_row(robots.result, "robots", 1)
-            item.robots_rows.append(row)
-            if robots.result.body is not None:
-                row["bytes"] = len(robots.result.body)
-            if robots.rules is None:
-                continue
-            sitemaps = robots.rules.sitemaps()
-            row["result"] = f"robots: {robots.rules.state}"
-            if sitemaps:
-                row["result"] += f", lists {len(sitemaps)} sitemap" + ("s" if len(sitemaps) > 1 else "")
-            for url in sitemaps:
-                with suppress(InputError):  # a scheme not fetched (S-3) or no URL at all
-                    canonical = canonicalize(url, base=robots.result.final_url)
-                    self._found(item, source, canonical, Kind.SITEMAP, 0, now, found_on=robots.result.url)
 
     def _compressor(self) -> zstandard.ZstdCompressor:
         found: zstandard.ZstdCompressor | None = getattr(self.local, "compressor", None)
@@ -508,7 +425,7 @@ class Crawler:
             found = self.local.compressor = zstandard.ZstdCompressor(level=3)
         return found
 
-    def _count(self, item: _Digested, result: FetchResult) -> None:
+    def _count(self, item: Digest, result: FetchResult) -> None:
         """Count one digested fetch in the live report (on the event loop, so counts never race)."""
         report = self.report
         report.fetched += 1
@@ -535,103 +452,6 @@ class Crawler:
             report.deferred += 1
         else:
             report.retries += 1
-
-    def _found(self, item: _Digested, source: Source | None, url: str, kind: Kind, depth: int, now: datetime,
-               hint: tuple[str, datetime | None, str | None] | None = None, title: str | None = None,
-               found_on: str | None = None) -> None:  # fmt: skip
-        if source is not None and not source.scope.contains(url):
-            return
-        item.discovered.append(
-            Entry(
-                url,
-                host_key(url),
-                kind,
-                depth,
-                source=item.entry.source,
-                discovered_at=now,
-                discovered_from=found_on or item.entry.url,
-                next_fetch_at=now,
-                hint_published=hint[1] if hint and hint[1] else None,
-                hint_source=hint[0] if hint and hint[1] else None,
-                hint_title=title,
-                hint_precision=hint[2] if hint and hint[1] else None,
-            )
-        )
-
-    def _feed(self, item: _Digested, source: Source | None, result: FetchResult, now: datetime) -> None:
-        feed = parse_feed(result.body or b"", result.final_url, result.headers.get("content-type"))
-        for feed_item in feed.items:
-            hint = ("feed", feed_item.published, None)  # feed dates carry a time (RFC 822)
-            self._found(item, source, feed_item.url, Kind.PAGE, 0, now, hint, feed_item.title)
-        item.fetch_row["result"] = f"feed: {len(feed.items)} items" if feed.state == "ok" else feed.state
-        if feed.bozo and feed.error:
-            item.fetch_row["error"] = f"bozo: {feed.error}"[:500]
-        if feed.state != "ok":
-            item.entry = replace(item.entry, reason=feed.state)
-
-    def _sitemap(self, item: _Digested, source: Source | None, result: FetchResult, now: datetime) -> None:
-        parsed = parse_sitemap(result.body or b"", result.final_url, self.crawl.max_sitemap_bytes)
-        depth = item.entry.depth
-        for entry in parsed.entries:
-            if parsed.kind == "index":
-                if depth + 1 <= MAX_SITEMAP_DEPTH:
-                    self._found(item, source, entry.url, Kind.SITEMAP, depth + 1, now)
-            else:
-                hint = (
-                    ("sitemap-news", entry.published, entry.published_precision)
-                    if entry.published
-                    else ("sitemap", entry.lastmod, entry.lastmod_precision)
-                )
-                self._found(item, source, entry.url, Kind.PAGE, 0, now, hint, entry.title)
-        item.fetch_row["result"] = (
-            f"sitemap {parsed.kind}: {len(parsed.entries)} URLs" + (" (truncated)" if parsed.truncated else "")
-            if parsed.kind != "unparseable"
-            else "sitemap_unparseable"
-        )
-        if parsed.kind == "unparseable":
-            item.entry = replace(item.entry, reason=f"sitemap_unparseable: {parsed.error}")
-
-    def _page(self, item: _Digested, source: Source | None, result: FetchResult, now: datetime) -> None:
-        body, url = result.body or b"", result.final_url
-        article = extract(body, result.headers, url)
-        max_depth = source.max_depth if source and source.max_depth is not None else self.crawl.max_depth
-        links = 0
-        if item.entry.depth < max_depth and article.state is not ArticleState.NOT_TEXT:
-            for link in page_links(body, result.headers.get("content-type"), url):
-                self._found(item, source, link, Kind.PAGE, item.entry.depth + 1, now)
-                links += 1
-        if article.state is not ArticleState.OK:
-            why = f"{article.state.value}" + (f": {article.reason}" if article.reason else "")
-            item.fetch_row["result"] = why
-            item.entry = replace(item.entry, reason=why)
-            return
-        doc_url = document_url(url, article.canonical_url, article.og_url)
-        hint, hint_source = item.entry.hint_published, item.entry.hint_source
-        published = article.published.value if article.published else None
-        precision = article.published.precision if article.published else None
-        if published is None and hint_source in ("feed", "sitemap-news"):
-            published = hint  # a publication date, unlike a sitemap's lastmod
-            precision = item.entry.hint_precision
-        metadata = {"fetched_url": url}
-        if article.modified is not None:
-            metadata["modified"] = article.modified.value.isoformat()
-        evidence = evidence_of(article)
-        if hint is not None and hint_source is not None:
-            # Kept as lineage evidence: when the site said, outside the page, that it published it.
-            precisions = ((hint_source, item.entry.hint_precision),) if item.entry.hint_precision else ()
-            evidence = replace(evidence, other_dates=((hint_source, hint),), other_precisions=precisions)
-        item.document = Document(
-            url=doc_url,
-            text=article.text,
-            title=article.title or item.entry.hint_title,
-            published=published,
-            site=(source.site if source and source.site else None) or site_of(doc_url),
-            source=url,
-            metadata=metadata,
-            evidence=evidence,
-            published_precision=precision,
-        )
-        item.fetch_row["result"] = "article" + (f", {links} links" if links else "")
 
     async def _commit_pending(self) -> None:
         batch, self.pending = self.pending, []

@@ -1,4 +1,5 @@
-"""From the bytes of a fetched page to text: binary sniffing and character-encoding detection.
+"""From bytes to text: binary sniffing and character-encoding detection, for fetched pages, HTML and
+text files and WARC records alike (:func:`decode_text`).
 
 The order is the browser's (WHATWG "encoding sniffing"), with one addition before guessing:
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 
-__all__ = ["Decoded", "charset_from_content_type", "decode_html", "normalize_label", "prescan", "sniff_binary"]
+__all__ = ["Decoded", "charset_from_content_type", "decode_text", "normalize_label", "prescan", "sniff_binary"]
 
 # WHATWG names for labels whose Python codec name differs, or that WHATWG maps to another encoding.
 _WHATWG_LABELS: dict[str, str] = {
@@ -330,15 +331,17 @@ def _try(body: bytes, whatwg: str) -> str | None:
         return None
 
 
-def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
-    """Decode an HTML page: BOM, then header charset, then ``<meta>``, then strict UTF-8, then detection.
+def decode_text(body: bytes, content_type: str | None = None, *, html: bool = True) -> Decoded:
+    """Decode a page or a text file: BOM, then header charset, then ``<meta>`` (``html`` only),
+    then strict UTF-8, then detection, then windows-1252 (``source`` "fallback": nothing fitted).
 
     Undecodable bytes become U+FFFD under a declared encoding; this never raises.
     """
     for bom, name in _BOMS:
         if body.startswith(bom):
             return Decoded(body[len(bom) :].decode(name, errors="replace"), name, "bom")
-    for source, whatwg in (("header", charset_from_content_type(content_type)), ("meta", prescan(body))):
+    declared = (("header", charset_from_content_type(content_type)), ("meta", prescan(body) if html else None))
+    for source, whatwg in declared:
         if whatwg and (text := _try(body, whatwg)) is not None:
             return Decoded(text, whatwg, source)
     try:
