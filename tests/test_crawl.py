@@ -366,7 +366,15 @@ def _fault_injected_crawl(web: FixtureWeb, tmp_path: Path, pages: int) -> None:
     per_url = rows(db, "SELECT max(n) FROM (SELECT url, count(*) AS n FROM fetch_log GROUP BY url)")
     assert per_url[0][0] <= 3
     outcomes = Counter(dict(rows(db, "SELECT outcome, count(*) FROM fetch_log GROUP BY ALL")))
-    assert outcomes["timeout"] == 5 * failing and outcomes["reset"] == 2 * failing
+    assert outcomes["reset"] == 2 * failing
+    # Every page made to time out did, once; on a loaded machine a healthy page may also exceed the
+    # short timeout of this test: it must then have been retried and stored, like any timeout.
+    dripped = {s.url(r.path) for s in sites for r in s.requests() if r.fault == "drip"}
+    assert len(dripped) == 5 * failing
+    timeouts = Counter(url for (url,) in rows(db, "SELECT url FROM fetch_log WHERE outcome = 'timeout'"))
+    assert all(timeouts[url] == 1 for url in dripped), timeouts
+    others = [url for url in timeouts if url not in dripped]
+    assert all(rows(db, "SELECT state FROM frontier WHERE url = ?", [url]) == [("done",)] for url in others), others
     assert rows(db, "SELECT count(*) FROM documents")[0][0] == pages - failing
     # Backoff: the n-th retry of an always-failing URL waited at least base × 2^(n-1), less the jitter.
     for (url,) in rows(db, "SELECT url FROM frontier WHERE state = 'failed'"):
