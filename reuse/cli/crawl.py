@@ -17,10 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
-from rich.text import Text
 
 from crawlers.settings import CrawlSettings
 from reuse.cli.options import READ_WAIT, stop_on_signals, warehouse_path
@@ -29,6 +25,8 @@ from reuse.config import Settings
 from reuse.errors import InputError, ReuseError, SettingsError, WarehouseLocked
 
 if TYPE_CHECKING:
+    from rich.live import Live
+
     from crawlers.sources import Source
     from reuse.pipeline.crawl import CrawlReport
 
@@ -133,6 +131,8 @@ class _LiveProgress:
     """Live counts on stderr (pages, errors, matches) while a crawl runs, on a terminal only."""
 
     def __init__(self, label: str) -> None:
+        from rich.console import Console
+
         self.console = Console(stderr=True)
         self.label = label
         self.started = time.monotonic()
@@ -140,6 +140,9 @@ class _LiveProgress:
         self.last = 0.0
 
     def __enter__(self) -> _LiveProgress:
+        from rich.live import Live
+        from rich.text import Text
+
         if self.console.is_terminal:
             self.live = Live(Text(self.label), console=self.console, transient=True, refresh_per_second=4)
             self.live.__enter__()
@@ -150,6 +153,8 @@ class _LiveProgress:
             self.live.__exit__(None, None, None)
 
     def __call__(self, report: CrawlReport) -> None:
+        from rich.text import Text
+
         now = time.monotonic()
         if self.live is None or now - self.last < 0.1:
             return
@@ -287,6 +292,9 @@ def crawl(
 
 def status(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Show the crawl frontier (URLs per state and host, what is due, why URLs failed) and the last runs."""
+    from rich.table import Table
+    from rich.text import Text
+
     from warehouse.crawl import crawl_runs, frontier_summary
     from warehouse.db import open_when_free
 

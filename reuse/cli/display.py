@@ -7,11 +7,13 @@ Pure: no I/O. The CLI and the HTML report use these, so a lag reads the same eve
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from rich.console import Console, ConsoleOptions
-from rich.measure import Measurement
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions
+    from rich.measure import Measurement
+    from rich.text import Text
 
 __all__ = ["ELLIPSIS", "UrlCell", "duration_text", "short_path", "short_url"]
 
@@ -96,7 +98,11 @@ class UrlCell:
         self.narrowest = min(len(self.full), len(site) + _MIN_PATH)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        from rich.measure import Measurement
+
         return Measurement(self.narrowest, len(self.full)).clamp(max_width=options.max_width)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
+        from rich.text import Text
+
         yield Text(short_url(self.url, options.max_width), no_wrap=True, overflow="ellipsis")

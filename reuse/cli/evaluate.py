@@ -7,15 +7,16 @@ The harnesses are imported inside each command, so that ``--help`` and ``--versi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from reuse.cli.options import JsonFlag
 from reuse.cli.output import count, echo_json, echo_problems, percent, print_table, progress
 from reuse.config import Settings
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["eval_app", "eval_lineage", "eval_pan13", "register"]
 
@@ -46,6 +47,9 @@ def eval_pan13(
     peak memory. --json prints one object keyed by category folder name and "entire", each with
     plagdet, precision, recall, granularity and pair_recall, plus seconds and peak_rss_mb.
     """
+    from rich.table import Table
+    from rich.text import Text
+
     from reuse.eval.pan13 import evaluate_pan13_fresh
     from reuse.eval.pan13_corpus import load_corpus
 

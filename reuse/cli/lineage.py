@@ -10,12 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
 
 from reuse.cli.display import short_path
 from reuse.cli.options import READ_WAIT, JsonFlag, WideFlag, warehouse_path
@@ -23,6 +20,9 @@ from reuse.cli.output import count, echo_json, fit_terminal, percent, print_tabl
 from reuse.config import Settings
 from reuse.errors import InputError
 from reuse.models import shown_time
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["lineage", "register", "report", "sites", "stories_command"]
 
@@ -263,6 +263,10 @@ def stories_command(
     For each: its size, sites, time span and the root of its lineage tree. With --json, a list of
     objects with the columns of the stories view.
     """
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     from warehouse.db import open_when_free
     from warehouse.lineage import stories
 
@@ -295,6 +299,9 @@ def sites(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 
     With --json: {"network": [site_network rows], "templates": [{"site", "blocks", "documents"}]}.
     """
+    from rich.table import Table
+    from rich.text import Text
+
     from warehouse.db import open_when_free
     from warehouse.lineage import site_network
 

@@ -13,15 +13,14 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import typer
-from rich.console import Console
-from rich.measure import Measurement
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from reuse.cli.display import UrlCell, duration_text
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     from reuse.pipeline.ingest import Problem
 
 __all__ = [
@@ -44,6 +43,8 @@ __all__ = [
 
 def stdout() -> Console:
     """A console on stdout, without rich's guesses at highlighting numbers and URLs."""
+    from rich.console import Console
+
     return Console(highlight=False)
 
 
@@ -55,12 +56,16 @@ def fit_terminal(wide: bool) -> bool:
 
 def url_cell(url: str, wide: bool) -> Text | UrlCell:
     """A table cell for ``url``: whole, or fitted to its column as the site and a short path."""
+    from rich.text import Text
+
     return UrlCell(url) if fit_terminal(wide) else Text(url)
 
 
 def print_table(table: Table, *, fit: bool = True, wide: bool = False) -> None:
     """Print ``table`` on stdout; when ``fit`` and stdout is not a terminal (or ``wide``), as wide as it
     needs, so that no cell is clipped for the program or file that reads it."""
+    from rich.measure import Measurement
+
     console = stdout()
     if fit and not fit_terminal(wide):
         unbounded = Measurement.get(console, console.options.update_width(1 << 16), table)
@@ -76,6 +81,9 @@ def plain(console: Console) -> bool:
 @contextmanager
 def progress(description: str, total: int | None = None) -> Iterator[Callable[[str], None]]:
     """A transient progress bar on stderr (only on a terminal); yields the hook that advances it."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     console = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"),

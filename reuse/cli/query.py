@@ -11,12 +11,9 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
 
 from reuse.cli.display import short_url
 from reuse.cli.options import READ_WAIT, JsonFlag, WideFlag, warehouse_path
@@ -37,6 +34,9 @@ from reuse.config import Settings
 from reuse.errors import InputError, ReuseError
 from reuse.models import TimePrecision
 
+if TYPE_CHECKING:
+    from rich.text import Text
+
 __all__ = ["compare", "extract", "fingerprint", "matches", "pairs", "register", "sql", "stats"]
 
 
@@ -45,6 +45,8 @@ def _marked_sides(text_a: str, text_b: str, plain: bool) -> tuple[Text, Text]:
     alignment of :func:`reuse.lineage.edits.word_sides`): words only in A struck out in red, words only
     in B in green. Without colours (not a terminal), ``[-removed-]`` and ``{+added+}`` mark them.
     """
+    from rich.text import Text
+
     marks = {"=": ("", "", None), "-": ("[-", "-]", "red strike"), "+": ("{+", "+}", "green")}
 
     def side(text: str, pieces: list[tuple[str, int, int]]) -> Text:
@@ -79,6 +81,9 @@ def compare(
     in the warehouse given by its URL or doc_id, whose latest version is compared. The warehouse
     is only read, and only when A or B is not a file.
     """
+    from rich.table import Table
+    from rich.text import Text
+
     from reuse.pipeline.inspection import compare_documents
 
     comparison = compare_documents(a, b, Settings(), warehouse_path(ctx))
@@ -146,6 +151,9 @@ def extract(
     language, canonical_url, document_url, paragraphs (text, kind, start, end), links, attribution and
     boilerplate.
     """
+    from rich.table import Table
+    from rich.text import Text
+
     from crawlers.addresses import parse_networks
     from crawlers.extract import article_to_dict
     from crawlers.files import read_page
@@ -213,6 +221,9 @@ def matches(
     the match's span on this document (start, end, text) and on the other (other_url, other_site,
     other_doc_id, other_version, other_start, other_end, other_text), its similarity and kind.
     """
+    from rich.table import Table
+    from rich.text import Text
+
     from crawlers.urls import page_key
     from warehouse.db import open_when_free
 
@@ -254,6 +265,10 @@ def pairs(
     number of matches and the longest shared run in characters. With --json, a list of objects
     with the columns of the pair_details view.
     """
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     from warehouse.db import open_when_free
 
     with open_when_free(warehouse_path(ctx), read_only=True, wait=READ_WAIT) as warehouse:
@@ -299,6 +314,9 @@ def sql(
     blobs hex strings. With --snapshot DIR, the same names are the files of a snapshot written by
     'reusetrack export', and the warehouse is not opened at all.
     """
+    from rich.table import Table
+    from rich.text import Text
+
     if csv_out and json_out:
         raise ReuseError("choose one of --csv and --json")
     from warehouse.db import open_when_free
@@ -327,6 +345,9 @@ def sql(
 
 def stats(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Show what the warehouse holds: table counts, runs and the fingerprint settings it uses."""
+    from rich.table import Table
+    from rich.text import Text
+
     from warehouse.db import open_when_free
 
     with open_when_free(warehouse_path(ctx), read_only=True, wait=READ_WAIT) as warehouse:
