@@ -39,7 +39,7 @@ PURE_EVAL = {"reuse.eval.plagdet", "reuse.eval.lineage_truth"}
 #: Libraries the pure layers must not import: the network, HTML parsing, the warehouse's DuckDB.
 IO_LIBRARIES = ("duckdb", "httpx", "bs4", "lxml", "pyarrow", "warcio", "socket")
 #: Libraries that the command line must not load to print its version or help.
-HEAVY = ("datasketch", "scipy", "numpy", "duckdb", "httpx", "bs4", "lxml", "pyarrow", "warcio")
+HEAVY = ("datasketch", "scipy", "numpy", "duckdb", "httpx", "bs4", "lxml", "pyarrow", "warcio", "rich")
 
 ALLOWED = {
     "kernel": {"kernel"},
