@@ -19,10 +19,8 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from crawlers.files import SUFFIXES, has_input_files, iter_documents
 from reuse import reusetrack_version
@@ -36,9 +34,9 @@ from reuse.pipeline.lineage import LineageSummary, rebuild_lineage, store_eviden
 from reuse.pipeline.workers import Analyser
 from reuse.stages import StageClock
 from warehouse.db import SCHEMA_VERSION, StoredVersion, Warehouse, open_when_free
-from warehouse.export import read_manifest
 from warehouse.lineage import pending_count
 from warehouse.load import is_empty, load_tables
+from warehouse.manifest import Manifest
 
 __all__ = [
     "IngestReport",
@@ -390,21 +388,11 @@ class Ingestor:
             wh.insert("lineage_pending", {"version_id": versions["version_id"]})
             store_evidence(wh, [(first_version + k, doc) for k, (doc, _) in enumerate(fresh)])
             wh.insert("passages", dict(passage_cols))
-            wh.insert(
-                "signatures",
-                {
-                    "passage_id": pa.array(np.arange(first_passage, passage_id, dtype=np.int64)),
-                    "minhash": pa.array(blobs, pa.binary()),
-                },
-            )
+            wh.insert("signatures", {"passage_id": np.arange(first_passage, passage_id), "minhash": blobs})
             if keys:
                 wh.insert(
                     "band_keys",
-                    {
-                        "key": pa.array(_joined(keys)),
-                        "passage_id": pa.array(_joined(key_passages)),
-                        "version_id": pa.array(_joined(key_versions)),
-                    },
+                    {"key": _joined(keys), "passage_id": _joined(key_passages), "version_id": _joined(key_versions)},
                 )
         self.report.ingested += len(fresh)
         self.report.passages += passage_id - first_passage
@@ -726,25 +714,25 @@ def refresh_lineage(
     return run_id, summary
 
 
-def snapshot_settings(manifest: dict[str, Any]) -> Settings | None:
+def snapshot_settings(manifest: Manifest) -> Settings | None:
     """The fingerprint settings a snapshot's signatures were made with (None for an empty one).
 
     Raises :class:`~reuse.errors.WarehouseError` when the snapshot's schema is newer than this
     reusetrack, or its recorded fingerprint key is not that of its settings (another version
     of reusetrack fingerprinted it differently).
     """
-    schema = manifest.get("schema_version")
+    schema = manifest.schema_version
     if isinstance(schema, int) and schema > SCHEMA_VERSION:
         raise WarehouseError(
             f"the snapshot has schema version {schema}, newer than this reusetrack ({SCHEMA_VERSION}); "
             "upgrade reusetrack"
         )
-    if manifest.get("settings") is None:
+    if manifest.settings is None:
         return None
-    settings = Settings.from_dict(manifest["settings"])
-    if manifest.get("fingerprint_key") != settings.fingerprint_key():
+    settings = Settings.from_dict(manifest.settings)
+    if manifest.fingerprint_key != settings.fingerprint_key():
         raise WarehouseError(
-            f"the snapshot's fingerprint key {manifest.get('fingerprint_key')} is not that of its settings "
+            f"the snapshot's fingerprint key {manifest.fingerprint_key} is not that of its settings "
             f"({settings.fingerprint_key()}): it was made by another version of reusetrack"
         )
     return settings
@@ -761,7 +749,7 @@ def load_snapshot(db: str | Path, folder: str | Path, on_wait: Callable[[str], N
     and an export's may be what a killed run left. ``on_wait`` is told, once, when the warehouse
     is found locked by another writer.
     """
-    manifest = read_manifest(folder)
+    manifest = Manifest.read(folder)
     settings = snapshot_settings(manifest)
     with open_when_free(db, settings, wait=60.0, on_wait=on_wait) as warehouse:
         if not is_empty(warehouse):
