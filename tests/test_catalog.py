@@ -5,6 +5,7 @@ snapshot manifest type."""
 from __future__ import annotations
 
 import ast
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,72 @@ def test_the_manifest_round_trips_and_leaves_out_what_its_writer_does_not_know()
     assert list(spark.to_dict()) == ["format", "reusetrack_version", "schema_version", "spark_version",
                                      "exported_at", "fingerprint_key", "settings", "stages", "tables"]  # fmt: skip
     assert Manifest.from_dict(spark.to_dict()) == spark
+
+
+@pytest.mark.parametrize(
+    ("earlier", "later", "known"),
+    [
+        (None, None, True),
+        ("minute", "second", True),
+        ("day", None, False),
+        (None, "day", False),
+        ("year", "day", False),
+    ],
+)
+def test_lags_and_spans_are_given_only_between_times_known_to_the_minute(
+    tmp_path: Path, earlier: str | None, later: str | None, known: bool
+) -> None:
+    """The ``lineage`` view's lag and the ``stories`` view's span follow one rule (the macro
+    ``precise_span``): a date-only time would claim a lag it does not know."""
+    t0, t1 = datetime(2024, 3, 1, 8, tzinfo=UTC), datetime(2024, 3, 1, 11, 30, tzinfo=UTC)
+    with open_warehouse(tmp_path / "w.duckdb") as wh, wh.transaction():
+        wh.insert("documents", [{"doc_id": d, "url": f"https://{d}.example/a", "first_seen": t0} for d in (1, 2)])
+        wh.insert(
+            "lineage_nodes",
+            [
+                {"story_id": 1, "doc_id": 1, "version_id": 1, "depth": 0, "doc_time": t0, "time_precision": earlier},
+                {
+                    "story_id": 1,
+                    "doc_id": 2,
+                    "version_id": 2,
+                    "depth": 1,
+                    "doc_time": t1,
+                    "time_precision": later,
+                    "parent_doc": 1,
+                },
+            ],
+        )
+        wh.insert(
+            "lineage_stories",
+            [
+                {
+                    "story_id": 1,
+                    "run_id": 1,
+                    "root_doc": 1,
+                    "earliest_doc": 1,
+                    "documents": 2,
+                    "sites": [],
+                    "first_time": t0,
+                    "last_time": t1,
+                    "first_precision": earlier,
+                    "last_precision": later,
+                }
+            ],
+        )
+        lags = wh.con.execute("SELECT lag FROM lineage").fetchall()
+        spans = wh.con.execute("SELECT span FROM stories").fetchall()
+    expected = t1 - t0 if known else None
+    assert lags == spans == [(expected,)]
+
+
+def test_arrow_tables_reach_queries_through_one_helper() -> None:
+    """``warehouse.db.registered`` is the one place a connection registers an Arrow table."""
+    calls = re.compile(r"\.(?:un)?register\(")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("reuse", "warehouse", "crawlers", "bench")
+        for path in (ROOT / folder).rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if calls.search(line) and "con" in line and path != ROOT / "warehouse" / "db.py"
+    ]
+    assert not found, found

@@ -31,21 +31,27 @@ __all__ = [
 _SCHEDULED = "state IN ('todo', 'done', 'failed', 'alias')"
 
 
-def insert_new_frontier(wh: Warehouse, rows: Sequence[dict[str, Any]]) -> list[str]:
-    """Add the rows whose URL the frontier does not hold yet; return those URLs (the first row of a URL wins)."""
+def _insert_new(wh: Warehouse, table: str, key: str, rows: Sequence[dict[str, Any]]) -> list[Any]:
+    """Insert the rows whose ``key`` ``table`` does not hold yet (the first row of a key wins);
+    return the keys inserted."""
     if not rows:
         return []
-    unique: dict[str, dict[str, Any]] = {}
+    unique: dict[Any, dict[str, Any]] = {}
     for row in rows:
-        unique.setdefault(row["url"], row)
-    incoming = wh.typed_table("frontier", list(unique.values()))
+        unique.setdefault(row[key], row)
+    incoming = wh.typed_table(table, list(unique.values()))
     cols = ", ".join(incoming.column_names)
-    with registered(wh.con, "incoming_frontier", incoming) as con:
+    with registered(wh.con, f"incoming_{table}", incoming) as con:
         found = con.execute(
-            f"INSERT INTO frontier ({cols}) SELECT {cols} FROM incoming_frontier i"
-            " WHERE NOT EXISTS (SELECT 1 FROM frontier f WHERE f.url = i.url) RETURNING url"
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming_{table} i"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = i.{key}) RETURNING {key}"
         ).fetchall()
-    return [str(r[0]) for r in found]
+    return [r[0] for r in found]
+
+
+def insert_new_frontier(wh: Warehouse, rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Add the rows whose URL the frontier does not hold yet; return those URLs (the first row of a URL wins)."""
+    return [str(url) for url in _insert_new(wh, "frontier", "url", rows)]
 
 
 def update_frontier(wh: Warehouse, rows: Sequence[dict[str, Any]]) -> None:
@@ -91,19 +97,7 @@ def insert_fetches(wh: Warehouse, rows: Sequence[dict[str, Any]]) -> None:
 
 def insert_raw_pages(wh: Warehouse, rows: Sequence[dict[str, Any]]) -> int:
     """Store raw bodies not stored yet (content-addressed by ``sha256``); return how many were new."""
-    if not rows:
-        return 0
-    unique: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        unique.setdefault(row["sha256"], row)
-    incoming = wh.typed_table("raw_pages", list(unique.values()))
-    cols = ", ".join(incoming.column_names)
-    with registered(wh.con, "incoming_raw", incoming) as con:
-        found = con.execute(
-            f"INSERT INTO raw_pages ({cols}) SELECT {cols} FROM incoming_raw i"
-            " WHERE NOT EXISTS (SELECT 1 FROM raw_pages r WHERE r.sha256 = i.sha256) RETURNING sha256"
-        ).fetchall()
-    return len(found)
+    return len(_insert_new(wh, "raw_pages", "sha256", rows))
 
 
 def raw_page(wh: Warehouse, sha256: str) -> tuple[str, bytes] | None:

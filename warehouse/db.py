@@ -259,7 +259,7 @@ class Warehouse:
         target = pa.schema([schema.field(n) for n in wanted])
         try:
             if not isinstance(data, Mapping):
-                return pa.Table.from_pylist([{n: row.get(n) for n in wanted} for row in data], schema=target)
+                return pa.Table.from_pylist(list(data), schema=target)  # a value a row leaves out is NULL
             arrays = []
             for field in target:
                 values = data.get(field.name)

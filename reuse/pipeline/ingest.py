@@ -15,7 +15,7 @@ import os
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -44,6 +44,7 @@ __all__ = [
     "Prepared",
     "Problem",
     "RecentComparables",
+    "RunReport",
     "append_row",
     "content_hash",
     "default_batch_size",
@@ -89,13 +90,11 @@ class Problem:
         return f"{self.status}: {self.source}: {self.reason}"
 
 
-@dataclass
-class IngestReport:
-    """What one ingest run did; ``problems`` lists every item counted as skipped or failed."""
+@dataclass(kw_only=True)
+class RunReport:
+    """What a run that reads, stores and matches documents did (``ingest`` and ``spark``):
+    ``problems`` lists every item counted as skipped or failed."""
 
-    run_id: int
-    ingested: int = 0
-    unchanged: int = 0
     skipped: int = 0
     failed: int = 0
     passages: int = 0
@@ -103,12 +102,32 @@ class IngestReport:
     pairs: int = 0
     matches: int = 0
     problems: list[Problem] = field(default_factory=list)
-    clock: StageClock = field(default_factory=StageClock)
-    interrupted: bool = False  # stopped before the end of its input (Ctrl-C, SIGTERM)
 
     def counts(self) -> dict[str, int]:
-        """The counts, without the problem list."""
-        return {k: v for k, v in vars(self).items() if isinstance(v, int) and not isinstance(v, bool) and k != "run_id"}
+        """The counts, the run's own first (what it read), without its id, flags and problem list."""
+        shared = [f.name for f in fields(RunReport)]
+        names = [f.name for f in fields(self) if f.name not in shared] + shared
+        values = {name: getattr(self, name) for name in names if name != "run_id"}
+        return {k: v for k, v in values.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+    def add_problem(self, problem: Problem) -> None:
+        """Count and list an item the run could not use."""
+        if problem.status == "skipped":
+            self.skipped += 1
+        else:
+            self.failed += 1
+        self.problems.append(problem)
+
+
+@dataclass
+class IngestReport(RunReport):
+    """What one ingest run did."""
+
+    run_id: int
+    ingested: int = 0
+    unchanged: int = 0
+    clock: StageClock = field(default_factory=StageClock)
+    interrupted: bool = False  # stopped before the end of its input (Ctrl-C, SIGTERM)
 
     @property
     def read(self) -> int:
@@ -280,7 +299,7 @@ class Ingestor:
         # batches are not read through first_of_each_url before: a page and its alias land in one).
         for item in first_of_each_url(items):
             if isinstance(item, InputError):
-                self._problem(item)
+                self.report.add_problem(Problem.of(item))
                 progress(item.source)
                 if isinstance(item, RepeatedInput) and isinstance(item.document, Document):
                     read.append(item.document)
@@ -335,14 +354,6 @@ class Ingestor:
     def close(self) -> None:
         """Stop the analysis workers, if any were started."""
         self.analyser.close()
-
-    def _problem(self, error: InputError) -> None:
-        problem = Problem.of(error)
-        if problem.status == "skipped":
-            self.report.skipped += 1
-        else:
-            self.report.failed += 1
-        self.report.problems.append(problem)
 
     def _store_and_match(
         self, fresh: list[tuple[Document, str]], analyses: list[Analysis], known_docs: dict[str, int]

@@ -50,6 +50,7 @@ from reuse.models import Document
 from reuse.pipeline.ingest import (
     Problem,
     RecentComparables,
+    RunReport,
     content_hash,
     document_row,
     match_rows,
@@ -114,23 +115,12 @@ _STORED = {"UBIGINT": "BIGINT"}
 
 
 @dataclass
-class SparkReport:
+class SparkReport(RunReport):
     """What one Spark run did; ``stages`` holds each stage's seconds and item count."""
 
     out: str
     documents: int = 0
-    skipped: int = 0
-    failed: int = 0
-    passages: int = 0
-    candidates: int = 0
-    pairs: int = 0
-    matches: int = 0
-    problems: list[Problem] = field(default_factory=list)
     stages: dict[str, dict[str, float]] = field(default_factory=dict)
-
-    def counts(self) -> dict[str, int]:
-        """The counts, without the problem list and the stage timings."""
-        return {k: v for k, v in vars(self).items() if isinstance(v, int)}
 
 
 class _Version(NamedTuple):
@@ -425,7 +415,7 @@ def _run(
         spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
     started = datetime.now(UTC)
     bands, rows = band_params(settings)
-    report = SparkReport(out=output.out, problems=list(problems))
+    report = SparkReport(out=output.out)
     stage = _Stages()
     keep = StorageLevel.MEMORY_AND_DISK
 
@@ -434,7 +424,6 @@ def _run(
         documents = records.flatMap(_copy)
         chosen = documents.groupByKey().flatMap(_first_copy).persist(keep)
         placed = [*records.flatMap(_problem).collect(), *chosen.flatMap(_problem).collect()]
-        report.problems += [p for _, p in sorted(placed, key=lambda found: found[0])]
         # Input order: the place of a URL's first copy, as ingest numbers documents.
         latest = (
             chosen.filter(lambda found: isinstance(found[1], Document))
@@ -446,11 +435,8 @@ def _run(
         versions = versions.persist(keep)
         read = documents.count()
         entry.update(files=len(files), documents=read)
-    for problem in report.problems:
-        if problem.status == "skipped":
-            report.skipped += 1
-        else:
-            report.failed += 1
+    for problem in [*problems, *(p for _, p in sorted(placed, key=lambda found: found[0]))]:
+        report.add_problem(problem)
 
     with stage("analyse") as entry:
         counts = versions.mapPartitions(_partition_counts).collect()
