@@ -3,7 +3,9 @@
 DuckDB allows one writer process per file. ``open_warehouse`` turns DuckDB's lock conflict into
 :class:`~reuse.errors.WarehouseLocked` naming the holder, checks that the file's fingerprint
 settings agree with the caller's, and applies pending migrations. All loads go through Arrow
-tables (``INSERT ... SELECT`` from a registered table), never row-by-row inserts.
+tables (``INSERT ... SELECT`` from a registered table), never row-by-row inserts, their values
+cast to the column types DuckDB's catalog gives the table (:meth:`Warehouse.insert`): the SQL
+migrations are the only statement of the warehouse's types.
 """
 
 from __future__ import annotations
