@@ -8,6 +8,7 @@
     │   ├── UnsupportedInput      the item is of a kind reusetrack does not read
     │   └── RepeatedInput         the item's URL was already read in this run
     └── WarehouseError            the DuckDB warehouse cannot be opened, migrated or written
+        ├── NoSuchDocument        no stored document has the doc_id or URL given
         ├── WarehouseLocked       another process holds the write lock
         └── SettingsMismatch      stored signatures were made under other settings
 
@@ -21,6 +22,7 @@ from typing import Any
 
 __all__ = [
     "InputError",
+    "NoSuchDocument",
     "RepeatedInput",
     "ReuseError",
     "SettingsError",
@@ -65,6 +67,10 @@ class RepeatedInput(InputError):
 
 class WarehouseError(ReuseError):
     """The warehouse cannot be opened, migrated or written."""
+
+
+class NoSuchDocument(WarehouseError):
+    """No stored document has the doc_id or URL a command was given."""
 
 
 class WarehouseLocked(WarehouseError):

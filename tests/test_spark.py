@@ -28,6 +28,8 @@ from typer.testing import CliRunner
 from crawlers.files import read_file
 from reuse.cli import app
 from reuse.models import Document
+from warehouse.db import open_warehouse
+from warehouse.manifest import Manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 SF_PAGE = ROOT / "seeds" / "demo" / "southfront.org"
@@ -179,6 +181,24 @@ def test_spark_reports_what_ingest_reports(spark_out: tuple[Path, Any], ingested
     assert manifest["tables"]["documents"]["rows"] == report["ingested"]
     assert manifest["tables"]["matches"]["rows"] == report["matches"]
     assert manifest["tables"]["band_keys"]["columns"][0] == {"name": "key", "type": "BIGINT"}
+
+
+def test_spark_writes_every_table_with_the_warehouse_catalogs_columns_and_types(spark_out: tuple[Path, Any]) -> None:
+    """Spark's schema is read from the warehouse's own catalog: each Parquet folder holds the
+    table's columns, in its order, with its types as Parquet stores them (Spark has no unsigned
+    integer: a UBIGINT's bits are in a BIGINT; a JSON column is its text)."""
+    out, _ = spark_out
+    stored = {"UBIGINT": "BIGINT", "JSON": "VARCHAR"}
+    manifest = Manifest.read(out)
+    with open_warehouse(":memory:") as wh, duckdb.connect() as con:
+        assert {"documents", "band_keys", "matches", "version_meta", "runs"} <= set(manifest.tables)
+        for name, entry in manifest.tables.items():
+            catalog = wh.column_types(name)
+            assert entry.columns == tuple((c, "BIGINT" if t == "UBIGINT" else t) for c, t in catalog), name
+            written = con.read_parquet(str(out / entry.file))
+            assert list(zip(written.columns, map(str, written.types), strict=True)) == [
+                (c, stored.get(t, t)) for c, t in catalog
+            ], name
 
 
 def test_load_of_spark_output_answers_like_ingest(

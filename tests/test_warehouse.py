@@ -532,8 +532,7 @@ def test_changed_document_is_a_new_version_matched_against_the_others(built: dic
     )
     before = _counts(db)
     with open_warehouse(db, SETTINGS) as wh:
-        doc = wh.find_document(source.url)
-        assert doc is not None
+        doc = wh.resolve_document(source.url)
         report = ingest(wh, [changed, *DOCS[:5]], SETTINGS, batch_size=3)
     assert (report.ingested, report.unchanged) == (1, 5)
     assert report.matches > 0
@@ -542,8 +541,7 @@ def test_changed_document_is_a_new_version_matched_against_the_others(built: dic
     assert after["versions"] == before["versions"] + 1
 
     with open_warehouse(db, SETTINGS, read_only=True) as wh:
-        current = wh.find_document(source.url)
-        assert current is not None
+        current = wh.resolve_document(source.url)
         assert current.doc_id == doc.doc_id
         assert current.version_id > doc.version_id
         # The old and the new version share band keys (so the engine saw them as candidates) ...
@@ -622,12 +620,13 @@ def test_exception_in_the_items_keeps_every_committed_batch(tmp_path: Path) -> N
 def test_failure_inside_a_batch_rolls_back_that_batch_only(tmp_path: Path) -> None:
     batch_size = 4
     docs = _with_copy_in_first_batch(batch_size)
-    # The second batch's last document cannot be stored (a date that is no date): its batch fails
-    # inside the transaction, after its documents rows were inserted.
+    # The second batch's last document cannot be stored (a date that is no date, refused as the
+    # versions column's type): its batch fails inside the transaction, after its documents rows
+    # were inserted.
     broken = Document(url="https://broken.example/x", text=docs[0].text, published="not a date")  # type: ignore[arg-type]
     items = [*docs[:batch_size], *docs[batch_size : 2 * batch_size - 1], broken, *docs[2 * batch_size :]]
     db = tmp_path / "w.duckdb"
-    with pytest.raises(duckdb.Error), open_warehouse(db, SETTINGS) as wh:
+    with pytest.raises(WarehouseError, match="cannot load versions"), open_warehouse(db, SETTINGS) as wh:
         ingest(wh, items, SETTINGS, batch_size=batch_size)
     assert not Path(f"{db}.wal").exists()
     counts = _counts(db)

@@ -12,13 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import pyarrow as pa
-
-from warehouse.db import Warehouse
+from warehouse.db import Warehouse, registered
 
 __all__ = [
-    "FETCH_SCHEMA",
-    "FRONTIER_SCHEMA",
     "crawl_runs",
     "due_frontier",
     "frontier_rows",
@@ -32,101 +28,31 @@ __all__ = [
     "update_frontier",
 ]
 
-_TS = pa.timestamp("us", tz="UTC")
 # Rows that come due at their next_fetch_at (blocked ones wait for the settings to change).
 _SCHEDULED = "state IN ('todo', 'done', 'failed', 'alias')"
 
-FRONTIER_SCHEMA = pa.schema(
-    [
-        ("url", pa.string()),
-        ("host", pa.string()),
-        ("source", pa.string()),
-        ("kind", pa.string()),
-        ("depth", pa.int32()),
-        ("state", pa.string()),
-        ("reason", pa.string()),
-        ("attempts", pa.int32()),
-        ("discovered_at", _TS),
-        ("discovered_from", pa.string()),
-        ("next_fetch_at", _TS),
-        ("last_fetched_at", _TS),
-        ("last_status", pa.int32()),
-        ("etag", pa.string()),
-        ("last_modified", pa.string()),
-        ("content_sha256", pa.string()),
-        ("unchanged", pa.int32()),
-        ("interval_s", pa.float64()),
-        ("doc_id", pa.int64()),
-        ("final_url", pa.string()),
-        ("hint_published", _TS),
-        ("hint_source", pa.string()),
-        ("hint_title", pa.string()),
-        ("hint_precision", pa.string()),
-    ]
-)
 
-FETCH_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.int64()),
-        ("url", pa.string()),
-        ("final_url", pa.string()),
-        ("started_at", _TS),
-        ("elapsed_ms", pa.int32()),
-        ("attempt", pa.int32()),
-        ("outcome", pa.string()),
-        ("status", pa.int32()),
-        ("error", pa.string()),
-        ("redirects", pa.string()),
-        ("peer", pa.string()),
-        ("bytes", pa.int64()),
-        ("raw_sha256", pa.string()),
-        ("content_type", pa.string()),
-        ("kind", pa.string()),
-        ("result", pa.string()),
-        ("version_id", pa.int64()),
-    ]
-)
-
-_RAW_SCHEMA = pa.schema(
-    [
-        ("sha256", pa.string()),
-        ("size", pa.int64()),
-        ("compression", pa.string()),
-        ("body", pa.binary()),
-        ("first_url", pa.string()),
-        ("first_seen", _TS),
-    ]
-)
-
-
-def _table(rows: Sequence[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema=schema)
-
-
-def _with(wh: Warehouse, name: str, table: pa.Table, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    wh.con.register(name, table)
-    try:
-        return wh.con.execute(sql, list(params)).fetchall()
-    finally:
-        wh.con.unregister(name)
+def _insert_new(wh: Warehouse, table: str, key: str, rows: Sequence[dict[str, Any]]) -> list[Any]:
+    """Insert the rows whose ``key`` ``table`` does not hold yet (the first row of a key wins);
+    return the keys inserted."""
+    if not rows:
+        return []
+    unique: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        unique.setdefault(row[key], row)
+    incoming = wh.typed_table(table, list(unique.values()))
+    cols = ", ".join(incoming.column_names)
+    with registered(wh.con, f"incoming_{table}", incoming) as con:
+        found = con.execute(
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming_{table} i"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = i.{key}) RETURNING {key}"
+        ).fetchall()
+    return [r[0] for r in found]
 
 
 def insert_new_frontier(wh: Warehouse, rows: Sequence[dict[str, Any]]) -> list[str]:
     """Add the rows whose URL the frontier does not hold yet; return those URLs (the first row of a URL wins)."""
-    if not rows:
-        return []
-    unique: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        unique.setdefault(row["url"], row)
-    cols = ", ".join(FRONTIER_SCHEMA.names)
-    found = _with(
-        wh,
-        "incoming_frontier",
-        _table(list(unique.values()), FRONTIER_SCHEMA),
-        f"INSERT INTO frontier ({cols}) SELECT {cols} FROM incoming_frontier i"
-        " WHERE NOT EXISTS (SELECT 1 FROM frontier f WHERE f.url = i.url) RETURNING url",
-    )
-    return [str(r[0]) for r in found]
+    return [str(url) for url in _insert_new(wh, "frontier", "url", rows)]
 
 
 def update_frontier(wh: Warehouse, rows: Sequence[dict[str, Any]]) -> None:
@@ -134,13 +60,10 @@ def update_frontier(wh: Warehouse, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     unique = {row["url"]: row for row in rows}  # the last state of a URL wins
-    sets = ", ".join(f"{name} = i.{name}" for name in FRONTIER_SCHEMA.names if name != "url")
-    _with(
-        wh,
-        "changed_frontier",
-        _table(list(unique.values()), FRONTIER_SCHEMA),
-        f"UPDATE frontier SET {sets} FROM changed_frontier i WHERE frontier.url = i.url",
-    )
+    columns = wh.schema("frontier").names  # every one: a column a row leaves out becomes NULL
+    sets = ", ".join(f"{name} = i.{name}" for name in columns if name != "url")
+    with registered(wh.con, "changed_frontier", wh.typed_table("frontier", list(unique.values()), columns)) as con:
+        con.execute(f"UPDATE frontier SET {sets} FROM changed_frontier i WHERE frontier.url = i.url")
 
 
 def due_frontier(wh: Warehouse, before: datetime, sources: Sequence[str] | None = None) -> list[dict[str, Any]]:
@@ -174,29 +97,18 @@ def insert_fetches(wh: Warehouse, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     first = wh.next_id("fetch_log", "fetch_id")
-    prepared = [{**row, "redirects": json.dumps(list(row.get("redirects") or []))} for row in rows]
-    table = _table(prepared, FETCH_SCHEMA)
-    table = table.add_column(0, "fetch_id", pa.array(range(first, first + len(rows)), pa.int64()))
-    cols = ", ".join(table.column_names)
-    _with(wh, "incoming_fetches", table, f"INSERT INTO fetch_log ({cols}) SELECT {cols} FROM incoming_fetches")
+    wh.insert(
+        "fetch_log",
+        [
+            {**row, "fetch_id": fetch_id, "redirects": json.dumps(list(row.get("redirects") or []))}
+            for fetch_id, row in enumerate(rows, first)
+        ],
+    )
 
 
 def insert_raw_pages(wh: Warehouse, rows: Sequence[dict[str, Any]]) -> int:
     """Store raw bodies not stored yet (content-addressed by ``sha256``); return how many were new."""
-    if not rows:
-        return 0
-    unique: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        unique.setdefault(row["sha256"], row)
-    cols = ", ".join(_RAW_SCHEMA.names)
-    found = _with(
-        wh,
-        "incoming_raw",
-        _table(list(unique.values()), _RAW_SCHEMA),
-        f"INSERT INTO raw_pages ({cols}) SELECT {cols} FROM incoming_raw i"
-        " WHERE NOT EXISTS (SELECT 1 FROM raw_pages r WHERE r.sha256 = i.sha256) RETURNING sha256",
-    )
-    return len(found)
+    return len(_insert_new(wh, "raw_pages", "sha256", rows))
 
 
 def raw_page(wh: Warehouse, sha256: str) -> tuple[str, bytes] | None:

@@ -3,7 +3,9 @@
 DuckDB allows one writer process per file. ``open_warehouse`` turns DuckDB's lock conflict into
 :class:`~reuse.errors.WarehouseLocked` naming the holder, checks that the file's fingerprint
 settings agree with the caller's, and applies pending migrations. All loads go through Arrow
-tables (``INSERT ... SELECT`` from a registered table), never row-by-row inserts.
+tables (``INSERT ... SELECT`` from a registered table), never row-by-row inserts, their values
+cast to the column types DuckDB's catalog gives the table (:meth:`Warehouse.insert`): the SQL
+migrations are the only statement of the warehouse's types.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,18 +25,21 @@ import numpy as np
 import pyarrow as pa
 
 from reuse.config import Settings
-from reuse.errors import SettingsMismatch, WarehouseError, WarehouseLocked
+from reuse.errors import NoSuchDocument, SettingsMismatch, WarehouseError, WarehouseLocked
 from reuse.stages import StageClock
 from warehouse.migrations import apply_migrations, migrations
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Columns",
     "CurrentDocument",
     "PageKey",
+    "Rows",
     "StoredVersion",
     "Warehouse",
     "open_warehouse",
     "open_when_free",
+    "registered",
 ]
 
 SCHEMA_VERSION = max(m.version for m in migrations())
@@ -72,6 +77,38 @@ def _no_variants(url: str) -> None:
     return None
 
 
+#: Rows to load: each a mapping of column name → value.
+Rows = Sequence[Mapping[str, Any]]
+#: Columns to load: column name → values (a list, a NumPy array or an Arrow array), all of one length.
+Columns = Mapping[str, Any]
+
+
+def _length(data: Rows | Columns) -> int:
+    """How many rows ``data`` holds."""
+    if isinstance(data, Mapping):
+        return len(next(iter(data.values()))) if data else 0
+    return len(data)
+
+
+@contextmanager
+def registered(
+    con: duckdb.DuckDBPyConnection, name: str, data: pa.Table | Mapping[str, Any]
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Make ``data`` (an Arrow table, or columns: name → Arrow array or values) queryable as the
+    table ``name`` on ``con`` for the body's statements; the one way many values reach a query.
+    Yields ``con``."""
+    table = data if isinstance(data, pa.Table) else pa.table(dict(data))
+    con.register(name, table)
+    try:
+        yield con
+    except BaseException:
+        # In a transaction the failure aborted, unregistering fails too: the failure is what to see.
+        with suppress(duckdb.Error):
+            con.unregister(name)
+        raise
+    con.unregister(name)
+
+
 #: WAL size at which a commit also checkpoints the file.
 CHECKPOINT_THRESHOLD = "256MB"
 
@@ -85,6 +122,7 @@ class Warehouse:
     def __init__(self, con: duckdb.DuckDBPyConnection, path: str) -> None:
         self.con = con
         self.path = path
+        self._schemas: dict[str, pa.Schema] = {}
 
     def __enter__(self) -> Warehouse:
         return self
@@ -145,20 +183,11 @@ class Warehouse:
             [datetime.now(UTC), json.dumps(stats), run_id],
         )
 
-    @contextmanager
-    def _registered(self, name: str, columns: dict[str, pa.Array]) -> Iterator[None]:
-        """Make ``columns`` queryable as table ``name`` for the body's queries."""
-        self.con.register(name, pa.table(columns))
-        try:
-            yield
-        finally:
-            self.con.unregister(name)
-
     def _for_versions(self, version_ids: Sequence[int], sql: str) -> list[tuple[Any, ...]]:
         """Rows of ``sql``, which joins the table ``wanted_versions(version_id)``."""
         if not version_ids:
             return []
-        with self._registered("wanted_versions", {"version_id": pa.array(list(version_ids), pa.int64())}):
+        with registered(self.con, "wanted_versions", {"version_id": pa.array(list(version_ids), pa.int64())}):
             return self.con.execute(sql).fetchall()
 
     # -- documents -----------------------------------------------------------------------------
@@ -167,7 +196,7 @@ class Warehouse:
         """The latest stored version of each of ``urls`` that is stored at all."""
         if not urls:
             return {}
-        with self._registered("wanted_urls", {"url": pa.array(list(urls), pa.string())}):
+        with registered(self.con, "wanted_urls", {"url": pa.array(list(urls), pa.string())}):
             rows = self.con.execute(
                 "SELECT d.url, d.doc_id, v.version_id, v.content_hash FROM documents d"
                 " JOIN wanted_urls w ON w.url = d.url JOIN versions v ON v.doc_id = d.doc_id"
@@ -181,14 +210,12 @@ class Warehouse:
         if not read:
             return
         doc_urls, urls, seen = zip(*read, strict=True)
-        columns = {
-            "doc_url": pa.array(doc_urls, pa.string()),
-            "url": pa.array(urls, pa.string()),
-            "seen": pa.array(seen, pa.timestamp("us", tz="UTC")),
-        }
-        with self._registered("incoming_document_urls", columns):
+        # Typed as document_urls' own columns, with the URL the doc_id is looked up by beside them.
+        incoming = self.typed_table("document_urls", {"url": urls, "first_seen": seen})
+        incoming = incoming.append_column("doc_url", pa.array(doc_urls, pa.string()))
+        with registered(self.con, "incoming_document_urls", incoming):
             self.con.execute(
-                "INSERT INTO document_urls SELECT d.doc_id, r.url, min(r.seen) FROM incoming_document_urls r"
+                "INSERT INTO document_urls SELECT d.doc_id, r.url, min(r.first_seen) FROM incoming_document_urls r"
                 " JOIN documents d ON d.url = r.doc_url GROUP BY d.doc_id, r.url ON CONFLICT DO NOTHING"
             )
 
@@ -202,13 +229,61 @@ class Warehouse:
             " GROUP BY ALL ON CONFLICT DO NOTHING"
         )
 
-    def insert(self, table: str, columns: dict[str, pa.Array | list[Any]]) -> None:
-        """Bulk-insert columns (name → values) into ``table`` through Arrow."""
-        if not columns or not len(next(iter(columns.values()))):
+    def schema(self, table: str) -> pa.Schema:
+        """The Arrow schema of ``table`` as DuckDB's catalog types its columns (the SQL migrations
+        are the one statement of them), read once per connection."""
+        found = self._schemas.get(table)
+        if found is None:
+            found = self.con.table(table).limit(0).to_arrow_table().schema
+            self._schemas[table] = found
+        return found
+
+    def column_types(self, name: str) -> list[tuple[str, str]]:
+        """``(column, DuckDB type)`` of each column of the table or view ``name``, in its order."""
+        relation = self.con.table(name)
+        return list(zip(relation.columns, map(str, relation.types), strict=True))
+
+    def typed_table(self, table: str, data: Rows | Columns, columns: Sequence[str] | None = None) -> pa.Table:
+        """``data`` as an Arrow table with ``table``'s own column types (see :meth:`schema`).
+
+        ``data`` is a sequence of rows (column name → value) or a mapping of columns (column name
+        → values: a list, a NumPy array or an Arrow array). The result holds ``columns`` when given
+        (a value missing from a row is NULL), else the table's columns that ``data`` names, in the
+        table's order. A name the table does not have, or a value its column cannot hold, raises
+        :class:`WarehouseError`.
+        """
+        schema = self.schema(table)
+        given = set(data) if isinstance(data, Mapping) else {name for row in data for name in row}
+        unknown = sorted(given - set(schema.names))
+        if unknown:
+            raise WarehouseError(f"{table} has no column {', '.join(unknown)}")
+        wanted = [n for n in schema.names if n in given] if columns is None else list(columns)
+        target = pa.schema([schema.field(n) for n in wanted])
+        try:
+            if not isinstance(data, Mapping):
+                return pa.Table.from_pylist(list(data), schema=target)  # a value a row leaves out is NULL
+            arrays = []
+            for field in target:
+                values = data.get(field.name)
+                if values is None:
+                    arrays.append(pa.nulls(_length(data), field.type))
+                elif isinstance(values, pa.Array | pa.ChunkedArray):
+                    arrays.append(values.cast(field.type))
+                else:
+                    arrays.append(pa.array(values, field.type))
+            return pa.Table.from_arrays(arrays, schema=target)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+            raise WarehouseError(f"cannot load {table}: {_first_line(err)}") from err
+
+    def insert(self, table: str, data: Rows | Columns) -> None:
+        """Bulk-insert ``data`` (rows or columns, see :meth:`typed_table`) into ``table`` in one
+        statement through Arrow, each value cast to the column's type in the catalog."""
+        if not _length(data):
             return
+        typed = self.typed_table(table, data)
         name = f"incoming_{table}"
-        cols = ", ".join(columns)
-        with self._registered(name, {k: v if isinstance(v, pa.Array) else pa.array(v) for k, v in columns.items()}):
+        cols = ", ".join(typed.column_names)
+        with registered(self.con, name, typed):
             self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
 
     def version_texts(self, version_ids: Sequence[int]) -> dict[int, str]:
@@ -253,7 +328,7 @@ class Warehouse:
     def passage_signatures(self, passage_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For the given passages: their ids (sorted), signatures (one uint32 row each) and token
         spans ``token_end - token_start``, as arrays in the same order."""
-        with self._registered("wanted_passages", {"passage_id": pa.array(passage_ids, pa.int64())}):
+        with registered(self.con, "wanted_passages", {"passage_id": pa.array(passage_ids, pa.int64())}):
             table = self.con.execute(
                 "SELECT s.passage_id, s.minhash, p.token_end - p.token_start AS tokens FROM signatures s"
                 " JOIN wanted_passages w USING (passage_id) JOIN passages p USING (passage_id) ORDER BY s.passage_id"
@@ -308,14 +383,9 @@ class Warehouse:
         self.con.execute("SET lock_configuration = true")
         return self.query(sql)
 
-    def find_document(self, ref: str, page_key: PageKey | None = None) -> CurrentDocument | None:
-        """The document ``ref`` names (see :meth:`resolve`), with its latest version; None if there
-        is none. Without ``page_key`` only exact spellings of a URL are looked up."""
-        found = self._named_by(ref, page_key or _no_variants)
-        return None if found is None else self._current(found)
-
-    def resolve(self, ref: str, page_key: PageKey | None = None) -> CurrentDocument:
-        """The one document ``ref`` names, for every command that takes a document.
+    def resolve_document(self, ref: str, page_key: PageKey | None = None) -> CurrentDocument:
+        """The one document ``ref`` names, with its latest version, for every command that takes a
+        document.
 
         ``ref`` is a doc_id or a URL: the document's stored URL, a URL it was read from
         (``document_urls``: its versions' fetched URLs and its aliases read since), or, for a
@@ -325,16 +395,17 @@ class Warehouse:
         spelled) makes the usual variants of a URL one: scheme, host case, ``www.``, trailing slash,
         default port, fragment, tracking parameters. Exact spellings are tried before variants; the
         stored URL before the fetched one, before the canonical. Without ``page_key`` only exact
-        spellings are looked up. Raises :class:`WarehouseError` when no document matches, or when
-        several do at the first step that finds any (they are listed: nothing is guessed).
+        spellings are looked up. Raises :class:`~reuse.errors.NoSuchDocument` when no document
+        matches, and :class:`WarehouseError` when several do at the first step that finds any (they
+        are listed: nothing is guessed).
         """
         found = self._named_by(ref, page_key or _no_variants)
         if found is None:
-            raise WarehouseError(f"no document with URL or doc_id {ref!r} in {self.path}")
+            raise NoSuchDocument(f"no document with URL or doc_id {ref!r} in {self.path}")
         return self._current(found)
 
     def _named_by(self, ref: str, page_key: PageKey) -> int | None:
-        """The doc_id of :meth:`resolve`, None when no document matches."""
+        """The doc_id of :meth:`resolve_document`, None when no document matches."""
         ref = ref.strip()
         key = page_key(ref)
         if key is None:
@@ -390,14 +461,14 @@ class Warehouse:
     def document_matches(
         self, ref: str, page_key: PageKey | None = None
     ) -> tuple[CurrentDocument, list[dict[str, Any]]]:
-        """What the latest version of document ``ref`` (as :meth:`resolve` reads it) shares with
+        """What the latest version of document ``ref`` (as :meth:`resolve_document` reads it) shares with
         the latest versions of other documents.
 
         Each match is seen from the document's side: ``start``, ``end`` and ``text`` are its span,
         ``other_*`` the other document's; ordered by the other URL, then by ``start``. Raises
         :class:`WarehouseError` if there is no such document.
         """
-        doc = self.resolve(ref, page_key)
+        doc = self.resolve_document(ref, page_key)
         sides = []
         for this, other in (("a", "b"), ("b", "a")):
             sides.append(

@@ -24,15 +24,14 @@ import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 from reuse.errors import WarehouseError
 from warehouse.db import Warehouse, open_when_free
-from warehouse.manifest import MANIFEST, ExportFormat
+from warehouse.manifest import MANIFEST, ExportFormat, Manifest, SnapshotTable
 
-__all__ = ["export_warehouse", "open_snapshot", "read_manifest", "snapshot_relation"]
+__all__ = ["export_warehouse", "open_snapshot", "snapshot_relation"]
 
 
 _SUFFIX = {ExportFormat.PARQUET: ".parquet", ExportFormat.CSV: ".csv", ExportFormat.JSON: ".jsonl"}
@@ -56,7 +55,7 @@ def _check_out(out: Path) -> None:
 
 def export_warehouse(
     db: str | Path, out: str | Path, fmt: ExportFormat, *, version: str, wait: float = 15.0
-) -> dict[str, Any]:
+) -> Manifest:
     """Write every table and view of the warehouse at ``db`` into the folder ``out``; return the manifest.
 
     ``out`` must not exist or be empty (:class:`~reuse.errors.WarehouseError` otherwise, before
@@ -70,7 +69,7 @@ def export_warehouse(
     try:
         with open_when_free(db, read_only=True, wait=wait) as warehouse:
             manifest = _write_snapshot(warehouse, scratch, fmt, version)
-        (scratch / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (scratch / MANIFEST).write_text(manifest.dumps(), encoding="utf-8")
         _check_out(out)  # it may have been filled meanwhile; never mix two exports
         if out.is_dir():
             out.rmdir()
@@ -81,9 +80,9 @@ def export_warehouse(
     return manifest
 
 
-def _write_snapshot(warehouse: Warehouse, folder: Path, fmt: ExportFormat, version: str) -> dict[str, Any]:
+def _write_snapshot(warehouse: Warehouse, folder: Path, fmt: ExportFormat, version: str) -> Manifest:
     con = warehouse.con
-    tables: dict[str, Any] = {}
+    tables: dict[str, SnapshotTable] = {}
     # One transaction: every COPY reads the same snapshot of the database.
     with warehouse.transaction():
         exported_at = datetime.now(UTC)
@@ -93,59 +92,39 @@ def _write_snapshot(warehouse: Warehouse, folder: Path, fmt: ExportFormat, versi
         ).fetchall()
         for name, table_type in objects:
             file_name = f"{name}{_SUFFIX[fmt]}"
-            columns = con.execute(f"DESCRIBE SELECT * FROM {_quoted(name)}").fetchall()
+            columns = warehouse.column_types(name)
             try:
                 copied = con.execute(
                     f"COPY (SELECT * FROM {_quoted(name)}) TO ? ({_COPY_OPTIONS[fmt]})", [str(folder / file_name)]
                 ).fetchall()
             except duckdb.Error as err:
                 raise WarehouseError(f"cannot export {name}: {str(err).strip().splitlines()[0]}") from err
-            tables[name] = {
-                "kind": "view" if table_type == "VIEW" else "table",
-                "file": file_name,
-                "rows": int(copied[0][0]),
-                "columns": [{"name": column[0], "type": column[1]} for column in columns],
-            }
+            kind = "view" if table_type == "VIEW" else "table"
+            tables[name] = SnapshotTable(kind, file_name, int(copied[0][0]), tuple(columns))
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
         schema = con.execute("SELECT max(version) FROM schema_migrations").fetchall()
-    return {
-        "format": str(fmt),
-        "reusetrack_version": version,
-        "schema_version": schema[0][0] if schema else None,
-        "duckdb_version": duckdb.__version__,
-        "exported_at": exported_at.isoformat(),
-        "warehouse": str(warehouse.path),
-        "fingerprint_key": meta.get("fingerprint_key"),
-        "settings": json.loads(meta["settings"]) if "settings" in meta else None,
-        "tables": tables,
-    }
-
-
-def read_manifest(folder: str | Path) -> dict[str, Any]:
-    """The manifest of the snapshot in ``folder``; :class:`~reuse.errors.WarehouseError` if it has none."""
-    path = Path(folder) / MANIFEST
-    if not path.is_file():
-        raise WarehouseError(
-            f"{folder} is not a reusetrack snapshot (no {MANIFEST}): make one with 'reusetrack export'"
-        )
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        ExportFormat(manifest["format"])
-        manifest["tables"].items()
-    except (ValueError, KeyError, TypeError, AttributeError) as err:
-        raise WarehouseError(f"{path} is not a valid snapshot manifest ({err})") from err
-    return dict(manifest)
+    return Manifest(
+        format=fmt,
+        reusetrack_version=version,
+        schema_version=schema[0][0] if schema else None,
+        duckdb_version=duckdb.__version__,
+        exported_at=exported_at.isoformat(),
+        warehouse=str(warehouse.path),
+        fingerprint_key=meta.get("fingerprint_key"),
+        settings=json.loads(meta["settings"]) if "settings" in meta else None,
+        tables=tables,
+    )
 
 
 def snapshot_relation(
-    con: duckdb.DuckDBPyConnection, folder: Path, fmt: ExportFormat, entry: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, folder: Path, fmt: ExportFormat, entry: SnapshotTable
 ) -> duckdb.DuckDBPyRelation:
     """The rows of one table or view of the snapshot in ``folder`` (its manifest ``entry``) as a
     relation on ``con``; CSV and JSON files are read with the column types the manifest records."""
-    path = str(folder / entry["file"])
+    path = str(folder / entry.file)
     if fmt is ExportFormat.PARQUET:
         return con.read_parquet(path)
-    types = {c["name"]: c["type"] for c in entry["columns"]}
+    types = entry.types
     if fmt is ExportFormat.CSV:
         return con.read_csv(path, header=True, columns=types)
     return con.read_json(path, columns=types)
@@ -158,12 +137,11 @@ def open_snapshot(folder: str | Path) -> Warehouse:
     warehouse's types. The snapshot's files are only read.
     """
     folder = Path(folder)
-    manifest = read_manifest(folder)
-    fmt = ExportFormat(manifest["format"])
+    manifest = Manifest.read(folder)
     con = duckdb.connect(":memory:")
     try:
-        for name, entry in manifest["tables"].items():
-            snapshot_relation(con, folder, fmt, entry).create_view(name)
+        for name, entry in manifest.tables.items():
+            snapshot_relation(con, folder, manifest.format, entry).create_view(name)
     except duckdb.Error as err:
         con.close()
         raise WarehouseError(f"cannot read snapshot {folder}: {str(err).strip().splitlines()[0]}") from err

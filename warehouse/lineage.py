@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import pyarrow as pa
 
-from warehouse.db import PageKey, Warehouse
+from warehouse.db import Warehouse, registered
 
 __all__ = [
     "LINEAGE_TABLES",
@@ -22,7 +22,6 @@ __all__ = [
     "current_versions",
     "delete_stories",
     "delete_version_diffs",
-    "find_story",
     "forget_lineage",
     "later_versions",
     "learn_site_boilerplate",
@@ -37,6 +36,7 @@ __all__ = [
     "site_network",
     "stories",
     "story_edges",
+    "story_of",
 ]
 
 #: Blocks held by more than this many times ``boilerplate_docs`` documents pair no twins.
@@ -56,11 +56,8 @@ def _with_ids(wh: Warehouse, name: str, ids: Iterable[int], sql: str, params: Se
     values = sorted(set(ids))
     if not values:
         return []
-    wh.con.register(name, pa.table({"id": pa.array(values, pa.int64())}))
-    try:
-        return wh.con.execute(sql, list(params)).fetchall()
-    finally:
-        wh.con.unregister(name)
+    with registered(wh.con, name, {"id": pa.array(values, pa.int64())}) as con:
+        return con.execute(sql, list(params)).fetchall()
 
 
 class OwedVersion(NamedTuple):
@@ -137,13 +134,10 @@ def site_boilerplate_hashes(wh: Warehouse, sites: Iterable[str]) -> dict[str, se
     if not wanted:
         return {}
     found: dict[str, set[int]] = {site: set() for site in wanted}
-    wh.con.register("wanted_sites", pa.table({"site": pa.array(wanted, pa.string())}))
-    try:
-        rows = wh.con.execute(
+    with registered(wh.con, "wanted_sites", {"site": pa.array(wanted, pa.string())}) as con:
+        rows = con.execute(
             "SELECT b.site, b.text_hash FROM site_boilerplate b JOIN wanted_sites w USING (site)"
         ).fetchall()
-    finally:
-        wh.con.unregister("wanted_sites")
     for site, digest in rows:
         found[site].add(int(digest))
     return found
@@ -166,10 +160,9 @@ def learn_site_boilerplate(wh: Warehouse, sites: Iterable[str], cap: int, share:
     wanted = sorted(set(sites))
     if not wanted:
         return
-    wh.con.register("wanted_sites", pa.table({"site": pa.array(wanted, pa.string())}))
-    try:
-        wh.con.execute("DELETE FROM site_boilerplate WHERE site IN (SELECT site FROM wanted_sites)")
-        wh.con.execute(
+    with registered(wh.con, "wanted_sites", {"site": pa.array(wanted, pa.string())}) as con:
+        con.execute("DELETE FROM site_boilerplate WHERE site IN (SELECT site FROM wanted_sites)")
+        con.execute(
             """
             INSERT INTO site_boilerplate (site, text_hash, docs, site_docs, sample)
             WITH cur AS (
@@ -210,8 +203,6 @@ def learn_site_boilerplate(wh: Warehouse, sites: Iterable[str], cap: int, share:
             """,
             {"cap": cap, "share": share, "pair_limit": _TWIN_BLOCK_DOCS * cap},
         )
-    finally:
-        wh.con.unregister("wanted_sites")
 
 
 def current_versions(wh: Warehouse, doc_ids: Iterable[int]) -> dict[int, int]:
@@ -355,12 +346,9 @@ def pair_scores(
     found: dict[tuple[int, int], list[tuple[int, int, float]]] = {pair: [] for pair in wanted}
     if not wanted:
         return found
-    table = pa.table(
-        {"a": pa.array([a for a, _ in wanted], pa.int64()), "b": pa.array([b for _, b in wanted], pa.int64())}
-    )
-    wh.con.register("wanted_doc_pairs", table)
-    try:
-        rows = wh.con.execute(
+    pairs = {"a": pa.array([a for a, _ in wanted], pa.int64()), "b": pa.array([b for _, b in wanted], pa.int64())}
+    with registered(wh.con, "wanted_doc_pairs", pairs) as con:
+        rows = con.execute(
             """
             WITH vp AS (
                 SELECT w.a, w.b, va.version_id AS x, vb.version_id AS y FROM wanted_doc_pairs w
@@ -372,8 +360,6 @@ def pair_scores(
             GROUP BY ALL
             """
         ).fetchall()
-    finally:
-        wh.con.unregister("wanted_doc_pairs")
     for a, b, x, y, score in rows:
         found[(int(a), int(b))].append((int(x), int(y), float(score)))
     return found
@@ -384,31 +370,27 @@ def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> None:
     ids = sorted(set(doc_ids))
     if not ids:
         return
-    wh.con.register("gone_docs", pa.table({"id": pa.array(ids, pa.int64())}))
-    try:
-        wh.con.execute(
+    with registered(wh.con, "gone_docs", {"id": pa.array(ids, pa.int64())}) as con:
+        con.execute(
             "CREATE OR REPLACE TEMP TABLE gone_stories AS SELECT DISTINCT story_id FROM lineage_nodes"
             " WHERE doc_id IN (SELECT id FROM gone_docs)"
         )
-        wh.con.execute(
+        con.execute(
             "DELETE FROM edge_edits WHERE edge_id IN"
             " (SELECT edge_id FROM reuse_edges WHERE story_id IN (SELECT story_id FROM gone_stories))"
         )
         for table in LINEAGE_TABLES[1:]:
-            wh.con.execute(f"DELETE FROM {table} WHERE story_id IN (SELECT story_id FROM gone_stories)")
-        wh.con.execute("DROP TABLE gone_stories")
-    finally:
-        wh.con.unregister("gone_docs")
+            con.execute(f"DELETE FROM {table} WHERE story_id IN (SELECT story_id FROM gone_stories)")
+        con.execute("DROP TABLE gone_stories")
 
 
 # -- reading, for the CLI and reports ------------------------------------------------------------------
 
 
-def find_story(wh: Warehouse, ref: str, page_key: PageKey | None = None) -> tuple[int, int | None]:
-    """``(doc_id, story_id or None)`` of the document ``ref`` names (:meth:`Warehouse.resolve`)."""
-    doc_id = wh.resolve(ref, page_key).doc_id
+def story_of(wh: Warehouse, doc_id: int) -> int | None:
+    """The story holding the document ``doc_id``; None when it is in none."""
     story = wh.con.execute("SELECT story_id FROM lineage_nodes WHERE doc_id = ?", [doc_id]).fetchall()
-    return doc_id, int(story[0][0]) if story else None
+    return int(story[0][0]) if story else None
 
 
 def story_edges(wh: Warehouse, story_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

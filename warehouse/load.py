@@ -11,14 +11,13 @@ a ``UBIGINT`` column in a ``BIGINT``, and they are read back bit for bit.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 from reuse.errors import WarehouseError
 from warehouse.db import Warehouse
 from warehouse.export import snapshot_relation
-from warehouse.manifest import ExportFormat
+from warehouse.manifest import Manifest
 
 __all__ = ["is_empty", "load_tables"]
 
@@ -58,7 +57,7 @@ def _select(target: list[tuple[str, str]], source: dict[str, str]) -> str:
     return ", ".join(exprs)
 
 
-def load_tables(wh: Warehouse, folder: str | Path, manifest: dict[str, Any]) -> dict[str, int]:
+def load_tables(wh: Warehouse, folder: str | Path, manifest: Manifest) -> dict[str, int]:
     """Insert every table of the snapshot in ``folder`` into the warehouse; return the rows per table.
 
     Call it inside a transaction. Raises :class:`~reuse.errors.WarehouseError` when the snapshot
@@ -66,22 +65,21 @@ def load_tables(wh: Warehouse, folder: str | Path, manifest: dict[str, Any]) -> 
     table's row count differs from the manifest's (a folder copied in part).
     """
     folder = Path(folder)
-    fmt = ExportFormat(manifest["format"])
     known = _tables(wh)
     loaded: dict[str, int] = {}
-    for name, entry in sorted(manifest["tables"].items()):
-        if entry.get("kind") != "table" or name in _NOT_LOADED:
+    for name, entry in sorted(manifest.tables.items()):
+        if entry.kind != "table" or name in _NOT_LOADED:
             continue
         if name not in known:
             raise WarehouseError(f"the snapshot has a table {name!r} this warehouse does not: upgrade reusetrack")
-        target = [(c, t) for c, t, *_ in wh.con.execute(f'DESCRIBE "{name}"').fetchall()]
+        target = wh.column_types(name)
         try:
-            relation = snapshot_relation(wh.con, folder, fmt, entry)
+            relation = snapshot_relation(wh.con, folder, manifest.format, entry)
             relation.project(_select(target, _column_types(relation))).insert_into(name)
             count = wh.con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
         except duckdb.Error as err:
             raise WarehouseError(f"cannot load {name} from {folder}: {str(err).strip().splitlines()[0]}") from err
-        if count != entry["rows"]:
-            raise WarehouseError(f"{folder}: {name} holds {count} rows, its manifest says {entry['rows']}")
+        if count != entry.rows:
+            raise WarehouseError(f"{folder}: {name} holds {count} rows, its manifest says {entry.rows}")
         loaded[name] = int(count)
     return loaded

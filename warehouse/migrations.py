@@ -1,7 +1,8 @@
 """A small migration runner: applies ``sql/NNNN_name.sql`` files in order, once each.
 
 What was applied is recorded in ``schema_migrations`` together with the DuckDB version that
-applied it. Views in ``sql/views/`` hold no data and are recreated on every open.
+applied it. The macros of ``sql/macros.sql`` and the views in ``sql/views/`` (which may use them)
+hold no data and are recreated on every open.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from importlib import resources
 
 import duckdb
 
-__all__ = ["Migration", "apply_migrations", "migrations", "view_sql"]
+__all__ = ["Migration", "apply_migrations", "macro_sql", "migrations", "view_sql"]
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -34,6 +35,11 @@ def migrations() -> list[Migration]:
         if m:
             found.append(Migration(int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
     return sorted(found, key=lambda m: m.version)
+
+
+def macro_sql() -> str:
+    """The SQL of the macros the views share."""
+    return resources.files("warehouse").joinpath("sql", "macros.sql").read_text(encoding="utf-8")
 
 
 def view_sql() -> list[tuple[str, str]]:
@@ -66,6 +72,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[Migration]:
             con.execute("ROLLBACK")
             raise
         applied.append(migration)
+    con.execute(macro_sql())
     for _, sql in view_sql():
         con.execute(sql)
     return applied

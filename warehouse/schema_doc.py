@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from warehouse.migrations import migrations, view_sql
+from warehouse.migrations import macro_sql, migrations, view_sql
 
 __all__ = ["END", "START", "render", "schema_markdown"]
 
@@ -18,12 +18,13 @@ END = "<!-- schema:end -->"
 
 
 def schema_markdown() -> str:
-    """Every migration and view definition, each under its own heading, as SQL blocks."""
+    """Every migration, the views' macros and every view definition, each under its own heading, as SQL blocks."""
     parts = [
         "Generated from `warehouse/sql/` by `python -m warehouse.schema_doc README.md`; do not edit by hand.",
     ]
     for m in migrations():
         parts.append(f"#### Migration {m.version:04d} `{m.name}`\n\n```sql\n{m.sql.strip()}\n```")
+    parts.append(f"#### Macros\n\n```sql\n{macro_sql().strip()}\n```")
     for name, sql in view_sql():
         parts.append(f"#### View `{name.removesuffix('.sql')}`\n\n```sql\n{sql.strip()}\n```")
     return "\n\n".join(parts)

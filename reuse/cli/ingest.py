@@ -114,10 +114,10 @@ def export(
 
     manifest = export_warehouse(warehouse_path(ctx), out, fmt, version=reusetrack_version(), wait=READ_WAIT)
     if json_out:
-        echo_json(manifest)
+        echo_json(manifest.to_dict())
         return
-    tables = manifest["tables"]
-    rows = sum(entry["rows"] for entry in tables.values())
+    tables = manifest.tables
+    rows = sum(entry.rows for entry in tables.values())
     typer.echo(f"exported {len(tables)} tables and views, {count(rows, 'row')}, as {fmt} to {out}")
 
 

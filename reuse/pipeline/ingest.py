@@ -15,14 +15,12 @@ import os
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from crawlers.files import SUFFIXES, has_input_files, iter_documents
 from reuse import reusetrack_version
@@ -36,9 +34,9 @@ from reuse.pipeline.lineage import LineageSummary, rebuild_lineage, store_eviden
 from reuse.pipeline.workers import Analyser
 from reuse.stages import StageClock
 from warehouse.db import SCHEMA_VERSION, StoredVersion, Warehouse, open_when_free
-from warehouse.export import read_manifest
 from warehouse.lineage import pending_count
 from warehouse.load import is_empty, load_tables
+from warehouse.manifest import Manifest
 
 __all__ = [
     "IngestReport",
@@ -46,6 +44,7 @@ __all__ = [
     "Prepared",
     "Problem",
     "RecentComparables",
+    "RunReport",
     "append_row",
     "content_hash",
     "default_batch_size",
@@ -91,13 +90,11 @@ class Problem:
         return f"{self.status}: {self.source}: {self.reason}"
 
 
-@dataclass
-class IngestReport:
-    """What one ingest run did; ``problems`` lists every item counted as skipped or failed."""
+@dataclass(kw_only=True)
+class RunReport:
+    """What a run that reads, stores and matches documents did (``ingest`` and ``spark``):
+    ``problems`` lists every item counted as skipped or failed."""
 
-    run_id: int
-    ingested: int = 0
-    unchanged: int = 0
     skipped: int = 0
     failed: int = 0
     passages: int = 0
@@ -105,12 +102,32 @@ class IngestReport:
     pairs: int = 0
     matches: int = 0
     problems: list[Problem] = field(default_factory=list)
-    clock: StageClock = field(default_factory=StageClock)
-    interrupted: bool = False  # stopped before the end of its input (Ctrl-C, SIGTERM)
 
     def counts(self) -> dict[str, int]:
-        """The counts, without the problem list."""
-        return {k: v for k, v in vars(self).items() if isinstance(v, int) and not isinstance(v, bool) and k != "run_id"}
+        """The counts, the run's own first (what it read), without its id, flags and problem list."""
+        shared = [f.name for f in fields(RunReport)]
+        names = [f.name for f in fields(self) if f.name not in shared] + shared
+        values = {name: getattr(self, name) for name in names if name != "run_id"}
+        return {k: v for k, v in values.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+    def add_problem(self, problem: Problem) -> None:
+        """Count and list an item the run could not use."""
+        if problem.status == "skipped":
+            self.skipped += 1
+        else:
+            self.failed += 1
+        self.problems.append(problem)
+
+
+@dataclass
+class IngestReport(RunReport):
+    """What one ingest run did."""
+
+    run_id: int
+    ingested: int = 0
+    unchanged: int = 0
+    clock: StageClock = field(default_factory=StageClock)
+    interrupted: bool = False  # stopped before the end of its input (Ctrl-C, SIGTERM)
 
     @property
     def read(self) -> int:
@@ -282,7 +299,7 @@ class Ingestor:
         # batches are not read through first_of_each_url before: a page and its alias land in one).
         for item in first_of_each_url(items):
             if isinstance(item, InputError):
-                self._problem(item)
+                self.report.add_problem(Problem.of(item))
                 progress(item.source)
                 if isinstance(item, RepeatedInput) and isinstance(item.document, Document):
                     read.append(item.document)
@@ -338,14 +355,6 @@ class Ingestor:
         """Stop the analysis workers, if any were started."""
         self.analyser.close()
 
-    def _problem(self, error: InputError) -> None:
-        problem = Problem.of(error)
-        if problem.status == "skipped":
-            self.report.skipped += 1
-        else:
-            self.report.failed += 1
-        self.report.problems.append(problem)
-
     def _store_and_match(
         self, fresh: list[tuple[Document, str]], analyses: list[Analysis], known_docs: dict[str, int]
     ) -> None:
@@ -390,21 +399,11 @@ class Ingestor:
             wh.insert("lineage_pending", {"version_id": versions["version_id"]})
             store_evidence(wh, [(first_version + k, doc) for k, (doc, _) in enumerate(fresh)])
             wh.insert("passages", dict(passage_cols))
-            wh.insert(
-                "signatures",
-                {
-                    "passage_id": pa.array(np.arange(first_passage, passage_id, dtype=np.int64)),
-                    "minhash": pa.array(blobs, pa.binary()),
-                },
-            )
+            wh.insert("signatures", {"passage_id": np.arange(first_passage, passage_id), "minhash": blobs})
             if keys:
                 wh.insert(
                     "band_keys",
-                    {
-                        "key": pa.array(_joined(keys)),
-                        "passage_id": pa.array(_joined(key_passages)),
-                        "version_id": pa.array(_joined(key_versions)),
-                    },
+                    {"key": _joined(keys), "passage_id": _joined(key_passages), "version_id": _joined(key_versions)},
                 )
         self.report.ingested += len(fresh)
         self.report.passages += passage_id - first_passage
@@ -726,25 +725,25 @@ def refresh_lineage(
     return run_id, summary
 
 
-def snapshot_settings(manifest: dict[str, Any]) -> Settings | None:
+def snapshot_settings(manifest: Manifest) -> Settings | None:
     """The fingerprint settings a snapshot's signatures were made with (None for an empty one).
 
     Raises :class:`~reuse.errors.WarehouseError` when the snapshot's schema is newer than this
     reusetrack, or its recorded fingerprint key is not that of its settings (another version
     of reusetrack fingerprinted it differently).
     """
-    schema = manifest.get("schema_version")
+    schema = manifest.schema_version
     if isinstance(schema, int) and schema > SCHEMA_VERSION:
         raise WarehouseError(
             f"the snapshot has schema version {schema}, newer than this reusetrack ({SCHEMA_VERSION}); "
             "upgrade reusetrack"
         )
-    if manifest.get("settings") is None:
+    if manifest.settings is None:
         return None
-    settings = Settings.from_dict(manifest["settings"])
-    if manifest.get("fingerprint_key") != settings.fingerprint_key():
+    settings = Settings.from_dict(manifest.settings)
+    if manifest.fingerprint_key != settings.fingerprint_key():
         raise WarehouseError(
-            f"the snapshot's fingerprint key {manifest.get('fingerprint_key')} is not that of its settings "
+            f"the snapshot's fingerprint key {manifest.fingerprint_key} is not that of its settings "
             f"({settings.fingerprint_key()}): it was made by another version of reusetrack"
         )
     return settings
@@ -761,7 +760,7 @@ def load_snapshot(db: str | Path, folder: str | Path, on_wait: Callable[[str], N
     and an export's may be what a killed run left. ``on_wait`` is told, once, when the warehouse
     is found locked by another writer.
     """
-    manifest = read_manifest(folder)
+    manifest = Manifest.read(folder)
     settings = snapshot_settings(manifest)
     with open_when_free(db, settings, wait=60.0, on_wait=on_wait) as warehouse:
         if not is_empty(warehouse):

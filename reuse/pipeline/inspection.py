@@ -17,7 +17,7 @@ from reuse.engine.analysis import Analysis, analyse
 from reuse.engine.lsh import band_keys, band_params
 from reuse.engine.matching import PairResult, match_pair
 from reuse.engine.signatures import MinHasher
-from reuse.errors import InputError
+from reuse.errors import InputError, NoSuchDocument
 from reuse.models import Document
 from warehouse.db import open_when_free
 
@@ -133,9 +133,10 @@ def compare_documents(ref_a: str, ref_b: str, settings: Settings, db: str | Path
             raise InputError(stored[0], f"no such file, and no warehouse at {db} to look it up in")
         with open_when_free(db, read_only=True, wait=15.0) as warehouse:
             for ref in stored:
-                doc = warehouse.find_document(ref, page_key)
-                if doc is None:
-                    raise InputError(ref, f"no such file, and no document with this URL or doc_id in {db}")
+                try:
+                    doc = warehouse.resolve_document(ref, page_key)
+                except NoSuchDocument as err:
+                    raise InputError(ref, f"no such file, and no document with this URL or doc_id in {db}") from err
                 found[ref] = ComparedText(doc.url, warehouse.version_texts([doc.version_id])[doc.version_id])
     a, b = found[ref_a], found[ref_b]
     return Comparison(a, b, compare_texts(a.text, b.text, settings))

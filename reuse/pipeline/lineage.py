@@ -5,13 +5,10 @@ touched, with edits, credits and version diffs, and read a story back for the CL
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-import pyarrow as pa
 
 from crawlers.urls import page_key
 from reuse.config import Settings
@@ -25,7 +22,7 @@ from warehouse import lineage as lineage_db
 from warehouse.db import Warehouse
 
 __all__ = [
-    "EVIDENCE_TYPES",
+    "EVIDENCE_TABLES",
     "LineageSummary",
     "StoryReport",
     "evidence_rows",
@@ -36,26 +33,14 @@ __all__ = [
 ]
 
 
-#: The tables of a version's evidence, and the Arrow types of their columns that plain Python
-#: values do not fix (an empty list, a None, an unsigned hash).
-EVIDENCE_TYPES: dict[str, dict[str, pa.DataType]] = {
-    "blocks": {"text_hash": pa.uint64()},
-    "version_meta": {
-        "modified_at": pa.timestamp("us", tz="UTC"),
-        "modified_precision": pa.string(),
-        "authors": pa.list_(pa.string()),
-        "tags": pa.list_(pa.string()),
-        "header": pa.list_(pa.string()),
-    },
-    "links": {},
-    "credits": {},
-}
+#: The tables of a version's evidence, one row builder for all of them (:func:`evidence_rows`).
+EVIDENCE_TABLES = ("blocks", "version_meta", "links", "credits")
 
 
 def evidence_rows(version_id: int, doc: Document) -> dict[str, list[dict[str, Any]]]:
-    """The rows of each table of :data:`EVIDENCE_TYPES` for one version: its blocks (with their
+    """The rows of each table of :data:`EVIDENCE_TABLES` for one version: its blocks (with their
     boilerplate hashes), page metadata, links and credits."""
-    tables: dict[str, list[dict[str, Any]]] = {table: [] for table in EVIDENCE_TYPES}
+    tables: dict[str, list[dict[str, Any]]] = {table: [] for table in EVIDENCE_TABLES}
     for position, block in enumerate(text_blocks(doc.text, doc.evidence)):
         tables["blocks"].append(
             {
@@ -116,12 +101,12 @@ def _other_dates_json(ev: Evidence) -> str | None:
 
 def store_evidence(wh: Warehouse, stored: list[tuple[int, Document]]) -> None:
     """Store the blocks (with their boilerplate hashes), page metadata, links and credits of new versions."""
-    rows: dict[str, list[dict[str, Any]]] = {table: [] for table in EVIDENCE_TYPES}
+    rows: dict[str, list[dict[str, Any]]] = {table: [] for table in EVIDENCE_TABLES}
     for version_id, doc in stored:
         for table, found in evidence_rows(version_id, doc).items():
             rows[table].extend(found)
     for table, table_rows in rows.items():
-        _insert_rows(wh, table, table_rows, EVIDENCE_TYPES[table])
+        wh.insert(table, table_rows)
 
 
 def _evidence(row: dict[str, Any]) -> Evidence:
@@ -197,25 +182,6 @@ def _edit_rows(edge_id: int, report: EditReport) -> list[dict[str, Any]]:
         {"edge_id": edge_id, **row, "detail": json.dumps(row["detail"], ensure_ascii=False)}
         for row in _edit_dicts(report)
     ]
-
-
-def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    columns: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        for name, value in row.items():
-            columns[name].append(value)
-    return dict(columns)
-
-
-def _insert_rows(wh: Warehouse, table: str, rows: list[dict[str, Any]], types: dict[str, pa.DataType]) -> None:
-    """Bulk-insert dict rows into ``table``, the columns named in ``types`` as those Arrow types
-    (nested lists and timestamps that Arrow would not infer from Python values alone)."""
-    if not rows:
-        return
-    columns: dict[str, Any] = _columns(rows)
-    for name, kind in types.items():
-        columns[name] = pa.array(columns[name], kind)
-    wh.insert(table, columns)
 
 
 def _corrections(scores: list[tuple[int, int, float]], target_version: int) -> tuple[int | None, str | None]:
@@ -344,10 +310,7 @@ def _store_version_diffs(
                 "changes": json.dumps(_edit_dicts(report), ensure_ascii=False),
             }
         )
-    if diffs:
-        columns = _columns(diffs)
-        columns["labels"] = pa.array(columns["labels"], pa.list_(pa.string()))
-        wh.insert("version_diffs", columns)
+    wh.insert("version_diffs", diffs)
 
 
 def _store_stories(
@@ -444,48 +407,13 @@ def _store_stories(
                     "time_precision": node.time_precision,
                 }
             )
-    typed: dict[str, dict[str, pa.DataType]] = {
-        "lineage_stories": {
-            "sites": pa.list_(pa.string()),
-            "first_time": _TIME,
-            "last_time": _TIME,
-            "first_precision": pa.string(),
-            "last_precision": pa.string(),
-        },
-        "lineage_nodes": {
-            "parent_doc": pa.int64(),
-            "upstream": pa.string(),
-            "edge_id": pa.int64(),
-            "doc_time": _TIME,
-            "time_precision": pa.string(),
-        },
-        "reuse_edges": {
-            "labels": pa.list_(pa.string()),
-            "via_doc": pa.int64(),
-            "upstream": pa.string(),
-            "method": pa.string(),
-            "lag_seconds": pa.int64(),
-            "corrections": pa.string(),
-        },
-        "edge_edits": {
-            "source_start": pa.int64(),
-            "source_end": pa.int64(),
-            "target_start": pa.int64(),
-            "target_end": pa.int64(),
-            "source_text": pa.string(),
-            "target_text": pa.string(),
-        },
-    }
     for table, table_rows in (
         ("lineage_stories", story_rows),
         ("lineage_nodes", node_rows),
         ("reuse_edges", edge_rows),
         ("edge_edits", edit_rows),
     ):
-        _insert_rows(wh, table, table_rows, typed[table])
-
-
-_TIME = pa.timestamp("us", tz="UTC")
+        wh.insert(table, table_rows)
 
 
 @dataclass(frozen=True)
@@ -506,13 +434,14 @@ class StoryReport:
 
 
 def story_report(warehouse: Warehouse, ref: str, *, compare_texts: bool = False) -> StoryReport:
-    """The story of the document ``ref`` (a doc_id or a URL, as :meth:`Warehouse.resolve` reads it).
+    """The story of the document ``ref`` (a doc_id or a URL, as :meth:`Warehouse.resolve_document` reads it).
 
     Raises :class:`~reuse.errors.WarehouseError` when there is no such document; a document in
     no story gives ``story_id`` None and no nodes. With ``compare_texts``, each tree edge's two
     versions are compared again for a side-by-side view.
     """
-    doc_id, story_id = lineage_db.find_story(warehouse, ref, page_key)
+    doc_id = warehouse.resolve_document(ref, page_key).doc_id
+    story_id = lineage_db.story_of(warehouse, doc_id)
     if story_id is None:
         return StoryReport(doc_id, None, [], [], {})
     nodes, edges = lineage_db.story_edges(warehouse, story_id)

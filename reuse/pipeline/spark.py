@@ -50,6 +50,7 @@ from reuse.models import Document
 from reuse.pipeline.ingest import (
     Problem,
     RecentComparables,
+    RunReport,
     content_hash,
     document_row,
     match_rows,
@@ -60,9 +61,9 @@ from reuse.pipeline.ingest import (
     signature_blobs,
     version_row,
 )
-from reuse.pipeline.lineage import EVIDENCE_TYPES, evidence_rows
+from reuse.pipeline.lineage import EVIDENCE_TABLES, evidence_rows
 from warehouse.db import SCHEMA_VERSION, open_warehouse
-from warehouse.manifest import MANIFEST
+from warehouse.manifest import MANIFEST, ExportFormat, Manifest, SnapshotTable
 
 if TYPE_CHECKING:
     from pyspark import RDD
@@ -83,7 +84,7 @@ TABLES = (
     "matches",
     "doc_pairs",
     "runs",
-    *EVIDENCE_TYPES,
+    *EVIDENCE_TABLES,
 )
 #: Settings every run needs whatever the cluster's defaults: naive times are UTC, as DuckDB
 #: reads them, and Parquet timestamps are the standard INT64 microseconds DuckDB types as TIMESTAMPTZ.
@@ -94,7 +95,8 @@ _REQUIRED_CONF = {
 #: Defaults of a session this module starts, below the caller's settings: no console progress
 #: bars between reusetrack's own lines.
 _DEFAULT_CONF = {"spark.ui.showConsoleProgress": "false"}
-#: Spark SQL type of each warehouse column type; Spark has no unsigned integers, so a UBIGINT's
+#: Spark SQL type of each warehouse column type (the columns and their types are read from the
+#: warehouse's own catalog: :func:`_table_columns`); Spark has no unsigned integers, so a UBIGINT's
 #: 64 bits go into a BIGINT (``load`` reads them back as unsigned).
 _SPARK_TYPES = {
     "BIGINT": "bigint",
@@ -108,26 +110,17 @@ _SPARK_TYPES = {
     "TIMESTAMP WITH TIME ZONE": "timestamp",
     "VARCHAR[]": "array<string>",
 }
+#: The DuckDB type a column is stored as where it is not its own (see :data:`_SPARK_TYPES`).
+_STORED = {"UBIGINT": "BIGINT"}
 
 
 @dataclass
-class SparkReport:
+class SparkReport(RunReport):
     """What one Spark run did; ``stages`` holds each stage's seconds and item count."""
 
     out: str
     documents: int = 0
-    skipped: int = 0
-    failed: int = 0
-    passages: int = 0
-    candidates: int = 0
-    pairs: int = 0
-    matches: int = 0
-    problems: list[Problem] = field(default_factory=list)
     stages: dict[str, dict[str, float]] = field(default_factory=dict)
-
-    def counts(self) -> dict[str, int]:
-        """The counts, without the problem list and the stage timings."""
-        return {k: v for k, v in vars(self).items() if isinstance(v, int)}
 
 
 class _Version(NamedTuple):
@@ -199,7 +192,7 @@ def _analyse(
 
 def _partition_counts(items: Iterable[_Version]) -> Iterator[dict[str, int]]:
     """The rows one partition holds for the versions table, passages and each evidence table."""
-    counts = dict.fromkeys(("versions", "passages", *EVIDENCE_TYPES), 0)
+    counts = dict.fromkeys(("versions", "passages", *EVIDENCE_TABLES), 0)
     for v in items:
         counts["versions"] += 1
         counts["passages"] += len(v.passages)
@@ -319,10 +312,7 @@ def _session(master: str | None, conf: dict[str, str]) -> tuple[SparkSession, bo
 def _table_columns() -> dict[str, list[tuple[str, str]]]:
     """Each written table's ``(column, DuckDB type)`` list, from the warehouse's own schema."""
     with open_warehouse(":memory:") as wh:
-        return {
-            table: [(name, kind) for name, kind, *_ in wh.con.execute(f'DESCRIBE "{table}"').fetchall()]
-            for table in TABLES
-        }
+        return {table: wh.column_types(table) for table in TABLES}
 
 
 class _Output:
@@ -425,7 +415,7 @@ def _run(
         spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
     started = datetime.now(UTC)
     bands, rows = band_params(settings)
-    report = SparkReport(out=output.out, problems=list(problems))
+    report = SparkReport(out=output.out)
     stage = _Stages()
     keep = StorageLevel.MEMORY_AND_DISK
 
@@ -434,7 +424,6 @@ def _run(
         documents = records.flatMap(_copy)
         chosen = documents.groupByKey().flatMap(_first_copy).persist(keep)
         placed = [*records.flatMap(_problem).collect(), *chosen.flatMap(_problem).collect()]
-        report.problems += [p for _, p in sorted(placed, key=lambda found: found[0])]
         # Input order: the place of a URL's first copy, as ingest numbers documents.
         latest = (
             chosen.filter(lambda found: isinstance(found[1], Document))
@@ -446,11 +435,8 @@ def _run(
         versions = versions.persist(keep)
         read = documents.count()
         entry.update(files=len(files), documents=read)
-    for problem in report.problems:
-        if problem.status == "skipped":
-            report.skipped += 1
-        else:
-            report.failed += 1
+    for problem in [*problems, *(p for _, p in sorted(placed, key=lambda found: found[0]))]:
+        report.add_problem(problem)
 
     with stage("analyse") as entry:
         counts = versions.mapPartitions(_partition_counts).collect()
@@ -538,7 +524,7 @@ def _run(
         output.write_frame("band_keys", keys.select("key", "passage_id", "version_id"))
         output.write_table("matches", match_table, columns["matches"])
         output.write_table("doc_pairs", matched.map(lambda m: m[1]), columns["doc_pairs"])
-        for table in EVIDENCE_TYPES:
+        for table in EVIDENCE_TABLES:
             output.write_table(table, numbered.flatMap(partial(_evidence, table=table)), columns[table])
         written = {
             **totals,
@@ -567,9 +553,7 @@ def _run(
     keys.unpersist()
     matched.unpersist()
     match_table.unpersist()
-    output.write_text(
-        MANIFEST, json.dumps(_manifest(report, columns, written, settings, spark, finished), indent=2) + "\n"
-    )
+    output.write_text(MANIFEST, _manifest(report, columns, written, settings, spark, finished).dumps())
     return report
 
 
@@ -580,25 +564,22 @@ def _manifest(
     settings: Settings,
     spark: SparkSession,
     finished: datetime,
-) -> dict[str, Any]:
-    """The manifest of :mod:`warehouse.export`'s snapshots, for the Parquet folders written."""
-    return {
-        "format": "parquet",
-        "reusetrack_version": reusetrack_version(),
-        "schema_version": SCHEMA_VERSION,
-        "spark_version": spark.version,
-        "exported_at": finished.isoformat(),
-        "fingerprint_key": settings.fingerprint_key(),
-        "settings": settings.to_dict(),
-        "stages": report.stages,
-        "tables": {
-            name: {
-                "kind": "table",
-                "file": f"{name}/*.parquet",
-                "rows": written[name],
-                # As stored: a UBIGINT column holds its bits in a BIGINT.
-                "columns": [{"name": c, "type": "BIGINT" if t == "UBIGINT" else t} for c, t in columns[name]],
-            }
+) -> Manifest:
+    """The manifest of the Parquet folders written (the snapshot manifest ``export`` writes too)."""
+    return Manifest(
+        format=ExportFormat.PARQUET,
+        reusetrack_version=reusetrack_version(),
+        schema_version=SCHEMA_VERSION,
+        spark_version=spark.version,
+        exported_at=finished.isoformat(),
+        fingerprint_key=settings.fingerprint_key(),
+        settings=settings.to_dict(),
+        stages=report.stages,
+        tables={
+            # As stored: a UBIGINT column holds its bits in a BIGINT.
+            name: SnapshotTable(
+                "table", f"{name}/*.parquet", written[name], tuple((c, _STORED.get(t, t)) for c, t in columns[name])
+            )
             for name in TABLES
         },
-    }
+    )

@@ -17,10 +17,7 @@ SELECT
     w.hops,
     n.doc_time,
     n.time_precision,
-    -- Only between times known to the minute: from a date-only stamp a lag would claim too much.
-    CASE WHEN coalesce(n.time_precision, 'second') IN ('second', 'minute')
-          AND coalesce(an.time_precision, 'second') IN ('second', 'minute')
-         THEN n.doc_time - an.doc_time END AS lag,
+    precise_span(n.doc_time, n.time_precision, an.doc_time, an.time_precision) AS lag,
     p.url AS parent_url,
     e.confidence,
     e.method,

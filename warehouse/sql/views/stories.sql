@@ -6,10 +6,7 @@ SELECT
     s.sites,
     s.first_time,
     s.last_time,
-    -- Only between times known to the minute (see the lineage view's lag).
-    CASE WHEN coalesce(s.first_precision, 'second') IN ('second', 'minute')
-          AND coalesce(s.last_precision, 'second') IN ('second', 'minute')
-         THEN s.last_time - s.first_time END AS span,
+    precise_span(s.last_time, s.last_precision, s.first_time, s.first_precision) AS span,
     r.url AS root_url,
     r.site AS root_site,
     e.url AS earliest_url,
