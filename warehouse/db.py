@@ -30,6 +30,7 @@ from reuse.stages import StageClock
 from warehouse.migrations import apply_migrations, migrations
 
 __all__ = [
+    "ENGINE_TABLES",
     "SCHEMA_VERSION",
     "Columns",
     "CurrentDocument",
@@ -43,6 +44,9 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = max(m.version for m in migrations())
+#: The tables the engine writes for each version it stores: the document and its version, their
+#: passages, signatures and band keys, and what they share (matches, and per document pair).
+ENGINE_TABLES = ("documents", "versions", "passages", "signatures", "band_keys", "matches", "doc_pairs")
 
 _LOCK = re.compile(r"Conflicting lock is held in (.*?)(?: \(PID (\d+)\))?(?:\. |\.$|$| by)", re.S)
 
@@ -526,21 +530,7 @@ class Warehouse:
 
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables: the engine's, the lineage's and the crawler's."""
-        tables = (
-            "documents",
-            "versions",
-            "passages",
-            "signatures",
-            "band_keys",
-            "matches",
-            "doc_pairs",
-            "reuse_edges",
-            "lineage_stories",
-            "frontier",
-            "fetch_log",
-            "raw_pages",
-            "runs",
-        )
+        tables = (*ENGINE_TABLES, "reuse_edges", "lineage_stories", "frontier", "fetch_log", "raw_pages", "runs")
         sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in tables)
         return {name: int(n) for name, n in self.con.execute(sql).fetchall()}
 

@@ -62,7 +62,7 @@ from reuse.pipeline.ingest import (
     version_row,
 )
 from reuse.pipeline.lineage import EVIDENCE_TABLES, evidence_rows
-from warehouse.db import SCHEMA_VERSION, open_warehouse
+from warehouse.db import ENGINE_TABLES, SCHEMA_VERSION, open_warehouse
 from warehouse.manifest import MANIFEST, ExportFormat, Manifest, SnapshotTable
 
 if TYPE_CHECKING:
@@ -75,17 +75,7 @@ INSTALL_HINT = 'pip install "reusetrack[spark]"'
 #: The run id of every row written: the output is a new warehouse's first run.
 RUN_ID = 1
 #: The tables a run writes; the lineage tables are derived from them by ``load``.
-TABLES = (
-    "documents",
-    "versions",
-    "passages",
-    "signatures",
-    "band_keys",
-    "matches",
-    "doc_pairs",
-    "runs",
-    *EVIDENCE_TABLES,
-)
+TABLES = (*ENGINE_TABLES, "runs", *EVIDENCE_TABLES)
 #: Settings every run needs whatever the cluster's defaults: naive times are UTC, as DuckDB
 #: reads them, and Parquet timestamps are the standard INT64 microseconds DuckDB types as TIMESTAMPTZ.
 _REQUIRED_CONF = {
