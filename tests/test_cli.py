@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from keycap import expected_pairs, write_key_cap_feed
 from typer.testing import CliRunner
 
 import crawlers.files
@@ -173,6 +174,25 @@ def test_ingest_finds_the_planted_copy(runner: CliRunner, corpus: Path, db: Path
         assert "new library on the east side" in text
         assert "older public buildings" in text
         assert "Residents" not in text and "county council met" not in text
+
+
+def test_a_band_key_proposes_only_its_first_versions(
+    runner: CliRunner, tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One paragraph held by 25 documents, read in batches of 7: each document meets the first 20
+    holders and no later one (README: a band key proposes only the first 20 versions holding it)."""
+    monkeypatch.setenv("REUSETRACK_BATCH_SIZE", "7")  # the cap holds across batches too
+    feed = write_key_cap_feed(tmp_path / "holders.jsonl")
+    result = run(runner, db, "ingest", "--json", str(feed))
+    assert result.exit_code == 0, result.output
+    pairs = sql_json(
+        runner,
+        db,
+        "SELECT da.url AS a, db.url AS b FROM doc_pairs p"
+        " JOIN versions va ON va.version_id = p.version_a JOIN documents da ON da.doc_id = va.doc_id"
+        " JOIN versions vb ON vb.version_id = p.version_b JOIN documents db ON db.doc_id = vb.doc_id",
+    )
+    assert {tuple(sorted((row["a"], row["b"]))) for row in pairs} == expected_pairs()
 
 
 def test_reingest_changes_nothing(runner: CliRunner, corpus: Path, ingested: Path) -> None:
