@@ -5,7 +5,7 @@ JSON file of the expected paragraphs (text, kind, boilerplate label), metadata a
 scores are character-level paragraph precision/recall/F1 and per-field metadata accuracy.
 
 The benchmark is the development half of the article-extraction-benchmark (88 real news pages)
-in ../shared; its tests skip when ../shared is absent.
+in ../shared; its tests skip when ../shared is absent (and fail in CI).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from needs import shared_data
 
 from crawlers.extract import article_to_dict, extract
 from crawlers.scoring import Scores, char_scores, summarize
 
 HERE = Path(__file__).parent
 PAGES = sorted((HERE / "extraction").glob("*.json"))
-BENCHMARK = HERE.parent.parent / "shared" / "data" / "article-extraction-benchmark-dev"
 FIELDS = ("title", "published", "modified", "authors", "site", "language", "canonical_url")
 
 
@@ -121,12 +121,12 @@ def test_offsets_point_into_the_text() -> None:
     assert article.text == "\n\n".join(block.text for block in article.paragraphs)
 
 
-@pytest.mark.skipif(not BENCHMARK.is_dir(), reason="../shared/data/article-extraction-benchmark-dev is absent")
 def test_real_pages_benchmark() -> None:
-    truth = json.loads((BENCHMARK / "ground-truth.json").read_text(encoding="utf-8"))
+    benchmark = shared_data("article-extraction-benchmark-dev")
+    truth = json.loads((benchmark / "ground-truth.json").read_text(encoding="utf-8"))
     pages = []
     for key, item in truth.items():
-        body = gzip.decompress((BENCHMARK / "html" / f"{key}.html.gz").read_bytes())
+        body = gzip.decompress((benchmark / "html" / f"{key}.html.gz").read_bytes())
         article = extract(body, url=item["url"])
         pages.append(("\n".join(block.text for block in article.body), item["articleBody"]))
     scores = summarize(pages)

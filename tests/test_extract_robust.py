@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from needs import shared_data
 
 from crawlers.article import ArticleState, BlockKind
 from crawlers.attribution import boilerplate_of, credit_of
@@ -23,7 +24,6 @@ from crawlers.extract import article_to_dict, extract
 from crawlers.files import read_file
 from reuse.errors import InputError
 
-HTML5LIB = Path(__file__).parent.parent.parent / "shared" / "data" / "html5lib-tests"
 PARAGRAPH = (
     "The council approved the new budget on Tuesday, after a long debate in which residents, teachers and "
     "shop owners asked for more money for libraries, buses and the repair of roads in the old town."
@@ -116,9 +116,8 @@ def test_any_bytes_give_an_article(body: bytes) -> None:
     assert article.text == "\n\n".join(block.text for block in article.paragraphs)
 
 
-@pytest.mark.skipif(not HTML5LIB.is_dir(), reason="../shared/data/html5lib-tests is absent")
 def test_html5lib_inputs_never_raise() -> None:
-    inputs = html5lib_inputs(HTML5LIB)
+    inputs = html5lib_inputs(shared_data("html5lib-tests"))
     assert len(inputs) > 1500 + 6000
     for markup in inputs:
         article = extract(markup.encode("utf-8", "surrogatepass"))
@@ -128,11 +127,11 @@ def test_html5lib_inputs_never_raise() -> None:
 # --- B-6: encodings -----------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not HTML5LIB.is_dir(), reason="../shared/data/html5lib-tests is absent")
 def test_html5lib_encoding_prescan() -> None:
+    html5lib = shared_data("html5lib-tests")
     cases = []
     # encoding/scripted/ needs a script to run (document.write of a <meta>): no extractor does that.
-    for path in sorted((HTML5LIB / "encoding").glob("*.dat")):
+    for path in sorted((html5lib / "encoding").glob("*.dat")):
         for chunk in path.read_bytes().split(b"#data\n")[1:]:
             data, _, rest = chunk.partition(b"#encoding\n")
             cases.append((data, rest.split(b"\n")[0].decode().strip().lower()))
