@@ -17,10 +17,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "tests")]  # the tests import their helpers (tests/needs.py) by name
 
 from crawlers.extract import extract  # noqa: E402
-from tests.test_extract_robust import HTML5LIB, PARAGRAPH, _page, html5lib_inputs  # noqa: E402
+from tests.needs import SHARED_DATA  # noqa: E402
+from tests.test_extract_robust import PARAGRAPH, _page, html5lib_inputs  # noqa: E402
+
+HTML5LIB = SHARED_DATA / "html5lib-tests"
 
 
 def seconds(body: bytes) -> float:

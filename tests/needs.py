@@ -5,6 +5,7 @@ so a missing browser or data folder never passes unnoticed."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import NoReturn
 
@@ -30,3 +31,11 @@ def shared_data(name: str) -> Path:
 
 
 PAN13 = "pan13-text-alignment-training-corpus-2013-01-21"  # the PAN 2013 text-alignment training corpus
+
+
+def chromium() -> str:
+    """The headless browser that renders the HTML report (Debian's ``chromium``), or :func:`missing`."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        missing("chromium is not installed (Debian package 'chromium'; .ci/run installs it)")
+    return found

@@ -75,7 +75,7 @@ def test_paragraph_f1(results: list[tuple[str, dict[str, Any], dict[str, Any]]])
         exp_chars += sum(map(len, wanted))
     scores = Scores(matched_pred / pred_chars, matched_exp / exp_chars)
     print(f"\nlabelled set: paragraph P={scores.precision:.3f} R={scores.recall:.3f} F1={scores.f1:.3f}")
-    assert scores.f1 >= 0.95
+    assert scores.f1 >= 0.99  # measured 1.000: floors are the measured figures minus 0.01
 
 
 def test_metadata_accuracy(results: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
@@ -85,10 +85,8 @@ def test_metadata_accuracy(results: list[tuple[str, dict[str, Any], dict[str, An
         wrong = [(name, g, w) for name, g, w in checked if not _field_ok(field, g, w)]
         accuracy[field] = 1 - len(wrong) / len(checked)
         print(f"{field}: {accuracy[field]:.3f} of {len(checked)}", *[f"\n  {w}" for w in wrong[:5]])
-    assert accuracy["published"] >= 0.9
-    assert accuracy["modified"] >= 0.9
-    assert accuracy["canonical_url"] >= 0.9
-    assert min(accuracy.values()) >= 0.85
+    # Every field measured 1.000: one page wrong of 34 (0.971) fails.
+    assert min(accuracy.values()) >= 0.99, accuracy
 
 
 def test_kinds_and_boilerplate_labels(results: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
@@ -98,7 +96,7 @@ def test_kinds_and_boilerplate_labels(results: list[tuple[str, dict[str, Any], d
         for paragraph in expected["paragraphs"]:
             total += 1
             right += labels.get(paragraph["text"]) == (paragraph["kind"], paragraph["boilerplate"])
-    assert right / total >= 0.97
+    assert right / total >= 0.99  # measured 218 of 218
 
 
 def test_states_and_credits(results: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
@@ -132,4 +130,5 @@ def test_real_pages_benchmark() -> None:
     scores = summarize(pages)
     print(f"\nbenchmark dev (88 pages): P={scores.precision:.3f} R={scores.recall:.3f} F1={scores.f1:.3f}")
     # Published on these pages: trafilatura 0.958, readability-lxml 0.900, BeautifulSoup get_text 0.684.
-    assert scores.f1 >= 0.93
+    # Measured P=0.956 R=0.973 F1=0.965 (python bench/extract.py --quality); floors 0.01 below.
+    assert scores.precision >= 0.946 and scores.recall >= 0.963 and scores.f1 >= 0.955, scores
