@@ -1,4 +1,5 @@
-"""Benchmark: how long the extractor takes on hostile input (RELIABILITY.md B-1, B-3, B-4, B-5).
+"""Benchmark: how long the extractor takes on hostile input (html5lib's inputs, deep nesting, huge
+pages, binary bodies).
 
 The tests check that these inputs give a clear state and never raise; this script measures the
 time each takes, which tests must not assert on a shared machine. It reuses the tests' inputs.

@@ -8,21 +8,25 @@
           matches (reuse.pipeline), raw pages, fetch log, frontier rows changed and found
         ─ new and retried URLs back to their lanes
 
-Durability (P-1, P-2): nothing the crawler learns is written anywhere but in a batch's single
-transaction, and a URL stays ``todo`` in the warehouse until the batch holding its result is
-committed. A crawl killed at any moment therefore keeps every committed document with its
-frontier state, and on restart re-fetches only what was in flight or pending.
+Durability (a SIGKILL at any point loses or duplicates nothing; a batch's document, fingerprints,
+band keys and frontier state are committed together or not at all): nothing the crawler learns is
+written anywhere but in a batch's single transaction, and a URL stays ``todo`` in the warehouse
+until the batch holding its result is committed. A crawl killed at any moment therefore keeps every
+committed document with its frontier state, and on restart re-fetches only what was in flight or
+pending.
 
-Readers (P-4): DuckDB lets one process hold a file for writing and then nobody else may open it,
-not even read-only. The crawler therefore opens the warehouse only to commit a batch (about a
-second every ``batch_seconds``) and closes it, with a ``CHECKPOINT``, right after; analysts'
-commands wait for it (``open_when_free``) instead of failing. A second crawl on the same file is
-refused by a lock file naming the running one's PID.
+Readers (a second crawl fails fast naming the holder; readers never open the file read-write):
+DuckDB lets one process hold a file for writing and then nobody else may open it, not even
+read-only. The crawler therefore opens the warehouse only to commit a batch (about a second every
+``batch_seconds``) and closes it, with a ``CHECKPOINT``, right after; analysts' commands wait for it
+(``open_when_free``) instead of failing. A second crawl on the same file is refused by a lock file
+naming the running one's PID.
 
-Redirects (D-3): a page is stored under the URL it ends at, and the URL asked for becomes an alias
-of it (:func:`crawlers.frontier.as_alias`); a redirect to a URL this run already fetched is not
-followed again, and a URL fetched through a redirect is not fetched again from its own row. Every
-robots.txt fetch goes into the fetch log, and the sitemaps it lists join the frontier.
+Redirects (a link redirecting to a page already fetched is an alias, not a second fetch): a page is
+stored under the URL it ends at, and the URL asked for becomes an alias of it
+(:func:`crawlers.frontier.as_alias`); a redirect to a URL this run already fetched is not followed
+again, and a URL fetched through a redirect is not fetched again from its own row. Every robots.txt
+fetch goes into the fetch log, and the sitemaps it lists join the frontier.
 
 This module and :mod:`reuse.pipeline` are the only ones that wire crawlers and warehouse together.
 """
@@ -79,7 +83,7 @@ from warehouse.db import Warehouse, open_when_free
 
 __all__ = ["MAX_SITEMAP_DEPTH", "CrawlReport", "Crawler", "crawl_lock", "fetch_article", "run_crawl"]
 
-#: Sitemap indexes nested deeper than this are not followed (S-6).
+#: Sitemap indexes nested deeper than this are not followed (sitemap depth is capped).
 MAX_SITEMAP_DEPTH = 3
 
 ProgressHook = Callable[["CrawlReport"], None]
@@ -497,7 +501,7 @@ class Crawler:
             if sitemaps:
                 row["result"] += f", lists {len(sitemaps)} sitemap" + ("s" if len(sitemaps) > 1 else "")
             for url in sitemaps:
-                with suppress(InputError):  # a scheme not fetched (S-3) or no URL at all
+                with suppress(InputError):  # a scheme not fetched (only http(s)) or no URL at all
                     canonical = canonicalize(url, base=robots.result.final_url)
                     self._found(item, source, canonical, Kind.SITEMAP, 0, now, found_on=robots.result.url)
 

@@ -1,4 +1,5 @@
-"""Bad input for the extractor (RELIABILITY.md B-1 to B-7), encodings, credit lines and the API shape.
+"""Bad input for the extractor (html5lib's inputs, deep nesting, huge pages, binary bodies, empty
+articles), encodings, credit lines and the API shape.
 
 These tests check behaviour only; how long the hostile inputs take is measured by
 ``bench/hostile.py`` (the machines are shared, so time is never asserted here).
@@ -49,7 +50,7 @@ def _page(body: str, head: str = "", lang: str = "en") -> str:
     return f"<!DOCTYPE html><html lang='{lang}'><head>{head}<title>T</title></head><body>{body}</body></html>"
 
 
-# --- B-5: binary served as text/html ------------------------------------------------------------------
+# --- binary served as text/html: no document ---------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -80,7 +81,7 @@ def test_utf16_with_bom_is_text() -> None:
     assert extract(body).state is ArticleState.OK
 
 
-# --- B-3 / B-4: deep nesting and huge pages -------------------------------------------------------------
+# --- deep nesting and huge pages: no RecursionError --------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -124,7 +125,7 @@ def test_html5lib_inputs_never_raise() -> None:
         assert article.text == "\n\n".join(block.text for block in article.paragraphs)
 
 
-# --- B-6: encodings -----------------------------------------------------------------------------------
+# --- encodings: the html5lib sniffing cases, BOM over header over meta ------------------------------
 
 
 def test_html5lib_encoding_prescan() -> None:
@@ -185,7 +186,7 @@ def test_declared_encodings_are_trusted_before_statistics() -> None:
     assert decode_html(PARAGRAPH.encode()).source == "utf-8-trial"
 
 
-# --- B-7: pages without an article -------------------------------------------------------------------
+# --- pages without an article: stored with a state, no fingerprints ----------------------------------
 
 
 @pytest.mark.parametrize(
