@@ -24,6 +24,7 @@ import httpcore
 import pytest
 import zstandard
 from fixtureweb import Blackhole, FixtureWeb, Route, article_html, gzip_bomb, http_date, paragraphs
+from needs import missing
 
 from crawlers.fetch import (
     AddressBlocked,
@@ -567,7 +568,7 @@ def test_address_policy(address: str, reason: str | None) -> None:
 @pytest.fixture(scope="module")
 def self_signed(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
     if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
+        missing("openssl is not installed (it makes the self-signed certificate)")
     folder = Path(tmp_path_factory.mktemp("tls"))
     key, cert = folder / "key.pem", folder / "cert.pem"
     subprocess.run(
