@@ -13,7 +13,7 @@ Usage (from the repository root)::
 
     python bench/crawl.py [--pages N] [--hosts H] [--batch B] [--faults]
 
-``--faults`` adds F-4's fault mix (10% 5xx, 5% timeouts, 2% resets on the first try, 1% always
+``--faults`` adds the fault-injected crawl's mix (10% 5xx, 5% timeouts, 2% resets on the first try, 1% always
 500) and checks its figure: all but 1% stored, 1% failed, nothing dropped.
 """
 
@@ -147,7 +147,7 @@ def main() -> int:
         failing = args.pages // 100
         ok = report.stored == args.pages - failing and report.failed == failing
         ok = ok and states.get("todo", 0) == 0 and sum(states.values()) == args.pages + args.hosts
-        print("F-4 figure:", "PASS" if ok else "FAIL")
+        print("fault figure (990 stored, 10 failed, 0 dropped):", "PASS" if ok else "FAIL")
         return 0 if ok else 1
     return 0
 

@@ -1,4 +1,5 @@
-"""Benchmark: how long the extractor takes on hostile input (RELIABILITY.md B-1, B-3, B-4, B-5).
+"""Benchmark: how long the extractor takes on hostile input (html5lib's inputs, deep nesting, huge
+pages, binary bodies).
 
 The tests check that these inputs give a clear state and never raise; this script measures the
 time each takes, which tests must not assert on a shared machine. It reuses the tests' inputs.
@@ -17,10 +18,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "tests")]  # the tests import their helpers (tests/needs.py) by name
 
 from crawlers.extract import extract  # noqa: E402
-from tests.test_extract_robust import HTML5LIB, PARAGRAPH, _page, html5lib_inputs  # noqa: E402
+from tests.needs import SHARED_DATA  # noqa: E402
+from tests.test_extract_robust import PARAGRAPH, _page, html5lib_inputs  # noqa: E402
+
+HTML5LIB = SHARED_DATA / "html5lib-tests"
 
 
 def seconds(body: bytes) -> float:

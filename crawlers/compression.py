@@ -1,9 +1,10 @@
-"""Bounded decoding of HTTP content codings (gzip, deflate, br, zstd), for bombs (F-10).
+"""Bounded decoding of HTTP content codings (gzip, deflate, br, zstd), for bombs: decoding
+stops before 1.1 times the size cap.
 
 The fetcher reads the raw body (itself capped), then pulls the decoded body out through a chain of
 decoders, 64 KiB at a time, and stops as soon as the total passes the cap. No decoder is ever
 asked for more than one chunk, so a 1 GiB gzip bomb costs 64 KiB of memory beyond the cap, not
-the 64 MiB first chunk httpx's own decoder hands back (measured in RELIABILITY.md).
+the 64 MiB first chunk httpx's own decoder hands back (measured).
 
 ::
 

@@ -2,8 +2,9 @@
 
 feedparser reads RSS 0.9x, 1.0 and 2.0 and Atom leniently (a broken feed sets ``bozo`` and still
 gives what it could read). Item links are resolved against ``xml:base`` or the feed's URL and
-canonicalised; links with another scheme than http(s) are dropped here (S-3). A body that gives no
-item and is not a feed at all is ``feed_unparseable`` (B-8).
+canonicalised; links with another scheme than http(s) are dropped here (no scheme but http(s) is
+fetched). A body that gives no item and is not a feed at all is ``feed_unparseable`` (a broken feed
+never crashes the crawl).
 """
 
 from __future__ import annotations

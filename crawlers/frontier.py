@@ -20,7 +20,7 @@ either again later fetches nothing.
 
 No state says "in progress": a URL being fetched is still ``todo`` in the warehouse until the
 batch holding its result is committed, so a crawl killed at any moment re-fetches exactly what was
-in flight (P-1) and leaves nothing stuck.
+in flight (a SIGKILL repeats only in-flight work) and leaves nothing stuck.
 """
 
 from __future__ import annotations

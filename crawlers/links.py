@@ -63,5 +63,5 @@ def page_links(body: bytes, content_type: str | None, url: str) -> list[str]:
         try:
             found.setdefault(canonicalize(href, base=base))
         except InputError:
-            continue  # javascript:, mailto:, file: ... (S-3)
+            continue  # javascript:, mailto:, file: ...: only http(s) is fetched
     return list(found)

@@ -1,10 +1,10 @@
 """robots.txt per RFC 9309, parsed by Protego.
 
-Protego gets the RFC's matching right where Python's ``urllib.robotparser`` does not (F-6): a
+Protego gets the RFC's matching right where Python's ``urllib.robotparser`` does not (wildcards, the longest match): a
 wildcard ``Disallow: /*?utm_`` blocks ``/a?utm_source=x``, and the longest match wins, so
 ``Allow: /private/press`` beats ``Disallow: /private`` for ``/private/press/1``.
 
-What a fetch of robots.txt means for the host (RFC 9309 sections 2.3 to 2.5, F-5):
+What a fetch of robots.txt means for the host (RFC 9309 sections 2.3 to 2.5):
 
 ======================================  =============================================================
 robots.txt fetch                        the host

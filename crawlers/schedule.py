@@ -1,4 +1,4 @@
-"""When to fetch a URL again: adaptive re-crawl intervals and retry backoff (F-4, F-12).
+"""When to fetch a URL again: adaptive re-crawl intervals and retry backoff (exponential with jitter).
 
 A page that comes back unchanged is checked less and less often: after ``k`` unchanged fetches in
 a row its interval is ``base × (1 + increase)^k``, kept within ``[min, max]`` of its kind. A change

@@ -1,7 +1,7 @@
 """Sitemaps and sitemap indexes (sitemaps.org), with news sitemaps' publication dates.
 
 Parsed with lxml's incremental parser with entities, DTDs and the network off (XXE and
-billion-laughs documents give nothing, S-5). Limits from the protocol (S-6): at most 50,000 URLs
+billion-laughs documents give nothing). Limits from the protocol: at most 50,000 URLs
 taken from one file and 50 MiB decoded (the fetcher's cap for sitemaps); a ``.xml.gz`` body is
 un-gzipped within the same cap. A plain-text sitemap (one URL a line) is read too.
 """

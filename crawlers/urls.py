@@ -1,7 +1,8 @@
 """URL canonicalisation and crawl scope.
 
 :func:`canonicalize` gives every URL one spelling, so that the frontier fetches an article once
-however it was linked (D-1, D-2)::
+however it was linked (10,000 links with tracking parameters, fragments and host case to 1,000
+articles give 1,000 fetches)::
 
     HTTP://Example.COM:80/a/./b/../c?utm_source=x&b=2&a=1#top  →  http://example.com/a/c?a=1&b=2
 
@@ -50,7 +51,7 @@ __all__ = [
     "site_key",
 ]
 
-#: The only schemes ever fetched (S-3): ``file:``, ``data:``, ``ftp:``, ``javascript:`` are refused.
+#: The only schemes ever fetched: ``file:``, ``data:``, ``ftp:``, ``javascript:`` are refused.
 FETCHABLE_SCHEMES = frozenset({"http", "https"})
 
 #: Query keys removed as tracking (compared case-insensitively); ``utm_*`` and ``mc_*``-style

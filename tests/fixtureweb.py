@@ -582,7 +582,7 @@ class FixtureWeb:
 
 
 class Blackhole:
-    """A listener on 127.0.0.1 whose connects never complete (F-8), without leaving loopback.
+    """A listener on 127.0.0.1 whose connects never complete (for the connect deadline), without leaving loopback.
 
     It listens with a backlog of 0 and never accepts; its accept queue is filled first with
     connections of its own. Linux then drops every further SYN (``tcp_abort_on_overflow`` is 0 by
@@ -634,7 +634,7 @@ def days_ago(days: float) -> datetime:
 
 
 def f4_faults(n: int) -> tuple[list[str | None], str | None]:
-    """RELIABILITY F-4's mix for page ``n`` of every 100: 10 answer 5xx, 5 time out and 2 reset
+    """The fault-injected crawl's mix for page ``n`` of every 100: 10 answer 5xx, 5 time out and 2 reset
     the connection on the first try; 1 always answers 500; the rest are fine."""
     k = n % 100
     if k < 10:

@@ -1,7 +1,7 @@
 """Crawls end to end against the fixture web, into real DuckDB files: discovery (robots.txt sitemaps
-too), redirect aliases (D-3), matching as pages land, incremental re-crawls (F-11), faults (F-4),
-SIGKILL and SIGTERM (P-1, P-3), a second crawl and readers during a crawl (P-4), exports during a
-crawl (P-5), addresses (S-1), and the fetch, crawl and status commands.
+too), redirect aliases, matching as pages land, incremental re-crawls (conditional GET), faults (5xx,
+timeouts, resets), SIGKILL and SIGTERM, a second crawl and readers during a crawl, exports during a
+crawl, private addresses, and the fetch, crawl and status commands.
 
 The figures at full size (1,000 pages, 20 SIGKILLs) and the exports during a 300-page crawl
 (about 20 s) are the tests marked ``slow``.
@@ -87,7 +87,7 @@ def rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any,
 
 
 def check_invariants(db: Path) -> None:
-    """P-1's invariants: no duplicate (url, content hash), nothing orphaned, nothing stuck."""
+    """The invariants a SIGKILL must keep: no duplicate (url, content hash), nothing orphaned, nothing stuck."""
     assert rows(db, "SELECT count(*) FROM (SELECT url FROM documents GROUP BY url HAVING count(*) > 1)") == [(0,)]
     dup = "SELECT count(*) FROM (SELECT doc_id, content_hash FROM versions GROUP BY ALL HAVING count(*) > 1)"
     assert rows(db, dup) == [(0,)]
@@ -232,7 +232,7 @@ def test_robots_txt_fetches_are_in_the_fetch_log(web: FixtureWeb, tmp_path: Path
 
 
 def test_a_redirect_stores_one_document_and_records_the_alias(web: FixtureWeb, tmp_path: Path) -> None:
-    """D-3: links to an article and to a URL redirecting to it (in either order) give one document
+    """A redirect is an alias: links to an article and to a URL redirecting to it (in either order) give one document
     and one fetch of it, the redirecting URL recorded as an alias; a redirect to a URL not known
     yet is followed. Finding the URLs again fetches nothing; re-checking them adds nothing."""
     site = web.site("moved")
@@ -298,7 +298,7 @@ def test_the_first_page_of_a_url_in_a_batch_is_kept(web: FixtureWeb, tmp_path: P
 
 
 def test_recrawl_is_incremental(web: FixtureWeb, tmp_path: Path) -> None:
-    """F-11 (scaled): validators sent back on every page that had them; 304 and unchanged bodies add
+    """Conditional GET re-crawl (scaled): validators sent back on every page that had them; 304 and unchanged bodies add
     no version; changed pages add exactly one each."""
     site = web.site("v")
     site.robots("User-agent: *\nAllow: /\n")
@@ -386,13 +386,13 @@ def _fault_injected_crawl(web: FixtureWeb, tmp_path: Path, pages: int) -> None:
 
 
 def test_fault_injected_crawl(web: FixtureWeb, tmp_path: Path) -> None:
-    """F-4 at 100 pages: 99 stored, 1 failed with its 3 attempts, nothing dropped."""
+    """A fault-injected crawl at 100 pages: 99 stored, 1 failed with its 3 attempts, nothing dropped."""
     _fault_injected_crawl(web, tmp_path, 100)
 
 
 @pytest.mark.slow
 def test_fault_injected_crawl_of_1000_pages(web: FixtureWeb, tmp_path: Path) -> None:
-    """F-4, the required figure: 1,000 pages → 990 stored, 10 failed, 0 dropped."""
+    """A fault-injected crawl at the required figure: 1,000 pages → 990 stored, 10 failed, 0 dropped."""
     _fault_injected_crawl(web, tmp_path, 1000)
 
 
@@ -480,18 +480,18 @@ def _sigkill_chaos(web: FixtureWeb, tmp_path: Path, pages: int, kills: int, dela
 
 
 def test_sigkill_during_a_crawl_loses_and_duplicates_nothing(web: FixtureWeb, tmp_path: Path) -> None:
-    """P-1 (scaled): 3 SIGKILLs during an 80-page crawl."""
+    """SIGKILLs lose and duplicate nothing (scaled): 3 SIGKILLs during an 80-page crawl."""
     _sigkill_chaos(web, tmp_path, 80, 3, delay=0.2)  # slowed down, so that 3 kills spread over it
 
 
 @pytest.mark.slow
 def test_twenty_sigkills_during_a_1000_page_crawl(web: FixtureWeb, tmp_path: Path) -> None:
-    """P-1, the required figure: exactly 1,000 documents, 0 duplicates."""
+    """20 SIGKILLs during a 1,000-page crawl, the required figure: exactly 1,000 documents, 0 duplicates."""
     _sigkill_chaos(web, tmp_path, 1000, 20, delay=0.0)
 
 
 def test_sigterm_stops_cleanly(web: FixtureWeb, tmp_path: Path) -> None:
-    """P-3: exit 0 soon after SIGTERM, in-flight URLs back to todo, no WAL left."""
+    """A clean stop: exit 0 soon after SIGTERM, in-flight URLs back to todo, no WAL left."""
     sites = news_web(web, hosts=2, pages=40)
     sources = tmp_path / "sources.toml"
     sources.write_text(sources_toml(sites, {**FAST, "delay": 0.3}), encoding="utf-8")
@@ -516,7 +516,7 @@ def test_sigterm_stops_cleanly(web: FixtureWeb, tmp_path: Path) -> None:
 
 
 def test_a_stop_right_after_a_lane_is_created_ends_the_run(tmp_path: Path) -> None:
-    """P-3: a stop in the moment between a commit queueing a new host's URLs and that host's lane
+    """A clean stop in the moment between a commit queueing a new host's URLs and that host's lane
     first running cancels a lane that never ran; the run must still forget it and end (it used
     to wait for it for ever, about one SIGTERM in ten on a busy machine)."""
     url = "http://127.0.0.1:9/a"
@@ -534,7 +534,7 @@ def test_a_stop_right_after_a_lane_is_created_ends_the_run(tmp_path: Path) -> No
 
 
 def test_sigterm_with_32_requests_in_flight_stops_cleanly(web: FixtureWeb, tmp_path: Path) -> None:
-    """P-3 at its figure: SIGTERM while 32 requests are in flight (32 hosts, each article hanging):
+    """A clean stop at its figure: SIGTERM while 32 requests are in flight (32 hosts, each article hanging):
     exit 0 within the 10 s grace, every URL in flight back to todo with no attempt counted and
     no fetch logged, and no WAL left (the warehouse was checkpointed)."""
     sites = news_web(web, hosts=32, pages=32, faults=lambda _n: ([], "hang"))
@@ -564,7 +564,7 @@ def test_sigterm_with_32_requests_in_flight_stops_cleanly(web: FixtureWeb, tmp_p
 
 
 def test_a_second_crawl_is_refused_and_readers_never_see_a_lock_error(web: FixtureWeb, tmp_path: Path) -> None:
-    """P-4: the second crawl exits 75 within 2 s naming the first's PID; `sql` and `status` during the crawl
+    """Lock contention: the second crawl exits 75 within 2 s naming the first's PID; `sql` and `status` during the crawl
     always answer (they wait for the batch commit instead of failing)."""
     sites = news_web(web, hosts=2, pages=80)
     sources = tmp_path / "sources.toml"
@@ -605,7 +605,7 @@ def test_a_second_crawl_is_refused_and_readers_never_see_a_lock_error(web: Fixtu
 
 
 def _check_snapshot(folder: Path) -> int:
-    """P-5 on one export: the manifest's counts are the files' row counts, and the tables agree with
+    """Snapshot consistency on one export: the manifest's counts are the files' row counts, and the tables agree with
     each other as after one transaction (a batch commits documents, versions, passages, fetch log
     and frontier rows together); return the documents it holds."""
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -631,7 +631,7 @@ def _check_snapshot(folder: Path) -> int:
 
 @pytest.mark.slow
 def test_snapshots_exported_during_a_crawl_are_consistent(web: FixtureWeb, tmp_path: Path) -> None:
-    """P-5: `export --format parquet` again and again while a 300-page crawl commits batch after
+    """Snapshot consistency: `export --format parquet` again and again while a 300-page crawl commits batch after
     batch: every snapshot is one transaction's state, taken by the export's own read of the
     warehouse (never a file copy), and the last one holds every page."""
     pages = 300
@@ -677,7 +677,8 @@ def test_snapshots_exported_during_a_crawl_are_consistent(web: FixtureWeb, tmp_p
 
 
 def test_a_crawl_makes_no_connection_to_private_addresses(web: FixtureWeb, tmp_path: Path) -> None:
-    """S-1 within a crawl: seeds at private addresses with default settings are blocked, 0 accepts."""
+    """No private address is reached within a crawl: seeds at private addresses with default
+    settings are blocked, 0 accepts."""
     listener = web.site("listener")
     listener.page("/", article_html("L", paragraphs("l")))
     urls = [f"http://127.0.0.1:{listener.port}/", f"http://localhost:{listener.port}/", "http://169.254.169.254/",
@@ -793,7 +794,8 @@ def test_no_wal_is_left_and_the_crawl_lock_is_released(web: FixtureWeb, tmp_path
 
 
 def test_a_crawl_keeps_one_connection_and_the_gap_per_host(web: FixtureWeb, tmp_path: Path) -> None:
-    """F-1 within a crawl: the request log of every host shows one request at a time, starts at
+    """One connection per host and a minimum gap within a crawl: the request log of every host shows
+    one request at a time, starts at
     least the delay apart (robots.txt and sitemap included), hosts crawled side by side."""
     sites = news_web(web, hosts=3, pages=30)
     sources = tmp_path / "sources.toml"
@@ -851,7 +853,7 @@ def test_a_url_source_keeps_its_www_twin_in_scope() -> None:
 
 
 def test_hostile_pages_in_a_crawl_store_nothing_and_say_why(web: FixtureWeb, tmp_path: Path) -> None:
-    """B-5, F-9, F-10, F-7 inside a crawl: binary served as HTML, a gzip bomb, a body cut short by a
+    """Bad bodies inside a crawl: binary served as HTML, a gzip bomb, a body cut short by a
     lying Content-Length (retried, then fine), a redirect to the metadata address; one good page."""
     site = web.site("h")
     site.robots("User-agent: *\nAllow: /\n")
@@ -912,7 +914,8 @@ crawl_pipeline.run_crawl(db, Settings(), CrawlSettings(**overrides, allow_privat
 
 @pytest.mark.parametrize("step", ["insert_raw_pages", "insert_fetches", "update_frontier", "insert_new_frontier"])
 def test_an_exit_inside_a_commit_leaves_all_or_nothing(web: FixtureWeb, tmp_path: Path, step: str) -> None:
-    """P-2: the process dies between two statements of a batch's transaction; afterwards every URL
+    """A batch is one transaction: the process dies between two statements of a batch's transaction;
+    afterwards every URL
     has its document, passages, fingerprints, band keys and frontier state, or none of them."""
     sites = news_web(web, hosts=2, pages=20)
     sources = tmp_path / "sources.toml"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from needs import chromium
 from typer.testing import CliRunner
 
 from reuse.cli import app
@@ -203,11 +203,8 @@ def test_the_report_graph_of_a_big_story_fits_its_labels(tmp_path: Path) -> None
             assert x <= left and right <= x + w and y <= base - size_ and base <= y + h, (text, node)
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package 'chromium')")
 def test_the_report_of_a_big_story_never_scrolls_sideways(tmp_path: Path) -> None:
+    browser = chromium()
     out, _ = _big_story_report(tmp_path)
     # A copy of the page that writes its laid-out widths into the DOM, read back with --dump-dom.
     probe = tmp_path / "probe.html"
@@ -219,7 +216,7 @@ def test_the_report_of_a_big_story_never_scrolls_sideways(tmp_path: Path) -> Non
     probe.write_text(out.read_text(encoding="utf-8").replace("</body>", script), encoding="utf-8")
     for window in (800, 1400):
         dom = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--window-size={window},900", "--dump-dom",
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", f"--window-size={window},900", "--dump-dom",
              probe.as_uri()],
             capture_output=True, text=True, timeout=120, check=True,
         )  # fmt: skip

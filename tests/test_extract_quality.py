@@ -5,7 +5,7 @@ JSON file of the expected paragraphs (text, kind, boilerplate label), metadata a
 scores are character-level paragraph precision/recall/F1 and per-field metadata accuracy.
 
 The benchmark is the development half of the article-extraction-benchmark (88 real news pages)
-in ../shared; its tests skip when ../shared is absent.
+in ../shared; its tests skip when ../shared is absent (and fail in CI).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from needs import shared_data
 
 from crawlers.extract import article_to_dict, extract
 from crawlers.scoring import Scores, char_scores, summarize
 
 HERE = Path(__file__).parent
 PAGES = sorted((HERE / "extraction").glob("*.json"))
-BENCHMARK = HERE.parent.parent / "shared" / "data" / "article-extraction-benchmark-dev"
 FIELDS = ("title", "published", "modified", "authors", "site", "language", "canonical_url")
 
 
@@ -75,7 +75,7 @@ def test_paragraph_f1(results: list[tuple[str, dict[str, Any], dict[str, Any]]])
         exp_chars += sum(map(len, wanted))
     scores = Scores(matched_pred / pred_chars, matched_exp / exp_chars)
     print(f"\nlabelled set: paragraph P={scores.precision:.3f} R={scores.recall:.3f} F1={scores.f1:.3f}")
-    assert scores.f1 >= 0.95
+    assert scores.f1 >= 0.99  # measured 1.000: floors are the measured figures minus 0.01
 
 
 def test_metadata_accuracy(results: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
@@ -85,10 +85,8 @@ def test_metadata_accuracy(results: list[tuple[str, dict[str, Any], dict[str, An
         wrong = [(name, g, w) for name, g, w in checked if not _field_ok(field, g, w)]
         accuracy[field] = 1 - len(wrong) / len(checked)
         print(f"{field}: {accuracy[field]:.3f} of {len(checked)}", *[f"\n  {w}" for w in wrong[:5]])
-    assert accuracy["published"] >= 0.9
-    assert accuracy["modified"] >= 0.9
-    assert accuracy["canonical_url"] >= 0.9
-    assert min(accuracy.values()) >= 0.85
+    # Every field measured 1.000: one page wrong of 34 (0.971) fails.
+    assert min(accuracy.values()) >= 0.99, accuracy
 
 
 def test_kinds_and_boilerplate_labels(results: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
@@ -98,7 +96,7 @@ def test_kinds_and_boilerplate_labels(results: list[tuple[str, dict[str, Any], d
         for paragraph in expected["paragraphs"]:
             total += 1
             right += labels.get(paragraph["text"]) == (paragraph["kind"], paragraph["boilerplate"])
-    assert right / total >= 0.97
+    assert right / total >= 0.99  # measured 218 of 218
 
 
 def test_states_and_credits(results: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
@@ -121,15 +119,16 @@ def test_offsets_point_into_the_text() -> None:
     assert article.text == "\n\n".join(block.text for block in article.paragraphs)
 
 
-@pytest.mark.skipif(not BENCHMARK.is_dir(), reason="../shared/data/article-extraction-benchmark-dev is absent")
 def test_real_pages_benchmark() -> None:
-    truth = json.loads((BENCHMARK / "ground-truth.json").read_text(encoding="utf-8"))
+    benchmark = shared_data("article-extraction-benchmark-dev")
+    truth = json.loads((benchmark / "ground-truth.json").read_text(encoding="utf-8"))
     pages = []
     for key, item in truth.items():
-        body = gzip.decompress((BENCHMARK / "html" / f"{key}.html.gz").read_bytes())
+        body = gzip.decompress((benchmark / "html" / f"{key}.html.gz").read_bytes())
         article = extract(body, url=item["url"])
         pages.append(("\n".join(block.text for block in article.body), item["articleBody"]))
     scores = summarize(pages)
     print(f"\nbenchmark dev (88 pages): P={scores.precision:.3f} R={scores.recall:.3f} F1={scores.f1:.3f}")
     # Published on these pages: trafilatura 0.958, readability-lxml 0.900, BeautifulSoup get_text 0.684.
-    assert scores.f1 >= 0.93
+    # Measured P=0.956 R=0.973 F1=0.965 (python bench/extract.py --quality); floors 0.01 below.
+    assert scores.precision >= 0.946 and scores.recall >= 0.963 and scores.f1 >= 0.955, scores

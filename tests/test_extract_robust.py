@@ -1,4 +1,5 @@
-"""Bad input for the extractor (RELIABILITY.md B-1 to B-7), encodings, credit lines and the API shape.
+"""Bad input for the extractor (html5lib's inputs, deep nesting, huge pages, binary bodies, empty
+articles), encodings, credit lines and the API shape.
 
 These tests check behaviour only; how long the hostile inputs take is measured by
 ``bench/hostile.py`` (the machines are shared, so time is never asserted here).
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from needs import shared_data
 
 from crawlers.article import ArticleState, BlockKind
 from crawlers.attribution import boilerplate_of, credit_of
@@ -23,7 +25,6 @@ from crawlers.extract import article_to_dict, extract
 from crawlers.files import read_file
 from reuse.errors import InputError
 
-HTML5LIB = Path(__file__).parent.parent.parent / "shared" / "data" / "html5lib-tests"
 PARAGRAPH = (
     "The council approved the new budget on Tuesday, after a long debate in which residents, teachers and "
     "shop owners asked for more money for libraries, buses and the repair of roads in the old town."
@@ -49,7 +50,7 @@ def _page(body: str, head: str = "", lang: str = "en") -> str:
     return f"<!DOCTYPE html><html lang='{lang}'><head>{head}<title>T</title></head><body>{body}</body></html>"
 
 
-# --- B-5: binary served as text/html ------------------------------------------------------------------
+# --- binary served as text/html: no document ---------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -80,7 +81,7 @@ def test_utf16_with_bom_is_text() -> None:
     assert extract(body).state is ArticleState.OK
 
 
-# --- B-3 / B-4: deep nesting and huge pages -------------------------------------------------------------
+# --- deep nesting and huge pages: no RecursionError --------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -116,23 +117,22 @@ def test_any_bytes_give_an_article(body: bytes) -> None:
     assert article.text == "\n\n".join(block.text for block in article.paragraphs)
 
 
-@pytest.mark.skipif(not HTML5LIB.is_dir(), reason="../shared/data/html5lib-tests is absent")
 def test_html5lib_inputs_never_raise() -> None:
-    inputs = html5lib_inputs(HTML5LIB)
+    inputs = html5lib_inputs(shared_data("html5lib-tests"))
     assert len(inputs) > 1500 + 6000
     for markup in inputs:
         article = extract(markup.encode("utf-8", "surrogatepass"))
         assert article.text == "\n\n".join(block.text for block in article.paragraphs)
 
 
-# --- B-6: encodings -----------------------------------------------------------------------------------
+# --- encodings: the html5lib sniffing cases, BOM over header over meta ------------------------------
 
 
-@pytest.mark.skipif(not HTML5LIB.is_dir(), reason="../shared/data/html5lib-tests is absent")
 def test_html5lib_encoding_prescan() -> None:
+    html5lib = shared_data("html5lib-tests")
     cases = []
     # encoding/scripted/ needs a script to run (document.write of a <meta>): no extractor does that.
-    for path in sorted((HTML5LIB / "encoding").glob("*.dat")):
+    for path in sorted((html5lib / "encoding").glob("*.dat")):
         for chunk in path.read_bytes().split(b"#data\n")[1:]:
             data, _, rest = chunk.partition(b"#encoding\n")
             cases.append((data, rest.split(b"\n")[0].decode().strip().lower()))
@@ -186,7 +186,7 @@ def test_declared_encodings_are_trusted_before_statistics() -> None:
     assert decode_text(PARAGRAPH.encode()).source == "utf-8-trial"
 
 
-# --- B-7: pages without an article -------------------------------------------------------------------
+# --- pages without an article: stored with a state, no fingerprints ----------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The fetcher against the fixture web on 127.0.0.1: politeness, faults, caps, redirects, robots, SSRF.
 
-Each test names the RELIABILITY.md figure it checks (F-n, S-n). Times are scaled down (delays of
+Each test states the figure it checks. Times are scaled down (delays of
 a fraction of a second, caps of 1 MiB) so the whole file runs in seconds.
 """
 
@@ -24,6 +24,7 @@ import httpcore
 import pytest
 import zstandard
 from fixtureweb import Blackhole, FixtureWeb, Route, article_html, gzip_bomb, http_date, paragraphs
+from needs import missing
 
 from crawlers.addresses import AddressBlocked, AddressPolicy, GuardedBackend, parse_networks
 from crawlers.fetch import Fetcher, FetchResult, Outcome, parse_retry_after
@@ -78,12 +79,13 @@ def article(seed: str) -> bytes:
 
 @pytest.mark.parametrize(
     ("per_host", "delay"),
-    [(10, 0.2), pytest.param(100, 0.5, marks=pytest.mark.slow, id="F-1-full")],
+    [(10, 0.2), pytest.param(100, 0.5, marks=pytest.mark.slow, id="400-urls")],
 )
 def test_one_connection_and_a_minimum_gap_per_host_while_hosts_run_in_parallel(
     web: FixtureWeb, per_host: int, delay: float
 ) -> None:
-    """F-1: 4 hosts, concurrency 16, every URL asked for at once (scaled: 40 URLs and 0.2 s;
+    """One connection per host and a minimum gap, hosts in parallel: 4 hosts, concurrency 16, every
+    URL asked for at once (scaled: 40 URLs and 0.2 s;
     the full figure, marked slow: 400 URLs and 0.5 s)."""
     sites = [web.site(f"h{n}") for n in range(4)]
     urls = []
@@ -105,7 +107,8 @@ def test_one_connection_and_a_minimum_gap_per_host_while_hosts_run_in_parallel(
 
 
 def test_retry_after_holds_the_host_back_and_no_other(web: FixtureWeb) -> None:
-    """F-3: 429 with Retry-After in seconds and as an HTTP-date; a huge value is clamped to the cap."""
+    """Retry-After is obeyed: 429 with Retry-After in seconds and as an HTTP-date; a huge value is
+    clamped to the cap."""
     a, b = web.site("a"), web.site("b")
     a.page("/busy", article("busy"), faults=["429:1"])
     a.page("/later", article("later"))
@@ -174,7 +177,7 @@ def test_fault_outcomes_and_which_are_retryable(web: FixtureWeb) -> None:
 
 
 def test_total_deadline_stops_a_slow_drip(web: FixtureWeb) -> None:
-    """F-8: every read is quick (0.2 s apart) but the whole response is cut at total_timeout."""
+    """A total deadline: every read is quick (0.2 s apart) but the whole response is cut at total_timeout."""
     site = web.site("drip")
     site.page("/slow", b"x" * 1000, always="drip")
     site.drip_interval = 0.2
@@ -186,7 +189,7 @@ def test_total_deadline_stops_a_slow_drip(web: FixtureWeb) -> None:
 
 
 def test_a_connect_that_never_completes_is_cut_at_the_connect_timeout() -> None:
-    """F-8, second half: the SYN is never answered (a listener whose accept queue is full), so
+    """A connect deadline: the SYN is never answered (a listener whose accept queue is full), so
     the fetch ends at connect_timeout ± 1 s, as a retryable timeout, long before total_timeout."""
     hole = Blackhole()
     try:
@@ -201,7 +204,7 @@ def test_a_connect_that_never_completes_is_cut_at_the_connect_timeout() -> None:
 
 
 def test_size_caps(web: FixtureWeb) -> None:
-    """F-9: a declared length over the cap stops after the headers; an endless chunked body stops
+    """A size cap: a declared length over the cap stops after the headers; an endless chunked body stops
     at the cap; a Content-Length shorter than what is sent is read as declared, no further."""
     site = web.site("big")
     site.page("/declared", b"x" * 1000, headers={"Content-Length": str(50 * MiB)})
@@ -225,7 +228,7 @@ def test_size_caps(web: FixtureWeb) -> None:
 
 @pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate", "br", "zstd", "gzip-in-gzip"])
 def test_decompression_bombs_stop_under_1_1_times_the_cap(web: FixtureWeb, coding: str) -> None:
-    """F-10: 64 MiB of zeros behind each coding, with a 1 MiB cap."""
+    """Decompression bombs stop at the cap: 64 MiB of zeros behind each coding, with a 1 MiB cap."""
     zeros = b"\0" * (64 * MiB)
     if coding == "gzip":
         bomb, header = gzip_bomb(64 * MiB), "gzip"
@@ -257,7 +260,7 @@ def test_long_coding_chains_and_unknown_codings_are_refused(web: FixtureWeb) -> 
 
 
 def test_binary_served_as_html_is_fetched_as_bytes(web: FixtureWeb) -> None:
-    """B-5 starts here: the fetcher hands the bytes on; extraction calls them not_text."""
+    """Binary served as text/html starts here: the fetcher hands the bytes on; extraction calls them not_text."""
     site = web.site("bin")
     site.page("/png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20)
     result = fetch_one(fast(), web, site.url("/png"))
@@ -268,7 +271,7 @@ def test_binary_served_as_html_is_fetched_as_bytes(web: FixtureWeb) -> None:
 
 
 def test_redirects_are_checked_at_every_hop(web: FixtureWeb) -> None:
-    """F-7: long chains stop, loops are caught at hop 2, other schemes and private targets refused,
+    """Redirects: long chains stop, loops are caught at hop 2, other schemes and private targets refused,
     and a cross-host hop obeys that host's robots.txt."""
     a, b = web.site("a"), web.site("b")
     for i in range(25):
@@ -342,7 +345,8 @@ def _free_port() -> int:
     ],
 )
 def test_robots_status_matrix(web: FixtureWeb, case: str, allowed: bool | None) -> None:
-    """F-5 (RFC 9309): 4xx allows all; 5xx and timeouts allow nothing; redirects are followed up to
+    """What robots.txt answers mean (RFC 9309): 4xx allows all; 5xx and timeouts allow nothing;
+    redirects are followed up to
     5 hops (more means unavailable, so allowed); an HTML page is no rules; the first 500 KiB count."""
     site = web.site("r")
     site.page("/open", article("open"))
@@ -383,7 +387,7 @@ def test_robots_status_matrix(web: FixtureWeb, case: str, allowed: bool | None) 
 
 
 def test_unreachable_robots_is_fetched_again_after_the_error_ttl(web: FixtureWeb) -> None:
-    """F-5: the disallow after a 5xx is not cached for the run."""
+    """The disallow after a 5xx is not cached for the run."""
     site = web.site("r")
     site.add("/robots.txt", Route(b"User-agent: *\nAllow: /\n", content_type="text/plain", faults=["503"]))
     site.page("/p", article("p"))
@@ -411,7 +415,7 @@ async def _fetch_plain(settings: CrawlSettings, url: str) -> Any:
 
 
 def test_robots_semantics_follow_rfc_9309() -> None:
-    """F-6: wildcards and the longest match, which urllib.robotparser gets wrong."""
+    """robots.txt rules: wildcards and the longest match, which urllib.robotparser gets wrong."""
     rules = RobotsRules.parse(
         "User-agent: *\nDisallow: /*?utm_\nDisallow: /private\nAllow: /private/press\n"
         "User-agent: reusetrack\nDisallow: /only-us\nCrawl-delay: 2\n",
@@ -425,7 +429,8 @@ def test_robots_semantics_follow_rfc_9309() -> None:
 
 
 def test_crawl_delay_is_obeyed_and_one_over_the_cap_defers_the_host(web: FixtureWeb) -> None:
-    """F-2 (scaled): Crawl-delay 0.5 s is kept; Crawl-delay 3600 with a 30 s cap defers the host."""
+    """Crawl-delay is kept up to a cap (scaled): Crawl-delay 0.5 s is kept; Crawl-delay 3600 with a
+    30 s cap defers the host."""
     a, b = web.site("a"), web.site("b")
     a.robots("User-agent: *\nCrawl-delay: 0.5\n")
     b.robots("User-agent: *\nCrawl-delay: 3600\n")
@@ -463,7 +468,7 @@ SSRF_TARGETS = [
 
 
 def test_private_addresses_are_refused_by_default_without_a_single_connection(web: FixtureWeb) -> None:
-    """S-1: the whole table with default settings: every URL blocked_address, 0 accepts."""
+    """No private address is reached: the whole table with default settings: every URL blocked_address, 0 accepts."""
     listener = web.site("listener")
     listener.page("/", article("never"))
     urls = [canonicalize(u.format(port=listener.port)) for u in SSRF_TARGETS]
@@ -513,7 +518,7 @@ class _FakeInner:
 
 
 def test_the_connected_peer_is_checked_not_only_the_resolved_name() -> None:
-    """S-2: the address is resolved once and connected to as a literal; the socket's peer is
+    """No DNS rebinding: the address is resolved once and connected to as a literal; the socket's peer is
     checked again, so a peer that is not the address checked is cut before any byte is sent."""
     calls: list[str] = []
 
@@ -556,7 +561,7 @@ def test_address_policy(address: str, reason: str | None) -> None:
 @pytest.fixture(scope="module")
 def self_signed(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
     if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
+        missing("openssl is not installed (it makes the self-signed certificate)")
     folder = Path(tmp_path_factory.mktemp("tls"))
     key, cert = folder / "key.pem", folder / "cert.pem"
     subprocess.run(
@@ -572,7 +577,7 @@ def self_signed(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
 def test_self_signed_certificates_fail_unless_the_host_is_opted_out(
     web: FixtureWeb, self_signed: ssl.SSLContext
 ) -> None:
-    """S-4: tls_error by default, never retried without verification; a per-host opt-out works."""
+    """TLS is verified: tls_error by default, never retried without verification; a per-host opt-out works."""
     site = web.site("tls", tls=self_signed)
     site.page("/p", article("tls"))
     site.robots("User-agent: *\nAllow: /\n")

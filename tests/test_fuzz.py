@@ -1,4 +1,4 @@
-"""Fuzzing the parsers that read what strangers send (RELIABILITY.md B-2), with hypothesis.
+"""Fuzzing the parsers that read what strangers send (0 crashes on any bytes), with hypothesis.
 
 Each parser must turn any input into a result or a documented error, never an unhandled
 exception. ``canonicalize`` may reject a string that is no fetchable URL with ``InputError`` (its

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
 import subprocess
 import zlib
 from dataclasses import replace
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from needs import chromium
 
 from reuse.config import Settings
 from reuse.engine.boilerplate import block_hash, subtract
@@ -780,13 +780,8 @@ def test_lineage_stories_and_sites_commands(demo: Path) -> None:
     }
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (Debian package 'chromium'; .ci/run installs it)"
-)
 def test_report_in_headless_chromium(demo: Path, tmp_path: Path) -> None:
+    browser = chromium()
     from typer.testing import CliRunner
 
     from reuse.cli import app
@@ -796,7 +791,7 @@ def test_report_in_headless_chromium(demo: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert "<script" not in page and "http-equiv" not in page and 'src="http' not in page  # self-contained
-    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,1400"]
+    base = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,1400"]
     dom = subprocess.run([*base, "--dump-dom", out.as_uri()], capture_output=True, text=True, timeout=120, check=True)
     shown = dom.stdout
     assert shown.count('class="node"') == 5 and shown.count('class="edge"') == 4

@@ -1,4 +1,4 @@
-"""Re-crawl intervals and retries (F-4's backoff, F-12's schedule properties) on random histories."""
+"""Re-crawl intervals and retries (exponential backoff with jitter; the schedule's properties) on random histories."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def _result(kind: str, status: int | None = None) -> FetchResult:
     return FetchResult("http://x.org/a", "http://x.org/a", outcome, START, 0.1, status=code)
 
 
-# F-12 asks for 10,000 histories: CI runs them all, a developer's run a tenth.
+# The schedule's properties are asked of 10,000 histories: CI runs them all, a developer's run a tenth.
 @settings(max_examples=10_000 if os.environ.get("CI") else 1_000, deadline=None)
 @given(
     st.sampled_from(list(Kind)),
@@ -42,7 +42,7 @@ def _result(kind: str, status: int | None = None) -> FetchResult:
     st.integers(0, 2**32),
 )
 def test_schedule_properties_on_random_histories(kind: Kind, history: list[str], seed: int) -> None:
-    """F-12: next_fetch_at is always after the fetch; intervals stay in [min, max]; k unchanged
+    """next_fetch_at is always after the fetch; intervals stay in [min, max]; k unchanged
     fetches in a row give at least min(max, base × (1 + inc)^k); errors have their own interval."""
     rng = random.Random(seed)
     entry = Entry("http://x.org/a", "x.org", kind, 0)
@@ -74,7 +74,7 @@ def test_feeds_are_polled_more_often_than_articles() -> None:
 
 
 def test_retries_then_failed_with_reason() -> None:
-    """F-4: attempts = 1 + max_retries when the URL ends failed, with the last error kept."""
+    """Retries: attempts = 1 + max_retries when the URL ends failed, with the last error kept."""
     rng = random.Random(1)
     entry = Entry("http://x.org/a", "x.org", Kind.PAGE, 0)
     states = []

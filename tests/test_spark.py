@@ -1,10 +1,11 @@
 """``reusetrack spark`` in ``local[2]`` mode against ``reusetrack ingest`` on the same corpus.
 
-The corpus is the seeds demo plus generated copies (an excerpt, an edited copy, a URL read twice)
-and two unusable items. The Spark run and an ingest into a real DuckDB file must give the same
-passages, signatures, band keys, matches and document pairs (their ids too: the Spark run numbers
-them as an ingest into a new warehouse does), and ``load`` of the Spark output must answer
-``matches`` and ``lineage`` as the ingested warehouse does.
+The corpus is the seeds demo plus generated copies (an excerpt, an edited copy, a URL read twice,
+one paragraph held by more documents than a band key proposes) and two unusable items. The Spark run
+and an ingest into a real DuckDB file must give the same passages, signatures, band keys, matches
+and document pairs (their ids too: the Spark run numbers them as an ingest into a new warehouse
+does), and ``load`` of the Spark output must answer ``matches`` and ``lineage`` as the ingested
+warehouse does.
 
 Needs the spark extra and Java: without them these tests skip, unless REUSETRACK_REQUIRE_SPARK
 is set (CI's Spark step sets it), where they fail instead. One Spark session serves the module.
@@ -23,6 +24,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from keycap import expected_pairs, write_key_cap_feed
 from typer.testing import CliRunner
 
 from crawlers.files import read_file
@@ -81,7 +83,8 @@ def _southfront() -> Document:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo pages, an excerpt and an edited copy of the SouthFront report, a JSONL file with a
-    URL read twice (the last copy counts), an empty file and a broken JSONL line."""
+    URL read twice (the last copy counts), an empty file, a broken JSONL line and the documents
+    of tests/keycap.py, which reach the per-key cap."""
     root = tmp_path_factory.mktemp("corpus")
     shutil.copytree(ROOT / "seeds" / "demo", root / "demo")
     paragraphs = _southfront().text.split("\n\n")
@@ -100,6 +103,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lines.insert(1, "{not json")
     (extra / "feed.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (extra / "empty.txt").write_text("", encoding="utf-8")
+    write_key_cap_feed(extra / "holders.jsonl")
     return root
 
 
@@ -161,6 +165,21 @@ def test_spark_and_ingest_give_the_same_rows(spark_out: tuple[Path, Any], ingest
             assert _rows(sp, f"{query} ORDER BY ALL") == expected, name
         texts = _rows(wh, "SELECT d.url, v.title FROM versions v JOIN documents d USING (doc_id) ORDER BY 1")
         assert ("https://copies.example/a", "first copy") in texts  # the first copy of a URL is kept, as by ingest
+
+
+def test_spark_caps_what_a_band_key_proposes(spark_out: tuple[Path, Any], ingested: tuple[Path, Any]) -> None:
+    """25 documents hold one paragraph: each meets the first 20 holders and no later one, as in
+    ingest (README: a band key proposes only the first 20 versions holding it)."""
+    out, _ = spark_out
+    with duckdb.connect(str(ingested[0]), read_only=True) as wh, _spark_views(out, wh) as sp:
+        pairs = _rows(
+            sp,
+            "SELECT da.url, db.url FROM doc_pairs p"
+            " JOIN versions va ON va.version_id = p.version_a JOIN documents da ON da.doc_id = va.doc_id"
+            " JOIN versions vb ON vb.version_id = p.version_b JOIN documents db ON db.doc_id = vb.doc_id"
+            " WHERE da.url LIKE 'https://holder%' AND db.url LIKE 'https://holder%'",
+        )
+    assert {tuple(sorted(pair)) for pair in pairs} == expected_pairs()
 
 
 def test_spark_reports_what_ingest_reports(spark_out: tuple[Path, Any], ingested: tuple[Path, Any]) -> None:

@@ -1,4 +1,5 @@
-"""URL canonicalisation (D-1, D-2) and crawl scope: examples, and idempotence as a property."""
+"""URL canonicalisation (one spelling per article however it is linked) and crawl scope: examples,
+and idempotence as a property."""
 
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ def test_other_schemes_and_hostless_urls_are_refused(bad: str) -> None:
 
 
 def test_a_duplicate_flood_collapses_to_one_url_per_article() -> None:
-    """D-2: 10,000 links to 1,000 articles (tracking parameters, fragments, host case, :443, /./, trailing ?)."""
+    """A duplicate flood: 10,000 links to 1,000 articles (tracking parameters, fragments, host case,
+    :443, /./, trailing ?)."""
     rng = random.Random(7)
     decorations = [
         lambda u: u + "?utm_source=feed&utm_medium=rss",
@@ -83,7 +85,7 @@ def test_a_duplicate_flood_collapses_to_one_url_per_article() -> None:
     assert len({canonicalize(link) for link in links}) == 1000
 
 
-# D-1 asks for 10,000 examples: CI runs them all, a developer's run a fifth.
+# Canonicalisation's properties are asked of 10,000 examples: CI runs them all, a developer's run a fifth.
 @settings(max_examples=10_000 if os.environ.get("CI") else 2_000, deadline=None)
 @given(urls())
 def test_canonicalize_is_idempotent_on_generated_urls(url: str) -> None:
