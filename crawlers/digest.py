@@ -42,7 +42,7 @@ from reuse.models import Document
 
 __all__ = ["MAX_SITEMAP_DEPTH", "Content", "Digest", "digest", "fetch_log_row"]
 
-#: Sitemap indexes nested deeper than this are not followed (S-6).
+#: Sitemap indexes nested deeper than this are not followed (a hostile site could nest them forever).
 MAX_SITEMAP_DEPTH = 3
 
 
@@ -163,7 +163,7 @@ def _robots(item: Digest, source: Source | None, result: FetchResult, run_id: in
         if sitemaps:
             row["result"] += f", lists {len(sitemaps)} sitemap" + ("s" if len(sitemaps) > 1 else "")
         for url in sitemaps:
-            with suppress(InputError):  # a scheme not fetched (S-3) or no URL at all
+            with suppress(InputError):  # a scheme not fetched (only http(s)) or no URL at all
                 canonical = canonicalize(url, base=robots.result.final_url)
                 _found(item, source, canonical, Kind.SITEMAP, 0, now, found_on=robots.result.url)
 
