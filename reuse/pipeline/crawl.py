@@ -9,21 +9,22 @@
           matches (reuse.pipeline.ingest), raw pages, fetch log, frontier rows changed and found
         ─ new and retried URLs back to their lanes
 
-Durability (nothing lost or duplicated by a kill or a crash): nothing the crawler learns is
-written anywhere but in a batch's single transaction, and a URL stays ``todo`` in the warehouse
-until the batch holding its result is committed. A crawl killed at any moment therefore keeps every committed document with its
-frontier state, and on restart re-fetches only what was in flight or pending.
+Durability (nothing lost or duplicated by a kill or a crash): nothing the crawler learns is written
+anywhere but in a batch's single transaction, and a URL stays ``todo`` in the warehouse until the
+batch holding its result is committed. A crawl killed at any moment therefore keeps every committed
+document with its frontier state, and on restart re-fetches only what was in flight or pending.
 
-Readers (analysts may query while a crawl runs): DuckDB lets one process hold a file for writing
-and then nobody else may open it, not even read-only. The crawler therefore opens the warehouse only to commit a batch (about a
-second every ``batch_seconds``) and closes it, with a ``CHECKPOINT``, right after; analysts'
-commands wait for it (``open_when_free``) instead of failing. A second crawl on the same file is
-refused by a lock file naming the running one's PID.
+Readers (analysts may query while a crawl runs): DuckDB lets one process hold a file for writing and
+then nobody else may open it, not even read-only. The crawler therefore opens the warehouse only to
+commit a batch (about a second every ``batch_seconds``) and closes it, with a ``CHECKPOINT``, right
+after; analysts' commands wait for it (``open_when_free``) instead of failing. A second crawl on the
+same file is refused by a lock file naming the running one's PID.
 
-Redirects (one document per page, whatever redirects led to it): a page is stored under the URL
-it ends at, and the URL asked for becomes an alias of it (:func:`crawlers.frontier.as_alias`); a redirect to a URL this run already fetched is not
-followed again, and a URL fetched through a redirect is not fetched again from its own row. Every
-robots.txt fetch goes into the fetch log, and the sitemaps it lists join the frontier.
+Redirects (one document per page, whatever redirects led to it): a page is stored under the URL it
+ends at, and the URL asked for becomes an alias of it (:func:`crawlers.frontier.as_alias`); a
+redirect to a URL this run already fetched is not followed again, and a URL fetched through a
+redirect is not fetched again from its own row. Every robots.txt fetch goes into the fetch log, and
+the sitemaps it lists join the frontier.
 
 This module and :mod:`reuse.pipeline.ingest` are the only ones that wire crawlers and warehouse together.
 """
