@@ -1,6 +1,6 @@
 """``python -m reuse``: the same command line as ``reusetrack``."""
 
-from reuse.cli import app
+from reuse.cli import main
 
 if __name__ == "__main__":
-    app(prog_name="reusetrack")
+    main()

@@ -178,6 +178,19 @@ def test_version_and_help_load_nothing_heavy(argv: list[str]) -> None:
     assert sorted(m for m in HEAVY if m in loaded) == []
 
 
+def test_the_script_answers_version_without_building_the_command_table() -> None:
+    """``reusetrack --version`` prints what the app's ``--version`` prints, without importing typer."""
+    code = "sys.argv = ['reusetrack', '--version']\nfrom reuse.cli import main\nmain()"
+    loaded = _loaded_after(code)
+    assert "typer" not in loaded and "reuse.cli.app" not in loaded
+    done = subprocess.run(
+        [sys.executable, "-m", "reuse", "--version"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    from reuse import reusetrack_version
+
+    assert (done.returncode, done.stdout) == (0, f"reusetrack {reusetrack_version()}\n")
+
+
 def test_the_check_itself_sees_heavy_imports() -> None:
     """Guard against a vacuous pass: importing the warehouse's connection does pull duckdb in."""
     assert "duckdb" in _loaded_after("import warehouse.db")

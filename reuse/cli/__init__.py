@@ -1,5 +1,39 @@
-"""The ``reusetrack`` command line: :data:`app` is the typer application the ``reusetrack`` script runs."""
+"""The ``reusetrack`` command line: :func:`main` is what the ``reusetrack`` script and ``python -m
+reuse`` run; :data:`app` is the typer application behind it (imported on first use)."""
 
-from reuse.cli.app import app
+from __future__ import annotations
 
-__all__ = ["app"]
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reuse.cli.app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Run the command line on ``sys.argv``.
+
+    ``reusetrack --version`` is answered before the command table is built: it needs none of it,
+    and building it (typer, every command's options) costs more than the rest of the answer.
+    """
+    if sys.argv[1:] == ["--version"]:
+        from reuse import reusetrack_version
+
+        print(f"reusetrack {reusetrack_version()}")
+        return
+    from reuse.cli.app import app
+
+    app(prog_name="reusetrack")
+
+
+def __getattr__(name: str) -> Any:
+    """Import the typer application the first time it is asked for."""
+    if name != "app":
+        raise AttributeError(f"module 'reuse.cli' has no attribute {name!r}")
+    from reuse.cli.app import app
+
+    # Importing the submodule bound the name to the module ``reuse.cli.app``: bind the application.
+    globals()["app"] = app
+    return app
