@@ -6,6 +6,7 @@ CI (``CI`` set in the environment) or with ``--runslow``; a developer's ``script
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,13 +45,17 @@ def web() -> Iterator[FixtureWeb]:
         fixture.close()
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A warehouse holding the demo corpus (seeds/demo) ingested through the CLI: documents,
-    matches, lineage edges and stories; one per test module."""
+    matches, lineage edges and stories. One for the whole session (an ingest costs seconds):
+    tests only read it, or copy it before they write, and it must end as it began."""
     db = tmp_path_factory.mktemp("live") / "live.duckdb"
     result = CliRunner().invoke(
         app, ["--db", str(db), "ingest", str(Path(__file__).resolve().parents[1] / "seeds" / "demo")]
     )
     assert result.exit_code == 0, result.output
-    return db
+    assert result.stdout.startswith("ingested 9, unchanged 0, skipped 0, failed 0;"), result.output
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    yield db
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before, "a test wrote to the shared demo warehouse"

@@ -69,6 +69,11 @@ FAST: dict[str, Any] = {
 }
 
 
+#: Tests that bound wall-clock times run one after another on one worker when scripts/check runs
+#: the suite on every core (pytest-xdist, --dist loadgroup), so that they never wait on each other.
+TIMED = pytest.mark.xdist_group("timed")
+
+
 def crawl_settings(**kwargs: Any) -> CrawlSettings:
     return CrawlSettings(**{**FAST, "allow_private": LOCAL, **kwargs})
 
@@ -474,6 +479,7 @@ def test_twenty_sigkills_during_a_1000_page_crawl(web: FixtureWeb, tmp_path: Pat
     _sigkill_chaos(web, tmp_path, 1000, 20, delay=0.0)
 
 
+@TIMED
 def test_sigterm_stops_cleanly(web: FixtureWeb, tmp_path: Path) -> None:
     """P-3: exit 0 soon after SIGTERM, in-flight URLs back to todo, no WAL left."""
     sites = news_web(web, hosts=2, pages=40)
@@ -517,6 +523,7 @@ def test_a_stop_right_after_a_lane_is_created_ends_the_run(tmp_path: Path) -> No
     assert asyncio.run(enqueue_then_stop()) == {}
 
 
+@TIMED
 def test_sigterm_with_32_requests_in_flight_stops_cleanly(web: FixtureWeb, tmp_path: Path) -> None:
     """P-3 at its figure: SIGTERM while 32 requests are in flight (32 hosts, each article hanging):
     exit 0 within the 10 s grace, every URL in flight back to todo with no attempt counted and
@@ -547,6 +554,7 @@ def test_sigterm_with_32_requests_in_flight_stops_cleanly(web: FixtureWeb, tmp_p
     print(f"\nP-3: exit 0 {took:.2f} s after SIGTERM with 32 requests in flight")
 
 
+@TIMED
 def test_a_second_crawl_is_refused_and_readers_never_see_a_lock_error(web: FixtureWeb, tmp_path: Path) -> None:
     """P-4: the second crawl exits 75 within 2 s naming the first's PID; `sql` and `status` during the crawl
     always answer (they wait for the batch commit instead of failing)."""
@@ -776,6 +784,7 @@ def test_no_wal_is_left_and_the_crawl_lock_is_released(web: FixtureWeb, tmp_path
     assert os.path.exists(f"{db}.crawl.lock")  # left in place; the kernel lock is what counts
 
 
+@TIMED
 def test_a_crawl_keeps_one_connection_and_the_gap_per_host(web: FixtureWeb, tmp_path: Path) -> None:
     """F-1 within a crawl: the request log of every host shows one request at a time, starts at
     least the delay apart (robots.txt and sitemap included), hosts crawled side by side."""

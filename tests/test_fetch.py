@@ -80,9 +80,15 @@ def article(seed: str) -> bytes:
     return article_html(seed, paragraphs(seed))
 
 
+#: Tests that bound wall-clock times run one after another on one worker when scripts/check runs
+#: the suite on every core (pytest-xdist, --dist loadgroup), so that they never wait on each other.
+TIMED = pytest.mark.xdist_group("timed")
+
+
 # -- politeness ---------------------------------------------------------------------------------
 
 
+@TIMED
 @pytest.mark.parametrize(
     ("per_host", "delay"),
     [(10, 0.2), pytest.param(100, 0.5, marks=pytest.mark.slow, id="F-1-full")],
@@ -111,6 +117,7 @@ def test_one_connection_and_a_minimum_gap_per_host_while_hosts_run_in_parallel(
     assert wall < 1.3 * (per_host + 1) * delay + 0.5
 
 
+@TIMED
 def test_retry_after_holds_the_host_back_and_no_other(web: FixtureWeb) -> None:
     """F-3: 429 with Retry-After in seconds and as an HTTP-date; a huge value is clamped to the cap."""
     a, b = web.site("a"), web.site("b")
@@ -180,6 +187,7 @@ def test_fault_outcomes_and_which_are_retryable(web: FixtureWeb) -> None:
     assert results[-1].body == article("p")
 
 
+@TIMED
 def test_total_deadline_stops_a_slow_drip(web: FixtureWeb) -> None:
     """F-8: every read is quick (0.2 s apart) but the whole response is cut at total_timeout."""
     site = web.site("drip")
@@ -192,6 +200,7 @@ def test_total_deadline_stops_a_slow_drip(web: FixtureWeb) -> None:
     assert 1.4 <= took <= 2.5
 
 
+@TIMED
 def test_a_connect_that_never_completes_is_cut_at_the_connect_timeout() -> None:
     """F-8, second half: the SYN is never answered (a listener whose accept queue is full), so
     the fetch ends at connect_timeout ± 1 s, as a retryable timeout, long before total_timeout."""
