@@ -7,10 +7,12 @@ CI (``CI`` set in the environment) or with ``--runslow``; a developer's ``script
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import cliproc
 import pytest
 from fixtureweb import FixtureWeb
 from typer.testing import CliRunner
@@ -24,6 +26,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: a long figure test; runs in CI or with --runslow")
+    # Before any test starts the forkserver (the analysis workers use it): its children, the
+    # workers and the runs cliproc starts for the kill tests, then find the command line imported.
+    multiprocessing.set_forkserver_preload(cliproc.PRELOAD)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
