@@ -69,9 +69,9 @@ FAST: dict[str, Any] = {
 }
 
 
-#: Tests that bound wall-clock times run one after another on one worker when scripts/check runs
-#: the suite on every core (pytest-xdist, --dist loadgroup), so that they never wait on each other.
-TIMED = pytest.mark.xdist_group("timed")
+#: Tests that bound wall-clock times: scripts/check runs them alone, after the others have run on
+#: every core (pytest-xdist), so that no other test's work makes them late.
+TIMED = pytest.mark.timed
 
 
 def crawl_settings(**kwargs: Any) -> CrawlSettings:

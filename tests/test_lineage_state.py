@@ -38,9 +38,6 @@ from warehouse.db import open_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = Settings()
-# On one worker under pytest-xdist: the kill tests time their kills by the clean run the module's
-# fixture measures, and that run is made once.
-pytestmark = pytest.mark.xdist_group("lineage_state")
 runner = CliRunner()
 
 #: The lineage tables and the views over them, compared row for row.
