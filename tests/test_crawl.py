@@ -69,8 +69,9 @@ FAST: dict[str, Any] = {
 }
 
 
-#: Tests that bound wall-clock times: scripts/check runs them alone, after the others have run on
-#: every core (pytest-xdist), so that no other test's work makes them late.
+#: Tests that bound wall-clock times or place their kills by the clock (crawls under faults and
+#: kills): scripts/check runs them alone, after the others have run on every core (pytest-xdist),
+#: so that no other test's work makes them late (on a busy machine a parallel run failed them).
 TIMED = pytest.mark.timed
 
 
@@ -381,11 +382,13 @@ def _fault_injected_crawl(web: FixtureWeb, tmp_path: Path, pages: int) -> None:
     check_invariants(db)
 
 
+@TIMED
 def test_fault_injected_crawl(web: FixtureWeb, tmp_path: Path) -> None:
     """F-4 at 100 pages: 99 stored, 1 failed with its 3 attempts, nothing dropped."""
     _fault_injected_crawl(web, tmp_path, 100)
 
 
+@TIMED
 @pytest.mark.slow
 def test_fault_injected_crawl_of_1000_pages(web: FixtureWeb, tmp_path: Path) -> None:
     """F-4, the required figure: 1,000 pages → 990 stored, 10 failed, 0 dropped."""
@@ -468,11 +471,13 @@ def _sigkill_chaos(web: FixtureWeb, tmp_path: Path, pages: int, kills: int, dela
           f"{fetched} article fetches for {pages} articles")  # fmt: skip
 
 
+@TIMED
 def test_sigkill_during_a_crawl_loses_and_duplicates_nothing(web: FixtureWeb, tmp_path: Path) -> None:
     """P-1 (scaled): 3 SIGKILLs during an 80-page crawl."""
     _sigkill_chaos(web, tmp_path, 80, 3, delay=0.2)  # slowed down, so that 3 kills spread over it
 
 
+@TIMED
 @pytest.mark.slow
 def test_twenty_sigkills_during_a_1000_page_crawl(web: FixtureWeb, tmp_path: Path) -> None:
     """P-1, the required figure: exactly 1,000 documents, 0 duplicates."""
@@ -621,6 +626,7 @@ def _check_snapshot(folder: Path) -> int:
     return int(documents)
 
 
+@TIMED
 @pytest.mark.slow
 def test_snapshots_exported_during_a_crawl_are_consistent(web: FixtureWeb, tmp_path: Path) -> None:
     """P-5: `export --format parquet` again and again while a 300-page crawl commits batch after
