@@ -6,10 +6,13 @@ CI (``CI`` set in the environment) or with ``--runslow``; a developer's ``script
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import cliproc
 import pytest
 from fixtureweb import FixtureWeb
 from typer.testing import CliRunner
@@ -23,6 +26,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: a long figure test; runs in CI or with --runslow")
+    config.addinivalue_line("markers", "timed: wall-clock bounds or kills by the clock; scripts/check runs these alone")
+    # Before any test starts the forkserver (the analysis workers use it): its children, the
+    # workers and the runs cliproc starts for the kill tests, then find the command line imported.
+    multiprocessing.set_forkserver_preload(cliproc.PRELOAD)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -44,13 +51,17 @@ def web() -> Iterator[FixtureWeb]:
         fixture.close()
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A warehouse holding the demo corpus (seeds/demo) ingested through the CLI: documents,
-    matches, lineage edges and stories; one per test module."""
+    matches, lineage edges and stories. One for the whole session (an ingest costs seconds):
+    tests only read it, or copy it before they write, and it must end as it began."""
     db = tmp_path_factory.mktemp("live") / "live.duckdb"
     result = CliRunner().invoke(
         app, ["--db", str(db), "ingest", str(Path(__file__).resolve().parents[1] / "seeds" / "demo")]
     )
     assert result.exit_code == 0, result.output
-    return db
+    assert result.stdout.startswith("ingested 9, unchanged 0, skipped 0, failed 0;"), result.output
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    yield db
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before, "a test wrote to the shared demo warehouse"

@@ -70,6 +70,12 @@ FAST: dict[str, Any] = {
 }
 
 
+#: Tests that bound wall-clock times or place their kills by the clock (crawls under faults and
+#: kills): scripts/check runs them alone, after the others have run on every core (pytest-xdist),
+#: so that no other test's work makes them late (on a busy machine a parallel run failed them).
+TIMED = pytest.mark.timed
+
+
 def crawl_settings(**kwargs: Any) -> CrawlSettings:
     return CrawlSettings(**{**FAST, "allow_private": LOCAL, **kwargs})
 
@@ -385,11 +391,13 @@ def _fault_injected_crawl(web: FixtureWeb, tmp_path: Path, pages: int) -> None:
     check_invariants(db)
 
 
+@TIMED
 def test_fault_injected_crawl(web: FixtureWeb, tmp_path: Path) -> None:
     """A fault-injected crawl at 100 pages: 99 stored, 1 failed with its 3 attempts, nothing dropped."""
     _fault_injected_crawl(web, tmp_path, 100)
 
 
+@TIMED
 @pytest.mark.slow
 def test_fault_injected_crawl_of_1000_pages(web: FixtureWeb, tmp_path: Path) -> None:
     """A fault-injected crawl at the required figure: 1,000 pages → 990 stored, 10 failed, 0 dropped."""
@@ -479,17 +487,20 @@ def _sigkill_chaos(web: FixtureWeb, tmp_path: Path, pages: int, kills: int, dela
           f"{fetched} article fetches for {pages} articles")  # fmt: skip
 
 
+@TIMED
 def test_sigkill_during_a_crawl_loses_and_duplicates_nothing(web: FixtureWeb, tmp_path: Path) -> None:
     """SIGKILLs lose and duplicate nothing (scaled): 3 SIGKILLs during an 80-page crawl."""
     _sigkill_chaos(web, tmp_path, 80, 3, delay=0.2)  # slowed down, so that 3 kills spread over it
 
 
+@TIMED
 @pytest.mark.slow
 def test_twenty_sigkills_during_a_1000_page_crawl(web: FixtureWeb, tmp_path: Path) -> None:
     """20 SIGKILLs during a 1,000-page crawl, the required figure: exactly 1,000 documents, 0 duplicates."""
     _sigkill_chaos(web, tmp_path, 1000, 20, delay=0.0)
 
 
+@TIMED
 def test_sigterm_stops_cleanly(web: FixtureWeb, tmp_path: Path) -> None:
     """A clean stop: exit 0 soon after SIGTERM, in-flight URLs back to todo, no WAL left."""
     sites = news_web(web, hosts=2, pages=40)
@@ -533,6 +544,7 @@ def test_a_stop_right_after_a_lane_is_created_ends_the_run(tmp_path: Path) -> No
     assert asyncio.run(enqueue_then_stop()) == {}
 
 
+@TIMED
 def test_sigterm_with_32_requests_in_flight_stops_cleanly(web: FixtureWeb, tmp_path: Path) -> None:
     """A clean stop at its figure: SIGTERM while 32 requests are in flight (32 hosts, each article hanging):
     exit 0 within the 10 s grace, every URL in flight back to todo with no attempt counted and
@@ -563,6 +575,7 @@ def test_sigterm_with_32_requests_in_flight_stops_cleanly(web: FixtureWeb, tmp_p
     print(f"\nP-3: exit 0 {took:.2f} s after SIGTERM with 32 requests in flight")
 
 
+@TIMED
 def test_a_second_crawl_is_refused_and_readers_never_see_a_lock_error(web: FixtureWeb, tmp_path: Path) -> None:
     """Lock contention: the second crawl exits 75 within 2 s naming the first's PID; `sql` and `status` during the crawl
     always answer (they wait for the batch commit instead of failing)."""
@@ -629,6 +642,7 @@ def _check_snapshot(folder: Path) -> int:
     return int(documents)
 
 
+@TIMED
 @pytest.mark.slow
 def test_snapshots_exported_during_a_crawl_are_consistent(web: FixtureWeb, tmp_path: Path) -> None:
     """Snapshot consistency: `export --format parquet` again and again while a 300-page crawl commits batch after
@@ -793,6 +807,7 @@ def test_no_wal_is_left_and_the_crawl_lock_is_released(web: FixtureWeb, tmp_path
     assert os.path.exists(f"{db}.crawl.lock")  # left in place; the kernel lock is what counts
 
 
+@TIMED
 def test_a_crawl_keeps_one_connection_and_the_gap_per_host(web: FixtureWeb, tmp_path: Path) -> None:
     """One connection per host and a minimum gap within a crawl: the request log of every host shows
     one request at a time, starts at

@@ -74,9 +74,15 @@ def article(seed: str) -> bytes:
     return article_html(seed, paragraphs(seed))
 
 
+#: Tests that bound wall-clock times: scripts/check runs them alone, after the others have run on
+#: every core (pytest-xdist), so that no other test's work makes them late.
+TIMED = pytest.mark.timed
+
+
 # -- politeness ---------------------------------------------------------------------------------
 
 
+@TIMED
 @pytest.mark.parametrize(
     ("per_host", "delay"),
     [(10, 0.2), pytest.param(100, 0.5, marks=pytest.mark.slow, id="400-urls")],
@@ -106,6 +112,7 @@ def test_one_connection_and_a_minimum_gap_per_host_while_hosts_run_in_parallel(
     assert wall < 1.3 * (per_host + 1) * delay + 0.5
 
 
+@TIMED
 def test_retry_after_holds_the_host_back_and_no_other(web: FixtureWeb) -> None:
     """Retry-After is obeyed: 429 with Retry-After in seconds and as an HTTP-date; a huge value is
     clamped to the cap."""
@@ -176,6 +183,7 @@ def test_fault_outcomes_and_which_are_retryable(web: FixtureWeb) -> None:
     assert results[-1].body == article("p")
 
 
+@TIMED
 def test_total_deadline_stops_a_slow_drip(web: FixtureWeb) -> None:
     """A total deadline: every read is quick (0.2 s apart) but the whole response is cut at total_timeout."""
     site = web.site("drip")
@@ -188,6 +196,7 @@ def test_total_deadline_stops_a_slow_drip(web: FixtureWeb) -> None:
     assert 1.4 <= took <= 2.5
 
 
+@TIMED
 def test_a_connect_that_never_completes_is_cut_at_the_connect_timeout() -> None:
     """A connect deadline: the SYN is never answered (a listener whose accept queue is full), so
     the fetch ends at connect_timeout ± 1 s, as a retryable timeout, long before total_timeout."""

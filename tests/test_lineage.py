@@ -58,11 +58,10 @@ def rows(wh: Warehouse, sql: str, params: list[Any] | None = None) -> list[dict[
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    report = ingest_files(db, [DEMO], SETTINGS)
-    assert (report.ingested, report.failed, report.skipped) == (9, 0, 0)
-    return db
+def demo(live: Path) -> Path:
+    """The demo corpus ingested: the session's shared warehouse (conftest's ``live``, which checks
+    that all 9 pages were stored, none skipped or failed); tests copy it before they write."""
+    return live
 
 
 @pytest.fixture(scope="module")

@@ -15,14 +15,16 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+import cliproc
 import pytest
 from typer.testing import CliRunner
 
@@ -36,6 +38,10 @@ from warehouse.db import open_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = Settings()
+# The kill tests place their kills by the time a clean run takes: scripts/check runs this module
+# alone, after the others have run on every core (under a parallel run's changing load, fewer than
+# 20 kills landed).
+pytestmark = pytest.mark.timed
 runner = CliRunner()
 
 #: The lineage tables and the views over them, compared row for row.
@@ -170,34 +176,43 @@ def assert_same_lineage(db: Path, expected: dict[str, list[str]]) -> None:
         assert lineage_db.pending_count(wh) == 0
 
 
+#: The environment of the kill tests' runs: small batches, so that a kill can land between them.
+ENV = {"REUSETRACK_BATCH_SIZE": "4", "REUSETRACK_WORKERS": "1"}
+
+
 def _cli(db: Path, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "REUSETRACK_BATCH_SIZE": "4", "REUSETRACK_WORKERS": "1"}
+    """The CLI in a process of its own, to be killed."""
     return subprocess.Popen(
         [sys.executable, "-m", "reuse", "--db", str(db), *args],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, **ENV},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
 
 
-def _run(db: Path, *args: str) -> float:
-    """Run the CLI to completion; its wall time."""
-    started = time.monotonic()
-    proc = _cli(db, *args)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err + out
-    return time.monotonic() - started
+def _run(db: Path, *args: str) -> None:
+    """Run the CLI to completion, in this process: a run nobody kills needs no process of its
+    own, and a new one costs the seconds of its imports."""
+    result = runner.invoke(app, ["--db", str(db), *args], env=ENV)
+    assert result.exit_code == 0, result.output
 
 
-def _started(proc: subprocess.Popen[str], db: Path) -> float:
+def _started(running: Callable[[], bool], db: Path) -> float:
     """Wait until the process has opened the warehouse and recorded its run (DuckDB has written
     the log beside the file: a run killed before leaves none, see :func:`_stored`); the wait."""
     started = time.monotonic()
-    while proc.poll() is None and not Path(f"{db}.wal").exists():
+    while running() and not Path(f"{db}.wal").exists():
         time.sleep(0.005)
     return time.monotonic() - started
+
+
+def _killable(db: Path, *args: str) -> BaseProcess:
+    """The CLI in a process of its own, to be killed: a forkserver child (see cliproc) rather than
+    a new interpreter, as the kill tests start dozens of runs and each would import the engine
+    first. Its output goes to a log beside the warehouse."""
+    return cliproc.start(["--db", str(db), *args], db.with_suffix(f".{time.monotonic_ns()}.log"), ENV)
 
 
 def _stored(db: Path) -> tuple[int, int]:
@@ -218,7 +233,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[st
     write_corpus(folder / "in", rows, files=3)
     db = folder / "clean.duckdb"
     proc = _cli(db, "ingest", str(folder / "in"))
-    _started(proc, db)
+    _started(lambda: proc.poll() is None, db)
     started = time.monotonic()
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
@@ -249,14 +264,14 @@ def test_ingest_killed_at_random_points_then_run_again_gives_a_clean_runs_lineag
         _run(db, "ingest", str(inputs / "part-000.jsonl"))
         stored = _stored(db)[0]
         for _ in range(5):
-            proc = _cli(db, "ingest", str(inputs))
-            _started(proc, db)
+            proc = _killable(db, "ingest", str(inputs))
+            _started(proc.is_alive, db)
             # Within what is left to do: the documents not stored yet, and the lineage update.
             time.sleep(rng.uniform(0.0, took * (1.0 - 0.8 * stored / DOCUMENTS)))
-            if proc.poll() is not None:
+            if not proc.is_alive():
                 break
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
+            proc.kill()  # SIGKILL
+            proc.join(timeout=30)
             state = _stored(db)
             at_kills[seed].append(state)
             stored = state[0]
@@ -324,11 +339,11 @@ def test_a_killed_ingest_then_lineage_stale_equals_a_rebuild_and_survives_export
     what --rebuild gives, which is what a clean run over the stored part gives."""
     inputs, _, _, took = clean
     killed = tmp_path / "killed.duckdb"
-    proc = _cli(killed, "ingest", str(inputs))
-    _started(proc, killed)
+    proc = _killable(killed, "ingest", str(inputs))
+    _started(proc.is_alive, killed)
     time.sleep(took * 0.5)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    proc.kill()  # SIGKILL
+    proc.join(timeout=30)
     _stored(killed)
     stale, rebuilt, loaded = (tmp_path / f"{name}.duckdb" for name in ("stale", "rebuilt", "loaded"))
     shutil.copy(killed, stale)

@@ -29,14 +29,12 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert test_command in ci
 
 
-def test_the_main_command_finds_the_seed_case(tmp_path: Path) -> None:
-    """The demo: Global Research's republication of the SouthFront report is found, whole."""
+def test_the_main_command_finds_the_seed_case(live: Path) -> None:
+    """The demo: Global Research's republication of the SouthFront report is found, whole (in
+    ``live``, the session's warehouse of ``reusetrack ingest seeds/demo``)."""
     main = _commands()[0]
     assert "reusetrack ingest seeds/demo && reusetrack sites" in main
-    db = str(tmp_path / "demo.duckdb")
-    runner = CliRunner()
-    assert runner.invoke(app, ["--db", db, "ingest", str(ROOT / "seeds" / "demo")]).exit_code == 0
-    result = runner.invoke(app, ["--db", db, "pairs", "--json"])
+    result = CliRunner().invoke(app, ["--db", str(live), "pairs", "--json"])
     assert result.exit_code == 0, result.output
     sites = {(p["site_a"], p["site_b"]): p for p in json.loads(result.stdout)}
     pair = sites.get(("globalresearch.ca", "southfront.org")) or sites[("southfront.org", "globalresearch.ca")]
