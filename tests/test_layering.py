@@ -154,7 +154,7 @@ def _loaded_after(code: str) -> list[str]:
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
-    return [line for line in json.loads(done.stdout.strip().splitlines()[-1])]
+    return list(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def test_pure_layers_load_no_io_library_when_imported() -> None:
