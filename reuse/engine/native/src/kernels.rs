@@ -1,0 +1,233 @@
+//! The kernels themselves, free of Python: plain slices in, plain vectors out.
+//!
+//! They mirror `reuse/engine/shingles.py` and `reuse/engine/signatures.py` bit for bit; the
+//! Python code is the oracle (tests/test_native.py) and the unit tests below pin a few values.
+
+use rayon::prelude::*;
+
+/// Odd multiplier of the shingle polynomial (the 64-bit golden ratio).
+pub const P: u64 = 0x9E37_79B9_7F4A_7C15;
+const FMIX64_C1: u64 = 0xFF51_AFD7_ED55_8CCD;
+const FMIX64_C2: u64 = 0xC4CE_B9FE_1A85_EC53;
+const FMIX32_M1: u32 = 0x85EB_CA6B;
+const FMIX32_M2: u32 = 0xC2B2_AE35;
+
+/// Longest piece of a document permuted and reduced as one unit, in shingles: long passages are
+/// cut into pieces so that both cores work on a document made of one long passage.
+const MAX_PIECE: i64 = 256;
+
+/// MurmurHash3's 64-bit finalizer.
+#[inline]
+pub fn fmix64(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(FMIX64_C1);
+    h ^= h >> 33;
+    h = h.wrapping_mul(FMIX64_C2);
+    h ^ (h >> 33)
+}
+
+/// MurmurHash3's 32-bit finalizer, as datasketch's `_fmix` applies it.
+#[inline]
+pub fn fmix32(mut h: u32) -> u32 {
+    h ^= h >> 16;
+    h = h.wrapping_mul(FMIX32_M1);
+    h ^= h >> 13;
+    h = h.wrapping_mul(FMIX32_M2);
+    h ^ (h >> 16)
+}
+
+/// The 32-bit hashes of all `n`-token shingles of `tokens` (`shingles.shingle_hashes`).
+///
+/// # Panics
+/// If `n` is 0 (the binding checks it first).
+pub fn shingle_hashes(tokens: &[u64], n: usize) -> Vec<u32> {
+    assert!(n >= 1, "shingle size must be at least 1");
+    if tokens.len() < n {
+        return Vec::new();
+    }
+    tokens
+        .windows(n)
+        .map(|w| {
+            let h = w[1..]
+                .iter()
+                .fold(w[0], |h, &t| h.wrapping_mul(P).wrapping_add(t));
+            fmix64(h) as u32
+        })
+        .collect()
+}
+
+/// Why a set of spans has no signatures.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SpanError {
+    /// Span `i` holds no shingle.
+    Empty(usize, i64, i64),
+    /// Some span lies outside the document's `n` shingles.
+    Outside(usize),
+}
+
+impl std::fmt::Display for SpanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SpanError::Empty(i, s, e) => write!(
+                f,
+                "span {i} [{s}, {e}) holds no shingle: an empty passage has no signature"
+            ),
+            SpanError::Outside(n) => write!(f, "spans must lie within the document's {n} shingles"),
+        }
+    }
+}
+
+/// Check spans the way `signatures._as_spans` does, with the same messages.
+pub fn check_spans(starts: &[i64], ends: &[i64], n_shingles: usize) -> Result<(), SpanError> {
+    if let Some(i) = (0..starts.len()).find(|&i| ends[i] <= starts[i]) {
+        return Err(SpanError::Empty(i, starts[i], ends[i]));
+    }
+    let n = n_shingles as i64;
+    if starts.iter().any(|&s| s < 0) || ends.iter().any(|&e| e > n) {
+        return Err(SpanError::Outside(n_shingles));
+    }
+    Ok(())
+}
+
+/// MinHash signatures (datasketch `affine32` `hashvalues`) of the passages `starts[i]..ends[i]`
+/// of `shingles`, row-major `(spans, a.len())`. Spans must have passed [`check_spans`].
+///
+/// The span boundaries cut the document into pieces (at most [`MAX_PIECE`] shingles long);
+/// every shingle of a covered piece is permuted once and reduced to its piece's minima, and a
+/// passage's signature is the minimum over the pieces it covers. Both steps run in parallel.
+pub fn signatures(
+    shingles: &[u32],
+    starts: &[i64],
+    ends: &[i64],
+    a: &[u32],
+    b: &[u32],
+) -> Vec<u32> {
+    let k = a.len();
+    assert_eq!(k, b.len(), "a and b must have one length");
+    let m = starts.len();
+    if m == 0 || k == 0 {
+        return Vec::new();
+    }
+    // Piece boundaries: every span boundary, and cuts every MAX_PIECE shingles in between.
+    let mut cuts: Vec<i64> = starts.iter().chain(ends).copied().collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut bounds = Vec::with_capacity(cuts.len());
+    for w in cuts.windows(2) {
+        let mut at = w[0];
+        while at < w[1] {
+            bounds.push(at);
+            at += MAX_PIECE;
+        }
+    }
+    bounds.push(*cuts.last().expect("at least one span"));
+    let index = |pos: i64| {
+        bounds
+            .binary_search(&pos)
+            .expect("a span boundary is a piece boundary")
+    };
+    let firsts: Vec<usize> = starts.iter().map(|&s| index(s)).collect();
+    let lasts: Vec<usize> = ends.iter().map(|&e| index(e)).collect();
+    // Pieces some span covers (a difference array over pieces); the others are never permuted.
+    let pieces = bounds.len() - 1;
+    let mut depth = vec![0i64; pieces + 1];
+    for (&f, &l) in firsts.iter().zip(&lasts) {
+        depth[f] += 1;
+        depth[l] -= 1;
+    }
+    let mut covered = vec![false; pieces];
+    let mut running = 0;
+    for (c, d) in covered.iter_mut().zip(&depth) {
+        running += d;
+        *c = running > 0;
+    }
+
+    let mut minima = vec![u32::MAX; pieces * k];
+    minima
+        .par_chunks_mut(k)
+        .enumerate()
+        .filter(|(p, _)| covered[*p])
+        .for_each(|(p, row)| {
+            for &x in &shingles[bounds[p] as usize..bounds[p + 1] as usize] {
+                let h = fmix32(x);
+                for ((r, &ai), &bi) in row.iter_mut().zip(a).zip(b) {
+                    *r = (*r).min(ai.wrapping_mul(h).wrapping_add(bi));
+                }
+            }
+        });
+
+    let mut out = vec![u32::MAX; m * k];
+    out.par_chunks_mut(k).enumerate().for_each(|(i, row)| {
+        for piece in minima[firsts[i] * k..lasts[i] * k].chunks_exact(k) {
+            for (r, &v) in row.iter_mut().zip(piece) {
+                *r = (*r).min(v);
+            }
+        }
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The signature of one passage, permuting every shingle directly.
+    fn naive(shingles: &[u32], a: &[u32], b: &[u32]) -> Vec<u32> {
+        a.iter()
+            .zip(b)
+            .map(|(&ai, &bi)| {
+                shingles
+                    .iter()
+                    .map(|&x| ai.wrapping_mul(fmix32(x)).wrapping_add(bi))
+                    .min()
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fmix_values() {
+        assert_eq!(fmix32(0), 0);
+        assert_eq!(fmix64(0), 0);
+        assert_eq!(fmix32(1), 0x514E_28B7);
+        assert_eq!(fmix64(1), 0xB456_BCFC_34C2_CB2C);
+    }
+
+    #[test]
+    fn shingle_hashes_lengths_and_single_token() {
+        assert!(shingle_hashes(&[1, 2], 3).is_empty());
+        assert_eq!(shingle_hashes(&[1, 2, 3], 3).len(), 1);
+        assert_eq!(shingle_hashes(&[7], 1), vec![fmix64(7) as u32]);
+        let h = (5u64.wrapping_mul(P).wrapping_add(6))
+            .wrapping_mul(P)
+            .wrapping_add(7);
+        assert_eq!(shingle_hashes(&[5, 6, 7], 3), vec![fmix64(h) as u32]);
+    }
+
+    #[test]
+    fn signatures_equal_the_naive_minimum() {
+        let shingles: Vec<u32> = (0..2000u32)
+            .map(|i| i.wrapping_mul(2_654_435_761))
+            .collect();
+        let a: Vec<u32> = (0..16u32).map(|i| 2 * i.wrapping_mul(40_503) + 1).collect();
+        let b: Vec<u32> = (0..16u32).map(|i| i.wrapping_mul(97_531)).collect();
+        let spans: [(i64, i64); 5] = [(0, 2000), (10, 11), (5, 700), (600, 1999), (10, 11)];
+        let starts: Vec<i64> = spans.iter().map(|s| s.0).collect();
+        let ends: Vec<i64> = spans.iter().map(|s| s.1).collect();
+        assert!(check_spans(&starts, &ends, shingles.len()).is_ok());
+        let out = signatures(&shingles, &starts, &ends, &a, &b);
+        for (i, &(s, e)) in spans.iter().enumerate() {
+            assert_eq!(
+                out[i * 16..(i + 1) * 16],
+                naive(&shingles[s as usize..e as usize], &a, &b)
+            );
+        }
+    }
+
+    #[test]
+    fn bad_spans_are_refused() {
+        assert_eq!(check_spans(&[3], &[3], 10), Err(SpanError::Empty(0, 3, 3)));
+        assert_eq!(check_spans(&[0], &[11], 10), Err(SpanError::Outside(10)));
+        assert_eq!(check_spans(&[-1], &[2], 10), Err(SpanError::Outside(10)));
+    }
+}
