@@ -1,8 +1,8 @@
 """The compiled engine core (reuse.engine._native) against its oracle, the Python engine.
 
 Every native kernel must give what the Python implementation gives, bit for bit, on generated
-inputs: the Python code stays the reference the Rust port is tested against (issue 14). The
-engine does not call the native kernels yet.
+inputs: the Python code stays the reference the Rust port is tested against (issue 14), while
+the engine runs the native code.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from reuse.config import Settings
 from reuse.engine import _native
 from reuse.engine.analysis import analyse
+from reuse.engine.lsh import band_keys
 from reuse.engine.shingles import shingle_hashes, token_hashes
 from reuse.engine.signatures import MinHasher
 from tests.test_signatures import TEXT
@@ -77,8 +78,9 @@ def test_signatures_equal_python(document: tuple[np.ndarray, np.ndarray], num_pe
     assert np.array_equal(native, hasher.signatures(shingles, spans))
 
 
-def test_signatures_of_analysed_text_equal_the_analysis() -> None:
-    """Real passages (paragraphs, windows, an unspaced script) of the default settings."""
+def test_signatures_of_analysed_text_equal_python() -> None:
+    """Real passages (paragraphs, windows, an unspaced script) of the default settings: the
+    analysis (native) gives the Python engine's signatures."""
     config = Settings()
     text = "\n\n".join([TEXT] * 3 + [" ".join(TEXT.split()) * 4])
     analysis = analyse(text, config)
@@ -88,8 +90,8 @@ def test_signatures_of_analysed_text_equal_the_analysis() -> None:
         rows = [k for k, p in enumerate(analysis.passages) if p.unspaced is unspaced]
         assert rows
         spans = np.array([(analysis.passages[k].token_start, analysis.passages[k].token_end - n + 1) for k in rows])
-        shingles = _native.shingle_hashes(analysis.token_hashes, n)
-        assert np.array_equal(_native_signatures(hasher, shingles, spans), analysis.signatures[rows])
+        shingles = shingle_hashes(analysis.token_hashes, n)
+        assert np.array_equal(hasher.signatures(shingles, spans), analysis.signatures[rows])
 
 
 def test_no_spans_give_no_signatures() -> None:
@@ -147,3 +149,25 @@ def test_token_hashes_feed_the_native_shingles() -> None:
     words = TEXT.split()
     hashes = token_hashes(words)
     assert np.array_equal(_native.shingle_hashes(hashes, 2), shingle_hashes(hashes, 2))
+
+
+@given(
+    st.integers(0, 40),
+    st.sampled_from([(1, 1, 1), (8, 20, 192), (12, 16, 192), (5, 3, 16), (0, 4, 8)]),
+    st.integers(0, 2**32 - 1),
+    st.booleans(),
+)
+@settings(max_examples=100, deadline=None)
+def test_band_keys_equal_python(m: int, shape: tuple[int, int, int], seed: int, strided: bool) -> None:
+    """Band keys of random signatures, with spare columns past bands * rows, from a strided view."""
+    bands, rows, num_perm = shape
+    values = np.random.default_rng(seed).integers(0, 1 << 32, (m, 2 * num_perm), dtype=np.uint32)
+    signatures = values[:, ::2] if strided else np.ascontiguousarray(values[:, :num_perm])
+    native = _native.band_keys(signatures, bands, rows)
+    assert native.dtype == np.uint64 and native.shape == (m, bands)
+    assert np.array_equal(native, band_keys(signatures, bands, rows))
+
+
+def test_band_keys_need_bands_times_rows_columns() -> None:
+    with pytest.raises(ValueError, match="at least 4 \\* 5 columns"):
+        _native.band_keys(np.zeros((2, 16), dtype=np.uint32), 4, 5)

@@ -8,9 +8,10 @@ from functools import cached_property
 import numpy as np
 
 from reuse.config import Settings
+from reuse.engine import _native
 from reuse.engine.align import AlignInput
 from reuse.engine.passages import passages as cut_passages
-from reuse.engine.shingles import shingle_hashes, token_hashes
+from reuse.engine.shingles import token_hashes
 from reuse.engine.signatures import MinHasher
 from reuse.engine.tokens import Tokens, tokenize
 from reuse.models import Passage
@@ -46,11 +47,11 @@ class Comparable:
 
     @cached_property
     def _word_shingles(self) -> np.ndarray:
-        return shingle_hashes(self.align_input.token_hashes, self.settings.shingle_words)
+        return _native.shingle_hashes(self.align_input.token_hashes, self.settings.shingle_words)
 
     @cached_property
     def _char_shingles(self) -> np.ndarray:
-        return shingle_hashes(self.align_input.token_hashes, self.settings.shingle_chars)
+        return _native.shingle_hashes(self.align_input.token_hashes, self.settings.shingle_chars)
 
     @property
     def nbytes(self) -> int:
@@ -80,7 +81,7 @@ class Analysis:
         lengths = np.fromiter((len(w) for w in self.tokens.words), dtype=np.int64, count=len(self.tokens))
         view = AlignInput(
             token_hashes=self.token_hashes,
-            trigrams=shingle_hashes(self.token_hashes, 3).astype(np.uint64),
+            trigrams=_native.shingle_hashes(self.token_hashes, 3).astype(np.uint64),
             content=(lengths >= 4) & ~self.tokens.unspaced,
             starts=self.tokens.starts,
             ends=self.tokens.ends,
@@ -114,11 +115,11 @@ def analyse(
             rows = [k for k, p in enumerate(cut) if p.unspaced is unspaced]
             if not rows:
                 continue
-            shingles = shingle_hashes(hashes, n)
+            shingles = _native.shingle_hashes(hashes, n)
             # A chunk of passages at a time: each signature depends on its own span only, and
             # the work arrays grow with the passages signed at once (gigabytes for a long file).
             for first in range(0, len(rows), SIGNATURE_CHUNK):
                 part = rows[first : first + SIGNATURE_CHUNK]
                 spans = np.array([(cut[k].token_start, cut[k].token_end - n + 1) for k in part], dtype=np.int64)
-                values[part] = hasher.signatures(shingles, spans)
+                values[part] = _native.minhash_signatures(shingles, spans, hasher.permutations)
     return Analysis(text, tokens, hashes, cut, values, settings)

@@ -25,8 +25,9 @@ import numpy as np
 from crawlers.files import SUFFIXES, has_input_files, iter_documents
 from reuse import reusetrack_version
 from reuse.config import Settings
+from reuse.engine import _native
 from reuse.engine.analysis import Analysis, Comparable
-from reuse.engine.lsh import FILTER_SIGMAS, band_keys, band_params, estimated_containment
+from reuse.engine.lsh import FILTER_SIGMAS, band_params, estimated_containment
 from reuse.engine.matching import PairResult, match_pair
 from reuse.errors import InputError, RepeatedInput, UnsupportedInput, WarehouseError
 from reuse.models import Document, TimePrecision
@@ -387,7 +388,7 @@ class Ingestor:
             if count:
                 ids = np.arange(passage_id, passage_id + count, dtype=np.int64)
                 blobs.extend(signature_blobs(analysis))
-                bk = band_keys(analysis.signatures, self.bands, self.rows)
+                bk = _native.band_keys(analysis.signatures, self.bands, self.rows)
                 keys.append(bk.ravel())
                 key_passages.append(np.repeat(ids, self.bands))
                 key_versions.append(np.full(count * self.bands, version_id, dtype=np.int64))

@@ -13,8 +13,9 @@ from typing import Any
 from crawlers.files import read_file
 from crawlers.urls import page_key
 from reuse.config import Settings
+from reuse.engine import _native
 from reuse.engine.analysis import Analysis, analyse
-from reuse.engine.lsh import band_keys, band_params
+from reuse.engine.lsh import band_params
 from reuse.engine.matching import PairResult, match_pair
 from reuse.engine.signatures import MinHasher
 from reuse.errors import InputError, NoSuchDocument
@@ -78,11 +79,11 @@ def _shared_band_keys(a: Analysis, b: Analysis, settings: Settings) -> list[tupl
         return []
     bands, rows = band_params(settings)
     holders: dict[int, set[int]] = defaultdict(set)
-    for position, keys in enumerate(band_keys(a.signatures, bands, rows).tolist()):
+    for position, keys in enumerate(_native.band_keys(a.signatures, bands, rows).tolist()):
         for key in keys:
             holders[key].add(position)
     pairs: set[tuple[int, int]] = set()
-    for position, keys in enumerate(band_keys(b.signatures, bands, rows).tolist()):
+    for position, keys in enumerate(_native.band_keys(b.signatures, bands, rows).tolist()):
         for key in keys:
             pairs.update((held, position) for held in holders.get(key, ()))
     return sorted(pairs)

@@ -41,8 +41,9 @@ import numpy as np
 from crawlers.files import SUFFIXES, discover, has_input_files, read_file
 from reuse import reusetrack_version
 from reuse.config import Settings
+from reuse.engine import _native
 from reuse.engine.analysis import Comparable, analyse
-from reuse.engine.lsh import band_keys, band_params
+from reuse.engine.lsh import band_params
 from reuse.engine.matching import match_pair
 from reuse.engine.signatures import MinHasher
 from reuse.errors import InputError, ReuseError
@@ -167,7 +168,7 @@ def _analyse(
         version_id = index + 1
         analysis = analyse(doc.text, settings, hasher)
         count = len(analysis.passages)
-        keys = band_keys(analysis.signatures, bands, rows) if count else np.zeros((0, bands), np.uint64)
+        keys = _native.band_keys(analysis.signatures, bands, rows) if count else np.zeros((0, bands), np.uint64)
         yield _Version(
             version_id=version_id,
             first_passage=0,

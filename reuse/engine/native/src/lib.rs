@@ -3,6 +3,7 @@
 //! The kernels live in [`kernels`] and know nothing of Python; this module only converts numpy
 //! arrays to slices and back, and releases the GIL while a kernel runs. No I/O happens here.
 
+pub mod bands;
 pub mod kernels;
 
 use std::borrow::Cow;
@@ -86,10 +87,44 @@ fn minhash_signatures<'py>(
     Ok(out.into_pyarray(py))
 }
 
+/// The LSH band keys of signatures: equal to reuse.engine.lsh.band_keys.
+///
+/// signatures: an (m, num_perm) uint32 array; returns the (m, bands) uint64 keys, band i hashing
+/// values i * rows .. (i + 1) * rows. Runs without the GIL, on all cores.
+#[pyfunction]
+#[pyo3(signature = (signatures, bands, rows, /))]
+fn band_keys<'py>(
+    py: Python<'py>,
+    signatures: PyReadonlyArray2<'py, u32>,
+    bands: usize,
+    rows: usize,
+) -> PyResult<Bound<'py, PyArray2<u64>>> {
+    let (m, num_perm) = signatures.as_array().dim();
+    if bands.checked_mul(rows).is_none_or(|used| used > num_perm) {
+        return Err(PyValueError::new_err(format!(
+            "signatures must have at least {bands} * {rows} columns, got shape ({m}, {num_perm})"
+        )));
+    }
+    if m == 0 || num_perm == 0 {
+        return Ok(Array2::<u64>::zeros((m, bands)).into_pyarray(py));
+    }
+    let values: Cow<'_, [u32]> = match signatures.as_slice() {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(signatures.as_array().iter().copied().collect()),
+    };
+    let keys = py.detach(|| bands::band_keys(&values, num_perm, bands, rows));
+    let keys = Array2::from_shape_vec((m, bands), keys).expect("m * bands keys");
+    Ok(keys.into_pyarray(py))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shingle_hashes, m)?)?;
     m.add_function(wrap_pyfunction!(minhash_signatures, m)?)?;
-    m.add("__all__", ["minhash_signatures", "shingle_hashes"])?;
+    m.add_function(wrap_pyfunction!(band_keys, m)?)?;
+    m.add(
+        "__all__",
+        ["band_keys", "minhash_signatures", "shingle_hashes"],
+    )?;
     Ok(())
 }
