@@ -538,6 +538,34 @@ def test_fingerprint_json_lines(runner: CliRunner, corpus: Path, ingested: Path,
         assert bytes.fromhex(row["minhash"]) == b"".join(v.to_bytes(4, "little") for v in r["minhash"])
 
 
+def test_fingerprint_parquet_and_out_files_hold_the_json_lines(runner: CliRunner, corpus: Path, tmp_path: Path) -> None:
+    """--format parquet --out and --out for JSON lines give the records stdout gives, field for field."""
+    import pyarrow.parquet as pq
+
+    path = corpus / "original.txt"
+    printed = [json.loads(line) for line in run(runner, None, "fingerprint", str(path)).stdout.splitlines()]
+    (tmp_path / "out").mkdir()
+    lines, table = tmp_path / "out" / "fp.jsonl", tmp_path / "out" / "fp.parquet"
+    assert run(runner, None, "fingerprint", str(path), "--out", str(lines)).exit_code == 0
+    assert [json.loads(line) for line in lines.read_text().splitlines()] == printed
+    result = run(runner, None, "fingerprint", str(path), "--format", "parquet", "--out", str(table))
+    assert result.exit_code == 0 and result.stdout == ""
+    parquet = pq.read_table(table)
+    minhash = parquet.schema.field("minhash").type
+    assert (minhash.list_size, str(minhash.value_type)) == (Settings().num_perm, "uint32")
+    assert parquet.to_pylist() == printed
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fp.jsonl", "fp.parquet"]  # no partial file left
+
+
+def test_fingerprint_output_errors_are_one_line(runner: CliRunner, corpus: Path, tmp_path: Path) -> None:
+    path = corpus / "original.txt"
+    assert_user_error(run(runner, None, "fingerprint", str(path), "--format", "parquet"), "needs --out FILE")
+    missing = tmp_path / "no" / "fp.parquet"
+    result = run(runner, None, "fingerprint", str(path), "--format", "parquet", "--out", str(missing))
+    assert_user_error(result, f"{missing}: cannot write")
+    assert not missing.parent.exists()
+
+
 def test_fingerprint_reports_broken_lines_and_refuses_unreadable_files(runner: CliRunner, tmp_path: Path) -> None:
     feed = tmp_path / "feed.jsonl"
     feed.write_text(json.dumps({"url": "https://x.example/", "text": TRAIN}) + "\nnot json\n")

@@ -7,7 +7,6 @@ The library is imported inside each command, so that ``--help`` and ``--version`
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -33,6 +32,7 @@ from reuse.cli.output import (
 from reuse.config import Settings
 from reuse.errors import InputError, ReuseError
 from reuse.models import TimePrecision
+from reuse.pipeline.fingerprints import FingerprintFormat
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -191,22 +191,33 @@ def fingerprint(
     file: Annotated[
         Path, typer.Argument(metavar="FILE", help="A .txt, .md, .html or .jsonl file.", show_default=False)
     ],
+    fmt: Annotated[
+        FingerprintFormat, typer.Option("--format", help="jsonl, or parquet (needs --out).")
+    ] = FingerprintFormat.JSONL,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="FILE", help="Write to FILE (whole, or not at all) instead of stdout."),
+    ] = None,
 ) -> None:
     """Print the passages of FILE and their MinHash signatures as JSON lines, one passage a line.
 
     Each line is one self-contained object: source, url, position, kind, char_start, char_end,
     token_start, token_end, text, num_perm, seed and minhash (num_perm unsigned 32-bit values,
-    equal to datasketch's MinHash hashvalues for the same settings). Needs no warehouse. A broken
-    line of a .jsonl file is reported on stderr and skipped.
+    equal to datasketch's MinHash hashvalues for the same settings). With --format parquet
+    --out FILE, the same fields as the columns of a Parquet file (minhash a fixed-size list of
+    uint32). Needs no warehouse. A broken line of a .jsonl file is reported on stderr and skipped.
     """
+    from reuse.pipeline.fingerprints import fingerprint_sink
     from reuse.pipeline.ingest import Problem
     from reuse.pipeline.inspection import fingerprint_file
 
-    for record in fingerprint_file(file, Settings()):
-        if isinstance(record, InputError):
-            echo_problems([Problem.of(record)])
-        else:
-            typer.echo(json.dumps(record, ensure_ascii=False))
+    settings = Settings()
+    with fingerprint_sink(fmt, settings, out, typer.get_binary_stream("stdout")) as sink:
+        for item in fingerprint_file(file, settings):
+            if isinstance(item, InputError):
+                echo_problems([Problem.of(item)])
+            else:
+                sink.write(*item)
 
 
 def matches(

@@ -8,7 +8,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from crawlers.files import read_file
 from crawlers.urls import page_key
@@ -35,15 +34,12 @@ def _first_document(path: Path) -> Document:
     raise errors[0] if errors else InputError(str(path), "no document in file")
 
 
-def fingerprint_file(path: Path, settings: Settings) -> Iterator[dict[str, Any] | InputError]:
-    """The passages of every document in the file at ``path``, each with its MinHash signature.
+def fingerprint_file(path: Path, settings: Settings) -> Iterator[tuple[Document, Analysis] | InputError]:
+    """Every document in the file at ``path`` with its analysis: passages and their signatures.
 
-    Yields one JSON-ready record per passage: ``source``, ``url``, ``position``, ``kind``,
-    ``char_start``, ``char_end``, ``token_start``, ``token_end``, ``text`` (the passage's characters
-    of the original text), ``num_perm``, ``seed`` and ``minhash`` (``num_perm`` uint32 values,
-    datasketch's ``hashvalues`` for the same settings). A broken item inside the file (a JSONL
-    line) is yielded as its :class:`~reuse.errors.InputError`; a file that gives no document at
-    all raises it. No warehouse is involved.
+    A broken item inside the file (a JSONL line) is yielded as its
+    :class:`~reuse.errors.InputError`; a file that gives no document at all raises it. No
+    warehouse is involved (:mod:`reuse.pipeline.fingerprints` writes the results out).
     """
     if not path.is_file():
         raise InputError(str(path), "no such file" if not path.exists() else "not a file")
@@ -52,25 +48,7 @@ def fingerprint_file(path: Path, settings: Settings) -> Iterator[dict[str, Any] 
         raise next((item for item in items if isinstance(item, InputError)), InputError(str(path), "no document"))
     hasher = MinHasher.from_settings(settings)
     for item in items:
-        if isinstance(item, InputError):
-            yield item
-            continue
-        analysis = analyse(item.text, settings, hasher)
-        for passage, signature in zip(analysis.passages, analysis.signatures, strict=True):
-            yield {
-                "source": item.source,
-                "url": item.url,
-                "position": passage.position,
-                "kind": passage.kind.value,
-                "char_start": passage.char_start,
-                "char_end": passage.char_end,
-                "token_start": passage.token_start,
-                "token_end": passage.token_end,
-                "text": item.text[passage.char_start : passage.char_end],
-                "num_perm": settings.num_perm,
-                "seed": settings.seed,
-                "minhash": [int(v) for v in signature],
-            }
+        yield item if isinstance(item, InputError) else (item, analyse(item.text, settings, hasher))
 
 
 def _shared_band_keys(a: Analysis, b: Analysis, settings: Settings) -> list[tuple[int, int]]:
