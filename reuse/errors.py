@@ -14,15 +14,18 @@
 
 The CLI turns any ``ReuseError`` (and DuckDB's errors for a damaged warehouse or a full disk)
 into one ``Error: ...`` line and a non-zero exit; anything else is a bug and keeps its traceback.
+An ``InputError`` a run skips is reported as a :class:`Problem` line.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
     "InputError",
     "NoSuchDocument",
+    "Problem",
     "RepeatedInput",
     "ReuseError",
     "SettingsError",
@@ -83,3 +86,26 @@ class WarehouseLocked(WarehouseError):
 
 class SettingsMismatch(WarehouseError):
     """The warehouse holds signatures made under other fingerprint settings."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One input item a run could not use.
+
+    ``status`` is ``"skipped"`` for items reusetrack does not read on purpose (an empty file, a
+    binary or unsupported one, a repeat of a URL already read in the run) and ``"failed"`` for
+    items it tried and could not read.
+    """
+
+    status: str
+    source: str
+    reason: str
+
+    @classmethod
+    def of(cls, error: InputError) -> Problem:
+        """The problem an :class:`~reuse.errors.InputError` reports."""
+        skipped = isinstance(error, UnsupportedInput | RepeatedInput) or error.reason == "empty file"
+        return cls("skipped" if skipped else "failed", error.source, error.reason)
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.source}: {self.reason}"

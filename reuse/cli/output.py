@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from reuse.pipeline.ingest import Problem
+    from reuse.errors import Problem
 
 __all__ = [
     "cell",

@@ -30,7 +30,7 @@ from reuse.cli.output import (
     url_cell,
 )
 from reuse.config import Settings
-from reuse.errors import InputError, ReuseError
+from reuse.errors import InputError, Problem, ReuseError
 from reuse.models import TimePrecision
 from reuse.pipeline.fingerprints import FingerprintFormat
 
@@ -208,7 +208,6 @@ def fingerprint(
     uint32). Needs no warehouse. A broken line of a .jsonl file is reported on stderr and skipped.
     """
     from reuse.pipeline.fingerprints import fingerprint_sink
-    from reuse.pipeline.ingest import Problem
     from reuse.pipeline.inspection import fingerprint_file
 
     settings = Settings()

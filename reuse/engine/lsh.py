@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from datasketch.lsh import _optimal_param
 
 from reuse.config import Settings
 
@@ -28,6 +27,9 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 @lru_cache(maxsize=64)
 def _params(threshold: float, num_perm: int, fp_weight: float, fn_weight: float) -> tuple[int, int]:
+    # Imported here: datasketch loads scipy (about half a second), which only band parameters need.
+    from datasketch.lsh import _optimal_param
+
     bands, rows = _optimal_param(threshold, num_perm, fp_weight, fn_weight)
     return int(bands), int(rows)
 

@@ -22,11 +22,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash
 
 from reuse.engine.shingles import shingle_hash
 
 if TYPE_CHECKING:
+    from datasketch import MinHash
+
     from reuse.config import Settings
 
 __all__ = ["MinHasher", "estimate_jaccard"]
@@ -251,6 +252,9 @@ class MinHasher:
         It hashes further items with :func:`~reuse.engine.shingles.shingle_hash`, so ``update`` with
         more shingles keeps it equal to our signature of the larger passage.
         """
+        # Imported here: datasketch loads scipy (about half a second), which signing never needs.
+        from datasketch import MinHash
+
         values = np.asarray(signature)
         if values.shape != (self.num_perm,):
             raise ValueError(f"signature must have shape ({self.num_perm},), got {values.shape}")

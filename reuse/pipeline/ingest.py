@@ -29,7 +29,7 @@ from reuse.engine import _native
 from reuse.engine.analysis import Analysis, Comparable
 from reuse.engine.lsh import FILTER_SIGMAS, band_params, estimated_containment
 from reuse.engine.matching import PairResult, match_pair
-from reuse.errors import InputError, RepeatedInput, UnsupportedInput, WarehouseError
+from reuse.errors import InputError, Problem, RepeatedInput, WarehouseError
 from reuse.models import Document, TimePrecision
 from reuse.pipeline.lineage import LineageSummary, rebuild_lineage, store_evidence, update_lineage
 from reuse.pipeline.workers import Analyser
@@ -43,7 +43,6 @@ __all__ = [
     "IngestReport",
     "Ingestor",
     "Prepared",
-    "Problem",
     "RecentComparables",
     "RunReport",
     "append_row",
@@ -66,29 +65,6 @@ __all__ = [
 ]
 
 ProgressHook = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One input item a run could not use.
-
-    ``status`` is ``"skipped"`` for items reusetrack does not read on purpose (an empty file, a
-    binary or unsupported one, a repeat of a URL already read in the run) and ``"failed"`` for
-    items it tried and could not read.
-    """
-
-    status: str
-    source: str
-    reason: str
-
-    @classmethod
-    def of(cls, error: InputError) -> Problem:
-        """The problem an :class:`~reuse.errors.InputError` reports."""
-        skipped = isinstance(error, UnsupportedInput | RepeatedInput) or error.reason == "empty file"
-        return cls("skipped" if skipped else "failed", error.source, error.reason)
-
-    def __str__(self) -> str:
-        return f"{self.status}: {self.source}: {self.reason}"
 
 
 @dataclass(kw_only=True)

@@ -19,7 +19,6 @@ from reuse.engine.matching import PairResult, match_pair
 from reuse.engine.signatures import MinHasher
 from reuse.errors import InputError, NoSuchDocument
 from reuse.models import Document
-from warehouse.db import open_when_free
 
 __all__ = ["ComparedText", "Comparison", "compare_documents", "compare_texts", "fingerprint_file"]
 
@@ -108,6 +107,8 @@ def compare_documents(ref_a: str, ref_b: str, settings: Settings, db: str | Path
             found[ref] = ComparedText(ref, _first_document(Path(ref)).text)
     stored = [ref for ref in (ref_a, ref_b) if ref not in found]
     if stored:
+        from warehouse.db import open_when_free  # DuckDB is loaded only when a document is stored
+
         if not Path(db).exists():
             raise InputError(stored[0], f"no such file, and no warehouse at {db} to look it up in")
         with open_when_free(db, read_only=True, wait=15.0) as warehouse:

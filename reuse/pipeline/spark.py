@@ -46,10 +46,9 @@ from reuse.engine.analysis import Comparable, analyse
 from reuse.engine.lsh import band_params
 from reuse.engine.matching import match_pair
 from reuse.engine.signatures import MinHasher
-from reuse.errors import InputError, ReuseError
+from reuse.errors import InputError, Problem, ReuseError
 from reuse.models import Document
 from reuse.pipeline.ingest import (
-    Problem,
     RecentComparables,
     RunReport,
     content_hash,
