@@ -242,6 +242,23 @@ def test_newer_schema_opened_for_writing_is_refused_untouched(tmp_path: Path) ->
     assert views_after == views_before
 
 
+def test_duckdb_memory_is_bounded_and_the_bound_can_be_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB's default buffer pool (80% of the machine) would let an ingest grow with the warehouse."""
+    db = tmp_path / "wh.duckdb"
+
+    def limit() -> str:
+        with open_warehouse(db) as wh:
+            return str(wh.con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+
+    monkeypatch.delenv("REUSETRACK_DUCKDB_MEMORY", raising=False)
+    assert limit() == "953.6 MiB"  # 1 GB
+    monkeypatch.setenv("REUSETRACK_DUCKDB_MEMORY", "3GB")
+    assert limit() == "2.7 GiB"
+    monkeypatch.setenv("REUSETRACK_DUCKDB_MEMORY", "lots")
+    with pytest.raises(WarehouseError, match="REUSETRACK_DUCKDB_MEMORY='lots' is not a memory size"):
+        open_warehouse(db)
+
+
 def test_read_only_open_of_missing_file_creates_nothing(tmp_path: Path) -> None:
     db = tmp_path / "missing.duckdb"
     with pytest.raises(WarehouseError, match="no warehouse at"):

@@ -11,6 +11,7 @@ migrations are the only statement of the warehouse's types.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -115,6 +116,11 @@ def registered(
 
 #: WAL size at which a commit also checkpoints the file.
 CHECKPOINT_THRESHOLD = "256MB"
+#: DuckDB's buffer pool limit (its default is 80% of the machine's memory). Every batch of an
+#: ingest reads index and signature pages; left unbounded, DuckDB keeps them all cached and the
+#: process grows with the warehouse. Larger sorts and joins spill to disk past the limit.
+#: REUSETRACK_DUCKDB_MEMORY overrides it (any DuckDB size, e.g. "8GB") for heavy analyst queries.
+DEFAULT_MEMORY_LIMIT = "1GB"
 
 
 class Warehouse:
@@ -614,6 +620,7 @@ def open_warehouse(path: str | Path, settings: Settings | None = None, read_only
     try:
         # DuckDB's own progress bar would print over ours (and into logs) on long joins.
         con.execute("SET enable_progress_bar = false")
+        _limit_memory(con)
         if not read_only:
             # A batch of an ingest writes about 20 MB (band keys and signatures): at DuckDB's
             # default of 16 MB every commit would checkpoint the file. Committed data is in the
@@ -644,6 +651,17 @@ def open_warehouse(path: str | Path, settings: Settings | None = None, read_only
         con.close()
         raise
     return Warehouse(con, target)
+
+
+def _limit_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Bound DuckDB's buffer pool (:data:`DEFAULT_MEMORY_LIMIT`, or REUSETRACK_DUCKDB_MEMORY)."""
+    wanted = os.environ.get("REUSETRACK_DUCKDB_MEMORY")
+    try:
+        con.execute("SET memory_limit = ?", [wanted or DEFAULT_MEMORY_LIMIT])
+    except duckdb.Error as err:
+        raise WarehouseError(
+            f"REUSETRACK_DUCKDB_MEMORY={wanted!r} is not a memory size DuckDB accepts (e.g. 2GB): {_first_line(err)}"
+        ) from err
 
 
 def _upgrade(target: str, version: int) -> None:
