@@ -17,7 +17,9 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -248,6 +250,36 @@ def _without_times(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_times(v) for v in value]
     return value
+
+
+def test_spark_ships_the_built_wheel_to_its_executors(
+    spark: Any, corpus: Path, ingested: tuple[Path, Any], tmp_path: Path
+) -> None:
+    """--ship builds the wheel (maturin) and sends it to the executors, which import reusetrack from
+    it (the engine core from a local copy: its folder appears in the executors' TMPDIR) and give
+    ingest's rows. A run of its own: the module's session has its workers' imports already done."""
+    out, tmp = tmp_path / "out", tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp), "PYSPARK_PYTHON": sys.executable}
+    command = [sys.executable, "-m", "reuse", "spark", str(corpus), "--out", str(out), "--master", "local[2]"]
+    # Run away from the source tree, which the workers would import first from their working directory.
+    done = subprocess.run([*command, "--partitions", "4", "--ship"], env=env, cwd=tmp, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in tmp.glob("reusetrack-native-*/_native.*")], "no executor loaded the shipped core"
+    with duckdb.connect(str(ingested[0]), read_only=True) as wh, _spark_views(out, wh) as sp:
+        for name, query in PARITY.items():
+            assert _rows(sp, f"{query} ORDER BY ALL") == _rows(wh, f"{query} ORDER BY ALL"), name
+
+
+def test_spark_refuses_a_wheel_that_is_not_reusetracks(spark: Any, corpus: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("other/__init__.py", "")
+    for wheel, message in ((tmp_path / "none.whl", "no such wheel"), (other, "not a reusetrack wheel")):
+        result = runner.invoke(app, ["spark", str(corpus), "--out", str(tmp_path / "out"), "--wheel", str(wheel)])
+        assert result.exit_code == 1 and result.stderr == f"Error: {wheel}: {message}" + (
+            " with its engine core (reuse.engine._native)\n" if wheel == other else "\n"
+        )
 
 
 def test_spark_refuses_an_output_folder_that_is_not_empty(spark: Any, corpus: Path, tmp_path: Path) -> None:

@@ -136,6 +136,13 @@ def spark(
     partitions: Annotated[
         int | None, typer.Option("--partitions", min=1, help="Partitions per stage (default: Spark's parallelism).")
     ] = None,
+    ship: Annotated[
+        bool, typer.Option("--ship", help="Build reusetrack's wheel (maturin) and send it to the executors.")
+    ] = False,
+    wheel: Annotated[
+        Path | None,
+        typer.Option("--wheel", metavar="FILE", help="Send this built reusetrack wheel to the executors."),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Run ingest's stages as Spark jobs and write Parquet in the warehouse's table layout to DIR.
@@ -146,12 +153,13 @@ def spark(
     passages, signatures, band_keys, matches, doc_pairs, runs, blocks, version_meta, links,
     credits) and manifest.json; 'reusetrack load DIR' then brings it into a warehouse. A URL read
     twice keeps its last copy. The input paths must be readable by every executor at the same
-    path. One line per unusable item on stderr, then the counts and each stage's time; with
-    --json, one object with the counts, problems and stages.
+    path. Executors need reusetrack's dependencies; reusetrack itself may come from the driver
+    with --ship or --wheel FILE. One line per unusable item on stderr, then the counts and each
+    stage's time; with --json, one object with the counts, problems and stages.
     """
     from reuse.pipeline.spark import spark_ingest
 
-    report = spark_ingest(inputs, out, Settings(), master=master, partitions=partitions)
+    report = spark_ingest(inputs, out, Settings(), master=master, partitions=partitions, ship=wheel or ship)
     if json_out:
         echo_json(
             {

@@ -5,3 +5,13 @@ engine: :mod:`ingest` (files and archives in batches, row building, snapshots lo
 :mod:`fingerprints` (fingerprints written as JSON lines or Parquet) and :mod:`spark` (ingest's
 stages as Spark jobs).
 """
+
+import zipimport
+
+_loader = __spec__.loader if __spec__ is not None else None
+if isinstance(_loader, zipimport.zipimporter):
+    # Imported from a wheel shipped to a Spark executor: the engine core cannot be loaded from
+    # inside the zip, so it is loaded from a local copy before any module here asks for it.
+    from reuse.pipeline.shipped import load_native_from_archive
+
+    load_native_from_archive(_loader.archive)

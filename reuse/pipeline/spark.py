@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -62,6 +63,7 @@ from reuse.pipeline.ingest import (
     version_row,
 )
 from reuse.pipeline.lineage import EVIDENCE_TABLES, evidence_rows
+from reuse.pipeline.shipped import build_wheel, shippable
 from warehouse.db import ENGINE_TABLES, SCHEMA_VERSION, open_warehouse
 from warehouse.manifest import MANIFEST, ExportFormat, Manifest, SnapshotTable
 
@@ -370,6 +372,7 @@ def spark_ingest(
     master: str | None = None,
     partitions: int | None = None,
     conf: dict[str, str] | None = None,
+    ship: Path | bool = False,
 ) -> SparkReport:
     """Run the ingest stages on Spark over every document under ``paths``, writing Parquet to ``out``.
 
@@ -378,16 +381,26 @@ def spark_ingest(
     writes to. ``master`` is the Spark master URL (default: spark-submit's, else ``local[*]``),
     ``partitions`` the number of partitions of each stage (default: Spark's parallelism), and
     ``conf`` more Spark settings for a new session. An active Spark session is used as it is.
+    ``ship`` sends reusetrack to the executors as its wheel (see :mod:`reuse.pipeline.shipped`):
+    the wheel file given, or with ``True`` one built from this source tree.
     Raises :class:`~reuse.errors.ReuseError` without pyspark or Java, and
     :class:`~reuse.errors.InputError` when no input file is found.
     """
     files, problems = _input_files(paths)
-    spark, created = _session(master, conf or {})
-    try:
-        return _run(spark, files, problems, out, settings, partitions)
-    finally:
-        if created:
-            spark.stop()
+    with tempfile.TemporaryDirectory(prefix="reusetrack-ship-") as tmp:
+        shipped = None
+        if ship:
+            wheel = build_wheel(Path(tmp)) if ship is True else Path(ship)
+            shipped = shippable(wheel, Path(tmp))
+        spark, created = _session(master, conf or {})
+        try:
+            if shipped is not None:
+                # Executors fetch it from the driver while the job runs: the folder outlives the job.
+                spark.sparkContext.addPyFile(str(shipped))
+            return _run(spark, files, problems, out, settings, partitions)
+        finally:
+            if created:
+                spark.stop()
 
 
 def _run(
