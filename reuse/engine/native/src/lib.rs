@@ -4,6 +4,12 @@
 //! arrays to slices and back, and releases the GIL while a kernel runs. No I/O happens here.
 
 pub mod kernels;
+pub mod normalize;
+pub mod passages;
+pub mod tokens;
+mod unicode;
+#[rustfmt::skip]
+mod unicode_tables;
 
 use std::borrow::Cow;
 
@@ -11,6 +17,7 @@ use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 
 /// A 1-d array's values as a slice, copied only when the array is not contiguous.
 fn values<'a, T: numpy::Element + Copy>(arr: &'a PyReadonlyArray1<'_, T>) -> Cow<'a, [T]> {
@@ -86,10 +93,150 @@ fn minhash_signatures<'py>(
     Ok(out.into_pyarray(py))
 }
 
+/// The text of a Python `str` as UTF-8, or a ValueError for a `str` holding lone surrogates
+/// (they are not Unicode text, and Rust strings cannot hold them).
+fn utf8<'a>(text: &'a Bound<'_, PyString>) -> PyResult<&'a str> {
+    text.to_str().map_err(|_| {
+        PyValueError::new_err(
+            "text contains lone surrogates (code points U+D800-U+DFFF), which are not Unicode \
+             text: decode input with errors='replace' or remove them",
+        )
+    })
+}
+
+/// Normalised text with its offset map: equal to reuse.engine.normalize.normalize.
+///
+/// Returns (normalised text, starts, ends): int64 arrays with the original code-point span of
+/// each normalised character. Runs without the GIL.
+#[pyfunction]
+#[pyo3(name = "normalize", signature = (text, /))]
+#[allow(clippy::type_complexity)]
+fn py_normalize<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyString>,
+) -> PyResult<(
+    Bound<'py, PyString>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+)> {
+    let text = utf8(text)?;
+    let (normalized, starts, ends) = py.detach(|| {
+        let n = normalize::normalize(text);
+        (n.text(), n.starts, n.ends)
+    });
+    Ok((
+        PyString::new(py, &normalized),
+        starts.into_pyarray(py),
+        ends.into_pyarray(py),
+    ))
+}
+
+/// The tokens of a text: equal to reuse.engine.tokens.tokenize with
+/// reuse.engine.shingles.token_hashes of its words.
+///
+/// Returns (hashes uint64, starts int64, ends int64, unspaced bool, lengths int64): each token's
+/// XXH3-64, original code-point span, whether it is a character of a script without spaces, and
+/// its length in characters of the normalised word. Runs without the GIL.
+#[pyfunction]
+#[pyo3(name = "tokenize", signature = (text, /))]
+#[allow(clippy::type_complexity)]
+fn py_tokenize<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyString>,
+) -> PyResult<(
+    Bound<'py, PyArray1<u64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<bool>>,
+    Bound<'py, PyArray1<i64>>,
+)> {
+    let text = utf8(text)?;
+    let t = py.detach(|| tokens::tokenize(text));
+    let lengths: Vec<i64> = t.lengths.iter().map(|&n| i64::from(n)).collect();
+    Ok((
+        t.hashes.into_pyarray(py),
+        t.starts.into_pyarray(py),
+        t.ends.into_pyarray(py),
+        t.unspaced.into_pyarray(py),
+        lengths.into_pyarray(py),
+    ))
+}
+
+/// The paragraphs of a text: equal to reuse.engine.passages.paragraph_spans, as a (k, 2) int64
+/// array of [start, end) code-point spans. Runs without the GIL.
+#[pyfunction]
+#[pyo3(name = "paragraph_spans", signature = (text, /))]
+fn py_paragraph_spans<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyString>,
+) -> PyResult<Bound<'py, PyArray2<i64>>> {
+    let text = utf8(text)?;
+    let spans = py.detach(|| passages::paragraph_spans(text));
+    let flat: Vec<i64> = spans
+        .iter()
+        .flat_map(|&(s, e)| [s as i64, e as i64])
+        .collect();
+    let out = Array2::from_shape_vec((spans.len(), 2), flat).expect("k * 2 values");
+    Ok(out.into_pyarray(py))
+}
+
+/// The passages of a text, its tokens computed here: equal to reuse.engine.passages.passages of
+/// reuse.engine.tokens.tokenize(text) with these settings.
+///
+/// Returns an (m, 6) int64 array, one row a passage in position order: [kind (0 paragraph, 1
+/// window), token_start, token_end, char_start, char_end, unspaced (0 or 1)]. Runs without the GIL.
+#[pyfunction]
+#[pyo3(name = "passages", signature = (text, min_tokens, window_tokens, window_step, /))]
+fn py_passages<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyString>,
+    min_tokens: usize,
+    window_tokens: usize,
+    window_step: usize,
+) -> PyResult<Bound<'py, PyArray2<i64>>> {
+    let params = passages::PassageParams::new(min_tokens, window_tokens, window_step)
+        .map_err(PyValueError::new_err)?;
+    let text = utf8(text)?;
+    let rows = py.detach(|| {
+        let src: Vec<char> = text.chars().collect();
+        let tokens = tokens::tokenize_normalized(&normalize::normalize_chars(&src));
+        passages::passages_chars(&src, &tokens, &params)
+    });
+    let flat: Vec<i64> = rows
+        .iter()
+        .flat_map(|r| {
+            [
+                r.kind as i64,
+                r.token_start as i64,
+                r.token_end as i64,
+                r.char_start,
+                r.char_end,
+                i64::from(r.unspaced),
+            ]
+        })
+        .collect();
+    let out = Array2::from_shape_vec((rows.len(), 6), flat).expect("m * 6 values");
+    Ok(out.into_pyarray(py))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shingle_hashes, m)?)?;
     m.add_function(wrap_pyfunction!(minhash_signatures, m)?)?;
-    m.add("__all__", ["minhash_signatures", "shingle_hashes"])?;
+    m.add_function(wrap_pyfunction!(py_normalize, m)?)?;
+    m.add_function(wrap_pyfunction!(py_tokenize, m)?)?;
+    m.add_function(wrap_pyfunction!(py_paragraph_spans, m)?)?;
+    m.add_function(wrap_pyfunction!(py_passages, m)?)?;
+    m.add(
+        "__all__",
+        [
+            "minhash_signatures",
+            "normalize",
+            "paragraph_spans",
+            "passages",
+            "shingle_hashes",
+            "tokenize",
+        ],
+    )?;
     Ok(())
 }
