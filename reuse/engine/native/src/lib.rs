@@ -17,7 +17,7 @@ use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyBytes, PyString};
 
 /// A 1-d array's values as a slice, copied only when the array is not contiguous.
 fn values<'a, T: numpy::Element + Copy>(arr: &'a PyReadonlyArray1<'_, T>) -> Cow<'a, [T]> {
@@ -93,15 +93,44 @@ fn minhash_signatures<'py>(
     Ok(out.into_pyarray(py))
 }
 
-/// The text of a Python `str` as UTF-8, or a ValueError for a `str` holding lone surrogates
-/// (they are not Unicode text, and Rust strings cannot hold them).
-fn utf8<'a>(text: &'a Bound<'_, PyString>) -> PyResult<&'a str> {
-    text.to_str().map_err(|_| {
-        PyValueError::new_err(
-            "text contains lone surrogates (code points U+D800-U+DFFF), which are not Unicode \
-             text: decode input with errors='replace' or remove them",
-        )
-    })
+/// Stands in for a lone surrogate: a noncharacter whose every property the Python engine reads
+/// is a surrogate's (unassigned, so dropped when alone; no letter, digit, mark or space; NFKC
+/// and case folding leave it as it is), so tokens, offsets and passages come out the same.
+const SURROGATE_STAND_IN: char = '\u{ffff}';
+
+/// The code points of a Python `str`, in Python's indexing.
+struct CodePoints {
+    chars: Vec<char>,
+    /// The original code points, kept only when the `str` holds lone surrogates (`json.loads`
+    /// makes them from `\ud800` escapes): each stands as [`SURROGATE_STAND_IN`] in `chars`.
+    with_surrogates: Option<Vec<u32>>,
+}
+
+impl CodePoints {
+    fn of(text: &Bound<'_, PyString>) -> PyResult<Self> {
+        if let Ok(utf8) = text.to_str() {
+            return Ok(Self {
+                chars: utf8.chars().collect(),
+                with_surrogates: None,
+            });
+        }
+        // Not UTF-8 encodable: lone surrogates. Python's UTF-32 passes them through.
+        let encoded = text.call_method1("encode", ("utf-32-le", "surrogatepass"))?;
+        let code_points: Vec<u32> = encoded
+            .cast::<PyBytes>()?
+            .as_bytes()
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let chars = code_points
+            .iter()
+            .map(|&cp| char::from_u32(cp).unwrap_or(SURROGATE_STAND_IN))
+            .collect();
+        Ok(Self {
+            chars,
+            with_surrogates: Some(code_points),
+        })
+    }
 }
 
 /// Normalised text with its offset map: equal to reuse.engine.normalize.normalize.
@@ -119,15 +148,32 @@ fn py_normalize<'py>(
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<i64>>,
 )> {
-    let text = utf8(text)?;
-    let (normalized, starts, ends) = py.detach(|| {
-        let n = normalize::normalize(text);
-        (n.text(), n.starts, n.ends)
-    });
+    let source = CodePoints::of(text)?;
+    let n = py.detach(|| normalize::normalize_chars(&source.chars));
+    let normalized = match &source.with_surrogates {
+        None => PyString::new(py, &n.text()),
+        Some(original) => {
+            // Put back the surrogates that stood in for themselves (a surrogate with marks is
+            // kept by the Python engine), via UTF-32 as Python builds such a str.
+            let mut utf32 = Vec::with_capacity(4 * n.chars.len());
+            for (&c, &start) in n.chars.iter().zip(&n.starts) {
+                let cp = match c {
+                    SURROGATE_STAND_IN => original[start as usize],
+                    c => c as u32,
+                };
+                utf32.extend_from_slice(&cp.to_le_bytes());
+            }
+            PyString::from_encoded_object(
+                PyBytes::new(py, &utf32).as_any(),
+                Some(c"utf-32-le"),
+                Some(c"surrogatepass"),
+            )?
+        }
+    };
     Ok((
-        PyString::new(py, &normalized),
-        starts.into_pyarray(py),
-        ends.into_pyarray(py),
+        normalized,
+        n.starts.into_pyarray(py),
+        n.ends.into_pyarray(py),
     ))
 }
 
@@ -150,8 +196,8 @@ fn py_tokenize<'py>(
     Bound<'py, PyArray1<bool>>,
     Bound<'py, PyArray1<i64>>,
 )> {
-    let text = utf8(text)?;
-    let t = py.detach(|| tokens::tokenize(text));
+    let source = CodePoints::of(text)?;
+    let t = py.detach(|| tokens::tokenize_normalized(&normalize::normalize_chars(&source.chars)));
     let lengths: Vec<i64> = t.lengths.iter().map(|&n| i64::from(n)).collect();
     Ok((
         t.hashes.into_pyarray(py),
@@ -170,8 +216,8 @@ fn py_paragraph_spans<'py>(
     py: Python<'py>,
     text: &Bound<'py, PyString>,
 ) -> PyResult<Bound<'py, PyArray2<i64>>> {
-    let text = utf8(text)?;
-    let spans = py.detach(|| passages::paragraph_spans(text));
+    let source = CodePoints::of(text)?;
+    let spans = py.detach(|| passages::paragraph_spans_chars(&source.chars));
     let flat: Vec<i64> = spans
         .iter()
         .flat_map(|&(s, e)| [s as i64, e as i64])
@@ -196,11 +242,10 @@ fn py_passages<'py>(
 ) -> PyResult<Bound<'py, PyArray2<i64>>> {
     let params = passages::PassageParams::new(min_tokens, window_tokens, window_step)
         .map_err(PyValueError::new_err)?;
-    let text = utf8(text)?;
+    let source = CodePoints::of(text)?;
     let rows = py.detach(|| {
-        let src: Vec<char> = text.chars().collect();
-        let tokens = tokens::tokenize_normalized(&normalize::normalize_chars(&src));
-        passages::passages_chars(&src, &tokens, &params)
+        let tokens = tokens::tokenize_normalized(&normalize::normalize_chars(&source.chars));
+        passages::passages_chars(&source.chars, &tokens, &params)
     });
     let flat: Vec<i64> = rows
         .iter()

@@ -212,7 +212,9 @@ mod tests {
 
     #[test]
     fn tables_are_sorted_for_binary_search() {
-        assert!(COMPOSE.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)));
+        assert!(COMPOSE
+            .windows(2)
+            .all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)));
         assert!(FOLD_RESULTS.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(CASEFOLDS.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(CCC.windows(2).all(|w| w[0].0 < w[1].0));
