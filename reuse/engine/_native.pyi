@@ -1,12 +1,45 @@
-"""Type stub of the compiled engine core, built from reuse/engine/native (Rust, PyO3)."""
+"""Type stub of the compiled engine core, built from reuse/engine/native (Rust, PyO3).
+
+Offsets are code-point indices of the ``str`` given (Python indices), not UTF-8 bytes. A ``str``
+may hold lone surrogates (``json.loads`` makes them): the results are still the Python engine's.
+Every function runs without the GIL.
+"""
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["band_keys", "minhash_signatures", "shingle_hashes"]
+__all__ = [
+    "band_keys",
+    "minhash_signatures",
+    "normalize",
+    "paragraph_spans",
+    "passages",
+    "shingle_hashes",
+    "tokenize",
+]
 
 def shingle_hashes(token_hashes: npt.NDArray[np.uint64], n: int, /) -> npt.NDArray[np.uint32]: ...
 def minhash_signatures(
     shingles: npt.NDArray[np.uint32], spans: npt.NDArray[np.int64], permutations: npt.NDArray[np.uint32], /
 ) -> npt.NDArray[np.uint32]: ...
 def band_keys(signatures: npt.NDArray[np.uint32], bands: int, rows: int, /) -> npt.NDArray[np.uint64]: ...
+def normalize(text: str, /) -> tuple[str, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """reuse.engine.normalize.normalize: (normalised text, starts, ends), the original span of
+    each normalised character."""
+
+def tokenize(
+    text: str, /
+) -> tuple[
+    npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.int64]
+]:
+    """reuse.engine.tokens.tokenize with shingles.token_hashes: (hashes, starts, ends, unspaced,
+    lengths), the XXH3-64 of each token's UTF-8 bytes, its original span, whether it is one
+    character of a script without spaces, and its length in characters of the normalised word."""
+
+def paragraph_spans(text: str, /) -> npt.NDArray[np.int64]:
+    """reuse.engine.passages.paragraph_spans as a (k, 2) array of [start, end) spans."""
+
+def passages(text: str, min_tokens: int, window_tokens: int, window_step: int, /) -> npt.NDArray[np.int64]:
+    """reuse.engine.passages.passages of the text's own tokens, as an (m, 6) array in position
+    order: [kind (0 paragraph, 1 window), token_start, token_end, char_start, char_end, unspaced
+    (0 or 1)]. ValueError when a setting is below 1."""

@@ -5,6 +5,12 @@
 
 pub mod bands;
 pub mod kernels;
+pub mod normalize;
+pub mod passages;
+pub mod tokens;
+mod unicode;
+#[rustfmt::skip]
+mod unicode_tables;
 
 use std::borrow::Cow;
 
@@ -12,6 +18,7 @@ use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString};
 
 /// A 1-d array's values as a slice, copied only when the array is not contiguous.
 fn values<'a, T: numpy::Element + Copy>(arr: &'a PyReadonlyArray1<'_, T>) -> Cow<'a, [T]> {
@@ -117,14 +124,197 @@ fn band_keys<'py>(
     Ok(keys.into_pyarray(py))
 }
 
+/// Stands in for a lone surrogate: a noncharacter whose every property the Python engine reads
+/// is a surrogate's (unassigned, so dropped when alone; no letter, digit, mark or space; NFKC
+/// and case folding leave it as it is), so tokens, offsets and passages come out the same.
+const SURROGATE_STAND_IN: char = '\u{ffff}';
+
+/// The code points of a Python `str`, in Python's indexing.
+struct CodePoints {
+    chars: Vec<char>,
+    /// The original code points, kept only when the `str` holds lone surrogates (`json.loads`
+    /// makes them from `\ud800` escapes): each stands as [`SURROGATE_STAND_IN`] in `chars`.
+    with_surrogates: Option<Vec<u32>>,
+}
+
+impl CodePoints {
+    fn of(text: &Bound<'_, PyString>) -> PyResult<Self> {
+        if let Ok(utf8) = text.to_str() {
+            return Ok(Self {
+                chars: utf8.chars().collect(),
+                with_surrogates: None,
+            });
+        }
+        // Not UTF-8 encodable: lone surrogates. Python's UTF-32 passes them through.
+        let encoded = text.call_method1("encode", ("utf-32-le", "surrogatepass"))?;
+        let code_points: Vec<u32> = encoded
+            .cast::<PyBytes>()?
+            .as_bytes()
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let chars = code_points
+            .iter()
+            .map(|&cp| char::from_u32(cp).unwrap_or(SURROGATE_STAND_IN))
+            .collect();
+        Ok(Self {
+            chars,
+            with_surrogates: Some(code_points),
+        })
+    }
+}
+
+/// Normalised text with its offset map: equal to reuse.engine.normalize.normalize.
+///
+/// Returns (normalised text, starts, ends): int64 arrays with the original code-point span of
+/// each normalised character. Runs without the GIL.
+#[pyfunction]
+#[pyo3(name = "normalize", signature = (text, /))]
+#[allow(clippy::type_complexity)]
+fn py_normalize<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyString>,
+) -> PyResult<(
+    Bound<'py, PyString>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+)> {
+    let source = CodePoints::of(text)?;
+    let n = py.detach(|| normalize::normalize_chars(&source.chars));
+    let normalized = match &source.with_surrogates {
+        None => PyString::new(py, &n.text()),
+        Some(original) => {
+            // Put back the surrogates that stood in for themselves (a surrogate with marks is
+            // kept by the Python engine), via UTF-32 as Python builds such a str.
+            let mut utf32 = Vec::with_capacity(4 * n.chars.len());
+            for (&c, &start) in n.chars.iter().zip(&n.starts) {
+                let cp = match c {
+                    SURROGATE_STAND_IN => original[start as usize],
+                    c => c as u32,
+                };
+                utf32.extend_from_slice(&cp.to_le_bytes());
+            }
+            PyString::from_encoded_object(
+                PyBytes::new(py, &utf32).as_any(),
+                Some(c"utf-32-le"),
+                Some(c"surrogatepass"),
+            )?
+        }
+    };
+    Ok((
+        normalized,
+        n.starts.into_pyarray(py),
+        n.ends.into_pyarray(py),
+    ))
+}
+
+/// The tokens of a text: equal to reuse.engine.tokens.tokenize with
+/// reuse.engine.shingles.token_hashes of its words.
+///
+/// Returns (hashes uint64, starts int64, ends int64, unspaced bool, lengths int64): each token's
+/// XXH3-64, original code-point span, whether it is a character of a script without spaces, and
+/// its length in characters of the normalised word. Runs without the GIL.
+#[pyfunction]
+#[pyo3(name = "tokenize", signature = (text, /))]
+#[allow(clippy::type_complexity)]
+fn py_tokenize<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyString>,
+) -> PyResult<(
+    Bound<'py, PyArray1<u64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<bool>>,
+    Bound<'py, PyArray1<i64>>,
+)> {
+    let source = CodePoints::of(text)?;
+    let t = py.detach(|| tokens::tokenize_normalized(&normalize::normalize_chars(&source.chars)));
+    let lengths: Vec<i64> = t.lengths.iter().map(|&n| i64::from(n)).collect();
+    Ok((
+        t.hashes.into_pyarray(py),
+        t.starts.into_pyarray(py),
+        t.ends.into_pyarray(py),
+        t.unspaced.into_pyarray(py),
+        lengths.into_pyarray(py),
+    ))
+}
+
+/// The paragraphs of a text: equal to reuse.engine.passages.paragraph_spans, as a (k, 2) int64
+/// array of [start, end) code-point spans. Runs without the GIL.
+#[pyfunction]
+#[pyo3(name = "paragraph_spans", signature = (text, /))]
+fn py_paragraph_spans<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyString>,
+) -> PyResult<Bound<'py, PyArray2<i64>>> {
+    let source = CodePoints::of(text)?;
+    let spans = py.detach(|| passages::paragraph_spans_chars(&source.chars));
+    let flat: Vec<i64> = spans
+        .iter()
+        .flat_map(|&(s, e)| [s as i64, e as i64])
+        .collect();
+    let out = Array2::from_shape_vec((spans.len(), 2), flat).expect("k * 2 values");
+    Ok(out.into_pyarray(py))
+}
+
+/// The passages of a text, its tokens computed here: equal to reuse.engine.passages.passages of
+/// reuse.engine.tokens.tokenize(text) with these settings.
+///
+/// Returns an (m, 6) int64 array, one row a passage in position order: [kind (0 paragraph, 1
+/// window), token_start, token_end, char_start, char_end, unspaced (0 or 1)]. Runs without the GIL.
+#[pyfunction]
+#[pyo3(name = "passages", signature = (text, min_tokens, window_tokens, window_step, /))]
+fn py_passages<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyString>,
+    min_tokens: usize,
+    window_tokens: usize,
+    window_step: usize,
+) -> PyResult<Bound<'py, PyArray2<i64>>> {
+    let params = passages::PassageParams::new(min_tokens, window_tokens, window_step)
+        .map_err(PyValueError::new_err)?;
+    let source = CodePoints::of(text)?;
+    let rows = py.detach(|| {
+        let tokens = tokens::tokenize_normalized(&normalize::normalize_chars(&source.chars));
+        passages::passages_chars(&source.chars, &tokens, &params)
+    });
+    let flat: Vec<i64> = rows
+        .iter()
+        .flat_map(|r| {
+            [
+                r.kind as i64,
+                r.token_start as i64,
+                r.token_end as i64,
+                r.char_start,
+                r.char_end,
+                i64::from(r.unspaced),
+            ]
+        })
+        .collect();
+    let out = Array2::from_shape_vec((rows.len(), 6), flat).expect("m * 6 values");
+    Ok(out.into_pyarray(py))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shingle_hashes, m)?)?;
     m.add_function(wrap_pyfunction!(minhash_signatures, m)?)?;
     m.add_function(wrap_pyfunction!(band_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(py_normalize, m)?)?;
+    m.add_function(wrap_pyfunction!(py_tokenize, m)?)?;
+    m.add_function(wrap_pyfunction!(py_paragraph_spans, m)?)?;
+    m.add_function(wrap_pyfunction!(py_passages, m)?)?;
     m.add(
         "__all__",
-        ["band_keys", "minhash_signatures", "shingle_hashes"],
+        [
+            "band_keys",
+            "minhash_signatures",
+            "normalize",
+            "paragraph_spans",
+            "passages",
+            "shingle_hashes",
+            "tokenize",
+        ],
     )?;
     Ok(())
 }
