@@ -17,9 +17,11 @@ from collections.abc import Callable
 import numpy as np
 
 from reuse.engine import _native
-from reuse.engine.analysis import SIGNATURE_CHUNK
 from reuse.engine.shingles import shingle_hashes
 from reuse.engine.signatures import MinHasher
+
+#: Passages the Python side signs at a time, as the Python engine's analysis did.
+SIGNATURE_CHUNK = 4096
 
 
 def _line(what: str, t_python: float, t_native: float) -> str:

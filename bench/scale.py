@@ -114,8 +114,6 @@ def _child_ingest(db: Path, corpus: Path, documents: int | None) -> None:
         task = bar.add_task("ingest", total=documents)
         report = ingest(wh, items, settings, progress=lambda _s: bar.advance(task))
     seconds = time.perf_counter() - start
-    # The analysis workers are the forkserver's children, not ours: RUSAGE_CHILDREN cannot see
-    # them, so only this process's peak is reported (each worker stays near 170 MB, seen in ps).
     out = {
         "seconds": seconds,
         "peak_rss_mb": round(_rss_mb()),

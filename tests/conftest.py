@@ -27,8 +27,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: a long figure test; runs in CI or with --runslow")
     config.addinivalue_line("markers", "timed: wall-clock bounds or kills by the clock; scripts/check runs these alone")
-    # Before any test starts the forkserver (the analysis workers use it): its children, the
-    # workers and the runs cliproc starts for the kill tests, then find the command line imported.
+    # Before any test starts the forkserver: its children, the runs cliproc starts for the kill
+    # tests, then find the command line imported.
     multiprocessing.set_forkserver_preload(cliproc.PRELOAD)
 
 

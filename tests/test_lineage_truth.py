@@ -114,7 +114,7 @@ def _run(seed: int) -> tuple[World, dict[str, FoundNode], dict[str, str | None]]
         archive = Path(scratch) / "world.warc.gz"
         write_archive(world, archive)
         with open_warehouse(Path(scratch) / "w.duckdb", Settings()) as warehouse:
-            report = ingest(warehouse, iter_documents([archive]), Settings(), workers=1)
+            report = ingest(warehouse, iter_documents([archive]), Settings())
             # An AMP alias and its article in one run are reported as one document read twice, nothing else.
             assert [p for p in report.problems if "/amp/" not in p.reason] == []
             found, stored = found_lineage(warehouse)

@@ -8,19 +8,27 @@ the engine runs the native code.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crawlers.files import iter_documents
 from reuse.config import Settings
 from reuse.engine import _native
-from reuse.engine.analysis import analyse
+from reuse.engine.analysis import analyse, analyse_many
 from reuse.engine.lsh import band_keys
+from reuse.engine.passages import passages as cut_passages
 from reuse.engine.shingles import shingle_hashes, token_hashes
 from reuse.engine.signatures import MinHasher
+from reuse.engine.tokens import tokenize
+from reuse.models import Document
+from tests.test_native_tokens import texts
 from tests.test_signatures import TEXT
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds" / "demo"
 
 U64 = st.integers(0, (1 << 64) - 1)
 U32 = st.integers(0, (1 << 32) - 1)
@@ -171,3 +179,71 @@ def test_band_keys_equal_python(m: int, shape: tuple[int, int, int], seed: int, 
 def test_band_keys_need_bands_times_rows_columns() -> None:
     with pytest.raises(ValueError, match="at least 4 \\* 5 columns"):
         _native.band_keys(np.zeros((2, 16), dtype=np.uint32), 4, 5)
+
+
+def _reference_analysis(text: str, config: Settings) -> tuple[list[object], np.ndarray]:
+    """The Python engine's analysis of ``text``: each token's (hash, start, end, unspaced, length),
+    the passages, and their signatures (the reference the native analysis must equal)."""
+    tokens = tokenize(text)
+    hashes = token_hashes(tokens.words)
+    cut = cut_passages(text, tokens, config)
+    hasher = MinHasher.from_settings(config)
+    signatures = np.zeros((len(cut), config.num_perm), dtype=np.uint32)
+    for n, unspaced in ((config.shingle_words, False), (config.shingle_chars, True)):
+        rows = [k for k, p in enumerate(cut) if p.unspaced is unspaced]
+        if rows:
+            spans = np.array([(cut[k].token_start, cut[k].token_end - n + 1) for k in rows], dtype=np.int64)
+            signatures[rows] = hasher.signatures(shingle_hashes(hashes, n), spans)
+    columns = zip(
+        hashes.tolist(),
+        tokens.starts.tolist(),
+        tokens.ends.tolist(),
+        tokens.unspaced.tolist(),
+        tokens.words,
+        strict=True,
+    )
+    return [(h, s, e, u, len(w)) for h, s, e, u, w in columns] + list(cut), signatures
+
+
+def _assert_analysis_equal(text: str, config: Settings) -> None:
+    expected_rows, expected_signatures = _reference_analysis(text, config)
+    found = analyse(text, config)
+    t = found.tokens
+    columns = zip(
+        t.hashes.tolist(), t.starts.tolist(), t.ends.tolist(), t.unspaced.tolist(), t.lengths.tolist(), strict=True
+    )
+    assert [*columns, *found.passages] == expected_rows
+    assert np.array_equal(found.signatures.reshape(-1, config.num_perm), expected_signatures)
+
+
+@given(texts(), st.integers(1, 12), st.integers(0, 30), st.integers(1, 12), st.integers(1, 4), st.integers(1, 4))
+@settings(max_examples=150, deadline=None)
+def test_analysis_equals_the_python_engine(
+    text: str, min_tokens: int, extra: int, step: int, words: int, chars: int
+) -> None:
+    """Tokens, passages and signatures of generated text (every script, spaceless ones, marks,
+    whitespace runs) under generated settings: the native analysis is the Python engine's."""
+    shortest = max(min_tokens, words, chars)
+    config = Settings(
+        min_tokens=shortest,
+        window_tokens=2 * shortest + extra,
+        window_step=min(step, 2 * shortest + extra),
+        shingle_words=words,
+        shingle_chars=chars,
+        num_perm=16,
+    )
+    _assert_analysis_equal(text, config)
+
+
+def test_analysis_of_real_and_long_text_equals_the_python_engine() -> None:
+    """Default settings on the seeds' articles, on all of them joined (a long document) and on
+    nothing at all; and a batch gives what documents analysed one by one give."""
+    config = Settings()
+    docs = [d.text for d in iter_documents([SEEDS]) if isinstance(d, Document)]
+    assert len(docs) >= 5
+    for text in [*docs, "\n\n".join(docs * 3), "", "   \n\n  "]:
+        _assert_analysis_equal(text, config)
+    batch = analyse_many(docs, config)
+    for text, found in zip(docs, batch, strict=True):
+        assert found.passages == analyse(text, config).passages
+        assert np.array_equal(found.signatures, analyse(text, config).signatures)

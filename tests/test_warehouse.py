@@ -453,17 +453,14 @@ def test_incremental_runs_store_what_one_run_stores(built: dict[str, Any]) -> No
         assert pairs_a[0][0] == sum(r.pairs for r in reports) == whole.pairs
 
 
-def test_worker_processes_and_the_signature_filter_change_no_match(built: dict[str, Any], tmp_path: Path) -> None:
-    """Analysing in two worker processes stores the same rows; filtering candidates by their
-    signatures' estimated containment drops no match."""
+def test_the_signature_filter_changes_no_match(built: dict[str, Any], tmp_path: Path) -> None:
+    """Filtering candidates by their signatures' estimated containment drops no match."""
     unfiltered = Settings(candidate_filter=False)
-    with open_warehouse(tmp_path / "workers.duckdb", SETTINGS) as wh:
-        ingest(wh, DOCS, SETTINGS, workers=2)
     with open_warehouse(tmp_path / "unfiltered.duckdb", unfiltered) as wh:
-        ingest(wh, DOCS, unfiltered, workers=1)
+        ingest(wh, DOCS, unfiltered)
     with open_warehouse(built["at_once"], SETTINGS, read_only=True) as once:
         expected_keys, expected_matches = _stored_band_keys(once), _matches(once)
-    for path in ("workers.duckdb", "unfiltered.duckdb"):
+    for path in ("unfiltered.duckdb",):
         with open_warehouse(tmp_path / path, read_only=True) as wh:
             assert _stored_band_keys(wh) == expected_keys
             assert _matches(wh) == expected_matches, path

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "analyse_many",
     "band_keys",
     "minhash_signatures",
     "normalize",
@@ -43,3 +44,28 @@ def passages(text: str, min_tokens: int, window_tokens: int, window_step: int, /
     """reuse.engine.passages.passages of the text's own tokens, as an (m, 6) array in position
     order: [kind (0 paragraph, 1 window), token_start, token_end, char_start, char_end, unspaced
     (0 or 1)]. ValueError when a setting is below 1."""
+
+def analyse_many(
+    texts: list[str],
+    min_tokens: int,
+    window_tokens: int,
+    window_step: int,
+    shingle_words: int,
+    shingle_chars: int,
+    permutations: npt.NDArray[np.uint32],
+    signatures: bool,
+    /,
+) -> list[
+    tuple[
+        npt.NDArray[np.uint64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.bool_],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.uint32],
+    ]
+]:
+    """reuse.engine.analysis.analyse of each text, in order, on all cores: (token hashes, starts,
+    ends, unspaced, lengths, passages as passages() gives them, signatures (m, num_perm) or
+    (0, num_perm) without signatures)."""

@@ -25,13 +25,13 @@ import numpy as np
 from reuse.config import Settings
 from reuse.models import Match, MatchKind, Span
 
-__all__ = ["AlignInput", "align", "verify"]
+__all__ = ["CONTENT_CHARS", "AlignInput", "align", "verify"]
 
 # Anchors from a shingle repeated more often than this on one side are ambiguous: skipped.
 _MAX_REPEAT_TRIGRAM = 8
 _MAX_REPEAT_WORD = 3
 # Shortest content word: shorter words are mostly function words in languages written with spaces.
-_CONTENT_CHARS = 4
+CONTENT_CHARS = 4
 # Anchors further apart than this (tokens, on both sides) start a new cluster.
 _JOIN_GAP = 12
 # A one-word anchor at a cluster's edge this far (tokens) from the cluster's other anchors is a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
 
@@ -9,19 +10,14 @@ import numpy as np
 
 from reuse.config import Settings
 from reuse.engine import _native
-from reuse.engine.align import AlignInput
-from reuse.engine.passages import passages as cut_passages
-from reuse.engine.shingles import token_hashes
+from reuse.engine.align import CONTENT_CHARS, AlignInput
 from reuse.engine.signatures import MinHasher
-from reuse.engine.tokens import Tokens, tokenize
-from reuse.models import Passage
+from reuse.models import Passage, PassageKind
 from reuse.stages import StageClock
 
-__all__ = ["SIGNATURE_CHUNK", "Analysis", "Comparable", "analyse"]
+__all__ = ["Analysis", "Comparable", "TokenArrays", "analyse", "analyse_many"]
 
 _EMPTY_SIGNATURES = np.zeros((0, 0), dtype=np.uint32)
-#: Passages whose signatures are computed at once: bounds the memory of a long document's.
-SIGNATURE_CHUNK = 4096
 
 
 @dataclass(frozen=True)
@@ -65,28 +61,86 @@ _PASSAGE_BYTES = 200
 
 
 @dataclass(frozen=True)
+class TokenArrays:
+    """What the engine keeps of a text's tokens (the native tokeniser's output; the Python
+    reference, :func:`reuse.engine.tokens.tokenize`, also gives the words).
+
+    ``hashes[i]`` is the XXH3-64 of token ``i``'s normalised word; ``starts[i]``/``ends[i]`` its
+    span in the original text; ``unspaced[i]`` whether it is a character of a script without
+    spaces; ``lengths[i]`` the length of its normalised word, in characters.
+    """
+
+    hashes: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    unspaced: np.ndarray
+    lengths: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+
+@dataclass(frozen=True)
 class Analysis:
     """A document cut into passages, each with the shingles and signature that represent it."""
 
     text: str
-    tokens: Tokens
-    token_hashes: np.ndarray
+    tokens: TokenArrays
     passages: list[Passage]
     signatures: np.ndarray  # one uint32 row of num_perm values per passage; none if not asked for
     settings: Settings
 
+    @property
+    def token_hashes(self) -> np.ndarray:
+        """The XXH3-64 hash of each token."""
+        return self.tokens.hashes
+
     @cached_property
     def comparable(self) -> Comparable:
         """The part of the analysis that matching uses."""
-        lengths = np.fromiter((len(w) for w in self.tokens.words), dtype=np.int64, count=len(self.tokens))
         view = AlignInput(
-            token_hashes=self.token_hashes,
-            trigrams=_native.shingle_hashes(self.token_hashes, 3).astype(np.uint64),
-            content=(lengths >= 4) & ~self.tokens.unspaced,
+            token_hashes=self.tokens.hashes,
+            trigrams=_native.shingle_hashes(self.tokens.hashes, 3).astype(np.uint64),
+            content=(self.tokens.lengths >= CONTENT_CHARS) & ~self.tokens.unspaced,
             starts=self.tokens.starts,
             ends=self.tokens.ends,
         )
         return Comparable(len(self.text), self.passages, view, self.settings)
+
+
+_KINDS = (PassageKind.PARAGRAPH, PassageKind.WINDOW)  # the native engine's kind numbers
+
+
+def analyse_many(
+    texts: Sequence[str], settings: Settings, hasher: MinHasher | None = None, *, signatures: bool = True
+) -> list[Analysis]:
+    """The analyses of ``texts``, in order: tokens, passages and, with ``signatures``, the
+    passages' MinHash signatures (a stored document analysed again to verify and align it has
+    its signatures stored). The native engine does the work on every core, without the GIL."""
+    hasher = hasher or MinHasher.from_settings(settings)
+    done = _native.analyse_many(
+        list(texts),
+        settings.min_tokens,
+        settings.window_tokens,
+        settings.window_step,
+        settings.shingle_words,
+        settings.shingle_chars,
+        hasher.permutations,
+        signatures,
+    )
+    return [
+        Analysis(
+            text,
+            TokenArrays(hashes, starts, ends, unspaced, lengths),
+            [
+                Passage(position, _KINDS[kind], t0, t1, c0, c1, bool(unspaced_passage))
+                for position, (kind, t0, t1, c0, c1, unspaced_passage) in enumerate(rows.tolist())
+            ],
+            signed if len(signed) else _EMPTY_SIGNATURES,
+            settings,
+        )
+        for text, (hashes, starts, ends, unspaced, lengths, rows, signed) in zip(texts, done, strict=True)
+    ]
 
 
 def analyse(
@@ -97,29 +151,7 @@ def analyse(
     *,
     signatures: bool = True,
 ) -> Analysis:
-    """Tokenise ``text``, cut its passages and compute their signatures (timed as the stages
-    ``passages`` and ``signatures`` on ``clock`` when given). Without ``signatures`` (a stored
-    document analysed again to verify and align it: its signatures are stored) the analysis has
-    none."""
-    clock = clock or StageClock()
-    hasher = hasher or MinHasher.from_settings(settings)
-    with clock.stage("passages"):
-        tokens = tokenize(text)
-        hashes = token_hashes(tokens.words)
-        cut = cut_passages(text, tokens, settings)
-    if not cut or not signatures:
-        return Analysis(text, tokens, hashes, cut, _EMPTY_SIGNATURES, settings)
-    with clock.stage("signatures"):
-        values = np.empty((len(cut), settings.num_perm), dtype=np.uint32)
-        for n, unspaced in ((settings.shingle_words, False), (settings.shingle_chars, True)):
-            rows = [k for k, p in enumerate(cut) if p.unspaced is unspaced]
-            if not rows:
-                continue
-            shingles = _native.shingle_hashes(hashes, n)
-            # A chunk of passages at a time: each signature depends on its own span only, and
-            # the work arrays grow with the passages signed at once (gigabytes for a long file).
-            for first in range(0, len(rows), SIGNATURE_CHUNK):
-                part = rows[first : first + SIGNATURE_CHUNK]
-                spans = np.array([(cut[k].token_start, cut[k].token_end - n + 1) for k in part], dtype=np.int64)
-                values[part] = _native.minhash_signatures(shingles, spans, hasher.permutations)
-    return Analysis(text, tokens, hashes, cut, values, settings)
+    """One document's analysis (see :func:`analyse_many`), timed as the stage ``analysis`` on
+    ``clock`` when given."""
+    with (clock or StageClock()).stage("analysis"):
+        return analyse_many([text], settings, hasher, signatures=signatures)[0]

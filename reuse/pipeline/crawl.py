@@ -258,7 +258,7 @@ class Crawler:
             self.report.run_id = run_id
             self.ingest_report = IngestReport(run_id)
             # Pages land a few at a time between fetches: analysed in this process.
-            self.ingestor = Ingestor(wh, self.settings, self.ingest_report, workers=1)
+            self.ingestor = Ingestor(wh, self.settings, self.ingest_report)
         return [_entry(row) for row in due]
 
     def _commit(self, batch: list[_Pending]) -> list[Entry]:

@@ -31,8 +31,8 @@ from reuse.engine.lsh import FILTER_SIGMAS, band_params, estimated_containment
 from reuse.engine.matching import PairResult, match_pair
 from reuse.errors import InputError, Problem, RepeatedInput, WarehouseError
 from reuse.models import Document, TimePrecision
+from reuse.pipeline.analyser import Analyser
 from reuse.pipeline.lineage import LineageSummary, rebuild_lineage, store_evidence, update_lineage
-from reuse.pipeline.workers import Analyser
 from reuse.stages import StageClock
 from warehouse.db import SCHEMA_VERSION, StoredVersion, Warehouse, open_when_free
 from warehouse.lineage import pending_count
@@ -240,18 +240,14 @@ class Prepared:
 
 class Ingestor:
     """Stores and matches batches of documents for one run: what its batches share (the
-    warehouse, the analyser and its workers, the comparables of recent versions, the report).
-    ``ingest`` drives it over an iterable; the crawler drives it batch by batch as pages land.
-    ``workers`` analysis processes are used for large batches (default: one per CPU; 1 analyses
-    in this process)."""
+    warehouse, the analyser, the comparables of recent versions, the report). ``ingest`` drives
+    it over an iterable; the crawler drives it batch by batch as pages land."""
 
-    def __init__(
-        self, warehouse: Warehouse, settings: Settings, report: IngestReport, workers: int | None = None
-    ) -> None:
+    def __init__(self, warehouse: Warehouse, settings: Settings, report: IngestReport) -> None:
         self.wh = warehouse
         self.settings = settings
         self.report = report
-        self.analyser = Analyser(settings, report.clock, workers)
+        self.analyser = Analyser(settings, report.clock)
         self.recent = RecentComparables()
         self.bands, self.rows = band_params(settings)
         self.stored_batches = 0
@@ -268,8 +264,8 @@ class Ingestor:
 
     def prepare(self, items: list[Document | InputError], progress: ProgressHook) -> Prepared:
         """Report a batch's unreadable items, count the documents stored before with the same
-        text, and start analysing the others: in the workers, if any, while the caller stores
-        an earlier batch."""
+        text, and start analysing the others in the background, while the caller stores an
+        earlier batch."""
         latest: dict[str, Document] = {}
         read: list[Document] = []
         # The first copy of a URL in one batch is kept, as across an ingest (the crawler's
@@ -329,7 +325,7 @@ class Ingestor:
         progress(doc.source or doc.url)
 
     def close(self) -> None:
-        """Stop the analysis workers, if any were started."""
+        """Stop the background analysis."""
         self.analyser.close()
 
     def _store_and_match(
@@ -575,7 +571,7 @@ def pair_row(result: PairResult, version_a: int, version_b: int, run_id: int) ->
 
 
 def _store_all(ingestor: Ingestor, batches: Iterable[list[Document | InputError]], progress: ProgressHook) -> None:
-    """Store every batch, each one's analysis started (in the workers) before the batch ahead
+    """Store every batch, each one's analysis started (in the background) before the batch ahead
     of it is stored; when reading the next batch fails, the one already read is stored first."""
     pending: Prepared | None = None
     try:
@@ -602,7 +598,6 @@ def ingest(
     batch_size: int = 200,
     progress: ProgressHook | None = None,
     lineage: bool = True,
-    workers: int | None = None,
     stop: threading.Event | None = None,
 ) -> IngestReport:
     """Store every document of ``items`` and match it against everything already stored.
@@ -611,16 +606,14 @@ def ingest(
     Of the documents with one URL only the first is read (:func:`first_of_each_url`).
     Re-ingesting an unchanged document changes nothing; a changed one becomes a new version.
     With ``lineage``, the stories holding the stored documents, and those of documents a killed
-    run stored, are rebuilt after the last batch (see :func:`update_lineage`). ``workers``
-    analysis processes share large batches (default: one per CPU, or ``REUSETRACK_WORKERS``).
-    Setting ``stop`` (from a signal handler) ends the reading: the documents read so far are
-    stored, and the run is left unfinished, its lineage owed to the next run, as after a crash
-    (``report.interrupted``).
+    run stored, are rebuilt after the last batch (see :func:`update_lineage`). Setting ``stop``
+    (from a signal handler) ends the reading: the documents read so far are stored, and the run
+    is left unfinished, its lineage owed to the next run, as after a crash (``report.interrupted``).
     """
     with warehouse.transaction():
         run_id = warehouse.start_run(command, settings, reusetrack_version())
     report = IngestReport(run_id)
-    ingestor = Ingestor(warehouse, settings, report, workers)
+    ingestor = Ingestor(warehouse, settings, report)
     hook = progress or (lambda _source: None)
     if stop is not None:
         items = _until(items, stop)

@@ -3,6 +3,7 @@
 //! The kernels live in [`kernels`] and know nothing of Python; this module only converts numpy
 //! arrays to slices and back, and releases the GIL while a kernel runs. No I/O happens here.
 
+pub mod analysis;
 pub mod bands;
 pub mod kernels;
 pub mod normalize;
@@ -278,6 +279,25 @@ fn py_passages<'py>(
         let tokens = tokens::tokenize_normalized(&normalize::normalize_chars(&source.chars));
         passages::passages_chars(&source.chars, &tokens, &params)
     });
+    Ok(passage_array(py, &rows))
+}
+
+/// One document's analysis as numpy arrays: token hashes (uint64), starts and ends (int64),
+/// unspaced (bool), lengths (int64), passages ((m, 6) int64, as `passages` gives them) and
+/// signatures ((m, num_perm) uint32, or (0, num_perm) when not asked for).
+type AnalysisArrays<'py> = (
+    Bound<'py, PyArray1<u64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<bool>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray2<i64>>,
+    Bound<'py, PyArray2<u32>>,
+);
+
+/// The passage rows as an (m, 6) int64 array: [kind, token_start, token_end, char_start,
+/// char_end, unspaced].
+fn passage_array<'py>(py: Python<'py>, rows: &[passages::PassageRow]) -> Bound<'py, PyArray2<i64>> {
     let flat: Vec<i64> = rows
         .iter()
         .flat_map(|r| {
@@ -291,8 +311,84 @@ fn py_passages<'py>(
             ]
         })
         .collect();
-    let out = Array2::from_shape_vec((rows.len(), 6), flat).expect("m * 6 values");
-    Ok(out.into_pyarray(py))
+    Array2::from_shape_vec((rows.len(), 6), flat)
+        .expect("m * 6 values")
+        .into_pyarray(py)
+}
+
+/// The analyses of many texts, in order, on all cores without the GIL: equal to
+/// reuse.engine.analysis.analyse with the Python engine (tokens, passages, signatures).
+///
+/// permutations is MinHasher.permutations ((2, num_perm) uint32); with signatures false the
+/// passages are not signed. Returns one tuple of arrays per text (see AnalysisArrays).
+#[pyfunction]
+#[pyo3(signature = (
+    texts, min_tokens, window_tokens, window_step, shingle_words, shingle_chars, permutations, signatures, /
+))]
+#[allow(clippy::too_many_arguments)]
+fn analyse_many<'py>(
+    py: Python<'py>,
+    texts: Vec<Bound<'py, PyString>>,
+    min_tokens: usize,
+    window_tokens: usize,
+    window_step: usize,
+    shingle_words: usize,
+    shingle_chars: usize,
+    permutations: PyReadonlyArray2<'py, u32>,
+    signatures: bool,
+) -> PyResult<Vec<AnalysisArrays<'py>>> {
+    let cut = passages::PassageParams::new(min_tokens, window_tokens, window_step)
+        .map_err(PyValueError::new_err)?;
+    if shingle_words < 1 || shingle_chars < 1 {
+        return Err(PyValueError::new_err(format!(
+            "shingle sizes must be at least 1, got {shingle_words} and {shingle_chars}"
+        )));
+    }
+    let perm = permutations.as_array();
+    if perm.nrows() != 2 || perm.ncols() == 0 {
+        return Err(PyValueError::new_err(format!(
+            "permutations must be a (2, num_perm) array, got shape ({}, {})",
+            perm.nrows(),
+            perm.ncols()
+        )));
+    }
+    let params = analysis::AnalysisParams {
+        passages: cut,
+        shingle_words,
+        shingle_chars,
+        a: perm.row(0).to_vec(),
+        b: perm.row(1).to_vec(),
+        signatures,
+    };
+    let num_perm = params.a.len();
+    let sources = texts
+        .iter()
+        .map(|text| CodePoints::of(text).map(|c| c.chars))
+        .collect::<PyResult<Vec<_>>>()?;
+    let done = py
+        .detach(|| analysis::analyse_many(&sources, &params))
+        .map_err(PyValueError::new_err)?;
+    Ok(done
+        .into_iter()
+        .map(|a| {
+            let m = if a.signatures.is_empty() {
+                0
+            } else {
+                a.passages.len()
+            };
+            let signed = Array2::from_shape_vec((m, num_perm), a.signatures).expect("m * num_perm");
+            let lengths: Vec<i64> = a.tokens.lengths.iter().map(|&n| i64::from(n)).collect();
+            (
+                a.tokens.hashes.into_pyarray(py),
+                a.tokens.starts.into_pyarray(py),
+                a.tokens.ends.into_pyarray(py),
+                a.tokens.unspaced.into_pyarray(py),
+                lengths.into_pyarray(py),
+                passage_array(py, &a.passages),
+                signed.into_pyarray(py),
+            )
+        })
+        .collect())
 }
 
 #[pymodule]
@@ -300,6 +396,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shingle_hashes, m)?)?;
     m.add_function(wrap_pyfunction!(minhash_signatures, m)?)?;
     m.add_function(wrap_pyfunction!(band_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(analyse_many, m)?)?;
     m.add_function(wrap_pyfunction!(py_normalize, m)?)?;
     m.add_function(wrap_pyfunction!(py_tokenize, m)?)?;
     m.add_function(wrap_pyfunction!(py_paragraph_spans, m)?)?;
@@ -307,6 +404,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add(
         "__all__",
         [
+            "analyse_many",
             "band_keys",
             "minhash_signatures",
             "normalize",
