@@ -105,7 +105,15 @@ class _Parquet:
                 ("minhash", pa.list_(pa.uint32(), settings.num_perm)),
             ]
         )
-        self._writer = pq.ParquetWriter(path, self.schema, compression="zstd")
+        # Dictionaries only where values repeat: trying one on the signatures (random 32-bit
+        # values) cost more than the rest of the write; light zstd for the same reason.
+        self._writer = pq.ParquetWriter(
+            path,
+            self.schema,
+            compression="zstd",
+            compression_level=1,
+            use_dictionary=["source", "url", "kind"],
+        )
         self._pending: list[pa.RecordBatch] = []
         self._rows = 0
 
