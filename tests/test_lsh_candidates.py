@@ -31,6 +31,25 @@ SETTINGS_CASES = [
 SETTINGS_IDS = ["default", "64-perm", "t0.5", "256-perm-t0.8", "16-perm-recall-only"]
 
 
+@pytest.mark.parametrize("num_perm", [16, 100, 192, 256])
+def test_band_params_equal_datasketchs_optimiser_over_a_grid(num_perm: int) -> None:
+    """Our quadrature (exact for these polynomials) picks datasketch's bands and rows for every
+    threshold and weighting of the grid; weights of 0 are left out: their error has a plateau of
+    ties at rounding level, where the two integrators may pick different (equally good) bands."""
+    for threshold in (0.1, 0.3, 0.5, 0.8):
+        for fp_weight in (0.1, 0.2, 0.5, 0.9):
+            expected = _optimal_param(threshold, num_perm, fp_weight, 1 - fp_weight)
+            found = band_params(
+                Settings(
+                    num_perm=num_perm,
+                    threshold=threshold,
+                    false_positive_weight=fp_weight,
+                    false_negative_weight=1 - fp_weight,
+                )
+            )
+            assert found == tuple(expected), (threshold, fp_weight)
+
+
 @pytest.mark.parametrize("settings", SETTINGS_CASES, ids=SETTINGS_IDS)
 def test_band_params_match_datasketch(settings: Settings) -> None:
     expected = _optimal_param(

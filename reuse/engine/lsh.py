@@ -1,6 +1,6 @@
 """LSH banding: which passages become candidates of each other.
 
-The number of bands and rows comes from datasketch's own optimiser for the configured threshold
+The number of bands and rows is what datasketch's own optimiser gives for the configured threshold
 and weights, so two passages collide here exactly when they would in a ``datasketch.MinHashLSH``
 with the same parameters. A band key is a 64-bit hash of the band's number and its values; the
 warehouse stores and joins these keys instead of in-memory hash tables.
@@ -27,11 +27,27 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 @lru_cache(maxsize=64)
 def _params(threshold: float, num_perm: int, fp_weight: float, fn_weight: float) -> tuple[int, int]:
-    # Imported here: datasketch loads scipy (about half a second), which only band parameters need.
-    from datasketch.lsh import _optimal_param
+    """datasketch's ``_optimal_param``: the (bands, rows) of least weighted error, the first in
+    its order (bands, then rows, ascending) on a tie.
 
-    bands, rows = _optimal_param(threshold, num_perm, fp_weight, fn_weight)
-    return int(bands), int(rows)
+    Its two integrals, of 1 - (1 - s^r)^b over [0, threshold] (false positives) and of
+    (1 - s^r)^b over [threshold, 1] (false negatives), are of polynomials of degree at most
+    ``num_perm``: Gauss-Legendre quadrature with ``num_perm // 2 + 1`` nodes is exact for them,
+    where datasketch calls scipy (whose import alone cost every command about a second).
+    """
+    nodes, weights = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
+    low = (nodes + 1) * threshold / 2  # the nodes mapped onto [0, threshold]
+    high = threshold + (nodes + 1) * (1 - threshold) / 2  # and onto [threshold, 1]
+    best, best_error = (0, 0), float("inf")
+    for b in range(1, num_perm + 1):
+        r = np.arange(1, num_perm // b + 1, dtype=np.float64)[:, None]
+        fp = (1 - (1 - low**r) ** b) @ weights * threshold / 2
+        fn = ((1 - high**r) ** b) @ weights * (1 - threshold) / 2
+        errors = fp * fp_weight + fn * fn_weight
+        k = int(np.argmin(errors))
+        if errors[k] < best_error:
+            best, best_error = (b, k + 1), float(errors[k])
+    return best
 
 
 def band_params(settings: Settings) -> tuple[int, int]:
