@@ -171,15 +171,18 @@ def test_hand_picked_cases_equal_python() -> None:
         _assert_all_equal(text)
 
 
-def test_every_code_point_alone_and_with_marks_equals_python() -> None:
-    """Each character alone (the generated fold table), then each followed by a mark (NFKC of a
-    cluster: decomposition, reordering, composition, case folding): all 1.1M scalar values."""
+@pytest.mark.parametrize("stride", [pytest.param(1, marks=pytest.mark.slow), 13])
+def test_every_code_point_alone_and_with_marks_equals_python(stride: int) -> None:
+    """Each character alone (the generated fold table), then each followed by marks (NFKC of a
+    cluster: decomposition, reordering, composition, case folding; tokens of characters the
+    ``regex`` module knows and ``unicodedata`` does not): all 1.1M scalar values in CI (about 20 s
+    of the Python reference), every 13th here."""
     marks = ["\u0301", "\u0323", "\u0345", "\u0308\u0301", "\u093c", "\u0e48", "\u3099", "\u05b0\u05c1"]
-    alone = " ".join(_SCALARS)
+    scalars = _SCALARS[::stride]
+    alone = " ".join(scalars)
     _assert_normalize_equal(alone)
     _assert_tokens_equal(alone)
-    assigned = [c for c in _SCALARS if unicodedata.category(c) not in ("Cn", "Co")]
-    with_marks = "".join(c + marks[i % len(marks)] for i, c in enumerate(assigned))
+    with_marks = "".join(c + marks[i % len(marks)] for i, c in enumerate(scalars))
     _assert_normalize_equal(with_marks)
     _assert_tokens_equal(with_marks)
 
