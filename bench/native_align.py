@@ -1,0 +1,75 @@
+"""Native verification and alignment (``matching.match_pairs``) against the Python reference, in one run.
+
+Document pairs of the PAN13 training corpus (the first ``--pairs`` listed pairs of each
+plagiarism category, 02 to 05: verbatim, randomly obfuscated, translated and summarised copies),
+each with its candidate passage pairs as ingest proposes them (passages sharing an LSH band
+key). The reference verifies and aligns the pairs one by one (``reference_match_pair``, as ingest
+did); the native engine takes them all in one call. Analysis is done before either is timed.
+Each figure is the best of ``--repeats`` runs; the results are checked equal. Set
+RAYON_NUM_THREADS=1 to measure the native side on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from reuse.config import Settings
+from reuse.engine.analysis import Comparable, analyse
+from reuse.engine.matching import PairResult, match_pairs, reference_match_pair
+from reuse.engine.signatures import MinHasher
+from reuse.pipeline.inspection import _shared_band_keys
+
+PAN13 = Path(__file__).resolve().parents[2] / "shared" / "data" / "pan13-text-alignment-training-corpus-2013-01-21"
+CATEGORIES = ("02-no-obfuscation", "03-random-obfuscation", "04-translation-obfuscation", "05-summary-obfuscation")
+
+Job = tuple[Comparable, Comparable, list[tuple[int, int]]]
+
+
+def _jobs(corpus: Path, per_category: int, settings: Settings) -> list[Job]:
+    hasher = MinHasher.from_settings(settings)
+    jobs = []
+    for category in CATEGORIES:
+        for line in (corpus / category / "pairs").read_text().splitlines()[:per_category]:
+            susp, src = line.split()
+            a = analyse((corpus / "susp" / susp).read_text(), settings, hasher)
+            b = analyse((corpus / "src" / src).read_text(), settings, hasher)
+            jobs.append((a.comparable, b.comparable, _shared_band_keys(a, b, settings)))
+    return jobs
+
+
+def _best(run: Callable[[], list[PairResult]], repeats: int) -> tuple[float, list[PairResult]]:
+    times, out = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = run()
+        times.append(time.perf_counter() - start)
+    return min(times), out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=PAN13)
+    parser.add_argument("--pairs", type=int, default=50, help="document pairs per category")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    if not args.corpus.is_dir():
+        raise SystemExit(f"the PAN13 training corpus is not at {args.corpus} (--corpus)")
+    settings = Settings()
+    jobs = _jobs(args.corpus, args.pairs, settings)
+    candidates = sum(len(c) for _, _, c in jobs)
+    t_python, expected = _best(lambda: [reference_match_pair(a, b, c, settings) for a, b, c in jobs], args.repeats)
+    t_native, got = _best(lambda: match_pairs(jobs, settings), args.repeats)
+    assert got == expected, "the native engine differs from the Python reference"
+    matches = sum(len(r.matches) for r in got)
+    threads = os.environ.get("RAYON_NUM_THREADS", "all")
+    print(f"{len(jobs)} document pairs, {candidates} candidate passage pairs, {matches} matches")
+    print(f"native threads: {threads}")
+    print(f"verify + align: python {t_python * 1e3:.0f} ms, native {t_native * 1e3:.0f} ms, ×{t_python / t_native:.1f}")
+
+
+if __name__ == "__main__":
+    main()
