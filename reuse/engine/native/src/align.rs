@@ -4,7 +4,7 @@
 //! The Python module is the oracle (tests/test_native_align.py); every ordering that decides a
 //! tie there (stable sorts, first-found minima, insertion order of groups) is kept here.
 
-use std::collections::HashMap;
+use crate::fasthash::FastMap;
 
 use crate::difflib::SequenceMatcher;
 
@@ -167,26 +167,30 @@ fn union(s: Option<[i64; 4]>, t: Option<[i64; 4]>) -> Option<[i64; 4]> {
 }
 
 /// All `(i, j)` with `ha[i] == hb[j]`, the value occurring at most `max_repeat` times on each
-/// side, `i` ascending then `j` ascending (`_anchor_pairs`).
+/// side (`_anchor_pairs`), in no particular order. Runs of equal values are found by sorting
+/// both sides: no allocation per distinct value.
 fn anchor_pairs(ha: &[u64], hb: &[u64], max_repeat: usize, mut emit: impl FnMut(usize, usize)) {
-    if ha.is_empty() || hb.is_empty() {
-        return;
-    }
-    let mut in_b: HashMap<u64, Vec<usize>> = HashMap::new();
-    for (j, &h) in hb.iter().enumerate() {
-        in_b.entry(h).or_default().push(j);
-    }
-    let mut count_a: HashMap<u64, usize> = HashMap::new();
-    for &h in ha {
-        *count_a.entry(h).or_default() += 1;
-    }
-    for (i, h) in ha.iter().enumerate() {
-        if count_a[h] > max_repeat {
-            continue;
-        }
-        if let Some(js) = in_b.get(h) {
-            if js.len() <= max_repeat {
-                js.iter().for_each(|&j| emit(i, j));
+    let sorted = |h: &[u64]| -> Vec<(u64, usize)> {
+        let mut v: Vec<(u64, usize)> = h.iter().copied().zip(0..).collect();
+        v.sort_unstable();
+        v
+    };
+    let (sa, sb) = (sorted(ha), sorted(hb));
+    let run =
+        |v: &[(u64, usize)], from: usize| from + v[from..].partition_point(|x| x.0 == v[from].0);
+    let (mut x, mut y) = (0, 0);
+    while x < sa.len() && y < sb.len() {
+        match sa[x].0.cmp(&sb[y].0) {
+            std::cmp::Ordering::Less => x = run(&sa, x),
+            std::cmp::Ordering::Greater => y = run(&sb, y),
+            std::cmp::Ordering::Equal => {
+                let (x1, y1) = (run(&sa, x), run(&sb, y));
+                if x1 - x <= max_repeat && y1 - y <= max_repeat {
+                    for &(_, i) in &sa[x..x1] {
+                        sb[y..y1].iter().for_each(|&(_, j)| emit(i, j));
+                    }
+                }
+                (x, y) = (x1, y1);
             }
         }
     }
@@ -214,8 +218,9 @@ fn anchors(a: &Doc, b: &Doc) -> Vec<Anchor> {
             len: 1,
         })
     });
-    // Stable: a trigram and a word anchor at the same (i, j) keep their order, trigram first.
-    rows.sort_by_key(|x| (x.i, x.j));
+    // A trigram and a word anchor at one (i, j): the trigram first, as `_anchors`' stable sort
+    // of the trigrams followed by the words leaves them.
+    rows.sort_unstable_by_key(|x| (x.i, x.j, -x.len));
     rows
 }
 
@@ -224,10 +229,15 @@ fn clusters(anchors: &[Anchor]) -> Vec<Cluster> {
     let mut done: Vec<Cluster> = Vec::new();
     let mut active: Vec<Cluster> = Vec::new();
     for &x in anchors {
-        let (still, gone): (Vec<Cluster>, Vec<Cluster>) =
-            active.into_iter().partition(|c| x.i - c.i1 <= JOIN_GAP);
-        done.extend(gone);
-        active = still;
+        // Clusters left behind are done, in their order (no allocation per anchor).
+        let mut k = 0;
+        while k < active.len() {
+            if x.i - active[k].i1 <= JOIN_GAP {
+                k += 1;
+            } else {
+                done.push(active.remove(k));
+            }
+        }
         let mut best: Option<usize> = None;
         let mut best_dist = JOIN_GAP + 1;
         for (k, c) in active.iter().enumerate() {
@@ -254,7 +264,8 @@ fn clusters(anchors: &[Anchor]) -> Vec<Cluster> {
 
 /// Multiset intersection size of two value lists.
 fn shared_with_repeats(x: &[u64], y: &[u64]) -> usize {
-    let mut counts: HashMap<u64, usize> = HashMap::with_capacity(x.len());
+    let mut counts: FastMap<u64, usize> =
+        FastMap::with_capacity_and_hasher(x.len(), Default::default());
     for &v in x {
         *counts.entry(v).or_default() += 1;
     }
@@ -421,7 +432,7 @@ fn merge(clusters: Vec<Cluster>, max_gap: i64) -> Vec<Vec<Cluster>> {
             }
         }
     }
-    let mut slot: HashMap<usize, usize> = HashMap::new();
+    let mut slot: FastMap<usize, usize> = FastMap::default();
     let mut groups: Vec<Vec<Cluster>> = Vec::new();
     for (k, c) in ordered.into_iter().enumerate() {
         let r = root(&mut parent, k);

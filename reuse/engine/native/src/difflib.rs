@@ -5,19 +5,19 @@
 //! picks (the choice splits the rest of the problem), so the search below keeps difflib's order
 //! exactly: `i` ascending, then `j` ascending, a new best only when strictly longer.
 
-use std::collections::HashMap;
+use crate::fasthash::FastMap;
 
 /// `SequenceMatcher(None, a, b, autojunk=False)` without junk: `b`'s positions per element.
 pub struct SequenceMatcher<'a> {
     a: &'a [u64],
     b: &'a [u64],
-    b2j: HashMap<u64, Vec<usize>>,
+    b2j: FastMap<u64, Vec<usize>>,
 }
 
 impl<'a> SequenceMatcher<'a> {
     /// A matcher of `a` against `b` (no junk, no popular elements: `autojunk=False`).
     pub fn new(a: &'a [u64], b: &'a [u64]) -> Self {
-        let mut b2j: HashMap<u64, Vec<usize>> = HashMap::new();
+        let mut b2j: FastMap<u64, Vec<usize>> = FastMap::default();
         for (j, &x) in b.iter().enumerate() {
             b2j.entry(x).or_default().push(j);
         }

@@ -5,6 +5,7 @@
 
 pub mod align;
 pub mod difflib;
+pub mod fasthash;
 pub mod kernels;
 pub mod verify;
 

@@ -1,7 +1,7 @@
 //! Verification of candidate passage pairs and alignment of the document pairs that hold one:
 //! `reuse/engine/matching.py`'s `match_pair`, for one pair or a batch of them on all cores.
 
-use std::collections::HashMap;
+use crate::fasthash::FastMap;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
@@ -169,8 +169,8 @@ pub fn match_pair(
     settings: &MatchSettings,
 ) -> PairOutcome {
     // One passage is proposed with many others: make each one's shingle set once.
-    let mut sets_a: HashMap<i64, Vec<u32>> = HashMap::new();
-    let mut sets_b: HashMap<i64, Vec<u32>> = HashMap::new();
+    let mut sets_a: FastMap<i64, Vec<u32>> = FastMap::default();
+    let mut sets_b: FastMap<i64, Vec<u32>> = FastMap::default();
     let mut count = 0;
     for &(pa, pb) in candidates {
         let (passage_a, passage_b) = (&a.passages[pa as usize], &b.passages[pb as usize]);
