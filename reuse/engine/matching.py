@@ -9,8 +9,10 @@ and never called at run time.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 
@@ -24,6 +26,8 @@ from reuse.models import DocumentPair, Match, MatchKind, Span
 
 __all__ = ["PairResult", "align", "match_pair", "match_pairs", "reference_match_pair"]
 
+#: A passage's row in the native engine's passage array.
+_PASSAGE_ROW = attrgetter("token_start", "token_end", "unspaced")
 #: The native engine's match kinds, by their code.
 _KINDS = (MatchKind.VERBATIM, MatchKind.NEAR_VERBATIM, MatchKind.EDITED)
 
@@ -95,8 +99,9 @@ def match_pairs(
 def _document(x: Comparable) -> tuple[_Arrays, np.ndarray, int, int]:
     """A comparable document as the native engine takes it: alignment arrays, passages as
     ``(token_start, token_end, unspaced)`` rows, and its word and character shingle sizes."""
-    passages = np.array([(p.token_start, p.token_end, p.unspaced) for p in x.passages], dtype=np.int64)
-    return _arrays(x.align_input), passages.reshape(-1, 3), x.settings.shingle_words, x.settings.shingle_chars
+    rows = itertools.chain.from_iterable(map(_PASSAGE_ROW, x.passages))
+    passages = np.fromiter(rows, dtype=np.int64, count=3 * len(x.passages)).reshape(-1, 3)
+    return _arrays(x.align_input), passages, x.settings.shingle_words, x.settings.shingle_chars
 
 
 def reference_match_pair(

@@ -166,25 +166,45 @@ fn union(s: Option<[i64; 4]>, t: Option<[i64; 4]>) -> Option<[i64; 4]> {
     }
 }
 
-/// All `(i, j)` with `ha[i] == hb[j]`, the value occurring at most `max_repeat` times on each
-/// side (`_anchor_pairs`), in no particular order. Runs of equal values are found by sorting
-/// both sides: no allocation per distinct value.
-fn anchor_pairs(ha: &[u64], hb: &[u64], max_repeat: usize, mut emit: impl FnMut(usize, usize)) {
-    let sorted = |h: &[u64]| -> Vec<(u64, usize)> {
-        let mut v: Vec<(u64, usize)> = h.iter().copied().zip(0..).collect();
-        v.sort_unstable();
-        v
-    };
-    let (sa, sb) = (sorted(ha), sorted(hb));
+/// A document's anchor keys, sorted once and reused by every pair it is aligned in: its
+/// trigram hashes and its content words' hashes, each with its token position, sorted by hash
+/// then position.
+pub struct Keys {
+    trigrams: Vec<(u64, usize)>,
+    words: Vec<(u64, usize)>,
+}
+
+impl Keys {
+    /// The keys of `doc`.
+    pub fn of(doc: &Doc) -> Keys {
+        let mut trigrams: Vec<(u64, usize)> = doc.trigrams.iter().copied().zip(0..).collect();
+        trigrams.sort_unstable();
+        let mut words: Vec<(u64, usize)> = (0..doc.content.len())
+            .filter(|&k| doc.content[k])
+            .map(|k| (doc.token_hashes[k], k))
+            .collect();
+        words.sort_unstable();
+        Keys { trigrams, words }
+    }
+}
+
+/// All `(i, j)` with equal keys in `sa` and `sb` (sorted keys with positions), the value
+/// occurring at most `max_repeat` times on each side (`_anchor_pairs`), in no particular order.
+fn anchor_pairs(
+    sa: &[(u64, usize)],
+    sb: &[(u64, usize)],
+    max_repeat: usize,
+    mut emit: impl FnMut(usize, usize),
+) {
     let run =
         |v: &[(u64, usize)], from: usize| from + v[from..].partition_point(|x| x.0 == v[from].0);
     let (mut x, mut y) = (0, 0);
     while x < sa.len() && y < sb.len() {
         match sa[x].0.cmp(&sb[y].0) {
-            std::cmp::Ordering::Less => x = run(&sa, x),
-            std::cmp::Ordering::Greater => y = run(&sb, y),
+            std::cmp::Ordering::Less => x = run(sa, x),
+            std::cmp::Ordering::Greater => y = run(sb, y),
             std::cmp::Ordering::Equal => {
-                let (x1, y1) = (run(&sa, x), run(&sb, y));
+                let (x1, y1) = (run(sa, x), run(sb, y));
                 if x1 - x <= max_repeat && y1 - y <= max_repeat {
                     for &(_, i) in &sa[x..x1] {
                         sb[y..y1].iter().for_each(|&(_, j)| emit(i, j));
@@ -198,26 +218,20 @@ fn anchor_pairs(ha: &[u64], hb: &[u64], max_repeat: usize, mut emit: impl FnMut(
 
 /// Trigram and content-word anchors sorted by `i` then `j`, a trigram before a word at one
 /// place (`_anchors`: a stable sort of the trigrams followed by the words).
-fn anchors(a: &Doc, b: &Doc) -> Vec<Anchor> {
+fn anchors(a: &Keys, b: &Keys) -> Vec<Anchor> {
     let mut rows: Vec<Anchor> = Vec::new();
-    anchor_pairs(a.trigrams, b.trigrams, MAX_REPEAT_TRIGRAM, |i, j| {
-        rows.push(Anchor {
-            i: i as i64,
-            j: j as i64,
-            len: 3,
-        })
-    });
-    let ca: Vec<usize> = (0..a.content.len()).filter(|&k| a.content[k]).collect();
-    let cb: Vec<usize> = (0..b.content.len()).filter(|&k| b.content[k]).collect();
-    let wa: Vec<u64> = ca.iter().map(|&k| a.token_hashes[k]).collect();
-    let wb: Vec<u64> = cb.iter().map(|&k| b.token_hashes[k]).collect();
-    anchor_pairs(&wa, &wb, MAX_REPEAT_WORD, |i, j| {
-        rows.push(Anchor {
-            i: ca[i] as i64,
-            j: cb[j] as i64,
-            len: 1,
-        })
-    });
+    for (sa, sb, max_repeat, len) in [
+        (&a.trigrams, &b.trigrams, MAX_REPEAT_TRIGRAM, 3),
+        (&a.words, &b.words, MAX_REPEAT_WORD, 1),
+    ] {
+        anchor_pairs(sa, sb, max_repeat, |i, j| {
+            rows.push(Anchor {
+                i: i as i64,
+                j: j as i64,
+                len,
+            })
+        });
+    }
     // A trigram and a word anchor at one (i, j): the trigram first, as `_anchors`' stable sort
     // of the trigrams followed by the words leaves them.
     rows.sort_unstable_by_key(|x| (x.i, x.j, -x.len));
@@ -513,7 +527,12 @@ fn orientation_key_less(x: &Doc, y: &Doc) -> bool {
 /// Every passage of `a` reused in `b` and vice versa (`align.align`), in the order of side a.
 /// The result does not depend on which document is `a`. The documents must pass [`Doc::check`].
 pub fn align(a: &Doc, b: &Doc, settings: &AlignSettings) -> Vec<Match> {
-    if orientation_key_less(b, a) {
+    align_keyed((a, &Keys::of(a)), (b, &Keys::of(b)), settings)
+}
+
+/// [`align`] with each document's [`Keys`] made beforehand.
+pub fn align_keyed(a: (&Doc, &Keys), b: (&Doc, &Keys), settings: &AlignSettings) -> Vec<Match> {
+    if orientation_key_less(b.0, a.0) {
         // Chaining walks side a in order, so each pair is aligned in one canonical orientation.
         let mut swapped: Vec<Match> = align_oriented(b, a, settings)
             .into_iter()
@@ -531,8 +550,12 @@ pub fn align(a: &Doc, b: &Doc, settings: &AlignSettings) -> Vec<Match> {
     align_oriented(a, b, settings)
 }
 
-fn align_oriented(a: &Doc, b: &Doc, settings: &AlignSettings) -> Vec<Match> {
-    let anchors = anchors(a, b);
+fn align_oriented(
+    (a, keys_a): (&Doc, &Keys),
+    (b, keys_b): (&Doc, &Keys),
+    settings: &AlignSettings,
+) -> Vec<Match> {
+    let anchors = anchors(keys_a, keys_b);
     if anchors.is_empty() {
         return Vec::new();
     }

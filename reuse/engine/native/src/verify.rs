@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use crate::align::{align, AlignSettings, Doc, Match, ShapeError};
+use crate::align::{align_keyed, AlignSettings, Doc, Keys, Match, ShapeError};
 use crate::kernels::shingle_hashes;
 
 /// One passage of a document: tokens `[token_start, token_end)`, shingled by characters when
@@ -27,6 +27,7 @@ pub struct Document<'a> {
     pub shingle_chars: usize,
     words: OnceLock<Vec<u32>>,
     chars: OnceLock<Vec<u32>>,
+    keys: OnceLock<Keys>,
 }
 
 impl<'a> Document<'a> {
@@ -48,7 +49,13 @@ impl<'a> Document<'a> {
             shingle_chars,
             words: OnceLock::new(),
             chars: OnceLock::new(),
+            keys: OnceLock::new(),
         })
+    }
+
+    /// The document and its anchor keys, made when first needed.
+    fn keyed(&self) -> (&Doc<'a>, &Keys) {
+        (&self.doc, self.keys.get_or_init(|| Keys::of(&self.doc)))
     }
 
     /// The sorted, distinct shingle hashes of passage `p` (`Comparable.shingles`, as a set).
@@ -184,7 +191,7 @@ pub fn match_pair(
         }
     }
     let matches = if count > 0 {
-        align(&a.doc, &b.doc, &settings.align)
+        align_keyed(a.keyed(), b.keyed(), &settings.align)
     } else {
         Vec::new()
     };
