@@ -168,7 +168,7 @@ fn union(s: Option<[i64; 4]>, t: Option<[i64; 4]>) -> Option<[i64; 4]> {
 
 /// A document's anchor keys, sorted once and reused by every pair it is aligned in: its
 /// trigram hashes and its content words' hashes, each with its token position, sorted by hash
-/// then position.
+/// (positions of one hash in any order: the anchors are sorted by position in the end).
 pub struct Keys {
     trigrams: Vec<(u64, usize)>,
     words: Vec<(u64, usize)>,
@@ -178,12 +178,12 @@ impl Keys {
     /// The keys of `doc`.
     pub fn of(doc: &Doc) -> Keys {
         let mut trigrams: Vec<(u64, usize)> = doc.trigrams.iter().copied().zip(0..).collect();
-        trigrams.sort_unstable();
+        trigrams.sort_unstable_by_key(|x| x.0);
         let mut words: Vec<(u64, usize)> = (0..doc.content.len())
             .filter(|&k| doc.content[k])
             .map(|k| (doc.token_hashes[k], k))
             .collect();
-        words.sort_unstable();
+        words.sort_unstable_by_key(|x| x.0);
         Keys { trigrams, words }
     }
 }
