@@ -7,6 +7,11 @@ key). The reference verifies and aligns the pairs one by one (``reference_match_
 did); the native engine takes them all in one call. Analysis is done before either is timed.
 Each figure (wall time, and CPU time of all threads) is the best of ``--repeats`` runs; the
 results are checked equal. Set RAYON_NUM_THREADS=1 to measure the native side on one core.
+
+With ``--ingest N``, corpus-mode ``eval pan13`` on the first N pairs of each category instead,
+twice in this process: ingest matching with the Python reference one pair at a time (as before
+issue 14), then with one native call per batch; the "align" stage of each run, its whole time
+and its scores (checked equal) are printed.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from reuse.config import Settings
 from reuse.engine.analysis import Comparable, analyse
 from reuse.engine.matching import PairResult, match_pairs, reference_match_pair
 from reuse.engine.signatures import MinHasher
+from reuse.eval.pan13 import evaluate_pan13_fresh
+from reuse.eval.pan13_corpus import load_corpus
+from reuse.pipeline import ingest
 from reuse.pipeline.inspection import _shared_band_keys
 
 PAN13 = Path(__file__).resolve().parents[2] / "shared" / "data" / "pan13-text-alignment-training-corpus-2013-01-21"
@@ -52,15 +60,37 @@ def _best(run: Callable[[], list[PairResult]], repeats: int) -> tuple[float, flo
     return min(walls), min(cpus), out
 
 
+def _reference_batch(pairs: list[Job], settings: Settings) -> list[PairResult]:
+    return [reference_match_pair(a, b, c, settings) for a, b, c in pairs]
+
+
+def _ingest_stages(corpus: Path, limit: int, settings: Settings) -> None:
+    """The "align" stage of corpus-mode PAN13 with the reference, then with the native engine."""
+    scores = []
+    for name, batch in (("python, pair by pair", _reference_batch), ("native, one call a batch", match_pairs)):
+        ingest.match_pairs = batch  # type: ignore[assignment]
+        result = evaluate_pan13_fresh(load_corpus(corpus, limit=limit), settings)
+        scores.append({k: v for k, v in result.scores().items() if k not in ("seconds", "peak_rss_mb")})
+        align = result.report.clock.seconds.get("align", 0.0)
+        print(f"{name}: align stage {align:.1f} s of {result.seconds:.1f} s")
+    ingest.match_pairs = match_pairs
+    assert scores[0] == scores[1], "the native engine scores differently"
+    print(f"plagdet, entire corpus: {scores[1]['entire']['plagdet']:.4f} (both)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=PAN13)
     parser.add_argument("--pairs", type=int, default=50, help="document pairs per category")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--ingest", type=int, metavar="N", help="corpus-mode eval pan13 on N pairs per category")
     args = parser.parse_args()
     if not args.corpus.is_dir():
         raise SystemExit(f"the PAN13 training corpus is not at {args.corpus} (--corpus)")
     settings = Settings()
+    if args.ingest:
+        _ingest_stages(args.corpus, args.ingest, settings)
+        return
     jobs = _jobs(args.corpus, args.pairs, settings)
     candidates = sum(len(c) for _, _, c in jobs)
     t_python, c_python, expected = _best(

@@ -26,6 +26,9 @@ from reuse.models import DocumentPair, Match, MatchKind, Span
 
 __all__ = ["PairResult", "align", "match_pair", "match_pairs", "reference_match_pair"]
 
+#: The summary of two documents without a match (most pairs a batch verifies): the same for
+#: any lengths, made once.
+_NOTHING_SHARED = summarize([], 0, 0)
 #: A passage's row in the native engine's passage array.
 _PASSAGE_ROW = attrgetter("token_start", "token_end", "unspaced")
 #: The native engine's match kinds, by their code.
@@ -92,7 +95,8 @@ def match_pairs(
     results = []
     for (a, b, _), (proposed, verified, rows) in zip(pairs, _native.match_pairs(documents, jobs, native), strict=True):
         matches = _matches(rows)
-        results.append(PairResult(proposed, verified, matches, summarize(matches, a.chars, b.chars)))
+        summary = summarize(matches, a.chars, b.chars) if matches else _NOTHING_SHARED
+        results.append(PairResult(proposed, verified, matches, summary))
     return results
 
 
