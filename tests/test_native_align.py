@@ -25,7 +25,7 @@ from reuse.engine import _native
 from reuse.engine.align import AlignInput
 from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable, analyse
-from reuse.engine.matching import align, match_pair, match_pairs, reference_match_pair
+from reuse.engine.matching import PairResult, align, match_pair, match_pairs, reference_match_pair
 from reuse.engine.shingles import shingle_hashes
 from reuse.models import Passage, PassageKind
 
@@ -219,3 +219,24 @@ def test_pan13_pairs_match_as_in_python(category: str) -> None:
     native = match_pairs(jobs, SETTINGS)
     assert native == [reference_match_pair(a, b, c, SETTINGS) for a, b, c in jobs]
     assert any(result.matches for result in native)
+
+
+def test_ingest_matches_a_whole_batch_in_one_native_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reuse.models import Document
+    from reuse.pipeline import ingest as ingest_module
+    from warehouse.db import open_warehouse
+
+    calls: list[int] = []
+
+    def counted(
+        pairs: list[tuple[Comparable, Comparable, list[tuple[int, int]]]], config: Settings
+    ) -> list[PairResult]:
+        calls.append(len(pairs))
+        return match_pairs(pairs, config)
+
+    monkeypatch.setattr(ingest_module, "match_pairs", counted)
+    documents = [Document(url=f"https://demo.example/{k}", text=text) for k, text in enumerate(_seed_texts())]
+    with open_warehouse(tmp_path / "demo.duckdb", SETTINGS) as warehouse:
+        report = ingest_module.ingest(warehouse, documents, SETTINGS, lineage=False, workers=1)
+    assert len(calls) == 1 and calls[0] > 1  # every document pair of the batch, at once
+    assert report.matches > 0
