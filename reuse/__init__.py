@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reuse.config import Settings
-    from reuse.engine.align import align, verify
+    from reuse.engine.align import verify
     from reuse.engine.analysis import Analysis, analyse
     from reuse.engine.lsh import band_keys, band_params
-    from reuse.engine.matching import PairResult, match_pair
+    from reuse.engine.matching import PairResult, align, match_pair
     from reuse.engine.normalize import Normalized, normalize
     from reuse.engine.signatures import MinHasher
     from reuse.engine.tokens import Tokens, tokenize
@@ -62,7 +62,7 @@ _ORIGIN = {
     "UnsupportedInput": "reuse.errors",
     "WarehouseError": "reuse.errors",
     "WarehouseLocked": "reuse.errors",
-    "align": "reuse.engine.align",
+    "align": "reuse.engine.matching",
     "analyse": "reuse.engine.analysis",
     "band_keys": "reuse.engine.lsh",
     "band_params": "reuse.engine.lsh",

@@ -5,16 +5,21 @@ may hold lone surrogates (``json.loads`` makes them): the results are still the 
 Every function runs without the GIL.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "align",
     "analyse_many",
     "band_keys",
+    "match_pairs",
     "minhash_signatures",
     "normalize",
     "paragraph_spans",
     "passages",
+    "sequence_matched",
     "shingle_hashes",
     "tokenize",
 ]
@@ -69,3 +74,17 @@ def analyse_many(
     """reuse.engine.analysis.analyse of each text, in order, on all cores: (token hashes, starts,
     ends, unspaced, lengths, passages as passages() gives them, signatures (m, num_perm) or
     (0, num_perm) without signatures)."""
+
+_Doc = tuple[
+    npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.bool_], npt.NDArray[np.int64], npt.NDArray[np.int64]
+]
+_Match = tuple[int, int, int, int, float, int, int, int]
+
+def align(a: _Doc, b: _Doc, settings: tuple[int, float, int], /) -> list[_Match]: ...
+def match_pairs(
+    documents: Sequence[tuple[_Doc, npt.NDArray[np.int64], int, int]],
+    pairs: Sequence[tuple[int, int, npt.NDArray[np.int64]]],
+    settings: tuple[int, float, int, float],
+    /,
+) -> list[tuple[int, int, list[_Match]]]: ...
+def sequence_matched(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], /) -> int: ...

@@ -1,17 +1,38 @@
-"""From candidate passage pairs of two documents to verified, aligned matches."""
+"""From candidate passage pairs of two documents to verified, aligned matches.
+
+Matching runs in the native engine (``reuse.engine._native``, Rust): :func:`match_pairs` verifies
+and aligns a whole batch of document pairs in one call, on all cores, without the GIL.
+:func:`reference_match_pair` (with :func:`reuse.engine.align.align` and
+:func:`~reuse.engine.align.verify`) is the Python reference it equals, kept as the tests' oracle
+and never called at run time.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
+
+import numpy as np
 
 from reuse.config import Settings
-from reuse.engine.align import align, verify
+from reuse.engine import _native
+from reuse.engine.align import AlignInput, verify
+from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable
 from reuse.engine.pairs import summarize
-from reuse.models import DocumentPair, Match
+from reuse.models import DocumentPair, Match, MatchKind, Span
 
-__all__ = ["PairResult", "match_pair"]
+__all__ = ["PairResult", "align", "match_pair", "match_pairs", "reference_match_pair"]
+
+#: The summary of two documents without a match (most pairs a batch verifies): the same for
+#: any lengths, made once.
+_NOTHING_SHARED = summarize([], 0, 0)
+#: A passage's row in the native engine's passage array.
+_PASSAGE_ROW = attrgetter("token_start", "token_end", "unspaced")
+#: The native engine's match kinds, by their code.
+_KINDS = (MatchKind.VERBATIM, MatchKind.NEAR_VERBATIM, MatchKind.EDITED)
 
 
 @dataclass(frozen=True)
@@ -24,9 +45,73 @@ class PairResult:
     summary: DocumentPair
 
 
+_Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _arrays(x: AlignInput) -> _Arrays:
+    """An alignment input as the native engine takes it (no copy when the dtypes are right)."""
+    return (
+        np.ascontiguousarray(x.token_hashes, dtype=np.uint64),
+        np.ascontiguousarray(x.trigrams, dtype=np.uint64),
+        np.ascontiguousarray(x.content, dtype=np.bool_),
+        np.ascontiguousarray(x.starts, dtype=np.int64),
+        np.ascontiguousarray(x.ends, dtype=np.int64),
+    )
+
+
+def _matches(rows: list[tuple[int, int, int, int, float, int, int, int]]) -> list[Match]:
+    return [Match(Span(a0, a1), Span(b0, b1), sim, _KINDS[kind], at, bt) for a0, a1, b0, b1, sim, kind, at, bt in rows]
+
+
+def align(a: AlignInput, b: AlignInput, settings: Settings) -> list[Match]:
+    """Every passage of ``a`` reused in ``b`` (and vice versa), aligned to character offsets, in
+    the order of side ``a``: :func:`reuse.engine.align.align`, computed by the native engine."""
+    native = (settings.min_match_tokens, settings.min_similarity, settings.max_gap_tokens)
+    return _matches(_native.align(_arrays(a), _arrays(b), native))
+
+
 def match_pair(a: Comparable, b: Comparable, candidates: Iterable[tuple[int, int]], settings: Settings) -> PairResult:
     """Verify the candidate passage pairs ``(position in a, position in b)`` exactly, and if any
     holds, align the two documents to find every reused span, extended to its full length."""
+    return match_pairs([(a, b, candidates)], settings)[0]
+
+
+def match_pairs(
+    pairs: Sequence[tuple[Comparable, Comparable, Iterable[tuple[int, int]]]], settings: Settings
+) -> list[PairResult]:
+    """:func:`match_pair` on each ``(a, b, candidates)``, in one native call that spreads the
+    pairs over all cores; results in the order of ``pairs``. A document in several pairs is
+    handed over once."""
+    slot: dict[int, int] = {}
+    documents: list[tuple[_Arrays, np.ndarray, int, int]] = []
+    jobs: list[tuple[int, int, np.ndarray]] = []
+    for a, b, candidates in pairs:
+        for doc in (a, b):
+            if id(doc) not in slot:
+                slot[id(doc)] = len(documents)
+                documents.append(_document(doc))
+        jobs.append((slot[id(a)], slot[id(b)], np.array(list(candidates), dtype=np.int64).reshape(-1, 2)))
+    native = (settings.min_match_tokens, settings.min_similarity, settings.max_gap_tokens, settings.verify_containment)
+    results = []
+    for (a, b, _), (proposed, verified, rows) in zip(pairs, _native.match_pairs(documents, jobs, native), strict=True):
+        matches = _matches(rows)
+        summary = summarize(matches, a.chars, b.chars) if matches else _NOTHING_SHARED
+        results.append(PairResult(proposed, verified, matches, summary))
+    return results
+
+
+def _document(x: Comparable) -> tuple[_Arrays, np.ndarray, int, int]:
+    """A comparable document as the native engine takes it: alignment arrays, passages as
+    ``(token_start, token_end, unspaced)`` rows, and its word and character shingle sizes."""
+    rows = itertools.chain.from_iterable(map(_PASSAGE_ROW, x.passages))
+    passages = np.fromiter(rows, dtype=np.int64, count=3 * len(x.passages)).reshape(-1, 3)
+    return _arrays(x.align_input), passages, x.settings.shingle_words, x.settings.shingle_chars
+
+
+def reference_match_pair(
+    a: Comparable, b: Comparable, candidates: Iterable[tuple[int, int]], settings: Settings
+) -> PairResult:
+    """The Python reference of :func:`match_pair`: the tests' oracle, not used at run time."""
     proposed = list(candidates)
     verified = 0
     # One passage is proposed with many others: make each one's shingle set once.
@@ -51,5 +136,5 @@ def match_pair(a: Comparable, b: Comparable, candidates: Iterable[tuple[int, int
         shared = round(contained_a * len(sa))
         if max(contained_a, contained_b) >= settings.verify_containment and 2 * shared >= settings.min_match_tokens:
             verified += 1
-    matches = align(a.align_input, b.align_input, settings) if verified else []
+    matches = reference_align(a.align_input, b.align_input, settings) if verified else []
     return PairResult(len(proposed), verified, matches, summarize(matches, a.chars, b.chars))

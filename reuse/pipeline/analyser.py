@@ -39,6 +39,8 @@ class Analyser:
     def start(self, texts: Sequence[str]) -> Callable[[], list[Analysis]]:
         """Start analysing ``texts`` (with their signatures) in the background and return the call
         that waits for the analyses, in order."""
+        if not texts:
+            return list
         if self._ahead is None:
             self._ahead = ThreadPoolExecutor(1, thread_name_prefix="reusetrack-analysis")
         running = self._ahead.submit(analyse_many, list(texts), self.settings, self.hasher)

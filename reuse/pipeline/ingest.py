@@ -28,7 +28,7 @@ from reuse.config import Settings
 from reuse.engine import _native
 from reuse.engine.analysis import Analysis, Comparable
 from reuse.engine.lsh import FILTER_SIGMAS, band_params, estimated_containment
-from reuse.engine.matching import PairResult, match_pair
+from reuse.engine.matching import PairResult, match_pairs
 from reuse.errors import InputError, Problem, RepeatedInput, WarehouseError
 from reuse.models import Document, TimePrecision
 from reuse.pipeline.analyser import Analyser
@@ -450,9 +450,13 @@ class Ingestor:
         match_cols: dict[str, list[object]] = defaultdict(list)
         pair_cols: dict[str, list[object]] = defaultdict(list)
         match_id = wh.next_id("matches", "match_id")
-        for (va, vb), pairs in sorted(grouped.items()):
-            with clock.stage("align"):
-                result = match_pair(comparables[va], comparables[vb], pairs, settings)
+        ordered = sorted(grouped)
+        with clock.stage("align"):
+            # One native call verifies and aligns every pair of the batch, on all cores.
+            results = match_pairs(
+                [(comparables[va], comparables[vb], grouped[(va, vb)]) for va, vb in ordered], settings
+            )
+        for (va, vb), result in zip(ordered, results, strict=True):
             if not result.matches:
                 continue
             for row in match_rows(result, va, vb, self.report.run_id, match_id):

@@ -3,8 +3,11 @@
 //! The kernels live in [`kernels`] and know nothing of Python; this module only converts numpy
 //! arrays to slices and back, and releases the GIL while a kernel runs. No I/O happens here.
 
+pub mod align;
 pub mod analysis;
 pub mod bands;
+pub mod difflib;
+pub mod fasthash;
 pub mod kernels;
 pub mod normalize;
 pub mod passages;
@@ -12,6 +15,7 @@ pub mod tokens;
 mod unicode;
 #[rustfmt::skip]
 mod unicode_tables;
+pub mod verify;
 
 use std::borrow::Cow;
 
@@ -391,6 +395,195 @@ fn analyse_many<'py>(
         .collect())
 }
 
+/// One document's alignment arrays as Python passes them: token hashes, trigram hashes,
+/// content flags, token starts and ends (`align.AlignInput`'s fields, in that order).
+type DocArrays<'py> = (
+    PyReadonlyArray1<'py, u64>,
+    PyReadonlyArray1<'py, u64>,
+    PyReadonlyArray1<'py, bool>,
+    PyReadonlyArray1<'py, i64>,
+    PyReadonlyArray1<'py, i64>,
+);
+
+/// The slices of one document's arrays (copied only when not contiguous).
+struct DocValues<'a> {
+    token_hashes: Cow<'a, [u64]>,
+    trigrams: Cow<'a, [u64]>,
+    content: Cow<'a, [bool]>,
+    starts: Cow<'a, [i64]>,
+    ends: Cow<'a, [i64]>,
+}
+
+impl<'a> DocValues<'a> {
+    fn of(arrays: &'a DocArrays<'_>) -> Self {
+        DocValues {
+            token_hashes: values(&arrays.0),
+            trigrams: values(&arrays.1),
+            content: values(&arrays.2),
+            starts: values(&arrays.3),
+            ends: values(&arrays.4),
+        }
+    }
+
+    fn doc(&self) -> align::Doc<'_> {
+        align::Doc {
+            token_hashes: &self.token_hashes,
+            trigrams: &self.trigrams,
+            content: &self.content,
+            starts: &self.starts,
+            ends: &self.ends,
+        }
+    }
+}
+
+/// A match as Python receives it: `(a_start, a_end, b_start, b_end, similarity, kind,
+/// a_tokens, b_tokens)`, kind 0 verbatim, 1 near-verbatim, 2 edited.
+type MatchTuple = (i64, i64, i64, i64, f64, u8, i64, i64);
+
+fn match_tuple(m: &align::Match) -> MatchTuple {
+    (
+        m.a.0,
+        m.a.1,
+        m.b.0,
+        m.b.1,
+        m.similarity,
+        m.kind as u8,
+        m.a_tokens,
+        m.b_tokens,
+    )
+}
+
+fn value_error(e: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// Every passage of one document reused in another, aligned to character offsets: equal to
+/// reuse.engine.align.align (as match tuples, see `MatchTuple`).
+///
+/// a, b: (token_hashes u64, trigrams u64, content bool, starts i64, ends i64); settings:
+/// (min_match_tokens, min_similarity, max_gap_tokens). Runs without the GIL.
+#[pyfunction]
+#[pyo3(name = "align", signature = (a, b, settings, /))]
+fn align_documents<'py>(
+    py: Python<'py>,
+    a: DocArrays<'py>,
+    b: DocArrays<'py>,
+    settings: (i64, f64, i64),
+) -> PyResult<Vec<MatchTuple>> {
+    let (va, vb) = (DocValues::of(&a), DocValues::of(&b));
+    let (da, db) = (va.doc(), vb.doc());
+    da.check().map_err(value_error)?;
+    db.check().map_err(value_error)?;
+    let settings = align::AlignSettings {
+        min_match_tokens: settings.0,
+        min_similarity: settings.1,
+        max_gap_tokens: settings.2,
+    };
+    let matches = py.detach(|| align::align(&da, &db, &settings));
+    Ok(matches.iter().map(match_tuple).collect())
+}
+
+/// The number of elements difflib's `SequenceMatcher(None, a, b, autojunk=False)` matches (the
+/// sizes of `get_matching_blocks()` summed): the count behind the similarity of a match.
+#[pyfunction]
+#[pyo3(signature = (a, b, /))]
+fn sequence_matched<'py>(
+    py: Python<'py>,
+    a: PyReadonlyArray1<'py, u64>,
+    b: PyReadonlyArray1<'py, u64>,
+) -> usize {
+    let (a, b) = (values(&a), values(&b));
+    py.detach(|| difflib::SequenceMatcher::new(&a, &b).matched())
+}
+
+/// One document of a batch: its alignment arrays, its passages as an (m, 3) int64 array of
+/// (token_start, token_end, unspaced), and its word and character shingle sizes.
+type DocumentArgs<'py> = (DocArrays<'py>, PyReadonlyArray2<'py, i64>, i64, i64);
+
+/// Verify and align many document pairs: equal to reuse.engine.matching.match_pair on each.
+///
+/// documents: see `DocumentArgs`; pairs: (index of a, index of b, (k, 2) int64 candidate
+/// passage positions); settings: (min_match_tokens, min_similarity, max_gap_tokens,
+/// verify_containment). Returns per pair (candidates, verified, match tuples). Runs without
+/// the GIL, the pairs spread over all cores.
+#[pyfunction]
+#[pyo3(signature = (documents, pairs, settings, /))]
+fn match_pairs<'py>(
+    py: Python<'py>,
+    documents: Vec<DocumentArgs<'py>>,
+    pairs: Vec<(usize, usize, PyReadonlyArray2<'py, i64>)>,
+    settings: (i64, f64, i64, f64),
+) -> PyResult<Vec<(usize, usize, Vec<MatchTuple>)>> {
+    let held: Vec<DocValues> = documents.iter().map(|d| DocValues::of(&d.0)).collect();
+    let mut docs = Vec::with_capacity(documents.len());
+    for (values, (_, passages, words, chars)) in held.iter().zip(&documents) {
+        let passages = passages.as_array();
+        if passages.ncols() != 3 && passages.nrows() > 0 {
+            return Err(value_error(format!(
+                "passages must be an (m, 3) array of (token_start, token_end, unspaced), got {} columns",
+                passages.ncols()
+            )));
+        }
+        let passages = passages
+            .rows()
+            .into_iter()
+            .map(|r| verify::Passage {
+                token_start: r[0],
+                token_end: r[1],
+                unspaced: r[2] != 0,
+            })
+            .collect();
+        if *words < 1 || *chars < 1 {
+            return Err(value_error("shingle sizes must be at least 1"));
+        }
+        docs.push(
+            verify::Document::new(values.doc(), passages, *words as usize, *chars as usize)
+                .map_err(value_error)?,
+        );
+    }
+    let mut jobs = Vec::with_capacity(pairs.len());
+    for (a, b, candidates) in &pairs {
+        let (a, b) = (*a, *b);
+        if a >= docs.len() || b >= docs.len() {
+            return Err(value_error(format!(
+                "pair ({a}, {b}) names a document the batch does not hold"
+            )));
+        }
+        let candidates = candidates.as_array();
+        if candidates.ncols() != 2 && candidates.nrows() > 0 {
+            return Err(value_error(
+                "candidates must be a (k, 2) array of passage positions",
+            ));
+        }
+        let candidates: Vec<(i64, i64)> = candidates
+            .rows()
+            .into_iter()
+            .map(|r| (r[0], r[1]))
+            .collect();
+        verify::check_candidates(&docs[a], &docs[b], &candidates).map_err(value_error)?;
+        jobs.push(verify::PairJob { a, b, candidates });
+    }
+    let settings = verify::MatchSettings {
+        align: align::AlignSettings {
+            min_match_tokens: settings.0,
+            min_similarity: settings.1,
+            max_gap_tokens: settings.2,
+        },
+        verify_containment: settings.3,
+    };
+    let outcomes = py.detach(|| verify::match_pairs(&docs, &jobs, &settings));
+    Ok(outcomes
+        .iter()
+        .map(|o| {
+            (
+                o.candidates,
+                o.verified,
+                o.matches.iter().map(match_tuple).collect(),
+            )
+        })
+        .collect())
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shingle_hashes, m)?)?;
@@ -401,15 +594,21 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(py_tokenize, m)?)?;
     m.add_function(wrap_pyfunction!(py_paragraph_spans, m)?)?;
     m.add_function(wrap_pyfunction!(py_passages, m)?)?;
+    m.add_function(wrap_pyfunction!(align_documents, m)?)?;
+    m.add_function(wrap_pyfunction!(match_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(sequence_matched, m)?)?;
     m.add(
         "__all__",
         [
+            "align",
             "analyse_many",
             "band_keys",
+            "match_pairs",
             "minhash_signatures",
             "normalize",
             "paragraph_spans",
             "passages",
+            "sequence_matched",
             "shingle_hashes",
             "tokenize",
         ],

@@ -1,0 +1,662 @@
+//! Alignment of two documents' tokens into matches: `reuse/engine/align.py`'s `align`, step for
+//! step (anchors, clusters, merge, tightening, trimming, shadowed and overlapping blocks, kinds).
+//!
+//! The Python module is the oracle (tests/test_native_align.py); every ordering that decides a
+//! tie there (stable sorts, first-found minima, insertion order of groups) is kept here.
+
+use crate::fasthash::FastMap;
+
+use crate::difflib::SequenceMatcher;
+
+/// Anchors from a shingle repeated more often than this on one side are ambiguous: skipped.
+const MAX_REPEAT_TRIGRAM: usize = 8;
+const MAX_REPEAT_WORD: usize = 3;
+/// Anchors further apart than this (tokens, on both sides) start a new cluster.
+const JOIN_GAP: i64 = 12;
+/// A one-word edge anchor this far from the cluster's other anchors is a coincidence.
+const EDGE_GAP: i64 = 6;
+
+/// What alignment needs of one document (`align.AlignInput`): per token its hash, whether it
+/// is a content word and its character span; and the hash of each trigram (one per token but
+/// the last two).
+#[derive(Clone, Copy)]
+pub struct Doc<'a> {
+    pub token_hashes: &'a [u64],
+    pub trigrams: &'a [u64],
+    pub content: &'a [bool],
+    pub starts: &'a [i64],
+    pub ends: &'a [i64],
+}
+
+/// The settings alignment reads.
+#[derive(Clone, Copy, Debug)]
+pub struct AlignSettings {
+    pub min_match_tokens: i64,
+    pub min_similarity: f64,
+    pub max_gap_tokens: i64,
+}
+
+/// How closely the two sides of a match agree (`models.MatchKind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Verbatim = 0,
+    NearVerbatim = 1,
+    Edited = 2,
+}
+
+/// One match (`models.Match`): character spans `[a0, a1)`, `[b0, b1)`, similarity rounded to 4
+/// decimals as Python's `round` does, kind and token counts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Match {
+    pub a: (i64, i64),
+    pub b: (i64, i64),
+    pub similarity: f64,
+    pub kind: Kind,
+    pub a_tokens: i64,
+    pub b_tokens: i64,
+}
+
+/// Why two documents cannot be aligned: their arrays disagree in length.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ShapeError(pub String);
+
+impl std::fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Doc<'_> {
+    /// Check that the arrays describe one document: as many flags and spans as tokens, and a
+    /// trigram at each token but the last two.
+    pub fn check(&self) -> Result<(), ShapeError> {
+        let n = self.token_hashes.len();
+        if self.content.len() != n || self.starts.len() != n || self.ends.len() != n {
+            return Err(ShapeError(format!(
+                "token_hashes, content, starts and ends must have one value per token, got {}, {}, {} and {}",
+                n,
+                self.content.len(),
+                self.starts.len(),
+                self.ends.len()
+            )));
+        }
+        if self.trigrams.len() != n.saturating_sub(2) {
+            return Err(ShapeError(format!(
+                "{} trigrams for {} tokens",
+                self.trigrams.len(),
+                n
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// An anchor: tokens `i` of a and `j` of b agree over `len` tokens (3: a trigram, 1: a word).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Anchor {
+    i: i64,
+    j: i64,
+    len: i64,
+}
+
+#[derive(Clone, Debug)]
+struct Cluster {
+    i0: i64,
+    i1: i64,
+    j0: i64,
+    j1: i64,
+    anchors: i64,
+    /// The trigram anchors' extent `(i0, i1, j0, j1)`, if any.
+    strong: Option<[i64; 4]>,
+}
+
+impl Cluster {
+    fn start(x: Anchor) -> Cluster {
+        let box_ = [x.i, x.i + x.len, x.j, x.j + x.len];
+        Cluster {
+            i0: box_[0],
+            i1: box_[1],
+            j0: box_[2],
+            j1: box_[3],
+            anchors: 1,
+            strong: (x.len > 1).then_some(box_),
+        }
+    }
+
+    fn add(&mut self, x: Anchor) {
+        self.i1 = self.i1.max(x.i + x.len);
+        self.j0 = self.j0.min(x.j);
+        self.j1 = self.j1.max(x.j + x.len);
+        self.anchors += 1;
+        if x.len > 1 {
+            self.strong = union(self.strong, Some([x.i, x.i + x.len, x.j, x.j + x.len]));
+        }
+    }
+
+    /// Cut to the trigram anchors when they carry the cluster (`_Cluster.trimmed`).
+    fn trimmed(self) -> Cluster {
+        match self.strong {
+            Some(s)
+                if (s[1] - s[0]) as f64 >= 0.8 * (self.i1 - self.i0) as f64
+                    && (s[3] - s[2]) as f64 >= 0.8 * (self.j1 - self.j0) as f64 =>
+            {
+                Cluster {
+                    i0: s[0],
+                    i1: s[1],
+                    j0: s[2],
+                    j1: s[3],
+                    anchors: self.anchors,
+                    strong: self.strong,
+                }
+            }
+            _ => self,
+        }
+    }
+}
+
+fn union(s: Option<[i64; 4]>, t: Option<[i64; 4]>) -> Option<[i64; 4]> {
+    match (s, t) {
+        (Some(s), Some(t)) => Some([
+            s[0].min(t[0]),
+            s[1].max(t[1]),
+            s[2].min(t[2]),
+            s[3].max(t[3]),
+        ]),
+        _ => s.or(t),
+    }
+}
+
+/// A document's anchor keys, sorted once and reused by every pair it is aligned in: its
+/// trigram hashes and its content words' hashes, each with its token position, sorted by hash
+/// (positions of one hash in any order: the anchors are sorted by position in the end).
+pub struct Keys {
+    trigrams: Vec<(u64, usize)>,
+    words: Vec<(u64, usize)>,
+}
+
+impl Keys {
+    /// The keys of `doc`.
+    pub fn of(doc: &Doc) -> Keys {
+        let mut trigrams: Vec<(u64, usize)> = doc.trigrams.iter().copied().zip(0..).collect();
+        trigrams.sort_unstable_by_key(|x| x.0);
+        let mut words: Vec<(u64, usize)> = (0..doc.content.len())
+            .filter(|&k| doc.content[k])
+            .map(|k| (doc.token_hashes[k], k))
+            .collect();
+        words.sort_unstable_by_key(|x| x.0);
+        Keys { trigrams, words }
+    }
+}
+
+/// All `(i, j)` with equal keys in `sa` and `sb` (sorted keys with positions), the value
+/// occurring at most `max_repeat` times on each side (`_anchor_pairs`), in no particular order.
+fn anchor_pairs(
+    sa: &[(u64, usize)],
+    sb: &[(u64, usize)],
+    max_repeat: usize,
+    mut emit: impl FnMut(usize, usize),
+) {
+    let run =
+        |v: &[(u64, usize)], from: usize| from + v[from..].partition_point(|x| x.0 == v[from].0);
+    let (mut x, mut y) = (0, 0);
+    while x < sa.len() && y < sb.len() {
+        match sa[x].0.cmp(&sb[y].0) {
+            std::cmp::Ordering::Less => x = run(sa, x),
+            std::cmp::Ordering::Greater => y = run(sb, y),
+            std::cmp::Ordering::Equal => {
+                let (x1, y1) = (run(sa, x), run(sb, y));
+                if x1 - x <= max_repeat && y1 - y <= max_repeat {
+                    for &(_, i) in &sa[x..x1] {
+                        sb[y..y1].iter().for_each(|&(_, j)| emit(i, j));
+                    }
+                }
+                (x, y) = (x1, y1);
+            }
+        }
+    }
+}
+
+/// Trigram and content-word anchors sorted by `i` then `j`, a trigram before a word at one
+/// place (`_anchors`: a stable sort of the trigrams followed by the words).
+fn anchors(a: &Keys, b: &Keys) -> Vec<Anchor> {
+    let mut rows: Vec<Anchor> = Vec::new();
+    for (sa, sb, max_repeat, len) in [
+        (&a.trigrams, &b.trigrams, MAX_REPEAT_TRIGRAM, 3),
+        (&a.words, &b.words, MAX_REPEAT_WORD, 1),
+    ] {
+        anchor_pairs(sa, sb, max_repeat, |i, j| {
+            rows.push(Anchor {
+                i: i as i64,
+                j: j as i64,
+                len,
+            })
+        });
+    }
+    // A trigram and a word anchor at one (i, j): the trigram first, as `_anchors`' stable sort
+    // of the trigrams followed by the words leaves them.
+    rows.sort_unstable_by_key(|x| (x.i, x.j, -x.len));
+    rows
+}
+
+/// Chain anchors lying within `JOIN_GAP` tokens of a cluster on both sides (`_clusters`).
+fn clusters(anchors: &[Anchor]) -> Vec<Cluster> {
+    let mut done: Vec<Cluster> = Vec::new();
+    let mut active: Vec<Cluster> = Vec::new();
+    for &x in anchors {
+        // Clusters left behind are done, in their order (no allocation per anchor).
+        let mut k = 0;
+        while k < active.len() {
+            if x.i - active[k].i1 <= JOIN_GAP {
+                k += 1;
+            } else {
+                done.push(active.remove(k));
+            }
+        }
+        let mut best: Option<usize> = None;
+        let mut best_dist = JOIN_GAP + 1;
+        for (k, c) in active.iter().enumerate() {
+            let dist = if c.j0 <= x.j && x.j < c.j1 {
+                0
+            } else if x.j < c.j0 {
+                c.j0 - x.j - x.len
+            } else {
+                x.j - c.j1
+            };
+            if dist < best_dist {
+                best = Some(k);
+                best_dist = dist;
+            }
+        }
+        match best {
+            None => active.push(Cluster::start(x)),
+            Some(k) => active[k].add(x),
+        }
+    }
+    done.extend(active);
+    done
+}
+
+/// Multiset intersection size of two value lists.
+fn shared_with_repeats(x: &[u64], y: &[u64]) -> usize {
+    let mut counts: FastMap<u64, usize> =
+        FastMap::with_capacity_and_hasher(x.len(), Default::default());
+    for &v in x {
+        *counts.entry(v).or_default() += 1;
+    }
+    let mut shared = 0;
+    for v in y {
+        if let Some(n) = counts.get_mut(v) {
+            if *n > 0 {
+                *n -= 1;
+                shared += 1;
+            }
+        }
+    }
+    shared
+}
+
+/// Dice coefficient of the content words of a cluster's two spans, with repeats (`_content_dice`).
+fn content_dice(a: &Doc, b: &Doc, c: &Cluster) -> f64 {
+    let words = |d: &Doc, lo: i64, hi: i64| -> Vec<u64> {
+        (lo as usize..hi as usize)
+            .filter(|&k| d.content[k])
+            .map(|k| d.token_hashes[k])
+            .collect()
+    };
+    let (mut wa, mut wb) = (words(a, c.i0, c.i1), words(b, c.j0, c.j1));
+    if wa.is_empty() || wb.is_empty() {
+        // No content words (e.g. text in an unspaced script): compare all tokens.
+        wa = a.token_hashes[c.i0 as usize..c.i1 as usize].to_vec();
+        wb = b.token_hashes[c.j0 as usize..c.j1 as usize].to_vec();
+    }
+    2.0 * shared_with_repeats(&wa, &wb) as f64 / (wa.len() + wb.len()) as f64
+}
+
+/// Python's `round(x, 4)` for a finite `x >= 0`: the double nearest to the exact decimal
+/// rounding of `x`'s binary value, ties to even.
+pub fn round4(x: f64) -> f64 {
+    debug_assert!(x.is_finite() && x >= 0.0);
+    if x == 0.0 {
+        return x;
+    }
+    let bits = x.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i64;
+    let frac = bits & ((1u64 << 52) - 1);
+    // x = mant * 2^e exactly.
+    let (mant, e) = if exp == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), exp - 1075)
+    };
+    let scaled = mant as u128 * 10_000;
+    let q: u128 = if e >= 0 {
+        return x; // an integer already: nothing after the point to round
+    } else if -e >= 100 {
+        0 // far below a half of 1e-4 (scaled < 2^67)
+    } else {
+        let shift = (-e) as u32;
+        let q = scaled >> shift;
+        let r = scaled & ((1u128 << shift) - 1);
+        let half = 1u128 << (shift - 1);
+        if r > half || (r == half && q & 1 == 1) {
+            q + 1
+        } else {
+            q
+        }
+    };
+    q as f64 / 10_000.0
+}
+
+/// A match's kind and similarity (`_kind`): difflib's ratio of the two token spans.
+fn kind(a: &Doc, b: &Doc, c: &Cluster) -> (Kind, f64) {
+    let sa = &a.token_hashes[c.i0 as usize..c.i1 as usize];
+    let sb = &b.token_hashes[c.j0 as usize..c.j1 as usize];
+    if sa == sb {
+        return (Kind::Verbatim, 1.0);
+    }
+    let ratio = SequenceMatcher::new(sa, sb).ratio();
+    let kind = if ratio >= 0.8 {
+        Kind::NearVerbatim
+    } else {
+        Kind::Edited
+    };
+    (kind, ratio.min(0.9999))
+}
+
+fn gap(x0: i64, x1: i64, y0: i64, y1: i64) -> i64 {
+    0.max(x0.max(y0) - x1.min(y1))
+}
+
+fn overlap(x0: i64, x1: i64, y0: i64, y1: i64) -> i64 {
+    0.max(x1.min(y1) - x0.max(y0))
+}
+
+/// `c` without the stray one-word anchors at its edges (`_tightened`).
+fn tightened(c: &Cluster, anchors: &[Anchor]) -> Cluster {
+    let lo = anchors.partition_point(|x| x.i < c.i0);
+    let hi = anchors.partition_point(|x| x.i < c.i1);
+    let box_: Vec<Anchor> = anchors[lo..hi]
+        .iter()
+        .filter(|x| x.j >= c.j0 && x.j < c.j1)
+        .copied()
+        .collect();
+    let mut keep = vec![true; box_.len()];
+    let at = |x: &Anchor, side: usize| if side == 0 { x.i } else { x.j };
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for side in 0..2 {
+            let mut order: Vec<usize> = (0..box_.len()).filter(|&k| keep[k]).collect();
+            if order.len() < 3 {
+                break;
+            }
+            order.sort_by_key(|&k| at(&box_[k], side));
+            let n = order.len();
+            for (edge, neighbour) in [(order[0], order[1]), (order[n - 1], order[n - 2])] {
+                if box_[edge].len == 1
+                    && (at(&box_[neighbour], side) - at(&box_[edge], side)).abs() > EDGE_GAP
+                {
+                    keep[edge] = false;
+                    changed = true;
+                }
+            }
+        }
+    }
+    let kept: Vec<&Anchor> = box_
+        .iter()
+        .zip(&keep)
+        .filter(|(_, &k)| k)
+        .map(|(x, _)| x)
+        .collect();
+    if kept.is_empty() {
+        return c.clone();
+    }
+    Cluster {
+        i0: kept.iter().map(|x| x.i).min().unwrap_or(c.i0),
+        i1: kept.iter().map(|x| x.i + x.len).max().unwrap_or(c.i1),
+        j0: kept.iter().map(|x| x.j).min().unwrap_or(c.j0),
+        j1: kept.iter().map(|x| x.j + x.len).max().unwrap_or(c.j1),
+        anchors: c.anchors,
+        strong: c.strong,
+    }
+}
+
+/// Groups of clusters within `max_gap` tokens of each other on both sides, as connected
+/// components, in the order `_merge` gives them (by first member, members by `i0`).
+fn merge(clusters: Vec<Cluster>, max_gap: i64) -> Vec<Vec<Cluster>> {
+    let mut ordered = clusters;
+    ordered.sort_by_key(|c| c.i0);
+    let mut parent: Vec<usize> = (0..ordered.len()).collect();
+    fn root(parent: &mut [usize], mut k: usize) -> usize {
+        while parent[k] != k {
+            parent[k] = parent[parent[k]];
+            k = parent[k];
+        }
+        k
+    }
+    for k in 0..ordered.len() {
+        let c = &ordered[k];
+        for (m, d) in ordered.iter().enumerate().skip(k + 1) {
+            if d.i0 - c.i1 > max_gap {
+                break; // sorted by i0: no later cluster is closer
+            }
+            if gap(c.i0, c.i1, d.i0, d.i1) <= max_gap && gap(c.j0, c.j1, d.j0, d.j1) <= max_gap {
+                let (rk, rm) = (root(&mut parent, k), root(&mut parent, m));
+                parent[rm] = rk;
+            }
+        }
+    }
+    let mut slot: FastMap<usize, usize> = FastMap::default();
+    let mut groups: Vec<Vec<Cluster>> = Vec::new();
+    for (k, c) in ordered.into_iter().enumerate() {
+        let r = root(&mut parent, k);
+        let g = *slot.entry(r).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(c);
+    }
+    groups
+}
+
+/// One cluster spanning every cluster of `group` on both sides (`_bounding`).
+fn bounding(group: &[Cluster]) -> Cluster {
+    Cluster {
+        i0: group.iter().map(|c| c.i0).min().unwrap_or(0),
+        i1: group.iter().map(|c| c.i1).max().unwrap_or(0),
+        j0: group.iter().map(|c| c.j0).min().unwrap_or(0),
+        j1: group.iter().map(|c| c.j1).max().unwrap_or(0),
+        anchors: group.iter().map(|c| c.anchors).sum(),
+        strong: group.iter().fold(None, |s, c| union(s, c.strong)),
+    }
+}
+
+/// Clusters by decreasing support, ties in their given order (Python's stable `sorted`).
+fn by_support(mut clusters: Vec<Cluster>) -> Vec<Cluster> {
+    clusters.sort_by_key(|c| -c.anchors);
+    clusters
+}
+
+/// Drop seeds lying mostly inside the text of a much better supported seed (`_shadowed_removed`).
+fn shadowed_removed(seeds: Vec<Cluster>) -> Vec<Cluster> {
+    let mut kept: Vec<Cluster> = Vec::new();
+    for c in by_support(seeds) {
+        let shadowed = kept.iter().any(|k| {
+            k.anchors >= 2 * c.anchors
+                && (overlap(c.i0, c.i1, k.i0, k.i1) * 2 > c.i1 - c.i0
+                    || overlap(c.j0, c.j1, k.j0, k.j1) * 2 > c.j1 - c.j0)
+        });
+        if !shadowed {
+            kept.push(c);
+        }
+    }
+    kept
+}
+
+/// Of clusters covering mostly the same text on both sides, the best supported (`_drop_overlaps`).
+fn drop_overlaps(clusters: Vec<Cluster>) -> Vec<Cluster> {
+    let mut kept: Vec<Cluster> = Vec::new();
+    for c in by_support(clusters) {
+        let covered = kept.iter().any(|k| {
+            overlap(c.i0, c.i1, k.i0, k.i1) * 2 > c.i1 - c.i0
+                && overlap(c.j0, c.j1, k.j0, k.j1) * 2 > c.j1 - c.j0
+        });
+        if !covered {
+            kept.push(c);
+        }
+    }
+    kept.sort_by_key(|c| (c.i0, c.j0));
+    kept
+}
+
+/// `_orientation_key` ordering: token count, then the first 64 token hashes' bytes.
+fn orientation_key_less(x: &Doc, y: &Doc) -> bool {
+    let (nx, ny) = (x.token_hashes.len(), y.token_hashes.len());
+    if nx != ny {
+        return nx < ny;
+    }
+    let bytes = |d: &Doc| -> Vec<u8> {
+        d.token_hashes[..nx.min(64)]
+            .iter()
+            .flat_map(|h| h.to_ne_bytes())
+            .collect()
+    };
+    bytes(x) < bytes(y)
+}
+
+/// Every passage of `a` reused in `b` and vice versa (`align.align`), in the order of side a.
+/// The result does not depend on which document is `a`. The documents must pass [`Doc::check`].
+pub fn align(a: &Doc, b: &Doc, settings: &AlignSettings) -> Vec<Match> {
+    align_keyed((a, &Keys::of(a)), (b, &Keys::of(b)), settings)
+}
+
+/// [`align`] with each document's [`Keys`] made beforehand.
+pub fn align_keyed(a: (&Doc, &Keys), b: (&Doc, &Keys), settings: &AlignSettings) -> Vec<Match> {
+    if orientation_key_less(b.0, a.0) {
+        // Chaining walks side a in order, so each pair is aligned in one canonical orientation.
+        let mut swapped: Vec<Match> = align_oriented(b, a, settings)
+            .into_iter()
+            .map(|m| Match {
+                a: m.b,
+                b: m.a,
+                a_tokens: m.b_tokens,
+                b_tokens: m.a_tokens,
+                ..m
+            })
+            .collect();
+        swapped.sort_by_key(|m| (m.a.0, m.b.0));
+        return swapped;
+    }
+    align_oriented(a, b, settings)
+}
+
+fn align_oriented(
+    (a, keys_a): (&Doc, &Keys),
+    (b, keys_b): (&Doc, &Keys),
+    settings: &AlignSettings,
+) -> Vec<Match> {
+    let anchors = anchors(keys_a, keys_b);
+    if anchors.is_empty() {
+        return Vec::new();
+    }
+    let minimum = settings.min_match_tokens;
+    let long_enough = |c: &Cluster| c.i1 - c.i0 >= minimum && c.j1 - c.j0 >= minimum;
+    let valid = |c: &Cluster| long_enough(c) && content_dice(a, b, c) >= settings.min_similarity;
+    // A lone pair of content words is a coincidence as often as not; three, or a trigram, are not.
+    let seeds = shadowed_removed(
+        clusters(&anchors)
+            .into_iter()
+            .filter(|c| c.anchors >= 3 || (c.strong.is_some() && c.anchors >= 2))
+            .collect(),
+    );
+    let mut blocks: Vec<Cluster> = Vec::new();
+    for group in merge(seeds, settings.max_gap_tokens) {
+        let block = tightened(&bounding(&group), &anchors).trimmed();
+        // A block that does not hold together keeps those of its parts that do.
+        if valid(&block) {
+            blocks.push(block);
+            continue;
+        }
+        blocks.extend(
+            group
+                .iter()
+                .filter(|c| long_enough(c))
+                .map(|c| tightened(c, &anchors).trimmed())
+                .filter(|c| valid(c)),
+        );
+    }
+    let mut matches = Vec::new();
+    for c in drop_overlaps(blocks) {
+        let (kind, similarity) = kind(a, b, &c);
+        if kind == Kind::Edited && (c.i1 - c.i0).min(c.j1 - c.j0) < 2 * minimum {
+            // Edited matches need twice the length of near-verbatim ones (see align.py).
+            continue;
+        }
+        matches.push(Match {
+            a: (a.starts[c.i0 as usize], a.ends[c.i1 as usize - 1]),
+            b: (b.starts[c.j0 as usize], b.ends[c.j1 as usize - 1]),
+            similarity: round4(similarity),
+            kind,
+            a_tokens: c.i1 - c.i0,
+            b_tokens: c.j1 - c.j0,
+        });
+    }
+    matches
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round4_is_pythons_round() {
+        // Values from Python: round(x, 4), exact binary ties to even.
+        for (x, r) in [
+            (0.03125, 0.0312),
+            (0.09375, 0.0938),
+            (0.15625, 0.1562),
+            (0.9999, 0.9999),
+            (2.0 / 3.0, 0.6667),
+            (1.0, 1.0),
+            (0.0, 0.0),
+            (0.00005, 0.0001),
+            (1e-300, 0.0),
+        ] {
+            assert_eq!(round4(x), r, "round({x}, 4)");
+        }
+    }
+
+    fn doc<'a>(h: &'a [u64], t: &'a [u64], c: &'a [bool], s: &'a [i64], e: &'a [i64]) -> Doc<'a> {
+        Doc {
+            token_hashes: h,
+            trigrams: t,
+            content: c,
+            starts: s,
+            ends: e,
+        }
+    }
+
+    #[test]
+    fn a_verbatim_copy_is_one_match() {
+        let h: Vec<u64> = (1..=30).collect();
+        let t: Vec<u64> = h
+            .windows(3)
+            .map(|w| w[0] * 1_000_000 + w[1] * 1000 + w[2])
+            .collect();
+        let c = vec![true; 30];
+        let s: Vec<i64> = (0..30).map(|k| 5 * k).collect();
+        let e: Vec<i64> = s.iter().map(|x| x + 4).collect();
+        let d = doc(&h, &t, &c, &s, &e);
+        let settings = AlignSettings {
+            min_match_tokens: 8,
+            min_similarity: 0.5,
+            max_gap_tokens: 40,
+        };
+        let m = align(&d, &d, &settings);
+        assert_eq!(m.len(), 1);
+        assert_eq!(
+            (m[0].a, m[0].kind, m[0].similarity, m[0].a_tokens),
+            ((0, 149), Kind::Verbatim, 1.0, 30)
+        );
+    }
+}
