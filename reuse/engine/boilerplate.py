@@ -18,8 +18,7 @@ from collections.abc import Iterable, Sequence
 
 import xxhash
 
-from reuse.engine.normalize import normalize
-from reuse.engine.passages import paragraph_spans
+from reuse.engine import _native
 from reuse.models import Evidence, Span, TextBlock
 
 __all__ = ["block_hash", "boilerplate_spans", "subtract", "text_blocks", "union_length"]
@@ -29,7 +28,7 @@ _DIGITS = re.compile(r"\d+")
 
 def block_hash(text: str) -> int:
     """A 64-bit hash of a block's normalised text with every run of digits folded to ``0``."""
-    folded = _DIGITS.sub("0", normalize(text).text.strip())
+    folded = _DIGITS.sub("0", _native.normalize(text)[0].strip())
     return xxhash.xxh64_intdigest(folded.encode("utf-8", "surrogatepass"))
 
 
@@ -37,7 +36,7 @@ def text_blocks(text: str, evidence: Evidence | None = None) -> tuple[TextBlock,
     """The blocks of a document: the extractor's when the page gave them, else its paragraphs."""
     if evidence is not None and evidence.blocks:
         return evidence.blocks
-    return tuple(TextBlock(start, end) for start, end in paragraph_spans(text))
+    return tuple(TextBlock(start, end) for start, end in _native.paragraph_spans(text).tolist())
 
 
 def boilerplate_spans(blocks: Sequence[TextBlock], hashes: Sequence[int], learned: Iterable[int]) -> list[Span]:

@@ -22,7 +22,7 @@ from difflib import SequenceMatcher
 from typing import Any
 from urllib.parse import urlsplit
 
-from reuse.engine.normalize import normalize
+from reuse.engine import _native
 from reuse.models import PageLink, Span, TextBlock
 
 __all__ = ["LABELS", "Edit", "EditReport", "TextView", "compare", "url_key", "word_diff", "word_sides"]
@@ -168,11 +168,11 @@ def url_key(url: str) -> str:
 
 
 def _fold(text: str) -> str:
-    return normalize(text).text.strip()
+    return _native.normalize(text)[0].strip()
 
 
 def _words(text: str) -> list[str]:
-    return _WORD.findall(normalize(text).text)
+    return _WORD.findall(_native.normalize(text)[0])
 
 
 def _bigrams(words: Sequence[str]) -> set[tuple[str, str]]:
