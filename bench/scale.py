@@ -34,7 +34,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import statistics
 import subprocess
@@ -51,6 +50,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 import scalecorpus  # noqa: E402
+from baselines import handwired_datasketch, passage_lines  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 
@@ -78,7 +78,6 @@ INCREMENTAL = 100
 FOUND_COVERAGE = 0.5
 #: Documents whose ``matches DOC`` is timed as a whole command (each run starts a process).
 COMMAND_RUNS = 5
-WORD = re.compile(r"\w+")
 
 
 def _rss_mb() -> float:
@@ -134,37 +133,6 @@ def _ingest(db: Path, corpus: Path, documents: int | None = None) -> dict[str, A
 
 
 # -- baseline -------------------------------------------------------------------------------
-
-
-def _sample_lines(corpus: Path, words: int) -> list[list[str]]:
-    """Lines of 8+ words from the start of the corpus, ``words`` words in all, as word lists."""
-    lines: list[list[str]] = []
-    total = 0
-    for doc in iter_documents([corpus]):
-        if not isinstance(doc, Document):
-            continue
-        for line in doc.text.splitlines():
-            tokens = WORD.findall(line.lower())
-            if len(tokens) >= 8:
-                lines.append(tokens)
-                total += len(tokens)
-        if total >= words:
-            break
-    return lines
-
-
-def _datasketch_words_per_second(lines: list[list[str]]) -> float:
-    """Hand-wired datasketch: word 5-shingles, 128 permutations, MinHashLSH at 0.5, query then insert."""
-    from datasketch import MinHash, MinHashLSH
-
-    start = time.perf_counter()
-    lsh = MinHashLSH(threshold=0.5, num_perm=128)
-    for k, words in enumerate(lines):
-        m = MinHash(num_perm=128)
-        m.update_batch([" ".join(words[i : i + 5]).encode() for i in range(len(words) - 4)])
-        lsh.query(m)
-        lsh.insert(k, m)
-    return sum(map(len, lines)) / (time.perf_counter() - start)
 
 
 # -- incremental ----------------------------------------------------------------------------
@@ -286,8 +254,9 @@ def run(passages: int, work: Path) -> dict[str, Any]:
     corpus, description = _corpus(work, passages)
     full = _ingest(work / "full.duckdb", corpus)
     words = int(description["words"])
-    lines = _sample_lines(corpus, BASELINE_WORDS)
-    baseline = _datasketch_words_per_second(lines)
+    lines = passage_lines((d.text for d in iter_documents([corpus]) if isinstance(d, Document)), BASELINE_WORDS)
+    seconds, _ = handwired_datasketch(lines)
+    baseline = sum(map(len, lines)) / seconds
     ours = words / full["seconds"]
     result: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
