@@ -1,0 +1,450 @@
+"""The band-key index: candidate lookups that read a small part of the stored keys.
+
+``band_keys`` in DuckDB stays the truth (analysts query it); this is a derived index beside the
+warehouse file, in the folder ``<warehouse>.keyindex/``. A batch's keys are random over the key
+space, so any layout of ``band_keys`` sorted by key still has every row group touched by a few
+hundred keys; what reads little is a binary search. The index is a few immutable **segments**,
+each the band keys of one range of passage ids ``[lo, hi)`` sorted by key, memory-mapped and
+searched with vectorised binary search. The keys stored after the last segment (the **tail**) are
+read from DuckDB with ``passage_id >= covered``: rows are appended in passage-id order, so zone
+maps skip every older row group.
+
+Which segments are trusted is said by the warehouse itself: the ``meta`` row ``key_index``
+(JSON: each segment's range, row count and a random token written in the file's header and
+name). It is written in the caller's transaction, so it commits or rolls back with the batch, and
+a warehouse restored from a copy, loaded from a snapshot (``meta`` is not loaded) or whose WAL
+lost transactions names only segments built from the rows it holds. Files it does not name are
+deleted (an aborted build, a rolled-back record, a merge's inputs); a named file that is
+missing, of the wrong size or has a header that disagrees is rebuilt from ``band_keys`` at once;
+a block whose checksum fails when a lookup reads it (every row a lookup uses is in a checked
+block, and the binary search's answer is checked on them) has its segment rebuilt and the lookup
+run again. Segments are written to a temporary name, fsynced and renamed: a kill leaves only
+files the record does not name. Only the warehouse's writer (DuckDB's file lock) maintains the
+index; segments are merged, size-tiered, when ``FANOUT`` of one size follow each other, so a
+lookup touches few of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+__all__ = [
+    "BLOCK",
+    "FANOUT",
+    "MAX_SEGMENT_PASSAGES",
+    "SEGMENT_PASSAGES",
+    "KeyIndex",
+    "held_rows",
+    "pairs_of",
+]
+
+#: Rows per checksummed block.
+BLOCK = 32
+#: The tail (in passages) at which a new segment is written: about a million band keys
+#: (``REUSETRACK_SEGMENT_PASSAGES`` overrides it, for tests).
+SEGMENT_PASSAGES = 16384
+#: Segments of one size tier that are merged into one.
+FANOUT = 4
+#: No segment spans more passages than this (bounds the memory of a build or merge: ~16M keys;
+#: ``REUSETRACK_MAX_SEGMENT_PASSAGES`` overrides it).
+MAX_SEGMENT_PASSAGES = 262144
+#: The ``meta`` row naming the trusted segments.
+META_KEY = "key_index"
+_FORMAT = 1
+_HEADER = 4096
+_MAGIC = "reusetrack-keyindex"
+_SUFFIX = ".seg"
+
+
+class CorruptSegment(Exception):
+    """A segment's bytes disagree with what its header, name or block checksums say."""
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """A 64-bit finaliser (splitmix64's) of each value: a checksum of words that a flipped bit,
+    a swap or a shift changes."""
+    x = values.astype(np.uint64, copy=True)
+    x ^= x >> np.uint64(31)
+    x *= np.uint64(0x7FB5D329728EA185)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x81DADEF4BC2DD44D)
+    x ^= x >> np.uint64(33)
+    return x
+
+
+def _row_words(keys: np.ndarray, prel: np.ndarray, vrel: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """One checksum word per row: its key, its passage and version offsets and its position."""
+    other = (prel.astype(np.uint64) << np.uint64(32)) | vrel.astype(np.uint64)
+    return _mix(keys ^ _mix(other ^ (positions.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))))
+
+
+def _block_sums(words: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The wrapping sum of ``words`` over each block beginning at ``starts``."""
+    if not len(words):
+        return np.zeros(0, np.uint64)
+    return np.add.reduceat(words, starts).astype(np.uint64)
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """What the warehouse's record says of one segment."""
+
+    lo: int
+    hi: int
+    rows: int
+    vlo: int
+    token: str
+
+    @property
+    def name(self) -> str:
+        return f"seg-{self.lo}-{self.hi}-{self.token}{_SUFFIX}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"lo": self.lo, "hi": self.hi, "rows": self.rows, "vlo": self.vlo, "token": self.token}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SegmentInfo:
+        return cls(int(d["lo"]), int(d["hi"]), int(d["rows"]), int(d["vlo"]), str(d["token"]))
+
+
+def _layout(rows: int) -> tuple[int, int, int, int, int]:
+    """Byte offsets of the keys, passage offsets, version offsets and block sums, and the file size."""
+    blocks = -(-rows // BLOCK)
+    keys = _HEADER
+    prel = keys + 8 * rows
+    vrel = prel + 4 * rows
+    sums = -(-(vrel + 4 * rows) // 8) * 8
+    return keys, prel, vrel, sums, sums + 8 * blocks
+
+
+class Segment:
+    """One immutable, memory-mapped segment; its blocks are checked as lookups first read them."""
+
+    def __init__(self, path: Path, info: SegmentInfo) -> None:
+        self.info = info
+        keys, prel, vrel, sums, size = _layout(info.rows)
+        try:
+            actual = path.stat().st_size
+            with path.open("rb") as handle:
+                header = json.loads(handle.read(_HEADER).rstrip(b" \n\0"))
+        except (OSError, ValueError) as err:
+            raise CorruptSegment(f"{path.name}: {err}") from err
+        expected = {"magic": _MAGIC, "format": _FORMAT, "block": BLOCK, **info.to_dict()}
+        if actual != size or header != expected:
+            raise CorruptSegment(f"{path.name}: size {actual} (expected {size}) or header {header} disagrees")
+        n = info.rows
+        self.keys = np.memmap(path, np.uint64, "r", keys, (n,)) if n else np.zeros(0, np.uint64)
+        self.prel = np.memmap(path, np.uint32, "r", prel, (n,)) if n else np.zeros(0, np.uint32)
+        self.vrel = np.memmap(path, np.uint32, "r", vrel, (n,)) if n else np.zeros(0, np.uint32)
+        blocks = -(-n // BLOCK)
+        self.sums = np.memmap(path, np.uint64, "r", sums, (blocks,)) if n else np.zeros(0, np.uint64)
+        self.checked = np.zeros(blocks, bool)
+
+    def _check(self, blocks: np.ndarray) -> None:
+        """Verify the checksums of ``blocks`` (unique block numbers) not verified before."""
+        blocks = blocks[~self.checked[blocks]]
+        if not len(blocks):
+            return
+        n = self.info.rows
+        starts = blocks * BLOCK
+        lengths = np.minimum(starts + BLOCK, n) - starts
+        rows = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        words = _row_words(self.keys[rows], self.prel[rows], self.vrel[rows], rows)
+        offsets = np.cumsum(lengths) - lengths
+        if not np.array_equal(_block_sums(words, offsets), self.sums[blocks]):
+            raise CorruptSegment(f"{self.info.name}: a block checksum fails")
+        self.checked[blocks] = True
+
+    def lookup(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows whose key is one of ``queries`` (sorted, unique): keys, passage ids, version ids.
+
+        The binary search reads unchecked bytes; its answer is trusted only once the rows on both
+        sides of each boundary are in checked blocks and bound the key, which on the sorted keys
+        that were written means the boundary is right whatever else the file holds."""
+        n = self.info.rows
+        if not n or not len(queries):
+            return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        start = np.searchsorted(self.keys, queries, "left")
+        end = np.searchsorted(self.keys, queries, "right")
+        first = np.maximum(start - 1, 0) // BLOCK
+        last = np.minimum(end, n - 1) // BLOCK
+        spans = last - first + 1
+        blocks = np.repeat(first - np.cumsum(spans) + spans, spans) + np.arange(int(spans.sum()))
+        self._check(np.unique(blocks))
+        keys = self.keys
+        ok = (start <= end) & ((start == 0) | (keys[np.maximum(start - 1, 0)] < queries))
+        ok &= (start == n) | (keys[np.minimum(start, n - 1)] >= queries)
+        ok &= (end == 0) | (keys[np.maximum(end - 1, 0)] <= queries)
+        ok &= (end == n) | (keys[np.minimum(end, n - 1)] > queries)
+        if not ok.all():
+            raise CorruptSegment(f"{self.info.name}: the keys are not sorted where a lookup read them")
+        counts = end - start
+        rows = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        passages = self.prel[rows].astype(np.int64) + self.info.lo
+        versions = self.vrel[rows].astype(np.int64) + self.info.vlo
+        return keys[rows], passages, versions
+
+
+def write_segment(folder: Path, lo: int, hi: int, keys: np.ndarray, passages: np.ndarray, versions: np.ndarray) -> SegmentInfo:
+    """Write the band keys of passages ``[lo, hi)`` (sorted by key, then passage) as a segment:
+    to a temporary file, fsynced, then renamed; return what the record says of it."""
+    n = len(keys)
+    vlo = int(versions.min()) if n else 0
+    if n and (int(passages.max()) - lo >= 2**32 or int(versions.max()) - vlo >= 2**32):
+        raise ValueError("a segment spans more than 2**32 passages or versions")
+    info = SegmentInfo(lo, hi, n, vlo, secrets.token_hex(8))
+    keys = np.ascontiguousarray(keys, np.uint64)
+    prel = (passages - lo).astype(np.uint32)
+    vrel = (versions - vlo).astype(np.uint32)
+    words = _row_words(keys, prel, vrel, np.arange(n))
+    sums = _block_sums(words, np.arange(0, n, BLOCK))
+    offsets = _layout(n)
+    header = json.dumps({"magic": _MAGIC, "format": _FORMAT, "block": BLOCK, **info.to_dict()}).encode()
+    folder.mkdir(exist_ok=True)
+    temp = folder / f".tmp-{info.token}"
+    with temp.open("wb") as handle:
+        handle.write(header.ljust(_HEADER, b" "))
+        for offset, array in zip(offsets[:4], (keys, prel, vrel, sums), strict=True):
+            handle.seek(offset)
+            handle.write(array.tobytes())
+        handle.truncate(offsets[4])
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, folder / info.name)
+    _sync_folder(folder)
+    return info
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def held_rows(
+    keys: np.ndarray, passages: np.ndarray, versions: np.ndarray, max_versions: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows sorted by key (then version, passage), only those of the first ``max_versions``
+    versions holding each key (by version id, as a ``dense_rank``) when given."""
+    order = np.lexsort((passages, versions, keys))
+    keys, passages, versions = keys[order], passages[order], versions[order]
+    if max_versions is None or not len(keys):
+        return keys, passages, versions
+    new_key = np.ones(len(keys), bool)
+    new_key[1:] = keys[1:] != keys[:-1]
+    new_version = new_key.copy()
+    new_version[1:] |= versions[1:] != versions[:-1]
+    distinct = np.cumsum(new_version)
+    key_start = np.maximum.accumulate(np.where(new_key, np.arange(len(keys)), 0))
+    keep = distinct - distinct[key_start] + 1 <= max_versions
+    return keys[keep], passages[keep], versions[keep]
+
+
+def pairs_of(
+    held: tuple[np.ndarray, np.ndarray, np.ndarray], probe: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """``(old_passage, old_version, new_passage, new_version)`` rows, unique and sorted: each held
+    row (sorted by key) with each probe row of its key, the held passage older and of another version."""
+    hk, hp, hv = held
+    pk, pp, pv = probe
+    lo = np.searchsorted(hk, pk, "left")
+    counts = np.searchsorted(hk, pk, "right") - lo
+    new = np.repeat(np.arange(len(pk)), counts)
+    old = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    keep = (hp[old] < pp[new]) & (hv[old] != pv[new])
+    rows = np.stack([hp[old[keep]], hv[old[keep]], pp[new[keep]], pv[new[keep]]], axis=1)
+    return np.unique(rows, axis=0) if len(rows) else rows.reshape(0, 4)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``key, passage_id, version_id`` of a query as uint64, int64 and int64 arrays."""
+    got = con.execute(sql, params).fetchnumpy()
+    return (
+        np.asarray(got["key"], np.uint64),
+        np.asarray(got["passage_id"], np.int64),
+        np.asarray(got["version_id"], np.int64),
+    )
+
+
+class KeyIndex:
+    """The segments of one warehouse file, for its writer connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, warehouse: str) -> None:
+        self.con = con
+        self.folder = Path(warehouse + ".keyindex")
+        env = os.environ.get
+        self.segment_passages = int(env("REUSETRACK_SEGMENT_PASSAGES", SEGMENT_PASSAGES))
+        self.max_segment_passages = int(env("REUSETRACK_MAX_SEGMENT_PASSAGES", MAX_SEGMENT_PASSAGES))
+        self._open: dict[str, Segment] = {}
+        #: Segments rebuilt because their file was lost or damaged, for tests and the benchmark.
+        self.rebuilt = 0
+
+    # -- the record ---------------------------------------------------------------------------
+
+    def _record(self) -> list[SegmentInfo]:
+        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [META_KEY]).fetchall()
+        if not row:
+            return []
+        try:
+            found = json.loads(row[0][0])
+            segments = sorted((SegmentInfo.from_dict(d) for d in found["segments"]), key=lambda s: s.lo)
+        except (ValueError, KeyError, TypeError):
+            return []
+        # The segments must cover [0, covered) end to end: any other record is not ours.
+        bounds = [0] + [s.hi for s in segments]
+        if found.get("format") != _FORMAT or any(s.lo != b or s.hi <= s.lo for s, b in zip(segments, bounds, strict=False)):
+            return []
+        return segments
+
+    def _write_record(self, segments: list[SegmentInfo]) -> None:
+        value = json.dumps({"format": _FORMAT, "segments": [s.to_dict() for s in segments]})
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [META_KEY, value])
+
+    # -- keeping it up to date ----------------------------------------------------------------
+
+    def sync(self, committed: int) -> list[Segment]:
+        """Bring the index up to date with the passages below ``committed`` (their band keys may
+        not change any more) and return its segments in passage order: files the record does not
+        name are deleted, named ones that are lost or damaged rebuilt, a new segment written when
+        the tail reaches ``SEGMENT_PASSAGES``, and segments merged. Call it where the record may
+        be written: in the caller's transaction, it commits or rolls back with it."""
+        segments = self._record()
+        self._collect({s.name for s in segments})
+        changed = False
+        for k, info in enumerate(segments):
+            if info.name not in self._open:
+                try:
+                    self._open[info.name] = Segment(self.folder / info.name, info)
+                except CorruptSegment:
+                    segments[k] = self._build(info.lo, info.hi)
+                    self.rebuilt += 1
+                    changed = True
+        covered = segments[-1].hi if segments else 0
+        if committed - covered >= self.segment_passages:
+            for lo in range(covered, committed, self.max_segment_passages):
+                segments.append(self._build(lo, min(lo + self.max_segment_passages, committed)))
+            changed = True
+        while self._merge(segments):
+            changed = True
+        if changed:
+            self._write_record(segments)
+        return [self._open[s.name] for s in segments]
+
+    def _collect(self, named: set[str]) -> None:
+        """Forget and delete the files the record does not name."""
+        for name in list(self._open):
+            if name not in named:
+                del self._open[name]
+        if not self.folder.is_dir():
+            return
+        for path in self.folder.iterdir():
+            if path.name not in named:
+                path.unlink(missing_ok=True)
+
+    def _build(self, lo: int, hi: int) -> SegmentInfo:
+        """A new segment of ``band_keys`` for passages ``[lo, hi)``, read from the warehouse."""
+        keys, passages, versions = _columns(
+            self.con,
+            "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ? AND passage_id < ?"
+            " ORDER BY key, passage_id",
+            [lo, hi],
+        )
+        return self._keep(write_segment(self.folder, lo, hi, keys, passages, versions))
+
+    def _keep(self, info: SegmentInfo) -> SegmentInfo:
+        self._open[info.name] = Segment(self.folder / info.name, info)
+        return info
+
+    def _merge(self, segments: list[SegmentInfo]) -> bool:
+        """Merge the last ``FANOUT`` segments if they are of one size tier; whether it did."""
+        if len(segments) < FANOUT:
+            return False
+        last = segments[-FANOUT:]
+        tiers = {self._tier(s.hi - s.lo) for s in last}
+        if len(tiers) != 1 or last[-1].hi - last[0].lo > self.max_segment_passages:
+            return False
+        parts = [self._open[s.name] for s in last]
+        try:
+            for part in parts:
+                part._check(np.arange(len(part.checked)))  # nothing unchecked is copied into the merge
+        except CorruptSegment:
+            self.rebuilt += 1
+            segments[-FANOUT:] = [self._build(last[0].lo, last[-1].hi)]
+            return True
+        keys = np.concatenate([p.keys for p in parts])
+        passages = np.concatenate([p.prel.astype(np.int64) + p.info.lo for p in parts])
+        versions = np.concatenate([p.vrel.astype(np.int64) + p.info.vlo for p in parts])
+        # Each part is sorted by (key, passage) and the parts follow each other by passage: a
+        # stable sort by key (a merge of sorted runs) keeps passages in order within a key.
+        order = np.argsort(keys, kind="stable")
+        merged = write_segment(self.folder, last[0].lo, last[-1].hi, keys[order], passages[order], versions[order])
+        segments[-FANOUT:] = [self._keep(merged)]
+        return True
+
+    def _tier(self, span: int) -> int:
+        """The size tier of a segment of ``span`` passages."""
+        tier = 0
+        while span >= self.segment_passages * FANOUT ** (tier + 1):
+            tier += 1
+        return tier
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    def held(self, segments: list[Segment], queries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows of every segment whose key is one of ``queries`` (sorted, unique); a segment
+        found damaged is rebuilt (and the record rewritten) and read again."""
+        found = []
+        for k, segment in enumerate(segments):
+            try:
+                found.append(segment.lookup(queries))
+            except CorruptSegment:
+                info = self._build(segment.info.lo, segment.info.hi)
+                self.rebuilt += 1
+                records = self._record()
+                records[k] = info
+                self._write_record(records)
+                segments[k] = self._open[info.name]
+                found.append(segments[k].lookup(queries))
+        if not found:
+            return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return tuple(np.concatenate(c) for c in zip(*found, strict=True))  # type: ignore[return-value]
+
+    def candidates(self, first: int, max_versions: int | None) -> np.ndarray:
+        """``Warehouse.candidates`` through the index, as an ``(n, 4)`` int64 array, sorted.
+
+        The new rows (``passage_id >= first``) and the tail's rows holding their keys come from
+        DuckDB; the segments give the rows before the tail."""
+        segments = self.sync(first)
+        covered = segments[-1].info.hi if segments else 0
+        probe = _columns(self.con, "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ?", [first])
+        if not len(probe[0]):
+            return np.zeros((0, 4), np.int64)
+        queries = np.unique(probe[0])
+        self.con.register("probe_keys", pa.table({"key": pa.array(queries, pa.uint64())}))
+        try:
+            tail = _columns(
+                self.con,
+                "SELECT b.key, b.passage_id, b.version_id FROM band_keys b SEMI JOIN probe_keys USING (key)"
+                " WHERE b.passage_id >= ?",
+                [covered],
+            )
+        finally:
+            self.con.unregister("probe_keys")
+        stored = self.held(segments, queries)
+        rows = tuple(np.concatenate(c) for c in zip(stored, tail, strict=True))
+        held = held_rows(*rows, max_versions)
+        order = np.argsort(probe[0], kind="stable")
+        return pairs_of(held, (probe[0][order], probe[1][order], probe[2][order]))
+
