@@ -194,7 +194,9 @@ class Segment:
         return keys[rows], passages, versions
 
 
-def write_segment(folder: Path, lo: int, hi: int, keys: np.ndarray, passages: np.ndarray, versions: np.ndarray) -> SegmentInfo:
+def write_segment(
+    folder: Path, lo: int, hi: int, keys: np.ndarray, passages: np.ndarray, versions: np.ndarray
+) -> SegmentInfo:
     """Write the band keys of passages ``[lo, hi)`` (sorted by key, then passage) as a segment:
     to a temporary file, fsynced, then renamed; return what the record says of it."""
     n = len(keys)
@@ -304,7 +306,9 @@ class KeyIndex:
             return []
         # The segments must cover [0, covered) end to end: any other record is not ours.
         bounds = [0] + [s.hi for s in segments]
-        if found.get("format") != _FORMAT or any(s.lo != b or s.hi <= s.lo for s, b in zip(segments, bounds, strict=False)):
+        if found.get("format") != _FORMAT or any(
+            s.lo != b or s.hi <= s.lo for s, b in zip(segments, bounds, strict=False)
+        ):
             return []
         return segments
 
@@ -443,8 +447,7 @@ class KeyIndex:
         finally:
             self.con.unregister("probe_keys")
         stored = self.held(segments, queries)
-        rows = tuple(np.concatenate(c) for c in zip(stored, tail, strict=True))
-        held = held_rows(*rows, max_versions)
+        keys, passages, versions = (np.concatenate(c) for c in zip(stored, tail, strict=True))
+        held = held_rows(keys, passages, versions, max_versions)
         order = np.argsort(probe[0], kind="stable")
         return pairs_of(held, (probe[0][order], probe[1][order], probe[2][order]))
-
