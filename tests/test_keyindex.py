@@ -211,7 +211,7 @@ def test_lookups_use_segments_and_a_small_tail(tmp_path: Path) -> None:
     store.wh.close()
 
 
-@pytest.mark.parametrize("where", ["keys", "passages", "versions", "sums"])
+@pytest.mark.parametrize("where", ["keys", "passages", "versions", "ranks", "sums"])
 def test_a_corrupted_block_is_found_when_read_and_its_segment_rebuilt(tmp_path: Path, where: str) -> None:
     """A flipped bit in any part of a segment a lookup reads is caught by its block checksum: the
     segment is rebuilt from ``band_keys`` and the candidates are still the join's."""
@@ -224,7 +224,8 @@ def test_a_corrupted_block_is_found_when_read_and_its_segment_rebuilt(tmp_path: 
     # A row of the key the new passage shares with every tenth stored one.
     row = int(np.searchsorted(segment.keys, np.uint64((3 * 0x9E3779B97F4A7C15) % 2**64)))
     offsets = {"keys": 4096 + 8 * row, "passages": 4096 + 8 * n + 4 * row, "versions": 4096 + 12 * n + 4 * row}
-    offsets["sums"] = -(-(4096 + 16 * n) // 8) * 8 + 8 * (row // BLOCK)
+    offsets["ranks"] = 4096 + 16 * n + row - 1  # the rank byte of the row: no "+ 1" below
+    offsets["sums"] = -(-(4096 + 17 * n) // 8) * 8 + 8 * (row // BLOCK)
     path = index.folder / segment.info.name
     store.reopen()  # nothing of the file checked or cached yet
     data = bytearray(path.read_bytes())
@@ -239,8 +240,8 @@ def test_a_corrupted_block_is_found_when_read_and_its_segment_rebuilt(tmp_path: 
 
 
 def test_the_index_is_no_bigger_than_its_keys_and_checksums(tmp_path: Path) -> None:
-    """16 bytes a stored key (key, passage and version offsets), 8 a block of ``BLOCK`` and a
-    page of header a segment."""
+    """17 bytes a stored key (key, passage and version offsets, version rank), 8 a block of
+    ``BLOCK`` and a page of header a segment."""
     store, first = _built(tmp_path)
     index = store.wh.key_index
     assert index is not None
@@ -248,5 +249,5 @@ def test_the_index_is_no_bigger_than_its_keys_and_checksums(tmp_path: Path) -> N
     segments = index.sync(first)  # a merge's inputs are deleted once the record naming them is gone
     rows = sum(s.info.rows for s in segments)
     size = sum(p.stat().st_size for p in _segment_files(store.path))
-    assert size <= rows * 16 + (rows // BLOCK + 2 * len(segments)) * 8 + 4096 * len(segments)
+    assert size <= rows * 17 + (rows // BLOCK + 3 * len(segments)) * 8 + 4096 * len(segments)
     store.wh.close()

@@ -30,6 +30,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +58,11 @@ FANOUT = 4
 #: No segment spans more passages than this (bounds the memory of a build or merge: ~16M keys;
 #: ``REUSETRACK_MAX_SEGMENT_PASSAGES`` overrides it).
 MAX_SEGMENT_PASSAGES = 262144
+#: Version ranks are stored up to this (a byte); a larger ``max_versions`` reads every row of a key.
+RANK_CAP = 255
 #: The ``meta`` row naming the trusted segments.
 META_KEY = "key_index"
-_FORMAT = 1
+_FORMAT = 2
 _HEADER = 4096
 _MAGIC = "reusetrack-keyindex"
 _SUFFIX = ".seg"
@@ -81,10 +84,13 @@ def _mix(values: np.ndarray) -> np.ndarray:
     return x
 
 
-def _row_words(keys: np.ndarray, prel: np.ndarray, vrel: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """One checksum word per row: its key, its passage and version offsets and its position."""
+def _row_words(
+    keys: np.ndarray, prel: np.ndarray, vrel: np.ndarray, rank: np.ndarray, positions: np.ndarray
+) -> np.ndarray:
+    """One checksum word per row: its key, passage and version offsets, version rank and position."""
     other = (prel.astype(np.uint64) << np.uint64(32)) | vrel.astype(np.uint64)
-    return _mix(keys ^ _mix(other ^ (positions.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))))
+    where = (positions.astype(np.uint64) << np.uint64(8)) | rank.astype(np.uint64)
+    return _mix(keys ^ _mix(other ^ (where * np.uint64(0x9E3779B97F4A7C15))))
 
 
 def _block_sums(words: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -92,6 +98,25 @@ def _block_sums(words: np.ndarray, starts: np.ndarray) -> np.ndarray:
     if not len(words):
         return np.zeros(0, np.uint64)
     return np.add.reduceat(words, starts).astype(np.uint64)
+
+
+def _spread(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``starts[i], starts[i] + 1, ..., starts[i] + counts[i] - 1`` for each i, end to end."""
+    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+
+
+def dense_ranks(keys: np.ndarray, versions: np.ndarray) -> np.ndarray:
+    """For rows sorted by key then version: the ``dense_rank`` of each row's version among the
+    versions holding its key (1 for the first)."""
+    if not len(keys):
+        return np.zeros(0, np.int64)
+    new_key = np.ones(len(keys), bool)
+    new_key[1:] = keys[1:] != keys[:-1]
+    new_version = new_key.copy()
+    new_version[1:] |= versions[1:] != versions[:-1]
+    distinct = np.cumsum(new_version)
+    key_start = np.maximum.accumulate(np.where(new_key, np.arange(len(keys)), 0))
+    return distinct - distinct[key_start] + 1
 
 
 @dataclass(frozen=True)
@@ -116,22 +141,26 @@ class SegmentInfo:
         return cls(int(d["lo"]), int(d["hi"]), int(d["rows"]), int(d["vlo"]), str(d["token"]))
 
 
-def _layout(rows: int) -> tuple[int, int, int, int, int]:
-    """Byte offsets of the keys, passage offsets, version offsets and block sums, and the file size."""
+def _layout(rows: int) -> tuple[int, int, int, int, int, int]:
+    """Byte offsets of the keys, passage offsets, version offsets, version ranks and block sums,
+    and the file size."""
     blocks = -(-rows // BLOCK)
     keys = _HEADER
     prel = keys + 8 * rows
     vrel = prel + 4 * rows
-    sums = -(-(vrel + 4 * rows) // 8) * 8
-    return keys, prel, vrel, sums, sums + 8 * blocks
+    rank = vrel + 4 * rows
+    sums = -(-(rank + rows) // 8) * 8
+    return keys, prel, vrel, rank, sums, sums + 8 * blocks
 
 
 class Segment:
-    """One immutable, memory-mapped segment; its blocks are checked as lookups first read them."""
+    """One immutable, memory-mapped segment: the band keys of passages ``[lo, hi)`` sorted by
+    key, version and passage, each row with its version's rank among the key's versions; its
+    blocks are checked as lookups first read them."""
 
     def __init__(self, path: Path, info: SegmentInfo) -> None:
         self.info = info
-        keys, prel, vrel, sums, size = _layout(info.rows)
+        *offsets, size = _layout(info.rows)
         try:
             actual = path.stat().st_size
             with path.open("rb") as handle:
@@ -142,11 +171,12 @@ class Segment:
         if actual != size or header != expected:
             raise CorruptSegment(f"{path.name}: size {actual} (expected {size}) or header {header} disagrees")
         n = info.rows
-        self.keys = np.memmap(path, np.uint64, "r", keys, (n,)) if n else np.zeros(0, np.uint64)
-        self.prel = np.memmap(path, np.uint32, "r", prel, (n,)) if n else np.zeros(0, np.uint32)
-        self.vrel = np.memmap(path, np.uint32, "r", vrel, (n,)) if n else np.zeros(0, np.uint32)
         blocks = -(-n // BLOCK)
-        self.sums = np.memmap(path, np.uint64, "r", sums, (blocks,)) if n else np.zeros(0, np.uint64)
+        kinds = ((np.uint64, n), (np.uint32, n), (np.uint32, n), (np.uint8, n), (np.uint64, blocks))
+        self.keys, self.prel, self.vrel, self.rank, self.sums = (
+            np.memmap(path, kind, "r", offset, (count,)) if n else np.zeros(0, kind)
+            for offset, (kind, count) in zip(offsets, kinds, strict=True)
+        )
         self.checked = np.zeros(blocks, bool)
 
     def _check(self, blocks: np.ndarray) -> None:
@@ -154,41 +184,55 @@ class Segment:
         blocks = blocks[~self.checked[blocks]]
         if not len(blocks):
             return
-        n = self.info.rows
         starts = blocks * BLOCK
-        lengths = np.minimum(starts + BLOCK, n) - starts
-        rows = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-        words = _row_words(self.keys[rows], self.prel[rows], self.vrel[rows], rows)
-        offsets = np.cumsum(lengths) - lengths
-        if not np.array_equal(_block_sums(words, offsets), self.sums[blocks]):
+        lengths = np.minimum(starts + BLOCK, self.info.rows) - starts
+        rows = _spread(starts, lengths)
+        words = _row_words(self.keys[rows], self.prel[rows], self.vrel[rows], self.rank[rows], rows)
+        if not np.array_equal(_block_sums(words, np.cumsum(lengths) - lengths), self.sums[blocks]):
             raise CorruptSegment(f"{self.info.name}: a block checksum fails")
         self.checked[blocks] = True
 
-    def lookup(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The rows whose key is one of ``queries`` (sorted, unique): keys, passage ids, version ids.
+    def _check_rows(self, starts: np.ndarray, ends: np.ndarray) -> None:
+        """Verify the blocks holding rows ``starts[i]..ends[i]`` (inclusive, clipped to the segment)."""
+        n = self.info.rows
+        first = np.clip(starts, 0, n - 1) // BLOCK
+        last = np.clip(ends, 0, n - 1) // BLOCK
+        self._check(np.unique(_spread(first, np.maximum(last - first + 1, 1))))
 
-        The binary search reads unchecked bytes; its answer is trusted only once the rows on both
-        sides of each boundary are in checked blocks and bound the key, which on the sorted keys
+    def lookup(self, queries: np.ndarray, max_versions: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows whose key is one of ``queries`` (sorted, unique) and whose version is one of
+        the first ``max_versions`` of the segment holding the key: keys, passage ids, version ids.
+
+        The binary searches read unchecked bytes; their answers are trusted only once the rows on
+        both sides of each boundary are in checked blocks and bound it, which on the sorted rows
         that were written means the boundary is right whatever else the file holds."""
         n = self.info.rows
         if not n or not len(queries):
             return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        start = np.searchsorted(self.keys, queries, "left")
-        end = np.searchsorted(self.keys, queries, "right")
-        first = np.maximum(start - 1, 0) // BLOCK
-        last = np.minimum(end, n - 1) // BLOCK
-        spans = last - first + 1
-        blocks = np.repeat(first - np.cumsum(spans) + spans, spans) + np.arange(int(spans.sum()))
-        self._check(np.unique(blocks))
-        keys = self.keys
-        ok = (start <= end) & ((start == 0) | (keys[np.maximum(start - 1, 0)] < queries))
-        ok &= (start == n) | (keys[np.minimum(start, n - 1)] >= queries)
-        ok &= (end == 0) | (keys[np.maximum(end - 1, 0)] <= queries)
-        ok &= (end == n) | (keys[np.minimum(end, n - 1)] > queries)
+        keys, rank = self.keys, self.rank
+        start = np.searchsorted(keys, queries, "left")
+        end = np.searchsorted(keys, queries, "right")
+        upto = end.copy()  # the end of the rows of the first max_versions versions
+        if max_versions is not None and max_versions < RANK_CAP:
+            lo, hi = start.copy(), end.copy()
+            while (lo < hi).any():
+                mid = (lo + hi) // 2
+                below = rank[np.minimum(mid, n - 1)] <= max_versions
+                moving = lo < hi
+                lo = np.where(moving & below, mid + 1, lo)
+                hi = np.where(moving & ~below, mid, hi)
+            upto = lo
+        self._check_rows(start - 1, upto)
+        self._check_rows(end - 1, end)
+        last = np.minimum(n - 1, np.maximum(0, [start - 1, start, end - 1, end, upto - 1, upto]))
+        before, at, last_in, after, kept_last, cut = (keys[i] if k < 4 else rank[i] for k, i in enumerate(last))
+        ok = (start <= upto) & (upto <= end) & ((start == 0) | (before < queries)) & ((start == n) | (at >= queries))
+        ok &= ((end == 0) | (last_in <= queries)) & ((end == n) | (after > queries))
+        if max_versions is not None and max_versions < RANK_CAP:
+            ok &= ((upto == start) | (kept_last <= max_versions)) & ((upto == end) | (cut > max_versions))
         if not ok.all():
-            raise CorruptSegment(f"{self.info.name}: the keys are not sorted where a lookup read them")
-        counts = end - start
-        rows = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+            raise CorruptSegment(f"{self.info.name}: the rows are not sorted where a lookup read them")
+        rows = _spread(start, upto - start)
         passages = self.prel[rows].astype(np.int64) + self.info.lo
         versions = self.vrel[rows].astype(np.int64) + self.info.vlo
         return keys[rows], passages, versions
@@ -197,8 +241,8 @@ class Segment:
 def write_segment(
     folder: Path, lo: int, hi: int, keys: np.ndarray, passages: np.ndarray, versions: np.ndarray
 ) -> SegmentInfo:
-    """Write the band keys of passages ``[lo, hi)`` (sorted by key, then passage) as a segment:
-    to a temporary file, fsynced, then renamed; return what the record says of it."""
+    """Write the band keys of passages ``[lo, hi)`` (sorted by key, version and passage) as a
+    segment: to a temporary file, fsynced, then renamed; return what the record says of it."""
     n = len(keys)
     vlo = int(versions.min()) if n else 0
     if n and (int(passages.max()) - lo >= 2**32 or int(versions.max()) - vlo >= 2**32):
@@ -207,18 +251,19 @@ def write_segment(
     keys = np.ascontiguousarray(keys, np.uint64)
     prel = (passages - lo).astype(np.uint32)
     vrel = (versions - vlo).astype(np.uint32)
-    words = _row_words(keys, prel, vrel, np.arange(n))
+    rank = np.minimum(dense_ranks(keys, versions), RANK_CAP).astype(np.uint8)
+    words = _row_words(keys, prel, vrel, rank, np.arange(n))
     sums = _block_sums(words, np.arange(0, n, BLOCK))
-    offsets = _layout(n)
+    *offsets, size = _layout(n)
     header = json.dumps({"magic": _MAGIC, "format": _FORMAT, "block": BLOCK, **info.to_dict()}).encode()
     folder.mkdir(exist_ok=True)
     temp = folder / f".tmp-{info.token}"
     with temp.open("wb") as handle:
         handle.write(header.ljust(_HEADER, b" "))
-        for offset, array in zip(offsets[:4], (keys, prel, vrel, sums), strict=True):
+        for offset, array in zip(offsets, (keys, prel, vrel, rank, sums), strict=True):
             handle.seek(offset)
             handle.write(array.tobytes())
-        handle.truncate(offsets[4])
+        handle.truncate(size)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temp, folder / info.name)
@@ -242,15 +287,9 @@ def held_rows(
     versions holding each key (by version id, as a ``dense_rank``) when given."""
     order = np.lexsort((passages, versions, keys))
     keys, passages, versions = keys[order], passages[order], versions[order]
-    if max_versions is None or not len(keys):
+    if max_versions is None:
         return keys, passages, versions
-    new_key = np.ones(len(keys), bool)
-    new_key[1:] = keys[1:] != keys[:-1]
-    new_version = new_key.copy()
-    new_version[1:] |= versions[1:] != versions[:-1]
-    distinct = np.cumsum(new_version)
-    key_start = np.maximum.accumulate(np.where(new_key, np.arange(len(keys)), 0))
-    keep = distinct - distinct[key_start] + 1 <= max_versions
+    keep = dense_ranks(keys, versions) <= max_versions
     return keys[keep], passages[keep], versions[keep]
 
 
@@ -362,7 +401,7 @@ class KeyIndex:
         keys, passages, versions = _columns(
             self.con,
             "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ? AND passage_id < ?"
-            " ORDER BY key, passage_id",
+            " ORDER BY key, version_id, passage_id",
             [lo, hi],
         )
         return self._keep(write_segment(self.folder, lo, hi, keys, passages, versions))
@@ -390,9 +429,13 @@ class KeyIndex:
         keys = np.concatenate([p.keys for p in parts])
         passages = np.concatenate([p.prel.astype(np.int64) + p.info.lo for p in parts])
         versions = np.concatenate([p.vrel.astype(np.int64) + p.info.vlo for p in parts])
-        # Each part is sorted by (key, passage) and the parts follow each other by passage: a
-        # stable sort by key (a merge of sorted runs) keeps passages in order within a key.
-        order = np.argsort(keys, kind="stable")
+        bounds = [(int(p.vrel.min()) + p.info.vlo, int(p.vrel.max()) + p.info.vlo) for p in parts if p.info.rows]
+        if all(a[1] <= b[0] for a, b in pairwise(bounds)):
+            # Each part is sorted by (key, version, passage), the later parts' versions no smaller
+            # and passages greater: a stable sort by key (a merge of sorted runs) is enough.
+            order = np.argsort(keys, kind="stable")
+        else:
+            order = np.lexsort((passages, versions, keys))
         merged = write_segment(self.folder, last[0].lo, last[-1].hi, keys[order], passages[order], versions[order])
         segments[-FANOUT:] = [self._keep(merged)]
         return True
@@ -406,13 +449,17 @@ class KeyIndex:
 
     # -- lookups ------------------------------------------------------------------------------
 
-    def held(self, segments: list[Segment], queries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The rows of every segment whose key is one of ``queries`` (sorted, unique); a segment
-        found damaged is rebuilt (and the record rewritten) and read again."""
+    def held(
+        self, segments: list[Segment], queries: np.ndarray, max_versions: int | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows of every segment whose key is one of ``queries`` (sorted, unique), of the
+        first ``max_versions`` versions holding the key in that segment (a superset of the first
+        of all segments); a segment found damaged is rebuilt (and the record rewritten) and read
+        again."""
         found = []
         for k, segment in enumerate(segments):
             try:
-                found.append(segment.lookup(queries))
+                found.append(segment.lookup(queries, max_versions))
             except CorruptSegment:
                 info = self._build(segment.info.lo, segment.info.hi)
                 self.rebuilt += 1
@@ -420,7 +467,7 @@ class KeyIndex:
                 records[k] = info
                 self._write_record(records)
                 segments[k] = self._open[info.name]
-                found.append(segments[k].lookup(queries))
+                found.append(segments[k].lookup(queries, max_versions))
         if not found:
             return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         return tuple(np.concatenate(c) for c in zip(*found, strict=True))  # type: ignore[return-value]
@@ -446,7 +493,7 @@ class KeyIndex:
             )
         finally:
             self.con.unregister("probe_keys")
-        stored = self.held(segments, queries)
+        stored = self.held(segments, queries, max_versions)
         keys, passages, versions = (np.concatenate(c) for c in zip(stored, tail, strict=True))
         held = held_rows(keys, passages, versions, max_versions)
         order = np.argsort(probe[0], kind="stable")
