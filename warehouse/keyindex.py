@@ -105,6 +105,15 @@ def _spread(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (by a sort: NumPy's hashing ``unique`` took seconds on the
+    millions of keys of a large batch)."""
+    values = np.sort(values)
+    keep = np.ones(len(values), bool)
+    keep[1:] = values[1:] != values[:-1]
+    return values[keep]
+
+
 def dense_ranks(keys: np.ndarray, versions: np.ndarray) -> np.ndarray:
     """For rows sorted by key then version: the ``dense_rank`` of each row's version among the
     versions holding its key (1 for the first)."""
@@ -197,7 +206,7 @@ class Segment:
         n = self.info.rows
         first = np.clip(starts, 0, n - 1) // BLOCK
         last = np.clip(ends, 0, n - 1) // BLOCK
-        self._check(np.unique(_spread(first, np.maximum(last - first + 1, 1))))
+        self._check(distinct(_spread(first, np.maximum(last - first + 1, 1))))
 
     def lookup(self, queries: np.ndarray, max_versions: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The rows whose key is one of ``queries`` (sorted, unique) and whose version is one of
@@ -305,8 +314,14 @@ def pairs_of(
     new = np.repeat(np.arange(len(pk)), counts)
     old = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
     keep = (hp[old] < pp[new]) & (hv[old] != pv[new])
-    rows = np.stack([hp[old[keep]], hv[old[keep]], pp[new[keep]], pv[new[keep]]], axis=1)
-    return np.unique(rows, axis=0) if len(rows) else rows.reshape(0, 4)
+    columns = [hp[old[keep]], hv[old[keep]], pp[new[keep]], pv[new[keep]]]
+    order = np.lexsort(columns[::-1])
+    columns = [c[order] for c in columns]
+    first = np.ones(len(order), bool)
+    for column in columns:
+        first[1:] &= column[1:] == column[:-1]
+    first[1:] = ~first[1:]
+    return np.stack(columns, axis=1)[first]
 
 
 def _columns(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -482,7 +497,7 @@ class KeyIndex:
         probe = _columns(self.con, "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ?", [first])
         if not len(probe[0]):
             return np.zeros((0, 4), np.int64)
-        queries = np.unique(probe[0])
+        queries = distinct(probe[0])
         self.con.register("probe_keys", pa.table({"key": pa.array(queries, pa.uint64())}))
         try:
             tail = _columns(
