@@ -5,9 +5,10 @@ process, kept in ``--work`` for the next run), new articles of the same corpus (
 stored as an ingest stores them, their band keys inserted in a transaction, and their candidates
 looked up both ways in this process: ``Warehouse.candidates_by_join`` (the SQL join of every
 stored key, the engine's lookup before) and ``Warehouse.candidates`` (the index), then rolled
-back. Reported: one article at a time (p50, p95, the first call of the process apart), and 1,000
-articles in one batch; the ratio join / index of each; the index's size on disk and the time to
-build it from ``band_keys`` (as after its files are lost). Both answers are checked equal.
+back. Reported: one article at a time (p50, p95, the first call of the process apart), 200 (an
+ingest's batch) and 1,000 articles in one batch; the ratio join / index of each; the index's size
+on disk and the time to build it from ``band_keys`` (as after its files are lost). Both answers
+are checked equal.
 
 Usage (from the repository root)::
 
@@ -118,7 +119,7 @@ def run(passages: int, work: Path, articles: int, batch: int) -> dict[str, Any]:
         stored = wh.next_id("passages", "passage_id") - 1
         one = [_both(wh, [k], cap) for k in keys[:articles]]
         joined, indexed = [t[0] for t in one[1:]], [t[1] for t in one[1:]]
-        together = _both(wh, keys[articles:], cap)
+        batches = {size: _both(wh, keys[articles : articles + size], cap) for size in (200, batch)}
     ms = 1000.0
     return {
         "warehouse_passages": stored,
@@ -135,13 +136,16 @@ def run(passages: int, work: Path, articles: int, batch: int) -> dict[str, Any]:
             "first_call_ms": {"join": round(ms * one[0][0], 2), "index": round(ms * one[0][1], 2)},
             "pairs_p50": statistics.median(t[2] for t in one),
         },
-        "batch": {
-            "articles": batch,
-            "join_ms": round(ms * together[0], 1),
-            "index_ms": round(ms * together[1], 1),
-            "ratio": round(together[0] / together[1], 1),
-            "pairs": together[2],
-        },
+        "batches": [
+            {
+                "articles": size,
+                "join_ms": round(ms * joined, 1),
+                "index_ms": round(ms * indexed, 1),
+                "ratio": round(joined / indexed, 2),
+                "pairs": pairs,
+            }
+            for size, (joined, indexed, pairs) in batches.items()
+        ],
     }
 
 

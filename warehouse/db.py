@@ -325,12 +325,13 @@ class Warehouse:
         A warehouse file's writer reads the stored keys through :attr:`key_index`, a binary
         search of sorted segments beside the file, and keeps it up to date (which writes its
         record in ``meta``: call this in the batch's transaction, where the passages below
-        ``first_passage_id`` are the ones stored before). Other connections join in DuckDB
-        (:meth:`candidates_by_join`, the reference the index is tested against).
+        ``first_passage_id`` are the ones stored before). Other connections, and batches whose
+        keys are a large share of the stored ones, join in DuckDB (:meth:`candidates_by_join`,
+        the reference the index is tested against).
         """
-        if self.key_index is None:
+        rows = None if self.key_index is None else self.key_index.candidates(first_passage_id, max_versions)
+        if rows is None:
             return self.candidates_by_join(first_passage_id, max_versions)
-        rows = self.key_index.candidates(first_passage_id, max_versions)
         return [(a, b, c, d) for a, b, c, d in rows.tolist()]
 
     def candidates_by_join(

@@ -58,6 +58,11 @@ FANOUT = 4
 #: No segment spans more passages than this (bounds the memory of a build or merge: ~16M keys;
 #: ``REUSETRACK_MAX_SEGMENT_PASSAGES`` overrides it).
 MAX_SEGMENT_PASSAGES = 262144
+#: A batch whose distinct keys times this exceed the stored keys is left to the DuckDB join: a
+#: binary search per key costs more than a share of the scan (measured by ``bench/keyindex.py``:
+#: at 13.4M stored keys, 3.3K keys of one article 5.7x faster by the index, 660K of 200 articles
+#: 0.4-0.9x). ``REUSETRACK_JOIN_RATIO`` overrides it (0: always the index, for tests).
+JOIN_RATIO = 40
 #: Version ranks are stored up to this (a byte); a larger ``max_versions`` reads every row of a key.
 RANK_CAP = 255
 #: The ``meta`` row naming the trusted segments.
@@ -343,6 +348,7 @@ class KeyIndex:
         env = os.environ.get
         self.segment_passages = int(env("REUSETRACK_SEGMENT_PASSAGES", SEGMENT_PASSAGES))
         self.max_segment_passages = int(env("REUSETRACK_MAX_SEGMENT_PASSAGES", MAX_SEGMENT_PASSAGES))
+        self.join_ratio = int(env("REUSETRACK_JOIN_RATIO", JOIN_RATIO))
         self._open: dict[str, Segment] = {}
         #: Segments rebuilt because their file was lost or damaged, for tests and the benchmark.
         self.rebuilt = 0
@@ -487,29 +493,34 @@ class KeyIndex:
             return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         return tuple(np.concatenate(c) for c in zip(*found, strict=True))  # type: ignore[return-value]
 
-    def candidates(self, first: int, max_versions: int | None) -> np.ndarray:
-        """``Warehouse.candidates`` through the index, as an ``(n, 4)`` int64 array, sorted.
+    def candidates(self, first: int, max_versions: int | None) -> np.ndarray | None:
+        """``Warehouse.candidates`` through the index, as an ``(n, 4)`` int64 array, sorted; None
+        when the batch is large enough for the join to be faster (see ``JOIN_RATIO``).
 
-        The new rows (``passage_id >= first``) and the tail's rows holding their keys come from
-        DuckDB; the segments give the rows before the tail."""
+        The new rows (``passage_id >= first``) and the rows of the tail before them holding their
+        keys come from DuckDB; the segments give the rows before the tail."""
         segments = self.sync(first)
         covered = segments[-1].info.hi if segments else 0
         probe = _columns(self.con, "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ?", [first])
         if not len(probe[0]):
             return np.zeros((0, 4), np.int64)
         queries = distinct(probe[0])
+        if len(queries) * self.join_ratio > sum(s.info.rows for s in segments) + len(probe[0]):
+            return None
         self.con.register("probe_keys", pa.table({"key": pa.array(queries, pa.uint64())}))
         try:
             tail = _columns(
                 self.con,
                 "SELECT b.key, b.passage_id, b.version_id FROM band_keys b SEMI JOIN probe_keys USING (key)"
-                " WHERE b.passage_id >= ?",
-                [covered],
+                " WHERE b.passage_id >= ? AND b.passage_id < ?",
+                [covered, first],
             )
         finally:
             self.con.unregister("probe_keys")
+        unindexed = probe[1] >= covered  # new rows no segment holds (all, unless first < covered)
         stored = self.held(segments, queries, max_versions)
-        keys, passages, versions = (np.concatenate(c) for c in zip(stored, tail, strict=True))
+        parts = (stored, tail, tuple(c[unindexed] for c in probe))
+        keys, passages, versions = (np.concatenate(c) for c in zip(*parts, strict=True))
         held = held_rows(keys, passages, versions, max_versions)
         order = np.argsort(probe[0], kind="stable")
         return pairs_of(held, (probe[0][order], probe[1][order], probe[2][order]))
