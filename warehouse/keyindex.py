@@ -59,10 +59,11 @@ FANOUT = 4
 #: ``REUSETRACK_MAX_SEGMENT_PASSAGES`` overrides it).
 MAX_SEGMENT_PASSAGES = 262144
 #: A batch whose distinct keys times this exceed the stored keys is left to the DuckDB join: a
-#: binary search per key costs more than a share of the scan (measured by ``bench/keyindex.py``:
-#: at 13.4M stored keys, 3.3K keys of one article 5.7x faster by the index, 660K of 200 articles
-#: 0.4-0.9x). ``REUSETRACK_JOIN_RATIO`` overrides it (0: always the index, for tests).
-JOIN_RATIO = 40
+#: binary search per key in NumPy costs more than a share of the scan. Measured by
+#: ``bench/keyindex.py`` at 67M stored keys: one article (3.3K keys) 10x faster by the index,
+#: 200 articles (660K keys) 2.4 s against the join's 1.35 s; ``REUSETRACK_JOIN_RATIO`` overrides
+#: it (0: always the index, for tests).
+JOIN_RATIO = 200
 #: Version ranks are stored up to this (a byte); a larger ``max_versions`` reads every row of a key.
 RANK_CAP = 255
 #: The ``meta`` row naming the trusted segments.
