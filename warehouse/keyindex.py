@@ -500,11 +500,13 @@ class KeyIndex:
 
         The new rows (``passage_id >= first``) and the rows of the tail before them holding their
         keys come from DuckDB; the segments give the rows before the tail."""
-        segments = self.sync(first)
-        covered = segments[-1].info.hi if segments else 0
         probe = _columns(self.con, "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ?", [first])
         if not len(probe[0]):
             return np.zeros((0, 4), np.int64)
+        # Passages are stored after the largest id (ingest's next_id): once some at or above
+        # ``first`` are stored, none below it will be, and the index may cover them.
+        segments = self.sync(first)
+        covered = segments[-1].info.hi if segments else 0
         queries = distinct(probe[0])
         if len(queries) * self.join_ratio > sum(s.info.rows for s in segments) + len(probe[0]):
             return None
