@@ -28,6 +28,7 @@ import pyarrow as pa
 from reuse.config import Settings
 from reuse.errors import NoSuchDocument, SettingsMismatch, WarehouseError, WarehouseLocked
 from reuse.stages import StageClock
+from warehouse.keyindex import KeyIndex
 from warehouse.migrations import apply_migrations, migrations
 
 __all__ = [
@@ -129,10 +130,13 @@ class Warehouse:
     Used as a context manager, it is closed (and checkpointed) when the block ends.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: str) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: str, key_index: bool = False) -> None:
         self.con = con
         self.path = path
         self._schemas: dict[str, pa.Schema] = {}
+        #: The band-key index beside the file (:mod:`warehouse.keyindex`), kept by the writer of
+        #: a warehouse file; None in memory, read-only or for a snapshot, whose lookups join.
+        self.key_index = KeyIndex(con, path) if key_index else None
 
     def __enter__(self) -> Warehouse:
         return self
@@ -319,18 +323,35 @@ class Warehouse:
         """Passage pairs sharing a band key, where the newer passage is ``>= first_passage_id``.
 
         Returns ``(old_passage, old_version, new_passage, new_version)`` rows, each pair once,
-        never two passages of one version. Passages stored before are matched without any
+        never two passages of one version, sorted. Passages stored before are matched without any
         rebuild: the band keys are the index. With ``max_versions``, a key proposes only the
         passages of the first ``max_versions`` versions holding it (by version id), so that text
         on thousands of pages links each new copy to the earliest ones, not to every other.
+
+        A warehouse file's writer reads the stored keys through :attr:`key_index`, a binary
+        search of sorted segments beside the file, and keeps it up to date (which writes its
+        record in ``meta``: call this in the batch's transaction, where the passages below
+        ``first_passage_id`` are the ones stored before). Other connections, and batches whose
+        keys are a large share of the stored ones, join in DuckDB (:meth:`candidates_by_join`,
+        the reference the index is tested against).
         """
+        rows = None if self.key_index is None else self.key_index.candidates(first_passage_id, max_versions)
+        if rows is None:
+            return self.candidates_by_join(first_passage_id, max_versions)
+        return [(a, b, c, d) for a, b, c, d in rows.tolist()]
+
+    def candidates_by_join(
+        self, first_passage_id: int, max_versions: int | None = None
+    ) -> list[tuple[int, int, int, int]]:
+        """:meth:`candidates` by a join of the new band keys with every stored one, in DuckDB: a
+        scan of the whole ``band_keys`` table."""
         rows = self.con.execute(
             "WITH probe AS (SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= $first),"
             " held AS (SELECT o.key, o.passage_id, o.version_id FROM band_keys o SEMI JOIN probe USING (key)"
             " QUALIFY dense_rank() OVER (PARTITION BY o.key ORDER BY o.version_id) <= $cap)"
             " SELECT DISTINCT o.passage_id, o.version_id, n.passage_id, n.version_id"
             " FROM probe n JOIN held o ON o.key = n.key"
-            " WHERE o.passage_id < n.passage_id AND o.version_id <> n.version_id",
+            " WHERE o.passage_id < n.passage_id AND o.version_id <> n.version_id ORDER BY ALL",
             {"first": first_passage_id, "cap": max_versions if max_versions is not None else 2**62},
         ).fetchall()
         return [(int(a), int(b), int(c), int(d)) for a, b, c, d in rows]
@@ -650,7 +671,7 @@ def open_warehouse(path: str | Path, settings: Settings | None = None, read_only
     except BaseException:
         con.close()
         raise
-    return Warehouse(con, target)
+    return Warehouse(con, target, key_index=not read_only and target != ":memory:")
 
 
 def _limit_memory(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,0 +1,254 @@
+"""The band-key index (``warehouse.keyindex``) gives exactly the candidates of the DuckDB join.
+
+``Warehouse.candidates`` of a warehouse file's writer reads stored band keys through sorted
+segments beside the file; ``Warehouse.candidates_by_join`` is the reference (the SQL the engine
+used before: a scan of every stored key). On generated band-key sets (few distinct keys, so that
+keys are shared by many passages and versions, the ``max_versions`` cap included), stored batch
+by batch with segments written and merged after every few passages, the two agree after every
+batch, and after what a crash or an operator can do to the index or the warehouse: segment files
+deleted, truncated, corrupted, extra ones, a record naming what is gone, a batch rolled back after
+its segments were written, the warehouse file replaced by an older copy of itself. Whole
+``ingest`` processes killed at random points are in ``test_keyindex_kills.py``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from warehouse.db import Warehouse, open_warehouse
+from warehouse.keyindex import BLOCK, KeyIndex
+
+# A batch: versions, each a list of passages, each a list of keys from a small pool.
+PASSAGE = st.lists(st.integers(0, 40), min_size=0, max_size=6)
+VERSION = st.lists(PASSAGE, min_size=0, max_size=4)
+BATCH = st.lists(VERSION, min_size=1, max_size=4)
+FAULTS = ("none", "delete", "truncate", "corrupt", "header", "extra", "rollback", "restore", "forget")
+
+
+def _small(index: KeyIndex | None) -> KeyIndex:
+    """The index with segments every few passages, so that builds and merges happen often."""
+    assert index is not None
+    index.segment_passages = 3
+    index.max_segment_passages = 40
+    index.join_ratio = 0  # never the join: small batches are a large share of these few keys
+    return index
+
+
+class Store:
+    """A warehouse file and the ids of what is stored in it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.wh = open_warehouse(path)
+        _small(self.wh.key_index)
+        self.next_passage = 1
+        self.next_version = 1
+
+    def insert(self, batch: list[list[list[int]]], keyspace: int) -> int:
+        """Store the band keys of ``batch`` (keys scaled over the whole uint64 range); return
+        its first passage id."""
+        first = self.next_passage
+        keys, passages, versions = [], [], []
+        for version in batch:
+            for passage in version:
+                for key in passage:
+                    keys.append((key * keyspace) % 2**64)
+                    passages.append(self.next_passage)
+                    versions.append(self.next_version)
+                self.next_passage += 1
+            self.next_version += 1
+        self.wh.insert(
+            "band_keys",
+            {
+                "key": np.array(keys, np.uint64),
+                "passage_id": np.array(passages, np.int64),
+                "version_id": np.array(versions, np.int64),
+            },
+        )
+        return first
+
+    def reopen(self) -> None:
+        self.wh.close()
+        self.wh = open_warehouse(self.path)
+        _small(self.wh.key_index)
+
+
+def _same(wh: Warehouse, first: int, cap: int | None) -> None:
+    assert wh.candidates(first, cap) == wh.candidates_by_join(first, cap)
+
+
+def _segment_files(path: Path) -> list[Path]:
+    folder = Path(str(path) + ".keyindex")
+    return sorted(folder.glob("seg-*")) if folder.is_dir() else []
+
+
+def _damage(store: Store, fault: str, pick: int) -> None:
+    """Do ``fault`` to the index or the warehouse of the closed ``store``."""
+    files = _segment_files(store.path)
+    target = files[pick % len(files)] if files else None
+    if fault == "delete" and target:
+        target.unlink()
+    elif fault == "truncate" and target:
+        data = target.read_bytes()
+        target.write_bytes(data[: len(data) - 1 - pick % 50])
+    elif fault == "corrupt" and target:
+        data = bytearray(target.read_bytes())
+        at = 4096 + (pick * 7919) % max(1, len(data) - 4096)
+        data[at] ^= 1 + pick % 255
+        target.write_bytes(bytes(data))
+    elif fault == "header" and target:
+        data = bytearray(target.read_bytes())
+        data[10 + pick % 40] ^= 0x20
+        target.write_bytes(bytes(data))
+    elif fault == "extra":
+        folder = Path(str(store.path) + ".keyindex")
+        folder.mkdir(exist_ok=True)
+        (folder / f"seg-0-{pick}-{pick:016x}.seg").write_bytes(b"\0" * 4096)
+        (folder / f".tmp-{pick}").write_bytes(b"torn")
+    elif fault == "forget":  # a warehouse without the record: every file beside it is stale
+        with open_warehouse(store.path) as wh:
+            wh.con.execute("DELETE FROM meta WHERE key = 'key_index'")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    batches=st.lists(BATCH, min_size=1, max_size=8),
+    faults=st.lists(st.tuples(st.sampled_from(FAULTS), st.integers(0, 10**6)), min_size=8, max_size=8),
+    cap=st.one_of(st.none(), st.integers(1, 4)),
+    keyspace=st.sampled_from([1, 0x9E3779B97F4A7C15]),
+)
+def test_index_gives_the_joins_candidates_through_builds_merges_and_damage(
+    tmp_path_factory: pytest.TempPathFactory,
+    batches: list[list[list[list[int]]]],
+    faults: list[tuple[str, int]],
+    cap: int | None,
+    keyspace: int,
+) -> None:
+    folder = tmp_path_factory.mktemp("keys")
+    store = Store(folder / "w.duckdb")
+    saved: Path | None = None
+    try:
+        for batch, (fault, pick) in zip(batches, faults, strict=False):
+            if fault == "rollback":
+                # A batch whose segments are written in its transaction, then rolled back: its
+                # passage ids are given again to other keys.
+                ids = (store.next_passage, store.next_version)
+                store.wh.con.execute("BEGIN TRANSACTION")
+                first = store.insert([[[k + 1 for k in p] for p in v] for v in batch], keyspace)
+                store.wh.candidates(first, cap)
+                store.wh.con.execute("ROLLBACK")
+                store.next_passage, store.next_version = ids
+            elif fault == "restore" and saved is not None:
+                # The warehouse replaced by an older copy of itself; the index folder is newer.
+                store.wh.close()
+                shutil.copy(saved, store.path)
+                store.next_passage, store.next_version = _next_ids(saved)
+                store.wh = open_warehouse(store.path)
+                _small(store.wh.key_index)
+            elif fault != "none":
+                # Damage is done between processes (what a crash or an operator leaves): a process
+                # trusts the blocks it has checked, as it trusts its page cache.
+                store.wh.close()
+                _damage(store, fault, pick)
+                store.wh = open_warehouse(store.path)
+                _small(store.wh.key_index)
+            store.wh.con.execute("BEGIN TRANSACTION")
+            first = store.insert(batch, keyspace)
+            _same(store.wh, first, cap)
+            store.wh.con.execute("COMMIT")
+            if saved is None and store.next_passage > 8:
+                store.wh.con.execute("CHECKPOINT")
+                saved = folder / "saved.duckdb"
+                shutil.copy(store.path, saved)
+            # Every older start too: the candidates of the last several batches at once.
+            _same(store.wh, max(1, first - 5), cap)
+        store.reopen()
+        for first in range(1, store.next_passage + 1, 3):
+            _same(store.wh, first, cap)
+    finally:
+        store.wh.close()
+
+
+def _next_ids(path: Path) -> tuple[int, int]:
+    with open_warehouse(path, read_only=True) as wh:
+        row = wh.con.execute("SELECT coalesce(max(passage_id), 0) + 1, coalesce(max(version_id), 0) + 1 FROM band_keys")
+        passage, version = row.fetchall()[0]
+    return int(passage), int(version)
+
+
+def _built(tmp_path: Path, passages: int = 400) -> tuple[Store, int]:
+    """A store of ``passages`` passages of 8 keys each (one shared by every tenth passage), with
+    segments; returns it and the first passage of a new batch stored after them."""
+    store = Store(tmp_path / "w.duckdb")
+    assert store.wh.key_index is not None
+    store.wh.key_index.max_segment_passages = 1000
+    rng = np.random.default_rng(5)
+    for start in range(0, passages, 10):
+        batch = [[[int(k) for k in rng.integers(0, 10**6, 7)] + [p % 10] for p in range(start, start + 10)]]
+        first = store.insert(batch, 0x9E3779B97F4A7C15)
+        store.wh.candidates(first, 3)
+    first = store.insert([[[int(k) for k in rng.integers(0, 10**6, 7)] + [3]]], 0x9E3779B97F4A7C15)
+    return store, first
+
+
+def test_lookups_use_segments_and_a_small_tail(tmp_path: Path) -> None:
+    """Stored keys are in segments, merged so that few are read, and the tail is below the
+    segment size: the join's DuckDB scan is left to the new rows and the tail."""
+    store, first = _built(tmp_path)
+    index = store.wh.key_index
+    assert index is not None
+    segments = index.sync(first)
+    # 400 passages in batches of 10, a segment per batch, four of a tier merged: 40 segments
+    # become at most FANOUT - 1 of each tier.
+    assert 1 < len(segments) <= 3 * 3, [s.info for s in segments]
+    assert first - segments[-1].info.hi < index.segment_passages
+    _same(store.wh, first, 3)
+    store.wh.close()
+
+
+@pytest.mark.parametrize("where", ["keys", "passages", "versions", "ranks", "sums"])
+def test_a_corrupted_block_is_found_when_read_and_its_segment_rebuilt(tmp_path: Path, where: str) -> None:
+    """A flipped bit in any part of a segment a lookup reads is caught by its block checksum: the
+    segment is rebuilt from ``band_keys`` and the candidates are still the join's."""
+    store, first = _built(tmp_path)
+    expected = store.wh.candidates_by_join(first, 3)
+    index = store.wh.key_index
+    assert index is not None
+    segment = index.sync(first)[0]
+    n = segment.info.rows
+    # A row of the key the new passage shares with every tenth stored one.
+    row = int(np.searchsorted(segment.keys, np.uint64((3 * 0x9E3779B97F4A7C15) % 2**64)))
+    offsets = {"keys": 4096 + 8 * row, "passages": 4096 + 8 * n + 4 * row, "versions": 4096 + 12 * n + 4 * row}
+    offsets["ranks"] = 4096 + 16 * n + row - 1  # the rank byte of the row: no "+ 1" below
+    offsets["sums"] = -(-(4096 + 17 * n) // 8) * 8 + 8 * (row // BLOCK)
+    path = index.folder / segment.info.name
+    store.reopen()  # nothing of the file checked or cached yet
+    data = bytearray(path.read_bytes())
+    data[offsets[where] + 1] ^= 0x10
+    path.write_bytes(bytes(data))
+    index = store.wh.key_index
+    assert index is not None
+    assert store.wh.candidates(first, 3) == expected
+    assert index.rebuilt == 1
+    assert len(index.sync(first)) == len(_segment_files(store.path)) and not path.exists()
+    store.wh.close()
+
+
+def test_the_index_is_no_bigger_than_its_keys_and_checksums(tmp_path: Path) -> None:
+    """17 bytes a stored key (key, passage and version offsets, version rank), 8 a block of
+    ``BLOCK`` and a page of header a segment."""
+    store, first = _built(tmp_path)
+    index = store.wh.key_index
+    assert index is not None
+    index.sync(first)
+    segments = index.sync(first)  # a merge's inputs are deleted once the record naming them is gone
+    rows = sum(s.info.rows for s in segments)
+    size = sum(p.stat().st_size for p in _segment_files(store.path))
+    assert size <= rows * 17 + (rows // BLOCK + 3 * len(segments)) * 8 + 4096 * len(segments)
+    store.wh.close()

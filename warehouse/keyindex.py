@@ -1,0 +1,529 @@
+"""The band-key index: candidate lookups that read a small part of the stored keys.
+
+``band_keys`` in DuckDB stays the truth (analysts query it); this is a derived index beside the
+warehouse file, in the folder ``<warehouse>.keyindex/``. A batch's keys are random over the key
+space, so any layout of ``band_keys`` sorted by key still has every row group touched by a few
+hundred keys; what reads little is a binary search. The index is a few immutable **segments**,
+each the band keys of one range of passage ids ``[lo, hi)`` sorted by key, memory-mapped and
+searched with vectorised binary search. The keys stored after the last segment (the **tail**) are
+read from DuckDB with ``passage_id >= covered``: rows are appended in passage-id order, so zone
+maps skip every older row group.
+
+Which segments are trusted is said by the warehouse itself: the ``meta`` row ``key_index``
+(JSON: each segment's range, row count and a random token written in the file's header and
+name). It is written in the caller's transaction, so it commits or rolls back with the batch, and
+a warehouse restored from a copy, loaded from a snapshot (``meta`` is not loaded) or whose WAL
+lost transactions names only segments built from the rows it holds. Files it does not name are
+deleted (an aborted build, a rolled-back record, a merge's inputs); a named file that is
+missing, of the wrong size or has a header that disagrees is rebuilt from ``band_keys`` at once;
+a block whose checksum fails when a lookup reads it (every row a lookup uses is in a checked
+block, and the binary search's answer is checked on them) has its segment rebuilt and the lookup
+run again. Segments are written to a temporary name, fsynced and renamed: a kill leaves only
+files the record does not name. Only the warehouse's writer (DuckDB's file lock) maintains the
+index; segments are merged, size-tiered, when ``FANOUT`` of one size follow each other, so a
+lookup touches few of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+__all__ = [
+    "BLOCK",
+    "FANOUT",
+    "MAX_SEGMENT_PASSAGES",
+    "SEGMENT_PASSAGES",
+    "KeyIndex",
+    "held_rows",
+    "pairs_of",
+]
+
+#: Rows per checksummed block.
+BLOCK = 32
+#: The tail (in passages) at which a new segment is written: about a million band keys
+#: (``REUSETRACK_SEGMENT_PASSAGES`` overrides it, for tests).
+SEGMENT_PASSAGES = 16384
+#: Segments of one size tier that are merged into one.
+FANOUT = 4
+#: No segment spans more passages than this (bounds the memory of a build or merge: ~16M keys;
+#: ``REUSETRACK_MAX_SEGMENT_PASSAGES`` overrides it).
+MAX_SEGMENT_PASSAGES = 262144
+#: A batch whose distinct keys times this exceed the stored keys is left to the DuckDB join: a
+#: binary search per key in NumPy costs more than a share of the scan. Measured by
+#: ``bench/keyindex.py`` at 67M stored keys: one article (3.3K keys) 10x faster by the index,
+#: 200 articles (660K keys) 2.4 s against the join's 1.35 s; ``REUSETRACK_JOIN_RATIO`` overrides
+#: it (0: always the index, for tests).
+JOIN_RATIO = 200
+#: Version ranks are stored up to this (a byte); a larger ``max_versions`` reads every row of a key.
+RANK_CAP = 255
+#: The ``meta`` row naming the trusted segments.
+META_KEY = "key_index"
+_FORMAT = 2
+_HEADER = 4096
+_MAGIC = "reusetrack-keyindex"
+_SUFFIX = ".seg"
+
+
+class CorruptSegment(Exception):
+    """A segment's bytes disagree with what its header, name or block checksums say."""
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """A 64-bit finaliser (splitmix64's) of each value: a checksum of words that a flipped bit,
+    a swap or a shift changes."""
+    x = values.astype(np.uint64, copy=True)
+    x ^= x >> np.uint64(31)
+    x *= np.uint64(0x7FB5D329728EA185)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x81DADEF4BC2DD44D)
+    x ^= x >> np.uint64(33)
+    return x
+
+
+def _row_words(
+    keys: np.ndarray, prel: np.ndarray, vrel: np.ndarray, rank: np.ndarray, positions: np.ndarray
+) -> np.ndarray:
+    """One checksum word per row: its key, passage and version offsets, version rank and position."""
+    other = (prel.astype(np.uint64) << np.uint64(32)) | vrel.astype(np.uint64)
+    where = (positions.astype(np.uint64) << np.uint64(8)) | rank.astype(np.uint64)
+    return _mix(keys ^ _mix(other ^ (where * np.uint64(0x9E3779B97F4A7C15))))
+
+
+def _block_sums(words: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The wrapping sum of ``words`` over each block beginning at ``starts``."""
+    if not len(words):
+        return np.zeros(0, np.uint64)
+    return np.add.reduceat(words, starts).astype(np.uint64)
+
+
+def _spread(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``starts[i], starts[i] + 1, ..., starts[i] + counts[i] - 1`` for each i, end to end."""
+    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (by a sort: NumPy's hashing ``unique`` took seconds on the
+    millions of keys of a large batch)."""
+    values = np.sort(values)
+    keep = np.ones(len(values), bool)
+    keep[1:] = values[1:] != values[:-1]
+    return values[keep]
+
+
+def dense_ranks(keys: np.ndarray, versions: np.ndarray) -> np.ndarray:
+    """For rows sorted by key then version: the ``dense_rank`` of each row's version among the
+    versions holding its key (1 for the first)."""
+    if not len(keys):
+        return np.zeros(0, np.int64)
+    new_key = np.ones(len(keys), bool)
+    new_key[1:] = keys[1:] != keys[:-1]
+    new_version = new_key.copy()
+    new_version[1:] |= versions[1:] != versions[:-1]
+    distinct = np.cumsum(new_version)
+    key_start = np.maximum.accumulate(np.where(new_key, np.arange(len(keys)), 0))
+    return distinct - distinct[key_start] + 1
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """What the warehouse's record says of one segment."""
+
+    lo: int
+    hi: int
+    rows: int
+    vlo: int
+    token: str
+
+    @property
+    def name(self) -> str:
+        return f"seg-{self.lo}-{self.hi}-{self.token}{_SUFFIX}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"lo": self.lo, "hi": self.hi, "rows": self.rows, "vlo": self.vlo, "token": self.token}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SegmentInfo:
+        return cls(int(d["lo"]), int(d["hi"]), int(d["rows"]), int(d["vlo"]), str(d["token"]))
+
+
+def _layout(rows: int) -> tuple[int, int, int, int, int, int]:
+    """Byte offsets of the keys, passage offsets, version offsets, version ranks and block sums,
+    and the file size."""
+    blocks = -(-rows // BLOCK)
+    keys = _HEADER
+    prel = keys + 8 * rows
+    vrel = prel + 4 * rows
+    rank = vrel + 4 * rows
+    sums = -(-(rank + rows) // 8) * 8
+    return keys, prel, vrel, rank, sums, sums + 8 * blocks
+
+
+class Segment:
+    """One immutable, memory-mapped segment: the band keys of passages ``[lo, hi)`` sorted by
+    key, version and passage, each row with its version's rank among the key's versions; its
+    blocks are checked as lookups first read them."""
+
+    def __init__(self, path: Path, info: SegmentInfo) -> None:
+        self.info = info
+        *offsets, size = _layout(info.rows)
+        try:
+            actual = path.stat().st_size
+            with path.open("rb") as handle:
+                header = json.loads(handle.read(_HEADER).rstrip(b" \n\0"))
+        except (OSError, ValueError) as err:
+            raise CorruptSegment(f"{path.name}: {err}") from err
+        expected = {"magic": _MAGIC, "format": _FORMAT, "block": BLOCK, **info.to_dict()}
+        if actual != size or header != expected:
+            raise CorruptSegment(f"{path.name}: size {actual} (expected {size}) or header {header} disagrees")
+        n = info.rows
+        blocks = -(-n // BLOCK)
+        kinds = ((np.uint64, n), (np.uint32, n), (np.uint32, n), (np.uint8, n), (np.uint64, blocks))
+        self.keys, self.prel, self.vrel, self.rank, self.sums = (
+            np.memmap(path, kind, "r", offset, (count,)) if n else np.zeros(0, kind)
+            for offset, (kind, count) in zip(offsets, kinds, strict=True)
+        )
+        self.checked = np.zeros(blocks, bool)
+
+    def _check(self, blocks: np.ndarray) -> None:
+        """Verify the checksums of ``blocks`` (unique block numbers) not verified before."""
+        blocks = blocks[~self.checked[blocks]]
+        if not len(blocks):
+            return
+        starts = blocks * BLOCK
+        lengths = np.minimum(starts + BLOCK, self.info.rows) - starts
+        rows = _spread(starts, lengths)
+        words = _row_words(self.keys[rows], self.prel[rows], self.vrel[rows], self.rank[rows], rows)
+        if not np.array_equal(_block_sums(words, np.cumsum(lengths) - lengths), self.sums[blocks]):
+            raise CorruptSegment(f"{self.info.name}: a block checksum fails")
+        self.checked[blocks] = True
+
+    def _check_rows(self, starts: np.ndarray, ends: np.ndarray) -> None:
+        """Verify the blocks holding rows ``starts[i]..ends[i]`` (inclusive, clipped to the segment)."""
+        n = self.info.rows
+        first = np.clip(starts, 0, n - 1) // BLOCK
+        last = np.clip(ends, 0, n - 1) // BLOCK
+        self._check(distinct(_spread(first, np.maximum(last - first + 1, 1))))
+
+    def lookup(self, queries: np.ndarray, max_versions: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows whose key is one of ``queries`` (sorted, unique) and whose version is one of
+        the first ``max_versions`` of the segment holding the key: keys, passage ids, version ids.
+
+        The binary searches read unchecked bytes; their answers are trusted only once the rows on
+        both sides of each boundary are in checked blocks and bound it, which on the sorted rows
+        that were written means the boundary is right whatever else the file holds."""
+        n = self.info.rows
+        if not n or not len(queries):
+            return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        keys, rank = self.keys, self.rank
+        start = np.searchsorted(keys, queries, "left")
+        end = np.searchsorted(keys, queries, "right")
+        upto = end.copy()  # the end of the rows of the first max_versions versions
+        if max_versions is not None and max_versions < RANK_CAP:
+            lo, hi = start.copy(), end.copy()
+            while (lo < hi).any():
+                mid = (lo + hi) // 2
+                below = rank[np.minimum(mid, n - 1)] <= max_versions
+                moving = lo < hi
+                lo = np.where(moving & below, mid + 1, lo)
+                hi = np.where(moving & ~below, mid, hi)
+            upto = lo
+        self._check_rows(start - 1, upto)
+        self._check_rows(end - 1, end)
+        last = np.minimum(n - 1, np.maximum(0, [start - 1, start, end - 1, end, upto - 1, upto]))
+        before, at, last_in, after, kept_last, cut = (keys[i] if k < 4 else rank[i] for k, i in enumerate(last))
+        ok = (start <= upto) & (upto <= end) & ((start == 0) | (before < queries)) & ((start == n) | (at >= queries))
+        ok &= ((end == 0) | (last_in <= queries)) & ((end == n) | (after > queries))
+        if max_versions is not None and max_versions < RANK_CAP:
+            ok &= ((upto == start) | (kept_last <= max_versions)) & ((upto == end) | (cut > max_versions))
+        if not ok.all():
+            raise CorruptSegment(f"{self.info.name}: the rows are not sorted where a lookup read them")
+        rows = _spread(start, upto - start)
+        passages = self.prel[rows].astype(np.int64) + self.info.lo
+        versions = self.vrel[rows].astype(np.int64) + self.info.vlo
+        return keys[rows], passages, versions
+
+
+def write_segment(
+    folder: Path, lo: int, hi: int, keys: np.ndarray, passages: np.ndarray, versions: np.ndarray
+) -> SegmentInfo:
+    """Write the band keys of passages ``[lo, hi)`` (sorted by key, version and passage) as a
+    segment: to a temporary file, fsynced, then renamed; return what the record says of it."""
+    n = len(keys)
+    vlo = int(versions.min()) if n else 0
+    if n and (int(passages.max()) - lo >= 2**32 or int(versions.max()) - vlo >= 2**32):
+        raise ValueError("a segment spans more than 2**32 passages or versions")
+    info = SegmentInfo(lo, hi, n, vlo, secrets.token_hex(8))
+    keys = np.ascontiguousarray(keys, np.uint64)
+    prel = (passages - lo).astype(np.uint32)
+    vrel = (versions - vlo).astype(np.uint32)
+    rank = np.minimum(dense_ranks(keys, versions), RANK_CAP).astype(np.uint8)
+    words = _row_words(keys, prel, vrel, rank, np.arange(n))
+    sums = _block_sums(words, np.arange(0, n, BLOCK))
+    *offsets, size = _layout(n)
+    header = json.dumps({"magic": _MAGIC, "format": _FORMAT, "block": BLOCK, **info.to_dict()}).encode()
+    folder.mkdir(exist_ok=True)
+    temp = folder / f".tmp-{info.token}"
+    with temp.open("wb") as handle:
+        handle.write(header.ljust(_HEADER, b" "))
+        for offset, array in zip(offsets, (keys, prel, vrel, rank, sums), strict=True):
+            handle.seek(offset)
+            handle.write(array.tobytes())
+        handle.truncate(size)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, folder / info.name)
+    _sync_folder(folder)
+    return info
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def held_rows(
+    keys: np.ndarray, passages: np.ndarray, versions: np.ndarray, max_versions: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows sorted by key (then version, passage), only those of the first ``max_versions``
+    versions holding each key (by version id, as a ``dense_rank``) when given."""
+    order = np.lexsort((passages, versions, keys))
+    keys, passages, versions = keys[order], passages[order], versions[order]
+    if max_versions is None:
+        return keys, passages, versions
+    keep = dense_ranks(keys, versions) <= max_versions
+    return keys[keep], passages[keep], versions[keep]
+
+
+def pairs_of(
+    held: tuple[np.ndarray, np.ndarray, np.ndarray], probe: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """``(old_passage, old_version, new_passage, new_version)`` rows, unique and sorted: each held
+    row (sorted by key) with each probe row of its key, the held passage older and of another version."""
+    hk, hp, hv = held
+    pk, pp, pv = probe
+    lo = np.searchsorted(hk, pk, "left")
+    counts = np.searchsorted(hk, pk, "right") - lo
+    new = np.repeat(np.arange(len(pk)), counts)
+    old = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    keep = (hp[old] < pp[new]) & (hv[old] != pv[new])
+    columns = [hp[old[keep]], hv[old[keep]], pp[new[keep]], pv[new[keep]]]
+    order = np.lexsort(columns[::-1])
+    columns = [c[order] for c in columns]
+    first = np.ones(len(order), bool)
+    for column in columns:
+        first[1:] &= column[1:] == column[:-1]
+    first[1:] = ~first[1:]
+    return np.stack(columns, axis=1)[first]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``key, passage_id, version_id`` of a query as uint64, int64 and int64 arrays."""
+    got = con.execute(sql, params).fetchnumpy()
+    return (
+        np.asarray(got["key"], np.uint64),
+        np.asarray(got["passage_id"], np.int64),
+        np.asarray(got["version_id"], np.int64),
+    )
+
+
+class KeyIndex:
+    """The segments of one warehouse file, for its writer connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, warehouse: str) -> None:
+        self.con = con
+        self.folder = Path(warehouse + ".keyindex")
+        env = os.environ.get
+        self.segment_passages = int(env("REUSETRACK_SEGMENT_PASSAGES", SEGMENT_PASSAGES))
+        self.max_segment_passages = int(env("REUSETRACK_MAX_SEGMENT_PASSAGES", MAX_SEGMENT_PASSAGES))
+        self.join_ratio = int(env("REUSETRACK_JOIN_RATIO", JOIN_RATIO))
+        self._open: dict[str, Segment] = {}
+        #: Segments rebuilt because their file was lost or damaged, for tests and the benchmark.
+        self.rebuilt = 0
+
+    # -- the record ---------------------------------------------------------------------------
+
+    def _record(self) -> list[SegmentInfo]:
+        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [META_KEY]).fetchall()
+        if not row:
+            return []
+        try:
+            found = json.loads(row[0][0])
+            segments = sorted((SegmentInfo.from_dict(d) for d in found["segments"]), key=lambda s: s.lo)
+        except (ValueError, KeyError, TypeError):
+            return []
+        # The segments must cover [0, covered) end to end: any other record is not ours.
+        bounds = [0] + [s.hi for s in segments]
+        if found.get("format") != _FORMAT or any(
+            s.lo != b or s.hi <= s.lo for s, b in zip(segments, bounds, strict=False)
+        ):
+            return []
+        return segments
+
+    def _write_record(self, segments: list[SegmentInfo]) -> None:
+        value = json.dumps({"format": _FORMAT, "segments": [s.to_dict() for s in segments]})
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [META_KEY, value])
+
+    # -- keeping it up to date ----------------------------------------------------------------
+
+    def sync(self, committed: int) -> list[Segment]:
+        """Bring the index up to date with the passages below ``committed`` (their band keys may
+        not change any more) and return its segments in passage order: files the record does not
+        name are deleted, named ones that are lost or damaged rebuilt, a new segment written when
+        the tail reaches ``SEGMENT_PASSAGES``, and segments merged. Call it where the record may
+        be written: in the caller's transaction, it commits or rolls back with it."""
+        segments = self._record()
+        self._collect({s.name for s in segments})
+        changed = False
+        for k, info in enumerate(segments):
+            if info.name not in self._open:
+                try:
+                    self._open[info.name] = Segment(self.folder / info.name, info)
+                except CorruptSegment:
+                    segments[k] = self._build(info.lo, info.hi)
+                    self.rebuilt += 1
+                    changed = True
+        covered = segments[-1].hi if segments else 0
+        if committed - covered >= self.segment_passages:
+            for lo in range(covered, committed, self.max_segment_passages):
+                segments.append(self._build(lo, min(lo + self.max_segment_passages, committed)))
+            changed = True
+        while self._merge(segments):
+            changed = True
+        if changed:
+            self._write_record(segments)
+        return [self._open[s.name] for s in segments]
+
+    def _collect(self, named: set[str]) -> None:
+        """Forget and delete the files the record does not name."""
+        for name in list(self._open):
+            if name not in named:
+                del self._open[name]
+        if not self.folder.is_dir():
+            return
+        for path in self.folder.iterdir():
+            if path.name not in named:
+                path.unlink(missing_ok=True)
+
+    def _build(self, lo: int, hi: int) -> SegmentInfo:
+        """A new segment of ``band_keys`` for passages ``[lo, hi)``, read from the warehouse."""
+        keys, passages, versions = _columns(
+            self.con,
+            "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ? AND passage_id < ?"
+            " ORDER BY key, version_id, passage_id",
+            [lo, hi],
+        )
+        return self._keep(write_segment(self.folder, lo, hi, keys, passages, versions))
+
+    def _keep(self, info: SegmentInfo) -> SegmentInfo:
+        self._open[info.name] = Segment(self.folder / info.name, info)
+        return info
+
+    def _merge(self, segments: list[SegmentInfo]) -> bool:
+        """Merge the last ``FANOUT`` segments if they are of one size tier; whether it did."""
+        if len(segments) < FANOUT:
+            return False
+        last = segments[-FANOUT:]
+        tiers = {self._tier(s.hi - s.lo) for s in last}
+        if len(tiers) != 1 or last[-1].hi - last[0].lo > self.max_segment_passages:
+            return False
+        parts = [self._open[s.name] for s in last]
+        try:
+            for part in parts:
+                part._check(np.arange(len(part.checked)))  # nothing unchecked is copied into the merge
+        except CorruptSegment:
+            self.rebuilt += 1
+            segments[-FANOUT:] = [self._build(last[0].lo, last[-1].hi)]
+            return True
+        keys = np.concatenate([p.keys for p in parts])
+        passages = np.concatenate([p.prel.astype(np.int64) + p.info.lo for p in parts])
+        versions = np.concatenate([p.vrel.astype(np.int64) + p.info.vlo for p in parts])
+        bounds = [(int(p.vrel.min()) + p.info.vlo, int(p.vrel.max()) + p.info.vlo) for p in parts if p.info.rows]
+        if all(a[1] <= b[0] for a, b in pairwise(bounds)):
+            # Each part is sorted by (key, version, passage), the later parts' versions no smaller
+            # and passages greater: a stable sort by key (a merge of sorted runs) is enough.
+            order = np.argsort(keys, kind="stable")
+        else:
+            order = np.lexsort((passages, versions, keys))
+        merged = write_segment(self.folder, last[0].lo, last[-1].hi, keys[order], passages[order], versions[order])
+        segments[-FANOUT:] = [self._keep(merged)]
+        return True
+
+    def _tier(self, span: int) -> int:
+        """The size tier of a segment of ``span`` passages."""
+        tier = 0
+        while span >= self.segment_passages * FANOUT ** (tier + 1):
+            tier += 1
+        return tier
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    def held(
+        self, segments: list[Segment], queries: np.ndarray, max_versions: int | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows of every segment whose key is one of ``queries`` (sorted, unique), of the
+        first ``max_versions`` versions holding the key in that segment (a superset of the first
+        of all segments); a segment found damaged is rebuilt (and the record rewritten) and read
+        again."""
+        found = []
+        for k, segment in enumerate(segments):
+            try:
+                found.append(segment.lookup(queries, max_versions))
+            except CorruptSegment:
+                info = self._build(segment.info.lo, segment.info.hi)
+                self.rebuilt += 1
+                records = self._record()
+                records[k] = info
+                self._write_record(records)
+                segments[k] = self._open[info.name]
+                found.append(segments[k].lookup(queries, max_versions))
+        if not found:
+            return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return tuple(np.concatenate(c) for c in zip(*found, strict=True))  # type: ignore[return-value]
+
+    def candidates(self, first: int, max_versions: int | None) -> np.ndarray | None:
+        """``Warehouse.candidates`` through the index, as an ``(n, 4)`` int64 array, sorted; None
+        when the batch is large enough for the join to be faster (see ``JOIN_RATIO``).
+
+        The new rows (``passage_id >= first``) and the rows of the tail before them holding their
+        keys come from DuckDB; the segments give the rows before the tail."""
+        probe = _columns(self.con, "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ?", [first])
+        if not len(probe[0]):
+            return np.zeros((0, 4), np.int64)
+        # Passages are stored after the largest id (ingest's next_id): once some at or above
+        # ``first`` are stored, none below it will be, and the index may cover them.
+        segments = self.sync(first)
+        covered = segments[-1].info.hi if segments else 0
+        queries = distinct(probe[0])
+        if len(queries) * self.join_ratio > sum(s.info.rows for s in segments) + len(probe[0]):
+            return None
+        self.con.register("probe_keys", pa.table({"key": pa.array(queries, pa.uint64())}))
+        try:
+            tail = _columns(
+                self.con,
+                "SELECT b.key, b.passage_id, b.version_id FROM band_keys b SEMI JOIN probe_keys USING (key)"
+                " WHERE b.passage_id >= ? AND b.passage_id < ?",
+                [covered, first],
+            )
+        finally:
+            self.con.unregister("probe_keys")
+        unindexed = probe[1] >= covered  # new rows no segment holds (all, unless first < covered)
+        stored = self.held(segments, queries, max_versions)
+        parts = (stored, tail, tuple(c[unindexed] for c in probe))
+        keys, passages, versions = (np.concatenate(c) for c in zip(*parts, strict=True))
+        held = held_rows(keys, passages, versions, max_versions)
+        order = np.argsort(probe[0], kind="stable")
+        return pairs_of(held, (probe[0][order], probe[1][order], probe[2][order]))
