@@ -80,7 +80,7 @@ def test_no_module_restates_a_tables_column_types() -> None:
     """Arrow types are named only where the catalog's are read (warehouse/db.py), for values
     that are no table's columns (the ids and URLs a query is given), and for the file format of
     ``fingerprint --format parquet`` (reuse/pipeline/fingerprints.py), which is no table."""
-    allowed = {"int64", "string"}  # the one-column lists of ids, URLs and sites a query joins
+    allowed = {"int64", "string", "uint64"}  # the one-column lists of ids, URLs, sites and band keys a query joins
     own_formats = {ROOT / "warehouse/db.py", ROOT / "reuse/pipeline/fingerprints.py"}
     found = []
     for path in [*ROOT.glob("reuse/**/*.py"), *ROOT.glob("warehouse/*.py"), *ROOT.glob("crawlers/*.py")]:

@@ -510,16 +510,17 @@ class KeyIndex:
         queries = distinct(probe[0])
         if len(queries) * self.join_ratio > sum(s.info.rows for s in segments) + len(probe[0]):
             return None
-        self.con.register("probe_keys", pa.table({"key": pa.array(queries, pa.uint64())}))
-        try:
+        # Imported here: warehouse.db, which holds the one helper that registers Arrow tables,
+        # imports this module.
+        from warehouse.db import registered
+
+        with registered(self.con, "probe_keys", {"key": pa.array(queries, pa.uint64())}):
             tail = _columns(
                 self.con,
                 "SELECT b.key, b.passage_id, b.version_id FROM band_keys b SEMI JOIN probe_keys USING (key)"
                 " WHERE b.passage_id >= ? AND b.passage_id < ?",
                 [covered, first],
             )
-        finally:
-            self.con.unregister("probe_keys")
         unindexed = probe[1] >= covered  # new rows no segment holds (all, unless first < covered)
         stored = self.held(segments, queries, max_versions)
         parts = (stored, tail, tuple(c[unindexed] for c in probe))
