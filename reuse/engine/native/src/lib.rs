@@ -52,6 +52,19 @@ fn shingle_hashes<'py>(
     Ok(out.into_pyarray(py))
 }
 
+/// The multipliers and offsets of MinHasher.permutations, a (2, num_perm) uint32 array.
+fn permutation_rows(permutations: &PyReadonlyArray2<'_, u32>) -> PyResult<(Vec<u32>, Vec<u32>)> {
+    let perm = permutations.as_array();
+    if perm.nrows() != 2 || perm.ncols() == 0 {
+        return Err(PyValueError::new_err(format!(
+            "permutations must be a (2, num_perm) array, got shape ({}, {})",
+            perm.nrows(),
+            perm.ncols()
+        )));
+    }
+    Ok((perm.row(0).to_vec(), perm.row(1).to_vec()))
+}
+
 /// The MinHash signatures of many passages of one document: equal to
 /// reuse.engine.signatures.MinHasher.signatures.
 ///
@@ -68,15 +81,8 @@ fn minhash_signatures<'py>(
     permutations: PyReadonlyArray2<'py, u32>,
 ) -> PyResult<Bound<'py, PyArray2<u32>>> {
     let spans = spans.as_array();
-    let perm = permutations.as_array();
-    if perm.nrows() != 2 || perm.ncols() == 0 {
-        return Err(PyValueError::new_err(format!(
-            "permutations must be a (2, num_perm) array, got shape ({}, {})",
-            perm.nrows(),
-            perm.ncols()
-        )));
-    }
-    let num_perm = perm.ncols();
+    let (a, b) = permutation_rows(&permutations)?;
+    let num_perm = a.len();
     if spans.nrows() == 0 {
         return Ok(Array2::<u32>::zeros((0, num_perm)).into_pyarray(py));
     }
@@ -89,8 +95,6 @@ fn minhash_signatures<'py>(
     }
     let starts: Vec<i64> = spans.column(0).to_vec();
     let ends: Vec<i64> = spans.column(1).to_vec();
-    let a: Vec<u32> = perm.row(0).to_vec();
-    let b: Vec<u32> = perm.row(1).to_vec();
     let hashes = values(&shingles);
     kernels::check_spans(&starts, &ends, hashes.len())
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
@@ -348,20 +352,13 @@ fn analyse_many<'py>(
             "shingle sizes must be at least 1, got {shingle_words} and {shingle_chars}"
         )));
     }
-    let perm = permutations.as_array();
-    if perm.nrows() != 2 || perm.ncols() == 0 {
-        return Err(PyValueError::new_err(format!(
-            "permutations must be a (2, num_perm) array, got shape ({}, {})",
-            perm.nrows(),
-            perm.ncols()
-        )));
-    }
+    let (a, b) = permutation_rows(&permutations)?;
     let params = analysis::AnalysisParams {
         passages: cut,
         shingle_words,
         shingle_chars,
-        a: perm.row(0).to_vec(),
-        b: perm.row(1).to_vec(),
+        a,
+        b,
         signatures,
     };
     let num_perm = params.a.len();
