@@ -38,16 +38,15 @@ def _params(threshold: float, num_perm: int, fp_weight: float, fn_weight: float)
     nodes, weights = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
     low = (nodes + 1) * threshold / 2  # the nodes mapped onto [0, threshold]
     high = threshold + (nodes + 1) * (1 - threshold) / 2  # and onto [threshold, 1]
-    best, best_error = (0, 0), float("inf")
-    for b in range(1, num_perm + 1):
-        r = np.arange(1, num_perm // b + 1, dtype=np.float64)[:, None]
-        fp = (1 - (1 - low**r) ** b) @ weights * threshold / 2
-        fn = ((1 - high**r) ** b) @ weights * (1 - threshold) / 2
-        errors = fp * fp_weight + fn * fn_weight
-        k = int(np.argmin(errors))
-        if errors[k] < best_error:
-            best, best_error = (b, k + 1), float(errors[k])
-    return best
+    # Every (b, r) with b * r <= num_perm, in datasketch's order: all at once, one row each.
+    b = np.repeat(np.arange(1, num_perm + 1), num_perm // np.arange(1, num_perm + 1))
+    r = np.concatenate([np.arange(1, num_perm // k + 1) for k in range(1, num_perm + 1)])
+    bs, rs = b[:, None].astype(np.float64), r[:, None].astype(np.float64)
+    fp = (1 - (1 - low**rs) ** bs) @ weights * threshold / 2
+    fn = ((1 - high**rs) ** bs) @ weights * (1 - threshold) / 2
+    # argmin keeps the first of equal errors, as datasketch's strict comparison does.
+    best = int(np.argmin(fp * fp_weight + fn * fn_weight))
+    return int(b[best]), int(r[best])
 
 
 def band_params(settings: Settings) -> tuple[int, int]:

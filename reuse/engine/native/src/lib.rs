@@ -225,27 +225,32 @@ fn py_normalize<'py>(
 /// its length in characters of the normalised word. Runs without the GIL.
 #[pyfunction]
 #[pyo3(name = "tokenize", signature = (text, /))]
-#[allow(clippy::type_complexity)]
-fn py_tokenize<'py>(
-    py: Python<'py>,
-    text: &Bound<'py, PyString>,
-) -> PyResult<(
+fn py_tokenize<'py>(py: Python<'py>, text: &Bound<'py, PyString>) -> PyResult<TokenArrays<'py>> {
+    let source = CodePoints::of(text)?;
+    let t = py.detach(|| tokens::tokenize_normalized(&normalize::normalize_chars(&source.chars)));
+    Ok(token_arrays(py, t))
+}
+
+/// A text's tokens as numpy arrays: hashes (uint64), starts and ends (int64), unspaced (bool)
+/// and lengths (int64).
+type TokenArrays<'py> = (
     Bound<'py, PyArray1<u64>>,
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<bool>>,
     Bound<'py, PyArray1<i64>>,
-)> {
-    let source = CodePoints::of(text)?;
-    let t = py.detach(|| tokens::tokenize_normalized(&normalize::normalize_chars(&source.chars)));
+);
+
+/// The token arrays of `t`, its vectors moved into numpy without a copy (lengths widened).
+fn token_arrays(py: Python<'_>, t: tokens::Tokens) -> TokenArrays<'_> {
     let lengths: Vec<i64> = t.lengths.iter().map(|&n| i64::from(n)).collect();
-    Ok((
+    (
         t.hashes.into_pyarray(py),
         t.starts.into_pyarray(py),
         t.ends.into_pyarray(py),
         t.unspaced.into_pyarray(py),
         lengths.into_pyarray(py),
-    ))
+    )
 }
 
 /// The paragraphs of a text: equal to reuse.engine.passages.paragraph_spans, as a (k, 2) int64
@@ -378,14 +383,15 @@ fn analyse_many<'py>(
                 a.passages.len()
             };
             let signed = Array2::from_shape_vec((m, num_perm), a.signatures).expect("m * num_perm");
-            let lengths: Vec<i64> = a.tokens.lengths.iter().map(|&n| i64::from(n)).collect();
+            let passages = passage_array(py, &a.passages);
+            let (hashes, starts, ends, unspaced, lengths) = token_arrays(py, a.tokens);
             (
-                a.tokens.hashes.into_pyarray(py),
-                a.tokens.starts.into_pyarray(py),
-                a.tokens.ends.into_pyarray(py),
-                a.tokens.unspaced.into_pyarray(py),
-                lengths.into_pyarray(py),
-                passage_array(py, &a.passages),
+                hashes,
+                starts,
+                ends,
+                unspaced,
+                lengths,
+                passages,
                 signed.into_pyarray(py),
             )
         })
