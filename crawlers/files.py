@@ -41,6 +41,7 @@ __all__ = [
     "page_url",
     "read_file",
     "read_page",
+    "read_text",
 ]
 
 #: Files larger than this are skipped: no article is this long, and it bounds memory per item.
@@ -193,6 +194,12 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as err:
         raise InputError(source, f"cannot read: {err.strerror or err}") from err
+
+
+def read_text(path: Path) -> str:
+    """The text of a plain text file, within the size cap and decoded as ``.txt`` files are; raises
+    :class:`InputError` saying why it cannot be read."""
+    return decode(_read_bytes(path), str(path))
 
 
 # The "mark of the web" a browser writes into a page it saves: the URL the page was read from.

@@ -18,6 +18,7 @@ from reuse.lineage.edits import EditReport, TextView, compare
 from reuse.lineage.facts import DocFacts, SharedText, Story
 from reuse.lineage.stories import build_stories
 from reuse.models import CreditLine, Document, Evidence, Match, MatchKind, PageLink, Span, TextBlock
+from reuse.pipeline.alerts import raise_alerts
 from warehouse import lineage as lineage_db
 from warehouse.db import Warehouse
 
@@ -221,7 +222,8 @@ def update_lineage(
     The update relearns the boilerplate of the sites the owed versions are on, diffs each owed
     version against its previous one (and every version of a site whose boilerplate changed),
     and rebuilds every story holding a document they reach (see
-    :func:`warehouse.lineage.lineage_reach`). ``progress`` is called once per story stored.
+    :func:`warehouse.lineage.lineage_reach`), then raises the alerts the watchlists are owed (see
+    :func:`reuse.pipeline.alerts.raise_alerts`). ``progress`` is called once per story stored.
     """
     fresh = lineage_db.pending_versions(wh)
     if not fresh:
@@ -266,6 +268,9 @@ def update_lineage(
     found = build_stories(docs, shared, settings)
     lineage_db.delete_stories(wh, members)
     _store_stories(wh, run_id, found, docs, rows, boilerplate, progress or (lambda _story: None))
+    # Alerts are read from the edges just stored, in this transaction: a run killed before it
+    # commits leaves them owed with its lineage, and one alert per watch and copy is ever raised.
+    raise_alerts(wh, settings, run_id, {v.doc_id for v in fresh})
     lineage_db.settle_pending(wh, [v.version_id for v in fresh])
     return _summary(wh, len(fresh))
 
