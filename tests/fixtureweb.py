@@ -14,7 +14,7 @@ fault          what the server does
 ``short``      declares a ``Content-Length`` larger than the body, sends the body and closes
 =============  ======================================================================================
 
-Every request is logged (site, path, start and end times, headers, attempt number) and each
+Every request is logged (site, path, start and end times, headers, attempt number, a POST's body) and each
 site counts accepted connections and the most requests it ever served at once, so tests can
 check politeness and that no connection was made at all.
 """
@@ -342,6 +342,8 @@ class Request:
     headers: dict[str, str]
     status: int | None  # None when the fault sent no status line (reset, hang)
     fault: str | None
+    method: str = "GET"
+    body: bytes = b""  # what a POST sent
 
 
 class _Server(ThreadingHTTPServer):
@@ -376,6 +378,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         site = self.server.site
         start = time.monotonic()
+        sent = self.rfile.read(int(self.headers.get("Content-Length") or 0)) if self.command == "POST" else b""
         with site.lock:
             start = min(start, site.accepted.pop(id(self.request), start))
             site.active += 1
@@ -402,8 +405,22 @@ class _Handler(BaseHTTPRequestHandler):
             with site.lock:
                 site.active -= 1
                 site.web.log.append(
-                    Request(site.name, self.path, start, time.monotonic(), attempt, dict(self.headers), status, fault)
+                    Request(
+                        site.name,
+                        self.path,
+                        start,
+                        time.monotonic(),
+                        attempt,
+                        dict(self.headers),
+                        status,
+                        fault,
+                        self.command,
+                        sent,
+                    )
                 )
+
+    # A POST (a webhook's) is answered as a GET of the same route, its body kept in the log.
+    do_POST = do_GET
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)

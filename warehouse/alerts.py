@@ -23,6 +23,7 @@ from warehouse.db import Warehouse, registered
 __all__ = [
     "ATOM_NS",
     "add_watch",
+    "alert_json",
     "atom_feed",
     "edge_alerts",
     "insert_alerts",
@@ -247,7 +248,8 @@ def list_alerts(
     ``coverage_source``, ``coverage_target``, ``credited``, ``labels`` and ``evidence`` (parsed)."""
     if not _has_alerts(wh):
         return []
-    where, params = ["TRUE"], []
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
     if since is not None:
         where.append("raised_at >= ?")
         params.append(since)
@@ -327,16 +329,17 @@ def atom_feed(
         if item["labels"]:
             lines.append("edits: " + ", ".join(item["labels"]))
         sub(entry, "summary", "\n".join(line for line in lines if line))
-        sub(entry, "content", json.dumps(_jsonable(item), ensure_ascii=False), type="text")
+        sub(entry, "content", json.dumps(alert_json(item), ensure_ascii=False), type="text")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
-def _jsonable(value: Any) -> Any:
-    """``value`` with its times as ISO strings (the content of a feed entry)."""
+def alert_json(value: Any) -> Any:
+    """An alert item (of :func:`list_alerts`) ready for ``json.dumps``: its times as ISO strings.
+    What a feed entry holds and a webhook is sent."""
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: alert_json(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+        return [alert_json(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
     return value

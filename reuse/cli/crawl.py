@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import fields, replace
+from dataclasses import asdict, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from crawlers.sources import Source
     from reuse.pipeline.crawl import CrawlReport
+    from reuse.pipeline.webhook import Delivery
 
 __all__ = ["EXIT_LOCKED", "crawl", "fetch", "parse_duration", "register", "status"]
 
@@ -192,6 +193,20 @@ def _run(
             raise typer.Exit(EXIT_LOCKED) from None
 
 
+def _deliver(ctx: typer.Context, url: str, stop: threading.Event) -> Delivery:
+    """POST the alerts owed to the webhook ``url``; a failure to reach it is reported, never raised."""
+    from reuse.pipeline.webhook import deliver_alerts
+
+    return deliver_alerts(warehouse_path(ctx), url, stop=stop)
+
+
+def _delivery_line(url: str, delivery: Delivery) -> str:
+    line = f"webhook {url}: {count(delivery.delivered, 'alert')} delivered"
+    if delivery.error is not None:
+        line += f"; {count(delivery.owed, 'alert')} owed, sent at the next run ({delivery.error})"
+    return line
+
+
 def fetch(
     ctx: typer.Context,
     urls: Annotated[list[str], typer.Argument(metavar="URL", help="Pages (or feeds, sitemaps) to fetch now.")],
@@ -259,6 +274,14 @@ def crawl(
     user_agent: UserAgent = None,
     contact: Contact = None,
     insecure_host: Insecure = None,
+    webhook: Annotated[
+        str | None,
+        typer.Option(
+            "--webhook",
+            metavar="URL",
+            help="POST each new alert as JSON to URL after each run (undelivered ones again at the next run).",
+        ),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Crawl sites: discover new articles (start pages, feeds, sitemaps, links), fetch them politely,
@@ -267,21 +290,31 @@ def crawl(
     The argument is a sources file (see seeds/sources.toml) or URLs, each a page, a feed or a
     sitemap whose host becomes the scope. Re-runs are incremental (conditional GET, adaptive
     recheck intervals). --every keeps running on a schedule; Ctrl-C or SIGTERM stops cleanly.
+    With --webhook, the alerts each run raises (see 'watch add') are POSTed to URL as JSON; an
+    endpoint that is down never stops the crawl, and what it missed is sent at the next run.
     """
     overrides, sources = _targets(targets)
     settings = _settings(overrides, allow_private, delay, user_agent, contact, insecure_host, max_pages=max_pages,
                          max_depth=depth)  # fmt: skip
     interval = parse_duration(every) if every is not None else None
+    if webhook is not None:
+        from reuse.pipeline.webhook import register_webhook
+
+        register_webhook(warehouse_path(ctx), webhook)
     with stop_on_signals() as stop:
         while True:
             started = time.monotonic()
             report = _run(ctx, sources, settings, "crawl", stop)
+            delivery = _deliver(ctx, webhook, stop) if webhook is not None else None
             if json_out:
-                echo_json({"run_id": report.run_id, **report.counts(), "problems": report.problems})
+                sent = {"webhook": asdict(delivery)} if delivery is not None else {}
+                echo_json({"run_id": report.run_id, **report.counts(), "problems": report.problems, **sent})
             else:
                 for state, url, reason in report.problems:
                     typer.echo(f"{state}: {url}: {reason}", err=True)
                 typer.echo(f"crawl run {report.run_id}: {_line(report)}")
+                if delivery is not None:
+                    typer.echo(_delivery_line(webhook or "", delivery), err=delivery.error is not None)
             if interval is None or stop.is_set():
                 return
             pause = max(0.0, started + interval - time.monotonic())

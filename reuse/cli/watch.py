@@ -8,8 +8,8 @@ the same items the web interface serves) and writes them as an Atom feed.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +18,7 @@ import typer
 
 from reuse.cli.options import READ_WAIT, JsonFlag, WideFlag, warehouse_path
 from reuse.cli.output import count, echo_json, percent, print_table, url_cell
-from reuse.errors import InputError
+from reuse.errors import InputError, SettingsError
 
 __all__ = ["alerts", "parse_since", "register", "watch_app", "write_whole"]
 
@@ -27,9 +27,6 @@ watch_app = typer.Typer(
     rich_markup_mode=None,
     help="Watch a site, a document or a passage: every run that stores a new copy of it raises an alert.",
 )
-
-_AGO = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$", re.I)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 @watch_app.command("add")
@@ -105,11 +102,13 @@ def watch_remove(
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """``--since``: a time ago (``30m``, ``24h``, ``7d``, ``2w``) or an ISO 8601 date or time (UTC
-    unless it says otherwise)."""
-    ago = _AGO.match(text.strip())
-    if ago:
-        return (now or datetime.now(UTC)) - timedelta(seconds=float(ago.group(1)) * _UNITS[ago.group(2).lower()])
+    """``--since``: a time ago (``30m``, ``24h``, ``7d``) or an ISO 8601 date or time (UTC unless
+    it says otherwise)."""
+    from reuse.cli.crawl import parse_duration
+
+    if text.strip()[-1:].isalpha():
+        with suppress(SettingsError):
+            return (now or datetime.now(UTC)) - timedelta(seconds=parse_duration(text))
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
