@@ -1,0 +1,260 @@
+"""Watchlists and alerts (issue 16): ``watch add|list|remove``, the alerts every run that stores
+documents raises in its lineage update, ``alerts`` (--since, --unseen, --mark-seen, --json, --atom)
+and ``crawl --webhook``, on real DuckDB files, through the CLI's runner, with webhooks POSTed to
+servers on 127.0.0.1.
+
+The rules: one alert per watch and new copy, raised in the transaction of the lineage it is read
+from (a SIGKILL at any moment neither loses nor doubles one, and the next run completes what a
+killed one left: the hypothesis test at the end); a copy that only repeats a site's template raises
+nothing; a rebuilt lineage raises nothing again; a delivered alert is not POSTed again and an
+undelivered one is POSTed at the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from test_lineage_state import ENV
+from typer.testing import CliRunner
+
+from reuse.cli import app
+from warehouse.alerts import ATOM_NS
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "seeds" / "demo"
+SOUTHFRONT = "https://southfront.org/presence-of-turkish-backed-syrian-militants-in-nagorno-karabakh-gives-armenia-additional-chances-in-war/"
+runner = CliRunner()
+
+
+def cli(db: Path, *args: str | Path, code: int = 0) -> str:
+    """``reusetrack --db DB ARGS`` through the runner; its stdout, the exit code checked."""
+    result = runner.invoke(app, ["--db", str(db), *map(str, args)], env=ENV)
+    assert result.exit_code == code, result.output
+    return result.stdout
+
+
+def error(db: Path, *args: str | Path) -> str:
+    """The one ``Error:`` line a refused command prints (exit code 1)."""
+    result = runner.invoke(app, ["--db", str(db), *map(str, args)])
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "Traceback" not in result.output, result.output
+    return lines[0]
+
+
+def alerts_json(db: Path, *args: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = json.loads(cli(db, "alerts", "--json", *args))
+    return items
+
+
+def demo_part(tmp_path: Path, *sites: str) -> Path:
+    """A folder holding the demo pages of ``sites``."""
+    folder = tmp_path / "-".join(sites)
+    for site in sites:
+        shutil.copytree(DEMO / site, folder / site)
+    return folder
+
+
+def test_done_when_a_southfront_watch_alerts_the_global_research_copy(tmp_path: Path) -> None:
+    """The issue's case on the seeds: watch southfront.org, ingest the Global Research copy: one
+    alert, credited, with its edits, in ``alerts --json`` and in the Atom feed."""
+    db = tmp_path / "w.duckdb"
+    cli(db, "ingest", demo_part(tmp_path, "southfront.org"))
+    assert cli(db, "watch", "add", "southfront.org", "--name", "SouthFront", "--note", "all of it") == (
+        "watch 1: site southfront.org\n"
+    )
+    cli(db, "ingest", demo_part(tmp_path, "globalresearch.ca"))
+    (alert,) = alerts_json(db)
+    assert alert["watch"] == {"watch_id": 1, "kind": "site", "target": "southfront.org", "name": "SouthFront"}
+    assert alert["copy"]["site"] == "globalresearch.ca" and alert["copy"]["url"].startswith(
+        "https://www.globalresearch.ca/video-presence-turkish-backed"
+    )
+    assert alert["copy"]["time"] == "2020-11-05T14:14:02+00:00" and alert["copy"]["time_precision"] == "second"
+    assert alert["source"]["url"] == SOUTHFRONT and alert["source"]["site"] == "southfront.org"
+    assert alert["credited"] == "credited" and alert["relation"] == "copy" and alert["directed"] is True
+    assert alert["labels"] == [
+        "headline_changed",
+        "preamble_added",
+        "tags_added",
+        "footer_added",
+        "site_boilerplate_added",
+    ]
+    assert alert["coverage_source"] > 0.99 and alert["lag_seconds"] == 78242 and alert["seen_at"] is None
+    assert {e["signal"] for e in alert["evidence"]} >= {"credit", "dates"}
+    # The same as the lineage says of the copy.
+    lineage = json.loads(cli(db, "lineage", "--json", SOUTHFRONT))
+    (edge,) = lineage["edges"]
+    assert (edge["target_url"], edge["credited"], edge["labels"]) == (alert["copy"]["url"], "credited", alert["labels"])
+
+    feed_file = tmp_path / "feed" / "alerts.atom"
+    feed_file.parent.mkdir()
+    assert cli(db, "alerts", "--atom", feed_file) == f"1 alert written to {feed_file}\n"
+    assert [p.name for p in feed_file.parent.iterdir()] == ["alerts.atom"]  # no temporary file left
+    feed = ET.parse(feed_file).getroot()
+    ns = {"a": ATOM_NS}
+    assert feed.tag == f"{{{ATOM_NS}}}feed"
+    for required in ("id", "title", "updated", "author/a:name"):
+        assert feed.find(f"a:{required}", ns) is not None, required
+    (entry,) = feed.findall("a:entry", ns)
+    assert entry.findtext("a:title", namespaces=ns) == "globalresearch.ca copies southfront.org (credited)"
+    assert entry.find("a:link[@rel='alternate']", ns).get("href") == alert["copy"]["url"]  # type: ignore[union-attr]
+    assert [c.get("term") for c in entry.findall("a:category", ns)] == alert["labels"]
+    assert json.loads(entry.findtext("a:content", namespaces=ns) or "") == alert
+    assert entry.findtext("a:id", namespaces=ns).endswith(":alert:1")  # type: ignore[union-attr]
+
+    # Running again, or rebuilding the lineage, raises nothing again.
+    cli(db, "ingest", DEMO)
+    after = alerts_json(db)
+    assert len(after) == 4 and after[-1] == alert  # and the other direct copies of SouthFront, newest first
+    assert {a["copy"]["site"] for a in after} == {
+        "globalresearch.ca", "northgate-herald.example", "energy-corridor.example", "morningfold.example"
+    }  # fmt: skip
+    cli(db, "lineage", "--rebuild")
+    cli(db, "ingest", DEMO)
+    assert alerts_json(db) == after
+    watches = json.loads(cli(db, "watch", "list", "--json"))
+    assert [(w["watch_id"], w["alerts"], w["unseen"], w["note"]) for w in watches] == [(1, 4, 4, "all of it")]
+
+
+def _text(rng: random.Random, sentences: int = 5) -> str:
+    words = [
+        "harbour",
+        "council",
+        "ferry",
+        "budget",
+        "river",
+        "station",
+        "minister",
+        "bridge",
+        "market",
+        "village",
+        "school",
+        "museum",
+        "library",
+    ]
+    return " ".join(
+        " ".join(rng.choice(words) for _ in range(rng.randint(10, 16))).capitalize() + f" {rng.randint(2, 999)}."
+        for _ in range(sentences)
+    )
+
+
+def _page(site: str, slug: str, paragraphs: list[str], day: int) -> dict[str, Any]:
+    return {
+        "url": f"https://{site}/{slug}",
+        "site": site,
+        "title": paragraphs[0][:40],
+        "published": f"2021-03-{day:02d}T10:00:00Z",
+        "text": "\n\n".join(paragraphs),
+    }
+
+
+def _jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_a_copy_that_only_repeats_a_template_raises_nothing(tmp_path: Path) -> None:
+    """A site whose every page carries a paragraph of a watched article in its sidebar (its own
+    template) copies nothing; a page on another site that takes the article does. A text watch on
+    a site's template fires on none of that site's pages."""
+    rng = random.Random(5)
+    article = [_text(rng) for _ in range(4)]
+    sidebar = article[1]
+    template = _text(rng, 3)  # the watched site's own footer
+    db = tmp_path / "w.duckdb"
+    cli(db, "ingest", _jsonl(tmp_path / "a.jsonl", [_page("origin.example", "article", [*article, template], 1)]))
+    cli(db, "watch", "add", "origin.example")
+    passage = tmp_path / "footer.txt"
+    passage.write_text(template + "\n", encoding="utf-8")
+    cli(db, "watch", "add", "--text", passage)
+    rows = [_page("sidebar.example", f"p{k}", [_text(rng), sidebar, _text(rng)], 2 + k) for k in range(6)]
+    rows += [_page("origin.example", f"o{k}", [_text(rng), _text(rng), template], 2 + k) for k in range(6)]
+    rows.append(_page("copier.example", "taken", ["Republished.", *article[:3]], 9))
+    cli(db, "ingest", _jsonl(tmp_path / "b.jsonl", rows))
+    found = alerts_json(db)
+    assert [(a["watch"]["kind"], a["copy"]["url"]) for a in found] == [("site", "https://copier.example/taken")]
+    assert found[0]["credited"] == "uncredited" and found[0]["source"]["url"] == "https://origin.example/article"
+    boilerplate = cli(db, "sql", "--csv", "SELECT DISTINCT site FROM site_boilerplate ORDER BY 1")
+    assert boilerplate.split() == ["site", "origin.example", "sidebar.example"]  # both templates were learned
+
+
+def test_a_text_watch_fires_on_new_documents_holding_the_passage(tmp_path: Path) -> None:
+    """A passage of the SouthFront report (its second paragraph, lightly reworded): the documents
+    stored after the watch that hold it raise one alert each, with the spans found; the others none."""
+    db, probe = tmp_path / "w.duckdb", tmp_path / "probe.duckdb"
+    cli(db, "ingest", demo_part(tmp_path, "morningfold.example"))
+    cli(probe, "ingest", demo_part(tmp_path, "southfront.org"))
+    text = json.loads(cli(probe, "sql", "--json", "SELECT text FROM versions"))[0]["text"]
+    paragraph = text.split("\n\n")[1].replace("at least 6 troops", "at least six troops")
+    passage = tmp_path / "passage.txt"
+    passage.write_text(paragraph, encoding="utf-8")
+    assert cli(db, "watch", "add", "--text", passage, "--name", "Karvachar") == f"watch 1: text {passage}\n"
+    cli(db, "ingest", DEMO)
+    found = alerts_json(db)
+    assert {a["copy"]["site"] for a in found} >= {"southfront.org", "globalresearch.ca"}
+    assert "morningfold.example" not in {a["copy"]["site"] for a in found}  # stored before the watch
+    assert all(a["watch"]["kind"] == "text" and a["source"] is None and a["relation"] == "text" for a in found)
+    sf = next(a for a in found if a["copy"]["site"] == "southfront.org")
+    assert sf["coverage_source"] > 0.9 and sf["evidence"][0]["kind"] in ("near-verbatim", "edited")
+    assert "Karvachar area" in sf["evidence"][0]["text"]
+    unrelated = {"council-unveils", "rovers-come", "satellites-spot", "korvik-lumen"}
+    assert not any(u in a["copy"]["url"] for a in found for u in unrelated)
+    cli(db, "lineage", "--rebuild")
+    assert alerts_json(db) == found
+
+
+def test_a_document_watch_and_removing_it(tmp_path: Path) -> None:
+    """A document named by a variant of its URL: its new copies raise alerts (not a copy stored
+    before the watch, though its story is rebuilt); removed, it raises no more and the ones raised stay."""
+    db = tmp_path / "w.duckdb"
+    cli(db, "ingest", demo_part(tmp_path, "southfront.org", "globalresearch.ca"))
+    variant = SOUTHFRONT.replace("https://", "http://www.").rstrip("/") + "?utm_source=x"
+    out = json.loads(cli(db, "watch", "add", variant, "--json"))
+    assert out == {"watch_id": 1, "kind": "document", "target": SOUTHFRONT}
+    cli(db, "ingest", demo_part(tmp_path, "northgate-herald.example", "energy-corridor.example"))
+    found = alerts_json(db)
+    assert sorted(a["copy"]["site"] for a in found) == ["energy-corridor.example", "northgate-herald.example"]
+    northgate = next(a for a in found if a["copy"]["site"] == "northgate-herald.example")
+    assert northgate["credited"] == "uncredited" and "numbers_changed" in northgate["labels"]
+    assert cli(db, "watch", "remove", "1") == "watch 1 removed\n"
+    assert json.loads(cli(db, "watch", "list", "--json")) == []
+    cli(db, "ingest", DEMO)
+    assert alerts_json(db) == found
+
+
+def test_watch_errors_are_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    cli(db, "ingest", demo_part(tmp_path, "southfront.org"))
+    cli(db, "watch", "add", "southfront.org")
+    empty, binary, short = tmp_path / "empty.txt", tmp_path / "binary.txt", tmp_path / "short.txt"
+    empty.write_text("  \n", encoding="utf-8")
+    binary.write_bytes(b"\x00\x01\x02" * 100)
+    short.write_text("Five words are too few.", encoding="utf-8")
+    for args, message in [
+        (["southfront.org"], "southfront.org: already watched (watch 1)"),
+        (["WWW.SouthFront.org"], "already watched (watch 1)"),
+        (["https://nowhere.example/story"], "no document with URL or doc_id 'https://nowhere.example/story'"),
+        (["999"], "no document with URL or doc_id '999'"),
+        ([], "give one of a site, a document (URL or doc_id) or --text FILE"),
+        (["southfront.org", "--text", str(short)], "give one of"),
+        (["--text", str(tmp_path / "missing.txt")], "missing.txt"),
+        (["--text", str(empty)], "too short to watch"),
+        (["--text", str(binary)], "binary file"),
+        (["--text", str(short)], "too short to watch: a passage needs 8 words or more"),
+    ]:
+        assert message in error(db, "watch", "add", *args), args
+    passage = tmp_path / "p.txt"
+    passage.write_text(" ".join(["watched words here"] * 10), encoding="utf-8")
+    cli(db, "watch", "add", "--text", passage)
+    assert "already watched (watch 2)" in error(db, "watch", "add", "--text", passage)
+    assert "7: no such watch" in error(db, "watch", "remove", "7")
+    cli(db, "watch", "remove", "2")
+    assert "2: no such watch" in error(db, "watch", "remove", "2")
+    assert "--since: 'soon' is neither" in error(db, "alerts", "--since", "soon")
+    assert len(json.loads(cli(db, "watch", "list", "--json"))) == 1
