@@ -15,14 +15,19 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import socket
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from fixtureweb import FixtureWeb, Route, article_html, paragraphs
 from test_lineage_state import ENV
 from typer.testing import CliRunner
 
 from reuse.cli import app
+from reuse.cli.watch import parse_since
+from reuse.pipeline.webhook import WebhookSettings, deliver_alerts, register_webhook
 from warehouse.alerts import ATOM_NS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -258,3 +263,154 @@ def test_watch_errors_are_one_line(tmp_path: Path) -> None:
     assert "2: no such watch" in error(db, "watch", "remove", "2")
     assert "--since: 'soon' is neither" in error(db, "alerts", "--since", "soon")
     assert len(json.loads(cli(db, "watch", "list", "--json"))) == 1
+
+
+def test_unseen_mark_seen_and_since(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    cli(db, "ingest", demo_part(tmp_path, "southfront.org"))
+    cli(db, "watch", "add", "southfront.org")
+    before = time.time()
+    cli(db, "ingest", demo_part(tmp_path, "globalresearch.ca"))
+    assert len(alerts_json(db, "--unseen")) == 1
+    marked = alerts_json(db, "--unseen", "--mark-seen")
+    assert len(marked) == 1 and marked[0]["seen_at"] is None  # listed as they were, then marked
+    assert alerts_json(db, "--unseen") == [] and alerts_json(db)[0]["seen_at"] is not None
+    cli(db, "ingest", DEMO)
+    unseen = alerts_json(db, "--unseen")
+    assert len(unseen) == 3 and len(alerts_json(db)) == 4
+    assert [a["alert_id"] for a in unseen] == [4, 3, 2]  # newest first
+    assert len(alerts_json(db, "--since", "1h")) == 4 and len(alerts_json(db, "--limit", "2")) == 2
+    assert alerts_json(db, "--since", "2999-01-01") == []
+    since = parse_since("2020-01-01")
+    assert since.isoformat() == "2020-01-01T00:00:00+00:00" and len(alerts_json(db, "--since", "2020-01-01")) == 4
+    assert abs(parse_since("2h").timestamp() - (time.time() - 7200)) < 5 and before < time.time()
+    assert cli(db, "alerts", "--unseen", "--mark-seen").count("new") == 3  # the table marks them new
+    assert cli(db, "alerts", "--unseen") == "no alerts\n"
+
+
+def _hook(web: FixtureWeb) -> tuple[str, Route]:
+    site = web.site("hook")
+    return site.url("/hook"), site.add("/hook", Route(body=b"{}", content_type="application/json"))
+
+
+def _posted(web: FixtureWeb) -> list[dict[str, Any]]:
+    return [json.loads(r.body) for r in web.sites["hook"].requests("/hook") if r.status == 200]
+
+
+FAST = WebhookSettings(attempts=3, backoff=0.01, timeout=5.0)
+
+
+def test_webhook_retries_with_backoff_and_never_sends_twice(web: FixtureWeb, tmp_path: Path) -> None:
+    """Each owed alert POSTed as its ``alerts --json`` item; a 503 and a reset are retried; a
+    delivered alert is not sent again; alerts raised before the webhook was first given are not
+    owed to it."""
+    db = tmp_path / "w.duckdb"
+    url, route = _hook(web)
+    cli(db, "ingest", demo_part(tmp_path, "southfront.org"))
+    cli(db, "watch", "add", "southfront.org")
+    cli(db, "ingest", demo_part(tmp_path, "globalresearch.ca"))  # alert 1, before the webhook
+    register_webhook(db, url)
+    cli(db, "ingest", DEMO)  # alerts 2, 3, 4
+    route.faults = ["503", "reset"]
+    sent = deliver_alerts(db, url, FAST)
+    assert (sent.delivered, sent.owed, sent.error) == (3, 0, None)
+    requests = web.sites["hook"].requests("/hook")
+    assert [(r.method, r.status, r.fault) for r in requests[:3]] == [
+        ("POST", 503, "503"), ("POST", None, "reset"), ("POST", 200, None)
+    ]  # fmt: skip
+    assert requests[1].start - requests[0].end >= 0.01  # backed off
+    expected = sorted(alerts_json(db), key=lambda a: a["alert_id"])[1:]
+    assert _posted(web) == expected
+    assert [r.headers["X-Reusetrack-Alert"] for r in requests if r.status == 200] == ["2", "3", "4"]
+    assert all(r.headers["Content-Type"] == "application/json" for r in requests)
+    assert deliver_alerts(db, url, FAST) == type(sent)(0, 0, None)
+    register_webhook(db, url)  # given again: nothing new is owed
+    assert deliver_alerts(db, url, FAST).delivered == 0 and len(_posted(web)) == 3
+    rows = cli(
+        db, "sql", "--csv", "SELECT alert_id, attempts, delivered_at IS NOT NULL FROM alert_deliveries ORDER BY 1"
+    )
+    assert rows.split() == ["alert_id,attempts,(delivered_at", "IS", "NOT", "NULL)", "2,3,true", "3,1,true", "4,1,true"]
+
+
+def test_a_dead_webhook_keeps_its_alerts_owed_until_the_next_run(web: FixtureWeb, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    url, route = _hook(web)
+    cli(db, "ingest", demo_part(tmp_path, "southfront.org"))
+    cli(db, "watch", "add", "southfront.org")
+    register_webhook(db, url)
+    cli(db, "ingest", DEMO)
+    route.always = "500"
+    failed = deliver_alerts(db, url, FAST)
+    # The first alert fails every attempt; the rest are not tried this run.
+    assert (failed.delivered, failed.owed, failed.error) == (0, 4, "HTTP 500")
+    assert len(web.sites["hook"].requests("/hook")) == 3
+    route.always = None
+    assert deliver_alerts(db, url, FAST).delivered == 4
+    assert sorted(a["alert_id"] for a in _posted(web)) == [1, 2, 3, 4]
+    # A refusal (4xx) is not retried within the run, and stays owed too.
+    route.always = "404"
+    cli(db, "ingest", _copy_of_southfront(db, tmp_path, "late.example"))
+    refused = deliver_alerts(db, url, FAST)
+    assert (refused.delivered, refused.owed, refused.error) == (0, 1, "HTTP 404")
+    assert [r.status for r in web.sites["hook"].requests("/hook")][-2:] == [200, 404]  # one attempt
+    route.always = None
+    assert deliver_alerts(db, url, FAST).delivered == 1 and sorted(a["alert_id"] for a in _posted(web)) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
+
+
+def _copy_of_southfront(db: Path, tmp_path: Path, site: str) -> Path:
+    """A text file on ``site`` holding the stored SouthFront report's text: a new copy of it."""
+    (text,) = json.loads(
+        cli(
+            db,
+            "sql",
+            "--json",
+            f"SELECT text FROM current_documents JOIN versions USING (version_id) WHERE url = '{SOUTHFRONT}'",
+        )
+    )
+    path = tmp_path / site / "copy.md"
+    path.parent.mkdir()
+    front = f"---\nurl: https://{site}/copy\nsite: {site}\npublished: 2020-12-01T10:00:00Z\n---\n"
+    path.write_text(front + text["text"], encoding="utf-8")
+    return path.parent
+
+
+def test_crawl_posts_each_new_alert_and_a_dead_endpoint_never_stops_it(web: FixtureWeb, tmp_path: Path) -> None:
+    """``crawl --webhook``: the alert a crawl raises is POSTed after the run; with the endpoint
+    down the crawl still stores and matches everything, and the alert is sent at the next run."""
+    db = tmp_path / "w.duckdb"
+    url, route = _hook(web)
+    origin, copier = web.site("origin"), web.site("copier")
+    body = paragraphs("story", 4)
+    origin.page("/story", article_html("The story", body))
+    copier.page("/taken", article_html("Taken", ["Republished here.", *body[:3]]))
+    crawl = ["crawl", "--allow-private", "127.0.0.1/32", "--delay", "0", "--json", "--webhook", url]
+    cli(db, *crawl, origin.url("/story"))
+    site = origin.base.removeprefix("http://")
+    cli(db, "watch", "add", site)
+    route.always = "503"
+    down = json.loads(cli(db, *crawl, copier.url("/taken")))
+    assert down["stored"] == 1 and down["webhook"]["delivered"] == 0 and down["webhook"]["owed"] == 1
+    assert down["webhook"]["error"] == "HTTP 503"
+    (alert,) = alerts_json(db)
+    assert alert["copy"]["url"] == copier.url("/taken") and alert["source"]["url"] == origin.url("/story")
+    route.always = None
+    up = json.loads(cli(db, *crawl, copier.url("/taken")))
+    assert up["webhook"] == {"delivered": 1, "owed": 0, "error": None}
+    assert _posted(web) == [alert]
+    again = json.loads(cli(db, *crawl, copier.url("/taken")))
+    assert again["webhook"] == {"delivered": 0, "owed": 0, "error": None} and len(_posted(web)) == 1
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/hook"
+    copier.page("/second", article_html("Taken again", ["Our view.", *body[1:]]))
+    result = json.loads(cli(db, *crawl[:-1], dead, copier.url("/second")))
+    assert result["stored"] == 1 and len(alerts_json(db)) == 2  # the crawl went on
+    assert result["webhook"]["owed"] == 1 and result["webhook"]["error"].startswith("ConnectError")
+    bad = runner.invoke(app, ["--db", str(db), "crawl", "--webhook", "ftp://x/", origin.url("/story")])
+    assert bad.exit_code == 1 and "a webhook must be an http:// or https:// URL" in bad.stderr

@@ -43,7 +43,7 @@ class WebhookSettings:
     and ``timeout`` seconds for each request."""
 
     attempts: int = 4
-    backoff: float = 1.0
+    backoff: float = 0.5
     timeout: float = 10.0
 
 
