@@ -21,14 +21,20 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fixtureweb import FixtureWeb, Route, article_html, paragraphs
-from test_lineage_state import ENV
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_lineage_state import ENV, SETTINGS, SITES, _killable, _started, _stored, corpus, write_corpus
 from typer.testing import CliRunner
 
+from crawlers.files import iter_documents
 from reuse.cli import app
 from reuse.cli.watch import parse_since
+from reuse.pipeline.ingest import ingest, ingest_files
 from reuse.pipeline.webhook import WebhookSettings, deliver_alerts, register_webhook
-from warehouse.alerts import ATOM_NS
+from warehouse.alerts import ATOM_NS, list_alerts
+from warehouse.db import open_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "seeds" / "demo"
@@ -414,3 +420,122 @@ def test_crawl_posts_each_new_alert_and_a_dead_endpoint_never_stops_it(web: Fixt
     assert result["webhook"]["owed"] == 1 and result["webhook"]["error"].startswith("ConnectError")
     bad = runner.invoke(app, ["--db", str(db), "crawl", "--webhook", "ftp://x/", origin.url("/story")])
     assert bad.exit_code == 1 and "a webhook must be an http:// or https:// URL" in bad.stderr
+
+
+# -- crash safety -----------------------------------------------------------------------------------
+
+
+def alert_content(db: Path) -> list[str]:
+    """Every alert without what a run assigns (ids, times, run), sorted: what must not depend on kills."""
+    with open_warehouse(db, read_only=True) as wh:
+        items = list_alerts(wh)
+    kept = []
+    for item in items:
+        for key in ("alert_id", "raised_at", "run_id", "seen_at"):
+            del item[key]
+        for side in ("copy", "source"):
+            if item[side] is not None:
+                del item[side]["doc_id"], item[side]["version_id"]
+        kept.append(json.dumps(item, sort_keys=True, default=str))
+    return sorted(kept)
+
+
+@pytest.fixture(scope="module")
+def watched(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[str], float]:
+    """The kill tests' corpus (three files), a warehouse holding its first file with a watch on
+    every site and one on a passage of a story in a later file, and the alerts one clean run over
+    the corpus raises on a copy of it; with the seconds that run spent."""
+    folder = tmp_path_factory.mktemp("watched")
+    rows = corpus(12)
+    inputs = folder / "in"
+    write_corpus(inputs, rows, files=3)
+    history = folder / "history.duckdb"
+    cli(history, "ingest", inputs / "part-000.jsonl")
+    for site in SITES:
+        cli(history, "watch", "add", site)
+    stored = {r["url"] for r in map(json.loads, (inputs / "part-000.jsonl").read_text().splitlines())}
+    later = next(r for r in rows if "/story-" in r["url"] and r["url"] not in stored)
+    passage = folder / "passage.txt"
+    passage.write_text(later["text"].split("\n\n")[2], encoding="utf-8")
+    cli(history, "watch", "add", "--text", passage)
+    clean = folder / "clean.duckdb"
+    shutil.copy(history, clean)
+    started = time.monotonic()
+    cli(clean, "ingest", inputs)
+    took = time.monotonic() - started
+    expected = alert_content(clean)
+    kinds = {json.loads(a)["watch"]["kind"] for a in expected}
+    assert len(expected) >= 10 and kinds == {"site", "text"}, expected
+    return inputs, history, expected, took
+
+
+def test_alerts_survive_sigkills_at_any_moment(watched: tuple[Path, Path, list[str], float], tmp_path: Path) -> None:
+    """Ingests killed (SIGKILL) at random moments, one to three in a row, each over the same
+    inputs, then one run to completion: the alerts equal a clean run's, none lost, none twice."""
+    inputs, history, expected, took = watched
+    landed: list[tuple[int, int]] = []
+
+    @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.floats(0.0, 1.2), min_size=1, max_size=3), st.integers(0, 10**6))
+    def killed_then_run(delays: list[float], tag: int) -> None:
+        db = tmp_path / f"k{tag}-{time.monotonic_ns()}.duckdb"
+        shutil.copy(history, db)
+        for delay in delays:
+            proc = _killable(db, "ingest", str(inputs))
+            _started(proc.is_alive, db)
+            time.sleep(delay * took)
+            if not proc.is_alive():
+                break
+            proc.kill()
+            proc.join(timeout=30)
+            landed.append(_stored(db))
+        cli(db, "ingest", inputs)
+        assert alert_content(db) == expected
+
+    killed_then_run()
+    print(f"\n{len(landed)} SIGKILLs landed, (documents stored, versions owed) at each: {landed}")
+    assert landed and any(owed for _, owed in landed)
+
+
+def test_a_run_killed_before_its_lineage_leaves_the_alerts_to_lineage_stale(
+    watched: tuple[Path, Path, list[str], float], tmp_path: Path
+) -> None:
+    """Everything stored, no lineage (a run killed before its update committed): no alert yet;
+    ``lineage --stale`` raises exactly a clean run's alerts, and ``--rebuild`` none again."""
+    inputs, history, expected, _ = watched
+    db = tmp_path / "w.duckdb"
+    shutil.copy(history, db)
+    with open_warehouse(db, SETTINGS) as wh:
+        ingest(wh, iter_documents([inputs]), SETTINGS, batch_size=4, lineage=False)
+    before = len(alert_content(history))
+    assert len(alert_content(db)) == before
+    cli(db, "lineage", "--stale")
+    assert alert_content(db) == expected
+    ids = [a["alert_id"] for a in alerts_json(db)]
+    cli(db, "lineage", "--rebuild")
+    assert alert_content(db) == expected and [a["alert_id"] for a in alerts_json(db)] == ids
+
+
+def test_a_run_dying_as_it_raises_its_alerts_leaves_them_and_its_lineage_to_the_next(
+    watched: tuple[Path, Path, list[str], float], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run dies just after raising its alerts, before its lineage update commits (the moment
+    a SIGKILL rarely hits): nothing of either is kept, and the next run raises a clean run's alerts."""
+    import reuse.pipeline.lineage as lineage_stage
+
+    inputs, history, expected, _ = watched
+    db = tmp_path / "w.duckdb"
+    shutil.copy(history, db)
+    real = lineage_stage.raise_alerts
+
+    def dies(*args: Any) -> int:
+        real(*args)
+        raise KeyboardInterrupt  # as a signal would, mid-transaction
+
+    monkeypatch.setattr(lineage_stage, "raise_alerts", dies)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_files(db, [inputs], SETTINGS, batch_size=4)
+    monkeypatch.setattr(lineage_stage, "raise_alerts", real)
+    assert len(alert_content(db)) == len(alert_content(history))
+    cli(db, "ingest", inputs)
+    assert alert_content(db) == expected
