@@ -116,7 +116,7 @@ def _text_alerts(wh: Warehouse, settings: Settings, doc_ids: set[int]) -> list[d
         keys = band_keys(passage.signatures, bands, rows)
         probe = {
             "key": pa.array(keys.ravel(), pa.uint64()),
-            "position": pa.array(np.repeat(np.arange(len(passage.passages)), bands), pa.int32()),
+            "position": pa.array(np.repeat(np.arange(len(passage.passages)), bands), pa.int64()),
         }
         with (
             registered(wh.con, "watch_keys", probe) as con,
