@@ -469,6 +469,7 @@ def watched(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[
     return inputs, history, expected, took
 
 
+@pytest.mark.timed  # kills are placed by the time a clean run took: run alone, as scripts/check does
 def test_alerts_survive_sigkills_at_any_moment(watched: tuple[Path, Path, list[str], float], tmp_path: Path) -> None:
     """Ingests killed (SIGKILL) at random moments, one to three in a row, each over the same
     inputs, then one run to completion: the alerts equal a clean run's, none lost, none twice."""

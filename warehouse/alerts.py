@@ -35,6 +35,7 @@ __all__ = [
     "register_webhook",
     "remove_watch",
     "text_watches",
+    "watching",
 ]
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -139,6 +140,11 @@ def remove_watch(wh: Warehouse, watch_id: int) -> None:
     ).fetchall()
     if not found:
         raise InputError(str(watch_id), "no such watch (see 'reusetrack watch list')")
+
+
+def watching(wh: Warehouse) -> bool:
+    """Whether any watch is active (else a lineage update has no alert to look for)."""
+    return bool(wh.con.execute("SELECT 1 FROM watches WHERE removed_at IS NULL LIMIT 1").fetchall())
 
 
 def text_watches(wh: Warehouse) -> list[dict[str, Any]]:

@@ -84,6 +84,8 @@ def raise_alerts(wh: Warehouse, settings: Settings, run_id: int, doc_ids: Iterab
     """Raise the alerts owed after lineage run ``run_id`` stored its edges, ``doc_ids`` being the
     documents whose versions it took in; return how many. Call it in the lineage update's
     transaction, after the edges are stored: an alert then exists exactly when its lineage does."""
+    if not alerts_db.watching(wh):
+        return 0
     rows = alerts_db.edge_alerts(wh, run_id)
     rows += _text_alerts(wh, settings, set(doc_ids))
     return alerts_db.insert_alerts(wh, run_id, rows)
@@ -122,10 +124,13 @@ def _text_alerts(wh: Warehouse, settings: Settings, doc_ids: set[int]) -> list[d
             registered(wh.con, "watch_keys", probe) as con,
             registered(con, "watch_versions", {"id": pa.array(sorted(wanted), pa.int64())}),
         ):
+            # The range lets DuckDB skip the row groups of older versions (band keys are stored in
+            # version order) instead of joining every stored key.
             candidates = con.execute(
                 "SELECT DISTINCT b.version_id, k.position, p.position FROM band_keys b"
                 " JOIN watch_keys k ON k.key = b.key JOIN passages p ON p.passage_id = b.passage_id"
-                " WHERE b.version_id IN (SELECT id FROM watch_versions) ORDER BY ALL"
+                " WHERE b.version_id BETWEEN ? AND ? AND b.version_id IN (SELECT id FROM watch_versions) ORDER BY ALL",
+                [min(wanted), max(wanted)],
             ).fetchall()
         by_version: dict[int, list[tuple[int, int]]] = {}
         for version_id, mine, theirs in candidates:

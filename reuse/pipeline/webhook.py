@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from reuse import reusetrack_version
-from reuse.errors import InputError
+from reuse.errors import InputError, WarehouseLocked
 from warehouse import alerts as alerts_db
 from warehouse.db import open_when_free
 
@@ -128,26 +128,32 @@ def deliver_alerts(
     settings: WebhookSettings | None = None,
     *,
     stop: threading.Event | None = None,
-    transport: httpx.BaseTransport | None = None,
 ) -> Delivery:
     """POST each alert owed to the webhook ``url`` (registered with :func:`register_webhook`) in the
     warehouse at ``db``, oldest first, and record each outcome. Stops at the first alert that
     cannot be delivered (the endpoint is down or refuses): it and the rest stay owed. Setting
-    ``stop`` ends it between attempts."""
+    ``stop`` ends it between attempts. A warehouse another writer keeps locked past two minutes
+    ends it too, with the lock as ``error`` (``owed`` is then not counted)."""
     settings = settings or WebhookSettings()
-    with open_when_free(db, read_only=True, wait=120.0) as wh:
-        owed = alerts_db.owed_deliveries(wh, url)
-        items = sorted(alerts_db.list_alerts(wh, alert_ids=owed), key=lambda item: item["alert_id"])
+    try:
+        with open_when_free(db, read_only=True, wait=120.0) as wh:
+            owed = alerts_db.owed_deliveries(wh, url)
+            items = sorted(alerts_db.list_alerts(wh, alert_ids=owed), key=lambda item: item["alert_id"])
+    except WarehouseLocked as err:  # another writer kept it: what is owed stays owed
+        return Delivery(0, 0, str(err))
     halt = stop or threading.Event()
     delivered = 0
     error: str | None = None
-    with httpx.Client(timeout=settings.timeout, follow_redirects=False, transport=transport) as client:
+    with httpx.Client(timeout=settings.timeout, follow_redirects=False) as client:
         for item in items:
             if halt.is_set():
                 break
             attempts, error = _post(client, url, alerts_db.alert_json(item), settings, halt.wait)
-            with open_when_free(db, wait=120.0) as wh, wh.transaction():
-                alerts_db.record_deliveries(wh, url, [(item["alert_id"], attempts, error)])
+            try:
+                with open_when_free(db, wait=120.0) as wh, wh.transaction():
+                    alerts_db.record_deliveries(wh, url, [(item["alert_id"], attempts, error)])
+            except WarehouseLocked as err:  # unrecorded: sent again next time (see the module's doc)
+                error = str(err)
             if error is not None:
                 break
             delivered += 1
