@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from reuse import reusetrack_version
-from reuse.cli import crawl, evaluate, ingest, lineage, query
+from reuse.cli import crawl, evaluate, ingest, lineage, query, serve
 from reuse.cli.guard import Commands
 from reuse.cli.options import DEFAULT_DB, Options
 
@@ -56,6 +56,6 @@ def main(
     ctx.obj = Options(db=db)
 
 
-# The order of the help's command list: writing, reading, evaluating, crawling, lineage.
-for group in (ingest, query, evaluate, crawl, lineage):
+# The order of the help's command list: writing, reading, evaluating, crawling, lineage, browsing.
+for group in (ingest, query, evaluate, crawl, lineage, serve):
     group.register(app)
