@@ -135,9 +135,13 @@ class Reader:
         """Copy the warehouse file (and its log) when it changed since the last copy and that is
         ``refresh`` seconds old. Called while this process holds the file open read-only, so that
         no writer changes it during the copy. The snapshot before the previous one is removed (a
-        request still reading it keeps it open; one about to open it gets the previous)."""
+        request still reading it keeps it open; one about to open it gets the previous).
+        A snapshot found equal to the file is as recent as now."""
         signature = _signature(self.path)
         with self._lock:
+            if self._snapshot is not None and signature == self._snapshot_signature:
+                self._snapshot_time = datetime.now(UTC)
+                return
             due = self._snapshot is None or (
                 signature != self._snapshot_signature and time.monotonic() - self._snapshot_taken >= self.refresh
             )
