@@ -223,6 +223,23 @@ def test_any_text_is_escaped_and_never_breaks_a_page(site: httpx.Client, text: s
         assert (f"<b>{text}" not in answer.text and "&lt;b&gt;" in answer.text) or answer.status_code == 303
 
 
+def test_only_its_own_host_names_are_served_and_pages_run_nothing(site: httpx.Client) -> None:
+    """A page elsewhere that rebinds its own name to 127.0.0.1 gets nothing (the Host header names
+    it); every answer forbids scripts, framing and loading from elsewhere."""
+    port = site.base_url.port
+    assert site.get("/", headers={"Host": f"evil.example:{port}"}).status_code == 400
+    assert "Host 'evil.example' is not served here." in site.get("/api/sites", headers={"Host": "evil.example"}).text
+    assert site.get("/", headers={"Host": f"localhost:{port}"}).status_code == 200
+    for path in ("/", "/doc?doc=1", "/api/sites", "/nowhere"):
+        headers = site.get(path).headers
+        assert (
+            "default-src 'none'" in headers["content-security-policy"]
+            and "script-src" not in headers["content-security-policy"]
+        )
+        assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "no-referrer"
+    assert "<script" not in site.get("/doc", params={"doc": GR}).text
+
+
 def test_public_addresses_need_the_public_flag(tmp_path: Path, live: Path) -> None:
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost") and is_loopback("127.8.0.1")
     assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "192.168.1.10", "8.8.8.8", "nowhere.invalid"))
@@ -335,7 +352,11 @@ def test_pages_keep_coming_while_an_ingest_writes(live: Path, tmp_path: Path) ->
         assert set(statuses) == {200} and len(statuses) >= 3
         assert snapshots > 0  # some pages were answered while the ingest held the file
         stories = json.loads(client.get("/api/stories").text)
-        assert stories[0]["documents"] > 5  # the copies joined the story: the server reads what was written
+        assert stories[0]["documents"] > 61  # the copies joined the story: the server reads what was written
+        # A story of more copies than a page shows side by side: the first 60, the rest in the graph.
+        page = client.get("/doc", params={"doc": SF}).text
+        assert page.count('class="edge-report"') == 60 and page.count('class="node"') == stories[0]["documents"]
+        assert f"{stories[0]['documents'] - 61} more copies are in the graph above" in page
 
 
 # -- in a browser ---------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ __all__ = [
     "layout",
     "legend_html",
     "render_report",
+    "section_order",
     "story_sections",
     "text_width",
 ]
@@ -252,6 +253,16 @@ def _side_by_side(source: TextView, target: TextView, report: EditReport) -> str
     )
 
 
+def section_order(nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The tree edges in the order their sections are shown: copies nearer the root first, then
+    earlier ones."""
+    by_doc = {n["doc_id"]: n for n in nodes}
+    return sorted(
+        (e for e in edges if e["in_tree"]),
+        key=lambda e: (by_doc[e["target_doc"]]["depth"], _when(by_doc[e["target_doc"]]["doc_time"]), e["target_doc"]),
+    )
+
+
 def story_sections(
     nodes: Sequence[Mapping[str, Any]],
     edges: Sequence[Mapping[str, Any]],
@@ -261,11 +272,7 @@ def story_sections(
     coverage, credit, evidence, edit labels and the side-by-side diff (when ``comparisons`` holds it)."""
     by_doc = {n["doc_id"]: n for n in nodes}
     sections = []
-    tree = [e for e in edges if e["in_tree"]]
-    tree.sort(
-        key=lambda e: (by_doc[e["target_doc"]]["depth"], _when(by_doc[e["target_doc"]]["doc_time"]), e["target_doc"])
-    )
-    for edge in tree:
+    for edge in section_order(nodes, edges):
         source, target = by_doc[edge["source_doc"]], by_doc[edge["target_doc"]]
         labels = "".join(f"<span>{html.escape(label)}</span>" for label in edge["labels"]) or "<span>no edits</span>"
         signals = "; ".join(

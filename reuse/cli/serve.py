@@ -71,7 +71,11 @@ def serve(
     reader = Reader(warehouse_path(ctx), refresh=refresh)
     try:
         reader.start(START_WAIT, on_wait=tell)
-        config = uvicorn.Config(create_app(reader), host=host, port=port, log_level="warning", access_log=False)
+        # Requests must name this server as the address it listens on or as localhost; --public
+        # takes any name, since other machines may reach it under names of their own.
+        hosts = None if public else {host.strip("[]").lower(), "localhost", "127.0.0.1", "::1"}
+        app = create_app(reader, hosts)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
         server = uvicorn.Server(config)
         tell(f"serving {warehouse_path(ctx)} read-only on http://{_shown(host)}:{port}/ (Ctrl-C stops)")
         server.run()

@@ -26,17 +26,18 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crawlers.urls import page_key
 from reuse import reusetrack_version
 from reuse.cli.display import duration_text
 from reuse.cli.lineage import lineage_json, sites_json
 from reuse.cli.output import json_text, percent
-from reuse.cli.report import STORY_STYLE, graph_svg, lag_text, legend_html, story_sections
+from reuse.cli.report import STORY_STYLE, graph_svg, lag_text, legend_html, section_order, story_sections
 from reuse.cli.web.reader import Reader, Reading
 from reuse.errors import NoSuchDocument, WarehouseError, WarehouseLocked
 from reuse.models import shown_time
-from reuse.pipeline.lineage import story_report
+from reuse.pipeline.lineage import compare_edges, story_report
 from warehouse import browse
 from warehouse.db import Warehouse
 from warehouse.lineage import stories
@@ -46,6 +47,7 @@ __all__ = [
     "HOME_SECTIONS",
     "NAV",
     "PAGES",
+    "SECURITY_HEADERS",
     "BadRequest",
     "HomeSection",
     "NotFound",
@@ -147,7 +149,7 @@ def document_page(request: Request, wh: Warehouse) -> tuple[str, dict[str, Any]]
     """A document's story: the drawn lineage tree, each copy beside its source, and its versions."""
     ref = text_param(request, "doc")
     doc_id = _document(wh, ref)
-    found = story_report(wh, str(doc_id), compare_texts=True)
+    found = story_report(wh, str(doc_id))
     _, rows = wh.query(
         "SELECT doc_id, url, site, title, published_at, published_precision FROM current_documents WHERE doc_id = ?",
         [doc_id],
@@ -155,12 +157,14 @@ def document_page(request: Request, wh: Warehouse) -> tuple[str, dict[str, Any]]
     doc = dict(zip(["doc_id", "url", "site", "title", "published_at", "published_precision"], rows[0], strict=True))
     context: dict[str, Any] = {"doc": doc, "found": found, "versions": browse.document_versions(wh, doc_id, 100)}
     if found.story_id is not None:
-        sections = story_sections(found.nodes, found.edges, found.comparisons)
+        # Only the first sections' texts are compared again: a story of hundreds of copies stays one page.
+        tree = section_order(found.nodes, found.edges)
+        shown = [dict(e) for e in tree[:MAX_SECTIONS]]
         context.update(
             graph=graph_svg(found.nodes, found.edges, doc_id, link=lambda node: f"/doc?doc={node['doc_id']}"),
             legend=legend_html(),
-            sections=sections[:MAX_SECTIONS],
-            hidden=max(0, len(sections) - MAX_SECTIONS),
+            sections=story_sections(found.nodes, shown, compare_edges(wh, shown)),
+            hidden=len(tree) - len(shown),
             sites=sorted({n["site"] for n in found.nodes if n["site"]}),
         )
     return "document.html", context
@@ -260,8 +264,53 @@ def _failure(error: Exception, path: Path) -> tuple[int, str, dict[str, str]]:
     return 400, str(error).replace(f" in {path}", " in this warehouse"), {}
 
 
-def create_app(reader: Reader) -> Starlette:
-    """The application reading the warehouse through ``reader``."""
+#: Headers on every answer: the pages run no script and load nothing from elsewhere, are not
+#: framed, and leak no address to the sites they link to.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self';"
+        " base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class _Guard:
+    """ASGI middleware: answers only requests naming one of ``hosts`` in their Host header (``None``:
+    any), so that a web page elsewhere cannot reach the local server under its own name (DNS
+    rebinding), and adds :data:`SECURITY_HEADERS` to every answer."""
+
+    def __init__(self, app: ASGIApp, hosts: set[str] | None) -> None:
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.hosts is not None:
+            host = Request(scope).url.hostname or ""
+            if host.strip("[]").lower() not in self.hosts:
+                answer = Response(f"Host {host!r} is not served here.\n", status_code=400, headers=SECURITY_HEADERS)
+                await answer(scope, receive, send)
+                return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    *((k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def create_app(reader: Reader, hosts: set[str] | None = None) -> ASGIApp:
+    """The application reading the warehouse through ``reader``, answering requests for ``hosts``
+    (host names or addresses as a Host header gives them; ``None``: any)."""
     env = _templates()
 
     def stale_headers(reading: Reading) -> dict[str, str]:
@@ -314,4 +363,4 @@ def create_app(reader: Reader) -> Starlette:
     routes = [Route(path, html_route(handler), methods=["GET", "HEAD"]) for path, handler in PAGES]
     routes += [Route(path, api_route(handler), methods=["GET", "HEAD"]) for path, handler in API]
     handlers: Mapping[Any, Any] = {404: not_found}
-    return Starlette(routes=routes, exception_handlers=dict(handlers))
+    return _Guard(Starlette(routes=routes, exception_handlers=dict(handlers)), hosts)
