@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from typer.testing import CliRunner
 
 from reuse.cli import app
 from reuse.cli.serve import is_loopback
+from reuse.cli.web.reader import Reader
 from warehouse.db import open_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -313,6 +315,47 @@ def open_text(db: Path, url: str) -> list[str]:
         doc = warehouse.resolve_document(url)
         text = warehouse.version_texts([doc.version_id])[doc.version_id]
     return [p for p in text.split("\n\n") if p.strip()]
+
+
+_WRITE = """
+import sys
+from warehouse.db import open_when_free
+open_when_free(sys.argv[1], wait=float(sys.argv[2])).close()
+"""
+
+
+def test_reads_without_pause_never_starve_a_writer(live: Path, tmp_path: Path) -> None:
+    """Four threads reading the warehouse back to back, each read overlapping the next: a writer
+    waiting for the file (as a crawl's commit does) still gets it within seconds, and every read
+    gets an answer, from the file or from its snapshot."""
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(live, db)
+    reader = Reader(db, refresh=1.0)
+    reader.start(5)
+    stop = threading.Event()
+    answers: list[int] = []
+
+    def read() -> None:
+        while not stop.is_set():
+            with reader.read() as reading:
+                answers.append(reading.warehouse.query("SELECT count(*) FROM documents")[1][0][0])
+                time.sleep(0.03)
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    try:
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        writer = subprocess.run(
+            [sys.executable, "-c", _WRITE, str(db), "10"], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+        assert writer.returncode == 0, writer.stderr
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        reader.close()
+    assert len(answers) > 20 and set(answers) == {9}
 
 
 def test_pages_keep_coming_while_an_ingest_writes(live: Path, tmp_path: Path) -> None:

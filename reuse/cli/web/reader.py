@@ -8,9 +8,10 @@ free, a copy of it (a *snapshot*, with its write-ahead log) is taken now and the
 reads the latest snapshot instead and says how old it is. A reader therefore never sees a lock
 error: at worst it gets the warehouse as it was before the writer took it.
 
-Reads of the live file are kept from starving a writer: after the last overlapping read ends, new
-ones wait as long as those reads held the file (a few milliseconds, usually), so a writer polling
-for the lock finds it free at least half of the time.
+Reads of the live file are kept from starving a writer (which polls for the file a few times a
+second): overlapping reads stop taking new ones in once they have held the file :data:`BUSY`
+seconds, and after they end new reads wait as long as those held it (up to :data:`BUSY`; a few
+milliseconds, usually), so the file is free at least half of the time.
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ from pathlib import Path
 from reuse.errors import WarehouseLocked
 from warehouse.db import Warehouse, open_warehouse, open_when_free
 
-__all__ = ["Reader", "Reading"]
+__all__ = ["BUSY", "Reader", "Reading"]
+
+#: Seconds a run of overlapping reads may go on holding the live file before new reads wait for it
+#: to end; after it ends, the file is left to writers as long as the run lasted, up to this long.
+BUSY = 0.25
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,9 @@ class Reader:
         self._snapshot_time: datetime | None = None
         self._snapshot_signature: tuple[tuple[int, int], ...] = ()
         self._snapshot_taken = 0.0
+        self._turn = threading.Condition()
         self._live = 0  # requests reading the live file now
-        self._busy_since = 0.0
+        self._busy_since = 0.0  # when the run of overlapping reads now holding it began
         self._free_at = 0.0  # the live file is left to writers until then
 
     def start(self, wait: float, on_wait: Callable[[str], None] | None = None) -> None:
@@ -94,17 +100,20 @@ class Reader:
         """The warehouse for one request: the live file, read-only, when no writer holds it; else the
         latest snapshot. Raises WarehouseLocked only when a writer held the file from the start
         and no snapshot could be taken yet."""
-        self._yield_to_writers()
+        self._begin_live()
         try:
             warehouse = open_warehouse(self.path, read_only=True)
         except WarehouseLocked as locked:
+            self._end_live()
             snapshot = self._snapshot
             if snapshot is None:
                 raise
             with open_warehouse(snapshot, read_only=True) as old:
                 yield Reading(old, self._snapshot_time, locked.holder)
             return
-        self._begin_live()
+        except BaseException:
+            self._end_live()
+            raise
         try:
             with warehouse:
                 yield Reading(warehouse)
@@ -112,24 +121,30 @@ class Reader:
         finally:
             self._end_live()
 
-    def _yield_to_writers(self) -> None:
-        with self._lock:
-            pause = self._free_at - time.monotonic() if self._live == 0 else 0.0
-        if pause > 0:
-            time.sleep(pause)
-
     def _begin_live(self) -> None:
-        with self._lock:
-            if self._live == 0:
-                self._busy_since = time.monotonic()
+        """Wait for this request's turn at the live file: it joins the reads holding it unless they
+        began over :data:`BUSY` seconds ago; after they end, it waits out the gap left to writers."""
+        with self._turn:
+            while True:
+                now = time.monotonic()
+                if self._live:
+                    if now - self._busy_since < BUSY:
+                        break
+                    self._turn.wait()
+                elif now < self._free_at:
+                    self._turn.wait(self._free_at - now)
+                else:
+                    self._busy_since = now
+                    break
             self._live += 1
 
     def _end_live(self) -> None:
-        with self._lock:
+        with self._turn:
             self._live -= 1
-            if self._live == 0:
+            if not self._live:
                 now = time.monotonic()
-                self._free_at = now + min(1.0, now - self._busy_since)
+                self._free_at = now + min(BUSY, now - self._busy_since)
+                self._turn.notify_all()
 
     def _take_snapshot(self) -> None:
         """Copy the warehouse file (and its log) when it changed since the last copy and that is
