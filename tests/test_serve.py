@@ -251,6 +251,13 @@ def test_public_addresses_need_the_public_flag(tmp_path: Path, live: Path) -> No
     assert result.stderr.count("\n") == 1 and "--public" in result.stderr
     missing = CliRunner().invoke(app, ["--db", str(tmp_path / "none.duckdb"), "serve"])
     assert missing.exit_code == 1 and missing.stderr.startswith("Error: no warehouse at")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = CliRunner().invoke(app, ["--db", str(live), "serve", "--port", str(port)])
+    assert busy.exit_code == 1
+    assert busy.stderr == f"Error: 127.0.0.1:{port}: cannot listen there: Address already in use\n"
 
 
 # -- a writer on the same warehouse ---------------------------------------------------------------------

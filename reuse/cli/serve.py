@@ -71,16 +71,33 @@ def serve(
     reader = Reader(warehouse_path(ctx), refresh=refresh)
     try:
         reader.start(START_WAIT, on_wait=tell)
+        listening = _listen(host, port)
         # Requests must name this server as the address it listens on or as localhost; --public
         # takes any name, since other machines may reach it under names of their own.
         hosts = None if public else {host.strip("[]").lower(), "localhost", "127.0.0.1", "::1"}
-        app = create_app(reader, hosts)
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
-        server = uvicorn.Server(config)
+        config = uvicorn.Config(create_app(reader, hosts), log_level="warning", access_log=False)
         tell(f"serving {warehouse_path(ctx)} read-only on http://{_shown(host)}:{port}/ (Ctrl-C stops)")
-        server.run()
+        with listening:
+            uvicorn.Server(config).run(sockets=[listening])
     finally:
         reader.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host`` and ``port``, so that an address in use or not of this machine is
+    an error line here instead of the server's log."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)[0]
+        listening = socket.socket(family, kind, proto)
+    except OSError as err:
+        raise InputError(f"{host}:{port}", f"cannot listen there: {err.strerror or err}") from None
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(address)
+    except OSError as err:
+        listening.close()
+        raise InputError(f"{host}:{port}", f"cannot listen there: {err.strerror or err}") from None
+    return listening
 
 
 def _shown(host: str) -> str:
