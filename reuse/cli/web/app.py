@@ -123,6 +123,10 @@ def _document(wh: Warehouse, ref: str) -> int:
         return wh.resolve_document(ref, page_key).doc_id
     except NoSuchDocument:
         raise NotFound(f"No document with URL or doc_id {ref!r} in this warehouse.") from None
+    except WarehouseLocked:
+        raise
+    except WarehouseError as err:  # the URL names several documents: the message lists them
+        raise BadRequest(str(err).replace(f" in {wh.path}", " in this warehouse")) from None
 
 
 # -- pages ---------------------------------------------------------------------------------------------
@@ -244,9 +248,8 @@ def _templates() -> Environment:
     return env
 
 
-def _failure(error: Exception, path: Path) -> tuple[int, str, dict[str, str]]:
-    """Status, message and headers for an error a request ended with (``path``: the warehouse's,
-    which a message need not show)."""
+def _failure(error: Exception) -> tuple[int, str, dict[str, str]]:
+    """Status, message and headers for an error a request ended with."""
     if isinstance(error, BadRequest | NotFound):
         return error.status, str(error), {}
     if isinstance(error, WarehouseLocked):
@@ -257,11 +260,7 @@ def _failure(error: Exception, path: Path) -> tuple[int, str, dict[str, str]]:
             " try again in a minute.",
             {"Retry-After": "30"},
         )
-    if isinstance(error, NoSuchDocument):
-        return 404, "No such document in this warehouse.", {}
-    assert isinstance(error, WarehouseError)
-    # Such as a URL naming several documents: the message lists them, nothing of the server's.
-    return 400, str(error).replace(f" in {path}", " in this warehouse"), {}
+    return 500, f"The warehouse could not be read: {error}", {}
 
 
 #: Headers on every answer: the pages run no script and load nothing from elsewhere, are not
@@ -329,7 +328,7 @@ def create_app(reader: Reader, hosts: set[str] | None = None) -> ASGIApp:
                     page = env.get_template(name).render(request_path=request.url.path, reading=reading, **context)
                     return HTMLResponse(page, headers=stale_headers(reading))
             except (BadRequest, NotFound, WarehouseError) as error:
-                status, message, headers = _failure(error, reader.path)
+                status, message, headers = _failure(error)
                 page = env.get_template("error.html").render(
                     request_path=request.url.path, reading=None, status=status, message=message
                 )
@@ -344,7 +343,7 @@ def create_app(reader: Reader, hosts: set[str] | None = None) -> ASGIApp:
                     body = json_text(handler(request, reading.warehouse))
                     return Response(body + "\n", media_type="application/json", headers=stale_headers(reading))
             except (BadRequest, NotFound, WarehouseError) as error:
-                status, message, headers = _failure(error, reader.path)
+                status, message, headers = _failure(error)
                 return Response(
                     json_text({"error": message}) + "\n",
                     status_code=status,
