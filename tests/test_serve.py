@@ -12,8 +12,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -41,8 +41,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def served(db: Path, *options: str) -> Iterator[httpx.Client]:
-    """``reusetrack --db DB serve`` in its own process on a free port; a client for it."""
+def served(
+    db: Path, *options: str, started: Callable[[], None] | None = None, output: list[str] | None = None
+) -> Iterator[httpx.Client]:
+    """``reusetrack --db DB serve`` in its own process on a free port; a client for it, once it
+    answers. ``started`` is called once the process is started; ``output`` gets what it printed."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "reuse", "--db", str(db), "serve", "--port", str(port), *options],
@@ -53,6 +56,8 @@ def served(db: Path, *options: str) -> Iterator[httpx.Client]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
+        if started is not None:
+            started()
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -66,8 +71,10 @@ def served(db: Path, *options: str) -> Iterator[httpx.Client]:
             yield client
     finally:
         process.terminate()
-        output = process.communicate(timeout=30)[0]
-        assert "Traceback" not in output, output
+        printed = process.communicate(timeout=30)[0]
+        assert "Traceback" not in printed, printed
+        if output is not None:
+            output.append(printed)
 
 
 @pytest.fixture(scope="module")
@@ -314,6 +321,23 @@ def test_pages_keep_coming_while_a_writer_holds_the_warehouse(live: Path, tmp_pa
         fresh = client.get("/", params={"q": "Late republication"})
         assert "1 document for" in fresh.text and "X-Reusetrack-Snapshot" not in fresh.headers
         assert "late.example" in client.get("/api/lineage", params={"doc": GR}).text
+
+
+def test_started_while_a_writer_holds_the_warehouse_it_waits_for_it(live: Path, tmp_path: Path) -> None:
+    """Started while a writer holds the file, the server waits for it (saying so) instead of failing."""
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(live, db)
+    printed: list[str] = []
+    with ExitStack() as writer:
+        pid = writer.enter_context(_writer_holding(db))
+
+        def release() -> None:
+            time.sleep(2)  # the server is waiting for the file meanwhile
+            writer.close()
+
+        with served(db, started=release, output=printed) as client:
+            assert client.get("/api/stories").status_code == 200
+    assert f"waiting for the warehouse {db}: another process (PID {pid}) is writing it" in printed[0]
 
 
 def open_text(db: Path, url: str) -> list[str]:
