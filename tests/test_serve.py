@@ -129,6 +129,9 @@ def test_story_page_shows_the_tree_each_copy_beside_its_source_and_versions(site
 def test_site_and_network_pages(site: httpx.Client) -> None:
     network = site.get("/sites").text
     assert '<a href="/site?site=southfront.org">southfront.org</a>' in network
+    assert network.count("<tr>") == 5  # the head and the 4 copying relations
+    two = site.get("/sites", params={"limit": "2"}).text
+    assert two.count("<tr>") == 3 and "2 more pairs of sites, with fewer copies" in two
     assert "globalresearch.ca" in network and "+21h 44m" in network  # the republication's lag
     copier = site.get("/site", params={"site": "globalresearch.ca"}).text
     assert "Whom it copies" in copier and "credits its source in 100.0% of its 1 copy" in copier

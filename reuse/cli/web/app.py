@@ -184,8 +184,15 @@ def site_page(request: Request, wh: Warehouse) -> tuple[str, dict[str, Any]]:
 
 
 def sites_page(request: Request, wh: Warehouse) -> tuple[str, dict[str, Any]]:
-    """The site network: who copies whom, how much, how fast and with what credit."""
-    return "sites.html", sites_json(wh)
+    """The site network: who copies whom, how much, how fast and with what credit (the pairs
+    with the most copies, and the templates, up to ``limit`` each)."""
+    limit = int_param(request, "limit", 500)
+    found = sites_json(wh)
+    return "sites.html", {
+        "network": found["network"][:limit],
+        "templates": found["templates"][:limit],
+        "hidden": max(0, len(found["network"]) - limit),
+    }
 
 
 # -- the JSON API --------------------------------------------------------------------------------------
