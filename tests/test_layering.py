@@ -40,6 +40,8 @@ PURE_EVAL = {"reuse.eval.plagdet", "reuse.eval.lineage_truth"}
 IO_LIBRARIES = ("duckdb", "httpx", "bs4", "lxml", "pyarrow", "warcio", "socket")
 #: Libraries that the command line must not load to print its version or help.
 HEAVY = ("datasketch", "scipy", "numpy", "duckdb", "httpx", "bs4", "lxml", "pyarrow", "warcio", "rich")
+#: The web stack of ``reusetrack serve``: only that command loads it.
+WEB = ("starlette", "uvicorn", "jinja2")
 
 ALLOWED = {
     "kernel": {"kernel"},
@@ -182,7 +184,9 @@ def test_pure_layers_load_no_io_library_when_imported() -> None:
     assert sorted(m for m in IO_LIBRARIES if m in loaded and m != "socket") == []
 
 
-@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["crawl", "--help"], ["eval", "pan13", "--help"]])
+@pytest.mark.parametrize(
+    "argv", [["--version"], ["--help"], ["crawl", "--help"], ["eval", "pan13", "--help"], ["serve", "--help"]]
+)
 def test_version_and_help_load_nothing_heavy(argv: list[str]) -> None:
     """``reusetrack --version`` and the help answer without loading the engine, DuckDB or the HTTP
     stack (what made them take over a second): the command modules import those inside commands."""
@@ -194,7 +198,19 @@ def test_version_and_help_load_nothing_heavy(argv: list[str]) -> None:
         "    assert done.code in (0, None), done.code\n"
     )
     loaded = _loaded_after(code)
-    assert sorted(m for m in HEAVY if m in loaded) == []
+    assert sorted(m for m in (*HEAVY, *WEB) if m in loaded) == []
+
+
+def test_only_the_serve_command_imports_the_web_application() -> None:
+    """The web application (``reuse.cli.web``) and its stack are imported by ``reuse.cli.serve``
+    alone, inside the command: no other command or layer loads them."""
+    web = {m for m in MODULES if m.startswith("reuse.cli.web")}
+    assert "reuse.cli.web.app" in web
+
+    def uses_web(module: str) -> bool:
+        return any(n in web or n.split(".")[0] in WEB for n in imports_of(module))
+
+    assert sorted(m for m in MODULES if m not in web and uses_web(m)) == ["reuse.cli.serve"]
 
 
 def test_the_script_answers_version_without_building_the_command_table() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import subprocess
-import zlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from needs import chromium
+from pngsummary import png_summary
 
 from reuse.config import Settings
 from reuse.engine.boilerplate import block_hash, subtract
@@ -799,51 +799,6 @@ def test_report_in_headless_chromium(demo: Path, tmp_path: Path) -> None:
     assert "<del>7,095. 251</del>" in shown and "<ins>7,840. 268</ins>" in shown  # each side in its own text
     shot = tmp_path / "report.png"
     subprocess.run([*base, f"--screenshot={shot}", out.as_uri()], capture_output=True, timeout=120, check=True)
-    width, height, colours = _png_summary(shot.read_bytes())
+    width, height, colours = png_summary(shot.read_bytes())
     assert (width, height) == (1400, 1400)
     assert colours["green"] > 200 and colours["red"] > 200 and colours["node"] > 2000  # edges and nodes are drawn
-
-
-def _png_summary(data: bytes) -> tuple[int, int, dict[str, int]]:
-    """Width, height and a count of the report's edge and node colours in an 8-bit RGB(A) PNG."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, chunks, header = 8, [], b""
-    while pos < len(data):
-        length = int.from_bytes(data[pos : pos + 4], "big")
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        if kind == b"IHDR":
-            header = body
-        elif kind == b"IDAT":
-            chunks.append(body)
-        pos += 12 + length
-    width, height = int.from_bytes(header[:4], "big"), int.from_bytes(header[4:8], "big")
-    depth, colour_type = header[8], header[9]
-    assert depth == 8 and colour_type in (2, 6)
-    step = 3 if colour_type == 2 else 4
-    raw, stride = zlib.decompress(b"".join(chunks)), width * step
-    previous, counts = bytearray(stride), {"green": 0, "red": 0, "node": 0}
-    for row in range(height):
-        kind, line = raw[row * (stride + 1)], bytearray(raw[row * (stride + 1) + 1 : (row + 1) * (stride + 1)])
-        for i in range(stride):
-            left = line[i - step] if i >= step else 0
-            up, corner = previous[i], previous[i - step] if i >= step else 0
-            if kind == 1:
-                line[i] = (line[i] + left) & 255
-            elif kind == 2:
-                line[i] = (line[i] + up) & 255
-            elif kind == 3:
-                line[i] = (line[i] + (left + up) // 2) & 255
-            elif kind == 4:
-                p = left + up - corner
-                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
-                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 255
-        for i in range(0, stride, step):
-            r, g, b = line[i], line[i + 1], line[i + 2]
-            if abs(r - 0x2E) < 25 and abs(g - 0x7D) < 25 and abs(b - 0x32) < 25:
-                counts["green"] += 1
-            elif abs(r - 0xC6) < 25 and abs(g - 0x28) < 25 and abs(b - 0x28) < 25:
-                counts["red"] += 1
-            elif abs(r - 0xE3) < 6 and abs(g - 0xF2) < 6 and abs(b - 0xFD) < 6:
-                counts["node"] += 1
-        previous = line
-    return width, height, counts

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from reuse import reusetrack_version
-from reuse.cli import crawl, evaluate, ingest, lineage, query, watch
+from reuse.cli import crawl, evaluate, ingest, lineage, query, serve, watch
 from reuse.cli.guard import Commands
 from reuse.cli.options import DEFAULT_DB, Options
 
@@ -56,6 +56,7 @@ def main(
     ctx.obj = Options(db=db)
 
 
-# The order of the help's command list: writing, reading, evaluating, crawling, lineage, watching.
-for group in (ingest, query, evaluate, crawl, lineage, watch):
+# The order of the help's command list: writing, reading, evaluating, crawling, lineage, watching,
+# browsing.
+for group in (ingest, query, evaluate, crawl, lineage, watch, serve):
     group.register(app)

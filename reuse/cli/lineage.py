@@ -22,9 +22,10 @@ from reuse.errors import InputError
 from reuse.models import shown_time
 
 if TYPE_CHECKING:
-    pass
+    from reuse.pipeline.lineage import StoryReport
+    from warehouse.db import Warehouse
 
-__all__ = ["lineage", "register", "report", "sites", "stories_command"]
+__all__ = ["lineage", "lineage_json", "register", "report", "sites", "sites_json", "stories_command"]
 
 DocArg = Annotated[
     str,
@@ -70,6 +71,57 @@ def _edge_json(edge: dict[str, Any], nodes: dict[int, dict[str, Any]]) -> dict[s
         "evidence": edge["evidence"],
         "attribution": edge["attribution"],
         "edits": [{k: edit[k] for k in ("label", "source_text", "target_text", "detail")} for edit in edge["edits"]],
+    }
+
+
+def lineage_json(warehouse: Warehouse, found: StoryReport) -> dict[str, Any]:
+    """What ``lineage --json`` prints for the story ``found`` (also ``/api/lineage`` of ``serve``):
+    ``{"root": ..., "edges": [...]}``, one edge per copy in the tree and one per document hanging
+    from an unseen upstream source; a document in no story is the root of no edges."""
+    if found.story_id is None:
+        _, rows = warehouse.query(
+            "SELECT doc_id, url, site, title, published_at, published_precision FROM current_documents"
+            " WHERE doc_id = ?",
+            [found.doc_id],
+        )
+        doc_id, url, site, title, published, precision = rows[0]
+        alone = {"doc_id": doc_id, "url": url, "site": site, "title": title, "time": published}
+        return {"root": {**alone, "time_precision": precision if published else None}, "edges": []}
+    nodes = {n["doc_id"]: n for n in found.nodes}
+    # The story's root: the top of its tree, or, when the top is an unseen upstream source, the
+    # earliest document hanging from it (as stored by the lineage update; ties by doc_id).
+    root = nodes.get(found.root) if found.root is not None else None
+    root = root or min(found.nodes, key=lambda n: (n["depth"], n["doc_id"]))
+    edges = [_edge_json(e, nodes) for e in found.edges if e["in_tree"]]
+    for node in found.nodes:
+        if node["upstream"]:
+            edges.append(
+                {
+                    "source_url": None,
+                    "target_url": node["url"],
+                    "confidence": 0.0,
+                    "method": "unseen_upstream",
+                    "credited": None,
+                    "labels": [],
+                    "upstream": node["upstream"],
+                    "target_site": node["site"],
+                    "depth": node["depth"],
+                    "target_time": node["doc_time"],
+                    "target_time_precision": node["time_precision"],
+                }
+            )
+    return {
+        "root": {
+            "doc_id": root["doc_id"],
+            "url": root["url"],
+            "site": root["site"],
+            "title": root["title"],
+            "time": root["doc_time"],
+            "time_precision": root["time_precision"],
+            "story_id": found.story_id,
+            "upstream": root["upstream"],
+        },
+        "edges": edges,
     }
 
 
@@ -119,61 +171,15 @@ def lineage(
 
     with open_when_free(warehouse_path(ctx), read_only=True, wait=READ_WAIT) as warehouse:
         found = story_report(warehouse, doc)
-        if found.story_id is None:
-            _, rows = warehouse.query(
-                "SELECT doc_id, url, site, title, published_at, published_precision FROM current_documents"
-                " WHERE doc_id = ?",
-                [found.doc_id],
-            )
+        document = lineage_json(warehouse, found) if json_out or found.story_id is None else {}
+    if json_out:
+        echo_json(document)
+        return
     if found.story_id is None:
-        doc_id, url, site, title, published, precision = rows[0]
-        if json_out:
-            alone = {"doc_id": doc_id, "url": url, "site": site, "title": title, "time": published}
-            echo_json({"root": {**alone, "time_precision": precision if published else None}, "edges": []})
-        else:
-            typer.echo(f"{url} shares no text with another site's document: it is in no story")
+        typer.echo(f"{document['root']['url']} shares no text with another site's document: it is in no story")
         return
     nodes = {n["doc_id"]: n for n in found.nodes}
     tree = [e for e in found.edges if e["in_tree"]]
-    # The story's root: the top of its tree, or, when the top is an unseen upstream source, the
-    # earliest document hanging from it (as stored by the lineage update; ties by doc_id).
-    root = nodes.get(found.root) if found.root is not None else None
-    root = root or min(found.nodes, key=lambda n: (n["depth"], n["doc_id"]))
-    if json_out:
-        edges = [_edge_json(e, nodes) for e in tree]
-        for node in found.nodes:
-            if node["upstream"]:
-                edges.append(
-                    {
-                        "source_url": None,
-                        "target_url": node["url"],
-                        "confidence": 0.0,
-                        "method": "unseen_upstream",
-                        "credited": None,
-                        "labels": [],
-                        "upstream": node["upstream"],
-                        "target_site": node["site"],
-                        "depth": node["depth"],
-                        "target_time": node["doc_time"],
-                        "target_time_precision": node["time_precision"],
-                    }
-                )
-        echo_json(
-            {
-                "root": {
-                    "doc_id": root["doc_id"],
-                    "url": root["url"],
-                    "site": root["site"],
-                    "title": root["title"],
-                    "time": root["doc_time"],
-                    "time_precision": root["time_precision"],
-                    "story_id": found.story_id,
-                    "upstream": root["upstream"],
-                },
-                "edges": edges,
-            }
-        )
-        return
     into = {e["target_doc"]: e for e in tree}
     children: dict[Any, list[int]] = defaultdict(list)
     for node in found.nodes:
@@ -293,6 +299,18 @@ def stories_command(
     print_table(table, wide=wide)
 
 
+def sites_json(warehouse: Warehouse) -> dict[str, list[dict[str, Any]]]:
+    """What ``sites --json`` prints (also ``/api/sites`` of ``serve``): ``{"network": [site_network
+    rows], "templates": [{"site", "blocks", "documents"}]}``."""
+    from warehouse.lineage import site_network
+
+    network = site_network(warehouse)
+    _, rows = warehouse.query(
+        "SELECT site, count(*) AS blocks, max(site_docs) AS documents FROM site_boilerplate GROUP BY site ORDER BY site"
+    )
+    return {"network": network, "templates": [{"site": s, "blocks": b, "documents": d} for s, b, d in rows]}
+
+
 def sites(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Show who copies whom: for each pair of sites, the copies along the lineage trees, the
     median lag and the share credited; then each site's learned template (boilerplate blocks).
@@ -303,18 +321,13 @@ def sites(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     from rich.text import Text
 
     from warehouse.db import open_when_free
-    from warehouse.lineage import site_network
 
     with open_when_free(warehouse_path(ctx), read_only=True, wait=READ_WAIT) as warehouse:
-        network = site_network(warehouse)
-        _, rows = warehouse.query(
-            "SELECT site, count(*) AS blocks, max(site_docs) AS documents FROM site_boilerplate"
-            " GROUP BY site ORDER BY site"
-        )
-    templates = [{"site": s, "blocks": b, "documents": d} for s, b, d in rows]
+        found = sites_json(warehouse)
     if json_out:
-        echo_json({"network": network, "templates": templates})
+        echo_json(found)
         return
+    network, templates = found["network"], found["templates"]
     typer.echo(f"{count(len(network), 'copying relation')} between sites")
     if network:
         table = Table("source site\n→ copying site", "copies", "median lag", "credited", "coverage")

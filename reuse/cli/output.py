@@ -29,6 +29,7 @@ __all__ = [
     "echo_json",
     "echo_problems",
     "fit_terminal",
+    "json_text",
     "jsonable",
     "percent",
     "plain",
@@ -119,9 +120,14 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def json_text(value: Any) -> str:
+    """``value`` as one indented JSON document: what ``--json`` prints and ``serve``'s API answers."""
+    return json.dumps(jsonable(value), ensure_ascii=False, indent=2)
+
+
 def echo_json(value: Any) -> None:
     """Print ``value`` as one indented JSON document on stdout."""
-    typer.echo(json.dumps(jsonable(value), ensure_ascii=False, indent=2))
+    typer.echo(json_text(value))
 
 
 def cell(value: Any) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,20 @@ from reuse.cli.display import duration_text
 from reuse.lineage.edits import EditReport, TextView, word_sides
 from reuse.models import shown_time
 
-__all__ = ["NODE_HEIGHT", "NODE_WIDTH", "fit_label", "lag_text", "layout", "render_report", "text_width"]
+__all__ = [
+    "NODE_HEIGHT",
+    "NODE_WIDTH",
+    "STORY_STYLE",
+    "fit_label",
+    "graph_svg",
+    "lag_text",
+    "layout",
+    "legend_html",
+    "render_report",
+    "section_order",
+    "story_sections",
+    "text_width",
+]
 
 NODE_WIDTH = 240
 NODE_HEIGHT = 74
@@ -32,9 +45,13 @@ _EM_BOLD = 0.62
 _EM = 0.58
 _COLOURS = {"credited": "#2e7d32", "credited_other": "#ef6c00", "uncredited": "#c62828", None: "#757575"}
 
-_STYLE = """
+_PAGE_STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#212121;max-width:1400px}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:32px 0 6px} .meta{color:#616161;font-size:13px}
+"""
+#: The styles of the drawn tree, the edit labels and the side-by-side diff: the report's page and
+#: the story page of ``reusetrack serve`` both use them.
+STORY_STYLE = """
 svg text{font-family:system-ui,sans-serif} .labels span{display:inline-block;background:#e3f2fd;color:#0d47a1;
 border-radius:10px;padding:1px 8px;margin:2px 4px 2px 0;font-size:12px}
 table.diff{border-collapse:collapse;width:100%;table-layout:fixed;font-size:13px;line-height:1.45}
@@ -108,7 +125,15 @@ def _label(x: float, y: float, text: str, size: int, **attributes: str) -> str:
     return f'<text x="{x + _PAD:.0f}" y="{y:.0f}" font-size="{size}"{extra}>{shown}</text>'
 
 
-def _svg(nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[str, Any]], focus: int) -> str:
+def graph_svg(
+    nodes: Sequence[Mapping[str, Any]],
+    edges: Sequence[Mapping[str, Any]],
+    focus: int,
+    link: Callable[[Mapping[str, Any]], str] | None = None,
+) -> str:
+    """The story's lineage tree as inline SVG (``id="lineage-graph"``): one box per document (the
+    ``focus`` document highlighted), one arrow per tree edge coloured by credit, dashed when its
+    direction is undecided. With ``link``, each box links to the address ``link(node)`` gives."""
     drawn: list[dict[str, Any]] = []
     for node in nodes:
         parent = node["parent_doc"] if node["parent_doc"] is not None else node["upstream"]
@@ -163,11 +188,12 @@ def _svg(nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[str, Any]],
         if edge:
             colour = _COLOURS.get(edge["credited"], "#757575")
             lines.append(_label(x, y + 65, f"{lag_text(edge['lag_seconds'])} · {edge['credited']}", 11, fill=colour))
-        parts.append(
+        box = (
             f'<g class="node" data-doc="{node["doc_id"]}"><title>{html.escape(tooltip)}</title>'
             f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="10" fill="{fill}"'
             ' stroke="#1565c0" stroke-width="1.5"/>' + "".join(lines) + "</g>"
         )
+        parts.append(f'<a href="{html.escape(link(node))}">{box}</a>' if link else box)
     parts.append("</svg>")
     return "".join(parts)
 
@@ -227,23 +253,26 @@ def _side_by_side(source: TextView, target: TextView, report: EditReport) -> str
     )
 
 
-def render_report(
-    focus: int,
+def section_order(nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The tree edges in the order their sections are shown: copies nearer the root first, then
+    earlier ones."""
+    by_doc = {n["doc_id"]: n for n in nodes}
+    return sorted(
+        (e for e in edges if e["in_tree"]),
+        key=lambda e: (by_doc[e["target_doc"]]["depth"], _when(by_doc[e["target_doc"]]["doc_time"]), e["target_doc"]),
+    )
+
+
+def story_sections(
     nodes: Sequence[Mapping[str, Any]],
     edges: Sequence[Mapping[str, Any]],
     comparisons: Mapping[int, tuple[TextView, TextView, EditReport]],
-) -> str:
-    """The HTML page of one story: title, drawn lineage tree, then one section per tree edge
-    with its evidence, attribution, edit labels and side-by-side diff."""
+) -> list[str]:
+    """One HTML section per tree edge, sources before their copies: both URLs, direction, lag,
+    coverage, credit, evidence, edit labels and the side-by-side diff (when ``comparisons`` holds it)."""
     by_doc = {n["doc_id"]: n for n in nodes}
-    root = next((n for n in nodes if n["depth"] == 0), nodes[0])
-    sites = sorted({n["site"] for n in nodes if n["site"]})
     sections = []
-    tree = [e for e in edges if e["in_tree"]]
-    tree.sort(
-        key=lambda e: (by_doc[e["target_doc"]]["depth"], _when(by_doc[e["target_doc"]]["doc_time"]), e["target_doc"])
-    )
-    for edge in tree:
+    for edge in section_order(nodes, edges):
         source, target = by_doc[edge["source_doc"]], by_doc[edge["target_doc"]]
         labels = "".join(f"<span>{html.escape(label)}</span>" for label in edge["labels"]) or "<span>no edits</span>"
         signals = "; ".join(
@@ -264,14 +293,33 @@ def render_report(
             f'<div class="labels">{labels}</div>'
             f"{_side_by_side(*body) if body else ''}</section>"
         )
+    return sections
+
+
+def legend_html() -> str:
+    """The key to the graph's colours and dashes."""
     legend = "".join(
         f'<span style="color:{colour}">━ {name}</span>' for name, colour in _COLOURS.items() if name is not None
     )
+    return f'<div class="legend meta">{legend}<span>┅ direction undecided</span></div>'
+
+
+def render_report(
+    focus: int,
+    nodes: Sequence[Mapping[str, Any]],
+    edges: Sequence[Mapping[str, Any]],
+    comparisons: Mapping[int, tuple[TextView, TextView, EditReport]],
+) -> str:
+    """The HTML page of one story: title, drawn lineage tree, then one section per tree edge
+    with its evidence, attribution, edit labels and side-by-side diff."""
+    root = next((n for n in nodes if n["depth"] == 0), nodes[0])
+    sites = sorted({n["site"] for n in nodes if n["site"]})
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>Lineage: {html.escape(root['title'] or root['url'])}</title><style>{_STYLE}</style></head><body>"
+        f"<title>Lineage: {html.escape(root['title'] or root['url'])}</title>"
+        f"<style>{_PAGE_STYLE}{STORY_STYLE}</style></head><body>"
         f"<h1>Lineage of “{html.escape(root['title'] or root['url'])}”</h1>"
         f'<div class="meta">{len(nodes)} documents on {len(sites)} sites: {html.escape(", ".join(sites))}</div>'
-        f'<div class="legend meta">{legend}<span>┅ direction undecided</span></div>'
-        f'<div class="graph">{_svg(nodes, edges, focus)}</div>{"".join(sections)}</body></html>'
+        f'{legend_html()}<div class="graph">{graph_svg(nodes, edges, focus)}</div>'
+        f"{''.join(story_sections(nodes, edges, comparisons))}</body></html>"
     )

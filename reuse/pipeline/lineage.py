@@ -5,7 +5,7 @@ touched, with edits, credits and version diffs, and read a story back for the CL
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +26,7 @@ __all__ = [
     "EVIDENCE_TABLES",
     "LineageSummary",
     "StoryReport",
+    "compare_edges",
     "evidence_rows",
     "rebuild_lineage",
     "store_evidence",
@@ -451,18 +452,23 @@ def story_report(warehouse: Warehouse, ref: str, *, compare_texts: bool = False)
         return StoryReport(doc_id, None, [], [], {})
     nodes, edges = lineage_db.story_edges(warehouse, story_id)
     _, root = warehouse.query("SELECT root_doc FROM lineage_stories WHERE story_id = ?", [story_id])
-    comparisons: dict[int, tuple[TextView, TextView, EditReport]] = {}
-    if compare_texts:
-        tree = [e for e in edges if e["in_tree"]]
-        rows = lineage_db.load_versions(
-            warehouse, [v for e in tree for v in (e["source_version"], e["target_version"])]
-        )
-        sites = {r["site"] for r in rows.values() if r["site"]}
-        boilerplate = lineage_db.site_boilerplate_hashes(warehouse, sites)
-        for edge in tree:
-            source, target = (
-                _view(rows[edge["source_version"]], boilerplate),
-                _view(rows[edge["target_version"]], boilerplate),
-            )
-            comparisons[edge["edge_id"]] = (source, target, compare(source, target))
+    comparisons = compare_edges(warehouse, [e for e in edges if e["in_tree"]]) if compare_texts else {}
     return StoryReport(doc_id, story_id, nodes, edges, comparisons, int(root[0][0]) if root else None)
+
+
+def compare_edges(
+    warehouse: Warehouse, edges: Sequence[dict[str, Any]]
+) -> dict[int, tuple[TextView, TextView, EditReport]]:
+    """For each of ``edges`` (rows of ``reuse_edges``), its source and target versions compared again
+    for a side-by-side view, keyed by edge_id."""
+    rows = lineage_db.load_versions(warehouse, [v for e in edges for v in (e["source_version"], e["target_version"])])
+    sites = {r["site"] for r in rows.values() if r["site"]}
+    boilerplate = lineage_db.site_boilerplate_hashes(warehouse, sites)
+    comparisons: dict[int, tuple[TextView, TextView, EditReport]] = {}
+    for edge in edges:
+        source, target = (
+            _view(rows[edge["source_version"]], boilerplate),
+            _view(rows[edge["target_version"]], boilerplate),
+        )
+        comparisons[edge["edge_id"]] = (source, target, compare(source, target))
+    return comparisons
