@@ -4,10 +4,12 @@ Each stage of the data flow has one home, and each home may import only the laye
 
 ============  ===========================================================================
 kernel        ``reuse.errors``, ``reuse.models``, ``reuse.config``, ``reuse.stages``: the kernel only
-engine        ``reuse.engine``: the kernel and the engine
+native        ``reuse.engine._native``: the compiled core (Rust), a leaf that imports nothing
+engine        ``reuse.engine``: the kernel, the compiled core and the engine
 lineage       ``reuse.lineage``: the kernel, the engine and the lineage
 crawlers      ``crawlers``: the kernel and the crawlers
-warehouse     ``warehouse``: the kernel and the warehouse
+warehouse     ``warehouse``: the kernel, the compiled core (the band-key index's lookups) and the
+              warehouse
 pipeline      ``reuse.pipeline``: everything but the evaluation and the command line
 eval          ``reuse.eval``: everything but the command line (its harnesses run the pipeline)
 cli           ``reuse.cli``: everything
@@ -33,6 +35,8 @@ import reuse
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ["reuse", "warehouse", "crawlers"]
+#: The compiled core: pure kernels (no I/O, no import of the project), usable by the warehouse too.
+NATIVE = "reuse.engine._native"
 KERNEL = {"reuse", "reuse.errors", "reuse.models", "reuse.config", "reuse.stages"}
 #: Modules of reuse.eval that only compute: they read nothing and run nothing.
 PURE_EVAL = {"reuse.eval.plagdet", "reuse.eval.lineage_truth"}
@@ -45,13 +49,14 @@ WEB = ("starlette", "uvicorn", "jinja2")
 
 ALLOWED = {
     "kernel": {"kernel"},
-    "engine": {"kernel", "engine"},
-    "lineage": {"kernel", "engine", "lineage"},
+    "native": set(),
+    "engine": {"kernel", "native", "engine"},
+    "lineage": {"kernel", "native", "engine", "lineage"},
     "crawlers": {"kernel", "crawlers"},
-    "warehouse": {"kernel", "warehouse"},
-    "pipeline": {"kernel", "engine", "lineage", "crawlers", "warehouse", "pipeline"},
-    "eval": {"kernel", "engine", "lineage", "crawlers", "warehouse", "pipeline", "eval"},
-    "cli": {"kernel", "engine", "lineage", "crawlers", "warehouse", "pipeline", "eval", "cli"},
+    "warehouse": {"kernel", "native", "warehouse"},
+    "pipeline": {"kernel", "native", "engine", "lineage", "crawlers", "warehouse", "pipeline"},
+    "eval": {"kernel", "native", "engine", "lineage", "crawlers", "warehouse", "pipeline", "eval"},
+    "cli": {"kernel", "native", "engine", "lineage", "crawlers", "warehouse", "pipeline", "eval", "cli"},
 }
 
 
@@ -68,6 +73,8 @@ def layer(module: str) -> str:
     """The layer ``module`` belongs to."""
     if module in KERNEL:
         return "kernel"
+    if module == NATIVE:
+        return "native"
     if module == "reuse.__main__":  # ``python -m reuse``: the command line
         return "cli"
     top, _, rest = module.partition(".")

@@ -38,6 +38,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+import reuse.engine._native as _native
+
 __all__ = [
     "BLOCK",
     "FANOUT",
@@ -76,39 +78,6 @@ _SUFFIX = ".seg"
 
 class CorruptSegment(Exception):
     """A segment's bytes disagree with what its header, name or block checksums say."""
-
-
-def _mix(values: np.ndarray) -> np.ndarray:
-    """A 64-bit finaliser (splitmix64's) of each value: a checksum of words that a flipped bit,
-    a swap or a shift changes."""
-    x = values.astype(np.uint64, copy=True)
-    x ^= x >> np.uint64(31)
-    x *= np.uint64(0x7FB5D329728EA185)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x81DADEF4BC2DD44D)
-    x ^= x >> np.uint64(33)
-    return x
-
-
-def _row_words(
-    keys: np.ndarray, prel: np.ndarray, vrel: np.ndarray, rank: np.ndarray, positions: np.ndarray
-) -> np.ndarray:
-    """One checksum word per row: its key, passage and version offsets, version rank and position."""
-    other = (prel.astype(np.uint64) << np.uint64(32)) | vrel.astype(np.uint64)
-    where = (positions.astype(np.uint64) << np.uint64(8)) | rank.astype(np.uint64)
-    return _mix(keys ^ _mix(other ^ (where * np.uint64(0x9E3779B97F4A7C15))))
-
-
-def _block_sums(words: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """The wrapping sum of ``words`` over each block beginning at ``starts``."""
-    if not len(words):
-        return np.zeros(0, np.uint64)
-    return np.add.reduceat(words, starts).astype(np.uint64)
-
-
-def _spread(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """``starts[i], starts[i] + 1, ..., starts[i] + counts[i] - 1`` for each i, end to end."""
-    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
@@ -193,64 +162,32 @@ class Segment:
             for offset, (kind, count) in zip(offsets, kinds, strict=True)
         )
         self.checked = np.zeros(blocks, bool)
+        self._offsets = (info.lo, info.vlo)
 
-    def _check(self, blocks: np.ndarray) -> None:
-        """Verify the checksums of ``blocks`` (unique block numbers) not verified before."""
-        blocks = blocks[~self.checked[blocks]]
-        if not len(blocks):
-            return
-        starts = blocks * BLOCK
-        lengths = np.minimum(starts + BLOCK, self.info.rows) - starts
-        rows = _spread(starts, lengths)
-        words = _row_words(self.keys[rows], self.prel[rows], self.vrel[rows], self.rank[rows], rows)
-        if not np.array_equal(_block_sums(words, np.cumsum(lengths) - lengths), self.sums[blocks]):
-            raise CorruptSegment(f"{self.info.name}: a block checksum fails")
-        self.checked[blocks] = True
-
-    def _check_rows(self, starts: np.ndarray, ends: np.ndarray) -> None:
-        """Verify the blocks holding rows ``starts[i]..ends[i]`` (inclusive, clipped to the segment)."""
-        n = self.info.rows
-        first = np.clip(starts, 0, n - 1) // BLOCK
-        last = np.clip(ends, 0, n - 1) // BLOCK
-        self._check(distinct(_spread(first, np.maximum(last - first + 1, 1))))
+    def check_all(self) -> None:
+        """Verify every block not verified before."""
+        try:
+            _native.segment_check(self.keys, self.prel, self.vrel, self.rank, self.sums, self.checked)
+        except ValueError as err:
+            raise CorruptSegment(f"{self.info.name}: {err}") from err
 
     def lookup(self, queries: np.ndarray, max_versions: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The rows whose key is one of ``queries`` (sorted, unique) and whose version is one of
         the first ``max_versions`` of the segment holding the key: keys, passage ids, version ids.
 
-        The binary searches read unchecked bytes; their answers are trusted only once the rows on
-        both sides of each boundary are in checked blocks and bound it, which on the sorted rows
-        that were written means the boundary is right whatever else the file holds."""
-        n = self.info.rows
-        if not n or not len(queries):
+        A compiled merge of the sorted queries with the sorted keys (``_native.segment_lookup``):
+        its searches read unchecked bytes, and an answer is trusted only once the rows on both
+        sides of each boundary are in checked blocks and bound it, which on the sorted rows that
+        were written means the boundary is right whatever else the file holds."""
+        if not self.info.rows or not len(queries):
             return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        keys, rank = self.keys, self.rank
-        start = np.searchsorted(keys, queries, "left")
-        end = np.searchsorted(keys, queries, "right")
-        upto = end.copy()  # the end of the rows of the first max_versions versions
-        if max_versions is not None and max_versions < RANK_CAP:
-            lo, hi = start.copy(), end.copy()
-            while (lo < hi).any():
-                mid = (lo + hi) // 2
-                below = rank[np.minimum(mid, n - 1)] <= max_versions
-                moving = lo < hi
-                lo = np.where(moving & below, mid + 1, lo)
-                hi = np.where(moving & ~below, mid, hi)
-            upto = lo
-        self._check_rows(start - 1, upto)
-        self._check_rows(end - 1, end)
-        last = np.minimum(n - 1, np.maximum(0, [start - 1, start, end - 1, end, upto - 1, upto]))
-        before, at, last_in, after, kept_last, cut = (keys[i] if k < 4 else rank[i] for k, i in enumerate(last))
-        ok = (start <= upto) & (upto <= end) & ((start == 0) | (before < queries)) & ((start == n) | (at >= queries))
-        ok &= ((end == 0) | (last_in <= queries)) & ((end == n) | (after > queries))
-        if max_versions is not None and max_versions < RANK_CAP:
-            ok &= ((upto == start) | (kept_last <= max_versions)) & ((upto == end) | (cut > max_versions))
-        if not ok.all():
-            raise CorruptSegment(f"{self.info.name}: the rows are not sorted where a lookup read them")
-        rows = _spread(start, upto - start)
-        passages = self.prel[rows].astype(np.int64) + self.info.lo
-        versions = self.vrel[rows].astype(np.int64) + self.info.vlo
-        return keys[rows], passages, versions
+        cap = max_versions if max_versions is not None and max_versions < RANK_CAP else None
+        try:
+            return _native.segment_lookup(
+                self.keys, self.prel, self.vrel, self.rank, self.sums, self.checked, queries, cap, *self._offsets
+            )
+        except ValueError as err:
+            raise CorruptSegment(f"{self.info.name}: {err}") from err
 
 
 def write_segment(
@@ -267,8 +204,7 @@ def write_segment(
     prel = (passages - lo).astype(np.uint32)
     vrel = (versions - vlo).astype(np.uint32)
     rank = np.minimum(dense_ranks(keys, versions), RANK_CAP).astype(np.uint8)
-    words = _row_words(keys, prel, vrel, rank, np.arange(n))
-    sums = _block_sums(words, np.arange(0, n, BLOCK))
+    sums = _native.segment_sums(keys, prel, vrel, rank)
     *offsets, size = _layout(n)
     header = json.dumps({"magic": _MAGIC, "format": _FORMAT, "block": BLOCK, **info.to_dict()}).encode()
     folder.mkdir(exist_ok=True)
@@ -443,7 +379,7 @@ class KeyIndex:
         parts = [self._open[s.name] for s in last]
         try:
             for part in parts:
-                part._check(np.arange(len(part.checked)))  # nothing unchecked is copied into the merge
+                part.check_all()  # nothing unchecked is copied into the merge
         except CorruptSegment:
             self.rebuilt += 1
             segments[-FANOUT:] = [self._build(last[0].lo, last[-1].hi)]

@@ -19,6 +19,9 @@ __all__ = [
     "normalize",
     "paragraph_spans",
     "passages",
+    "segment_check",
+    "segment_lookup",
+    "segment_sums",
     "sequence_matched",
     "shingle_hashes",
     "tokenize",
@@ -88,3 +91,32 @@ def match_pairs(
     /,
 ) -> list[tuple[int, int, list[_Match]]]: ...
 def sequence_matched(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], /) -> int: ...
+def segment_sums(
+    keys: npt.NDArray[np.uint64],
+    prel: npt.NDArray[np.uint32],
+    vrel: npt.NDArray[np.uint32],
+    rank: npt.NDArray[np.uint8],
+    /,
+) -> npt.NDArray[np.uint64]: ...
+def segment_check(
+    keys: npt.NDArray[np.uint64],
+    prel: npt.NDArray[np.uint32],
+    vrel: npt.NDArray[np.uint32],
+    rank: npt.NDArray[np.uint8],
+    sums: npt.NDArray[np.uint64],
+    checked: npt.NDArray[np.bool_],
+    /,
+) -> None: ...
+def segment_lookup(
+    keys: npt.NDArray[np.uint64],
+    prel: npt.NDArray[np.uint32],
+    vrel: npt.NDArray[np.uint32],
+    rank: npt.NDArray[np.uint8],
+    sums: npt.NDArray[np.uint64],
+    checked: npt.NDArray[np.bool_],
+    queries: npt.NDArray[np.uint64],
+    cap: int | None,
+    lo: int,
+    vlo: int,
+    /,
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...

@@ -11,6 +11,7 @@ pub mod fasthash;
 pub mod kernels;
 pub mod normalize;
 pub mod passages;
+pub mod segment;
 pub mod tokens;
 mod unicode;
 #[rustfmt::skip]
@@ -20,7 +21,9 @@ pub mod verify;
 use std::borrow::Cow;
 
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray1,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
@@ -587,6 +590,114 @@ fn match_pairs<'py>(
         .collect())
 }
 
+/// The columns of a band-key index segment as slices (see `segment::Segment`); each must be
+/// contiguous (a memory map is).
+fn segment_view<'a>(
+    keys: &'a PyReadonlyArray1<'_, u64>,
+    prel: &'a PyReadonlyArray1<'_, u32>,
+    vrel: &'a PyReadonlyArray1<'_, u32>,
+    rank: &'a PyReadonlyArray1<'_, u8>,
+    sums: &'a PyReadonlyArray1<'_, u64>,
+) -> PyResult<segment::Segment<'a>> {
+    let view = segment::Segment {
+        keys: keys.as_slice()?,
+        prel: prel.as_slice()?,
+        vrel: vrel.as_slice()?,
+        rank: rank.as_slice()?,
+        sums: sums.as_slice()?,
+    };
+    if !view.well_formed() {
+        return Err(PyValueError::new_err("segment columns of unequal lengths"));
+    }
+    Ok(view)
+}
+
+/// The block checksums of a band-key index segment's rows (sorted columns of one length): the
+/// wrapping sum of each block of 32 rows' checksum words. Runs without the GIL.
+#[pyfunction]
+#[pyo3(signature = (keys, prel, vrel, rank, /))]
+fn segment_sums<'py>(
+    py: Python<'py>,
+    keys: PyReadonlyArray1<'py, u64>,
+    prel: PyReadonlyArray1<'py, u32>,
+    vrel: PyReadonlyArray1<'py, u32>,
+    rank: PyReadonlyArray1<'py, u8>,
+) -> PyResult<Bound<'py, PyArray1<u64>>> {
+    let (keys, prel, vrel, rank) = (values(&keys), values(&prel), values(&vrel), values(&rank));
+    let n = keys.len();
+    if prel.len() != n || vrel.len() != n || rank.len() != n {
+        return Err(PyValueError::new_err("segment columns of unequal lengths"));
+    }
+    let sums = py.detach(|| segment::block_sums(&keys, &prel, &vrel, &rank));
+    Ok(sums.into_pyarray(py))
+}
+
+/// Verify every block of a band-key index segment not marked in `checked`, marking each; a
+/// block whose checksum fails raises ValueError. Runs without the GIL.
+#[pyfunction]
+#[pyo3(signature = (keys, prel, vrel, rank, sums, checked, /))]
+fn segment_check(
+    py: Python<'_>,
+    keys: PyReadonlyArray1<'_, u64>,
+    prel: PyReadonlyArray1<'_, u32>,
+    vrel: PyReadonlyArray1<'_, u32>,
+    rank: PyReadonlyArray1<'_, u8>,
+    sums: PyReadonlyArray1<'_, u64>,
+    mut checked: PyReadwriteArray1<'_, bool>,
+) -> PyResult<()> {
+    let view = segment_view(&keys, &prel, &vrel, &rank, &sums)?;
+    let checked = checked.as_slice_mut()?;
+    if checked.len() != view.sums.len() {
+        return Err(PyValueError::new_err(
+            "the checked flags do not match the blocks",
+        ));
+    }
+    py.detach(|| (0..checked.len()).try_for_each(|b| view.check(checked, b)))
+        .map_err(PyValueError::new_err)
+}
+
+/// Found rows of a segment: keys, passage ids and version ids.
+type FoundRows<'py> = (
+    Bound<'py, PyArray1<u64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+);
+
+/// The rows of a band-key index segment whose key is one of `queries` (sorted, unique), of the
+/// first `cap` versions holding the key when `cap` is given: `(keys, passage ids, version ids)`,
+/// the ids offset by `lo` and `vlo`. Every block an answer rests on is verified (once:
+/// `checked` marks them); a damaged segment raises ValueError. Runs without the GIL.
+#[pyfunction]
+#[pyo3(signature = (keys, prel, vrel, rank, sums, checked, queries, cap, lo, vlo, /))]
+#[allow(clippy::too_many_arguments)] // a segment's five columns, its state and the query
+fn segment_lookup<'py>(
+    py: Python<'py>,
+    keys: PyReadonlyArray1<'py, u64>,
+    prel: PyReadonlyArray1<'py, u32>,
+    vrel: PyReadonlyArray1<'py, u32>,
+    rank: PyReadonlyArray1<'py, u8>,
+    sums: PyReadonlyArray1<'py, u64>,
+    mut checked: PyReadwriteArray1<'py, bool>,
+    queries: PyReadonlyArray1<'py, u64>,
+    cap: Option<u8>,
+    lo: i64,
+    vlo: i64,
+) -> PyResult<FoundRows<'py>> {
+    let view = segment_view(&keys, &prel, &vrel, &rank, &sums)?;
+    let checked = checked.as_slice_mut()?;
+    let queries = values(&queries);
+    let found = py
+        .detach(|| view.lookup(checked, &queries, cap))
+        .map_err(PyValueError::new_err)?;
+    let passages: Vec<i64> = found.prel.iter().map(|&p| lo + i64::from(p)).collect();
+    let versions: Vec<i64> = found.vrel.iter().map(|&v| vlo + i64::from(v)).collect();
+    Ok((
+        found.keys.into_pyarray(py),
+        passages.into_pyarray(py),
+        versions.into_pyarray(py),
+    ))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shingle_hashes, m)?)?;
@@ -600,6 +711,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(align_documents, m)?)?;
     m.add_function(wrap_pyfunction!(match_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(sequence_matched, m)?)?;
+    m.add_function(wrap_pyfunction!(segment_sums, m)?)?;
+    m.add_function(wrap_pyfunction!(segment_check, m)?)?;
+    m.add_function(wrap_pyfunction!(segment_lookup, m)?)?;
     m.add(
         "__all__",
         [
@@ -611,6 +725,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "normalize",
             "paragraph_spans",
             "passages",
+            "segment_check",
+            "segment_lookup",
+            "segment_sums",
             "sequence_matched",
             "shingle_hashes",
             "tokenize",

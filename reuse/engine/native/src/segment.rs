@@ -1,0 +1,266 @@
+//! Lookups in one band-key index segment (`warehouse/keyindex.py`): the rows holding a batch of
+//! keys, with the segment's block checksums verified on every row a lookup's answer rests on.
+//!
+//! A segment is the band keys of a range of passages sorted by key, version and passage, each
+//! row with its version's dense rank among the key's versions, in blocks of [`BLOCK`] rows whose
+//! checksums are stored beside them. The Python side maps the file and hands the columns over as
+//! slices: no I/O here.
+
+/// Rows per checksummed block (`warehouse.keyindex.BLOCK`).
+pub const BLOCK: usize = 32;
+
+/// The columns of one segment, each `rows` long but `sums` (one per block).
+pub struct Segment<'a> {
+    pub keys: &'a [u64],
+    pub prel: &'a [u32],
+    pub vrel: &'a [u32],
+    pub rank: &'a [u8],
+    pub sums: &'a [u64],
+}
+
+/// The rows a lookup found: their keys, passage offsets and version offsets (to be added to the
+/// segment's `lo` and `vlo`), in the order of the queries.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Found {
+    pub keys: Vec<u64>,
+    pub prel: Vec<u32>,
+    pub vrel: Vec<u32>,
+}
+
+/// splitmix64's finaliser: a checksum of words that a flipped bit, a swap or a shift changes.
+fn mix(mut x: u64) -> u64 {
+    x ^= x >> 31;
+    x = x.wrapping_mul(0x7FB5_D329_728E_A185);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x81DA_DEF4_BC2D_D44D);
+    x ^ (x >> 33)
+}
+
+/// One checksum word of a row: its key, passage and version offsets, rank and position.
+fn row_word(key: u64, prel: u32, vrel: u32, rank: u8, position: usize) -> u64 {
+    let other = (u64::from(prel) << 32) | u64::from(vrel);
+    let place = ((position as u64) << 8) | u64::from(rank);
+    mix(key ^ mix(other ^ place.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+}
+
+/// The wrapping sum of the row words of each block of `BLOCK` rows: what a segment stores.
+///
+/// # Panics
+/// If the columns differ in length.
+pub fn block_sums(keys: &[u64], prel: &[u32], vrel: &[u32], rank: &[u8]) -> Vec<u64> {
+    let n = keys.len();
+    assert!(prel.len() == n && vrel.len() == n && rank.len() == n);
+    (0..n.div_ceil(BLOCK))
+        .map(|b| sum_of(keys, prel, vrel, rank, b))
+        .collect()
+}
+
+fn sum_of(keys: &[u64], prel: &[u32], vrel: &[u32], rank: &[u8], block: usize) -> u64 {
+    let end = ((block + 1) * BLOCK).min(keys.len());
+    (block * BLOCK..end).fold(0u64, |sum, i| {
+        sum.wrapping_add(row_word(keys[i], prel[i], vrel[i], rank[i], i))
+    })
+}
+
+impl Segment<'_> {
+    fn rows(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the columns have the lengths a segment of `keys.len()` rows has.
+    pub fn well_formed(&self) -> bool {
+        let n = self.rows();
+        self.prel.len() == n
+            && self.vrel.len() == n
+            && self.rank.len() == n
+            && self.sums.len() == n.div_ceil(BLOCK)
+    }
+
+    /// Verify the checksum of `block` unless `checked` says it was; mark it checked.
+    pub fn check(&self, checked: &mut [bool], block: usize) -> Result<(), String> {
+        if checked[block] {
+            return Ok(());
+        }
+        if sum_of(self.keys, self.prel, self.vrel, self.rank, block) != self.sums[block] {
+            return Err(format!("block {block}'s checksum fails"));
+        }
+        checked[block] = true;
+        Ok(())
+    }
+
+    /// Verify the blocks holding rows `first..=last`, clipped to the segment.
+    fn check_rows(&self, checked: &mut [bool], first: usize, last: usize) -> Result<(), String> {
+        let top = self.rows() - 1;
+        for block in first.min(top) / BLOCK..=last.min(top) / BLOCK {
+            self.check(checked, block)?;
+        }
+        Ok(())
+    }
+
+    /// The rows whose key is one of `queries` (sorted, unique) and, with `cap`, whose version is
+    /// one of the first `cap` versions holding the key in this segment.
+    ///
+    /// The searches read unverified rows; an answer is trusted only once the rows on both sides
+    /// of each of its boundaries are in verified blocks and bound it, which on the sorted rows
+    /// that were written means the boundary is right whatever else the file holds. `checked`
+    /// (one flag per block) remembers the verified blocks across lookups. Queries are searched
+    /// in order, each from where the one before ended (galloping), so a batch of many keys costs
+    /// about one pass over the part of the segment it spans.
+    pub fn lookup(
+        &self,
+        checked: &mut [bool],
+        queries: &[u64],
+        cap: Option<u8>,
+    ) -> Result<Found, String> {
+        let n = self.rows();
+        let mut found = Found::default();
+        if n == 0 {
+            return Ok(found);
+        }
+        if checked.len() != self.sums.len() {
+            return Err("the checked flags do not match the blocks".into());
+        }
+        let mut from = 0;
+        for (k, &q) in queries.iter().enumerate() {
+            if k > 0 && queries[k - 1] >= q {
+                return Err("the queries are not sorted and unique".into());
+            }
+            let start = gallop(self.keys, from, |key| key < q);
+            let end = gallop(self.keys, start, |key| key <= q);
+            from = end;
+            let upto = match cap {
+                Some(cap) => start + self.rank[start..end].partition_point(|&r| r <= cap),
+                None => end,
+            };
+            self.check_rows(checked, start.saturating_sub(1), upto)?;
+            self.check_rows(checked, end.saturating_sub(1), end)?;
+            let bounded = (start == 0 || self.keys[start - 1] < q)
+                && (start == n || self.keys[start] >= q)
+                && (end == 0 || self.keys[end - 1] <= q)
+                && (end == n || self.keys[end] > q)
+                && cap.is_none_or(|cap| {
+                    (upto == start || self.rank[upto - 1] <= cap)
+                        && (upto == end || self.rank[upto] > cap)
+                });
+            if !bounded {
+                return Err("the rows are not sorted where a lookup read them".into());
+            }
+            found.keys.extend_from_slice(&self.keys[start..upto]);
+            found.prel.extend_from_slice(&self.prel[start..upto]);
+            found.vrel.extend_from_slice(&self.vrel[start..upto]);
+        }
+        Ok(found)
+    }
+}
+
+/// The first index `i >= from` where `below(values[i])` is false, given it is false from some
+/// index on: steps of doubling length from `from`, then a binary search in the last step.
+fn gallop(values: &[u64], from: usize, below: impl Fn(u64) -> bool) -> usize {
+    let n = values.len();
+    let mut lo = from;
+    let mut step = 1;
+    while lo < n && below(values[(lo + step - 1).min(n - 1)]) {
+        lo = (lo + step).min(n);
+        step *= 2;
+    }
+    let hi = (lo + step).min(n);
+    lo + values[lo..hi].partition_point(|&v| below(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Owned {
+        keys: Vec<u64>,
+        prel: Vec<u32>,
+        vrel: Vec<u32>,
+        rank: Vec<u8>,
+        sums: Vec<u64>,
+    }
+
+    impl Owned {
+        /// Rows of `(key, version)` sorted, passages numbered in row order, ranks computed.
+        fn new(mut rows: Vec<(u64, u32)>) -> Self {
+            rows.sort_unstable();
+            let keys: Vec<u64> = rows.iter().map(|r| r.0).collect();
+            let vrel: Vec<u32> = rows.iter().map(|r| r.1).collect();
+            let prel: Vec<u32> = (0..rows.len() as u32).collect();
+            let mut rank = vec![0u8; rows.len()];
+            for i in 0..rows.len() {
+                rank[i] = if i == 0 || keys[i] != keys[i - 1] {
+                    1
+                } else {
+                    rank[i - 1] + u8::from(vrel[i] != vrel[i - 1])
+                };
+            }
+            let sums = block_sums(&keys, &prel, &vrel, &rank);
+            Owned {
+                keys,
+                prel,
+                vrel,
+                rank,
+                sums,
+            }
+        }
+
+        fn view(&self) -> Segment<'_> {
+            Segment {
+                keys: &self.keys,
+                prel: &self.prel,
+                vrel: &self.vrel,
+                rank: &self.rank,
+                sums: &self.sums,
+            }
+        }
+    }
+
+    fn rows(count: u64) -> Vec<(u64, u32)> {
+        (0..count).map(|i| ((i * 7) % 50, (i % 5) as u32)).collect()
+    }
+
+    #[test]
+    fn lookup_equals_a_scan() {
+        let seg = Owned::new(rows(300));
+        let queries: Vec<u64> = (0..60).step_by(3).collect();
+        for cap in [None, Some(1), Some(2)] {
+            let mut checked = vec![false; seg.sums.len()];
+            let got = seg.view().lookup(&mut checked, &queries, cap).unwrap();
+            let want: Vec<u64> = (0..seg.keys.len())
+                .filter(|&i| queries.contains(&seg.keys[i]))
+                .filter(|&i| cap.is_none_or(|c| seg.rank[i] <= c))
+                .map(|i| seg.keys[i])
+                .collect();
+            assert_eq!(got.keys, want);
+        }
+    }
+
+    #[test]
+    fn a_changed_row_fails_its_block() {
+        let mut seg = Owned::new(rows(300));
+        seg.prel[100] ^= 1;
+        let mut checked = vec![false; seg.sums.len()];
+        let key = seg.keys[100];
+        assert!(seg.view().lookup(&mut checked, &[key], None).is_err());
+    }
+
+    #[test]
+    fn unsorted_queries_are_refused() {
+        let seg = Owned::new(rows(10));
+        let mut checked = vec![false; seg.sums.len()];
+        assert!(seg.view().lookup(&mut checked, &[5, 3], None).is_err());
+    }
+
+    #[test]
+    fn gallop_finds_the_first_not_below() {
+        let values = [1, 3, 3, 5, 8, 13];
+        for from in 0..=values.len() {
+            for q in 0..15 {
+                let want = (from..values.len())
+                    .find(|&i| values[i] >= q)
+                    .unwrap_or(values.len());
+                assert_eq!(gallop(&values, from, |v| v < q), want.max(from));
+            }
+        }
+    }
+}
