@@ -80,7 +80,7 @@ class Store:
 
 
 def _same(wh: Warehouse, first: int, cap: int | None) -> None:
-    assert wh.candidates(first, cap) == wh.candidates_by_join(first, cap)
+    assert wh.candidates(first, cap).tolist() == wh.candidates_by_join(first, cap).tolist()
 
 
 def _segment_files(path: Path) -> list[Path]:
@@ -97,7 +97,7 @@ def _damage(store: Store, fault: str, pick: int) -> None:
     elif fault == "truncate" and target:
         data = target.read_bytes()
         target.write_bytes(data[: len(data) - 1 - pick % 50])
-    elif fault == "corrupt" and target:
+    elif fault == "corrupt" and target and target.stat().st_size > 4096:  # a segment of no rows is all header
         data = bytearray(target.read_bytes())
         at = 4096 + (pick * 7919) % max(1, len(data) - 4096)
         data[at] ^= 1 + pick % 255
@@ -234,7 +234,7 @@ def test_a_corrupted_block_is_found_when_read_and_its_segment_rebuilt(tmp_path: 
     path.write_bytes(bytes(data))
     index = store.wh.key_index
     assert index is not None
-    assert store.wh.candidates(first, 3) == expected
+    assert store.wh.candidates(first, 3).tolist() == expected.tolist()
     assert index.rebuilt == 1
     assert len(index.sync(first)) == len(_segment_files(store.path)) and not path.exists()
     store.wh.close()

@@ -62,7 +62,7 @@ def _index_agrees(db: Path) -> int:
         stored = wh.next_id("passages", "passage_id")
         index = wh.key_index
         for first in range(1, stored + 1, max(1, stored // 7)):
-            assert wh.candidates(first, 20) == wh.candidates_by_join(first, 20), first
+            assert wh.candidates(first, 20).tolist() == wh.candidates_by_join(first, 20).tolist(), first
         named = {s.info.name for s in index.sync(stored)}
         left = {p.name for p in index.folder.iterdir()} if index.folder.is_dir() else set()
         assert left == named  # nothing else is left beside it

@@ -445,7 +445,7 @@ def test_incremental_runs_store_what_one_run_stores(built: dict[str, Any]) -> No
         cand_a, cand_b = _named_pairs(a, _sql_candidate_ids(a)), _named_pairs(b, _sql_candidate_ids(b))
         assert cand_a == cand_b
         # What the engine matched on: the pairs its incremental candidate query proposed, run by run.
-        assert _named_pairs(a, {(o, n) for o, _, n, _ in a.candidates(1)}) == cand_a
+        assert _named_pairs(a, {(o, n) for o, _, n, _ in a.candidates(1).tolist()}) == cand_a
         assert sum(r.candidates for r in reports) == whole.candidates == len(cand_a)
         matches_a, matches_b = _matches(a), _matches(b)
         assert matches_a == matches_b

@@ -319,10 +319,11 @@ class Warehouse:
 
     # -- candidates ----------------------------------------------------------------------------
 
-    def candidates(self, first_passage_id: int, max_versions: int | None = None) -> list[tuple[int, int, int, int]]:
+    def candidates(self, first_passage_id: int, max_versions: int | None = None) -> np.ndarray:
         """Passage pairs sharing a band key, where the newer passage is ``>= first_passage_id``.
 
-        Returns ``(old_passage, old_version, new_passage, new_version)`` rows, each pair once,
+        Returns an ``(n, 4)`` int64 array of ``(old_passage, old_version, new_passage,
+        new_version)`` rows, each pair once,
         never two passages of one version, sorted. Passages stored before are matched without any
         rebuild: the band keys are the index. With ``max_versions``, a key proposes only the
         passages of the first ``max_versions`` versions holding it (by version id), so that text
@@ -336,25 +337,23 @@ class Warehouse:
         the reference the index is tested against).
         """
         rows = None if self.key_index is None else self.key_index.candidates(first_passage_id, max_versions)
-        if rows is None:
-            return self.candidates_by_join(first_passage_id, max_versions)
-        return [(a, b, c, d) for a, b, c, d in rows.tolist()]
+        return self.candidates_by_join(first_passage_id, max_versions) if rows is None else rows
 
-    def candidates_by_join(
-        self, first_passage_id: int, max_versions: int | None = None
-    ) -> list[tuple[int, int, int, int]]:
+    def candidates_by_join(self, first_passage_id: int, max_versions: int | None = None) -> np.ndarray:
         """:meth:`candidates` by a join of the new band keys with every stored one, in DuckDB: a
         scan of the whole ``band_keys`` table."""
         rows = self.con.execute(
             "WITH probe AS (SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= $first),"
             " held AS (SELECT o.key, o.passage_id, o.version_id FROM band_keys o SEMI JOIN probe USING (key)"
             " QUALIFY dense_rank() OVER (PARTITION BY o.key ORDER BY o.version_id) <= $cap)"
-            " SELECT DISTINCT o.passage_id, o.version_id, n.passage_id, n.version_id"
+            " SELECT DISTINCT o.passage_id AS old_p, o.version_id AS old_v, n.passage_id AS new_p,"
+            " n.version_id AS new_v"
             " FROM probe n JOIN held o ON o.key = n.key"
             " WHERE o.passage_id < n.passage_id AND o.version_id <> n.version_id ORDER BY ALL",
             {"first": first_passage_id, "cap": max_versions if max_versions is not None else 2**62},
-        ).fetchall()
-        return [(int(a), int(b), int(c), int(d)) for a, b, c, d in rows]
+        ).fetchnumpy()
+        columns = [np.asarray(rows[name], np.int64) for name in ("old_p", "old_v", "new_p", "new_v")]
+        return np.stack(columns, axis=1)
 
     def passage_signatures(self, passage_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For the given passages: their ids (sorted), signatures (one uint32 row each) and token
@@ -371,15 +370,16 @@ class Warehouse:
         values = np.frombuffer(b"".join(table["minhash"].tolist()), dtype="<u4")
         return ids, values.reshape(len(ids), -1).astype(np.uint32), np.asarray(table["tokens"], dtype=np.int64)
 
-    def passage_positions(self, version_ids: Sequence[int]) -> dict[int, int]:
-        """``passage_id → position`` for every passage of the given versions."""
-        rows = self._for_versions(
-            version_ids,
-            "SELECT p.passage_id, p.position FROM passages p JOIN wanted_versions w USING (version_id)",
-        )
-        return {int(pid): int(pos) for pid, pos in rows}
-
-    # -- reading -------------------------------------------------------------------------------
+    def passage_positions(self, passage_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The given passages' ids (sorted, unique) and their positions in their versions, as
+        two int64 arrays in the same order."""
+        wanted = {"passage_id": pa.array(np.unique(passage_ids), pa.int64())}
+        with registered(self.con, "wanted_passages", wanted):
+            got = self.con.execute(
+                "SELECT p.passage_id, p.position FROM passages p JOIN wanted_passages w USING (passage_id)"
+                " ORDER BY p.passage_id"
+            ).fetchnumpy()
+        return np.asarray(got["passage_id"], np.int64), np.asarray(got["position"], np.int64)
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run one SQL statement; return column names and rows."""

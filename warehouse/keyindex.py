@@ -46,8 +46,6 @@ __all__ = [
     "MAX_SEGMENT_PASSAGES",
     "SEGMENT_PASSAGES",
     "KeyIndex",
-    "held_rows",
-    "pairs_of",
 ]
 
 #: Rows per checksummed block.
@@ -229,41 +227,6 @@ def _sync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def held_rows(
-    keys: np.ndarray, passages: np.ndarray, versions: np.ndarray, max_versions: int | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows sorted by key (then version, passage), only those of the first ``max_versions``
-    versions holding each key (by version id, as a ``dense_rank``) when given."""
-    order = np.lexsort((passages, versions, keys))
-    keys, passages, versions = keys[order], passages[order], versions[order]
-    if max_versions is None:
-        return keys, passages, versions
-    keep = dense_ranks(keys, versions) <= max_versions
-    return keys[keep], passages[keep], versions[keep]
-
-
-def pairs_of(
-    held: tuple[np.ndarray, np.ndarray, np.ndarray], probe: tuple[np.ndarray, np.ndarray, np.ndarray]
-) -> np.ndarray:
-    """``(old_passage, old_version, new_passage, new_version)`` rows, unique and sorted: each held
-    row (sorted by key) with each probe row of its key, the held passage older and of another version."""
-    hk, hp, hv = held
-    pk, pp, pv = probe
-    lo = np.searchsorted(hk, pk, "left")
-    counts = np.searchsorted(hk, pk, "right") - lo
-    new = np.repeat(np.arange(len(pk)), counts)
-    old = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-    keep = (hp[old] < pp[new]) & (hv[old] != pv[new])
-    columns = [hp[old[keep]], hv[old[keep]], pp[new[keep]], pv[new[keep]]]
-    order = np.lexsort(columns[::-1])
-    columns = [c[order] for c in columns]
-    first = np.ones(len(order), bool)
-    for column in columns:
-        first[1:] &= column[1:] == column[:-1]
-    first[1:] = ~first[1:]
-    return np.stack(columns, axis=1)[first]
 
 
 def _columns(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -461,6 +424,4 @@ class KeyIndex:
         stored = self.held(segments, queries, max_versions)
         parts = (stored, tail, tuple(c[unindexed] for c in probe))
         keys, passages, versions = (np.concatenate(c) for c in zip(*parts, strict=True))
-        held = held_rows(keys, passages, versions, max_versions)
-        order = np.argsort(probe[0], kind="stable")
-        return pairs_of(held, (probe[0][order], probe[1][order], probe[2][order]))
+        return _native.candidate_pairs(keys, passages, versions, *probe, max_versions)

@@ -14,6 +14,7 @@ __all__ = [
     "align",
     "analyse_many",
     "band_keys",
+    "candidate_pairs",
     "match_pairs",
     "minhash_signatures",
     "normalize",
@@ -120,3 +121,13 @@ def segment_lookup(
     vlo: int,
     /,
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+def candidate_pairs(
+    held_keys: npt.NDArray[np.uint64],
+    held_passages: npt.NDArray[np.int64],
+    held_versions: npt.NDArray[np.int64],
+    probe_keys: npt.NDArray[np.uint64],
+    probe_passages: npt.NDArray[np.int64],
+    probe_versions: npt.NDArray[np.int64],
+    cap: int | None,
+    /,
+) -> npt.NDArray[np.int64]: ...

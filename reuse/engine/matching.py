@@ -77,11 +77,11 @@ def match_pair(a: Comparable, b: Comparable, candidates: Iterable[tuple[int, int
 
 
 def match_pairs(
-    pairs: Sequence[tuple[Comparable, Comparable, Iterable[tuple[int, int]]]], settings: Settings
+    pairs: Sequence[tuple[Comparable, Comparable, Iterable[tuple[int, int]] | np.ndarray]], settings: Settings
 ) -> list[PairResult]:
-    """:func:`match_pair` on each ``(a, b, candidates)``, in one native call that spreads the
-    pairs over all cores; results in the order of ``pairs``. A document in several pairs is
-    handed over once."""
+    """:func:`match_pair` on each ``(a, b, candidates)`` (pairs of positions, or an ``(n, 2)``
+    array of them), in one native call that spreads the pairs over all cores; results in the
+    order of ``pairs``. A document in several pairs is handed over once."""
     slot: dict[int, int] = {}
     documents: list[tuple[_Arrays, np.ndarray, int, int]] = []
     jobs: list[tuple[int, int, np.ndarray]] = []
@@ -90,7 +90,8 @@ def match_pairs(
             if id(doc) not in slot:
                 slot[id(doc)] = len(documents)
                 documents.append(_document(doc))
-        jobs.append((slot[id(a)], slot[id(b)], np.array(list(candidates), dtype=np.int64).reshape(-1, 2)))
+        rows = candidates if isinstance(candidates, np.ndarray) else list(candidates)
+        jobs.append((slot[id(a)], slot[id(b)], np.asarray(rows, dtype=np.int64).reshape(-1, 2)))
     native = (settings.min_match_tokens, settings.min_similarity, settings.max_gap_tokens, settings.verify_containment)
     results = []
     for (a, b, _), (proposed, verified, rows) in zip(pairs, _native.match_pairs(documents, jobs, native), strict=True):

@@ -402,15 +402,14 @@ class Ingestor:
             self.recent.add(version_id, comparable)
         return found
 
-    def _likely(
-        self, candidates: list[tuple[int, int, int, int]], first_passage: int, new: dict[int, Analysis]
-    ) -> list[tuple[int, int, int, int]]:
-        """The candidates whose containment, estimated from the two signatures with a margin of
-        error, may reach ``settings.verify_containment`` (see ``Settings.candidate_filter``;
-        shingle counts are taken as token counts less the word shingle size)."""
-        if not self.settings.candidate_filter or not candidates:
+    def _likely(self, candidates: np.ndarray, first_passage: int, new: dict[int, Analysis]) -> np.ndarray:
+        """The candidates (rows of ``Warehouse.candidates``) whose containment, estimated from the
+        two signatures with a margin of error, may reach ``settings.verify_containment`` (see
+        ``Settings.candidate_filter``; shingle counts are taken as token counts less the word
+        shingle size)."""
+        if not self.settings.candidate_filter or not len(candidates):
             return candidates
-        rows = np.array(candidates, dtype=np.int64)
+        rows = candidates
         done = [a for a in new.values() if a.passages]
         new_signatures = np.concatenate([a.signatures for a in done])
         new_tokens = np.array([p.token_end - p.token_start for a in done for p in a.passages], dtype=np.int64)
@@ -425,8 +424,27 @@ class Ingestor:
         old, fresh = np.searchsorted(ids, rows[:, 0]), np.searchsorted(ids, rows[:, 2])
         sizes = tokens - (self.settings.shingle_words - 1)
         estimate = estimated_containment(signatures[old], signatures[fresh], sizes[old], sizes[fresh], FILTER_SIGMAS)
-        keep = estimate >= self.settings.verify_containment
-        return [c for c, kept in zip(candidates, keep, strict=True) if kept]
+        return rows[estimate >= self.settings.verify_containment]
+
+    def _grouped(self, candidates: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
+        """The candidates by pair of versions ``(old, new)``: each pair's ``(position in old,
+        position in new)`` rows, in the candidates' order; two versions of one document are
+        not reuse and are left out."""
+        versions = np.unique(candidates[:, [1, 3]])
+        documents = self.wh.version_documents(versions.tolist())
+        doc_of = np.array([documents[v][0] for v in versions.tolist()], np.int64)
+        rows = candidates[
+            doc_of[np.searchsorted(versions, candidates[:, 1])] != doc_of[np.searchsorted(versions, candidates[:, 3])]
+        ]
+        if not len(rows):
+            return {}
+        ids, positions = self.wh.passage_positions(rows[:, [0, 2]].ravel())
+        rows = rows[np.lexsort((rows[:, 3], rows[:, 1]))]  # stable: each pair's rows keep their order
+        places = np.stack([positions[np.searchsorted(ids, rows[:, 0])], positions[np.searchsorted(ids, rows[:, 2])]], 1)
+        pairs = rows[:, [1, 3]]
+        starts = np.flatnonzero(np.r_[True, (pairs[1:] != pairs[:-1]).any(axis=1)])
+        ends = np.r_[starts[1:], len(rows)]
+        return {(int(pairs[i, 0]), int(pairs[i, 1])): places[i:j] for i, j in zip(starts, ends, strict=True)}
 
     def _match(self, first_passage: int, new: dict[int, Analysis]) -> None:
         wh, settings, clock = self.wh, self.settings, self.report.clock
@@ -434,16 +452,9 @@ class Ingestor:
             candidates = wh.candidates(first_passage, settings.max_key_versions)
             self.report.candidates += len(candidates)
             candidates = self._likely(candidates, first_passage, new)
-            if not candidates:
+            if not len(candidates):
                 return
-            versions = sorted({c[1] for c in candidates} | {c[3] for c in candidates})
-            documents = wh.version_documents(versions)
-            positions = wh.passage_positions(versions)
-        grouped: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-        for old_p, old_v, new_p, new_v in candidates:
-            if documents[old_v][0] == documents[new_v][0]:
-                continue  # two versions of one document are not reuse
-            grouped[(old_v, new_v)].append((positions[old_p], positions[new_p]))
+            grouped = self._grouped(candidates)
         for version_id, analysis in new.items():
             self.recent.add(version_id, analysis.comparable)
         comparables = self._comparables(sorted({v for pair in grouped for v in pair}))

@@ -6,6 +6,7 @@
 pub mod align;
 pub mod analysis;
 pub mod bands;
+pub mod candidates;
 pub mod difflib;
 pub mod fasthash;
 pub mod kernels;
@@ -698,6 +699,54 @@ fn segment_lookup<'py>(
     ))
 }
 
+/// Candidate passage pairs from band-key rows: `(old_passage, old_version, new_passage,
+/// new_version)` for each held row and each probe row of its key where the held passage is older
+/// and of another version, of the first `cap` versions holding the key when `cap` is given; an
+/// (n, 4) int64 array, unique rows, sorted. Runs without the GIL, sorting on all cores.
+#[pyfunction]
+#[pyo3(signature = (held_keys, held_passages, held_versions, probe_keys, probe_passages, probe_versions, cap, /))]
+#[allow(clippy::too_many_arguments)] // two sets of three columns and the cap
+fn candidate_pairs<'py>(
+    py: Python<'py>,
+    held_keys: PyReadonlyArray1<'py, u64>,
+    held_passages: PyReadonlyArray1<'py, i64>,
+    held_versions: PyReadonlyArray1<'py, i64>,
+    probe_keys: PyReadonlyArray1<'py, u64>,
+    probe_passages: PyReadonlyArray1<'py, i64>,
+    probe_versions: PyReadonlyArray1<'py, i64>,
+    cap: Option<u64>,
+) -> PyResult<Bound<'py, PyArray2<i64>>> {
+    let (hk, hp, hv) = (
+        values(&held_keys),
+        values(&held_passages),
+        values(&held_versions),
+    );
+    let (pk, pp, pv) = (
+        values(&probe_keys),
+        values(&probe_passages),
+        values(&probe_versions),
+    );
+    let held = candidates::Rows {
+        keys: &hk,
+        passages: &hp,
+        versions: &hv,
+    };
+    let probe = candidates::Rows {
+        keys: &pk,
+        passages: &pp,
+        versions: &pv,
+    };
+    if !held.well_formed() || !probe.well_formed() {
+        return Err(PyValueError::new_err("band-key columns of unequal lengths"));
+    }
+    let pairs = py.detach(|| candidates::candidate_pairs(held, probe, cap));
+    let n = pairs.len();
+    let flat: Vec<i64> = pairs.into_iter().flatten().collect();
+    Ok(Array2::from_shape_vec((n, 4), flat)
+        .expect("n * 4 ids")
+        .into_pyarray(py))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shingle_hashes, m)?)?;
@@ -712,6 +761,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(match_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(sequence_matched, m)?)?;
     m.add_function(wrap_pyfunction!(segment_sums, m)?)?;
+    m.add_function(wrap_pyfunction!(candidate_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(segment_check, m)?)?;
     m.add_function(wrap_pyfunction!(segment_lookup, m)?)?;
     m.add(
@@ -720,6 +770,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "align",
             "analyse_many",
             "band_keys",
+            "candidate_pairs",
             "match_pairs",
             "minhash_signatures",
             "normalize",
