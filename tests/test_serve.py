@@ -364,6 +364,7 @@ def test_done_when_the_alert_is_in_the_cli_the_api_the_feed_and_the_pages(
         assert "2020-11-05 14:14 UTC" in shown and percent(alert["coverage_source"]) in shown
         assert "<td>credited</td>" in shown and ", ".join(alert["labels"]) in shown and 'class="new"' in shown
     assert "<td>SouthFront</td>" in page and 'href="/alerts.atom"' in page  # the watches, the feed
+    assert '<link rel="alternate" type="application/atom+xml" title="reusetrack alerts" href="/alerts.atom">' in home
 
     # The copy's story: SouthFront's report beside Global Research's copy, the differing words marked.
     story_page = client.get(story)
