@@ -12,10 +12,12 @@ import subprocess
 import sys
 import threading
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import duckdb
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,11 +27,14 @@ from pngsummary import png_summary
 from typer.testing import CliRunner
 
 from reuse.cli import app
+from reuse.cli.output import percent
 from reuse.cli.serve import is_loopback
 from reuse.cli.web.reader import Reader
-from warehouse.db import open_warehouse
+from warehouse.alerts import ATOM_NS, list_alerts, list_watches
+from warehouse.db import SCHEMA_VERSION, Warehouse, open_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "seeds" / "demo"
 SF = "https://southfront.org/presence-of-turkish-backed-syrian-militants-in-nagorno-karabakh-gives-armenia-additional-chances-in-war/"
 GR = "https://www.globalresearch.ca/video-presence-turkish-backed-syrian-militants-nagorno-karabakh-gives-armenia-additional-chances-war/5728812"
 
@@ -178,6 +183,11 @@ def test_api_matches_stories_and_sites_are_the_cli_json(site: httpx.Client, live
         ("/", {"q": "a", "limit": "0"}, 400, "limit must be a whole number from 1 to 200"),
         ("/", {"q": "a", "limit": "１"}, 400, "limit must be a whole number"),  # a full-width digit
         ("/nowhere", {}, 404, "There is no such page."),
+        ("/alerts", {"since": "soon"}, 400, "since: &#39;soon&#39; is neither a time ago (24h, 7d) nor an ISO date"),
+        ("/alerts", {"since": "<b>x</b>"}, 400, "since: &#39;&lt;b&gt;x&lt;/b&gt;&#39; is neither"),
+        ("/alerts", {"unseen": "yes"}, 400, "unseen must be a whole number from 0 to 1"),
+        ("/alerts", {"limit": "1001"}, 400, "limit must be a whole number from 1 to 1000"),
+        ("/alerts.atom", {"since": "99999999999d"}, 400, "since: &#39;99999999999d&#39; is further back than any date"),
     ],
 )
 def test_bad_parameters_are_answered_with_a_clear_status(
@@ -194,6 +204,13 @@ def test_bad_parameters_are_answered_with_a_clear_status(
         ("/api/matches", {}, 400, "missing parameter doc"),
         ("/api/stories", {"limit": "abc"}, 400, "limit must be a whole number from 1 to 1000"),
         ("/api/stories", {"limit": "100000"}, 400, "limit must be a whole number from 1 to 1000"),
+        (
+            "/api/alerts",
+            {"since": "2020-13-01"},
+            400,
+            "since: '2020-13-01' is neither a time ago (24h, 7d) nor an ISO date or time",
+        ),
+        ("/api/alerts", {"unseen": "2"}, 400, "unseen must be a whole number from 0 to 1"),
     ],
 )
 def test_api_errors_are_json(site: httpx.Client, path: str, params: dict[str, str], status: int, error: str) -> None:
@@ -226,12 +243,13 @@ def test_what_a_query_string_holds_is_never_sql(site: httpx.Client, live: Path) 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(min_size=1, max_size=40).filter(lambda t: t.strip() and t.isprintable()))
 def test_any_text_is_escaped_and_never_breaks_a_page(site: httpx.Client, text: str) -> None:
-    """Whatever is searched for or asked as a document, the answer is a page (200, 303 or 404,
-    never a server error) and shows what was given only escaped."""
+    """Whatever is searched for or asked as a document, a site or a time, the answer is a page
+    (200, 303, 404, or 400 for a time it cannot read; never a server error) and shows what was
+    given only escaped."""
     marked = f"<b>{text}</b>"
-    for path, name in (("/", "q"), ("/doc", "doc"), ("/site", "site")):
+    for path, name in (("/", "q"), ("/doc", "doc"), ("/site", "site"), ("/alerts", "since")):
         answer = site.get(path, params={name: marked})
-        assert answer.status_code in (200, 303, 404), (path, marked, answer.text)
+        assert answer.status_code in ((400,) if name == "since" else (200, 303, 404)), (path, marked, answer.text)
         assert (f"<b>{text}" not in answer.text and "&lt;b&gt;" in answer.text) or answer.status_code == 303
 
 
@@ -268,6 +286,143 @@ def test_public_addresses_need_the_public_flag(tmp_path: Path, live: Path) -> No
         busy = CliRunner().invoke(app, ["--db", str(live), "serve", "--port", str(port)])
     assert busy.exit_code == 1
     assert busy.stderr == f"Error: 127.0.0.1:{port}: cannot listen there: Address already in use\n"
+
+
+# -- alerts -----------------------------------------------------------------------------------------------
+
+ATOM = {"a": ATOM_NS}
+
+
+@pytest.fixture(scope="module")
+def alerting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, httpx.Client]]:
+    """The issue's done-when case, as the README's Watching section runs it: SouthFront's report
+    ingested, ``watch add southfront.org``, then the Global Research copy ingested (one alert);
+    and the server over that warehouse."""
+    db = tmp_path_factory.mktemp("alerting") / "watched.duckdb"
+    _cli(db, "ingest", str(DEMO / "southfront.org"))
+    _cli(db, "watch", "add", "southfront.org", "--name", "SouthFront")
+    _cli(db, "ingest", str(DEMO / "globalresearch.ca"))
+    with served(db) as client:
+        yield db, client
+
+
+def _entries(feed: bytes) -> list[ET.Element]:
+    root = ET.fromstring(feed)
+    assert root.tag == f"{{{ATOM_NS}}}feed"
+    return root.findall("a:entry", ATOM)
+
+
+def _link(entry: ET.Element, rel: str) -> str | None:
+    found = entry.find(f"a:link[@rel='{rel}']", ATOM)
+    return None if found is None else found.get("href")
+
+
+def test_done_when_the_alert_is_in_the_cli_the_api_the_feed_and_the_pages(
+    alerting: tuple[Path, httpx.Client], tmp_path: Path
+) -> None:
+    """Issue 16's "Done when", over HTTP: the one alert (credited, with its edits) in ``alerts
+    --json``, /api/alerts, /alerts.atom, the home page's unseen alerts and /alerts; the copy's story
+    page shows it beside the SouthFront report. Reading marks nothing seen."""
+    db, client = alerting
+    printed = _cli(db, "alerts", "--json")
+    (alert,) = json.loads(printed)
+    copy, source = alert["copy"], alert["source"]
+    assert (copy["url"], source["url"], alert["credited"]) == (GR, SF, "credited")
+    assert "headline_changed" in alert["labels"] and alert["seen_at"] is None
+    answer = client.get("/api/alerts")
+    assert answer.headers["content-type"] == "application/json" and answer.text == printed
+
+    # The feed: what `alerts --atom` writes, its entry linking to the copy's story page here.
+    served_feed = client.get("/alerts.atom")
+    assert served_feed.status_code == 200 and served_feed.headers["content-type"] == "application/atom+xml"
+    (entry,) = _entries(served_feed.content)
+    story = f"{client.base_url}/doc?doc={copy['doc_id']}"
+    assert _link(entry, "alternate") == story and {e.get("href") for e in entry.findall("a:link", ATOM)} == {
+        story,
+        GR,
+        SF,
+    }
+    assert json.loads(entry.findtext("a:content", namespaces=ATOM) or "") == alert
+    written = tmp_path / "alerts.atom"
+    _cli(db, "alerts", "--atom", str(written))
+    (cli_entry,) = _entries(written.read_bytes())
+    assert _link(cli_entry, "alternate") == GR  # the file links to the copy itself, having no server
+    for tag in ("id", "title", "updated", "summary", "content"):
+        assert entry.findtext(f"a:{tag}", namespaces=ATOM) == cli_entry.findtext(f"a:{tag}", namespaces=ATOM), tag
+    assert ET.fromstring(served_feed.content).findtext("a:id", namespaces=ATOM) == ET.fromstring(
+        written.read_bytes()
+    ).findtext("a:id", namespaces=ATOM)
+
+    # The home page's unseen alerts, first, and the alerts page: each row links to both stories.
+    home = client.get("/").text
+    assert home.index("<h2>Unseen alerts</h2>") < home.index("<h2>Latest stories</h2>")
+    unseen = home.split("<h2>Unseen alerts</h2>")[1].split("<h2>Latest stories</h2>")[0]
+    page = client.get("/alerts").text
+    for shown in (unseen, page):
+        assert shown.count('<tr class="alert">') == 1
+        assert f'href="/doc?doc={copy["doc_id"]}"' in shown and f'href="/doc?doc={source["doc_id"]}"' in shown
+        assert '<a href="/site?site=globalresearch.ca">globalresearch.ca</a>' in shown
+        assert "2020-11-05 14:14 UTC" in shown and percent(alert["coverage_source"]) in shown
+        assert "<td>credited</td>" in shown and ", ".join(alert["labels"]) in shown and 'class="new"' in shown
+    assert "<td>SouthFront</td>" in page and 'href="/alerts.atom"' in page  # the watches, the feed
+    assert '<link rel="alternate" type="application/atom+xml" title="reusetrack alerts" href="/alerts.atom">' in home
+
+    # The copy's story: SouthFront's report beside Global Research's copy, the differing words marked.
+    story_page = client.get(story)
+    assert story_page.status_code == 200 and "southfront.org → globalresearch.ca" in story_page.text
+    assert '<table class="diff">' in story_page.text and "<ins>Video:</ins>" in story_page.text
+    assert json.loads(_cli(db, "alerts", "--json", "--unseen")) == [alert]  # the server only reads
+
+
+def test_api_alerts_and_the_feed_are_exactly_alerts_json(alerting: tuple[Path, httpx.Client], tmp_path: Path) -> None:
+    """/api/alerts answers byte for byte what ``alerts --json`` prints with the same since,
+    unseen and limit (100 unless given); /alerts.atom and /alerts hold the same alerts."""
+    db = tmp_path / "watched.duckdb"
+    shutil.copyfile(alerting[0], db)
+    _cli(db, "ingest", str(DEMO))  # the other three copies of SouthFront's report: alerts 2 to 4
+    _cli(db, "alerts", "--mark-seen", "--limit", "1")  # alert 4 seen
+    cases: list[tuple[dict[str, str], list[str], list[int]]] = [
+        ({}, ["--limit", "100"], [4, 3, 2, 1]),
+        ({"unseen": "1"}, ["--unseen", "--limit", "100"], [3, 2, 1]),
+        ({"unseen": "0", "limit": "2"}, ["--limit", "2"], [4, 3]),
+        ({"since": "1h", "unseen": "1", "limit": "1"}, ["--since", "1h", "--unseen", "--limit", "1"], [3]),
+        ({"since": "2020-01-01"}, ["--since", "2020-01-01", "--limit", "100"], [4, 3, 2, 1]),
+        ({"since": "2999-01-01T00:00:00+02:00"}, ["--since", "2999-01-01T00:00:00+02:00", "--limit", "100"], []),
+    ]
+    with served(db) as client:
+        for params, options, ids in cases:
+            printed = _cli(db, "alerts", "--json", *options)
+            assert [a["alert_id"] for a in json.loads(printed)] == ids, params
+            assert client.get("/api/alerts", params=params).text == printed, params
+            feed = _entries(client.get("/alerts.atom", params=params).content)
+            assert [e.findtext("a:id", namespaces=ATOM).rsplit(":", 1)[1] for e in feed] == list(map(str, ids))  # type: ignore[union-attr]
+            page = client.get("/alerts", params=params).text
+            assert page.count('<tr class="alert">') == len(ids) and page.count('class="new"') == len(set(ids) - {4})
+        home = client.get("/").text.split("<h2>Latest stories</h2>")[0]
+        assert home.count('<tr class="alert">') == 3  # the unseen ones
+
+
+def test_a_warehouse_older_than_watches_is_served(live: Path, tmp_path: Path) -> None:
+    """A warehouse written before migration 7 (no watches, no alerts): the read side finds no
+    alerts and no watches in it as it is, and the server, whose first read-only open brings it up
+    to date (migrations only add), shows none either."""
+    db = tmp_path / "old.duckdb"
+    shutil.copyfile(live, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("DROP VIEW alert_details; DROP TABLE alert_deliveries; DROP TABLE webhooks; DROP TABLE alerts")
+        con.execute("DROP TABLE watches; DELETE FROM schema_migrations WHERE version >= 7")
+    with Warehouse(duckdb.connect(str(db), read_only=True), str(db)) as old:
+        assert list_alerts(old) == [] and list_watches(old) == []
+    with served(db) as client:
+        home = client.get("/")
+        assert home.status_code == 200 and '<h2>Unseen alerts</h2>\n<p class="meta">None.' in home.text
+        page = client.get("/alerts")
+        assert page.status_code == 200 and "No alerts." in page.text and "None: watch a site" in page.text
+        assert client.get("/api/alerts").text == "[]\n"
+        assert _entries(client.get("/alerts.atom").content) == []
+    assert json.loads(_cli(db, "sql", "--json", "SELECT max(version) AS v FROM schema_migrations")) == [
+        {"v": SCHEMA_VERSION}
+    ]
 
 
 # -- a writer on the same warehouse ---------------------------------------------------------------------
@@ -461,3 +616,28 @@ def test_story_page_in_headless_chromium(site: httpx.Client, tmp_path: Path) -> 
         size_x, size_y, colours = png_summary(shot.read_bytes())
         assert (size_x, size_y) == (width, 1400)
         assert colours["green"] > 50 and colours["red"] > 50 and colours["node"] > 500, (width, colours)
+
+
+def test_alerts_page_in_headless_chromium(alerting: tuple[Path, httpx.Client], tmp_path: Path) -> None:
+    """Chromium draws the alerts page, on a laptop's width and a phone's: the alert's row, with the
+    links to the copy's and the source's stories."""
+    browser = chromium()
+    url = f"{alerting[1].base_url}/alerts"
+    base = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    for width in (1280, 390):
+        dom = subprocess.run(
+            [*base, f"--window-size={width},900", "--dump-dom", url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+        assert dom.count('<tr class="alert">') == 1 and "globalresearch.ca" in dom and "headline_changed" in dom
+        shot = tmp_path / f"alerts-{width}.png"
+        subprocess.run(
+            [*base, f"--window-size={width},900", f"--screenshot={shot}", url],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+        assert png_summary(shot.read_bytes())[:2] == (width, 900)

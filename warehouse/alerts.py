@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -26,6 +27,7 @@ __all__ = [
     "alert_json",
     "atom_feed",
     "edge_alerts",
+    "feed_id_of",
     "insert_alerts",
     "list_alerts",
     "list_watches",
@@ -122,7 +124,10 @@ def add_watch(
 
 def list_watches(wh: Warehouse) -> list[dict[str, Any]]:
     """The active watches, oldest first: id, kind, target, name, note, when added, and the alerts
-    each raised (``alerts``) and of those not seen yet (``unseen``)."""
+    each raised (``alerts``) and of those not seen yet (``unseen``). None in a warehouse without
+    watches (a snapshot of one older than migration 7)."""
+    if not _has_alerts(wh):
+        return []
     return _dicts(
         wh,
         "SELECT w.watch_id, w.kind, w.target, w.name, w.note, w.created_at,"
@@ -288,14 +293,27 @@ def _summary(item: dict[str, Any]) -> str:
     return f"{copy['site'] or copy['url']} copies {source['site'] or source['url']} ({credit})"
 
 
+def feed_id_of(warehouse: str | Path) -> str:
+    """The id of the Atom feed of the alerts of the warehouse file ``warehouse``: the same for
+    ``alerts --atom`` and ``serve``'s /alerts.atom, so its entries' ids are too."""
+    return f"urn:reusetrack:alerts:{Path(warehouse).resolve()}"
+
+
 def atom_feed(
-    items: Sequence[dict[str, Any]], *, feed_id: str, title: str = "reusetrack alerts", link: str | None = None
+    items: Sequence[dict[str, Any]],
+    *,
+    feed_id: str,
+    title: str = "reusetrack alerts",
+    link: str | None = None,
+    page: Callable[[int], str] | None = None,
 ) -> bytes:
     """An Atom feed (RFC 4287) of alert items (as :func:`list_alerts` gives them), as UTF-8 XML.
 
     Each entry's id is ``{feed_id}:alert:{alert_id}``, stable across runs (a feed reader shows
     an alert once); its link is the copy's URL, its content the alert as JSON. ``feed_id`` names
     the feed (a ``urn:`` or the URL it is served at); ``link`` is the feed's own address if any.
+    With ``page`` (a doc_id's address on ``reusetrack serve``: the copy's story, beside its
+    source), an entry links to the copy's page, and to the copy's URL as a related link.
     """
     ET.register_namespace("", ATOM_NS)
 
@@ -323,7 +341,11 @@ def atom_feed(
         sub(entry, "id", f"{feed_id}:alert:{item['alert_id']}")
         sub(entry, "title", _summary(item))
         sub(entry, "updated", stamp(item["raised_at"]))
-        sub(entry, "link", rel="alternate", href=item["copy"]["url"])
+        if page is not None:
+            sub(entry, "link", rel="alternate", href=page(item["copy"]["doc_id"]))
+            sub(entry, "link", rel="related", href=item["copy"]["url"])
+        else:
+            sub(entry, "link", rel="alternate", href=item["copy"]["url"])
         if item["source"] is not None:
             sub(entry, "link", rel="related", href=item["source"]["url"])
         for label in item["labels"]:

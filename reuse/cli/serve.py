@@ -52,7 +52,8 @@ def serve(
     """Serve a local, read-only web application over the warehouse: search, each document's story
     (the lineage tree drawn, each copy beside its source with the differing words marked, its
     versions), each site (whom it copies, who copies it, lag, credit, its template), the site
-    network, and the same data as JSON under /api/ (lineage, matches, stories, sites).
+    network, the alerts (and their Atom feed, /alerts.atom), and the same data as JSON under /api/
+    (lineage, matches, stories, sites, alerts).
 
     It keeps answering while a crawl or an ingest writes the warehouse: meanwhile pages come from a
     copy taken at most --refresh seconds before the writer took the file, and say so.

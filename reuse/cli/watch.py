@@ -12,7 +12,7 @@ import tempfile
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,7 +20,10 @@ from reuse.cli.options import READ_WAIT, JsonFlag, WideFlag, warehouse_path
 from reuse.cli.output import count, echo_json, percent, print_table, url_cell
 from reuse.errors import InputError, SettingsError
 
-__all__ = ["alerts", "parse_since", "register", "watch_app", "write_whole"]
+if TYPE_CHECKING:
+    from warehouse.db import Warehouse
+
+__all__ = ["alert_items", "alerts", "parse_since", "register", "watch_app", "write_whole"]
 
 watch_app = typer.Typer(
     no_args_is_help=True,
@@ -108,7 +111,10 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 
     if text.strip()[-1:].isalpha():
         with suppress(SettingsError):
-            return (now or datetime.now(UTC)) - timedelta(seconds=parse_duration(text))
+            try:
+                return (now or datetime.now(UTC)) - timedelta(seconds=parse_duration(text))
+            except OverflowError:
+                raise InputError("--since", f"{text!r} is further back than any date") from None
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -131,6 +137,18 @@ def write_whole(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def alert_items(
+    wh: Warehouse, since: str | None = None, unseen: bool = False, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The alert items ``reusetrack alerts --json`` prints given ``--since`` (as written: 24h, or an
+    ISO date or time), ``--unseen`` and ``--limit``; ``serve``'s /api/alerts answers the same for
+    the same parameters. Raises :class:`InputError` for a ``since`` it cannot read."""
+    from warehouse.alerts import list_alerts
+
+    moment = parse_since(since) if since is not None else None
+    return list_alerts(wh, since=moment, unseen=unseen, limit=limit)
 
 
 def _line(item: dict[str, Any]) -> list[str]:
@@ -171,22 +189,20 @@ def alerts(
     """
     from rich.table import Table
 
-    from warehouse.alerts import atom_feed, list_alerts
+    from warehouse.alerts import atom_feed, feed_id_of
     from warehouse.alerts import mark_seen as mark
     from warehouse.db import open_when_free
 
-    moment = parse_since(since) if since is not None else None
     db = warehouse_path(ctx)
     if mark_seen:
         with open_when_free(db, wait=60.0) as wh, wh.transaction():
-            items = list_alerts(wh, since=moment, unseen=unseen, limit=limit)
+            items = alert_items(wh, since, unseen, limit)
             mark(wh, [item["alert_id"] for item in items])
     else:
         with open_when_free(db, read_only=True, wait=READ_WAIT) as wh:
-            items = list_alerts(wh, since=moment, unseen=unseen, limit=limit)
+            items = alert_items(wh, since, unseen, limit)
     if atom is not None:
-        feed_id = f"urn:reusetrack:alerts:{Path(db).resolve()}"
-        write_whole(atom, atom_feed(items, feed_id=feed_id))
+        write_whole(atom, atom_feed(items, feed_id=feed_id_of(db)))
     if json_out:
         echo_json(items)
         return

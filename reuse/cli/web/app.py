@@ -34,11 +34,13 @@ from reuse.cli.display import duration_text
 from reuse.cli.lineage import lineage_json, sites_json
 from reuse.cli.output import json_text, percent
 from reuse.cli.report import STORY_STYLE, graph_svg, lag_text, legend_html, section_order, story_sections
+from reuse.cli.watch import alert_items
 from reuse.cli.web.reader import Reader, Reading
-from reuse.errors import NoSuchDocument, WarehouseError, WarehouseLocked
+from reuse.errors import InputError, NoSuchDocument, WarehouseError, WarehouseLocked
 from reuse.models import shown_time
 from reuse.pipeline.lineage import compare_edges, story_report
 from warehouse import browse
+from warehouse.alerts import atom_feed, feed_id_of, list_alerts, list_watches
 from warehouse.db import Warehouse
 from warehouse.lineage import stories
 
@@ -62,6 +64,10 @@ MAX_PARAM = 2000
 MAX_ROWS = 1000
 #: Copies shown side by side on a story page; the rest are in its graph and in /api/lineage.
 MAX_SECTIONS = 60
+#: Alerts the alerts page, /api/alerts and /alerts.atom give unless ``limit`` says otherwise.
+ALERTS_SHOWN = 100
+#: Unseen alerts the home page shows; the rest are on /alerts?unseen=1.
+HOME_ALERTS = 20
 
 
 class BadRequest(Exception):
@@ -127,6 +133,20 @@ def _document(wh: Warehouse, ref: str) -> int:
         raise
     except WarehouseError as err:  # the URL names several documents: the message lists them
         raise BadRequest(str(err).replace(f" in {wh.path}", " in this warehouse")) from None
+
+
+def _alerts(request: Request, wh: Warehouse) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The alert items the query string asks for, as ``alerts --json`` gives them for the same
+    ``since`` (24h, 7d, an ISO date or time), ``unseen`` (1: only those not marked seen) and
+    ``limit`` (:data:`ALERTS_SHOWN` unless given, at most :data:`MAX_ROWS`); and those parameters."""
+    since = text_param(request, "since", required=False)
+    unseen = int_param(request, "unseen", 0, low=0, high=1) == 1
+    limit = int_param(request, "limit", ALERTS_SHOWN)
+    try:
+        items = alert_items(wh, since or None, unseen, limit)
+    except InputError as err:
+        raise BadRequest(f"since: {err.reason}") from None
+    return items, {"since": since, "unseen": unseen, "limit": limit}
 
 
 # -- pages ---------------------------------------------------------------------------------------------
@@ -195,6 +215,32 @@ def sites_page(request: Request, wh: Warehouse) -> tuple[str, dict[str, Any]]:
     }
 
 
+def alerts_page(request: Request, wh: Warehouse) -> tuple[str, dict[str, Any]]:
+    """The alerts the watches raised, newest first (``since``, ``unseen``, ``limit`` as for
+    /api/alerts), and the watches. Read-only: alerts are marked seen by ``alerts --mark-seen``."""
+    items, asked = _alerts(request, wh)
+    return "alerts.html", {
+        "alerts": items,
+        "asked": asked,
+        "watches": list_watches(wh),
+        "query": f"?{request.url.query}" if request.url.query else "",
+    }
+
+
+def alerts_feed(request: Request, wh: Warehouse) -> Response:
+    """The Atom feed ``alerts --atom`` writes, of the same alerts as /api/alerts, its entries
+    linking to the copies' story pages here."""
+    items, _ = _alerts(request, wh)
+    base = str(request.base_url)
+    feed = atom_feed(
+        items,
+        feed_id=feed_id_of(request.app.state.warehouse_path),
+        link=str(request.url),
+        page=lambda doc_id: f"{base}doc?doc={doc_id}",
+    )
+    return Response(feed, media_type="application/atom+xml")
+
+
 # -- the JSON API --------------------------------------------------------------------------------------
 
 
@@ -220,16 +266,31 @@ def api_sites(request: Request, wh: Warehouse) -> Any:
     return sites_json(wh)
 
 
+def api_alerts(request: Request, wh: Warehouse) -> Any:
+    """What ``reusetrack alerts --json --limit N`` prints, with ``--since`` and ``--unseen`` when
+    ``since`` and ``unseen=1`` are given (N: ``limit``, 100 unless given)."""
+    return _alerts(request, wh)[0]
+
+
 #: The menu of every page: (label, path).
-NAV: list[tuple[str, str]] = [("Search", "/"), ("Sites", "/sites")]
-PAGES: list[tuple[str, Page]] = [("/", home), ("/doc", document_page), ("/site", site_page), ("/sites", sites_page)]
+NAV: list[tuple[str, str]] = [("Search", "/"), ("Sites", "/sites"), ("Alerts", "/alerts")]
+PAGES: list[tuple[str, Page]] = [
+    ("/", home),
+    ("/doc", document_page),
+    ("/site", site_page),
+    ("/sites", sites_page),
+    ("/alerts", alerts_page),
+    ("/alerts.atom", alerts_feed),
+]
 API: list[tuple[str, Api]] = [
     ("/api/lineage", api_lineage),
     ("/api/matches", api_matches),
     ("/api/stories", api_stories),
     ("/api/sites", api_sites),
+    ("/api/alerts", api_alerts),
 ]
 HOME_SECTIONS: list[HomeSection] = [
+    HomeSection("Unseen alerts", "section_alerts.html", lambda wh: list_alerts(wh, unseen=True, limit=HOME_ALERTS)),
     HomeSection("Latest stories", "section_stories.html", lambda wh: browse.latest_stories(wh, 20)),
 ]
 
@@ -369,4 +430,6 @@ def create_app(reader: Reader, hosts: set[str] | None = None) -> ASGIApp:
     routes = [Route(path, html_route(handler), methods=["GET", "HEAD"]) for path, handler in PAGES]
     routes += [Route(path, api_route(handler), methods=["GET", "HEAD"]) for path, handler in API]
     handlers: Mapping[Any, Any] = {404: not_found}
-    return _Guard(Starlette(routes=routes, exception_handlers=dict(handlers)), hosts)
+    application = Starlette(routes=routes, exception_handlers=dict(handlers))
+    application.state.warehouse_path = reader.path  # the file read, not the snapshot: the feed's id
+    return _Guard(application, hosts)
