@@ -40,7 +40,8 @@ class Block:
     """One block of the article: its text, kind, offsets into ``Article.text`` and boilerplate label.
 
     ``boilerplate`` is None for the article's own text, else what the block is: "donation",
-    "share_prompt", "copyright", "disclaimer", "attribution", "newsletter", "promo" or "cookie".
+    "share_prompt", "copyright", "disclaimer", "attribution", "newsletter", "promo", "cookie" or "caption"
+    (a picture's caption or credit line: the picture's, not the article's).
     """
 
     text: str

@@ -140,19 +140,23 @@ class _Walker:
 
     def __init__(self) -> None:
         self.segments: list[Segment] = []
-        self.parts: list[tuple[str, int]] = []  # (text, link id or -1); _BR marks a line break
+        # (text, link id or -1, inside an inline caption element); _BR marks a line break
+        self.parts: list[tuple[str, int, bool]] = []
         self.hrefs: list[str] = []  # by link id
         self.link_stack: list[int] = []
         self.owners: list[HtmlElement] = []
         self.quote_depth = 0
         self.unlikely_depth = 0
         self.caption_depth = 0
+        self.figure_depth = 0
+        self.inline_caption_depth = 0
+        self.alts: dict[HtmlElement, set[str]] = {}  # by block owner: the alt texts of its images
         self.ranges: dict[HtmlElement, tuple[int, int]] = {}
         self.starts: dict[HtmlElement, int] = {}
 
     def add(self, text: str | None) -> None:
         if text:
-            self.parts.append((text, self.link_stack[-1] if self.link_stack else -1))
+            self.parts.append((text, self.link_stack[-1] if self.link_stack else -1, self.inline_caption_depth > 0))
 
     def kind(self, owner: HtmlElement) -> BlockKind:
         tag = owner.tag
@@ -160,6 +164,10 @@ class _Walker:
             return BlockKind.CAPTION
         if self.quote_depth:
             return BlockKind.QUOTE
+        # Text of a <figure> outside its <figcaption> (a credit line, a caption in a plain div) is
+        # the picture's, not the article's; a table a CMS wraps in a figure is still the article's.
+        if self.figure_depth and tag not in ("td", "th"):
+            return BlockKind.CAPTION
         if tag in _HEADINGS or owner.get("role") == "heading":
             return BlockKind.HEADING
         if tag in _LIST_ITEMS:
@@ -172,9 +180,9 @@ class _Walker:
             return
         owner = self.owners[-1]
         kind = self.kind(owner)
-        piece: list[tuple[str, int]] = []
+        piece: list[tuple[str, int, bool]] = []
         breaks = 0
-        for text, link in [*self.parts, (_BR, -1), (_BR, -1)]:
+        for text, link, captioned in [*self.parts, (_BR, -1, False), (_BR, -1, False)]:
             if text == _BR:
                 breaks += 1
                 if breaks >= 2:
@@ -182,21 +190,26 @@ class _Walker:
                     piece = []
                 continue
             if breaks == 1 and piece:
-                piece.append((" ", -1))
+                piece.append((" ", -1, False))
             if text.strip() or piece:
                 breaks = 0 if text.strip() else breaks
-            piece.append((text, link))
+            piece.append((text, link, captioned))
         self.parts = []
 
-    def _emit(self, piece: list[tuple[str, int]], owner: HtmlElement, kind: BlockKind) -> None:
-        text = _SPACES.sub(" ", "".join(part for part, _ in piece)).strip()
+    def _emit(self, piece: list[tuple[str, int, bool]], owner: HtmlElement, kind: BlockKind) -> None:
+        text = _SPACES.sub(" ", "".join(part for part, _, _ in piece)).strip()
         if not text or not _WORD.search(text):
             return
-        link_chars = 0
+        link_chars = captioned_chars = 0
         anchors: dict[int, list[str]] = {}
-        for part, link in piece:
+        for part, link, captioned in piece:
             if link >= 0:
                 anchors.setdefault(link, []).append(part)
+            captioned_chars += len(part.strip()) if captioned else 0
+        # A caption marked up inline (<span class="caption"> beside an <img> in a <p>), or a line
+        # repeating the alt text of an image of its block, describes the picture.
+        if captioned_chars * 2 >= len(text) or text.lower() in self.alts.get(owner, ()):
+            kind = BlockKind.CAPTION
         links = []
         for link, texts in anchors.items():
             anchor = _SPACES.sub(" ", "".join(texts)).strip()
@@ -225,6 +238,7 @@ def segment(root: HtmlElement) -> tuple[list[Segment], dict[HtmlElement, tuple[i
         unlikely = tag not in ("body", "html", "article", "main") and _is_unlikely(element)
         block = tag in _BLOCK_TAGS or (tag == "cite" and (element.getparent() is not None)
                                        and element.getparent().tag in ("blockquote", "figure"))  # fmt: skip
+        inline_caption = not block and bool(_CAPTION.search(element.get("class") or ""))
         if event == "start":
             if block:
                 walker.flush()
@@ -233,13 +247,18 @@ def segment(root: HtmlElement) -> tuple[list[Segment], dict[HtmlElement, tuple[i
                     walker.quote_depth += 1
                 elif tag in ("figcaption", "caption"):
                     walker.caption_depth += 1
+                elif tag == "figure":
+                    walker.figure_depth += 1
             elif tag == "br":
-                walker.parts.append((_BR, -1))
+                walker.parts.append((_BR, -1, False))
+            elif tag == "img" and walker.owners and (alt := _SPACES.sub(" ", element.get("alt") or "").strip()):
+                walker.alts.setdefault(walker.owners[-1], set()).add(alt.lower())
             elif tag == "a" and element.get("href"):
                 walker.hrefs.append(element.get("href") or "")
                 walker.link_stack.append(len(walker.hrefs) - 1)
             walker.starts[element] = len(walker.segments)
             walker.unlikely_depth += unlikely
+            walker.inline_caption_depth += inline_caption
             walker.add(element.text)
         else:
             if block:
@@ -249,9 +268,12 @@ def segment(root: HtmlElement) -> tuple[list[Segment], dict[HtmlElement, tuple[i
                     walker.quote_depth -= 1
                 elif tag in ("figcaption", "caption"):
                     walker.caption_depth -= 1
+                elif tag == "figure":
+                    walker.figure_depth -= 1
             elif tag == "a" and element.get("href") and walker.link_stack:
                 walker.link_stack.pop()
             walker.unlikely_depth -= unlikely
+            walker.inline_caption_depth -= inline_caption
             walker.ranges[element] = (walker.starts.pop(element, len(walker.segments)), len(walker.segments))
             walker.add(element.tail)
     walker.flush()

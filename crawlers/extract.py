@@ -281,6 +281,10 @@ def extract(body: bytes, headers: Mapping[str, str] | None = None, url: str | No
         label = boilerplate_of(seg.text)
         if seg.owner.tag == "cite":
             label = "attribution"
+        elif label is None and seg.kind == BlockKind.CAPTION:
+            # A caption belongs to its picture: a wire photo's caption turns up on every page that
+            # runs the photo, so it is no evidence that the article was copied.
+            label = "caption"
         pieces.append((seg.text, seg.kind, label, seg.links))
     own_chars = sum(_weight(text) for text, _, label, _ in pieces if label is None)
     article_body = meta.json_ld.article_body
