@@ -26,6 +26,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawlers.article import BlockKind
+from crawlers.metadata import MONTH_NAMES
 
 __all__ = ["SUBTITLE_HINT", "Segment", "clean", "main_blocks", "segment"]
 
@@ -81,6 +82,42 @@ _TEASER = re.compile(
     r"читайте также|реклама)\b\W*",
     re.I,
 )
+# Lines that are the page's furniture, not the article's text, whole: a comment count, an ad label,
+# a share or subscribe button, a reading time, a section label.
+_CHROME_LINE = re.compile(
+    r"^\W*(?:\d+\s+)?(?:comments?|(?:post|add|leave|write) (?:a |your )?(?:comment|reply)|show comments|"
+    r"view comments|advert(?:isement)?|ads?|anzeige|werbung|publicité|publicidad|pubblicità|реклама|"
+    r"commentaires?|kommentare?|comentarios?|комментари[йи]|breaking news|subscribe|sign up|share|print|listen|"
+    r"\d+\s*min(?:ute)?s? read|(?:reading|read) time|lesezeit|temps de lecture|tiempo de lectura|"
+    r"tempo de leitura|время чтения)\b[\W\d]*(?:min(?:ute)?s?|minutos)?\W*$",
+    re.I,
+)
+# A byline ("By Jane Doe", "Von Max Muster") of a few words, without a sentence's end.
+_BYLINE_LINE = re.compile(r"^(?i:by|von|par|por|di|door|av|af|przez|автор:?)\s+[A-ZÀ-ÞА-Я][^.!?]{0,60}$")
+# Words of a dateline besides the date itself ("Updated 10:01 pm PST, Tuesday, November 19, 2019").
+_DATE_WORDS = frozenset(
+    {
+        "updated", "update", "published", "posted", "modified", "last", "first", "on", "at", "am", "pm", "a.m",
+        "p.m", "utc", "gmt", "est", "edt", "cst", "cdt", "mst", "mdt", "pst", "pdt", "bst", "cet", "cest", "ist",
+        "jst", "aest", "mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday",
+        "thursday", "friday", "saturday", "sunday", "mis", "à", "jour", "le", "publié", "aktualisiert",
+        "veröffentlicht", "um", "actualizado", "publicado", "el", "обновлено", "опубликовано",
+    }
+)  # fmt: skip
+_CLOCK = re.compile(r"\b\d{1,2}[:h]\d{2}\b|\b(?:19|20)\d{2}-\d{1,2}-\d{1,2}\b")
+# A heading that opens a block of other stories, links or comments ("More from", "You may also like").
+_SECTION_HEAD = re.compile(
+    r"^\W*(?:related\b|more (?:from|on|in|stories|news|great|top|to read)\b|you (?:may|might) (?:also )?like|"
+    r"(?:most )?popular (?:on|in|now|stories)\b|most (?:read|viewed|shared)|recommended\b|read (?:next|more)\b|"
+    r"(?:also|further) read|see also|trending\b|tell us what you think|what do you think|join the (?:discussion|"
+    r"conversation)|comments?\b|lire aussi|à lire aussi|sur le même sujet|lesen sie auch|mehr zum thema|"
+    r"das könnte sie auch interessieren|leer más|lea también|te puede interesar|leia também|veja também|"
+    r"читайте также|по теме|похожие)",
+    re.I,
+)
+_SECTION_HEAD_MAX = 60
+_DATE_TOKEN = re.compile(r"\w+(?:\.\w)?", re.UNICODE)
+
 # Readability's "unlikely candidates": their text never scores, and is dropped from the article
 # unless the class also names content ("comment_content" is still a comment's content, but its
 # "comment" ancestor already rules it out).
@@ -485,6 +522,7 @@ def _main(
     for container in selected:
         first, end = ranges.get(container, (0, 0))
         container_unlikely = any(_is_unlikely(el) for el in _ancestors(container, 4096))
+        section_end = -1  # inside a "More from..." block up to this segment index
         for seg in segments[first:end]:
             if in_noise[seg.index] or (seg.unlikely and not container_unlikely):
                 continue
@@ -494,6 +532,45 @@ def _main(
                 continue
             if _TEASER.match(seg.text) and len(seg.text) < 120:
                 continue
+            if _is_section_head(seg):
+                parent = seg.owner.getparent()
+                section_end = ranges.get(parent, (0, seg.index + 1))[1] if parent is not None else seg.index + 1
+                continue
+            if seg.index < section_end and _is_teaser_like(seg):
+                continue
+            section_end = -1
+            if seg.kind != BlockKind.QUOTE and _is_furniture(seg.text):
+                continue
             seg.keep = True
             kept.append(seg)
     return kept, selected[0].getparent()
+
+
+def _is_section_head(seg: Segment) -> bool:
+    """A short line that opens a block of other stories, links or comments ("More from X", "Popular on X")."""
+    text = seg.text
+    text = text.removesuffix("...").removesuffix("…")  # "Tell us what you think..." is not a sentence's end
+    return len(text) <= _SECTION_HEAD_MAX and not text.endswith((".", "!", "?")) and bool(_SECTION_HEAD.match(text))
+
+
+def _is_teaser_like(seg: Segment) -> bool:
+    """What follows a section head in a list of other stories: list items, links, headings and short lines."""
+    return seg.kind in (BlockKind.LIST_ITEM, BlockKind.HEADING) or seg.link_chars > 0 or len(seg.text) < 100
+
+
+def _is_furniture(text: str) -> bool:
+    """A line of the page's furniture inside the article's container: a dateline, a byline, a comment
+    count, an ad label, a button, a reading time."""
+    if len(text) > 100:
+        return False
+    if _CHROME_LINE.match(text) or _BYLINE_LINE.match(text):
+        return True
+    if text.endswith((".", "!", "?")) and not _CLOCK.search(text[-8:]):
+        return False
+    # A dateline: a written date or time, with at most a few other words (a place, an agency, a name).
+    words = [word.lower() for word in _DATE_TOKEN.findall(text)]
+    dated = bool(_CLOCK.search(text)) or any(word in MONTH_NAMES for word in words)
+    if not dated or not any(word.isdigit() for word in words):
+        return False
+    other = [word for word in words if not word.isdigit() and word not in MONTH_NAMES and word not in _DATE_WORDS]
+    return len(other) <= 3
