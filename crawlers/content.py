@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -116,6 +116,8 @@ _SECTION_HEAD = re.compile(
     re.I,
 )
 _SECTION_HEAD_MAX = 60
+_LEAD_BLOCKS = 3  # the article's first blocks, never taken for teasers of other stories
+_TEASER_MIN, _TEASER_MAX = 30, 300
 _DATE_TOKEN = re.compile(r"\w+(?:\.\w)?", re.UNICODE)
 
 # Readability's "unlikely candidates": their text never scores, and is dropped from the article
@@ -289,7 +291,9 @@ def segment(root: HtmlElement) -> tuple[list[Segment], dict[HtmlElement, tuple[i
             elif tag == "br":
                 walker.parts.append((_BR, -1, False))
             elif tag == "img" and walker.owners and (alt := _SPACES.sub(" ", element.get("alt") or "").strip()):
-                walker.alts.setdefault(walker.owners[-1], set()).add(alt.lower())
+                # The caption sits in the image's block or beside the image's own wrapper.
+                for owner in walker.owners[-2:]:
+                    walker.alts.setdefault(owner, set()).add(alt.lower())
             elif tag == "a" and element.get("href"):
                 walker.hrefs.append(element.get("href") or "")
                 walker.link_stack.append(len(walker.hrefs) - 1)
@@ -485,29 +489,33 @@ def _noise_ranges(root: HtmlElement, scorer: _Scorer) -> list[tuple[int, int]]:
 
 
 def main_blocks(
-    root: HtmlElement, headline: str | None, min_chars: int
+    root: HtmlElement, headlines: Sequence[str | None], min_chars: int
 ) -> tuple[list[Segment], list[Segment], HtmlElement | None]:
     """The article's segments (kept, in order), all segments of the page, and the article's scope element.
 
     The scope is the element around the selected containers (the ``<article>`` or the containers'
     parent): credit lines and boilerplate are looked for there. When the result has fewer than
     ``min_chars`` characters, the search is run again with the "unlikely" class names ignored, as
-    readability does (a class name like "PageBuilder-pageRow" looks like a pager).
+    readability does (a class name like "PageBuilder-pageRow" looks like a pager). A block that
+    repeats one of ``headlines`` (the page's ``<h1>``, its title) is the headline, not the body.
     """
     body = next(root.iter("body"), root)
     segments, ranges = segment(body)
     if not segments:
         return [], segments, None
-    kept, scope = _main(segments, ranges, body, headline)
+    kept, scope = _main(segments, ranges, body, headlines)
     if sum(len(seg.text) for seg in kept) < min_chars and any(seg.unlikely for seg in segments):
         for seg in segments:
             seg.unlikely = seg.keep = False
-        kept, scope = _main(segments, ranges, body, headline)
+        kept, scope = _main(segments, ranges, body, headlines)
     return kept, segments, scope
 
 
 def _main(
-    segments: list[Segment], ranges: dict[HtmlElement, tuple[int, int]], body: HtmlElement, headline: str | None
+    segments: list[Segment],
+    ranges: dict[HtmlElement, tuple[int, int]],
+    body: HtmlElement,
+    headlines: Sequence[str | None],
 ) -> tuple[list[Segment], HtmlElement | None]:
     scorer = _Scorer(segments, ranges)
     selected = _select(scorer, body)
@@ -517,7 +525,7 @@ def _main(
     in_noise = bytearray(len(segments))
     for first, end in noise:
         in_noise[first:end] = b"\x01" * (end - first)
-    headline_key = _SPACES.sub(" ", headline or "").strip().lower()
+    headline_keys = {_SPACES.sub(" ", headline).strip().lower() for headline in headlines if headline}
     kept: list[Segment] = []
     for container in selected:
         first, end = ranges.get(container, (0, 0))
@@ -526,7 +534,7 @@ def _main(
         for seg in segments[first:end]:
             if in_noise[seg.index] or (seg.unlikely and not container_unlikely):
                 continue
-            if seg.text.lower() == headline_key:
+            if seg.text.lower() in headline_keys:
                 continue
             if seg.link_density > 0.5 and not _URL_TEXT.match(seg.text) and seg.owner.tag != "cite":
                 continue
@@ -543,7 +551,33 @@ def _main(
                 continue
             seg.keep = True
             kept.append(seg)
+    _drop_repeated_teasers(kept, segments, selected, ranges)
     return kept, selected[0].getparent()
+
+
+def _drop_repeated_teasers(
+    kept: list[Segment],
+    segments: list[Segment],
+    selected: list[HtmlElement],
+    ranges: dict[HtmlElement, tuple[int, int]],
+) -> None:
+    """Drop short blocks of the article whose text the page shows again outside it: the title or
+    excerpt of another story, teased both beside the article and in a list elsewhere on the page.
+
+    The first blocks are spared: the article's own lead is what a site repeats in its teasers of it.
+    """
+    candidates = [seg for seg in kept[_LEAD_BLOCKS:] if _TEASER_MIN <= len(seg.text) <= _TEASER_MAX]
+    if not candidates:
+        return
+    inside = bytearray(len(segments))
+    for container in selected:
+        first, end = ranges.get(container, (0, 0))
+        inside[first:end] = b"\x01" * (end - first)
+    outside = "\n".join(seg.text for seg in segments if not inside[seg.index])
+    for seg in candidates:
+        if seg.text in outside:
+            seg.keep = False
+            kept.remove(seg)
 
 
 def _is_section_head(seg: Segment) -> bool:

@@ -267,7 +267,7 @@ def extract(body: bytes, headers: Mapping[str, str] | None = None, url: str | No
     meta = read_metadata(doc, url)
     meta_tags = _tags(doc, ())  # read before cleaning, which drops <head>'s meta elements
     clean(doc)
-    kept, segments, scope = main_blocks(doc, meta.h1 or meta.title, MIN_ARTICLE_CHARS)
+    kept, segments, scope = main_blocks(doc, (meta.h1, meta.title), MIN_ARTICLE_CHARS)
     subtitle, subtitle_segment = _subtitle(kept, segments, meta)
     if subtitle_segment is not None:
         kept.remove(subtitle_segment)
