@@ -108,16 +108,18 @@ _CLOCK = re.compile(r"\b\d{1,2}[:h]\d{2}\b|\b(?:19|20)\d{2}-\d{1,2}-\d{1,2}\b")
 # A heading that opens a block of other stories, links or comments ("More from", "You may also like").
 _SECTION_HEAD = re.compile(
     r"^\W*(?:related\b|more (?:from|on|in|stories|news|great|top|to read)\b|you (?:may|might) (?:also )?like|"
-    r"(?:most )?popular (?:on|in|now|stories)\b|most (?:read|viewed|shared)|recommended\b|read (?:next|more)\b|"
-    r"(?:also|further) read|see also|trending\b|tell us what you think|what do you think|join the (?:discussion|"
-    r"conversation)|comments?\b|lire aussi|à lire aussi|sur le même sujet|lesen sie auch|mehr zum thema|"
-    r"das könnte sie auch interessieren|leer más|lea también|te puede interesar|leia também|veja também|"
+    r"(?:most )?popular (?:on|in|now|stories)\b|most (?:read|viewed|shared)|read (?:next|more)\b|"
+    r"recommended(?: for you| reading| stories| articles| posts| videos)?\W*$|trending(?: now| stories)?\W*$|"
+    r"(?:also|further) read|see also|tell us what you think|what do you think|join the (?:discussion|"
+    r"conversation)|comments?\W*(?:\(?\d+\)?)?\W*$|lire aussi|à lire aussi|sur le même sujet|lesen sie auch|"
+    r"mehr zum thema|das könnte sie auch interessieren|leer más|lea también|te puede interesar|leia também|veja também|"
     r"читайте также|по теме|похожие)",
     re.I,
 )
 _SECTION_HEAD_MAX = 60
 _LEAD_BLOCKS = 3  # the article's first blocks, never taken for teasers of other stories
 _TEASER_MIN, _TEASER_MAX = 30, 300
+_REPEATED_MAX_SHARE = 0.25
 _DATE_TOKEN = re.compile(r"\w+(?:\.\w)?", re.UNICODE)
 
 # Readability's "unlikely candidates": their text never scores, and is dropped from the article
@@ -574,10 +576,16 @@ def _drop_repeated_teasers(
         first, end = ranges.get(container, (0, 0))
         inside[first:end] = b"\x01" * (end - first)
     outside = "\n".join(seg.text for seg in segments if not inside[seg.index])
-    for seg in candidates:
-        if seg.text in outside:
-            seg.keep = False
-            kept.remove(seg)
+    repeated = [seg for seg in candidates if seg.text in outside]
+    if not repeated:
+        return
+    # Much of the article shown twice is the article printed twice (a print or mobile copy), not teasers.
+    shown_twice = sum(len(seg.text) for seg in kept if seg.text in outside)
+    if shown_twice > _REPEATED_MAX_SHARE * sum(len(seg.text) for seg in kept):
+        return
+    for seg in repeated:
+        seg.keep = False
+        kept.remove(seg)
 
 
 def _is_section_head(seg: Segment) -> bool:
@@ -601,10 +609,13 @@ def _is_furniture(text: str) -> bool:
         return True
     if text.endswith((".", "!", "?")) and not _CLOCK.search(text[-8:]):
         return False
-    # A dateline: a written date or time, with at most a few other words (a place, an agency, a name).
+    # A dateline: a day or a time of day, with at most a few other words (a place, an agency, a name).
+    # A month and a year alone ("March 2019: wall inspected") is a timeline's entry, as is a date
+    # followed by what happened on it.
     words = [word.lower() for word in _DATE_TOKEN.findall(text)]
-    dated = bool(_CLOCK.search(text)) or any(word in MONTH_NAMES for word in words)
-    if not dated or not any(word.isdigit() for word in words):
+    day = any(word in MONTH_NAMES for word in words) and any(word.isdigit() and len(word) <= 2 for word in words)
+    if not (day or _CLOCK.search(text)):
         return False
     other = [word for word in words if not word.isdigit() and word not in MONTH_NAMES and word not in _DATE_WORDS]
-    return len(other) <= 3
+    after_colon = [word for word in _DATE_TOKEN.findall(text.rpartition(": ")[2].lower()) if word in other]
+    return len(other) <= 3 and (": " not in text or len(after_colon) < 2)

@@ -108,11 +108,16 @@ def test_a_dateline_is_dropped(line: str) -> None:
 
 
 def test_a_dated_line_with_more_words_or_in_a_quote_stays() -> None:
-    timeline = "The wall was first repaired in March 1953 after the great North Sea flood"
+    timeline = "The wall was first repaired on 1 February 1953 after the great North Sea flood"
     tweet = "— Harbour Council (@harbourcouncil) November 18, 2019"
     article = extract(page(f"<p>{timeline}</p><blockquote><p>Works start soon.</p><p>{tweet}</p></blockquote>"))
     assert timeline in body_texts(article)
     assert tweet in body_texts(article)
+
+
+@pytest.mark.parametrize("line", ["Wall inspected in March 2019", "Nov. 20, 2019: Council votes"])
+def test_a_timeline_entry_stays(line: str) -> None:
+    assert line in body_texts(extract(page(f"<ul><li>{line}</li></ul>")))
 
 
 @pytest.mark.parametrize("line", ["By Jane Doe", "Von Max Muster", "BY THE HARBOUR DESK"])
@@ -152,6 +157,12 @@ def test_a_short_heading_that_is_no_section_head_keeps_what_follows() -> None:
     assert "What the engineers found" in texts and "Cracks in the north section" in texts
 
 
+def test_a_heading_like_a_section_head_but_not_one_keeps_what_follows() -> None:
+    block = "<h3>Trending down since 2010</h3><ul><li>Two hours of work in high wind</li></ul>"
+    texts = body_texts(extract(page(block)))
+    assert "Trending down since 2010" in texts and "Two hours of work in high wind" in texts
+
+
 def test_a_teaser_shown_again_outside_the_article_is_dropped() -> None:
     teaser = "Fishing fleet sets a record for the autumn catch"
     outside = f'<ul><li><a href="/fleet">{teaser}</a></li><li><a href="/x">Other news of the day</a></li></ul>'
@@ -161,7 +172,20 @@ def test_a_teaser_shown_again_outside_the_article_is_dropped() -> None:
 
 def test_the_lead_shown_again_outside_the_article_stays() -> None:
     outside = f'<ul><li><a href="/wall">{LEAD}</a></li></ul>'
-    assert LEAD in body_texts(extract(page(outside=outside)))
+    more = "".join(f"<p>{text}</p>" for text in PROSE[1:])  # the lead a small part of a longer article
+    assert LEAD in body_texts(extract(page(after=more, outside=outside)))
+
+
+def test_an_article_printed_twice_keeps_its_paragraphs() -> None:
+    short = [
+        "The wall will be two metres higher than the old one.",
+        "Fishing boats keep their moorings during the works.",
+        "The ferry moves to the east pier until next summer.",
+    ]
+    inside = "".join(f"<p>{text}</p>" for text in short)
+    printed = "".join(f"<p>{text}</p>" for text in PROSE) + inside
+    article = extract(page(after=inside, outside=f'<div class="print-copy">{printed}</div>'))
+    assert all(text in body_texts(article) for text in short)
 
 
 def test_a_heading_repeating_the_title_is_the_headline() -> None:
