@@ -590,8 +590,7 @@ def _drop_repeated_teasers(
 
 def _is_section_head(seg: Segment) -> bool:
     """A short line that opens a block of other stories, links or comments ("More from X", "Popular on X")."""
-    text = seg.text
-    text = text.removesuffix("...").removesuffix("…")  # "Tell us what you think..." is not a sentence's end
+    text = seg.text.removesuffix("...").removesuffix("…")  # "Tell us what you think..." is not a sentence's end
     return len(text) <= _SECTION_HEAD_MAX and not text.endswith((".", "!", "?")) and bool(_SECTION_HEAD.match(text))
 
 
@@ -607,7 +606,7 @@ def _is_furniture(text: str) -> bool:
         return False
     if _CHROME_LINE.match(text) or _BYLINE_LINE.match(text):
         return True
-    if text.endswith((".", "!", "?")) and not _CLOCK.search(text[-8:]):
+    if text.endswith((".", "!", "?")):
         return False
     # A dateline: a day or a time of day, with at most a few other words (a place, an agency, a name).
     # A month and a year alone ("March 2019: wall inspected") is a timeline's entry, as is a date
