@@ -40,7 +40,9 @@ class Block:
     """One block of the article: its text, kind, offsets into ``Article.text`` and boilerplate label.
 
     ``boilerplate`` is None for the article's own text, else what the block is: "donation",
-    "share_prompt", "copyright", "disclaimer", "attribution", "newsletter", "promo" or "cookie".
+    "share_prompt", "copyright", "disclaimer", "attribution", "newsletter", "promo", "cookie", "caption"
+    (a picture's caption or credit line: the picture's, not the article's) or "byline" (the staff credits
+    "Reporting by ...; Editing by ...").
     """
 
     text: str

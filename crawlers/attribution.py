@@ -123,6 +123,7 @@ _BOILERPLATE_PATTERNS: list[tuple[str, str, int]] = [
     ("share_prompt", r"^\W*(?:note to readers\s*:\s*)?please (?:click the )?share\b", 400),
     ("share_prompt", r"^\W*note to readers\s*:", 400),
     ("share_prompt", r"^\W*(?:share|forward) this (?:article|post|story|page)\b", 200),
+    ("share_prompt", r"^\W*(?:like|liked|enjoy|enjoyed|love|loved) this (?:article|post|story|piece)\?", 200),
     ("share_prompt", r"^\W*(?:partagez cet article|teilen sie diesen artikel|comparte este artículo|"
                      r"поделитесь (?:этой )?(?:статьей|новостью))", 200),
     ("copyright", r"^\W*(?:copyright\b|©|\(c\)\s*\d{4}|all rights reserved)", 300),
@@ -137,8 +138,15 @@ _BOILERPLATE_PATTERNS: list[tuple[str, str, int]] = [
      2000),
     ("newsletter", r"^\W*(?:sign up|subscribe)\b.{0,60}\b(?:newsletter|briefing|inbox|mailing list|updates)\b", 300),
     ("newsletter", r"^\W*(?:get|receive) (?:our|the) .{0,40}(?:newsletter|in your inbox)", 300),
+    # A short box whose call to sign up comes after a sentence of pitch.
+    ("newsletter", r"[.!?]\s+(?:sign up|subscribe)\b.{0,80}\b(?:newsletter|inbox)\b", 300),
     ("promo", r"^\W*(?:become a (?:member|patron|subscriber)|follow us on|like us on|join us on|"
               r"comment on .{0,60} (?:facebook|twitter|telegram)|subscribe to our (?:telegram|youtube|channel))", 200),
+    ("promo", r"^\W*follow\b.{0,80}\bon (?:facebook|twitter|instagram|telegram|youtube|linkedin|tiktok)\b", 200),
+    ("promo", r"^\W*subscribe (?:to|now|today)\b", 200),
+    # The article's staff credits, like its byline: who reported, wrote and edited it.
+    ("byline", r"^\W*(?:(?:additional )?reporting|writing|editing|compiled|reported|written) by\b", 400),
+    ("byline", r"^[\w .'-]{3,80} contributed (?:reporting|research|to this (?:report|article|story))\b", 200),
     ("cookie", r"^\W*(?:we use cookies|this (?:web)?site uses cookies|by continuing to (?:browse|use) this site)", 600),
 ]  # fmt: skip
 

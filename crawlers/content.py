@@ -19,13 +19,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
 from lxml.html import HtmlElement
 
 from crawlers.article import BlockKind
+from crawlers.metadata import MONTH_NAMES
 
 __all__ = ["SUBTITLE_HINT", "Segment", "clean", "main_blocks", "segment"]
 
@@ -81,6 +82,46 @@ _TEASER = re.compile(
     r"читайте также|реклама)\b\W*",
     re.I,
 )
+# Lines that are the page's furniture, not the article's text, whole: a comment count, an ad label,
+# a share or subscribe button, a reading time, a section label.
+_CHROME_LINE = re.compile(
+    r"^\W*(?:\d+\s+)?(?:comments?|(?:post|add|leave|write) (?:a |your )?(?:comment|reply)|show comments|"
+    r"view comments|advert(?:isement)?|ads?|anzeige|werbung|publicité|publicidad|pubblicità|реклама|"
+    r"commentaires?|kommentare?|comentarios?|комментари[йи]|breaking news|subscribe|sign up|share|print|listen|"
+    r"\d+\s*min(?:ute)?s? read|(?:reading|read) time|lesezeit|temps de lecture|tiempo de lectura|"
+    r"tempo de leitura|время чтения)\b[\W\d]*(?:min(?:ute)?s?|minutos)?\W*$",
+    re.I,
+)
+# A byline ("By Jane Doe", "Von Max Muster") of a few words, without a sentence's end.
+_BYLINE_LINE = re.compile(r"^(?i:by|von|par|por|di|door|av|af|przez|автор:?)\s+[A-ZÀ-ÞА-Я][^.!?]{0,60}$")
+# Words of a dateline besides the date itself ("Updated 10:01 pm PST, Tuesday, November 19, 2019").
+_DATE_WORDS = frozenset(
+    {
+        "updated", "update", "published", "posted", "modified", "last", "first", "on", "at", "am", "pm", "a.m",
+        "p.m", "utc", "gmt", "est", "edt", "cst", "cdt", "mst", "mdt", "pst", "pdt", "bst", "cet", "cest", "ist",
+        "jst", "aest", "mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday",
+        "thursday", "friday", "saturday", "sunday", "mis", "à", "jour", "le", "publié", "aktualisiert",
+        "veröffentlicht", "um", "actualizado", "publicado", "el", "обновлено", "опубликовано",
+    }
+)  # fmt: skip
+_CLOCK = re.compile(r"\b\d{1,2}[:h]\d{2}\b|\b(?:19|20)\d{2}-\d{1,2}-\d{1,2}\b")
+# A heading that opens a block of other stories, links or comments ("More from", "You may also like").
+_SECTION_HEAD = re.compile(
+    r"^\W*(?:related\b|more (?:from|on|in|stories|news|great|top|to read)\b|you (?:may|might) (?:also )?like|"
+    r"(?:most )?popular (?:on|in|now|stories)\b|most (?:read|viewed|shared)|read (?:next|more)\b|"
+    r"recommended(?: for you| reading| stories| articles| posts| videos)?\W*$|trending(?: now| stories)?\W*$|"
+    r"(?:also|further) read|see also|tell us what you think|what do you think|join the (?:discussion|"
+    r"conversation)|comments?\W*(?:\(?\d+\)?)?\W*$|lire aussi|à lire aussi|sur le même sujet|lesen sie auch|"
+    r"mehr zum thema|das könnte sie auch interessieren|leer más|lea también|te puede interesar|leia também|veja também|"
+    r"читайте также|по теме|похожие)",
+    re.I,
+)
+_SECTION_HEAD_MAX = 60
+_LEAD_BLOCKS = 3  # the article's first blocks, never taken for teasers of other stories
+_TEASER_MIN, _TEASER_MAX = 30, 300
+_REPEATED_MAX_SHARE = 0.25
+_DATE_TOKEN = re.compile(r"\w+(?:\.\w)?", re.UNICODE)
+
 # Readability's "unlikely candidates": their text never scores, and is dropped from the article
 # unless the class also names content ("comment_content" is still a comment's content, but its
 # "comment" ancestor already rules it out).
@@ -140,19 +181,23 @@ class _Walker:
 
     def __init__(self) -> None:
         self.segments: list[Segment] = []
-        self.parts: list[tuple[str, int]] = []  # (text, link id or -1); _BR marks a line break
+        # (text, link id or -1, inside an inline caption element); _BR marks a line break
+        self.parts: list[tuple[str, int, bool]] = []
         self.hrefs: list[str] = []  # by link id
         self.link_stack: list[int] = []
         self.owners: list[HtmlElement] = []
         self.quote_depth = 0
         self.unlikely_depth = 0
         self.caption_depth = 0
+        self.figure_depth = 0
+        self.inline_caption_depth = 0
+        self.alts: dict[HtmlElement, set[str]] = {}  # by block owner: the alt texts of its images
         self.ranges: dict[HtmlElement, tuple[int, int]] = {}
         self.starts: dict[HtmlElement, int] = {}
 
     def add(self, text: str | None) -> None:
         if text:
-            self.parts.append((text, self.link_stack[-1] if self.link_stack else -1))
+            self.parts.append((text, self.link_stack[-1] if self.link_stack else -1, self.inline_caption_depth > 0))
 
     def kind(self, owner: HtmlElement) -> BlockKind:
         tag = owner.tag
@@ -160,6 +205,10 @@ class _Walker:
             return BlockKind.CAPTION
         if self.quote_depth:
             return BlockKind.QUOTE
+        # Text of a <figure> outside its <figcaption> (a credit line, a caption in a plain div) is
+        # the picture's, not the article's; a table a CMS wraps in a figure is still the article's.
+        if self.figure_depth and tag not in ("td", "th"):
+            return BlockKind.CAPTION
         if tag in _HEADINGS or owner.get("role") == "heading":
             return BlockKind.HEADING
         if tag in _LIST_ITEMS:
@@ -172,9 +221,9 @@ class _Walker:
             return
         owner = self.owners[-1]
         kind = self.kind(owner)
-        piece: list[tuple[str, int]] = []
+        piece: list[tuple[str, int, bool]] = []
         breaks = 0
-        for text, link in [*self.parts, (_BR, -1), (_BR, -1)]:
+        for text, link, captioned in [*self.parts, (_BR, -1, False), (_BR, -1, False)]:
             if text == _BR:
                 breaks += 1
                 if breaks >= 2:
@@ -182,21 +231,26 @@ class _Walker:
                     piece = []
                 continue
             if breaks == 1 and piece:
-                piece.append((" ", -1))
+                piece.append((" ", -1, False))
             if text.strip() or piece:
                 breaks = 0 if text.strip() else breaks
-            piece.append((text, link))
+            piece.append((text, link, captioned))
         self.parts = []
 
-    def _emit(self, piece: list[tuple[str, int]], owner: HtmlElement, kind: BlockKind) -> None:
-        text = _SPACES.sub(" ", "".join(part for part, _ in piece)).strip()
+    def _emit(self, piece: list[tuple[str, int, bool]], owner: HtmlElement, kind: BlockKind) -> None:
+        text = _SPACES.sub(" ", "".join(part for part, _, _ in piece)).strip()
         if not text or not _WORD.search(text):
             return
-        link_chars = 0
+        link_chars = captioned_chars = 0
         anchors: dict[int, list[str]] = {}
-        for part, link in piece:
+        for part, link, captioned in piece:
             if link >= 0:
                 anchors.setdefault(link, []).append(part)
+            captioned_chars += len(part.strip()) if captioned else 0
+        # A caption marked up inline (<span class="caption"> beside an <img> in a <p>), or a line
+        # repeating the alt text of an image of its block, describes the picture.
+        if captioned_chars * 2 >= len(text) or text.lower() in self.alts.get(owner, ()):
+            kind = BlockKind.CAPTION
         links = []
         for link, texts in anchors.items():
             anchor = _SPACES.sub(" ", "".join(texts)).strip()
@@ -225,6 +279,7 @@ def segment(root: HtmlElement) -> tuple[list[Segment], dict[HtmlElement, tuple[i
         unlikely = tag not in ("body", "html", "article", "main") and _is_unlikely(element)
         block = tag in _BLOCK_TAGS or (tag == "cite" and (element.getparent() is not None)
                                        and element.getparent().tag in ("blockquote", "figure"))  # fmt: skip
+        inline_caption = not block and bool(_CAPTION.search(element.get("class") or ""))
         if event == "start":
             if block:
                 walker.flush()
@@ -233,13 +288,20 @@ def segment(root: HtmlElement) -> tuple[list[Segment], dict[HtmlElement, tuple[i
                     walker.quote_depth += 1
                 elif tag in ("figcaption", "caption"):
                     walker.caption_depth += 1
+                elif tag == "figure":
+                    walker.figure_depth += 1
             elif tag == "br":
-                walker.parts.append((_BR, -1))
+                walker.parts.append((_BR, -1, False))
+            elif tag == "img" and walker.owners and (alt := _SPACES.sub(" ", element.get("alt") or "").strip()):
+                # The caption sits in the image's block or beside the image's own wrapper.
+                for owner in walker.owners[-2:]:
+                    walker.alts.setdefault(owner, set()).add(alt.lower())
             elif tag == "a" and element.get("href"):
                 walker.hrefs.append(element.get("href") or "")
                 walker.link_stack.append(len(walker.hrefs) - 1)
             walker.starts[element] = len(walker.segments)
             walker.unlikely_depth += unlikely
+            walker.inline_caption_depth += inline_caption
             walker.add(element.text)
         else:
             if block:
@@ -249,9 +311,12 @@ def segment(root: HtmlElement) -> tuple[list[Segment], dict[HtmlElement, tuple[i
                     walker.quote_depth -= 1
                 elif tag in ("figcaption", "caption"):
                     walker.caption_depth -= 1
+                elif tag == "figure":
+                    walker.figure_depth -= 1
             elif tag == "a" and element.get("href") and walker.link_stack:
                 walker.link_stack.pop()
             walker.unlikely_depth -= unlikely
+            walker.inline_caption_depth -= inline_caption
             walker.ranges[element] = (walker.starts.pop(element, len(walker.segments)), len(walker.segments))
             walker.add(element.tail)
     walker.flush()
@@ -426,29 +491,33 @@ def _noise_ranges(root: HtmlElement, scorer: _Scorer) -> list[tuple[int, int]]:
 
 
 def main_blocks(
-    root: HtmlElement, headline: str | None, min_chars: int
+    root: HtmlElement, headlines: Sequence[str | None], min_chars: int
 ) -> tuple[list[Segment], list[Segment], HtmlElement | None]:
     """The article's segments (kept, in order), all segments of the page, and the article's scope element.
 
     The scope is the element around the selected containers (the ``<article>`` or the containers'
     parent): credit lines and boilerplate are looked for there. When the result has fewer than
     ``min_chars`` characters, the search is run again with the "unlikely" class names ignored, as
-    readability does (a class name like "PageBuilder-pageRow" looks like a pager).
+    readability does (a class name like "PageBuilder-pageRow" looks like a pager). A block that
+    repeats one of ``headlines`` (the page's ``<h1>``, its title) is the headline, not the body.
     """
     body = next(root.iter("body"), root)
     segments, ranges = segment(body)
     if not segments:
         return [], segments, None
-    kept, scope = _main(segments, ranges, body, headline)
+    kept, scope = _main(segments, ranges, body, headlines)
     if sum(len(seg.text) for seg in kept) < min_chars and any(seg.unlikely for seg in segments):
         for seg in segments:
             seg.unlikely = seg.keep = False
-        kept, scope = _main(segments, ranges, body, headline)
+        kept, scope = _main(segments, ranges, body, headlines)
     return kept, segments, scope
 
 
 def _main(
-    segments: list[Segment], ranges: dict[HtmlElement, tuple[int, int]], body: HtmlElement, headline: str | None
+    segments: list[Segment],
+    ranges: dict[HtmlElement, tuple[int, int]],
+    body: HtmlElement,
+    headlines: Sequence[str | None],
 ) -> tuple[list[Segment], HtmlElement | None]:
     scorer = _Scorer(segments, ranges)
     selected = _select(scorer, body)
@@ -458,20 +527,94 @@ def _main(
     in_noise = bytearray(len(segments))
     for first, end in noise:
         in_noise[first:end] = b"\x01" * (end - first)
-    headline_key = _SPACES.sub(" ", headline or "").strip().lower()
+    headline_keys = {_SPACES.sub(" ", headline).strip().lower() for headline in headlines if headline}
     kept: list[Segment] = []
     for container in selected:
         first, end = ranges.get(container, (0, 0))
         container_unlikely = any(_is_unlikely(el) for el in _ancestors(container, 4096))
+        section_end = -1  # inside a "More from..." block up to this segment index
         for seg in segments[first:end]:
             if in_noise[seg.index] or (seg.unlikely and not container_unlikely):
                 continue
-            if seg.text.lower() == headline_key:
+            if seg.text.lower() in headline_keys:
                 continue
             if seg.link_density > 0.5 and not _URL_TEXT.match(seg.text) and seg.owner.tag != "cite":
                 continue
             if _TEASER.match(seg.text) and len(seg.text) < 120:
                 continue
+            if _is_section_head(seg):
+                parent = seg.owner.getparent()
+                section_end = ranges.get(parent, (0, seg.index + 1))[1] if parent is not None else seg.index + 1
+                continue
+            if seg.index < section_end and _is_teaser_like(seg):
+                continue
+            section_end = -1
+            if seg.kind != BlockKind.QUOTE and _is_furniture(seg.text):
+                continue
             seg.keep = True
             kept.append(seg)
+    _drop_repeated_teasers(kept, segments, selected, ranges)
     return kept, selected[0].getparent()
+
+
+def _drop_repeated_teasers(
+    kept: list[Segment],
+    segments: list[Segment],
+    selected: list[HtmlElement],
+    ranges: dict[HtmlElement, tuple[int, int]],
+) -> None:
+    """Drop short blocks of the article whose text the page shows again outside it: the title or
+    excerpt of another story, teased both beside the article and in a list elsewhere on the page.
+
+    The first blocks are spared: the article's own lead is what a site repeats in its teasers of it.
+    """
+    candidates = [seg for seg in kept[_LEAD_BLOCKS:] if _TEASER_MIN <= len(seg.text) <= _TEASER_MAX]
+    if not candidates:
+        return
+    inside = bytearray(len(segments))
+    for container in selected:
+        first, end = ranges.get(container, (0, 0))
+        inside[first:end] = b"\x01" * (end - first)
+    outside = "\n".join(seg.text for seg in segments if not inside[seg.index])
+    repeated = [seg for seg in candidates if seg.text in outside]
+    if not repeated:
+        return
+    # Much of the article shown twice is the article printed twice (a print or mobile copy), not teasers.
+    shown_twice = sum(len(seg.text) for seg in kept if seg.text in outside)
+    if shown_twice > _REPEATED_MAX_SHARE * sum(len(seg.text) for seg in kept):
+        return
+    for seg in repeated:
+        seg.keep = False
+        kept.remove(seg)
+
+
+def _is_section_head(seg: Segment) -> bool:
+    """A short line that opens a block of other stories, links or comments ("More from X", "Popular on X")."""
+    text = seg.text.removesuffix("...").removesuffix("…")  # "Tell us what you think..." is not a sentence's end
+    return len(text) <= _SECTION_HEAD_MAX and not text.endswith((".", "!", "?")) and bool(_SECTION_HEAD.match(text))
+
+
+def _is_teaser_like(seg: Segment) -> bool:
+    """What follows a section head in a list of other stories: list items, links, headings and short lines."""
+    return seg.kind in (BlockKind.LIST_ITEM, BlockKind.HEADING) or seg.link_chars > 0 or len(seg.text) < 100
+
+
+def _is_furniture(text: str) -> bool:
+    """A line of the page's furniture inside the article's container: a dateline, a byline, a comment
+    count, an ad label, a button, a reading time."""
+    if len(text) > 100:
+        return False
+    if _CHROME_LINE.match(text) or _BYLINE_LINE.match(text):
+        return True
+    if text.endswith((".", "!", "?")):
+        return False
+    # A dateline: a day or a time of day, with at most a few other words (a place, an agency, a name).
+    # A month and a year alone ("March 2019: wall inspected") is a timeline's entry, as is a date
+    # followed by what happened on it.
+    words = [word.lower() for word in _DATE_TOKEN.findall(text)]
+    day = any(word in MONTH_NAMES for word in words) and any(word.isdigit() and len(word) <= 2 for word in words)
+    if not (day or _CLOCK.search(text)):
+        return False
+    other = [word for word in words if not word.isdigit() and word not in MONTH_NAMES and word not in _DATE_WORDS]
+    after_colon = [word for word in _DATE_TOKEN.findall(text.rpartition(": ")[2].lower()) if word in other]
+    return len(other) <= 3 and (": " not in text or len(after_colon) < 2)

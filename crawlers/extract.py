@@ -267,7 +267,7 @@ def extract(body: bytes, headers: Mapping[str, str] | None = None, url: str | No
     meta = read_metadata(doc, url)
     meta_tags = _tags(doc, ())  # read before cleaning, which drops <head>'s meta elements
     clean(doc)
-    kept, segments, scope = main_blocks(doc, meta.h1 or meta.title, MIN_ARTICLE_CHARS)
+    kept, segments, scope = main_blocks(doc, (meta.h1, meta.title), MIN_ARTICLE_CHARS)
     subtitle, subtitle_segment = _subtitle(kept, segments, meta)
     if subtitle_segment is not None:
         kept.remove(subtitle_segment)
@@ -281,6 +281,10 @@ def extract(body: bytes, headers: Mapping[str, str] | None = None, url: str | No
         label = boilerplate_of(seg.text)
         if seg.owner.tag == "cite":
             label = "attribution"
+        elif label is None and seg.kind == BlockKind.CAPTION:
+            # A caption belongs to its picture: a wire photo's caption turns up on every page that
+            # runs the photo, so it is no evidence that the article was copied.
+            label = "caption"
         pieces.append((seg.text, seg.kind, label, seg.links))
     own_chars = sum(_weight(text) for text, _, label, _ in pieces if label is None)
     article_body = meta.json_ld.article_body

@@ -22,6 +22,7 @@ from crawlers.article import Stamp
 from reuse.models import TimePrecision, iso_precision
 
 __all__ = [
+    "MONTH_NAMES",
     "JsonLd",
     "Metadata",
     "clean_title",
@@ -72,6 +73,8 @@ _MONTHS = {
          "ноябрь", "декабрь"], 1)},
 }  # fmt: skip
 _MONTH = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
+#: The month names and abbreviations written dates use (English, French, German, Spanish, Russian).
+MONTH_NAMES = frozenset(_MONTHS)
 _TIME = (
     r"(?:[,\s]+(?:at\s+|à\s+|um\s+|a las\s+|в\s+)?(?P<hh>\d{1,2})[:h.](?P<mi>\d{2})(?::(?P<ss>\d{2}))?"
     r"\s*(?P<ap>[ap]\.?m\.?)?)?"
