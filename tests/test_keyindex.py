@@ -36,7 +36,6 @@ def _small(index: KeyIndex | None) -> KeyIndex:
     assert index is not None
     index.segment_passages = 3
     index.max_segment_passages = 40
-    index.join_ratio = 0  # never the join: small batches are a large share of these few keys
     return index
 
 

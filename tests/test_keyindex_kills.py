@@ -30,7 +30,6 @@ ENV = {
     "REUSETRACK_WORKERS": "1",
     "REUSETRACK_SEGMENT_PASSAGES": "16",
     "REUSETRACK_MAX_SEGMENT_PASSAGES": "512",
-    "REUSETRACK_JOIN_RATIO": "0",  # the index for every batch, however small the warehouse
 }
 
 
@@ -58,7 +57,6 @@ def _index_agrees(db: Path) -> int:
     join's candidates from every start; the passages stored."""
     with open_warehouse(db) as wh:
         assert wh.key_index is not None
-        wh.key_index.join_ratio = 0
         stored = wh.next_id("passages", "passage_id")
         index = wh.key_index
         for first in range(1, stored + 1, max(1, stored // 7)):

@@ -329,15 +329,15 @@ class Warehouse:
         passages of the first ``max_versions`` versions holding it (by version id), so that text
         on thousands of pages links each new copy to the earliest ones, not to every other.
 
-        A warehouse file's writer reads the stored keys through :attr:`key_index`, a binary
-        search of sorted segments beside the file, and keeps it up to date (which writes its
-        record in ``meta``: call this in the batch's transaction, where the passages below
-        ``first_passage_id`` are the ones stored before). Other connections, and batches whose
-        keys are a large share of the stored ones, join in DuckDB (:meth:`candidates_by_join`,
-        the reference the index is tested against).
+        A warehouse file's writer reads the stored keys through :attr:`key_index`, a compiled
+        merge of the batch's keys with sorted segments beside the file, and keeps it up to date
+        (which writes its record in ``meta``: call this in the batch's transaction, where the
+        passages below ``first_passage_id`` are the ones stored before). Other connections join
+        in DuckDB (:meth:`candidates_by_join`, the reference the index is tested against).
         """
-        rows = None if self.key_index is None else self.key_index.candidates(first_passage_id, max_versions)
-        return self.candidates_by_join(first_passage_id, max_versions) if rows is None else rows
+        if self.key_index is None:
+            return self.candidates_by_join(first_passage_id, max_versions)
+        return self.key_index.candidates(first_passage_id, max_versions)
 
     def candidates_by_join(self, first_passage_id: int, max_versions: int | None = None) -> np.ndarray:
         """:meth:`candidates` by a join of the new band keys with every stored one, in DuckDB: a

@@ -58,12 +58,6 @@ FANOUT = 4
 #: No segment spans more passages than this (bounds the memory of a build or merge: ~16M keys;
 #: ``REUSETRACK_MAX_SEGMENT_PASSAGES`` overrides it).
 MAX_SEGMENT_PASSAGES = 262144
-#: A batch whose distinct keys times this exceed the stored keys is left to the DuckDB join: a
-#: binary search per key in NumPy costs more than a share of the scan. Measured by
-#: ``bench/keyindex.py`` at 67M stored keys: one article (3.3K keys) 10x faster by the index,
-#: 200 articles (660K keys) 2.4 s against the join's 1.35 s; ``REUSETRACK_JOIN_RATIO`` overrides
-#: it (0: always the index, for tests).
-JOIN_RATIO = 200
 #: Version ranks are stored up to this (a byte); a larger ``max_versions`` reads every row of a key.
 RANK_CAP = 255
 #: The ``meta`` row naming the trusted segments.
@@ -248,7 +242,6 @@ class KeyIndex:
         env = os.environ.get
         self.segment_passages = int(env("REUSETRACK_SEGMENT_PASSAGES", SEGMENT_PASSAGES))
         self.max_segment_passages = int(env("REUSETRACK_MAX_SEGMENT_PASSAGES", MAX_SEGMENT_PASSAGES))
-        self.join_ratio = int(env("REUSETRACK_JOIN_RATIO", JOIN_RATIO))
         self._open: dict[str, Segment] = {}
         #: Segments rebuilt because their file was lost or damaged, for tests and the benchmark.
         self.rebuilt = 0
@@ -393,9 +386,8 @@ class KeyIndex:
             return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         return tuple(np.concatenate(c) for c in zip(*found, strict=True))  # type: ignore[return-value]
 
-    def candidates(self, first: int, max_versions: int | None) -> np.ndarray | None:
-        """``Warehouse.candidates`` through the index, as an ``(n, 4)`` int64 array, sorted; None
-        when the batch is large enough for the join to be faster (see ``JOIN_RATIO``).
+    def candidates(self, first: int, max_versions: int | None) -> np.ndarray:
+        """``Warehouse.candidates`` through the index, as an ``(n, 4)`` int64 array, sorted.
 
         The new rows (``passage_id >= first``) and the rows of the tail before them holding their
         keys come from DuckDB; the segments give the rows before the tail."""
@@ -407,8 +399,6 @@ class KeyIndex:
         segments = self.sync(first)
         covered = segments[-1].info.hi if segments else 0
         queries = distinct(probe[0])
-        if len(queries) * self.join_ratio > sum(s.info.rows for s in segments) + len(probe[0]):
-            return None
         # Imported here: warehouse.db, which holds the one helper that registers Arrow tables,
         # imports this module.
         from warehouse.db import registered
