@@ -9,10 +9,8 @@ and never called at run time.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 
 import numpy as np
 
@@ -29,8 +27,6 @@ __all__ = ["PairResult", "align", "match_pair", "match_pairs", "reference_match_
 #: The summary of two documents without a match (most pairs a batch verifies): the same for
 #: any lengths, made once.
 _NOTHING_SHARED = summarize([], 0, 0)
-#: A passage's row in the native engine's passage array.
-_PASSAGE_ROW = attrgetter("token_start", "token_end", "unspaced")
 #: The native engine's match kinds, by their code.
 _KINDS = (MatchKind.VERBATIM, MatchKind.NEAR_VERBATIM, MatchKind.EDITED)
 
@@ -104,9 +100,7 @@ def match_pairs(
 def _document(x: Comparable) -> tuple[_Arrays, np.ndarray, int, int]:
     """A comparable document as the native engine takes it: alignment arrays, passages as
     ``(token_start, token_end, unspaced)`` rows, and its word and character shingle sizes."""
-    rows = itertools.chain.from_iterable(map(_PASSAGE_ROW, x.passages))
-    passages = np.fromiter(rows, dtype=np.int64, count=3 * len(x.passages)).reshape(-1, 3)
-    return _arrays(x.align_input), passages, x.settings.shingle_words, x.settings.shingle_chars
+    return _arrays(x.align_input), x.passage_rows, x.settings.shingle_words, x.settings.shingle_chars
 
 
 def reference_match_pair(
