@@ -648,12 +648,7 @@ fn segment_check(
 ) -> PyResult<()> {
     let view = segment_view(&keys, &prel, &vrel, &rank, &sums)?;
     let checked = checked.as_slice_mut()?;
-    if checked.len() != view.sums.len() {
-        return Err(PyValueError::new_err(
-            "the checked flags do not match the blocks",
-        ));
-    }
-    py.detach(|| (0..checked.len()).try_for_each(|b| view.check(checked, b)))
+    py.detach(|| view.check_all(checked))
         .map_err(PyValueError::new_err)
 }
 

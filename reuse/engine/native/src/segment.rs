@@ -76,8 +76,23 @@ impl Segment<'_> {
             && self.sums.len() == n.div_ceil(BLOCK)
     }
 
+    /// Whether `checked` has one flag per block.
+    fn flags_fit(&self, checked: &[bool]) -> Result<(), String> {
+        if checked.len() == self.sums.len() {
+            Ok(())
+        } else {
+            Err("the checked flags do not match the blocks".into())
+        }
+    }
+
+    /// Verify every block not marked in `checked` (one flag per block), marking each.
+    pub fn check_all(&self, checked: &mut [bool]) -> Result<(), String> {
+        self.flags_fit(checked)?;
+        (0..checked.len()).try_for_each(|block| self.check(checked, block))
+    }
+
     /// Verify the checksum of `block` unless `checked` says it was; mark it checked.
-    pub fn check(&self, checked: &mut [bool], block: usize) -> Result<(), String> {
+    fn check(&self, checked: &mut [bool], block: usize) -> Result<(), String> {
         if checked[block] {
             return Ok(());
         }
@@ -117,9 +132,7 @@ impl Segment<'_> {
         if n == 0 {
             return Ok(found);
         }
-        if checked.len() != self.sums.len() {
-            return Err("the checked flags do not match the blocks".into());
-        }
+        self.flags_fit(checked)?;
         let mut from = 0;
         for (k, &q) in queries.iter().enumerate() {
             if k > 0 && queries[k - 1] >= q {
