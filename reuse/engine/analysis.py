@@ -11,6 +11,7 @@ import numpy as np
 from reuse.config import Settings
 from reuse.engine import _native
 from reuse.engine.align import CONTENT_CHARS, AlignInput
+from reuse.engine.grade import Evidence, evidence
 from reuse.engine.signatures import MinHasher
 from reuse.models import Passage, PassageKind
 from reuse.stages import StageClock
@@ -48,6 +49,12 @@ class Comparable:
     @cached_property
     def _char_shingles(self) -> np.ndarray:
         return _native.shingle_hashes(self.align_input.token_hashes, self.settings.shingle_chars)
+
+    @cached_property
+    def evidence(self) -> Evidence:
+        """What grading the document's similarity to another needs (:mod:`reuse.engine.grade`),
+        made once: a stored document matched again and again is graded against each."""
+        return evidence(self.align_input.token_hashes, self.align_input.content)
 
     @property
     def nbytes(self) -> int:

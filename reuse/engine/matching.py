@@ -21,10 +21,11 @@ from reuse.engine import _native
 from reuse.engine.align import AlignInput, verify
 from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable
+from reuse.engine.grade import grade
 from reuse.engine.pairs import summarize
 from reuse.models import DocumentPair, Match, MatchKind, Span
 
-__all__ = ["PairResult", "align", "match_pair", "match_pairs", "reference_match_pair"]
+__all__ = ["PairResult", "align", "graded_summary", "match_pair", "match_pairs", "reference_match_pair"]
 
 #: The summary of two documents without a match (most pairs a batch verifies): the same for
 #: any lengths, made once.
@@ -76,6 +77,13 @@ def match_pair(a: Comparable, b: Comparable, candidates: Iterable[tuple[int, int
     return match_pairs([(a, b, candidates)], settings)[0]
 
 
+def graded_summary(matches: Sequence[Match], a: Comparable, b: Comparable) -> DocumentPair:
+    """What two documents share (:func:`reuse.engine.pairs.summarize`) with their graded
+    similarity (:func:`reuse.engine.grade.grade`)."""
+    similarity = grade(matches, a.evidence, b.evidence, a.chars, b.chars).similarity
+    return summarize(matches, a.chars, b.chars, similarity)
+
+
 def match_pairs(
     pairs: Sequence[tuple[Comparable, Comparable, Iterable[tuple[int, int]] | np.ndarray]], settings: Settings
 ) -> list[PairResult]:
@@ -96,7 +104,8 @@ def match_pairs(
     results = []
     for (a, b, _), (proposed, verified, rows) in zip(pairs, _native.match_pairs(documents, jobs, native), strict=True):
         matches = _matches(rows)
-        summary = summarize(matches, a.chars, b.chars) if matches else _NOTHING_SHARED
+        # Only a pair with a match is stored: grading the others would cost every candidate pair.
+        summary = graded_summary(matches, a, b) if matches else _NOTHING_SHARED
         results.append(PairResult(proposed, verified, matches, summary))
     return results
 
@@ -138,4 +147,4 @@ def reference_match_pair(
         if max(contained_a, contained_b) >= settings.verify_containment and 2 * shared >= settings.min_match_tokens:
             verified += 1
     matches = reference_align(a.align_input, b.align_input, settings) if verified else []
-    return PairResult(len(proposed), verified, matches, summarize(matches, a.chars, b.chars))
+    return PairResult(len(proposed), verified, matches, graded_summary(matches, a, b) if matches else _NOTHING_SHARED)
