@@ -96,6 +96,7 @@ def compare(
                 "a": comparison.a.label,
                 "b": comparison.b.label,
                 "summary": asdict(result.summary),
+                "grade": asdict(result.grade) if result.grade else None,
                 "matches": [
                     {
                         "a_start": m.a.start,
@@ -114,9 +115,13 @@ def compare(
         return
     out = stdout()
     typer.echo(f"A: {comparison.a.label}\nB: {comparison.b.label}")
-    s = result.summary
+    s, g = result.summary, result.grade
+    graded = f"similarity {s.similarity:.2f}"
+    if g is not None:
+        parts = {"aligned": g.aligned, "word 5-grams": g.fivegrams, "word pairs": g.word_pairs}
+        graded += " (" + ", ".join(f"{name} {value:.2f}" for name, value in parts.items() if value is not None) + ")"
     if not result.matches:
-        typer.echo(f"no shared passages; similarity {s.similarity:.2f}")
+        typer.echo(f"no shared passages; {graded}")
         return
     table = Table("#", "A", "B", show_lines=True)
     for number, m in enumerate(result.matches, start=1):
@@ -130,7 +135,7 @@ def compare(
     typer.echo(
         f"{count(s.matches, 'match', 'matches')}; A covered {percent(s.coverage_a)} ({s.shared_chars_a} chars), "
         f"B covered {percent(s.coverage_b)} ({s.shared_chars_b} chars); longest run {s.longest_chars} chars; "
-        f"{'in order' if s.in_order else 'not in order'}; similarity {s.similarity:.2f}"
+        f"{'in order' if s.in_order else 'not in order'}; {graded}"
     )
 
 

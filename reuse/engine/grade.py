@@ -17,16 +17,19 @@ the *smaller* document (the one that can be wholly taken) found in the other, ea
   fastest as the edits thicken: it separates verbatim from lightly edited text.
 * ``word_pairs``: containment of content-word bigrams (distinct): two content words (4 characters
   or more, as the aligner's) next to each other once the shorter words between them are dropped.
-  Word pairs survive reordering of clauses, changed function words and most synonym swaps of a
-  rewrite, so they still see a heavy rewrite; unlike single shared words, pairs of them are rare
+  Word pairs survive reordered clauses and changed function words, and a word swapped breaks only
+  the two pairs around it, so they still see a heavy rewrite; unlike single shared words, pairs of them are rare
   between texts that merely share a topic (on PAN13's negative pairs the median is 0.00, where
   shared content words are 0.16).
 
-``similarity`` is their mean. Equal weights, no constant fitted: each term decays with editing at
-its own rate (5-grams first, aligned spans when the floors give up, word pairs last), so a light
-edit keeps two and a half terms, a heavy rewrite about one, unrelated text none, and the mean
-orders verbatim > light edit > heavy rewrite > unrelated. Taking the mean rather than the maximum
-keeps a single strong term (one long verbatim quote in a long text) from grading as a whole copy.
+``similarity`` is their mean (a kind of evidence the smaller side cannot hold, word pairs in a
+script written without spaces, 5-grams in a text under five words, is left out). Equal weights, no
+constant fitted: each term decays with editing at its own rate (5-grams first, aligned spans when
+the floors give up, word pairs last), so a light edit keeps two and a half terms, a heavy rewrite
+about one, unrelated text none, and the mean orders verbatim > light edit > heavy rewrite >
+unrelated. Taking the mean rather than the maximum keeps a single strong term (one long verbatim
+quote in a long text, or a heavy rewrite aligned whole as one ``edited`` match) from grading as a
+whole copy.
 """
 
 from __future__ import annotations
@@ -59,8 +62,8 @@ class Grade:
 
     similarity: float
     aligned: float
-    fivegrams: float
-    word_pairs: float
+    fivegrams: float | None  # None: the smaller side has no word 5-gram (under five words)
+    word_pairs: float | None  # None: it has no content-word pair (a script without spaces, a few words)
 
 
 def evidence(token_hashes: np.ndarray, content: np.ndarray) -> Evidence:
@@ -76,11 +79,11 @@ def _distinct(hashes: np.ndarray, n: int) -> np.ndarray:
     return np.unique(_native.shingle_hashes(hashes, n).astype(np.uint64))
 
 
-def _containment(x: np.ndarray, y: np.ndarray) -> float:
-    """Share of the smaller of two sorted distinct arrays found in the other."""
+def _containment(x: np.ndarray, y: np.ndarray) -> float | None:
+    """Share of the smaller of two sorted distinct arrays found in the other; None when it is empty."""
     small, large = (x, y) if len(x) <= len(y) else (y, x)
     if not len(small):
-        return 0.0
+        return None
     at = np.searchsorted(large, small).clip(max=len(large) - 1)
     return float(np.count_nonzero(large[at] == small)) / len(small)
 
@@ -108,5 +111,10 @@ def grade(matches: Sequence[Match], a: Evidence, b: Evidence, chars_a: int, char
     )
     fivegrams = _containment(a.fivegrams, b.fivegrams)
     word_pairs = _containment(a.word_pairs, b.word_pairs)
-    similarity = (aligned + fivegrams + word_pairs) / 3
-    return Grade(round(similarity, 4), round(aligned, 4), round(fivegrams, 4), round(word_pairs, 4))
+    # A kind of evidence the smaller side cannot have is no evidence either way: left out.
+    parts = [aligned, *(part for part in (fivegrams, word_pairs) if part is not None)]
+    return Grade(round(sum(parts) / len(parts), 4), round(aligned, 4), _rounded(fivegrams), _rounded(word_pairs))
+
+
+def _rounded(part: float | None) -> float | None:
+    return None if part is None else round(part, 4)

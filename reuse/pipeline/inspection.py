@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from crawlers.files import read_file
@@ -15,7 +15,7 @@ from reuse.config import Settings
 from reuse.engine import _native
 from reuse.engine.analysis import Analysis, analyse
 from reuse.engine.lsh import band_params
-from reuse.engine.matching import PairResult, graded_summary, match_pair
+from reuse.engine.matching import PairResult, graded, match_pair
 from reuse.engine.signatures import MinHasher
 from reuse.errors import InputError, NoSuchDocument
 from reuse.models import Document
@@ -76,7 +76,7 @@ def compare_texts(text_a: str, text_b: str, settings: Settings) -> PairResult:
     hasher = MinHasher.from_settings(settings)
     a, b = analyse(text_a, settings, hasher), analyse(text_b, settings, hasher)
     result = match_pair(a.comparable, b.comparable, _shared_band_keys(a, b, settings), settings)
-    return replace(result, summary=graded_summary(result.matches, a.comparable, b.comparable))
+    return graded(result.matches, a.comparable, b.comparable, result.candidates, result.verified)
 
 
 @dataclass(frozen=True)
