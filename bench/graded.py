@@ -3,7 +3,8 @@
 Samples ``--per-category`` pairs (default 100) of each PAN13 training category with ``--seed``
 (default 15), grades each as ``compare`` does, and prints each category's median graded
 similarity and word 5-gram containment (the baseline), and the Spearman correlation of each with
-the categories' grades (02 > 03 > 04 = 05 > 01).
+the categories' grades (02 > 03 > 04 = 05 > 01), and how well each tells an obfuscated copy
+(03, 04, 05) from a negative pair (01), as the area under the ROC curve.
 
 Usage (from the repository root, with the package installed)::
 
@@ -33,11 +34,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=15)
     args = parser.parse_args()
     check = graded_check(load_corpus(args.corpus), args.per_category, args.seed)
-    graded, baseline = check.medians(), check.medians("fivegrams")
-    print("category  median similarity  median word 5-gram containment")
-    for category in graded:
-        print(f"{category:8}  {graded[category]:17.3f}  {baseline[category]:30.3f}")
-    print(f"Spearman with the grades: similarity {check.rho:.3f}, word 5-gram containment {check.rho_fivegrams:.3f}")
+    measures = {"similarity": "similarity", "fivegrams": "word 5-gram containment", "coverage": "coverage"}
+    print(f"{'category':12}" + "  ".join(f"{label:>24}" for label in measures.values()) + "   (medians)")
+    medians = {of: check.medians(of) for of in measures}
+    for category in check.similarity:
+        print(f"{category:12}" + "  ".join(f"{medians[of][category]:24.3f}" for of in measures))
+    print(f"{'Spearman':12}" + "  ".join(f"{check.rho(of):24.3f}" for of in measures))
+    print(f"{'AUC 03-05/01':12}" + "  ".join(f"{check.rewrites_auc(of):24.3f}" for of in measures))
 
 
 if __name__ == "__main__":

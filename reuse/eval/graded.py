@@ -16,7 +16,7 @@ from reuse.config import Settings
 from reuse.eval.pan13_corpus import Pan13Corpus, read_document
 from reuse.pipeline.inspection import compare_texts
 
-__all__ = ["GRADES", "GradedCheck", "graded_check", "spearman"]
+__all__ = ["GRADES", "GradedCheck", "auc", "graded_check", "spearman"]
 
 #: The grade each PAN13 category stands for (by its folder's number): how much of the source
 #: survives in the copy. Translation and summary share a grade.
@@ -25,18 +25,30 @@ GRADES = {"01": 0, "02": 3, "03": 2, "04": 1, "05": 1}
 
 @dataclass(frozen=True)
 class GradedCheck:
-    """Each category's graded similarities and word 5-gram containments (in sampling order), and
-    the Spearman correlation of each with the categories' grades."""
+    """Each category's graded similarities, word 5-gram containments and coverages (the larger of
+    the two sides', as ``pairs`` shows them), in sampling order."""
 
     similarity: dict[str, list[float]]
     fivegrams: dict[str, list[float]]
-    rho: float
-    rho_fivegrams: float
+    coverage: dict[str, list[float]]
+
+    def rho(self, of: str = "similarity") -> float:
+        """Spearman's correlation of the measure with the categories' grades (:data:`GRADES`)."""
+        values: dict[str, list[float]] = getattr(self, of)
+        grades = [float(GRADES[category]) for category, found in values.items() for _ in found]
+        return spearman(grades, [value for found in values.values() for value in found])
 
     def medians(self, of: str = "similarity") -> dict[str, float]:
-        """The median of each category, of the graded similarity or (``of="fivegrams"``) the baseline."""
+        """The median of each category, of the graded similarity or (``of``) another measure."""
         values: dict[str, list[float]] = getattr(self, of)
         return {category: statistics.median(found) for category, found in values.items()}
+
+    def rewrites_auc(self, of: str = "similarity") -> float:
+        """How well the measure tells an obfuscated copy (03, 04, 05) from a negative pair (01):
+        the area under the ROC curve."""
+        values: dict[str, list[float]] = getattr(self, of)
+        derived = [value for category in ("03", "04", "05") for value in values.get(category, [])]
+        return auc(derived, values.get("01", []))
 
 
 def _ranks(values: list[float]) -> np.ndarray:
@@ -60,6 +72,14 @@ def spearman(x: list[float], y: list[float]) -> float:
     return float(np.corrcoef(rx, ry)[0, 1])
 
 
+def auc(positives: list[float], negatives: list[float]) -> float:
+    """The chance that a random positive scores above a random negative, ties counting half."""
+    if not positives or not negatives:
+        return 0.0
+    p, n = np.asarray(positives)[:, None], np.asarray(negatives)[None, :]
+    return float(((p > n).sum() + 0.5 * (p == n).sum()) / (p.size * n.size))
+
+
 def graded_check(corpus: Pan13Corpus, per_category: int, seed: int, settings: Settings | None = None) -> GradedCheck:
     """Grade ``per_category`` pairs sampled (with ``random.Random(seed)``) from each category of
     ``corpus`` as ``compare`` would (:func:`reuse.pipeline.inspection.compare_texts`)."""
@@ -67,6 +87,7 @@ def graded_check(corpus: Pan13Corpus, per_category: int, seed: int, settings: Se
     rng = random.Random(seed)
     similarity: dict[str, list[float]] = {}
     fivegrams: dict[str, list[float]] = {}
+    coverage: dict[str, list[float]] = {}
     for name, pairs in sorted(corpus.categories.items()):
         category = name[:2]
         for suspicious, source in rng.sample(list(pairs), min(per_category, len(pairs))):
@@ -75,9 +96,5 @@ def graded_check(corpus: Pan13Corpus, per_category: int, seed: int, settings: Se
             assert result.grade is not None  # compare_texts always grades
             similarity.setdefault(category, []).append(result.grade.similarity)
             fivegrams.setdefault(category, []).append(result.grade.fivegrams or 0.0)
-    grades = [float(GRADES[category]) for category, found in similarity.items() for _ in found]
-
-    def flat(values: dict[str, list[float]]) -> list[float]:
-        return [value for found in values.values() for value in found]
-
-    return GradedCheck(similarity, fivegrams, spearman(grades, flat(similarity)), spearman(grades, flat(fivegrams)))
+            coverage.setdefault(category, []).append(max(result.summary.coverage_a, result.summary.coverage_b))
+    return GradedCheck(similarity, fivegrams, coverage)
