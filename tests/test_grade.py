@@ -9,6 +9,7 @@ random > 04 translation, 05 summary > 01 no plagiarism), against plain word 5-gr
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from needs import PAN13, shared_data
+from typer.testing import CliRunner
 
 from crawlers.files import read_file
+from reuse.cli import app
 from reuse.config import Settings
 from reuse.engine.analysis import analyse
 from reuse.engine.grade import grade
@@ -133,6 +136,27 @@ def test_seed_rewrites_are_graded_between_the_copy_and_an_unrelated_page() -> No
     assert grades[3] < 0.05
     # The rewrites graded against the whole report, as ingest would pair them, keep the order.
     assert similarity(source, SEED_LIGHT) > similarity(source, SEED_HEAVY) > similarity(source, unrelated.text)
+
+
+def test_stored_pairs_are_graded_as_compare_grades_them(tmp_path: Path) -> None:
+    """``doc_pairs.similarity`` (ingest), ``pairs --json`` and ``compare --json`` give one figure:
+    the same function on the same matches."""
+    texts = {"council.txt": COUNCIL, "light.txt": COUNCIL_LIGHT, "heavy.txt": COUNCIL_HEAVY, "weather.txt": WEATHER}
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text)
+    db, runner = tmp_path / "w.duckdb", CliRunner()
+    assert runner.invoke(app, ["--db", str(db), "ingest", str(tmp_path)]).exit_code == 0
+    stored = json.loads(runner.invoke(app, ["--db", str(db), "pairs", "--json"]).stdout)
+    by_name = {frozenset(Path(row[f"url_{side}"]).name for side in "ab"): row["similarity"] for row in stored}
+    assert set(by_name) == {frozenset({"council.txt", "light.txt"}), frozenset({"council.txt", "heavy.txt"}),
+                            frozenset({"light.txt", "heavy.txt"})}  # fmt: skip
+    for pair, graded in by_name.items():
+        a, b = sorted(pair)
+        shown = runner.invoke(app, ["--db", str(db), "compare", "--json", str(tmp_path / a), str(tmp_path / b)])
+        assert json.loads(shown.stdout)["summary"]["similarity"] == graded == similarity(texts[a], texts[b])
+    assert by_name[frozenset({"council.txt", "light.txt"})] > by_name[frozenset({"council.txt", "heavy.txt"})]
+    table = runner.invoke(app, ["--db", str(db), "pairs"]).stdout
+    assert f"{by_name[frozenset({'council.txt', 'light.txt'})]:.2f}" in table
 
 
 def _match(a: tuple[int, int], b: tuple[int, int], sim: float) -> Match:

@@ -236,7 +236,8 @@ def matches(
 
     Only the other documents' latest versions are listed. With --json, a list of objects with
     the match's span on this document (start, end, text) and on the other (other_url, other_site,
-    other_doc_id, other_version, other_start, other_end, other_text), its similarity and kind.
+    other_doc_id, other_version, other_start, other_end, other_text), its similarity (how close the
+    two spans are: the share of their tokens in the same order, 1.00 when verbatim) and kind.
     """
     from rich.table import Table
     from rich.text import Text
