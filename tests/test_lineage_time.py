@@ -368,6 +368,8 @@ def test_a_reader_upgrades_an_older_warehouse(tmp_path: Path) -> None:
     ):
         con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     con.execute("DROP VIEW stories; DROP VIEW lineage; DROP TABLE lineage_pending; DROP TABLE document_urls")
+    con.execute("DROP VIEW alert_details; DROP TABLE alert_deliveries; DROP TABLE webhooks")
+    con.execute("DROP TABLE alerts; DROP TABLE watches")
     con.execute("DELETE FROM schema_migrations WHERE version >= 4")
     con.close()
     shown = _cli(db, "lineage", WIRE[0][0])

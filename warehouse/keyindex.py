@@ -420,8 +420,8 @@ class KeyIndex:
                 " WHERE b.passage_id >= ? AND b.passage_id < ?",
                 [covered, first],
             )
-        unindexed = probe[1] >= covered  # new rows no segment holds (all, unless first < covered)
+        # The probe's own rows are held rows too: the compiled pairing counts them once, even
+        # where a segment holds them (``first < covered``).
         stored = self.held(segments, queries, max_versions)
-        parts = (stored, tail, tuple(c[unindexed] for c in probe))
-        keys, passages, versions = (np.concatenate(c) for c in zip(*parts, strict=True))
+        keys, passages, versions = (np.concatenate(c) for c in zip(stored, tail, strict=True))
         return _native.candidate_pairs(keys, passages, versions, *probe, max_versions)

@@ -122,9 +122,9 @@ def segment_lookup(
     /,
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 def candidate_pairs(
-    held_keys: npt.NDArray[np.uint64],
-    held_passages: npt.NDArray[np.int64],
-    held_versions: npt.NDArray[np.int64],
+    stored_keys: npt.NDArray[np.uint64],
+    stored_passages: npt.NDArray[np.int64],
+    stored_versions: npt.NDArray[np.int64],
     probe_keys: npt.NDArray[np.uint64],
     probe_passages: npt.NDArray[np.int64],
     probe_versions: npt.NDArray[np.int64],

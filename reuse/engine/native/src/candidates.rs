@@ -23,35 +23,38 @@ impl Rows<'_> {
     }
 }
 
-/// `(old_passage, old_version, new_passage, new_version)` for each `held` row and each `probe`
+/// `(old_passage, old_version, new_passage, new_version)` for each held row and each `probe`
 /// row of its key where the held passage is older and of another version; unique, sorted.
 ///
-/// With `cap`, a key proposes only its held rows of the first `cap` versions holding it (by
-/// version id, a dense rank), so text on thousands of pages links a new copy to the earliest.
-/// `held` is the stored rows holding the probe's keys (the probe's own rows among them), in any
-/// order; so is `probe`.
-pub fn candidate_pairs(held: Rows<'_>, probe: Rows<'_>, cap: Option<u64>) -> Vec<[i64; 4]> {
-    let mut stored: Vec<(u64, i64, i64)> = (0..held.len())
-        .map(|i| (held.keys[i], held.versions[i], held.passages[i]))
-        .collect();
-    stored.par_sort_unstable();
-    if let Some(cap) = cap {
-        stored = first_versions(&stored, cap);
-    }
-    let mut new: Vec<(u64, i64, i64)> = (0..probe.len())
-        .map(|i| (probe.keys[i], probe.passages[i], probe.versions[i]))
-        .collect();
-    new.par_sort_unstable();
+/// The held rows of a key are its `stored` rows and its `probe` rows (a row in both counts
+/// once). With `cap`, a key proposes only its held rows of the first `cap` versions holding it
+/// (by version id, a dense rank), so text on thousands of pages links a new copy to the
+/// earliest. Both inputs may come in any order.
+pub fn candidate_pairs(stored: Rows<'_>, probe: Rows<'_>, cap: Option<u64>) -> Vec<[i64; 4]> {
+    let stored = sorted(stored);
+    let new = sorted(probe);
     let mut out = Vec::new();
-    let mut h = 0;
-    let mut i = 0;
+    let mut held: Vec<(i64, i64)> = Vec::new();
+    let (mut i, mut h) = (0, 0);
     while i < new.len() {
         let key = new[i].0;
         let end = i + new[i..].partition_point(|r| r.0 == key);
         h += stored[h..].partition_point(|r| r.0 < key);
-        let group = &stored[h..h + stored[h..].partition_point(|r| r.0 == key)];
-        for &(_, new_passage, new_version) in &new[i..end] {
-            for &(_, old_version, old_passage) in group {
+        let old = &stored[h..h + stored[h..].partition_point(|r| r.0 == key)];
+        // A key held by one new row alone proposes nothing: most keys of a batch.
+        if old.is_empty() && end - i == 1 {
+            i = end;
+            continue;
+        }
+        held.clear();
+        held.extend(old.iter().chain(&new[i..end]).map(|r| (r.1, r.2)));
+        held.sort_unstable();
+        held.dedup();
+        if let Some(cap) = cap {
+            held.truncate(first_versions(&held, cap));
+        }
+        for &(_, new_version, new_passage) in &new[i..end] {
+            for &(old_version, old_passage) in &held {
                 if old_passage < new_passage && old_version != new_version {
                     out.push([old_passage, old_version, new_passage, new_version]);
                 }
@@ -64,21 +67,27 @@ pub fn candidate_pairs(held: Rows<'_>, probe: Rows<'_>, cap: Option<u64>) -> Vec
     out
 }
 
-/// The rows (sorted by key, version, passage) of the first `cap` versions holding each key.
-fn first_versions(rows: &[(u64, i64, i64)], cap: u64) -> Vec<(u64, i64, i64)> {
-    let mut kept = Vec::with_capacity(rows.len());
+/// The rows as `(key, version, passage)`, sorted (on all cores).
+fn sorted(rows: Rows<'_>) -> Vec<(u64, i64, i64)> {
+    let mut out: Vec<(u64, i64, i64)> = (0..rows.len())
+        .map(|i| (rows.keys[i], rows.versions[i], rows.passages[i]))
+        .collect();
+    out.par_sort_unstable();
+    out
+}
+
+/// How many of one key's `(version, passage)` rows (sorted) belong to its first `cap` versions.
+fn first_versions(rows: &[(i64, i64)], cap: u64) -> usize {
     let mut rank = 0u64;
     for (i, row) in rows.iter().enumerate() {
         if i == 0 || rows[i - 1].0 != row.0 {
-            rank = 1;
-        } else if rows[i - 1].1 != row.1 {
             rank += 1;
-        }
-        if rank <= cap {
-            kept.push(*row);
+            if rank > cap {
+                return i;
+            }
         }
     }
-    kept
+    rows.len()
 }
 
 #[cfg(test)]
@@ -94,7 +103,7 @@ mod tests {
     }
 
     #[test]
-    fn pairs_older_passages_of_other_versions_once() {
+    fn pairs_older_passages_of_other_versions_once_capped() {
         // (key, passage, version): passages 1-2 of version 1, 3 of version 2, 4-5 of version 3.
         let held = [
             (7, 1, 1),
