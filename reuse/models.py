@@ -263,7 +263,9 @@ class Match:
 
     a: Span
     b: Span
-    similarity: float  # share of aligned tokens, 0..1
+    # How close the two spans are: the share of their tokens in the same order (difflib's ratio),
+    # 1.0 exactly when verbatim, under 0.8 for kind "edited".
+    similarity: float
     kind: MatchKind
     a_tokens: int
     b_tokens: int
@@ -280,3 +282,5 @@ class DocumentPair:
     coverage_b: float
     longest_chars: int  # the longest match, in characters of side a
     in_order: bool  # matches appear in the same order on both sides
+    # Graded similarity, 0..1: verbatim > light edit > heavy rewrite > unrelated (reuse.engine.grade).
+    similarity: float = 0.0

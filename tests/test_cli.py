@@ -452,6 +452,8 @@ def test_pairs_lists_what_shares_text(runner: CliRunner, corpus: Path, ingested:
     assert 0.4 < coverage[original] < 0.6
     assert coverage[COPY_URL] > 0.6
     assert pair["matches"] == 1 and pair["in_order"] is True
+    # Graded: two verbatim paragraphs, half of the original: between unrelated and a whole copy.
+    assert 0.3 < pair["similarity"] < 0.9
 
     table = run(runner, ingested, "pairs").stdout
     assert table.splitlines()[0] == "1 pair of documents share text"
@@ -480,18 +482,22 @@ def test_compare_two_files(runner: CliRunner, tmp_path: Path, db: Path) -> None:
     summary = out["summary"]
     assert summary["matches"] == 1 and summary["in_order"] is True
     assert 0 < summary["coverage_a"] < 1 and 0 < summary["coverage_b"] < 1
+    assert 0 < summary["similarity"] < 1  # one lightly edited paragraph of three
+    assert set(out["grade"]) == {"similarity", "aligned", "fivegrams", "word_pairs"}
+    assert out["grade"]["similarity"] == summary["similarity"]
 
     shown = run(runner, db, "compare", str(a), str(b))
     assert shown.exit_code == 0
     assert shown.stdout.splitlines()[:2] == [f"A: {a}", f"B: {b}"]
     assert "[-three-]" in shown.stdout and "{+four+}" in shown.stdout  # plain markers: not a terminal
     assert "1 match; A covered" in shown.stdout
+    assert f"similarity {summary['similarity']:.2f}" in shown.stdout
 
     unrelated = run(runner, db, "compare", str(a), str(b.with_name("w.txt")))
     assert unrelated.exit_code == 1  # w.txt does not exist, and there is no warehouse to look in
     b.with_name("w.txt").write_text(WEATHER)
     nothing = run(runner, db, "compare", str(a), str(b.with_name("w.txt")))
-    assert nothing.exit_code == 0 and "no shared passages" in nothing.stdout
+    assert nothing.exit_code == 0 and "no shared passages; similarity 0.0" in nothing.stdout
 
 
 def test_compare_stored_documents(runner: CliRunner, corpus: Path, ingested: Path) -> None:

@@ -370,12 +370,16 @@ def test_a_reader_upgrades_an_older_warehouse(tmp_path: Path) -> None:
     con.execute("DROP VIEW stories; DROP VIEW lineage; DROP TABLE lineage_pending; DROP TABLE document_urls")
     con.execute("DROP VIEW alert_details; DROP TABLE alert_deliveries; DROP TABLE webhooks")
     con.execute("DROP TABLE alerts; DROP TABLE watches")
+    con.execute("DROP VIEW pair_details; ALTER TABLE doc_pairs DROP COLUMN similarity")
     con.execute("DELETE FROM schema_migrations WHERE version >= 4")
     con.close()
     shown = _cli(db, "lineage", WIRE[0][0])
     assert shown.exit_code == 0, shown.output
     stored = _cli(db, "sql", "--json", "SELECT max(version) AS v FROM schema_migrations")
     assert json.loads(stored.stdout) == [{"v": SCHEMA_VERSION}]
+    # Pairs stored before migration 8 are not graded: NULL, not a made-up 0.
+    graded = _cli(db, "sql", "--json", "SELECT count(*) AS pairs, count(similarity) AS graded FROM doc_pairs")
+    assert json.loads(graded.stdout) == [{"pairs": 3, "graded": 0}]
     # Its lineage was built reading dates as midnights: all of it is owed until a run rebuilds it.
     assert "lineage: stale" in _cli(db, "stats").stdout
     owed = _cli(

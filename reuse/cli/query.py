@@ -79,7 +79,9 @@ def compare(
 
     A and B are each a file (.txt, .md, .html, or the first document of a .jsonl) or a document
     in the warehouse given by its URL or doc_id, whose latest version is compared. The warehouse
-    is only read, and only when A or B is not a file.
+    is only read, and only when A or B is not a file. Each match's similarity is how close its
+    two spans are (the share of their tokens in the same order, 1.00 verbatim); the pair's
+    similarity grades the whole pair, 0..1: verbatim > light edit > heavy rewrite > unrelated.
     """
     from rich.table import Table
     from rich.text import Text
@@ -94,6 +96,7 @@ def compare(
                 "a": comparison.a.label,
                 "b": comparison.b.label,
                 "summary": asdict(result.summary),
+                "grade": asdict(result.grade) if result.grade else None,
                 "matches": [
                     {
                         "a_start": m.a.start,
@@ -112,9 +115,13 @@ def compare(
         return
     out = stdout()
     typer.echo(f"A: {comparison.a.label}\nB: {comparison.b.label}")
-    s = result.summary
+    s, g = result.summary, result.grade
+    graded = f"similarity {s.similarity:.2f}"
+    if g is not None:
+        parts = {"aligned": g.aligned, "word 5-grams": g.fivegrams, "word pairs": g.word_pairs}
+        graded += " (" + ", ".join(f"{name} {value:.2f}" for name, value in parts.items() if value is not None) + ")"
     if not result.matches:
-        typer.echo("no shared passages")
+        typer.echo(f"no shared passages; {graded}")
         return
     table = Table("#", "A", "B", show_lines=True)
     for number, m in enumerate(result.matches, start=1):
@@ -128,7 +135,7 @@ def compare(
     typer.echo(
         f"{count(s.matches, 'match', 'matches')}; A covered {percent(s.coverage_a)} ({s.shared_chars_a} chars), "
         f"B covered {percent(s.coverage_b)} ({s.shared_chars_b} chars); longest run {s.longest_chars} chars; "
-        f"{'in order' if s.in_order else 'not in order'}"
+        f"{'in order' if s.in_order else 'not in order'}; {graded}"
     )
 
 
@@ -229,7 +236,8 @@ def matches(
 
     Only the other documents' latest versions are listed. With --json, a list of objects with
     the match's span on this document (start, end, text) and on the other (other_url, other_site,
-    other_doc_id, other_version, other_start, other_end, other_text), its similarity and kind.
+    other_doc_id, other_version, other_start, other_end, other_text), its similarity (how close the
+    two spans are: the share of their tokens in the same order, 1.00 when verbatim) and kind.
     """
     from rich.table import Table
     from rich.text import Text
@@ -272,8 +280,9 @@ def pairs(
     """List the pairs of documents that share text, most shared first.
 
     For each pair: both documents, the share of each that the other also holds (coverage), the
-    number of matches and the longest shared run in characters. With --json, a list of objects
-    with the columns of the pair_details view.
+    graded similarity (0..1: verbatim > light edit > heavy rewrite > unrelated), the number of
+    matches and the longest shared run in characters. With --json, a list of objects with the
+    columns of the pair_details view.
     """
     from rich.console import Group
     from rich.table import Table
@@ -290,11 +299,12 @@ def pairs(
     if not found:
         return
     # A above B, each with the share of it the other holds: one URL column leaves room for the URLs.
-    table = Table("documents A, B", "covered", "matches", "longest", "order kept", show_lines=True)
+    table = Table("documents A, B", "covered", "similarity", "matches", "longest", "order kept", show_lines=True)
     for row in found:
         table.add_row(
             Group(url_cell(row["url_a"], wide), url_cell(row["url_b"], wide)),
             Text(f"{percent(row['coverage_a'])}\n{percent(row['coverage_b'])}"),
+            Text("-" if row["similarity"] is None else f"{row['similarity']:.2f}"),
             Text(str(row["matches"])),
             Text(f"{row['longest_chars']:,} chars"),
             Text("yes" if row["in_order"] else "no"),

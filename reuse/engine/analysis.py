@@ -12,6 +12,7 @@ import numpy as np
 from reuse.config import Settings
 from reuse.engine import _native
 from reuse.engine.align import CONTENT_CHARS, AlignInput
+from reuse.engine.grade import Evidence, evidence
 from reuse.engine.signatures import MinHasher
 from reuse.models import Passage, PassageKind
 from reuse.stages import StageClock
@@ -25,7 +26,7 @@ _EMPTY_SIGNATURES = np.zeros((0, 0), dtype=np.uint32)
 class Comparable:
     """What verifying and aligning a document needs of its analysis: its passages, token hashes
     and alignment views, without its text or words (about 45 bytes a token, a fifth of a whole
-    analysis), so that many stored documents can be kept ready to match again."""
+    analysis; 13 more once graded), so that many stored documents can be kept ready to match again."""
 
     chars: int  # length of the text
     passages: list[Passage]
@@ -57,11 +58,20 @@ class Comparable:
     def _char_shingles(self) -> np.ndarray:
         return _native.shingle_hashes(self.align_input.token_hashes, self.settings.shingle_chars)
 
+    @cached_property
+    def evidence(self) -> Evidence:
+        """What grading the document's similarity to another needs (:mod:`reuse.engine.grade`),
+        made once: a stored document matched again and again is graded against each."""
+        return evidence(self.align_input.token_hashes, self.align_input.content)
+
     @property
     def nbytes(self) -> int:
-        """Memory held, roughly: the arrays (shingles counted as if made) and the passages."""
-        arrays = sum(getattr(self.align_input, f.name).nbytes for f in fields(AlignInput))
-        return arrays + 8 * len(self.align_input.token_hashes) + _PASSAGE_BYTES * len(self.passages)
+        """Memory held, roughly: the arrays (shingles and grading evidence counted as if made: at
+        most one 5-gram a token and one word pair a content word) and the passages."""
+        view = self.align_input
+        arrays = sum(getattr(view, f.name).nbytes for f in fields(AlignInput))
+        made = 8 * len(view.token_hashes) + 8 * len(view.token_hashes) + 8 * int(np.count_nonzero(view.content))
+        return arrays + made + _PASSAGE_BYTES * len(self.passages)
 
 
 #: Memory of one Passage object with its fields, measured with ``sys.getsizeof`` (CPython 3.11),

@@ -19,10 +19,11 @@ from reuse.engine import _native
 from reuse.engine.align import AlignInput, verify
 from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable
+from reuse.engine.grade import Grade, grade
 from reuse.engine.pairs import summarize
 from reuse.models import DocumentPair, Match, MatchKind, Span
 
-__all__ = ["PairResult", "align", "match_pair", "match_pairs", "reference_match_pair"]
+__all__ = ["PairResult", "align", "graded", "match_pair", "match_pairs", "reference_match_pair"]
 
 #: The summary of two documents without a match (most pairs a batch verifies): the same for
 #: any lengths, made once.
@@ -39,6 +40,7 @@ class PairResult:
     verified: int  # of those, confirmed by exact shingle overlap
     matches: list[Match]
     summary: DocumentPair
+    grade: Grade | None = None  # the parts of summary.similarity; None when not graded (no match)
 
 
 _Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -72,6 +74,13 @@ def match_pair(a: Comparable, b: Comparable, candidates: Iterable[tuple[int, int
     return match_pairs([(a, b, candidates)], settings)[0]
 
 
+def graded(matches: Sequence[Match], a: Comparable, b: Comparable, proposed: int, verified: int) -> PairResult:
+    """The result of matching ``a`` and ``b``: what they share (:func:`reuse.engine.pairs.summarize`)
+    with their graded similarity (:func:`reuse.engine.grade.grade`) and its parts."""
+    parts = grade(matches, a.evidence, b.evidence, a.chars, b.chars)
+    return PairResult(proposed, verified, list(matches), summarize(matches, a.chars, b.chars, parts.similarity), parts)
+
+
 def match_pairs(
     pairs: Sequence[tuple[Comparable, Comparable, Iterable[tuple[int, int]] | np.ndarray]], settings: Settings
 ) -> list[PairResult]:
@@ -92,8 +101,12 @@ def match_pairs(
     results = []
     for (a, b, _), (proposed, verified, rows) in zip(pairs, _native.match_pairs(documents, jobs, native), strict=True):
         matches = _matches(rows)
-        summary = summarize(matches, a.chars, b.chars) if matches else _NOTHING_SHARED
-        results.append(PairResult(proposed, verified, matches, summary))
+        # Only a pair with a match is stored: grading the others would cost every candidate pair.
+        results.append(
+            graded(matches, a, b, proposed, verified)
+            if matches
+            else PairResult(proposed, verified, [], _NOTHING_SHARED)
+        )
     return results
 
 
@@ -132,4 +145,6 @@ def reference_match_pair(
         if max(contained_a, contained_b) >= settings.verify_containment and 2 * shared >= settings.min_match_tokens:
             verified += 1
     matches = reference_align(a.align_input, b.align_input, settings) if verified else []
-    return PairResult(len(proposed), verified, matches, summarize(matches, a.chars, b.chars))
+    if not matches:
+        return PairResult(len(proposed), verified, [], _NOTHING_SHARED)
+    return graded(matches, a, b, len(proposed), verified)

@@ -20,8 +20,9 @@ def _union_length(spans: Sequence[Span]) -> int:
     return total
 
 
-def summarize(matches: Sequence[Match], chars_a: int, chars_b: int) -> DocumentPair:
-    """Coverage of each side, the longest match and whether the order of matches is kept."""
+def summarize(matches: Sequence[Match], chars_a: int, chars_b: int, similarity: float = 0.0) -> DocumentPair:
+    """Coverage of each side, the longest match and whether the order of matches is kept, with the
+    pair's graded ``similarity`` (:func:`reuse.engine.grade.grade`)."""
     shared_a = _union_length([m.a for m in matches])
     shared_b = _union_length([m.b for m in matches])
     by_a = sorted(matches, key=lambda m: m.a.start)
@@ -34,4 +35,5 @@ def summarize(matches: Sequence[Match], chars_a: int, chars_b: int) -> DocumentP
         coverage_b=round(shared_b / chars_b, 4) if chars_b else 0.0,
         longest_chars=max((len(m.a) for m in matches), default=0),
         in_order=in_order,
+        similarity=similarity,
     )

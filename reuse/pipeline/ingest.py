@@ -582,6 +582,7 @@ def pair_row(result: PairResult, version_a: int, version_b: int, run_id: int) ->
         "coverage_b": s.coverage_b,
         "longest_chars": s.longest_chars,
         "in_order": s.in_order,
+        "similarity": s.similarity,
     }
 
 

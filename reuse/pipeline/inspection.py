@@ -15,7 +15,7 @@ from reuse.config import Settings
 from reuse.engine import _native
 from reuse.engine.analysis import Analysis, analyse
 from reuse.engine.lsh import band_params
-from reuse.engine.matching import PairResult, match_pair
+from reuse.engine.matching import PairResult, graded, match_pair
 from reuse.engine.signatures import MinHasher
 from reuse.errors import InputError, NoSuchDocument
 from reuse.models import Document
@@ -71,10 +71,12 @@ def compare_texts(text_a: str, text_b: str, settings: Settings) -> PairResult:
 
     The passages that share an LSH band key are the candidates; they are verified and the two
     texts aligned by :func:`~reuse.engine.matching.match_pair`. Offsets refer to ``text_a`` and ``text_b``.
+    The summary is graded also when nothing aligns: a heavy rewrite still has a similarity.
     """
     hasher = MinHasher.from_settings(settings)
     a, b = analyse(text_a, settings, hasher), analyse(text_b, settings, hasher)
-    return match_pair(a.comparable, b.comparable, _shared_band_keys(a, b, settings), settings)
+    result = match_pair(a.comparable, b.comparable, _shared_band_keys(a, b, settings), settings)
+    return graded(result.matches, a.comparable, b.comparable, result.candidates, result.verified)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ SELECT
     p.shared_chars_b,
     p.coverage_a,
     p.coverage_b,
+    p.similarity,
     p.longest_chars,
     p.in_order,
     p.version_a,
