@@ -410,7 +410,8 @@ def test_a_warehouse_older_than_watches_is_served(live: Path, tmp_path: Path) ->
     shutil.copyfile(live, db)
     with duckdb.connect(str(db)) as con:
         con.execute("DROP VIEW alert_details; DROP TABLE alert_deliveries; DROP TABLE webhooks; DROP TABLE alerts")
-        con.execute("DROP TABLE watches; DELETE FROM schema_migrations WHERE version >= 7")
+        con.execute("DROP TABLE watches; DROP VIEW pair_details; ALTER TABLE doc_pairs DROP COLUMN similarity")
+        con.execute("DELETE FROM schema_migrations WHERE version >= 7")
     with Warehouse(duckdb.connect(str(db), read_only=True), str(db)) as old:
         assert list_alerts(old) == [] and list_watches(old) == []
     with served(db) as client:

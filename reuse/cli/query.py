@@ -299,15 +299,18 @@ def pairs(
     if not found:
         return
     # A above B, each with the share of it the other holds: one URL column leaves room for the URLs.
-    table = Table("documents A, B", "covered", "similarity", "matches", "longest", "order kept", show_lines=True)
+    # Matches and the longest shared run share a column, and fitted to a terminal the order column
+    # goes (--json and --wide keep it), so the URLs keep room on 80 columns.
+    ordered = not fit_terminal(wide)
+    headers = ["documents A, B", "covered", "similarity", "matches\nlongest", *(["in order"] if ordered else [])]
+    table = Table(*headers, show_lines=True)
     for row in found:
         table.add_row(
             Group(url_cell(row["url_a"], wide), url_cell(row["url_b"], wide)),
             Text(f"{percent(row['coverage_a'])}\n{percent(row['coverage_b'])}"),
             Text("-" if row["similarity"] is None else f"{row['similarity']:.2f}"),
-            Text(str(row["matches"])),
-            Text(f"{row['longest_chars']:,} chars"),
-            Text("yes" if row["in_order"] else "no"),
+            Text(f"{row['matches']}\n{row['longest_chars']:,} chars"),
+            *([Text("yes" if row["in_order"] else "no")] if ordered else []),
         )
     print_table(table, wide=wide)
 
