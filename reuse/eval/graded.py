@@ -90,7 +90,10 @@ def graded_check(corpus: Pan13Corpus, per_category: int, seed: int, settings: Se
     coverage: dict[str, list[float]] = {}
     for name, pairs in sorted(corpus.categories.items()):
         category = name[:2]
-        for suspicious, source in rng.sample(list(pairs), min(per_category, len(pairs))):
+        # A category of reuse is sampled among its pairs with a case: most of the summary
+        # category's pairs (05) have none, and stand for no reuse at all.
+        group = [pair for pair in pairs if bool(corpus.cases.get(pair)) == (GRADES[category] > 0)]
+        for suspicious, source in rng.sample(group, min(per_category, len(group))):
             a, b = read_document(corpus.suspicious[suspicious]), read_document(corpus.sources[source])
             result = compare_texts(a, b, settings)
             assert result.grade is not None  # compare_texts always grades
