@@ -13,26 +13,22 @@ Usage (from the repository root, with the package installed)::
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from sampling import sample_arguments  # noqa: E402
 
 from reuse.eval.graded import graded_check  # noqa: E402
 from reuse.eval.pan13_corpus import load_corpus  # noqa: E402
 
-DEFAULT = REPO.parent / "shared/data/pan13-text-alignment-training-corpus-2013-01-21"
-
 
 def main() -> None:
     """Run the check and print its figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT)
-    parser.add_argument("--per-category", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=15)
-    args = parser.parse_args()
+    args = sample_arguments(__doc__.splitlines()[0])
     check = graded_check(load_corpus(args.corpus), args.per_category, args.seed)
     measures = {"similarity": "similarity", "fivegrams": "word 5-gram containment", "coverage": "coverage"}
     print(f"{'category':12}" + "  ".join(f"{label:>24}" for label in measures.values()) + "   (medians)")

@@ -15,17 +15,18 @@ Usage (from the repository root, with the package installed)::
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from sampling import sample_arguments  # noqa: E402
 
 from reuse.eval.pan13_corpus import load_corpus  # noqa: E402
 from reuse.eval.partial import KINDS, pan13_pairs, partial_check, seed_pairs  # noqa: E402
 
-DEFAULT = REPO.parent / "shared/data/pan13-text-alignment-training-corpus-2013-01-21"
 MEASURES = {
     "similarity": "similarity",
     "copy_coverage": "copy covered",
@@ -36,11 +37,7 @@ MEASURES = {
 
 def main() -> None:
     """Run the check and print its figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT)
-    parser.add_argument("--per-category", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=15)
-    args = parser.parse_args()
+    args = sample_arguments(__doc__.splitlines()[0])
     pairs = seed_pairs(REPO / "seeds/rewrites", REPO / "seeds/demo")
     if args.per_category:
         pairs = pan13_pairs(load_corpus(args.corpus), args.per_category, args.seed) + pairs
