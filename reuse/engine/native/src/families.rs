@@ -126,7 +126,8 @@ fn holder(
     let mut best = None;
     let lo = short.partition_point(|&j| input.starts[j] < p + k - window_tokens);
     let hi = short.partition_point(|&j| input.starts[j] <= p);
-    for &j in &short[lo..hi] {
+    // Empty when a window is shorter than the k-gram: no short passage can hold it then.
+    for &j in short.get(lo..hi).unwrap_or(&[]) {
         if holds(j) && better(j, best) {
             best = Some(j);
         }
