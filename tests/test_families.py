@@ -189,3 +189,31 @@ def test_a_short_exact_copy_in_long_paragraphs_is_found_through_the_cli(tmp_path
     assert rows[0]["kind"] == "verbatim"
     assert rows[0]["a"] == rows[0]["b"] == copied
     assert not any("c-other" in row["url_a"] + row["url_b"] for row in rows)
+
+
+def test_a_warehouse_made_before_the_families_keeps_working(tmp_path: Path) -> None:
+    """The families change no signature, so they are not fingerprint settings: a warehouse made
+    without them opens with the new settings, and a short copy between two documents stored
+    after it is found (the documents stored before meet new ones through the bands alone)."""
+    from reuse.models import Document
+    from reuse.pipeline.ingest import ingest
+    from warehouse.db import open_warehouse
+
+    before = replace(DEFAULTS, anchor_words=0, content_chars=0, min_verbatim_tokens=DEFAULTS.min_match_tokens)
+    assert before.fingerprint_key() == DEFAULTS.fingerprint_key()
+    rng = np.random.default_rng(11)
+    vocabulary = _vocabulary(rng)
+    copied = _words(rng, vocabulary, 11)
+    texts = [
+        " ".join(_words(rng, vocabulary, 200)),
+        " ".join(_words(rng, vocabulary, 90) + copied + _words(rng, vocabulary, 90)),
+        " ".join(_words(rng, vocabulary, 120) + copied + _words(rng, vocabulary, 70)),
+    ]
+    docs = [Document(url=f"https://{n}.example/a", text=t) for n, t in zip("abc", texts, strict=True)]
+    db = tmp_path / "old.duckdb"
+    with open_warehouse(db, before) as wh:
+        ingest(wh, docs[:1], before, lineage=False)
+    with open_warehouse(db, DEFAULTS) as wh:
+        report = ingest(wh, docs[1:], DEFAULTS, lineage=False)
+        kinds = [row[0] for row in wh.con.execute("SELECT kind FROM matches").fetchall()]
+    assert report.matches == 1 and kinds == ["verbatim"]
