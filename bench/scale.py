@@ -14,7 +14,8 @@ Builds the deterministic corpus of ``bench/scalecorpus.py`` from the PAN13 train
   article);
 * **planted copies found** (recall, verbatim and edited): a plant is found when the matches
   stored between its two articles cover at least half of the planted span's characters on the
-  copy's side (:data:`FOUND_COVERAGE`); all plants, and those of ``REPORTED_WORDS`` words or more;
+  copy's side (:data:`FOUND_COVERAGE`); all plants, and those of ``SHORT_WORDS`` and of
+  ``REPORTED_WORDS`` words or more;
 * warehouse bytes per million passages, and the latency of ``matches DOC`` on the full warehouse
   both in this process (the warehouse query alone) and as a whole command (``reusetrack matches
   DOC`` in a process of its own: start-up, opening the warehouse, printing), and of the lineage
@@ -72,6 +73,9 @@ BASELINE_WORDS = 500_000
 #: Plants at least this long count in the second recall figure: a single short line is under what
 #: the engine reports (12 aligned tokens; 24 for an edited match).
 REPORTED_WORDS = 25
+#: And plants at least this long in a third: an exact copy counts from ``min_verbatim_tokens``
+#: (10) tokens, and anchors give every exact copy of ``anchor_tokens`` (10) words a shared key.
+SHORT_WORDS = 10
 #: New articles ingested one per run, and as many again in one run, for the incremental figure.
 INCREMENTAL = 100
 #: A planted copy is found when matches between its two articles cover this share of its span (copy's side).
@@ -176,7 +180,7 @@ def _incremental(db: Path, extra: list[dict[str, str]]) -> dict[str, Any]:
 def _recall(db: Path, corpus: Path) -> dict[str, Any]:
     """Share of planted copies found: whose target span is at least ``FOUND_COVERAGE`` covered by
     matches between the two articles (on the target's side): of all plants, and of those of
-    ``REPORTED_WORDS`` words or more (shorter ones are under what the engine reports as a match)."""
+    ``SHORT_WORDS`` and of ``REPORTED_WORDS`` words or more."""
     found: dict[str, list[bool]] = {}
     with open_warehouse(db, read_only=True) as wh:
         for plant in scalecorpus.plants(corpus):
@@ -195,8 +199,10 @@ def _recall(db: Path, corpus: Path) -> dict[str, Any]:
             text = wh.con.execute(
                 "SELECT v.text FROM versions v JOIN documents d USING (doc_id) WHERE d.url = ?", [plant.target]
             ).fetchone()
-            if text and len(text[0][plant.target_start : plant.target_end].split()) >= REPORTED_WORDS:
-                found.setdefault(f"{plant.kind}, {REPORTED_WORDS}+ words", []).append(hit)
+            words = len(text[0][plant.target_start : plant.target_end].split()) if text else 0
+            for least in (SHORT_WORDS, REPORTED_WORDS):
+                if words >= least:
+                    found.setdefault(f"{plant.kind}, {least}+ words", []).append(hit)
     return {
         kind: {"planted": len(v), "found": sum(v), "recall": round(sum(v) / max(1, len(v)), 4)}
         for kind, v in found.items()

@@ -53,6 +53,27 @@ class Settings:
             paragraph, or two paragraphs merged into one, is still found.
         min_tokens: passages with fewer tokens get no signature and never match.
 
+    Key families (``reuse/engine/families.py`` gives the mechanism; 0 turns a family off). They
+    add keys to ``band_keys`` beside the main bands and change no signature, so they are not
+    fingerprint settings: keys made under other values never meet, which costs recall between
+    documents stored under different values (a warehouse made before the families: its
+    documents have none, and meet new ones through the main bands only, as before), never
+    correctness, since every candidate is verified exactly.
+        anchor_words, anchor_tokens: word ``anchor_words``-grams are winnowed so that any exact
+            copy of ``anchor_tokens`` words or more shares an anchor key with its source, filed
+            under the shortest passage holding it; 6-grams are rare outside a copy (the stock
+            phrases of a language are shorter), and keep about one key for every three words.
+        content_chars, content_bands, content_rows: content-word pairs (two consecutive words of
+            ``content_chars`` characters or more once shorter words are dropped) are signed with
+            the first ``content_bands * content_rows`` permutations and banded: a second,
+            independent chance for an edited passage. Unrelated passages share almost no
+            content-word pair, so 2 rows a band suffice where word pairs need 3: a copy with a
+            third of its words replaced (Jaccard ~0.29) escapes the main bands with probability
+            0.21 and these 16 bands with 0.25, both ~0.05. 16 bands, not 32: on PAN13 the second
+            16 added half a point of pair recall on 03 for a quarter more keys. At most
+            ``num_perm // content_rows`` bands
+            are made (:attr:`content_band_count`).
+
     Candidates (LSH)
         threshold: the Jaccard similarity the banding is tuned for.
         verify_containment: a candidate passage pair is verified when the exact share of either
@@ -74,6 +95,11 @@ class Settings:
     Verification and alignment
         min_match_tokens: a verified match covers at least this many tokens on each side, and an
             edited one (under 80% of its tokens in the same order) twice as many.
+        min_verbatim_tokens: a verbatim match (every token the same, in order) counts from this
+            many tokens on each side (or ``min_match_tokens`` when that is fewer): ten words copied exactly are
+            a quotation or a copied line, where ten words merely alike are two texts on one
+            topic. Between unrelated texts an exact run this long is a stock phrase or a
+            template line, which lineage's boilerplate rule already sets apart.
         min_similarity: a match whose aligned token similarity falls below this is dropped.
         max_gap_tokens: hits closer than this on both sides are merged into one match.
 
@@ -104,6 +130,11 @@ class Settings:
     window_tokens: int = 40
     window_step: int = 10
     min_tokens: int = 8
+    anchor_words: int = 6
+    anchor_tokens: int = 10
+    content_chars: int = 4
+    content_bands: int = 16
+    content_rows: int = 2
     threshold: float = 0.3
     verify_containment: float = 0.2
     max_key_versions: int = 20
@@ -111,6 +142,7 @@ class Settings:
     false_positive_weight: float = 0.2
     false_negative_weight: float = 0.8
     min_match_tokens: int = 12
+    min_verbatim_tokens: int = 10
     min_similarity: float = 0.5
     max_gap_tokens: int = 40
     boilerplate_docs: int = 5
@@ -152,8 +184,19 @@ class Settings:
             and abs(self.false_positive_weight + self.false_negative_weight - 1.0) < 1e-9,
             "false_positive_weight and false_negative_weight must be non-negative and sum to 1",
         )
+        need(
+            self.anchor_words == 0 or 2 <= self.anchor_words <= self.anchor_tokens,
+            f"anchor_words ({self.anchor_words}) must be 0, or from 2 to anchor_tokens ({self.anchor_tokens})",
+        )
+        need(self.content_chars >= 0, f"content_chars must be >= 0, got {self.content_chars}")
+        need(
+            1 <= self.content_rows <= self.num_perm and self.content_bands >= 0,
+            f"content_rows must be in 1..num_perm ({self.num_perm}) and content_bands >= 0, "
+            f"got {self.content_rows} and {self.content_bands}",
+        )
         need(self.max_key_versions >= 1, f"max_key_versions must be positive, got {self.max_key_versions}")
         need(self.min_match_tokens >= 1, f"min_match_tokens must be positive, got {self.min_match_tokens}")
+        need(self.min_verbatim_tokens >= 1, f"min_verbatim_tokens must be positive, got {self.min_verbatim_tokens}")
         need(0.0 <= self.min_similarity <= 1.0, f"min_similarity must be in [0, 1], got {self.min_similarity}")
         need(self.max_gap_tokens >= 0, f"max_gap_tokens must be >= 0, got {self.max_gap_tokens}")
         need(self.boilerplate_docs >= 2, f"boilerplate_docs must be >= 2, got {self.boilerplate_docs}")
@@ -170,6 +213,11 @@ class Settings:
             0.0 < self.upstream_containment <= 1.0,
             f"upstream_containment must be in (0, 1], got {self.upstream_containment}",
         )
+
+    @property
+    def content_band_count(self) -> int:
+        """The content bands made: ``content_bands``, as many as the permutations allow."""
+        return min(self.content_bands, self.num_perm // self.content_rows)
 
     def to_dict(self) -> dict[str, Any]:
         """All settings as a JSON-ready dict (stored with each run)."""

@@ -15,6 +15,7 @@ __all__ = [
     "analyse_many",
     "band_keys",
     "candidate_pairs",
+    "family_keys_many",
     "match_pairs",
     "minhash_signatures",
     "normalize",
@@ -33,6 +34,24 @@ def minhash_signatures(
     shingles: npt.NDArray[np.uint32], spans: npt.NDArray[np.int64], permutations: npt.NDArray[np.uint32], /
 ) -> npt.NDArray[np.uint32]: ...
 def band_keys(signatures: npt.NDArray[np.uint32], bands: int, rows: int, /) -> npt.NDArray[np.uint64]: ...
+def family_keys_many(
+    documents: Sequence[
+        tuple[
+            npt.NDArray[np.uint64],
+            npt.NDArray[np.bool_],
+            npt.NDArray[np.int64],
+            npt.NDArray[np.int64],
+            npt.NDArray[np.int64],
+        ]
+    ],
+    anchors: tuple[int, int, int],
+    content: tuple[int, int, int],
+    permutations: npt.NDArray[np.uint32],
+    /,
+) -> list[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]]:
+    """reuse.engine.families.family_keys of each (token hashes, unspaced, lengths, passage
+    starts, passage ends), in order, on all cores: (keys, the passage position of each)."""
+
 def normalize(text: str, /) -> tuple[str, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """reuse.engine.normalize.normalize: (normalised text, starts, ends), the original span of
     each normalised character."""
@@ -84,11 +103,11 @@ _Doc = tuple[
 ]
 _Match = tuple[int, int, int, int, float, int, int, int]
 
-def align(a: _Doc, b: _Doc, settings: tuple[int, float, int], /) -> list[_Match]: ...
+def align(a: _Doc, b: _Doc, settings: tuple[int, float, int, int], /) -> list[_Match]: ...
 def match_pairs(
     documents: Sequence[tuple[_Doc, npt.NDArray[np.int64], int, int]],
     pairs: Sequence[tuple[int, int, npt.NDArray[np.int64]]],
-    settings: tuple[int, float, int, float],
+    settings: tuple[int, float, int, float, int],
     /,
 ) -> list[tuple[int, int, list[_Match]]]: ...
 def sequence_matched(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], /) -> int: ...

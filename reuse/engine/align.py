@@ -338,9 +338,11 @@ def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Ma
     if not len(anchors):
         return []
     minimum = settings.min_match_tokens
+    # Blocks as short as a verbatim match may be; other kinds are held to ``minimum`` below.
+    floor = min(settings.min_verbatim_tokens, minimum)
 
     def valid(c: _Cluster) -> bool:
-        return c.i1 - c.i0 >= minimum and c.j1 - c.j0 >= minimum and _content_dice(a, b, c) >= settings.min_similarity
+        return c.i1 - c.i0 >= floor and c.j1 - c.j0 >= floor and _content_dice(a, b, c) >= settings.min_similarity
 
     # A lone pair of content words is a coincidence as often as not; three, or a trigram, are not.
     seeds = _shadowed_removed([c for c in _clusters(anchors) if c.anchors >= 3 or (c.strong and c.anchors >= 2)])
@@ -351,12 +353,17 @@ def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Ma
         if valid(block):
             blocks.append(block)
             continue
-        long_enough = [c for c in group if c.i1 - c.i0 >= minimum and c.j1 - c.j0 >= minimum]
+        long_enough = [c for c in group if c.i1 - c.i0 >= floor and c.j1 - c.j0 >= floor]
         blocks.extend(c for c in (_tightened(c, anchors).trimmed() for c in long_enough) if valid(c))
     matches = []
     for c in _drop_overlaps(blocks):
         kind, similarity = _kind(a, b, c)
-        if kind is MatchKind.EDITED and min(c.i1 - c.i0, c.j1 - c.j0) < 2 * minimum:
+        shorter = min(c.i1 - c.i0, c.j1 - c.j0)
+        if kind is not MatchKind.VERBATIM and shorter < minimum:
+            # Ten words copied exactly are a copied line; ten words merely alike are as often
+            # two texts on one topic: only a verbatim match counts below ``minimum``.
+            continue
+        if kind is MatchKind.EDITED and shorter < 2 * minimum:
             # A short span sharing only some words in order is as often two texts on one topic
             # as an edited copy: edited matches need twice the length of near-verbatim ones.
             continue

@@ -12,6 +12,7 @@ import numpy as np
 from reuse.config import Settings
 from reuse.engine import _native
 from reuse.engine.align import CONTENT_CHARS, AlignInput
+from reuse.engine.families import family_keys_many
 from reuse.engine.grade import Evidence, evidence
 from reuse.engine.signatures import MinHasher
 from reuse.models import Passage, PassageKind
@@ -20,6 +21,7 @@ from reuse.stages import StageClock
 __all__ = ["Analysis", "Comparable", "TokenArrays", "analyse", "analyse_many"]
 
 _EMPTY_SIGNATURES = np.zeros((0, 0), dtype=np.uint32)
+_NO_KEYS = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,9 @@ class Analysis:
     passages: list[Passage]
     signatures: np.ndarray  # one uint32 row of num_perm values per passage; none if not asked for
     settings: Settings
+    #: The key families' keys (``reuse.engine.families``) and the passage position of each; none
+    #: without signatures.
+    family_keys: tuple[np.ndarray, np.ndarray] = _NO_KEYS
 
     @property
     def token_hashes(self) -> np.ndarray:
@@ -134,7 +139,7 @@ def analyse_many(
     texts: Sequence[str], settings: Settings, hasher: MinHasher | None = None, *, signatures: bool = True
 ) -> list[Analysis]:
     """The analyses of ``texts``, in order: tokens, passages and, with ``signatures``, the
-    passages' MinHash signatures (a stored document analysed again to verify and align it has
+    passages' MinHash signatures and key families' keys (a stored document analysed again to verify and align it has
     its signatures stored). The native engine does the work on every core, without the GIL."""
     hasher = hasher or MinHasher.from_settings(settings)
     done = _native.analyse_many(
@@ -147,6 +152,11 @@ def analyse_many(
         hasher.permutations,
         signatures,
     )
+    families = (
+        family_keys_many([(d[0], d[3], d[4], d[5][:, 1:3]) for d in done], settings, hasher)
+        if signatures
+        else [_NO_KEYS] * len(done)
+    )
     return [
         Analysis(
             text,
@@ -157,8 +167,11 @@ def analyse_many(
             ],
             signed if len(signed) else _EMPTY_SIGNATURES,
             settings,
+            keys,
         )
-        for text, (hashes, starts, ends, unspaced, lengths, rows, signed) in zip(texts, done, strict=True)
+        for text, (hashes, starts, ends, unspaced, lengths, rows, signed), keys in zip(
+            texts, done, families, strict=True
+        )
     ]
 
 

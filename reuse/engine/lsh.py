@@ -18,7 +18,7 @@ from reuse.config import Settings
 #: falling short of the verification bar: about 0.6% of pairs exactly at the bar are lost.
 FILTER_SIGMAS = 2.5
 
-__all__ = ["FILTER_SIGMAS", "band_keys", "band_params", "estimated_containment"]
+__all__ = ["FILTER_SIGMAS", "band_keys", "band_keys_from", "band_params", "estimated_containment"]
 
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
@@ -72,12 +72,20 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     Two signatures share key ``k`` of band ``i`` exactly when their values in band ``i`` are
     equal, up to a 2^-64 chance of a hash collision.
     """
+    return band_keys_from(signatures, bands, rows, 0)
+
+
+def band_keys_from(signatures: np.ndarray, bands: int, rows: int, first_band: int) -> np.ndarray:
+    """:func:`band_keys` with the bands numbered from ``first_band`` (band ``i`` starts from
+    ``(first_band + i + 1) * golden``): a key family of its own numbers its bands past the main
+    family's, so that no key of one equals a key of the other."""
     if signatures.ndim != 2 or signatures.shape[1] < bands * rows:
         raise ValueError(f"signatures must have at least {bands * rows} columns, got shape {signatures.shape}")
     m = signatures.shape[0]
     values = signatures[:, : bands * rows].astype(np.uint64).reshape(m, bands, rows)
     with np.errstate(over="ignore"):
-        h = np.broadcast_to((np.arange(bands, dtype=np.uint64) + np.uint64(1)) * _GOLDEN, (m, bands)).copy()
+        starts = (np.arange(bands, dtype=np.uint64) + np.uint64(first_band + 1)) * _GOLDEN
+        h = np.broadcast_to(starts, (m, bands)).copy()
         for r in range(rows):
             h = _mix(h ^ values[:, :, r])
     return h

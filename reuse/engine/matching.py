@@ -64,7 +64,7 @@ def _matches(rows: list[tuple[int, int, int, int, float, int, int, int]]) -> lis
 def align(a: AlignInput, b: AlignInput, settings: Settings) -> list[Match]:
     """Every passage of ``a`` reused in ``b`` (and vice versa), aligned to character offsets, in
     the order of side ``a``: :func:`reuse.engine.align.align`, computed by the native engine."""
-    native = (settings.min_match_tokens, settings.min_similarity, settings.max_gap_tokens)
+    native = (settings.min_match_tokens, settings.min_similarity, settings.max_gap_tokens, settings.min_verbatim_tokens)
     return _matches(_native.align(_arrays(a), _arrays(b), native))
 
 
@@ -97,7 +97,13 @@ def match_pairs(
                 documents.append(_document(doc))
         rows = candidates if isinstance(candidates, np.ndarray) else list(candidates)
         jobs.append((slot[id(a)], slot[id(b)], np.asarray(rows, dtype=np.int64).reshape(-1, 2)))
-    native = (settings.min_match_tokens, settings.min_similarity, settings.max_gap_tokens, settings.verify_containment)
+    native = (
+        settings.min_match_tokens,
+        settings.min_similarity,
+        settings.max_gap_tokens,
+        settings.verify_containment,
+        settings.min_verbatim_tokens,
+    )
     results = []
     for (a, b, _), (proposed, verified, rows) in zip(pairs, _native.match_pairs(documents, jobs, native), strict=True):
         matches = _matches(rows)

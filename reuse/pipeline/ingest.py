@@ -361,9 +361,10 @@ class Ingestor:
                 ids = np.arange(passage_id, passage_id + count, dtype=np.int64)
                 blobs.extend(signature_blobs(analysis))
                 bk = _native.band_keys(analysis.signatures, self.bands, self.rows)
-                keys.append(bk.ravel())
-                key_passages.append(np.repeat(ids, self.bands))
-                key_versions.append(np.full(count * self.bands, version_id, dtype=np.int64))
+                extra, owners = analysis.family_keys  # rows of the same table (reuse.engine.families)
+                keys.append(np.concatenate([bk.ravel(), extra]))
+                key_passages.append(np.concatenate([np.repeat(ids, self.bands), passage_id + owners]))
+                key_versions.append(np.full(count * self.bands + len(extra), version_id, dtype=np.int64))
             passage_id += count
         with self.report.clock.stage("load"):
             wh.insert("documents", dict(new_docs))

@@ -50,19 +50,27 @@ def fingerprint_file(path: Path, settings: Settings) -> Iterator[tuple[Document,
         yield item if isinstance(item, InputError) else (item, analyse(item.text, settings, hasher))
 
 
+def _passage_keys(analysis: Analysis, bands: int, rows: int) -> Iterator[tuple[int, int]]:
+    """``(key, position)`` of each band key and family key of a document's passages."""
+    for position, keys in enumerate(_native.band_keys(analysis.signatures, bands, rows).tolist()):
+        for key in keys:
+            yield key, position
+    extra, owners = analysis.family_keys
+    yield from zip(extra.tolist(), owners.tolist(), strict=True)
+
+
 def _shared_band_keys(a: Analysis, b: Analysis, settings: Settings) -> list[tuple[int, int]]:
-    """``(position in a, position in b)`` of the passages that share an LSH band key."""
+    """``(position in a, position in b)`` of the passages that share an LSH band key or a key of
+    another family (``reuse.engine.families``)."""
     if not a.passages or not b.passages:
         return []
     bands, rows = band_params(settings)
     holders: dict[int, set[int]] = defaultdict(set)
-    for position, keys in enumerate(_native.band_keys(a.signatures, bands, rows).tolist()):
-        for key in keys:
-            holders[key].add(position)
+    for key, position in _passage_keys(a, bands, rows):
+        holders[key].add(position)
     pairs: set[tuple[int, int]] = set()
-    for position, keys in enumerate(_native.band_keys(b.signatures, bands, rows).tolist()):
-        for key in keys:
-            pairs.update((held, position) for held in holders.get(key, ()))
+    for key, position in _passage_keys(b, bands, rows):
+        pairs.update((held, position) for held in holders.get(key, ()))
     return sorted(pairs)
 
 

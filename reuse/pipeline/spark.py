@@ -125,7 +125,7 @@ class _Version(NamedTuple):
     evidence: dict[str, list[dict[str, Any]]]
     passages: list[dict[str, Any]]
     signatures: list[bytes]
-    keys: np.ndarray  # (passages, bands) band keys as int64: their uint64 bits
+    keys: list[list[int]]  # each passage's band keys, then its family keys, as int64: their uint64 bits
 
 
 # -- tasks: each calls the core on the items of one partition --------------------------------------
@@ -169,7 +169,11 @@ def _analyse(
         version_id = index + 1
         analysis = analyse(doc.text, settings, hasher)
         count = len(analysis.passages)
-        keys = _native.band_keys(analysis.signatures, bands, rows) if count else np.zeros((0, bands), np.uint64)
+        main = _native.band_keys(analysis.signatures, bands, rows) if count else np.zeros((0, bands), np.uint64)
+        keys = [list(row) for row in main.view(np.int64).tolist()]
+        extra, owners = analysis.family_keys  # rows of the same table (reuse.engine.families)
+        for key, owner in zip(extra.view(np.int64).tolist(), owners.tolist(), strict=True):
+            keys[owner].append(key)
         yield _Version(
             version_id=version_id,
             first_passage=0,
@@ -178,16 +182,17 @@ def _analyse(
             evidence=evidence_rows(version_id, doc),
             passages=list(passage_rows(analysis, version_id, 0)),
             signatures=signature_blobs(analysis),
-            keys=keys.view(np.int64),
+            keys=keys,
         )
 
 
 def _partition_counts(items: Iterable[_Version]) -> Iterator[dict[str, int]]:
     """The rows one partition holds for the versions table, passages and each evidence table."""
-    counts = dict.fromkeys(("versions", "passages", *EVIDENCE_TABLES), 0)
+    counts = dict.fromkeys(("versions", "passages", "band_keys", *EVIDENCE_TABLES), 0)
     for v in items:
         counts["versions"] += 1
         counts["passages"] += len(v.passages)
+        counts["band_keys"] += sum(len(keys) for keys in v.keys)
         for table, rows in v.evidence.items():
             counts[table] += len(rows)
     yield counts
@@ -215,7 +220,7 @@ def _signatures(v: _Version) -> Iterator[dict[str, Any]]:
 def _passage_keys(v: _Version) -> Iterator[tuple[int, int, int, list[int]]]:
     """``(passage_id, version_id, position, band keys)`` of each passage: one row per passage
     crosses from Python to the JVM, which makes the row per key (64 times as many)."""
-    for position, keys in enumerate(v.keys.tolist()):
+    for position, keys in enumerate(v.keys):
         yield v.first_passage + position, v.version_id, position, keys
 
 
@@ -533,7 +538,7 @@ def _run(
             **totals,
             "documents": report.documents,
             "signatures": report.passages,
-            "band_keys": report.passages * bands,
+            "band_keys": totals["band_keys"],
             "matches": report.matches,
             "doc_pairs": report.pairs,
             "runs": 1,

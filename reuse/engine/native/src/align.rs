@@ -32,6 +32,8 @@ pub struct Doc<'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct AlignSettings {
     pub min_match_tokens: i64,
+    /// A verbatim match counts from this many tokens (at most `min_match_tokens`).
+    pub min_verbatim_tokens: i64,
     pub min_similarity: f64,
     pub max_gap_tokens: i64,
 }
@@ -560,7 +562,9 @@ fn align_oriented(
         return Vec::new();
     }
     let minimum = settings.min_match_tokens;
-    let long_enough = |c: &Cluster| c.i1 - c.i0 >= minimum && c.j1 - c.j0 >= minimum;
+    // Blocks as short as a verbatim match may be; other kinds are held to `minimum` below.
+    let floor = settings.min_verbatim_tokens.min(minimum);
+    let long_enough = |c: &Cluster| c.i1 - c.i0 >= floor && c.j1 - c.j0 >= floor;
     let valid = |c: &Cluster| long_enough(c) && content_dice(a, b, c) >= settings.min_similarity;
     // A lone pair of content words is a coincidence as often as not; three, or a trigram, are not.
     let seeds = shadowed_removed(
@@ -588,7 +592,12 @@ fn align_oriented(
     let mut matches = Vec::new();
     for c in drop_overlaps(blocks) {
         let (kind, similarity) = kind(a, b, &c);
-        if kind == Kind::Edited && (c.i1 - c.i0).min(c.j1 - c.j0) < 2 * minimum {
+        let shorter = (c.i1 - c.i0).min(c.j1 - c.j0);
+        if kind != Kind::Verbatim && shorter < minimum {
+            // Only an exact copy counts below `minimum` (see align.py).
+            continue;
+        }
+        if kind == Kind::Edited && shorter < 2 * minimum {
             // Edited matches need twice the length of near-verbatim ones (see align.py).
             continue;
         }
@@ -649,6 +658,7 @@ mod tests {
         let d = doc(&h, &t, &c, &s, &e);
         let settings = AlignSettings {
             min_match_tokens: 8,
+            min_verbatim_tokens: 8,
             min_similarity: 0.5,
             max_gap_tokens: 40,
         };

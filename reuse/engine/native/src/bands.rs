@@ -15,6 +15,22 @@ const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 /// # Panics
 /// If `num_perm` is 0 or less than `bands * rows` (the binding checks both first).
 pub fn band_keys(signatures: &[u32], num_perm: usize, bands: usize, rows: usize) -> Vec<u64> {
+    band_keys_from(signatures, num_perm, bands, rows, 0)
+}
+
+/// [`band_keys`] numbering the bands from `first_band`: band `i` starts from
+/// `(first_band + i + 1) * GOLDEN`. A key family of its own (`families.rs`) numbers its bands
+/// past the main family's, so that its keys never equal a main band's.
+///
+/// # Panics
+/// As [`band_keys`].
+pub fn band_keys_from(
+    signatures: &[u32],
+    num_perm: usize,
+    bands: usize,
+    rows: usize,
+    first_band: u64,
+) -> Vec<u64> {
     assert!(
         num_perm > 0 && bands * rows <= num_perm,
         "bands * rows must fit in num_perm"
@@ -29,7 +45,7 @@ pub fn band_keys(signatures: &[u32], num_perm: usize, bands: usize, rows: usize)
         .for_each(|(keys, signature)| {
             for (band, key) in keys.iter_mut().enumerate() {
                 let values = &signature[band * rows..(band + 1) * rows];
-                let start = (band as u64 + 1).wrapping_mul(GOLDEN);
+                let start = (first_band + band as u64 + 1).wrapping_mul(GOLDEN);
                 *key = values.iter().fold(start, |h, &v| fmix64(h ^ u64::from(v)));
             }
         });

@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod bands;
 pub mod candidates;
 pub mod difflib;
+pub mod families;
 pub mod fasthash;
 pub mod kernels;
 pub mod normalize;
@@ -402,6 +403,86 @@ fn analyse_many<'py>(
         .collect())
 }
 
+/// One document's tokens and passages as `family_keys_many` takes them: token hashes, unspaced
+/// flags, lengths, and the passages' token starts and ends.
+type FamilyArrays<'py> = (
+    PyReadonlyArray1<'py, u64>,
+    PyReadonlyArray1<'py, bool>,
+    PyReadonlyArray1<'py, i64>,
+    PyReadonlyArray1<'py, i64>,
+    PyReadonlyArray1<'py, i64>,
+);
+
+/// One document's family keys and the passage position of each.
+type FamilyKeys<'py> = (Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<i64>>);
+
+/// reuse.engine.families.family_keys of each document, in order, on all cores: (keys, the
+/// passage position of each key). anchors = (anchor_words, anchor_tokens, window_tokens),
+/// content = (content_chars, content_bands, content_rows); permutations as analyse_many's.
+#[pyfunction]
+#[pyo3(signature = (documents, anchors, content, permutations, /))]
+fn family_keys_many<'py>(
+    py: Python<'py>,
+    documents: Vec<FamilyArrays<'py>>,
+    anchors: (usize, usize, usize),
+    content: (usize, usize, usize),
+    permutations: PyReadonlyArray2<'py, u32>,
+) -> PyResult<Vec<FamilyKeys<'py>>> {
+    let (a, b) = permutation_rows(&permutations)?;
+    let used = content.1.saturating_mul(content.2);
+    if content.0 > 0 && used > a.len() {
+        return Err(PyValueError::new_err(format!(
+            "content bands * rows ({used}) must fit in the {} permutations",
+            a.len()
+        )));
+    }
+    let params = families::FamilyParams {
+        anchor_words: anchors.0,
+        anchor_tokens: anchors.1,
+        window_tokens: anchors.2,
+        content_chars: content.0,
+        content_bands: content.1,
+        content_rows: content.2,
+        a: a[..used.min(a.len())].to_vec(),
+        b: b[..used.min(b.len())].to_vec(),
+    };
+    let held: Vec<_> = documents
+        .iter()
+        .map(|(h, u, l, s, e)| (values(h), values(u), values(l), values(s), values(e)))
+        .collect();
+    for (h, u, l, s, e) in &held {
+        let n = h.len() as i64;
+        if u.len() != h.len() || l.len() != h.len() || s.len() != e.len() {
+            return Err(PyValueError::new_err(
+                "a document's token arrays, or its passage starts and ends, differ in length",
+            ));
+        }
+        if s.iter()
+            .zip(e.iter())
+            .any(|(&s, &e)| s < 0 || e <= s || e > n)
+        {
+            return Err(PyValueError::new_err(
+                "passages must be non-empty token ranges within the document",
+            ));
+        }
+    }
+    let inputs: Vec<families::FamilyInput<'_>> = held
+        .iter()
+        .map(|(h, u, l, s, e)| families::FamilyInput {
+            hashes: h,
+            unspaced: u,
+            lengths: l,
+            starts: s,
+            ends: e,
+        })
+        .collect();
+    let done = py.detach(|| families::family_keys_many(&inputs, &params));
+    Ok(done
+        .into_iter()
+        .map(|(keys, owners)| (keys.into_pyarray(py), owners.into_pyarray(py)))
+        .collect())
+}
+
 /// One document's alignment arrays as Python passes them: token hashes, trigram hashes,
 /// content flags, token starts and ends (`align.AlignInput`'s fields, in that order).
 type DocArrays<'py> = (
@@ -475,7 +556,7 @@ fn align_documents<'py>(
     py: Python<'py>,
     a: DocArrays<'py>,
     b: DocArrays<'py>,
-    settings: (i64, f64, i64),
+    settings: (i64, f64, i64, i64),
 ) -> PyResult<Vec<MatchTuple>> {
     let (va, vb) = (DocValues::of(&a), DocValues::of(&b));
     let (da, db) = (va.doc(), vb.doc());
@@ -483,6 +564,7 @@ fn align_documents<'py>(
     db.check().map_err(value_error)?;
     let settings = align::AlignSettings {
         min_match_tokens: settings.0,
+        min_verbatim_tokens: settings.3,
         min_similarity: settings.1,
         max_gap_tokens: settings.2,
     };
@@ -519,7 +601,7 @@ fn match_pairs<'py>(
     py: Python<'py>,
     documents: Vec<DocumentArgs<'py>>,
     pairs: Vec<(usize, usize, PyReadonlyArray2<'py, i64>)>,
-    settings: (i64, f64, i64, f64),
+    settings: (i64, f64, i64, f64, i64),
 ) -> PyResult<Vec<(usize, usize, Vec<MatchTuple>)>> {
     let held: Vec<DocValues> = documents.iter().map(|d| DocValues::of(&d.0)).collect();
     let mut docs = Vec::with_capacity(documents.len());
@@ -573,6 +655,7 @@ fn match_pairs<'py>(
     let settings = verify::MatchSettings {
         align: align::AlignSettings {
             min_match_tokens: settings.0,
+            min_verbatim_tokens: settings.4,
             min_similarity: settings.1,
             max_gap_tokens: settings.2,
         },
@@ -748,6 +831,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(minhash_signatures, m)?)?;
     m.add_function(wrap_pyfunction!(band_keys, m)?)?;
     m.add_function(wrap_pyfunction!(analyse_many, m)?)?;
+    m.add_function(wrap_pyfunction!(family_keys_many, m)?)?;
     m.add_function(wrap_pyfunction!(py_normalize, m)?)?;
     m.add_function(wrap_pyfunction!(py_tokenize, m)?)?;
     m.add_function(wrap_pyfunction!(py_paragraph_spans, m)?)?;

@@ -1,0 +1,261 @@
+//! Key families beside the MinHash bands of a passage's word pairs: more ways for a copy to meet
+//! its source (`reuse/engine/families.py`, the Python reference, says why each exists).
+//!
+//! * **anchors**: winnowed hashes of word `k`-grams, each attached to the shortest passage
+//!   holding it; an exact copy of `anchor_tokens` words or more shares one with its source.
+//! * **content bands**: MinHash band keys of each passage's content-word pairs (two consecutive
+//!   words of `content_chars` characters or more once shorter words are dropped), banded with
+//!   fewer rows than the main family.
+//!
+//! Both are keys of the one `band_keys` table: an anchor key hashes its `k`-gram with a salt of
+//! its own, and content bands are numbered from [`CONTENT_FIRST_BAND`], past any main band.
+
+use rayon::prelude::*;
+
+use crate::bands::band_keys_from;
+use crate::kernels::{fmix64, shingle_hashes, signatures, P};
+
+/// The first band number of the content family (the main family's bands are `0..num_perm`).
+pub const CONTENT_FIRST_BAND: u64 = 1 << 16;
+/// Mixed into a `k`-gram's hash to make its anchor key, so that no anchor equals a band key.
+pub const ANCHOR_SALT: u64 = 0x5EED_A9C4_0F2B_7D13;
+/// A content signature needs at least this many content-word pairs: fewer are a stock phrase.
+pub const MIN_CONTENT_SHINGLES: usize = 4;
+
+/// How the families are made (`reuse.config.Settings`; a size of 0 turns a family off).
+#[derive(Debug, Clone)]
+pub struct FamilyParams {
+    /// Words per anchor `k`-gram (0: no anchors).
+    pub anchor_words: usize,
+    /// Every exact copy of this many words shares an anchor (winnowing window `t - k + 1`).
+    pub anchor_tokens: usize,
+    /// Longest passage an anchor is attached to, unless no shorter one holds it.
+    pub window_tokens: usize,
+    /// Shortest content word, in characters (0: no content bands).
+    pub content_chars: usize,
+    /// Content bands and rows per band.
+    pub content_bands: usize,
+    pub content_rows: usize,
+    /// The content signature's permutations (the first `bands * rows` of the main ones).
+    pub a: Vec<u32>,
+    pub b: Vec<u32>,
+}
+
+/// One document's tokens and passages, as the families read them.
+pub struct FamilyInput<'a> {
+    pub hashes: &'a [u64],
+    pub unspaced: &'a [bool],
+    pub lengths: &'a [i64],
+    /// Passages' `[token_start, token_end)`, in position order (start ascending, longer first).
+    pub starts: &'a [i64],
+    pub ends: &'a [i64],
+}
+
+/// The hashes of every `k`-gram of `hashes` (the shingle polynomial, mixed with the salt), or
+/// `None` for one holding a character of a script without spaces.
+fn kgram_hashes(input: &FamilyInput<'_>, k: usize) -> Vec<Option<u64>> {
+    let n = input.hashes.len();
+    if n < k {
+        return Vec::new();
+    }
+    let mut unspaced_before = vec![0usize; n + 1];
+    for (i, &u) in input.unspaced.iter().enumerate() {
+        unspaced_before[i + 1] = unspaced_before[i] + usize::from(u);
+    }
+    input
+        .hashes
+        .windows(k)
+        .enumerate()
+        .map(|(i, w)| {
+            if unspaced_before[i + k] > unspaced_before[i] {
+                return None;
+            }
+            let h = w[1..]
+                .iter()
+                .fold(w[0], |h, &t| h.wrapping_mul(P).wrapping_add(t));
+            Some(fmix64(h ^ ANCHOR_SALT))
+        })
+        .collect()
+}
+
+/// Winnowing (Schleimer, Wilkerson and Aiken 2003): in each run of `w` consecutive `k`-grams
+/// the least hash (the rightmost of equals) is kept. Two texts sharing `w + k - 1` consecutive
+/// tokens share a run of `w` equal `k`-grams, so they keep one equal hash. Returns `(position,
+/// hash)` of each kept `k`-gram, once, in order; none when the text has fewer than `w`.
+pub fn winnowed(hashes: &[Option<u64>], w: usize) -> Vec<(usize, u64)> {
+    let mut out: Vec<(usize, u64)> = Vec::new();
+    if w == 0 || hashes.len() < w {
+        return out;
+    }
+    for start in 0..=hashes.len() - w {
+        let mut best: Option<(usize, u64)> = None;
+        for (i, h) in hashes[start..start + w].iter().enumerate() {
+            if let Some(h) = *h {
+                if best.is_none_or(|(_, b)| h <= b) {
+                    best = Some((start + i, h));
+                }
+            }
+        }
+        if let Some(kept) = best {
+            if out.last().is_none_or(|last| last.0 < kept.0) {
+                out.push(kept);
+            }
+        }
+    }
+    out
+}
+
+/// The passage an anchor at tokens `[p, p + k)` is attached to: the shortest holding it (then
+/// the one centred nearest it, then the first). Passages no longer than `window_tokens` are
+/// looked at first, found by their starts; longer ones only when none of those holds it.
+fn holder(
+    input: &FamilyInput<'_>,
+    short: &[usize],
+    p: i64,
+    k: i64,
+    window_tokens: i64,
+) -> Option<usize> {
+    let better = |i: usize, best: Option<usize>| -> bool {
+        let rank = |j: usize| {
+            let (s, e) = (input.starts[j], input.ends[j]);
+            (e - s, (s + e - 2 * p - k).abs(), j)
+        };
+        best.is_none_or(|b| rank(i) < rank(b))
+    };
+    let holds = |j: usize| input.starts[j] <= p && input.ends[j] >= p + k;
+    let mut best = None;
+    let lo = short.partition_point(|&j| input.starts[j] < p + k - window_tokens);
+    let hi = short.partition_point(|&j| input.starts[j] <= p);
+    // Empty when a window is shorter than the k-gram: no short passage can hold it then.
+    for &j in short.get(lo..hi).unwrap_or(&[]) {
+        if holds(j) && better(j, best) {
+            best = Some(j);
+        }
+    }
+    if best.is_none() {
+        for j in 0..input.starts.len() {
+            if holds(j) && better(j, best) {
+                best = Some(j);
+            }
+        }
+    }
+    best
+}
+
+/// The anchor keys of one document and the passage (position) each belongs to.
+pub fn anchor_keys(input: &FamilyInput<'_>, params: &FamilyParams) -> (Vec<u64>, Vec<i64>) {
+    let k = params.anchor_words;
+    if k == 0 || params.anchor_tokens < k || input.starts.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let kept = winnowed(&kgram_hashes(input, k), params.anchor_tokens - k + 1);
+    let window = params.window_tokens as i64;
+    let short: Vec<usize> = (0..input.starts.len())
+        .filter(|&j| input.ends[j] - input.starts[j] <= window)
+        .collect();
+    let mut keys = Vec::with_capacity(kept.len());
+    let mut owners = Vec::with_capacity(kept.len());
+    for (p, h) in kept {
+        if let Some(j) = holder(input, &short, p as i64, k as i64, window) {
+            keys.push(h);
+            owners.push(j as i64);
+        }
+    }
+    (keys, owners)
+}
+
+/// The content-band keys of one document (`content_bands` per passage with enough content-word
+/// pairs) and the passage each belongs to.
+pub fn content_keys(input: &FamilyInput<'_>, params: &FamilyParams) -> (Vec<u64>, Vec<i64>) {
+    let bands = params.content_bands;
+    let k = params.a.len();
+    if params.content_chars == 0 || bands == 0 || k < bands * params.content_rows {
+        return (Vec::new(), Vec::new());
+    }
+    let min_len = params.content_chars as i64;
+    let mut before = Vec::with_capacity(input.hashes.len() + 1);
+    let mut content = Vec::new();
+    before.push(0i64);
+    for i in 0..input.hashes.len() {
+        if !input.unspaced[i] && input.lengths[i] >= min_len {
+            content.push(input.hashes[i]);
+        }
+        before.push(content.len() as i64);
+    }
+    let shingles = shingle_hashes(&content, 2);
+    let (mut starts, mut ends, mut owners) = (Vec::new(), Vec::new(), Vec::new());
+    for j in 0..input.starts.len() {
+        let lo = before[input.starts[j] as usize];
+        let hi = before[input.ends[j] as usize] - 1; // pairs of the passage's content words
+        if hi - lo >= MIN_CONTENT_SHINGLES as i64 {
+            starts.push(lo);
+            ends.push(hi);
+            owners.push(j as i64);
+        }
+    }
+    if owners.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let signed = signatures(&shingles, &starts, &ends, &params.a, &params.b);
+    let keys = band_keys_from(&signed, k, bands, params.content_rows, CONTENT_FIRST_BAND);
+    let owners = owners
+        .iter()
+        .flat_map(|&j| std::iter::repeat_n(j, bands))
+        .collect();
+    (keys, owners)
+}
+
+/// Every family key of one document, anchors first, with the passage each belongs to.
+pub fn family_keys(input: &FamilyInput<'_>, params: &FamilyParams) -> (Vec<u64>, Vec<i64>) {
+    let (mut keys, mut owners) = anchor_keys(input, params);
+    let (more, of) = content_keys(input, params);
+    keys.extend(more);
+    owners.extend(of);
+    (keys, owners)
+}
+
+/// [`family_keys`] of many documents, in parallel.
+pub fn family_keys_many(
+    inputs: &[FamilyInput<'_>],
+    params: &FamilyParams,
+) -> Vec<(Vec<u64>, Vec<i64>)> {
+    inputs.par_iter().map(|x| family_keys(x, params)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn winnowing_keeps_a_hash_of_every_long_enough_run() {
+        let hashes: Vec<Option<u64>> = [5u64, 3, 9, 1, 7, 8, 2, 6]
+            .iter()
+            .map(|&h| Some(h))
+            .collect();
+        let kept = winnowed(&hashes, 3);
+        assert_eq!(kept, vec![(1, 3), (3, 1), (6, 2)]);
+        for start in 0..=hashes.len() - 3 {
+            assert!(kept.iter().any(|&(p, _)| p >= start && p < start + 3));
+        }
+        assert!(winnowed(&hashes[..2], 3).is_empty());
+    }
+
+    #[test]
+    fn an_anchor_goes_to_the_shortest_passage_holding_it() {
+        let hashes: Vec<u64> = (1..=12).collect();
+        let unspaced = vec![false; 12];
+        let lengths = vec![5i64; 12];
+        // A long paragraph and two windows; the k-gram at 4..7 lies in both windows.
+        let input = FamilyInput {
+            hashes: &hashes,
+            unspaced: &unspaced,
+            lengths: &lengths,
+            starts: &[0, 2, 4],
+            ends: &[12, 8, 10],
+        };
+        let short = vec![1, 2];
+        assert_eq!(holder(&input, &short, 4, 3, 6), Some(1));
+        assert_eq!(holder(&input, &short, 6, 3, 6), Some(2));
+        assert_eq!(holder(&input, &short, 1, 3, 6), Some(0));
+    }
+}
