@@ -80,7 +80,12 @@ def analyse_many(
     (0, num_perm) without signatures)."""
 
 _Doc = tuple[
-    npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.bool_], npt.NDArray[np.int64], npt.NDArray[np.int64]
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
 ]
 _Match = tuple[int, int, int, int, float, int, int, int]
 

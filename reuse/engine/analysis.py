@@ -13,6 +13,7 @@ from reuse.config import Settings
 from reuse.engine import _native
 from reuse.engine.align import CONTENT_CHARS, AlignInput
 from reuse.engine.grade import Evidence, evidence
+from reuse.engine.seeds import sentence_starts
 from reuse.engine.signatures import MinHasher
 from reuse.models import Passage, PassageKind
 from reuse.stages import StageClock
@@ -123,6 +124,7 @@ class Analysis:
             content=(self.tokens.lengths >= CONTENT_CHARS) & ~self.tokens.unspaced,
             starts=self.tokens.starts,
             ends=self.tokens.ends,
+            sentences=sentence_starts(self.text, self.tokens.starts, self.tokens.ends),
         )
         return Comparable(len(self.text), self.passages, view, self.settings)
 

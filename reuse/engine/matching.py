@@ -29,7 +29,7 @@ __all__ = ["PairResult", "align", "graded", "match_pair", "match_pairs", "refere
 #: any lengths, made once.
 _NOTHING_SHARED = summarize([], 0, 0)
 #: The native engine's match kinds, by their code.
-_KINDS = (MatchKind.VERBATIM, MatchKind.NEAR_VERBATIM, MatchKind.EDITED)
+_KINDS = (MatchKind.VERBATIM, MatchKind.NEAR_VERBATIM, MatchKind.EDITED, MatchKind.REWRITTEN, MatchKind.SUMMARY)
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class PairResult:
     grade: Grade | None = None  # the parts of summary.similarity; None when not graded (no match)
 
 
-_Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _arrays(x: AlignInput) -> _Arrays:
@@ -54,6 +54,7 @@ def _arrays(x: AlignInput) -> _Arrays:
         np.ascontiguousarray(x.content, dtype=np.bool_),
         np.ascontiguousarray(x.starts, dtype=np.int64),
         np.ascontiguousarray(x.ends, dtype=np.int64),
+        np.ascontiguousarray(x.sentences, dtype=np.int64),
     )
 
 

@@ -12,6 +12,7 @@ pub mod fasthash;
 pub mod kernels;
 pub mod normalize;
 pub mod passages;
+pub mod seeds;
 pub mod segment;
 pub mod tokens;
 mod unicode;
@@ -403,11 +404,13 @@ fn analyse_many<'py>(
 }
 
 /// One document's alignment arrays as Python passes them: token hashes, trigram hashes,
-/// content flags, token starts and ends (`align.AlignInput`'s fields, in that order).
+/// content flags, token starts and ends, sentence starts (`align.AlignInput`'s fields, in
+/// that order).
 type DocArrays<'py> = (
     PyReadonlyArray1<'py, u64>,
     PyReadonlyArray1<'py, u64>,
     PyReadonlyArray1<'py, bool>,
+    PyReadonlyArray1<'py, i64>,
     PyReadonlyArray1<'py, i64>,
     PyReadonlyArray1<'py, i64>,
 );
@@ -419,6 +422,7 @@ struct DocValues<'a> {
     content: Cow<'a, [bool]>,
     starts: Cow<'a, [i64]>,
     ends: Cow<'a, [i64]>,
+    sentences: Cow<'a, [i64]>,
 }
 
 impl<'a> DocValues<'a> {
@@ -429,6 +433,7 @@ impl<'a> DocValues<'a> {
             content: values(&arrays.2),
             starts: values(&arrays.3),
             ends: values(&arrays.4),
+            sentences: values(&arrays.5),
         }
     }
 
@@ -439,6 +444,7 @@ impl<'a> DocValues<'a> {
             content: &self.content,
             starts: &self.starts,
             ends: &self.ends,
+            sentences: &self.sentences,
         }
     }
 }
@@ -467,7 +473,8 @@ fn value_error(e: impl std::fmt::Display) -> PyErr {
 /// Every passage of one document reused in another, aligned to character offsets: equal to
 /// reuse.engine.align.align (as match tuples, see `MatchTuple`).
 ///
-/// a, b: (token_hashes u64, trigrams u64, content bool, starts i64, ends i64); settings:
+/// a, b: (token_hashes u64, trigrams u64, content bool, starts i64, ends i64, sentence
+/// starts i64); settings:
 /// (min_match_tokens, min_similarity, max_gap_tokens). Runs without the GIL.
 #[pyfunction]
 #[pyo3(name = "align", signature = (a, b, settings, /))]

@@ -1,0 +1,215 @@
+"""The second stage of alignment (reuse.engine.seeds): edited, reordered and summarised copies
+found sentence by sentence, mapped to the right offsets, merged with the first stage's matches,
+and nothing found between texts that share no content; the native engine equal to the Python
+reference on generated pairs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from reuse.cli import app
+from reuse.config import Settings
+from reuse.engine.align import AlignInput
+from reuse.engine.align import align as reference_align
+from reuse.engine.matching import align
+from reuse.engine.seeds import fragments, sentence_starts
+from reuse.engine.shingles import shingle_hashes
+from reuse.models import MatchKind
+
+SETTINGS = Settings()
+
+# A source of fourteen sentences, each with words of its own.
+SOURCE = (
+    "The regional water authority approved a new reservoir near Millbrook on Tuesday evening after "
+    "three years of planning and public hearings. "
+    "Engineers expect the dam to hold enough water for forty thousand households through the driest "
+    "summer months. "
+    "Construction will begin next spring and should last about thirty months, weather permitting. "
+    "Farmers downstream worried that irrigation allotments would shrink while the basin fills. "
+    "The authority promised compensation payments for any orchard losing more than a tenth of its "
+    "usual supply. "
+    "Environmental groups asked for a fish ladder so that migrating trout can still reach their "
+    "spawning grounds upstream. "
+    "The final design includes the ladder and a monitoring station staffed by university biologists. "
+    "Funding comes from a state infrastructure grant, municipal bonds and a modest surcharge on "
+    "residential bills. "
+    "Critics argued that repairing leaking pipes across the district would save more water at lower cost. "
+    "The chairwoman replied that both projects are needed because the population keeps growing quickly. "
+    "A citizens committee will review quarterly progress reports and publish them online. "
+    "Archaeologists will survey the flooded valley first, since old mill foundations lie beneath the "
+    "meadows. "
+    "Any artefacts recovered will be displayed at the county museum in Harlow. "
+    "The next public meeting about the reservoir is scheduled for the first week of March."
+)
+
+# Sentences 2-9 of the source, reordered in pairs, with words substituted; the second sentence
+# of the copy stays verbatim, as most edited copies keep a stretch (it is what the first stage
+# verifies the pair by).
+EDITED_COPY = (
+    "Farmers living downstream feared that their irrigation allotments would be reduced while the "
+    "basin is filling. "
+    "The authority promised compensation payments for any orchard losing more than a tenth of its "
+    "usual supply. "
+    "According to engineers, the dam should store sufficient water for forty thousand homes during "
+    "the driest summer months. "
+    "Building work starts next spring and is expected to take roughly thirty months, if the weather "
+    "allows. "
+    "The approved design contains the ladder plus a monitoring station run by university biologists. "
+    "Conservation groups had requested a fish ladder so migrating trout could keep reaching their "
+    "spawning grounds further upstream. "
+    "Opponents said that fixing leaking pipes throughout the district would save more water for less "
+    "money. "
+    "Money for the project comes from a state infrastructure grant, municipal bonds and a small "
+    "surcharge on household bills."
+)
+
+# A summary of the whole source in three sentences, one of them kept word for word.
+SUMMARY = (
+    "Millbrook is getting a reservoir: the regional water authority approved it after years of "
+    "planning, and construction starts next spring. "
+    "The authority promised compensation payments for any orchard losing more than a tenth of its "
+    "usual supply. "
+    "Trout get a fish ladder, critics preferred repairing leaking pipes, and archaeologists will "
+    "survey the valley's old mill foundations before flooding."
+)
+
+# Text around the copies, on other subjects.
+BEFORE = (
+    "Local football results were mixed this weekend as the youth league wrapped up its autumn season. "
+    "The under twelve team celebrated a late winning goal against their rivals from Eastfield. "
+)
+AFTER = (
+    " In other news, the bakery on Queen Street reopened with a new owner and longer opening hours. "
+    "Customers queued before dawn to taste the famous cinnamon buns again."
+)
+
+
+def _matches(db: Path, url: str) -> list[dict[str, object]]:
+    result = CliRunner().invoke(app, ["--db", str(db), "matches", "--json", url])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _write(folder: Path, name: str, text: str) -> str:
+    url = f"https://{name}.example/story"
+    (folder / f"{name}.txt").write_text(f"---\nurl: {url}\nsite: {name}.example\n---\n{text}")
+    return url
+
+
+def test_edited_and_summarised_copies_are_aligned_to_their_offsets(tmp_path: Path) -> None:
+    """Through the CLI on a real DuckDB file: the reordered, reworded copy is one match over the
+    whole copy and the source sentences it took; the summary one ``summary`` match over the
+    summary and most of the source."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    source_url = _write(folder, "source", SOURCE)
+    edited_url = _write(folder, "edited", BEFORE + EDITED_COPY + AFTER)
+    summary_url = _write(folder, "summary", BEFORE + SUMMARY + AFTER)
+    db = tmp_path / "w.duckdb"
+    result = CliRunner().invoke(app, ["--db", str(db), "ingest", str(folder)])
+    assert result.exit_code == 0, result.output
+
+    edited = [m for m in _matches(db, edited_url) if m["other_url"] == source_url]
+    assert len(edited) == 1  # one copy, one match
+    match = edited[0]
+    assert match["kind"] == MatchKind.REWRITTEN.value
+    copy_start, copy_end = len(BEFORE), len(BEFORE) + len(EDITED_COPY)
+    assert abs(int(match["start"]) - copy_start) <= 12 and abs(int(match["end"]) - copy_end) <= 12  # type: ignore[call-overload]
+    taken_start = SOURCE.index("Engineers expect")
+    taken_end = SOURCE.index("The chairwoman")
+    assert taken_start - 12 <= int(match["other_start"]) <= taken_start + 12  # type: ignore[call-overload]
+    assert taken_end - 40 <= int(match["other_end"]) <= taken_end  # type: ignore[call-overload]
+
+    summarised = [m for m in _matches(db, summary_url) if m["other_url"] == source_url]
+    assert len(summarised) == 1
+    match = summarised[0]
+    assert match["kind"] == MatchKind.SUMMARY.value
+    assert abs(int(match["start"]) - len(BEFORE)) <= 12  # type: ignore[call-overload]
+    # Its last words ("before flooding") are not in the source: the match ends at the last that is.
+    assert 0 <= len(BEFORE) + len(SUMMARY) - int(match["end"]) <= 24  # type: ignore[call-overload]
+    # The summary draws on the source from its first sentence to its archaeologists.
+    assert int(match["other_start"]) <= 20  # type: ignore[call-overload]
+    assert int(match["other_end"]) >= SOURCE.index("Archaeologists will survey") + 40  # type: ignore[call-overload]
+
+
+# -- generated pairs ------------------------------------------------------------------------------
+
+
+def _hash(word: int) -> int:
+    return (word * 0x9E3779B97F4A7C15 + 0x1234567) % (1 << 64)
+
+
+def _document(words: list[int], every: int) -> AlignInput:
+    """Tokens of vocabulary ids (content words: ids not divisible by 3), one space apart, a
+    sentence every ``every`` tokens."""
+    hashes = np.array([_hash(w) for w in words], dtype=np.uint64)
+    lengths = np.array([1 + w % 7 for w in words], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64) if words else np.zeros(0, np.int64)
+    return AlignInput(
+        token_hashes=hashes,
+        trigrams=shingle_hashes(hashes, 3).astype(np.uint64),
+        content=np.array([w % 3 != 0 for w in words], dtype=bool),
+        starts=starts,
+        ends=starts + lengths,
+        sentences=np.arange(0, len(words), every, dtype=np.int64),
+    )
+
+
+@st.composite
+def edited_pairs(draw: st.DrawFn) -> tuple[AlignInput, AlignInput]:
+    """A document and a copy of some of its sentences, reordered, with words substituted,
+    dropped or summarised away, among sentences of its own."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32)))
+    vocab = draw(st.sampled_from([12, 60, 400, 5000]))
+    every = draw(st.sampled_from([5, 9, 16]))
+    source = rng.integers(0, vocab, draw(st.sampled_from([0, 10, 80, 300]))).tolist()
+    sentences = [source[k : k + every] for k in range(0, len(source), every)]
+    copy: list[int] = []
+    rate = draw(st.sampled_from([0.0, 0.2, 0.5]))
+    keep = draw(st.sampled_from([1.0, 0.5, 0.2]))
+    for s in sentences:
+        if rng.random() < 0.2:
+            copy += rng.integers(0, vocab, every).tolist()
+        if rng.random() < keep:
+            copy += [int(rng.integers(0, vocab)) if rng.random() < rate else w for w in s]
+    if draw(st.booleans()) and len(copy) > 2 * every:
+        half = len(copy) // 2
+        copy = copy[half:] + copy[:half]
+    a, b = _document(source, every), _document(copy, every)
+    return (b, a) if draw(st.booleans()) else (a, b)
+
+
+@given(edited_pairs())
+@settings(max_examples=200, deadline=None)
+def test_native_second_stage_equals_python(pair: tuple[AlignInput, AlignInput]) -> None:
+    a, b = pair
+    assert align(a, b, SETTINGS) == reference_align(a, b, SETTINGS)
+    assert align(b, a, SETTINGS) == reference_align(b, a, SETTINGS)
+
+
+@given(st.integers(0, 2**32), st.sampled_from([5, 9, 16]), st.sampled_from([60, 300]))
+@settings(max_examples=150, deadline=None)
+def test_texts_sharing_no_content_give_no_fragment(seed: int, every: int, size: int) -> None:
+    """Two texts from disjoint vocabularies (function words aside: ids divisible by 3 are
+    shared by both) have no seed, so no fragment, whatever their sentences."""
+    rng = np.random.default_rng(seed)
+
+    def words(low: int, high: int) -> list[int]:
+        return [int(3 * rng.integers(0, 30) if rng.random() < 0.4 else rng.integers(low, high)) for _ in range(size)]
+
+    a, b = _document(words(1, 5000), every), _document(words(5000, 10000), every)
+    assert fragments(a.token_hashes, a.content, a.sentences, b.token_hashes, b.content, b.sentences, [], 1) == []
+    assert [m for m in align(a, b, SETTINGS) if m.kind in (MatchKind.REWRITTEN, MatchKind.SUMMARY)] == []
+
+
+def test_sentences_start_after_stops_and_line_breaks_not_inside_numbers() -> None:
+    text = "One two. Three 3.5 four!\nFive six"
+    starts = np.array([0, 4, 9, 15, 19, 25, 30], dtype=np.int64)
+    ends = np.array([3, 7, 14, 18, 23, 29, 33], dtype=np.int64)
+    assert sentence_starts(text, starts, ends).tolist() == [0, 2, 5]
