@@ -213,3 +213,67 @@ def test_sentences_start_after_stops_and_line_breaks_not_inside_numbers() -> Non
     starts = np.array([0, 4, 9, 15, 19, 25, 30], dtype=np.int64)
     ends = np.array([3, 7, 14, 18, 23, 29, 33], dtype=np.int64)
     assert sentence_starts(text, starts, ends).tolist() == [0, 2, 5]
+
+
+# -- each rule, on sentences made to test it -------------------------------------------------------
+
+
+def _sentence(base: int, n: int = 8) -> list[int]:
+    """``n`` content words (ids not divisible by 3) of their own, numbered from ``base``."""
+    return [3 * (base + i) + 1 for i in range(n)]
+
+
+def _reworded(sentence: list[int], base: int) -> list[int]:
+    """The sentence with its last three words replaced by words of its own."""
+    return sentence[:5] + _sentence(base, 3)
+
+
+def _text(*sentences: list[int]) -> AlignInput:
+    """A document of these sentences, in order."""
+    words = [w for s in sentences for w in s]
+    doc = _document(words, max(len(words), 1))
+    lengths = np.cumsum([0, *(len(s) for s in sentences[:-1])])
+    return AlignInput(doc.token_hashes, doc.trigrams, doc.content, doc.starts, doc.ends, lengths.astype(np.int64))
+
+
+def _fragments(a: AlignInput, b: AlignInput, aligned: list[tuple[int, int, int, int]] | None = None) -> list:  # type: ignore[type-arg]
+    return fragments(a.token_hashes, a.content, a.sentences, b.token_hashes, b.content, b.sentences, aligned or [], 1)
+
+
+P1, P2, P3, R = _sentence(100), _sentence(200), _sentence(300), _sentence(400)
+U1, U2, U3, V1, V2, V3 = (_sentence(1000 * k) for k in range(1, 7))
+
+
+def test_three_reworded_sentences_are_a_fragment_two_are_not() -> None:
+    """MIN_SEEDS: two sentences saying what two of another text say are shared facts as often
+    as a copy; three are a copy."""
+    two = _fragments(_text(U1, P1, P2, U2), _text(V1, _reworded(P1, 500), _reworded(P2, 600), V2))
+    assert two == []
+    three = _fragments(
+        _text(U1, P1, P2, P3, U2), _text(V1, _reworded(P1, 500), _reworded(P2, 600), _reworded(P3, 700), V2)
+    )
+    assert [(f.i0, f.i1, f.j0, f.j1, f.seeds) for f in three] == [(8, 29, 8, 29, 3)]
+
+
+def test_a_sentence_seeding_everywhere_is_no_evidence() -> None:
+    """MAX_SEEDS_PER_SENTENCE: a line repeated under every post (a template) seeds with each
+    repeat; none of those seeds counts."""
+    assert _fragments(_text(U1, R, U2), _text(V1, R, V2, R, R, R, V3)) == []
+
+
+def test_a_verbatim_match_is_not_stretched_over_a_neighbour_on_its_topic() -> None:
+    """_explained_elsewhere: P3, aligned word for word to its copy, also seeds with a rewording
+    of it further on; that seed would stretch the match over text that is not the copy."""
+    a = _text(U1, P1, P2, P3, U2, U3)
+    b = _text(V1, P1, P2, P3, V2, _reworded(P3, 800))
+    found = _fragments(a, b, [(8, 32, 8, 32)])
+    assert [(f.i0, f.i1, f.j0, f.j1) for f in found] == [(8, 32, 8, 32)]
+
+
+def test_a_copy_starting_inside_a_sentence_starts_where_the_copy_does() -> None:
+    """_pulled_in: the sentence holding the copy's first words begins with words of its own,
+    which are not part of the match."""
+    a = _text(U1, _sentence(900, 3) + P1, P2, P3, U2)
+    b = _text(V1, _reworded(P1, 500), _reworded(P2, 600), _reworded(P3, 700), V2)
+    found = _fragments(a, b)
+    assert [(f.i0, f.j0) for f in found] == [(8 + 3, 8)]

@@ -17,16 +17,16 @@ verified (never on all pairs), and
    stay similar (tf-isf cosine of all their words of at least :data:`FRAGMENT_SIMILARITY`);
    a fragment that does not hold together is regrouped with a smaller gap;
 4. does the same in **summary** mode, where the gap on the longer side is
-   :data:`SUMMARY_GAP_SENTENCES`: a summary keeps a few sentences of a long passage, far apart;
-   a summary fragment is kept only when it is one (its shorter side at most
-   :data:`SUMMARY_RATIO` of its longer side);
+   :data:`SUMMARY_GAP_SENTENCES` (a summary keeps a few sentences of a long passage, far apart)
+   and each sentence of the shorter side keeps only its best seed; a summary fragment is kept
+   only when it is one (its shorter side at most :data:`SUMMARY_RATIO` of its longer side);
 5. **filters**: a fragment needs :data:`MIN_SEEDS` seeds and the edited floor of tokens
    (``2 * min_match_tokens``) on both sides, and overlapping fragments keep the best supported;
 6. **merges** each fragment with the first stage's matches it overlaps on both sides, so one
    copy is one match (granularity near 1).
 
 Negatives stay clean because a seed needs both measures above a third and two shared content
-words, a fragment two seeds and a cosine above a third over its whole text, and the pair must
+words, a fragment three seeds and a cosine above a third over its whole text, and the pair must
 already hold a verified passage pair: two texts on one topic share words, but seldom whole
 sentences' worth, twice, close together.
 
@@ -87,9 +87,11 @@ FRAGMENT_SIMILARITY = 0.34
 #: used. A summary sentence condenses two or three of its source's, so three are allowed, as the
 #: first stage allows a content word three occurrences.
 MAX_SEEDS_PER_SENTENCE = 3
-#: A fragment holds at least this many seeds: one similar sentence pair is as often two texts
-#: on one topic as a copy.
-MIN_SEEDS = 2
+#: A fragment holds at least this many seeds. One similar sentence pair is as often two texts
+#: on one topic as a copy, and two in a row are what two accounts of one fact share (a name, a
+#: date, a place: two encyclopaedic texts on one fruit both say who planted it first and when);
+#: three sentences in a row saying what three of another text say are taken from it.
+MIN_SEEDS = 3
 
 # Characters ending a sentence (or a line: a heading or a list item ends without a stop).
 _SENTENCE_END = re.compile("[.!?\n\u3002\uff01\uff1f]")
@@ -313,8 +315,8 @@ def fragments(
     if len(seeds) < MIN_SEEDS:
         return []
     candidates: list[Fragment] = []
-    for summary, gaps in _modes(seeds, sa, sb):
-        for box in _extend(seeds, gaps, sa, sb, weight):
+    for summary, gaps, used in _modes(seeds, sa, sb, weight):
+        for box in _extend(used, gaps, sa, sb, weight):
             bag_a, bag_b = _bag(sa, box.k0, box.k1), _bag(sb, box.l0, box.l1)
             i0, i1 = _pulled_in(a_hashes, a_content, sa.bounds[box.k0][0], sa.bounds[box.k1][1], bag_b)
             j0, j1 = _pulled_in(b_hashes, b_content, sb.bounds[box.l0][0], sb.bounds[box.l1][1], bag_a)
@@ -344,11 +346,25 @@ def _explained_elsewhere(
     return False
 
 
-def _modes(seeds: list[tuple[int, int]], sa: _Sentences, sb: _Sentences) -> list[tuple[bool, tuple[int, int]]]:
-    """The ordinary gaps, then the summary gaps with the long gap on the side whose seeds spread
-    over more sentences (a summary's source is the longer side)."""
+def _modes(
+    seeds: list[tuple[int, int]], sa: _Sentences, sb: _Sentences, weight: dict[int, float]
+) -> list[tuple[bool, tuple[int, int], list[tuple[int, int]]]]:
+    """The ordinary gaps with every seed; then the summary gaps, the long gap on the side whose
+    seeds spread over more sentences (a summary's source is the longer side), with each sentence
+    of the short side keeping only its best seed (highest cosine, the first of equals).
+
+    A summary sentence says what one of its source's says, however many others share its topic:
+    its second-best pairings are that topic, and a long gap would chain them over text never
+    summarised."""
     spread_a = max(k for k, _ in seeds) - min(k for k, _ in seeds)
     spread_b = max(m for _, m in seeds) - min(m for _, m in seeds)
     wide, narrow = SUMMARY_GAP_SENTENCES, MAX_GAP_SENTENCES
-    summary = (wide, narrow) if spread_a >= spread_b else (narrow, wide)
-    return [(False, (MAX_GAP_SENTENCES, MAX_GAP_SENTENCES)), (True, summary)]
+    short = 1 if spread_a >= spread_b else 0
+    best: dict[int, tuple[float, tuple[int, int]]] = {}
+    for seed in seeds:
+        score = _cosine(sa.words[seed[0]], sb.words[seed[1]], weight)
+        if seed[short] not in best or score > best[seed[short]][0]:
+            best[seed[short]] = (score, seed)
+    summary = sorted(seed for _, seed in best.values())
+    gaps = (wide, narrow) if short == 1 else (narrow, wide)
+    return [(False, (MAX_GAP_SENTENCES, MAX_GAP_SENTENCES), seeds), (True, gaps, summary)]

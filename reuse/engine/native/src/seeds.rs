@@ -15,7 +15,7 @@ const SUMMARY_GAP_SENTENCES: i64 = 24;
 const SUMMARY_RATIO: f64 = 1.0 / 3.0;
 const FRAGMENT_SIMILARITY: f64 = 0.34;
 const MAX_SEEDS_PER_SENTENCE: usize = 3;
-const MIN_SEEDS: usize = 2;
+const MIN_SEEDS: usize = 3;
 
 /// A bag of words: `(hash, count)` sorted by hash.
 type Bag = Vec<(u64, u32)>;
@@ -385,17 +385,36 @@ pub fn fragments(
     let spread = |f: fn(&(i64, i64)) -> i64| {
         seeds.iter().map(f).max().unwrap() - seeds.iter().map(f).min().unwrap()
     };
-    let summary_gaps = if spread(|s| s.0) >= spread(|s| s.1) {
+    // `_modes`: in summary mode each sentence of the short side keeps its best seed.
+    let short_is_b = spread(|s| s.0) >= spread(|s| s.1);
+    let summary_gaps = if short_is_b {
         (SUMMARY_GAP_SENTENCES, MAX_GAP_SENTENCES)
     } else {
         (MAX_GAP_SENTENCES, SUMMARY_GAP_SENTENCES)
     };
+    let mut best: FastMap<i64, (f64, (i64, i64))> = FastMap::default();
+    for &seed in &seeds {
+        let score = cosine(
+            &sa.words[seed.0 as usize],
+            &sb.words[seed.1 as usize],
+            &weight,
+        );
+        let key = if short_is_b { seed.1 } else { seed.0 };
+        match best.get(&key) {
+            Some(&(top, _)) if score <= top => {}
+            _ => {
+                best.insert(key, (score, seed));
+            }
+        }
+    }
+    let mut summary_seeds: Vec<(i64, i64)> = best.values().map(|x| x.1).collect();
+    summary_seeds.sort_unstable();
     let mut candidates = Vec::new();
-    for (summary, gaps) in [
-        (false, (MAX_GAP_SENTENCES, MAX_GAP_SENTENCES)),
-        (true, summary_gaps),
+    for (summary, gaps, used) in [
+        (false, (MAX_GAP_SENTENCES, MAX_GAP_SENTENCES), &seeds),
+        (true, summary_gaps, &summary_seeds),
     ] {
-        for bx in extend(&seeds, gaps, &sa, &sb, &weight) {
+        for bx in extend(used, gaps, &sa, &sb, &weight) {
             let (i0, i1) = pulled_in(
                 a,
                 sa.bounds[bx.k0 as usize].0,
