@@ -5,6 +5,7 @@ reference on generated pairs."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -15,12 +16,13 @@ from typer.testing import CliRunner
 
 from reuse.cli import app
 from reuse.config import Settings
-from reuse.engine.align import AlignInput
+from reuse.engine.align import AlignInput, sentence_stage
 from reuse.engine.align import align as reference_align
-from reuse.engine.matching import align
+from reuse.engine.analysis import Comparable
+from reuse.engine.matching import align, match_pair, reference_match_pair
 from reuse.engine.seeds import fragments, sentence_starts
 from reuse.engine.shingles import shingle_hashes
-from reuse.models import MatchKind
+from reuse.models import MatchKind, Passage, PassageKind
 
 SETTINGS = Settings()
 
@@ -185,12 +187,30 @@ def edited_pairs(draw: st.DrawFn) -> tuple[AlignInput, AlignInput]:
     return (b, a) if draw(st.booleans()) else (a, b)
 
 
-@given(edited_pairs())
+@given(edited_pairs(), st.sampled_from([8, 24, 40]))
 @settings(max_examples=200, deadline=None)
-def test_native_second_stage_equals_python(pair: tuple[AlignInput, AlignInput]) -> None:
+def test_native_second_stage_equals_python(pair: tuple[AlignInput, AlignInput], floor: int) -> None:
     a, b = pair
-    assert align(a, b, SETTINGS) == reference_align(a, b, SETTINGS)
-    assert align(b, a, SETTINGS) == reference_align(b, a, SETTINGS)
+    config = dataclasses.replace(SETTINGS, min_edited_tokens=floor)
+    assert align(a, b, config) == reference_align(a, b, config)
+    assert align(b, a, config) == reference_align(b, a, config)
+
+
+def _whole(doc: AlignInput) -> Comparable:
+    """A document of one passage holding all its tokens."""
+    n = len(doc.token_hashes)
+    passages = [Passage(0, PassageKind.WINDOW, 0, n, 0, int(doc.ends[-1]), False)] if n else []
+    return Comparable(int(doc.ends[-1]) if n else 0, passages, doc, SETTINGS)
+
+
+@given(edited_pairs())
+@settings(max_examples=100, deadline=None)
+def test_proposed_pairs_equal_python_verified_or_not(pair: tuple[AlignInput, AlignInput]) -> None:
+    """A pair proposed but not verified gets the second stage alone (``sentence_stage``); the
+    native batch equals the reference either way."""
+    a, b = _whole(pair[0]), _whole(pair[1])
+    candidates = [(0, 0)] if a.passages and b.passages else []
+    assert match_pair(a, b, candidates, SETTINGS) == reference_match_pair(a, b, candidates, SETTINGS)
 
 
 @given(st.integers(0, 2**32), st.sampled_from([5, 9, 16]), st.sampled_from([60, 300]))
@@ -206,6 +226,7 @@ def test_texts_sharing_no_content_give_no_fragment(seed: int, every: int, size: 
     a, b = _document(words(1, 5000), every), _document(words(5000, 10000), every)
     assert fragments(a.token_hashes, a.content, a.sentences, b.token_hashes, b.content, b.sentences, [], 1) == []
     assert [m for m in align(a, b, SETTINGS) if m.kind in (MatchKind.REWRITTEN, MatchKind.SUMMARY)] == []
+    assert sentence_stage(a, b, SETTINGS) == []
 
 
 def test_sentences_start_after_stops_and_line_breaks_not_inside_numbers() -> None:
@@ -277,3 +298,14 @@ def test_a_copy_starting_inside_a_sentence_starts_where_the_copy_does() -> None:
     b = _text(V1, _reworded(P1, 500), _reworded(P2, 600), _reworded(P3, 700), V2)
     found = _fragments(a, b)
     assert [(f.i0, f.j0) for f in found] == [(8 + 3, 8)]
+
+
+def test_a_copy_of_comparable_length_is_not_a_summary() -> None:
+    """SUMMARY_RATIO: the long gap would join the fourth sentence, five sentences on, to the
+    first three; but the two sides are then too close in length for a summary, so the copy is
+    the three sentences that are one."""
+    filler = [_sentence(2000 + 100 * k, 3) for k in range(5)]
+    a = _text(P1, P2, P3, *filler, R)
+    b = _text(_reworded(P1, 500), _reworded(P2, 600), _reworded(P3, 700), _reworded(R, 800))
+    found = _fragments(a, b)
+    assert [(f.i0, f.i1, f.j0, f.j1, f.summary) for f in found] == [(0, 24 - 3, 0, 24 - 3, False)]

@@ -89,11 +89,11 @@ _Doc = tuple[
 ]
 _Match = tuple[int, int, int, int, float, int, int, int]
 
-def align(a: _Doc, b: _Doc, settings: tuple[int, float, int], /) -> list[_Match]: ...
+def align(a: _Doc, b: _Doc, settings: tuple[int, float, int, int], /) -> list[_Match]: ...
 def match_pairs(
     documents: Sequence[tuple[_Doc, npt.NDArray[np.int64], int, int]],
     pairs: Sequence[tuple[int, int, npt.NDArray[np.int64]]],
-    settings: tuple[int, float, int, float],
+    settings: tuple[int, float, int, float, int],
     /,
 ) -> list[tuple[int, int, list[_Match]]]: ...
 def sequence_matched(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], /) -> int: ...

@@ -26,7 +26,7 @@ from reuse.config import Settings
 from reuse.engine.seeds import Fragment, fragments
 from reuse.models import Match, MatchKind, Span
 
-__all__ = ["CONTENT_CHARS", "AlignInput", "align", "verify"]
+__all__ = ["CONTENT_CHARS", "AlignInput", "align", "sentence_stage", "verify"]
 
 # Anchors from a shingle repeated more often than this on one side are ambiguous: skipped.
 _MAX_REPEAT_TRIGRAM = 8
@@ -333,6 +333,21 @@ def align(a: AlignInput, b: AlignInput, settings: Settings) -> list[Match]:
     return _align_oriented(a, b, settings)
 
 
+def sentence_stage(a: AlignInput, b: AlignInput, settings: Settings) -> list[Match]:
+    """The second stage alone (:mod:`reuse.engine.seeds`), for a pair proposed but not verified:
+    what a rewrite shares sentence by sentence, in the order of side ``a``; symmetric as
+    :func:`align` is."""
+    if _orientation_key(b) < _orientation_key(a):
+        swapped = [
+            Match(m.b, m.a, m.similarity, m.kind, m.b_tokens, m.a_tokens) for m in sentence_stage(b, a, settings)
+        ]
+        return sorted(swapped, key=lambda m: (m.a.start, m.b.start))
+    found = fragments(
+        a.token_hashes, a.content, a.sentences, b.token_hashes, b.content, b.sentences, [], settings.min_edited_tokens
+    )
+    return with_fragments(a, b, [], found)
+
+
 def _orientation_key(x: AlignInput) -> tuple[int, bytes]:
     return len(x.token_hashes), x.token_hashes[:64].tobytes()
 
@@ -360,9 +375,9 @@ def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Ma
     matches = []
     for c in _drop_overlaps(blocks):
         kind, similarity = _kind(a, b, c)
-        if kind is MatchKind.EDITED and min(c.i1 - c.i0, c.j1 - c.j0) < 2 * minimum:
+        if kind is MatchKind.EDITED and min(c.i1 - c.i0, c.j1 - c.j0) < settings.min_edited_tokens:
             # A short span sharing only some words in order is as often two texts on one topic
-            # as an edited copy: edited matches need twice the length of near-verbatim ones.
+            # as an edited copy: edited matches need ``min_edited_tokens`` (twice the verbatim floor).
             continue
         matches.append(
             Match(
@@ -375,7 +390,7 @@ def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Ma
             )
         )
     # The second stage: what the words in order missed, found sentence by sentence, at the
-    # edited floor (twice ``min_match_tokens``, as an edited first-stage match).
+    # edited floor (``min_edited_tokens``, as an edited first-stage match).
     found = fragments(
         a.token_hashes,
         a.content,
@@ -385,7 +400,7 @@ def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Ma
         b.sentences,
         # Only word-for-word matches explain their text exactly; an edited one's bounds are loose.
         token_boxes(a, b, [m for m in matches if m.kind is not MatchKind.EDITED]),
-        2 * minimum,
+        settings.min_edited_tokens,
     )
     return with_fragments(a, b, matches, found)
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from reuse.config import Settings
 from reuse.engine import _native
-from reuse.engine.align import AlignInput, verify
+from reuse.engine.align import AlignInput, sentence_stage, verify
 from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable
 from reuse.engine.grade import Grade, grade
@@ -65,7 +65,7 @@ def _matches(rows: list[tuple[int, int, int, int, float, int, int, int]]) -> lis
 def align(a: AlignInput, b: AlignInput, settings: Settings) -> list[Match]:
     """Every passage of ``a`` reused in ``b`` (and vice versa), aligned to character offsets, in
     the order of side ``a``: :func:`reuse.engine.align.align`, computed by the native engine."""
-    native = (settings.min_match_tokens, settings.min_similarity, settings.max_gap_tokens)
+    native = (settings.min_match_tokens, settings.min_similarity, settings.max_gap_tokens, settings.min_edited_tokens)
     return _matches(_native.align(_arrays(a), _arrays(b), native))
 
 
@@ -98,7 +98,13 @@ def match_pairs(
                 documents.append(_document(doc))
         rows = candidates if isinstance(candidates, np.ndarray) else list(candidates)
         jobs.append((slot[id(a)], slot[id(b)], np.asarray(rows, dtype=np.int64).reshape(-1, 2)))
-    native = (settings.min_match_tokens, settings.min_similarity, settings.max_gap_tokens, settings.verify_containment)
+    native = (
+        settings.min_match_tokens,
+        settings.min_similarity,
+        settings.max_gap_tokens,
+        settings.verify_containment,
+        settings.min_edited_tokens,
+    )
     results = []
     for (a, b, _), (proposed, verified, rows) in zip(pairs, _native.match_pairs(documents, jobs, native), strict=True):
         matches = _matches(rows)
@@ -145,7 +151,15 @@ def reference_match_pair(
         shared = round(contained_a * len(sa))
         if max(contained_a, contained_b) >= settings.verify_containment and 2 * shared >= settings.min_match_tokens:
             verified += 1
-    matches = reference_align(a.align_input, b.align_input, settings) if verified else []
+    if verified:
+        matches = reference_align(a.align_input, b.align_input, settings)
+    elif proposed:
+        # Proposed but not verified: a rewrite keeps too few word pairs to verify, but its
+        # sentences may still say what the other's say (the second stage's three seeds and
+        # length floor keep texts on one topic apart).
+        matches = sentence_stage(a.align_input, b.align_input, settings)
+    else:
+        matches = []
     if not matches:
         return PairResult(len(proposed), verified, [], _NOTHING_SHARED)
     return graded(matches, a, b, len(proposed), verified)

@@ -21,7 +21,7 @@ verified (never on all pairs), and
    and each sentence of the shorter side keeps only its best seed; a summary fragment is kept
    only when it is one (its shorter side at most :data:`SUMMARY_RATIO` of its longer side);
 5. **filters**: a fragment needs :data:`MIN_SEEDS` seeds and the edited floor of tokens
-   (``2 * min_match_tokens``) on both sides, and overlapping fragments keep the best supported;
+   (``Settings.min_edited_tokens``) on both sides, and overlapping fragments keep the best supported;
 6. **merges** each fragment with the first stage's matches it overlaps on both sides, so one
    copy is one match (granularity near 1).
 

@@ -36,6 +36,7 @@ pub struct AlignSettings {
     pub min_match_tokens: i64,
     pub min_similarity: f64,
     pub max_gap_tokens: i64,
+    pub min_edited_tokens: i64,
 }
 
 /// How closely the two sides of a match agree (`models.MatchKind`).
@@ -563,6 +564,31 @@ pub fn align_keyed(a: (&Doc, &Keys), b: (&Doc, &Keys), settings: &AlignSettings)
     align_oriented(a, b, settings)
 }
 
+/// `align.sentence_stage`: the second stage alone, on a pair with candidates but no verified
+/// passage pair; in the same canonical orientation as [`align_keyed`].
+pub fn sentence_stage(a: &Doc, b: &Doc, settings: &AlignSettings) -> Vec<Match> {
+    if orientation_key_less(b, a) {
+        let mut swapped: Vec<Match> = sentence_stage_oriented(b, a, settings)
+            .into_iter()
+            .map(|m| Match {
+                a: m.b,
+                b: m.a,
+                a_tokens: m.b_tokens,
+                b_tokens: m.a_tokens,
+                ..m
+            })
+            .collect();
+        swapped.sort_by_key(|m| (m.a.0, m.b.0));
+        return swapped;
+    }
+    sentence_stage_oriented(a, b, settings)
+}
+
+fn sentence_stage_oriented(a: &Doc, b: &Doc, settings: &AlignSettings) -> Vec<Match> {
+    let found = fragments(&a.side(), &b.side(), &[], settings.min_edited_tokens);
+    with_fragments(a, b, Vec::new(), &found)
+}
+
 fn align_oriented(
     (a, keys_a): (&Doc, &Keys),
     (b, keys_b): (&Doc, &Keys),
@@ -601,8 +627,8 @@ fn align_oriented(
     let mut matches = Vec::new();
     for c in drop_overlaps(blocks) {
         let (kind, similarity) = kind(a, b, &c);
-        if kind == Kind::Edited && (c.i1 - c.i0).min(c.j1 - c.j0) < 2 * minimum {
-            // Edited matches need twice the length of near-verbatim ones (see align.py).
+        if kind == Kind::Edited && (c.i1 - c.i0).min(c.j1 - c.j0) < settings.min_edited_tokens {
+            // Edited matches need `min_edited_tokens` (see align.py).
             continue;
         }
         matches.push(Match {
@@ -627,7 +653,7 @@ fn align_oriented(
                 .copied()
                 .collect::<Vec<_>>(),
         ),
-        2 * minimum,
+        settings.min_edited_tokens,
     );
     with_fragments(a, b, matches, &found)
 }
@@ -745,6 +771,7 @@ mod tests {
             min_match_tokens: 8,
             min_similarity: 0.5,
             max_gap_tokens: 40,
+            min_edited_tokens: 16,
         };
         let m = align(&d, &d, &settings);
         assert_eq!(m.len(), 1);

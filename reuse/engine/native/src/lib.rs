@@ -475,14 +475,14 @@ fn value_error(e: impl std::fmt::Display) -> PyErr {
 ///
 /// a, b: (token_hashes u64, trigrams u64, content bool, starts i64, ends i64, sentence
 /// starts i64); settings:
-/// (min_match_tokens, min_similarity, max_gap_tokens). Runs without the GIL.
+/// (min_match_tokens, min_similarity, max_gap_tokens, min_edited_tokens). Runs without the GIL.
 #[pyfunction]
 #[pyo3(name = "align", signature = (a, b, settings, /))]
 fn align_documents<'py>(
     py: Python<'py>,
     a: DocArrays<'py>,
     b: DocArrays<'py>,
-    settings: (i64, f64, i64),
+    settings: (i64, f64, i64, i64),
 ) -> PyResult<Vec<MatchTuple>> {
     let (va, vb) = (DocValues::of(&a), DocValues::of(&b));
     let (da, db) = (va.doc(), vb.doc());
@@ -492,6 +492,7 @@ fn align_documents<'py>(
         min_match_tokens: settings.0,
         min_similarity: settings.1,
         max_gap_tokens: settings.2,
+        min_edited_tokens: settings.3,
     };
     let matches = py.detach(|| align::align(&da, &db, &settings));
     Ok(matches.iter().map(match_tuple).collect())
@@ -518,7 +519,7 @@ type DocumentArgs<'py> = (DocArrays<'py>, PyReadonlyArray2<'py, i64>, i64, i64);
 ///
 /// documents: see `DocumentArgs`; pairs: (index of a, index of b, (k, 2) int64 candidate
 /// passage positions); settings: (min_match_tokens, min_similarity, max_gap_tokens,
-/// verify_containment). Returns per pair (candidates, verified, match tuples). Runs without
+/// verify_containment, min_edited_tokens). Returns per pair (candidates, verified, match tuples). Runs without
 /// the GIL, the pairs spread over all cores.
 #[pyfunction]
 #[pyo3(signature = (documents, pairs, settings, /))]
@@ -526,7 +527,7 @@ fn match_pairs<'py>(
     py: Python<'py>,
     documents: Vec<DocumentArgs<'py>>,
     pairs: Vec<(usize, usize, PyReadonlyArray2<'py, i64>)>,
-    settings: (i64, f64, i64, f64),
+    settings: (i64, f64, i64, f64, i64),
 ) -> PyResult<Vec<(usize, usize, Vec<MatchTuple>)>> {
     let held: Vec<DocValues> = documents.iter().map(|d| DocValues::of(&d.0)).collect();
     let mut docs = Vec::with_capacity(documents.len());
@@ -582,6 +583,7 @@ fn match_pairs<'py>(
             min_match_tokens: settings.0,
             min_similarity: settings.1,
             max_gap_tokens: settings.2,
+            min_edited_tokens: settings.4,
         },
         verify_containment: settings.3,
     };
