@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from reuse.cli import app
 from reuse.config import Settings
-from reuse.engine.align import AlignInput, sentence_stage
+from reuse.engine.align import AlignInput
 from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable
 from reuse.engine.matching import align, match_pair, reference_match_pair
@@ -205,9 +205,8 @@ def _whole(doc: AlignInput) -> Comparable:
 
 @given(edited_pairs())
 @settings(max_examples=100, deadline=None)
-def test_proposed_pairs_equal_python_verified_or_not(pair: tuple[AlignInput, AlignInput]) -> None:
-    """A pair proposed but not verified gets the second stage alone (``sentence_stage``); the
-    native batch equals the reference either way."""
+def test_match_pair_with_sentences_equals_python(pair: tuple[AlignInput, AlignInput]) -> None:
+    """Verified or not (then nothing is aligned), the native batch equals the reference."""
     a, b = _whole(pair[0]), _whole(pair[1])
     candidates = [(0, 0)] if a.passages and b.passages else []
     assert match_pair(a, b, candidates, SETTINGS) == reference_match_pair(a, b, candidates, SETTINGS)
@@ -226,7 +225,6 @@ def test_texts_sharing_no_content_give_no_fragment(seed: int, every: int, size: 
     a, b = _document(words(1, 5000), every), _document(words(5000, 10000), every)
     assert fragments(a.token_hashes, a.content, a.sentences, b.token_hashes, b.content, b.sentences, [], 1) == []
     assert [m for m in align(a, b, SETTINGS) if m.kind in (MatchKind.REWRITTEN, MatchKind.SUMMARY)] == []
-    assert sentence_stage(a, b, SETTINGS) == []
 
 
 def test_sentences_start_after_stops_and_line_breaks_not_inside_numbers() -> None:

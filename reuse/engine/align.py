@@ -26,7 +26,7 @@ from reuse.config import Settings
 from reuse.engine.seeds import Fragment, fragments
 from reuse.models import Match, MatchKind, Span
 
-__all__ = ["CONTENT_CHARS", "AlignInput", "align", "sentence_stage", "verify"]
+__all__ = ["CONTENT_CHARS", "AlignInput", "align", "verify"]
 
 # Anchors from a shingle repeated more often than this on one side are ambiguous: skipped.
 _MAX_REPEAT_TRIGRAM = 8
@@ -331,21 +331,6 @@ def align(a: AlignInput, b: AlignInput, settings: Settings) -> list[Match]:
         ]
         return sorted(swapped, key=lambda m: (m.a.start, m.b.start))
     return _align_oriented(a, b, settings)
-
-
-def sentence_stage(a: AlignInput, b: AlignInput, settings: Settings) -> list[Match]:
-    """The second stage alone (:mod:`reuse.engine.seeds`), for a pair proposed but not verified:
-    what a rewrite shares sentence by sentence, in the order of side ``a``; symmetric as
-    :func:`align` is."""
-    if _orientation_key(b) < _orientation_key(a):
-        swapped = [
-            Match(m.b, m.a, m.similarity, m.kind, m.b_tokens, m.a_tokens) for m in sentence_stage(b, a, settings)
-        ]
-        return sorted(swapped, key=lambda m: (m.a.start, m.b.start))
-    found = fragments(
-        a.token_hashes, a.content, a.sentences, b.token_hashes, b.content, b.sentences, [], settings.min_edited_tokens
-    )
-    return with_fragments(a, b, [], found)
 
 
 def _orientation_key(x: AlignInput) -> tuple[int, bytes]:

@@ -16,7 +16,7 @@ import numpy as np
 
 from reuse.config import Settings
 from reuse.engine import _native
-from reuse.engine.align import AlignInput, sentence_stage, verify
+from reuse.engine.align import AlignInput, verify
 from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable
 from reuse.engine.grade import Grade, grade
@@ -151,15 +151,7 @@ def reference_match_pair(
         shared = round(contained_a * len(sa))
         if max(contained_a, contained_b) >= settings.verify_containment and 2 * shared >= settings.min_match_tokens:
             verified += 1
-    if verified:
-        matches = reference_align(a.align_input, b.align_input, settings)
-    elif proposed:
-        # Proposed but not verified: a rewrite keeps too few word pairs to verify, but its
-        # sentences may still say what the other's say (the second stage's three seeds and
-        # length floor keep texts on one topic apart).
-        matches = sentence_stage(a.align_input, b.align_input, settings)
-    else:
-        matches = []
+    matches = reference_align(a.align_input, b.align_input, settings) if verified else []
     if not matches:
         return PairResult(len(proposed), verified, [], _NOTHING_SHARED)
     return graded(matches, a, b, len(proposed), verified)

@@ -564,31 +564,6 @@ pub fn align_keyed(a: (&Doc, &Keys), b: (&Doc, &Keys), settings: &AlignSettings)
     align_oriented(a, b, settings)
 }
 
-/// `align.sentence_stage`: the second stage alone, on a pair with candidates but no verified
-/// passage pair; in the same canonical orientation as [`align_keyed`].
-pub fn sentence_stage(a: &Doc, b: &Doc, settings: &AlignSettings) -> Vec<Match> {
-    if orientation_key_less(b, a) {
-        let mut swapped: Vec<Match> = sentence_stage_oriented(b, a, settings)
-            .into_iter()
-            .map(|m| Match {
-                a: m.b,
-                b: m.a,
-                a_tokens: m.b_tokens,
-                b_tokens: m.a_tokens,
-                ..m
-            })
-            .collect();
-        swapped.sort_by_key(|m| (m.a.0, m.b.0));
-        return swapped;
-    }
-    sentence_stage_oriented(a, b, settings)
-}
-
-fn sentence_stage_oriented(a: &Doc, b: &Doc, settings: &AlignSettings) -> Vec<Match> {
-    let found = fragments(&a.side(), &b.side(), &[], settings.min_edited_tokens);
-    with_fragments(a, b, Vec::new(), &found)
-}
-
 fn align_oriented(
     (a, keys_a): (&Doc, &Keys),
     (b, keys_b): (&Doc, &Keys),

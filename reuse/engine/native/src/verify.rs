@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use crate::align::{align_keyed, sentence_stage, AlignSettings, Doc, Keys, Match, ShapeError};
+use crate::align::{align_keyed, AlignSettings, Doc, Keys, Match, ShapeError};
 use crate::kernels::shingle_hashes;
 
 /// One passage of a document: tokens `[token_start, token_end)`, shingled by characters when
@@ -192,10 +192,6 @@ pub fn match_pair(
     }
     let matches = if count > 0 {
         align_keyed(a.keyed(), b.keyed(), &settings.align)
-    } else if !candidates.is_empty() {
-        // Proposed but not verified: a rewrite keeps too few word pairs to verify, the
-        // second stage may still find it (see matching.py).
-        sentence_stage(&a.doc, &b.doc, &settings.align)
     } else {
         Vec::new()
     };
