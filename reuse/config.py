@@ -93,13 +93,18 @@ class Settings:
             recall is worth more than precision here because every candidate is verified exactly.
 
     Verification and alignment
-        min_match_tokens: a verified match covers at least this many tokens on each side, and an
-            edited one (under 80% of its tokens in the same order) twice as many.
+        min_match_tokens: a verified match covers at least this many tokens on each side.
         min_verbatim_tokens: a verbatim match (every token the same, in order) counts from this
             many tokens on each side (or ``min_match_tokens`` when that is fewer): ten words copied exactly are
             a quotation or a copied line, where ten words merely alike are two texts on one
             topic. Between unrelated texts an exact run this long is a stock phrase or a
             template line, which lineage's boilerplate rule already sets apart.
+        min_edited_tokens: an edited match (under 80% of its tokens in the same order) and a
+            fragment of the second stage (``reuse/engine/seeds.py``) cover at least this many on
+            each side: a short span sharing only some words, or two short sentences saying the
+            same, is as often two texts on one topic as a copy. Twice the default
+            ``min_match_tokens`` (two sentences of a dozen words), independent of it so the
+            verbatim floor can go lower without letting short edited spans in.
         min_similarity: a match whose aligned token similarity falls below this is dropped.
         max_gap_tokens: hits closer than this on both sides are merged into one match.
 
@@ -145,6 +150,7 @@ class Settings:
     min_verbatim_tokens: int = 10
     min_similarity: float = 0.5
     max_gap_tokens: int = 40
+    min_edited_tokens: int = 24
     boilerplate_docs: int = 5
     boilerplate_share: float = 0.5
     min_evidence_chars: int = 100
@@ -199,6 +205,7 @@ class Settings:
         need(self.min_verbatim_tokens >= 1, f"min_verbatim_tokens must be positive, got {self.min_verbatim_tokens}")
         need(0.0 <= self.min_similarity <= 1.0, f"min_similarity must be in [0, 1], got {self.min_similarity}")
         need(self.max_gap_tokens >= 0, f"max_gap_tokens must be >= 0, got {self.max_gap_tokens}")
+        need(self.min_edited_tokens >= 1, f"min_edited_tokens must be positive, got {self.min_edited_tokens}")
         need(self.boilerplate_docs >= 2, f"boilerplate_docs must be >= 2, got {self.boilerplate_docs}")
         need(
             0.0 < self.boilerplate_share <= 1.0,

@@ -129,6 +129,8 @@ class MatchKind(StrEnum):
     VERBATIM = "verbatim"  # the same words in the same order (case, punctuation, spacing aside)
     NEAR_VERBATIM = "near-verbatim"  # a few words changed, added or dropped
     EDITED = "edited"  # reworded, reordered or heavily changed, but verified to share text
+    REWRITTEN = "rewritten"  # aligned sentence by sentence: most words changed, the sentences kept
+    SUMMARY = "summary"  # a short side aligned to a long one sentence by sentence: a summary of it
 
 
 @dataclass(frozen=True)

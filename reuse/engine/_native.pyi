@@ -99,15 +99,20 @@ def analyse_many(
     (0, num_perm) without signatures)."""
 
 _Doc = tuple[
-    npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.bool_], npt.NDArray[np.int64], npt.NDArray[np.int64]
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
 ]
 _Match = tuple[int, int, int, int, float, int, int, int]
 
-def align(a: _Doc, b: _Doc, settings: tuple[int, float, int, int], /) -> list[_Match]: ...
+def align(a: _Doc, b: _Doc, settings: tuple[int, float, int, int, int], /) -> list[_Match]: ...
 def match_pairs(
     documents: Sequence[tuple[_Doc, npt.NDArray[np.int64], int, int]],
     pairs: Sequence[tuple[int, int, npt.NDArray[np.int64]]],
-    settings: tuple[int, float, int, float, int],
+    settings: tuple[int, float, int, float, int, int],
     /,
 ) -> list[tuple[int, int, list[_Match]]]: ...
 def sequence_matched(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], /) -> int: ...

@@ -18,11 +18,12 @@ from __future__ import annotations
 import difflib
 from collections import Counter, defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from reuse.config import Settings
+from reuse.engine.seeds import Fragment, fragments
 from reuse.models import Match, MatchKind, Span
 
 __all__ = ["CONTENT_CHARS", "AlignInput", "align", "verify"]
@@ -45,7 +46,9 @@ class AlignInput:
 
     ``token_hashes`` identifies each token (equal words, equal hashes); ``trigrams`` holds the
     hash of the trigram starting at each token; ``content`` flags the tokens that are content
-    words; ``starts``/``ends`` are the tokens' character spans in the original text.
+    words; ``starts``/``ends`` are the tokens' character spans in the original text;
+    ``sentences`` the tokens where its sentences start (:func:`reuse.engine.seeds.sentence_starts`;
+    empty: the second stage, sentence by sentence, does not run).
     """
 
     token_hashes: np.ndarray
@@ -53,6 +56,7 @@ class AlignInput:
     content: np.ndarray
     starts: np.ndarray
     ends: np.ndarray
+    sentences: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def verify(a: Collection[int] | np.ndarray, b: Collection[int] | np.ndarray) -> tuple[float, float, float]:
@@ -363,9 +367,9 @@ def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Ma
             # Ten words copied exactly are a copied line; ten words merely alike are as often
             # two texts on one topic: only a verbatim match counts below ``minimum``.
             continue
-        if kind is MatchKind.EDITED and shorter < 2 * minimum:
+        if kind is MatchKind.EDITED and shorter < settings.min_edited_tokens:
             # A short span sharing only some words in order is as often two texts on one topic
-            # as an edited copy: edited matches need twice the length of near-verbatim ones.
+            # as an edited copy: edited matches need ``min_edited_tokens`` (by default twice ``minimum``).
             continue
         matches.append(
             Match(
@@ -377,4 +381,63 @@ def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Ma
                 b_tokens=c.j1 - c.j0,
             )
         )
-    return matches
+    # The second stage: what the words in order missed, found sentence by sentence, at the
+    # edited floor (``min_edited_tokens``, as an edited first-stage match).
+    found = fragments(
+        a.token_hashes,
+        a.content,
+        a.sentences,
+        b.token_hashes,
+        b.content,
+        b.sentences,
+        # Only word-for-word matches explain their text exactly; an edited one's bounds are loose.
+        token_boxes(a, b, [m for m in matches if m.kind is not MatchKind.EDITED]),
+        settings.min_edited_tokens,
+    )
+    return with_fragments(a, b, matches, found)
+
+
+def token_boxes(a: AlignInput, b: AlignInput, matches: list[Match]) -> list[tuple[int, int, int, int]]:
+    """Each match's tokens ``(i0, i1, j0, j1)``, half-open, of ``a`` and ``b``."""
+    boxes = []
+    for m in matches:
+        i0, j0 = int(np.searchsorted(a.starts, m.a.start)), int(np.searchsorted(b.starts, m.b.start))
+        boxes.append((i0, i0 + m.a_tokens, j0, j0 + m.b_tokens))
+    return boxes
+
+
+def with_fragments(a: AlignInput, b: AlignInput, matches: list[Match], found: list[Fragment]) -> list[Match]:
+    """The first stage's ``matches`` with the second stage's fragments (:mod:`reuse.engine.seeds`)
+    merged in: a fragment and every match it overlaps on both sides become one match spanning
+    them all, so one copy is one match; a fragment overlapping none is a match of its own.
+
+    A merged match keeps the kind its token order gives when that is verbatim or near-verbatim;
+    otherwise it is ``summary`` (a fragment found in summary mode) or ``rewritten``.
+    """
+    if not found:
+        return matches
+    boxes = token_boxes(a, b, matches)
+    taken = [False] * len(matches)
+    merged: list[Match] = []
+    for f in found:
+        box = [f.i0, f.i1, f.j0, f.j1]
+        for k, (i0, i1, j0, j1) in enumerate(boxes):
+            if _overlap(f.i0, f.i1, i0, i1) and _overlap(f.j0, f.j1, j0, j1):
+                taken[k] = True
+                box = [min(box[0], i0), max(box[1], i1), min(box[2], j0), max(box[3], j1)]
+        c = _Cluster(box[0], box[1], box[2], box[3], f.seeds, [])
+        kind, similarity = _kind(a, b, c)
+        if kind is MatchKind.EDITED:
+            kind = f.kind
+        merged.append(
+            Match(
+                a=Span(int(a.starts[c.i0]), int(a.ends[c.i1 - 1])),
+                b=Span(int(b.starts[c.j0]), int(b.ends[c.j1 - 1])),
+                similarity=round(similarity, 4),
+                kind=kind,
+                a_tokens=c.i1 - c.i0,
+                b_tokens=c.j1 - c.j0,
+            )
+        )
+    kept = [m for m, t in zip(matches, taken, strict=True) if not t]
+    return sorted(kept + merged, key=lambda m: (m.a.start, m.b.start))

@@ -14,6 +14,7 @@ from reuse.engine import _native
 from reuse.engine.align import CONTENT_CHARS, AlignInput
 from reuse.engine.families import family_keys_many
 from reuse.engine.grade import Evidence, evidence
+from reuse.engine.seeds import sentence_starts
 from reuse.engine.signatures import MinHasher
 from reuse.models import Passage, PassageKind
 from reuse.stages import StageClock
@@ -128,6 +129,7 @@ class Analysis:
             content=(self.tokens.lengths >= CONTENT_CHARS) & ~self.tokens.unspaced,
             starts=self.tokens.starts,
             ends=self.tokens.ends,
+            sentences=sentence_starts(self.text, self.tokens.starts, self.tokens.ends),
         )
         return Comparable(len(self.text), self.passages, view, self.settings)
 

@@ -29,7 +29,7 @@ __all__ = ["PairResult", "align", "graded", "match_pair", "match_pairs", "refere
 #: any lengths, made once.
 _NOTHING_SHARED = summarize([], 0, 0)
 #: The native engine's match kinds, by their code.
-_KINDS = (MatchKind.VERBATIM, MatchKind.NEAR_VERBATIM, MatchKind.EDITED)
+_KINDS = (MatchKind.VERBATIM, MatchKind.NEAR_VERBATIM, MatchKind.EDITED, MatchKind.REWRITTEN, MatchKind.SUMMARY)
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class PairResult:
     grade: Grade | None = None  # the parts of summary.similarity; None when not graded (no match)
 
 
-_Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _arrays(x: AlignInput) -> _Arrays:
@@ -54,6 +54,7 @@ def _arrays(x: AlignInput) -> _Arrays:
         np.ascontiguousarray(x.content, dtype=np.bool_),
         np.ascontiguousarray(x.starts, dtype=np.int64),
         np.ascontiguousarray(x.ends, dtype=np.int64),
+        np.ascontiguousarray(x.sentences, dtype=np.int64),
     )
 
 
@@ -64,7 +65,13 @@ def _matches(rows: list[tuple[int, int, int, int, float, int, int, int]]) -> lis
 def align(a: AlignInput, b: AlignInput, settings: Settings) -> list[Match]:
     """Every passage of ``a`` reused in ``b`` (and vice versa), aligned to character offsets, in
     the order of side ``a``: :func:`reuse.engine.align.align`, computed by the native engine."""
-    native = (settings.min_match_tokens, settings.min_similarity, settings.max_gap_tokens, settings.min_verbatim_tokens)
+    native = (
+        settings.min_match_tokens,
+        settings.min_similarity,
+        settings.max_gap_tokens,
+        settings.min_verbatim_tokens,
+        settings.min_edited_tokens,
+    )
     return _matches(_native.align(_arrays(a), _arrays(b), native))
 
 
@@ -103,6 +110,7 @@ def match_pairs(
         settings.max_gap_tokens,
         settings.verify_containment,
         settings.min_verbatim_tokens,
+        settings.min_edited_tokens,
     )
     results = []
     for (a, b, _), (proposed, verified, rows) in zip(pairs, _native.match_pairs(documents, jobs, native), strict=True):

@@ -7,6 +7,7 @@
 use crate::fasthash::FastMap;
 
 use crate::difflib::SequenceMatcher;
+use crate::seeds::{fragments, Fragment, Side};
 
 /// Anchors from a shingle repeated more often than this on one side are ambiguous: skipped.
 const MAX_REPEAT_TRIGRAM: usize = 8;
@@ -17,8 +18,8 @@ const JOIN_GAP: i64 = 12;
 const EDGE_GAP: i64 = 6;
 
 /// What alignment needs of one document (`align.AlignInput`): per token its hash, whether it
-/// is a content word and its character span; and the hash of each trigram (one per token but
-/// the last two).
+/// is a content word and its character span; the hash of each trigram (one per token but
+/// the last two); and the tokens where its sentences start (none: no second stage).
 #[derive(Clone, Copy)]
 pub struct Doc<'a> {
     pub token_hashes: &'a [u64],
@@ -26,6 +27,7 @@ pub struct Doc<'a> {
     pub content: &'a [bool],
     pub starts: &'a [i64],
     pub ends: &'a [i64],
+    pub sentences: &'a [i64],
 }
 
 /// The settings alignment reads.
@@ -36,6 +38,7 @@ pub struct AlignSettings {
     pub min_verbatim_tokens: i64,
     pub min_similarity: f64,
     pub max_gap_tokens: i64,
+    pub min_edited_tokens: i64,
 }
 
 /// How closely the two sides of a match agree (`models.MatchKind`).
@@ -44,6 +47,8 @@ pub enum Kind {
     Verbatim = 0,
     NearVerbatim = 1,
     Edited = 2,
+    Rewritten = 3,
+    Summary = 4,
 }
 
 /// One match (`models.Match`): character spans `[a0, a1)`, `[b0, b1)`, similarity rounded to 4
@@ -68,7 +73,16 @@ impl std::fmt::Display for ShapeError {
     }
 }
 
-impl Doc<'_> {
+impl<'a> Doc<'a> {
+    /// What the second stage reads of the document.
+    fn side(&self) -> Side<'a> {
+        Side {
+            hashes: self.token_hashes,
+            content: self.content,
+            sentences: self.sentences,
+        }
+    }
+
     /// Check that the arrays describe one document: as many flags and spans as tokens, and a
     /// trigram at each token but the last two.
     pub fn check(&self) -> Result<(), ShapeError> {
@@ -597,8 +611,8 @@ fn align_oriented(
             // Only an exact copy counts below `minimum` (see align.py).
             continue;
         }
-        if kind == Kind::Edited && shorter < 2 * minimum {
-            // Edited matches need twice the length of near-verbatim ones (see align.py).
+        if kind == Kind::Edited && shorter < settings.min_edited_tokens {
+            // Edited matches need `min_edited_tokens` (see align.py).
             continue;
         }
         matches.push(Match {
@@ -610,7 +624,87 @@ fn align_oriented(
             b_tokens: c.j1 - c.j0,
         });
     }
+    let found = fragments(
+        &a.side(),
+        &b.side(),
+        // Only word-for-word matches explain their text exactly (see align.py).
+        &token_boxes(
+            a,
+            b,
+            &matches
+                .iter()
+                .filter(|m| m.kind != Kind::Edited)
+                .copied()
+                .collect::<Vec<_>>(),
+        ),
+        settings.min_edited_tokens,
+    );
+    with_fragments(a, b, matches, &found)
+}
+
+/// `align.token_boxes`: each match's tokens `(i0, i1, j0, j1)`.
+fn token_boxes(a: &Doc, b: &Doc, matches: &[Match]) -> Vec<(i64, i64, i64, i64)> {
     matches
+        .iter()
+        .map(|m| {
+            let i0 = a.starts.partition_point(|&s| s < m.a.0) as i64;
+            let j0 = b.starts.partition_point(|&s| s < m.b.0) as i64;
+            (i0, i0 + m.a_tokens, j0, j0 + m.b_tokens)
+        })
+        .collect()
+}
+
+/// `align.with_fragments`: the second stage's fragments merged with the matches they overlap
+/// on both sides.
+fn with_fragments(a: &Doc, b: &Doc, matches: Vec<Match>, found: &[Fragment]) -> Vec<Match> {
+    if found.is_empty() {
+        return matches;
+    }
+    let boxes = token_boxes(a, b, &matches);
+    let mut taken = vec![false; matches.len()];
+    let mut merged = Vec::new();
+    for f in found {
+        let mut bx = [f.i0, f.i1, f.j0, f.j1];
+        for (k, &(i0, i1, j0, j1)) in boxes.iter().enumerate() {
+            if overlap(f.i0, f.i1, i0, i1) > 0 && overlap(f.j0, f.j1, j0, j1) > 0 {
+                taken[k] = true;
+                bx = [bx[0].min(i0), bx[1].max(i1), bx[2].min(j0), bx[3].max(j1)];
+            }
+        }
+        let c = Cluster {
+            i0: bx[0],
+            i1: bx[1],
+            j0: bx[2],
+            j1: bx[3],
+            anchors: f.seeds as i64,
+            strong: None,
+        };
+        let (mut kind, similarity) = kind(a, b, &c);
+        if kind == Kind::Edited {
+            kind = if f.summary {
+                Kind::Summary
+            } else {
+                Kind::Rewritten
+            };
+        }
+        merged.push(Match {
+            a: (a.starts[c.i0 as usize], a.ends[c.i1 as usize - 1]),
+            b: (b.starts[c.j0 as usize], b.ends[c.j1 as usize - 1]),
+            similarity: round4(similarity),
+            kind,
+            a_tokens: c.i1 - c.i0,
+            b_tokens: c.j1 - c.j0,
+        });
+    }
+    let mut out: Vec<Match> = matches
+        .into_iter()
+        .zip(taken)
+        .filter(|(_, t)| !t)
+        .map(|(m, _)| m)
+        .collect();
+    out.extend(merged);
+    out.sort_by_key(|m| (m.a.0, m.b.0));
+    out
 }
 
 #[cfg(test)]
@@ -642,6 +736,7 @@ mod tests {
             content: c,
             starts: s,
             ends: e,
+            sentences: &[],
         }
     }
 
@@ -661,6 +756,7 @@ mod tests {
             min_verbatim_tokens: 8,
             min_similarity: 0.5,
             max_gap_tokens: 40,
+            min_edited_tokens: 16,
         };
         let m = align(&d, &d, &settings);
         assert_eq!(m.len(), 1);

@@ -13,6 +13,7 @@ pub mod fasthash;
 pub mod kernels;
 pub mod normalize;
 pub mod passages;
+pub mod seeds;
 pub mod segment;
 pub mod tokens;
 mod unicode;
@@ -484,11 +485,13 @@ fn family_keys_many<'py>(
 }
 
 /// One document's alignment arrays as Python passes them: token hashes, trigram hashes,
-/// content flags, token starts and ends (`align.AlignInput`'s fields, in that order).
+/// content flags, token starts and ends, sentence starts (`align.AlignInput`'s fields, in
+/// that order).
 type DocArrays<'py> = (
     PyReadonlyArray1<'py, u64>,
     PyReadonlyArray1<'py, u64>,
     PyReadonlyArray1<'py, bool>,
+    PyReadonlyArray1<'py, i64>,
     PyReadonlyArray1<'py, i64>,
     PyReadonlyArray1<'py, i64>,
 );
@@ -500,6 +503,7 @@ struct DocValues<'a> {
     content: Cow<'a, [bool]>,
     starts: Cow<'a, [i64]>,
     ends: Cow<'a, [i64]>,
+    sentences: Cow<'a, [i64]>,
 }
 
 impl<'a> DocValues<'a> {
@@ -510,6 +514,7 @@ impl<'a> DocValues<'a> {
             content: values(&arrays.2),
             starts: values(&arrays.3),
             ends: values(&arrays.4),
+            sentences: values(&arrays.5),
         }
     }
 
@@ -520,6 +525,7 @@ impl<'a> DocValues<'a> {
             content: &self.content,
             starts: &self.starts,
             ends: &self.ends,
+            sentences: &self.sentences,
         }
     }
 }
@@ -548,15 +554,17 @@ fn value_error(e: impl std::fmt::Display) -> PyErr {
 /// Every passage of one document reused in another, aligned to character offsets: equal to
 /// reuse.engine.align.align (as match tuples, see `MatchTuple`).
 ///
-/// a, b: (token_hashes u64, trigrams u64, content bool, starts i64, ends i64); settings:
-/// (min_match_tokens, min_similarity, max_gap_tokens). Runs without the GIL.
+/// a, b: (token_hashes u64, trigrams u64, content bool, starts i64, ends i64, sentence
+/// starts i64); settings:
+/// (min_match_tokens, min_similarity, max_gap_tokens, min_verbatim_tokens, min_edited_tokens).
+/// Runs without the GIL.
 #[pyfunction]
 #[pyo3(name = "align", signature = (a, b, settings, /))]
 fn align_documents<'py>(
     py: Python<'py>,
     a: DocArrays<'py>,
     b: DocArrays<'py>,
-    settings: (i64, f64, i64, i64),
+    settings: (i64, f64, i64, i64, i64),
 ) -> PyResult<Vec<MatchTuple>> {
     let (va, vb) = (DocValues::of(&a), DocValues::of(&b));
     let (da, db) = (va.doc(), vb.doc());
@@ -567,6 +575,7 @@ fn align_documents<'py>(
         min_verbatim_tokens: settings.3,
         min_similarity: settings.1,
         max_gap_tokens: settings.2,
+        min_edited_tokens: settings.4,
     };
     let matches = py.detach(|| align::align(&da, &db, &settings));
     Ok(matches.iter().map(match_tuple).collect())
@@ -593,15 +602,15 @@ type DocumentArgs<'py> = (DocArrays<'py>, PyReadonlyArray2<'py, i64>, i64, i64);
 ///
 /// documents: see `DocumentArgs`; pairs: (index of a, index of b, (k, 2) int64 candidate
 /// passage positions); settings: (min_match_tokens, min_similarity, max_gap_tokens,
-/// verify_containment). Returns per pair (candidates, verified, match tuples). Runs without
-/// the GIL, the pairs spread over all cores.
+/// verify_containment, min_verbatim_tokens, min_edited_tokens). Returns per pair (candidates,
+/// verified, match tuples). Runs without the GIL, the pairs spread over all cores.
 #[pyfunction]
 #[pyo3(signature = (documents, pairs, settings, /))]
 fn match_pairs<'py>(
     py: Python<'py>,
     documents: Vec<DocumentArgs<'py>>,
     pairs: Vec<(usize, usize, PyReadonlyArray2<'py, i64>)>,
-    settings: (i64, f64, i64, f64, i64),
+    settings: (i64, f64, i64, f64, i64, i64),
 ) -> PyResult<Vec<(usize, usize, Vec<MatchTuple>)>> {
     let held: Vec<DocValues> = documents.iter().map(|d| DocValues::of(&d.0)).collect();
     let mut docs = Vec::with_capacity(documents.len());
@@ -658,6 +667,7 @@ fn match_pairs<'py>(
             min_verbatim_tokens: settings.4,
             min_similarity: settings.1,
             max_gap_tokens: settings.2,
+            min_edited_tokens: settings.5,
         },
         verify_containment: settings.3,
     };

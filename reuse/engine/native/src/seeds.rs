@@ -1,0 +1,511 @@
+//! The second stage of alignment: `reuse/engine/seeds.py`'s `fragments`, step for step
+//! (sentences, tf-isf seeds, extension, summary mode, filtering, overlaps).
+//!
+//! The Python module is the oracle (tests/test_seeds.py); the thresholds and their reasons are
+//! documented there. Floating-point sums run in the same order (by word hash) as in Python, so
+//! the results are equal, not merely close.
+
+use crate::fasthash::FastMap;
+
+const MIN_SENTENCE_WORDS: u32 = 3;
+const SEED_SIMILARITY: f64 = 0.33;
+const SEED_SHARED_WORDS: u32 = 2;
+const MAX_GAP_SENTENCES: i64 = 4;
+const SUMMARY_GAP_SENTENCES: i64 = 24;
+const SUMMARY_RATIO: f64 = 1.0 / 3.0;
+const FRAGMENT_SIMILARITY: f64 = 0.34;
+const MAX_SEEDS_PER_SENTENCE: usize = 3;
+const MIN_SEEDS: usize = 3;
+
+/// A bag of words: `(hash, count)` sorted by hash.
+type Bag = Vec<(u64, u32)>;
+
+/// Tokens `[i0, i1)` of a aligned to `[j0, j1)` of b (`seeds.Fragment`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fragment {
+    pub i0: i64,
+    pub i1: i64,
+    pub j0: i64,
+    pub j1: i64,
+    pub seeds: usize,
+    pub summary: bool,
+}
+
+/// What the second stage needs of one document: token hashes, content flags and the token
+/// positions where its sentences start.
+#[derive(Clone, Copy)]
+pub struct Side<'a> {
+    pub hashes: &'a [u64],
+    pub content: &'a [bool],
+    pub sentences: &'a [i64],
+}
+
+struct Sentences {
+    bounds: Vec<(i64, i64)>,
+    words: Vec<Bag>,
+}
+
+fn bag_of(words: &[u64]) -> Bag {
+    let mut sorted = words.to_vec();
+    sorted.sort_unstable();
+    let mut bag: Bag = Vec::new();
+    for w in sorted {
+        match bag.last_mut() {
+            Some((h, c)) if *h == w => *c += 1,
+            _ => bag.push((w, 1)),
+        }
+    }
+    bag
+}
+
+fn count(bag: &Bag) -> u32 {
+    bag.iter().map(|x| x.1).sum()
+}
+
+/// The sum of two bags.
+fn add(x: &Bag, y: &Bag) -> Bag {
+    let mut out = Vec::with_capacity(x.len() + y.len());
+    let (mut p, mut q) = (0, 0);
+    while p < x.len() || q < y.len() {
+        if q == y.len() || (p < x.len() && x[p].0 < y[q].0) {
+            out.push(x[p]);
+            p += 1;
+        } else if p == x.len() || y[q].0 < x[p].0 {
+            out.push(y[q]);
+            q += 1;
+        } else {
+            out.push((x[p].0, x[p].1 + y[q].1));
+            p += 1;
+            q += 1;
+        }
+    }
+    out
+}
+
+fn content_words(side: &Side, s: usize, e: usize) -> Vec<u64> {
+    (s..e)
+        .filter(|&k| side.content[k])
+        .map(|k| side.hashes[k])
+        .collect()
+}
+
+/// `_sentences`: sentences from their starts, short ones joined to the next (the last one to
+/// the one before it).
+fn sentences(side: &Side) -> Sentences {
+    let n = side.hashes.len() as i64;
+    let cuts: Vec<i64> = side
+        .sentences
+        .iter()
+        .copied()
+        .filter(|&s| 0 <= s && s < n)
+        .collect();
+    let mut bounds = Vec::new();
+    let mut words: Vec<Bag> = Vec::new();
+    let mut open_start = -1;
+    let mut bag: Bag = Vec::new();
+    for (k, &s) in cuts.iter().enumerate() {
+        let e = if k + 1 < cuts.len() { cuts[k + 1] } else { n };
+        if e <= s {
+            continue;
+        }
+        if open_start < 0 {
+            open_start = s;
+        }
+        bag = add(&bag, &bag_of(&content_words(side, s as usize, e as usize)));
+        if count(&bag) >= MIN_SENTENCE_WORDS {
+            bounds.push((open_start, e));
+            words.push(std::mem::take(&mut bag));
+            open_start = -1;
+        }
+    }
+    if open_start >= 0 && (!bag.is_empty() || bounds.is_empty()) {
+        if !bounds.is_empty() && count(&bag) < MIN_SENTENCE_WORDS {
+            let last = bounds.len() - 1;
+            bounds[last].1 = n;
+            words[last] = add(&words[last], &bag);
+        } else if !bag.is_empty() {
+            bounds.push((open_start, n));
+            words.push(bag);
+        }
+    }
+    Sentences { bounds, words }
+}
+
+/// `_cosine`: tf times isf, sums in the order of the hashes.
+fn cosine(x: &Bag, y: &Bag, weight: &FastMap<u64, f64>) -> f64 {
+    let mut dot = 0.0;
+    let (mut p, mut q) = (0, 0);
+    while p < x.len() && q < y.len() {
+        if x[p].0 < y[q].0 {
+            p += 1;
+        } else if y[q].0 < x[p].0 {
+            q += 1;
+        } else {
+            let w = weight[&x[p].0];
+            dot += ((x[p].1 * y[q].1) as f64 * w) * w;
+            p += 1;
+            q += 1;
+        }
+    }
+    if dot == 0.0 {
+        return 0.0;
+    }
+    let norm = |b: &Bag| -> f64 {
+        b.iter().fold(0.0, |acc, &(h, c)| {
+            let v = c as f64 * weight[&h];
+            acc + v * v
+        })
+    };
+    dot / (norm(x) * norm(y)).sqrt()
+}
+
+fn shared_distinct(x: &Bag, y: &Bag) -> usize {
+    let (mut p, mut q, mut n) = (0, 0, 0);
+    while p < x.len() && q < y.len() {
+        if x[p].0 < y[q].0 {
+            p += 1;
+        } else if y[q].0 < x[p].0 {
+            q += 1;
+        } else {
+            n += 1;
+            p += 1;
+            q += 1;
+        }
+    }
+    n
+}
+
+fn dice(x: &Bag, y: &Bag) -> f64 {
+    (2 * shared_distinct(x, y)) as f64 / (x.len() + y.len()) as f64
+}
+
+/// `_seeds`: similar sentence pairs, sorted, without the sentences seeding too often.
+fn find_seeds(sa: &Sentences, sb: &Sentences, weight: &FastMap<u64, f64>) -> Vec<(i64, i64)> {
+    let mut holders: FastMap<u64, Vec<usize>> = FastMap::default();
+    for (l, bag) in sb.words.iter().enumerate() {
+        for &(w, _) in bag {
+            holders.entry(w).or_default().push(l);
+        }
+    }
+    let mut seeds = Vec::new();
+    let mut shared = vec![0u32; sb.words.len()];
+    let mut touched: Vec<usize> = Vec::new();
+    for (k, bag) in sa.words.iter().enumerate() {
+        for &(w, _) in bag {
+            if let Some(ls) = holders.get(&w) {
+                for &l in ls {
+                    if shared[l] == 0 {
+                        touched.push(l);
+                    }
+                    shared[l] += 1;
+                }
+            }
+        }
+        touched.sort_unstable();
+        for &l in &touched {
+            if shared[l] >= SEED_SHARED_WORDS {
+                let (x, y) = (bag, &sb.words[l]);
+                if dice(x, y) > SEED_SIMILARITY && cosine(x, y, weight) > SEED_SIMILARITY {
+                    seeds.push((k as i64, l as i64));
+                }
+            }
+            shared[l] = 0;
+        }
+        touched.clear();
+    }
+    let mut per_a: FastMap<i64, usize> = FastMap::default();
+    let mut per_b: FastMap<i64, usize> = FastMap::default();
+    for &(k, l) in &seeds {
+        *per_a.entry(k).or_default() += 1;
+        *per_b.entry(l).or_default() += 1;
+    }
+    seeds.retain(|(k, l)| per_a[k] <= MAX_SEEDS_PER_SENTENCE && per_b[l] <= MAX_SEEDS_PER_SENTENCE);
+    seeds
+}
+
+/// `_groups`: seeds chained within the gaps, in any order; each group sorted, groups by their
+/// first seed. `seeds` must be sorted.
+fn groups(seeds: &[(i64, i64)], gap_a: i64, gap_b: i64) -> Vec<Vec<(i64, i64)>> {
+    fn root(parent: &mut [usize], mut k: usize) -> usize {
+        while parent[k] != k {
+            parent[k] = parent[parent[k]];
+            k = parent[k];
+        }
+        k
+    }
+    let mut parent: Vec<usize> = (0..seeds.len()).collect();
+    for k in 0..seeds.len() {
+        for m in k + 1..seeds.len() {
+            if seeds[m].0 - seeds[k].0 > gap_a + 1 {
+                break;
+            }
+            if (seeds[m].1 - seeds[k].1).abs() <= gap_b + 1 {
+                let (x, y) = (root(&mut parent, k), root(&mut parent, m));
+                parent[x.max(y)] = x.min(y);
+            }
+        }
+    }
+    let mut by_root: FastMap<usize, usize> = FastMap::default();
+    let mut out: Vec<Vec<(i64, i64)>> = Vec::new();
+    for (k, &seed) in seeds.iter().enumerate() {
+        let r = root(&mut parent, k);
+        let slot = *by_root.entry(r).or_insert_with(|| {
+            out.push(Vec::new());
+            out.len() - 1
+        });
+        out[slot].push(seed);
+    }
+    out.sort();
+    out
+}
+
+#[derive(Clone, Copy)]
+struct BoxS {
+    k0: i64,
+    k1: i64,
+    l0: i64,
+    l1: i64,
+    seeds: usize,
+}
+
+fn box_of(group: &[(i64, i64)]) -> BoxS {
+    BoxS {
+        k0: group.iter().map(|s| s.0).min().unwrap(),
+        k1: group.iter().map(|s| s.0).max().unwrap(),
+        l0: group.iter().map(|s| s.1).min().unwrap(),
+        l1: group.iter().map(|s| s.1).max().unwrap(),
+        seeds: group.len(),
+    }
+}
+
+fn bag_range(s: &Sentences, first: i64, last: i64) -> Bag {
+    let mut total: Bag = Vec::new();
+    for k in first..=last {
+        total = add(&total, &s.words[k as usize]);
+    }
+    total
+}
+
+/// `_extend`: groups whose sides agree; a group that does not is regrouped with smaller gaps.
+fn extend(
+    seeds: &[(i64, i64)],
+    gaps: (i64, i64),
+    sa: &Sentences,
+    sb: &Sentences,
+    weight: &FastMap<u64, f64>,
+) -> Vec<BoxS> {
+    let mut boxes = Vec::new();
+    for group in groups(seeds, gaps.0, gaps.1) {
+        let b = box_of(&group);
+        if group.len() == 1
+            || cosine(
+                &bag_range(sa, b.k0, b.k1),
+                &bag_range(sb, b.l0, b.l1),
+                weight,
+            ) >= FRAGMENT_SIMILARITY
+        {
+            boxes.push(b);
+        } else if gaps.0.max(gaps.1) > 0 {
+            boxes.extend(extend(
+                &group,
+                ((gaps.0 - 1).max(0), (gaps.1 - 1).max(0)),
+                sa,
+                sb,
+                weight,
+            ));
+        } else {
+            boxes.extend(group.iter().map(|s| box_of(&[*s])));
+        }
+    }
+    boxes
+}
+
+/// `_pulled_in`: a range cut to the first and last content word the other side holds.
+fn pulled_in(side: &Side, start: i64, end: i64, other: &Bag) -> (i64, i64) {
+    let holds = |h: u64| other.binary_search_by_key(&h, |x| x.0).is_ok();
+    let shared: Vec<i64> = (start..end)
+        .filter(|&k| side.content[k as usize] && holds(side.hashes[k as usize]))
+        .collect();
+    match (shared.first(), shared.last()) {
+        (Some(&s), Some(&e)) => (s, e + 1),
+        _ => (start, end),
+    }
+}
+
+fn overlap(x0: i64, x1: i64, y0: i64, y1: i64) -> i64 {
+    0.max(x1.min(y1) - x0.max(y0))
+}
+
+/// `_explained_elsewhere`.
+fn explained_elsewhere(
+    seed: (i64, i64),
+    sa: &Sentences,
+    sb: &Sentences,
+    aligned: &[(i64, i64, i64, i64)],
+) -> bool {
+    let ((x0, x1), (y0, y1)) = (sa.bounds[seed.0 as usize], sb.bounds[seed.1 as usize]);
+    aligned.iter().any(|&(i0, i1, j0, j1)| {
+        let (in_a, in_b) = (overlap(x0, x1, i0, i1), overlap(y0, y1, j0, j1));
+        (2 * in_a > x1 - x0) != (2 * in_b > y1 - y0)
+    })
+}
+
+/// `fragments`: see `seeds.py`. `aligned` holds the first stage's matches as token ranges.
+pub fn fragments(
+    a: &Side,
+    b: &Side,
+    aligned: &[(i64, i64, i64, i64)],
+    min_tokens: i64,
+) -> Vec<Fragment> {
+    if a.sentences.is_empty() || b.sentences.is_empty() {
+        return Vec::new();
+    }
+    let (sa, sb) = (sentences(a), sentences(b));
+    if sa.bounds.is_empty() || sb.bounds.is_empty() {
+        return Vec::new();
+    }
+    let mut df: FastMap<u64, usize> = FastMap::default();
+    for bag in sa.words.iter().chain(&sb.words) {
+        for &(w, _) in bag {
+            *df.entry(w).or_default() += 1;
+        }
+    }
+    let total = (sa.words.len() + sb.words.len()) as f64;
+    let weight: FastMap<u64, f64> = df
+        .iter()
+        .map(|(&w, &c)| (w, (total / c as f64).ln()))
+        .collect();
+    let seeds: Vec<(i64, i64)> = find_seeds(&sa, &sb, &weight)
+        .into_iter()
+        .filter(|&s| !explained_elsewhere(s, &sa, &sb, aligned))
+        .collect();
+    if seeds.len() < MIN_SEEDS {
+        return Vec::new();
+    }
+    let spread = |f: fn(&(i64, i64)) -> i64| {
+        seeds.iter().map(f).max().unwrap() - seeds.iter().map(f).min().unwrap()
+    };
+    // `_modes`: in summary mode each sentence of the short side keeps its best seed.
+    let short_is_b = spread(|s| s.0) >= spread(|s| s.1);
+    let summary_gaps = if short_is_b {
+        (SUMMARY_GAP_SENTENCES, MAX_GAP_SENTENCES)
+    } else {
+        (MAX_GAP_SENTENCES, SUMMARY_GAP_SENTENCES)
+    };
+    let mut best: FastMap<i64, (f64, (i64, i64))> = FastMap::default();
+    for &seed in &seeds {
+        let score = cosine(
+            &sa.words[seed.0 as usize],
+            &sb.words[seed.1 as usize],
+            &weight,
+        );
+        let key = if short_is_b { seed.1 } else { seed.0 };
+        match best.get(&key) {
+            Some(&(top, _)) if score <= top => {}
+            _ => {
+                best.insert(key, (score, seed));
+            }
+        }
+    }
+    let mut summary_seeds: Vec<(i64, i64)> = best.values().map(|x| x.1).collect();
+    summary_seeds.sort_unstable();
+    let mut candidates = Vec::new();
+    for (summary, gaps, used) in [
+        (false, (MAX_GAP_SENTENCES, MAX_GAP_SENTENCES), &seeds),
+        (true, summary_gaps, &summary_seeds),
+    ] {
+        for bx in extend(used, gaps, &sa, &sb, &weight) {
+            let (i0, i1) = pulled_in(
+                a,
+                sa.bounds[bx.k0 as usize].0,
+                sa.bounds[bx.k1 as usize].1,
+                &bag_range(&sb, bx.l0, bx.l1),
+            );
+            let (j0, j1) = pulled_in(
+                b,
+                sb.bounds[bx.l0 as usize].0,
+                sb.bounds[bx.l1 as usize].1,
+                &bag_range(&sa, bx.k0, bx.k1),
+            );
+            let (short, long) = ((i1 - i0).min(j1 - j0), (i1 - i0).max(j1 - j0));
+            if bx.seeds < MIN_SEEDS
+                || short < min_tokens
+                || (summary && short as f64 > SUMMARY_RATIO * long as f64)
+            {
+                continue;
+            }
+            candidates.push(Fragment {
+                i0,
+                i1,
+                j0,
+                j1,
+                seeds: bx.seeds,
+                summary,
+            });
+        }
+    }
+    candidates.sort_by_key(|f| (std::cmp::Reverse(f.seeds), f.summary, f.i0, f.j0));
+    let mut kept: Vec<Fragment> = Vec::new();
+    for f in candidates {
+        if !kept
+            .iter()
+            .any(|k| overlap(f.i0, f.i1, k.i0, k.i1) > 0 && overlap(f.j0, f.j1, k.j0, k.j1) > 0)
+        {
+            kept.push(f);
+        }
+    }
+    kept.sort_by_key(|f| (f.i0, f.j0));
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bags_add_by_hash() {
+        assert_eq!(
+            add(&bag_of(&[3, 1, 3]), &bag_of(&[2, 3])),
+            vec![(1, 1), (2, 1), (3, 3)]
+        );
+    }
+
+    #[test]
+    fn a_reordered_copy_is_one_fragment() {
+        // Six sentences of four distinct words each; b holds them in another order.
+        let words: Vec<u64> = (1..=24).collect();
+        let order = [1usize, 0, 3, 2, 5, 4];
+        let hb: Vec<u64> = order
+            .iter()
+            .flat_map(|&s| words[4 * s..4 * s + 4].to_vec())
+            .collect();
+        let content = vec![true; 24];
+        let starts: Vec<i64> = (0..6).map(|s| 4 * s).collect();
+        let a = Side {
+            hashes: &words,
+            content: &content,
+            sentences: &starts,
+        };
+        let b = Side {
+            hashes: &hb,
+            content: &content,
+            sentences: &starts,
+        };
+        let found = fragments(&a, &b, &[], 10);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].i0, found[0].i1, found[0].j0, found[0].j1),
+            (0, 24, 0, 24)
+        );
+        assert!(fragments(
+            &a,
+            &Side {
+                sentences: &[],
+                ..b
+            },
+            &[],
+            10
+        )
+        .is_empty());
+    }
+}

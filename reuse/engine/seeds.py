@@ -1,0 +1,370 @@
+"""The second stage of alignment: edited, rewritten and summarised copies, found sentence by sentence.
+
+Word trigrams and shared content words (:mod:`reuse.engine.align`) pin copies that keep their
+wording; a copy whose words were substituted, whose sentences were reordered or which was
+summarised keeps little of either, though each of its sentences still says what one of the
+source's says. This stage follows the mechanism of the best PAN text-alignment systems (Sanchez-Perez,
+Sidorov and Gelbukh 2014): it runs only on a pair of documents the first stage has already
+verified (never on all pairs), and
+
+1. cuts both documents into **sentences** (a sentence with fewer than
+   :data:`MIN_SENTENCE_WORDS` content words joins the next one);
+2. **seeds**: every pair of sentences, one of each document, whose content words agree by
+   tf-isf cosine *and* by Dice above :data:`SEED_SIMILARITY`, sharing at least
+   :data:`SEED_SHARED_WORDS` of them;
+3. **extends** seeds into fragments: seeds within :data:`MAX_GAP_SENTENCES` sentences of each
+   other on both sides, in any order, are one fragment, as long as the two sides of the fragment
+   stay similar (tf-isf cosine of all their words of at least :data:`FRAGMENT_SIMILARITY`);
+   a fragment that does not hold together is regrouped with a smaller gap;
+4. does the same in **summary** mode, where the gap on the longer side is
+   :data:`SUMMARY_GAP_SENTENCES` (a summary keeps a few sentences of a long passage, far apart)
+   and each sentence of the shorter side keeps only its best seed; a summary fragment is kept
+   only when it is one (its shorter side at most :data:`SUMMARY_RATIO` of its longer side);
+5. **filters**: a fragment needs :data:`MIN_SEEDS` seeds and the edited floor of tokens
+   (``Settings.min_edited_tokens``) on both sides, and overlapping fragments keep the best supported;
+6. **merges** each fragment with the first stage's matches it overlaps on both sides, so one
+   copy is one match (granularity near 1).
+
+Negatives stay clean because a seed needs both measures above a third and two shared content
+words, a fragment three seeds and a cosine above a third over its whole text, and the pair must
+already hold a verified passage pair: two texts on one topic share words, but seldom whole
+sentences' worth, twice, close together.
+
+:func:`second_stage` is the Python reference; the native engine computes the same inside its
+alignment (``reuse/engine/native/src/seeds.rs``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from reuse.models import MatchKind
+
+__all__ = [
+    "FRAGMENT_SIMILARITY",
+    "MAX_GAP_SENTENCES",
+    "MAX_SEEDS_PER_SENTENCE",
+    "MIN_SEEDS",
+    "MIN_SENTENCE_WORDS",
+    "SEED_SHARED_WORDS",
+    "SEED_SIMILARITY",
+    "SUMMARY_GAP_SENTENCES",
+    "SUMMARY_RATIO",
+    "Fragment",
+    "fragments",
+    "sentence_starts",
+]
+
+#: A sentence with fewer content words than this is joined to the next one: a heading or a
+#: three-word sentence says too little to be matched on its own (Sanchez-Perez et al. join
+#: sentences under three words).
+MIN_SENTENCE_WORDS = 3
+#: A seed's two sentences agree by tf-isf cosine and by Dice of their content words above this:
+#: a third of what each says, the threshold of Sanchez-Perez et al. for both measures.
+SEED_SIMILARITY = 0.33
+#: A seed shares at least this many content words: one word in common between two short
+#: sentences is a topic, not a copy.
+SEED_SHARED_WORDS = 2
+#: Seeds this many sentences apart or closer (on both sides) extend into one fragment
+#: (Sanchez-Perez et al.'s maxgap for copies that keep their length).
+MAX_GAP_SENTENCES = 4
+#: In summary mode the gap allowed on the longer side: a summary keeps one sentence of every
+#: few of its source (Sanchez-Perez et al.'s summary maxgap).
+SUMMARY_GAP_SENTENCES = 24
+#: A summary fragment's shorter side is at most this share of its longer side: anything closer
+#: in length is an edited copy, found by the ordinary gap.
+SUMMARY_RATIO = 1 / 3
+#: A fragment's two sides, all their words, agree by tf-isf cosine at least this much; past it
+#: the extension bridged text that was not copied (Sanchez-Perez et al.'s validation threshold).
+FRAGMENT_SIMILARITY = 0.34
+#: A sentence seeding with more sentences of the other side than this is ambiguous (a line of a
+#: page's template repeated under every post, a list of near-equal items): none of its seeds is
+#: used. A summary sentence condenses two or three of its source's, so three are allowed, as the
+#: first stage allows a content word three occurrences.
+MAX_SEEDS_PER_SENTENCE = 3
+#: A fragment holds at least this many seeds. One similar sentence pair is as often two texts
+#: on one topic as a copy, and two in a row are what two accounts of one fact share (a name, a
+#: date, a place: two encyclopaedic texts on one fruit both say who planted it first and when);
+#: three sentences in a row saying what three of another text say are taken from it.
+MIN_SEEDS = 3
+
+# Characters ending a sentence (or a line: a heading or a list item ends without a stop).
+_SENTENCE_END = re.compile("[.!?\n\u3002\uff01\uff1f]")
+
+
+def sentence_starts(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The token positions where the sentences of ``text`` start (int64, 0 first when there is
+    a token): each token with a sentence stop or a line break between it and the token before."""
+    if not len(starts):
+        return np.zeros(0, dtype=np.int64)
+    stops = np.fromiter((m.start() for m in _SENTENCE_END.finditer(text)), dtype=np.int64)
+    after = np.searchsorted(starts, stops, side="right")  # the first token starting after each stop
+    inside = after < len(starts)
+    after, stops = after[inside], stops[inside]
+    # A stop inside a token (a decimal point kept in a number) starts nothing.
+    gap = (after == 0) | (ends[np.maximum(after - 1, 0)] <= stops)
+    return np.unique(np.concatenate([np.zeros(1, dtype=np.int64), after[gap].astype(np.int64)]))
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """Tokens ``[i0, i1)`` of side a aligned to ``[j0, j1)`` of side b, from ``seeds`` sentence pairs."""
+
+    i0: int
+    i1: int
+    j0: int
+    j1: int
+    seeds: int
+    summary: bool
+
+    @property
+    def kind(self) -> MatchKind:
+        """How the fragment was found: a summary, or a rewrite."""
+        return MatchKind.SUMMARY if self.summary else MatchKind.REWRITTEN
+
+
+@dataclass(frozen=True)
+class _Sentences:
+    """One document's sentences: token bounds and content-word counts."""
+
+    bounds: list[tuple[int, int]]
+    words: list[Counter[int]]
+
+
+def _sentences(hashes: np.ndarray, content: np.ndarray, starts: np.ndarray) -> _Sentences:
+    """Sentences from their start positions, short ones joined to the next (the last one to the
+    one before it)."""
+    n = len(hashes)
+    cuts = [int(s) for s in starts.tolist() if 0 <= s < n]
+    bounds: list[tuple[int, int]] = []
+    words: list[Counter[int]] = []
+    open_start = -1
+    bag: Counter[int] = Counter()
+    for k, s in enumerate(cuts):
+        e = cuts[k + 1] if k + 1 < len(cuts) else n
+        if e <= s:
+            continue
+        if open_start < 0:
+            open_start = s
+        bag.update(hashes[s:e][content[s:e]].tolist())
+        if sum(bag.values()) >= MIN_SENTENCE_WORDS:
+            bounds.append((open_start, e))
+            words.append(bag)
+            open_start, bag = -1, Counter()
+    if open_start >= 0 and (bag or not bounds):
+        if bounds and sum(bag.values()) < MIN_SENTENCE_WORDS:
+            s0, _ = bounds[-1]
+            bounds[-1] = (s0, n)
+            words[-1] = words[-1] + bag
+        elif bag:
+            bounds.append((open_start, n))
+            words.append(bag)
+    return _Sentences(bounds, words)
+
+
+def _cosine(x: Counter[int], y: Counter[int], weight: dict[int, float]) -> float:
+    """Cosine of two bags of words weighted tf times isf, summed in the order of the hashes."""
+    dot = sum(x[w] * y[w] * weight[w] * weight[w] for w in sorted(x.keys() & y.keys()))
+    if dot == 0:
+        return 0.0
+    nx = sum((c * weight[w]) ** 2 for w, c in sorted(x.items()))
+    ny = sum((c * weight[w]) ** 2 for w, c in sorted(y.items()))
+    return dot / math.sqrt(nx * ny)
+
+
+def _dice(x: Counter[int], y: Counter[int]) -> float:
+    """Dice of two bags' distinct words."""
+    return 2 * len(x.keys() & y.keys()) / (len(x) + len(y))
+
+
+def _seeds(sa: _Sentences, sb: _Sentences, weight: dict[int, float]) -> list[tuple[int, int]]:
+    """Every sentence pair ``(k of a, l of b)`` similar enough to be a seed, sorted."""
+    holders: dict[int, list[int]] = defaultdict(list)
+    for m, bag in enumerate(sb.words):
+        for w in bag:
+            holders[w].append(m)
+    seeds = []
+    for k, bag in enumerate(sa.words):
+        shared: Counter[int] = Counter()
+        for w in bag:
+            shared.update(holders.get(w, ()))
+        for m, count in sorted(shared.items()):
+            if count < SEED_SHARED_WORDS:
+                continue
+            x, y = bag, sb.words[m]
+            if _dice(x, y) > SEED_SIMILARITY and _cosine(x, y, weight) > SEED_SIMILARITY:
+                seeds.append((k, m))
+    per_a = Counter(k for k, _ in seeds)
+    per_b = Counter(m for _, m in seeds)
+    return [(k, m) for k, m in seeds if per_a[k] <= MAX_SEEDS_PER_SENTENCE and per_b[m] <= MAX_SEEDS_PER_SENTENCE]
+
+
+def _groups(seeds: list[tuple[int, int]], gap_a: int, gap_b: int) -> list[list[tuple[int, int]]]:
+    """Seeds within ``gap_a`` sentences on side a and ``gap_b`` on side b of each other, chained
+    in any order (connected components), each group sorted, groups by their first seed."""
+    parent = list(range(len(seeds)))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    order = sorted(range(len(seeds)), key=lambda k: seeds[k])
+    for x, k in enumerate(order):
+        for m in order[x + 1 :]:
+            if seeds[m][0] - seeds[k][0] > gap_a + 1:
+                break
+            if abs(seeds[m][1] - seeds[k][1]) <= gap_b + 1:
+                a, b = root(k), root(m)
+                parent[max(a, b)] = min(a, b)
+    grouped: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for k in order:
+        grouped[root(k)].append(seeds[k])
+    return sorted(grouped.values())
+
+
+@dataclass(frozen=True)
+class _Box:
+    """A group of seeds' sentence ranges ``[k0, k1]`` of a and ``[l0, l1]`` of b (inclusive)."""
+
+    k0: int
+    k1: int
+    l0: int
+    l1: int
+    seeds: int
+
+
+def _box(group: list[tuple[int, int]]) -> _Box:
+    ks = [k for k, _ in group]
+    ms = [m for _, m in group]
+    return _Box(min(ks), max(ks), min(ms), max(ms), len(group))
+
+
+def _bag(s: _Sentences, first: int, last: int) -> Counter[int]:
+    total: Counter[int] = Counter()
+    for k in range(first, last + 1):
+        total.update(s.words[k])
+    return total
+
+
+def _extend(
+    seeds: list[tuple[int, int]], gaps: tuple[int, int], sa: _Sentences, sb: _Sentences, weight: dict[int, float]
+) -> list[_Box]:
+    """Seeds grouped with ``gaps`` into boxes whose two sides agree; a group that does not is
+    regrouped with both gaps one smaller, down to single seeds."""
+    boxes = []
+    for group in _groups(seeds, *gaps):
+        box = _box(group)
+        if len(group) == 1 or _cosine(_bag(sa, box.k0, box.k1), _bag(sb, box.l0, box.l1), weight) >= (
+            FRAGMENT_SIMILARITY
+        ):
+            boxes.append(box)
+        elif max(gaps) > 0:
+            boxes.extend(_extend(group, (max(gaps[0] - 1, 0), max(gaps[1] - 1, 0)), sa, sb, weight))
+        else:
+            boxes.extend(_box([seed]) for seed in group)
+    return boxes
+
+
+def _pulled_in(hashes: np.ndarray, content: np.ndarray, start: int, end: int, other: Counter[int]) -> tuple[int, int]:
+    """Tokens ``[start, end)`` cut to the first and last content word the other side holds: a
+    copy that starts or ends inside a sentence takes the sentence's shared words, not all of it."""
+    shared = [k for k in range(start, end) if content[k] and int(hashes[k]) in other]
+    return (shared[0], shared[-1] + 1) if shared else (start, end)
+
+
+def _overlap(x0: int, x1: int, y0: int, y1: int) -> int:
+    return max(0, min(x1, y1) - max(x0, y0))
+
+
+def fragments(
+    a_hashes: np.ndarray,
+    a_content: np.ndarray,
+    a_sentences: np.ndarray,
+    b_hashes: np.ndarray,
+    b_content: np.ndarray,
+    b_sentences: np.ndarray,
+    aligned: list[tuple[int, int, int, int]],
+    min_tokens: int,
+) -> list[Fragment]:
+    """The fragments of ``a`` and ``b`` that say the same sentence by sentence (see the module),
+    each at least ``min_tokens`` tokens on both sides, sorted by their tokens of side a.
+
+    ``aligned`` holds the first stage's verbatim and near-verbatim matches as token ranges
+    ``(i0, i1, j0, j1)``: a seed
+    pairing text one of them explains with text outside its other side is not used (see
+    :func:`_explained_elsewhere`)."""
+    if not len(a_sentences) or not len(b_sentences):
+        return []
+    sa = _sentences(a_hashes, a_content, a_sentences)
+    sb = _sentences(b_hashes, b_content, b_sentences)
+    if not sa.bounds or not sb.bounds:
+        return []
+    df: Counter[int] = Counter()
+    for bag in sa.words + sb.words:
+        df.update(bag.keys())
+    total = len(sa.words) + len(sb.words)
+    weight = {w: math.log(total / count) for w, count in df.items()}
+    seeds = [s for s in _seeds(sa, sb, weight) if not _explained_elsewhere(s, sa, sb, aligned)]
+    if len(seeds) < MIN_SEEDS:
+        return []
+    candidates: list[Fragment] = []
+    for summary, gaps, used in _modes(seeds, sa, sb, weight):
+        for box in _extend(used, gaps, sa, sb, weight):
+            bag_a, bag_b = _bag(sa, box.k0, box.k1), _bag(sb, box.l0, box.l1)
+            i0, i1 = _pulled_in(a_hashes, a_content, sa.bounds[box.k0][0], sa.bounds[box.k1][1], bag_b)
+            j0, j1 = _pulled_in(b_hashes, b_content, sb.bounds[box.l0][0], sb.bounds[box.l1][1], bag_a)
+            short, long = sorted((i1 - i0, j1 - j0))
+            if box.seeds < MIN_SEEDS or short < min_tokens or (summary and short > SUMMARY_RATIO * long):
+                continue
+            candidates.append(Fragment(i0, i1, j0, j1, box.seeds, summary))
+    kept: list[Fragment] = []
+    # Best supported first; a summary loses ties to the ordinary reading of the same text.
+    for f in sorted(candidates, key=lambda f: (-f.seeds, f.summary, f.i0, f.j0)):
+        if not any(_overlap(f.i0, f.i1, k.i0, k.i1) > 0 and _overlap(f.j0, f.j1, k.j0, k.j1) > 0 for k in kept):
+            kept.append(f)
+    return sorted(kept, key=lambda f: (f.i0, f.j0))
+
+
+def _explained_elsewhere(
+    seed: tuple[int, int], sa: _Sentences, sb: _Sentences, aligned: list[tuple[int, int, int, int]]
+) -> bool:
+    """Whether a first-stage match holds most of one of the seed's sentences but not most of the
+    other: the sentence was already aligned, to other text, by its words in order, and pairing
+    it again with a neighbour on the same topic would stretch the match over text not copied."""
+    (x0, x1), (y0, y1) = sa.bounds[seed[0]], sb.bounds[seed[1]]
+    for i0, i1, j0, j1 in aligned:
+        in_a, in_b = _overlap(x0, x1, i0, i1), _overlap(y0, y1, j0, j1)
+        if (2 * in_a > x1 - x0) != (2 * in_b > y1 - y0):
+            return True
+    return False
+
+
+def _modes(
+    seeds: list[tuple[int, int]], sa: _Sentences, sb: _Sentences, weight: dict[int, float]
+) -> list[tuple[bool, tuple[int, int], list[tuple[int, int]]]]:
+    """The ordinary gaps with every seed; then the summary gaps, the long gap on the side whose
+    seeds spread over more sentences (a summary's source is the longer side), with each sentence
+    of the short side keeping only its best seed (highest cosine, the first of equals).
+
+    A summary sentence says what one of its source's says, however many others share its topic:
+    its second-best pairings are that topic, and a long gap would chain them over text never
+    summarised."""
+    spread_a = max(k for k, _ in seeds) - min(k for k, _ in seeds)
+    spread_b = max(m for _, m in seeds) - min(m for _, m in seeds)
+    wide, narrow = SUMMARY_GAP_SENTENCES, MAX_GAP_SENTENCES
+    short = 1 if spread_a >= spread_b else 0
+    best: dict[int, tuple[float, tuple[int, int]]] = {}
+    for seed in seeds:
+        score = _cosine(sa.words[seed[0]], sb.words[seed[1]], weight)
+        if seed[short] not in best or score > best[seed[short]][0]:
+            best[seed[short]] = (score, seed)
+    summary = sorted(seed for _, seed in best.values())
+    gaps = (wide, narrow) if short == 1 else (narrow, wide)
+    return [(False, (MAX_GAP_SENTENCES, MAX_GAP_SENTENCES), seeds), (True, gaps, summary)]

@@ -1,0 +1,309 @@
+"""The second stage of alignment (reuse.engine.seeds): edited, reordered and summarised copies
+found sentence by sentence, mapped to the right offsets, merged with the first stage's matches,
+and nothing found between texts that share no content; the native engine equal to the Python
+reference on generated pairs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from reuse.cli import app
+from reuse.config import Settings
+from reuse.engine.align import AlignInput
+from reuse.engine.align import align as reference_align
+from reuse.engine.analysis import Comparable
+from reuse.engine.matching import align, match_pair, reference_match_pair
+from reuse.engine.seeds import fragments, sentence_starts
+from reuse.engine.shingles import shingle_hashes
+from reuse.models import MatchKind, Passage, PassageKind
+
+SETTINGS = Settings()
+
+# A source of fourteen sentences, each with words of its own.
+SOURCE = (
+    "The regional water authority approved a new reservoir near Millbrook on Tuesday evening after "
+    "three years of planning and public hearings. "
+    "Engineers expect the dam to hold enough water for forty thousand households through the driest "
+    "summer months. "
+    "Construction will begin next spring and should last about thirty months, weather permitting. "
+    "Farmers downstream worried that irrigation allotments would shrink while the basin fills. "
+    "The authority promised compensation payments for any orchard losing more than a tenth of its "
+    "usual supply. "
+    "Environmental groups asked for a fish ladder so that migrating trout can still reach their "
+    "spawning grounds upstream. "
+    "The final design includes the ladder and a monitoring station staffed by university biologists. "
+    "Funding comes from a state infrastructure grant, municipal bonds and a modest surcharge on "
+    "residential bills. "
+    "Critics argued that repairing leaking pipes across the district would save more water at lower cost. "
+    "The chairwoman replied that both projects are needed because the population keeps growing quickly. "
+    "A citizens committee will review quarterly progress reports and publish them online. "
+    "Archaeologists will survey the flooded valley first, since old mill foundations lie beneath the "
+    "meadows. "
+    "Any artefacts recovered will be displayed at the county museum in Harlow. "
+    "The next public meeting about the reservoir is scheduled for the first week of March."
+)
+
+# Sentences 2-9 of the source, reordered in pairs, with words substituted; the second sentence
+# of the copy stays verbatim, as most edited copies keep a stretch (it is what the first stage
+# verifies the pair by).
+EDITED_COPY = (
+    "Farmers living downstream feared that their irrigation allotments would be reduced while the "
+    "basin is filling. "
+    "The authority promised compensation payments for any orchard losing more than a tenth of its "
+    "usual supply. "
+    "According to engineers, the dam should store sufficient water for forty thousand homes during "
+    "the driest summer months. "
+    "Building work starts next spring and is expected to take roughly thirty months, if the weather "
+    "allows. "
+    "The approved design contains the ladder plus a monitoring station run by university biologists. "
+    "Conservation groups had requested a fish ladder so migrating trout could keep reaching their "
+    "spawning grounds further upstream. "
+    "Opponents said that fixing leaking pipes throughout the district would save more water for less "
+    "money. "
+    "Money for the project comes from a state infrastructure grant, municipal bonds and a small "
+    "surcharge on household bills."
+)
+
+# A summary of the whole source in three sentences, one of them kept word for word.
+SUMMARY = (
+    "Millbrook is getting a reservoir: the regional water authority approved it after years of "
+    "planning, and construction starts next spring. "
+    "The authority promised compensation payments for any orchard losing more than a tenth of its "
+    "usual supply. "
+    "Trout get a fish ladder, critics preferred repairing leaking pipes, and archaeologists will "
+    "survey the valley's old mill foundations before flooding."
+)
+
+# Text around the copies, on other subjects.
+BEFORE = (
+    "Local football results were mixed this weekend as the youth league wrapped up its autumn season. "
+    "The under twelve team celebrated a late winning goal against their rivals from Eastfield. "
+)
+AFTER = (
+    " In other news, the bakery on Queen Street reopened with a new owner and longer opening hours. "
+    "Customers queued before dawn to taste the famous cinnamon buns again."
+)
+
+
+def _matches(db: Path, url: str) -> list[dict[str, object]]:
+    result = CliRunner().invoke(app, ["--db", str(db), "matches", "--json", url])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _write(folder: Path, name: str, text: str) -> str:
+    url = f"https://{name}.example/story"
+    (folder / f"{name}.txt").write_text(f"---\nurl: {url}\nsite: {name}.example\n---\n{text}")
+    return url
+
+
+def test_edited_and_summarised_copies_are_aligned_to_their_offsets(tmp_path: Path) -> None:
+    """Through the CLI on a real DuckDB file: the reordered, reworded copy is one match over the
+    whole copy and the source sentences it took; the summary one ``summary`` match over the
+    summary and most of the source."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    source_url = _write(folder, "source", SOURCE)
+    edited_url = _write(folder, "edited", BEFORE + EDITED_COPY + AFTER)
+    summary_url = _write(folder, "summary", BEFORE + SUMMARY + AFTER)
+    db = tmp_path / "w.duckdb"
+    result = CliRunner().invoke(app, ["--db", str(db), "ingest", str(folder)])
+    assert result.exit_code == 0, result.output
+
+    edited = [m for m in _matches(db, edited_url) if m["other_url"] == source_url]
+    assert len(edited) == 1  # one copy, one match
+    match = edited[0]
+    assert match["kind"] == MatchKind.REWRITTEN.value
+    copy_start, copy_end = len(BEFORE), len(BEFORE) + len(EDITED_COPY)
+    assert abs(int(match["start"]) - copy_start) <= 12 and abs(int(match["end"]) - copy_end) <= 12  # type: ignore[call-overload]
+    taken_start = SOURCE.index("Engineers expect")
+    taken_end = SOURCE.index("The chairwoman")
+    assert taken_start - 12 <= int(match["other_start"]) <= taken_start + 12  # type: ignore[call-overload]
+    assert taken_end - 40 <= int(match["other_end"]) <= taken_end  # type: ignore[call-overload]
+
+    summarised = [m for m in _matches(db, summary_url) if m["other_url"] == source_url]
+    assert len(summarised) == 1
+    match = summarised[0]
+    assert match["kind"] == MatchKind.SUMMARY.value
+    assert abs(int(match["start"]) - len(BEFORE)) <= 12  # type: ignore[call-overload]
+    # Its last words ("before flooding") are not in the source: the match ends at the last that is.
+    assert 0 <= len(BEFORE) + len(SUMMARY) - int(match["end"]) <= 24  # type: ignore[call-overload]
+    # The summary draws on the source from its first sentence to its archaeologists.
+    assert int(match["other_start"]) <= 20  # type: ignore[call-overload]
+    assert int(match["other_end"]) >= SOURCE.index("Archaeologists will survey") + 40  # type: ignore[call-overload]
+
+
+# -- generated pairs ------------------------------------------------------------------------------
+
+
+def _hash(word: int) -> int:
+    return (word * 0x9E3779B97F4A7C15 + 0x1234567) % (1 << 64)
+
+
+def _document(words: list[int], every: int) -> AlignInput:
+    """Tokens of vocabulary ids (content words: ids not divisible by 3), one space apart, a
+    sentence every ``every`` tokens."""
+    hashes = np.array([_hash(w) for w in words], dtype=np.uint64)
+    lengths = np.array([1 + w % 7 for w in words], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64) if words else np.zeros(0, np.int64)
+    return AlignInput(
+        token_hashes=hashes,
+        trigrams=shingle_hashes(hashes, 3).astype(np.uint64),
+        content=np.array([w % 3 != 0 for w in words], dtype=bool),
+        starts=starts,
+        ends=starts + lengths,
+        sentences=np.arange(0, len(words), every, dtype=np.int64),
+    )
+
+
+@st.composite
+def edited_pairs(draw: st.DrawFn) -> tuple[AlignInput, AlignInput]:
+    """A document and a copy of some of its sentences, reordered, with words substituted,
+    dropped or summarised away, among sentences of its own."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32)))
+    vocab = draw(st.sampled_from([12, 60, 400, 5000]))
+    every = draw(st.sampled_from([5, 9, 16]))
+    source = rng.integers(0, vocab, draw(st.sampled_from([0, 10, 80, 300]))).tolist()
+    sentences = [source[k : k + every] for k in range(0, len(source), every)]
+    copy: list[int] = []
+    rate = draw(st.sampled_from([0.0, 0.2, 0.5]))
+    keep = draw(st.sampled_from([1.0, 0.5, 0.2]))
+    for s in sentences:
+        if rng.random() < 0.2:
+            copy += rng.integers(0, vocab, every).tolist()
+        if rng.random() < keep:
+            copy += [int(rng.integers(0, vocab)) if rng.random() < rate else w for w in s]
+    if draw(st.booleans()) and len(copy) > 2 * every:
+        half = len(copy) // 2
+        copy = copy[half:] + copy[:half]
+    a, b = _document(source, every), _document(copy, every)
+    return (b, a) if draw(st.booleans()) else (a, b)
+
+
+@given(edited_pairs(), st.sampled_from([8, 24, 40]))
+@settings(max_examples=200, deadline=None)
+def test_native_second_stage_equals_python(pair: tuple[AlignInput, AlignInput], floor: int) -> None:
+    a, b = pair
+    config = dataclasses.replace(SETTINGS, min_edited_tokens=floor)
+    assert align(a, b, config) == reference_align(a, b, config)
+    assert align(b, a, config) == reference_align(b, a, config)
+
+
+def _whole(doc: AlignInput) -> Comparable:
+    """A document of one passage holding all its tokens."""
+    n = len(doc.token_hashes)
+    passages = [Passage(0, PassageKind.WINDOW, 0, n, 0, int(doc.ends[-1]), False)] if n else []
+    return Comparable(int(doc.ends[-1]) if n else 0, passages, doc, SETTINGS)
+
+
+@given(edited_pairs())
+@settings(max_examples=100, deadline=None)
+def test_match_pair_with_sentences_equals_python(pair: tuple[AlignInput, AlignInput]) -> None:
+    """Verified or not (then nothing is aligned), the native batch equals the reference."""
+    a, b = _whole(pair[0]), _whole(pair[1])
+    candidates = [(0, 0)] if a.passages and b.passages else []
+    assert match_pair(a, b, candidates, SETTINGS) == reference_match_pair(a, b, candidates, SETTINGS)
+
+
+@given(st.integers(0, 2**32), st.sampled_from([5, 9, 16]), st.sampled_from([60, 300]))
+@settings(max_examples=150, deadline=None)
+def test_texts_sharing_no_content_give_no_fragment(seed: int, every: int, size: int) -> None:
+    """Two texts from disjoint vocabularies (function words aside: ids divisible by 3 are
+    shared by both) have no seed, so no fragment, whatever their sentences."""
+    rng = np.random.default_rng(seed)
+
+    def words(low: int, high: int) -> list[int]:
+        return [int(3 * rng.integers(0, 30) if rng.random() < 0.4 else rng.integers(low, high)) for _ in range(size)]
+
+    a, b = _document(words(1, 5000), every), _document(words(5000, 10000), every)
+    assert fragments(a.token_hashes, a.content, a.sentences, b.token_hashes, b.content, b.sentences, [], 1) == []
+    assert [m for m in align(a, b, SETTINGS) if m.kind in (MatchKind.REWRITTEN, MatchKind.SUMMARY)] == []
+
+
+def test_sentences_start_after_stops_and_line_breaks_not_inside_numbers() -> None:
+    text = "One two. Three 3.5 four!\nFive six"
+    starts = np.array([0, 4, 9, 15, 19, 25, 30], dtype=np.int64)
+    ends = np.array([3, 7, 14, 18, 23, 29, 33], dtype=np.int64)
+    assert sentence_starts(text, starts, ends).tolist() == [0, 2, 5]
+
+
+# -- each rule, on sentences made to test it -------------------------------------------------------
+
+
+def _sentence(base: int, n: int = 8) -> list[int]:
+    """``n`` content words (ids not divisible by 3) of their own, numbered from ``base``."""
+    return [3 * (base + i) + 1 for i in range(n)]
+
+
+def _reworded(sentence: list[int], base: int) -> list[int]:
+    """The sentence with its last three words replaced by words of its own."""
+    return sentence[:5] + _sentence(base, 3)
+
+
+def _text(*sentences: list[int]) -> AlignInput:
+    """A document of these sentences, in order."""
+    words = [w for s in sentences for w in s]
+    doc = _document(words, max(len(words), 1))
+    lengths = np.cumsum([0, *(len(s) for s in sentences[:-1])])
+    return AlignInput(doc.token_hashes, doc.trigrams, doc.content, doc.starts, doc.ends, lengths.astype(np.int64))
+
+
+def _fragments(a: AlignInput, b: AlignInput, aligned: list[tuple[int, int, int, int]] | None = None) -> list:  # type: ignore[type-arg]
+    return fragments(a.token_hashes, a.content, a.sentences, b.token_hashes, b.content, b.sentences, aligned or [], 1)
+
+
+P1, P2, P3, R = _sentence(100), _sentence(200), _sentence(300), _sentence(400)
+U1, U2, U3, V1, V2, V3 = (_sentence(1000 * k) for k in range(1, 7))
+
+
+def test_three_reworded_sentences_are_a_fragment_two_are_not() -> None:
+    """MIN_SEEDS: two sentences saying what two of another text say are shared facts as often
+    as a copy; three are a copy."""
+    two = _fragments(_text(U1, P1, P2, U2), _text(V1, _reworded(P1, 500), _reworded(P2, 600), V2))
+    assert two == []
+    three = _fragments(
+        _text(U1, P1, P2, P3, U2), _text(V1, _reworded(P1, 500), _reworded(P2, 600), _reworded(P3, 700), V2)
+    )
+    assert [(f.i0, f.i1, f.j0, f.j1, f.seeds) for f in three] == [(8, 29, 8, 29, 3)]
+
+
+def test_a_sentence_seeding_everywhere_is_no_evidence() -> None:
+    """MAX_SEEDS_PER_SENTENCE: a line repeated under every post (a template) seeds with each
+    repeat; none of those seeds counts."""
+    assert _fragments(_text(U1, R, U2), _text(V1, R, V2, R, R, R, V3)) == []
+
+
+def test_a_verbatim_match_is_not_stretched_over_a_neighbour_on_its_topic() -> None:
+    """_explained_elsewhere: P3, aligned word for word to its copy, also seeds with a rewording
+    of it further on; that seed would stretch the match over text that is not the copy."""
+    a = _text(U1, P1, P2, P3, U2, U3)
+    b = _text(V1, P1, P2, P3, V2, _reworded(P3, 800))
+    found = _fragments(a, b, [(8, 32, 8, 32)])
+    assert [(f.i0, f.i1, f.j0, f.j1) for f in found] == [(8, 32, 8, 32)]
+
+
+def test_a_copy_starting_inside_a_sentence_starts_where_the_copy_does() -> None:
+    """_pulled_in: the sentence holding the copy's first words begins with words of its own,
+    which are not part of the match."""
+    a = _text(U1, _sentence(900, 3) + P1, P2, P3, U2)
+    b = _text(V1, _reworded(P1, 500), _reworded(P2, 600), _reworded(P3, 700), V2)
+    found = _fragments(a, b)
+    assert [(f.i0, f.j0) for f in found] == [(8 + 3, 8)]
+
+
+def test_a_copy_of_comparable_length_is_not_a_summary() -> None:
+    """SUMMARY_RATIO: the long gap would join the fourth sentence, five sentences on, to the
+    first three; but the two sides are then too close in length for a summary, so the copy is
+    the three sentences that are one."""
+    filler = [_sentence(2000 + 100 * k, 3) for k in range(5)]
+    a = _text(P1, P2, P3, *filler, R)
+    b = _text(_reworded(P1, 500), _reworded(P2, 600), _reworded(P3, 700), _reworded(R, 800))
+    found = _fragments(a, b)
+    assert [(f.i0, f.i1, f.j0, f.j1, f.summary) for f in found] == [(0, 24 - 3, 0, 24 - 3, False)]
