@@ -15,6 +15,7 @@ __all__ = [
     "analyse_many",
     "band_keys",
     "candidate_pairs",
+    "grade_pairs",
     "match_pairs",
     "minhash_signatures",
     "normalize",
@@ -91,6 +92,11 @@ def match_pairs(
     settings: tuple[int, float, int, float],
     /,
 ) -> list[tuple[int, int, list[_Match]]]: ...
+def grade_pairs(
+    documents: Sequence[tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]],
+    pairs: Sequence[tuple[int, int, int, int, Sequence[tuple[int, int, int, int, float]]]],
+    /,
+) -> list[tuple[float, float | None, float | None]]: ...
 def sequence_matched(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], /) -> int: ...
 def segment_sums(
     keys: npt.NDArray[np.uint64],

@@ -9,6 +9,7 @@ pub mod bands;
 pub mod candidates;
 pub mod difflib;
 pub mod fasthash;
+pub mod grade;
 pub mod kernels;
 pub mod normalize;
 pub mod passages;
@@ -591,6 +592,59 @@ fn match_pairs<'py>(
         .collect())
 }
 
+/// A pair to grade as Python passes it: the positions of its documents in the batch, their
+/// lengths in characters, and its matches' `(a_start, a_end, b_start, b_end, similarity)`.
+type GradeJobArgs = (usize, usize, i64, i64, Vec<grade::Span>);
+
+/// A grade's unrounded parts as Python receives them: `(aligned, fivegrams, word_pairs)`.
+type GradeTuple = (f64, Option<f64>, Option<f64>);
+
+/// The unrounded parts `(aligned, fivegrams, word_pairs)` of reuse.engine.grade.grade for many
+/// document pairs (None where the smaller side has no evidence of a kind).
+///
+/// documents: (token_hashes u64, content bool) each; pairs: see `GradeJobArgs`. Runs without
+/// the GIL, spread over all cores; results in the order of `pairs`.
+#[pyfunction]
+#[pyo3(signature = (documents, pairs, /))]
+fn grade_pairs<'py>(
+    py: Python<'py>,
+    documents: Vec<(PyReadonlyArray1<'py, u64>, PyReadonlyArray1<'py, bool>)>,
+    pairs: Vec<GradeJobArgs>,
+) -> PyResult<Vec<GradeTuple>> {
+    let hashes: Vec<Cow<[u64]>> = documents.iter().map(|(h, _)| values(h)).collect();
+    let flags: Vec<Cow<[bool]>> = documents.iter().map(|(_, c)| values(c)).collect();
+    let mut docs = Vec::with_capacity(documents.len());
+    for (hashes, content) in hashes.iter().zip(&flags) {
+        if hashes.len() != content.len() {
+            return Err(value_error("a document needs one content flag per token"));
+        }
+        docs.push(grade::Doc {
+            token_hashes: hashes,
+            content,
+        });
+    }
+    let mut jobs = Vec::with_capacity(pairs.len());
+    for (a, b, chars_a, chars_b, matches) in pairs {
+        if a >= docs.len() || b >= docs.len() {
+            return Err(value_error(format!(
+                "pair ({a}, {b}) names a document the batch does not hold"
+            )));
+        }
+        jobs.push(grade::Job {
+            a,
+            b,
+            chars_a,
+            chars_b,
+            matches,
+        });
+    }
+    let parts = py.detach(|| grade::grade_pairs(&docs, &jobs));
+    Ok(parts
+        .iter()
+        .map(|p| (p.aligned, p.fivegrams, p.word_pairs))
+        .collect())
+}
+
 /// The columns of a band-key index segment as slices (see `segment::Segment`); each must be
 /// contiguous (a memory map is).
 fn segment_view<'a>(
@@ -754,6 +808,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(py_passages, m)?)?;
     m.add_function(wrap_pyfunction!(align_documents, m)?)?;
     m.add_function(wrap_pyfunction!(match_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(grade_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(sequence_matched, m)?)?;
     m.add_function(wrap_pyfunction!(segment_sums, m)?)?;
     m.add_function(wrap_pyfunction!(candidate_pairs, m)?)?;
