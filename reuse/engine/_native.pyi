@@ -21,9 +21,9 @@ __all__ = [
     "normalize",
     "paragraph_spans",
     "passages",
+    "segment_build",
     "segment_check",
     "segment_lookup",
-    "segment_sums",
     "sequence_matched",
     "shingle_hashes",
     "tokenize",
@@ -98,13 +98,21 @@ def grade_pairs(
     /,
 ) -> list[tuple[float, float | None, float | None]]: ...
 def sequence_matched(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], /) -> int: ...
-def segment_sums(
+def segment_build(
     keys: npt.NDArray[np.uint64],
-    prel: npt.NDArray[np.uint32],
-    vrel: npt.NDArray[np.uint32],
-    rank: npt.NDArray[np.uint8],
+    passages: npt.NDArray[np.int64],
+    versions: npt.NDArray[np.int64],
+    lo: int,
+    vlo: int,
+    rank_cap: int,
     /,
-) -> npt.NDArray[np.uint64]: ...
+) -> tuple[
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.uint32],
+    npt.NDArray[np.uint32],
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.uint64],
+]: ...
 def segment_check(
     keys: npt.NDArray[np.uint64],
     prel: npt.NDArray[np.uint32],

@@ -667,24 +667,58 @@ fn segment_view<'a>(
     Ok(view)
 }
 
-/// The block checksums of a band-key index segment's rows (sorted columns of one length): the
-/// wrapping sum of each block of 32 rows' checksum words. Runs without the GIL.
+/// A band-key index segment's columns as Python receives them: keys, passage offsets,
+/// version offsets, ranks and block checksums.
+type SegmentColumns<'py> = (
+    Bound<'py, PyArray1<u64>>,
+    Bound<'py, PyArray1<u32>>,
+    Bound<'py, PyArray1<u32>>,
+    Bound<'py, PyArray1<u8>>,
+    Bound<'py, PyArray1<u64>>,
+);
+
+/// Offsets from `base` of ids that must lie in `[base, base + 2**32)`.
+fn offsets(ids: &[i64], base: i64, what: &str) -> PyResult<Vec<u32>> {
+    ids.iter()
+        .map(|&id| u32::try_from(id - base))
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            value_error(format!(
+                "a segment's {what} ids must lie in [{base}, {base} + 2**32)"
+            ))
+        })
+}
+
+/// A band-key index segment's columns from its rows `(key, passage_id, version_id)` in any
+/// order (a merge's parts one after another are merged, not sorted again): sorted by key,
+/// version and passage, passages and versions as offsets from `lo` and `vlo`, each row's
+/// version ranked among its key's versions (capped at `rank_cap`), block checksums. Runs
+/// without the GIL.
 #[pyfunction]
-#[pyo3(signature = (keys, prel, vrel, rank, /))]
-fn segment_sums<'py>(
+#[pyo3(signature = (keys, passages, versions, lo, vlo, rank_cap, /))]
+fn segment_build<'py>(
     py: Python<'py>,
     keys: PyReadonlyArray1<'py, u64>,
-    prel: PyReadonlyArray1<'py, u32>,
-    vrel: PyReadonlyArray1<'py, u32>,
-    rank: PyReadonlyArray1<'py, u8>,
-) -> PyResult<Bound<'py, PyArray1<u64>>> {
-    let (keys, prel, vrel, rank) = (values(&keys), values(&prel), values(&vrel), values(&rank));
-    let n = keys.len();
-    if prel.len() != n || vrel.len() != n || rank.len() != n {
-        return Err(PyValueError::new_err("segment columns of unequal lengths"));
+    passages: PyReadonlyArray1<'py, i64>,
+    versions: PyReadonlyArray1<'py, i64>,
+    lo: i64,
+    vlo: i64,
+    rank_cap: u8,
+) -> PyResult<SegmentColumns<'py>> {
+    let (keys, passages, versions) = (values(&keys), values(&passages), values(&versions));
+    if passages.len() != keys.len() || versions.len() != keys.len() {
+        return Err(value_error("segment rows of unequal lengths"));
     }
-    let sums = py.detach(|| segment::block_sums(&keys, &prel, &vrel, &rank));
-    Ok(sums.into_pyarray(py))
+    let prel = offsets(&passages, lo, "passage")?;
+    let vrel = offsets(&versions, vlo, "version")?;
+    let built = py.detach(|| segment::build(&keys, &prel, &vrel, rank_cap));
+    Ok((
+        built.keys.into_pyarray(py),
+        built.prel.into_pyarray(py),
+        built.vrel.into_pyarray(py),
+        built.rank.into_pyarray(py),
+        built.sums.into_pyarray(py),
+    ))
 }
 
 /// Verify every block of a band-key index segment not marked in `checked`, marking each; a
@@ -810,7 +844,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(match_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(grade_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(sequence_matched, m)?)?;
-    m.add_function(wrap_pyfunction!(segment_sums, m)?)?;
+    m.add_function(wrap_pyfunction!(segment_build, m)?)?;
     m.add_function(wrap_pyfunction!(candidate_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(segment_check, m)?)?;
     m.add_function(wrap_pyfunction!(segment_lookup, m)?)?;
