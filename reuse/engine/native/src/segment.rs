@@ -6,6 +6,8 @@
 //! checksums are stored beside them. The Python side maps the file and hands the columns over as
 //! slices: no I/O here.
 
+use rayon::prelude::*;
+
 /// Rows per checksummed block (`warehouse.keyindex.BLOCK`).
 pub const BLOCK: usize = 32;
 
@@ -76,8 +78,9 @@ pub struct Columns {
 /// key, version and passage, each row with its version's dense rank among the key's versions
 /// (capped at `rank_cap`), and the block checksums.
 ///
-/// The sort is stable and merges runs already in order, so merging segments (their rows one
-/// after another) costs about a pass per doubling of the parts, not a sort from scratch.
+/// The sort (on all cores) is stable and merges runs already in order, so merging segments
+/// (their rows one after another) costs about a pass per doubling of the parts, not a sort
+/// from scratch.
 ///
 /// # Panics
 /// If the columns differ in length (the binding checks it first).
@@ -89,7 +92,7 @@ pub fn build(keys: &[u64], prel: &[u32], vrel: &[u32], rank_cap: u8) -> Columns 
         .zip(prel)
         .map(|((&k, &v), &p)| (k, v, p))
         .collect();
-    rows.sort();
+    rows.par_sort();
     let n = rows.len();
     let mut out = Columns {
         keys: Vec::with_capacity(n),
