@@ -24,6 +24,7 @@ from reuse.cli import app
 from reuse.config import Settings
 from reuse.engine.analysis import analyse
 from reuse.engine.grade import grade
+from reuse.engine.matching import grade_many
 from reuse.eval.graded import auc, graded_check, spearman
 from reuse.eval.pan13_corpus import load_corpus
 from reuse.models import Match, MatchKind, Span
@@ -188,6 +189,43 @@ def test_grade_is_a_symmetric_share(left: list[str], right: list[str], spans: li
     if chars_a:
         whole = [_match((0, chars_a), (0, chars_a), 1.0)]
         assert grade(whole, ea, ea, chars_a, chars_a).similarity == 1.0
+
+
+# Words of several scripts (a script without spaces makes one token a character, none of them a
+# content word), short and long, repeated often: 5-grams and word pairs shared and not.
+mixed_words = st.lists(
+    st.sampled_from(["alpha", "beta", "of", "the", "Straße", "ΑΛΦΑ", "日本語の", "ไทย", "x", "delta"]), max_size=80
+)
+# Spans that overlap, share starts and similarities (ties broken by the order given) and pass
+# the ends of the texts.
+span_lists = st.lists(
+    st.tuples(st.integers(0, 400), st.integers(0, 120), st.sampled_from([0.0, 0.25, 0.5, 1.0]) | st.floats(0, 1)),
+    max_size=6,
+)
+
+
+@given(st.lists(st.tuples(mixed_words, mixed_words, span_lists), min_size=1, max_size=5), st.data())
+@settings(max_examples=200, deadline=None)
+def test_native_grades_equal_python(
+    pairs: list[tuple[list[str], list[str], list[tuple[int, int, float]]]], data: st.DataObject
+) -> None:
+    """The native engine's grades (one batch, documents shared between pairs) are exactly the
+    Python reference's, :func:`reuse.engine.grade.grade`, every part to the last bit."""
+    docs = [analyse(" ".join(words), SETTINGS).comparable for left, right, _ in pairs for words in (left, right)]
+    jobs = []
+    for k, (_, _, spans) in enumerate(pairs):
+        # Now and then a document paired with one of another pair, or with itself.
+        a = docs[2 * k]
+        b = docs[data.draw(st.integers(0, len(docs) - 1))] if data.draw(st.booleans()) else docs[2 * k + 1]
+        matches = [
+            _match((min(s, a.chars), min(s + n, a.chars)), (min(s, b.chars), min(s + n, b.chars)), w)
+            for s, n, w in spans
+        ]
+        jobs.append((a, b, matches))
+    native = grade_many(
+        [(a, b, [(m.a.start, m.a.end, m.b.start, m.b.end, m.similarity) for m in ms]) for a, b, ms in jobs]
+    )
+    assert native == [grade(ms, a.evidence, b.evidence, a.chars, b.chars) for a, b, ms in jobs]
 
 
 # --- the graded check on PAN13 --------------------------------------------------------------------------

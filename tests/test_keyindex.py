@@ -207,7 +207,36 @@ def test_lookups_use_segments_and_a_small_tail(tmp_path: Path) -> None:
     # become at most FANOUT - 1 of each tier.
     assert 1 < len(segments) <= 3 * 3, [s.info for s in segments]
     assert first - segments[-1].info.hi < index.segment_passages
+    # Built from the rows the batches' probes read, none read back from band_keys.
+    assert index.read_back == 0
     _same(store.wh, first, 3)
+    store.wh.close()
+
+
+@pytest.mark.parametrize("then", ["stored without a probe", "rolled back again"])
+def test_rows_kept_from_a_rolled_back_batch_are_not_built_into_a_segment(tmp_path: Path, then: str) -> None:
+    """A batch's probe is kept to build its segment; when the batch is rolled back and its
+    passage ids hold other keys, stored by a writer that did not probe them (a load, another
+    tool), the kept rows disagree with the table and the segment is read from band_keys."""
+    store = Store(tmp_path / "w.duckdb")
+    index = _small(store.wh.key_index)
+    batch = [[[1, 2, 3], [4, 5]], [[6, 7, 8]]]
+    store.wh.candidates(store.insert(batch, 0x9E3779B97F4A7C15), None)
+    ids = (store.next_passage, store.next_version)
+    store.wh.con.execute("BEGIN TRANSACTION")
+    store.wh.candidates(store.insert(batch, 0x9E3779B97F4A7C15), None)
+    store.wh.con.execute("ROLLBACK")
+    store.next_passage, store.next_version = ids
+    # The same shape (passages, keys a passage, versions) under other keys.
+    store.insert([[[k + 20 for k in p] for p in v] for v in batch], 0x9E3779B97F4A7C15)
+    if then == "rolled back again":
+        store.wh.con.execute("BEGIN TRANSACTION")
+        store.wh.candidates(store.insert(batch, 1), None)
+        store.wh.con.execute("ROLLBACK")
+    before = index.read_back
+    first = store.insert([[[1, 21, 35]]], 0x9E3779B97F4A7C15)
+    _same(store.wh, first, None)
+    assert index.read_back > before
     store.wh.close()
 
 

@@ -21,7 +21,10 @@ block, and the binary search's answer is checked on them) has its segment rebuil
 run again. Segments are written to a temporary name, fsynced and renamed: a kill leaves only
 files the record does not name. Only the warehouse's writer (DuckDB's file lock) maintains the
 index; segments are merged, size-tiered, when ``FANOUT`` of one size follow each other, so a
-lookup touches few of them.
+lookup touches few of them. Segments are sorted, ranked and checksummed by the native engine
+(``_native.segment_build``); a new one is built from the rows the writer's batches read as their
+probes (kept in memory, checked against the table's counts and sums), a lost one from
+``band_keys`` read in stored order.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -79,20 +81,6 @@ def distinct(values: np.ndarray) -> np.ndarray:
     keep = np.ones(len(values), bool)
     keep[1:] = values[1:] != values[:-1]
     return values[keep]
-
-
-def dense_ranks(keys: np.ndarray, versions: np.ndarray) -> np.ndarray:
-    """For rows sorted by key then version: the ``dense_rank`` of each row's version among the
-    versions holding its key (1 for the first)."""
-    if not len(keys):
-        return np.zeros(0, np.int64)
-    new_key = np.ones(len(keys), bool)
-    new_key[1:] = keys[1:] != keys[:-1]
-    new_version = new_key.copy()
-    new_version[1:] |= versions[1:] != versions[:-1]
-    distinct = np.cumsum(new_version)
-    key_start = np.maximum.accumulate(np.where(new_key, np.arange(len(keys)), 0))
-    return distinct - distinct[key_start] + 1
 
 
 @dataclass(frozen=True)
@@ -185,27 +173,30 @@ class Segment:
 def write_segment(
     folder: Path, lo: int, hi: int, keys: np.ndarray, passages: np.ndarray, versions: np.ndarray
 ) -> SegmentInfo:
-    """Write the band keys of passages ``[lo, hi)`` (sorted by key, version and passage) as a
-    segment: to a temporary file, fsynced, then renamed; return what the record says of it."""
+    """Write the band keys of passages ``[lo, hi)`` (rows in any order; a merge's sorted parts one
+    after another are merged, not sorted again) as a segment, sorted, ranked and checksummed by
+    the native engine: to a temporary file, fsynced, then renamed; return what the record says
+    of it."""
     n = len(keys)
     vlo = int(versions.min()) if n else 0
-    if n and (int(passages.max()) - lo >= 2**32 or int(versions.max()) - vlo >= 2**32):
-        raise ValueError("a segment spans more than 2**32 passages or versions")
     info = SegmentInfo(lo, hi, n, vlo, secrets.token_hex(8))
-    keys = np.ascontiguousarray(keys, np.uint64)
-    prel = (passages - lo).astype(np.uint32)
-    vrel = (versions - vlo).astype(np.uint32)
-    rank = np.minimum(dense_ranks(keys, versions), RANK_CAP).astype(np.uint8)
-    sums = _native.segment_sums(keys, prel, vrel, rank)
+    columns: tuple[np.ndarray, ...] = _native.segment_build(
+        np.ascontiguousarray(keys, np.uint64),
+        np.ascontiguousarray(passages, np.int64),
+        np.ascontiguousarray(versions, np.int64),
+        lo,
+        vlo,
+        RANK_CAP,
+    )
     *offsets, size = _layout(n)
     header = json.dumps({"magic": _MAGIC, "format": _FORMAT, "block": BLOCK, **info.to_dict()}).encode()
     folder.mkdir(exist_ok=True)
     temp = folder / f".tmp-{info.token}"
     with temp.open("wb") as handle:
         handle.write(header.ljust(_HEADER, b" "))
-        for offset, array in zip(offsets, (keys, prel, vrel, rank, sums), strict=True):
+        for offset, array in zip(offsets, columns, strict=True):
             handle.seek(offset)
-            handle.write(array.tobytes())
+            handle.write(array.data)
         handle.truncate(size)
         handle.flush()
         os.fsync(handle.fileno())
@@ -233,6 +224,21 @@ def _columns(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> tup
     )
 
 
+@dataclass(frozen=True)
+class _Fresh:
+    """The band keys of passages ``[first, end)`` as a batch's probe read them."""
+
+    first: int
+    end: int
+    keys: np.ndarray
+    passages: np.ndarray
+    versions: np.ndarray
+
+    @property
+    def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.keys, self.passages, self.versions
+
+
 class KeyIndex:
     """The segments of one warehouse file, for its writer connection."""
 
@@ -243,8 +249,13 @@ class KeyIndex:
         self.segment_passages = int(env("REUSETRACK_SEGMENT_PASSAGES", SEGMENT_PASSAGES))
         self.max_segment_passages = int(env("REUSETRACK_MAX_SEGMENT_PASSAGES", MAX_SEGMENT_PASSAGES))
         self._open: dict[str, Segment] = {}
+        #: The probes of recent batches, in passage order, to build segments from (derived from
+        #: rows read in the writer's transactions; lost with the process, then read again).
+        self._fresh: list[_Fresh] = []
         #: Segments rebuilt because their file was lost or damaged, for tests and the benchmark.
         self.rebuilt = 0
+        #: Segments built from rows read back from ``band_keys`` rather than kept from the probes.
+        self.read_back = 0
 
     # -- the record ---------------------------------------------------------------------------
 
@@ -311,14 +322,58 @@ class KeyIndex:
                 path.unlink(missing_ok=True)
 
     def _build(self, lo: int, hi: int) -> SegmentInfo:
-        """A new segment of ``band_keys`` for passages ``[lo, hi)``, read from the warehouse."""
-        keys, passages, versions = _columns(
-            self.con,
-            "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ? AND passage_id < ?"
-            " ORDER BY key, version_id, passage_id",
+        """A new segment of ``band_keys`` for passages ``[lo, hi)``: from the rows this writer
+        read as its batches' probes when they cover the range and DuckDB holds as many rows
+        there (:meth:`_fresh_rows`), else read from the warehouse (in stored order: the native
+        build sorts them)."""
+        rows = self._fresh_rows(lo, hi)
+        if rows is None:
+            self.read_back += 1
+            rows = _columns(
+                self.con,
+                "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ? AND passage_id < ?",
+                [lo, hi],
+            )
+        return self._keep(write_segment(self.folder, lo, hi, *rows))
+
+    def _remember(self, first: int, probe: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        """Keep a batch's probe (every stored row from passage ``first`` on) to build the segment
+        of its range later without reading it back; a probe from ``first`` replaces the rows
+        kept from there on (a rolled-back batch's: its ids are given again)."""
+        self._fresh = [f for f in self._fresh if f.end <= first]
+        if len(probe[0]):
+            self._fresh.append(_Fresh(first, int(probe[1].max()) + 1, *probe))
+
+    def _fresh_rows(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The rows of passages ``[lo, hi)`` from the kept probes if the warehouse holds the same
+        there (equal counts and column sums: a scan of a few row groups), else None. Probes
+        wholly below ``hi`` are forgotten: the range is built."""
+        parts = [f for f in self._fresh if f.end > lo and f.first < hi]
+        self._fresh = [f for f in self._fresh if f.end > hi]
+        if not parts:
+            return None
+        keys, passages, versions = (np.concatenate(c) for c in zip(*(f.rows for f in parts), strict=True))
+        inside = (passages >= lo) & (passages < hi)
+        keys, passages, versions = keys[inside], passages[inside], versions[inside]
+        # Rows the probes missed (stored by other means, or before this process's first probe) or
+        # kept from a batch rolled back make the table's counts or sums of the columns (the key's
+        # halves: exact in 64 bits) differ from the kept rows'.
+        stored = self.con.execute(
+            "SELECT count(*), coalesce(sum(key >> 32), 0), coalesce(sum(key & 4294967295), 0),"
+            " coalesce(sum(passage_id), 0), coalesce(sum(version_id), 0)"
+            " FROM band_keys WHERE passage_id >= ? AND passage_id < ?",
             [lo, hi],
+        ).fetchall()[0]
+        kept = (
+            len(keys),
+            int((keys >> np.uint64(32)).sum(dtype=np.uint64)),
+            int((keys & np.uint64(0xFFFFFFFF)).sum(dtype=np.uint64)),
+            int(passages.sum()),
+            int(versions.sum()),
         )
-        return self._keep(write_segment(self.folder, lo, hi, keys, passages, versions))
+        if tuple(int(v) for v in stored) != kept:
+            return None
+        return keys, passages, versions
 
     def _keep(self, info: SegmentInfo) -> SegmentInfo:
         self._open[info.name] = Segment(self.folder / info.name, info)
@@ -340,17 +395,11 @@ class KeyIndex:
             self.rebuilt += 1
             segments[-FANOUT:] = [self._build(last[0].lo, last[-1].hi)]
             return True
+        # Each part is sorted: the native build merges the runs.
         keys = np.concatenate([p.keys for p in parts])
         passages = np.concatenate([p.prel.astype(np.int64) + p.info.lo for p in parts])
         versions = np.concatenate([p.vrel.astype(np.int64) + p.info.vlo for p in parts])
-        bounds = [(int(p.vrel.min()) + p.info.vlo, int(p.vrel.max()) + p.info.vlo) for p in parts if p.info.rows]
-        if all(a[1] <= b[0] for a, b in pairwise(bounds)):
-            # Each part is sorted by (key, version, passage), the later parts' versions no smaller
-            # and passages greater: a stable sort by key (a merge of sorted runs) is enough.
-            order = np.argsort(keys, kind="stable")
-        else:
-            order = np.lexsort((passages, versions, keys))
-        merged = write_segment(self.folder, last[0].lo, last[-1].hi, keys[order], passages[order], versions[order])
+        merged = write_segment(self.folder, last[0].lo, last[-1].hi, keys, passages, versions)
         segments[-FANOUT:] = [self._keep(merged)]
         return True
 
@@ -397,6 +446,7 @@ class KeyIndex:
         # Passages are stored after the largest id (ingest's next_id): once some at or above
         # ``first`` are stored, none below it will be, and the index may cover them.
         segments = self.sync(first)
+        self._remember(first, probe)
         covered = segments[-1].info.hi if segments else 0
         queries = distinct(probe[0])
         # Imported here: warehouse.db, which holds the one helper that registers Arrow tables,

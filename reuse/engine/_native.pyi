@@ -16,14 +16,15 @@ __all__ = [
     "band_keys",
     "candidate_pairs",
     "family_keys_many",
+    "grade_pairs",
     "match_pairs",
     "minhash_signatures",
     "normalize",
     "paragraph_spans",
     "passages",
+    "segment_build",
     "segment_check",
     "segment_lookup",
-    "segment_sums",
     "sequence_matched",
     "shingle_hashes",
     "tokenize",
@@ -115,14 +116,27 @@ def match_pairs(
     settings: tuple[int, float, int, float, int, int],
     /,
 ) -> list[tuple[int, int, list[_Match]]]: ...
-def sequence_matched(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], /) -> int: ...
-def segment_sums(
-    keys: npt.NDArray[np.uint64],
-    prel: npt.NDArray[np.uint32],
-    vrel: npt.NDArray[np.uint32],
-    rank: npt.NDArray[np.uint8],
+def grade_pairs(
+    documents: Sequence[tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]],
+    pairs: Sequence[tuple[int, int, int, int, Sequence[tuple[int, int, int, int, float]]]],
     /,
-) -> npt.NDArray[np.uint64]: ...
+) -> list[tuple[float, float | None, float | None]]: ...
+def sequence_matched(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], /) -> int: ...
+def segment_build(
+    keys: npt.NDArray[np.uint64],
+    passages: npt.NDArray[np.int64],
+    versions: npt.NDArray[np.int64],
+    lo: int,
+    vlo: int,
+    rank_cap: int,
+    /,
+) -> tuple[
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.uint32],
+    npt.NDArray[np.uint32],
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.uint64],
+]: ...
 def segment_check(
     keys: npt.NDArray[np.uint64],
     prel: npt.NDArray[np.uint32],

@@ -29,7 +29,7 @@ _NO_KEYS = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64))
 class Comparable:
     """What verifying and aligning a document needs of its analysis: its passages, token hashes
     and alignment views, without its text or words (about 45 bytes a token, a fifth of a whole
-    analysis; 13 more once graded), so that many stored documents can be kept ready to match again."""
+    analysis; 13 more if graded in Python), so that many stored documents can be kept ready to match again."""
 
     chars: int  # length of the text
     passages: list[Passage]
@@ -69,11 +69,11 @@ class Comparable:
 
     @property
     def nbytes(self) -> int:
-        """Memory held, roughly: the arrays (shingles and grading evidence counted as if made: at
-        most one 5-gram a token and one word pair a content word) and the passages."""
+        """Memory held, roughly: the arrays (shingles counted as if made; the grading evidence is
+        not, the native engine makes it per batch) and the passages."""
         view = self.align_input
         arrays = sum(getattr(view, f.name).nbytes for f in fields(AlignInput))
-        made = 8 * len(view.token_hashes) + 8 * len(view.token_hashes) + 8 * int(np.count_nonzero(view.content))
+        made = 8 * len(view.token_hashes)
         return arrays + made + _PASSAGE_BYTES * len(self.passages)
 
 

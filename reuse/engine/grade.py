@@ -42,7 +42,7 @@ import numpy as np
 from reuse.engine import _native
 from reuse.models import Match
 
-__all__ = ["Evidence", "Grade", "evidence", "grade"]
+__all__ = ["Evidence", "Grade", "combine", "evidence", "grade"]
 
 #: Words in a row of the verbatim evidence (word 5-grams, as the text-reuse literature uses).
 FIVE = 5
@@ -109,8 +109,12 @@ def grade(matches: Sequence[Match], a: Evidence, b: Evidence, chars_a: int, char
         _weighted_coverage([(m.a.start, m.a.end, m.similarity) for m in matches], chars_a),
         _weighted_coverage([(m.b.start, m.b.end, m.similarity) for m in matches], chars_b),
     )
-    fivegrams = _containment(a.fivegrams, b.fivegrams)
-    word_pairs = _containment(a.word_pairs, b.word_pairs)
+    return combine(aligned, _containment(a.fivegrams, b.fivegrams), _containment(a.word_pairs, b.word_pairs))
+
+
+def combine(aligned: float, fivegrams: float | None, word_pairs: float | None) -> Grade:
+    """The grade of the unrounded parts: their mean and each part rounded to 4 places (the
+    native engine's ``grade_pairs`` gives the parts, :func:`grade` computes them in Python)."""
     # A kind of evidence the smaller side cannot have is no evidence either way: left out.
     parts = [aligned, *(part for part in (fivegrams, word_pairs) if part is not None)]
     return Grade(round(sum(parts) / len(parts), 4), round(aligned, 4), _rounded(fivegrams), _rounded(word_pairs))

@@ -19,11 +19,11 @@ from reuse.engine import _native
 from reuse.engine.align import AlignInput, verify
 from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable
-from reuse.engine.grade import Grade, grade
+from reuse.engine.grade import Grade, combine, grade
 from reuse.engine.pairs import summarize
 from reuse.models import DocumentPair, Match, MatchKind, Span
 
-__all__ = ["PairResult", "align", "graded", "match_pair", "match_pairs", "reference_match_pair"]
+__all__ = ["PairResult", "align", "grade_many", "graded", "match_pair", "match_pairs", "reference_match_pair"]
 
 #: The summary of two documents without a match (most pairs a batch verifies): the same for
 #: any lengths, made once.
@@ -83,9 +83,41 @@ def match_pair(a: Comparable, b: Comparable, candidates: Iterable[tuple[int, int
 
 def graded(matches: Sequence[Match], a: Comparable, b: Comparable, proposed: int, verified: int) -> PairResult:
     """The result of matching ``a`` and ``b``: what they share (:func:`reuse.engine.pairs.summarize`)
-    with their graded similarity (:func:`reuse.engine.grade.grade`) and its parts."""
-    parts = grade(matches, a.evidence, b.evidence, a.chars, b.chars)
+    with their graded similarity (:func:`reuse.engine.grade.grade`, computed by the native engine)
+    and its parts."""
+    spans = [(m.a.start, m.a.end, m.b.start, m.b.end, m.similarity) for m in matches]
+    return _result(matches, a, b, proposed, verified, grade_many([(a, b, spans)])[0])
+
+
+def _result(
+    matches: Sequence[Match], a: Comparable, b: Comparable, proposed: int, verified: int, parts: Grade
+) -> PairResult:
     return PairResult(proposed, verified, list(matches), summarize(matches, a.chars, b.chars, parts.similarity), parts)
+
+
+_Spans = Sequence[tuple[int, int, int, int, float]]
+
+
+def grade_many(pairs: Sequence[tuple[Comparable, Comparable, _Spans]]) -> list[Grade]:
+    """:func:`reuse.engine.grade.grade` of each ``(a, b, matches)`` (each match as ``(a_start,
+    a_end, b_start, b_end, similarity)``), in one native call on all cores; a document in
+    several pairs is handed over once."""
+    slot: dict[int, int] = {}
+    documents: list[tuple[np.ndarray, np.ndarray]] = []
+    jobs: list[tuple[int, int, int, int, _Spans]] = []
+    for a, b, spans in pairs:
+        for doc in (a, b):
+            if id(doc) not in slot:
+                slot[id(doc)] = len(documents)
+                view = doc.align_input
+                documents.append(
+                    (
+                        np.ascontiguousarray(view.token_hashes, dtype=np.uint64),
+                        np.ascontiguousarray(view.content, dtype=np.bool_),
+                    )
+                )
+        jobs.append((slot[id(a)], slot[id(b)], a.chars, b.chars, spans))
+    return [combine(*parts) for parts in _native.grade_pairs(documents, jobs)]
 
 
 def match_pairs(
@@ -112,15 +144,18 @@ def match_pairs(
         settings.min_verbatim_tokens,
         settings.min_edited_tokens,
     )
+    outcomes = _native.match_pairs(documents, jobs, native)
+    # Only a pair with a match is stored: grading the others would cost every candidate pair.
+    matched = [
+        (a, b, [row[:5] for row in rows]) for (a, b, _), (_, _, rows) in zip(pairs, outcomes, strict=True) if rows
+    ]
+    grades = iter(grade_many(matched))
     results = []
-    for (a, b, _), (proposed, verified, rows) in zip(pairs, _native.match_pairs(documents, jobs, native), strict=True):
-        matches = _matches(rows)
-        # Only a pair with a match is stored: grading the others would cost every candidate pair.
-        results.append(
-            graded(matches, a, b, proposed, verified)
-            if matches
-            else PairResult(proposed, verified, [], _NOTHING_SHARED)
-        )
+    for (a, b, _), (proposed, verified, rows) in zip(pairs, outcomes, strict=True):
+        if rows:
+            results.append(_result(_matches(rows), a, b, proposed, verified, next(grades)))
+        else:
+            results.append(PairResult(proposed, verified, [], _NOTHING_SHARED))
     return results
 
 
@@ -161,4 +196,6 @@ def reference_match_pair(
     matches = reference_align(a.align_input, b.align_input, settings) if verified else []
     if not matches:
         return PairResult(len(proposed), verified, [], _NOTHING_SHARED)
-    return graded(matches, a, b, len(proposed), verified)
+    # The grade's Python reference too: this function is the oracle of the whole result.
+    parts = grade(matches, a.evidence, b.evidence, a.chars, b.chars)
+    return _result(matches, a, b, len(proposed), verified, parts)

@@ -10,6 +10,7 @@ pub mod candidates;
 pub mod difflib;
 pub mod families;
 pub mod fasthash;
+pub mod grade;
 pub mod kernels;
 pub mod normalize;
 pub mod passages;
@@ -684,6 +685,59 @@ fn match_pairs<'py>(
         .collect())
 }
 
+/// A pair to grade as Python passes it: the positions of its documents in the batch, their
+/// lengths in characters, and its matches' `(a_start, a_end, b_start, b_end, similarity)`.
+type GradeJobArgs = (usize, usize, i64, i64, Vec<grade::Span>);
+
+/// A grade's unrounded parts as Python receives them: `(aligned, fivegrams, word_pairs)`.
+type GradeTuple = (f64, Option<f64>, Option<f64>);
+
+/// The unrounded parts `(aligned, fivegrams, word_pairs)` of reuse.engine.grade.grade for many
+/// document pairs (None where the smaller side has no evidence of a kind).
+///
+/// documents: (token_hashes u64, content bool) each; pairs: see `GradeJobArgs`. Runs without
+/// the GIL, spread over all cores; results in the order of `pairs`.
+#[pyfunction]
+#[pyo3(signature = (documents, pairs, /))]
+fn grade_pairs<'py>(
+    py: Python<'py>,
+    documents: Vec<(PyReadonlyArray1<'py, u64>, PyReadonlyArray1<'py, bool>)>,
+    pairs: Vec<GradeJobArgs>,
+) -> PyResult<Vec<GradeTuple>> {
+    let hashes: Vec<Cow<[u64]>> = documents.iter().map(|(h, _)| values(h)).collect();
+    let flags: Vec<Cow<[bool]>> = documents.iter().map(|(_, c)| values(c)).collect();
+    let mut docs = Vec::with_capacity(documents.len());
+    for (hashes, content) in hashes.iter().zip(&flags) {
+        if hashes.len() != content.len() {
+            return Err(value_error("a document needs one content flag per token"));
+        }
+        docs.push(grade::Doc {
+            token_hashes: hashes,
+            content,
+        });
+    }
+    let mut jobs = Vec::with_capacity(pairs.len());
+    for (a, b, chars_a, chars_b, matches) in pairs {
+        if a >= docs.len() || b >= docs.len() {
+            return Err(value_error(format!(
+                "pair ({a}, {b}) names a document the batch does not hold"
+            )));
+        }
+        jobs.push(grade::Job {
+            a,
+            b,
+            chars_a,
+            chars_b,
+            matches,
+        });
+    }
+    let parts = py.detach(|| grade::grade_pairs(&docs, &jobs));
+    Ok(parts
+        .iter()
+        .map(|p| (p.aligned, p.fivegrams, p.word_pairs))
+        .collect())
+}
+
 /// The columns of a band-key index segment as slices (see `segment::Segment`); each must be
 /// contiguous (a memory map is).
 fn segment_view<'a>(
@@ -706,24 +760,58 @@ fn segment_view<'a>(
     Ok(view)
 }
 
-/// The block checksums of a band-key index segment's rows (sorted columns of one length): the
-/// wrapping sum of each block of 32 rows' checksum words. Runs without the GIL.
+/// A band-key index segment's columns as Python receives them: keys, passage offsets,
+/// version offsets, ranks and block checksums.
+type SegmentColumns<'py> = (
+    Bound<'py, PyArray1<u64>>,
+    Bound<'py, PyArray1<u32>>,
+    Bound<'py, PyArray1<u32>>,
+    Bound<'py, PyArray1<u8>>,
+    Bound<'py, PyArray1<u64>>,
+);
+
+/// Offsets from `base` of ids that must lie in `[base, base + 2**32)`.
+fn offsets(ids: &[i64], base: i64, what: &str) -> PyResult<Vec<u32>> {
+    ids.iter()
+        .map(|&id| u32::try_from(id - base))
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            value_error(format!(
+                "a segment's {what} ids must lie in [{base}, {base} + 2**32)"
+            ))
+        })
+}
+
+/// A band-key index segment's columns from its rows `(key, passage_id, version_id)` in any
+/// order (a merge's parts one after another are merged, not sorted again): sorted by key,
+/// version and passage, passages and versions as offsets from `lo` and `vlo`, each row's
+/// version ranked among its key's versions (capped at `rank_cap`), block checksums. Runs
+/// without the GIL.
 #[pyfunction]
-#[pyo3(signature = (keys, prel, vrel, rank, /))]
-fn segment_sums<'py>(
+#[pyo3(signature = (keys, passages, versions, lo, vlo, rank_cap, /))]
+fn segment_build<'py>(
     py: Python<'py>,
     keys: PyReadonlyArray1<'py, u64>,
-    prel: PyReadonlyArray1<'py, u32>,
-    vrel: PyReadonlyArray1<'py, u32>,
-    rank: PyReadonlyArray1<'py, u8>,
-) -> PyResult<Bound<'py, PyArray1<u64>>> {
-    let (keys, prel, vrel, rank) = (values(&keys), values(&prel), values(&vrel), values(&rank));
-    let n = keys.len();
-    if prel.len() != n || vrel.len() != n || rank.len() != n {
-        return Err(PyValueError::new_err("segment columns of unequal lengths"));
+    passages: PyReadonlyArray1<'py, i64>,
+    versions: PyReadonlyArray1<'py, i64>,
+    lo: i64,
+    vlo: i64,
+    rank_cap: u8,
+) -> PyResult<SegmentColumns<'py>> {
+    let (keys, passages, versions) = (values(&keys), values(&passages), values(&versions));
+    if passages.len() != keys.len() || versions.len() != keys.len() {
+        return Err(value_error("segment rows of unequal lengths"));
     }
-    let sums = py.detach(|| segment::block_sums(&keys, &prel, &vrel, &rank));
-    Ok(sums.into_pyarray(py))
+    let prel = offsets(&passages, lo, "passage")?;
+    let vrel = offsets(&versions, vlo, "version")?;
+    let built = py.detach(|| segment::build(&keys, &prel, &vrel, rank_cap));
+    Ok((
+        built.keys.into_pyarray(py),
+        built.prel.into_pyarray(py),
+        built.vrel.into_pyarray(py),
+        built.rank.into_pyarray(py),
+        built.sums.into_pyarray(py),
+    ))
 }
 
 /// Verify every block of a band-key index segment not marked in `checked`, marking each; a
@@ -848,8 +936,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(py_passages, m)?)?;
     m.add_function(wrap_pyfunction!(align_documents, m)?)?;
     m.add_function(wrap_pyfunction!(match_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(grade_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(sequence_matched, m)?)?;
-    m.add_function(wrap_pyfunction!(segment_sums, m)?)?;
+    m.add_function(wrap_pyfunction!(segment_build, m)?)?;
     m.add_function(wrap_pyfunction!(candidate_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(segment_check, m)?)?;
     m.add_function(wrap_pyfunction!(segment_lookup, m)?)?;

@@ -6,6 +6,8 @@
 //! checksums are stored beside them. The Python side maps the file and hands the columns over as
 //! slices: no I/O here.
 
+use rayon::prelude::*;
+
 /// Rows per checksummed block (`warehouse.keyindex.BLOCK`).
 pub const BLOCK: usize = 32;
 
@@ -60,6 +62,59 @@ fn sum_of(keys: &[u64], prel: &[u32], vrel: &[u32], rank: &[u8], block: usize) -
     (block * BLOCK..end).fold(0u64, |sum, i| {
         sum.wrapping_add(row_word(keys[i], prel[i], vrel[i], rank[i], i))
     })
+}
+
+/// A segment's columns (see [`Segment`]), made by [`build`].
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Columns {
+    pub keys: Vec<u64>,
+    pub prel: Vec<u32>,
+    pub vrel: Vec<u32>,
+    pub rank: Vec<u8>,
+    pub sums: Vec<u64>,
+}
+
+/// A segment's columns from rows `(key, passage offset, version offset)` in any order: sorted by
+/// key, version and passage, each row with its version's dense rank among the key's versions
+/// (capped at `rank_cap`), and the block checksums.
+///
+/// The sort (on all cores) is stable and merges runs already in order, so merging segments
+/// (their rows one after another) costs about a pass per doubling of the parts, not a sort
+/// from scratch.
+///
+/// # Panics
+/// If the columns differ in length (the binding checks it first).
+pub fn build(keys: &[u64], prel: &[u32], vrel: &[u32], rank_cap: u8) -> Columns {
+    assert!(prel.len() == keys.len() && vrel.len() == keys.len());
+    let mut rows: Vec<(u64, u32, u32)> = keys
+        .iter()
+        .zip(vrel)
+        .zip(prel)
+        .map(|((&k, &v), &p)| (k, v, p))
+        .collect();
+    rows.par_sort();
+    let n = rows.len();
+    let mut out = Columns {
+        keys: Vec::with_capacity(n),
+        prel: Vec::with_capacity(n),
+        vrel: Vec::with_capacity(n),
+        rank: Vec::with_capacity(n),
+        sums: Vec::new(),
+    };
+    let mut distinct = 0u32;
+    for (i, &(key, version, passage)) in rows.iter().enumerate() {
+        if i == 0 || key != rows[i - 1].0 {
+            distinct = 1;
+        } else if version != rows[i - 1].1 {
+            distinct += 1;
+        }
+        out.keys.push(key);
+        out.vrel.push(version);
+        out.prel.push(passage);
+        out.rank.push(distinct.min(u32::from(rank_cap)) as u8);
+    }
+    out.sums = block_sums(&out.keys, &out.prel, &out.vrel, &out.rank);
+    out
 }
 
 impl Segment<'_> {
@@ -230,6 +285,24 @@ mod tests {
 
     fn rows(count: u64) -> Vec<(u64, u32)> {
         (0..count).map(|i| ((i * 7) % 50, (i % 5) as u32)).collect()
+    }
+
+    #[test]
+    fn build_sorts_ranks_and_sums_as_the_helper_does() {
+        let seg = Owned::new(rows(300));
+        // The same rows reversed, passage offsets as the helper numbers them after its sort.
+        let mut keys = seg.keys.clone();
+        let mut prel = seg.prel.clone();
+        let mut vrel = seg.vrel.clone();
+        keys.reverse();
+        prel.reverse();
+        vrel.reverse();
+        let built = build(&keys, &prel, &vrel, 255);
+        assert_eq!(built.keys, seg.keys);
+        assert_eq!(built.rank, seg.rank);
+        assert_eq!(built.sums, seg.sums);
+        let capped = build(&keys, &prel, &vrel, 2);
+        assert!(capped.rank.iter().all(|&r| (1..=2).contains(&r)));
     }
 
     #[test]
