@@ -99,7 +99,7 @@ def test_load_spark_layout_reads_unsigned_bits_back_and_builds_the_lineage(live:
     loaded = tmp_path / "loaded.duckdb"
     result = runner.invoke(app, ["--db", str(loaded), "load", str(snapshot)])
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"loaded 38656 rows into 12 tables of {loaded}: 9 documents, 19 matches\n"
+    assert result.stdout == f"loaded 49638 rows into 12 tables of {loaded}: 9 documents, 13 matches\n"
     _same(live, loaded)
     for command in (["matches", SF], ["lineage", SF], ["stories"], ["sites"]):
         done = runner.invoke(app, ["--db", str(loaded), *command])

@@ -18,7 +18,7 @@ from reuse.config import Settings
 #: falling short of the verification bar: about 0.6% of pairs exactly at the bar are lost.
 FILTER_SIGMAS = 2.5
 
-__all__ = ["FILTER_SIGMAS", "band_keys", "band_keys_from", "band_params", "estimated_containment"]
+__all__ = ["FILTER_SIGMAS", "band_keys", "band_keys_from", "band_params", "estimated_containment", "may_verify"]
 
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
@@ -112,3 +112,18 @@ def estimated_containment(
         jaccard = np.minimum(jaccard + sigmas * spread, 1.0)
     shared = jaccard * (sizes_a + sizes_b) / (1.0 + jaccard)
     return shared / np.maximum(np.minimum(sizes_a, sizes_b), 1)
+
+
+def may_verify(
+    signatures_a: np.ndarray, signatures_b: np.ndarray, tokens_a: np.ndarray, tokens_b: np.ndarray, settings: Settings
+) -> np.ndarray:
+    """Which candidate passage pairs (row ``k`` of each side) may reach ``verify_containment``:
+    their containment estimated from the signatures, raised by ``FILTER_SIGMAS`` standard errors
+    (see ``Settings.candidate_filter``; every pair when the filter is off). Shingle counts are
+    taken as token counts less the word shingle size: one rule for every pipeline that proposes
+    candidates, so they propose the same."""
+    if not settings.candidate_filter:
+        return np.ones(len(signatures_a), dtype=bool)
+    shift = settings.shingle_words - 1
+    estimate = estimated_containment(signatures_a, signatures_b, tokens_a - shift, tokens_b - shift, FILTER_SIGMAS)
+    return np.asarray(estimate >= settings.verify_containment)

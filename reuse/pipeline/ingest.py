@@ -27,7 +27,7 @@ from reuse import reusetrack_version
 from reuse.config import Settings
 from reuse.engine import _native
 from reuse.engine.analysis import Analysis, Comparable
-from reuse.engine.lsh import FILTER_SIGMAS, band_params, estimated_containment
+from reuse.engine.lsh import band_params, may_verify
 from reuse.engine.matching import PairResult, match_pairs
 from reuse.errors import InputError, Problem, RepeatedInput, WarehouseError
 from reuse.models import Document, TimePrecision
@@ -406,8 +406,7 @@ class Ingestor:
     def _likely(self, candidates: np.ndarray, first_passage: int, new: dict[int, Analysis]) -> np.ndarray:
         """The candidates (rows of ``Warehouse.candidates``) whose containment, estimated from the
         two signatures with a margin of error, may reach ``settings.verify_containment`` (see
-        ``Settings.candidate_filter``; shingle counts are taken as token counts less the word
-        shingle size)."""
+        ``Settings.candidate_filter`` and :func:`~reuse.engine.lsh.may_verify`)."""
         if not self.settings.candidate_filter or not len(candidates):
             return candidates
         rows = candidates
@@ -423,9 +422,7 @@ class Ingestor:
         else:
             ids, signatures, tokens = new_ids, new_signatures, new_tokens
         old, fresh = np.searchsorted(ids, rows[:, 0]), np.searchsorted(ids, rows[:, 2])
-        sizes = tokens - (self.settings.shingle_words - 1)
-        estimate = estimated_containment(signatures[old], signatures[fresh], sizes[old], sizes[fresh], FILTER_SIGMAS)
-        return rows[estimate >= self.settings.verify_containment]
+        return rows[may_verify(signatures[old], signatures[fresh], tokens[old], tokens[fresh], self.settings)]
 
     def _grouped(self, candidates: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
         """The candidates by pair of versions ``(old, new)``: each pair's ``(position in old,

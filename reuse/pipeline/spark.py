@@ -44,7 +44,7 @@ from reuse import reusetrack_version
 from reuse.config import Settings
 from reuse.engine import _native
 from reuse.engine.analysis import Comparable, analyse
-from reuse.engine.lsh import band_params
+from reuse.engine.lsh import band_params, may_verify
 from reuse.engine.matching import match_pair
 from reuse.engine.signatures import MinHasher
 from reuse.errors import InputError, Problem, ReuseError
@@ -222,6 +222,29 @@ def _passage_keys(v: _Version) -> Iterator[tuple[int, int, int, list[int]]]:
     crosses from Python to the JVM, which makes the row per key (64 times as many)."""
     for position, keys in enumerate(v.keys):
         yield v.first_passage + position, v.version_id, position, keys
+
+
+def _passage_sizes(v: _Version) -> Iterator[tuple[int, bytes, int]]:
+    """``(passage_id, signature, tokens)`` of each passage, what the candidate filter reads."""
+    for row, blob in zip(v.passages, v.signatures, strict=True):
+        yield v.first_passage + row["position"], blob, row["token_end"] - row["token_start"]
+
+
+def _likely(rows: Iterable[Any], settings: Settings) -> Iterator[tuple[int, int, int, int, int, int]]:
+    """The candidate passage pairs of a partition that may reach the verification bar, as
+    ``Ingestor`` keeps them (:func:`reuse.engine.lsh.may_verify`)."""
+    rows = list(rows)
+    if not rows:
+        return
+    signatures = [
+        np.frombuffer(b"".join(r[side] for r in rows), dtype="<u4").reshape(len(rows), -1).astype(np.uint32)
+        for side in ("sig_a", "sig_b")
+    ]
+    tokens = [np.array([r[side] for r in rows], dtype=np.int64) for side in ("tokens_a", "tokens_b")]
+    keep = may_verify(signatures[0], signatures[1], tokens[0], tokens[1], settings)
+    for r, kept in zip(rows, keep.tolist(), strict=True):
+        if kept:
+            yield r.pa, r.va, r.pos_a, r.pb, r.vb, r.pos_b
 
 
 def _evidence(v: _Version, table: str) -> list[dict[str, Any]]:
@@ -475,7 +498,7 @@ def _run(
             F.col("rank") <= settings.max_key_versions
         )
         old, new = held.alias("o"), keys.alias("n")
-        candidates = (
+        proposed_pairs = (
             new.join(
                 old,
                 (F.col("o.key") == F.col("n.key"))
@@ -491,12 +514,37 @@ def _run(
                 F.col("n.position").alias("pos_b"),
             )
             .distinct()
-            .groupBy("va", "vb")
+            .persist(keep)
+        )
+        # Counted before the filter, as the ingest reports its candidates.
+        report.candidates = proposed_pairs.count()
+        if settings.candidate_filter:
+            # As the ingest: a pair whose signatures say it cannot reach the verification bar is
+            # dropped before any text is read (the key families propose such pairs).
+            sizes = spark.createDataFrame(
+                numbered.flatMap(_passage_sizes), "passage_id bigint, signature binary, tokens int"
+            )
+            side = {
+                name: sizes.select(
+                    F.col("passage_id").alias(f"p{name}"),
+                    F.col("signature").alias(f"sig_{name}"),
+                    F.col("tokens").alias(f"tokens_{name}"),
+                )
+                for name in ("a", "b")
+            }
+            proposed_pairs = spark.createDataFrame(
+                proposed_pairs.join(side["a"], "pa")
+                .join(side["b"], "pb")
+                .rdd.mapPartitions(partial(_likely, settings=settings)),
+                "pa bigint, va bigint, pos_a int, pb bigint, vb bigint, pos_b int",
+            )
+        candidates = (
+            proposed_pairs.groupBy("va", "vb")
             .agg(F.collect_list(F.struct("pos_a", "pos_b")).alias("pairs"))
             .persist(keep)
         )
-        version_pairs, proposed = candidates.agg(F.count("*"), F.sum(F.size("pairs"))).collect()[0]
-        report.candidates = int(proposed or 0)
+        version_pairs = candidates.count()
+        proposed_pairs.unpersist()
         entry.update(passages=report.passages, version_pairs=int(version_pairs), candidates=report.candidates)
 
     with stage("match") as entry:

@@ -532,7 +532,7 @@ impl<'a> DocValues<'a> {
 }
 
 /// A match as Python receives it: `(a_start, a_end, b_start, b_end, similarity, kind,
-/// a_tokens, b_tokens)`, kind 0 verbatim, 1 near-verbatim, 2 edited.
+/// a_tokens, b_tokens)`, kind 0 verbatim, 1 near-verbatim, 2 edited, 3 rewritten, 4 summary.
 type MatchTuple = (i64, i64, i64, i64, f64, u8, i64, i64);
 
 fn match_tuple(m: &align::Match) -> MatchTuple {
@@ -949,14 +949,16 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "analyse_many",
             "band_keys",
             "candidate_pairs",
+            "family_keys_many",
+            "grade_pairs",
             "match_pairs",
             "minhash_signatures",
             "normalize",
             "paragraph_spans",
             "passages",
+            "segment_build",
             "segment_check",
             "segment_lookup",
-            "segment_sums",
             "sequence_matched",
             "shingle_hashes",
             "tokenize",
