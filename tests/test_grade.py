@@ -242,7 +242,7 @@ def test_spearman_matches_its_definition() -> None:
 
 def test_pan13_categories_are_graded_in_order() -> None:
     """Category medians 02 > 03 > 05 > 01 and 02 > 04 > 05 on 30 pairs a category (seed 15); the
-    Spearman correlation with the categories' grades at least the floor measured (0.700 on this
+    Spearman correlation with the categories' grades at least the floor measured (0.697 on this
     sample; word 5-gram containment, the baseline, 0.748: see the README's Evaluation), and the
     negative pairs near 0. 04 is not asserted below 03: round-trip translations keep more of the
     words, and PAN13's 04 cases take more of their sources, than its 03 cases (every measure

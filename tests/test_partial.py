@@ -47,9 +47,9 @@ def test_seed_rewrites_are_graded_between_the_republication_and_independent_stor
 
 def test_pan13_partial_copies_are_found_and_ranked() -> None:
     """On 20 pairs of each PAN13 group (seed 15): every verbatim pair is found, most partial
-    ones (0.875 of this sample when measured), no independent one; the medians of what is stored
+    ones (0.900 of this sample when measured), no independent one; the medians of what is stored
     order verbatim > partial > independent, and the similarity tells a partial copy from an
-    independent pair far better than chance (0.938 when measured; the README's Evaluation has
+    independent pair far better than chance (0.950 when measured; the README's Evaluation has
     the larger sample and the baselines)."""
     check = partial_check(pan13_pairs(load_corpus(shared_data(PAN13)), per_category=20, seed=15))
     print(
@@ -57,7 +57,7 @@ def test_pan13_partial_copies_are_found_and_ranked() -> None:
         f" AUC {check.auc():.3f} (content words {check.auc('words'):.3f}, 5-grams {check.auc('fivegrams'):.3f})"
     )
     assert check.found("verbatim") == 1.0
-    assert check.found("partial") >= 0.75
+    assert check.found("partial") >= 0.85
     assert check.found("independent") == 0.0
     assert check.median("verbatim") > check.median("partial") > check.median("independent") == 0.0
-    assert check.auc() >= 0.85
+    assert check.auc() >= 0.9

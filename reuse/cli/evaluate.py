@@ -45,7 +45,8 @@ def eval_pan13(
     corpus is, and the matches inside the listed pairs are scored: plagdet, precision, recall,
     granularity and pair recall per category and for the entire corpus, with the wall time and
     peak memory. --json prints one object keyed by category folder name and "entire", each with
-    plagdet, precision, recall, granularity and pair_recall, plus seconds and peak_rss_mb.
+    plagdet, precision, recall, granularity, pair_recall and negative_detections (detections in
+    pairs without a case: false alarms), plus seconds and peak_rss_mb.
     """
     from rich.table import Table
     from rich.text import Text

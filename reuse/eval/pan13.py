@@ -35,8 +35,9 @@ class Pan13Result:
 
     def scores(self) -> dict[str, Any]:
         """The JSON-ready summary: for each category folder name and ``entire``, ``plagdet``,
-        ``precision``, ``recall``, ``granularity`` and ``pair_recall`` (None without positive pairs);
-        plus ``seconds`` and ``peak_rss_mb``."""
+        ``precision``, ``recall``, ``granularity``, ``pair_recall`` (None without positive pairs)
+        and ``negative_detections`` (detections inside the category's pairs without a case, such
+        as all of 01's: each is a false alarm); plus ``seconds`` and ``peak_rss_mb``."""
         summary: dict[str, Any] = {
             name: {
                 "plagdet": row.scores.plagdet,
@@ -44,6 +45,7 @@ class Pan13Result:
                 "recall": row.scores.recall,
                 "granularity": row.scores.granularity,
                 "pair_recall": row.pair_recall,
+                "negative_detections": row.negative_detections,
             }
             for name, row in self.rows.items()
         }
