@@ -371,16 +371,7 @@ def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Ma
             # A short span sharing only some words in order is as often two texts on one topic
             # as an edited copy: edited matches need ``min_edited_tokens`` (by default twice ``minimum``).
             continue
-        matches.append(
-            Match(
-                a=Span(int(a.starts[c.i0]), int(a.ends[c.i1 - 1])),
-                b=Span(int(b.starts[c.j0]), int(b.ends[c.j1 - 1])),
-                similarity=round(similarity, 4),
-                kind=kind,
-                a_tokens=c.i1 - c.i0,
-                b_tokens=c.j1 - c.j0,
-            )
-        )
+        matches.append(_match(a, b, c, kind, similarity))
     # The second stage: what the words in order missed, found sentence by sentence, at the
     # edited floor (``min_edited_tokens``, as an edited first-stage match).
     found = fragments(
@@ -395,6 +386,18 @@ def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Ma
         settings.min_edited_tokens,
     )
     return with_fragments(a, b, matches, found)
+
+
+def _match(a: AlignInput, b: AlignInput, c: _Cluster, kind: MatchKind, similarity: float) -> Match:
+    """The match a cluster of tokens makes, at character offsets."""
+    return Match(
+        a=Span(int(a.starts[c.i0]), int(a.ends[c.i1 - 1])),
+        b=Span(int(b.starts[c.j0]), int(b.ends[c.j1 - 1])),
+        similarity=round(similarity, 4),
+        kind=kind,
+        a_tokens=c.i1 - c.i0,
+        b_tokens=c.j1 - c.j0,
+    )
 
 
 def token_boxes(a: AlignInput, b: AlignInput, matches: list[Match]) -> list[tuple[int, int, int, int]]:
@@ -429,15 +432,6 @@ def with_fragments(a: AlignInput, b: AlignInput, matches: list[Match], found: li
         kind, similarity = _kind(a, b, c)
         if kind is MatchKind.EDITED:
             kind = f.kind
-        merged.append(
-            Match(
-                a=Span(int(a.starts[c.i0]), int(a.ends[c.i1 - 1])),
-                b=Span(int(b.starts[c.j0]), int(b.ends[c.j1 - 1])),
-                similarity=round(similarity, 4),
-                kind=kind,
-                a_tokens=c.i1 - c.i0,
-                b_tokens=c.j1 - c.j0,
-            )
-        )
+        merged.append(_match(a, b, c, kind, similarity))
     kept = [m for m, t in zip(matches, taken, strict=True) if not t]
     return sorted(kept + merged, key=lambda m: (m.a.start, m.b.start))

@@ -615,14 +615,7 @@ fn align_oriented(
             // Edited matches need `min_edited_tokens` (see align.py).
             continue;
         }
-        matches.push(Match {
-            a: (a.starts[c.i0 as usize], a.ends[c.i1 as usize - 1]),
-            b: (b.starts[c.j0 as usize], b.ends[c.j1 as usize - 1]),
-            similarity: round4(similarity),
-            kind,
-            a_tokens: c.i1 - c.i0,
-            b_tokens: c.j1 - c.j0,
-        });
+        matches.push(match_of(a, b, &c, kind, similarity));
     }
     let found = fragments(
         &a.side(),
@@ -643,6 +636,18 @@ fn align_oriented(
 }
 
 /// `align.token_boxes`: each match's tokens `(i0, i1, j0, j1)`.
+/// The match a cluster of tokens makes, at character offsets (`align.py`'s `_match`).
+fn match_of(a: &Doc, b: &Doc, c: &Cluster, kind: Kind, similarity: f64) -> Match {
+    Match {
+        a: (a.starts[c.i0 as usize], a.ends[c.i1 as usize - 1]),
+        b: (b.starts[c.j0 as usize], b.ends[c.j1 as usize - 1]),
+        similarity: round4(similarity),
+        kind,
+        a_tokens: c.i1 - c.i0,
+        b_tokens: c.j1 - c.j0,
+    }
+}
+
 fn token_boxes(a: &Doc, b: &Doc, matches: &[Match]) -> Vec<(i64, i64, i64, i64)> {
     matches
         .iter()
@@ -687,14 +692,7 @@ fn with_fragments(a: &Doc, b: &Doc, matches: Vec<Match>, found: &[Fragment]) -> 
                 Kind::Rewritten
             };
         }
-        merged.push(Match {
-            a: (a.starts[c.i0 as usize], a.ends[c.i1 as usize - 1]),
-            b: (b.starts[c.j0 as usize], b.ends[c.j1 as usize - 1]),
-            similarity: round4(similarity),
-            kind,
-            a_tokens: c.i1 - c.i0,
-            b_tokens: c.j1 - c.j0,
-        });
+        merged.push(match_of(a, b, &c, kind, similarity));
     }
     let mut out: Vec<Match> = matches
         .into_iter()

@@ -134,19 +134,10 @@ fn sentences(side: &Side) -> Sentences {
 /// `_cosine`: tf times isf, sums in the order of the hashes.
 fn cosine(x: &Bag, y: &Bag, weight: &FastMap<u64, f64>) -> f64 {
     let mut dot = 0.0;
-    let (mut p, mut q) = (0, 0);
-    while p < x.len() && q < y.len() {
-        if x[p].0 < y[q].0 {
-            p += 1;
-        } else if y[q].0 < x[p].0 {
-            q += 1;
-        } else {
-            let w = weight[&x[p].0];
-            dot += ((x[p].1 * y[q].1) as f64 * w) * w;
-            p += 1;
-            q += 1;
-        }
-    }
+    for_each_shared(x, y, |h, cx, cy| {
+        let w = weight[&h];
+        dot += ((cx * cy) as f64 * w) * w;
+    });
     if dot == 0.0 {
         return 0.0;
     }
@@ -159,19 +150,25 @@ fn cosine(x: &Bag, y: &Bag, weight: &FastMap<u64, f64>) -> f64 {
     dot / (norm(x) * norm(y)).sqrt()
 }
 
-fn shared_distinct(x: &Bag, y: &Bag) -> usize {
-    let (mut p, mut q, mut n) = (0, 0, 0);
+/// Calls `f(word, count in x, count in y)` for each word both sorted bags hold, in order.
+fn for_each_shared(x: &Bag, y: &Bag, mut f: impl FnMut(u64, u32, u32)) {
+    let (mut p, mut q) = (0, 0);
     while p < x.len() && q < y.len() {
         if x[p].0 < y[q].0 {
             p += 1;
         } else if y[q].0 < x[p].0 {
             q += 1;
         } else {
-            n += 1;
+            f(x[p].0, x[p].1, y[q].1);
             p += 1;
             q += 1;
         }
     }
+}
+
+fn shared_distinct(x: &Bag, y: &Bag) -> usize {
+    let mut n = 0;
+    for_each_shared(x, y, |_, _, _| n += 1);
     n
 }
 
