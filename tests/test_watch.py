@@ -31,6 +31,9 @@ from typer.testing import CliRunner
 from crawlers.files import iter_documents
 from reuse.cli import app
 from reuse.cli.watch import parse_since
+from reuse.config import Settings
+from reuse.engine.analysis import analyse_many
+from reuse.engine.lsh import band_keys, band_params
 from reuse.pipeline.ingest import ingest, ingest_files
 from reuse.pipeline.webhook import WebhookSettings, deliver_alerts, register_webhook
 from warehouse.alerts import ATOM_NS, list_alerts
@@ -540,3 +543,36 @@ def test_a_run_dying_as_it_raises_its_alerts_leaves_them_and_its_lineage_to_the_
     assert len(alert_content(db)) == len(alert_content(history))
     cli(db, "ingest", inputs)
     assert alert_content(db) == expected
+
+
+def test_a_text_watch_finds_a_short_quote_inside_a_long_paragraph(tmp_path: Path) -> None:
+    """A watched line of 11 words quoted exactly inside a long paragraph of other words: no band
+    key of the line's signature equals one of the paragraph's passages' (checked below, so the
+    test keeps meaning something), but the line's anchors, key families a document's passages
+    have too, find it; a paragraph without the quote raises nothing."""
+    db = tmp_path / "w.duckdb"
+    quote = "Drones hit the fuel depot near Shusha before dawn on Tuesday."
+    passage = tmp_path / "quote.txt"
+    passage.write_text(quote, encoding="utf-8")
+    cli(db, "watch", "add", "--text", passage)
+    own = (
+        "The regional council met again this week to discuss the budget for schools, roads and the new "
+        "hospital wing, and several members asked why the tender had been delayed for a third time. "
+    )
+    later = (
+        "Residents said the ferry timetable would change from next month, and the harbour office promised "
+        "to publish the new hours on its website as soon as the operator confirmed them in writing."
+    )
+    docs = [
+        {"url": "https://quoting.example/a", "title": "Council", "text": own + quote + " " + later},
+        {"url": "https://other.example/b", "title": "Depot", "text": own + "The depot near Shusha was quiet. " + later},
+    ]
+    line, page = analyse_many([quote, docs[0]["text"]], Settings())
+    bands, rows = band_params(Settings())
+    assert not set(band_keys(line.signatures, bands, rows).flat) & set(band_keys(page.signatures, bands, rows).flat)
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+    cli(db, "ingest", feed)
+    found = alerts_json(db)
+    assert [a["copy"]["url"] for a in found] == ["https://quoting.example/a"]
+    assert found[0]["coverage_source"] > 0.9 and found[0]["evidence"][0]["kind"] == "verbatim"

@@ -2,7 +2,7 @@
 
 Site and document watches read the reuse edges the update just stored
 (:func:`warehouse.alerts.edge_alerts`). A text watch is matched as any document is: its passage
-is fingerprinted, its band keys looked up among the new versions' stored band keys, and the
+is fingerprinted, its band keys and key families looked up among the new versions' stored keys, and the
 candidates verified and aligned by the engine; a document holds the passage when the aligned text
 outside its boilerplate (its site's learned template and the blocks the extractor marked) is at
 least ``min_evidence_chars`` long, or half the passage when that is shorter. So a page that only
@@ -115,10 +115,14 @@ def _text_alerts(wh: Warehouse, settings: Settings, doc_ids: set[int]) -> list[d
         }
         if not wanted or not passage.passages:
             continue
-        keys = band_keys(passage.signatures, bands, rows)
+        # The bands and the key families, as a new document's passages are looked up: a short
+        # quoted line of the watched text is found by its anchors.
+        extra, owners = passage.family_keys
         probe = {
-            "key": pa.array(keys.ravel(), pa.uint64()),
-            "position": pa.array(np.repeat(np.arange(len(passage.passages)), bands), pa.int64()),
+            "key": pa.array(np.concatenate([band_keys(passage.signatures, bands, rows).ravel(), extra]), pa.uint64()),
+            "position": pa.array(
+                np.concatenate([np.repeat(np.arange(len(passage.passages)), bands), owners]), pa.int64()
+            ),
         }
         with (
             registered(wh.con, "watch_keys", probe) as con,
