@@ -72,7 +72,7 @@ CREATE TABLE matches (
     b_start    INTEGER NOT NULL,
     b_end      INTEGER NOT NULL,
     similarity DOUBLE NOT NULL,               -- share of aligned tokens
-    kind       VARCHAR NOT NULL,              -- verbatim, near-verbatim, edited
+    kind       VARCHAR NOT NULL,              -- verbatim, near-verbatim, edited, rewritten, summary
     a_tokens   INTEGER NOT NULL,
     b_tokens   INTEGER NOT NULL
 );
