@@ -41,6 +41,7 @@ from reuse.engine.boilerplate import union_length
 from reuse.lineage.arborescence import min_arborescence
 from reuse.lineage.evidence import Relation, decide, mark_upstreams, method, relation
 from reuse.lineage.facts import DocFacts, Edge, Node, SharedText, Story, When, doc_when, time_order
+from reuse.models import Span
 
 __all__ = ["ROOT_COST", "build_stories"]
 
@@ -93,7 +94,11 @@ def _tree(
     index = {doc: k + 1 for k, doc in enumerate(ids)}  # 0 is the virtual root
     for k, name in enumerate(sorted(upstreams), start=len(ids) + 1):
         index[name] = k  # type: ignore[index]
-    union_spans = {doc: [s for r in rels if doc in (r.a.doc_id, r.b.doc_id) for s in r.spans[doc]] for doc in ids}
+    # One pass over the relations: a story of thousands of documents has millions of them.
+    union_spans: dict[int, list[Span]] = {doc: [] for doc in ids}
+    for r in rels:
+        for doc in (r.a.doc_id, r.b.doc_id):
+            union_spans[doc].extend(r.spans[doc])
     union_size = {doc: union_length(spans) for doc, spans in union_spans.items()}
     arcs: list[tuple[int, int, float]] = []
     meaning: list[tuple[int | str | None, int, Relation | None]] = []
@@ -181,11 +186,15 @@ def build_stories(docs: Mapping[int, DocFacts], shared: Iterable[SharedText], se
             rels[key] = rel
     mark_upstreams(rels, docs, settings)
     stories = []
-    for members in _components(rels.values()):
+    components = _components(rels.values())
+    # Each relation read once, into its story: many stories would otherwise each scan all of them.
+    story_of = {doc: k for k, members in enumerate(components) for doc in members}
+    within: list[list[Relation]] = [[] for _ in components]
+    for rel in rels.values():
+        within[story_of[rel.a.doc_id]].append(rel)
+    for members, held in zip(components, within, strict=True):
         story_id = min(members)
-        inside = sorted(
-            (r for r in rels.values() if r.a.doc_id in members), key=lambda r: sorted((r.a.doc_id, r.b.doc_id))
-        )
+        inside = sorted(held, key=lambda r: sorted((r.a.doc_id, r.b.doc_id)))
         parents, upstreams = _tree(members, inside, docs, story_id)
         for name, group in upstreams.items():
             for rel in inside:
