@@ -14,6 +14,7 @@ from reuse.engine import _native
 from reuse.engine.align import CONTENT_CHARS, AlignInput
 from reuse.engine.families import family_keys_many
 from reuse.engine.grade import Evidence, evidence
+from reuse.engine.lsh import band_params
 from reuse.engine.seeds import sentence_starts
 from reuse.engine.signatures import MinHasher
 from reuse.models import Passage, PassageKind
@@ -119,6 +120,18 @@ class Analysis:
     def token_hashes(self) -> np.ndarray:
         """The XXH3-64 hash of each token."""
         return self.tokens.hashes
+
+    def lookup_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every key the document's passages are looked up and stored by, and the passage
+        position of each: the MinHash band keys (passage by passage, band by band), then the key
+        families' (``family_keys``). Needs the signatures."""
+        if not self.passages:
+            return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+        bands, rows = band_params(self.settings)
+        extra, owners = self.family_keys
+        count = len(self.passages)
+        main = _native.band_keys(self.signatures, bands, rows).ravel()
+        return np.concatenate([main, extra]), np.concatenate([np.repeat(np.arange(count), bands), owners])
 
     @cached_property
     def comparable(self) -> Comparable:

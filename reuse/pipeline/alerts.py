@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from crawlers.files import read_text
@@ -25,7 +24,6 @@ from crawlers.urls import page_key
 from reuse.config import Settings
 from reuse.engine.analysis import analyse_many
 from reuse.engine.boilerplate import boilerplate_spans, subtract, union_length
-from reuse.engine.lsh import band_keys, band_params
 from reuse.engine.matching import match_pairs
 from reuse.errors import InputError
 from reuse.models import Match, Span, TextBlock
@@ -105,7 +103,6 @@ def _text_alerts(wh: Warehouse, settings: Settings, doc_ids: set[int]) -> list[d
             ).fetchall()
         )
         done = set(con.execute("SELECT watch_id, copy_doc FROM alerts WHERE copy_doc IN (FROM alert_docs)").fetchall())
-    bands, rows = band_params(settings)
     found: list[dict[str, Any]] = []
     for watch, passage in zip(watches, analyse_many([w["text"] for w in watches], settings), strict=True):
         wanted = {
@@ -117,13 +114,8 @@ def _text_alerts(wh: Warehouse, settings: Settings, doc_ids: set[int]) -> list[d
             continue
         # The bands and the key families, as a new document's passages are looked up: a short
         # quoted line of the watched text is found by its anchors.
-        extra, owners = passage.family_keys
-        probe = {
-            "key": pa.array(np.concatenate([band_keys(passage.signatures, bands, rows).ravel(), extra]), pa.uint64()),
-            "position": pa.array(
-                np.concatenate([np.repeat(np.arange(len(passage.passages)), bands), owners]), pa.int64()
-            ),
-        }
+        keys, positions = passage.lookup_keys()
+        probe = {"key": pa.array(keys, pa.uint64()), "position": pa.array(positions, pa.int64())}
         with (
             registered(wh.con, "watch_keys", probe) as con,
             registered(con, "watch_versions", {"id": pa.array(sorted(wanted), pa.int64())}),

@@ -25,9 +25,8 @@ import numpy as np
 from crawlers.files import SUFFIXES, has_input_files, iter_documents
 from reuse import reusetrack_version
 from reuse.config import Settings
-from reuse.engine import _native
 from reuse.engine.analysis import Analysis, Comparable
-from reuse.engine.lsh import band_params, may_verify
+from reuse.engine.lsh import may_verify
 from reuse.engine.matching import PairResult, match_pairs
 from reuse.errors import InputError, Problem, RepeatedInput, WarehouseError
 from reuse.models import Document, TimePrecision
@@ -249,7 +248,6 @@ class Ingestor:
         self.report = report
         self.analyser = Analyser(settings, report.clock)
         self.recent = RecentComparables()
-        self.bands, self.rows = band_params(settings)
         self.stored_batches = 0
 
     def batch(
@@ -358,13 +356,11 @@ class Ingestor:
                 append_row(passage_cols, row)
             count = len(analysis.passages)
             if count:
-                ids = np.arange(passage_id, passage_id + count, dtype=np.int64)
                 blobs.extend(signature_blobs(analysis))
-                bk = _native.band_keys(analysis.signatures, self.bands, self.rows)
-                extra, owners = analysis.family_keys  # rows of the same table (reuse.engine.families)
-                keys.append(np.concatenate([bk.ravel(), extra]))
-                key_passages.append(np.concatenate([np.repeat(ids, self.bands), passage_id + owners]))
-                key_versions.append(np.full(count * self.bands + len(extra), version_id, dtype=np.int64))
+                found, positions = analysis.lookup_keys()
+                keys.append(found)
+                key_passages.append(passage_id + positions)
+                key_versions.append(np.full(len(found), version_id, dtype=np.int64))
             passage_id += count
         with self.report.clock.stage("load"):
             wh.insert("documents", dict(new_docs))

@@ -12,9 +12,7 @@ from pathlib import Path
 from crawlers.files import read_file
 from crawlers.urls import page_key
 from reuse.config import Settings
-from reuse.engine import _native
 from reuse.engine.analysis import Analysis, analyse
-from reuse.engine.lsh import band_params
 from reuse.engine.matching import PairResult, graded, match_pair
 from reuse.engine.signatures import MinHasher
 from reuse.errors import InputError, NoSuchDocument
@@ -50,26 +48,16 @@ def fingerprint_file(path: Path, settings: Settings) -> Iterator[tuple[Document,
         yield item if isinstance(item, InputError) else (item, analyse(item.text, settings, hasher))
 
 
-def _passage_keys(analysis: Analysis, bands: int, rows: int) -> Iterator[tuple[int, int]]:
-    """``(key, position)`` of each band key and family key of a document's passages."""
-    for position, keys in enumerate(_native.band_keys(analysis.signatures, bands, rows).tolist()):
-        for key in keys:
-            yield key, position
-    extra, owners = analysis.family_keys
-    yield from zip(extra.tolist(), owners.tolist(), strict=True)
-
-
 def _shared_band_keys(a: Analysis, b: Analysis, settings: Settings) -> list[tuple[int, int]]:
     """``(position in a, position in b)`` of the passages that share an LSH band key or a key of
     another family (``reuse.engine.families``)."""
     if not a.passages or not b.passages:
         return []
-    bands, rows = band_params(settings)
     holders: dict[int, set[int]] = defaultdict(set)
-    for key, position in _passage_keys(a, bands, rows):
+    for key, position in zip(*(x.tolist() for x in a.lookup_keys()), strict=True):
         holders[key].add(position)
     pairs: set[tuple[int, int]] = set()
-    for key, position in _passage_keys(b, bands, rows):
+    for key, position in zip(*(x.tolist() for x in b.lookup_keys()), strict=True):
         pairs.update((held, position) for held in holders.get(key, ()))
     return sorted(pairs)
 

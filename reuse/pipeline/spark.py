@@ -42,9 +42,8 @@ import numpy as np
 from crawlers.files import SUFFIXES, discover, has_input_files, read_file
 from reuse import reusetrack_version
 from reuse.config import Settings
-from reuse.engine import _native
 from reuse.engine.analysis import Comparable, analyse
-from reuse.engine.lsh import band_params, may_verify
+from reuse.engine.lsh import may_verify
 from reuse.engine.matching import match_pair
 from reuse.engine.signatures import MinHasher
 from reuse.errors import InputError, Problem, ReuseError
@@ -161,18 +160,15 @@ def _first_copy(item: tuple[str, Iterable[tuple[_Place, Document]]]) -> Iterator
         yield where, Problem.of(repeated_input(doc, first.source or first.url, record_url(first)))
 
 
-def _analyse(
-    items: Iterable[tuple[Document, int]], settings: Settings, now: datetime, bands: int, rows: int
-) -> Iterator[_Version]:
+def _analyse(items: Iterable[tuple[Document, int]], settings: Settings, now: datetime) -> Iterator[_Version]:
     hasher = MinHasher.from_settings(settings)
     for doc, index in items:
         version_id = index + 1
         analysis = analyse(doc.text, settings, hasher)
         count = len(analysis.passages)
-        main = _native.band_keys(analysis.signatures, bands, rows) if count else np.zeros((0, bands), np.uint64)
-        keys = [list(row) for row in main.view(np.int64).tolist()]
-        extra, owners = analysis.family_keys  # rows of the same table (reuse.engine.families)
-        for key, owner in zip(extra.view(np.int64).tolist(), owners.tolist(), strict=True):
+        keys: list[list[int]] = [[] for _ in range(count)]
+        found, positions = analysis.lookup_keys()
+        for key, owner in zip(found.view(np.int64).tolist(), positions.tolist(), strict=True):
             keys[owner].append(key)
         yield _Version(
             version_id=version_id,
@@ -445,7 +441,6 @@ def _run(
     if partitions:
         spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
     started = datetime.now(UTC)
-    bands, rows = band_params(settings)
     report = SparkReport(out=output.out)
     stage = _Stages()
     keep = StorageLevel.MEMORY_AND_DISK
@@ -462,7 +457,7 @@ def _run(
             .values()
             .zipWithIndex()
         )
-        versions = latest.mapPartitions(partial(_analyse, settings=settings, now=started, bands=bands, rows=rows))
+        versions = latest.mapPartitions(partial(_analyse, settings=settings, now=started))
         versions = versions.persist(keep)
         read = documents.count()
         entry.update(files=len(files), documents=read)
