@@ -280,3 +280,32 @@ def test_the_index_is_no_bigger_than_its_keys_and_checksums(tmp_path: Path) -> N
     size = sum(p.stat().st_size for p in _segment_files(store.path))
     assert size <= rows * 17 + (rows // BLOCK + 3 * len(segments)) * 8 + 4096 * len(segments)
     store.wh.close()
+
+
+def _resident_kb(folder: Path) -> int:
+    """Kilobytes of this process's resident memory mapped from files in ``folder``."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if fields and "-" in fields[0] and len(fields) >= 5 and not fields[0].endswith(":"):
+            inside = len(fields) >= 6 and fields[5].startswith(str(folder))
+        elif inside and fields[:1] == ["Rss:"]:
+            total += int(fields[1])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads Linux's /proc/self/smaps")
+def test_lookups_leave_no_segment_pages_resident(tmp_path: Path) -> None:
+    """A bulk ingest's lookups read nearly every page of every segment; the pages are unmapped
+    after each search, so the process's resident memory does not grow with the index."""
+    store, _ = _built(tmp_path, passages=2000)
+    index = store.wh.key_index
+    assert index is not None
+    rng = np.random.default_rng(7)
+    batch = [[[int(k) for k in rng.integers(0, 10**6, 7)] + [p % 10] for p in range(300)]]
+    first = store.insert(batch, 0x9E3779B97F4A7C15)
+    segments = index.sync(first)
+    assert sum(s.keys.nbytes for s in segments) > 16 * 4096
+    assert store.wh.candidates(first, 3).tolist() == store.wh.candidates_by_join(first, 3).tolist()
+    assert _resident_kb(index.folder) == 0
+    store.wh.close()

@@ -5,9 +5,10 @@ warehouse file, in the folder ``<warehouse>.keyindex/``. A batch's keys are rand
 space, so any layout of ``band_keys`` sorted by key still has every row group touched by a few
 hundred keys; what reads little is a binary search. The index is a few immutable **segments**,
 each the band keys of one range of passage ids ``[lo, hi)`` sorted by key, memory-mapped and
-searched with vectorised binary search. The keys stored after the last segment (the **tail**) are
-read from DuckDB with ``passage_id >= covered``: rows are appended in passage-id order, so zone
-maps skip every older row group.
+searched by a compiled merge; a search unmaps the pages it read when it is done, so the
+process's resident memory does not grow with the index (the page cache keeps them). The keys
+stored after the last segment (the **tail**) are read from DuckDB with ``passage_id >=
+covered``: rows are appended in passage-id order, so zone maps skip every older row group.
 
 Which segments are trusted is said by the warehouse itself: the ``meta`` row ``key_index``
 (JSON: each segment's range, row count and a random token written in the file's header and
@@ -30,6 +31,7 @@ probes (kept in memory, checked against the table's counts and sums), a lost one
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import secrets
 from dataclasses import dataclass
@@ -137,8 +139,13 @@ class Segment:
         n = info.rows
         blocks = -(-n // BLOCK)
         kinds = ((np.uint64, n), (np.uint32, n), (np.uint32, n), (np.uint8, n), (np.uint64, blocks))
+        # One read-only shared mapping of the file; the columns are views of it.
+        self._map: mmap.mmap | None = None
+        if n:
+            with path.open("rb") as handle:
+                self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         self.keys, self.prel, self.vrel, self.rank, self.sums = (
-            np.memmap(path, kind, "r", offset, (count,)) if n else np.zeros(0, kind)
+            np.frombuffer(self._map, kind, count, offset) if self._map is not None else np.zeros(0, kind)
             for offset, (kind, count) in zip(offsets, kinds, strict=True)
         )
         self.checked = np.zeros(blocks, bool)
@@ -150,6 +157,16 @@ class Segment:
             _native.segment_check(self.keys, self.prel, self.vrel, self.rank, self.sums, self.checked)
         except ValueError as err:
             raise CorruptSegment(f"{self.info.name}: {err}") from err
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Unmap the pages a search read (they stay in the page cache, and a later search maps
+        them again). Without this, a bulk ingest's lookups, each touching nearly every page of
+        every key column, leave the whole index counted in the process's resident memory, which
+        then grows with the corpus; with it the process holds at most one segment's pages."""
+        if self._map is not None and hasattr(mmap, "MADV_DONTNEED"):  # not on Windows
+            self._map.madvise(mmap.MADV_DONTNEED)
 
     def lookup(self, queries: np.ndarray, max_versions: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The rows whose key is one of ``queries`` (sorted, unique) and whose version is one of
@@ -168,6 +185,8 @@ class Segment:
             )
         except ValueError as err:
             raise CorruptSegment(f"{self.info.name}: {err}") from err
+        finally:
+            self.release()
 
 
 def write_segment(
