@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 from datasketch import MinHashLSH
 from datasketch.lsh import _optimal_param
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reuse.config import Settings
 from reuse.engine.align import verify
 from reuse.engine.analysis import Analysis, analyse
-from reuse.engine.lsh import band_keys, band_params, estimated_containment
+from reuse.engine.lsh import band_keys, band_params, estimated_containment, signature_agreement
 from reuse.engine.matching import match_pair
 from reuse.engine.shingles import shingle_hashes
 from reuse.engine.signatures import MinHasher
@@ -294,11 +296,38 @@ def test_containment_estimated_from_signatures_is_close_to_the_exact_one() -> No
     sig_b = np.vstack([hasher.signatures(b, np.array([[0, len(b)]])) for _, b, _ in cases])
     sizes_a = np.array([len(a) for a, _, _ in cases])
     sizes_b = np.array([len(b) for _, b, _ in cases])
-    estimate = estimated_containment(sig_a, sig_b, sizes_a, sizes_b)
+    table = np.vstack([sig_a, sig_b])
+    rows = np.arange(len(cases))
+    jaccard = signature_agreement(table, rows, rows + len(cases))
+    estimate = estimated_containment(jaccard, sizes_a, sizes_b, 192)
     exact = np.array([c for _, _, c in cases])
     same_size = sizes_a == sizes_b
     assert np.all(np.abs(estimate - exact)[same_size] <= 0.1), (estimate, exact)
     assert np.all(np.abs(estimate - exact)[~same_size] <= 0.6), (estimate, exact)
-    upper = estimated_containment(sig_a, sig_b, sizes_a, sizes_b, sigmas=2.5)
+    upper = estimated_containment(jaccard, sizes_a, sizes_b, 192, sigmas=2.5)
     assert np.all(upper >= exact), (upper, exact)
     assert upper[-1] < 0.2  # nothing shared: confidently under the verification bar
+
+
+@given(
+    st.integers(1, 40),
+    st.integers(1, 24),
+    st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)), max_size=60),
+    st.integers(0, 2**32 - 1),
+)
+def test_signature_agreement_equals_comparing_gathered_rows(m: int, num_perm: int, pairs: list, seed: int) -> None:
+    """The native count of equal values of each pair of rows is numpy's comparison of the two
+    gathered rows (values drawn from a few, so that rows agree in part)."""
+    table = np.random.default_rng(seed).integers(0, 3, (m, num_perm)).astype(np.uint32)
+    rows_a = np.array([a % m for a, _ in pairs], np.int64)
+    rows_b = np.array([b % m for _, b in pairs], np.int64)
+    expected = np.mean(table[rows_a] == table[rows_b], axis=1) if pairs else np.zeros(0)
+    assert signature_agreement(table, rows_a, rows_b).tolist() == expected.tolist()
+
+
+def test_signature_agreement_refuses_rows_outside_the_table() -> None:
+    table = np.zeros((3, 4), np.uint32)
+    with pytest.raises(ValueError, match="outside the 3 signatures"):
+        signature_agreement(table, np.array([0, 3]), np.array([1, 1]))
+    with pytest.raises(ValueError, match="must pair up"):
+        signature_agreement(table, np.array([0, 1]), np.array([1]))

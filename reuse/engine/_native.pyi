@@ -27,6 +27,7 @@ __all__ = [
     "segment_lookup",
     "sequence_matched",
     "shingle_hashes",
+    "signature_agreements",
     "tokenize",
 ]
 
@@ -35,6 +36,9 @@ def minhash_signatures(
     shingles: npt.NDArray[np.uint32], spans: npt.NDArray[np.int64], permutations: npt.NDArray[np.uint32], /
 ) -> npt.NDArray[np.uint32]: ...
 def band_keys(signatures: npt.NDArray[np.uint32], bands: int, rows: int, /) -> npt.NDArray[np.uint64]: ...
+def signature_agreements(
+    signatures: npt.NDArray[np.uint32], rows_a: npt.NDArray[np.int64], rows_b: npt.NDArray[np.int64], /
+) -> npt.NDArray[np.uint32]: ...
 def family_keys_many(
     documents: Sequence[
         tuple[

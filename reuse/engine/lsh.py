@@ -13,12 +13,21 @@ from functools import lru_cache
 import numpy as np
 
 from reuse.config import Settings
+from reuse.engine import _native
 
 #: Standard errors added to a candidate pair's estimated similarity before it is dropped for
 #: falling short of the verification bar: about 0.6% of pairs exactly at the bar are lost.
 FILTER_SIGMAS = 2.5
 
-__all__ = ["FILTER_SIGMAS", "band_keys", "band_keys_from", "band_params", "estimated_containment", "may_verify"]
+__all__ = [
+    "FILTER_SIGMAS",
+    "band_keys",
+    "band_keys_from",
+    "band_params",
+    "estimated_containment",
+    "may_verify",
+    "signature_agreement",
+]
 
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
@@ -91,22 +100,26 @@ def band_keys_from(signatures: np.ndarray, bands: int, rows: int, first_band: in
     return h
 
 
+def signature_agreement(signatures: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
+    """The share of equal values of row ``rows_a[k]`` and row ``rows_b[k]`` of the ``(m,
+    num_perm)`` uint32 signature table, for each ``k``: the estimate of the two passages'
+    Jaccard similarity. Counted by the native engine, without gathering the rows (a bulk batch
+    pairs millions of passages: two gathered copies of their signatures took gigabytes)."""
+    table = np.ascontiguousarray(signatures, np.uint32)
+    shared = _native.signature_agreements(table, np.asarray(rows_a, np.int64), np.asarray(rows_b, np.int64))
+    return shared / max(table.shape[1], 1)
+
+
 def estimated_containment(
-    signatures_a: np.ndarray,
-    signatures_b: np.ndarray,
-    sizes_a: np.ndarray,
-    sizes_b: np.ndarray,
-    sigmas: float = 0.0,
+    jaccard: np.ndarray, sizes_a: np.ndarray, sizes_b: np.ndarray, num_perm: int, sigmas: float = 0.0
 ) -> np.ndarray:
-    """Containment of the smaller of each pair of passages in the other, estimated from their
-    signatures (row ``k`` of ``signatures_a`` against row ``k`` of ``signatures_b``) and their
-    shingle counts: the share of equal values estimates the Jaccard similarity ``J``, and the
-    shared shingles are ``J (|A| + |B|) / (1 + J)``. With ``sigmas``, ``J`` is first raised by
-    that many of its standard errors (binomial over the permutations; at least one value's
-    worth, so that no agreement is not taken for certainty): an upper bound, for filters that
-    must not drop true pairs."""
-    num_perm = signatures_a.shape[1]
-    jaccard = np.mean(signatures_a == signatures_b, axis=1)
+    """Containment of the smaller of each pair of passages in the other, estimated from the share
+    ``jaccard`` of their ``num_perm`` signature values that agree (the estimate of their Jaccard
+    similarity ``J``; see :func:`signature_agreement`) and their shingle counts: the shared
+    shingles are ``J (|A| + |B|) / (1 + J)``. With ``sigmas``, ``J`` is first raised by that many
+    of its standard errors (binomial over the permutations; at least one value's worth, so that
+    no agreement is not taken for certainty): an upper bound, for filters that must not drop true
+    pairs."""
     if sigmas:
         spread = np.sqrt(np.maximum(jaccard, 1.0 / num_perm) * (1.0 - jaccard) / num_perm)
         jaccard = np.minimum(jaccard + sigmas * spread, 1.0)
@@ -115,15 +128,18 @@ def estimated_containment(
 
 
 def may_verify(
-    signatures_a: np.ndarray, signatures_b: np.ndarray, tokens_a: np.ndarray, tokens_b: np.ndarray, settings: Settings
+    signatures: np.ndarray, tokens: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray, settings: Settings
 ) -> np.ndarray:
-    """Which candidate passage pairs (row ``k`` of each side) may reach ``verify_containment``:
-    their containment estimated from the signatures, raised by ``FILTER_SIGMAS`` standard errors
-    (see ``Settings.candidate_filter``; every pair when the filter is off). Shingle counts are
-    taken as token counts less the word shingle size: one rule for every pipeline that proposes
-    candidates, so they propose the same."""
+    """Which candidate passage pairs may reach ``verify_containment``: pair ``k`` is row
+    ``rows_a[k]`` against row ``rows_b[k]`` of the passages' ``signatures`` and token counts
+    ``tokens``; their containment is estimated from the signatures, raised by ``FILTER_SIGMAS``
+    standard errors (see ``Settings.candidate_filter``; every pair when the filter is off).
+    Shingle counts are taken as token counts less the word shingle size: one rule for every
+    pipeline that proposes candidates, so they propose the same."""
     if not settings.candidate_filter:
-        return np.ones(len(signatures_a), dtype=bool)
+        return np.ones(len(rows_a), dtype=bool)
     shift = settings.shingle_words - 1
-    estimate = estimated_containment(signatures_a, signatures_b, tokens_a - shift, tokens_b - shift, FILTER_SIGMAS)
+    jaccard = signature_agreement(signatures, rows_a, rows_b)
+    sizes_a, sizes_b = tokens[rows_a] - shift, tokens[rows_b] - shift
+    estimate = estimated_containment(jaccard, sizes_a, sizes_b, signatures.shape[1], FILTER_SIGMAS)
     return np.asarray(estimate >= settings.verify_containment)

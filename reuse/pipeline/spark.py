@@ -232,12 +232,12 @@ def _likely(rows: Iterable[Any], settings: Settings) -> Iterator[tuple[int, int,
     rows = list(rows)
     if not rows:
         return
-    signatures = [
-        np.frombuffer(b"".join(r[side] for r in rows), dtype="<u4").reshape(len(rows), -1).astype(np.uint32)
-        for side in ("sig_a", "sig_b")
-    ]
-    tokens = [np.array([r[side] for r in rows], dtype=np.int64) for side in ("tokens_a", "tokens_b")]
-    keep = may_verify(signatures[0], signatures[1], tokens[0], tokens[1], settings)
+    # One table: the first sides' rows, then the second sides'.
+    blobs = b"".join(r[side] for side in ("sig_a", "sig_b") for r in rows)
+    signatures = np.frombuffer(blobs, dtype="<u4").reshape(2 * len(rows), -1).astype(np.uint32)
+    tokens = np.array([r[side] for side in ("tokens_a", "tokens_b") for r in rows], dtype=np.int64)
+    first = np.arange(len(rows), dtype=np.int64)
+    keep = may_verify(signatures, tokens, first, first + len(rows), settings)
     for r, kept in zip(rows, keep.tolist(), strict=True):
         if kept:
             yield r.pa, r.va, r.pos_a, r.pb, r.vb, r.pos_b

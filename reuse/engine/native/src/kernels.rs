@@ -163,6 +163,22 @@ pub fn signatures(
     out
 }
 
+/// How many values row `rows_a[k]` and row `rows_b[k]` of the row-major `(m, num_perm)`
+/// signature table share, for each `k` (`numpy.sum(table[a] == table[b], axis=1)` without the
+/// two gathered copies, on all cores). Rows must be below `m`.
+pub fn agreements(table: &[u32], num_perm: usize, rows_a: &[usize], rows_b: &[usize]) -> Vec<u32> {
+    let row = |r: usize| &table[r * num_perm..(r + 1) * num_perm];
+    rows_a
+        .par_iter()
+        .zip(rows_b.par_iter())
+        .with_min_len(1024)
+        .map(|(&a, &b)| {
+            let shared = row(a).iter().zip(row(b)).filter(|(x, y)| x == y).count();
+            u32::try_from(shared).expect("a signature row is shorter than 2**32")
+        })
+        .collect()
+}
+
 /// Lower `row` to the permuted values of `shingles` (the inner loop: one multiply-add-min per
 /// shingle and permutation, vectorised over the permutations).
 #[inline(always)]
@@ -237,6 +253,12 @@ mod tests {
                     .unwrap()
             })
             .collect()
+    }
+
+    #[test]
+    fn agreements_count_equal_values_of_each_pair() {
+        let table = [1, 2, 3, 1, 5, 3, 7, 8, 9];
+        assert_eq!(agreements(&table, 3, &[0, 0, 2], &[1, 0, 1]), vec![2, 3, 0]);
     }
 
     #[test]

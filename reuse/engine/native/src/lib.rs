@@ -140,6 +140,44 @@ fn band_keys<'py>(
     Ok(keys.into_pyarray(py))
 }
 
+/// How many values each pair of rows of a signature table shares: `rows_a[k]` against
+/// `rows_b[k]` of the (m, num_perm) uint32 `signatures`; a uint32 array. The candidate filter's
+/// kernel (reuse.engine.lsh.signature_agreement). Runs without the GIL, on all cores.
+#[pyfunction]
+#[pyo3(signature = (signatures, rows_a, rows_b, /))]
+fn signature_agreements<'py>(
+    py: Python<'py>,
+    signatures: PyReadonlyArray2<'py, u32>,
+    rows_a: PyReadonlyArray1<'py, i64>,
+    rows_b: PyReadonlyArray1<'py, i64>,
+) -> PyResult<Bound<'py, PyArray1<u32>>> {
+    let (m, num_perm) = signatures.as_array().dim();
+    let rows = |side: &PyReadonlyArray1<'py, i64>| -> PyResult<Vec<usize>> {
+        values(side)
+            .iter()
+            .map(|&r| {
+                usize::try_from(r).ok().filter(|&r| r < m).ok_or_else(|| {
+                    PyValueError::new_err(format!("row {r} is outside the {m} signatures"))
+                })
+            })
+            .collect()
+    };
+    let (a, b) = (rows(&rows_a)?, rows(&rows_b)?);
+    if a.len() != b.len() {
+        return Err(PyValueError::new_err(format!(
+            "{} rows against {}: the two sides must pair up",
+            a.len(),
+            b.len()
+        )));
+    }
+    let table: Cow<'_, [u32]> = match signatures.as_slice() {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(signatures.as_array().iter().copied().collect()),
+    };
+    let shared = py.detach(|| kernels::agreements(&table, num_perm, &a, &b));
+    Ok(shared.into_pyarray(py))
+}
+
 /// Stands in for a lone surrogate: a noncharacter whose every property the Python engine reads
 /// is a surrogate's (unassigned, so dropped when alone; no letter, digit, mark or space; NFKC
 /// and case folding leave it as it is), so tokens, offsets and passages come out the same.
@@ -928,6 +966,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shingle_hashes, m)?)?;
     m.add_function(wrap_pyfunction!(minhash_signatures, m)?)?;
     m.add_function(wrap_pyfunction!(band_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(signature_agreements, m)?)?;
     m.add_function(wrap_pyfunction!(analyse_many, m)?)?;
     m.add_function(wrap_pyfunction!(family_keys_many, m)?)?;
     m.add_function(wrap_pyfunction!(py_normalize, m)?)?;
@@ -961,6 +1000,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "segment_lookup",
             "sequence_matched",
             "shingle_hashes",
+            "signature_agreements",
             "tokenize",
         ],
     )?;
