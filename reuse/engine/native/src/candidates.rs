@@ -36,11 +36,16 @@ pub fn candidate_pairs(stored: Rows<'_>, probe: Rows<'_>, cap: Option<u64>) -> V
     let mut out = Vec::new();
     let mut held: Vec<(i64, i64)> = Vec::new();
     let (mut i, mut h) = (0, 0);
+    // A merge of the two sorted sides, stepping row by row: most keys have one row on each side
+    // or none, and a binary search over the rest of a side for each key (as this did) missed
+    // the cache at most of its steps.
     while i < new.len() {
         let key = new[i].0;
-        let end = i + new[i..].partition_point(|r| r.0 == key);
-        h += stored[h..].partition_point(|r| r.0 < key);
-        let old = &stored[h..h + stored[h..].partition_point(|r| r.0 == key)];
+        let end = run_end(&new, i, key);
+        while h < stored.len() && stored[h].0 < key {
+            h += 1;
+        }
+        let old = &stored[h..run_end(&stored, h, key)];
         // A key held by one new row alone proposes nothing: most keys of a batch.
         if old.is_empty() && end - i == 1 {
             i = end;
@@ -65,6 +70,15 @@ pub fn candidate_pairs(stored: Rows<'_>, probe: Rows<'_>, cap: Option<u64>) -> V
     out.par_sort_unstable();
     out.dedup();
     out
+}
+
+/// The end of the run of rows of `key` starting at `from` (`from` itself when there is none).
+fn run_end(rows: &[(u64, i64, i64)], from: usize, key: u64) -> usize {
+    let mut end = from;
+    while end < rows.len() && rows[end].0 == key {
+        end += 1;
+    }
+    end
 }
 
 /// The rows as `(key, version, passage)`, sorted (on all cores).
