@@ -471,14 +471,26 @@ def test_incremental_runs_store_what_one_run_stores(built: dict[str, Any]) -> No
         assert pairs_a[0][0] == sum(r.pairs for r in reports) == whole.pairs
 
 
-def test_the_signature_filter_changes_no_match(built: dict[str, Any], tmp_path: Path) -> None:
-    """Filtering candidates by their signatures' estimated containment drops no match."""
+def test_the_signature_filter_changes_no_match(
+    built: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Filtering candidates by their signatures' estimated containment drops no match, whatever
+    order the warehouse returns the stored signatures in."""
     unfiltered = Settings(candidate_filter=False)
     with open_warehouse(tmp_path / "unfiltered.duckdb", unfiltered) as wh:
         ingest(wh, DOCS, unfiltered)
+    read = Warehouse.passage_signatures
+
+    def reversed_rows(wh: Warehouse, passage_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ids, signatures, tokens = read(wh, passage_ids)
+        return ids[::-1], signatures[::-1], tokens[::-1]
+
+    monkeypatch.setattr(Warehouse, "passage_signatures", reversed_rows)
+    with open_warehouse(tmp_path / "reversed.duckdb", SETTINGS) as wh:
+        ingest(wh, DOCS, SETTINGS, batch_size=7)  # small batches: most candidates are stored passages
     with open_warehouse(built["at_once"], SETTINGS, read_only=True) as once:
         expected_keys, expected_matches = _stored_band_keys(once), _matches(once)
-    for path in ("unfiltered.duckdb",):
+    for path in ("unfiltered.duckdb", "reversed.duckdb"):
         with open_warehouse(tmp_path / path, read_only=True) as wh:
             assert _stored_band_keys(wh) == expected_keys
             assert _matches(wh) == expected_matches, path

@@ -355,13 +355,14 @@ class Warehouse:
         columns = [np.asarray(rows[name], np.int64) for name in ("old_p", "old_v", "new_p", "new_v")]
         return np.stack(columns, axis=1)
 
-    def passage_signatures(self, passage_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For the given passages: their ids (sorted), signatures (one uint32 row each) and token
-        spans ``token_end - token_start``, as arrays in the same order."""
+    def passage_signatures(self, passage_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For the given passages: their ids, signatures (one uint32 row each) and token spans
+        ``token_end - token_start``, as arrays in one order, which is not the ids' (sorting the
+        signatures in the query took a third of its time)."""
         with registered(self.con, "wanted_passages", {"passage_id": pa.array(passage_ids, pa.int64())}):
             table = self.con.execute(
                 "SELECT s.passage_id, s.minhash, p.token_end - p.token_start AS tokens FROM signatures s"
-                " JOIN wanted_passages w USING (passage_id) JOIN passages p USING (passage_id) ORDER BY s.passage_id"
+                " JOIN wanted_passages w USING (passage_id) JOIN passages p USING (passage_id)"
             ).fetchnumpy()
         ids = np.asarray(table["passage_id"], dtype=np.int64)
         if not len(ids):

@@ -429,13 +429,16 @@ class Ingestor:
         new_tokens = np.array([p.token_end - p.token_start for a in done for p in a.passages], dtype=np.int64)
         new_ids = first_passage + np.arange(len(new_tokens))
         stored = np.unique(rows[:, 0][rows[:, 0] < first_passage])
-        ids, signatures, tokens = self.wh.passage_signatures(stored.tolist())
+        ids, signatures, tokens = self.wh.passage_signatures(stored)
         if len(ids):
             ids, tokens = np.concatenate([ids, new_ids]), np.concatenate([tokens, new_tokens])
             signatures = np.vstack([signatures, new_signatures])
         else:
             ids, signatures, tokens = new_ids, new_signatures, new_tokens
-        old, fresh = np.searchsorted(ids, rows[:, 0]), np.searchsorted(ids, rows[:, 2])
+        # The table's rows stay where they are: each candidate's side is found through the ids'
+        # sorted order.
+        order = np.argsort(ids)
+        old, fresh = (order[np.searchsorted(ids[order], rows[:, side])] for side in (0, 2))
         return rows[may_verify(signatures, tokens, old, fresh, self.settings)]
 
     def _grouped(self, candidates: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
