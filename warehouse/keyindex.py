@@ -76,15 +76,6 @@ class CorruptSegment(Exception):
     """A segment's bytes disagree with what its header, name or block checksums say."""
 
 
-def distinct(values: np.ndarray) -> np.ndarray:
-    """The distinct values, sorted (by a sort: NumPy's hashing ``unique`` took seconds on the
-    millions of keys of a large batch)."""
-    values = np.sort(values)
-    keep = np.ones(len(values), bool)
-    keep[1:] = values[1:] != values[:-1]
-    return values[keep]
-
-
 @dataclass(frozen=True)
 class SegmentInfo:
     """What the warehouse's record says of one segment."""
@@ -462,12 +453,15 @@ class KeyIndex:
         probe = _columns(self.con, "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ?", [first])
         if not len(probe[0]):
             return np.zeros((0, 4), np.int64)
+        # Sorted once: for the distinct keys, the pairing and the segment built from them later.
+        probe = _native.sort_band_rows(*probe)
         # Passages are stored after the largest id (ingest's next_id): once some at or above
         # ``first`` are stored, none below it will be, and the index may cover them.
         segments = self.sync(first)
         self._remember(first, probe)
         covered = segments[-1].info.hi if segments else 0
-        queries = distinct(probe[0])
+        keys = probe[0]
+        queries = keys[np.r_[True, keys[1:] != keys[:-1]]]
         # Imported here: warehouse.db, which holds the one helper that registers Arrow tables,
         # imports this module.
         from warehouse.db import registered

@@ -28,6 +28,7 @@ __all__ = [
     "sequence_matched",
     "shingle_hashes",
     "signature_agreements",
+    "sort_band_rows",
     "tokenize",
 ]
 
@@ -173,3 +174,6 @@ def candidate_pairs(
     cap: int | None,
     /,
 ) -> npt.NDArray[np.int64]: ...
+def sort_band_rows(
+    keys: npt.NDArray[np.uint64], passages: npt.NDArray[np.int64], versions: npt.NDArray[np.int64], /
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...

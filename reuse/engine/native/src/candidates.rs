@@ -81,13 +81,28 @@ fn run_end(rows: &[(u64, i64, i64)], from: usize, key: u64) -> usize {
     end
 }
 
-/// The rows as `(key, version, passage)`, sorted (on all cores).
+/// The rows as `(key, version, passage)`, sorted (on all cores; rows that come sorted, as
+/// [`sort_rows`] gives them, are only checked).
 fn sorted(rows: Rows<'_>) -> Vec<(u64, i64, i64)> {
     let mut out: Vec<(u64, i64, i64)> = (0..rows.len())
         .map(|i| (rows.keys[i], rows.versions[i], rows.passages[i]))
         .collect();
-    out.par_sort_unstable();
+    if !out.is_sorted() {
+        out.par_sort_unstable();
+    }
     out
+}
+
+/// The rows sorted by key, version and passage (the order of [`candidate_pairs`] and of the
+/// index's segments), as three columns: a batch's probe sorted once serves its distinct keys,
+/// its pairing and the segment later built from it.
+pub fn sort_rows(rows: Rows<'_>) -> (Vec<u64>, Vec<i64>, Vec<i64>) {
+    let sorted = sorted(rows);
+    (
+        sorted.iter().map(|r| r.0).collect(),
+        sorted.iter().map(|r| r.2).collect(),
+        sorted.iter().map(|r| r.1).collect(),
+    )
 }
 
 /// How many of one key's `(version, passage)` rows (sorted) belong to its first `cap` versions.
@@ -114,6 +129,20 @@ mod tests {
             v.iter().map(|r| r.1).collect(),
             v.iter().map(|r| r.2).collect(),
         )
+    }
+
+    #[test]
+    fn sort_rows_orders_by_key_version_and_passage() {
+        let (k, p, v) = rows(&[(7, 4, 3), (7, 1, 3), (2, 9, 1), (7, 2, 1)]);
+        let r = Rows {
+            keys: &k,
+            passages: &p,
+            versions: &v,
+        };
+        assert_eq!(
+            sort_rows(r),
+            (vec![2, 7, 7, 7], vec![9, 2, 1, 4], vec![1, 1, 3, 3])
+        );
     }
 
     #[test]

@@ -871,8 +871,9 @@ fn segment_check(
         .map_err(PyValueError::new_err)
 }
 
-/// Found rows of a segment: keys, passage ids and version ids.
-type FoundRows<'py> = (
+/// Band-key rows as Python receives them (those a segment found, or sorted): keys, passage ids
+/// and version ids.
+type BandRows<'py> = (
     Bound<'py, PyArray1<u64>>,
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<i64>>,
@@ -897,7 +898,7 @@ fn segment_lookup<'py>(
     cap: Option<u8>,
     lo: i64,
     vlo: i64,
-) -> PyResult<FoundRows<'py>> {
+) -> PyResult<BandRows<'py>> {
     let view = segment_view(&keys, &prel, &vrel, &rank, &sums)?;
     let checked = checked.as_slice_mut()?;
     let queries = values(&queries);
@@ -961,6 +962,30 @@ fn candidate_pairs<'py>(
         .into_pyarray(py))
 }
 
+/// Band-key rows sorted by key, version and passage: `(keys, passages, versions)` as uint64,
+/// int64 and int64 arrays (the order of candidate_pairs and of the index's segments, which
+/// then only check it). Runs without the GIL, sorting on all cores.
+#[pyfunction]
+#[pyo3(signature = (keys, passages, versions, /))]
+fn sort_band_rows<'py>(
+    py: Python<'py>,
+    keys: PyReadonlyArray1<'py, u64>,
+    passages: PyReadonlyArray1<'py, i64>,
+    versions: PyReadonlyArray1<'py, i64>,
+) -> PyResult<BandRows<'py>> {
+    let (k, p, v) = (values(&keys), values(&passages), values(&versions));
+    let rows = candidates::Rows {
+        keys: &k,
+        passages: &p,
+        versions: &v,
+    };
+    if !rows.well_formed() {
+        return Err(PyValueError::new_err("band-key columns of unequal lengths"));
+    }
+    let (k, p, v) = py.detach(|| candidates::sort_rows(rows));
+    Ok((k.into_pyarray(py), p.into_pyarray(py), v.into_pyarray(py)))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shingle_hashes, m)?)?;
@@ -979,6 +1004,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sequence_matched, m)?)?;
     m.add_function(wrap_pyfunction!(segment_build, m)?)?;
     m.add_function(wrap_pyfunction!(candidate_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(sort_band_rows, m)?)?;
     m.add_function(wrap_pyfunction!(segment_check, m)?)?;
     m.add_function(wrap_pyfunction!(segment_lookup, m)?)?;
     m.add(
@@ -1001,6 +1027,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "sequence_matched",
             "shingle_hashes",
             "signature_agreements",
+            "sort_band_rows",
             "tokenize",
         ],
     )?;
