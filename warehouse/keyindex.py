@@ -5,10 +5,11 @@ warehouse file, in the folder ``<warehouse>.keyindex/``. A batch's keys are rand
 space, so any layout of ``band_keys`` sorted by key still has every row group touched by a few
 hundred keys; what reads little is a binary search. The index is a few immutable **segments**,
 each the band keys of one range of passage ids ``[lo, hi)`` sorted by key, memory-mapped and
-searched by a compiled merge; a search unmaps the pages it read when it is done, so the
-process's resident memory does not grow with the index (the page cache keeps them). The keys
-stored after the last segment (the **tail**) are read from DuckDB with ``passage_id >=
-covered``: rows are appended in passage-id order, so zone maps skip every older row group.
+searched by a compiled merge; a segment unmaps the pages its searches read once they add up to
+about one key a page, so the process's resident memory does not grow with the index (the page
+cache keeps them). The keys stored after the last segment (the **tail**) are read from DuckDB
+with ``passage_id >= covered``: rows are appended in passage-id order, so zone maps skip every
+older row group.
 
 Which segments are trusted is said by the warehouse itself: the ``meta`` row ``key_index``
 (JSON: each segment's range, row count and a random token written in the file's header and
@@ -64,6 +65,10 @@ FANOUT = 4
 MAX_SEGMENT_PASSAGES = 262144
 #: Version ranks are stored up to this (a byte); a larger ``max_versions`` reads every row of a key.
 RANK_CAP = 255
+#: Keys in a page of a segment's key column: once a segment has been searched for this many keys
+#: per page of it since it last unmapped its pages, the searches have read most of its pages,
+#: and it unmaps them.
+KEYS_PER_PAGE = 512
 #: The ``meta`` row naming the trusted segments.
 META_KEY = "key_index"
 _FORMAT = 2
@@ -141,6 +146,7 @@ class Segment:
         )
         self.checked = np.zeros(blocks, bool)
         self._offsets = (info.lo, info.vlo)
+        self._searched = 0  # keys searched for since the pages were last unmapped
 
     def check_all(self) -> None:
         """Verify every block not verified before."""
@@ -152,10 +158,11 @@ class Segment:
             self.release()
 
     def release(self) -> None:
-        """Unmap the pages a search read (they stay in the page cache, and a later search maps
+        """Unmap the pages searches read (they stay in the page cache, and a later search maps
         them again). Without this, a bulk ingest's lookups, each touching nearly every page of
         every key column, leave the whole index counted in the process's resident memory, which
         then grows with the corpus; with it the process holds at most one segment's pages."""
+        self._searched = 0
         if self._map is not None and hasattr(mmap, "MADV_DONTNEED"):  # not on Windows
             self._map.madvise(mmap.MADV_DONTNEED)
 
@@ -177,7 +184,12 @@ class Segment:
         except ValueError as err:
             raise CorruptSegment(f"{self.info.name}: {err}") from err
         finally:
-            self.release()
+            # A bulk batch's search reads most pages: unmap them at once. One article's reads few
+            # and leaves them mapped for the next (mapping them again cost one article's lookup
+            # as much as the search itself), until the searches add up to a bulk one's.
+            self._searched += len(queries)
+            if self._searched * KEYS_PER_PAGE >= self.info.rows:
+                self.release()
 
 
 def write_segment(
@@ -409,6 +421,8 @@ class KeyIndex:
         keys = np.concatenate([p.keys for p in parts])
         passages = np.concatenate([p.prel.astype(np.int64) + p.info.lo for p in parts])
         versions = np.concatenate([p.vrel.astype(np.int64) + p.info.vlo for p in parts])
+        for part in parts:
+            part.release()  # read whole, and deleted once the record no longer names it
         merged = write_segment(self.folder, last[0].lo, last[-1].hi, keys, passages, versions)
         segments[-FANOUT:] = [self._keep(merged)]
         return True
