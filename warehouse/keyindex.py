@@ -65,9 +65,10 @@ FANOUT = 4
 MAX_SEGMENT_PASSAGES = 262144
 #: Version ranks are stored up to this (a byte); a larger ``max_versions`` reads every row of a key.
 RANK_CAP = 255
-#: Keys in a page of a segment's key column: once a segment has been searched for this many keys
+#: Keys in a page of a segment's key column. Once a segment has been searched for this many keys
 #: per page of it since it last unmapped its pages, the searches have read most of its pages,
-#: and it unmaps them.
+#: and it unmaps them; a search for fewer keys than it has pages goes through its fences (every
+#: ``KEYS_PER_PAGE``-th key, kept in memory).
 KEYS_PER_PAGE = 512
 #: The ``meta`` row naming the trusted segments.
 META_KEY = "key_index"
@@ -147,6 +148,7 @@ class Segment:
         self.checked = np.zeros(blocks, bool)
         self._offsets = (info.lo, info.vlo)
         self._searched = 0  # keys searched for since the pages were last unmapped
+        self._fences: np.ndarray | None = None  # every KEYS_PER_PAGE-th key, made at the first small search
 
     def check_all(self) -> None:
         """Verify every block not verified before."""
@@ -177,9 +179,25 @@ class Segment:
         if not self.info.rows or not len(queries):
             return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         cap = max_versions if max_versions is not None and max_versions < RANK_CAP else None
+        # Fewer keys than pages: each search goes to its page through the fences (one read of a
+        # page each) rather than galloping from the last, whose long strides miss the cache.
+        few = len(queries) * KEYS_PER_PAGE < self.info.rows
+        if few and self._fences is None:
+            self._fences = np.ascontiguousarray(self.keys[::KEYS_PER_PAGE])
+        fences = self._fences if few else None
         try:
             return _native.segment_lookup(
-                self.keys, self.prel, self.vrel, self.rank, self.sums, self.checked, queries, cap, *self._offsets
+                self.keys,
+                self.prel,
+                self.vrel,
+                self.rank,
+                self.sums,
+                self.checked,
+                queries,
+                cap,
+                *self._offsets,
+                fences,
+                KEYS_PER_PAGE,
             )
         except ValueError as err:
             raise CorruptSegment(f"{self.info.name}: {err}") from err

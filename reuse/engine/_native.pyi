@@ -162,6 +162,8 @@ def segment_lookup(
     cap: int | None,
     lo: int,
     vlo: int,
+    fences: npt.NDArray[np.uint64] | None,
+    stride: int,
     /,
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 def candidate_pairs(

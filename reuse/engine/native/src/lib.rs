@@ -882,9 +882,11 @@ type BandRows<'py> = (
 /// The rows of a band-key index segment whose key is one of `queries` (sorted, unique), of the
 /// first `cap` versions holding the key when `cap` is given: `(keys, passage ids, version ids)`,
 /// the ids offset by `lo` and `vlo`. Every block an answer rests on is verified (once:
-/// `checked` marks them); a damaged segment raises ValueError. Runs without the GIL.
+/// `checked` marks them); a damaged segment raises ValueError. With `fences` (every `stride`-th
+/// key), each query is taken to its page through them rather than by galloping from the one
+/// before: faster for a few queries. Runs without the GIL.
 #[pyfunction]
-#[pyo3(signature = (keys, prel, vrel, rank, sums, checked, queries, cap, lo, vlo, /))]
+#[pyo3(signature = (keys, prel, vrel, rank, sums, checked, queries, cap, lo, vlo, fences, stride, /))]
 #[allow(clippy::too_many_arguments)] // a segment's five columns, its state and the query
 fn segment_lookup<'py>(
     py: Python<'py>,
@@ -898,12 +900,21 @@ fn segment_lookup<'py>(
     cap: Option<u8>,
     lo: i64,
     vlo: i64,
+    fences: Option<PyReadonlyArray1<'py, u64>>,
+    stride: usize,
 ) -> PyResult<BandRows<'py>> {
     let view = segment_view(&keys, &prel, &vrel, &rank, &sums)?;
     let checked = checked.as_slice_mut()?;
     let queries = values(&queries);
+    let fence_keys = fences.as_ref().map(values);
+    if fence_keys.is_some() && stride == 0 {
+        return Err(PyValueError::new_err("fences need a stride of at least 1"));
+    }
+    let fences = fence_keys
+        .as_deref()
+        .map(|keys| segment::Fences { keys, stride });
     let found = py
-        .detach(|| view.lookup(checked, &queries, cap))
+        .detach(|| view.lookup(checked, &queries, cap, fences))
         .map_err(PyValueError::new_err)?;
     let passages: Vec<i64> = found.prel.iter().map(|&p| lo + i64::from(p)).collect();
     let versions: Vec<i64> = found.vrel.iter().map(|&v| vlo + i64::from(v)).collect();
