@@ -20,8 +20,6 @@ import codecs
 import re
 from dataclasses import dataclass
 
-from charset_normalizer import from_bytes
-
 __all__ = ["Decoded", "charset_from_content_type", "decode_text", "normalize_label", "prescan", "sniff_binary"]
 
 # WHATWG names for labels whose Python codec name differs, or that WHATWG maps to another encoding.
@@ -348,6 +346,10 @@ def decode_text(body: bytes, content_type: str | None = None, *, html: bool = Tr
         return Decoded(body.decode("utf-8"), "utf-8", "utf-8-trial")
     except UnicodeDecodeError:
         pass
+    # Imported here: most text is UTF-8 or declared, and the detector's import cost every
+    # command that reads a file about 20 ms.
+    from charset_normalizer import from_bytes
+
     best = from_bytes(body[:262_144]).best()
     if best is not None:
         whatwg = normalize_label(best.encoding) or best.encoding
