@@ -40,6 +40,14 @@ fn values<'a, T: numpy::Element + Copy>(arr: &'a PyReadonlyArray1<'_, T>) -> Cow
     }
 }
 
+/// A 2-D array's values in row-major order, borrowed when contiguous.
+fn matrix<'a, T: numpy::Element + Copy>(arr: &'a PyReadonlyArray2<'_, T>) -> Cow<'a, [T]> {
+    match arr.as_slice() {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(arr.as_array().iter().copied().collect()),
+    }
+}
+
 /// The 32-bit hashes of all n-token shingles of a uint64 token-hash array, in order: equal to
 /// reuse.engine.shingles.shingle_hashes. Runs without the GIL.
 #[pyfunction]
@@ -131,10 +139,7 @@ fn band_keys<'py>(
     if m == 0 || num_perm == 0 {
         return Ok(Array2::<u64>::zeros((m, bands)).into_pyarray(py));
     }
-    let values: Cow<'_, [u32]> = match signatures.as_slice() {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => Cow::Owned(signatures.as_array().iter().copied().collect()),
-    };
+    let values = matrix(&signatures);
     let keys = py.detach(|| bands::band_keys(&values, num_perm, bands, rows));
     let keys = Array2::from_shape_vec((m, bands), keys).expect("m * bands keys");
     Ok(keys.into_pyarray(py))
@@ -170,10 +175,7 @@ fn signature_agreements<'py>(
             b.len()
         )));
     }
-    let table: Cow<'_, [u32]> = match signatures.as_slice() {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => Cow::Owned(signatures.as_array().iter().copied().collect()),
-    };
+    let table = matrix(&signatures);
     let shared = py.detach(|| kernels::agreements(&table, num_perm, &a, &b));
     Ok(shared.into_pyarray(py))
 }
