@@ -14,21 +14,24 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from needs import chromium
 from pngsummary import png_summary
+from test_lineage_state import assert_same_lineage, corpus, lineage_content, write_corpus
 
 from reuse.config import Settings
 from reuse.engine.boilerplate import block_hash, subtract
 from reuse.lineage.arborescence import min_arborescence
 from reuse.lineage.edits import TextView, compare, word_diff
 from reuse.lineage.facts import DocFacts, SharedText
-from reuse.lineage.stories import build_stories
+from reuse.lineage.stories import build_stories, story_batches
 from reuse.models import CreditLine, Document, Evidence, Match, MatchKind, PageLink, Span, TextBlock
-from reuse.pipeline.ingest import ingest, ingest_files
+from reuse.pipeline import lineage as lineage_pipeline
+from reuse.pipeline.ingest import ingest, ingest_files, refresh_lineage
 from warehouse import lineage as lineage_db
 from warehouse.db import Warehouse, open_warehouse
 
@@ -302,6 +305,63 @@ def test_a_chain_reached_at_its_head_is_rebuilt_whole(tmp_path: Path) -> None:
         ("https://b.example/1", "https://a.example/1"),
         ("https://c.example/1", "https://b.example/1"),
     ]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, list[str]]]:
+    """A warehouse of a generated corpus of copying networks with new versions of some pages,
+    stored in batches of three, and its lineage (stories built all at once)."""
+    folder = tmp_path_factory.mktemp("generated")
+    rows = corpus(21, stories=7, unrelated=1)
+    updated = [{**row, "text": row["text"].replace(".", ". Revised 2022.", 1)} for row in rows[::4]]
+    db = folder / "generated.duckdb"
+    ingest_files(db, write_corpus(folder / "first", rows), SETTINGS, batch_size=3)
+    ingest_files(db, write_corpus(folder / "second", updated), SETTINGS)
+    return db, lineage_content(db)
+
+
+@settings(max_examples=8, deadline=None)
+@given(limit=st.integers(1, 12))
+def test_stories_built_a_batch_at_a_time_are_those_built_at_once(
+    generated: tuple[Path, dict[str, list[str]]], limit: int
+) -> None:
+    """A lineage update reads, builds and stores its stories (and version diffs) a batch of
+    whole connected groups at a time: any batch size gives what one batch gives."""
+    db, expected = generated
+    assert expected["version_diffs"] and len(expected["lineage_stories"]) >= 4
+    with patch.object(lineage_pipeline, "STORY_BATCH_DOCS", limit):
+        refresh_lineage(db, SETTINGS, rebuild=True)
+    assert_same_lineage(db, expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pairs=st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=60),
+    limit=st.integers(1, 15),
+)
+def test_story_batches_hold_whole_connected_groups(pairs: list[tuple[int, int]], limit: int) -> None:
+    batches = story_batches(pairs, limit)
+    docs = [doc for batch in batches for doc in batch]
+    assert sorted(docs) == sorted({doc for pair in pairs for doc in pair})  # each document once
+    batch_of = {doc: k for k, batch in enumerate(batches) for doc in batch}
+    assert all(batch_of[a] == batch_of[b] for a, b in pairs)
+    for batch in batches:
+        # Over the limit only when the batch is one connected group (no pair leaves it).
+        if len(batch) > limit:
+            inside = [(a, b) for a, b in pairs if a in batch]
+            assert len(_groups(inside)) == 1, batch
+
+
+def _groups(pairs: list[tuple[int, int]]) -> list[set[int]]:
+    """Connected groups by repeated merging: the slow, obvious reference."""
+    groups: list[set[int]] = []
+    for a, b in pairs:
+        joined = {a, b}
+        for group in [g for g in groups if g & joined]:
+            joined |= group
+            groups.remove(group)
+        groups.append(joined)
+    return groups
 
 
 def test_site_template_is_learned_and_never_evidence(tmp_path: Path) -> None:

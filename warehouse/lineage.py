@@ -28,6 +28,7 @@ __all__ = [
     "lineage_reach",
     "load_versions",
     "matches_between",
+    "pair_graph",
     "pair_scores",
     "pending_count",
     "pending_versions",
@@ -307,6 +308,22 @@ def load_versions(wh: Warehouse, version_ids: Iterable[int]) -> dict[int, dict[s
         ):
             found[int(row[0])][table].append(dict(zip(names, row[1:], strict=True)))
     return found
+
+
+def pair_graph(wh: Warehouse, version_ids: Iterable[int]) -> list[tuple[int, int]]:
+    """``(version_a, version_b)`` of every stored pair of the given versions that has matches: the
+    edges :func:`matches_between` would give, without reading the matches themselves."""
+    return [
+        (int(va), int(vb))
+        for va, vb in _with_ids(
+            wh,
+            "wanted_versions_g",
+            version_ids,
+            "SELECT version_a, version_b FROM doc_pairs p WHERE version_a IN (SELECT id FROM wanted_versions_g)"
+            " AND version_b IN (SELECT id FROM wanted_versions_g) AND EXISTS (SELECT 1 FROM matches m"
+            " WHERE m.version_a = p.version_a AND m.version_b = p.version_b)",
+        )
+    ]
 
 
 def matches_between(wh: Warehouse, version_ids: Iterable[int]) -> dict[tuple[int, int], dict[str, Any]]:

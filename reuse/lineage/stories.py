@@ -43,7 +43,7 @@ from reuse.lineage.evidence import Relation, decide, mark_upstreams, method, rel
 from reuse.lineage.facts import DocFacts, Edge, Node, SharedText, Story, When, doc_when, time_order
 from reuse.models import Span
 
-__all__ = ["ROOT_COST", "build_stories"]
+__all__ = ["ROOT_COST", "build_stories", "story_batches"]
 
 #: Cost of hanging a document from the virtual root: higher than any real edge, so a document is
 #: a root only when nothing in its story can be its source.
@@ -52,7 +52,8 @@ _UNDIRECTED_PENALTY = 0.5
 _UPSTREAM_COST = 0.5
 
 
-def _components(rels: Iterable[Relation]) -> list[set[int]]:
+def _connected(pairs: Iterable[tuple[int, int]]) -> list[set[int]]:
+    """The connected groups of the graph whose edges are ``pairs`` (union-find)."""
     parent: dict[int, int] = {}
 
     def find(x: int) -> int:
@@ -62,12 +63,37 @@ def _components(rels: Iterable[Relation]) -> list[set[int]]:
             x = parent[x]
         return x
 
-    for rel in rels:
-        parent[find(rel.a.doc_id)] = find(rel.b.doc_id)
+    for a, b in pairs:
+        parent[find(a)] = find(b)
     groups: dict[int, set[int]] = defaultdict(set)
     for x in list(parent):
         groups[find(x)].add(x)
     return list(groups.values())
+
+
+def _components(rels: Iterable[Relation]) -> list[set[int]]:
+    return _connected((rel.a.doc_id, rel.b.doc_id) for rel in rels)
+
+
+def story_batches(pairs: Iterable[tuple[int, int]], limit: int) -> list[list[int]]:
+    """The documents of ``pairs`` (pairs of doc_ids sharing text) in groups of about ``limit``
+    documents, for :func:`build_stories` to take one at a time; sorted, each group sorted.
+
+    A relation joins only two documents that share text, so every story lies within one
+    connected group of ``pairs``: stories built group by group are the stories built from all
+    at once. A group holds whole connected groups, as many as fit in ``limit`` documents (one
+    larger than ``limit`` alone).
+    """
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for group in sorted((sorted(g) for g in _connected(pairs)), key=lambda g: g[0]):
+        if current and len(current) + len(group) > limit:
+            batches.append(sorted(current))
+            current = []
+        current.extend(group)
+    if current:
+        batches.append(sorted(current))
+    return batches
 
 
 def _arc_cost(rel: Relation, source: int, target: int, explained: float) -> float:

@@ -16,7 +16,7 @@ from reuse.engine.boilerplate import block_hash, text_blocks
 from reuse.lineage.attribution import attribution
 from reuse.lineage.edits import EditReport, TextView, compare
 from reuse.lineage.facts import DocFacts, SharedText, Story
-from reuse.lineage.stories import build_stories
+from reuse.lineage.stories import build_stories, story_batches
 from reuse.models import CreditLine, Document, Evidence, Match, MatchKind, PageLink, Span, TextBlock
 from reuse.pipeline.alerts import raise_alerts
 from warehouse import lineage as lineage_db
@@ -24,6 +24,7 @@ from warehouse.db import Warehouse
 
 __all__ = [
     "EVIDENCE_TABLES",
+    "STORY_BATCH_DOCS",
     "LineageSummary",
     "StoryReport",
     "compare_edges",
@@ -34,6 +35,9 @@ __all__ = [
     "update_lineage",
 ]
 
+
+#: About how many documents a lineage update reads, builds the stories of and stores at a time.
+STORY_BATCH_DOCS = 4000
 
 #: The tables of a version's evidence, one row builder for all of them (:func:`evidence_rows`).
 EVIDENCE_TABLES = ("blocks", "version_meta", "links", "credits")
@@ -246,29 +250,14 @@ def update_lineage(
         diffed += [v for v in lineage_db.later_versions(wh, on_sites) if v.version_id not in owed]
     members = lineage_db.lineage_reach(wh, seeds, settings.min_evidence_chars)
     current = lineage_db.current_versions(wh, members)
-    previous = {v.previous for v in diffed if v.previous is not None}
-    rows = lineage_db.load_versions(wh, [*current.values(), *previous, *(v.version_id for v in diffed)])
-    boilerplate = lineage_db.site_boilerplate_hashes(wh, {r["site"] for r in rows.values() if r["site"]})
-    _store_version_diffs(wh, diffed, rows, boilerplate)
-    docs = {doc: _facts(rows[v], boilerplate) for doc, v in current.items()}
-    pairs = lineage_db.matches_between(wh, current.values())
-    doc_of = {v: doc for doc, v in current.items()}
-    shared = [
-        SharedText(
-            doc_of[va],
-            doc_of[vb],
-            tuple(
-                Match(Span(a0, a1), Span(b0, b1), sim, MatchKind(kind), at, bt)
-                for a0, a1, b0, b1, sim, kind, at, bt in p["matches"]
-            ),
-            p["in_order"],
-        )
-        for (va, vb), p in sorted(pairs.items())
-        if p["matches"]
-    ]
-    found = build_stories(docs, shared, settings)
+    _store_version_diffs(wh, diffed)
     lineage_db.delete_stories(wh, members)
-    _store_stories(wh, run_id, found, docs, rows, boilerplate, progress or (lambda _story: None))
+    doc_of = {v: doc for doc, v in current.items()}
+    pairs = [(doc_of[va], doc_of[vb]) for va, vb in lineage_db.pair_graph(wh, current.values())]
+    # Stories are built and stored a batch of whole connected groups at a time: a bulk run's
+    # update would otherwise hold every document's facts and every match at once.
+    for batch in story_batches(pairs, STORY_BATCH_DOCS):
+        _update_stories(wh, settings, run_id, {doc: current[doc] for doc in batch}, progress)
     # Alerts are read from the edges just stored, in this transaction: a run killed before it
     # commits leaves them owed with its lineage, and one alert per watch and copy is ever raised.
     raise_alerts(wh, settings, run_id, {v.doc_id for v in fresh})
@@ -292,31 +281,61 @@ def _summary(wh: Warehouse, versions: int) -> LineageSummary:
     return LineageSummary(versions, int(stories), int(edges))
 
 
-def _store_version_diffs(
-    wh: Warehouse,
-    diffed: list[lineage_db.OwedVersion],
-    rows: dict[int, dict[str, Any]],
-    boilerplate: dict[str, set[int]],
-) -> None:
-    """Store the diff of each of ``diffed`` against its previous version (replacing any stored)."""
+def _store_version_diffs(wh: Warehouse, diffed: list[lineage_db.OwedVersion]) -> None:
+    """Store the diff of each of ``diffed`` against its previous version (replacing any stored),
+    reading the versions :data:`STORY_BATCH_DOCS` at a time."""
     lineage_db.delete_version_diffs(wh, [v.version_id for v in diffed])
-    diffs = []
-    for version in diffed:
-        prev = version.previous
-        if prev is None or prev not in rows or version.version_id not in rows:
-            continue
-        report = compare(_view(rows[prev], boilerplate), _view(rows[version.version_id], boilerplate))
-        diffs.append(
-            {
-                "doc_id": version.doc_id,
-                "old_version": prev,
-                "new_version": version.version_id,
-                "run_id": version.run_id,
-                "labels": list(report.labels),
-                "changes": json.dumps(_edit_dicts(report), ensure_ascii=False),
-            }
+    for start in range(0, len(diffed), STORY_BATCH_DOCS):
+        batch = [v for v in diffed[start : start + STORY_BATCH_DOCS] if v.previous is not None]
+        rows = lineage_db.load_versions(wh, [i for v in batch for i in (v.previous, v.version_id) if i is not None])
+        boilerplate = lineage_db.site_boilerplate_hashes(wh, {r["site"] for r in rows.values() if r["site"]})
+        diffs = []
+        for version in batch:
+            prev = version.previous
+            if prev is None or prev not in rows or version.version_id not in rows:
+                continue
+            report = compare(_view(rows[prev], boilerplate), _view(rows[version.version_id], boilerplate))
+            diffs.append(
+                {
+                    "doc_id": version.doc_id,
+                    "old_version": prev,
+                    "new_version": version.version_id,
+                    "run_id": version.run_id,
+                    "labels": list(report.labels),
+                    "changes": json.dumps(_edit_dicts(report), ensure_ascii=False),
+                }
+            )
+        wh.insert("version_diffs", diffs)
+
+
+def _update_stories(
+    wh: Warehouse,
+    settings: Settings,
+    run_id: int,
+    current: dict[int, int],
+    progress: Callable[[str], None] | None,
+) -> None:
+    """Build and store the stories among the documents of ``current`` (``doc_id → version_id``),
+    whole connected groups of what they share (see :func:`story_batches`)."""
+    rows = lineage_db.load_versions(wh, current.values())
+    boilerplate = lineage_db.site_boilerplate_hashes(wh, {r["site"] for r in rows.values() if r["site"]})
+    docs = {doc: _facts(rows[v], boilerplate) for doc, v in current.items()}
+    doc_of = {v: doc for doc, v in current.items()}
+    shared = [
+        SharedText(
+            doc_of[va],
+            doc_of[vb],
+            tuple(
+                Match(Span(a0, a1), Span(b0, b1), sim, MatchKind(kind), at, bt)
+                for a0, a1, b0, b1, sim, kind, at, bt in p["matches"]
+            ),
+            p["in_order"],
         )
-    wh.insert("version_diffs", diffs)
+        for (va, vb), p in sorted(lineage_db.matches_between(wh, current.values()).items())
+        if p["matches"]
+    ]
+    found = build_stories(docs, shared, settings)
+    _store_stories(wh, run_id, found, docs, rows, boilerplate, progress or (lambda _story: None))
 
 
 def _store_stories(
