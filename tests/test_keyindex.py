@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from warehouse import keyindex
 from warehouse.db import Warehouse, open_warehouse
-from warehouse.keyindex import BLOCK, KeyIndex
+from warehouse.keyindex import BLOCK, KeyIndex, Segment, merge_segments, write_segment
 
 # A batch: versions, each a list of passages, each a list of keys from a small pool.
 PASSAGE = st.lists(st.integers(0, 40), min_size=0, max_size=6)
@@ -266,6 +268,40 @@ def test_a_corrupted_block_is_found_when_read_and_its_segment_rebuilt(tmp_path: 
     assert index.rebuilt == 1
     assert len(index.sync(first)) == len(_segment_files(store.path)) and not path.exists()
     store.wh.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    parts=st.lists(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 3)), max_size=200), min_size=1, max_size=5),
+    chunk=st.integers(1, 300),
+)
+@example(parts=[[(k % 31, k % 2) for k in range(150)], [], [(k % 7, k % 3) for k in range(90)]], chunk=40)
+def test_a_merge_writes_the_segment_a_build_of_all_its_rows_writes(
+    tmp_path: Path, parts: list[list[tuple[int, int]]], chunk: int
+) -> None:
+    """Segments merged a chunk at a time (every chunk size, empty parts, versions spanning two
+    parts, keys shared across them) make the same file as one build of all their rows."""
+    folder = tmp_path / f"merge-{chunk}-{len(parts)}"
+    built, rows, lo, version = [], [], 0, 0
+    for part in parts:
+        keys, passages, versions = [], [], []
+        for k, (key, step) in enumerate(part):
+            version += step  # a version's passages may continue into the next part
+            keys.append(key * 0x9E3779B97F4A7C15 % 2**64)
+            passages.append(lo + k)
+            versions.append(version)
+        hi = lo + len(part) + 1
+        arrays = np.array(keys, np.uint64), np.array(passages, np.int64), np.array(versions, np.int64)
+        built.append(write_segment(folder, lo, hi, *arrays))
+        rows.append(arrays)
+        lo = hi
+    whole = write_segment(folder, 0, lo, *(np.concatenate(c) for c in zip(*rows, strict=True)))
+    with patch.object(keyindex, "MERGE_CHUNK_ROWS", chunk):
+        merged = merge_segments(folder, [Segment(folder / info.name, info) for info in built])
+    assert (merged.lo, merged.hi, merged.rows, merged.vlo) == (whole.lo, whole.hi, whole.rows, whole.vlo)
+    body = [(folder / info.name).read_bytes()[4096:] for info in (merged, whole)]
+    assert body[0] == body[1]
+    shutil.rmtree(folder)
 
 
 def test_the_index_is_no_bigger_than_its_keys_and_checksums(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ import json
 import mmap
 import os
 import secrets
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ import reuse.engine._native as _native
 __all__ = [
     "BLOCK",
     "FANOUT",
+    "MAX_MERGED_PASSAGES",
     "MAX_SEGMENT_PASSAGES",
     "SEGMENT_PASSAGES",
     "KeyIndex",
@@ -60,9 +62,17 @@ BLOCK = 32
 SEGMENT_PASSAGES = 16384
 #: Segments of one size tier that are merged into one.
 FANOUT = 4
-#: No segment spans more passages than this (bounds the memory of a build or merge: ~16M keys;
-#: ``REUSETRACK_MAX_SEGMENT_PASSAGES`` overrides it).
+#: No segment built from rows spans more passages than this (bounds the memory of a build: ~16M
+#: keys; ``REUSETRACK_MAX_SEGMENT_PASSAGES`` overrides it). A lost segment is rebuilt in pieces of
+#: this size.
 MAX_SEGMENT_PASSAGES = 262144
+#: No merge makes a segment spanning more passages than this (``REUSETRACK_MAX_MERGED_PASSAGES``
+#: overrides it). A merge streams its rows a chunk at a time, so its memory does not grow with the
+#: segments; the bound keeps one merge's rewrite to a few GB while the segments a lookup reads
+#: stay few (about ``FANOUT - 1`` of each size below it).
+MAX_MERGED_PASSAGES = 4194304
+#: Rows a merge writes at a time.
+MERGE_CHUNK_ROWS = 1 << 22
 #: Version ranks are stored up to this (a byte); a larger ``max_versions`` reads every row of a key.
 RANK_CAP = 255
 #: Keys in a page of a segment's key column. Once a segment has been searched for this many keys
@@ -213,10 +223,9 @@ class Segment:
 def write_segment(
     folder: Path, lo: int, hi: int, keys: np.ndarray, passages: np.ndarray, versions: np.ndarray
 ) -> SegmentInfo:
-    """Write the band keys of passages ``[lo, hi)`` (rows in any order; a merge's sorted parts one
-    after another are merged, not sorted again) as a segment, sorted, ranked and checksummed by
-    the native engine: to a temporary file, fsynced, then renamed; return what the record says
-    of it."""
+    """Write the band keys of passages ``[lo, hi)`` (rows in any order) as a segment, sorted,
+    ranked and checksummed by the native engine (see :func:`_write_file`); return what the
+    record says of it."""
     n = len(keys)
     vlo = int(versions.min()) if n else 0
     info = SegmentInfo(lo, hi, n, vlo, secrets.token_hex(8))
@@ -228,15 +237,56 @@ def write_segment(
         vlo,
         RANK_CAP,
     )
-    *offsets, size = _layout(n)
+    return _write_file(folder, info, [columns])
+
+
+def merge_segments(folder: Path, parts: list[Segment]) -> SegmentInfo:
+    """Write the merge of ``parts`` (segments of consecutive passage ranges, in order) as one
+    segment, the same as :func:`write_segment` of all their rows: the native engine merges the
+    sorted parts a chunk of ``MERGE_CHUNK_ROWS`` rows at a time, and each part's pages are
+    unmapped after every chunk, so neither the parts nor the merge are ever whole in memory."""
+    held = [part for part in parts if part.info.rows]
+    vlo = min((part.info.vlo for part in held), default=0)
+    info = SegmentInfo(parts[0].info.lo, parts[-1].info.hi, sum(p.info.rows for p in held), vlo, secrets.token_hex(8))
+    merge = _native.SegmentMerge(len(held))
+    shifts = [(part.info.lo - info.lo, part.info.vlo - vlo) for part in held]
+
+    columns = [p.keys for p in held], [p.prel for p in held], [p.vrel for p in held]
+
+    def chunks() -> Iterator[tuple[np.ndarray, ...]]:
+        while True:
+            chunk = merge.next(*columns, shifts, MERGE_CHUNK_ROWS, RANK_CAP)
+            for part in held:
+                part.release()
+            if not len(chunk[0]):
+                return
+            yield chunk
+
+    return _write_file(folder, info, chunks())
+
+
+def _write_file(folder: Path, info: SegmentInfo, chunks: Iterable[tuple[np.ndarray, ...]]) -> SegmentInfo:
+    """Write the segment ``info`` from its columns' consecutive chunks (keys, passage offsets,
+    version offsets, ranks, block sums; every chunk but the last whole blocks): to a temporary
+    file, fsynced, then renamed."""
+    *offsets, size = _layout(info.rows)
+    widths = (8, 4, 4, 1)
     header = json.dumps({"magic": _MAGIC, "format": _FORMAT, "block": BLOCK, **info.to_dict()}).encode()
     folder.mkdir(exist_ok=True)
     temp = folder / f".tmp-{info.token}"
     with temp.open("wb") as handle:
         handle.write(header.ljust(_HEADER, b" "))
-        for offset, array in zip(offsets, columns, strict=True):
-            handle.seek(offset)
-            handle.write(array.data)
+        row = 0
+        for chunk in chunks:
+            *columns, sums = chunk
+            for offset, width, array in zip(offsets, widths, columns, strict=False):
+                handle.seek(offset + width * row)
+                handle.write(array.data)
+            handle.seek(offsets[-1] + 8 * (row // BLOCK))
+            handle.write(sums.data)
+            row += len(columns[0])
+        if row != info.rows:
+            raise ValueError(f"a segment of {info.rows} rows was given {row}")
         handle.truncate(size)
         handle.flush()
         os.fsync(handle.fileno())
@@ -288,6 +338,7 @@ class KeyIndex:
         env = os.environ.get
         self.segment_passages = int(env("REUSETRACK_SEGMENT_PASSAGES", SEGMENT_PASSAGES))
         self.max_segment_passages = int(env("REUSETRACK_MAX_SEGMENT_PASSAGES", MAX_SEGMENT_PASSAGES))
+        self.max_merged_passages = int(env("REUSETRACK_MAX_MERGED_PASSAGES", MAX_MERGED_PASSAGES))
         self._open: dict[str, Segment] = {}
         #: The probes of recent batches, in passage order, to build segments from (derived from
         #: rows read in the writer's transactions; lost with the process, then read again).
@@ -328,21 +379,23 @@ class KeyIndex:
         name are deleted, named ones that are lost or damaged rebuilt, a new segment written when
         the tail reaches ``SEGMENT_PASSAGES``, and segments merged. Call it where the record may
         be written: in the caller's transaction, it commits or rolls back with it."""
-        segments = self._record()
-        self._collect({s.name for s in segments})
+        recorded = self._record()
+        self._collect({s.name for s in recorded})
         changed = False
-        for k, info in enumerate(segments):
+        segments: list[SegmentInfo] = []
+        for info in recorded:
             if info.name not in self._open:
                 try:
                     self._open[info.name] = Segment(self.folder / info.name, info)
                 except CorruptSegment:
-                    segments[k] = self._build(info.lo, info.hi)
+                    segments += self._build(info.lo, info.hi)
                     self.rebuilt += 1
                     changed = True
+                    continue
+            segments.append(info)
         covered = segments[-1].hi if segments else 0
         if committed - covered >= self.segment_passages:
-            for lo in range(covered, committed, self.max_segment_passages):
-                segments.append(self._build(lo, min(lo + self.max_segment_passages, committed)))
+            segments += self._build(covered, committed)
             changed = True
         while self._merge(segments):
             changed = True
@@ -361,20 +414,24 @@ class KeyIndex:
             if path.name not in named:
                 path.unlink(missing_ok=True)
 
-    def _build(self, lo: int, hi: int) -> SegmentInfo:
-        """A new segment of ``band_keys`` for passages ``[lo, hi)``: from the rows this writer
-        read as its batches' probes when they cover the range and DuckDB holds as many rows
-        there (:meth:`_fresh_rows`), else read from the warehouse (in stored order: the native
-        build sorts them)."""
-        rows = self._fresh_rows(lo, hi)
-        if rows is None:
-            self.read_back += 1
-            rows = _columns(
-                self.con,
-                "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ? AND passage_id < ?",
-                [lo, hi],
-            )
-        return self._keep(write_segment(self.folder, lo, hi, *rows))
+    def _build(self, lo: int, hi: int) -> list[SegmentInfo]:
+        """New segments of ``band_keys`` for passages ``[lo, hi)``, in pieces of at most
+        ``max_segment_passages``: each from the rows this writer read as its batches' probes when
+        they cover the piece and DuckDB holds as many rows there (:meth:`_fresh_rows`), else read
+        from the warehouse (in stored order: the native build sorts them)."""
+        built = []
+        for start in range(lo, hi, self.max_segment_passages):
+            end = min(start + self.max_segment_passages, hi)
+            rows = self._fresh_rows(start, end)
+            if rows is None:
+                self.read_back += 1
+                rows = _columns(
+                    self.con,
+                    "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ? AND passage_id < ?",
+                    [start, end],
+                )
+            built.append(self._keep(write_segment(self.folder, start, end, *rows)))
+        return built
 
     def _remember(self, first: int, probe: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
         """Keep a batch's probe (every stored row from passage ``first`` on) to build the segment
@@ -420,29 +477,24 @@ class KeyIndex:
         return info
 
     def _merge(self, segments: list[SegmentInfo]) -> bool:
-        """Merge the last ``FANOUT`` segments if they are of one size tier; whether it did."""
+        """Merge the last ``FANOUT`` segments if they are of one size tier; whether it did (or
+        rebuilt a damaged one of them instead)."""
         if len(segments) < FANOUT:
             return False
         last = segments[-FANOUT:]
         tiers = {self._tier(s.hi - s.lo) for s in last}
-        if len(tiers) != 1 or last[-1].hi - last[0].lo > self.max_segment_passages:
+        if len(tiers) != 1 or last[-1].hi - last[0].lo > self.max_merged_passages:
             return False
         parts = [self._open[s.name] for s in last]
-        try:
-            for part in parts:
+        for k, part in enumerate(parts):
+            try:
                 part.check_all()  # nothing unchecked is copied into the merge
-        except CorruptSegment:
-            self.rebuilt += 1
-            segments[-FANOUT:] = [self._build(last[0].lo, last[-1].hi)]
-            return True
-        # Each part is sorted: the native build merges the runs.
-        keys = np.concatenate([p.keys for p in parts])
-        passages = np.concatenate([p.prel.astype(np.int64) + p.info.lo for p in parts])
-        versions = np.concatenate([p.vrel.astype(np.int64) + p.info.vlo for p in parts])
-        for part in parts:
-            part.release()  # read whole, and deleted once the record no longer names it
-        merged = write_segment(self.folder, last[0].lo, last[-1].hi, keys, passages, versions)
-        segments[-FANOUT:] = [self._keep(merged)]
+            except CorruptSegment:
+                self.rebuilt += 1
+                at = len(segments) - FANOUT + k
+                segments[at : at + 1] = self._build(part.info.lo, part.info.hi)
+                return True
+        segments[-FANOUT:] = [self._keep(merge_segments(self.folder, parts))]
         return True
 
     def _tier(self, span: int) -> int:
@@ -462,17 +514,19 @@ class KeyIndex:
         of all segments); a segment found damaged is rebuilt (and the record rewritten) and read
         again."""
         found = []
-        for k, segment in enumerate(segments):
+        for segment in list(segments):
             try:
                 found.append(segment.lookup(queries, max_versions))
             except CorruptSegment:
-                info = self._build(segment.info.lo, segment.info.hi)
                 self.rebuilt += 1
+                pieces = self._build(segment.info.lo, segment.info.hi)
                 records = self._record()
-                records[k] = info
+                at = [r.name for r in records].index(segment.info.name)
+                records[at : at + 1] = pieces
                 self._write_record(records)
-                segments[k] = self._open[info.name]
-                found.append(segments[k].lookup(queries, max_versions))
+                at = segments.index(segment)
+                segments[at : at + 1] = [self._open[info.name] for info in pieces]
+                found += [self._open[info.name].lookup(queries, max_versions) for info in pieces]
         if not found:
             return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         return tuple(np.concatenate(c) for c in zip(*found, strict=True))  # type: ignore[return-value]

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "SegmentMerge",
     "align",
     "analyse_many",
     "band_keys",
@@ -142,6 +143,27 @@ def segment_build(
     npt.NDArray[np.uint8],
     npt.NDArray[np.uint64],
 ]: ...
+class SegmentMerge:
+    """A merge of sorted band-key index segments into one, a chunk of rows at a time."""
+
+    def __init__(self, parts: int, /) -> None: ...
+    def next(
+        self,
+        keys: Sequence[npt.NDArray[np.uint64]],
+        prel: Sequence[npt.NDArray[np.uint32]],
+        vrel: Sequence[npt.NDArray[np.uint32]],
+        shifts: Sequence[tuple[int, int]],
+        max_rows: int,
+        rank_cap: int,
+        /,
+    ) -> tuple[
+        npt.NDArray[np.uint64],
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint8],
+        npt.NDArray[np.uint64],
+    ]: ...
+
 def segment_check(
     keys: npt.NDArray[np.uint64],
     prel: npt.NDArray[np.uint32],

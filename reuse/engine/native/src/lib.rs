@@ -854,6 +854,76 @@ fn segment_build<'py>(
     ))
 }
 
+/// A merge of sorted band-key index segments into one, a chunk of rows at a time: each call
+/// of `next` gives the merged segment's next rows as `segment_build` would make them (whole
+/// blocks, checksummed at their places); empty arrays when it is done.
+#[pyclass(module = "reuse.engine._native")]
+struct SegmentMerge {
+    merge: segment::Merge,
+}
+
+#[pymethods]
+impl SegmentMerge {
+    #[new]
+    #[pyo3(signature = (parts, /))]
+    fn new(parts: usize) -> Self {
+        SegmentMerge {
+            merge: segment::Merge::new(parts),
+        }
+    }
+
+    /// The next rows, at most `max_rows`, of the merge of the parts (each part's keys,
+    /// passage offsets and version offsets, and the `(passage, version)` amounts that shift
+    /// them to the merged segment's `lo` and `vlo`), ranks capped at `rank_cap`. Runs without
+    /// the GIL.
+    #[pyo3(signature = (keys, prel, vrel, shifts, max_rows, rank_cap, /))]
+    #[allow(clippy::too_many_arguments)] // three columns of each part, their shifts and the chunk
+    fn next<'py>(
+        &mut self,
+        py: Python<'py>,
+        keys: Vec<PyReadonlyArray1<'py, u64>>,
+        prel: Vec<PyReadonlyArray1<'py, u32>>,
+        vrel: Vec<PyReadonlyArray1<'py, u32>>,
+        shifts: Vec<(u32, u32)>,
+        max_rows: usize,
+        rank_cap: u8,
+    ) -> PyResult<SegmentColumns<'py>> {
+        let count = keys.len();
+        if prel.len() != count || vrel.len() != count || shifts.len() != count {
+            return Err(value_error(
+                "a merge needs three columns and shifts for each part",
+            ));
+        }
+        let columns: Vec<_> = (0..count)
+            .map(|k| (values(&keys[k]), values(&prel[k]), values(&vrel[k])))
+            .collect();
+        let parts: Vec<segment::Part<'_>> = columns
+            .iter()
+            .zip(&shifts)
+            .map(
+                |((k, p, v), &(passage_shift, version_shift))| segment::Part {
+                    keys: k,
+                    prel: p,
+                    vrel: v,
+                    passage_shift,
+                    version_shift,
+                },
+            )
+            .collect();
+        let merge = &mut self.merge;
+        let out = py
+            .detach(|| merge.next(&parts, max_rows, rank_cap))
+            .map_err(PyValueError::new_err)?;
+        Ok((
+            out.keys.into_pyarray(py),
+            out.prel.into_pyarray(py),
+            out.vrel.into_pyarray(py),
+            out.rank.into_pyarray(py),
+            out.sums.into_pyarray(py),
+        ))
+    }
+}
+
 /// Verify every block of a band-key index segment not marked in `checked`, marking each; a
 /// block whose checksum fails raises ValueError. Runs without the GIL.
 #[pyfunction]
@@ -1020,6 +1090,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sort_band_rows, m)?)?;
     m.add_function(wrap_pyfunction!(segment_check, m)?)?;
     m.add_function(wrap_pyfunction!(segment_lookup, m)?)?;
+    m.add_class::<SegmentMerge>()?;
     m.add(
         "__all__",
         [
@@ -1034,6 +1105,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "normalize",
             "paragraph_spans",
             "passages",
+            "SegmentMerge",
             "segment_build",
             "segment_check",
             "segment_lookup",

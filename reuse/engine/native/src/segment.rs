@@ -50,17 +50,41 @@ fn row_word(key: u64, prel: u32, vrel: u32, rank: u8, position: usize) -> u64 {
 /// # Panics
 /// If the columns differ in length.
 pub fn block_sums(keys: &[u64], prel: &[u32], vrel: &[u32], rank: &[u8]) -> Vec<u64> {
+    block_sums_from(keys, prel, vrel, rank, 0)
+}
+
+/// [`block_sums`] of rows that sit at `first` (a multiple of [`BLOCK`]) onwards in their segment.
+fn block_sums_from(
+    keys: &[u64],
+    prel: &[u32],
+    vrel: &[u32],
+    rank: &[u8],
+    first: usize,
+) -> Vec<u64> {
     let n = keys.len();
-    assert!(prel.len() == n && vrel.len() == n && rank.len() == n);
+    assert!(
+        prel.len() == n
+            && vrel.len() == n
+            && rank.len() == n
+            && (n == 0 || first.is_multiple_of(BLOCK))
+    );
     (0..n.div_ceil(BLOCK))
-        .map(|b| sum_of(keys, prel, vrel, rank, b))
+        .map(|b| sum_of(keys, prel, vrel, rank, b, first))
         .collect()
 }
 
-fn sum_of(keys: &[u64], prel: &[u32], vrel: &[u32], rank: &[u8], block: usize) -> u64 {
+/// The checksum of block `block` of the rows, which sit at `first` onwards in their segment.
+fn sum_of(
+    keys: &[u64],
+    prel: &[u32],
+    vrel: &[u32],
+    rank: &[u8],
+    block: usize,
+    first: usize,
+) -> u64 {
     let end = ((block + 1) * BLOCK).min(keys.len());
     (block * BLOCK..end).fold(0u64, |sum, i| {
-        sum.wrapping_add(row_word(keys[i], prel[i], vrel[i], rank[i], i))
+        sum.wrapping_add(row_word(keys[i], prel[i], vrel[i], rank[i], first + i))
     })
 }
 
@@ -117,6 +141,112 @@ pub fn build(keys: &[u64], prel: &[u32], vrel: &[u32], rank_cap: u8) -> Columns 
     out
 }
 
+/// One sorted segment of a merge: its rows, and the amounts that turn its passage and version
+/// offsets into those of the merged segment (the differences of their `lo` and `vlo`).
+pub struct Part<'a> {
+    pub keys: &'a [u64],
+    pub prel: &'a [u32],
+    pub vrel: &'a [u32],
+    pub passage_shift: u32,
+    pub version_shift: u32,
+}
+
+impl Part<'_> {
+    /// Row `i` as the merged segment orders it: key, version offset, passage offset; None
+    /// when a shifted offset overflows.
+    fn row(&self, i: usize) -> Option<(u64, u32, u32)> {
+        Some((
+            self.keys[i],
+            self.vrel[i].checked_add(self.version_shift)?,
+            self.prel[i].checked_add(self.passage_shift)?,
+        ))
+    }
+}
+
+/// A merge of sorted segments into one, made a chunk of rows at a time so that neither the
+/// parts nor the merged segment need be in memory at once: where each part is read to, how many
+/// rows are out, and the last row's key and version with its rank.
+#[derive(Debug, Default)]
+pub struct Merge {
+    cursors: Vec<usize>,
+    written: usize,
+    last: Option<(u64, u32)>,
+    distinct: u32,
+}
+
+impl Merge {
+    /// A merge of `parts` segments.
+    pub fn new(parts: usize) -> Self {
+        Merge {
+            cursors: vec![0; parts],
+            ..Merge::default()
+        }
+    }
+
+    /// The merged segment's next rows, at most `max_rows` (rounded down to whole blocks, at
+    /// least one): exactly the rows [`build`] makes of all the parts' rows, at the same places,
+    /// ranked (capped at `rank_cap`) and checksummed alike. Give the same parts, in passage
+    /// order, at every call; an empty result means the merge is done.
+    ///
+    /// # Errors
+    /// When the parts are not as the first call's, are unsorted, or a shifted offset overflows.
+    pub fn next(
+        &mut self,
+        parts: &[Part<'_>],
+        max_rows: usize,
+        rank_cap: u8,
+    ) -> Result<Columns, String> {
+        if parts.len() != self.cursors.len() {
+            return Err("a merge's parts changed between chunks".into());
+        }
+        for part in parts {
+            let n = part.keys.len();
+            if part.prel.len() != n || part.vrel.len() != n {
+                return Err("a merged part's columns differ in length".into());
+            }
+        }
+        let overflow = || "a merged part's offsets overflow the merged segment's".to_string();
+        let limit = (max_rows / BLOCK).max(1) * BLOCK;
+        let mut out = Columns::default();
+        while out.keys.len() < limit {
+            let mut best: Option<(usize, (u64, u32, u32))> = None;
+            for (k, part) in parts.iter().enumerate() {
+                let i = self.cursors[k];
+                if i < part.keys.len() {
+                    let row = part.row(i).ok_or_else(overflow)?;
+                    if best.is_none_or(|(_, b)| row < b) {
+                        best = Some((k, row));
+                    }
+                }
+            }
+            let Some((k, (key, version, passage))) = best else {
+                break;
+            };
+            let i = self.cursors[k];
+            if i + 1 < parts[k].keys.len()
+                && parts[k].row(i + 1).ok_or_else(overflow)? < (key, version, passage)
+            {
+                return Err("a merged part is not sorted".into());
+            }
+            self.cursors[k] += 1;
+            self.distinct = match self.last {
+                Some((last_key, _)) if last_key != key => 1,
+                Some((_, last_version)) if last_version != version => self.distinct + 1,
+                Some(_) => self.distinct,
+                None => 1,
+            };
+            self.last = Some((key, version));
+            out.keys.push(key);
+            out.vrel.push(version);
+            out.prel.push(passage);
+            out.rank.push(self.distinct.min(u32::from(rank_cap)) as u8);
+        }
+        out.sums = block_sums_from(&out.keys, &out.prel, &out.vrel, &out.rank, self.written);
+        self.written += out.keys.len();
+        Ok(out)
+    }
+}
+
 impl Segment<'_> {
     fn rows(&self) -> usize {
         self.keys.len()
@@ -151,7 +281,7 @@ impl Segment<'_> {
         if checked[block] {
             return Ok(());
         }
-        if sum_of(self.keys, self.prel, self.vrel, self.rank, block) != self.sums[block] {
+        if sum_of(self.keys, self.prel, self.vrel, self.rank, block, 0) != self.sums[block] {
             return Err(format!("block {block}'s checksum fails"));
         }
         checked[block] = true;
@@ -330,6 +460,105 @@ mod tests {
         assert_eq!(built.sums, seg.sums);
         let capped = build(&keys, &prel, &vrel, 2);
         assert!(capped.rank.iter().all(|&r| (1..=2).contains(&r)));
+    }
+
+    /// Rows `(key, passage, version)` of passages `0..passages`, a few keys each from a small
+    /// pool (keys shared by many versions), two passages a version, from a fixed generator.
+    fn band_rows(passages: u32, seed: u64) -> Vec<(u64, u32, u32)> {
+        let mut state = seed;
+        let mut next = move || {
+            state = mix(state.wrapping_add(0x9E37_79B9_7F4A_7C15));
+            state
+        };
+        (0..passages)
+            .flat_map(|p| {
+                (0..1 + next() % 4)
+                    .map(|_| (next() % 23, p, p / 2))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_merge_by_chunks_equals_a_build_of_all_rows() {
+        for seed in 0..40u64 {
+            let rows = band_rows(120, seed);
+            let rank_cap = [2u8, 5, 255][seed as usize % 3];
+            let column =
+                |f: fn(&(u64, u32, u32)) -> u32| -> Vec<u32> { rows.iter().map(f).collect() };
+            let keys: Vec<u64> = rows.iter().map(|r| r.0).collect();
+            let whole = build(&keys, &column(|r| r.1), &column(|r| r.2), rank_cap);
+            // Parts of passage ranges cut anywhere (a version may span two), each built with
+            // offsets from its own first passage and version.
+            let cuts = [0, 7 + seed as u32 % 30, 61, 95 - seed as u32 % 9, 120];
+            let built: Vec<(Columns, u32, u32)> = cuts
+                .windows(2)
+                .map(|w| {
+                    let inside: Vec<_> =
+                        rows.iter().filter(|r| w[0] <= r.1 && r.1 < w[1]).collect();
+                    let vlo = inside.iter().map(|r| r.2).min().unwrap_or(0);
+                    let k: Vec<u64> = inside.iter().map(|r| r.0).collect();
+                    let p: Vec<u32> = inside.iter().map(|r| r.1 - w[0]).collect();
+                    let v: Vec<u32> = inside.iter().map(|r| r.2 - vlo).collect();
+                    (build(&k, &p, &v, rank_cap), w[0], vlo)
+                })
+                .collect();
+            let parts: Vec<Part<'_>> = built
+                .iter()
+                .map(|(c, lo, vlo)| Part {
+                    keys: &c.keys,
+                    prel: &c.prel,
+                    vrel: &c.vrel,
+                    passage_shift: *lo,
+                    version_shift: *vlo,
+                })
+                .collect();
+            let mut merge = Merge::new(parts.len());
+            let mut merged = Columns::default();
+            loop {
+                let chunk = merge
+                    .next(&parts, 1 + (seed as usize * 13) % 100, rank_cap)
+                    .unwrap();
+                if chunk.keys.is_empty() {
+                    break;
+                }
+                assert_eq!(
+                    merged.keys.len() % BLOCK,
+                    0,
+                    "a chunk ends on a block boundary"
+                );
+                merged.keys.extend(chunk.keys);
+                merged.prel.extend(chunk.prel);
+                merged.vrel.extend(chunk.vrel);
+                merged.rank.extend(chunk.rank);
+                merged.sums.extend(chunk.sums);
+            }
+            assert_eq!(merged, whole, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn a_merge_refuses_unsorted_or_changed_parts() {
+        let (keys, offsets) = (vec![5u64, 3], vec![0u32, 1]);
+        let part = Part {
+            keys: &keys,
+            prel: &offsets,
+            vrel: &offsets,
+            passage_shift: 0,
+            version_shift: 0,
+        };
+        assert!(Merge::new(1).next(&[part], 64, 255).is_err());
+        let part = Part {
+            keys: &keys[..1],
+            prel: &offsets[..1],
+            vrel: &offsets[..1],
+            passage_shift: u32::MAX,
+            version_shift: 0,
+        };
+        assert!(Merge::new(1)
+            .next(std::slice::from_ref(&part), 64, 255)
+            .is_ok());
+        assert!(Merge::new(2).next(&[part], 64, 255).is_err());
     }
 
     #[test]
