@@ -23,7 +23,7 @@ Builds the deterministic corpus of ``bench/scalecorpus.py`` from the PAN13 train
 
 Usage (from the repository root)::
 
-    python bench/scale.py [--passages 1000000] [--work DIR] [--json]
+    python bench/scale.py [--passages 1000000] [--work DIR]
 
 The corpus is cached in ``--work`` (default ``~/.cache/reusetrack-scale``) and rebuilt when the
 size changes; warehouses are always made afresh.

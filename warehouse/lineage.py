@@ -72,11 +72,19 @@ class OwedVersion(NamedTuple):
     run_id: int
 
 
-_VERSIONS = (
-    "SELECT v.version_id, v.doc_id, d.site,"
-    " (SELECT max(o.version_id) FROM versions o WHERE o.doc_id = v.doc_id AND o.version_id < v.version_id),"
-    " v.run_id FROM versions v JOIN documents d USING (doc_id)"
-)
+def _versions(where: str, *, diffed_only: bool = False) -> str:
+    """The SQL of the :class:`OwedVersion` rows of the versions ``v`` that ``where`` picks, in
+    version order; with ``diffed_only``, only those with a previous version. The picked versions
+    are joined to the others of their documents (not a correlated subquery: that one would rank
+    every stored version)."""
+    return (
+        f"WITH picked AS (SELECT v.version_id, v.doc_id, v.run_id FROM versions v WHERE {where})"
+        " SELECT p.version_id, p.doc_id, d.site, max(o.version_id) AS previous, p.run_id"
+        " FROM picked p JOIN documents d USING (doc_id)"
+        " LEFT JOIN versions o ON o.doc_id = p.doc_id AND o.version_id < p.version_id"
+        " GROUP BY p.version_id, p.doc_id, d.site, p.run_id"
+        f"{' HAVING previous IS NOT NULL' if diffed_only else ''} ORDER BY p.version_id"
+    )
 
 
 def _owed(rows: list[Any]) -> list[OwedVersion]:
@@ -86,23 +94,13 @@ def _owed(rows: list[Any]) -> list[OwedVersion]:
 def pending_versions(wh: Warehouse) -> list[OwedVersion]:
     """The versions lineage still owes (``lineage_pending``): stored by the running run, or by
     one that died before its lineage update committed."""
-    return _owed(
-        wh.con.execute(
-            f"{_VERSIONS} WHERE v.version_id IN (SELECT version_id FROM lineage_pending) ORDER BY v.version_id"
-        ).fetchall()
-    )
+    return _owed(wh.con.execute(_versions("v.version_id IN (SELECT version_id FROM lineage_pending)")).fetchall())
 
 
 def later_versions(wh: Warehouse, doc_ids: Iterable[int]) -> list[OwedVersion]:
     """Every version of ``doc_ids`` that has a previous one (each has a version diff)."""
     return _owed(
-        _with_ids(
-            wh,
-            "diffed_docs",
-            doc_ids,
-            f"{_VERSIONS} WHERE v.doc_id IN (SELECT id FROM diffed_docs) AND v.version_id >"
-            " (SELECT min(o.version_id) FROM versions o WHERE o.doc_id = v.doc_id) ORDER BY v.version_id",
-        )
+        _with_ids(wh, "diffed_docs", doc_ids, _versions("v.doc_id IN (SELECT id FROM diffed_docs)", diffed_only=True))
     )
 
 
@@ -167,12 +165,16 @@ def learn_site_boilerplate(wh: Warehouse, sites: Iterable[str], cap: int, share:
             """
             INSERT INTO site_boilerplate (site, text_hash, docs, site_docs, sample)
             WITH cur AS (
-                SELECT c.doc_id, c.site, c.version_id FROM current_documents c JOIN wanted_sites w USING (site)
+                -- current_documents, read for the wanted sites only (the view ranks every document)
+                SELECT d.doc_id, d.site, max(v.version_id) AS version_id
+                FROM documents d JOIN wanted_sites w USING (site) JOIN versions v USING (doc_id)
+                GROUP BY d.doc_id, d.site
             ), sizes AS (
                 SELECT site, count(*) AS site_docs FROM cur GROUP BY site
             ), held AS (
                 SELECT cur.site, cur.doc_id, b.text_hash, max(b.char_end - b.char_start) AS chars,
-                       count(*) OVER (PARTITION BY cur.site, b.text_hash) AS holders
+                       count(*) OVER (PARTITION BY cur.site, b.text_hash) AS holders,
+                       min(struct_pack(v := b.version_id, s := b.char_start, e := b.char_end)) AS block
                 FROM blocks b JOIN cur USING (version_id) GROUP BY cur.site, cur.doc_id, b.text_hash
             ), weight AS (
                 SELECT doc_id, sum(chars / holders) AS weight FROM held GROUP BY doc_id
@@ -193,10 +195,8 @@ def learn_site_boilerplate(wh: Warehouse, sites: Iterable[str], cap: int, share:
                 SELECT h.site, h.text_hash, count(*) AS docs FROM held h JOIN article USING (doc_id)
                 GROUP BY h.site, h.text_hash HAVING count(DISTINCT article.article) >= $cap
             ), first AS (
-                SELECT l.site, l.text_hash, any_value(l.docs) AS docs,
-                       min(struct_pack(v := b.version_id, s := b.char_start, e := b.char_end)) AS block
-                FROM learned l JOIN blocks b USING (text_hash) JOIN cur ON cur.version_id = b.version_id
-                WHERE cur.site = l.site GROUP BY l.site, l.text_hash
+                SELECT l.site, l.text_hash, any_value(l.docs) AS docs, min(h.block) AS block
+                FROM learned l JOIN held h USING (site, text_hash) GROUP BY l.site, l.text_hash
             )
             SELECT f.site, f.text_hash, f.docs, s.site_docs,
                    substr(v.text, f.block.s + 1, least(f.block.e - f.block.s, 300))
@@ -233,7 +233,12 @@ def lineage_reach(wh: Warehouse, seeds: Iterable[int], min_chars: int) -> set[in
         wh,
         "lineage_seeds",
         start,
-        "WITH ends AS (SELECT da.doc_id AS a, db.doc_id AS b FROM doc_pairs p"
+        # The seeds' pairs are picked by their versions first: joining every stored pair to its
+        # documents costs a large warehouse more than all the rest of a small update.
+        "WITH seed_versions AS (SELECT version_id FROM versions WHERE doc_id IN (SELECT id FROM lineage_seeds)),"
+        " near AS (SELECT version_a, version_b, shared_chars_a, shared_chars_b FROM doc_pairs WHERE"
+        " version_a IN (SELECT version_id FROM seed_versions) OR version_b IN (SELECT version_id FROM seed_versions)),"
+        " ends AS (SELECT da.doc_id AS a, db.doc_id AS b FROM near p"
         " JOIN versions va ON va.version_id = p.version_a JOIN versions vb ON vb.version_id = p.version_b"
         " JOIN documents da ON da.doc_id = va.doc_id JOIN documents db ON db.doc_id = vb.doc_id"
         " WHERE least(p.shared_chars_a, p.shared_chars_b) >= ?"
@@ -392,6 +397,9 @@ def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> None:
             "CREATE OR REPLACE TEMP TABLE gone_stories AS SELECT DISTINCT story_id FROM lineage_nodes"
             " WHERE doc_id IN (SELECT id FROM gone_docs)"
         )
+        if not con.execute("SELECT count(*) FROM gone_stories").fetchall()[0][0]:
+            con.execute("DROP TABLE gone_stories")
+            return  # a new document's first update: no story to delete
         con.execute(
             "DELETE FROM edge_edits WHERE edge_id IN"
             " (SELECT edge_id FROM reuse_edges WHERE story_id IN (SELECT story_id FROM gone_stories))"
