@@ -351,3 +351,42 @@ def test_lookups_leave_no_segment_pages_resident(tmp_path: Path) -> None:
     assert store.wh.candidates(first, 3).tolist() == store.wh.candidates_by_join(first, 3).tolist()
     assert _resident_kb(index.folder) == 0
     store.wh.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads Linux's /proc/self/smaps")
+def test_a_bulk_search_and_a_check_map_a_bounded_part_of_a_segment_at_a_time(tmp_path: Path) -> None:
+    """A bulk batch's search of a segment, and a merge's check of one, go ``MAPPED_BYTES`` of it
+    at a time, unmapping after each: the pages mapped at any time stay near that bound however
+    large the segment (here 16 times the bound), and the answers are those of one search."""
+    rng = np.random.default_rng(11)
+    rows = 4_000_000
+    keys = rng.integers(0, 2**63, rows, dtype=np.uint64) * np.uint64(2)
+    passages = np.sort(rng.integers(0, rows // 8, rows)).astype(np.int64)
+    info = write_segment(tmp_path, 0, rows // 8, keys, passages, passages // 3)
+    segment = Segment(tmp_path / info.name, info)
+    queries = np.unique(np.concatenate([keys[::3], keys[::7] + np.uint64(1)]))
+    whole = segment.lookup(queries, None)
+    size = (tmp_path / info.name).stat().st_size
+    bound = size // 16
+    peaks: dict[str, list[int]] = {"search": [], "check": []}
+    phase = ["search"]
+    release = Segment.release
+
+    def measured(self: Segment) -> None:
+        peaks[phase[0]].append(_resident_kb(tmp_path) * 1024)
+        release(self)
+
+    with patch.object(keyindex, "MAPPED_BYTES", bound), patch.object(Segment, "release", measured):
+        segment.release()
+        peaks["search"].clear()
+        parts = segment.lookup(queries, None)
+        segment.checked[:] = False  # the search checked every block it read
+        phase[0] = "check"
+        segment.check_all()
+    assert all(a.tolist() == b.tolist() for a, b in zip(parts, whole, strict=True))
+    assert len(peaks["search"]) >= 16 and len(peaks["check"]) >= 16
+    # The bound, plus what the page cache maps at once around a page read (a large folio: up to
+    # a few MB on recent kernels, at the ends of each column's part and at each step of the
+    # search's first gallop).
+    for found in peaks.values():
+        assert max(found) <= bound + 16 * 2**20 < size // 2, (max(found), bound, size)

@@ -80,6 +80,12 @@ RANK_CAP = 255
 #: and it unmaps them; a search for fewer keys than it has pages goes through its fences (every
 #: ``KEYS_PER_PAGE``-th key, kept in memory).
 KEYS_PER_PAGE = 512
+#: Bytes of a segment a search or a check maps before it unmaps them: a bulk batch's search of a
+#: large segment, or a merge's check of its parts, goes a part of the segment at a time, so the
+#: pages the process holds stay under this whatever the segments grow to.
+MAPPED_BYTES = 256 * 2**20
+#: Bytes a segment's row takes (key, passage and version offsets, rank).
+_ROW_BYTES = 17
 #: The ``meta`` row naming the trusted segments.
 META_KEY = "key_index"
 _FORMAT = 2
@@ -158,12 +164,17 @@ class Segment:
         self.checked = np.zeros(blocks, bool)
         self._offsets = (info.lo, info.vlo)
         self._searched = 0  # keys searched for since the pages were last unmapped
-        self._fences: np.ndarray | None = None  # every KEYS_PER_PAGE-th key, made at the first small search
+        self._fences: np.ndarray | None = None  # every KEYS_PER_PAGE-th key, made at the first search
 
     def check_all(self) -> None:
-        """Verify every block not verified before."""
+        """Verify every block not verified before, ``MAPPED_BYTES`` of rows at a time, unmapping
+        the pages after each."""
+        step = max(1, MAPPED_BYTES // (_ROW_BYTES * BLOCK))
         try:
-            _native.segment_check(self.keys, self.prel, self.vrel, self.rank, self.sums, self.checked)
+            for first in range(0, len(self.checked), step):
+                args = (self.keys, self.prel, self.vrel, self.rank, self.sums, self.checked)
+                _native.segment_check(*args, first, first + step)
+                self.release()
         except ValueError as err:
             raise CorruptSegment(f"{self.info.name}: {err}") from err
         finally:
@@ -185,16 +196,47 @@ class Segment:
         A compiled merge of the sorted queries with the sorted keys (``_native.segment_lookup``):
         its searches read unchecked bytes, and an answer is trusted only once the rows on both
         sides of each boundary are in checked blocks and bound it, which on the sorted rows that
-        were written means the boundary is right whatever else the file holds."""
+        were written means the boundary is right whatever else the file holds. A search for as
+        many keys as the segment has pages reads most of them: it goes a range of keys at a
+        time, each about ``MAPPED_BYTES`` of the segment, and unmaps the pages after each."""
         if not self.info.rows or not len(queries):
             return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         cap = max_versions if max_versions is not None and max_versions < RANK_CAP else None
-        # Fewer keys than pages: each search goes to its page through the fences (one read of a
-        # page each) rather than galloping from the last, whose long strides miss the cache.
-        few = len(queries) * KEYS_PER_PAGE < self.info.rows
-        if few and self._fences is None:
-            self._fences = np.ascontiguousarray(self.keys[::KEYS_PER_PAGE])
-        fences = self._fences if few else None
+        # A key beyond the last one's page goes to its own through the fences (one read of a
+        # page) rather than galloping from the last key, whose long strides miss the cache and
+        # map pages far apart.
+        fences = self._fence_keys()
+        if len(queries) * KEYS_PER_PAGE < self.info.rows:
+            found = self._search(queries, cap, fences)
+            # One article's reads few pages and leaves them mapped for the next (mapping them
+            # again cost one article's lookup as much as the search itself), until the searches
+            # add up to a bulk one's.
+            self._searched += len(queries)
+            if self._searched * KEYS_PER_PAGE >= self.info.rows:
+                self.release()
+            return found
+        parts = max(1, -(-self.info.rows * _ROW_BYTES // MAPPED_BYTES))
+        found_parts = []
+        for chunk in np.array_split(queries, parts):
+            found_parts.append(self._search(chunk, cap, fences))
+            self.release()
+        return tuple(np.concatenate(c) for c in zip(*found_parts, strict=True))  # type: ignore[return-value]
+
+    def _fence_keys(self) -> np.ndarray:
+        """Every ``KEYS_PER_PAGE``-th key, kept in memory: read once, ``MAPPED_BYTES`` of keys
+        at a time (it reads a key of every page)."""
+        if self._fences is None:
+            step = max(KEYS_PER_PAGE, MAPPED_BYTES // 8 // KEYS_PER_PAGE * KEYS_PER_PAGE)
+            parts = []
+            for first in range(0, self.info.rows, step):
+                parts.append(np.array(self.keys[first : first + step : KEYS_PER_PAGE]))
+                self.release()
+            self._fences = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+        return self._fences
+
+    def _search(
+        self, queries: np.ndarray, cap: int | None, fences: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         try:
             return _native.segment_lookup(
                 self.keys,
@@ -211,13 +253,6 @@ class Segment:
             )
         except ValueError as err:
             raise CorruptSegment(f"{self.info.name}: {err}") from err
-        finally:
-            # A bulk batch's search reads most pages: unmap them at once. One article's reads few
-            # and leaves them mapped for the next (mapping them again cost one article's lookup
-            # as much as the search itself), until the searches add up to a bulk one's.
-            self._searched += len(queries)
-            if self._searched * KEYS_PER_PAGE >= self.info.rows:
-                self.release()
 
 
 def write_segment(

@@ -171,6 +171,8 @@ def segment_check(
     rank: npt.NDArray[np.uint8],
     sums: npt.NDArray[np.uint64],
     checked: npt.NDArray[np.bool_],
+    first_block: int,
+    end_block: int,
     /,
 ) -> None: ...
 def segment_lookup(

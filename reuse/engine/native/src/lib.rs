@@ -924,10 +924,12 @@ impl SegmentMerge {
     }
 }
 
-/// Verify every block of a band-key index segment not marked in `checked`, marking each; a
-/// block whose checksum fails raises ValueError. Runs without the GIL.
+/// Verify the blocks `first_block..end_block` (clipped to the segment's) of a band-key index
+/// segment not marked in `checked`, marking each; a block whose checksum fails raises
+/// ValueError. Runs without the GIL.
 #[pyfunction]
-#[pyo3(signature = (keys, prel, vrel, rank, sums, checked, /))]
+#[pyo3(signature = (keys, prel, vrel, rank, sums, checked, first_block, end_block, /))]
+#[allow(clippy::too_many_arguments)] // a segment's five columns, its flags and the range
 fn segment_check(
     py: Python<'_>,
     keys: PyReadonlyArray1<'_, u64>,
@@ -936,10 +938,12 @@ fn segment_check(
     rank: PyReadonlyArray1<'_, u8>,
     sums: PyReadonlyArray1<'_, u64>,
     mut checked: PyReadwriteArray1<'_, bool>,
+    first_block: usize,
+    end_block: usize,
 ) -> PyResult<()> {
     let view = segment_view(&keys, &prel, &vrel, &rank, &sums)?;
     let checked = checked.as_slice_mut()?;
-    py.detach(|| view.check_all(checked))
+    py.detach(|| view.check_blocks(checked, first_block..end_block))
         .map_err(PyValueError::new_err)
 }
 

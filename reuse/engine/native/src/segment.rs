@@ -270,10 +270,16 @@ impl Segment<'_> {
         }
     }
 
-    /// Verify every block not marked in `checked` (one flag per block), marking each.
-    pub fn check_all(&self, checked: &mut [bool]) -> Result<(), String> {
+    /// Verify every block of `blocks` (clipped to the segment's) not marked in `checked` (one
+    /// flag per block), marking each.
+    pub fn check_blocks(
+        &self,
+        checked: &mut [bool],
+        blocks: std::ops::Range<usize>,
+    ) -> Result<(), String> {
         self.flags_fit(checked)?;
-        (0..checked.len()).try_for_each(|block| self.check(checked, block))
+        (blocks.start.min(checked.len())..blocks.end.min(checked.len()))
+            .try_for_each(|block| self.check(checked, block))
     }
 
     /// Verify the checksum of `block` unless `checked` says it was; mark it checked.
@@ -320,13 +326,23 @@ impl Segment<'_> {
         }
         self.flags_fit(checked)?;
         let mut from = 0;
+        // The fence interval the last query went to (None before the first).
+        let mut interval: Option<usize> = None;
         for (k, &q) in queries.iter().enumerate() {
             if k > 0 && queries[k - 1] >= q {
                 return Err("the queries are not sorted and unique".into());
             }
             let start = match fences {
-                Some(f) => f.first_not_below(self.keys, from, q),
-                None => gallop(self.keys, from, |key| key < q),
+                // A query beyond the last one's page goes to its own through the fences; one on
+                // the same page gallops the few rows from where the last ended.
+                Some(f)
+                    if interval.is_none_or(|i| f.keys.get(i).is_none_or(|&fence| q > fence)) =>
+                {
+                    let (i, start) = f.first_not_below(self.keys, from, q);
+                    interval = Some(i);
+                    start
+                }
+                _ => gallop(self.keys, from, |key| key < q),
             };
             let end = gallop(self.keys, start, |key| key <= q);
             from = end;
@@ -369,12 +385,13 @@ impl Fences<'_> {
     /// The first index `i >= from` where `keys[i] >= q`, for fences of `keys`. Fences that
     /// disagree with the keys give a wrong index, never a panic: the lookup's checks of the
     /// boundaries catch it.
-    fn first_not_below(&self, keys: &[u64], from: usize, q: u64) -> usize {
+    /// Also returns the fence interval: the number of fences below `q`.
+    fn first_not_below(&self, keys: &[u64], from: usize, q: u64) -> (usize, usize) {
         let i = self.keys.partition_point(|&k| k < q);
         let lo = if i == 0 { 0 } else { (i - 1) * self.stride + 1 };
         let lo = lo.max(from).min(keys.len());
         let hi = i.saturating_mul(self.stride).min(keys.len()).max(lo);
-        lo + keys[lo..hi].partition_point(|&k| k < q)
+        (i, lo + keys[lo..hi].partition_point(|&k| k < q))
     }
 }
 
