@@ -143,6 +143,7 @@ def segment_build(
     npt.NDArray[np.uint8],
     npt.NDArray[np.uint64],
 ]: ...
+
 class SegmentMerge:
     """A merge of sorted band-key index segments into one, a chunk of rows at a time."""
 
