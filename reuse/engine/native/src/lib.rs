@@ -1098,6 +1098,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add(
         "__all__",
         [
+            "SegmentMerge",
             "align",
             "analyse_many",
             "band_keys",
@@ -1109,7 +1110,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "normalize",
             "paragraph_spans",
             "passages",
-            "SegmentMerge",
             "segment_build",
             "segment_check",
             "segment_lookup",
