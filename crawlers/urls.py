@@ -210,18 +210,18 @@ def _web_url(url: str | None) -> str | None:
 def _registrable_domain() -> Callable[[str], str]:
     """The registrable domain of a host name by the public suffix list ("" when none applies).
 
-    tldextract's bundled snapshot of the list is used, never fetched (``suffix_list_urls=()``)
-    nor cached on disk; its private section counts, so two blogs on ``blogspot.com`` are two sites.
-    Imported on first use: it pulls in requests, which commands that never decide identity skip.
+    publicsuffixlist's bundled copy of the list is read, never fetched; its private section
+    counts, so two blogs on ``blogspot.com`` are two sites, and a name under no listed suffix
+    (``localhost``, ``.example``) has none. Read on first use (tens of milliseconds): commands
+    that never decide identity skip it.
     """
-    import tldextract
+    from publicsuffixlist import PublicSuffixList
 
-    extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+    suffixes = PublicSuffixList(only_icann=False, accept_unknown=False)
 
     @lru_cache(maxsize=65536)  # a crawl or an archive asks about few hosts, many times each
     def domain(host: str) -> str:
-        parts = extract(host)
-        return f"{parts.domain}.{parts.suffix}" if parts.domain and parts.suffix else ""
+        return suffixes.privatesuffix(host) or ""
 
     return domain
 
