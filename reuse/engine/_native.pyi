@@ -128,6 +128,16 @@ def grade_pairs(
     /,
 ) -> list[tuple[float, float | None, float | None]]: ...
 def sequence_matched(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], /) -> int: ...
+
+#: A band-key index segment's columns: keys, passage offsets, version offsets, ranks, block sums.
+_SegmentColumns = tuple[
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.uint32],
+    npt.NDArray[np.uint32],
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.uint64],
+]
+
 def segment_build(
     keys: npt.NDArray[np.uint64],
     passages: npt.NDArray[np.int64],
@@ -136,13 +146,7 @@ def segment_build(
     vlo: int,
     rank_cap: int,
     /,
-) -> tuple[
-    npt.NDArray[np.uint64],
-    npt.NDArray[np.uint32],
-    npt.NDArray[np.uint32],
-    npt.NDArray[np.uint8],
-    npt.NDArray[np.uint64],
-]: ...
+) -> _SegmentColumns: ...
 
 class SegmentMerge:
     """A merge of sorted band-key index segments into one, a chunk of rows at a time."""
@@ -157,13 +161,7 @@ class SegmentMerge:
         max_rows: int,
         rank_cap: int,
         /,
-    ) -> tuple[
-        npt.NDArray[np.uint64],
-        npt.NDArray[np.uint32],
-        npt.NDArray[np.uint32],
-        npt.NDArray[np.uint8],
-        npt.NDArray[np.uint64],
-    ]: ...
+    ) -> _SegmentColumns: ...
 
 def segment_check(
     keys: npt.NDArray[np.uint64],

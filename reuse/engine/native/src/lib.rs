@@ -845,13 +845,18 @@ fn segment_build<'py>(
     let prel = offsets(&passages, lo, "passage")?;
     let vrel = offsets(&versions, vlo, "version")?;
     let built = py.detach(|| segment::build(&keys, &prel, &vrel, rank_cap));
-    Ok((
-        built.keys.into_pyarray(py),
-        built.prel.into_pyarray(py),
-        built.vrel.into_pyarray(py),
-        built.rank.into_pyarray(py),
-        built.sums.into_pyarray(py),
-    ))
+    Ok(segment_columns(py, built))
+}
+
+/// A segment's columns handed to Python as arrays.
+fn segment_columns(py: Python<'_>, columns: segment::Columns) -> SegmentColumns<'_> {
+    (
+        columns.keys.into_pyarray(py),
+        columns.prel.into_pyarray(py),
+        columns.vrel.into_pyarray(py),
+        columns.rank.into_pyarray(py),
+        columns.sums.into_pyarray(py),
+    )
 }
 
 /// A merge of sorted band-key index segments into one, a chunk of rows at a time: each call
@@ -914,13 +919,7 @@ impl SegmentMerge {
         let out = py
             .detach(|| merge.next(&parts, max_rows, rank_cap))
             .map_err(PyValueError::new_err)?;
-        Ok((
-            out.keys.into_pyarray(py),
-            out.prel.into_pyarray(py),
-            out.vrel.into_pyarray(py),
-            out.rank.into_pyarray(py),
-            out.sums.into_pyarray(py),
-        ))
+        Ok(segment_columns(py, out))
     }
 }
 
