@@ -355,9 +355,10 @@ def test_lookups_leave_no_segment_pages_resident(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads Linux's /proc/self/smaps")
 def test_a_bulk_search_and_a_check_map_a_bounded_part_of_a_segment_at_a_time(tmp_path: Path) -> None:
-    """A bulk batch's search of a segment, and a merge's check of one, go ``MAPPED_BYTES`` of it
-    at a time, unmapping after each: the pages mapped at any time stay near that bound however
-    large the segment (here 16 times the bound), and the answers are those of one search."""
+    """A search of a segment (a bulk batch's, or one of fewer keys than it has pages but spread
+    over all of it) and a merge's check of one go ``MAPPED_BYTES`` of it at a time, unmapping
+    after each: the pages mapped at any time stay near that bound however large the segment
+    (here 16 times the bound), and the answers are those of one search."""
     rng = np.random.default_rng(11)
     rows = 4_000_000
     keys = rng.integers(0, 2**63, rows, dtype=np.uint64) * np.uint64(2)
@@ -368,7 +369,9 @@ def test_a_bulk_search_and_a_check_map_a_bounded_part_of_a_segment_at_a_time(tmp
     whole = segment.lookup(queries, None)
     size = (tmp_path / info.name).stat().st_size
     bound = size // 16
-    peaks: dict[str, list[int]] = {"search": [], "check": []}
+    sparse = np.unique(keys[::2048])  # fewer keys than the segment has pages
+    sparse_whole = segment.lookup(sparse, None)
+    peaks: dict[str, list[int]] = {"search": [], "sparse": [], "check": []}
     phase = ["search"]
     release = Segment.release
 
@@ -380,11 +383,14 @@ def test_a_bulk_search_and_a_check_map_a_bounded_part_of_a_segment_at_a_time(tmp
         segment.release()
         peaks["search"].clear()
         parts = segment.lookup(queries, None)
-        segment.checked[:] = False  # the search checked every block it read
+        phase[0] = "sparse"
+        sparse_parts = segment.lookup(sparse, None)
+        segment.checked[:] = False  # the searches checked every block they read
         phase[0] = "check"
         segment.check_all()
     assert all(a.tolist() == b.tolist() for a, b in zip(parts, whole, strict=True))
-    assert len(peaks["search"]) >= 16 and len(peaks["check"]) >= 16
+    assert all(a.tolist() == b.tolist() for a, b in zip(sparse_parts, sparse_whole, strict=True))
+    assert all(len(found) >= 16 for found in peaks.values())
     # The bound, plus what the page cache maps at once around a page read (a large folio: up to
     # a few MB on recent kernels, at the ends of each column's part and at each step of the
     # search's first gallop).

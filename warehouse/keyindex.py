@@ -196,9 +196,9 @@ class Segment:
         A compiled merge of the sorted queries with the sorted keys (``_native.segment_lookup``):
         its searches read unchecked bytes, and an answer is trusted only once the rows on both
         sides of each boundary are in checked blocks and bound it, which on the sorted rows that
-        were written means the boundary is right whatever else the file holds. A search for as
-        many keys as the segment has pages reads most of them: it goes a range of keys at a
-        time, each about ``MAPPED_BYTES`` of the segment, and unmaps the pages after each."""
+        were written means the boundary is right whatever else the file holds. A segment larger
+        than ``MAPPED_BYTES`` is searched a range of its rows at a time, each about that size,
+        its pages unmapped after each: however many keys a search has, it maps no more."""
         if not self.info.rows or not len(queries):
             return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         cap = max_versions if max_versions is not None and max_versions < RANK_CAP else None
@@ -206,20 +206,23 @@ class Segment:
         # page) rather than galloping from the last key, whose long strides miss the cache and
         # map pages far apart.
         fences = self._fence_keys()
-        if len(queries) * KEYS_PER_PAGE < self.info.rows:
+        # Rows of a range (whole pages of keys), and the first key of each range after the first.
+        span = max(KEYS_PER_PAGE, MAPPED_BYTES // _ROW_BYTES // KEYS_PER_PAGE * KEYS_PER_PAGE)
+        if self.info.rows <= span:
             found = self._search(queries, cap, fences)
-            # One article's reads few pages and leaves them mapped for the next (mapping them
-            # again cost one article's lookup as much as the search itself), until the searches
-            # add up to a bulk one's.
+            # A small segment's pages stay mapped for the next search (mapping them again cost
+            # one article's lookup as much as the search itself) until the searches add up to
+            # about a key a page.
             self._searched += len(queries)
             if self._searched * KEYS_PER_PAGE >= self.info.rows:
                 self.release()
             return found
-        parts = max(1, -(-self.info.rows * _ROW_BYTES // MAPPED_BYTES))
+        starts = fences[span // KEYS_PER_PAGE :: span // KEYS_PER_PAGE]
         found_parts = []
-        for chunk in np.array_split(queries, parts):
-            found_parts.append(self._search(chunk, cap, fences))
-            self.release()
+        for chunk in np.split(queries, np.searchsorted(queries, starts)):
+            if len(chunk):
+                found_parts.append(self._search(chunk, cap, fences))
+                self.release()
         return tuple(np.concatenate(c) for c in zip(*found_parts, strict=True))  # type: ignore[return-value]
 
     def _fence_keys(self) -> np.ndarray:
