@@ -86,6 +86,14 @@ KEYS_PER_PAGE = 512
 MAPPED_BYTES = 256 * 2**20
 #: Bytes a segment's row takes (key, passage and version offsets, rank).
 _ROW_BYTES = 17
+
+
+def _mapped_rows(row_bytes: int) -> int:
+    """Rows of ``row_bytes`` each that fill ``MAPPED_BYTES``, in whole pages of keys (so whole
+    blocks too): how far a search, a check or a read of the fences goes before unmapping."""
+    return max(KEYS_PER_PAGE, MAPPED_BYTES // row_bytes // KEYS_PER_PAGE * KEYS_PER_PAGE)
+
+
 #: The ``meta`` row naming the trusted segments.
 META_KEY = "key_index"
 _FORMAT = 2
@@ -169,7 +177,7 @@ class Segment:
     def check_all(self) -> None:
         """Verify every block not verified before, ``MAPPED_BYTES`` of rows at a time, unmapping
         the pages after each."""
-        step = max(1, MAPPED_BYTES // (_ROW_BYTES * BLOCK))
+        step = _mapped_rows(_ROW_BYTES) // BLOCK
         try:
             for first in range(0, len(self.checked), step):
                 args = (self.keys, self.prel, self.vrel, self.rank, self.sums, self.checked)
@@ -206,8 +214,7 @@ class Segment:
         # page) rather than galloping from the last key, whose long strides miss the cache and
         # map pages far apart.
         fences = self._fence_keys()
-        # Rows of a range (whole pages of keys), and the first key of each range after the first.
-        span = max(KEYS_PER_PAGE, MAPPED_BYTES // _ROW_BYTES // KEYS_PER_PAGE * KEYS_PER_PAGE)
+        span = _mapped_rows(_ROW_BYTES)
         if self.info.rows <= span:
             found = self._search(queries, cap, fences)
             # A small segment's pages stay mapped for the next search (mapping them again cost
@@ -217,7 +224,7 @@ class Segment:
             if self._searched * KEYS_PER_PAGE >= self.info.rows:
                 self.release()
             return found
-        starts = fences[span // KEYS_PER_PAGE :: span // KEYS_PER_PAGE]
+        starts = fences[span // KEYS_PER_PAGE :: span // KEYS_PER_PAGE]  # the first key of each range but the first
         found_parts = []
         for chunk in np.split(queries, np.searchsorted(queries, starts)):
             if len(chunk):
@@ -229,7 +236,7 @@ class Segment:
         """Every ``KEYS_PER_PAGE``-th key, kept in memory: read once, ``MAPPED_BYTES`` of keys
         at a time (it reads a key of every page)."""
         if self._fences is None:
-            step = max(KEYS_PER_PAGE, MAPPED_BYTES // 8 // KEYS_PER_PAGE * KEYS_PER_PAGE)
+            step = _mapped_rows(8)  # only the keys are read
             parts = []
             for first in range(0, self.info.rows, step):
                 parts.append(np.array(self.keys[first : first + step : KEYS_PER_PAGE]))
@@ -288,7 +295,6 @@ def merge_segments(folder: Path, parts: list[Segment]) -> SegmentInfo:
     info = SegmentInfo(parts[0].info.lo, parts[-1].info.hi, sum(p.info.rows for p in held), vlo, secrets.token_hex(8))
     merge = _native.SegmentMerge(len(held))
     shifts = [(part.info.lo - info.lo, part.info.vlo - vlo) for part in held]
-
     columns = [p.keys for p in held], [p.prel for p in held], [p.vrel for p in held]
 
     def chunks() -> Iterator[tuple[np.ndarray, ...]]:
@@ -317,7 +323,7 @@ def _write_file(folder: Path, info: SegmentInfo, chunks: Iterable[tuple[np.ndarr
         row = 0
         for chunk in chunks:
             *columns, sums = chunk
-            for offset, width, array in zip(offsets, widths, columns, strict=False):
+            for offset, width, array in zip(offsets[:-1], widths, columns, strict=True):
                 handle.seek(offset + width * row)
                 handle.write(array.data)
             handle.seek(offsets[-1] + 8 * (row // BLOCK))

@@ -397,15 +397,14 @@ def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> None:
             "CREATE OR REPLACE TEMP TABLE gone_stories AS SELECT DISTINCT story_id FROM lineage_nodes"
             " WHERE doc_id IN (SELECT id FROM gone_docs)"
         )
-        if not con.execute("SELECT count(*) FROM gone_stories").fetchall()[0][0]:
-            con.execute("DROP TABLE gone_stories")
-            return  # a new document's first update: no story to delete
-        con.execute(
-            "DELETE FROM edge_edits WHERE edge_id IN"
-            " (SELECT edge_id FROM reuse_edges WHERE story_id IN (SELECT story_id FROM gone_stories))"
-        )
-        for table in LINEAGE_TABLES[1:]:
-            con.execute(f"DELETE FROM {table} WHERE story_id IN (SELECT story_id FROM gone_stories)")
+        # None for a new document's first update: the deletes would scan the tables for nothing.
+        if con.execute("SELECT count(*) FROM gone_stories").fetchall()[0][0]:
+            con.execute(
+                "DELETE FROM edge_edits WHERE edge_id IN"
+                " (SELECT edge_id FROM reuse_edges WHERE story_id IN (SELECT story_id FROM gone_stories))"
+            )
+            for table in LINEAGE_TABLES[1:]:
+                con.execute(f"DELETE FROM {table} WHERE story_id IN (SELECT story_id FROM gone_stories)")
         con.execute("DROP TABLE gone_stories")
 
 

@@ -125,20 +125,44 @@ pub fn build(keys: &[u64], prel: &[u32], vrel: &[u32], rank_cap: u8) -> Columns 
         rank: Vec::with_capacity(n),
         sums: Vec::new(),
     };
-    let mut distinct = 0u32;
-    for (i, &(key, version, passage)) in rows.iter().enumerate() {
-        if i == 0 || key != rows[i - 1].0 {
-            distinct = 1;
-        } else if version != rows[i - 1].1 {
-            distinct += 1;
-        }
-        out.keys.push(key);
-        out.vrel.push(version);
-        out.prel.push(passage);
-        out.rank.push(distinct.min(u32::from(rank_cap)) as u8);
+    let mut ranks = Ranks::default();
+    for &(key, version, passage) in &rows {
+        out.push(key, passage, version, ranks.next(key, version, rank_cap));
     }
     out.sums = block_sums(&out.keys, &out.prel, &out.vrel, &out.rank);
     out
+}
+
+impl Columns {
+    /// Append a row (its checksum is the caller's).
+    fn push(&mut self, key: u64, prel: u32, vrel: u32, rank: u8) {
+        self.keys.push(key);
+        self.prel.push(prel);
+        self.vrel.push(vrel);
+        self.rank.push(rank);
+    }
+}
+
+/// The dense rank of each row's version among its key's versions, for rows coming in segment
+/// order (by key, version, passage): the last row's key and version and its rank.
+#[derive(Debug, Default)]
+struct Ranks {
+    last: Option<(u64, u32)>,
+    distinct: u32,
+}
+
+impl Ranks {
+    /// The next row's rank, capped at `rank_cap`.
+    fn next(&mut self, key: u64, version: u32, rank_cap: u8) -> u8 {
+        self.distinct = match self.last {
+            Some((last_key, last_version)) if last_key == key => {
+                self.distinct + u32::from(last_version != version)
+            }
+            _ => 1,
+        };
+        self.last = Some((key, version));
+        self.distinct.min(u32::from(rank_cap)) as u8
+    }
 }
 
 /// One sorted segment of a merge: its rows, and the amounts that turn its passage and version
@@ -165,13 +189,12 @@ impl Part<'_> {
 
 /// A merge of sorted segments into one, made a chunk of rows at a time so that neither the
 /// parts nor the merged segment need be in memory at once: where each part is read to, how many
-/// rows are out, and the last row's key and version with its rank.
+/// rows are out, and the ranks so far.
 #[derive(Debug, Default)]
 pub struct Merge {
     cursors: Vec<usize>,
     written: usize,
-    last: Option<(u64, u32)>,
-    distinct: u32,
+    ranks: Ranks,
 }
 
 impl Merge {
@@ -229,17 +252,12 @@ impl Merge {
                 return Err("a merged part is not sorted".into());
             }
             self.cursors[k] += 1;
-            self.distinct = match self.last {
-                Some((last_key, _)) if last_key != key => 1,
-                Some((_, last_version)) if last_version != version => self.distinct + 1,
-                Some(_) => self.distinct,
-                None => 1,
-            };
-            self.last = Some((key, version));
-            out.keys.push(key);
-            out.vrel.push(version);
-            out.prel.push(passage);
-            out.rank.push(self.distinct.min(u32::from(rank_cap)) as u8);
+            out.push(
+                key,
+                passage,
+                version,
+                self.ranks.next(key, version, rank_cap),
+            );
         }
         out.sums = block_sums_from(&out.keys, &out.prel, &out.vrel, &out.rank, self.written);
         self.written += out.keys.len();
