@@ -20,7 +20,7 @@ from reuse.engine.align import AlignInput
 from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable
 from reuse.engine.matching import align, match_pair, reference_match_pair
-from reuse.engine.seeds import fragments, sentence_starts
+from reuse.engine.seeds import Fragment, fragments, sentence_starts
 from reuse.engine.shingles import shingle_hashes
 from reuse.models import MatchKind, Passage, PassageKind
 
@@ -255,7 +255,7 @@ def _text(*sentences: list[int]) -> AlignInput:
     return AlignInput(doc.token_hashes, doc.trigrams, doc.content, doc.starts, doc.ends, lengths.astype(np.int64))
 
 
-def _fragments(a: AlignInput, b: AlignInput, aligned: list[tuple[int, int, int, int]] | None = None) -> list:  # type: ignore[type-arg]
+def _fragments(a: AlignInput, b: AlignInput, aligned: list[tuple[int, int, int, int]] | None = None) -> list[Fragment]:
     return fragments(a.token_hashes, a.content, a.sentences, b.token_hashes, b.content, b.sentences, aligned or [], 1)
 
 
@@ -307,3 +307,50 @@ def test_a_copy_of_comparable_length_is_not_a_summary() -> None:
     b = _text(_reworded(P1, 500), _reworded(P2, 600), _reworded(P3, 700), _reworded(R, 800))
     found = _fragments(a, b)
     assert [(f.i0, f.i1, f.j0, f.j1, f.summary) for f in found] == [(0, 24 - 3, 0, 24 - 3, False)]
+
+
+def _filler(base: int, n: int) -> list[list[int]]:
+    """``n`` sentences of words of their own."""
+    return [_sentence(base + 100 * k) for k in range(n)]
+
+
+def test_a_summary_is_held_together_by_the_sentences_it_draws_on() -> None:
+    """_holds in summary mode: three reworded sentences, each from a different part of a long
+    source with eight sentences between them. All the source's words between would outweigh
+    the summary's; the sentences it draws on agree with it, so it is one summary fragment."""
+    source = _text(P1, *_filler(3000, 8), P2, *_filler(4000, 8), P3)
+    summary = _text(_reworded(P1, 500), _reworded(P2, 600), _reworded(P3, 700))
+    found = _fragments(summary, source)
+    assert [(f.i0, f.i1, f.j0, f.j1, f.summary) for f in found] == [(0, 24 - 3, 0, 19 * 8, True)]
+
+
+def test_a_clause_copied_into_a_summary_is_one_of_its_seeds() -> None:
+    """Summary mode keeps seeds explained elsewhere: the summary's middle sentence is a clause of
+    a longer source sentence, aligned word for word by the first stage. The ordinary reading
+    drops that seed (the match is all of one sentence and not most of the other); a summary
+    copies clauses, so in summary mode it is one of the three seeds."""
+    source = _text(P1, *_filler(3000, 4), P2 + _sentence(5000, 12), *_filler(4000, 4), P3)
+    summary = _text(_reworded(P1, 500), P2, _reworded(P3, 700))
+    found = _fragments(summary, source, [(8, 16, 40, 48)])  # P2 in both
+    assert [(f.i0, f.i1, f.j0, f.j1, f.seeds, f.summary) for f in found] == [(0, 24 - 3, 0, 100, 3, True)]
+
+
+def test_a_summary_reaches_its_source_s_start_and_end_within_the_summary_gap() -> None:
+    """The lead and close a summary condenses: two sentences before its first seed and two after
+    its last are part of its source side; thirty before (more than SUMMARY_GAP_SENTENCES) are not."""
+    middle = [P1, *_filler(3000, 4), P2, *_filler(4000, 4), P3]
+    summary = _text(_reworded(P1, 500), _reworded(P2, 600), _reworded(P3, 700))
+    near = _fragments(summary, _text(*_filler(6000, 2), *middle, *_filler(7000, 2)))
+    assert [(f.j0, f.j1, f.summary) for f in near] == [(0, 8 * (2 + 11 + 2), True)]
+    far = _fragments(summary, _text(*_filler(6000, 30), *middle))
+    assert [(f.j0, f.j1, f.summary) for f in far] == [(8 * 30, 8 * (30 + 11), True)]
+
+
+def test_of_as_many_seeds_the_summary_reading_comes_first() -> None:
+    """Three sentences kept from a source, five apart: the ordinary gap joins them and the
+    two sides agree, and the summary's gap joins them too. Of two readings of the same seeds,
+    the summary (the wider: it reaches the source's start and end) is kept."""
+    between = [_sentence(3000 + 100 * k, 7) for k in range(8)]
+    source = _text(*_filler(6000, 2), P1, *between[:4], P2, *between[4:], P3, *_filler(7000, 2))
+    found = _fragments(_text(P1, P2, P3), source)
+    assert [(f.j0, f.j1, f.seeds, f.summary) for f in found] == [(0, 8 * 7 + 7 * 8, 3, True)]

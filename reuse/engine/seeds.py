@@ -18,10 +18,17 @@ verified (never on all pairs), and
    a fragment that does not hold together is regrouped with a smaller gap;
 4. does the same in **summary** mode, where the gap on the longer side is
    :data:`SUMMARY_GAP_SENTENCES` (a summary keeps a few sentences of a long passage, far apart)
-   and each sentence of the shorter side keeps only its best seed; a summary fragment is kept
-   only when it is one (its shorter side at most :data:`SUMMARY_RATIO` of its longer side);
+   and each sentence of the shorter side keeps only its best seed. A summary copies clauses of
+   its source's sentences word for word, so a seed the first stage explains (see
+   :func:`_explained_elsewhere`) still counts here. A summary fragment holds together when its short side
+   agrees with the long side's seeded sentences (the text between them is what the summary
+   left out, so it does not count against it); it is kept only when it is one (its shorter
+   side at most :data:`SUMMARY_RATIO` of its longer side), and its long side reaches the
+   start or end of its document when that is no further than the summary gap (a summary
+   condenses its source's lead and close as it condenses what lies between its seeds);
 5. **filters**: a fragment needs :data:`MIN_SEEDS` seeds and the edited floor of tokens
-   (``Settings.min_edited_tokens``) on both sides, and overlapping fragments keep the best supported;
+   (``Settings.min_edited_tokens``) on both sides, and overlapping fragments keep the best
+   supported (a summary before the ordinary reading of as many seeds: it is the wider reading);
 6. **merges** each fragment with the first stage's matches it overlaps on both sides, so one
    copy is one match (granularity near 1).
 
@@ -253,20 +260,40 @@ def _bag(s: _Sentences, first: int, last: int) -> Counter[int]:
     return total
 
 
+def _seeded(s: _Sentences, sentences: set[int]) -> Counter[int]:
+    total: Counter[int] = Counter()
+    for k in sorted(sentences):
+        total.update(s.words[k])
+    return total
+
+
+def _holds(
+    group: list[tuple[int, int]], box: _Box, sa: _Sentences, sb: _Sentences, weight: dict[int, float], short: int | None
+) -> bool:
+    """Whether a group's two sides agree: all their words, or in summary mode (``short`` the
+    summary's side, 0 for a, 1 for b) the summary's words and its source's seeded sentences."""
+    bag_a = _seeded(sa, {k for k, _ in group}) if short == 1 else _bag(sa, box.k0, box.k1)
+    bag_b = _seeded(sb, {m for _, m in group}) if short == 0 else _bag(sb, box.l0, box.l1)
+    return _cosine(bag_a, bag_b, weight) >= FRAGMENT_SIMILARITY
+
+
 def _extend(
-    seeds: list[tuple[int, int]], gaps: tuple[int, int], sa: _Sentences, sb: _Sentences, weight: dict[int, float]
+    seeds: list[tuple[int, int]],
+    gaps: tuple[int, int],
+    sa: _Sentences,
+    sb: _Sentences,
+    weight: dict[int, float],
+    short: int | None,
 ) -> list[_Box]:
-    """Seeds grouped with ``gaps`` into boxes whose two sides agree; a group that does not is
-    regrouped with both gaps one smaller, down to single seeds."""
+    """Seeds grouped with ``gaps`` into boxes whose two sides agree (:func:`_holds`); a group
+    that does not is regrouped with both gaps one smaller, down to single seeds."""
     boxes = []
     for group in _groups(seeds, *gaps):
         box = _box(group)
-        if len(group) == 1 or _cosine(_bag(sa, box.k0, box.k1), _bag(sb, box.l0, box.l1), weight) >= (
-            FRAGMENT_SIMILARITY
-        ):
+        if len(group) == 1 or _holds(group, box, sa, sb, weight, short):
             boxes.append(box)
         elif max(gaps) > 0:
-            boxes.extend(_extend(group, (max(gaps[0] - 1, 0), max(gaps[1] - 1, 0)), sa, sb, weight))
+            boxes.extend(_extend(group, (max(gaps[0] - 1, 0), max(gaps[1] - 1, 0)), sa, sb, weight, short))
         else:
             boxes.extend(_box([seed]) for seed in group)
     return boxes
@@ -311,22 +338,30 @@ def fragments(
         df.update(bag.keys())
     total = len(sa.words) + len(sb.words)
     weight = {w: math.log(total / count) for w, count in df.items()}
-    seeds = [s for s in _seeds(sa, sb, weight) if not _explained_elsewhere(s, sa, sb, aligned)]
-    if len(seeds) < MIN_SEEDS:
+    found = _seeds(sa, sb, weight)
+    if len(found) < MIN_SEEDS:
         return []
+    seeds = [s for s in found if not _explained_elsewhere(s, sa, sb, aligned)]
     candidates: list[Fragment] = []
-    for summary, gaps, used in _modes(seeds, sa, sb, weight):
-        for box in _extend(used, gaps, sa, sb, weight):
+    for short, gaps, used in _modes(seeds, found, sa, sb, weight):
+        for box in _extend(used, gaps, sa, sb, weight, short):
             bag_a, bag_b = _bag(sa, box.k0, box.k1), _bag(sb, box.l0, box.l1)
             i0, i1 = _pulled_in(a_hashes, a_content, sa.bounds[box.k0][0], sa.bounds[box.k1][1], bag_b)
             j0, j1 = _pulled_in(b_hashes, b_content, sb.bounds[box.l0][0], sb.bounds[box.l1][1], bag_a)
-            short, long = sorted((i1 - i0, j1 - j0))
-            if box.seeds < MIN_SEEDS or short < min_tokens or (summary and short > SUMMARY_RATIO * long):
+            lo, hi = sorted((i1 - i0, j1 - j0))
+            summary = short is not None
+            if box.seeds < MIN_SEEDS or lo < min_tokens or (summary and lo > SUMMARY_RATIO * hi):
                 continue
+            if short == 1:
+                i0 = sa.bounds[0][0] if box.k0 <= SUMMARY_GAP_SENTENCES else i0
+                i1 = sa.bounds[-1][1] if len(sa.bounds) - 1 - box.k1 <= SUMMARY_GAP_SENTENCES else i1
+            elif short == 0:
+                j0 = sb.bounds[0][0] if box.l0 <= SUMMARY_GAP_SENTENCES else j0
+                j1 = sb.bounds[-1][1] if len(sb.bounds) - 1 - box.l1 <= SUMMARY_GAP_SENTENCES else j1
             candidates.append(Fragment(i0, i1, j0, j1, box.seeds, summary))
     kept: list[Fragment] = []
-    # Best supported first; a summary loses ties to the ordinary reading of the same text.
-    for f in sorted(candidates, key=lambda f: (-f.seeds, f.summary, f.i0, f.j0)):
+    # Best supported first; of as many seeds, a summary's wider reading before the ordinary one.
+    for f in sorted(candidates, key=lambda f: (-f.seeds, not f.summary, f.i0, f.j0)):
         if not any(_overlap(f.i0, f.i1, k.i0, k.i1) > 0 and _overlap(f.j0, f.j1, k.j0, k.j1) > 0 for k in kept):
             kept.append(f)
     return sorted(kept, key=lambda f: (f.i0, f.j0))
@@ -347,24 +382,30 @@ def _explained_elsewhere(
 
 
 def _modes(
-    seeds: list[tuple[int, int]], sa: _Sentences, sb: _Sentences, weight: dict[int, float]
-) -> list[tuple[bool, tuple[int, int], list[tuple[int, int]]]]:
-    """The ordinary gaps with every seed; then the summary gaps, the long gap on the side whose
-    seeds spread over more sentences (a summary's source is the longer side), with each sentence
-    of the short side keeping only its best seed (highest cosine, the first of equals).
+    seeds: list[tuple[int, int]],
+    found: list[tuple[int, int]],
+    sa: _Sentences,
+    sb: _Sentences,
+    weight: dict[int, float],
+) -> list[tuple[int | None, tuple[int, int], list[tuple[int, int]]]]:
+    """Each mode as (the summary's side or None, gaps, seeds): the ordinary gaps with ``seeds``;
+    then the summary gaps, the long gap on the side whose seeds (all those ``found``, explained
+    elsewhere or not) spread over more sentences (a summary's source is the longer side), with
+    each sentence of the short side keeping only its best seed (highest cosine, the first of
+    equals).
 
     A summary sentence says what one of its source's says, however many others share its topic:
     its second-best pairings are that topic, and a long gap would chain them over text never
     summarised."""
-    spread_a = max(k for k, _ in seeds) - min(k for k, _ in seeds)
-    spread_b = max(m for _, m in seeds) - min(m for _, m in seeds)
-    wide, narrow = SUMMARY_GAP_SENTENCES, MAX_GAP_SENTENCES
+    spread_a = max(k for k, _ in found) - min(k for k, _ in found)
+    spread_b = max(m for _, m in found) - min(m for _, m in found)
     short = 1 if spread_a >= spread_b else 0
     best: dict[int, tuple[float, tuple[int, int]]] = {}
-    for seed in seeds:
+    for seed in found:
         score = _cosine(sa.words[seed[0]], sb.words[seed[1]], weight)
         if seed[short] not in best or score > best[seed[short]][0]:
             best[seed[short]] = (score, seed)
     summary = sorted(seed for _, seed in best.values())
+    wide, narrow = SUMMARY_GAP_SENTENCES, MAX_GAP_SENTENCES
     gaps = (wide, narrow) if short == 1 else (narrow, wide)
-    return [(False, (MAX_GAP_SENTENCES, MAX_GAP_SENTENCES), seeds), (True, gaps, summary)]
+    return [(None, (MAX_GAP_SENTENCES, MAX_GAP_SENTENCES), seeds), (short, gaps, summary)]

@@ -283,6 +283,42 @@ fn bag_range(s: &Sentences, first: i64, last: i64) -> Bag {
     total
 }
 
+/// `_seeded`: the words of the given sentences.
+fn seeded(s: &Sentences, mut sentences: Vec<i64>) -> Bag {
+    sentences.sort_unstable();
+    sentences.dedup();
+    let mut total: Bag = Vec::new();
+    for k in sentences {
+        total = add(&total, &s.words[k as usize]);
+    }
+    total
+}
+
+/// Which side a summary is: `Some(0)` for a, `Some(1)` for b, `None` in the ordinary mode.
+type Short = Option<u8>;
+
+/// `_holds`: whether a group's two sides agree.
+fn holds(
+    group: &[(i64, i64)],
+    b: &BoxS,
+    sa: &Sentences,
+    sb: &Sentences,
+    weight: &FastMap<u64, f64>,
+    short: Short,
+) -> bool {
+    let bag_a = if short == Some(1) {
+        seeded(sa, group.iter().map(|s| s.0).collect())
+    } else {
+        bag_range(sa, b.k0, b.k1)
+    };
+    let bag_b = if short == Some(0) {
+        seeded(sb, group.iter().map(|s| s.1).collect())
+    } else {
+        bag_range(sb, b.l0, b.l1)
+    };
+    cosine(&bag_a, &bag_b, weight) >= FRAGMENT_SIMILARITY
+}
+
 /// `_extend`: groups whose sides agree; a group that does not is regrouped with smaller gaps.
 fn extend(
     seeds: &[(i64, i64)],
@@ -290,17 +326,12 @@ fn extend(
     sa: &Sentences,
     sb: &Sentences,
     weight: &FastMap<u64, f64>,
+    short: Short,
 ) -> Vec<BoxS> {
     let mut boxes = Vec::new();
     for group in groups(seeds, gaps.0, gaps.1) {
         let b = box_of(&group);
-        if group.len() == 1
-            || cosine(
-                &bag_range(sa, b.k0, b.k1),
-                &bag_range(sb, b.l0, b.l1),
-                weight,
-            ) >= FRAGMENT_SIMILARITY
-        {
+        if group.len() == 1 || holds(&group, &b, sa, sb, weight, short) {
             boxes.push(b);
         } else if gaps.0.max(gaps.1) > 0 {
             boxes.extend(extend(
@@ -309,6 +340,7 @@ fn extend(
                 sa,
                 sb,
                 weight,
+                short,
             ));
         } else {
             boxes.extend(group.iter().map(|s| box_of(&[*s])));
@@ -372,17 +404,20 @@ pub fn fragments(
         .iter()
         .map(|(&w, &c)| (w, (total / c as f64).ln()))
         .collect();
-    let seeds: Vec<(i64, i64)> = find_seeds(&sa, &sb, &weight)
-        .into_iter()
-        .filter(|&s| !explained_elsewhere(s, &sa, &sb, aligned))
-        .collect();
-    if seeds.len() < MIN_SEEDS {
+    let found = find_seeds(&sa, &sb, &weight);
+    if found.len() < MIN_SEEDS {
         return Vec::new();
     }
+    let seeds: Vec<(i64, i64)> = found
+        .iter()
+        .copied()
+        .filter(|&s| !explained_elsewhere(s, &sa, &sb, aligned))
+        .collect();
     let spread = |f: fn(&(i64, i64)) -> i64| {
-        seeds.iter().map(f).max().unwrap() - seeds.iter().map(f).min().unwrap()
+        found.iter().map(f).max().unwrap() - found.iter().map(f).min().unwrap()
     };
-    // `_modes`: in summary mode each sentence of the short side keeps its best seed.
+    // `_modes`: in summary mode every seed found counts, explained elsewhere or not, and each
+    // sentence of the short side keeps its best.
     let short_is_b = spread(|s| s.0) >= spread(|s| s.1);
     let summary_gaps = if short_is_b {
         (SUMMARY_GAP_SENTENCES, MAX_GAP_SENTENCES)
@@ -390,7 +425,7 @@ pub fn fragments(
         (MAX_GAP_SENTENCES, SUMMARY_GAP_SENTENCES)
     };
     let mut best: FastMap<i64, (f64, (i64, i64))> = FastMap::default();
-    for &seed in &seeds {
+    for &seed in &found {
         let score = cosine(
             &sa.words[seed.0 as usize],
             &sb.words[seed.1 as usize],
@@ -407,29 +442,49 @@ pub fn fragments(
     let mut summary_seeds: Vec<(i64, i64)> = best.values().map(|x| x.1).collect();
     summary_seeds.sort_unstable();
     let mut candidates = Vec::new();
-    for (summary, gaps, used) in [
-        (false, (MAX_GAP_SENTENCES, MAX_GAP_SENTENCES), &seeds),
-        (true, summary_gaps, &summary_seeds),
+    let summary_side: Short = Some(if short_is_b { 1 } else { 0 });
+    for (short, gaps, used) in [
+        (None, (MAX_GAP_SENTENCES, MAX_GAP_SENTENCES), &seeds),
+        (summary_side, summary_gaps, &summary_seeds),
     ] {
-        for bx in extend(used, gaps, &sa, &sb, &weight) {
-            let (i0, i1) = pulled_in(
+        let summary = short.is_some();
+        for bx in extend(used, gaps, &sa, &sb, &weight, short) {
+            let (mut i0, mut i1) = pulled_in(
                 a,
                 sa.bounds[bx.k0 as usize].0,
                 sa.bounds[bx.k1 as usize].1,
                 &bag_range(&sb, bx.l0, bx.l1),
             );
-            let (j0, j1) = pulled_in(
+            let (mut j0, mut j1) = pulled_in(
                 b,
                 sb.bounds[bx.l0 as usize].0,
                 sb.bounds[bx.l1 as usize].1,
                 &bag_range(&sa, bx.k0, bx.k1),
             );
-            let (short, long) = ((i1 - i0).min(j1 - j0), (i1 - i0).max(j1 - j0));
+            let (lo, hi) = ((i1 - i0).min(j1 - j0), (i1 - i0).max(j1 - j0));
             if bx.seeds < MIN_SEEDS
-                || short < min_tokens
-                || (summary && short as f64 > SUMMARY_RATIO * long as f64)
+                || lo < min_tokens
+                || (summary && lo as f64 > SUMMARY_RATIO * hi as f64)
             {
                 continue;
+            }
+            // A summary's source side reaches its document's start or end within the gap.
+            let last_a = sa.bounds.len() as i64 - 1;
+            let last_b = sb.bounds.len() as i64 - 1;
+            if short == Some(1) {
+                if bx.k0 <= SUMMARY_GAP_SENTENCES {
+                    i0 = sa.bounds[0].0;
+                }
+                if last_a - bx.k1 <= SUMMARY_GAP_SENTENCES {
+                    i1 = sa.bounds[last_a as usize].1;
+                }
+            } else if short == Some(0) {
+                if bx.l0 <= SUMMARY_GAP_SENTENCES {
+                    j0 = sb.bounds[0].0;
+                }
+                if last_b - bx.l1 <= SUMMARY_GAP_SENTENCES {
+                    j1 = sb.bounds[last_b as usize].1;
+                }
             }
             candidates.push(Fragment {
                 i0,
@@ -441,7 +496,7 @@ pub fn fragments(
             });
         }
     }
-    candidates.sort_by_key(|f| (std::cmp::Reverse(f.seeds), f.summary, f.i0, f.j0));
+    candidates.sort_by_key(|f| (std::cmp::Reverse(f.seeds), !f.summary, f.i0, f.j0));
     let mut kept: Vec<Fragment> = Vec::new();
     for f in candidates {
         if !kept
