@@ -28,7 +28,7 @@ verified (never on all pairs), and
    condenses its source's lead and close as it condenses what lies between its seeds);
 5. **filters**: a fragment needs :data:`MIN_SEEDS` seeds and the edited floor of tokens
    (``Settings.min_edited_tokens``) on both sides, and overlapping fragments keep the best
-   supported (a summary before the ordinary reading of as many seeds: it is the wider reading);
+   supported (the ordinary reading before a summary of as many seeds);
 6. **merges** each fragment with the first stage's matches it overlaps on both sides, so one
    copy is one match (granularity near 1).
 
@@ -360,8 +360,8 @@ def fragments(
                 j1 = sb.bounds[-1][1] if len(sb.bounds) - 1 - box.l1 <= SUMMARY_GAP_SENTENCES else j1
             candidates.append(Fragment(i0, i1, j0, j1, box.seeds, summary))
     kept: list[Fragment] = []
-    # Best supported first; of as many seeds, a summary's wider reading before the ordinary one.
-    for f in sorted(candidates, key=lambda f: (-f.seeds, not f.summary, f.i0, f.j0)):
+    # Best supported first; a summary loses ties to the ordinary reading of the same text.
+    for f in sorted(candidates, key=lambda f: (-f.seeds, f.summary, f.i0, f.j0)):
         if not any(_overlap(f.i0, f.i1, k.i0, k.i1) > 0 and _overlap(f.j0, f.j1, k.j0, k.j1) > 0 for k in kept):
             kept.append(f)
     return sorted(kept, key=lambda f: (f.i0, f.j0))

@@ -496,7 +496,7 @@ pub fn fragments(
             });
         }
     }
-    candidates.sort_by_key(|f| (std::cmp::Reverse(f.seeds), !f.summary, f.i0, f.j0));
+    candidates.sort_by_key(|f| (std::cmp::Reverse(f.seeds), f.summary, f.i0, f.j0));
     let mut kept: Vec<Fragment> = Vec::new();
     for f in candidates {
         if !kept
