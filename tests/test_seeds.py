@@ -356,3 +356,23 @@ def test_of_as_many_seeds_the_ordinary_reading_comes_first() -> None:
     source = _text(*_filler(6000, 2), P1, *between[:4], P2, *between[4:], P3, *_filler(7000, 2))
     found = _fragments(_text(P1, P2, P3), source)
     assert [(f.j0, f.j1, f.seeds, f.summary) for f in found] == [(16, 16 + 8 * 3 + 7 * 8, 3, False)]
+
+
+def test_the_parts_of_a_summary_are_one_match() -> None:
+    """summaries_joined: two sentences copied word for word, next to each other in the copy and
+    eight sentences apart in their source, are found as two verbatim matches; together they are
+    a summary of the source between them (a third of its length), so they are one ``summary``
+    match. Five times as far apart (past SUMMARY_GAP_SENTENCES), or overlapping in the copy,
+    they stay two."""
+    first, second = _sentence(100, 12), _sentence(200, 12)
+    between = [_sentence(3000 + 100 * k, 7) for k in range(8)]
+    summary = _text(first, second)
+    near = reference_align(summary, _text(first, *between, second), SETTINGS)
+    assert [(m.kind, m.a_tokens, m.b_tokens) for m in near] == [(MatchKind.SUMMARY, 24, 12 + 7 * 8 + 12)]
+    far_between = [_sentence(3000 + 100 * k, 7) for k in range(40)]
+    far = reference_align(summary, _text(first, *far_between, second), SETTINGS)
+    assert [m.kind for m in far] == [MatchKind.VERBATIM, MatchKind.VERBATIM]
+    # One sentence found twice in its source: not two parts of anything.
+    repeated = reference_align(_text(first), _text(first, *between, first), SETTINGS)
+    assert [m.kind for m in repeated] == [MatchKind.VERBATIM, MatchKind.VERBATIM]
+    assert align(summary, _text(first, *between, second), SETTINGS) == near

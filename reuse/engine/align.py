@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reuse.config import Settings
-from reuse.engine.seeds import Fragment, fragments
+from reuse.engine.seeds import MAX_GAP_SENTENCES, SUMMARY_GAP_SENTENCES, SUMMARY_RATIO, Fragment, fragments
 from reuse.models import Match, MatchKind, Span
 
 __all__ = ["CONTENT_CHARS", "AlignInput", "align", "verify"]
@@ -385,7 +385,7 @@ def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Ma
         token_boxes(a, b, [m for m in matches if m.kind is not MatchKind.EDITED]),
         settings.min_edited_tokens,
     )
-    return with_fragments(a, b, matches, found)
+    return summaries_joined(a, b, with_fragments(a, b, matches, found))
 
 
 def _match(a: AlignInput, b: AlignInput, c: _Cluster, kind: MatchKind, similarity: float) -> Match:
@@ -435,3 +435,70 @@ def with_fragments(a: AlignInput, b: AlignInput, matches: list[Match], found: li
         merged.append(_match(a, b, c, kind, similarity))
     kept = [m for m, t in zip(matches, taken, strict=True) if not t]
     return sorted(kept + merged, key=lambda m: (m.a.start, m.b.start))
+
+
+def _sentence_gap(starts: np.ndarray, x0: int, x1: int, y0: int, y1: int) -> int:
+    """Whole sentences between token ranges ``[x0, x1)`` and ``[y0, y1)`` (0 when they overlap
+    or lie in neighbouring or the same sentences); ``starts`` are the sentences' first tokens."""
+    if x1 <= y0:
+        last, first = x1 - 1, y0
+    elif y1 <= x0:
+        last, first = y1 - 1, x0
+    else:
+        return 0
+    between = int(np.searchsorted(starts, first, "right")) - int(np.searchsorted(starts, last, "right")) - 1
+    return max(0, between)
+
+
+def _parts_of_a_summary(a: AlignInput, b: AlignInput, p: list[int], q: list[int]) -> bool:
+    """Whether the token boxes ``p`` and ``q`` are two parts of one summary: together as uneven
+    as a summary (the shorter side at most ``SUMMARY_RATIO`` of the longer), apart on the
+    shorter side (a summary's sentences say different things) by at most the ordinary gap of
+    sentences, and on the longer by at most the summary's gap (see :mod:`reuse.engine.seeds`)."""
+    la = max(p[1], q[1]) - min(p[0], q[0])
+    lb = max(p[3], q[3]) - min(p[2], q[2])
+    if min(la, lb) > SUMMARY_RATIO * max(la, lb):
+        return False
+    short, long = ((a, p[0:2], q[0:2]), (b, p[2:4], q[2:4])) if la < lb else ((b, p[2:4], q[2:4]), (a, p[0:2], q[0:2]))
+    if _overlap(*short[1], *short[2]):
+        return False
+    return (
+        _sentence_gap(short[0].sentences, *short[1], *short[2]) <= MAX_GAP_SENTENCES
+        and _sentence_gap(long[0].sentences, *long[1], *long[2]) <= SUMMARY_GAP_SENTENCES
+    )
+
+
+def summaries_joined(a: AlignInput, b: AlignInput, matches: list[Match]) -> list[Match]:
+    """``matches`` with the parts of one summary joined (:func:`_parts_of_a_summary`): a
+    summary's sentences are found apart when some keep their source's words and others do not
+    (a near-verbatim line next to a rewritten one), and each alone covers a little of the
+    source it condenses. Two parts join into one ``summary`` match spanning both, again until
+    none do (the first joinable pair in the order of side ``a`` each time); nothing is joined
+    without the documents' sentences."""
+    if len(matches) < 2 or not len(a.sentences) or not len(b.sentences):
+        return matches
+    boxes = [list(box) for box in token_boxes(a, b, matches)]
+    kept: list[Match | None] = list(matches)  # None: joined, its match made again below
+    joined = True
+    while joined:
+        joined = False
+        for x in range(len(boxes)):
+            for y in range(x + 1, len(boxes)):
+                p, q = boxes[x], boxes[y]
+                if _parts_of_a_summary(a, b, p, q):
+                    boxes[x] = [min(p[0], q[0]), max(p[1], q[1]), min(p[2], q[2]), max(p[3], q[3])]
+                    kept[x] = None
+                    del boxes[y], kept[y]
+                    joined = True
+                    break
+            if joined:
+                break
+    out = []
+    for m, box in zip(kept, boxes, strict=True):
+        if m is None:
+            c = _Cluster(box[0], box[1], box[2], box[3], 0, [])
+            # Never verbatim or near-verbatim: one side is at most a third of the other.
+            _, similarity = _kind(a, b, c)
+            m = _match(a, b, c, MatchKind.SUMMARY, similarity)
+        out.append(m)
+    return sorted(out, key=lambda m: (m.a.start, m.b.start))

@@ -7,7 +7,9 @@
 use crate::fasthash::FastMap;
 
 use crate::difflib::SequenceMatcher;
-use crate::seeds::{fragments, Fragment, Side};
+use crate::seeds::{
+    fragments, Fragment, Side, MAX_GAP_SENTENCES, SUMMARY_GAP_SENTENCES, SUMMARY_RATIO,
+};
 
 /// Anchors from a shingle repeated more often than this on one side are ambiguous: skipped.
 const MAX_REPEAT_TRIGRAM: usize = 8;
@@ -632,7 +634,7 @@ fn align_oriented(
         ),
         settings.min_edited_tokens,
     );
-    with_fragments(a, b, matches, &found)
+    summaries_joined(a, b, with_fragments(a, b, matches, &found))
 }
 
 /// `align.token_boxes`: each match's tokens `(i0, i1, j0, j1)`.
@@ -701,6 +703,92 @@ fn with_fragments(a: &Doc, b: &Doc, matches: Vec<Match>, found: &[Fragment]) -> 
         .map(|(m, _)| m)
         .collect();
     out.extend(merged);
+    out.sort_by_key(|m| (m.a.0, m.b.0));
+    out
+}
+
+/// `align._sentence_gap`: whole sentences between two token ranges.
+fn sentence_gap(starts: &[i64], x: (i64, i64), y: (i64, i64)) -> i64 {
+    let (last, first) = if x.1 <= y.0 {
+        (x.1 - 1, y.0)
+    } else if y.1 <= x.0 {
+        (y.1 - 1, x.0)
+    } else {
+        return 0;
+    };
+    let upto = |t: i64| starts.partition_point(|&s| s <= t) as i64;
+    (upto(first) - upto(last) - 1).max(0)
+}
+
+/// `align._parts_of_a_summary`.
+fn parts_of_a_summary(a: &Doc, b: &Doc, p: [i64; 4], q: [i64; 4]) -> bool {
+    let la = p[1].max(q[1]) - p[0].min(q[0]);
+    let lb = p[3].max(q[3]) - p[2].min(q[2]);
+    if la.min(lb) as f64 > SUMMARY_RATIO * la.max(lb) as f64 {
+        return false;
+    }
+    let (on_a, on_b) = (((p[0], p[1]), (q[0], q[1])), ((p[2], p[3]), (q[2], q[3])));
+    let ((short_doc, short), (long_doc, long)) = if la < lb {
+        ((a, on_a), (b, on_b))
+    } else {
+        ((b, on_b), (a, on_a))
+    };
+    if overlap(short.0 .0, short.0 .1, short.1 .0, short.1 .1) > 0 {
+        return false;
+    }
+    sentence_gap(short_doc.sentences, short.0, short.1) <= MAX_GAP_SENTENCES
+        && sentence_gap(long_doc.sentences, long.0, long.1) <= SUMMARY_GAP_SENTENCES
+}
+
+/// `align.summaries_joined`: the parts of one summary joined into one `summary` match.
+fn summaries_joined(a: &Doc, b: &Doc, matches: Vec<Match>) -> Vec<Match> {
+    if matches.len() < 2 || a.sentences.is_empty() || b.sentences.is_empty() {
+        return matches;
+    }
+    let mut boxes: Vec<[i64; 4]> = token_boxes(a, b, &matches)
+        .into_iter()
+        .map(|(i0, i1, j0, j1)| [i0, i1, j0, j1])
+        .collect();
+    let mut kept: Vec<Option<Match>> = matches.into_iter().map(Some).collect();
+    'joining: loop {
+        for x in 0..boxes.len() {
+            for y in x + 1..boxes.len() {
+                let (p, q) = (boxes[x], boxes[y]);
+                if parts_of_a_summary(a, b, p, q) {
+                    boxes[x] = [
+                        p[0].min(q[0]),
+                        p[1].max(q[1]),
+                        p[2].min(q[2]),
+                        p[3].max(q[3]),
+                    ];
+                    kept[x] = None;
+                    boxes.remove(y);
+                    kept.remove(y);
+                    continue 'joining;
+                }
+            }
+        }
+        break;
+    }
+    let mut out: Vec<Match> = kept
+        .into_iter()
+        .zip(boxes)
+        .map(|(m, bx)| {
+            m.unwrap_or_else(|| {
+                let c = Cluster {
+                    i0: bx[0],
+                    i1: bx[1],
+                    j0: bx[2],
+                    j1: bx[3],
+                    anchors: 0,
+                    strong: None,
+                };
+                // Never verbatim or near-verbatim: one side is at most a third of the other.
+                let (_, similarity) = kind(a, b, &c);
+                match_of(a, b, &c, Kind::Summary, similarity)
+            })
+        })
+        .collect();
     out.sort_by_key(|m| (m.a.0, m.b.0));
     out
 }
