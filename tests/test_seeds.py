@@ -16,13 +16,13 @@ from typer.testing import CliRunner
 
 from reuse.cli import app
 from reuse.config import Settings
-from reuse.engine.align import AlignInput
+from reuse.engine.align import AlignInput, with_fragments
 from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable
 from reuse.engine.matching import align, match_pair, reference_match_pair
 from reuse.engine.seeds import Fragment, fragments, sentence_starts
 from reuse.engine.shingles import shingle_hashes
-from reuse.models import MatchKind, Passage, PassageKind
+from reuse.models import Match, MatchKind, Passage, PassageKind, Span
 
 SETTINGS = Settings()
 
@@ -376,3 +376,18 @@ def test_the_parts_of_a_summary_are_one_match() -> None:
     repeated = reference_align(_text(first), _text(first, *between, first), SETTINGS)
     assert [m.kind for m in repeated] == [MatchKind.VERBATIM, MatchKind.VERBATIM]
     assert align(summary, _text(first, *between, second), SETTINGS) == near
+
+
+def test_fragments_overlapping_one_match_merge_into_one() -> None:
+    """with_fragments: two fragments side by side, each overlapping the same first-stage match on
+    both sides, are one copy: one match over all three (before, each fragment took the match
+    into a match of its own, and the copy was reported twice over nearly the same text)."""
+    doc = _text(*(_sentence(100 * k) for k in range(1, 7)))
+
+    def match(t0: int, t1: int) -> Match:
+        span = Span(int(doc.starts[t0]), int(doc.ends[t1 - 1]))
+        return Match(span, span, 1.0, MatchKind.VERBATIM, t1 - t0, t1 - t0)
+
+    found = [Fragment(8, 20, 8, 20, 3, False), Fragment(20, 40, 20, 40, 4, False)]
+    merged = with_fragments(doc, doc, [match(16, 24), match(44, 48)], found)
+    assert merged == [match(8, 40), match(44, 48)]

@@ -412,28 +412,54 @@ def token_boxes(a: AlignInput, b: AlignInput, matches: list[Match]) -> list[tupl
 def with_fragments(a: AlignInput, b: AlignInput, matches: list[Match], found: list[Fragment]) -> list[Match]:
     """The first stage's ``matches`` with the second stage's fragments (:mod:`reuse.engine.seeds`)
     merged in: a fragment and every match it overlaps on both sides become one match spanning
-    them all, so one copy is one match; a fragment overlapping none is a match of its own.
+    them all, so one copy is one match; two fragments overlapping one match become one with it
+    (else the copy would be reported twice, over nearly the same text); a fragment overlapping
+    none is a match of its own.
 
     A merged match keeps the kind its token order gives when that is verbatim or near-verbatim;
-    otherwise it is ``summary`` (a fragment found in summary mode) or ``rewritten``.
+    otherwise it is that of its best supported fragment (the most seeds, the first of equals):
+    ``summary`` (found in summary mode) or ``rewritten``.
     """
     if not found:
         return matches
     boxes = token_boxes(a, b, matches)
-    taken = [False] * len(matches)
-    merged: list[Match] = []
-    for f in found:
-        box = [f.i0, f.i1, f.j0, f.j1]
-        for k, (i0, i1, j0, j1) in enumerate(boxes):
+    group = list(range(len(found)))  # each fragment's group: the least fragment linked to it
+
+    def root(k: int) -> int:
+        while group[k] != k:
+            k = group[k]
+        return k
+
+    holder: list[int | None] = [None] * len(matches)  # the group of the first fragment a match joins
+    for k, f in enumerate(found):
+        for m, (i0, i1, j0, j1) in enumerate(boxes):
             if _overlap(f.i0, f.i1, i0, i1) and _overlap(f.j0, f.j1, j0, j1):
-                taken[k] = True
-                box = [min(box[0], i0), max(box[1], i1), min(box[2], j0), max(box[3], j1)]
-        c = _Cluster(box[0], box[1], box[2], box[3], f.seeds, [])
+                first = holder[m]
+                if first is None:
+                    holder[m] = k
+                else:
+                    x, y = root(first), root(k)
+                    group[max(x, y)] = min(x, y)
+    members: dict[int, list[int]] = defaultdict(list)
+    for k in range(len(found)):
+        members[root(k)].append(k)
+    merged: list[Match] = []
+    for top, fragments_in in members.items():
+        parts = [(found[k].i0, found[k].i1, found[k].j0, found[k].j1) for k in fragments_in]
+        parts += [boxes[m] for m, held in enumerate(holder) if held is not None and root(held) == top]
+        c = _Cluster(
+            min(p[0] for p in parts),
+            max(p[1] for p in parts),
+            min(p[2] for p in parts),
+            max(p[3] for p in parts),
+            0,
+            [],
+        )
         kind, similarity = _kind(a, b, c)
         if kind is MatchKind.EDITED:
-            kind = f.kind
+            kind = max((found[k] for k in fragments_in), key=lambda f: f.seeds).kind
         merged.append(_match(a, b, c, kind, similarity))
-    kept = [m for m, t in zip(matches, taken, strict=True) if not t]
+    kept = [m for m, held in zip(matches, holder, strict=True) if held is None]
     return sorted(kept + merged, key=lambda m: (m.a.start, m.b.start))
 
 

@@ -662,33 +662,67 @@ fn token_boxes(a: &Doc, b: &Doc, matches: &[Match]) -> Vec<(i64, i64, i64, i64)>
 }
 
 /// `align.with_fragments`: the second stage's fragments merged with the matches they overlap
-/// on both sides.
+/// on both sides, fragments that overlap one match merged together.
 fn with_fragments(a: &Doc, b: &Doc, matches: Vec<Match>, found: &[Fragment]) -> Vec<Match> {
     if found.is_empty() {
         return matches;
     }
     let boxes = token_boxes(a, b, &matches);
-    let mut taken = vec![false; matches.len()];
-    let mut merged = Vec::new();
-    for f in found {
-        let mut bx = [f.i0, f.i1, f.j0, f.j1];
-        for (k, &(i0, i1, j0, j1)) in boxes.iter().enumerate() {
+    let mut group: Vec<usize> = (0..found.len()).collect();
+    fn root(group: &[usize], mut k: usize) -> usize {
+        while group[k] != k {
+            k = group[k];
+        }
+        k
+    }
+    let mut holder: Vec<Option<usize>> = vec![None; matches.len()];
+    for (k, f) in found.iter().enumerate() {
+        for (m, &(i0, i1, j0, j1)) in boxes.iter().enumerate() {
             if overlap(f.i0, f.i1, i0, i1) > 0 && overlap(f.j0, f.j1, j0, j1) > 0 {
-                taken[k] = true;
-                bx = [bx[0].min(i0), bx[1].max(i1), bx[2].min(j0), bx[3].max(j1)];
+                match holder[m] {
+                    None => holder[m] = Some(k),
+                    Some(first) => {
+                        let (x, y) = (root(&group, first), root(&group, k));
+                        group[x.max(y)] = x.min(y);
+                    }
+                }
             }
         }
+    }
+    let mut merged = Vec::new();
+    for top in 0..found.len() {
+        if root(&group, top) != top {
+            continue;
+        }
+        let members: Vec<&Fragment> = (0..found.len())
+            .filter(|&k| root(&group, k) == top)
+            .map(|k| &found[k])
+            .collect();
+        let mut parts: Vec<(i64, i64, i64, i64)> =
+            members.iter().map(|f| (f.i0, f.i1, f.j0, f.j1)).collect();
+        parts.extend(
+            holder
+                .iter()
+                .zip(&boxes)
+                .filter(|(held, _)| held.is_some_and(|h| root(&group, h) == top))
+                .map(|(_, &bx)| bx),
+        );
         let c = Cluster {
-            i0: bx[0],
-            i1: bx[1],
-            j0: bx[2],
-            j1: bx[3],
-            anchors: f.seeds as i64,
+            i0: parts.iter().map(|p| p.0).min().unwrap(),
+            i1: parts.iter().map(|p| p.1).max().unwrap(),
+            j0: parts.iter().map(|p| p.2).min().unwrap(),
+            j1: parts.iter().map(|p| p.3).max().unwrap(),
+            anchors: 0,
             strong: None,
         };
         let (mut kind, similarity) = kind(a, b, &c);
         if kind == Kind::Edited {
-            kind = if f.summary {
+            // The best supported fragment's kind: the most seeds, the first of equals.
+            let best = members.iter().fold(
+                members[0],
+                |best, f| if f.seeds > best.seeds { f } else { best },
+            );
+            kind = if best.summary {
                 Kind::Summary
             } else {
                 Kind::Rewritten
@@ -698,8 +732,8 @@ fn with_fragments(a: &Doc, b: &Doc, matches: Vec<Match>, found: &[Fragment]) -> 
     }
     let mut out: Vec<Match> = matches
         .into_iter()
-        .zip(taken)
-        .filter(|(_, t)| !t)
+        .zip(holder)
+        .filter(|(_, held)| held.is_none())
         .map(|(m, _)| m)
         .collect();
     out.extend(merged);
