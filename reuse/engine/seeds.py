@@ -23,9 +23,10 @@ verified (never on all pairs), and
    :func:`_explained_elsewhere`) still counts here. A summary fragment holds together when its short side
    agrees with the long side's seeded sentences (the text between them is what the summary
    left out, so it does not count against it); it is kept only when it is one (its shorter
-   side at most :data:`SUMMARY_RATIO` of its longer side), and its long side reaches the
-   start or end of its document when that is no further than the summary gap (a summary
-   condenses its source's lead and close as it condenses what lies between its seeds);
+   side at most :data:`SUMMARY_RATIO` of its longer side), and its long side is the whole
+   document when both its start and its end are no further than the summary gap (a summary
+   of a whole text condenses its lead and close as it condenses what lies between its seeds;
+   a summary near one end of a long text says nothing of the rest);
 5. **filters**: a fragment needs :data:`MIN_SEEDS` seeds and the edited floor of tokens
    (``Settings.min_edited_tokens``) on both sides, and overlapping fragments keep the best
    supported (the ordinary reading before a summary of as many seeds);
@@ -352,12 +353,10 @@ def fragments(
             summary = short is not None
             if box.seeds < MIN_SEEDS or lo < min_tokens or (summary and lo > SUMMARY_RATIO * hi):
                 continue
-            if short == 1:
-                i0 = sa.bounds[0][0] if box.k0 <= SUMMARY_GAP_SENTENCES else i0
-                i1 = sa.bounds[-1][1] if len(sa.bounds) - 1 - box.k1 <= SUMMARY_GAP_SENTENCES else i1
-            elif short == 0:
-                j0 = sb.bounds[0][0] if box.l0 <= SUMMARY_GAP_SENTENCES else j0
-                j1 = sb.bounds[-1][1] if len(sb.bounds) - 1 - box.l1 <= SUMMARY_GAP_SENTENCES else j1
+            if short == 1 and box.k0 <= SUMMARY_GAP_SENTENCES >= len(sa.bounds) - 1 - box.k1:
+                i0, i1 = sa.bounds[0][0], sa.bounds[-1][1]
+            elif short == 0 and box.l0 <= SUMMARY_GAP_SENTENCES >= len(sb.bounds) - 1 - box.l1:
+                j0, j1 = sb.bounds[0][0], sb.bounds[-1][1]
             candidates.append(Fragment(i0, i1, j0, j1, box.seeds, summary))
     kept: list[Fragment] = []
     # Best supported first; a summary loses ties to the ordinary reading of the same text.

@@ -468,23 +468,19 @@ pub fn fragments(
             {
                 continue;
             }
-            // A summary's source side reaches its document's start or end within the gap.
-            let last_a = sa.bounds.len() as i64 - 1;
-            let last_b = sb.bounds.len() as i64 - 1;
-            if short == Some(1) {
-                if bx.k0 <= SUMMARY_GAP_SENTENCES {
-                    i0 = sa.bounds[0].0;
-                }
-                if last_a - bx.k1 <= SUMMARY_GAP_SENTENCES {
-                    i1 = sa.bounds[last_a as usize].1;
-                }
-            } else if short == Some(0) {
-                if bx.l0 <= SUMMARY_GAP_SENTENCES {
-                    j0 = sb.bounds[0].0;
-                }
-                if last_b - bx.l1 <= SUMMARY_GAP_SENTENCES {
-                    j1 = sb.bounds[last_b as usize].1;
-                }
+            // A summary's source side is the whole document when both its ends are within the
+            // summary gap.
+            let (last_a, last_b) = (sa.bounds.len() as i64 - 1, sb.bounds.len() as i64 - 1);
+            if short == Some(1)
+                && bx.k0 <= SUMMARY_GAP_SENTENCES
+                && last_a - bx.k1 <= SUMMARY_GAP_SENTENCES
+            {
+                (i0, i1) = (sa.bounds[0].0, sa.bounds[last_a as usize].1);
+            } else if short == Some(0)
+                && bx.l0 <= SUMMARY_GAP_SENTENCES
+                && last_b - bx.l1 <= SUMMARY_GAP_SENTENCES
+            {
+                (j0, j1) = (sb.bounds[0].0, sb.bounds[last_b as usize].1);
             }
             candidates.push(Fragment {
                 i0,
