@@ -22,9 +22,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import reuse.engine._native as _native
 from warehouse import keyindex
 from warehouse.db import Warehouse, open_warehouse
-from warehouse.keyindex import BLOCK, KeyIndex, Segment, merge_segments, write_segment
+from warehouse.keyindex import BLOCK, FILTER_BITS, KeyIndex, Segment, merge_segments, write_segment
 
 # A batch: versions, each a list of passages, each a list of keys from a small pool.
 PASSAGE = st.lists(st.integers(0, 40), min_size=0, max_size=6)
@@ -304,9 +305,42 @@ def test_a_merge_writes_the_segment_a_build_of_all_its_rows_writes(
     shutil.rmtree(folder)
 
 
+def test_a_search_for_few_keys_skips_those_the_filter_rules_out(tmp_path: Path) -> None:
+    """FILTER_BITS: a search for fewer keys than the segment has pages first drops the keys its
+    membership filter says it does not hold: it still finds every row of every key it holds (a
+    Bloom filter has no false negatives), and few absent keys get through (about 6% at six bits
+    a key). A damaged filter, which would drop held keys, fails its checksum when the segment is
+    opened."""
+    rng = np.random.default_rng(7)
+    rows = 400_000
+    keys = rng.integers(0, 2**62, rows, dtype=np.uint64) * np.uint64(2)  # even: an odd key is held by none
+    passages = np.sort(rng.integers(0, rows // 8, rows)).astype(np.int64)
+    info = write_segment(tmp_path, 0, rows // 8, keys, passages, passages // 3)
+    segment = Segment(tmp_path / info.name, info)
+    held = np.unique(keys[:: rows // 300])
+    absent = np.unique(rng.integers(0, 2**62, 300, dtype=np.uint64) * np.uint64(2) + np.uint64(1))
+    queries = np.union1d(held, absent)
+    assert len(queries) * keyindex.KEYS_PER_PAGE < rows  # the filtered search
+    found = segment.lookup(queries, None)
+    inside = np.isin(keys, held)
+    expected = sorted(
+        zip(keys[inside].tolist(), passages[inside].tolist(), (passages[inside] // 3).tolist(), strict=True)
+    )
+    assert sorted(zip(*(c.tolist() for c in found), strict=True)) == expected
+    assert len(_native.segment_filter_select(segment.filter, absent)) < 0.15 * len(absent)
+    path = tmp_path / info.name
+    data = bytearray(path.read_bytes())
+    _, filter_at, _ = keyindex._layout(rows)
+    data[filter_at : filter_at + 64] = bytes(64)
+    path.write_bytes(bytes(data))
+    with pytest.raises(keyindex.CorruptSegment, match="filter"):
+        Segment(path, info)
+
+
 def test_the_index_is_no_bigger_than_its_keys_and_checksums(tmp_path: Path) -> None:
-    """17 bytes a stored key (key, passage and version offsets, version rank), 8 a block of
-    ``BLOCK`` and a page of header a segment."""
+    """17 bytes a stored key (key, passage and version offsets, version rank) and
+    ``FILTER_BITS`` bits of its membership filter, 8 bytes a block of ``BLOCK``, a page of header
+    and the filter's checksum a segment."""
     store, first = _built(tmp_path)
     index = store.wh.key_index
     assert index is not None
@@ -314,7 +348,8 @@ def test_the_index_is_no_bigger_than_its_keys_and_checksums(tmp_path: Path) -> N
     segments = index.sync(first)  # a merge's inputs are deleted once the record naming them is gone
     rows = sum(s.info.rows for s in segments)
     size = sum(p.stat().st_size for p in _segment_files(store.path))
-    assert size <= rows * 17 + (rows // BLOCK + 3 * len(segments)) * 8 + 4096 * len(segments)
+    filters = rows * FILTER_BITS // 8 + 16 * len(segments)
+    assert size <= rows * 17 + filters + (rows // BLOCK + 3 * len(segments)) * 8 + 4096 * len(segments)
     store.wh.close()
 
 

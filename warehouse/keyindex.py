@@ -23,7 +23,10 @@ block, and the binary search's answer is checked on them) has its segment rebuil
 run again. Segments are written to a temporary name, fsynced and renamed: a kill leaves only
 files the record does not name. Only the warehouse's writer (DuckDB's file lock) maintains the
 index; segments are merged, size-tiered, when ``FANOUT`` of one size follow each other, so a
-lookup touches few of them. Segments are sorted, ranked and checksummed by the native engine
+lookup touches few of them. Each segment ends with a membership filter of its keys (a Bloom
+filter, read into memory and checked against its checksum when the segment is opened): a search
+for one article's few keys, most of them in no segment, searches only the keys it may hold
+rather than faulting in a page for each. Segments are sorted, ranked and checksummed by the native engine
 (``_native.segment_build``); a new one is built from the rows the writer's batches read as their
 probes (kept in memory, checked against the table's counts and sums), a lost one from
 ``band_keys`` read in stored order.
@@ -49,6 +52,7 @@ import reuse.engine._native as _native
 __all__ = [
     "BLOCK",
     "FANOUT",
+    "FILTER_BITS",
     "MAX_MERGED_PASSAGES",
     "MAX_SEGMENT_PASSAGES",
     "SEGMENT_PASSAGES",
@@ -86,6 +90,13 @@ KEYS_PER_PAGE = 512
 MAPPED_BYTES = 256 * 2**20
 #: Bytes a segment's row takes (key, passage and version offsets, rank).
 _ROW_BYTES = 17
+#: Bits a key of a segment's membership filter: a search for fewer keys than the segment has
+#: pages (one article's) first drops the keys the filter says the segment does not hold. Most of
+#: a new article's keys are in no segment (its text is new), and each of them would otherwise
+#: fault in a page of the segment (on a 1M-passage warehouse 95% of one article's 4,000 keys were
+#: in none); six bits a key let about 6% of the absent ones through, in 0.75 bytes a key of
+#: memory (the filter is read into memory when the segment is opened).
+FILTER_BITS = 6
 
 
 def _mapped_rows(row_bytes: int) -> int:
@@ -96,7 +107,7 @@ def _mapped_rows(row_bytes: int) -> int:
 
 #: The ``meta`` row naming the trusted segments.
 META_KEY = "key_index"
-_FORMAT = 2
+_FORMAT = 3
 _HEADER = 4096
 _MAGIC = "reusetrack-keyindex"
 _SUFFIX = ".seg"
@@ -128,26 +139,32 @@ class SegmentInfo:
         return cls(int(d["lo"]), int(d["hi"]), int(d["rows"]), int(d["vlo"]), str(d["token"]))
 
 
-def _layout(rows: int) -> tuple[int, int, int, int, int, int]:
-    """Byte offsets of the keys, passage offsets, version offsets, version ranks and block sums,
-    and the file size."""
+def _filter_words(rows: int) -> int:
+    """Words (of 64 bits) of the membership filter of a segment of ``rows`` rows."""
+    return -(-rows * FILTER_BITS // 64)
+
+
+def _layout(rows: int) -> tuple[tuple[int, int, int, int, int], int, int]:
+    """Byte offsets of the keys, passage offsets, version offsets, version ranks and block sums;
+    of the membership filter (its words, then their XXH3-64); and the file size."""
     blocks = -(-rows // BLOCK)
     keys = _HEADER
     prel = keys + 8 * rows
     vrel = prel + 4 * rows
     rank = vrel + 4 * rows
     sums = -(-(rank + rows) // 8) * 8
-    return keys, prel, vrel, rank, sums, sums + 8 * blocks
+    filter_at = sums + 8 * blocks
+    return (keys, prel, vrel, rank, sums), filter_at, filter_at + 8 * _filter_words(rows) + 8
 
 
 class Segment:
     """One immutable, memory-mapped segment: the band keys of passages ``[lo, hi)`` sorted by
     key, version and passage, each row with its version's rank among the key's versions; its
-    blocks are checked as lookups first read them."""
+    blocks are checked as lookups first read them, its membership filter when it is opened."""
 
     def __init__(self, path: Path, info: SegmentInfo) -> None:
         self.info = info
-        *offsets, size = _layout(info.rows)
+        offsets, filter_at, size = _layout(info.rows)
         try:
             actual = path.stat().st_size
             with path.open("rb") as handle:
@@ -169,6 +186,16 @@ class Segment:
             np.frombuffer(self._map, kind, count, offset) if self._map is not None else np.zeros(0, kind)
             for offset, (kind, count) in zip(offsets, kinds, strict=True)
         )
+        #: The membership filter, read into memory (see ``FILTER_BITS``) and checked against its
+        #: checksum: a damaged filter would drop keys the segment holds.
+        self.filter = np.zeros(0, np.uint64)
+        if self._map is not None:
+            words = _filter_words(n)
+            self.filter = np.array(np.frombuffer(self._map, np.uint64, words, filter_at))
+            stored = int(np.frombuffer(self._map, np.uint64, 1, filter_at + 8 * words)[0])
+            self.release()
+            if _native.segment_filter_checksum(self.filter) != stored:
+                raise CorruptSegment(f"{path.name}: the membership filter's checksum fails")
         self.checked = np.zeros(blocks, bool)
         self._offsets = (info.lo, info.vlo)
         self._searched = 0  # keys searched for since the pages were last unmapped
@@ -206,7 +233,12 @@ class Segment:
         sides of each boundary are in checked blocks and bound it, which on the sorted rows that
         were written means the boundary is right whatever else the file holds. A segment larger
         than ``MAPPED_BYTES`` is searched a range of its rows at a time, each about that size,
-        its pages unmapped after each: however many keys a search has, it maps no more."""
+        its pages unmapped after each: however many keys a search has, it maps no more. A search
+        for fewer keys than the segment has pages searches only those its membership filter may
+        hold (``FILTER_BITS``)."""
+        if self.info.rows and len(queries) * KEYS_PER_PAGE < self.info.rows:
+            # Fewer keys than pages: each would map a page, most of them to find nothing.
+            queries = _native.segment_filter_select(self.filter, queries)
         if not self.info.rows or not len(queries):
             return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         cap = max_versions if max_versions is not None and max_versions < RANK_CAP else None
@@ -311,9 +343,11 @@ def merge_segments(folder: Path, parts: list[Segment]) -> SegmentInfo:
 
 def _write_file(folder: Path, info: SegmentInfo, chunks: Iterable[tuple[np.ndarray, ...]]) -> SegmentInfo:
     """Write the segment ``info`` from its columns' consecutive chunks (keys, passage offsets,
-    version offsets, ranks, block sums; every chunk but the last whole blocks): to a temporary
-    file, fsynced, then renamed."""
-    *offsets, size = _layout(info.rows)
+    version offsets, ranks, block sums; every chunk but the last whole blocks), and the
+    membership filter of its keys with the filter's checksum: to a temporary file, fsynced, then
+    renamed."""
+    offsets, filter_at, size = _layout(info.rows)
+    words = np.zeros(_filter_words(info.rows), np.uint64)
     widths = (8, 4, 4, 1)
     header = json.dumps({"magic": _MAGIC, "format": _FORMAT, "block": BLOCK, **info.to_dict()}).encode()
     folder.mkdir(exist_ok=True)
@@ -328,9 +362,13 @@ def _write_file(folder: Path, info: SegmentInfo, chunks: Iterable[tuple[np.ndarr
                 handle.write(array.data)
             handle.seek(offsets[-1] + 8 * (row // BLOCK))
             handle.write(sums.data)
+            _native.segment_filter_add(words, columns[0])
             row += len(columns[0])
         if row != info.rows:
             raise ValueError(f"a segment of {info.rows} rows was given {row}")
+        handle.seek(filter_at)
+        handle.write(words.data)
+        handle.write(np.uint64(_native.segment_filter_checksum(words)).tobytes())
         handle.truncate(size)
         handle.flush()
         os.fsync(handle.fileno())

@@ -946,6 +946,52 @@ fn segment_check(
         .map_err(PyValueError::new_err)
 }
 
+/// Add `keys` to a band-key index segment's membership filter `words`, in place.
+#[pyfunction]
+#[pyo3(signature = (words, keys, /))]
+fn segment_filter_add(
+    py: Python<'_>,
+    mut words: PyReadwriteArray1<'_, u64>,
+    keys: PyReadonlyArray1<'_, u64>,
+) -> PyResult<()> {
+    let words = words.as_slice_mut()?;
+    let keys = values(&keys);
+    py.detach(|| segment::filter_add(words, &keys));
+    Ok(())
+}
+
+/// The `queries` a segment's membership filter `words` may hold (every key added to it, and a
+/// few others), in their order.
+#[pyfunction]
+#[pyo3(signature = (words, queries, /))]
+fn segment_filter_select<'py>(
+    py: Python<'py>,
+    words: PyReadonlyArray1<'py, u64>,
+    queries: PyReadonlyArray1<'py, u64>,
+) -> Bound<'py, PyArray1<u64>> {
+    let (words, queries) = (values(&words), values(&queries));
+    py.detach(|| segment::filter_select(&words, &queries))
+        .into_pyarray(py)
+}
+
+/// The XXH3-64 of a segment's membership filter `words` (their bytes, little-endian): written
+/// after them, checked when the segment is opened.
+#[pyfunction]
+#[pyo3(signature = (words, /))]
+fn segment_filter_checksum(py: Python<'_>, words: PyReadonlyArray1<'_, u64>) -> u64 {
+    let words = values(&words);
+    py.detach(|| {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let mut bytes = Vec::with_capacity(8 * 4096);
+        for chunk in words.chunks(4096) {
+            bytes.clear();
+            bytes.extend(chunk.iter().flat_map(|w| w.to_le_bytes()));
+            hasher.update(&bytes);
+        }
+        hasher.digest()
+    })
+}
+
 /// Band-key rows as Python receives them (those a segment found, or sorted): keys, passage ids
 /// and version ids.
 type BandRows<'py> = (
@@ -1093,6 +1139,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sort_band_rows, m)?)?;
     m.add_function(wrap_pyfunction!(segment_check, m)?)?;
     m.add_function(wrap_pyfunction!(segment_lookup, m)?)?;
+    m.add_function(wrap_pyfunction!(segment_filter_add, m)?)?;
+    m.add_function(wrap_pyfunction!(segment_filter_select, m)?)?;
+    m.add_function(wrap_pyfunction!(segment_filter_checksum, m)?)?;
     m.add_class::<SegmentMerge>()?;
     m.add(
         "__all__",
@@ -1111,6 +1160,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "passages",
             "segment_build",
             "segment_check",
+            "segment_filter_add",
+            "segment_filter_checksum",
+            "segment_filter_select",
             "segment_lookup",
             "sequence_matched",
             "shingle_hashes",

@@ -427,9 +427,64 @@ fn gallop(values: &[u64], from: usize, below: impl Fn(u64) -> bool) -> usize {
     lo + values[lo..hi].partition_point(|&v| below(v))
 }
 
+/// A segment's membership filter (a Bloom filter of one 64-bit word a key, three bits in it):
+/// the word a key sets and its bits, from the key mixed (keys need not be uniform): the word
+/// from the mix's high bits by a multiply-shift, the bits from its low bits.
+fn filter_slot(key: u64, words: usize) -> (usize, u64) {
+    let h = mix(key);
+    let word = ((u128::from(h) * words as u128) >> 64) as usize;
+    let bits = (1u64 << (h & 63)) | (1u64 << ((h >> 6) & 63)) | (1u64 << ((h >> 12) & 63));
+    (word, bits)
+}
+
+/// Add `keys` to the membership filter `words` (in any order, any number of calls).
+pub fn filter_add(words: &mut [u64], keys: &[u64]) {
+    if words.is_empty() {
+        return;
+    }
+    for &key in keys {
+        let (word, bits) = filter_slot(key, words.len());
+        words[word] |= bits;
+    }
+}
+
+/// The `queries` the filter `words` may hold: every added key, and a few others (about 6% at
+/// six bits a key); in their order.
+pub fn filter_select(words: &[u64], queries: &[u64]) -> Vec<u64> {
+    if words.is_empty() {
+        return Vec::new();
+    }
+    queries
+        .iter()
+        .copied()
+        .filter(|&q| {
+            let (word, bits) = filter_slot(q, words.len());
+            words[word] & bits == bits
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_filter_holds_every_key_added_and_few_others() {
+        // Keys in a quarter of the range: the filter mixes them before it uses their bits.
+        let keys: Vec<u64> = (0..60_000u64).map(|k| mix(k) >> 2).collect();
+        let mut words = vec![0u64; 60_000 * 6 / 64];
+        filter_add(&mut words, &keys[..30_000]);
+        assert_eq!(
+            filter_select(&words, &keys[..30_000]),
+            keys[..30_000].to_vec()
+        );
+        let others = filter_select(&words, &keys[30_000..]).len();
+        assert!(
+            others < 30_000 / 10,
+            "{others} of 30,000 keys not added pass the filter"
+        );
+        assert!(filter_select(&[], &keys).is_empty());
+    }
 
     struct Owned {
         keys: Vec<u64>,
