@@ -309,8 +309,8 @@ def test_a_search_for_few_keys_skips_those_the_filter_rules_out(tmp_path: Path) 
     """FILTER_BITS: a search for fewer keys than the segment has pages first drops the keys its
     membership filter says it does not hold: it still finds every row of every key it holds (a
     Bloom filter has no false negatives), and few absent keys get through (about 6% at six bits
-    a key). A damaged filter, which would drop held keys, fails its checksum when the segment is
-    opened."""
+    a key). A damaged filter, which would drop held keys, fails its checksum when a search first
+    reads it."""
     rng = np.random.default_rng(7)
     rows = 400_000
     keys = rng.integers(0, 2**62, rows, dtype=np.uint64) * np.uint64(2)  # even: an odd key is held by none
@@ -327,14 +327,14 @@ def test_a_search_for_few_keys_skips_those_the_filter_rules_out(tmp_path: Path) 
         zip(keys[inside].tolist(), passages[inside].tolist(), (passages[inside] // 3).tolist(), strict=True)
     )
     assert sorted(zip(*(c.tolist() for c in found), strict=True)) == expected
-    assert len(_native.segment_filter_select(segment.filter, absent)) < 0.15 * len(absent)
+    assert len(_native.segment_filter_select(segment.membership(), absent)) < 0.15 * len(absent)
     path = tmp_path / info.name
     data = bytearray(path.read_bytes())
     _, filter_at, _ = keyindex._layout(rows)
     data[filter_at : filter_at + 64] = bytes(64)
     path.write_bytes(bytes(data))
     with pytest.raises(keyindex.CorruptSegment, match="filter"):
-        Segment(path, info)
+        Segment(path, info).lookup(queries, None)
 
 
 def test_the_index_is_no_bigger_than_its_keys_and_checksums(tmp_path: Path) -> None:

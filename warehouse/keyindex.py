@@ -24,7 +24,7 @@ run again. Segments are written to a temporary name, fsynced and renamed: a kill
 files the record does not name. Only the warehouse's writer (DuckDB's file lock) maintains the
 index; segments are merged, size-tiered, when ``FANOUT`` of one size follow each other, so a
 lookup touches few of them. Each segment ends with a membership filter of its keys (a Bloom
-filter, read into memory and checked against its checksum when the segment is opened): a search
+filter, read into memory and checked against its checksum when a search first needs it): a search
 for one article's few keys, most of them in no segment, searches only the keys it may hold
 rather than faulting in a page for each. Segments are sorted, ranked and checksummed by the native engine
 (``_native.segment_build``); a new one is built from the rows the writer's batches read as their
@@ -160,7 +160,8 @@ def _layout(rows: int) -> tuple[tuple[int, int, int, int, int], int, int]:
 class Segment:
     """One immutable, memory-mapped segment: the band keys of passages ``[lo, hi)`` sorted by
     key, version and passage, each row with its version's rank among the key's versions; its
-    blocks are checked as lookups first read them, its membership filter when it is opened."""
+    blocks are checked as lookups first read them, its membership filter when a search first
+    reads it."""
 
     def __init__(self, path: Path, info: SegmentInfo) -> None:
         self.info = info
@@ -186,16 +187,8 @@ class Segment:
             np.frombuffer(self._map, kind, count, offset) if self._map is not None else np.zeros(0, kind)
             for offset, (kind, count) in zip(offsets, kinds, strict=True)
         )
-        #: The membership filter, read into memory (see ``FILTER_BITS``) and checked against its
-        #: checksum: a damaged filter would drop keys the segment holds.
-        self.filter = np.zeros(0, np.uint64)
-        if self._map is not None:
-            words = _filter_words(n)
-            self.filter = np.array(np.frombuffer(self._map, np.uint64, words, filter_at))
-            stored = int(np.frombuffer(self._map, np.uint64, 1, filter_at + 8 * words)[0])
-            self.release()
-            if _native.segment_filter_checksum(self.filter) != stored:
-                raise CorruptSegment(f"{path.name}: the membership filter's checksum fails")
+        self._filter_at = filter_at
+        self._filter: np.ndarray | None = None  # read at the first search for few keys
         self.checked = np.zeros(blocks, bool)
         self._offsets = (info.lo, info.vlo)
         self._searched = 0  # keys searched for since the pages were last unmapped
@@ -238,7 +231,7 @@ class Segment:
         hold (``FILTER_BITS``)."""
         if self.info.rows and len(queries) * KEYS_PER_PAGE < self.info.rows:
             # Fewer keys than pages: each would map a page, most of them to find nothing.
-            queries = _native.segment_filter_select(self.filter, queries)
+            queries = _native.segment_filter_select(self.membership(), queries)
         if not self.info.rows or not len(queries):
             return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         cap = max_versions if max_versions is not None and max_versions < RANK_CAP else None
@@ -263,6 +256,22 @@ class Segment:
                 found_parts.append(self._search(chunk, cap, fences))
                 self.release()
         return tuple(np.concatenate(c) for c in zip(*found_parts, strict=True))  # type: ignore[return-value]
+
+    def membership(self) -> np.ndarray:
+        """The membership filter's words (see ``FILTER_BITS``), read into memory at the first
+        call and checked against their checksum: a damaged filter would drop keys the segment
+        holds. Only searches for few keys read it, so a bulk run never holds the filters."""
+        if self._filter is None:
+            words = _filter_words(self.info.rows)
+            if self._map is None or not words:
+                return np.zeros(0, np.uint64)
+            found = np.array(np.frombuffer(self._map, np.uint64, words, self._filter_at))
+            stored = int(np.frombuffer(self._map, np.uint64, 1, self._filter_at + 8 * words)[0])
+            self.release()
+            if _native.segment_filter_checksum(found) != stored:
+                raise CorruptSegment(f"{self.info.name}: the membership filter's checksum fails")
+            self._filter = found
+        return self._filter
 
     def _fence_keys(self) -> np.ndarray:
         """Every ``KEYS_PER_PAGE``-th key, kept in memory: read once, ``MAPPED_BYTES`` of keys
