@@ -306,11 +306,11 @@ def test_a_merge_writes_the_segment_a_build_of_all_its_rows_writes(
 
 
 def test_a_search_for_few_keys_skips_those_the_filter_rules_out(tmp_path: Path) -> None:
-    """FILTER_BITS: a search for fewer keys than the segment has pages first drops the keys its
-    membership filter says it does not hold: it still finds every row of every key it holds (a
+    """FILTER_BITS: a search for few keys, fewer than the segment has pages, first drops the keys
+    its membership filter says it does not hold: it still finds every row of every key it holds (a
     Bloom filter has no false negatives), and few absent keys get through (about 6% at six bits
-    a key). A damaged filter, which would drop held keys, fails its checksum when a search first
-    reads it."""
+    a key). A search for more than MAX_FILTERED_KEYS does not read the filter. A damaged filter,
+    which would drop held keys, fails its checksum when a search first reads it."""
     rng = np.random.default_rng(7)
     rows = 400_000
     keys = rng.integers(0, 2**62, rows, dtype=np.uint64) * np.uint64(2)  # even: an odd key is held by none
@@ -328,6 +328,11 @@ def test_a_search_for_few_keys_skips_those_the_filter_rules_out(tmp_path: Path) 
     )
     assert sorted(zip(*(c.tolist() for c in found), strict=True)) == expected
     assert len(_native.segment_filter_select(segment.membership(), absent)) < 0.15 * len(absent)
+    # A bulk search does not read the filter: the process would hold every large segment's.
+    bulky = Segment(tmp_path / info.name, info)
+    with patch.object(keyindex, "MAX_FILTERED_KEYS", len(queries) - 1):
+        assert all(np.array_equal(x, y) for x, y in zip(bulky.lookup(queries, None), found, strict=True))
+    assert bulky._filter is None
     path = tmp_path / info.name
     data = bytearray(path.read_bytes())
     _, filter_at, _ = keyindex._layout(rows)

@@ -53,6 +53,7 @@ __all__ = [
     "BLOCK",
     "FANOUT",
     "FILTER_BITS",
+    "MAX_FILTERED_KEYS",
     "MAX_MERGED_PASSAGES",
     "MAX_SEGMENT_PASSAGES",
     "SEGMENT_PASSAGES",
@@ -97,6 +98,11 @@ _ROW_BYTES = 17
 #: in none); six bits a key let about 6% of the absent ones through, in 0.75 bytes a key of
 #: memory (the filter is read into memory when the segment is opened).
 FILTER_BITS = 6
+#: A search for more keys than this does not use the filter, however large the segment: a bulk
+#: batch's search (hundreds of thousands of keys) reads the segment a range at a time anyway,
+#: and would make the process hold the filter of every large segment (at four times the 1M
+#: corpus, 210 MB); one article's is 4,000 keys.
+MAX_FILTERED_KEYS = 1 << 16
 
 
 def _mapped_rows(row_bytes: int) -> int:
@@ -227,10 +233,10 @@ class Segment:
         were written means the boundary is right whatever else the file holds. A segment larger
         than ``MAPPED_BYTES`` is searched a range of its rows at a time, each about that size,
         its pages unmapped after each: however many keys a search has, it maps no more. A search
-        for fewer keys than the segment has pages searches only those its membership filter may
-        hold (``FILTER_BITS``)."""
-        if self.info.rows and len(queries) * KEYS_PER_PAGE < self.info.rows:
-            # Fewer keys than pages: each would map a page, most of them to find nothing.
+        for few keys (``MAX_FILTERED_KEYS``), fewer than the segment has pages, searches only
+        those its membership filter may hold (``FILTER_BITS``)."""
+        if len(queries) <= MAX_FILTERED_KEYS and len(queries) * KEYS_PER_PAGE < self.info.rows:
+            # Few keys, fewer than pages: each would map a page, most of them to find nothing.
             queries = _native.segment_filter_select(self.membership(), queries)
         if not self.info.rows or not len(queries):
             return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
