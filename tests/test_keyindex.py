@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 from unittest.mock import patch
 
+import duckdb
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -309,7 +310,8 @@ def test_a_search_for_few_keys_skips_those_the_filter_rules_out(tmp_path: Path) 
     """FILTER_BITS: a search for few keys, fewer than the segment has pages, first drops the keys
     its membership filter says it does not hold: it still finds every row of every key it holds (a
     Bloom filter has no false negatives), and few absent keys get through (about 6% at six bits
-    a key). A search for more than MAX_FILTERED_KEYS does not read the filter. A damaged filter,
+    a key). A search for more than MAX_FILTERED_KEYS does not read the filter, nor does any later
+    search of the process (KeyIndex.bulk). A damaged filter,
     which would drop held keys, fails its checksum when a search first reads it."""
     rng = np.random.default_rng(7)
     rows = 400_000
@@ -333,6 +335,12 @@ def test_a_search_for_few_keys_skips_those_the_filter_rules_out(tmp_path: Path) 
     with patch.object(keyindex, "MAX_FILTERED_KEYS", len(queries) - 1):
         assert all(np.array_equal(x, y) for x, y in zip(bulky.lookup(queries, None), found, strict=True))
     assert bulky._filter is None
+    # Nor does a small search in a process that searched in bulk (a bulk ingest's last batch).
+    index = KeyIndex(duckdb.connect(), str(tmp_path / "w.duckdb"))
+    with patch.object(keyindex, "MAX_FILTERED_KEYS", len(queries) - 1):
+        index.held([bulky], np.union1d(queries, absent + np.uint64(2)), None)
+        index.held([bulky], queries[:10], None)
+    assert index.bulk and bulky._filter is None
     path = tmp_path / info.name
     data = bytearray(path.read_bytes())
     _, filter_at, _ = keyindex._layout(rows)

@@ -223,7 +223,9 @@ class Segment:
         if self._map is not None and hasattr(mmap, "MADV_DONTNEED"):  # not on Windows
             self._map.madvise(mmap.MADV_DONTNEED)
 
-    def lookup(self, queries: np.ndarray, max_versions: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def lookup(
+        self, queries: np.ndarray, max_versions: int | None, filtered: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The rows whose key is one of ``queries`` (sorted, unique) and whose version is one of
         the first ``max_versions`` of the segment holding the key: keys, passage ids, version ids.
 
@@ -234,8 +236,8 @@ class Segment:
         than ``MAPPED_BYTES`` is searched a range of its rows at a time, each about that size,
         its pages unmapped after each: however many keys a search has, it maps no more. A search
         for few keys (``MAX_FILTERED_KEYS``), fewer than the segment has pages, searches only
-        those its membership filter may hold (``FILTER_BITS``)."""
-        if len(queries) <= MAX_FILTERED_KEYS and len(queries) * KEYS_PER_PAGE < self.info.rows:
+        those its membership filter may hold (``FILTER_BITS``), unless not ``filtered``."""
+        if filtered and len(queries) <= MAX_FILTERED_KEYS and len(queries) * KEYS_PER_PAGE < self.info.rows:
             # Few keys, fewer than pages: each would map a page, most of them to find nothing.
             queries = _native.segment_filter_select(self.membership(), queries)
         if not self.info.rows or not len(queries):
@@ -444,6 +446,10 @@ class KeyIndex:
         self.rebuilt = 0
         #: Segments built from rows read back from ``band_keys`` rather than kept from the probes.
         self.read_back = 0
+        #: Whether this process has searched in bulk (more than ``MAX_FILTERED_KEYS`` keys): a
+        #: bulk ingest's last, small batch then does not load the membership filters, which the
+        #: process would hold through the run's lineage update (its peak of memory).
+        self.bulk = False
 
     # -- the record ---------------------------------------------------------------------------
 
@@ -611,9 +617,10 @@ class KeyIndex:
         of all segments); a segment found damaged is rebuilt (and the record rewritten) and read
         again."""
         found = []
+        self.bulk = self.bulk or len(queries) > MAX_FILTERED_KEYS
         for segment in list(segments):
             try:
-                found.append(segment.lookup(queries, max_versions))
+                found.append(segment.lookup(queries, max_versions, not self.bulk))
             except CorruptSegment:
                 self.rebuilt += 1
                 pieces = self._build(segment.info.lo, segment.info.hi)
@@ -623,7 +630,7 @@ class KeyIndex:
                 self._write_record(records)
                 at = segments.index(segment)
                 segments[at : at + 1] = [self._open[info.name] for info in pieces]
-                found += [self._open[info.name].lookup(queries, max_versions) for info in pieces]
+                found += [self._open[info.name].lookup(queries, max_versions, not self.bulk) for info in pieces]
         if not found:
             return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         return tuple(np.concatenate(c) for c in zip(*found, strict=True))  # type: ignore[return-value]
