@@ -47,6 +47,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -254,16 +255,10 @@ def _box(group: list[tuple[int, int]]) -> _Box:
     return _Box(min(ks), max(ks), min(ms), max(ms), len(group))
 
 
-def _bag(s: _Sentences, first: int, last: int) -> Counter[int]:
+def _bag(s: _Sentences, sentences: Iterable[int]) -> Counter[int]:
+    """The words of ``sentences`` (each once) of ``s``."""
     total: Counter[int] = Counter()
-    for k in range(first, last + 1):
-        total.update(s.words[k])
-    return total
-
-
-def _seeded(s: _Sentences, sentences: set[int]) -> Counter[int]:
-    total: Counter[int] = Counter()
-    for k in sorted(sentences):
+    for k in sentences:
         total.update(s.words[k])
     return total
 
@@ -273,8 +268,8 @@ def _holds(
 ) -> bool:
     """Whether a group's two sides agree: all their words, or in summary mode (``short`` the
     summary's side, 0 for a, 1 for b) the summary's words and its source's seeded sentences."""
-    bag_a = _seeded(sa, {k for k, _ in group}) if short == 1 else _bag(sa, box.k0, box.k1)
-    bag_b = _seeded(sb, {m for _, m in group}) if short == 0 else _bag(sb, box.l0, box.l1)
+    bag_a = _bag(sa, {k for k, _ in group} if short == 1 else range(box.k0, box.k1 + 1))
+    bag_b = _bag(sb, {m for _, m in group} if short == 0 else range(box.l0, box.l1 + 1))
     return _cosine(bag_a, bag_b, weight) >= FRAGMENT_SIMILARITY
 
 
@@ -346,16 +341,16 @@ def fragments(
     candidates: list[Fragment] = []
     for short, gaps, used in _modes(seeds, found, sa, sb, weight):
         for box in _extend(used, gaps, sa, sb, weight, short):
-            bag_a, bag_b = _bag(sa, box.k0, box.k1), _bag(sb, box.l0, box.l1)
+            bag_a, bag_b = _bag(sa, range(box.k0, box.k1 + 1)), _bag(sb, range(box.l0, box.l1 + 1))
             i0, i1 = _pulled_in(a_hashes, a_content, sa.bounds[box.k0][0], sa.bounds[box.k1][1], bag_b)
             j0, j1 = _pulled_in(b_hashes, b_content, sb.bounds[box.l0][0], sb.bounds[box.l1][1], bag_a)
             lo, hi = sorted((i1 - i0, j1 - j0))
             summary = short is not None
             if box.seeds < MIN_SEEDS or lo < min_tokens or (summary and lo > SUMMARY_RATIO * hi):
                 continue
-            if short == 1 and box.k0 <= SUMMARY_GAP_SENTENCES >= len(sa.bounds) - 1 - box.k1:
+            if short == 1 and max(box.k0, len(sa.bounds) - 1 - box.k1) <= SUMMARY_GAP_SENTENCES:
                 i0, i1 = sa.bounds[0][0], sa.bounds[-1][1]
-            elif short == 0 and box.l0 <= SUMMARY_GAP_SENTENCES >= len(sb.bounds) - 1 - box.l1:
+            elif short == 0 and max(box.l0, len(sb.bounds) - 1 - box.l1) <= SUMMARY_GAP_SENTENCES:
                 j0, j1 = sb.bounds[0][0], sb.bounds[-1][1]
             candidates.append(Fragment(i0, i1, j0, j1, box.seeds, summary))
     kept: list[Fragment] = []

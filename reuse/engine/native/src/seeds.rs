@@ -275,23 +275,21 @@ fn box_of(group: &[(i64, i64)]) -> BoxS {
     }
 }
 
-fn bag_range(s: &Sentences, first: i64, last: i64) -> Bag {
-    let mut total: Bag = Vec::new();
-    for k in first..=last {
-        total = add(&total, &s.words[k as usize]);
-    }
-    total
-}
-
-/// `_seeded`: the words of the given sentences.
-fn seeded(s: &Sentences, mut sentences: Vec<i64>) -> Bag {
-    sentences.sort_unstable();
-    sentences.dedup();
+/// `_bag`: the words of `sentences` (each once) of `s`.
+fn sentence_words(s: &Sentences, sentences: impl IntoIterator<Item = i64>) -> Bag {
     let mut total: Bag = Vec::new();
     for k in sentences {
         total = add(&total, &s.words[k as usize]);
     }
     total
+}
+
+/// Each value of `values` once.
+fn distinct(values: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut out: Vec<i64> = values.collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Which side a summary is: `Some(0)` for a, `Some(1)` for b, `None` in the ordinary mode.
@@ -307,14 +305,14 @@ fn holds(
     short: Short,
 ) -> bool {
     let bag_a = if short == Some(1) {
-        seeded(sa, group.iter().map(|s| s.0).collect())
+        sentence_words(sa, distinct(group.iter().map(|s| s.0)))
     } else {
-        bag_range(sa, b.k0, b.k1)
+        sentence_words(sa, b.k0..=b.k1)
     };
     let bag_b = if short == Some(0) {
-        seeded(sb, group.iter().map(|s| s.1).collect())
+        sentence_words(sb, distinct(group.iter().map(|s| s.1)))
     } else {
-        bag_range(sb, b.l0, b.l1)
+        sentence_words(sb, b.l0..=b.l1)
     };
     cosine(&bag_a, &bag_b, weight) >= FRAGMENT_SIMILARITY
 }
@@ -453,13 +451,13 @@ pub fn fragments(
                 a,
                 sa.bounds[bx.k0 as usize].0,
                 sa.bounds[bx.k1 as usize].1,
-                &bag_range(&sb, bx.l0, bx.l1),
+                &sentence_words(&sb, bx.l0..=bx.l1),
             );
             let (mut j0, mut j1) = pulled_in(
                 b,
                 sb.bounds[bx.l0 as usize].0,
                 sb.bounds[bx.l1 as usize].1,
-                &bag_range(&sa, bx.k0, bx.k1),
+                &sentence_words(&sa, bx.k0..=bx.k1),
             );
             let (lo, hi) = ((i1 - i0).min(j1 - j0), (i1 - i0).max(j1 - j0));
             if bx.seeds < MIN_SEEDS
