@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 from reuse.config import Settings
 from reuse.engine.boilerplate import subtract, union_length
@@ -139,36 +142,69 @@ def relation(a: DocFacts, b: DocFacts, shared: SharedText, settings: Settings) -
     spans_a = subtract([m.a for m in shared.matches], a.boilerplate)
     spans_b = subtract([m.b for m in shared.matches], b.boilerplate)
     if a.text and b.text:
-        spans_a, spans_b = _verified(a.text, spans_a, b.text, spans_b), _verified(b.text, spans_b, a.text, spans_a)
+        spans_a, spans_b = _verified(_word_runs(a.text, spans_a), _word_runs(b.text, spans_b))
     if min(union_length(spans_a), union_length(spans_b)) < settings.min_evidence_chars:
         return None
     raw = {a.doc_id: union_length([m.a for m in shared.matches]), b.doc_id: union_length([m.b for m in shared.matches])}
     return Relation(a, b, shared, {a.doc_id: spans_a, b.doc_id: spans_b}, raw)
 
 
-def _word_runs(text: str, spans: Sequence[Span]) -> list[list[tuple[int, int, str]]]:
-    """The words of ``text`` inside each span, as ``(start, end, folded word)``."""
-    return [
-        [(m.start(), m.end(), m.group().casefold()) for m in _WORD.finditer(text, span.start, span.end)]
-        for span in spans
-    ]
+class _Words(NamedTuple):
+    """Words in a row: their offsets and their case-folded text."""
+
+    starts: list[int]
+    ends: list[int]
+    folded: list[str]
 
 
-def _verified(text: str, spans: Sequence[Span], other: str, other_spans: Sequence[Span]) -> list[Span]:
-    """The parts of ``spans`` whose words are shared, three in a row, with ``other_spans`` of ``other``.
+@lru_cache(maxsize=256)
+def _words(text: str) -> _Words:
+    """Every word of ``text``, found once: a document takes part in a pair with each of its story's
+    others, and its words are looked up again for each (the cache holds a story's documents)."""
+    found = list(_WORD.finditer(text))
+    return _Words([m.start() for m in found], [m.end() for m in found], [m.group().casefold() for m in found])
+
+
+def _word_runs(text: str, spans: Sequence[Span]) -> list[_Words]:
+    """The words of ``text`` inside each span, as ``_WORD`` finds them in the span alone (a word
+    the span cuts is cut with it)."""
+    words = _words(text)
+    runs = []
+    for span in spans:
+        lo = bisect_right(words.ends, span.start)
+        hi = max(lo, bisect_left(words.starts, span.end)) if span.end > span.start else lo
+        starts, ends, folded = words.starts[lo:hi], words.ends[lo:hi], words.folded[lo:hi]
+        for k in {0, len(starts) - 1} if starts else ():
+            start, end = max(starts[k], span.start), min(ends[k], span.end)
+            if (start, end) != (starts[k], ends[k]):
+                starts[k], ends[k], folded[k] = start, end, text[start:end].casefold()
+        runs.append(_Words(starts, ends, folded))
+    return runs
+
+
+def _trigrams(run: _Words) -> zip[tuple[str, str, str]]:
+    return zip(run.folded, run.folded[1:], run.folded[2:], strict=False)
+
+
+def _verified(runs_a: list[_Words], runs_b: list[_Words]) -> tuple[list[Span], list[Span]]:
+    """The parts of each side's shared spans (given as their :func:`_word_runs`) whose words are
+    shared, three in a row, with the other side's spans.
 
     Alignment merges hits across small gaps, so a match may bridge text that is not shared; once
     boilerplate is cut out of it (a site's menu above a body and its newsletter box below), what
     is left must still be shared word for word to count as evidence.
     """
-    theirs = {
-        tuple(w for _, _, w in run[k : k + 3]) for run in _word_runs(other, other_spans) for k in range(len(run) - 2)
-    }
+    in_a = {gram for run in runs_a for gram in _trigrams(run)}
+    in_b = {gram for run in runs_b for gram in _trigrams(run)}
+    return _kept(runs_a, in_b), _kept(runs_b, in_a)
+
+
+def _kept(runs: list[_Words], theirs: set[tuple[str, str, str]]) -> list[Span]:
     kept: list[Span] = []
-    for run in _word_runs(text, spans):
-        for k in range(len(run) - 2):
-            if tuple(w for _, _, w in run[k : k + 3]) in theirs:
-                start, end = run[k][0], run[k + 2][1]
+    for run in runs:
+        for k, gram in enumerate(_trigrams(run)):
+            if gram in theirs:
+                start, end = run.starts[k], run.ends[k + 2]
                 if kept and start <= kept[-1].end + 3:
                     kept[-1] = Span(kept[-1].start, max(kept[-1].end, end))
                 else:
