@@ -11,6 +11,10 @@ use rayon::prelude::*;
 /// Rows per checksummed block (`warehouse.keyindex.BLOCK`).
 pub const BLOCK: usize = 32;
 
+/// A lookup of at least this many keys is searched on all threads: below it, the threads' start
+/// costs more than the search (one article's 4,000 keys in a filtered segment find a few rows).
+pub const PARALLEL_QUERIES: usize = 16_384;
+
 /// The columns of one segment, each `rows` long but `sums` (one per block).
 pub struct Segment<'a> {
     pub keys: &'a [u64],
@@ -302,23 +306,20 @@ impl Segment<'_> {
 
     /// Verify the checksum of `block` unless `checked` says it was; mark it checked.
     fn check(&self, checked: &mut [bool], block: usize) -> Result<(), String> {
-        if checked[block] {
-            return Ok(());
+        if !checked[block] {
+            self.check_block(block)?;
+            checked[block] = true;
         }
-        if sum_of(self.keys, self.prel, self.vrel, self.rank, block, 0) != self.sums[block] {
-            return Err(format!("block {block}'s checksum fails"));
-        }
-        checked[block] = true;
         Ok(())
     }
 
-    /// Verify the blocks holding rows `first..=last`, clipped to the segment.
-    fn check_rows(&self, checked: &mut [bool], first: usize, last: usize) -> Result<(), String> {
-        let top = self.rows() - 1;
-        for block in first.min(top) / BLOCK..=last.min(top) / BLOCK {
-            self.check(checked, block)?;
+    /// Verify the checksum of `block`.
+    fn check_block(&self, block: usize) -> Result<(), String> {
+        if sum_of(self.keys, self.prel, self.vrel, self.rank, block, 0) == self.sums[block] {
+            Ok(())
+        } else {
+            Err(format!("block {block}'s checksum fails"))
         }
-        Ok(())
     }
 
     /// The rows whose key is one of `queries` (sorted, unique) and, with `cap`, whose version is
@@ -329,7 +330,9 @@ impl Segment<'_> {
     /// that were written means the boundary is right whatever else the file holds. `checked`
     /// (one flag per block) remembers the verified blocks across lookups. Queries are searched
     /// in order, each from where the one before ended (galloping), so a batch of many keys costs
-    /// about one pass over the part of the segment it spans.
+    /// about one pass over the part of the segment it spans. A batch of at least
+    /// [`PARALLEL_QUERIES`] keys is cut into one run of consecutive keys per thread, searched
+    /// side by side: the runs read disjoint stretches of the segment, in order.
     pub fn lookup(
         &self,
         checked: &mut [bool],
@@ -337,19 +340,67 @@ impl Segment<'_> {
         cap: Option<u8>,
         fences: Option<Fences<'_>>,
     ) -> Result<Found, String> {
-        let n = self.rows();
-        let mut found = Found::default();
-        if n == 0 {
-            return Ok(found);
+        if self.rows() == 0 {
+            return Ok(Found::default());
         }
         self.flags_fit(checked)?;
+        if queries.windows(2).any(|w| w[0] >= w[1]) {
+            return Err("the queries are not sorted and unique".into());
+        }
+        let threads = rayon::current_num_threads();
+        let parts: Vec<(Found, Vec<usize>)> = if threads > 1 && queries.len() >= PARALLEL_QUERIES {
+            let flags: &[bool] = checked;
+            queries
+                .par_chunks(queries.len().div_ceil(threads))
+                .map(|run| self.lookup_run(flags, run, cap, fences))
+                .collect::<Result<_, _>>()?
+        } else {
+            vec![self.lookup_run(checked, queries, cap, fences)?]
+        };
+        let mut found = Found::default();
+        for (part, verified) in parts {
+            found.keys.extend_from_slice(&part.keys);
+            found.prel.extend_from_slice(&part.prel);
+            found.vrel.extend_from_slice(&part.vrel);
+            for block in verified {
+                checked[block] = true;
+            }
+        }
+        Ok(found)
+    }
+
+    /// [`Segment::lookup`] of one run of sorted, unique `queries`, with the blocks it verified
+    /// besides those `checked` marks (in increasing order).
+    fn lookup_run(
+        &self,
+        checked: &[bool],
+        queries: &[u64],
+        cap: Option<u8>,
+        fences: Option<Fences<'_>>,
+    ) -> Result<(Found, Vec<usize>), String> {
+        let n = self.rows();
+        let mut found = Found::default();
+        let mut verified = Vec::new();
+        // The last block looked at. Each range of blocks looked at starts at or after the one
+        // before, so a block not past it was looked at already.
+        let mut seen: Option<usize> = None;
+        let mut check_rows = |first: usize, last: usize| -> Result<(), String> {
+            let top = n - 1;
+            let (lo, hi) = (first.min(top) / BLOCK, last.min(top) / BLOCK);
+            let lo = seen.map_or(lo, |s| lo.max(s + 1));
+            for (block, &done) in checked.iter().enumerate().take(hi + 1).skip(lo) {
+                if !done {
+                    self.check_block(block)?;
+                    verified.push(block);
+                }
+            }
+            seen = Some(seen.map_or(hi, |s| s.max(hi)));
+            Ok(())
+        };
         let mut from = 0;
         // The fence interval the last query went to (None before the first).
         let mut interval: Option<usize> = None;
-        for (k, &q) in queries.iter().enumerate() {
-            if k > 0 && queries[k - 1] >= q {
-                return Err("the queries are not sorted and unique".into());
-            }
+        for &q in queries {
             let start = match fences {
                 // A query beyond the last one's page goes to its own through the fences; one on
                 // the same page gallops the few rows from where the last ended.
@@ -368,8 +419,8 @@ impl Segment<'_> {
                 Some(cap) => start + self.rank[start..end].partition_point(|&r| r <= cap),
                 None => end,
             };
-            self.check_rows(checked, start.saturating_sub(1), upto)?;
-            self.check_rows(checked, end.saturating_sub(1), end)?;
+            check_rows(start.saturating_sub(1), upto)?;
+            check_rows(end.saturating_sub(1), end)?;
             let bounded = (start == 0 || self.keys[start - 1] < q)
                 && (start == n || self.keys[start] >= q)
                 && (end == 0 || self.keys[end - 1] <= q)
@@ -385,7 +436,7 @@ impl Segment<'_> {
             found.prel.extend_from_slice(&self.prel[start..upto]);
             found.vrel.extend_from_slice(&self.vrel[start..upto]);
         }
-        Ok(found)
+        Ok((found, verified))
     }
 }
 
@@ -667,6 +718,35 @@ mod tests {
                 .map(|i| seg.keys[i])
                 .collect();
             assert_eq!(got.keys, want);
+        }
+    }
+
+    #[test]
+    fn a_lookup_on_all_threads_equals_one_run() {
+        // Enough distinct keys for a lookup of over PARALLEL_QUERIES of them.
+        let seg = Owned::new(
+            (0..120_000)
+                .map(|i| ((i * 7919) % 100_000, (i % 5) as u32))
+                .collect(),
+        );
+        let queries: Vec<u64> = (0..60_000).step_by(3).collect();
+        assert!(queries.len() >= PARALLEL_QUERIES);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        for cap in [None, Some(2)] {
+            let mut checked = vec![false; seg.sums.len()];
+            let all = pool
+                .install(|| seg.view().lookup(&mut checked, &queries, cap, None))
+                .unwrap();
+            let (one, verified) = seg
+                .view()
+                .lookup_run(&vec![false; seg.sums.len()], &queries, cap, None)
+                .unwrap();
+            assert_eq!(all, one);
+            let marked: Vec<usize> = (0..checked.len()).filter(|&b| checked[b]).collect();
+            assert_eq!(marked, verified);
         }
     }
 
