@@ -12,9 +12,9 @@ from reuse.models import Span
 
 WORD = re.compile(r"\w+")
 
-# Words of a few letters (some of which fold: ß, Σ, İ), separated by spaces and punctuation.
-words = st.sampled_from(["ab", "Straße", "ΣΑΣ", "İx", "été", "42", "x_y"])
-texts = st.lists(st.one_of(words, st.sampled_from([" ", ", ", "—", "\n"])), max_size=30).map("".join)
+# Few distinct words (some of which fold: ß, Σ, İ), so that texts share runs of three.
+words = st.sampled_from(["ab", "AB", "Straße", "STRASSE", "ΣΑΣ", "σας"])
+texts = st.lists(st.one_of(words, st.sampled_from([" ", ", ", "—", "\n"])), max_size=40).map("".join)
 
 
 @st.composite
@@ -24,18 +24,36 @@ def text_and_spans(draw: st.DrawFn) -> tuple[str, list[Span]]:
     return text, [Span(cuts[k], cuts[k + 1]) for k in range(0, len(cuts) - 1, 2)]
 
 
-@settings(max_examples=300, deadline=None)
-@given(text_and_spans())
-def test_word_runs_are_the_words_found_in_each_span_alone(case: tuple[str, list[Span]]) -> None:
-    """A document's words are found once and sliced for each span; each run must be what the
-    word pattern finds in that span alone, a word the span cuts cut with it."""
-    text, spans = case
-    runs = _word_runs(text, spans)
-    for span, run in zip(spans, runs, strict=True):
+def _trigrams(text: str, spans: list[Span]) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Every run of three words inside one span, as (start, end, the words case-folded)."""
+    out = []
+    for span in spans:
         found = list(WORD.finditer(text, span.start, span.end))
-        assert run.starts == [m.start() for m in found]
-        assert run.ends == [m.end() for m in found]
-        assert run.folded == [m.group().casefold() for m in found]
+        for k in range(len(found) - 2):
+            out.append((found[k].start(), found[k + 2].end(), tuple(m.group().casefold() for m in found[k : k + 3])))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(text_and_spans(), text_and_spans())
+def test_kept_text_is_exactly_the_runs_of_three_words_both_sides_share(
+    a: tuple[str, list[Span]], b: tuple[str, list[Span]]
+) -> None:
+    """Each side keeps the stretches covered by its runs of three words (within one span) that
+    the other side's spans also hold, joined across gaps of up to three characters, and nothing
+    else; on both sides from the same words."""
+    (text_a, spans_a), (text_b, spans_b) = a, b
+    kept = _verified(_word_runs(text_a, spans_a), _word_runs(text_b, spans_b))
+    for (text, spans, other), got in zip(((text_a, spans_a, b), (text_b, spans_b, a)), kept, strict=True):
+        theirs = {gram for _, _, gram in _trigrams(*other)}
+        shared = [(start, end) for start, end, gram in _trigrams(text, spans) if gram in theirs]
+        expected: list[Span] = []
+        for start, end in shared:
+            if expected and start <= expected[-1].end + 3:
+                expected[-1] = Span(expected[-1].start, max(expected[-1].end, end))
+            else:
+                expected.append(Span(start, end))
+        assert got == expected
 
 
 def test_only_text_shared_three_words_in_a_row_is_kept() -> None:
@@ -51,3 +69,10 @@ def test_only_text_shared_three_words_in_a_row_is_kept() -> None:
         "The bridge will close for repairs in June",
         "Ferries run every hour from the pier",
     ]
+
+
+def test_a_run_of_three_words_lies_within_one_span() -> None:
+    """Words of two shared spans (boilerplate cut out between them) never make a run together."""
+    text = "one two three four"
+    kept = _verified(_word_runs(text, [Span(0, len(text))]), _word_runs(text, [Span(0, 7), Span(8, 18)]))
+    assert kept == ([], [])

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import NamedTuple
 
 from reuse.config import Settings
@@ -157,28 +155,12 @@ class _Words(NamedTuple):
     folded: list[str]
 
 
-@lru_cache(maxsize=256)
-def _words(text: str) -> _Words:
-    """Every word of ``text``, found once: a document takes part in a pair with each of its story's
-    others, and its words are looked up again for each (the cache holds a story's documents)."""
-    found = list(_WORD.finditer(text))
-    return _Words([m.start() for m in found], [m.end() for m in found], [m.group().casefold() for m in found])
-
-
 def _word_runs(text: str, spans: Sequence[Span]) -> list[_Words]:
-    """The words of ``text`` inside each span, as ``_WORD`` finds them in the span alone (a word
-    the span cuts is cut with it)."""
-    words = _words(text)
+    """The words of ``text`` inside each span (a word the span cuts is cut with it)."""
     runs = []
     for span in spans:
-        lo = bisect_right(words.ends, span.start)
-        hi = max(lo, bisect_left(words.starts, span.end)) if span.end > span.start else lo
-        starts, ends, folded = words.starts[lo:hi], words.ends[lo:hi], words.folded[lo:hi]
-        for k in {0, len(starts) - 1} if starts else ():
-            start, end = max(starts[k], span.start), min(ends[k], span.end)
-            if (start, end) != (starts[k], ends[k]):
-                starts[k], ends[k], folded[k] = start, end, text[start:end].casefold()
-        runs.append(_Words(starts, ends, folded))
+        found = list(_WORD.finditer(text, span.start, span.end))
+        runs.append(_Words([m.start() for m in found], [m.end() for m in found], [m.group().casefold() for m in found]))
     return runs
 
 
