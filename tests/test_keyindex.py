@@ -14,6 +14,8 @@ its segments were written, the warehouse file replaced by an older copy of itsel
 from __future__ import annotations
 
 import shutil
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from unittest.mock import patch
 
@@ -206,9 +208,9 @@ def test_lookups_use_segments_and_a_small_tail(tmp_path: Path) -> None:
     store, first = _built(tmp_path)
     index = store.wh.key_index
     assert index is not None
-    segments = index.sync(first)
-    # 400 passages in batches of 10, a segment per batch, four of a tier merged: 40 segments
-    # become at most FANOUT - 1 of each tier.
+    segments = index.settle(first)
+    # 400 passages in batches of 10, a segment per batch, four of a tier merged (in the
+    # background, taken in by later syncs): 40 segments become at most FANOUT - 1 of each tier.
     assert 1 < len(segments) <= 3 * 3, [s.info for s in segments]
     assert first - segments[-1].info.hi < index.segment_passages
     # Built from the rows the batches' probes read, none read back from band_keys.
@@ -268,7 +270,7 @@ def test_a_corrupted_block_is_found_when_read_and_its_segment_rebuilt(tmp_path: 
     assert index is not None
     assert store.wh.candidates(first, 3).tolist() == expected.tolist()
     assert index.rebuilt == 1
-    assert len(index.sync(first)) == len(_segment_files(store.path)) and not path.exists()
+    assert len(index.settle(first)) == len(_segment_files(store.path)) and not path.exists()
     store.wh.close()
 
 
@@ -357,8 +359,7 @@ def test_the_index_is_no_bigger_than_its_keys_and_checksums(tmp_path: Path) -> N
     store, first = _built(tmp_path)
     index = store.wh.key_index
     assert index is not None
-    index.sync(first)
-    segments = index.sync(first)  # a merge's inputs are deleted once the record naming them is gone
+    segments = index.settle(first)
     rows = sum(s.info.rows for s in segments)
     size = sum(p.stat().st_size for p in _segment_files(store.path))
     filters = rows * FILTER_BITS // 8 + 16 * len(segments)
@@ -444,3 +445,79 @@ def test_a_bulk_search_and_a_check_map_a_bounded_part_of_a_segment_at_a_time(tmp
     # search's first gallop).
     for found in peaks.values():
         assert max(found) <= bound + 16 * 2**20 < size // 2, (max(found), bound, size)
+
+
+def test_merges_are_written_in_the_background_and_taken_in_by_a_later_sync(tmp_path: Path) -> None:
+    """While a merge is written (held here until released, its file written), lookups go on
+    through its parts and equal the join, and its parts and its file stay; a later sync puts it
+    in their place. Segments appended
+    meanwhile are merged in their turn: the first run of ``FANOUT`` of one tier is merged, so
+    none is stranded between larger ones."""
+    gate = threading.Event()
+    started: list[list[str]] = []
+    real = keyindex._checked_merge
+
+    def held(folder: Path, parts: list[keyindex.SegmentInfo], token: str, cancelled: Callable[[], bool]) -> object:
+        started.append([p.name for p in parts])
+        written = real(folder, parts, token, cancelled)
+        assert gate.wait(60)  # written, not yet done: syncs meanwhile must leave its file
+        return written
+
+    with patch.object(keyindex, "_checked_merge", held):
+        store, first = _built(tmp_path, passages=130)
+        index = store.wh.key_index
+        assert index is not None and len(started) == 1
+        names = {s.info.name for s in index.sync(first)}
+        assert set(started[0]) <= names  # the parts are still what lookups read
+        assert len(names) > keyindex.FANOUT
+        assert store.wh.candidates(first, 3).tolist() == store.wh.candidates_by_join(first, 3).tolist()
+        gate.set()
+        segments = index.settle(first)
+    assert len(started) > 1
+    tiers = [index._tier(s.info.hi - s.info.lo) for s in segments]
+    assert tiers == sorted(tiers, reverse=True) and all(tiers.count(t) < keyindex.FANOUT for t in tiers), tiers
+    assert {p.name for p in _segment_files(store.path)} == {s.info.name for s in segments}
+    assert store.wh.candidates(first, 3).tolist() == store.wh.candidates_by_join(first, 3).tolist()
+    store.wh.close()
+
+
+def test_a_cancelled_merge_leaves_no_file(tmp_path: Path) -> None:
+    """A merge stopped when its index closes raises before it writes, and removes its temporary file."""
+    rng = np.random.default_rng(3)
+    parts = []
+    for lo in (0, 10):
+        keys = rng.integers(0, 2**63, 50, dtype=np.uint64)
+        ids = lo + np.arange(50) // 5
+        info = write_segment(tmp_path, lo, lo + 10, keys, ids, ids)
+        parts.append(Segment(tmp_path / info.name, info))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(keyindex.MergeCancelled):
+        merge_segments(tmp_path, parts, "feedface", lambda: True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_closing_the_warehouse_takes_in_the_merge_being_written(tmp_path: Path) -> None:
+    """A writer that opens the warehouse for each batch (as a crawl does) keeps its merges:
+    closing waits for the merge being written and takes it in, in a transaction of its own."""
+    gate = threading.Event()
+    real = keyindex._checked_merge
+
+    def held(folder: Path, parts: list[keyindex.SegmentInfo], token: str, cancelled: Callable[[], bool]) -> object:
+        assert gate.wait(60)
+        return real(folder, parts, token, cancelled)
+
+    with patch.object(keyindex, "_checked_merge", held):
+        store, first = _built(tmp_path, passages=40)
+        index = store.wh.key_index
+        assert index is not None
+        before = len(index.sync(first))  # the fourth segment: a merge starts
+        assert index._merging is not None
+        gate.set()
+        store.reopen()
+    index = store.wh.key_index
+    assert index is not None
+    after = index.sync(first)
+    assert len(after) == before - keyindex.FANOUT + 1
+    assert {p.name for p in _segment_files(store.path)} == {s.info.name for s in after}
+    assert store.wh.candidates(first, 3).tolist() == store.wh.candidates_by_join(first, 3).tolist()
+    store.wh.close()

@@ -61,7 +61,7 @@ def _index_agrees(db: Path) -> int:
         index = wh.key_index
         for first in range(1, stored + 1, max(1, stored // 7)):
             assert wh.candidates(first, 20).tolist() == wh.candidates_by_join(first, 20).tolist(), first
-        named = {s.info.name for s in index.sync(stored)}
+        named = {s.info.name for s in index.settle(stored)}
         left = {p.name for p in index.folder.iterdir()} if index.folder.is_dir() else set()
         assert left == named  # nothing else is left beside it
     return stored - 1

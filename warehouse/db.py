@@ -166,7 +166,9 @@ class Warehouse:
         return int(row[0])
 
     def close(self) -> None:
-        """Checkpoint (so no WAL is left behind) and close."""
+        """Take in the index's background merge, checkpoint (so no WAL is left behind) and close."""
+        if self.key_index is not None:
+            self.key_index.close()
         with suppress(duckdb.Error):  # a read-only or failed connection: closing is all that is left
             self.con.execute("CHECKPOINT")
         self.con.close()

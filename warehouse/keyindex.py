@@ -38,7 +38,10 @@ import json
 import mmap
 import os
 import secrets
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -334,20 +337,31 @@ def write_segment(
     return _write_file(folder, info, [columns])
 
 
-def merge_segments(folder: Path, parts: list[Segment]) -> SegmentInfo:
+class MergeCancelled(Exception):
+    """A background merge was stopped (its index closed) before it was written."""
+
+
+def merge_segments(
+    folder: Path, parts: list[Segment], token: str | None = None, cancelled: Callable[[], bool] = lambda: False
+) -> SegmentInfo:
     """Write the merge of ``parts`` (segments of consecutive passage ranges, in order) as one
     segment, the same as :func:`write_segment` of all their rows: the native engine merges the
     sorted parts a chunk of ``MERGE_CHUNK_ROWS`` rows at a time, and each part's pages are
-    unmapped after every chunk, so neither the parts nor the merge are ever whole in memory."""
+    unmapped after every chunk, so neither the parts nor the merge are ever whole in memory.
+    ``token`` names the new segment (a random one by default); once ``cancelled()`` is true, the
+    next chunk raises :class:`MergeCancelled` instead."""
     held = [part for part in parts if part.info.rows]
     vlo = min((part.info.vlo for part in held), default=0)
-    info = SegmentInfo(parts[0].info.lo, parts[-1].info.hi, sum(p.info.rows for p in held), vlo, secrets.token_hex(8))
+    rows = sum(p.info.rows for p in held)
+    info = SegmentInfo(parts[0].info.lo, parts[-1].info.hi, rows, vlo, token or secrets.token_hex(8))
     merge = _native.SegmentMerge(len(held))
     shifts = [(part.info.lo - info.lo, part.info.vlo - vlo) for part in held]
     columns = [p.keys for p in held], [p.prel for p in held], [p.vrel for p in held]
 
     def chunks() -> Iterator[tuple[np.ndarray, ...]]:
         while True:
+            if cancelled():
+                raise MergeCancelled(info.name)
             chunk = merge.next(*columns, shifts, MERGE_CHUNK_ROWS, RANK_CAP)
             for part in held:
                 part.release()
@@ -362,13 +376,25 @@ def _write_file(folder: Path, info: SegmentInfo, chunks: Iterable[tuple[np.ndarr
     """Write the segment ``info`` from its columns' consecutive chunks (keys, passage offsets,
     version offsets, ranks, block sums; every chunk but the last whole blocks), and the
     membership filter of its keys with the filter's checksum: to a temporary file, fsynced, then
-    renamed."""
+    renamed (a failed write removes it)."""
+    folder.mkdir(exist_ok=True)
+    temp = folder / f".tmp-{info.token}"
+    try:
+        _write_columns(temp, info, chunks)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    os.replace(temp, folder / info.name)
+    _sync_folder(folder)
+    return info
+
+
+def _write_columns(temp: Path, info: SegmentInfo, chunks: Iterable[tuple[np.ndarray, ...]]) -> None:
+    """:func:`_write_file`'s writing of the file ``temp``, fsynced."""
     offsets, filter_at, size = _layout(info.rows)
     words = np.zeros(_filter_words(info.rows), np.uint64)
     widths = (8, 4, 4, 1)
     header = json.dumps({"magic": _MAGIC, "format": _FORMAT, "block": BLOCK, **info.to_dict()}).encode()
-    folder.mkdir(exist_ok=True)
-    temp = folder / f".tmp-{info.token}"
     with temp.open("wb") as handle:
         handle.write(header.ljust(_HEADER, b" "))
         row = 0
@@ -389,9 +415,6 @@ def _write_file(folder: Path, info: SegmentInfo, chunks: Iterable[tuple[np.ndarr
         handle.truncate(size)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(temp, folder / info.name)
-    _sync_folder(folder)
-    return info
 
 
 def _sync_folder(folder: Path) -> None:
@@ -428,6 +451,25 @@ class _Fresh:
         return self.keys, self.passages, self.versions
 
 
+@dataclass(frozen=True)
+class _Merging:
+    """A merge of ``parts`` being written in the background as the segment named by ``token``."""
+
+    parts: list[SegmentInfo]
+    token: str
+    cancel: threading.Event
+    done: Future[SegmentInfo]
+
+
+def _checked_merge(folder: Path, parts: list[SegmentInfo], token: str, cancelled: Callable[[], bool]) -> SegmentInfo:
+    """Check every block of ``parts`` (mapped here, apart from the writer's mappings), then
+    :func:`merge_segments` them as the segment ``token``."""
+    opened = [Segment(folder / info.name, info) for info in parts]
+    for part in opened:
+        part.check_all()
+    return merge_segments(folder, opened, token, cancelled)
+
+
 class KeyIndex:
     """The segments of one warehouse file, for its writer connection."""
 
@@ -450,6 +492,9 @@ class KeyIndex:
         #: bulk ingest's last, small batch then does not load the membership filters, which the
         #: process would hold through the run's lineage update (its peak of memory).
         self.bulk = False
+        #: The merge being written in the background, if any (see :meth:`_merge`).
+        self._merging: _Merging | None = None
+        self._merger: ThreadPoolExecutor | None = None
 
     # -- the record ---------------------------------------------------------------------------
 
@@ -500,21 +545,67 @@ class KeyIndex:
         if committed - covered >= self.segment_passages:
             segments += self._build(covered, committed)
             changed = True
-        while self._merge(segments):
+        if self._merge(segments):
             changed = True
         if changed:
             self._write_record(segments)
         return [self._open[s.name] for s in segments]
 
+    def stop(self) -> None:
+        """Stop a merge being written in the background (its file is removed) and wait for it:
+        at the end of a run's batches, where no sync would take it in."""
+        if self._merging is not None:
+            self._merging.cancel.set()
+        self._shut()
+
+    def close(self) -> None:
+        """Wait for a merge being written in the background and take it in, in a transaction of
+        its own (a writer that opens the warehouse for each batch, as a crawl does, would
+        otherwise never keep one); left to be collected if the connection cannot."""
+        self._shut()
+        if self._merging is None:
+            return
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+        except duckdb.Error:  # a failed connection, or one in a transaction of its caller's
+            self._merging = None
+            return
+        try:
+            segments = self._record()
+            if self._take_merge(segments):
+                self._write_record(segments)
+            self.con.execute("COMMIT")
+        except (duckdb.Error, CorruptSegment, OSError):
+            with suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
+        self._merging = None
+
+    def _shut(self) -> None:
+        """Wait for the background merge's thread to end."""
+        if self._merger is not None:
+            self._merger.shutdown(wait=True)
+            self._merger = None
+
+    def settle(self, committed: int) -> list[Segment]:
+        """:meth:`sync` until no merge is being written, and once more to delete the merged
+        parts: the files beside the warehouse are then the segments returned (tests)."""
+        self.sync(committed)
+        while self._merging is not None:
+            wait([self._merging.done])
+            self.sync(committed)
+        return self.sync(committed)
+
     def _collect(self, named: set[str]) -> None:
-        """Forget and delete the files the record does not name."""
+        """Forget and delete the files the record does not name (but the files of the merge
+        being written)."""
         for name in list(self._open):
             if name not in named:
                 del self._open[name]
         if not self.folder.is_dir():
             return
+        writing = self._merging.token if self._merging is not None else None
         for path in self.folder.iterdir():
-            if path.name not in named:
+            if path.name not in named and (writing is None or writing not in path.name):
                 path.unlink(missing_ok=True)
 
     def _build(self, lo: int, hi: int) -> list[SegmentInfo]:
@@ -580,24 +671,65 @@ class KeyIndex:
         return info
 
     def _merge(self, segments: list[SegmentInfo]) -> bool:
-        """Merge the last ``FANOUT`` segments if they are of one size tier; whether it did (or
-        rebuilt a damaged one of them instead)."""
-        if len(segments) < FANOUT:
+        """Take in the merge written in the background if it is done, and start the next that is
+        due; whether ``segments`` changed.
+
+        A merge is due for the first run of ``FANOUT`` consecutive segments of one size tier
+        (that spans at most ``max_merged_passages``). It is written in a thread of its own from
+        mappings of its own, while the writer goes on; a later sync puts it in place of its
+        parts, in that call's transaction, if they are still in the record (else its file is
+        left to be collected). Its parts are checked whole before they are merged, so nothing
+        unchecked is copied; a damaged part is rebuilt here instead."""
+        changed = self._take_merge(segments)
+        if self._merging is None and (at := self._due(segments)) is not None:
+            parts = segments[at : at + FANOUT]
+            token = secrets.token_hex(8)
+            cancel = threading.Event()
+            if self._merger is None:
+                self._merger = ThreadPoolExecutor(1, thread_name_prefix="keyindex-merge")
+            done = self._merger.submit(_checked_merge, self.folder, parts, token, cancel.is_set)
+            self._merging = _Merging(parts, token, cancel, done)
+        return changed
+
+    def _due(self, segments: list[SegmentInfo]) -> int | None:
+        """Where the first run of ``FANOUT`` segments due for a merge starts (see :meth:`_merge`)."""
+        for at in range(len(segments) - FANOUT + 1):
+            run = segments[at : at + FANOUT]
+            tiers = {self._tier(s.hi - s.lo) for s in run}
+            if len(tiers) == 1 and run[-1].hi - run[0].lo <= self.max_merged_passages:
+                return at
+        return None
+
+    def _take_merge(self, segments: list[SegmentInfo]) -> bool:
+        """Put the merge written in the background in place of its parts, if it is done and they
+        are still consecutive in ``segments``; whether it did (or rebuilt a damaged part)."""
+        merging = self._merging
+        if merging is None or not merging.done.done():
             return False
-        last = segments[-FANOUT:]
-        tiers = {self._tier(s.hi - s.lo) for s in last}
-        if len(tiers) != 1 or last[-1].hi - last[0].lo > self.max_merged_passages:
+        self._merging = None
+        names = [s.name for s in segments]
+        first = merging.parts[0].name
+        at = names.index(first) if first in names else -1
+        in_place = at >= 0 and segments[at : at + FANOUT] == merging.parts
+        try:
+            info = merging.done.result()
+        except MergeCancelled:
             return False
-        parts = [self._open[s.name] for s in last]
-        for k, part in enumerate(parts):
-            try:
-                part.check_all()  # nothing unchecked is copied into the merge
-            except CorruptSegment:
-                self.rebuilt += 1
-                at = len(segments) - FANOUT + k
-                segments[at : at + 1] = self._build(part.info.lo, part.info.hi)
-                return True
-        segments[-FANOUT:] = [self._keep(merge_segments(self.folder, parts))]
+        except CorruptSegment:
+            if not in_place:
+                return False
+            for k, part in enumerate(merging.parts):
+                try:
+                    self._open[part.name].check_all()
+                except CorruptSegment:
+                    self.rebuilt += 1
+                    segments[at + k : at + k + 1] = self._build(part.lo, part.hi)
+                    return True
+            return False
+        if not in_place:
+            (self.folder / info.name).unlink(missing_ok=True)
+            return False
+        segments[at : at + FANOUT] = [self._keep(info)]
         return True
 
     def _tier(self, span: int) -> int:

@@ -341,8 +341,11 @@ class Ingestor:
         progress(doc.source or doc.url)
 
     def close(self) -> None:
-        """Stop the background analysis."""
+        """Stop the background analysis, and the index's background merge: once the batches are
+        stored no sync would take it in, and it would hold memory through the lineage update."""
         self.analyser.close()
+        if self.wh.key_index is not None:
+            self.wh.key_index.stop()
 
     def _store_and_match(
         self, fresh: list[tuple[Document, str]], analyses: list[Analysis], known_docs: dict[str, int]
