@@ -24,8 +24,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from test_lineage_state import corpus
 
 import reuse.engine._native as _native
+import reuse.pipeline.ingest as ingest_pipeline
+import reuse.pipeline.lineage as lineage_pipeline
+from reuse.config import Settings
+from reuse.models import Document
+from reuse.pipeline.ingest import ingest
 from warehouse import keyindex
 from warehouse.db import Warehouse, open_warehouse
 from warehouse.keyindex import BLOCK, FILTER_BITS, KeyIndex, Segment, merge_segments, write_segment
@@ -521,3 +527,36 @@ def test_closing_the_warehouse_takes_in_the_merge_being_written(tmp_path: Path) 
     assert {p.name for p in _segment_files(store.path)} == {s.info.name for s in after}
     assert store.wh.candidates(first, 3).tolist() == store.wh.candidates_by_join(first, 3).tolist()
     store.wh.close()
+
+
+def test_an_ingest_stops_the_merge_being_written_when_its_batches_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once an ingest's batches are stored no sync would take a merge in, and the lineage update
+    that follows is the run's memory peak: the merge is stopped, its thread ended, before it."""
+    monkeypatch.setenv("REUSETRACK_SEGMENT_PASSAGES", "4")
+    rows = corpus(3)
+    stopped: list[bool] = []
+    real = lineage_pipeline.update_lineage
+
+    def update(wh: Warehouse, *args: object, **kwargs: object) -> object:
+        assert wh.key_index is not None
+        stopped.append(wh.key_index._merger is None)
+        return real(wh, *args, **kwargs)  # type: ignore[arg-type]
+
+    merges: list[str] = []
+    real_merge = keyindex._checked_merge
+
+    def merge(folder: Path, parts: list[keyindex.SegmentInfo], token: str, cancelled: Callable[[], bool]) -> object:
+        merges.append(token)
+        return real_merge(folder, parts, token, cancelled)
+
+    with (
+        open_warehouse(tmp_path / "w.duckdb") as wh,
+        patch.object(ingest_pipeline, "update_lineage", update),
+        patch.object(keyindex, "_checked_merge", merge),
+    ):
+        documents = [Document(url=r["url"], text=r["text"], site=r["site"], title=r["title"]) for r in rows]
+        ingest(wh, documents, Settings(), batch_size=4)
+        assert wh.key_index is not None and len(wh.key_index.sync(wh.next_id("passages", "passage_id"))) > 1
+    assert stopped == [True] and merges  # merges were written during the batches
