@@ -22,14 +22,15 @@ a block whose checksum fails when a lookup reads it (every row a lookup uses is 
 block, and the binary search's answer is checked on them) has its segment rebuilt and the lookup
 run again. Segments are written to a temporary name, fsynced and renamed: a kill leaves only
 files the record does not name. Only the warehouse's writer (DuckDB's file lock) maintains the
-index; segments are merged, size-tiered, when ``FANOUT`` of one size follow each other, so a
-lookup touches few of them. Each segment ends with a membership filter of its keys (a Bloom
-filter, read into memory and checked against its checksum when a search first needs it): a search
-for one article's few keys, most of them in no segment, searches only the keys it may hold
-rather than faulting in a page for each. Segments are sorted, ranked and checksummed by the native engine
-(``_native.segment_build``); a new one is built from the rows the writer's batches read as their
-probes (kept in memory, checked against the table's counts and sums), a lost one from
-``band_keys`` read in stored order.
+index; segments are merged, size-tiered, when ``FANOUT`` of one size follow each other, so a lookup
+touches few of them; a merge is written in a background thread while batches go on, and a later
+batch's transaction names it in the record in place of its parts. Each segment ends with a
+membership filter of its keys (a Bloom filter, read into memory and checked against its checksum
+when a search first needs it): a search for one article's few keys, most of them in no segment,
+searches only the keys it may hold rather than faulting in a page for each. Segments are sorted,
+ranked and checksummed by the native engine (``_native.segment_build``); a new one is built from the
+rows the writer's batches read as their probes (kept in memory, checked against the table's counts
+and sums), a lost one from ``band_keys`` read in stored order.
 """
 
 from __future__ import annotations
