@@ -553,11 +553,13 @@ class KeyIndex:
         return [self._open[s.name] for s in segments]
 
     def stop(self) -> None:
-        """Stop a merge being written in the background (its file is removed) and wait for it:
-        at the end of a run's batches, where no sync would take it in."""
+        """Stop a merge being written in the background and wait for it, then forget it (a file
+        it finished is left to be collected): at the end of a run's batches, where no sync would
+        take it in."""
         if self._merging is not None:
             self._merging.cancel.set()
         self._shut()
+        self._merging = None
 
     def close(self) -> None:
         """Wait for a merge being written in the background and take it in, in a transaction of
@@ -708,16 +710,13 @@ class KeyIndex:
         if merging is None or not merging.done.done():
             return False
         self._merging = None
-        names = [s.name for s in segments]
-        first = merging.parts[0].name
-        at = names.index(first) if first in names else -1
-        in_place = at >= 0 and segments[at : at + FANOUT] == merging.parts
+        at = next((k for k in range(len(segments)) if segments[k : k + FANOUT] == merging.parts), None)
         try:
             info = merging.done.result()
         except MergeCancelled:
             return False
         except CorruptSegment:
-            if not in_place:
+            if at is None:
                 return False
             for k, part in enumerate(merging.parts):
                 try:
@@ -727,7 +726,7 @@ class KeyIndex:
                     segments[at + k : at + k + 1] = self._build(part.lo, part.hi)
                     return True
             return False
-        if not in_place:
+        if at is None:
             (self.folder / info.name).unlink(missing_ok=True)
             return False
         segments[at : at + FANOUT] = [self._keep(info)]

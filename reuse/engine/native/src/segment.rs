@@ -359,9 +359,13 @@ impl Segment<'_> {
         };
         let mut found = Found::default();
         for (part, verified) in parts {
-            found.keys.extend_from_slice(&part.keys);
-            found.prel.extend_from_slice(&part.prel);
-            found.vrel.extend_from_slice(&part.vrel);
+            if found.keys.is_empty() {
+                found = part; // one run (every small lookup): its rows as they are, not copied
+            } else {
+                found.keys.extend_from_slice(&part.keys);
+                found.prel.extend_from_slice(&part.prel);
+                found.vrel.extend_from_slice(&part.vrel);
+            }
             for block in verified {
                 checked[block] = true;
             }
