@@ -25,8 +25,8 @@ The main family (:mod:`reuse.engine.lsh`) bands each passage's word-pair signatu
   with spaces, and an inserted or dropped function word, common in edits, breaks no content
   pair) and band them with 2 rows: unrelated passages share almost no content-word pair, so a
   band of 2 rows stays quiet on them (the chance grows with the square of their Jaccard),
-  while the copy above escapes 16 bands of 2 rows with probability ``(1 - 0.29^2)^16``, 0.25:
-  both families miss it about one time in twenty. The content signature takes the first
+  while the copy above escapes 32 bands of 2 rows with probability ``(1 - 0.29^2)^32``, 0.06:
+  both families miss it about one time in eighty. The content signature takes the first
   ``content_bands * content_rows`` permutations of the main one (it is datasketch's
   ``MinHash(num_perm, seed)`` of the content-word pairs, cut to those values); its bands are
   numbered from :data:`CONTENT_FIRST_BAND`, past any main band, so no key of one family equals
