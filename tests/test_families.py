@@ -135,10 +135,10 @@ def _share_a_key(a: Analysis, b: Analysis, main: bool, families: bool) -> bool:
 def test_an_edited_copy_meets_its_source_through_the_content_bands() -> None:
     """A 40-word passage with a third of its words replaced at random (Jaccard ~0.29, see
     reuse.engine.families) shares a key with its source through the content bands in cases the
-    main bands miss (seed 15: the main bands find 134 of 200, the content bands 24 of the other 66;
-    a replaced word may also turn a content word into a function word, which costs a content
-    pair more than the mechanism assumes); unrelated passages of the same vocabulary share no
-    content key."""
+    main bands miss (seed 15: the main bands find 134 of 200; the default 32 content bands 158,
+    40 of the other 66, where 16 found 118 and 24: the bounds below fail with 16; a replaced word
+    may also turn a content word into a function word, which costs a content pair more than the
+    mechanism assumes); unrelated passages of the same vocabulary share no content key."""
     rng = np.random.default_rng(15)
     vocabulary = _vocabulary(rng)
     config = replace(DEFAULTS, anchor_words=0)  # the content bands alone: no exact run helps
@@ -153,9 +153,9 @@ def test_an_edited_copy_meets_its_source_through_the_content_bands() -> None:
         rescued += by_families and not by_main
         other = analyse(" ".join(_words(rng, vocabulary, 40)), config)
         unrelated += _share_a_key(a, other, False, True)
-    assert family_hits >= 0.55 * trials
-    assert rescued >= 0.08 * trials  # the families find what the main bands miss
-    assert main_hits + rescued >= 0.75 * trials
+    assert family_hits >= 0.7 * trials
+    assert rescued >= 0.15 * trials  # the families find what the main bands miss
+    assert main_hits + rescued >= 0.85 * trials
     assert unrelated <= 0.01 * trials
 
 
