@@ -872,3 +872,42 @@ def test_pair_details_are_the_doc_pairs_of_current_versions(with_new_versions: P
         assert tuple(numbers) == tuple(stored[(va, vb)])
         dated += pub_a is not None or pub_b is not None
     assert dated > 0
+
+
+def test_an_ingest_forgets_its_recent_comparables_before_its_lineage_update(tmp_path: Path) -> None:
+    """The comparables kept for matching (up to 384 MB) are of no use to the lineage update that
+    ends a run, which is its memory peak: they are forgotten when the batches are stored."""
+    from unittest.mock import patch
+
+    import reuse.pipeline.ingest as ingest_pipeline
+
+    caches: list[ingest_pipeline.RecentComparables] = []
+    real_init = ingest_pipeline.RecentComparables.__init__
+    real_update = ingest_pipeline.update_lineage
+    kept_while_matching: list[int] = []
+    kept_at_lineage: list[int] = []
+
+    def init(self: ingest_pipeline.RecentComparables, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        caches.append(self)
+
+    def update(*args: Any, **kwargs: Any) -> object:
+        kept_at_lineage.extend(cache.bytes + len(cache.items) for cache in caches)
+        return real_update(*args, **kwargs)
+
+    real_match = ingest_pipeline.Ingestor._match
+
+    def match(self: ingest_pipeline.Ingestor, *args: Any, **kwargs: Any) -> None:
+        real_match(self, *args, **kwargs)
+        kept_while_matching.append(self.recent.bytes)
+
+    docs = _with_copy_in_first_batch(3)
+    with (
+        patch.object(ingest_pipeline.RecentComparables, "__init__", init),
+        patch.object(ingest_pipeline, "update_lineage", update),
+        patch.object(ingest_pipeline.Ingestor, "_match", match),
+        open_warehouse(tmp_path / "w.duckdb", SETTINGS) as wh,
+    ):
+        report = ingest(wh, docs, SETTINGS, batch_size=3)
+    assert report.matches > 0 and max(kept_while_matching) > 0  # matching kept some
+    assert len(caches) == 1 and kept_at_lineage == [0]

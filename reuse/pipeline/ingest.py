@@ -214,6 +214,11 @@ class RecentComparables:
             self.items.move_to_end(version_id)
         return found
 
+    def clear(self) -> None:
+        """Forget every kept comparable."""
+        self.items.clear()
+        self.bytes = 0
+
     def add(self, version_id: int, comparable: Comparable) -> None:
         """Keep ``comparable``, forgetting the least recently used ones beyond the budget; the
         newest two are always kept, so the pair being matched has both of its sides."""
@@ -342,10 +347,13 @@ class Ingestor:
 
     def close(self) -> None:
         """Stop the background analysis, and the index's background merge: once the batches are
-        stored no sync would take it in, and it would hold memory through the lineage update."""
+        stored no sync would take it in, and it would hold memory through the lineage update.
+        The comparables of recent versions are forgotten for the same reason (up to
+        ``RecentComparables.max_bytes``: the lineage update does not use them)."""
         self.analyser.close()
         if self.wh.key_index is not None:
             self.wh.key_index.stop()
+        self.recent.clear()
 
     def _store_and_match(
         self, fresh: list[tuple[Document, str]], analyses: list[Analysis], known_docs: dict[str, int]
