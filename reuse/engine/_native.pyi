@@ -53,6 +53,7 @@ def family_keys_many(
     ],
     anchors: tuple[int, int, int],
     content: tuple[int, int, int],
+    words: tuple[int, int],
     permutations: npt.NDArray[np.uint32],
     /,
 ) -> list[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]]:

@@ -6,9 +6,12 @@
 //! * **content bands**: MinHash band keys of each passage's content-word pairs (two consecutive
 //!   words of `content_chars` characters or more once shorter words are dropped), banded with
 //!   fewer rows than the main family.
+//! * **word bands**: MinHash band keys of each passage's set of content words, whatever their
+//!   order, banded with more rows.
 //!
-//! Both are keys of the one `band_keys` table: an anchor key hashes its `k`-gram with a salt of
-//! its own, and content bands are numbered from [`CONTENT_FIRST_BAND`], past any main band.
+//! All are keys of the one `band_keys` table: an anchor key hashes its `k`-gram with a salt of
+//! its own, and content and word bands are numbered from [`CONTENT_FIRST_BAND`] and
+//! [`WORD_FIRST_BAND`], past any main band and each other's.
 
 use rayon::prelude::*;
 
@@ -17,6 +20,10 @@ use crate::kernels::{fmix64, shingle_hashes, signatures, P};
 
 /// The first band number of the content family (the main family's bands are `0..num_perm`).
 pub const CONTENT_FIRST_BAND: u64 = 1 << 16;
+/// The first band number of the word family (past any content band).
+pub const WORD_FIRST_BAND: u64 = 2 << 16;
+/// A word signature needs at least this many distinct content words: fewer say too little.
+pub const MIN_WORDS: usize = 8;
 /// Mixed into a `k`-gram's hash to make its anchor key, so that no anchor equals a band key.
 pub const ANCHOR_SALT: u64 = 0x5EED_A9C4_0F2B_7D13;
 /// A content signature needs at least this many content-word pairs: fewer are a stock phrase.
@@ -31,12 +38,16 @@ pub struct FamilyParams {
     pub anchor_tokens: usize,
     /// Longest passage an anchor is attached to, unless no shorter one holds it.
     pub window_tokens: usize,
-    /// Shortest content word, in characters (0: no content bands).
+    /// Shortest content word, in characters (0: no content or word bands).
     pub content_chars: usize,
     /// Content bands and rows per band.
     pub content_bands: usize,
     pub content_rows: usize,
-    /// The content signature's permutations (the first `bands * rows` of the main ones).
+    /// Word bands and rows per band (0 bands: none; no content words, none either).
+    pub word_bands: usize,
+    pub word_rows: usize,
+    /// The first permutations of the main signature, as many as either family signs with: a
+    /// family's signature is the first `bands * rows` of them.
     pub a: Vec<u32>,
     pub b: Vec<u32>,
 }
@@ -164,15 +175,11 @@ pub fn anchor_keys(input: &FamilyInput<'_>, params: &FamilyParams) -> (Vec<u64>,
     (keys, owners)
 }
 
-/// The content-band keys of one document (`content_bands` per passage with enough content-word
-/// pairs) and the passage each belongs to.
-pub fn content_keys(input: &FamilyInput<'_>, params: &FamilyParams) -> (Vec<u64>, Vec<i64>) {
-    let bands = params.content_bands;
-    let k = params.a.len();
-    if params.content_chars == 0 || bands == 0 || k < bands * params.content_rows {
-        return (Vec::new(), Vec::new());
-    }
-    let min_len = params.content_chars as i64;
+/// Each token's content-word count before it (`before[i]`: content words among tokens `0..i`)
+/// and the content words' token hashes, in order: content words are the words (not characters
+/// of a script without spaces) of `content_chars` characters or more.
+fn content_words(input: &FamilyInput<'_>, content_chars: usize) -> (Vec<i64>, Vec<u64>) {
+    let min_len = content_chars as i64;
     let mut before = Vec::with_capacity(input.hashes.len() + 1);
     let mut content = Vec::new();
     before.push(0i64);
@@ -182,6 +189,42 @@ pub fn content_keys(input: &FamilyInput<'_>, params: &FamilyParams) -> (Vec<u64>
         }
         before.push(content.len() as i64);
     }
+    (before, content)
+}
+
+/// The band keys of the signatures of `shingles[starts[i]..ends[i]]`, signed with the first
+/// `bands * rows` permutations and numbered from `first_band`, and the passage `owners[i]` of
+/// each key (`bands` a passage).
+fn signed_bands(
+    shingles: &[u32],
+    spans: (&[i64], &[i64], &[i64]),
+    shape: (usize, usize),
+    first_band: u64,
+    params: &FamilyParams,
+) -> (Vec<u64>, Vec<i64>) {
+    let (starts, ends, owners) = spans;
+    let (bands, rows) = shape;
+    if owners.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let used = bands * rows;
+    let signed = signatures(shingles, starts, ends, &params.a[..used], &params.b[..used]);
+    let keys = band_keys_from(&signed, used, bands, rows, first_band);
+    let owners = owners
+        .iter()
+        .flat_map(|&j| std::iter::repeat_n(j, bands))
+        .collect();
+    (keys, owners)
+}
+
+/// The content-band keys of one document (`content_bands` per passage with enough content-word
+/// pairs) and the passage each belongs to.
+pub fn content_keys(input: &FamilyInput<'_>, params: &FamilyParams) -> (Vec<u64>, Vec<i64>) {
+    let (bands, rows) = (params.content_bands, params.content_rows);
+    if params.content_chars == 0 || bands == 0 || params.a.len() < bands * rows {
+        return (Vec::new(), Vec::new());
+    }
+    let (before, content) = content_words(input, params.content_chars);
     let shingles = shingle_hashes(&content, 2);
     let (mut starts, mut ends, mut owners) = (Vec::new(), Vec::new(), Vec::new());
     for j in 0..input.starts.len() {
@@ -193,24 +236,61 @@ pub fn content_keys(input: &FamilyInput<'_>, params: &FamilyParams) -> (Vec<u64>
             owners.push(j as i64);
         }
     }
-    if owners.is_empty() {
-        return (Vec::new(), Vec::new());
-    }
-    let signed = signatures(&shingles, &starts, &ends, &params.a, &params.b);
-    let keys = band_keys_from(&signed, k, bands, params.content_rows, CONTENT_FIRST_BAND);
-    let owners = owners
-        .iter()
-        .flat_map(|&j| std::iter::repeat_n(j, bands))
-        .collect();
-    (keys, owners)
+    signed_bands(
+        &shingles,
+        (&starts, &ends, &owners),
+        (bands, rows),
+        CONTENT_FIRST_BAND,
+        params,
+    )
 }
 
-/// Every family key of one document, anchors first, with the passage each belongs to.
+/// The word-band keys of one document (`word_bands` per passage with at least [`MIN_WORDS`]
+/// distinct content words) and the passage each belongs to. A signature is of a set, so each
+/// passage's content words are signed as they come, repeats and order aside.
+pub fn word_keys(input: &FamilyInput<'_>, params: &FamilyParams) -> (Vec<u64>, Vec<i64>) {
+    let (bands, rows) = (params.word_bands, params.word_rows);
+    if params.content_chars == 0 || bands == 0 || params.a.len() < bands * rows {
+        return (Vec::new(), Vec::new());
+    }
+    let (before, content) = content_words(input, params.content_chars);
+    let words = shingle_hashes(&content, 1);
+    let (mut starts, mut ends, mut owners) = (Vec::new(), Vec::new(), Vec::new());
+    let mut distinct: Vec<u32> = Vec::new();
+    for j in 0..input.starts.len() {
+        let (lo, hi) = (
+            before[input.starts[j] as usize],
+            before[input.ends[j] as usize],
+        );
+        if ((hi - lo) as usize) < MIN_WORDS {
+            continue;
+        }
+        distinct.clear();
+        distinct.extend_from_slice(&words[lo as usize..hi as usize]);
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() >= MIN_WORDS {
+            starts.push(lo);
+            ends.push(hi);
+            owners.push(j as i64);
+        }
+    }
+    signed_bands(
+        &words,
+        (&starts, &ends, &owners),
+        (bands, rows),
+        WORD_FIRST_BAND,
+        params,
+    )
+}
+
+/// Every family key of one document, anchors, content bands then word bands, with the passage each belongs to.
 pub fn family_keys(input: &FamilyInput<'_>, params: &FamilyParams) -> (Vec<u64>, Vec<i64>) {
     let (mut keys, mut owners) = anchor_keys(input, params);
-    let (more, of) = content_keys(input, params);
-    keys.extend(more);
-    owners.extend(of);
+    for (more, of) in [content_keys(input, params), word_keys(input, params)] {
+        keys.extend(more);
+        owners.extend(of);
+    }
     (keys, owners)
 }
 
@@ -257,5 +337,45 @@ mod tests {
         assert_eq!(holder(&input, &short, 4, 3, 6), Some(1));
         assert_eq!(holder(&input, &short, 6, 3, 6), Some(2));
         assert_eq!(holder(&input, &short, 1, 3, 6), Some(0));
+    }
+
+    #[test]
+    fn word_keys_ignore_order_and_need_enough_distinct_words() {
+        let params = FamilyParams {
+            anchor_words: 0,
+            anchor_tokens: 0,
+            window_tokens: 40,
+            content_chars: 4,
+            content_bands: 0,
+            content_rows: 2,
+            word_bands: 3,
+            word_rows: 2,
+            a: (1..=6u32)
+                .map(|x| x.wrapping_mul(2_654_435_761) | 1)
+                .collect(),
+            b: (1..=6u32).map(|x| x * 40_503).collect(),
+        };
+        let keys = |hashes: &[u64], lengths: &[i64]| {
+            let unspaced = vec![false; hashes.len()];
+            let input = FamilyInput {
+                hashes,
+                unspaced: &unspaced,
+                lengths,
+                starts: &[0],
+                ends: &[hashes.len() as i64],
+            };
+            word_keys(&input, &params)
+        };
+        // Ten content words, and a function word (too short) that the copy drops.
+        let source: Vec<u64> = (1..=11).collect();
+        let mut lengths = vec![6i64; 11];
+        lengths[4] = 2;
+        let (found, owners) = keys(&source, &lengths);
+        assert_eq!((found.len(), owners), (3, vec![0, 0, 0]));
+        let reordered: Vec<u64> = [10u64, 3, 1, 9, 2, 8, 6, 7, 11, 2].to_vec();
+        assert_eq!(keys(&reordered, &[6; 10]).0, found);
+        // Seven distinct content words, one of them repeated: too few.
+        let few: Vec<u64> = [1u64, 2, 3, 4, 5, 6, 7, 7].to_vec();
+        assert!(keys(&few, &[6; 8]).0.is_empty());
     }
 }

@@ -460,23 +460,32 @@ type FamilyKeys<'py> = (Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<i64>>);
 
 /// reuse.engine.families.family_keys of each document, in order, on all cores: (keys, the
 /// passage position of each key). anchors = (anchor_words, anchor_tokens, window_tokens),
-/// content = (content_chars, content_bands, content_rows); permutations as analyse_many's.
+/// content = (content_chars, content_bands, content_rows), words = (word_bands, word_rows);
+/// permutations as analyse_many's.
 #[pyfunction]
-#[pyo3(signature = (documents, anchors, content, permutations, /))]
+#[pyo3(signature = (documents, anchors, content, words, permutations, /))]
 fn family_keys_many<'py>(
     py: Python<'py>,
     documents: Vec<FamilyArrays<'py>>,
     anchors: (usize, usize, usize),
     content: (usize, usize, usize),
+    words: (usize, usize),
     permutations: PyReadonlyArray2<'py, u32>,
 ) -> PyResult<Vec<FamilyKeys<'py>>> {
     let (a, b) = permutation_rows(&permutations)?;
-    let used = content.1.saturating_mul(content.2);
-    if content.0 > 0 && used > a.len() {
-        return Err(PyValueError::new_err(format!(
-            "content bands * rows ({used}) must fit in the {} permutations",
-            a.len()
-        )));
+    let mut used = 0;
+    for (name, bands, rows) in [
+        ("content", content.1, content.2),
+        ("word", words.0, words.1),
+    ] {
+        let signed = bands.saturating_mul(rows);
+        if content.0 > 0 && signed > a.len() {
+            return Err(PyValueError::new_err(format!(
+                "{name} bands * rows ({signed}) must fit in the {} permutations",
+                a.len()
+            )));
+        }
+        used = used.max(signed.min(a.len()));
     }
     let params = families::FamilyParams {
         anchor_words: anchors.0,
@@ -485,8 +494,10 @@ fn family_keys_many<'py>(
         content_chars: content.0,
         content_bands: content.1,
         content_rows: content.2,
-        a: a[..used.min(a.len())].to_vec(),
-        b: b[..used.min(b.len())].to_vec(),
+        word_bands: words.0,
+        word_rows: words.1,
+        a: a[..used].to_vec(),
+        b: b[..used].to_vec(),
     };
     let held: Vec<_> = documents
         .iter()
