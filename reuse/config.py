@@ -89,7 +89,8 @@ class Settings:
         threshold: the Jaccard similarity the banding is tuned for.
         verify_containment: a candidate passage pair is verified when the exact share of either
             passage's shingles found in the other reaches this, and they share at least half of
-            ``min_match_tokens`` shingles. Below the threshold on purpose: the LSH proposes by
+            ``min_match_tokens`` shingles (or, whatever their shingles, when they share content
+            words enough: ``reuse.engine.align.WORD_CONTAINMENT``). Below the threshold on purpose: the LSH proposes by
             Jaccard, but a window of an edited copy contains less of the other.
         max_key_versions: a band key proposes only the first this many versions holding it.
             Text on thousands of pages (a site's template, a disclaimer, wire copy) then links

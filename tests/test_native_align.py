@@ -169,6 +169,32 @@ def test_a_batch_equals_its_pairs_one_by_one(
     assert match_pairs(jobs, config) == [reference_match_pair(a, b, c, config) for a, b, c in jobs]
 
 
+def test_a_reordered_passage_is_verified_by_its_content_words() -> None:
+    """Its words shuffled, a passage shares almost no word pair with its source but all its
+    content words: verified (align.WORD_CONTAINMENT), by both engines; seven shared content
+    words (under align.WORD_SHARED), or eight of thirty (under the share), are not."""
+    rng = np.random.default_rng(4)
+    words = ["".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), 6)) for _ in range(120)]
+
+    def verified(a_words: list[str], b_words: list[str]) -> int:
+        a, b = (analyse(" ".join(w), SETTINGS).comparable for w in (a_words, b_words))
+        assert len(a.passages) == len(b.passages) == 1
+        native, reference = match_pair(a, b, [(0, 0)], SETTINGS), reference_match_pair(a, b, [(0, 0)], SETTINGS)
+        assert native == reference
+        return native.verified
+
+    def apart(shared: int, length: int) -> list[str]:
+        """``shared`` of the first words, each between two words of the copy's own: no pair shared."""
+        own = iter(words[40:])
+        return [next(own) if k % 2 or k // 2 >= shared else words[k // 2] for k in range(length)]
+
+    source = words[:30]
+    assert verified(source, [source[int(i)] for i in rng.permutation(30)]) == 1
+    assert verified(words[:20], apart(7, 20)) == 0
+    assert verified(words[:20], apart(8, 20)) == 1
+    assert verified(words[:30], apart(8, 30)) == 0
+
+
 def test_bad_batches_are_errors_not_crashes() -> None:
     a = _comparable(list(range(30)), [False] * 30, [10], SETTINGS)
     with pytest.raises(ValueError, match="outside"):

@@ -16,12 +16,12 @@ import numpy as np
 
 from reuse.config import Settings
 from reuse.engine import _native
-from reuse.engine.align import AlignInput, verify
+from reuse.engine.align import AlignInput, verify, words_verified
 from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable
 from reuse.engine.grade import Grade, combine, grade
 from reuse.engine.pairs import summarize
-from reuse.models import DocumentPair, Match, MatchKind, Span
+from reuse.models import DocumentPair, Match, MatchKind, Passage, Span
 
 __all__ = ["PairResult", "align", "grade_many", "graded", "match_pair", "match_pairs", "reference_match_pair"]
 
@@ -37,7 +37,7 @@ class PairResult:
     """The outcome of matching two documents."""
 
     candidates: int  # passage pairs proposed by the LSH
-    verified: int  # of those, confirmed by exact shingle overlap
+    verified: int  # of those, confirmed exactly (shared shingles, or shared content words)
     matches: list[Match]
     summary: DocumentPair
     grade: Grade | None = None  # the parts of summary.similarity; None when not graded (no match)
@@ -168,6 +168,12 @@ def _document(x: Comparable) -> tuple[_Arrays, np.ndarray, int, int]:
     return _arrays(x.align_input), x.passage_rows, x.settings.shingle_words, x.settings.shingle_chars
 
 
+def _content_words(x: Comparable, p: Passage) -> set[int]:
+    """The distinct content words of passage ``p`` of ``x``."""
+    view = x.align_input
+    return set(view.token_hashes[p.token_start : p.token_end][view.content[p.token_start : p.token_end]].tolist())
+
+
 def reference_match_pair(
     a: Comparable, b: Comparable, candidates: Iterable[tuple[int, int]], settings: Settings
 ) -> PairResult:
@@ -194,7 +200,10 @@ def reference_match_pair(
         # (On 5,424 articles of the scale benchmark's corpus no aligned pair whose best passage
         # pair shared fewer than 6 had a match; they were a third of the alignments.)
         shared = round(contained_a * len(sa))
-        if max(contained_a, contained_b) >= settings.verify_containment and 2 * shared >= settings.min_match_tokens:
+        by_shingles = max(contained_a, contained_b) >= settings.verify_containment
+        if (by_shingles and 2 * shared >= settings.min_match_tokens) or words_verified(
+            _content_words(a, passage_a), _content_words(b, passage_b)
+        ):
             verified += 1
     matches = reference_align(a.align_input, b.align_input, settings) if verified else []
     if not matches:

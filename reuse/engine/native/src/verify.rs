@@ -74,6 +74,20 @@ impl<'a> Document<'a> {
     }
 }
 
+impl Document<'_> {
+    /// The sorted, distinct content words of passage `p` (`matching._content_words`).
+    fn content_set(&self, p: &Passage) -> Vec<u64> {
+        let (lo, hi) = python_slice(p.token_start, p.token_end, self.doc.token_hashes.len());
+        let mut set: Vec<u64> = (lo..hi)
+            .filter(|&k| self.doc.content[k])
+            .map(|k| self.doc.token_hashes[k])
+            .collect();
+        set.sort_unstable();
+        set.dedup();
+        set
+    }
+}
+
 /// The bounds of Python's `x[start:stop]` on a sequence of `len` items (negative indices count
 /// from the end), as the reference slices a passage's shingles.
 fn python_slice(start: i64, stop: i64, len: usize) -> (usize, usize) {
@@ -84,7 +98,7 @@ fn python_slice(start: i64, stop: i64, len: usize) -> (usize, usize) {
 }
 
 /// Values two sorted, distinct lists share.
-fn shared(x: &[u32], y: &[u32]) -> usize {
+fn shared<T: Ord>(x: &[T], y: &[T]) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);
     while i < x.len() && j < y.len() {
         match x[i].cmp(&y[j]) {
@@ -133,6 +147,19 @@ fn verified(sa: &[u32], sb: &[u32], settings: &MatchSettings) -> bool {
         && 2 * shared >= settings.align.min_match_tokens
 }
 
+/// A candidate whose word pairs fall short is verified all the same when this share of the
+/// smaller passage's distinct content words is in the other (`align.WORD_CONTAINMENT`)...
+pub const WORD_CONTAINMENT: f64 = 0.4;
+/// ... with at least this many in common (`align.WORD_SHARED`).
+pub const WORD_SHARED: usize = 8;
+
+/// Whether two passages' sorted, distinct content words verify a candidate
+/// (`align.words_verified`).
+fn words_verified(wa: &[u64], wb: &[u64]) -> bool {
+    let n = shared(wa, wb);
+    n >= WORD_SHARED && n as f64 >= WORD_CONTAINMENT * wa.len().min(wb.len()) as f64
+}
+
 /// Why a pair cannot be matched: a candidate names a passage its document does not have.
 #[derive(Debug, PartialEq, Eq)]
 pub struct CandidateError {
@@ -178,6 +205,8 @@ pub fn match_pair(
     // One passage is proposed with many others: make each one's shingle set once.
     let mut sets_a: FastMap<i64, Vec<u32>> = FastMap::default();
     let mut sets_b: FastMap<i64, Vec<u32>> = FastMap::default();
+    let mut words_a: FastMap<i64, Vec<u64>> = FastMap::default();
+    let mut words_b: FastMap<i64, Vec<u64>> = FastMap::default();
     let mut count = 0;
     for &(pa, pb) in candidates {
         let (passage_a, passage_b) = (&a.passages[pa as usize], &b.passages[pb as usize]);
@@ -187,6 +216,16 @@ pub fn match_pair(
         let sa = sets_a.entry(pa).or_insert_with(|| a.shingle_set(passage_a));
         let sb = sets_b.entry(pb).or_insert_with(|| b.shingle_set(passage_b));
         if verified(sa, sb, settings) {
+            count += 1;
+            continue;
+        }
+        let wa = words_a
+            .entry(pa)
+            .or_insert_with(|| a.content_set(passage_a));
+        let wb = words_b
+            .entry(pb)
+            .or_insert_with(|| b.content_set(passage_b));
+        if words_verified(wa, wb) {
             count += 1;
         }
     }
