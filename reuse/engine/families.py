@@ -36,10 +36,10 @@ The main family (:mod:`reuse.engine.lsh`) bands each passage's word-pair signatu
   do not survive that: both families above see little of it. **Word bands** sign the *set* of a
   passage's content words (of ``content_chars`` characters or more, order and repeats aside),
   with more rows a band: two passages on one topic share content words too (Jaccard about 0.1,
-  0.2 at most for one in ten such passages of PAN13's same-topic documents), so a band of
-  ``word_rows`` 4 agrees on them with probability 0.0001 to 0.002, while replacing a third of a
-  passage's content words leaves Jaccard 0.5 and 32 bands find it with probability 0.87 (0.32 at
-  Jaccard 0.33, the median of PAN13's translated copies that the other families miss). A passage
+  above 0.2 for one pair in ten of PAN13's same-topic documents), so with ``word_rows`` 4 the
+  32 bands meet them with probability 0.003 (0.05 at 0.2), while replacing a third of a
+  passage's content words leaves Jaccard 0.5, found with probability 0.87 (0.32 at Jaccard
+  0.33, the median of PAN13's translated copies that the other families missed). A passage
   needs :data:`MIN_WORDS` distinct content words. The signature takes the first ``word_bands *
   word_rows`` permutations of the main one (datasketch's ``MinHash`` of the content words,
   cut), and its bands are numbered from :data:`WORD_FIRST_BAND`.
