@@ -69,11 +69,10 @@ __all__ = [
     "MIN_WORDS",
     "WORD_FIRST_BAND",
     "anchor_keys",
-    "content_keys",
+    "banded_keys",
     "family_keys",
     "family_keys_many",
     "winnowed",
-    "word_keys",
 ]
 
 #: The first band number of the content family (the main family's bands are ``0 .. num_perm``).
@@ -147,43 +146,36 @@ def anchor_keys(
     return np.array(keys, np.uint64), np.array(owners, np.int64)
 
 
-def content_keys(
+def banded_keys(
     tokens: np.ndarray,
     unspaced: np.ndarray,
     lengths: np.ndarray,
     passages: Sequence[tuple[int, int]],
     settings: Settings,
     hasher: MinHasher,
+    *,
+    words: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The content-band keys of a document (``settings.content_band_count`` per passage with at least
-    :data:`MIN_CONTENT_SHINGLES` content-word pairs) and the passage position of each."""
-    bands, rows = settings.content_band_count, settings.content_rows
+    """The content-band keys of a document (``settings.content_band_count`` per passage with at
+    least :data:`MIN_CONTENT_SHINGLES` content-word pairs) or, with ``words``, its word-band keys
+    (``settings.word_band_count`` per passage with at least :data:`MIN_WORDS` distinct content
+    words), and the passage position of each."""
+    if words:
+        bands, rows, first = settings.word_band_count, settings.word_rows, WORD_FIRST_BAND
+    else:
+        bands, rows, first = settings.content_band_count, settings.content_rows, CONTENT_FIRST_BAND
     if not settings.content_chars or not bands:
         return _EMPTY
-    before, words = _content_words(tokens, unspaced, lengths, settings.content_chars)
-    spans = [(int(before[s]), int(before[e]) - 1, j) for j, (s, e) in enumerate(passages)]
-    spans = [x for x in spans if x[1] - x[0] >= MIN_CONTENT_SHINGLES]
-    return _signed_bands(shingle_hashes(words, 2), spans, bands, rows, CONTENT_FIRST_BAND, hasher)
-
-
-def word_keys(
-    tokens: np.ndarray,
-    unspaced: np.ndarray,
-    lengths: np.ndarray,
-    passages: Sequence[tuple[int, int]],
-    settings: Settings,
-    hasher: MinHasher,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The word-band keys of a document (``settings.word_band_count`` per passage with at least
-    :data:`MIN_WORDS` distinct content words) and the passage position of each."""
-    bands, rows = settings.word_band_count, settings.word_rows
-    if not settings.content_chars or not bands:
-        return _EMPTY
-    before, words = _content_words(tokens, unspaced, lengths, settings.content_chars)
-    hashed = shingle_hashes(words, 1)
-    spans = [(int(before[s]), int(before[e]), j) for j, (s, e) in enumerate(passages)]
-    spans = [x for x in spans if len(np.unique(hashed[x[0] : x[1]])) >= MIN_WORDS]
-    return _signed_bands(hashed, spans, bands, rows, WORD_FIRST_BAND, hasher)
+    before, content = _content_words(tokens, unspaced, lengths, settings.content_chars)
+    if words:
+        shingles = shingle_hashes(content, 1)
+        spans = [(int(before[s]), int(before[e]), j) for j, (s, e) in enumerate(passages)]
+        spans = [x for x in spans if len(np.unique(shingles[x[0] : x[1]])) >= MIN_WORDS]
+    else:
+        shingles = shingle_hashes(content, 2)
+        spans = [(int(before[s]), int(before[e]) - 1, j) for j, (s, e) in enumerate(passages)]
+        spans = [x for x in spans if x[1] - x[0] >= MIN_CONTENT_SHINGLES]
+    return _signed_bands(shingles, spans, bands, rows, first, hasher)
 
 
 def _content_words(
@@ -220,8 +212,8 @@ def family_keys(
     hasher = hasher or MinHasher.from_settings(settings)
     made = [
         anchor_keys(tokens, unspaced, passages, settings),
-        content_keys(tokens, unspaced, lengths, passages, settings, hasher),
-        word_keys(tokens, unspaced, lengths, passages, settings, hasher),
+        banded_keys(tokens, unspaced, lengths, passages, settings, hasher, words=False),
+        banded_keys(tokens, unspaced, lengths, passages, settings, hasher, words=True),
     ]
     return np.concatenate([k for k, _ in made]), np.concatenate([o for _, o in made])
 

@@ -217,77 +217,67 @@ fn signed_bands(
     (keys, owners)
 }
 
-/// The content-band keys of one document (`content_bands` per passage with enough content-word
-/// pairs) and the passage each belongs to.
-pub fn content_keys(input: &FamilyInput<'_>, params: &FamilyParams) -> (Vec<u64>, Vec<i64>) {
-    let (bands, rows) = (params.content_bands, params.content_rows);
-    if params.content_chars == 0 || bands == 0 || params.a.len() < bands * rows {
-        return (Vec::new(), Vec::new());
+/// Whether the passage's content words `[lo, hi)` are enough to sign: `shingles` distinct
+/// values among them (words) or enough content-word pairs.
+fn enough(shingles: &[u32], lo: i64, hi: i64, words: bool, distinct: &mut Vec<u32>) -> bool {
+    if !words {
+        return hi - 1 - lo >= MIN_CONTENT_SHINGLES as i64;
     }
-    let (before, content) = content_words(input, params.content_chars);
-    let shingles = shingle_hashes(&content, 2);
-    let (mut starts, mut ends, mut owners) = (Vec::new(), Vec::new(), Vec::new());
-    for j in 0..input.starts.len() {
-        let lo = before[input.starts[j] as usize];
-        let hi = before[input.ends[j] as usize] - 1; // pairs of the passage's content words
-        if hi - lo >= MIN_CONTENT_SHINGLES as i64 {
-            starts.push(lo);
-            ends.push(hi);
-            owners.push(j as i64);
-        }
+    if ((hi - lo) as usize) < MIN_WORDS {
+        return false;
     }
-    signed_bands(
-        &shingles,
-        (&starts, &ends, &owners),
-        (bands, rows),
-        CONTENT_FIRST_BAND,
-        params,
-    )
+    distinct.clear();
+    distinct.extend_from_slice(&shingles[lo as usize..hi as usize]);
+    distinct.sort_unstable();
+    distinct.dedup();
+    distinct.len() >= MIN_WORDS
 }
 
-/// The word-band keys of one document (`word_bands` per passage with at least [`MIN_WORDS`]
-/// distinct content words) and the passage each belongs to. A signature is of a set, so each
-/// passage's content words are signed as they come, repeats and order aside.
-pub fn word_keys(input: &FamilyInput<'_>, params: &FamilyParams) -> (Vec<u64>, Vec<i64>) {
-    let (bands, rows) = (params.word_bands, params.word_rows);
+/// The content-band keys of one document (`content_bands` per passage with enough content-word
+/// pairs) or, with `words`, its word-band keys (`word_bands` per passage with at least
+/// [`MIN_WORDS`] distinct content words: a signature is of a set, so each passage's content
+/// words are signed as they come, repeats and order aside), and the passage each belongs to.
+pub fn banded_keys(
+    input: &FamilyInput<'_>,
+    params: &FamilyParams,
+    words: bool,
+) -> (Vec<u64>, Vec<i64>) {
+    let (bands, rows, first) = if words {
+        (params.word_bands, params.word_rows, WORD_FIRST_BAND)
+    } else {
+        (
+            params.content_bands,
+            params.content_rows,
+            CONTENT_FIRST_BAND,
+        )
+    };
     if params.content_chars == 0 || bands == 0 || params.a.len() < bands * rows {
         return (Vec::new(), Vec::new());
     }
     let (before, content) = content_words(input, params.content_chars);
-    let words = shingle_hashes(&content, 1);
+    // Single words, or pairs of consecutive content words (one fewer than the words).
+    let size = if words { 1 } else { 2 };
+    let shingles = shingle_hashes(&content, size);
     let (mut starts, mut ends, mut owners) = (Vec::new(), Vec::new(), Vec::new());
-    let mut distinct: Vec<u32> = Vec::new();
+    let mut distinct = Vec::new();
     for j in 0..input.starts.len() {
-        let (lo, hi) = (
-            before[input.starts[j] as usize],
-            before[input.ends[j] as usize],
-        );
-        if ((hi - lo) as usize) < MIN_WORDS {
-            continue;
-        }
-        distinct.clear();
-        distinct.extend_from_slice(&words[lo as usize..hi as usize]);
-        distinct.sort_unstable();
-        distinct.dedup();
-        if distinct.len() >= MIN_WORDS {
+        let lo = before[input.starts[j] as usize];
+        let hi = before[input.ends[j] as usize];
+        if enough(&shingles, lo, hi, words, &mut distinct) {
             starts.push(lo);
-            ends.push(hi);
+            ends.push(hi + 1 - size as i64);
             owners.push(j as i64);
         }
     }
-    signed_bands(
-        &words,
-        (&starts, &ends, &owners),
-        (bands, rows),
-        WORD_FIRST_BAND,
-        params,
-    )
+    let spans = (&starts[..], &ends[..], &owners[..]);
+    signed_bands(&shingles, spans, (bands, rows), first, params)
 }
 
 /// Every family key of one document, anchors, content bands then word bands, with the passage each belongs to.
 pub fn family_keys(input: &FamilyInput<'_>, params: &FamilyParams) -> (Vec<u64>, Vec<i64>) {
     let (mut keys, mut owners) = anchor_keys(input, params);
-    for (more, of) in [content_keys(input, params), word_keys(input, params)] {
+    for words in [false, true] {
+        let (more, of) = banded_keys(input, params, words);
         keys.extend(more);
         owners.extend(of);
     }
@@ -364,7 +354,7 @@ mod tests {
                 starts: &[0],
                 ends: &[hashes.len() as i64],
             };
-            word_keys(&input, &params)
+            banded_keys(&input, &params, true)
         };
         // Ten content words, and a function word (too short) that the copy drops.
         let source: Vec<u64> = (1..=11).collect();
