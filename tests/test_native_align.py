@@ -61,7 +61,8 @@ def _hash(word: int) -> int:
 
 def _comparable(words: list[int], unspaced: list[bool], cuts: list[int], settings: Settings) -> Comparable:
     """A document of ``words`` (vocabulary ids): content words are the ids not divisible by 3
-    (written with spaces), tokens ``1 + id % 7`` characters long, one space apart; passages are
+    (written with spaces), ids ``2k`` and ``2k + 1`` of one stem, tokens ``1 + id % 7`` characters
+    long, one space apart; passages are
     the runs between ``cuts``, unspaced when their first token is."""
     hashes = np.array([_hash(w) for w in words], dtype=np.uint64)
     lengths = np.array([1 + w % 7 for w in words], dtype=np.int64)
@@ -69,6 +70,7 @@ def _comparable(words: list[int], unspaced: list[bool], cuts: list[int], setting
     flags = np.array(unspaced, dtype=bool)
     view = AlignInput(
         token_hashes=hashes,
+        stems=np.array([_hash((w >> 1) + (1 << 40)) for w in words], dtype=np.uint64),
         trigrams=shingle_hashes(hashes, 3).astype(np.uint64),
         content=np.array([w % 3 != 0 for w in words], dtype=bool) & ~flags,
         starts=starts,

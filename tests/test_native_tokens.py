@@ -28,7 +28,7 @@ from reuse.config import Settings
 from reuse.engine import _native
 from reuse.engine.normalize import normalize
 from reuse.engine.passages import paragraph_spans, passages
-from reuse.engine.shingles import token_hashes
+from reuse.engine.shingles import stem_hashes, token_hashes
 from reuse.engine.tokens import tokenize
 from reuse.models import PassageKind
 
@@ -97,10 +97,11 @@ def _assert_normalize_equal(text: str) -> None:
 
 
 def _assert_tokens_equal(text: str) -> None:
-    hashes, starts, ends, unspaced, lengths = _native.tokenize(text)
+    hashes, starts, ends, unspaced, lengths, stems = _native.tokenize(text)
     reference = tokenize(text)
-    assert hashes.dtype == np.uint64 and unspaced.dtype == np.bool_ and lengths.dtype == np.int64
+    assert hashes.dtype == stems.dtype == np.uint64 and unspaced.dtype == np.bool_ and lengths.dtype == np.int64
     assert np.array_equal(hashes, token_hashes(reference.words))
+    assert np.array_equal(stems, stem_hashes(reference.words))
     assert np.array_equal(starts, reference.starts) and np.array_equal(ends, reference.ends)
     assert np.array_equal(unspaced, reference.unspaced)
     assert lengths.tolist() == [len(w) for w in reference.words]

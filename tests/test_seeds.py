@@ -149,12 +149,14 @@ def _hash(word: int) -> int:
 
 def _document(words: list[int], every: int) -> AlignInput:
     """Tokens of vocabulary ids (content words: ids not divisible by 3), one space apart, a
-    sentence every ``every`` tokens."""
+    sentence every ``every`` tokens; ids ``2k`` and ``2k + 1`` have one stem."""
     hashes = np.array([_hash(w) for w in words], dtype=np.uint64)
+    stems = np.array([_hash((w >> 1) + (1 << 40)) for w in words], dtype=np.uint64)
     lengths = np.array([1 + w % 7 for w in words], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64) if words else np.zeros(0, np.int64)
     return AlignInput(
         token_hashes=hashes,
+        stems=stems,
         trigrams=shingle_hashes(hashes, 3).astype(np.uint64),
         content=np.array([w % 3 != 0 for w in words], dtype=bool),
         starts=starts,
@@ -223,7 +225,7 @@ def test_texts_sharing_no_content_give_no_fragment(seed: int, every: int, size: 
         return [int(3 * rng.integers(0, 30) if rng.random() < 0.4 else rng.integers(low, high)) for _ in range(size)]
 
     a, b = _document(words(1, 5000), every), _document(words(5000, 10000), every)
-    assert fragments(a.token_hashes, a.content, a.sentences, b.token_hashes, b.content, b.sentences, [], 1) == []
+    assert _fragments(a, b) == []
     assert [m for m in align(a, b, SETTINGS) if m.kind in (MatchKind.REWRITTEN, MatchKind.SUMMARY)] == []
 
 
@@ -252,11 +254,22 @@ def _text(*sentences: list[int]) -> AlignInput:
     words = [w for s in sentences for w in s]
     doc = _document(words, max(len(words), 1))
     lengths = np.cumsum([0, *(len(s) for s in sentences[:-1])])
-    return AlignInput(doc.token_hashes, doc.trigrams, doc.content, doc.starts, doc.ends, lengths.astype(np.int64))
+    return dataclasses.replace(doc, sentences=lengths.astype(np.int64))
 
 
 def _fragments(a: AlignInput, b: AlignInput, aligned: list[tuple[int, int, int, int]] | None = None) -> list[Fragment]:
-    return fragments(a.token_hashes, a.content, a.sentences, b.token_hashes, b.content, b.sentences, aligned or [], 1)
+    return fragments(
+        a.token_hashes,
+        a.stems,
+        a.content,
+        a.sentences,
+        b.token_hashes,
+        b.stems,
+        b.content,
+        b.sentences,
+        aligned or [],
+        1,
+    )
 
 
 P1, P2, P3, R = _sentence(100), _sentence(200), _sentence(300), _sentence(400)
@@ -272,6 +285,37 @@ def test_three_reworded_sentences_are_a_fragment_two_are_not() -> None:
         _text(U1, P1, P2, P3, U2), _text(V1, _reworded(P1, 500), _reworded(P2, 600), _reworded(P3, 700), V2)
     )
     assert [(f.i0, f.i1, f.j0, f.j1, f.seeds) for f in three] == [(8, 29, 8, 29, 3)]
+
+
+def _stemmed(base: int, n: int = 8) -> list[int]:
+    """``n`` content words whose stem siblings (the id plus one) are content words too."""
+    return [6 * (base + i) + 4 for i in range(n)]
+
+
+def _to_stems(sentence: list[int], kept: int) -> list[int]:
+    """The sentence with its words after the first ``kept`` replaced by others of their stem."""
+    return sentence[:kept] + [w + 1 for w in sentence[kept:]]
+
+
+def test_sentences_reworded_to_other_words_of_their_stems_seed_a_fragment() -> None:
+    """Seeds compare stems: two sentences keeping two words of eight and the stems of the rest
+    (exact words' Dice 0.25), between two copied whole, are four seeds, a copy; with the rest
+    replaced by unrelated words, or only one word kept exactly (seeds share SEED_SHARED_WORDS
+    words), the two copied sentences alone are too few."""
+    source = [_stemmed(100 * k) for k in (1, 2, 3, 4)]
+
+    def copy(first: list[int], third: list[int]) -> AlignInput:
+        return _text(V1, first, source[1], third, source[3], V2)
+
+    original = _text(U1, *source, U2)
+    found = _fragments(original, copy(_to_stems(source[0], 2), _to_stems(source[2], 2)))
+    assert [(f.i0, f.i1, f.j0, f.j1, f.seeds) for f in found] == [(8, 40, 8, 40, 4)]
+    unrelated = [s[:2] + _stemmed(5000 + 100 * k, 6) for k, s in enumerate(source)]
+    assert _fragments(original, copy(unrelated[0], unrelated[2])) == []
+    assert _fragments(original, copy(_to_stems(source[0], 1), _to_stems(source[2], 1))) == []
+    reworded = copy(_to_stems(source[0], 2), _to_stems(source[2], 2))
+    for config in (SETTINGS, dataclasses.replace(SETTINGS, min_edited_tokens=8)):
+        assert align(original, reworded, config) == reference_align(original, reworded, config)
 
 
 def test_a_sentence_seeding_everywhere_is_no_evidence() -> None:

@@ -67,11 +67,17 @@ def normalize(text: str, /) -> tuple[str, npt.NDArray[np.int64], npt.NDArray[np.
 def tokenize(
     text: str, /
 ) -> tuple[
-    npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.int64]
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.uint64],
 ]:
     """reuse.engine.tokens.tokenize with shingles.token_hashes: (hashes, starts, ends, unspaced,
-    lengths), the XXH3-64 of each token's UTF-8 bytes, its original span, whether it is one
-    character of a script without spaces, and its length in characters of the normalised word."""
+    lengths, stems), the XXH3-64 of each token's UTF-8 bytes, its original span, whether it is
+    one character of a script without spaces, its length in characters of the normalised word,
+    and shingles.stem_hashes of it."""
 
 def paragraph_spans(text: str, /) -> npt.NDArray[np.int64]:
     """reuse.engine.passages.paragraph_spans as a (k, 2) array of [start, end) spans."""
@@ -98,15 +104,17 @@ def analyse_many(
         npt.NDArray[np.int64],
         npt.NDArray[np.bool_],
         npt.NDArray[np.int64],
+        npt.NDArray[np.uint64],
         npt.NDArray[np.int64],
         npt.NDArray[np.uint32],
     ]
 ]:
     """reuse.engine.analysis.analyse of each text, in order, on all cores: (token hashes, starts,
-    ends, unspaced, lengths, passages as passages() gives them, signatures (m, num_perm) or
+    ends, unspaced, lengths, stems, passages as passages() gives them, signatures (m, num_perm) or
     (0, num_perm) without signatures)."""
 
 _Doc = tuple[
+    npt.NDArray[np.uint64],
     npt.NDArray[np.uint64],
     npt.NDArray[np.uint64],
     npt.NDArray[np.bool_],

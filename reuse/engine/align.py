@@ -44,7 +44,8 @@ _EDGE_GAP = 6
 class AlignInput:
     """What alignment needs of one document.
 
-    ``token_hashes`` identifies each token (equal words, equal hashes); ``trigrams`` holds the
+    ``token_hashes`` identifies each token (equal words, equal hashes) and ``stems`` its stem
+    (:func:`reuse.engine.shingles.stem_hashes`); ``trigrams`` holds the
     hash of the trigram starting at each token; ``content`` flags the tokens that are content
     words; ``starts``/``ends`` are the tokens' character spans in the original text;
     ``sentences`` the tokens where its sentences start (:func:`reuse.engine.seeds.sentence_starts`;
@@ -52,6 +53,7 @@ class AlignInput:
     """
 
     token_hashes: np.ndarray
+    stems: np.ndarray
     trigrams: np.ndarray
     content: np.ndarray
     starts: np.ndarray
@@ -395,9 +397,11 @@ def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Ma
     # edited floor (``min_edited_tokens``, as an edited first-stage match).
     found = fragments(
         a.token_hashes,
+        a.stems,
         a.content,
         a.sentences,
         b.token_hashes,
+        b.stems,
         b.content,
         b.sentences,
         # Only word-for-word matches explain their text exactly; an edited one's bounds are loose.

@@ -90,7 +90,8 @@ class TokenArrays:
 
     ``hashes[i]`` is the XXH3-64 of token ``i``'s normalised word; ``starts[i]``/``ends[i]`` its
     span in the original text; ``unspaced[i]`` whether it is a character of a script without
-    spaces; ``lengths[i]`` the length of its normalised word, in characters.
+    spaces; ``lengths[i]`` the length of its normalised word, in characters; ``stems[i]`` the
+    XXH3-64 of its stem (:func:`reuse.engine.shingles.stem_hashes`).
     """
 
     hashes: np.ndarray
@@ -98,6 +99,7 @@ class TokenArrays:
     ends: np.ndarray
     unspaced: np.ndarray
     lengths: np.ndarray
+    stems: np.ndarray
 
     def __len__(self) -> int:
         return len(self.hashes)
@@ -138,6 +140,7 @@ class Analysis:
         """The part of the analysis that matching uses."""
         view = AlignInput(
             token_hashes=self.tokens.hashes,
+            stems=self.tokens.stems,
             trigrams=_native.shingle_hashes(self.tokens.hashes, 3).astype(np.uint64),
             content=(self.tokens.lengths >= CONTENT_CHARS) & ~self.tokens.unspaced,
             starts=self.tokens.starts,
@@ -168,14 +171,14 @@ def analyse_many(
         signatures,
     )
     families = (
-        family_keys_many([(d[0], d[3], d[4], d[5][:, 1:3]) for d in done], settings, hasher)
+        family_keys_many([(d[0], d[3], d[4], d[6][:, 1:3]) for d in done], settings, hasher)
         if signatures
         else [_NO_KEYS] * len(done)
     )
     return [
         Analysis(
             text,
-            TokenArrays(hashes, starts, ends, unspaced, lengths),
+            TokenArrays(hashes, starts, ends, unspaced, lengths, stems),
             [
                 Passage(position, _KINDS[kind], t0, t1, c0, c1, bool(unspaced_passage))
                 for position, (kind, t0, t1, c0, c1, unspaced_passage) in enumerate(rows.tolist())
@@ -184,7 +187,7 @@ def analyse_many(
             settings,
             keys,
         )
-        for text, (hashes, starts, ends, unspaced, lengths, rows, signed), keys in zip(
+        for text, (hashes, starts, ends, unspaced, lengths, stems, rows, signed), keys in zip(
             texts, done, families, strict=True
         )
     ]

@@ -43,13 +43,14 @@ class PairResult:
     grade: Grade | None = None  # the parts of summary.similarity; None when not graded (no match)
 
 
-_Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _arrays(x: AlignInput) -> _Arrays:
     """An alignment input as the native engine takes it (no copy when the dtypes are right)."""
     return (
         np.ascontiguousarray(x.token_hashes, dtype=np.uint64),
+        np.ascontiguousarray(x.stems, dtype=np.uint64),
         np.ascontiguousarray(x.trigrams, dtype=np.uint64),
         np.ascontiguousarray(x.content, dtype=np.bool_),
         np.ascontiguousarray(x.starts, dtype=np.int64),

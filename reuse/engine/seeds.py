@@ -9,9 +9,11 @@ verified (never on all pairs), and
 
 1. cuts both documents into **sentences** (a sentence with fewer than
    :data:`MIN_SENTENCE_WORDS` content words joins the next one);
-2. **seeds**: every pair of sentences, one of each document, whose content words agree by
-   tf-isf cosine *and* by Dice above :data:`SEED_SIMILARITY`, sharing at least
-   :data:`SEED_SHARED_WORDS` of them;
+2. **seeds**: every pair of sentences, one of each document, sharing at least
+   :data:`SEED_SHARED_WORDS` content words, whose content words' **stems** (their first
+   :data:`~reuse.engine.shingles.STEM_CHARS` characters) agree by tf-isf cosine *and* by Dice
+   above :data:`SEED_SIMILARITY`: a reworded sentence keeps its source's word stems more often
+   than their endings ("convincingly" for "convincing", a plural for a singular);
 3. **extends** seeds into fragments: seeds within :data:`MAX_GAP_SENTENCES` sentences of each
    other on both sides, in any order, are one fragment, as long as the two sides of the fragment
    stay similar (tf-isf cosine of all their words of at least :data:`FRAGMENT_SIMILARITY`);
@@ -139,21 +141,25 @@ class Fragment:
 
 @dataclass(frozen=True)
 class _Sentences:
-    """One document's sentences: token bounds and content-word counts."""
+    """One document's sentences: token bounds, and the counts of their content words and of
+    those words' stems."""
 
     bounds: list[tuple[int, int]]
     words: list[Counter[int]]
+    stems: list[Counter[int]]
 
 
-def _sentences(hashes: np.ndarray, content: np.ndarray, starts: np.ndarray) -> _Sentences:
+def _sentences(hashes: np.ndarray, stems: np.ndarray, content: np.ndarray, starts: np.ndarray) -> _Sentences:
     """Sentences from their start positions, short ones joined to the next (the last one to the
     one before it)."""
     n = len(hashes)
     cuts = [int(s) for s in starts.tolist() if 0 <= s < n]
     bounds: list[tuple[int, int]] = []
     words: list[Counter[int]] = []
+    stemmed: list[Counter[int]] = []
     open_start = -1
     bag: Counter[int] = Counter()
+    stem_bag: Counter[int] = Counter()
     for k, s in enumerate(cuts):
         e = cuts[k + 1] if k + 1 < len(cuts) else n
         if e <= s:
@@ -161,19 +167,23 @@ def _sentences(hashes: np.ndarray, content: np.ndarray, starts: np.ndarray) -> _
         if open_start < 0:
             open_start = s
         bag.update(hashes[s:e][content[s:e]].tolist())
+        stem_bag.update(stems[s:e][content[s:e]].tolist())
         if sum(bag.values()) >= MIN_SENTENCE_WORDS:
             bounds.append((open_start, e))
             words.append(bag)
-            open_start, bag = -1, Counter()
+            stemmed.append(stem_bag)
+            open_start, bag, stem_bag = -1, Counter(), Counter()
     if open_start >= 0 and (bag or not bounds):
         if bounds and sum(bag.values()) < MIN_SENTENCE_WORDS:
             s0, _ = bounds[-1]
             bounds[-1] = (s0, n)
             words[-1] = words[-1] + bag
+            stemmed[-1] = stemmed[-1] + stem_bag
         elif bag:
             bounds.append((open_start, n))
             words.append(bag)
-    return _Sentences(bounds, words)
+            stemmed.append(stem_bag)
+    return _Sentences(bounds, words, stemmed)
 
 
 def _cosine(x: Counter[int], y: Counter[int], weight: dict[int, float]) -> float:
@@ -191,8 +201,12 @@ def _dice(x: Counter[int], y: Counter[int]) -> float:
     return 2 * len(x.keys() & y.keys()) / (len(x) + len(y))
 
 
-def _seeds(sa: _Sentences, sb: _Sentences, weight: dict[int, float]) -> list[tuple[int, int]]:
-    """Every sentence pair ``(k of a, l of b)`` similar enough to be a seed, sorted."""
+def _seeds(sa: _Sentences, sb: _Sentences, stem_weight: dict[int, float]) -> list[tuple[int, int]]:
+    """Every sentence pair ``(k of a, l of b)`` similar enough to be a seed, sorted: sharing
+    enough words, their stems alike (weighted by ``stem_weight``).
+
+    The shared words are counted exactly: two sentences with two stems in common and one word
+    (a name and "report" against "reporter") measured as often two texts on one topic."""
     holders: dict[int, list[int]] = defaultdict(list)
     for m, bag in enumerate(sb.words):
         for w in bag:
@@ -205,8 +219,8 @@ def _seeds(sa: _Sentences, sb: _Sentences, weight: dict[int, float]) -> list[tup
         for m, count in sorted(shared.items()):
             if count < SEED_SHARED_WORDS:
                 continue
-            x, y = bag, sb.words[m]
-            if _dice(x, y) > SEED_SIMILARITY and _cosine(x, y, weight) > SEED_SIMILARITY:
+            x, y = sa.stems[k], sb.stems[m]
+            if _dice(x, y) > SEED_SIMILARITY and _cosine(x, y, stem_weight) > SEED_SIMILARITY:
                 seeds.append((k, m))
     per_a = Counter(k for k, _ in seeds)
     per_b = Counter(m for _, m in seeds)
@@ -308,16 +322,19 @@ def _overlap(x0: int, x1: int, y0: int, y1: int) -> int:
 
 def fragments(
     a_hashes: np.ndarray,
+    a_stems: np.ndarray,
     a_content: np.ndarray,
     a_sentences: np.ndarray,
     b_hashes: np.ndarray,
+    b_stems: np.ndarray,
     b_content: np.ndarray,
     b_sentences: np.ndarray,
     aligned: list[tuple[int, int, int, int]],
     min_tokens: int,
 ) -> list[Fragment]:
     """The fragments of ``a`` and ``b`` that say the same sentence by sentence (see the module),
-    each at least ``min_tokens`` tokens on both sides, sorted by their tokens of side a.
+    each at least ``min_tokens`` tokens on both sides, sorted by their tokens of side a. Each
+    side is its token hashes, their stems' hashes, content flags and sentence starts.
 
     ``aligned`` holds the first stage's verbatim and near-verbatim matches as token ranges
     ``(i0, i1, j0, j1)``: a seed
@@ -325,21 +342,17 @@ def fragments(
     :func:`_explained_elsewhere`)."""
     if not len(a_sentences) or not len(b_sentences):
         return []
-    sa = _sentences(a_hashes, a_content, a_sentences)
-    sb = _sentences(b_hashes, b_content, b_sentences)
+    sa = _sentences(a_hashes, a_stems, a_content, a_sentences)
+    sb = _sentences(b_hashes, b_stems, b_content, b_sentences)
     if not sa.bounds or not sb.bounds:
         return []
-    df: Counter[int] = Counter()
-    for bag in sa.words + sb.words:
-        df.update(bag.keys())
-    total = len(sa.words) + len(sb.words)
-    weight = {w: math.log(total / count) for w, count in df.items()}
-    found = _seeds(sa, sb, weight)
+    weight, stem_weight = _isf(sa.words + sb.words), _isf(sa.stems + sb.stems)
+    found = _seeds(sa, sb, stem_weight)
     if len(found) < MIN_SEEDS:
         return []
     seeds = [s for s in found if not _explained_elsewhere(s, sa, sb, aligned)]
     candidates: list[Fragment] = []
-    for short, gaps, used in _modes(seeds, found, sa, sb, weight):
+    for short, gaps, used in _modes(seeds, found, sa, sb, stem_weight):
         for box in _extend(used, gaps, sa, sb, weight, short):
             bag_a, bag_b = _bag(sa, range(box.k0, box.k1 + 1)), _bag(sb, range(box.l0, box.l1 + 1))
             i0, i1 = _pulled_in(a_hashes, a_content, sa.bounds[box.k0][0], sa.bounds[box.k1][1], bag_b)
@@ -361,6 +374,14 @@ def fragments(
     return sorted(kept, key=lambda f: (f.i0, f.j0))
 
 
+def _isf(bags: list[Counter[int]]) -> dict[int, float]:
+    """Each word's inverse sentence frequency over ``bags`` (the sentences of both sides)."""
+    df: Counter[int] = Counter()
+    for bag in bags:
+        df.update(bag.keys())
+    return {w: math.log(len(bags) / count) for w, count in df.items()}
+
+
 def _explained_elsewhere(
     seed: tuple[int, int], sa: _Sentences, sb: _Sentences, aligned: list[tuple[int, int, int, int]]
 ) -> bool:
@@ -380,13 +401,13 @@ def _modes(
     found: list[tuple[int, int]],
     sa: _Sentences,
     sb: _Sentences,
-    weight: dict[int, float],
+    stem_weight: dict[int, float],
 ) -> list[tuple[int | None, tuple[int, int], list[tuple[int, int]]]]:
     """Each mode as (the summary's side or None, gaps, seeds): the ordinary gaps with ``seeds``;
     then the summary gaps, the long gap on the side whose seeds (all those ``found``, explained
     elsewhere or not) spread over more sentences (a summary's source is the longer side), with
-    each sentence of the short side keeping only its best seed (highest cosine, the first of
-    equals).
+    each sentence of the short side keeping only its best seed (highest cosine of their stems, the
+    first of equals).
 
     A summary sentence says what one of its source's says, however many others share its topic:
     its second-best pairings are that topic, and a long gap would chain them over text never
@@ -396,7 +417,7 @@ def _modes(
     short = 1 if spread_a >= spread_b else 0
     best: dict[int, tuple[float, tuple[int, int]]] = {}
     for seed in found:
-        score = _cosine(sa.words[seed[0]], sb.words[seed[1]], weight)
+        score = _cosine(sa.stems[seed[0]], sb.stems[seed[1]], stem_weight)
         if seed[short] not in best or score > best[seed[short]][0]:
             best[seed[short]] = (score, seed)
     summary = sorted(seed for _, seed in best.values())

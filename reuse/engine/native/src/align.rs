@@ -19,12 +19,13 @@ const JOIN_GAP: i64 = 12;
 /// A one-word edge anchor this far from the cluster's other anchors is a coincidence.
 const EDGE_GAP: i64 = 6;
 
-/// What alignment needs of one document (`align.AlignInput`): per token its hash, whether it
-/// is a content word and its character span; the hash of each trigram (one per token but
+/// What alignment needs of one document (`align.AlignInput`): per token its hash, its stem's
+/// hash, whether it is a content word and its character span; the hash of each trigram (one per token but
 /// the last two); and the tokens where its sentences start (none: no second stage).
 #[derive(Clone, Copy)]
 pub struct Doc<'a> {
     pub token_hashes: &'a [u64],
+    pub stems: &'a [u64],
     pub trigrams: &'a [u64],
     pub content: &'a [bool],
     pub starts: &'a [i64],
@@ -80,6 +81,7 @@ impl<'a> Doc<'a> {
     fn side(&self) -> Side<'a> {
         Side {
             hashes: self.token_hashes,
+            stems: self.stems,
             content: self.content,
             sentences: self.sentences,
         }
@@ -89,10 +91,15 @@ impl<'a> Doc<'a> {
     /// trigram at each token but the last two.
     pub fn check(&self) -> Result<(), ShapeError> {
         let n = self.token_hashes.len();
-        if self.content.len() != n || self.starts.len() != n || self.ends.len() != n {
+        if self.stems.len() != n
+            || self.content.len() != n
+            || self.starts.len() != n
+            || self.ends.len() != n
+        {
             return Err(ShapeError(format!(
-                "token_hashes, content, starts and ends must have one value per token, got {}, {}, {} and {}",
+                "token_hashes, stems, content, starts and ends must have one value per token, got {}, {}, {}, {} and {}",
                 n,
+                self.stems.len(),
                 self.content.len(),
                 self.starts.len(),
                 self.ends.len()
@@ -852,6 +859,7 @@ mod tests {
     fn doc<'a>(h: &'a [u64], t: &'a [u64], c: &'a [bool], s: &'a [i64], e: &'a [i64]) -> Doc<'a> {
         Doc {
             token_hashes: h,
+            stems: h,
             trigrams: t,
             content: c,
             starts: s,

@@ -267,9 +267,10 @@ fn py_normalize<'py>(
 /// The tokens of a text: equal to reuse.engine.tokens.tokenize with
 /// reuse.engine.shingles.token_hashes of its words.
 ///
-/// Returns (hashes uint64, starts int64, ends int64, unspaced bool, lengths int64): each token's
-/// XXH3-64, original code-point span, whether it is a character of a script without spaces, and
-/// its length in characters of the normalised word. Runs without the GIL.
+/// Returns (hashes uint64, starts int64, ends int64, unspaced bool, lengths int64, stems uint64):
+/// each token's XXH3-64, original code-point span, whether it is a character of a script without
+/// spaces, its length in characters of the normalised word, and the XXH3-64 of its stem
+/// (reuse.engine.shingles.stem_hashes). Runs without the GIL.
 #[pyfunction]
 #[pyo3(name = "tokenize", signature = (text, /))]
 fn py_tokenize<'py>(py: Python<'py>, text: &Bound<'py, PyString>) -> PyResult<TokenArrays<'py>> {
@@ -278,14 +279,15 @@ fn py_tokenize<'py>(py: Python<'py>, text: &Bound<'py, PyString>) -> PyResult<To
     Ok(token_arrays(py, t))
 }
 
-/// A text's tokens as numpy arrays: hashes (uint64), starts and ends (int64), unspaced (bool)
-/// and lengths (int64).
+/// A text's tokens as numpy arrays: hashes (uint64), starts and ends (int64), unspaced (bool),
+/// lengths (int64) and stems (uint64).
 type TokenArrays<'py> = (
     Bound<'py, PyArray1<u64>>,
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<bool>>,
     Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<u64>>,
 );
 
 /// The token arrays of `t`, its vectors moved into numpy without a copy (lengths widened).
@@ -297,6 +299,7 @@ fn token_arrays(py: Python<'_>, t: tokens::Tokens) -> TokenArrays<'_> {
         t.ends.into_pyarray(py),
         t.unspaced.into_pyarray(py),
         lengths.into_pyarray(py),
+        t.stems.into_pyarray(py),
     )
 }
 
@@ -343,14 +346,15 @@ fn py_passages<'py>(
 }
 
 /// One document's analysis as numpy arrays: token hashes (uint64), starts and ends (int64),
-/// unspaced (bool), lengths (int64), passages ((m, 6) int64, as `passages` gives them) and
-/// signatures ((m, num_perm) uint32, or (0, num_perm) when not asked for).
+/// unspaced (bool), lengths (int64), stems (uint64), passages ((m, 6) int64, as `passages`
+/// gives them) and signatures ((m, num_perm) uint32, or (0, num_perm) when not asked for).
 type AnalysisArrays<'py> = (
     Bound<'py, PyArray1<u64>>,
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<bool>>,
     Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<u64>>,
     Bound<'py, PyArray2<i64>>,
     Bound<'py, PyArray2<u32>>,
 );
@@ -431,13 +435,14 @@ fn analyse_many<'py>(
             };
             let signed = Array2::from_shape_vec((m, num_perm), a.signatures).expect("m * num_perm");
             let passages = passage_array(py, &a.passages);
-            let (hashes, starts, ends, unspaced, lengths) = token_arrays(py, a.tokens);
+            let (hashes, starts, ends, unspaced, lengths, stems) = token_arrays(py, a.tokens);
             (
                 hashes,
                 starts,
                 ends,
                 unspaced,
                 lengths,
+                stems,
                 passages,
                 signed.into_pyarray(py),
             )
@@ -536,10 +541,11 @@ fn family_keys_many<'py>(
         .collect())
 }
 
-/// One document's alignment arrays as Python passes them: token hashes, trigram hashes,
-/// content flags, token starts and ends, sentence starts (`align.AlignInput`'s fields, in
-/// that order).
+/// One document's alignment arrays as Python passes them: token hashes, stem hashes, trigram
+/// hashes, content flags, token starts and ends, sentence starts (`align.AlignInput`'s fields,
+/// in that order).
 type DocArrays<'py> = (
+    PyReadonlyArray1<'py, u64>,
     PyReadonlyArray1<'py, u64>,
     PyReadonlyArray1<'py, u64>,
     PyReadonlyArray1<'py, bool>,
@@ -551,6 +557,7 @@ type DocArrays<'py> = (
 /// The slices of one document's arrays (copied only when not contiguous).
 struct DocValues<'a> {
     token_hashes: Cow<'a, [u64]>,
+    stems: Cow<'a, [u64]>,
     trigrams: Cow<'a, [u64]>,
     content: Cow<'a, [bool]>,
     starts: Cow<'a, [i64]>,
@@ -562,17 +569,19 @@ impl<'a> DocValues<'a> {
     fn of(arrays: &'a DocArrays<'_>) -> Self {
         DocValues {
             token_hashes: values(&arrays.0),
-            trigrams: values(&arrays.1),
-            content: values(&arrays.2),
-            starts: values(&arrays.3),
-            ends: values(&arrays.4),
-            sentences: values(&arrays.5),
+            stems: values(&arrays.1),
+            trigrams: values(&arrays.2),
+            content: values(&arrays.3),
+            starts: values(&arrays.4),
+            ends: values(&arrays.5),
+            sentences: values(&arrays.6),
         }
     }
 
     fn doc(&self) -> align::Doc<'_> {
         align::Doc {
             token_hashes: &self.token_hashes,
+            stems: &self.stems,
             trigrams: &self.trigrams,
             content: &self.content,
             starts: &self.starts,

@@ -31,11 +31,12 @@ pub struct Fragment {
     pub summary: bool,
 }
 
-/// What the second stage needs of one document: token hashes, content flags and the token
-/// positions where its sentences start.
+/// What the second stage needs of one document: token and stem hashes, content flags and the
+/// token positions where its sentences start.
 #[derive(Clone, Copy)]
 pub struct Side<'a> {
     pub hashes: &'a [u64],
+    pub stems: &'a [u64],
     pub content: &'a [bool],
     pub sentences: &'a [i64],
 }
@@ -43,6 +44,7 @@ pub struct Side<'a> {
 struct Sentences {
     bounds: Vec<(i64, i64)>,
     words: Vec<Bag>,
+    stems: Vec<Bag>,
 }
 
 fn bag_of(words: &[u64]) -> Bag {
@@ -82,11 +84,13 @@ fn add(x: &Bag, y: &Bag) -> Bag {
     out
 }
 
-fn content_words(side: &Side, s: usize, e: usize) -> Vec<u64> {
-    (s..e)
+/// The bag of the content tokens `[s, e)` by `hashes` (the side's words or their stems).
+fn content_bag(side: &Side, hashes: &[u64], (s, e): (usize, usize)) -> Bag {
+    let words: Vec<u64> = (s..e)
         .filter(|&k| side.content[k])
-        .map(|k| side.hashes[k])
-        .collect()
+        .map(|k| hashes[k])
+        .collect();
+    bag_of(&words)
 }
 
 /// `_sentences`: sentences from their starts, short ones joined to the next (the last one to
@@ -101,8 +105,10 @@ fn sentences(side: &Side) -> Sentences {
         .collect();
     let mut bounds = Vec::new();
     let mut words: Vec<Bag> = Vec::new();
+    let mut stems: Vec<Bag> = Vec::new();
     let mut open_start = -1;
     let mut bag: Bag = Vec::new();
+    let mut stem_bag: Bag = Vec::new();
     for (k, &s) in cuts.iter().enumerate() {
         let e = if k + 1 < cuts.len() { cuts[k + 1] } else { n };
         if e <= s {
@@ -111,10 +117,13 @@ fn sentences(side: &Side) -> Sentences {
         if open_start < 0 {
             open_start = s;
         }
-        bag = add(&bag, &bag_of(&content_words(side, s as usize, e as usize)));
+        let span = (s as usize, e as usize);
+        bag = add(&bag, &content_bag(side, side.hashes, span));
+        stem_bag = add(&stem_bag, &content_bag(side, side.stems, span));
         if count(&bag) >= MIN_SENTENCE_WORDS {
             bounds.push((open_start, e));
             words.push(std::mem::take(&mut bag));
+            stems.push(std::mem::take(&mut stem_bag));
             open_start = -1;
         }
     }
@@ -123,12 +132,18 @@ fn sentences(side: &Side) -> Sentences {
             let last = bounds.len() - 1;
             bounds[last].1 = n;
             words[last] = add(&words[last], &bag);
+            stems[last] = add(&stems[last], &stem_bag);
         } else if !bag.is_empty() {
             bounds.push((open_start, n));
             words.push(bag);
+            stems.push(stem_bag);
         }
     }
-    Sentences { bounds, words }
+    Sentences {
+        bounds,
+        words,
+        stems,
+    }
 }
 
 /// `_cosine`: tf times isf, sums in the order of the hashes.
@@ -176,8 +191,9 @@ fn dice(x: &Bag, y: &Bag) -> f64 {
     (2 * shared_distinct(x, y)) as f64 / (x.len() + y.len()) as f64
 }
 
-/// `_seeds`: similar sentence pairs, sorted, without the sentences seeding too often.
-fn find_seeds(sa: &Sentences, sb: &Sentences, weight: &FastMap<u64, f64>) -> Vec<(i64, i64)> {
+/// `_seeds`: sentence pairs sharing enough words whose stems are similar (`stem_weight`), sorted,
+/// without the sentences seeding too often.
+fn find_seeds(sa: &Sentences, sb: &Sentences, stem_weight: &FastMap<u64, f64>) -> Vec<(i64, i64)> {
     let mut holders: FastMap<u64, Vec<usize>> = FastMap::default();
     for (l, bag) in sb.words.iter().enumerate() {
         for &(w, _) in bag {
@@ -201,8 +217,8 @@ fn find_seeds(sa: &Sentences, sb: &Sentences, weight: &FastMap<u64, f64>) -> Vec
         touched.sort_unstable();
         for &l in &touched {
             if shared[l] >= SEED_SHARED_WORDS {
-                let (x, y) = (bag, &sb.words[l]);
-                if dice(x, y) > SEED_SIMILARITY && cosine(x, y, weight) > SEED_SIMILARITY {
+                let (x, y) = (&sa.stems[k], &sb.stems[l]);
+                if dice(x, y) > SEED_SIMILARITY && cosine(x, y, stem_weight) > SEED_SIMILARITY {
                     seeds.push((k as i64, l as i64));
                 }
             }
@@ -377,6 +393,20 @@ fn explained_elsewhere(
     })
 }
 
+/// `_isf`: each word's inverse sentence frequency over the sentences of both sides.
+fn isf(a: &[Bag], b: &[Bag]) -> FastMap<u64, f64> {
+    let mut df: FastMap<u64, usize> = FastMap::default();
+    for bag in a.iter().chain(b) {
+        for &(w, _) in bag {
+            *df.entry(w).or_default() += 1;
+        }
+    }
+    let total = (a.len() + b.len()) as f64;
+    df.iter()
+        .map(|(&w, &c)| (w, (total / c as f64).ln()))
+        .collect()
+}
+
 /// `fragments`: see `seeds.py`. `aligned` holds the first stage's matches as token ranges.
 pub fn fragments(
     a: &Side,
@@ -391,18 +421,9 @@ pub fn fragments(
     if sa.bounds.is_empty() || sb.bounds.is_empty() {
         return Vec::new();
     }
-    let mut df: FastMap<u64, usize> = FastMap::default();
-    for bag in sa.words.iter().chain(&sb.words) {
-        for &(w, _) in bag {
-            *df.entry(w).or_default() += 1;
-        }
-    }
-    let total = (sa.words.len() + sb.words.len()) as f64;
-    let weight: FastMap<u64, f64> = df
-        .iter()
-        .map(|(&w, &c)| (w, (total / c as f64).ln()))
-        .collect();
-    let found = find_seeds(&sa, &sb, &weight);
+    let weight = isf(&sa.words, &sb.words);
+    let stem_weight = isf(&sa.stems, &sb.stems);
+    let found = find_seeds(&sa, &sb, &stem_weight);
     if found.len() < MIN_SEEDS {
         return Vec::new();
     }
@@ -425,9 +446,9 @@ pub fn fragments(
     let mut best: FastMap<i64, (f64, (i64, i64))> = FastMap::default();
     for &seed in &found {
         let score = cosine(
-            &sa.words[seed.0 as usize],
-            &sb.words[seed.1 as usize],
-            &weight,
+            &sa.stems[seed.0 as usize],
+            &sb.stems[seed.1 as usize],
+            &stem_weight,
         );
         let key = if short_is_b { seed.1 } else { seed.0 };
         match best.get(&key) {
@@ -517,6 +538,57 @@ mod tests {
     }
 
     #[test]
+    fn seeds_compare_stems_but_count_shared_words() {
+        // Four sentences of eight words; b copies the second and fourth whole and keeps `kept`
+        // words of the others, their other words replaced by words of the same stem (or,
+        // without stems, of stems of their own).
+        let a: Vec<u64> = (1..=32).collect();
+        let content = vec![true; 32];
+        let starts: Vec<i64> = vec![0, 8, 16, 24];
+        let fragments_with = |kept: u64, stemmed: bool| {
+            let b: Vec<u64> = a
+                .iter()
+                .map(|&h| {
+                    let (sentence, k) = ((h - 1) / 8, (h - 1) % 8);
+                    if sentence % 2 == 1 || k < kept {
+                        h
+                    } else {
+                        1000 + h
+                    }
+                })
+                .collect();
+            let b_stems: Vec<u64> = if stemmed { a.clone() } else { b.clone() };
+            let side_a = Side {
+                hashes: &a,
+                stems: &a,
+                content: &content,
+                sentences: &starts,
+            };
+            let side_b = Side {
+                hashes: &b,
+                stems: &b_stems,
+                content: &content,
+                sentences: &starts,
+            };
+            fragments(&side_a, &side_b, &[], 10)
+        };
+        let found = fragments_with(2, true);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (
+                found[0].i0,
+                found[0].i1,
+                found[0].j0,
+                found[0].j1,
+                found[0].seeds
+            ),
+            (0, 32, 0, 32, 4)
+        );
+        assert!(fragments_with(2, false).is_empty());
+        assert!(fragments_with(1, true).is_empty());
+    }
+
+    #[test]
     fn a_reordered_copy_is_one_fragment() {
         // Six sentences of four distinct words each; b holds them in another order.
         let words: Vec<u64> = (1..=24).collect();
@@ -529,11 +601,13 @@ mod tests {
         let starts: Vec<i64> = (0..6).map(|s| 4 * s).collect();
         let a = Side {
             hashes: &words,
+            stems: &words,
             content: &content,
             sentences: &starts,
         };
         let b = Side {
             hashes: &hb,
+            stems: &hb,
             content: &content,
             sentences: &starts,
         };

@@ -11,6 +11,9 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::normalize::{normalize, Normalized};
 use crate::unicode::{self, MARK, UNSPACED, WORD};
 
+/// A token's stem is its first this many characters (`shingles.STEM_CHARS`).
+pub const STEM_CHARS: usize = 5;
+
 /// The tokens of one text, in order, as parallel columns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tokens {
@@ -24,6 +27,9 @@ pub struct Tokens {
     pub unspaced: Vec<bool>,
     /// Length of each normalised token in characters (`len(word)` in Python).
     pub lengths: Vec<u32>,
+    /// XXH3-64 of each token's first `STEM_CHARS` characters (`shingles.stem_hashes`): the hash
+    /// itself for a shorter token.
+    pub stems: Vec<u64>,
 }
 
 impl Tokens {
@@ -47,7 +53,12 @@ impl Tokens {
     ) {
         buf.clear();
         buf.extend(&norm.chars[start..end]);
-        self.hashes.push(xxh3_64(buf.as_bytes()));
+        let hash = xxh3_64(buf.as_bytes());
+        self.hashes.push(hash);
+        self.stems.push(match buf.char_indices().nth(STEM_CHARS) {
+            Some((cut, _)) => xxh3_64(&buf.as_bytes()[..cut]),
+            None => hash,
+        });
         self.starts.push(norm.starts[start]);
         self.ends.push(norm.ends[end - 1]);
         self.unspaced.push(unspaced);
@@ -117,6 +128,8 @@ mod tests {
         assert_eq!(t.ends, [5, 12, 15]);
         assert_eq!(t.lengths, [5, 5, 1]);
         assert_eq!(t.hashes[0], xxh3_64(b"hello"));
+        assert_eq!(t.stems[0], t.hashes[0]);
+        assert_eq!(tokenize("Convincingly").stems, [xxh3_64(b"convi")]);
         assert_eq!(t.unspaced, [false, false, false]);
     }
 
