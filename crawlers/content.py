@@ -26,7 +26,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawlers.article import BlockKind
-from crawlers.metadata import MONTH_NAMES
+from crawlers.dates import MONTH_NAMES
 
 __all__ = ["SUBTITLE_HINT", "Segment", "clean", "main_blocks", "segment"]
 

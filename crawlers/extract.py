@@ -32,7 +32,8 @@ from crawlers.article import Article, ArticleState, Block, BlockKind, Credit, Li
 from crawlers.attribution import boilerplate_of, credit_of, outlet_name, stub_reason
 from crawlers.charset import decode_text, sniff_binary
 from crawlers.content import SUBTITLE_HINT, Segment, clean, main_blocks
-from crawlers.metadata import Metadata, read_metadata, visible_time
+from crawlers.dates import visible_time
+from crawlers.metadata import Metadata, read_metadata
 from crawlers.urls import document_url, site_key
 
 __all__ = ["MAX_ELEMENTS", "MAX_PAGE_BYTES", "MIN_ARTICLE_CHARS", "article_to_dict", "extract"]

@@ -22,8 +22,7 @@ from pathlib import Path
 
 from crawlers.article import Article
 from crawlers.charset import decode_text
-from crawlers.extract import extract
-from crawlers.metadata import parse_time
+from crawlers.dates import parse_time
 from crawlers.pages import html_document, site_of
 from crawlers.urls import document_url, site_key
 from reuse.errors import InputError, UnsupportedInput
@@ -216,6 +215,8 @@ def page_url(path: Path, data: bytes) -> str:
 
 def read_page(path: Path) -> Article:
     """The article of a local HTML file, whatever its state (for showing what extraction sees)."""
+    from crawlers.extract import extract  # only pages need the HTML stack (see pages.html_document)
+
     data = _read_bytes(path)
     return extract(data, {"Content-Type": "text/html"}, page_url(path, data))
 

@@ -21,7 +21,6 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from crawlers.article import Article, ArticleState
-from crawlers.extract import extract
 from crawlers.urls import document_url
 from reuse.errors import InputError, UnsupportedInput
 from reuse.models import CreditLine, Document, Evidence, PageLink, TextBlock
@@ -136,6 +135,10 @@ def html_document(
     ``headers`` are the page's HTTP response headers when known (their charset counts); a
     local file is read as ``text/html``.
     """
+    # Imported here: the extractor's stack (lxml, its compiled patterns) costs a command that reads
+    # only text or JSON lines 40 ms of its start.
+    from crawlers.extract import extract
+
     article = extract(data, headers or {"Content-Type": "text/html"}, url)
     if article.state is ArticleState.NOT_TEXT:
         return UnsupportedInput(source, f"binary file, not an HTML page ({article.reason})")

@@ -238,6 +238,31 @@ def test_parsing_a_command_s_options_loads_no_validation_library(tmp_path: Path)
     assert "pydantic" not in loaded
 
 
+def test_ingesting_text_and_json_lines_loads_no_html_parser(tmp_path: Path) -> None:
+    """``ingest`` of text files and JSON lines (dated ones, and with ``--published``) answers
+    without the page extractor's stack (lxml, its compiled patterns: 40 ms of every such
+    command's start); pages import it when one is read."""
+    text, rows, db = tmp_path / "a.md", tmp_path / "b.jsonl", tmp_path / "one.duckdb"
+    text.write_text("---\npublished: 2021-03-01\n---\nA short text of a few words, stored.\n", encoding="utf-8")
+    row = {"url": "https://example.org/b", "published": "2021-03-02", "text": "Another short text, stored too."}
+    rows.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    code = (
+        "from reuse.cli import app\n"
+        "try:\n"
+        f"    app(['--db', {str(db)!r}, 'ingest', {str(text)!r}, {str(rows)!r}, '--published', '2021-03-03'],"
+        " prog_name='reusetrack')\n"
+        "except SystemExit as done:\n"
+        "    assert done.code in (0, None), done.code\n"
+    )
+    loaded = _loaded_after(code)
+    assert db.exists()  # the command ran
+    html_stack = ("crawlers.extract", "crawlers.metadata")
+    assert sorted(m for m in loaded if m.split(".")[0] == "lxml" or m in html_stack) == []
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><article><p>" + "A paragraph of a page. " * 20 + "</p></article></body></html>")
+    assert "lxml" in _loaded_after(code.replace(repr(str(rows)), repr(str(page))))  # not a vacuous pass
+
+
 def test_the_script_answers_version_without_building_the_command_table() -> None:
     """``reusetrack --version`` prints what the app's ``--version`` prints, without importing typer."""
     code = "sys.argv = ['reusetrack', '--version']\nfrom reuse.cli import main\nmain()"

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from crawlers.addresses import parse_networks
-from crawlers.metadata import parse_time
+from crawlers.dates import parse_time
 from crawlers.settings import CrawlSettings
 from crawlers.sources import load_sources
 from reuse.cli import app

@@ -54,7 +54,7 @@ def ingest(
     JSONL fields, the page, its URL's host) comes first; --site and --published fill in the
     documents that give none.
     """
-    from crawlers.metadata import parse_time
+    from crawlers.dates import parse_time
     from reuse.pipeline.ingest import ingest_files
 
     date = parse_time(published) if published else None
