@@ -258,18 +258,7 @@ def _text(*sentences: list[int]) -> AlignInput:
 
 
 def _fragments(a: AlignInput, b: AlignInput, aligned: list[tuple[int, int, int, int]] | None = None) -> list[Fragment]:
-    return fragments(
-        a.token_hashes,
-        a.stems,
-        a.content,
-        a.sentences,
-        b.token_hashes,
-        b.stems,
-        b.content,
-        b.sentences,
-        aligned or [],
-        1,
-    )
+    return fragments(a.side, b.side, aligned or [], 1)
 
 
 P1, P2, P3, R = _sentence(100), _sentence(200), _sentence(300), _sentence(400)

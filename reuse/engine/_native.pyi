@@ -64,16 +64,11 @@ def normalize(text: str, /) -> tuple[str, npt.NDArray[np.int64], npt.NDArray[np.
     """reuse.engine.normalize.normalize: (normalised text, starts, ends), the original span of
     each normalised character."""
 
-def tokenize(
-    text: str, /
-) -> tuple[
-    npt.NDArray[np.uint64],
-    npt.NDArray[np.int64],
-    npt.NDArray[np.int64],
-    npt.NDArray[np.bool_],
-    npt.NDArray[np.int64],
-    npt.NDArray[np.uint64],
-]:
+_U64 = npt.NDArray[np.uint64]
+_I64 = npt.NDArray[np.int64]
+_Tokens = tuple[_U64, _I64, _I64, npt.NDArray[np.bool_], _I64, _U64]
+
+def tokenize(text: str, /) -> _Tokens:
     """reuse.engine.tokens.tokenize with shingles.token_hashes: (hashes, starts, ends, unspaced,
     lengths, stems), the XXH3-64 of each token's UTF-8 bytes, its original span, whether it is
     one character of a script without spaces, its length in characters of the normalised word,
@@ -97,31 +92,12 @@ def analyse_many(
     permutations: npt.NDArray[np.uint32],
     signatures: bool,
     /,
-) -> list[
-    tuple[
-        npt.NDArray[np.uint64],
-        npt.NDArray[np.int64],
-        npt.NDArray[np.int64],
-        npt.NDArray[np.bool_],
-        npt.NDArray[np.int64],
-        npt.NDArray[np.uint64],
-        npt.NDArray[np.int64],
-        npt.NDArray[np.uint32],
-    ]
-]:
+) -> list[tuple[*_Tokens, _I64, npt.NDArray[np.uint32]]]:
     """reuse.engine.analysis.analyse of each text, in order, on all cores: (token hashes, starts,
     ends, unspaced, lengths, stems, passages as passages() gives them, signatures (m, num_perm) or
     (0, num_perm) without signatures)."""
 
-_Doc = tuple[
-    npt.NDArray[np.uint64],
-    npt.NDArray[np.uint64],
-    npt.NDArray[np.uint64],
-    npt.NDArray[np.bool_],
-    npt.NDArray[np.int64],
-    npt.NDArray[np.int64],
-    npt.NDArray[np.int64],
-]
+_Doc = tuple[_U64, _U64, _U64, npt.NDArray[np.bool_], _I64, _I64, _I64]
 _Match = tuple[int, int, int, int, float, int, int, int]
 
 def align(a: _Doc, b: _Doc, settings: tuple[int, float, int, int, int], /) -> list[_Match]: ...

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reuse.config import Settings
-from reuse.engine.seeds import MAX_GAP_SENTENCES, SUMMARY_GAP_SENTENCES, SUMMARY_RATIO, Fragment, fragments
+from reuse.engine.seeds import MAX_GAP_SENTENCES, SUMMARY_GAP_SENTENCES, SUMMARY_RATIO, Fragment, Side, fragments
 from reuse.models import Match, MatchKind, Span
 
 __all__ = ["CONTENT_CHARS", "WORD_CONTAINMENT", "WORD_SHARED", "AlignInput", "align", "verify", "words_verified"]
@@ -59,6 +59,11 @@ class AlignInput:
     starts: np.ndarray
     ends: np.ndarray
     sentences: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def side(self) -> Side:
+        """What the second stage of alignment reads of the document."""
+        return Side(self.token_hashes, self.stems, self.content, self.sentences)
 
 
 def verify(a: Collection[int] | np.ndarray, b: Collection[int] | np.ndarray) -> tuple[float, float, float]:
@@ -396,14 +401,8 @@ def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Ma
     # The second stage: what the words in order missed, found sentence by sentence, at the
     # edited floor (``min_edited_tokens``, as an edited first-stage match).
     found = fragments(
-        a.token_hashes,
-        a.stems,
-        a.content,
-        a.sentences,
-        b.token_hashes,
-        b.stems,
-        b.content,
-        b.sentences,
+        a.side,
+        b.side,
         # Only word-for-word matches explain their text exactly; an edited one's bounds are loose.
         token_boxes(a, b, [m for m in matches if m.kind is not MatchKind.EDITED]),
         settings.min_edited_tokens,

@@ -67,6 +67,7 @@ __all__ = [
     "SUMMARY_GAP_SENTENCES",
     "SUMMARY_RATIO",
     "Fragment",
+    "Side",
     "fragments",
     "sentence_starts",
 ]
@@ -140,6 +141,18 @@ class Fragment:
 
 
 @dataclass(frozen=True)
+class Side:
+    """What the second stage reads of one document: per token its hash, its stem's hash
+    (:func:`reuse.engine.shingles.stem_hashes`) and whether it is a content word, and the tokens
+    where its sentences start (:func:`sentence_starts`)."""
+
+    hashes: np.ndarray
+    stems: np.ndarray
+    content: np.ndarray
+    sentences: np.ndarray
+
+
+@dataclass(frozen=True)
 class _Sentences:
     """One document's sentences: token bounds, and the counts of their content words and of
     those words' stems."""
@@ -149,11 +162,12 @@ class _Sentences:
     stems: list[Counter[int]]
 
 
-def _sentences(hashes: np.ndarray, stems: np.ndarray, content: np.ndarray, starts: np.ndarray) -> _Sentences:
+def _sentences(side: Side) -> _Sentences:
     """Sentences from their start positions, short ones joined to the next (the last one to the
     one before it)."""
+    hashes, stems, content = side.hashes, side.stems, side.content
     n = len(hashes)
-    cuts = [int(s) for s in starts.tolist() if 0 <= s < n]
+    cuts = [int(s) for s in side.sentences.tolist() if 0 <= s < n]
     bounds: list[tuple[int, int]] = []
     words: list[Counter[int]] = []
     stemmed: list[Counter[int]] = []
@@ -309,10 +323,10 @@ def _extend(
     return boxes
 
 
-def _pulled_in(hashes: np.ndarray, content: np.ndarray, start: int, end: int, other: Counter[int]) -> tuple[int, int]:
+def _pulled_in(side: Side, start: int, end: int, other: Counter[int]) -> tuple[int, int]:
     """Tokens ``[start, end)`` cut to the first and last content word the other side holds: a
     copy that starts or ends inside a sentence takes the sentence's shared words, not all of it."""
-    shared = [k for k in range(start, end) if content[k] and int(hashes[k]) in other]
+    shared = [k for k in range(start, end) if side.content[k] and int(side.hashes[k]) in other]
     return (shared[0], shared[-1] + 1) if shared else (start, end)
 
 
@@ -320,30 +334,17 @@ def _overlap(x0: int, x1: int, y0: int, y1: int) -> int:
     return max(0, min(x1, y1) - max(x0, y0))
 
 
-def fragments(
-    a_hashes: np.ndarray,
-    a_stems: np.ndarray,
-    a_content: np.ndarray,
-    a_sentences: np.ndarray,
-    b_hashes: np.ndarray,
-    b_stems: np.ndarray,
-    b_content: np.ndarray,
-    b_sentences: np.ndarray,
-    aligned: list[tuple[int, int, int, int]],
-    min_tokens: int,
-) -> list[Fragment]:
+def fragments(a: Side, b: Side, aligned: list[tuple[int, int, int, int]], min_tokens: int) -> list[Fragment]:
     """The fragments of ``a`` and ``b`` that say the same sentence by sentence (see the module),
-    each at least ``min_tokens`` tokens on both sides, sorted by their tokens of side a. Each
-    side is its token hashes, their stems' hashes, content flags and sentence starts.
+    each at least ``min_tokens`` tokens on both sides, sorted by their tokens of side a.
 
     ``aligned`` holds the first stage's verbatim and near-verbatim matches as token ranges
     ``(i0, i1, j0, j1)``: a seed
     pairing text one of them explains with text outside its other side is not used (see
     :func:`_explained_elsewhere`)."""
-    if not len(a_sentences) or not len(b_sentences):
+    if not len(a.sentences) or not len(b.sentences):
         return []
-    sa = _sentences(a_hashes, a_stems, a_content, a_sentences)
-    sb = _sentences(b_hashes, b_stems, b_content, b_sentences)
+    sa, sb = _sentences(a), _sentences(b)
     if not sa.bounds or not sb.bounds:
         return []
     weight, stem_weight = _isf(sa.words + sb.words), _isf(sa.stems + sb.stems)
@@ -355,8 +356,8 @@ def fragments(
     for short, gaps, used in _modes(seeds, found, sa, sb, stem_weight):
         for box in _extend(used, gaps, sa, sb, weight, short):
             bag_a, bag_b = _bag(sa, range(box.k0, box.k1 + 1)), _bag(sb, range(box.l0, box.l1 + 1))
-            i0, i1 = _pulled_in(a_hashes, a_content, sa.bounds[box.k0][0], sa.bounds[box.k1][1], bag_b)
-            j0, j1 = _pulled_in(b_hashes, b_content, sb.bounds[box.l0][0], sb.bounds[box.l1][1], bag_a)
+            i0, i1 = _pulled_in(a, sa.bounds[box.k0][0], sa.bounds[box.k1][1], bag_b)
+            j0, j1 = _pulled_in(b, sb.bounds[box.l0][0], sb.bounds[box.l1][1], bag_a)
             lo, hi = sorted((i1 - i0, j1 - j0))
             summary = short is not None
             if box.seeds < MIN_SEEDS or lo < min_tokens or (summary and lo > SUMMARY_RATIO * hi):

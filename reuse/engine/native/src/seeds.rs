@@ -537,6 +537,21 @@ mod tests {
         );
     }
 
+    /// A side of these arrays.
+    fn side<'a>(
+        hashes: &'a [u64],
+        stems: &'a [u64],
+        content: &'a [bool],
+        sentences: &'a [i64],
+    ) -> Side<'a> {
+        Side {
+            hashes,
+            stems,
+            content,
+            sentences,
+        }
+    }
+
     #[test]
     fn seeds_compare_stems_but_count_shared_words() {
         // Four sentences of eight words; b copies the second and fourth whole and keeps `kept`
@@ -558,19 +573,12 @@ mod tests {
                 })
                 .collect();
             let b_stems: Vec<u64> = if stemmed { a.clone() } else { b.clone() };
-            let side_a = Side {
-                hashes: &a,
-                stems: &a,
-                content: &content,
-                sentences: &starts,
-            };
-            let side_b = Side {
-                hashes: &b,
-                stems: &b_stems,
-                content: &content,
-                sentences: &starts,
-            };
-            fragments(&side_a, &side_b, &[], 10)
+            fragments(
+                &side(&a, &a, &content, &starts),
+                &side(&b, &b_stems, &content, &starts),
+                &[],
+                10,
+            )
         };
         let found = fragments_with(2, true);
         assert_eq!(found.len(), 1);
@@ -599,18 +607,8 @@ mod tests {
             .collect();
         let content = vec![true; 24];
         let starts: Vec<i64> = (0..6).map(|s| 4 * s).collect();
-        let a = Side {
-            hashes: &words,
-            stems: &words,
-            content: &content,
-            sentences: &starts,
-        };
-        let b = Side {
-            hashes: &hb,
-            stems: &hb,
-            content: &content,
-            sentences: &starts,
-        };
+        let a = side(&words, &words, &content, &starts);
+        let b = side(&hb, &hb, &content, &starts);
         let found = fragments(&a, &b, &[], 10);
         assert_eq!(found.len(), 1);
         assert_eq!(
