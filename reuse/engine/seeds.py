@@ -219,8 +219,9 @@ def _seeds(sa: _Sentences, sb: _Sentences, stem_weight: dict[int, float]) -> lis
     """Every sentence pair ``(k of a, l of b)`` similar enough to be a seed, sorted: sharing
     enough words, their stems alike (weighted by ``stem_weight``).
 
-    The shared words are counted exactly: two sentences with two stems in common and one word
-    (a name and "report" against "reporter") measured as often two texts on one topic."""
+    The shared words are counted exactly, not by stem: with shared stems counted, more
+    sentences of two texts on one topic seeded (PAN13 with the pairs given: 02 and 03 lost 0.001
+    to 0.002 of precision for nothing found more)."""
     holders: dict[int, list[int]] = defaultdict(list)
     for m, bag in enumerate(sb.words):
         for w in bag:
