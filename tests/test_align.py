@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from reuse.config import Settings
+from reuse.engine.align import align as reference_align
 from reuse.engine.align import verify
 from reuse.engine.analysis import Analysis, analyse
 from reuse.engine.lsh import band_keys, band_params
@@ -135,6 +136,31 @@ def test_verbatim_copy_is_one_exact_match(before: str, after: str) -> None:
     assert m.a_tokens == m.b_tokens == len(analyse(SOURCE_TEXT, SETTINGS).tokens)
     assert result.summary.coverage_a > 0.99
     assert result.summary.in_order
+
+
+REPEATED_COPY = (
+    "With competition for admission into school tougher than ever, high standardized test scores "
+    "matter more each year. Our tutors have helped students raise their marks in every section, "
+    "and now you and your family members can join the weekend classes held across the city this "
+    "spring, with practice tests, reading lists and study plans for every level."
+)
+
+
+def test_a_phrase_repeated_next_to_a_verbatim_copy_does_not_stretch_its_match() -> None:
+    """The source holds a phrase of the copied passage ("you and your family members") in an
+    uncopied sentence just before it, chained to the copy by a word ("test"): the copy's match
+    starts where the copied passage does, in both engines, verbatim (stretched, it took in
+    the sentence before it as a near-verbatim match)."""
+    source = (
+        "Tickets for the autumn fair went on sale on Monday at the town hall. "
+        "Call today so that you and your family members can save on every course and every test book. " + REPEATED_COPY
+    )
+    copy = "A press release from the county education office follows. " + REPEATED_COPY
+    [m] = _match(source, copy).matches
+    assert m.kind is MatchKind.VERBATIM
+    assert (m.a.start, m.b.start) == (source.index(REPEATED_COPY), copy.index(REPEATED_COPY))
+    a, b = analyse(source, SETTINGS).comparable.align_input, analyse(copy, SETTINGS).comparable.align_input
+    assert reference_align(a, b, SETTINGS) == [m]
 
 
 def test_verbatim_copy_with_other_layout_keeps_original_offsets() -> None:

@@ -38,6 +38,13 @@ _JOIN_GAP = 12
 # A one-word anchor at a cluster's edge this far (tokens) from the cluster's other anchors is a
 # coincidence of the surrounding text, not part of the copy.
 _EDGE_GAP = 6
+# A cluster whose tokens (side a) word-trigram anchors cover at least this share of is verbatim
+# or nearly so: its two sides run in step, so anchors at one of its edges that pair text inside
+# it on the other side are a phrase repeated next to the copy, not more of it (see
+# :func:`_repeats_dropped`).
+_IN_STEP_SHARE = 0.7
+# At most this many anchors (and a quarter of the cluster's) make such a repeated edge group.
+_EDGE_GROUP = 8
 
 
 @dataclass(frozen=True)
@@ -241,17 +248,76 @@ def _tightened(c: _Cluster, anchors: np.ndarray) -> _Cluster:
                 if box[edge, 2] == 1 and abs(int(box[neighbour, side]) - int(box[edge, side])) > _EDGE_GAP:
                     keep[edge] = False
                     changed = True
+    repeats = _repeats_dropped(box, keep)
     kept = box[keep]
     if not len(kept):
         return c
-    return _Cluster(
-        int(kept[:, 0].min()),
-        int((kept[:, 0] + kept[:, 2]).max()),
-        int(kept[:, 1].min()),
-        int((kept[:, 1] + kept[:, 2]).max()),
-        c.anchors,
-        c.strong,
-    )
+    strong = c.strong
+    if repeats:
+        trigrams = kept[kept[:, 2] > 1]
+        strong = _extent(trigrams) if len(trigrams) else []
+    i0, i1, j0, j1 = _extent(kept)
+    return _Cluster(i0, i1, j0, j1, c.anchors, strong)
+
+
+def _extent(rows: np.ndarray) -> list[int]:
+    """The tokens ``[i0, i1, j0, j1]`` that anchors ``rows`` (``(i, j, length)``) span."""
+    return [
+        int(rows[:, 0].min()),
+        int((rows[:, 0] + rows[:, 2]).max()),
+        int(rows[:, 1].min()),
+        int((rows[:, 1] + rows[:, 2]).max()),
+    ]
+
+
+def _repeats_dropped(box: np.ndarray, keep: np.ndarray) -> bool:
+    """Unflag (in ``keep``) the repeated phrases at the edges of a cluster that runs in step
+    (anchors ``box``); whether any was.
+
+    A phrase of a verbatim copy that its source also holds just before or after the copied
+    passage (a name, "you and your family") pairs the copy's inside with that other place and
+    chains onto the copy's cluster, stretching it over source text that was not copied. Such a
+    group: the anchors at one edge of one side, up to the first gap of more than ``_EDGE_GAP``
+    tokens (at most ``_EDGE_GROUP``, and a quarter of the cluster), all lying more than
+    ``_EDGE_GAP`` tokens inside the rest's span on the other side. Only a cluster whose other
+    anchors' word trigrams cover most of its tokens (``_IN_STEP_SHARE``) is read so: in an
+    edited copy, words out of order at an edge are the edit, not a repeat."""
+    dropped = False
+    changed = True
+    while changed:
+        changed = False
+        for side in (0, 1):
+            other = 1 - side
+            live = np.flatnonzero(keep)
+            if len(live) < 4:
+                return dropped
+            limit = min(_EDGE_GROUP, len(live) // 4)
+            for at_start in (True, False):
+                # The live anchors from this edge inward, by their distance from it.
+                pos = box[live, side] if at_start else -(box[live, side] + box[live, 2])
+                order = np.lexsort((live, pos))
+                seq, pos = live[order], pos[order]
+                gaps = np.flatnonzero(np.diff(pos[: limit + 1]) > _EDGE_GAP)
+                if not len(gaps):
+                    continue
+                group, rest = seq[: gaps[0] + 1], seq[gaps[0] + 1 :]
+                # In step: word trigrams cover most of the rest's tokens (a trigram anchor spans 3).
+                trigrams = box[rest][box[rest, 2] > 1]
+                covered = np.unique((trigrams[:, 0][:, None] + np.arange(3)).ravel())
+                span = int((box[rest, 0] + box[rest, 2]).max() - box[rest, 0].min())
+                if len(covered) < _IN_STEP_SHARE * span:
+                    continue
+                if at_start:
+                    inside = box[group, other] > box[rest, other].min() + _EDGE_GAP
+                else:
+                    inside = box[group, other] + box[group, 2] < (box[rest, other] + box[rest, 2]).max() - _EDGE_GAP
+                if inside.all():
+                    keep[group] = False
+                    dropped = changed = True
+                    break
+            if changed:
+                break
+    return dropped
 
 
 def _merge(clusters: list[_Cluster], max_gap: int) -> list[list[_Cluster]]:

@@ -18,6 +18,11 @@ const MAX_REPEAT_WORD: usize = 3;
 const JOIN_GAP: i64 = 12;
 /// A one-word edge anchor this far from the cluster's other anchors is a coincidence.
 const EDGE_GAP: i64 = 6;
+/// A cluster whose tokens its word trigrams cover at least this share of runs in step
+/// (`align._IN_STEP_SHARE`).
+const IN_STEP_SHARE: f64 = 0.7;
+/// At most this many anchors make a repeated edge group (`align._EDGE_GROUP`).
+const EDGE_GROUP: usize = 8;
 
 /// What alignment needs of one document (`align.AlignInput`): per token its hash, its stem's
 /// hash, whether it is a content word and its character span; the hash of each trigram (one per token but
@@ -427,23 +432,119 @@ fn tightened(c: &Cluster, anchors: &[Anchor]) -> Cluster {
             }
         }
     }
+    let repeats = repeats_dropped(&box_, &mut keep);
     let kept: Vec<&Anchor> = box_
         .iter()
         .zip(&keep)
         .filter(|(_, &k)| k)
         .map(|(x, _)| x)
         .collect();
-    if kept.is_empty() {
+    let Some([i0, i1, j0, j1]) = extent(&kept) else {
         return c.clone();
-    }
+    };
+    let strong = if repeats {
+        let trigrams: Vec<&Anchor> = kept.iter().copied().filter(|x| x.len > 1).collect();
+        extent(&trigrams)
+    } else {
+        c.strong
+    };
     Cluster {
-        i0: kept.iter().map(|x| x.i).min().unwrap_or(c.i0),
-        i1: kept.iter().map(|x| x.i + x.len).max().unwrap_or(c.i1),
-        j0: kept.iter().map(|x| x.j).min().unwrap_or(c.j0),
-        j1: kept.iter().map(|x| x.j + x.len).max().unwrap_or(c.j1),
+        i0,
+        i1,
+        j0,
+        j1,
         anchors: c.anchors,
-        strong: c.strong,
+        strong,
     }
+}
+
+/// `align._extent`: the tokens `[i0, i1, j0, j1]` the anchors span; None for no anchor.
+fn extent(anchors: &[&Anchor]) -> Option<[i64; 4]> {
+    Some([
+        anchors.iter().map(|x| x.i).min()?,
+        anchors.iter().map(|x| x.i + x.len).max()?,
+        anchors.iter().map(|x| x.j).min()?,
+        anchors.iter().map(|x| x.j + x.len).max()?,
+    ])
+}
+
+/// `align._repeats_dropped`: unflag the repeated phrases at the edges of a cluster that runs in
+/// step; whether any was.
+fn repeats_dropped(box_: &[Anchor], keep: &mut [bool]) -> bool {
+    let at = |x: &Anchor, side: usize| if side == 0 { x.i } else { x.j };
+    let mut dropped = false;
+    let mut changed = true;
+    while changed {
+        changed = false;
+        'sides: for side in 0..2 {
+            let other = 1 - side;
+            let live: Vec<usize> = (0..box_.len()).filter(|&k| keep[k]).collect();
+            if live.len() < 4 {
+                return dropped;
+            }
+            let limit = EDGE_GROUP.min(live.len() / 4);
+            for at_start in [true, false] {
+                // The live anchors from this edge inward, by their distance from it (ties by
+                // index, as numpy's lexsort).
+                let distance = |k: usize| {
+                    let x = &box_[k];
+                    if at_start {
+                        at(x, side)
+                    } else {
+                        -(at(x, side) + x.len)
+                    }
+                };
+                let mut seq = live.clone();
+                seq.sort_by_key(|&k| (distance(k), k));
+                let Some(cut) = (0..limit)
+                    .find(|&x| distance(seq[x + 1]) - distance(seq[x]) > EDGE_GAP)
+                    .map(|x| x + 1)
+                else {
+                    continue;
+                };
+                let (group, rest) = seq.split_at(cut);
+                // In step: word trigrams cover most of the rest's tokens on side a.
+                let mut covered: Vec<i64> = rest
+                    .iter()
+                    .filter(|&&k| box_[k].len > 1)
+                    .flat_map(|&k| box_[k].i..box_[k].i + 3)
+                    .collect();
+                covered.sort_unstable();
+                covered.dedup();
+                let lo = rest.iter().map(|&k| box_[k].i).min().unwrap_or(0);
+                let hi = rest
+                    .iter()
+                    .map(|&k| box_[k].i + box_[k].len)
+                    .max()
+                    .unwrap_or(0);
+                if (covered.len() as f64) < IN_STEP_SHARE * (hi - lo) as f64 {
+                    continue;
+                }
+                let inside = if at_start {
+                    let lo = rest.iter().map(|&k| at(&box_[k], other)).min().unwrap_or(0);
+                    group.iter().all(|&k| at(&box_[k], other) > lo + EDGE_GAP)
+                } else {
+                    let hi = rest
+                        .iter()
+                        .map(|&k| at(&box_[k], other) + box_[k].len)
+                        .max()
+                        .unwrap_or(0);
+                    group
+                        .iter()
+                        .all(|&k| at(&box_[k], other) + box_[k].len < hi - EDGE_GAP)
+                };
+                if inside {
+                    for &k in group {
+                        keep[k] = false;
+                    }
+                    dropped = true;
+                    changed = true;
+                    break 'sides;
+                }
+            }
+        }
+    }
+    dropped
 }
 
 /// Groups of clusters within `max_gap` tokens of each other on both sides, as connected
