@@ -25,8 +25,9 @@ const IN_STEP_SHARE: f64 = 0.7;
 const EDGE_GROUP: usize = 8;
 
 /// What alignment needs of one document (`align.AlignInput`): per token its hash, its stem's
-/// hash, whether it is a content word and its character span; the hash of each trigram (one per token but
-/// the last two); and the tokens where its sentences start (none: no second stage).
+/// hash, whether it is a content word and its character span; the hash of each trigram (one
+/// per token but the last two); and the tokens where its sentences start (none: no second
+/// stage).
 #[derive(Clone, Copy)]
 pub struct Doc<'a> {
     pub token_hashes: &'a [u64],
@@ -511,13 +512,13 @@ fn repeats_dropped(box_: &[Anchor], keep: &mut [bool]) -> bool {
                     .collect();
                 covered.sort_unstable();
                 covered.dedup();
-                let lo = rest.iter().map(|&k| box_[k].i).min().unwrap_or(0);
-                let hi = rest
+                let first = rest.iter().map(|&k| box_[k].i).min().unwrap_or(0);
+                let last = rest
                     .iter()
                     .map(|&k| box_[k].i + box_[k].len)
                     .max()
                     .unwrap_or(0);
-                if (covered.len() as f64) < IN_STEP_SHARE * (hi - lo) as f64 {
+                if (covered.len() as f64) < IN_STEP_SHARE * (last - first) as f64 {
                     continue;
                 }
                 let inside = if at_start {

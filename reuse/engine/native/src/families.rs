@@ -175,10 +175,13 @@ pub fn anchor_keys(input: &FamilyInput<'_>, params: &FamilyParams) -> (Vec<u64>,
     (keys, owners)
 }
 
-/// Each token's content-word count before it (`before[i]`: content words among tokens `0..i`)
-/// and the content words' token hashes, in order: content words are the words (not characters
-/// of a script without spaces) of `content_chars` characters or more.
-fn content_words(input: &FamilyInput<'_>, content_chars: usize) -> (Vec<i64>, Vec<u64>) {
+/// A document's content words: each token's content-word count before it (`before[i]`: content
+/// words among tokens `0..i`) and the content words' token hashes, in order.
+type ContentWords = (Vec<i64>, Vec<u64>);
+
+/// The [`ContentWords`] of a document: the words (not characters of a script without spaces)
+/// of `content_chars` characters or more.
+fn content_words(input: &FamilyInput<'_>, content_chars: usize) -> ContentWords {
     let min_len = content_chars as i64;
     let mut before = Vec::with_capacity(input.hashes.len() + 1);
     let mut content = Vec::new();
@@ -236,9 +239,11 @@ fn enough(shingles: &[u32], lo: i64, hi: i64, words: bool, distinct: &mut Vec<u3
 /// The content-band keys of one document (`content_bands` per passage with enough content-word
 /// pairs) or, with `words`, its word-band keys (`word_bands` per passage with at least
 /// [`MIN_WORDS`] distinct content words: a signature is of a set, so each passage's content
-/// words are signed as they come, repeats and order aside), and the passage each belongs to.
-pub fn banded_keys(
+/// words are signed as they come, repeats and order aside), and the passage each belongs to;
+/// `content` is [`content_words`] of `input`, made once for both families.
+fn banded_keys(
     input: &FamilyInput<'_>,
+    content: &ContentWords,
     params: &FamilyParams,
     words: bool,
 ) -> (Vec<u64>, Vec<i64>) {
@@ -254,10 +259,10 @@ pub fn banded_keys(
     if params.content_chars == 0 || bands == 0 || params.a.len() < bands * rows {
         return (Vec::new(), Vec::new());
     }
-    let (before, content) = content_words(input, params.content_chars);
+    let (before, content) = content;
     // Single words, or pairs of consecutive content words (one fewer than the words).
     let size = if words { 1 } else { 2 };
-    let shingles = shingle_hashes(&content, size);
+    let shingles = shingle_hashes(content, size);
     let (mut starts, mut ends, mut owners) = (Vec::new(), Vec::new(), Vec::new());
     let mut distinct = Vec::new();
     for j in 0..input.starts.len() {
@@ -276,8 +281,9 @@ pub fn banded_keys(
 /// Every family key of one document, anchors, content bands then word bands, with the passage each belongs to.
 pub fn family_keys(input: &FamilyInput<'_>, params: &FamilyParams) -> (Vec<u64>, Vec<i64>) {
     let (mut keys, mut owners) = anchor_keys(input, params);
+    let content = content_words(input, params.content_chars);
     for words in [false, true] {
-        let (more, of) = banded_keys(input, params, words);
+        let (more, of) = banded_keys(input, &content, params, words);
         keys.extend(more);
         owners.extend(of);
     }
@@ -354,7 +360,12 @@ mod tests {
                 starts: &[0],
                 ends: &[hashes.len() as i64],
             };
-            banded_keys(&input, &params, true)
+            banded_keys(
+                &input,
+                &content_words(&input, params.content_chars),
+                &params,
+                true,
+            )
         };
         // Ten content words, and a function word (too short) that the copy drops.
         let source: Vec<u64> = (1..=11).collect();

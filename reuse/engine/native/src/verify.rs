@@ -72,9 +72,7 @@ impl<'a> Document<'a> {
         set.dedup();
         set
     }
-}
 
-impl Document<'_> {
     /// The sorted, distinct content words of passage `p` (`matching._content_words`).
     fn content_set(&self, p: &Passage) -> Vec<u64> {
         let (lo, hi) = python_slice(p.token_start, p.token_end, self.doc.token_hashes.len());
