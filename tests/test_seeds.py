@@ -322,6 +322,32 @@ def test_a_verbatim_match_is_not_stretched_over_a_neighbour_on_its_topic() -> No
     assert [(f.i0, f.i1, f.j0, f.j1) for f in found] == [(8, 32, 8, 32)]
 
 
+def test_a_neighbour_explaining_nothing_more_does_not_stretch_a_rewritten_match() -> None:
+    """_trimmed_box: the source sentence N before P1 holds five of P1's words (in another
+    order) and three of its own. The copy's first sentence, six words of P1, seeds with P1 and,
+    by those five words, with N; P1 explains all it shares with N, so the copy starts at P1 in
+    both engines. A copy whose first sentence also holds two of N's own words took them from N
+    and starts at N; one word of N's own is less than a seed shares."""
+    own = _sentence(900, 3)
+    neighbour = own + P1[4::-1]
+    source = _text(U1, neighbour, P1, P2, P3, U2)
+
+    def copy(first: list[int]) -> AlignInput:
+        return _text(V1, first, _reworded(P2, 600), _reworded(P3, 700), V2)
+
+    def starts(first: list[int]) -> list[tuple[int, int, int]]:
+        return [(f.i0, f.j0, f.seeds) for f in _fragments(source, copy(first))]
+
+    assert starts(P1[:6] + _sentence(500, 2)) == [(16, 8, 4)]
+    assert starts(own[:2] + P1) == [(8, 8, 4)]
+    assert starts(own[:1] + P1) == [(16, 9, 4)]
+    config = dataclasses.replace(SETTINGS, min_edited_tokens=8)
+    for first, start in ((P1[:6] + _sentence(500, 2), 16), (own[:2] + P1, 8)):
+        found = align(source, copy(first), config)
+        assert found == reference_align(source, copy(first), config)
+        assert [m.a.start for m in found] == [int(source.starts[start])]
+
+
 def test_a_copy_starting_inside_a_sentence_starts_where_the_copy_does() -> None:
     """_pulled_in: the sentence holding the copy's first words begins with words of its own,
     which are not part of the match."""

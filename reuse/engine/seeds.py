@@ -17,7 +17,9 @@ verified (never on all pairs), and
 3. **extends** seeds into fragments: seeds within :data:`MAX_GAP_SENTENCES` sentences of each
    other on both sides, in any order, are one fragment, as long as the two sides of the fragment
    stay similar (tf-isf cosine of all their words of at least :data:`FRAGMENT_SIMILARITY`);
-   a fragment that does not hold together is regrouped with a smaller gap;
+   a fragment that does not hold together is regrouped with a smaller gap, and an edge
+   sentence that only a sentence's second-best seed reaches, adding nothing to its best, is
+   left out of the fragment (:func:`_trimmed_box`);
 4. does the same in **summary** mode, where the gap on the longer side is
    :data:`SUMMARY_GAP_SENTENCES` (a summary keeps a few sentences of a long passage, far apart)
    and each sentence of the shorter side keeps only its best seed. A summary copies clauses of
@@ -309,19 +311,80 @@ def _extend(
     sb: _Sentences,
     weight: dict[int, float],
     short: int | None,
+    score: dict[tuple[int, int], float],
 ) -> list[_Box]:
     """Seeds grouped with ``gaps`` into boxes whose two sides agree (:func:`_holds`); a group
-    that does not is regrouped with both gaps one smaller, down to single seeds."""
+    that does not is regrouped with both gaps one smaller, down to single seeds. An ordinary
+    group's box leaves out its redundant edges (:func:`_trimmed_box`); ``score`` holds each
+    seed's cosine of stems."""
     boxes = []
     for group in _groups(seeds, *gaps):
-        box = _box(group)
+        box = _box(group) if short is not None else _trimmed_box(group, score, sa, sb)
         if len(group) == 1 or _holds(group, box, sa, sb, weight, short):
             boxes.append(box)
         elif max(gaps) > 0:
-            boxes.extend(_extend(group, (max(gaps[0] - 1, 0), max(gaps[1] - 1, 0)), sa, sb, weight, short))
+            boxes.extend(_extend(group, (max(gaps[0] - 1, 0), max(gaps[1] - 1, 0)), sa, sb, weight, short, score))
         else:
             boxes.extend(_box([seed]) for seed in group)
     return boxes
+
+
+def _trimmed_box(
+    group: list[tuple[int, int]], score: dict[tuple[int, int], float], sa: _Sentences, sb: _Sentences
+) -> _Box:
+    """The box of an ordinary group without its redundant edges, its seeds all counted.
+
+    A reworded sentence seeds with its source sentence and, through the words of their topic,
+    often with a neighbour of it too ("pour the rest of the water into the pan" and "pour half
+    of the water and cover the pan"). Inside a copy that costs nothing; at its edge the
+    neighbour stretches the match over text that was not copied. So an edge sentence is left
+    out of the box when each of its seeds is its other sentence's second choice in the group
+    and shares with that sentence fewer than :data:`SEED_SHARED_WORDS` stems the best choice's
+    sentence does not hold: it explains nothing the best one does not. A sentence of the
+    source merged with its neighbour by the copy shares the words of its own half, and stays.
+    Edges are dropped until none is."""
+    kept = list(group)
+    while len(kept) > 1:
+        best_a, best_b = _best_seeds(kept, score, 0), _best_seeds(kept, score, 1)
+        box = _box(kept)
+        dropped: set[tuple[int, int]] = set()
+        for edge in {box.l0, box.l1}:
+            at = [s for s in kept if s[1] == edge]
+            if all(_adds_nothing(s, best_a[s[0]], sa.stems[s[0]], sb.stems, 1) for s in at):
+                dropped.update(at)
+        for edge in {box.k0, box.k1}:
+            at = [s for s in kept if s[0] == edge]
+            if all(_adds_nothing(s, best_b[s[1]], sb.stems[s[1]], sa.stems, 0) for s in at):
+                dropped.update(at)
+        if not dropped or len(dropped) == len(kept):
+            break
+        kept = [s for s in kept if s not in dropped]
+    trimmed = _box(kept)
+    return _Box(trimmed.k0, trimmed.k1, trimmed.l0, trimmed.l1, len(group))
+
+
+def _best_seeds(
+    seeds: list[tuple[int, int]], score: dict[tuple[int, int], float], side: int
+) -> dict[int, tuple[int, int]]:
+    """Each sentence of ``side`` (0 for a, 1 for b) with its best seed among ``seeds``: the
+    highest ``score``, the first of equals."""
+    best: dict[int, tuple[int, int]] = {}
+    for seed in seeds:
+        if seed[side] not in best or score[seed] > score[best[seed[side]]]:
+            best[seed[side]] = seed
+    return best
+
+
+def _adds_nothing(
+    seed: tuple[int, int], best: tuple[int, int], own: Counter[int], others: list[Counter[int]], side: int
+) -> bool:
+    """Whether ``seed`` is not ``best`` (the best seed of its sentence whose stems are ``own``)
+    and its sentence on ``side`` shares fewer than :data:`SEED_SHARED_WORDS` of ``own`` that
+    ``best``'s sentence on that side (both in ``others``) does not hold."""
+    if seed == best:
+        return False
+    new = (own.keys() & others[seed[side]].keys()) - others[best[side]].keys()
+    return len(new) < SEED_SHARED_WORDS
 
 
 def _pulled_in(side: Side, start: int, end: int, other: Counter[int]) -> tuple[int, int]:
@@ -353,9 +416,10 @@ def fragments(a: Side, b: Side, aligned: list[tuple[int, int, int, int]], min_to
     if len(found) < MIN_SEEDS:
         return []
     seeds = [s for s in found if not _explained_elsewhere(s, sa, sb, aligned)]
+    score = {s: _cosine(sa.stems[s[0]], sb.stems[s[1]], stem_weight) for s in found}
     candidates: list[Fragment] = []
-    for short, gaps, used in _modes(seeds, found, sa, sb, stem_weight):
-        for box in _extend(used, gaps, sa, sb, weight, short):
+    for short, gaps, used in _modes(seeds, found, score):
+        for box in _extend(used, gaps, sa, sb, weight, short, score):
             bag_a, bag_b = _bag(sa, range(box.k0, box.k1 + 1)), _bag(sb, range(box.l0, box.l1 + 1))
             i0, i1 = _pulled_in(a, sa.bounds[box.k0][0], sa.bounds[box.k1][1], bag_b)
             j0, j1 = _pulled_in(b, sb.bounds[box.l0][0], sb.bounds[box.l1][1], bag_a)
@@ -399,17 +463,13 @@ def _explained_elsewhere(
 
 
 def _modes(
-    seeds: list[tuple[int, int]],
-    found: list[tuple[int, int]],
-    sa: _Sentences,
-    sb: _Sentences,
-    stem_weight: dict[int, float],
+    seeds: list[tuple[int, int]], found: list[tuple[int, int]], score: dict[tuple[int, int], float]
 ) -> list[tuple[int | None, tuple[int, int], list[tuple[int, int]]]]:
     """Each mode as (the summary's side or None, gaps, seeds): the ordinary gaps with ``seeds``;
     then the summary gaps, the long gap on the side whose seeds (all those ``found``, explained
     elsewhere or not) spread over more sentences (a summary's source is the longer side), with
-    each sentence of the short side keeping only its best seed (highest cosine of their stems, the
-    first of equals).
+    each sentence of the short side keeping only its best seed (highest ``score``, the cosine of
+    their stems, the first of equals).
 
     A summary sentence says what one of its source's says, however many others share its topic:
     its second-best pairings are that topic, and a long gap would chain them over text never
@@ -417,12 +477,7 @@ def _modes(
     spread_a = max(k for k, _ in found) - min(k for k, _ in found)
     spread_b = max(m for _, m in found) - min(m for _, m in found)
     short = 1 if spread_a >= spread_b else 0
-    best: dict[int, tuple[float, tuple[int, int]]] = {}
-    for seed in found:
-        score = _cosine(sa.stems[seed[0]], sb.stems[seed[1]], stem_weight)
-        if seed[short] not in best or score > best[seed[short]][0]:
-            best[seed[short]] = (score, seed)
-    summary = sorted(seed for _, seed in best.values())
+    summary = sorted(_best_seeds(found, score, short).values())
     wide, narrow = SUMMARY_GAP_SENTENCES, MAX_GAP_SENTENCES
     gaps = (wide, narrow) if short == 1 else (narrow, wide)
     return [(None, (MAX_GAP_SENTENCES, MAX_GAP_SENTENCES), seeds), (short, gaps, summary)]

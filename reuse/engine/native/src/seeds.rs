@@ -333,7 +333,81 @@ fn holds(
     cosine(&bag_a, &bag_b, weight) >= FRAGMENT_SIMILARITY
 }
 
+/// Each seed's cosine of its sentences' stems.
+type Scores = FastMap<(i64, i64), f64>;
+
+/// `_best_seeds`: each sentence of `side` (0 for a, 1 for b) with its best seed, the first of equals.
+fn best_seeds(seeds: &[(i64, i64)], score: &Scores, side: u8) -> FastMap<i64, (i64, i64)> {
+    let mut best: FastMap<i64, (i64, i64)> = FastMap::default();
+    for &seed in seeds {
+        let key = if side == 0 { seed.0 } else { seed.1 };
+        match best.get(&key) {
+            Some(top) if score[&seed] <= score[top] => {}
+            _ => {
+                best.insert(key, seed);
+            }
+        }
+    }
+    best
+}
+
+/// `_adds_nothing`: `seed` is not `best`, and its sentence on `side` shares fewer than a seed's
+/// shared words of `own` that `best`'s sentence there does not hold.
+fn adds_nothing(seed: (i64, i64), best: (i64, i64), own: &Bag, others: &[Bag], side: u8) -> bool {
+    if seed == best {
+        return false;
+    }
+    let pick = |s: (i64, i64)| (if side == 0 { s.0 } else { s.1 }) as usize;
+    let held = &others[pick(best)];
+    let mut new = 0;
+    for_each_shared(own, &others[pick(seed)], |h, _, _| {
+        if held.binary_search_by_key(&h, |x| x.0).is_err() {
+            new += 1;
+        }
+    });
+    new < SEED_SHARED_WORDS
+}
+
+/// `_trimmed_box`: an ordinary group's box without its redundant edges, its seeds all counted.
+fn trimmed_box(group: &[(i64, i64)], score: &Scores, sa: &Sentences, sb: &Sentences) -> BoxS {
+    let mut kept = group.to_vec();
+    while kept.len() > 1 {
+        let (best_a, best_b) = (best_seeds(&kept, score, 0), best_seeds(&kept, score, 1));
+        let bx = box_of(&kept);
+        let mut dropped: Vec<(i64, i64)> = Vec::new();
+        for edge in [bx.l0, bx.l1] {
+            let at: Vec<(i64, i64)> = kept.iter().copied().filter(|s| s.1 == edge).collect();
+            if at
+                .iter()
+                .all(|&s| adds_nothing(s, best_a[&s.0], &sa.stems[s.0 as usize], &sb.stems, 1))
+            {
+                dropped.extend(at);
+            }
+        }
+        for edge in [bx.k0, bx.k1] {
+            let at: Vec<(i64, i64)> = kept.iter().copied().filter(|s| s.0 == edge).collect();
+            if at
+                .iter()
+                .all(|&s| adds_nothing(s, best_b[&s.1], &sb.stems[s.1 as usize], &sa.stems, 0))
+            {
+                dropped.extend(at);
+            }
+        }
+        dropped.sort_unstable();
+        dropped.dedup();
+        if dropped.is_empty() || dropped.len() == kept.len() {
+            break;
+        }
+        kept.retain(|s| dropped.binary_search(s).is_err());
+    }
+    BoxS {
+        seeds: group.len(),
+        ..box_of(&kept)
+    }
+}
+
 /// `_extend`: groups whose sides agree; a group that does not is regrouped with smaller gaps.
+/// An ordinary group's box leaves out its redundant edges (`trimmed_box`).
 fn extend(
     seeds: &[(i64, i64)],
     gaps: (i64, i64),
@@ -341,10 +415,15 @@ fn extend(
     sb: &Sentences,
     weight: &FastMap<u64, f64>,
     short: Short,
+    score: &Scores,
 ) -> Vec<BoxS> {
     let mut boxes = Vec::new();
     for group in groups(seeds, gaps.0, gaps.1) {
-        let b = box_of(&group);
+        let b = if short.is_some() {
+            box_of(&group)
+        } else {
+            trimmed_box(&group, score, sa, sb)
+        };
         if group.len() == 1 || holds(&group, &b, sa, sb, weight, short) {
             boxes.push(b);
         } else if gaps.0.max(gaps.1) > 0 {
@@ -355,6 +434,7 @@ fn extend(
                 sb,
                 weight,
                 short,
+                score,
             ));
         } else {
             boxes.extend(group.iter().map(|s| box_of(&[*s])));
@@ -443,22 +523,16 @@ pub fn fragments(
     } else {
         (MAX_GAP_SENTENCES, SUMMARY_GAP_SENTENCES)
     };
-    let mut best: FastMap<i64, (f64, (i64, i64))> = FastMap::default();
-    for &seed in &found {
-        let score = cosine(
-            &sa.stems[seed.0 as usize],
-            &sb.stems[seed.1 as usize],
-            &stem_weight,
-        );
-        let key = if short_is_b { seed.1 } else { seed.0 };
-        match best.get(&key) {
-            Some(&(top, _)) if score <= top => {}
-            _ => {
-                best.insert(key, (score, seed));
-            }
-        }
-    }
-    let mut summary_seeds: Vec<(i64, i64)> = best.values().map(|x| x.1).collect();
+    let score: Scores = found
+        .iter()
+        .map(|&s| {
+            let (x, y) = (&sa.stems[s.0 as usize], &sb.stems[s.1 as usize]);
+            (s, cosine(x, y, &stem_weight))
+        })
+        .collect();
+    let mut summary_seeds: Vec<(i64, i64)> = best_seeds(&found, &score, u8::from(short_is_b))
+        .into_values()
+        .collect();
     summary_seeds.sort_unstable();
     let mut candidates = Vec::new();
     let summary_side: Short = Some(if short_is_b { 1 } else { 0 });
@@ -467,7 +541,7 @@ pub fn fragments(
         (summary_side, summary_gaps, &summary_seeds),
     ] {
         let summary = short.is_some();
-        for bx in extend(used, gaps, &sa, &sb, &weight, short) {
+        for bx in extend(used, gaps, &sa, &sb, &weight, short, &score) {
             let (mut i0, mut i1) = pulled_in(
                 a,
                 sa.bounds[bx.k0 as usize].0,
@@ -625,5 +699,44 @@ mod tests {
             10
         )
         .is_empty());
+    }
+
+    #[test]
+    fn an_edge_explaining_nothing_more_is_trimmed() {
+        // Sentence 0 of a (N) holds three of sentence 1's (P1's) words and two of its own; b's
+        // sentence 0 seeds with both, best with P1. It stays at the edge only when it shares
+        // a seed's worth of N's own words.
+        let bags = |sets: &[&[u64]]| -> Vec<Bag> { sets.iter().map(|s| bag_of(s)).collect() };
+        let a_words = bags(&[
+            &[1, 2, 3, 10, 11],
+            &[1, 2, 3, 4, 5, 6],
+            &[20, 21, 22],
+            &[30, 31, 32],
+        ]);
+        let sa = Sentences {
+            bounds: vec![(0, 5), (5, 11), (11, 14), (14, 17)],
+            stems: a_words.clone(),
+            words: a_words,
+        };
+        let group = [(0, 0), (1, 0), (2, 1), (3, 2)];
+        let score: Scores = [0.5, 0.9, 0.5, 0.5]
+            .iter()
+            .zip(group)
+            .map(|(&x, s)| (s, x))
+            .collect();
+        let first_sentence_of_a = |first: &[u64]| {
+            let b_words = bags(&[first, &[20, 21, 22], &[30, 31, 32]]);
+            let sb = Sentences {
+                bounds: vec![(0, first.len() as i64), (0, 0), (0, 0)],
+                stems: b_words.clone(),
+                words: b_words,
+            };
+            let b = trimmed_box(&group, &score, &sa, &sb);
+            assert_eq!((b.k1, b.l0, b.l1, b.seeds), (3, 0, 2, 4));
+            b.k0
+        };
+        assert_eq!(first_sentence_of_a(&[1, 2, 3, 4, 5]), 1);
+        assert_eq!(first_sentence_of_a(&[1, 2, 3, 4, 5, 10]), 1);
+        assert_eq!(first_sentence_of_a(&[1, 2, 3, 4, 5, 10, 11]), 0);
     }
 }
