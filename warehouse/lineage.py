@@ -19,6 +19,7 @@ from warehouse.db import Warehouse, registered
 __all__ = [
     "LINEAGE_TABLES",
     "OwedVersion",
+    "StoredReport",
     "current_versions",
     "delete_stories",
     "delete_version_diffs",
@@ -387,11 +388,41 @@ def pair_scores(
     return found
 
 
-def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> None:
-    """Delete the stories (nodes, edges, edits) holding any of ``doc_ids``."""
+class StoredReport(NamedTuple):
+    """What a deleted copy edge's versions compared to: its labels and its ``edge_edits`` rows
+    (without their edge_id)."""
+
+    labels: list[str]
+    edits: list[dict[str, Any]]
+
+
+#: The columns of an ``edge_edits`` row besides its edge_id.
+_EDIT_COLUMNS = (
+    "position",
+    "label",
+    "source_start",
+    "source_end",
+    "target_start",
+    "target_end",
+    "source_text",
+    "target_text",
+    "detail",
+)
+
+
+def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> dict[tuple[int, int], StoredReport]:
+    """Delete the stories (nodes, edges, edits) holding any of ``doc_ids``; return the edit
+    reports their copy edges held, by ``(source_version, target_version)``.
+
+    A report depends only on its two versions and their sites' learned boilerplate, so the
+    update that rebuilds these stories takes a pair's report back instead of comparing the two
+    texts again, unless a site's boilerplate changed (see
+    :func:`reuse.pipeline.lineage.update_lineage`): a story that gains one copy compares one
+    pair, not all of them."""
     ids = sorted(set(doc_ids))
     if not ids:
-        return
+        return {}
+    reports: dict[tuple[int, int], StoredReport] = {}
     with registered(wh.con, "gone_docs", {"id": pa.array(ids, pa.int64())}) as con:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE gone_stories AS SELECT DISTINCT story_id FROM lineage_nodes"
@@ -399,6 +430,16 @@ def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> None:
         )
         # None for a new document's first update: the deletes would scan the tables for nothing.
         if con.execute("SELECT count(*) FROM gone_stories").fetchall()[0][0]:
+            rows = con.execute(
+                "SELECT e.source_version, e.target_version, e.labels,"
+                f" list(struct_pack({', '.join(f'{c} := x.{c}' for c in _EDIT_COLUMNS)}) ORDER BY x.position)"
+                " FILTER (WHERE x.edge_id IS NOT NULL)"
+                " FROM reuse_edges e LEFT JOIN edge_edits x USING (edge_id)"
+                " WHERE e.story_id IN (SELECT story_id FROM gone_stories) AND e.relation IN ('copy', 'undirected')"
+                " GROUP BY e.edge_id, e.source_version, e.target_version, e.labels"
+            ).fetchall()
+            for source, target, labels, edits in rows:
+                reports[(int(source), int(target))] = StoredReport(list(labels), list(edits or []))
             con.execute(
                 "DELETE FROM edge_edits WHERE edge_id IN"
                 " (SELECT edge_id FROM reuse_edges WHERE story_id IN (SELECT story_id FROM gone_stories))"
@@ -406,6 +447,7 @@ def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> None:
             for table in LINEAGE_TABLES[1:]:
                 con.execute(f"DELETE FROM {table} WHERE story_id IN (SELECT story_id FROM gone_stories)")
         con.execute("DROP TABLE gone_stories")
+    return reports
 
 
 # -- reading, for the CLI and reports ------------------------------------------------------------------

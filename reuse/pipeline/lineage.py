@@ -183,6 +183,26 @@ def _edit_dicts(report: EditReport) -> list[dict[str, Any]]:
     ]
 
 
+def _edits(
+    edge_id: int,
+    source: dict[str, Any],
+    target: dict[str, Any],
+    boilerplate: dict[str, set[int]],
+    kept: _Kept,
+    edit_rows: list[dict[str, Any]],
+) -> list[str]:
+    """Add the ``edge_edits`` rows of a copy edge from version ``source`` to ``target`` to
+    ``edit_rows`` (those its story held before, when they still hold, else compared now);
+    return its labels."""
+    stored = kept.report(source, target)
+    if stored is not None:
+        edit_rows.extend({"edge_id": edge_id, **row} for row in stored.edits)
+        return stored.labels
+    report = compare(_view(source, boilerplate), _view(target, boilerplate))
+    edit_rows.extend(_edit_rows(edge_id, report))
+    return list(report.labels)
+
+
 def _edit_rows(edge_id: int, report: EditReport) -> list[dict[str, Any]]:
     return [
         {"edge_id": edge_id, **row, "detail": json.dumps(row["detail"], ensure_ascii=False)}
@@ -251,13 +271,16 @@ def update_lineage(
     members = lineage_db.lineage_reach(wh, seeds, settings.min_evidence_chars)
     current = lineage_db.current_versions(wh, members)
     _store_version_diffs(wh, diffed)
-    lineage_db.delete_stories(wh, members)
+    stored = lineage_db.delete_stories(wh, members)
     doc_of = {v: doc for doc, v in current.items()}
     pairs = [(doc_of[va], doc_of[vb]) for va, vb in lineage_db.pair_graph(wh, current.values())]
+    # An edge's edits are taken back from the story it was in unless a site's new boilerplate
+    # changes what its versions compare to.
+    kept = _Kept(stored, frozenset(changed_sites))
     # Stories are built and stored a batch of whole connected groups at a time: a bulk run's
     # update would otherwise hold every document's facts and every match at once.
     for batch in story_batches(pairs, STORY_BATCH_DOCS):
-        _update_stories(wh, settings, run_id, {doc: current[doc] for doc in batch}, progress)
+        _update_stories(wh, settings, run_id, {doc: current[doc] for doc in batch}, kept, progress)
     # Alerts are read from the edges just stored, in this transaction: a run killed before it
     # commits leaves them owed with its lineage, and one alert per watch and copy is ever raised.
     raise_alerts(wh, settings, run_id, {v.doc_id for v in fresh})
@@ -308,11 +331,28 @@ def _store_version_diffs(wh: Warehouse, diffed: list[lineage_db.OwedVersion]) ->
         wh.insert("version_diffs", diffs)
 
 
+@dataclass(frozen=True)
+class _Kept:
+    """The edit reports of the stories an update deleted (see
+    :func:`warehouse.lineage.delete_stories`), and the sites whose boilerplate it changed."""
+
+    reports: dict[tuple[int, int], lineage_db.StoredReport]
+    changed_sites: frozenset[str]
+
+    def report(self, source: dict[str, Any], target: dict[str, Any]) -> lineage_db.StoredReport | None:
+        """The stored report of the versions ``source`` and ``target`` (rows of
+        :func:`warehouse.lineage.load_versions`), when it still holds."""
+        if source["site"] in self.changed_sites or target["site"] in self.changed_sites:
+            return None
+        return self.reports.get((source["version_id"], target["version_id"]))
+
+
 def _update_stories(
     wh: Warehouse,
     settings: Settings,
     run_id: int,
     current: dict[int, int],
+    kept: _Kept,
     progress: Callable[[str], None] | None,
 ) -> None:
     """Build and store the stories among the documents of ``current`` (``doc_id → version_id``),
@@ -335,7 +375,7 @@ def _update_stories(
         if p["matches"]
     ]
     found = build_stories(docs, shared, settings)
-    _store_stories(wh, run_id, found, docs, rows, boilerplate, progress or (lambda _story: None))
+    _store_stories(wh, run_id, found, docs, rows, boilerplate, kept, progress or (lambda _story: None))
 
 
 def _store_stories(
@@ -345,6 +385,7 @@ def _store_stories(
     docs: dict[int, DocFacts],
     rows: dict[int, dict[str, Any]],
     boilerplate: dict[str, set[int]],
+    kept: _Kept,
     progress: Callable[[str], None],
 ) -> None:
     edge_id = wh.next_id("reuse_edges", "edge_id")
@@ -355,7 +396,8 @@ def _store_stories(
         for (s, t), scored in lineage_db.pair_scores(wh, copied).items()
     }
     rows.update(lineage_db.load_versions(wh, {b for b, _ in best_of.values() if b is not None} - rows.keys()))
-    story_rows, node_rows, edge_rows, edit_rows = [], [], [], []
+    story_rows, node_rows, edge_rows = [], [], []
+    edit_rows: list[dict[str, Any]] = []
     for story in found:
         story_rows.append(
             {
@@ -378,9 +420,7 @@ def _store_stories(
             if edge.relation in ("copy", "undirected"):
                 best, corrections = best_of[(edge.source, edge.target)]
                 source_version = best or source.version_id
-                report = compare(_view(rows[source_version], boilerplate), _view(rows[target.version_id], boilerplate))
-                edit_rows.extend(_edit_rows(edge_id, report))
-                labels = list(report.labels)
+                labels = _edits(edge_id, rows[source_version], rows[target.version_id], boilerplate, kept, edit_rows)
             else:
                 labels = []
             credit = attribution(target, source, story, docs)
