@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reuse.lineage.evidence import _verified, _word_runs
+from reuse.lineage.evidence import TextWords, WordCache, _verified, _word_runs
 from reuse.models import Span
 
 WORD = re.compile(r"\w+")
@@ -54,6 +54,30 @@ def test_kept_text_is_exactly_the_runs_of_three_words_both_sides_share(
             else:
                 expected.append(Span(start, end))
         assert got == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(text_and_spans())
+def test_a_text_read_once_gives_each_span_the_words_read_from_it(case: tuple[str, list[Span]]) -> None:
+    """TextWords (a document in many pairs of a story, read once): the words of each span, cut
+    ones cut (their folded forms folded from what the span holds: "Straße" cut to "Stra" folds to
+    "stra", not to the start of "strasse"), as reading the span alone finds them."""
+    text, spans = case
+    assert TextWords(text).runs(spans) == _word_runs(text, spans)
+
+
+def test_a_document_is_read_once_while_it_has_pairs_left() -> None:
+    """WordCache: document 1 is in three pairs, read once and held until its last one is done;
+    2 and 3, each in one pair, are never held."""
+    text, span = "one two three four", [Span(4, 18)]
+    words = WordCache([(1, 2), (1, 3), (1, 4), (4, 5)])
+    assert words.runs(2, text, span) == words.runs(1, text, span) == _word_runs(text, span)
+    assert words.held == {1}
+    words.done(1, 2)
+    words.done(1, 3)
+    assert words.held == {1}
+    words.done(1, 4)
+    assert words.held == frozenset()
 
 
 def test_only_text_shared_three_words_in_a_row_is_kept() -> None:

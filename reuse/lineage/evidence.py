@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from bisect import bisect_left, bisect_right
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -23,6 +24,8 @@ from reuse.models import Span
 __all__ = [
     "WEIGHTS",
     "Relation",
+    "TextWords",
+    "WordCache",
     "credits_of",
     "decide",
     "mark_upstreams",
@@ -134,13 +137,19 @@ class Relation:
         return any(s.name in _SPECIFIC for s in self.signals)
 
 
-def relation(a: DocFacts, b: DocFacts, shared: SharedText, settings: Settings) -> Relation | None:
+def relation(
+    a: DocFacts, b: DocFacts, shared: SharedText, settings: Settings, words: WordCache | None = None
+) -> Relation | None:
+    """What ``a`` and ``b`` share outside boilerplate, verified word for word (see
+    :func:`_verified`), when it is enough to relate them; None otherwise. ``words`` reads a
+    document in many pairs once."""
     if a.site is not None and a.site == b.site:
         return None  # one site repeating itself is its template, never a story
     spans_a = subtract([m.a for m in shared.matches], a.boilerplate)
     spans_b = subtract([m.b for m in shared.matches], b.boilerplate)
     if a.text and b.text:
-        spans_a, spans_b = _verified(_word_runs(a.text, spans_a), _word_runs(b.text, spans_b))
+        cache = words or WordCache([])
+        spans_a, spans_b = _verified(cache.runs(a.doc_id, a.text, spans_a), cache.runs(b.doc_id, b.text, spans_b))
     if min(union_length(spans_a), union_length(spans_b)) < settings.min_evidence_chars:
         return None
     raw = {a.doc_id: union_length([m.a for m in shared.matches]), b.doc_id: union_length([m.b for m in shared.matches])}
@@ -162,6 +171,67 @@ def _word_runs(text: str, spans: Sequence[Span]) -> list[_Words]:
         found = list(_WORD.finditer(text, span.start, span.end))
         runs.append(_Words([m.start() for m in found], [m.end() for m in found], [m.group().casefold() for m in found]))
     return runs
+
+
+class TextWords:
+    """The words of one text found once (offsets and case-folded forms), for the word runs of
+    many spans of it: :meth:`runs` equals :func:`_word_runs` on the same text."""
+
+    def __init__(self, text: str) -> None:
+        found = list(_WORD.finditer(text))
+        self.text = text
+        self.starts = [m.start() for m in found]
+        self.ends = [m.end() for m in found]
+        self.folded = [m.group().casefold() for m in found]
+
+    def runs(self, spans: Sequence[Span]) -> list[_Words]:
+        """The words inside each span, a word the span cuts cut with it (``\\w+`` finds the
+        same words from any start, past the one it starts inside)."""
+        out = []
+        for span in spans:
+            first = bisect_right(self.ends, span.start)
+            stop = bisect_left(self.starts, span.end) if span.end > span.start else first
+            run = _Words(self.starts[first:stop], self.ends[first:stop], self.folded[first:stop])
+            # Only the first and the last word can be cut.
+            for k in {0, len(run.starts) - 1} if run.starts else ():
+                start, end = max(run.starts[k], span.start), min(run.ends[k], span.end)
+                if (start, end) != (run.starts[k], run.ends[k]):
+                    run.starts[k], run.ends[k], run.folded[k] = start, end, self.text[start:end].casefold()
+            out.append(run)
+        return out
+
+
+class WordCache:
+    """The :class:`TextWords` of the documents in more than one of the ``pairs`` (of doc_ids) a
+    run of :func:`relation` calls takes in order: each made when first needed, dropped after
+    the document's last pair (:meth:`done`). A story of many copies relates each to the others,
+    and each pair's shared text is most of both; a document in one pair is read only where it
+    shares text."""
+
+    def __init__(self, pairs: Iterable[tuple[int, int]]) -> None:
+        self._left = Counter(doc for pair in pairs for doc in pair)
+        self._held: dict[int, TextWords] = {}
+
+    def runs(self, doc_id: int, text: str, spans: Sequence[Span]) -> list[_Words]:
+        """:func:`_word_runs` of the document ``doc_id``'s ``text``."""
+        held = self._held.get(doc_id)
+        if held is None:
+            if self._left[doc_id] < 2:
+                return _word_runs(text, spans)
+            held = self._held[doc_id] = TextWords(text)
+        return held.runs(spans)
+
+    @property
+    def held(self) -> frozenset[int]:
+        """The documents whose words are held."""
+        return frozenset(self._held)
+
+    def done(self, a: int, b: int) -> None:
+        """The pair ``(a, b)`` is related: forget a document whose pairs are all done."""
+        for doc in (a, b):
+            self._left[doc] -= 1
+            if self._left[doc] <= 0:
+                self._held.pop(doc, None)
 
 
 def _trigrams(run: _Words) -> zip[tuple[str, str, str]]:

@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from reuse.config import Settings
 from reuse.engine.boilerplate import union_length
 from reuse.lineage.arborescence import min_arborescence
-from reuse.lineage.evidence import Relation, decide, mark_upstreams, method, relation
+from reuse.lineage.evidence import Relation, WordCache, decide, mark_upstreams, method, relation
 from reuse.lineage.facts import DocFacts, Edge, Node, SharedText, Story, When, doc_when, time_order
 from reuse.models import Span
 
@@ -202,14 +202,16 @@ def build_stories(docs: Mapping[int, DocFacts], shared: Iterable[SharedText], se
     nothing; a document related to nothing is in no story.
     """
     rels: dict[frozenset[int], Relation] = {}
-    for item in shared:
+    items = list(shared)
+    words = WordCache((item.doc_a, item.doc_b) for item in items)
+    for item in items:
         key = frozenset((item.doc_a, item.doc_b))
-        if len(key) < 2 or key in rels:
-            continue
-        rel = relation(docs[item.doc_a], docs[item.doc_b], item, settings)
-        if rel is not None:
-            decide(rel, settings)
-            rels[key] = rel
+        if len(key) == 2 and key not in rels:
+            rel = relation(docs[item.doc_a], docs[item.doc_b], item, settings, words)
+            if rel is not None:
+                decide(rel, settings)
+                rels[key] = rel
+        words.done(item.doc_a, item.doc_b)
     mark_upstreams(rels, docs, settings)
     stories = []
     components = _components(rels.values())
