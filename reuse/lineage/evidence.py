@@ -252,16 +252,19 @@ def _verified(runs_a: list[_Words], runs_b: list[_Words]) -> tuple[list[Span], l
 
 
 def _kept(runs: list[_Words], theirs: set[tuple[str, str, str]]) -> list[Span]:
-    kept: list[Span] = []
+    """The stretches of ``runs`` covered by their runs of three words found in ``theirs``,
+    joined across gaps of up to three characters."""
+    bounds: list[list[int]] = []  # each [start, end], made a Span once: a story of many copies makes millions
     for run in runs:
         for k, gram in enumerate(_trigrams(run)):
             if gram in theirs:
                 start, end = run.starts[k], run.ends[k + 2]
-                if kept and start <= kept[-1].end + 3:
-                    kept[-1] = Span(kept[-1].start, max(kept[-1].end, end))
+                if bounds and start <= bounds[-1][1] + 3:
+                    if end > bounds[-1][1]:
+                        bounds[-1][1] = end
                 else:
-                    kept.append(Span(start, end))
-    return kept
+                    bounds.append([start, end])
+    return [Span(start, end) for start, end in bounds]
 
 
 def _containment(rel: Relation, inner: DocFacts, outer: DocFacts, settings: Settings) -> Signal | None:
