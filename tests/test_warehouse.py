@@ -33,7 +33,7 @@ from reuse.engine.signatures import MinHasher
 from reuse.errors import SettingsMismatch, WarehouseError, WarehouseLocked
 from reuse.models import Document
 from reuse.pipeline.ingest import IngestReport, ingest
-from warehouse.db import SCHEMA_VERSION, Warehouse, open_warehouse, registered
+from warehouse.db import SCHEMA_VERSION, Warehouse, fixed_width_rows, open_warehouse, registered
 from warehouse.migrations import apply_migrations, migrations
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -494,6 +494,33 @@ def test_the_signature_filter_changes_no_match(
         with open_warehouse(tmp_path / path, read_only=True) as wh:
             assert _stored_band_keys(wh) == expected_keys
             assert _matches(wh) == expected_matches, path
+
+
+def test_stored_signatures_are_read_back_row_for_row(built: dict[str, Any]) -> None:
+    """passage_signatures: each row is the passage's stored blob and its token span, whatever
+    the order the rows come in."""
+    with open_warehouse(built["at_once"], SETTINGS, read_only=True) as wh:
+        _, stored = wh.query(
+            "SELECT passage_id, minhash, token_end - token_start FROM signatures JOIN passages USING (passage_id)"
+        )
+        wanted = np.array(sorted(p for p, _, _ in stored)[::3], dtype=np.int64)
+        ids, signatures, tokens = wh.passage_signatures(wanted)
+    expected = {int(p): (np.frombuffer(blob, "<u4"), int(t)) for p, blob, t in stored}
+    assert sorted(ids.tolist()) == wanted.tolist()
+    for k, passage in enumerate(ids.tolist()):
+        assert np.array_equal(signatures[k], expected[passage][0]) and tokens[k] == expected[passage][1]
+
+
+@pytest.mark.parametrize("kind", [pa.binary(), pa.large_binary()])
+def test_blobs_of_one_length_are_rows_whatever_their_chunks(kind: pa.DataType) -> None:
+    """fixed_width_rows: chunks of either offset width, one of them a slice (an offset into its
+    buffers), make one matrix in order."""
+    rows = np.arange(24, dtype="<u4").reshape(6, 4)
+    blobs = [row.tobytes() for row in rows]
+    whole = pa.array([b"\0" * 16, *blobs[2:]], kind)
+    column = pa.chunked_array([pa.array(blobs[:2], kind), whole.slice(1)])
+    assert np.array_equal(fixed_width_rows(column, np.dtype("<u4")), rows)
+    assert fixed_width_rows(pa.chunked_array([pa.array(blobs, kind)]), np.dtype("<u4")).shape == (6, 4)
 
 
 def test_planted_reuse_is_found_and_unrelated_documents_match_nothing(built: dict[str, Any]) -> None:
