@@ -74,14 +74,8 @@ class Store:
                     versions.append(self.next_version)
                 self.next_passage += 1
             self.next_version += 1
-        self.wh.insert(
-            "band_keys",
-            {
-                "key": np.array(keys, np.uint64),
-                "passage_id": np.array(passages, np.int64),
-                "version_id": np.array(versions, np.int64),
-            },
-        )
+        self.rows = (np.array(keys, np.uint64), np.array(passages, np.int64), np.array(versions, np.int64))
+        self.wh.insert("band_keys", {"key": self.rows[0], "passage_id": self.rows[1], "version_id": self.rows[2]})
         return first
 
     def reopen(self) -> None:
@@ -90,8 +84,12 @@ class Store:
         _small(self.wh.key_index)
 
 
-def _same(wh: Warehouse, first: int, cap: int | None) -> None:
-    assert wh.candidates(first, cap).tolist() == wh.candidates_by_join(first, cap).tolist()
+Rows = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _same(wh: Warehouse, first: int, cap: int | None, probe: Rows | None = None) -> None:
+    """The index's candidates (the batch's rows read back, or ``probe``, as stored) are the join's."""
+    assert wh.candidates(first, cap, probe).tolist() == wh.candidates_by_join(first, cap).tolist()
 
 
 def _segment_files(path: Path) -> list[Path]:
@@ -152,7 +150,7 @@ def test_index_gives_the_joins_candidates_through_builds_merges_and_damage(
                 ids = (store.next_passage, store.next_version)
                 store.wh.con.execute("BEGIN TRANSACTION")
                 first = store.insert([[[k + 1 for k in p] for p in v] for v in batch], keyspace)
-                store.wh.candidates(first, cap)
+                store.wh.candidates(first, cap, store.rows if pick % 2 else None)
                 store.wh.con.execute("ROLLBACK")
                 store.next_passage, store.next_version = ids
             elif fault == "restore" and saved is not None:
@@ -171,7 +169,8 @@ def test_index_gives_the_joins_candidates_through_builds_merges_and_damage(
                 _small(store.wh.key_index)
             store.wh.con.execute("BEGIN TRANSACTION")
             first = store.insert(batch, keyspace)
-            _same(store.wh, first, cap)
+            # Half the batches give their rows as the ingest does; the others are read back.
+            _same(store.wh, first, cap, store.rows if pick % 2 else None)
             store.wh.con.execute("COMMIT")
             if saved is None and store.next_passage > 8:
                 store.wh.con.execute("CHECKPOINT")

@@ -336,7 +336,12 @@ class Warehouse:
 
     # -- candidates ----------------------------------------------------------------------------
 
-    def candidates(self, first_passage_id: int, max_versions: int | None = None) -> np.ndarray:
+    def candidates(
+        self,
+        first_passage_id: int,
+        max_versions: int | None = None,
+        probe: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> np.ndarray:
         """Passage pairs sharing a band key, where the newer passage is ``>= first_passage_id``.
 
         Returns an ``(n, 4)`` int64 array of ``(old_passage, old_version, new_passage,
@@ -351,10 +356,14 @@ class Warehouse:
         (which writes its record in ``meta``: call this in the batch's transaction, where the
         passages below ``first_passage_id`` are the ones stored before). Other connections join
         in DuckDB (:meth:`candidates_by_join`, the reference the index is tested against).
+
+        ``probe`` may give the rows ``(key, passage_id, version_id)`` the batch has just stored
+        in ``band_keys`` (every row from ``first_passage_id`` on), which the index would
+        otherwise read back.
         """
         if self.key_index is None:
             return self.candidates_by_join(first_passage_id, max_versions)
-        return self.key_index.candidates(first_passage_id, max_versions)
+        return self.key_index.candidates(first_passage_id, max_versions, probe)
 
     def candidates_by_join(self, first_passage_id: int, max_versions: int | None = None) -> np.ndarray:
         """:meth:`candidates` by a join of the new band keys with every stored one, in DuckDB: a

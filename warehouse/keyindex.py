@@ -767,12 +767,23 @@ class KeyIndex:
             return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         return tuple(np.concatenate(c) for c in zip(*found, strict=True))  # type: ignore[return-value]
 
-    def candidates(self, first: int, max_versions: int | None) -> np.ndarray:
+    def candidates(
+        self, first: int, max_versions: int | None, given: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    ) -> np.ndarray:
         """``Warehouse.candidates`` through the index, as an ``(n, 4)`` int64 array, sorted.
 
-        The new rows (``passage_id >= first``) and the rows of the tail before them holding their
-        keys come from DuckDB; the segments give the rows before the tail."""
-        probe = _columns(self.con, "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ?", [first])
+        The new rows (``passage_id >= first``: ``given``, else read from DuckDB) and the rows of
+        the tail before them holding their keys (from DuckDB); the segments give the rows before
+        the tail. A segment later written from the new rows is checked against ``band_keys``
+        (see :meth:`sync`)."""
+        if given is None:
+            new_rows = "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ?"
+            given = _columns(self.con, new_rows, [first])
+        probe = (
+            np.asarray(given[0], np.uint64),
+            np.asarray(given[1], np.int64),
+            np.asarray(given[2], np.int64),
+        )
         if not len(probe[0]):
             return np.zeros((0, 4), np.int64)
         # Sorted once: for the distinct keys, the pairing and the segment built from them later.

@@ -399,14 +399,13 @@ class Ingestor:
             store_evidence(wh, [(first_version + k, doc) for k, (doc, _) in enumerate(fresh)])
             wh.insert("passages", dict(passage_cols))
             wh.insert("signatures", {"passage_id": np.arange(first_passage, passage_id), "minhash": blobs})
+            probe = None
             if keys:
-                wh.insert(
-                    "band_keys",
-                    {"key": _joined(keys), "passage_id": _joined(key_passages), "version_id": _joined(key_versions)},
-                )
+                probe = (_joined(keys), _joined(key_passages), _joined(key_versions))
+                wh.insert("band_keys", {"key": probe[0], "passage_id": probe[1], "version_id": probe[2]})
         self.report.ingested += len(fresh)
         self.report.passages += passage_id - first_passage
-        self._match(first_passage, version_of_new)
+        self._match(first_passage, version_of_new, probe)
 
     def _comparables(self, version_ids: list[int]) -> dict[int, Comparable]:
         """What matching needs of the given versions: kept from a recent batch, or analysed again
@@ -472,10 +471,14 @@ class Ingestor:
         ends = np.r_[starts[1:], len(rows)]
         return {(int(pairs[i, 0]), int(pairs[i, 1])): places[i:j] for i, j in zip(starts, ends, strict=True)}
 
-    def _match(self, first_passage: int, new: dict[int, Analysis]) -> None:
+    def _match(
+        self, first_passage: int, new: dict[int, Analysis], probe: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    ) -> None:
+        """Find, verify, align and store what the batch's new versions (``new``, passages from
+        ``first_passage`` on, their band keys ``probe`` as stored) share with what is stored."""
         wh, settings, clock = self.wh, self.settings, self.report.clock
         with clock.stage("candidates"):
-            candidates = wh.candidates(first_passage, settings.max_key_versions)
+            candidates = wh.candidates(first_passage, settings.max_key_versions, probe)
             self.report.candidates += len(candidates)
             candidates = self._likely(candidates, first_passage, new)
             if not len(candidates):
