@@ -258,9 +258,12 @@ def test_ingesting_text_and_json_lines_loads_no_html_parser(tmp_path: Path) -> N
     assert db.exists()  # the command ran
     html_stack = ("crawlers.extract", "crawlers.metadata")
     assert sorted(m for m in loaded if m.split(".")[0] == "lxml" or m in html_stack) == []
+    assert "rich" not in loaded  # stderr is a pipe: no progress bar to draw
     page = tmp_path / "page.html"
     page.write_text("<html><body><article><p>" + "A paragraph of a page. " * 20 + "</p></article></body></html>")
     assert "lxml" in _loaded_after(code.replace(repr(str(rows)), repr(str(page))))  # not a vacuous pass
+    forced = "import os\nos.environ['FORCE_COLOR'] = '1'\n" + code
+    assert "rich" in _loaded_after(forced)  # a terminal, as rich would take it, gets its bar
 
 
 def test_the_script_answers_version_without_building_the_command_table() -> None:

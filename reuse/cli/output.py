@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
@@ -79,9 +81,18 @@ def plain(console: Console) -> bool:
     return not console.is_terminal or console.no_color
 
 
+#: Environment variables that make rich treat a stream that is not a terminal as one.
+_FORCED_TERMINAL = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+
+
 @contextmanager
 def progress(description: str, total: int | None = None) -> Iterator[Callable[[str], None]]:
     """A transient progress bar on stderr (only on a terminal); yields the hook that advances it."""
+    terminal = sys.stderr is not None and sys.stderr.isatty()
+    if not terminal and not any(os.environ.get(name) for name in _FORCED_TERMINAL):
+        # No bar would be drawn: a scheduled or scripted run does not load rich for it.
+        yield lambda _source: None
+        return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
