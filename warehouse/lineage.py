@@ -19,11 +19,12 @@ from warehouse.db import Warehouse, registered
 __all__ = [
     "LINEAGE_TABLES",
     "OwedVersion",
-    "StoredReport",
     "current_versions",
     "delete_stories",
     "delete_version_diffs",
+    "forget_kept_edits",
     "forget_lineage",
+    "insert_kept_edits",
     "later_versions",
     "learn_site_boilerplate",
     "lineage_reach",
@@ -388,14 +389,6 @@ def pair_scores(
     return found
 
 
-class StoredReport(NamedTuple):
-    """What a deleted copy edge's versions compared to: its labels and its ``edge_edits`` rows
-    (without their edge_id)."""
-
-    labels: list[str]
-    edits: list[dict[str, Any]]
-
-
 #: The columns of an ``edge_edits`` row besides its edge_id.
 _EDIT_COLUMNS = (
     "position",
@@ -410,19 +403,21 @@ _EDIT_COLUMNS = (
 )
 
 
-def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> dict[tuple[int, int], StoredReport]:
-    """Delete the stories (nodes, edges, edits) holding any of ``doc_ids``; return the edit
-    reports their copy edges held, by ``(source_version, target_version)``.
+def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> dict[tuple[int, int], list[str]]:
+    """Delete the stories (nodes, edges, edits) holding any of ``doc_ids``; return the labels of
+    their copy edges by ``(source_version, target_version)``, and keep the edges' ``edge_edits``
+    rows in the temporary table ``kept_edits`` for :func:`insert_kept_edits`.
 
-    A report depends only on its two versions and their sites' learned boilerplate, so the
+    An edit report depends only on its two versions and their sites' learned boilerplate, so the
     update that rebuilds these stories takes a pair's report back instead of comparing the two
     texts again, unless a site's boilerplate changed (see
     :func:`reuse.pipeline.lineage.update_lineage`): a story that gains one copy compares one
-    pair, not all of them."""
+    pair, not all of them. The edits stay in DuckDB: an update reaching many stories would
+    otherwise hold all their texts at once. Call :func:`forget_kept_edits` when the update is done."""
     ids = sorted(set(doc_ids))
     if not ids:
         return {}
-    reports: dict[tuple[int, int], StoredReport] = {}
+    labels: dict[tuple[int, int], list[str]] = {}
     with registered(wh.con, "gone_docs", {"id": pa.array(ids, pa.int64())}) as con:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE gone_stories AS SELECT DISTINCT story_id FROM lineage_nodes"
@@ -430,16 +425,19 @@ def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> dict[tuple[int, int
         )
         # None for a new document's first update: the deletes would scan the tables for nothing.
         if con.execute("SELECT count(*) FROM gone_stories").fetchall()[0][0]:
-            rows = con.execute(
-                "SELECT e.source_version, e.target_version, e.labels,"
-                f" list(struct_pack({', '.join(f'{c} := x.{c}' for c in _EDIT_COLUMNS)}) ORDER BY x.position)"
-                " FILTER (WHERE x.edge_id IS NOT NULL)"
-                " FROM reuse_edges e LEFT JOIN edge_edits x USING (edge_id)"
+            copies = (
+                " FROM reuse_edges e WHERE e.story_id IN (SELECT story_id FROM gone_stories)"
+                " AND e.relation IN ('copy', 'undirected')"
+            )
+            for source, target, found in con.execute(
+                f"SELECT e.source_version, e.target_version, e.labels{copies}"
+            ).fetchall():
+                labels[(int(source), int(target))] = list(found)
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE kept_edits AS SELECT e.source_version, e.target_version,"
+                f" {', '.join(f'x.{c}' for c in _EDIT_COLUMNS)} FROM edge_edits x JOIN reuse_edges e USING (edge_id)"
                 " WHERE e.story_id IN (SELECT story_id FROM gone_stories) AND e.relation IN ('copy', 'undirected')"
-                " GROUP BY e.edge_id, e.source_version, e.target_version, e.labels"
-            ).fetchall()
-            for source, target, labels, edits in rows:
-                reports[(int(source), int(target))] = StoredReport(list(labels), list(edits or []))
+            )
             con.execute(
                 "DELETE FROM edge_edits WHERE edge_id IN"
                 " (SELECT edge_id FROM reuse_edges WHERE story_id IN (SELECT story_id FROM gone_stories))"
@@ -447,7 +445,31 @@ def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> dict[tuple[int, int
             for table in LINEAGE_TABLES[1:]:
                 con.execute(f"DELETE FROM {table} WHERE story_id IN (SELECT story_id FROM gone_stories)")
         con.execute("DROP TABLE gone_stories")
-    return reports
+    return labels
+
+
+def insert_kept_edits(wh: Warehouse, taken: Sequence[tuple[int, int, int]]) -> None:
+    """Store, for each ``(edge_id, source_version, target_version)`` of ``taken``, the
+    ``edge_edits`` rows :func:`delete_stories` kept for that pair of versions, under ``edge_id``."""
+    if not taken:
+        return
+    edges, sources, targets = zip(*taken, strict=True)
+    table = {
+        "edge_id": pa.array(edges, pa.int64()),
+        "source_version": pa.array(sources, pa.int64()),
+        "target_version": pa.array(targets, pa.int64()),
+    }
+    with registered(wh.con, "taken_edges", table) as con:
+        con.execute(
+            f"INSERT INTO edge_edits (edge_id, {', '.join(_EDIT_COLUMNS)})"
+            f" SELECT t.edge_id, {', '.join(f'k.{c}' for c in _EDIT_COLUMNS)}"
+            " FROM kept_edits k JOIN taken_edges t USING (source_version, target_version)"
+        )
+
+
+def forget_kept_edits(wh: Warehouse) -> None:
+    """Drop what :func:`delete_stories` kept."""
+    wh.con.execute("DROP TABLE IF EXISTS kept_edits")
 
 
 # -- reading, for the CLI and reports ------------------------------------------------------------------

@@ -190,14 +190,15 @@ def _edits(
     boilerplate: dict[str, set[int]],
     kept: _Kept,
     edit_rows: list[dict[str, Any]],
+    taken: list[tuple[int, int, int]],
 ) -> list[str]:
-    """Add the ``edge_edits`` rows of a copy edge from version ``source`` to ``target`` to
-    ``edit_rows`` (those its story held before, when they still hold, else compared now);
-    return its labels."""
-    stored = kept.report(source, target)
-    if stored is not None:
-        edit_rows.extend({"edge_id": edge_id, **row} for row in stored.edits)
-        return stored.labels
+    """The labels of a copy edge from version ``source`` to ``target``, and its ``edge_edits``:
+    those its story held before when they still hold (``taken`` gets ``(edge_id, source version,
+    target version)`` to copy them by), else compared now (their rows added to ``edit_rows``)."""
+    labels = kept.labels(source, target)
+    if labels is not None:
+        taken.append((edge_id, source["version_id"], target["version_id"]))
+        return labels
     report = compare(_view(source, boilerplate), _view(target, boilerplate))
     edit_rows.extend(_edit_rows(edge_id, report))
     return list(report.labels)
@@ -281,6 +282,7 @@ def update_lineage(
     # update would otherwise hold every document's facts and every match at once.
     for batch in story_batches(pairs, STORY_BATCH_DOCS):
         _update_stories(wh, settings, run_id, {doc: current[doc] for doc in batch}, kept, progress)
+    lineage_db.forget_kept_edits(wh)
     # Alerts are read from the edges just stored, in this transaction: a run killed before it
     # commits leaves them owed with its lineage, and one alert per watch and copy is ever raised.
     raise_alerts(wh, settings, run_id, {v.doc_id for v in fresh})
@@ -333,15 +335,15 @@ def _store_version_diffs(wh: Warehouse, diffed: list[lineage_db.OwedVersion]) ->
 
 @dataclass(frozen=True)
 class _Kept:
-    """The edit reports of the stories an update deleted (see
+    """The copy edges' labels of the stories an update deleted (their edits kept in DuckDB, see
     :func:`warehouse.lineage.delete_stories`), and the sites whose boilerplate it changed."""
 
-    reports: dict[tuple[int, int], lineage_db.StoredReport]
+    reports: dict[tuple[int, int], list[str]]
     changed_sites: frozenset[str]
 
-    def report(self, source: dict[str, Any], target: dict[str, Any]) -> lineage_db.StoredReport | None:
-        """The stored report of the versions ``source`` and ``target`` (rows of
-        :func:`warehouse.lineage.load_versions`), when it still holds."""
+    def labels(self, source: dict[str, Any], target: dict[str, Any]) -> list[str] | None:
+        """The kept labels of the versions ``source`` and ``target`` (rows of
+        :func:`warehouse.lineage.load_versions`), when their report still holds."""
         if source["site"] in self.changed_sites or target["site"] in self.changed_sites:
             return None
         return self.reports.get((source["version_id"], target["version_id"]))
@@ -398,6 +400,7 @@ def _store_stories(
     rows.update(lineage_db.load_versions(wh, {b for b, _ in best_of.values() if b is not None} - rows.keys()))
     story_rows, node_rows, edge_rows = [], [], []
     edit_rows: list[dict[str, Any]] = []
+    taken: list[tuple[int, int, int]] = []
     for story in found:
         story_rows.append(
             {
@@ -420,7 +423,8 @@ def _store_stories(
             if edge.relation in ("copy", "undirected"):
                 best, corrections = best_of[(edge.source, edge.target)]
                 source_version = best or source.version_id
-                labels = _edits(edge_id, rows[source_version], rows[target.version_id], boilerplate, kept, edit_rows)
+                source_row, target_row = rows[source_version], rows[target.version_id]
+                labels = _edits(edge_id, source_row, target_row, boilerplate, kept, edit_rows, taken)
             else:
                 labels = []
             credit = attribution(target, source, story, docs)
@@ -479,6 +483,7 @@ def _store_stories(
         ("edge_edits", edit_rows),
     ):
         wh.insert(table, table_rows)
+    lineage_db.insert_kept_edits(wh, taken)
 
 
 @dataclass(frozen=True)
