@@ -348,14 +348,15 @@ def _trimmed_box(
         best_a, best_b = _best_seeds(kept, score, 0), _best_seeds(kept, score, 1)
         box = _box(kept)
         dropped: set[tuple[int, int]] = set()
-        for edge in {box.l0, box.l1}:
-            at = [s for s in kept if s[1] == edge]
-            if all(_adds_nothing(s, best_a[s[0]], sa.stems[s[0]], sb.stems, 1) for s in at):
-                dropped.update(at)
-        for edge in {box.k0, box.k1}:
-            at = [s for s in kept if s[0] == edge]
-            if all(_adds_nothing(s, best_b[s[1]], sb.stems[s[1]], sa.stems, 0) for s in at):
-                dropped.update(at)
+        # Side b's edge sentences, each seed's other sentence on a; then a's.
+        for side, edges, best, own, others in (
+            (1, {box.l0, box.l1}, best_a, sa.stems, sb.stems),
+            (0, {box.k0, box.k1}, best_b, sb.stems, sa.stems),
+        ):
+            for edge in edges:
+                at = [s for s in kept if s[side] == edge]
+                if all(_adds_nothing(s, best[s[1 - side]], own[s[1 - side]], others, side) for s in at):
+                    dropped.update(at)
         if not dropped or len(dropped) == len(kept):
             break
         kept = [s for s in kept if s not in dropped]

@@ -375,22 +375,26 @@ fn trimmed_box(group: &[(i64, i64)], score: &Scores, sa: &Sentences, sb: &Senten
         let (best_a, best_b) = (best_seeds(&kept, score, 0), best_seeds(&kept, score, 1));
         let bx = box_of(&kept);
         let mut dropped: Vec<(i64, i64)> = Vec::new();
-        for edge in [bx.l0, bx.l1] {
-            let at: Vec<(i64, i64)> = kept.iter().copied().filter(|s| s.1 == edge).collect();
-            if at
-                .iter()
-                .all(|&s| adds_nothing(s, best_a[&s.0], &sa.stems[s.0 as usize], &sb.stems, 1))
-            {
-                dropped.extend(at);
-            }
-        }
-        for edge in [bx.k0, bx.k1] {
-            let at: Vec<(i64, i64)> = kept.iter().copied().filter(|s| s.0 == edge).collect();
-            if at
-                .iter()
-                .all(|&s| adds_nothing(s, best_b[&s.1], &sb.stems[s.1 as usize], &sa.stems, 0))
-            {
-                dropped.extend(at);
+        // Side b's edge sentences, each seed's other sentence on a; then a's.
+        for (side, edges, best, own, others) in [
+            (1u8, [bx.l0, bx.l1], &best_a, &sa.stems, &sb.stems),
+            (0u8, [bx.k0, bx.k1], &best_b, &sb.stems, &sa.stems),
+        ] {
+            // (the seed's sentence on `side`, its other sentence)
+            let ends = |s: (i64, i64)| if side == 1 { (s.1, s.0) } else { (s.0, s.1) };
+            for edge in edges {
+                let at: Vec<(i64, i64)> = kept
+                    .iter()
+                    .copied()
+                    .filter(|&s| ends(s).0 == edge)
+                    .collect();
+                let redundant = |&s: &(i64, i64)| {
+                    let other = ends(s).1;
+                    adds_nothing(s, best[&other], &own[other as usize], others, side)
+                };
+                if at.iter().all(redundant) {
+                    dropped.extend(at);
+                }
             }
         }
         dropped.sort_unstable();
