@@ -68,7 +68,8 @@ def test_a_text_read_once_gives_each_span_the_words_read_from_it(case: tuple[str
 
 def test_a_document_is_read_once_while_it_has_pairs_left() -> None:
     """WordCache: document 1 is in three pairs, read once and held until its last one is done;
-    2 and 3, each in one pair, are never held."""
+    2 and 3, each in one pair, are never held; past the budget of characters held, a document
+    is read where it shares text until another is let go."""
     text, span = "one two three four", [Span(4, 18)]
     words = WordCache([(1, 2), (1, 3), (1, 4), (4, 5)])
     assert words.runs(2, text, span) == words.runs(1, text, span) == _word_runs(text, span)
@@ -78,6 +79,15 @@ def test_a_document_is_read_once_while_it_has_pairs_left() -> None:
     assert words.held == {1}
     words.done(1, 4)
     assert words.held == frozenset()
+    # A budget of one text: 2 is read where it shares text until 1's words are let go.
+    within = WordCache([(1, 2), (1, 3), (2, 3), (2, 4)], budget=len(text))
+    for doc in (1, 2):
+        assert within.runs(doc, text, span) == _word_runs(text, span)
+    assert within.held == {1}
+    within.done(1, 2)
+    within.done(1, 3)
+    assert within.runs(2, text, span) == _word_runs(text, span)
+    assert within.held == {2}
 
 
 def test_only_text_shared_three_words_in_a_row_is_kept() -> None:

@@ -22,6 +22,7 @@ from reuse.lineage.facts import DocFacts, SharedText, Signal, as_utc, doc_when, 
 from reuse.models import Span
 
 __all__ = [
+    "HELD_CHARS",
     "WEIGHTS",
     "Relation",
     "TextWords",
@@ -201,24 +202,32 @@ class TextWords:
         return out
 
 
+#: How many characters of text :class:`WordCache` holds the words of at most (about 130 bytes a
+#: word held, 6 characters a word: some 45 MB). A story batch of a bulk update relates
+#: thousands of documents; past the budget a document is read where it shares text, as before.
+HELD_CHARS = 2_000_000
+
+
 class WordCache:
     """The :class:`TextWords` of the documents in more than one of the ``pairs`` (of doc_ids) a
-    run of :func:`relation` calls takes in order: each made when first needed, dropped after
-    the document's last pair (:meth:`done`). A story of many copies relates each to the others,
-    and each pair's shared text is most of both; a document in one pair is read only where it
-    shares text."""
+    run of :func:`relation` calls takes in order: each made when first needed (while the texts
+    held stay within ``budget`` characters), dropped after the document's last pair
+    (:meth:`done`). A story of many copies relates each to the others, and each pair's shared
+    text is most of both; a document in one pair is read only where it shares text."""
 
-    def __init__(self, pairs: Iterable[tuple[int, int]]) -> None:
+    def __init__(self, pairs: Iterable[tuple[int, int]], budget: int = HELD_CHARS) -> None:
         self._left = Counter(doc for pair in pairs for doc in pair)
         self._held: dict[int, TextWords] = {}
+        self._budget = budget
 
     def runs(self, doc_id: int, text: str, spans: Sequence[Span]) -> list[_Words]:
         """:func:`_word_runs` of the document ``doc_id``'s ``text``."""
         held = self._held.get(doc_id)
         if held is None:
-            if self._left[doc_id] < 2:
+            if self._left[doc_id] < 2 or len(text) > self._budget:
                 return _word_runs(text, spans)
             held = self._held[doc_id] = TextWords(text)
+            self._budget -= len(text)
         return held.runs(spans)
 
     @property
@@ -230,8 +239,8 @@ class WordCache:
         """The pair ``(a, b)`` is related: forget a document whose pairs are all done."""
         for doc in (a, b):
             self._left[doc] -= 1
-            if self._left[doc] <= 0:
-                self._held.pop(doc, None)
+            if self._left[doc] <= 0 and doc in self._held:
+                self._budget += len(self._held.pop(doc).text)
 
 
 def _trigrams(run: _Words) -> zip[tuple[str, str, str]]:
