@@ -33,6 +33,7 @@ from reuse.engine.signatures import MinHasher
 from reuse.errors import SettingsMismatch, WarehouseError, WarehouseLocked
 from reuse.models import Document
 from reuse.pipeline.ingest import IngestReport, ingest
+from warehouse import db as db_module
 from warehouse.db import SCHEMA_VERSION, Warehouse, fixed_width_rows, open_warehouse, registered
 from warehouse.migrations import apply_migrations, migrations
 
@@ -496,10 +497,15 @@ def test_the_signature_filter_changes_no_match(
             assert _matches(wh) == expected_matches, path
 
 
-def test_stored_signatures_are_read_back_row_for_row(built: dict[str, Any]) -> None:
-    """passage_signatures: each row is the passage's stored blob and its token span, whatever
-    the order the rows come in."""
+@pytest.mark.parametrize("lookup_ids", [0, 10**9])
+def test_stored_signatures_are_read_back_row_for_row(
+    built: dict[str, Any], lookup_ids: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """passage_signatures, by a join or by primary keys: each row is the passage's stored blob
+    and its token span, whatever the order the rows come in; no id, no row."""
+    monkeypatch.setattr(db_module, "LOOKUP_IDS", lookup_ids)
     with open_warehouse(built["at_once"], SETTINGS, read_only=True) as wh:
+        assert [len(column) for column in wh.passage_signatures(np.zeros(0, np.int64))] == [0, 0, 0]
         _, stored = wh.query(
             "SELECT passage_id, minhash, token_end - token_start FROM signatures JOIN passages USING (passage_id)"
         )

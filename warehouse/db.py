@@ -132,6 +132,9 @@ def registered(
 
 #: WAL size at which a commit also checkpoints the file.
 CHECKPOINT_THRESHOLD = "256MB"
+#: Up to this many passages' signatures are read by their primary keys, more by a join (see
+#: :meth:`Warehouse.passage_signatures`).
+LOOKUP_IDS = 300
 #: DuckDB's buffer pool limit (its default is 80% of the machine's memory). Every batch of an
 #: ingest reads index and signature pages; left unbounded, DuckDB keeps them all cached and the
 #: process grows with the warehouse. Larger sorts and joins spill to disk past the limit.
@@ -384,12 +387,23 @@ class Warehouse:
     def passage_signatures(self, passage_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For the given passages: their ids, signatures (one uint32 row each, read-only) and
         token spans ``token_end - token_start``, as arrays in one order, which is not the ids'
-        (sorting the signatures in the query took a third of its time)."""
-        with registered(self.con, "wanted_passages", {"passage_id": pa.array(passage_ids, pa.int64())}):
-            table = self.con.sql(
-                "SELECT s.passage_id, s.minhash, p.token_end - p.token_start AS tokens FROM signatures s"
-                " JOIN wanted_passages w USING (passage_id) JOIN passages p USING (passage_id)"
-            ).to_arrow_table()
+        (sorting the signatures in the query took a third of its time).
+
+        A few ids are looked up through the tables' primary keys (an ``IN`` list): the join
+        scans both tables' ids, which a new process reads from disk first (on 1M passages, 100
+        ids: 35 ms against 201 ms in a new process, 7 against 12 ms warm; past about 300 ids
+        the join is the faster)."""
+        select = (
+            "SELECT s.passage_id, s.minhash, p.token_end - p.token_start AS tokens"
+            " FROM signatures s JOIN passages p USING (passage_id)"
+        )
+        if len(passage_ids) <= LOOKUP_IDS:
+            listed = ", ".join(str(int(i)) for i in passage_ids)
+            where = f" WHERE s.passage_id IN ({listed}) AND p.passage_id IN ({listed})" if listed else " WHERE false"
+            table = self.con.sql(select + where).to_arrow_table()
+        else:
+            with registered(self.con, "wanted_passages", {"passage_id": pa.array(passage_ids, pa.int64())}):
+                table = self.con.sql(select + " JOIN wanted_passages w USING (passage_id)").to_arrow_table()
         ids = table.column("passage_id").to_numpy().astype(np.int64, copy=False)
         if not len(ids):
             return ids, np.zeros((0, 0), dtype=np.uint32), ids
