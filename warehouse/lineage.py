@@ -389,20 +389,6 @@ def pair_scores(
     return found
 
 
-#: The columns of an ``edge_edits`` row besides its edge_id.
-_EDIT_COLUMNS = (
-    "position",
-    "label",
-    "source_start",
-    "source_end",
-    "target_start",
-    "target_end",
-    "source_text",
-    "target_text",
-    "detail",
-)
-
-
 def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> dict[tuple[int, int], list[str]]:
     """Delete the stories (nodes, edges, edits) holding any of ``doc_ids``; return the labels of
     their copy edges by ``(source_version, target_version)``, and keep the edges' ``edge_edits``
@@ -425,18 +411,14 @@ def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> dict[tuple[int, int
         )
         # None for a new document's first update: the deletes would scan the tables for nothing.
         if con.execute("SELECT count(*) FROM gone_stories").fetchall()[0][0]:
-            copies = (
-                " FROM reuse_edges e WHERE e.story_id IN (SELECT story_id FROM gone_stories)"
-                " AND e.relation IN ('copy', 'undirected')"
-            )
-            for source, target, found in con.execute(
-                f"SELECT e.source_version, e.target_version, e.labels{copies}"
-            ).fetchall():
-                labels[(int(source), int(target))] = list(found)
+            copies = "e.story_id IN (SELECT story_id FROM gone_stories) AND e.relation IN ('copy', 'undirected')"
+            edges = f"SELECT e.source_version, e.target_version, e.labels FROM reuse_edges e WHERE {copies}"
+            for source, target, edge_labels in con.execute(edges).fetchall():
+                labels[(int(source), int(target))] = list(edge_labels)
+            # The table's own columns, in its order, but the edge id (the edge is stored anew).
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE kept_edits AS SELECT e.source_version, e.target_version,"
-                f" {', '.join(f'x.{c}' for c in _EDIT_COLUMNS)} FROM edge_edits x JOIN reuse_edges e USING (edge_id)"
-                " WHERE e.story_id IN (SELECT story_id FROM gone_stories) AND e.relation IN ('copy', 'undirected')"
+                f" x.* EXCLUDE (edge_id) FROM edge_edits x JOIN reuse_edges e USING (edge_id) WHERE {copies}"
             )
             con.execute(
                 "DELETE FROM edge_edits WHERE edge_id IN"
@@ -460,9 +442,9 @@ def insert_kept_edits(wh: Warehouse, taken: Sequence[tuple[int, int, int]]) -> N
         "target_version": pa.array(targets, pa.int64()),
     }
     with registered(wh.con, "taken_edges", table) as con:
+        # edge_edits' columns in order: the edge id first, as kept_edits took the rest.
         con.execute(
-            f"INSERT INTO edge_edits (edge_id, {', '.join(_EDIT_COLUMNS)})"
-            f" SELECT t.edge_id, {', '.join(f'k.{c}' for c in _EDIT_COLUMNS)}"
+            "INSERT INTO edge_edits SELECT t.edge_id, k.* EXCLUDE (source_version, target_version)"
             " FROM kept_edits k JOIN taken_edges t USING (source_version, target_version)"
         )
 

@@ -32,6 +32,7 @@ __all__ = [
     "mark_upstreams",
     "method",
     "name_key",
+    "reads_words",
     "relation",
     "site_keys",
     "url_keys",
@@ -148,13 +149,19 @@ def relation(
         return None  # one site repeating itself is its template, never a story
     spans_a = subtract([m.a for m in shared.matches], a.boilerplate)
     spans_b = subtract([m.b for m in shared.matches], b.boilerplate)
-    if a.text and b.text:
+    if reads_words(a, b):
         cache = words or WordCache([])
         spans_a, spans_b = _verified(cache.runs(a.doc_id, a.text, spans_a), cache.runs(b.doc_id, b.text, spans_b))
     if min(union_length(spans_a), union_length(spans_b)) < settings.min_evidence_chars:
         return None
     raw = {a.doc_id: union_length([m.a for m in shared.matches]), b.doc_id: union_length([m.b for m in shared.matches])}
     return Relation(a, b, shared, {a.doc_id: spans_a, b.doc_id: spans_b}, raw)
+
+
+def reads_words(a: DocFacts, b: DocFacts) -> bool:
+    """Whether :func:`relation` checks what ``a`` and ``b`` share word for word: they are of two
+    sites (or a site is unknown), and both have text."""
+    return (a.site is None or a.site != b.site) and bool(a.text) and bool(b.text)
 
 
 class _Words(NamedTuple):

@@ -338,7 +338,7 @@ class _Kept:
     """The copy edges' labels of the stories an update deleted (their edits kept in DuckDB, see
     :func:`warehouse.lineage.delete_stories`), and the sites whose boilerplate it changed."""
 
-    reports: dict[tuple[int, int], list[str]]
+    edge_labels: dict[tuple[int, int], list[str]]
     changed_sites: frozenset[str]
 
     def labels(self, source: dict[str, Any], target: dict[str, Any]) -> list[str] | None:
@@ -346,7 +346,7 @@ class _Kept:
         :func:`warehouse.lineage.load_versions`), when their report still holds."""
         if source["site"] in self.changed_sites or target["site"] in self.changed_sites:
             return None
-        return self.reports.get((source["version_id"], target["version_id"]))
+        return self.edge_labels.get((source["version_id"], target["version_id"]))
 
 
 def _update_stories(
