@@ -528,19 +528,26 @@ def test_closing_the_warehouse_takes_in_the_merge_being_written(tmp_path: Path) 
     store.wh.close()
 
 
-def test_an_ingest_stops_the_merge_being_written_when_its_batches_end(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("bulk", [True, False])
+def test_an_ingest_in_bulk_stops_the_merge_being_written_and_a_small_one_takes_it_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk: bool
 ) -> None:
-    """Once an ingest's batches are stored no sync would take a merge in, and the lineage update
-    that follows is the run's memory peak: the merge is stopped, its thread ended, before it."""
+    """Once an ingest's batches are stored no sync would take a merge in. After a bulk search
+    the lineage update that follows is the run's memory peak: the merge is stopped, its thread
+    ended, before it. A small run (one article's keys) lets it go on through the lineage update
+    and closing the warehouse takes it in: stopped, it would start again in the next such run
+    and never finish."""
     monkeypatch.setenv("REUSETRACK_SEGMENT_PASSAGES", "4")
+    monkeypatch.setattr(keyindex, "MAX_FILTERED_KEYS", 0 if bulk else 1 << 30)
     rows = corpus(3)
-    stopped: list[bool] = []
+    gate = threading.Event()
+    running: list[bool] = []
     real = lineage_pipeline.update_lineage
 
     def update(wh: Warehouse, *args: object, **kwargs: object) -> object:
         assert wh.key_index is not None
-        stopped.append(wh.key_index._merger is None)
+        running.append(wh.key_index._merger is not None)
+        gate.set()  # a merge left running may finish from here on
         return real(wh, *args, **kwargs)  # type: ignore[arg-type]
 
     merges: list[str] = []
@@ -548,6 +555,9 @@ def test_an_ingest_stops_the_merge_being_written_when_its_batches_end(
 
     def merge(folder: Path, parts: list[keyindex.SegmentInfo], token: str, cancelled: Callable[[], bool]) -> object:
         merges.append(token)
+        # Still being written when the batches end, until the lineage update or a stop.
+        while not (gate.wait(0.01) or cancelled()):
+            pass
         return real_merge(folder, parts, token, cancelled)
 
     with (
@@ -557,5 +567,7 @@ def test_an_ingest_stops_the_merge_being_written_when_its_batches_end(
     ):
         documents = [Document(url=r["url"], text=r["text"], site=r["site"], title=r["title"]) for r in rows]
         ingest(wh, documents, Settings(), batch_size=4)
-        assert wh.key_index is not None and len(wh.key_index.sync(wh.next_id("passages", "passage_id"))) > 1
-    assert stopped == [True] and merges  # merges were written during the batches
+    assert len(merges) == 1 and running == [not bulk]
+    with open_warehouse(tmp_path / "w.duckdb") as wh:
+        assert wh.key_index is not None
+        assert (merges[0] in {s.token for s in wh.key_index._record()}) is not bulk

@@ -553,9 +553,15 @@ class KeyIndex:
         return [self._open[s.name] for s in segments]
 
     def stop(self) -> None:
-        """Stop a merge being written in the background and wait for it, then forget it (a file
-        it finished is left to be collected): at the end of a run's batches, where no sync would
-        take it in."""
+        """At the end of a run's batches, where no sync would take in the merge being written:
+        in a process that searched in bulk, stop it and wait for it, then forget it (a file it
+        finished is left to be collected), since the lineage update that follows is a bulk run's
+        memory peak; otherwise leave it to finish, for :meth:`close` to take in. A run of one
+        article is short beside a merge: stopped, the merge would start again in the next run and
+        never finish (each run paying for its start and its stop), while the segments it would
+        have merged keep every lookup reading one more of them."""
+        if not self.bulk:
+            return
         if self._merging is not None:
             self._merging.cancel.set()
         self._shut()

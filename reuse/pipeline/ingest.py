@@ -346,10 +346,11 @@ class Ingestor:
         progress(doc.source or doc.url)
 
     def close(self) -> None:
-        """Stop the background analysis, and the index's background merge: once the batches are
-        stored no sync would take it in, and it would hold memory through the lineage update.
-        The comparables of recent versions are forgotten for the same reason (up to
-        ``RecentComparables.max_bytes``: the lineage update does not use them)."""
+        """Stop the background analysis, and the index's background merge if the run stored in
+        bulk (see ``KeyIndex.stop``): once the batches are stored no sync would take it in, and
+        it would hold memory through the lineage update. The comparables of recent versions are
+        forgotten for the same reason (up to ``RecentComparables.max_bytes``: the lineage update
+        does not use them)."""
         self.analyser.close()
         if self.wh.key_index is not None:
             self.wh.key_index.stop()
