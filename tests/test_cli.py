@@ -588,6 +588,36 @@ def test_fingerprint_reports_broken_lines_and_refuses_unreadable_files(runner: C
     assert_user_error(run(runner, None, "fingerprint", str(binary)), "binary file")
 
 
+@pytest.mark.parametrize("batch_chars", [1, 700, 1 << 30])
+def test_fingerprints_come_in_the_files_order_whatever_the_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_chars: int
+) -> None:
+    """A file's documents are analysed a batch at a time: every document's passages and
+    signatures are those of analysing it alone, documents and broken lines come in the file's
+    order, and no key families are computed for output that does not hold them."""
+    import numpy as np
+
+    from reuse.engine.analysis import analyse
+    from reuse.pipeline import inspection
+    from reuse.pipeline.inspection import fingerprint_file
+
+    monkeypatch.setattr(inspection, "FINGERPRINT_BATCH_CHARS", batch_chars)
+    texts = [TRAIN, TRAIN[:300], "A short line.", TRAIN[::-1], TRAIN[100:900]]
+    lines = [json.dumps({"url": f"https://x.example/{k}", "text": t}) for k, t in enumerate(texts)]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join([lines[0], "not json", *lines[1:3], "[]", *lines[3:]]) + "\n")
+    got = list(fingerprint_file(feed, Settings()))
+    shape = ["doc" if isinstance(item, tuple) else "error" for item in got]
+    assert shape == ["doc", "error", "doc", "doc", "error", "doc", "doc"]
+    documents = [item for item in got if isinstance(item, tuple)]
+    assert [doc.url for doc, _ in documents] == [f"https://x.example/{k}" for k in range(len(texts))]
+    for (doc, found), text in zip(documents, texts, strict=True):
+        alone = analyse(text, Settings())
+        assert doc.text == text and found.passages == alone.passages
+        assert np.array_equal(found.signatures, alone.signatures)
+        assert len(found.family_keys[0]) == 0
+
+
 # --- eval pan13 ------------------------------------------------------------------------------------
 
 SUSP1, SRC1 = "suspicious-document00001.txt", "source-document00001.txt"

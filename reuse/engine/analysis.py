@@ -154,11 +154,18 @@ _KINDS = (PassageKind.PARAGRAPH, PassageKind.WINDOW)  # the native engine's kind
 
 
 def analyse_many(
-    texts: Sequence[str], settings: Settings, hasher: MinHasher | None = None, *, signatures: bool = True
+    texts: Sequence[str],
+    settings: Settings,
+    hasher: MinHasher | None = None,
+    *,
+    signatures: bool = True,
+    key_families: bool = True,
 ) -> list[Analysis]:
     """The analyses of ``texts``, in order: tokens, passages and, with ``signatures``, the
-    passages' MinHash signatures and key families' keys (a stored document analysed again to verify and align it has
-    its signatures stored). The native engine does the work on every core, without the GIL."""
+    passages' MinHash signatures and, with ``key_families`` too, the key families' keys (a stored
+    document analysed again to verify and align it has its signatures stored; a file's
+    fingerprints written out need no keys). The native engine does the work on every core,
+    without the GIL."""
     hasher = hasher or MinHasher.from_settings(settings)
     done = _native.analyse_many(
         list(texts),
@@ -172,7 +179,7 @@ def analyse_many(
     )
     families = (
         family_keys_many([(d[0], d[3], d[4], d[6][:, 1:3]) for d in done], settings, hasher)
-        if signatures
+        if signatures and key_families
         else [_NO_KEYS] * len(done)
     )
     return [

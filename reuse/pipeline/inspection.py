@@ -12,13 +12,24 @@ from pathlib import Path
 from crawlers.files import read_file
 from crawlers.urls import page_key
 from reuse.config import Settings
-from reuse.engine.analysis import Analysis, analyse
+from reuse.engine.analysis import Analysis, analyse, analyse_many
 from reuse.engine.matching import PairResult, graded, match_pair
 from reuse.engine.signatures import MinHasher
 from reuse.errors import InputError, NoSuchDocument
 from reuse.models import Document
 
-__all__ = ["ComparedText", "Comparison", "compare_documents", "compare_texts", "fingerprint_file"]
+__all__ = [
+    "FINGERPRINT_BATCH_CHARS",
+    "ComparedText",
+    "Comparison",
+    "compare_documents",
+    "compare_texts",
+    "fingerprint_file",
+]
+
+#: Characters of text a file's documents are fingerprinted in at once: enough for the engine to
+#: keep every core busy, few enough that a batch's analyses are a few MB.
+FINGERPRINT_BATCH_CHARS = 1 << 20
 
 
 def _first_document(path: Path) -> Document:
@@ -44,8 +55,22 @@ def fingerprint_file(path: Path, settings: Settings) -> Iterator[tuple[Document,
     if not any(isinstance(item, Document) for item in items):
         raise next((item for item in items if isinstance(item, InputError)), InputError(str(path), "no document"))
     hasher = MinHasher.from_settings(settings)
-    for item in items:
-        yield item if isinstance(item, InputError) else (item, analyse(item.text, settings, hasher))
+    batch: list[Document] = []
+    chars = 0
+    for item in [*items, None]:
+        # Documents go to the engine a batch at a time (it analyses a batch on every core); an
+        # error is yielded in its place in the file, after the documents before it.
+        if isinstance(item, Document):
+            batch.append(item)
+            chars += len(item.text)
+            if chars < FINGERPRINT_BATCH_CHARS:
+                continue
+        yield from zip(
+            batch, analyse_many([doc.text for doc in batch], settings, hasher, key_families=False), strict=True
+        )
+        batch, chars = [], 0
+        if isinstance(item, InputError):
+            yield item
 
 
 def _shared_band_keys(a: Analysis, b: Analysis, settings: Settings) -> list[tuple[int, int]]:
