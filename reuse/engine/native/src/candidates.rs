@@ -33,7 +33,57 @@ impl Rows<'_> {
 pub fn candidate_pairs(stored: Rows<'_>, probe: Rows<'_>, cap: Option<u64>) -> Vec<[i64; 4]> {
     let stored = sorted(stored);
     let new = sorted(probe);
-    let mut out = Vec::new();
+    let narrow = |rows: &[(u64, i64, i64)]| {
+        rows.iter()
+            .all(|r| (0..=MAX_NARROW).contains(&r.1) && (0..=MAX_NARROW).contains(&r.2))
+    };
+    if narrow(&stored) && narrow(&new) {
+        pairs::<u128>(&stored, &new, cap)
+    } else {
+        pairs::<[i64; 4]>(&stored, &new, cap)
+    }
+}
+
+/// The largest id a pair packs in 32 bits.
+const MAX_NARROW: i64 = u32::MAX as i64;
+
+/// A candidate pair as it is sorted: its four ids as they are, or packed in one `u128` when
+/// each fits in 32 bits (the pairs are sorted and deduplicated many times over, a pair once for
+/// each key its passages share, and a quarter of the bytes to move and one comparison each
+/// halve that). Both order pairs as `(old_passage, old_version, new_passage, new_version)`.
+trait Pair: Ord + Copy + Send {
+    fn pack(ids: [i64; 4]) -> Self;
+    fn unpack(self) -> [i64; 4];
+}
+
+impl Pair for [i64; 4] {
+    fn pack(ids: [i64; 4]) -> Self {
+        ids
+    }
+
+    fn unpack(self) -> [i64; 4] {
+        self
+    }
+}
+
+impl Pair for u128 {
+    fn pack(ids: [i64; 4]) -> Self {
+        ids.iter()
+            .fold(0, |packed, &id| (packed << 32) | id as u128)
+    }
+
+    fn unpack(self) -> [i64; 4] {
+        [96, 64, 32, 0].map(|shift| ((self >> shift) as u32) as i64)
+    }
+}
+
+/// [`candidate_pairs`] of sorted rows, sorted as `P`.
+fn pairs<P: Pair>(
+    stored: &[(u64, i64, i64)],
+    new: &[(u64, i64, i64)],
+    cap: Option<u64>,
+) -> Vec<[i64; 4]> {
+    let mut out: Vec<P> = Vec::new();
     let mut held: Vec<(i64, i64)> = Vec::new();
     let (mut i, mut h) = (0, 0);
     // A merge of the two sorted sides, stepping row by row: most keys have one row on each side
@@ -41,11 +91,11 @@ pub fn candidate_pairs(stored: Rows<'_>, probe: Rows<'_>, cap: Option<u64>) -> V
     // the cache at most of its steps.
     while i < new.len() {
         let key = new[i].0;
-        let end = run_end(&new, i, key);
+        let end = run_end(new, i, key);
         while h < stored.len() && stored[h].0 < key {
             h += 1;
         }
-        let old = &stored[h..run_end(&stored, h, key)];
+        let old = &stored[h..run_end(stored, h, key)];
         // A key held by one new row alone proposes nothing: most keys of a batch.
         if old.is_empty() && end - i == 1 {
             i = end;
@@ -61,7 +111,12 @@ pub fn candidate_pairs(stored: Rows<'_>, probe: Rows<'_>, cap: Option<u64>) -> V
         for &(_, new_version, new_passage) in &new[i..end] {
             for &(old_version, old_passage) in &held {
                 if old_passage < new_passage && old_version != new_version {
-                    out.push([old_passage, old_version, new_passage, new_version]);
+                    out.push(P::pack([
+                        old_passage,
+                        old_version,
+                        new_passage,
+                        new_version,
+                    ]));
                 }
             }
         }
@@ -69,7 +124,7 @@ pub fn candidate_pairs(stored: Rows<'_>, probe: Rows<'_>, cap: Option<u64>) -> V
     }
     out.par_sort_unstable();
     out.dedup();
-    out
+    out.into_iter().map(P::unpack).collect()
 }
 
 /// The end of the run of rows of `key` starting at `from` (`from` itself when there is none).
@@ -82,13 +137,14 @@ fn run_end(rows: &[(u64, i64, i64)], from: usize, key: u64) -> usize {
 }
 
 /// The rows as `(key, version, passage)`, sorted (on all cores; rows that come sorted, as
-/// [`sort_rows`] gives them, are only checked).
+/// [`sort_rows`] gives them, are only checked). The sort is the stable one, a merge sort that
+/// takes sorted runs as they are: stored rows come as one sorted run per index segment.
 fn sorted(rows: Rows<'_>) -> Vec<(u64, i64, i64)> {
     let mut out: Vec<(u64, i64, i64)> = (0..rows.len())
         .map(|i| (rows.keys[i], rows.versions[i], rows.passages[i]))
         .collect();
     if !out.is_sorted() {
-        out.par_sort_unstable();
+        out.par_sort();
     }
     out
 }
@@ -180,5 +236,45 @@ mod tests {
             candidate_pairs(h, p, Some(1)),
             vec![[1, 1, 4, 3], [1, 1, 5, 3], [2, 1, 4, 3]]
         );
+    }
+
+    #[test]
+    fn ids_past_32_bits_pair_as_the_narrow_ones_do() {
+        // Every id of the rows above, moved past 2^32 (and one to the edge of 32 bits): the
+        // pairs are packed only when every id fits, and both ways give the same pairs.
+        let held = [
+            (7, 1, 1),
+            (7, 2, 1),
+            (7, 3, 2),
+            (9, 1, 1),
+            (9, 4, 3),
+            (9, 5, 3),
+        ];
+        let probe = [(7, 4, 3), (9, 4, 3), (9, 5, 3)];
+        for shift in [0, MAX_NARROW - 5, MAX_NARROW, 1 << 40] {
+            let moved = |v: &[(u64, i64, i64)]| {
+                rows(
+                    &v.iter()
+                        .map(|r| (r.0, r.1 + shift, r.2 + shift))
+                        .collect::<Vec<_>>(),
+                )
+            };
+            let ((hk, hp, hv), (pk, pp, pv)) = (moved(&held), moved(&probe));
+            let h = Rows {
+                keys: &hk,
+                passages: &hp,
+                versions: &hv,
+            };
+            let p = Rows {
+                keys: &pk,
+                passages: &pp,
+                versions: &pv,
+            };
+            let expected: Vec<[i64; 4]> = [[1, 1, 4, 3], [1, 1, 5, 3], [2, 1, 4, 3], [3, 2, 4, 3]]
+                .iter()
+                .map(|pair| pair.map(|id| id + shift))
+                .collect();
+            assert_eq!(candidate_pairs(h, p, None), expected, "shift {shift}");
+        }
     }
 }
