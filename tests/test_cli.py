@@ -563,6 +563,47 @@ def test_fingerprint_parquet_and_out_files_hold_the_json_lines(runner: CliRunner
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fp.jsonl", "fp.parquet"]  # no partial file left
 
 
+def test_parquet_row_groups_written_in_the_background_hold_every_passage_in_order(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Row groups are written in a thread of their own while the next documents are analysed:
+    a file of many row groups holds the records the JSON lines give, in their order, and a
+    row group that cannot be written is a one-line error that leaves no file behind."""
+    import pyarrow.parquet as pq
+
+    from reuse.pipeline import fingerprints
+
+    monkeypatch.setattr(fingerprints, "ROW_GROUP", 5)
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        "".join(
+            json.dumps({"url": f"https://x.example/{k}", "text": "\n\n".join([TRAIN[k * 7 :]] * 4)}) + "\n"
+            for k in range(6)
+        )
+    )
+    printed = [json.loads(line) for line in run(runner, None, "fingerprint", str(feed)).stdout.splitlines()]
+    table = tmp_path / "fp.parquet"
+    assert run(runner, None, "fingerprint", str(feed), "--format", "parquet", "--out", str(table)).exit_code == 0
+    assert pq.ParquetFile(table).metadata.num_row_groups > 2
+    assert pq.read_table(table).to_pylist() == printed
+
+    real = pq.ParquetWriter.write_table
+    calls: list[int] = []
+
+    def failing(self: pq.ParquetWriter, written: object, *args: object, **kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(self, written, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", failing)
+    broken = tmp_path / "out" / "broken.parquet"
+    broken.parent.mkdir()
+    result = run(runner, None, "fingerprint", str(feed), "--format", "parquet", "--out", str(broken))
+    assert_user_error(result, f"{broken}: cannot write: No space left on device")
+    assert list(broken.parent.iterdir()) == []
+
+
 def test_fingerprint_output_errors_are_one_line(runner: CliRunner, corpus: Path, tmp_path: Path) -> None:
     path = corpus / "original.txt"
     assert_user_error(run(runner, None, "fingerprint", str(path), "--format", "parquet"), "needs --out FILE")

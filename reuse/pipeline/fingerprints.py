@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -116,6 +117,11 @@ class _Parquet:
         )
         self._pending: list[pa.RecordBatch] = []
         self._rows = 0
+        # Row groups are compressed and written in a thread of their own (pyarrow lets go of
+        # the GIL), while the next documents are analysed and turned into columns: one at a
+        # time, so at most two row groups are held.
+        self._writing = ThreadPoolExecutor(1, thread_name_prefix="parquet")
+        self._written: Future[None] | None = None
 
     def write(self, document: Document, analysis: Analysis) -> None:
         pa, passages, count = self._pa, analysis.passages, len(analysis.passages)
@@ -146,11 +152,23 @@ class _Parquet:
 
     def _flush(self) -> None:
         if self._pending:
-            self._writer.write_table(self._pa.Table.from_batches(self._pending, self.schema))
+            table = self._pa.Table.from_batches(self._pending, self.schema)
+            self._wait()
+            self._written = self._writing.submit(self._writer.write_table, table)
         self._pending, self._rows = [], 0
 
+    def _wait(self) -> None:
+        """Wait for the row group being written; its error, if any, is raised here."""
+        if self._written is not None:
+            written, self._written = self._written, None
+            written.result()
+
     def close(self) -> None:
-        self._flush()
+        try:
+            self._flush()
+            self._wait()
+        finally:
+            self._writing.shutdown(wait=True)
         self._writer.close()
 
 
