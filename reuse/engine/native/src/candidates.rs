@@ -201,80 +201,58 @@ mod tests {
         );
     }
 
-    #[test]
-    fn pairs_older_passages_of_other_versions_once_capped() {
-        // (key, passage, version): passages 1-2 of version 1, 3 of version 2, 4-5 of version 3.
-        let held = [
-            (7, 1, 1),
-            (7, 2, 1),
-            (7, 3, 2),
-            (9, 1, 1),
-            (7, 4, 3),
-            (9, 4, 3),
-            (9, 5, 3),
-        ];
-        let probe = [(7, 4, 3), (9, 4, 3), (9, 5, 3)];
-        let (hk, hp, hv) = rows(&held);
-        let (pk, pp, pv) = rows(&probe);
-        let h = Rows {
+    /// `(key, passage, version)`: passages 1-2 of version 1, 3 of version 2, 4-5 of version 3.
+    const HELD: [(u64, i64, i64); 7] = [
+        (7, 1, 1),
+        (7, 2, 1),
+        (7, 3, 2),
+        (9, 1, 1),
+        (7, 4, 3),
+        (9, 4, 3),
+        (9, 5, 3),
+    ];
+    const PROBE: [(u64, i64, i64); 3] = [(7, 4, 3), (9, 4, 3), (9, 5, 3)];
+    const PAIRS: [[i64; 4]; 4] = [[1, 1, 4, 3], [1, 1, 5, 3], [2, 1, 4, 3], [3, 2, 4, 3]];
+
+    /// [`candidate_pairs`] of `HELD` and `PROBE` with every passage and version id moved by
+    /// `shift`.
+    fn pairs_of(shift: i64, cap: Option<u64>) -> Vec<[i64; 4]> {
+        let moved = |v: &[(u64, i64, i64)]| {
+            rows(
+                &v.iter()
+                    .map(|r| (r.0, r.1 + shift, r.2 + shift))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let ((hk, hp, hv), (pk, pp, pv)) = (moved(&HELD), moved(&PROBE));
+        let held = Rows {
             keys: &hk,
             passages: &hp,
             versions: &hv,
         };
-        let p = Rows {
+        let probe = Rows {
             keys: &pk,
             passages: &pp,
             versions: &pv,
         };
-        let all = candidate_pairs(h, p, None);
-        assert_eq!(
-            all,
-            vec![[1, 1, 4, 3], [1, 1, 5, 3], [2, 1, 4, 3], [3, 2, 4, 3]]
-        );
+        candidate_pairs(held, probe, cap)
+    }
+
+    #[test]
+    fn pairs_older_passages_of_other_versions_once_capped() {
+        assert_eq!(pairs_of(0, None), PAIRS.to_vec());
         // Capped at one version per key: key 7 proposes version 1's passages only.
-        assert_eq!(
-            candidate_pairs(h, p, Some(1)),
-            vec![[1, 1, 4, 3], [1, 1, 5, 3], [2, 1, 4, 3]]
-        );
+        assert_eq!(pairs_of(0, Some(1)), PAIRS[..3].to_vec());
     }
 
     #[test]
     fn ids_past_32_bits_pair_as_the_narrow_ones_do() {
-        // Every id of the rows above, moved past 2^32 (and one to the edge of 32 bits): the
-        // pairs are packed only when every id fits, and both ways give the same pairs.
-        let held = [
-            (7, 1, 1),
-            (7, 2, 1),
-            (7, 3, 2),
-            (9, 1, 1),
-            (9, 4, 3),
-            (9, 5, 3),
-        ];
-        let probe = [(7, 4, 3), (9, 4, 3), (9, 5, 3)];
-        for shift in [0, MAX_NARROW - 5, MAX_NARROW, 1 << 40] {
-            let moved = |v: &[(u64, i64, i64)]| {
-                rows(
-                    &v.iter()
-                        .map(|r| (r.0, r.1 + shift, r.2 + shift))
-                        .collect::<Vec<_>>(),
-                )
-            };
-            let ((hk, hp, hv), (pk, pp, pv)) = (moved(&held), moved(&probe));
-            let h = Rows {
-                keys: &hk,
-                passages: &hp,
-                versions: &hv,
-            };
-            let p = Rows {
-                keys: &pk,
-                passages: &pp,
-                versions: &pv,
-            };
-            let expected: Vec<[i64; 4]> = [[1, 1, 4, 3], [1, 1, 5, 3], [2, 1, 4, 3], [3, 2, 4, 3]]
-                .iter()
-                .map(|pair| pair.map(|id| id + shift))
-                .collect();
-            assert_eq!(candidate_pairs(h, p, None), expected, "shift {shift}");
+        // Every id moved past 2^32 (and to the edge of 32 bits): the pairs are packed only when
+        // every id fits, and both ways give the same pairs.
+        for shift in [MAX_NARROW - 5, MAX_NARROW, 1 << 40] {
+            let expected: Vec<[i64; 4]> =
+                PAIRS.iter().map(|pair| pair.map(|id| id + shift)).collect();
+            assert_eq!(pairs_of(shift, None), expected, "shift {shift}");
         }
     }
 }
