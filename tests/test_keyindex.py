@@ -528,17 +528,19 @@ def test_closing_the_warehouse_takes_in_the_merge_being_written(tmp_path: Path) 
     store.wh.close()
 
 
-@pytest.mark.parametrize("bulk", [True, False])
+@pytest.mark.parametrize(("bulk", "large"), [(True, False), (False, False), (False, True)])
 def test_an_ingest_in_bulk_stops_the_merge_being_written_and_a_small_one_takes_it_in(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk: bool, large: bool
 ) -> None:
     """Once an ingest's batches are stored no sync would take a merge in. After a bulk search
     the lineage update that follows is the run's memory peak: the merge is stopped, its thread
     ended, before it. A small run (one article's keys) lets it go on through the lineage update
     and closing the warehouse takes it in: stopped, it would start again in the next such run
-    and never finish."""
+    and never finish. Unless the merge is large (``CLOSE_MERGE_ROWS``): waiting for it would
+    keep the warehouse locked."""
     monkeypatch.setenv("REUSETRACK_SEGMENT_PASSAGES", "4")
     monkeypatch.setattr(keyindex, "MAX_FILTERED_KEYS", 0 if bulk else 1 << 30)
+    monkeypatch.setattr(keyindex, "CLOSE_MERGE_ROWS", 0 if large else 1 << 30)
     rows = corpus(3)
     gate = threading.Event()
     running: list[bool] = []
@@ -567,7 +569,8 @@ def test_an_ingest_in_bulk_stops_the_merge_being_written_and_a_small_one_takes_i
     ):
         documents = [Document(url=r["url"], text=r["text"], site=r["site"], title=r["title"]) for r in rows]
         ingest(wh, documents, Settings(), batch_size=4)
-    assert len(merges) == 1 and running == [not bulk]
+    stopped = bulk or large
+    assert len(merges) == 1 and running == [not stopped]
     with open_warehouse(tmp_path / "w.duckdb") as wh:
         assert wh.key_index is not None
-        assert (merges[0] in {s.token for s in wh.key_index._record()}) is not bulk
+        assert (merges[0] in {s.token for s in wh.key_index._record()}) is not stopped

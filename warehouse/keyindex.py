@@ -82,6 +82,11 @@ MAX_SEGMENT_PASSAGES = 262144
 MAX_MERGED_PASSAGES = 4194304
 #: Rows a merge writes at a time.
 MERGE_CHUNK_ROWS = 1 << 22
+#: The most rows a merge may hold for a run's end to wait for it (see :meth:`KeyIndex.stop`):
+#: a merge writes about ten million rows a second, and the warehouse stays locked while its close
+#: waits, so readers and the next batch of a crawl would wait with it; this bounds that to a few
+#: seconds (the merges of the two smallest size tiers).
+CLOSE_MERGE_ROWS = 1 << 26
 #: Version ranks are stored up to this (a byte); a larger ``max_versions`` reads every row of a key.
 RANK_CAP = 255
 #: Keys in a page of a segment's key column. Once a segment has been searched for this many keys
@@ -554,13 +559,16 @@ class KeyIndex:
 
     def stop(self) -> None:
         """At the end of a run's batches, where no sync would take in the merge being written:
-        in a process that searched in bulk, stop it and wait for it, then forget it (a file it
-        finished is left to be collected), since the lineage update that follows is a bulk run's
-        memory peak; otherwise leave it to finish, for :meth:`close` to take in. A run of one
-        article is short beside a merge: stopped, the merge would start again in the next run and
-        never finish (each run paying for its start and its stop), while the segments it would
-        have merged keep every lookup reading one more of them."""
-        if not self.bulk:
+        leave it to finish, for :meth:`close` to take in, unless the process searched in bulk
+        (the lineage update that follows is a bulk run's memory peak) or it merges more than
+        ``CLOSE_MERGE_ROWS`` rows (the close would keep the warehouse locked while it waits);
+        then stop it and wait for it, and forget it (a file it finished is left to be
+        collected). A run of one article, or a crawl's batch, is short beside a merge: stopped,
+        the merge would start again in the next run and never finish (each run paying for its
+        start and its stop), while the segments it would have merged keep every lookup reading
+        one more of them."""
+        merging = self._merging
+        if merging is not None and not self.bulk and sum(p.rows for p in merging.parts) <= CLOSE_MERGE_ROWS:
             return
         if self._merging is not None:
             self._merging.cancel.set()
