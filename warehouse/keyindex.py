@@ -568,10 +568,10 @@ class KeyIndex:
         start and its stop), while the segments it would have merged keep every lookup reading
         one more of them."""
         merging = self._merging
-        if merging is not None and not self.bulk and sum(p.rows for p in merging.parts) <= CLOSE_MERGE_ROWS:
-            return
-        if self._merging is not None:
-            self._merging.cancel.set()
+        if merging is not None:
+            if not self.bulk and sum(p.rows for p in merging.parts) <= CLOSE_MERGE_ROWS:
+                return
+            merging.cancel.set()
         self._shut()
         self._merging = None
 

@@ -349,9 +349,8 @@ class Ingestor:
         """Stop the background analysis, and the index's background merge if the run stored in
         bulk or the merge is large (see ``KeyIndex.stop``): once the batches are stored no sync
         would take it in, and it would hold memory through the lineage update, or the warehouse
-        while its close waits. The comparables of recent versions are
-        forgotten for the same reason (up to ``RecentComparables.max_bytes``: the lineage update
-        does not use them)."""
+        while its close waits. The comparables of recent versions are forgotten for the same
+        reason (up to ``RecentComparables.max_bytes``: the lineage update does not use them)."""
         self.analyser.close()
         if self.wh.key_index is not None:
             self.wh.key_index.stop()
