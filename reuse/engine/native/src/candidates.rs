@@ -3,6 +3,7 @@
 //! holding the batch's keys were found). Equal to the SQL of `Warehouse.candidates_by_join`.
 
 use rayon::prelude::*;
+use rdst::{RadixKey, RadixSort};
 
 /// Band-key rows as three columns of one length: key, passage id, version id.
 #[derive(Clone, Copy)]
@@ -152,13 +153,40 @@ fn sorted(rows: Rows<'_>) -> Vec<(u64, i64, i64)> {
 /// The rows sorted by key, version and passage (the order of [`candidate_pairs`] and of the
 /// index's segments), as three columns: a batch's probe sorted once serves its distinct keys,
 /// its pairing and the segment later built from it.
+///
+/// A batch's rows come in passage order, their keys (hashes) in no order at all: a radix sort
+/// on the key (on all cores) places them in a few passes over the rows, where a comparison sort
+/// takes a pass per doubling; the rows of one key, a handful, are then put in order in place.
 pub fn sort_rows(rows: Rows<'_>) -> (Vec<u64>, Vec<i64>, Vec<i64>) {
-    let sorted = sorted(rows);
+    let mut sorted: Vec<ByKey> = (0..rows.len())
+        .map(|i| ByKey((rows.keys[i], rows.versions[i], rows.passages[i])))
+        .collect();
+    if !sorted.is_sorted_by_key(|r| r.0) {
+        sorted.radix_sort_unstable();
+        for run in sorted.chunk_by_mut(|a, b| a.0 .0 == b.0 .0) {
+            if run.len() > 1 {
+                run.sort_unstable_by_key(|r| r.0);
+            }
+        }
+    }
     (
-        sorted.iter().map(|r| r.0).collect(),
-        sorted.iter().map(|r| r.2).collect(),
-        sorted.iter().map(|r| r.1).collect(),
+        sorted.iter().map(|r| r.0 .0).collect(),
+        sorted.iter().map(|r| r.0 .2).collect(),
+        sorted.iter().map(|r| r.0 .1).collect(),
     )
+}
+
+/// A row `(key, version, passage)` whose radix is its key alone.
+#[derive(Clone, Copy)]
+struct ByKey((u64, i64, i64));
+
+impl RadixKey for ByKey {
+    const LEVELS: usize = 8;
+
+    #[inline]
+    fn get_level(&self, level: usize) -> u8 {
+        (self.0 .0 >> (level * 8)) as u8
+    }
 }
 
 /// How many of one key's `(version, passage)` rows (sorted) belong to its first `cap` versions.
@@ -199,6 +227,39 @@ mod tests {
             sort_rows(r),
             (vec![2, 7, 7, 7], vec![9, 2, 1, 4], vec![1, 1, 3, 3])
         );
+    }
+
+    #[test]
+    fn sort_rows_equals_a_comparison_sort_with_many_rows_a_key() {
+        // Rows in passage order with keys repeated across passages and versions (a radix sort
+        // alone would leave one key's rows in any order), and enough of them for every pass.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let v: Vec<(u64, i64, i64)> = (0..200_000)
+            .map(|i| {
+                let key = next() % 50_000 * 0x0101_0101_0101;
+                (key, i / 40, (i / 400) as i64 % 97)
+            })
+            .map(|(k, p, v)| (k, p as i64, v))
+            .collect();
+        let (k, p, ver) = rows(&v);
+        let r = Rows {
+            keys: &k,
+            passages: &p,
+            versions: &ver,
+        };
+        let mut expected: Vec<(u64, i64, i64)> = v.iter().map(|&(k, p, v)| (k, v, p)).collect();
+        expected.sort_unstable();
+        let got = sort_rows(r);
+        let got: Vec<(u64, i64, i64)> = (0..got.0.len())
+            .map(|i| (got.0[i], got.2[i], got.1[i]))
+            .collect();
+        assert_eq!(got, expected);
     }
 
     /// `(key, passage, version)`: passages 1-2 of version 1, 3 of version 2, 4-5 of version 3.
