@@ -39,6 +39,7 @@ import json
 import mmap
 import os
 import secrets
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -660,9 +661,13 @@ class KeyIndex:
         self._fresh = [f for f in self._fresh if f.end > hi]
         if not parts:
             return None
-        keys, passages, versions = (np.concatenate(c) for c in zip(*(f.rows for f in parts), strict=True))
-        inside = (passages >= lo) & (passages < hi)
-        keys, passages, versions = keys[inside], passages[inside], versions[inside]
+        if len(parts) == 1:
+            keys, passages, versions = parts[0].rows
+        else:
+            keys, passages, versions = (np.concatenate(c) for c in zip(*(f.rows for f in parts), strict=True))
+        if any(f.first < lo or f.end > hi for f in parts):
+            inside = (passages >= lo) & (passages < hi)
+            keys, passages, versions = keys[inside], passages[inside], versions[inside]
         # Rows the probes missed (stored by other means, or before this process's first probe) or
         # kept from a batch rolled back make the table's counts or sums of the columns (the key's
         # halves: exact in 64 bits) differ from the kept rows'.
@@ -672,10 +677,14 @@ class KeyIndex:
             " FROM band_keys WHERE passage_id >= ? AND passage_id < ?",
             [lo, hi],
         ).fetchall()[0]
+        # Each key's high and low 32 bits, summed in place (a shifted copy of the keys costs more
+        # than the sums).
+        halves = keys.view(np.uint32)
+        high, low = (halves[1::2], halves[0::2]) if sys.byteorder == "little" else (halves[0::2], halves[1::2])
         kept = (
             len(keys),
-            int((keys >> np.uint64(32)).sum(dtype=np.uint64)),
-            int((keys & np.uint64(0xFFFFFFFF)).sum(dtype=np.uint64)),
+            int(high.sum(dtype=np.uint64)),
+            int(low.sum(dtype=np.uint64)),
             int(passages.sum()),
             int(versions.sum()),
         )
