@@ -323,6 +323,10 @@ def test_signature_agreement_equals_comparing_gathered_rows(m: int, num_perm: in
     rows_b = np.array([b % m for _, b in pairs], np.int64)
     expected = np.mean(table[rows_a] == table[rows_b], axis=1) if pairs else np.zeros(0)
     assert signature_agreement(table, rows_a, rows_b).tolist() == expected.tolist()
+    # The same rows as several tables (some empty), counted end to end.
+    cuts = np.sort(np.random.default_rng(seed + 1).integers(0, m + 1, 3))
+    parts = np.split(table, cuts)
+    assert signature_agreement(parts, rows_a, rows_b).tolist() == expected.tolist()
 
 
 def test_signature_agreement_refuses_rows_outside_the_table() -> None:
@@ -331,3 +335,7 @@ def test_signature_agreement_refuses_rows_outside_the_table() -> None:
         signature_agreement(table, np.array([0, 3]), np.array([1, 1]))
     with pytest.raises(ValueError, match="must pair up"):
         signature_agreement(table, np.array([0, 1]), np.array([1]))
+    with pytest.raises(ValueError, match="outside the 5 signatures"):
+        signature_agreement([table, table[:2]], np.array([0, 5]), np.array([1, 1]))
+    with pytest.raises(ValueError, match="different widths"):
+        signature_agreement([table, np.zeros((2, 3), np.uint32)], np.array([0]), np.array([1]))

@@ -8,6 +8,7 @@ warehouse stores and joins these keys instead of in-memory hash tables.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -100,14 +101,20 @@ def band_keys_from(signatures: np.ndarray, bands: int, rows: int, first_band: in
     return h
 
 
-def signature_agreement(signatures: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
+def signature_agreement(
+    signatures: np.ndarray | Sequence[np.ndarray], rows_a: np.ndarray, rows_b: np.ndarray
+) -> np.ndarray:
     """The share of equal values of row ``rows_a[k]`` and row ``rows_b[k]`` of the ``(m,
     num_perm)`` uint32 signature table, for each ``k``: the estimate of the two passages'
     Jaccard similarity. Counted by the native engine, without gathering the rows (a bulk batch
-    pairs millions of passages: two gathered copies of their signatures took gigabytes)."""
-    table = np.ascontiguousarray(signatures, np.uint32)
-    shared = _native.signature_agreements(table, np.asarray(rows_a, np.int64), np.asarray(rows_b, np.int64))
-    return shared / max(table.shape[1], 1)
+    pairs millions of passages: two gathered copies of their signatures took gigabytes).
+
+    ``signatures`` may also be several tables of one width, their rows counted end to end as if
+    they were stacked: a batch's new signatures are not copied under the stored ones."""
+    tables = [signatures] if isinstance(signatures, np.ndarray) else list(signatures)
+    tables = [np.ascontiguousarray(t, np.uint32) for t in tables]
+    shared = _native.signature_agreements(tables, np.asarray(rows_a, np.int64), np.asarray(rows_b, np.int64))
+    return shared / max(tables[0].shape[1] if tables else 0, 1)
 
 
 def estimated_containment(
@@ -128,12 +135,17 @@ def estimated_containment(
 
 
 def may_verify(
-    signatures: np.ndarray, tokens: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray, settings: Settings
+    signatures: np.ndarray | Sequence[np.ndarray],
+    tokens: np.ndarray,
+    rows_a: np.ndarray,
+    rows_b: np.ndarray,
+    settings: Settings,
 ) -> np.ndarray:
     """Which candidate passage pairs may reach ``verify_containment``: pair ``k`` is row
-    ``rows_a[k]`` against row ``rows_b[k]`` of the passages' ``signatures`` and token counts
-    ``tokens``; their containment is estimated from the signatures, raised by ``FILTER_SIGMAS``
-    standard errors (see ``Settings.candidate_filter``; every pair when the filter is off).
+    ``rows_a[k]`` against row ``rows_b[k]`` of the passages' ``signatures`` (one table or
+    several, as :func:`signature_agreement` takes them) and token counts ``tokens``; their
+    containment is estimated from the signatures, raised by ``FILTER_SIGMAS`` standard errors
+    (see ``Settings.candidate_filter``; every pair when the filter is off).
     Shingle counts are taken as token counts less the word shingle size: one rule for every
     pipeline that proposes candidates, so they propose the same."""
     if not settings.candidate_filter:
@@ -141,5 +153,6 @@ def may_verify(
     shift = settings.shingle_words - 1
     jaccard = signature_agreement(signatures, rows_a, rows_b)
     sizes_a, sizes_b = tokens[rows_a] - shift, tokens[rows_b] - shift
-    estimate = estimated_containment(jaccard, sizes_a, sizes_b, signatures.shape[1], FILTER_SIGMAS)
+    num_perm = signatures.shape[1] if isinstance(signatures, np.ndarray) else signatures[0].shape[1]
+    estimate = estimated_containment(jaccard, sizes_a, sizes_b, num_perm, FILTER_SIGMAS)
     return np.asarray(estimate >= settings.verify_containment)

@@ -441,16 +441,14 @@ class Ingestor:
         new_ids = first_passage + np.arange(len(new_tokens))
         stored = np.unique(rows[:, 0][rows[:, 0] < first_passage])
         ids, signatures, tokens = self.wh.passage_signatures(stored)
-        if len(ids):
-            ids, tokens = np.concatenate([ids, new_ids]), np.concatenate([tokens, new_tokens])
-            signatures = np.vstack([signatures, new_signatures])
-        else:
-            ids, signatures, tokens = new_ids, new_signatures, new_tokens
-        # The table's rows stay where they are: each candidate's side is found through the ids'
-        # sorted order.
+        # The stored signatures and the new ones are two tables, their rows counted end to end
+        # (not stacked: a bulk batch's stored signatures run to hundreds of megabytes). The
+        # rows stay where they are: each candidate's side is found through the ids' sorted order.
+        tables = [signatures, new_signatures] if len(ids) else [new_signatures]
+        ids, tokens = np.concatenate([ids, new_ids]), np.concatenate([tokens, new_tokens])
         order = np.argsort(ids)
         old, fresh = (order[np.searchsorted(ids[order], rows[:, side])] for side in (0, 2))
-        return rows[may_verify(signatures, tokens, old, fresh, self.settings)]
+        return rows[may_verify(tables, tokens, old, fresh, self.settings)]
 
     def _grouped(self, candidates: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
         """The candidates by pair of versions ``(old, new)``: each pair's ``(position in old,

@@ -164,10 +164,28 @@ pub fn signatures(
 }
 
 /// How many values row `rows_a[k]` and row `rows_b[k]` of the row-major `(m, num_perm)`
-/// signature table share, for each `k` (`numpy.sum(table[a] == table[b], axis=1)` without the
-/// two gathered copies, on all cores). Rows must be below `m`.
-pub fn agreements(table: &[u32], num_perm: usize, rows_a: &[usize], rows_b: &[usize]) -> Vec<u32> {
-    let row = |r: usize| &table[r * num_perm..(r + 1) * num_perm];
+/// signature tables share, for each `k` (`numpy.sum(table[a] == table[b], axis=1)` without the
+/// two gathered copies, on all cores). The tables' rows are counted end to end, as if they were
+/// stacked (a batch's new signatures need not be copied under the stored ones it meets); rows
+/// must be below their total `m`.
+pub fn agreements(
+    tables: &[&[u32]],
+    num_perm: usize,
+    rows_a: &[usize],
+    rows_b: &[usize],
+) -> Vec<u32> {
+    // The first row of each table, and of none past them.
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(tables.iter().scan(0, |end, t| {
+            *end += t.len() / num_perm.max(1);
+            Some(*end)
+        }))
+        .collect();
+    let row = |r: usize| {
+        let t = starts.partition_point(|&start| start <= r) - 1;
+        let at = r - starts[t];
+        &tables[t][at * num_perm..(at + 1) * num_perm]
+    };
     rows_a
         .par_iter()
         .zip(rows_b.par_iter())
@@ -258,7 +276,12 @@ mod tests {
     #[test]
     fn agreements_count_equal_values_of_each_pair() {
         let table = [1, 2, 3, 1, 5, 3, 7, 8, 9];
-        assert_eq!(agreements(&table, 3, &[0, 0, 2], &[1, 0, 1]), vec![2, 3, 0]);
+        let expected = vec![2, 3, 0, 3];
+        let (a, b) = ([0, 0, 2, 2], [1, 0, 1, 2]);
+        assert_eq!(agreements(&[&table], 3, &a, &b), expected);
+        // The same rows in tables of one, none and two rows: counted end to end.
+        let parts: [&[u32]; 3] = [&table[..3], &[], &table[3..]];
+        assert_eq!(agreements(&parts, 3, &a, &b), expected);
     }
 
     #[test]

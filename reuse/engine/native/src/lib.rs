@@ -145,18 +145,25 @@ fn band_keys<'py>(
     Ok(keys.into_pyarray(py))
 }
 
-/// How many values each pair of rows of a signature table shares: `rows_a[k]` against
-/// `rows_b[k]` of the (m, num_perm) uint32 `signatures`; a uint32 array. The candidate filter's
-/// kernel (reuse.engine.lsh.signature_agreement). Runs without the GIL, on all cores.
+/// How many values each pair of rows of the signature tables shares: `rows_a[k]` against
+/// `rows_b[k]` of the (m_i, num_perm) uint32 `tables`, whose rows are counted end to end (as if
+/// stacked, without the copy); a uint32 array. The candidate filter's kernel
+/// (reuse.engine.lsh.signature_agreement). Runs without the GIL, on all cores.
 #[pyfunction]
-#[pyo3(signature = (signatures, rows_a, rows_b, /))]
+#[pyo3(signature = (tables, rows_a, rows_b, /))]
 fn signature_agreements<'py>(
     py: Python<'py>,
-    signatures: PyReadonlyArray2<'py, u32>,
+    tables: Vec<PyReadonlyArray2<'py, u32>>,
     rows_a: PyReadonlyArray1<'py, i64>,
     rows_b: PyReadonlyArray1<'py, i64>,
 ) -> PyResult<Bound<'py, PyArray1<u32>>> {
-    let (m, num_perm) = signatures.as_array().dim();
+    let num_perm = tables.first().map_or(0, |t| t.as_array().dim().1);
+    if tables.iter().any(|t| t.as_array().dim().1 != num_perm) {
+        return Err(PyValueError::new_err(
+            "signature tables of different widths",
+        ));
+    }
+    let m: usize = tables.iter().map(|t| t.as_array().dim().0).sum();
     let rows = |side: &PyReadonlyArray1<'py, i64>| -> PyResult<Vec<usize>> {
         values(side)
             .iter()
@@ -175,8 +182,9 @@ fn signature_agreements<'py>(
             b.len()
         )));
     }
-    let table = matrix(&signatures);
-    let shared = py.detach(|| kernels::agreements(&table, num_perm, &a, &b));
+    let held: Vec<Cow<'_, [u32]>> = tables.iter().map(matrix).collect();
+    let slices: Vec<&[u32]> = held.iter().map(|t| t.as_ref()).collect();
+    let shared = py.detach(|| kernels::agreements(&slices, num_perm, &a, &b));
     Ok(shared.into_pyarray(py))
 }
 
