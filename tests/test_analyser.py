@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from reuse.config import Settings
-from reuse.engine.analysis import analyse
+from reuse.engine.analysis import analyse, analyse_many
+from reuse.engine.lsh import band_keys, band_params
 from reuse.pipeline.analyser import Analyser
 from reuse.stages import StageClock
 
@@ -37,6 +39,27 @@ def test_a_batch_started_ahead_gives_each_documents_own_analysis_in_order() -> N
         assert (found.chars, found.passages) == (expected.chars, expected.passages)
         for name in ("token_hashes", "trigrams", "content", "starts", "ends"):
             assert np.array_equal(getattr(found.align_input, name), getattr(expected.align_input, name))
+
+
+def test_a_batchs_lookup_keys_are_each_documents_band_keys_then_its_families() -> None:
+    """The band keys analyse_many computes for a whole batch at once are, document by document,
+    the reference's band keys of its own signatures (passage by passage, band by band), then its
+    key families' keys; an analysis made without key families has no lookup keys."""
+    texts = ["", TEXTS[0], "Too short.", *TEXTS[1:6], TEXTS[3][:200]]
+    bands, rows = band_params(SETTINGS)
+    found = analyse_many(texts, SETTINGS)
+    assert sum(len(a.passages) > 0 for a in found) >= 6
+    for analysis in found:
+        keys, positions = analysis.lookup_keys()
+        count = len(analysis.passages)
+        main = band_keys(analysis.signatures, bands, rows).ravel() if count else np.zeros(0, np.uint64)
+        assert np.array_equal(keys[: len(main)], main)
+        assert np.array_equal(keys[len(main) :], analysis.family_keys[0])
+        assert np.array_equal(positions[: len(main)], np.repeat(np.arange(count), bands))
+        assert np.array_equal(positions[len(main) :], analysis.family_keys[1])
+    bare = analyse_many([TEXTS[0]], SETTINGS, key_families=False)[0]
+    with pytest.raises(ValueError, match="key families"):
+        bare.lookup_keys()
 
 
 def test_nothing_to_analyse_takes_no_time_and_no_thread() -> None:
