@@ -47,21 +47,17 @@ struct Sentences {
     stems: Vec<Bag>,
 }
 
-fn bag_of(words: &[u64]) -> Bag {
-    let mut sorted = words.to_vec();
-    sorted.sort_unstable();
+/// The bag of `words`: each distinct word with its count, by word (sorts the words in place).
+fn bag_of_mut(words: &mut [u64]) -> Bag {
+    words.sort_unstable();
     let mut bag: Bag = Vec::new();
-    for w in sorted {
+    for &w in words.iter() {
         match bag.last_mut() {
             Some((h, c)) if *h == w => *c += 1,
             _ => bag.push((w, 1)),
         }
     }
     bag
-}
-
-fn count(bag: &Bag) -> u32 {
-    bag.iter().map(|x| x.1).sum()
 }
 
 /// The sum of two bags.
@@ -84,15 +80,6 @@ fn add(x: &Bag, y: &Bag) -> Bag {
     out
 }
 
-/// The bag of the content tokens `[s, e)` by `hashes` (the side's words or their stems).
-fn content_bag(side: &Side, hashes: &[u64], (s, e): (usize, usize)) -> Bag {
-    let words: Vec<u64> = (s..e)
-        .filter(|&k| side.content[k])
-        .map(|k| hashes[k])
-        .collect();
-    bag_of(&words)
-}
-
 /// `_sentences`: sentences from their starts, short ones joined to the next (the last one to
 /// the one before it).
 fn sentences(side: &Side) -> Sentences {
@@ -107,8 +94,11 @@ fn sentences(side: &Side) -> Sentences {
     let mut words: Vec<Bag> = Vec::new();
     let mut stems: Vec<Bag> = Vec::new();
     let mut open_start = -1;
-    let mut bag: Bag = Vec::new();
-    let mut stem_bag: Bag = Vec::new();
+    // The open sentence's content words and their stems, one buffer each for every sentence:
+    // its bags are made once it is long enough (a bag a short sentence, summed with the next,
+    // cost more in allocations than the alignment it serves).
+    let mut open_words: Vec<u64> = Vec::new();
+    let mut open_stems: Vec<u64> = Vec::new();
     for (k, &s) in cuts.iter().enumerate() {
         let e = if k + 1 < cuts.len() { cuts[k + 1] } else { n };
         if e <= s {
@@ -117,26 +107,29 @@ fn sentences(side: &Side) -> Sentences {
         if open_start < 0 {
             open_start = s;
         }
-        let span = (s as usize, e as usize);
-        bag = add(&bag, &content_bag(side, side.hashes, span));
-        stem_bag = add(&stem_bag, &content_bag(side, side.stems, span));
-        if count(&bag) >= MIN_SENTENCE_WORDS {
+        for t in (s as usize..e as usize).filter(|&t| side.content[t]) {
+            open_words.push(side.hashes[t]);
+            open_stems.push(side.stems[t]);
+        }
+        if open_words.len() >= MIN_SENTENCE_WORDS as usize {
             bounds.push((open_start, e));
-            words.push(std::mem::take(&mut bag));
-            stems.push(std::mem::take(&mut stem_bag));
+            words.push(bag_of_mut(&mut open_words));
+            stems.push(bag_of_mut(&mut open_stems));
+            open_words.clear();
+            open_stems.clear();
             open_start = -1;
         }
     }
-    if open_start >= 0 && (!bag.is_empty() || bounds.is_empty()) {
-        if !bounds.is_empty() && count(&bag) < MIN_SENTENCE_WORDS {
+    if open_start >= 0 && (!open_words.is_empty() || bounds.is_empty()) {
+        if !bounds.is_empty() && open_words.len() < MIN_SENTENCE_WORDS as usize {
             let last = bounds.len() - 1;
             bounds[last].1 = n;
-            words[last] = add(&words[last], &bag);
-            stems[last] = add(&stems[last], &stem_bag);
-        } else if !bag.is_empty() {
+            words[last] = add(&words[last], &bag_of_mut(&mut open_words));
+            stems[last] = add(&stems[last], &bag_of_mut(&mut open_stems));
+        } else if !open_words.is_empty() {
             bounds.push((open_start, n));
-            words.push(bag);
-            stems.push(stem_bag);
+            words.push(bag_of_mut(&mut open_words));
+            stems.push(bag_of_mut(&mut open_stems));
         }
     }
     Sentences {
@@ -606,6 +599,10 @@ pub fn fragments(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn bag_of(words: &[u64]) -> Bag {
+        bag_of_mut(&mut words.to_vec())
+    }
 
     #[test]
     fn bags_add_by_hash() {
