@@ -50,7 +50,8 @@ struct Sentences {
 /// The bag of `words`: each distinct word with its count, by word (sorts the words in place).
 fn bag_of_mut(words: &mut [u64]) -> Bag {
     words.sort_unstable();
-    let mut bag: Bag = Vec::new();
+    let distinct = 1 + words.windows(2).filter(|w| w[0] != w[1]).count();
+    let mut bag: Bag = Vec::with_capacity(distinct.min(words.len()));
     for &w in words.iter() {
         match bag.last_mut() {
             Some((h, c)) if *h == w => *c += 1,
@@ -187,19 +188,29 @@ fn dice(x: &Bag, y: &Bag) -> f64 {
 /// `_seeds`: sentence pairs sharing enough words whose stems are similar (`stem_weight`), sorted,
 /// without the sentences seeding too often.
 fn find_seeds(sa: &Sentences, sb: &Sentences, stem_weight: &FastMap<u64, f64>) -> Vec<(i64, i64)> {
-    let mut holders: FastMap<u64, Vec<usize>> = FastMap::default();
-    for (l, bag) in sb.words.iter().enumerate() {
-        for &(w, _) in bag {
-            holders.entry(w).or_default().push(l);
-        }
+    // Each word of b's sentences with the sentences holding it, as one sorted list of `(word,
+    // sentence)` and each word's run in it: no list of its own for each word, which cost an
+    // allocation a word and most of the time spent here.
+    let mut held: Vec<(u64, usize)> = sb
+        .words
+        .iter()
+        .enumerate()
+        .flat_map(|(l, bag)| bag.iter().map(move |&(w, _)| (w, l)))
+        .collect();
+    held.sort_unstable();
+    let mut holders: FastMap<u64, (usize, usize)> = FastMap::default();
+    let mut start = 0;
+    for run in held.chunk_by(|x, y| x.0 == y.0) {
+        holders.insert(run[0].0, (start, start + run.len()));
+        start += run.len();
     }
     let mut seeds = Vec::new();
     let mut shared = vec![0u32; sb.words.len()];
     let mut touched: Vec<usize> = Vec::new();
     for (k, bag) in sa.words.iter().enumerate() {
         for &(w, _) in bag {
-            if let Some(ls) = holders.get(&w) {
-                for &l in ls {
+            if let Some(&(from, to)) = holders.get(&w) {
+                for &(_, l) in &held[from..to] {
                     if shared[l] == 0 {
                         touched.push(l);
                     }
