@@ -8,8 +8,10 @@ use crate::fasthash::FastMap;
 
 use crate::difflib::SequenceMatcher;
 use crate::seeds::{
-    fragments, Fragment, Side, MAX_GAP_SENTENCES, SUMMARY_GAP_SENTENCES, SUMMARY_RATIO,
+    fragments, sentences, Fragment, Sentences, Side, MAX_GAP_SENTENCES, SUMMARY_GAP_SENTENCES,
+    SUMMARY_RATIO,
 };
+use std::sync::OnceLock;
 
 /// Anchors from a shingle repeated more often than this on one side are ambiguous: skipped.
 const MAX_REPEAT_TRIGRAM: usize = 8;
@@ -199,10 +201,13 @@ fn union(s: Option<[i64; 4]>, t: Option<[i64; 4]>) -> Option<[i64; 4]> {
 
 /// A document's anchor keys, sorted once and reused by every pair it is aligned in: its
 /// trigram hashes and its content words' hashes, each with its token position, sorted by hash
-/// (positions of one hash in any order: the anchors are sorted by position in the end).
+/// (positions of one hash in any order: the anchors are sorted by position in the end); and
+/// its sentences' bags for the second stage, made when first needed (a document of a batch is
+/// aligned with several others).
 pub struct Keys {
     trigrams: Vec<(u64, usize)>,
     words: Vec<(u64, usize)>,
+    sentences: OnceLock<Sentences>,
 }
 
 impl Keys {
@@ -215,7 +220,16 @@ impl Keys {
             .map(|k| (doc.token_hashes[k], k))
             .collect();
         words.sort_unstable_by_key(|x| x.0);
-        Keys { trigrams, words }
+        Keys {
+            trigrams,
+            words,
+            sentences: OnceLock::new(),
+        }
+    }
+
+    /// The sentences of `doc` (whose keys these are), made at the first call.
+    fn sentences(&self, doc: &Doc) -> &Sentences {
+        self.sentences.get_or_init(|| sentences(&doc.side()))
     }
 }
 
@@ -729,8 +743,8 @@ fn align_oriented(
         matches.push(match_of(a, b, &c, kind, similarity));
     }
     let found = fragments(
-        &a.side(),
-        &b.side(),
+        (&a.side(), keys_a.sentences(a)),
+        (&b.side(), keys_b.sentences(b)),
         // Only word-for-word matches explain their text exactly (see align.py).
         &token_boxes(
             a,

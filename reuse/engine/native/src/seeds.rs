@@ -41,7 +41,9 @@ pub struct Side<'a> {
     pub sentences: &'a [i64],
 }
 
-struct Sentences {
+/// A document's sentences for the second stage: their token bounds, and the bags of their
+/// content words and of those words' stems.
+pub struct Sentences {
     bounds: Vec<(i64, i64)>,
     words: Vec<Bag>,
     stems: Vec<Bag>,
@@ -83,7 +85,7 @@ fn add(x: &Bag, y: &Bag) -> Bag {
 
 /// `_sentences`: sentences from their starts, short ones joined to the next (the last one to
 /// the one before it).
-fn sentences(side: &Side) -> Sentences {
+pub fn sentences(side: &Side) -> Sentences {
     let n = side.hashes.len() as i64;
     let cuts: Vec<i64> = side
         .sentences
@@ -496,29 +498,26 @@ fn isf(a: &[Bag], b: &[Bag]) -> FastMap<u64, f64> {
 }
 
 /// `fragments`: see `seeds.py`. `aligned` holds the first stage's matches as token ranges.
+/// Each side is a document with its [`sentences`].
 pub fn fragments(
-    a: &Side,
-    b: &Side,
+    (a, sa): (&Side, &Sentences),
+    (b, sb): (&Side, &Sentences),
     aligned: &[(i64, i64, i64, i64)],
     min_tokens: i64,
 ) -> Vec<Fragment> {
-    if a.sentences.is_empty() || b.sentences.is_empty() {
-        return Vec::new();
-    }
-    let (sa, sb) = (sentences(a), sentences(b));
     if sa.bounds.is_empty() || sb.bounds.is_empty() {
         return Vec::new();
     }
-    let weight = isf(&sa.words, &sb.words);
     let stem_weight = isf(&sa.stems, &sb.stems);
-    let found = find_seeds(&sa, &sb, &stem_weight);
+    let found = find_seeds(sa, sb, &stem_weight);
     if found.len() < MIN_SEEDS {
         return Vec::new();
     }
+    let weight = isf(&sa.words, &sb.words);
     let seeds: Vec<(i64, i64)> = found
         .iter()
         .copied()
-        .filter(|&s| !explained_elsewhere(s, &sa, &sb, aligned))
+        .filter(|&s| !explained_elsewhere(s, sa, sb, aligned))
         .collect();
     let spread = |f: fn(&(i64, i64)) -> i64| {
         found.iter().map(f).max().unwrap() - found.iter().map(f).min().unwrap()
@@ -549,18 +548,18 @@ pub fn fragments(
         (summary_side, summary_gaps, &summary_seeds),
     ] {
         let summary = short.is_some();
-        for bx in extend(used, gaps, &sa, &sb, &weight, short, &score) {
+        for bx in extend(used, gaps, sa, sb, &weight, short, &score) {
             let (mut i0, mut i1) = pulled_in(
                 a,
                 sa.bounds[bx.k0 as usize].0,
                 sa.bounds[bx.k1 as usize].1,
-                &sentence_words(&sb, bx.l0..=bx.l1),
+                &sentence_words(sb, bx.l0..=bx.l1),
             );
             let (mut j0, mut j1) = pulled_in(
                 b,
                 sb.bounds[bx.l0 as usize].0,
                 sb.bounds[bx.l1 as usize].1,
-                &sentence_words(&sa, bx.k0..=bx.k1),
+                &sentence_words(sa, bx.k0..=bx.k1),
             );
             let (lo, hi) = ((i1 - i0).min(j1 - j0), (i1 - i0).max(j1 - j0));
             if bx.seeds < MIN_SEEDS
@@ -611,6 +610,15 @@ pub fn fragments(
 mod tests {
     use super::*;
 
+    fn fragments_of(
+        a: &Side,
+        b: &Side,
+        aligned: &[(i64, i64, i64, i64)],
+        min_tokens: i64,
+    ) -> Vec<Fragment> {
+        fragments((a, &sentences(a)), (b, &sentences(b)), aligned, min_tokens)
+    }
+
     fn bag_of(words: &[u64]) -> Bag {
         bag_of_mut(&mut words.to_vec())
     }
@@ -659,7 +667,7 @@ mod tests {
                 })
                 .collect();
             let b_stems: Vec<u64> = if stemmed { a.clone() } else { b.clone() };
-            fragments(
+            fragments_of(
                 &side(&a, &a, &content, &starts),
                 &side(&b, &b_stems, &content, &starts),
                 &[],
@@ -695,13 +703,13 @@ mod tests {
         let starts: Vec<i64> = (0..6).map(|s| 4 * s).collect();
         let a = side(&words, &words, &content, &starts);
         let b = side(&hb, &hb, &content, &starts);
-        let found = fragments(&a, &b, &[], 10);
+        let found = fragments_of(&a, &b, &[], 10);
         assert_eq!(found.len(), 1);
         assert_eq!(
             (found[0].i0, found[0].i1, found[0].j0, found[0].j1),
             (0, 24, 0, 24)
         );
-        assert!(fragments(
+        assert!(fragments_of(
             &a,
             &Side {
                 sentences: &[],
