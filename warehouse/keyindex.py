@@ -237,7 +237,15 @@ class Segment:
         self, queries: np.ndarray, max_versions: int | None, filtered: bool = True
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The rows whose key is one of ``queries`` (sorted, unique) and whose version is one of
-        the first ``max_versions`` of the segment holding the key: keys, passage ids, version ids.
+        the first ``max_versions`` of the segment holding the key: keys, passage ids, version ids
+        (:meth:`lookup_parts` joined)."""
+        return _rows_joined(self.lookup_parts(queries, max_versions, filtered))
+
+    def lookup_parts(
+        self, queries: np.ndarray, max_versions: int | None, filtered: bool = True
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """:meth:`lookup`'s rows as consecutive parts (keys, passage ids, version ids each), so
+        that a caller joining several segments' rows copies them once.
 
         A compiled merge of the sorted queries with the sorted keys (``_native.segment_lookup``):
         its searches read unchecked bytes, and an answer is trusted only once the rows on both
@@ -251,7 +259,7 @@ class Segment:
             # Few keys, fewer than pages: each would map a page, most of them to find nothing.
             queries = _native.segment_filter_select(self.membership(), queries)
         if not self.info.rows or not len(queries):
-            return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+            return []
         cap = max_versions if max_versions is not None and max_versions < RANK_CAP else None
         # A key beyond the last one's page goes to its own through the fences (one read of a
         # page) rather than galloping from the last key, whose long strides miss the cache and
@@ -266,14 +274,14 @@ class Segment:
             self._searched += len(queries)
             if self._searched * KEYS_PER_PAGE >= self.info.rows:
                 self.release()
-            return found
+            return [found]
         starts = fences[span // KEYS_PER_PAGE :: span // KEYS_PER_PAGE]  # the first key of each range but the first
         found_parts = []
         for chunk in np.split(queries, np.searchsorted(queries, starts)):
             if len(chunk):
                 found_parts.append(self._search(chunk, cap, fences))
                 self.release()
-        return tuple(np.concatenate(c) for c in zip(*found_parts, strict=True))  # type: ignore[return-value]
+        return found_parts
 
     def membership(self) -> np.ndarray:
         """The membership filter's words (see ``FILTER_BITS``), read into memory at the first
@@ -431,6 +439,16 @@ def _sync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _rows_joined(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parts of rows (keys, passage ids, version ids each) end to end; one part as it is."""
+    if not parts:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if len(parts) == 1:
+        return parts[0]
+    keys, passages, versions = (np.concatenate(c) for c in zip(*parts, strict=True))
+    return keys, passages, versions
 
 
 def _columns(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -766,16 +784,16 @@ class KeyIndex:
 
     def held(
         self, segments: list[Segment], queries: np.ndarray, max_versions: int | None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """The rows of every segment whose key is one of ``queries`` (sorted, unique), of the
         first ``max_versions`` versions holding the key in that segment (a superset of the first
-        of all segments); a segment found damaged is rebuilt (and the record rewritten) and read
-        again."""
-        found = []
+        of all segments), as parts in the segments' order (see :meth:`Segment.lookup_parts`);
+        a segment found damaged is rebuilt (and the record rewritten) and read again."""
+        found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.bulk = self.bulk or len(queries) > MAX_FILTERED_KEYS
         for segment in list(segments):
             try:
-                found.append(segment.lookup(queries, max_versions, not self.bulk))
+                found += segment.lookup_parts(queries, max_versions, not self.bulk)
             except CorruptSegment:
                 self.rebuilt += 1
                 pieces = self._build(segment.info.lo, segment.info.hi)
@@ -785,10 +803,9 @@ class KeyIndex:
                 self._write_record(records)
                 at = segments.index(segment)
                 segments[at : at + 1] = [self._open[info.name] for info in pieces]
-                found += [self._open[info.name].lookup(queries, max_versions, not self.bulk) for info in pieces]
-        if not found:
-            return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        return tuple(np.concatenate(c) for c in zip(*found, strict=True))  # type: ignore[return-value]
+                for info in pieces:
+                    found += self._open[info.name].lookup_parts(queries, max_versions, not self.bulk)
+        return found
 
     def candidates(
         self, first: int, max_versions: int | None, given: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -831,6 +848,6 @@ class KeyIndex:
             )
         # The probe's own rows are held rows too: the compiled pairing counts them once, even
         # where a segment holds them (``first < covered``).
-        stored = self.held(segments, queries, max_versions)
-        keys, passages, versions = (np.concatenate(c) for c in zip(stored, tail, strict=True))
+        # The segments' rows and the tail's, joined once (a bulk batch's run to 130 MB).
+        keys, passages, versions = _rows_joined([*self.held(segments, queries, max_versions), tail])
         return _native.candidate_pairs(keys, passages, versions, *probe, max_versions)
