@@ -679,10 +679,7 @@ class KeyIndex:
         self._fresh = [f for f in self._fresh if f.end > hi]
         if not parts:
             return None
-        if len(parts) == 1:
-            keys, passages, versions = parts[0].rows
-        else:
-            keys, passages, versions = (np.concatenate(c) for c in zip(*(f.rows for f in parts), strict=True))
+        keys, passages, versions = _rows_joined([f.rows for f in parts])
         if any(f.first < lo or f.end > hi for f in parts):
             inside = (passages >= lo) & (passages < hi)
             keys, passages, versions = keys[inside], passages[inside], versions[inside]
