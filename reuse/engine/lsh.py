@@ -111,10 +111,20 @@ def signature_agreement(
 
     ``signatures`` may also be several tables of one width, their rows counted end to end as if
     they were stacked: a batch's new signatures are not copied under the stored ones."""
-    tables = [signatures] if isinstance(signatures, np.ndarray) else list(signatures)
-    tables = [np.ascontiguousarray(t, np.uint32) for t in tables]
+    tables = _tables(signatures)
     shared = _native.signature_agreements(tables, np.asarray(rows_a, np.int64), np.asarray(rows_b, np.int64))
-    return shared / max(tables[0].shape[1] if tables else 0, 1)
+    return shared / max(_width(tables), 1)
+
+
+def _tables(signatures: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
+    """One signature table or several as a list of contiguous uint32 tables."""
+    tables = [signatures] if isinstance(signatures, np.ndarray) else list(signatures)
+    return [np.ascontiguousarray(t, np.uint32) for t in tables]
+
+
+def _width(tables: list[np.ndarray]) -> int:
+    """The number of values a signature of ``tables`` holds (0 for no table)."""
+    return tables[0].shape[1] if tables else 0
 
 
 def estimated_containment(
@@ -151,8 +161,8 @@ def may_verify(
     if not settings.candidate_filter:
         return np.ones(len(rows_a), dtype=bool)
     shift = settings.shingle_words - 1
-    jaccard = signature_agreement(signatures, rows_a, rows_b)
+    tables = _tables(signatures)
+    jaccard = signature_agreement(tables, rows_a, rows_b)
     sizes_a, sizes_b = tokens[rows_a] - shift, tokens[rows_b] - shift
-    num_perm = signatures.shape[1] if isinstance(signatures, np.ndarray) else signatures[0].shape[1]
-    estimate = estimated_containment(jaccard, sizes_a, sizes_b, num_perm, FILTER_SIGMAS)
+    estimate = estimated_containment(jaccard, sizes_a, sizes_b, _width(tables), FILTER_SIGMAS)
     return np.asarray(estimate >= settings.verify_containment)

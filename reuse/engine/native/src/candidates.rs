@@ -22,6 +22,11 @@ impl Rows<'_> {
     pub fn well_formed(&self) -> bool {
         self.passages.len() == self.keys.len() && self.versions.len() == self.keys.len()
     }
+
+    /// Row `i` as `(key, version, passage)`: the order rows are sorted in.
+    fn ordered(&self, i: usize) -> (u64, i64, i64) {
+        (self.keys[i], self.versions[i], self.passages[i])
+    }
 }
 
 /// `(old_passage, old_version, new_passage, new_version)` for each held row and each `probe`
@@ -141,9 +146,7 @@ fn run_end(rows: &[(u64, i64, i64)], from: usize, key: u64) -> usize {
 /// [`sort_rows`] gives them, are only checked). The sort is the stable one, a merge sort that
 /// takes sorted runs as they are: stored rows come as one sorted run per index segment.
 fn sorted(rows: Rows<'_>) -> Vec<(u64, i64, i64)> {
-    let mut out: Vec<(u64, i64, i64)> = (0..rows.len())
-        .map(|i| (rows.keys[i], rows.versions[i], rows.passages[i]))
-        .collect();
+    let mut out: Vec<(u64, i64, i64)> = (0..rows.len()).map(|i| rows.ordered(i)).collect();
     if !out.is_sorted() {
         out.par_sort();
     }
@@ -158,9 +161,7 @@ fn sorted(rows: Rows<'_>) -> Vec<(u64, i64, i64)> {
 /// on the key (on all cores) places them in a few passes over the rows, where a comparison sort
 /// takes a pass per doubling; the rows of one key, a handful, are then put in order in place.
 pub fn sort_rows(rows: Rows<'_>) -> (Vec<u64>, Vec<i64>, Vec<i64>) {
-    let mut sorted: Vec<ByKey> = (0..rows.len())
-        .map(|i| ByKey((rows.keys[i], rows.versions[i], rows.passages[i])))
-        .collect();
+    let mut sorted: Vec<ByKey> = (0..rows.len()).map(|i| ByKey(rows.ordered(i))).collect();
     if !sorted.is_sorted_by_key(|r| r.0) {
         sorted.radix_sort_unstable();
         for run in sorted.chunk_by_mut(|a, b| a.0 .0 == b.0 .0) {
@@ -240,12 +241,8 @@ mod tests {
             state ^= state << 17;
             state
         };
-        let v: Vec<(u64, i64, i64)> = (0..200_000)
-            .map(|i| {
-                let key = next() % 50_000 * 0x0101_0101_0101;
-                (key, i / 40, (i / 400) as i64 % 97)
-            })
-            .map(|(k, p, v)| (k, p as i64, v))
+        let v: Vec<(u64, i64, i64)> = (0..200_000i64)
+            .map(|i| (next() % 50_000 * 0x0101_0101_0101, i / 40, i / 400 % 97))
             .collect();
         let (k, p, ver) = rows(&v);
         let r = Rows {
