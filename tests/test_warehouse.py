@@ -26,13 +26,17 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from datasketch import MinHashLSH
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reuse.config import Settings
 from reuse.engine.lsh import band_keys, band_params
 from reuse.engine.signatures import MinHasher
-from reuse.errors import SettingsMismatch, WarehouseError, WarehouseLocked
+from reuse.errors import InputError, SettingsMismatch, WarehouseError, WarehouseLocked
 from reuse.models import Document
-from reuse.pipeline.ingest import IngestReport, ingest
+from reuse.pipeline import ingest as ingest_module
+from reuse.pipeline.ingest import IngestReport, _batched, ingest
+from reuse.stages import StageClock
 from warehouse import db as db_module
 from warehouse.db import SCHEMA_VERSION, Warehouse, fixed_width_rows, open_warehouse, registered
 from warehouse.migrations import apply_migrations, migrations
@@ -944,3 +948,55 @@ def test_an_ingest_forgets_its_recent_comparables_before_its_lineage_update(tmp_
         report = ingest(wh, docs, SETTINGS, batch_size=3)
     assert report.matches > 0 and max(kept_while_matching) > 0  # matching kept some
     assert len(caches) == 1 and kept_at_lineage == [0]
+
+
+# -- batches ------------------------------------------------------------------------------------
+
+
+@given(
+    lengths=st.lists(st.one_of(st.none(), st.integers(1, 50)), max_size=40),
+    size=st.integers(1, 8),
+    chars=st.integers(1, 120),
+)
+def test_batches_end_at_their_document_cap_or_their_text_budget(
+    lengths: list[int | None], size: int, chars: int
+) -> None:
+    items: list[Document | InputError] = [
+        InputError(f"bad-{k}", "unreadable") if n is None else Document(url=f"https://t.example/{k}", text="x" * n)
+        for k, n in enumerate(lengths)
+    ]
+
+    def text(batch: list[Document | InputError]) -> int:
+        return sum(len(item.text) for item in batch if isinstance(item, Document))
+
+    batches = list(_batched(items, size, chars, StageClock()))
+    assert [item for batch in batches for item in batch] == items  # each item once, in order
+    for batch in batches:
+        assert 0 < len(batch) <= size
+        assert text(batch[:-1]) < chars  # only a batch's last item takes it to the budget
+    for batch in batches[:-1]:
+        assert len(batch) == size or text(batch) >= chars  # a batch ends early only at the budget
+
+
+def test_an_ingest_batches_by_text_with_the_results_of_one_batch(
+    built: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Long documents fill a batch's text budget before its document cap: the run stores the
+    corpus in several batches and finds what one batch of all of it finds."""
+    monkeypatch.setattr(ingest_module, "BATCH_CHARS", sum(len(d.text) for d in DOCS) // 4)
+    sizes: list[int] = []
+    prepare = ingest_module.Ingestor.prepare
+
+    def counted(self: ingest_module.Ingestor, items: list[Document | InputError], progress: Any) -> Any:
+        sizes.append(len(items))
+        return prepare(self, items, progress)
+
+    monkeypatch.setattr(ingest_module.Ingestor, "prepare", counted)
+    _ingest(tmp_path / "w.duckdb", DOCS, batch_size=len(DOCS))
+    assert sum(sizes) == len(DOCS) and 4 <= len(sizes) <= 5
+    with (
+        open_warehouse(tmp_path / "w.duckdb", SETTINGS, read_only=True) as wh,
+        open_warehouse(built["at_once"], SETTINGS, read_only=True) as ref,
+    ):
+        assert _matches(wh) == _matches(ref)
+        assert _stored_band_keys(wh) == _stored_band_keys(ref)
