@@ -17,6 +17,7 @@ version or the help — loads none of the engine, datasketch or DuckDB.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import TYPE_CHECKING, Any
 
@@ -119,8 +120,10 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
+@functools.cache
 def reusetrack_version() -> str:
-    """The installed version of reusetrack."""
+    """The installed version of reusetrack (read once: every run records it, and reading the
+    package's metadata costs a few milliseconds, a one-article run's share)."""
     # Imported here: importlib.metadata costs more to load than the rest of ``--version`` together.
     from importlib.metadata import PackageNotFoundError, version
 

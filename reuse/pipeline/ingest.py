@@ -688,11 +688,13 @@ def ingest(
     if stop is not None and stop.is_set():
         report.interrupted = True
         return report
-    if lineage and pending_count(warehouse):
-        # Also when nothing new was stored: lineage a killed run still owes is brought up to date.
-        with report.clock.stage("lineage"), warehouse.transaction():
-            update_lineage(warehouse, settings, run_id)
+    # One transaction: the lineage update, then the run recorded as finished (a commit less for
+    # a run of one article, where each is a share of its time).
     with warehouse.transaction():
+        if lineage and pending_count(warehouse):
+            # Also when nothing new was stored: lineage a killed run still owes is brought up to date.
+            with report.clock.stage("lineage"):
+                update_lineage(warehouse, settings, run_id)
         warehouse.finish_run(run_id, report.counts())
     return report
 
