@@ -515,8 +515,7 @@ def test_closing_the_warehouse_takes_in_the_merge_being_written(tmp_path: Path) 
         store, first = _built(tmp_path, passages=40)
         index = store.wh.key_index
         assert index is not None
-        index.sync(first)  # the third segment taken in, the fourth written in the background
-        before = len(index.sync(first))  # the fourth segment taken in: a merge starts
+        before = len(index.sync(first))  # the fourth segment: a merge starts
         assert index._merging is not None
         gate.set()
         store.reopen()
@@ -575,29 +574,3 @@ def test_an_ingest_in_bulk_stops_the_merge_being_written_and_a_small_one_takes_i
     with open_warehouse(tmp_path / "w.duckdb") as wh:
         assert wh.key_index is not None
         assert (merges[0] in {s.token for s in wh.key_index._record()}) is not stopped
-
-
-def test_a_new_segment_is_written_in_the_background_and_taken_in_by_the_next_sync(tmp_path: Path) -> None:
-    """The sync that finds the tail long enough starts writing its segment in a thread and
-    returns without it (lookups read the tail from band_keys, and are the join's); the next sync
-    takes it in. Taken in by a transaction that rolls back, its file is collected and the tail
-    written again; closing the warehouse takes in the segment being written."""
-    store = Store(tmp_path / "w.duckdb")
-    index = _small(store.wh.key_index)
-    store.insert([[[1, 2], [3, 4]], [[1, 5], [6, 7]]], 0x9E3779B97F4A7C15)  # four passages: a segment's worth
-    first = store.insert([[[1, 3, 6]]], 0x9E3779B97F4A7C15)
-    _same(store.wh, first, None)  # its sync starts writing the segment; its lookups go on without it
-    assert index._building is not None and index._record() == []
-    store.wh.con.execute("BEGIN TRANSACTION")
-    (taken,) = index.sync(first)
-    assert (taken.info.lo, taken.info.hi) == (0, first) and index._building is None
-    store.wh.con.execute("ROLLBACK")
-    assert index.sync(first) == [] and index._building is not None  # collected, written again
-    assert not (index.folder / taken.info.name).exists()
-    store.reopen()  # closing the warehouse takes in the segment being written
-    index = _small(store.wh.key_index)
-    (again,) = index._record()
-    assert (again.lo, again.hi) == (0, first) and again.name != taken.info.name
-    assert {p.name for p in _segment_files(store.path)} == {again.name}
-    _same(store.wh, first, None)
-    store.wh.close()

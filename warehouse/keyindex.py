@@ -333,20 +333,14 @@ class Segment:
 
 
 def write_segment(
-    folder: Path,
-    lo: int,
-    hi: int,
-    keys: np.ndarray,
-    passages: np.ndarray,
-    versions: np.ndarray,
-    token: str | None = None,
+    folder: Path, lo: int, hi: int, keys: np.ndarray, passages: np.ndarray, versions: np.ndarray
 ) -> SegmentInfo:
     """Write the band keys of passages ``[lo, hi)`` (rows in any order) as a segment, sorted,
-    ranked and checksummed by the native engine (see :func:`_write_file`), named by ``token``
-    (a new one if not given); return what the record says of it."""
+    ranked and checksummed by the native engine (see :func:`_write_file`); return what the
+    record says of it."""
     n = len(keys)
     vlo = int(versions.min()) if n else 0
-    info = SegmentInfo(lo, hi, n, vlo, token or secrets.token_hex(8))
+    info = SegmentInfo(lo, hi, n, vlo, secrets.token_hex(8))
     columns: tuple[np.ndarray, ...] = _native.segment_build(
         np.ascontiguousarray(keys, np.uint64),
         np.ascontiguousarray(passages, np.int64),
@@ -483,14 +477,6 @@ class _Fresh:
 
 
 @dataclass(frozen=True)
-class _Building:
-    """A new segment of the tail being written in the background as the segment named by ``token``."""
-
-    token: str
-    done: Future[SegmentInfo]
-
-
-@dataclass(frozen=True)
 class _Merging:
     """A merge of ``parts`` being written in the background as the segment named by ``token``."""
 
@@ -534,9 +520,6 @@ class KeyIndex:
         #: The merge being written in the background, if any (see :meth:`_merge`).
         self._merging: _Merging | None = None
         self._merger: ThreadPoolExecutor | None = None
-        #: The new segment of the tail being written in the background, if any (see :meth:`sync`).
-        self._building: _Building | None = None
-        self._builder: ThreadPoolExecutor | None = None
 
     # -- the record ---------------------------------------------------------------------------
 
@@ -568,13 +551,7 @@ class KeyIndex:
         not change any more) and return its segments in passage order: files the record does not
         name are deleted, named ones that are lost or damaged rebuilt, a new segment written when
         the tail reaches ``SEGMENT_PASSAGES``, and segments merged. Call it where the record may
-        be written: in the caller's transaction, it commits or rolls back with it.
-
-        A tail of up to ``max_segment_passages`` is written as a segment in a thread of its own
-        (its rows read here) while the writer goes on, and the next sync takes it in if it still
-        follows the last segment (else its file is left to be collected); until then lookups
-        read its rows from ``band_keys`` with the rest of the tail. A longer tail (a warehouse
-        that had no index) is built here, in pieces."""
+        be written: in the caller's transaction, it commits or rolls back with it."""
         recorded = self._record()
         self._collect({s.name for s in recorded})
         changed = False
@@ -589,18 +566,10 @@ class KeyIndex:
                     changed = True
                     continue
             segments.append(info)
-        if self._building is not None:
-            # Started by the sync before, a batch's work ago: done by now but for small batches,
-            # and waited for so that what a sync returns does not hang on a thread's timing.
-            wait([self._building.done])
-        if self._take_build(segments):
-            changed = True
-        covered = self._end(segments)
-        if committed - covered > self.max_segment_passages:
+        covered = segments[-1].hi if segments else 0
+        if committed - covered >= self.segment_passages:
             segments += self._build(covered, committed)
             changed = True
-        elif committed - covered >= self.segment_passages and self._building is None:
-            self._start_build(covered, committed)
         if self._merge(segments):
             changed = True
         if changed:
@@ -617,8 +586,6 @@ class KeyIndex:
         the merge would start again in the next run and never finish (each run paying for its
         start and its stop), while the segments it would have merged keep every lookup reading
         one more of them."""
-        if self._building is not None:
-            wait([self._building.done])  # a fraction of a second; taken in by :meth:`close`
         merging = self._merging
         if merging is not None:
             if not self.bulk and sum(p.rows for p in merging.parts) <= CLOSE_MERGE_ROWS:
@@ -628,56 +595,53 @@ class KeyIndex:
         self._merging = None
 
     def close(self) -> None:
-        """Wait for the segment and the merge being written in the background and take them in,
-        in a transaction of their own (a writer that opens the warehouse for each batch, as a
-        crawl does, would otherwise never keep one); left to be collected if the connection
-        cannot."""
+        """Wait for a merge being written in the background and take it in, in a transaction of
+        its own (a writer that opens the warehouse for each batch, as a crawl does, would
+        otherwise never keep one); left to be collected if the connection cannot."""
         self._shut()
-        if self._merging is None and self._building is None:
+        if self._merging is None:
             return
         try:
             self.con.execute("BEGIN TRANSACTION")
         except duckdb.Error:  # a failed connection, or one in a transaction of its caller's
-            self._merging = self._building = None
+            self._merging = None
             return
         try:
             segments = self._record()
-            built = self._take_build(segments)
-            if self._take_merge(segments) or built:
+            if self._take_merge(segments):
                 self._write_record(segments)
             self.con.execute("COMMIT")
         except (duckdb.Error, CorruptSegment, OSError):
             with suppress(duckdb.Error):
                 self.con.execute("ROLLBACK")
-        self._merging = self._building = None
+        self._merging = None
 
     def _shut(self) -> None:
-        """Wait for the background build's and merge's threads to end."""
-        for pool in (self._builder, self._merger):
-            if pool is not None:
-                pool.shutdown(wait=True)
-        self._builder = self._merger = None
+        """Wait for the background merge's thread to end."""
+        if self._merger is not None:
+            self._merger.shutdown(wait=True)
+            self._merger = None
 
     def settle(self, committed: int) -> list[Segment]:
-        """:meth:`sync` until no segment or merge is being written, and once more to delete the merged
+        """:meth:`sync` until no merge is being written, and once more to delete the merged
         parts: the files beside the warehouse are then the segments returned (tests)."""
         self.sync(committed)
-        while self._merging is not None or self._building is not None:
-            wait([work.done for work in (self._merging, self._building) if work is not None])
+        while self._merging is not None:
+            wait([self._merging.done])
             self.sync(committed)
         return self.sync(committed)
 
     def _collect(self, named: set[str]) -> None:
-        """Forget and delete the files the record does not name (but the files of the segment
-        and the merge being written)."""
+        """Forget and delete the files the record does not name (but the files of the merge
+        being written)."""
         for name in list(self._open):
             if name not in named:
                 del self._open[name]
         if not self.folder.is_dir():
             return
-        writing = [work.token for work in (self._merging, self._building) if work is not None]
+        writing = self._merging.token if self._merging is not None else None
         for path in self.folder.iterdir():
-            if path.name not in named and not any(token in path.name for token in writing):
+            if path.name not in named and (writing is None or writing not in path.name):
                 path.unlink(missing_ok=True)
 
     def _build(self, lo: int, hi: int) -> list[SegmentInfo]:
@@ -688,51 +652,16 @@ class KeyIndex:
         built = []
         for start in range(lo, hi, self.max_segment_passages):
             end = min(start + self.max_segment_passages, hi)
-            built.append(self._keep(write_segment(self.folder, start, end, *self._rows(start, end))))
+            rows = self._fresh_rows(start, end)
+            if rows is None:
+                self.read_back += 1
+                rows = _columns(
+                    self.con,
+                    "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ? AND passage_id < ?",
+                    [start, end],
+                )
+            built.append(self._keep(write_segment(self.folder, start, end, *rows)))
         return built
-
-    def _rows(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The band-key rows of passages ``[lo, hi)``: kept from the probes (see
-        :meth:`_fresh_rows`), else read from the warehouse (in stored order: the native build
-        sorts them)."""
-        rows = self._fresh_rows(lo, hi)
-        if rows is None:
-            self.read_back += 1
-            rows = _columns(
-                self.con,
-                "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ? AND passage_id < ?",
-                [lo, hi],
-            )
-        return rows
-
-    def _start_build(self, lo: int, hi: int) -> None:
-        """Write the segment of passages ``[lo, hi)`` in the background (see :meth:`sync`); its
-        rows are read here, where the writer's connection is."""
-        rows = self._rows(lo, hi)
-        token = secrets.token_hex(8)
-        if self._builder is None:
-            self._builder = ThreadPoolExecutor(1, thread_name_prefix="keyindex-build")
-        self._building = _Building(token, self._builder.submit(write_segment, self.folder, lo, hi, *rows, token))
-
-    def _take_build(self, segments: list[SegmentInfo]) -> bool:
-        """Append the segment written in the background to ``segments`` if it is written and
-        follows their end; whether it did. A failed write fails here, as a build in the
-        writer's thread would."""
-        building = self._building
-        if building is None or not building.done.done():
-            return False
-        self._building = None
-        info = building.done.result()
-        if info.lo != self._end(segments):
-            (self.folder / info.name).unlink(missing_ok=True)
-            return False
-        segments.append(self._keep(info))
-        return True
-
-    @staticmethod
-    def _end(segments: list[SegmentInfo]) -> int:
-        """The first passage ``segments`` do not cover."""
-        return segments[-1].hi if segments else 0
 
     def _remember(self, first: int, probe: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
         """Keep a batch's probe (every stored row from passage ``first`` on) to build the segment
