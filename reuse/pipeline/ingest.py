@@ -114,14 +114,15 @@ class IngestReport(RunReport):
         return self.ingested + self.unchanged
 
 
-#: Characters of text an ingest batch holds at most, whatever its document cap: a batch's memory
-#: and most of its work grow with its text, while every batch pays one search of the whole
-#: band-key index however little it holds. About 200 documents of PAN13's mean length (6,000
-#: characters), 430 news articles of 2,800.
+#: Documents an ingest batch holds at most (``REUSETRACK_BATCH_SIZE``).
+BATCH_DOCUMENTS = 200
+#: Characters of text an ingest batch holds at most, whatever its document count: a batch's
+#: memory grows with its text (its band keys, the rows they find, its candidates), so a corpus of
+#: long documents (reports, books) is stored in batches of fewer of them. 200 documents of
+#: PAN13's mean length (6,000 characters); 200 news articles hold about half of it. Larger
+#: batches of short articles are faster (each batch searches the whole band-key index once) but
+#: their memory grows with the index too: see bench/README.md, "Batches sized by their text".
 BATCH_CHARS = 1_200_000
-#: Documents an ingest batch holds at most (``REUSETRACK_BATCH_SIZE``): short texts fill a batch
-#: by count before they fill it by text.
-BATCH_DOCUMENTS = 2000
 
 
 def _batched(
