@@ -121,7 +121,7 @@ BATCH_DOCUMENTS = 200
 #: long documents (reports, books) is stored in batches of fewer of them. 200 documents of
 #: PAN13's mean length (6,000 characters); 200 news articles hold about half of it. Larger
 #: batches of short articles are faster (each batch searches the whole band-key index once) but
-#: their memory grows with the index too: see bench/README.md, "Batches sized by their text".
+#: their memory grows with the index too: see bench/README.md, "Batch sizes".
 BATCH_CHARS = 1_200_000
 
 
