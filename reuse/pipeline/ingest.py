@@ -16,7 +16,7 @@ import os
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -689,13 +689,14 @@ def ingest(
     if stop is not None and stop.is_set():
         report.interrupted = True
         return report
-    # One transaction: the lineage update, then the run recorded as finished (a commit less for
-    # a run of one article, where each is a share of its time).
-    with warehouse.transaction():
-        if lineage and pending_count(warehouse):
-            # Also when nothing new was stored: lineage a killed run still owes is brought up to date.
-            with report.clock.stage("lineage"):
-                update_lineage(warehouse, settings, run_id)
+    # Also when nothing new was stored: lineage a killed run still owes is brought up to date.
+    owed = lineage and pending_count(warehouse)
+    # One transaction, timed as the lineage stage when there is one: the lineage update, then the
+    # run recorded as finished (a commit less for a run of one article, where each is a share of
+    # its time).
+    with report.clock.stage("lineage") if owed else nullcontext(), warehouse.transaction():
+        if owed:
+            update_lineage(warehouse, settings, run_id)
         warehouse.finish_run(run_id, report.counts())
     return report
 
