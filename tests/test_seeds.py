@@ -266,14 +266,49 @@ U1, U2, U3, V1, V2, V3 = (_sentence(1000 * k) for k in range(1, 7))
 
 
 def test_three_reworded_sentences_are_a_fragment_two_are_not() -> None:
-    """MIN_SEEDS: two sentences saying what two of another text say are shared facts as often
-    as a copy; three are a copy."""
+    """MIN_SEEDS: two sentences saying what two of another text say (five words of eight kept:
+    the two passages agree by a cosine under STRONG_SIMILARITY) are shared facts as often as a
+    copy; three are a copy."""
     two = _fragments(_text(U1, P1, P2, U2), _text(V1, _reworded(P1, 500), _reworded(P2, 600), V2))
     assert two == []
     three = _fragments(
         _text(U1, P1, P2, P3, U2), _text(V1, _reworded(P1, 500), _reworded(P2, 600), _reworded(P3, 700), V2)
     )
     assert [(f.i0, f.i1, f.j0, f.j1, f.seeds) for f in three] == [(8, 29, 8, 29, 3)]
+
+
+def _kept(sentence: list[int], kept: int, base: int) -> list[int]:
+    """The sentence with its words after the first ``kept`` replaced by words of its own."""
+    return sentence[:kept] + _sentence(base, len(sentence) - kept)
+
+
+def test_two_sentences_agreeing_strongly_are_a_fragment() -> None:
+    """MIN_STRONG_SEEDS: two sentences keeping six words of eight (the passages' cosine 0.59)
+    are a copy; five of eight (0.45, the test above) are not."""
+    found = _fragments(_text(U1, P1, P2, U2), _text(V1, _kept(P1, 6, 500), _kept(P2, 6, 600), V2))
+    assert [(f.i0, f.i1, f.j0, f.j1, f.seeds) for f in found] == [(8, 22, 8, 22, 2)]
+
+
+def test_a_fragment_under_the_edited_floor_counts_when_its_sides_agree_strongly() -> None:
+    """STRONG_FLOOR_SHARE: three sentences of eight words, each keeping six (22 tokens once the
+    replaced ending is cut off, cosine 0.59), are a copy under a floor of 30 tokens, as its two
+    thirds (20) are met and the sides agree strongly; keeping five (21 tokens, cosine 0.45) they
+    are not, though they are under a floor of 21, which needs no strong agreement; and 22 tokens
+    are not enough under a floor of 34 (two thirds: 23)."""
+    source = _text(U1, P1, P2, P3, U2)
+
+    def found(kept: int, min_tokens: int) -> list[tuple[int, int, int]]:
+        copy = _text(V1, _kept(P1, kept, 500), _kept(P2, kept, 600), _kept(P3, kept, 700), V2)
+        return [(f.i0, f.i1, f.seeds) for f in fragments(source.side, copy.side, [], min_tokens)]
+
+    assert found(6, 30) == [(8, 30, 3)]
+    assert found(5, 30) == []
+    assert found(5, 21) == [(8, 29, 3)]
+    assert found(6, 34) == []
+    for kept in (5, 6):
+        copy = _text(V1, _kept(P1, kept, 500), _kept(P2, kept, 600), _kept(P3, kept, 700), V2)
+        config = dataclasses.replace(SETTINGS, min_edited_tokens=30)
+        assert align(source, copy, config) == reference_align(source, copy, config)
 
 
 def _stemmed(base: int, n: int = 8) -> list[int]:
@@ -290,7 +325,8 @@ def test_sentences_reworded_to_other_words_of_their_stems_seed_a_fragment() -> N
     """Seeds compare stems: two sentences keeping two words of eight and the stems of the rest
     (exact words' Dice 0.25), between two copied whole, are four seeds, a copy; with the rest
     replaced by unrelated words, or only one word kept exactly (seeds share SEED_SHARED_WORDS
-    words), the two copied sentences alone are too few."""
+    words), they seed nothing and the copy is the two sentences copied whole (two seeds, agreeing
+    strongly) and what lies between them."""
     source = [_stemmed(100 * k) for k in (1, 2, 3, 4)]
 
     def copy(first: list[int], third: list[int]) -> AlignInput:
@@ -300,8 +336,11 @@ def test_sentences_reworded_to_other_words_of_their_stems_seed_a_fragment() -> N
     found = _fragments(original, copy(_to_stems(source[0], 2), _to_stems(source[2], 2)))
     assert [(f.i0, f.i1, f.j0, f.j1, f.seeds) for f in found] == [(8, 40, 8, 40, 4)]
     unrelated = [s[:2] + _stemmed(5000 + 100 * k, 6) for k, s in enumerate(source)]
-    assert _fragments(original, copy(unrelated[0], unrelated[2])) == []
-    assert _fragments(original, copy(_to_stems(source[0], 1), _to_stems(source[2], 1))) == []
+    copied_whole = [(16, 40, 16, 40, 2)]
+    found = _fragments(original, copy(unrelated[0], unrelated[2]))
+    assert [(f.i0, f.i1, f.j0, f.j1, f.seeds) for f in found] == copied_whole
+    found = _fragments(original, copy(_to_stems(source[0], 1), _to_stems(source[2], 1)))
+    assert [(f.i0, f.i1, f.j0, f.j1, f.seeds) for f in found] == copied_whole
     reworded = copy(_to_stems(source[0], 2), _to_stems(source[2], 2))
     for config in (SETTINGS, dataclasses.replace(SETTINGS, min_edited_tokens=8)):
         assert align(original, reworded, config) == reference_align(original, reworded, config)

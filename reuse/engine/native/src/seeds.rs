@@ -16,6 +16,10 @@ pub(crate) const SUMMARY_RATIO: f64 = 1.0 / 3.0;
 const FRAGMENT_SIMILARITY: f64 = 0.34;
 const MAX_SEEDS_PER_SENTENCE: usize = 3;
 const MIN_SEEDS: usize = 3;
+const MIN_STRONG_SEEDS: usize = 2;
+const STRONG_SIMILARITY: f64 = 0.5;
+/// `STRONG_FLOOR_SHARE` as a fraction: two thirds.
+const STRONG_FLOOR_SHARE: (i64, i64) = (2, 3);
 
 /// A bag of words: `(hash, count)` sorted by hash.
 type Bag = Vec<(u64, u32)>;
@@ -497,6 +501,16 @@ fn isf(a: &[Bag], b: &[Bag]) -> FastMap<u64, f64> {
         .collect()
 }
 
+/// `_enough`: whether an ordinary fragment is evidence enough.
+fn enough(seeds: usize, shorter: i64, min_tokens: i64, similarity: impl FnOnce() -> f64) -> bool {
+    if seeds >= MIN_SEEDS && shorter >= min_tokens {
+        return true;
+    }
+    let (num, den) = STRONG_FLOOR_SHARE;
+    let strong_floor = (num * min_tokens + den - 1).div_euclid(den);
+    seeds >= MIN_STRONG_SEEDS && shorter >= strong_floor && similarity() >= STRONG_SIMILARITY
+}
+
 /// `fragments`: see `seeds.py`. `aligned` holds the first stage's matches as token ranges.
 /// Each side is a document with its [`sentences`].
 pub fn fragments(
@@ -510,7 +524,7 @@ pub fn fragments(
     }
     let stem_weight = isf(&sa.stems, &sb.stems);
     let found = find_seeds(sa, sb, &stem_weight);
-    if found.len() < MIN_SEEDS {
+    if found.len() < MIN_STRONG_SEEDS {
         return Vec::new();
     }
     let weight = isf(&sa.words, &sb.words);
@@ -549,23 +563,29 @@ pub fn fragments(
     ] {
         let summary = short.is_some();
         for bx in extend(used, gaps, sa, sb, &weight, short, &score) {
+            let (bag_a, bag_b) = (
+                sentence_words(sa, bx.k0..=bx.k1),
+                sentence_words(sb, bx.l0..=bx.l1),
+            );
             let (mut i0, mut i1) = pulled_in(
                 a,
                 sa.bounds[bx.k0 as usize].0,
                 sa.bounds[bx.k1 as usize].1,
-                &sentence_words(sb, bx.l0..=bx.l1),
+                &bag_b,
             );
             let (mut j0, mut j1) = pulled_in(
                 b,
                 sb.bounds[bx.l0 as usize].0,
                 sb.bounds[bx.l1 as usize].1,
-                &sentence_words(sa, bx.k0..=bx.k1),
+                &bag_a,
             );
             let (lo, hi) = ((i1 - i0).min(j1 - j0), (i1 - i0).max(j1 - j0));
-            if bx.seeds < MIN_SEEDS
-                || lo < min_tokens
-                || (summary && lo as f64 > SUMMARY_RATIO * hi as f64)
-            {
+            let kept = if summary {
+                bx.seeds >= MIN_SEEDS && lo >= min_tokens && lo as f64 <= SUMMARY_RATIO * hi as f64
+            } else {
+                enough(bx.seeds, lo, min_tokens, || cosine(&bag_a, &bag_b, &weight))
+            };
+            if !kept {
                 continue;
             }
             // A summary's source side is the whole document when both its ends are within the
@@ -686,8 +706,16 @@ mod tests {
             ),
             (0, 32, 0, 32, 4)
         );
-        assert!(fragments_with(2, false).is_empty());
-        assert!(fragments_with(1, true).is_empty());
+        // Without their stems, or with one word kept, the edited sentences seed nothing: the
+        // copy is the two sentences copied whole (two seeds agreeing strongly) and what lies
+        // between them.
+        for found in [fragments_with(2, false), fragments_with(1, true)] {
+            let spans: Vec<_> = found
+                .iter()
+                .map(|f| (f.i0, f.i1, f.j0, f.j1, f.seeds))
+                .collect();
+            assert_eq!(spans, [(8, 32, 8, 32, 2)]);
+        }
     }
 
     #[test]
