@@ -437,13 +437,20 @@ def test_a_summary_of_a_whole_text_reaches_its_start_and_end() -> None:
     """The lead and close a summary condenses: with two sentences before its first seed and two
     after its last, its source side is the whole source. With thirty before (more than
     SUMMARY_GAP_SENTENCES), it is a summary of the end of a long text, and its side stays where
-    its seeds are (cut to the last word the summary shares)."""
+    its seeds are (cut to the last word the summary shares): eleven sentences of 41, more than
+    SUMMARY_SPAN_SHARE. With thirty after too, eleven of 71 sentences in the middle of a long
+    text are no summary of it."""
     middle = [P1, *_filler(3000, 4), P2, *_filler(4000, 4), P3]
     summary = _text(_reworded(P1, 500), _reworded(P2, 600), _reworded(P3, 700))
     near = _fragments(summary, _text(*_filler(6000, 2), *middle, *_filler(7000, 2)))
     assert [(f.j0, f.j1, f.summary) for f in near] == [(0, 8 * (2 + 11 + 2), True)]
     far = _fragments(summary, _text(*_filler(6000, 30), *middle))
     assert [(f.j0, f.j1, f.summary) for f in far] == [(8 * 30, 8 * (30 + 11) - 3, True)]
+    deep = _text(*_filler(6000, 30), *middle, *_filler(7000, 30))
+    assert _fragments(summary, deep) == []
+    config = dataclasses.replace(SETTINGS, min_edited_tokens=8)
+    assert [m.kind for m in align(summary, _text(*_filler(6000, 30), *middle), config)] == [MatchKind.SUMMARY]
+    assert align(summary, deep, config) == reference_align(summary, deep, config) == []
 
 
 def test_of_as_many_seeds_the_ordinary_reading_comes_first() -> None:

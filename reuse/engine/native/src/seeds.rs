@@ -18,6 +18,8 @@ const MAX_SEEDS_PER_SENTENCE: usize = 3;
 const MIN_SEEDS: usize = 3;
 const MIN_STRONG_SEEDS: usize = 2;
 const STRONG_SIMILARITY: f64 = 0.5;
+/// `SUMMARY_SPAN_SHARE` as a fraction: a quarter.
+const SUMMARY_SPAN_SHARE: (i64, i64) = (1, 4);
 /// `STRONG_FLOOR_SHARE` as a fraction: two thirds.
 const STRONG_FLOOR_SHARE: (i64, i64) = (2, 3);
 
@@ -589,18 +591,22 @@ pub fn fragments(
                 continue;
             }
             // A summary's source side is the whole document when both its ends are within the
-            // summary gap.
-            let (last_a, last_b) = (sa.bounds.len() as i64 - 1, sb.bounds.len() as i64 - 1);
-            if short == Some(1)
-                && bx.k0 <= SUMMARY_GAP_SENTENCES
-                && last_a - bx.k1 <= SUMMARY_GAP_SENTENCES
-            {
-                (i0, i1) = (sa.bounds[0].0, sa.bounds[last_a as usize].1);
-            } else if short == Some(0)
-                && bx.l0 <= SUMMARY_GAP_SENTENCES
-                && last_b - bx.l1 <= SUMMARY_GAP_SENTENCES
-            {
-                (j0, j1) = (sb.bounds[0].0, sb.bounds[last_b as usize].1);
+            // summary gap; otherwise it spans at least `SUMMARY_SPAN_SHARE` of the document.
+            if let Some(short) = short {
+                let (first, last, total) = if short == 1 {
+                    (bx.k0, bx.k1, sa.bounds.len() as i64)
+                } else {
+                    (bx.l0, bx.l1, sb.bounds.len() as i64)
+                };
+                if first.max(total - 1 - last) <= SUMMARY_GAP_SENTENCES {
+                    if short == 1 {
+                        (i0, i1) = (sa.bounds[0].0, sa.bounds[total as usize - 1].1);
+                    } else {
+                        (j0, j1) = (sb.bounds[0].0, sb.bounds[total as usize - 1].1);
+                    }
+                } else if (last - first + 1) * SUMMARY_SPAN_SHARE.1 < SUMMARY_SPAN_SHARE.0 * total {
+                    continue;
+                }
             }
             candidates.push(Fragment {
                 i0,
