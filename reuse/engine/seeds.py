@@ -459,12 +459,14 @@ def fragments(a: Side, b: Side, aligned: list[tuple[int, int, int, int]], min_to
             i0, i1 = _pulled_in(a, sa.bounds[box.k0][0], sa.bounds[box.k1][1], bag_b)
             j0, j1 = _pulled_in(b, sb.bounds[box.l0][0], sb.bounds[box.l1][1], bag_a)
             lo, hi = sorted((i1 - i0, j1 - j0))
-            summary = short is not None
-            if summary and (box.seeds < MIN_SEEDS or lo < min_tokens or lo > SUMMARY_RATIO * hi):
-                continue
-            if not summary and not _enough(box.seeds, lo, min_tokens, _cosine(bag_a, bag_b, weight)):
-                continue
-            if summary:
+            if short is None:
+                if not _enough(box.seeds, lo, min_tokens, _cosine(bag_a, bag_b, weight)):
+                    continue
+            else:
+                if box.seeds < MIN_SEEDS or lo < min_tokens or lo > SUMMARY_RATIO * hi:
+                    continue
+                # The long side: the whole document when both its ends are within the summary
+                # gap, else where its seeds are if they span enough of the document.
                 long_side = (box.k0, box.k1, len(sa.bounds)) if short == 1 else (box.l0, box.l1, len(sb.bounds))
                 first, last, total = long_side
                 if max(first, total - 1 - last) <= SUMMARY_GAP_SENTENCES:
@@ -474,7 +476,7 @@ def fragments(a: Side, b: Side, aligned: list[tuple[int, int, int, int]], min_to
                         j0, j1 = sb.bounds[0][0], sb.bounds[-1][1]
                 elif last - first + 1 < SUMMARY_SPAN_SHARE * total:
                     continue
-            candidates.append(Fragment(i0, i1, j0, j1, box.seeds, summary))
+            candidates.append(Fragment(i0, i1, j0, j1, box.seeds, short is not None))
     kept: list[Fragment] = []
     # Best supported first; a summary loses ties to the ordinary reading of the same text.
     for f in sorted(candidates, key=lambda f: (-f.seeds, f.summary, f.i0, f.j0)):
