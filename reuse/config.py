@@ -118,7 +118,8 @@ class Settings:
             ``min_match_tokens`` (two sentences of a dozen words), independent of it so the
             verbatim floor can go lower without letting short edited spans in.
         min_similarity: a match whose aligned token similarity falls below this is dropped.
-        max_gap_tokens: hits closer than this on both sides are merged into one match.
+        max_gap_tokens: hits closer than this on both sides are merged into one match, and so
+            are a rewritten match and the next one (``reuse.engine.align.rewrites_joined``).
 
     Lineage
         boilerplate_docs, boilerplate_share: a block of text (normalised, digits folded) found in

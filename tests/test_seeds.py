@@ -485,6 +485,35 @@ def test_the_parts_of_a_summary_are_one_match() -> None:
     assert align(summary, _text(first, *between, second), SETTINGS) == near
 
 
+def test_two_rewritten_copies_close_on_both_sides_are_one_match() -> None:
+    """rewrites_joined: three reworded sentences, three sentences of other words on each side,
+    three more reworded sentences. The second stage finds two fragments (all six with the text
+    between fail the fragment's test), 27 tokens apart on both sides: as the first stage joins
+    hits closer than max_gap_tokens, they are one copy. Five sentences apart (43 tokens), two."""
+    q1, q2, q3 = _sentence(1100), _sentence(1200), _sentence(1300)
+
+    def pair(between: int) -> tuple[AlignInput, AlignInput]:
+        a = _text(U1, P1, P2, P3, *_filler(7000, between), q1, q2, q3, U2)
+        b = _text(
+            V1,
+            _reworded(P1, 500),
+            _reworded(P2, 600),
+            _reworded(P3, 700),
+            *_filler(8000, between),
+            _reworded(q1, 510),
+            _reworded(q2, 610),
+            _reworded(q3, 710),
+            V2,
+        )
+        return a, b
+
+    near = reference_align(*pair(3), SETTINGS)
+    assert [(m.kind, m.a_tokens, m.b_tokens) for m in near] == [(MatchKind.REWRITTEN, 69, 69)]
+    far = reference_align(*pair(5), SETTINGS)
+    assert [(m.kind, m.a_tokens) for m in far] == [(MatchKind.REWRITTEN, 21), (MatchKind.REWRITTEN, 21)]
+    assert [align(*pair(k), SETTINGS) for k in (3, 5)] == [near, far]
+
+
 def test_fragments_overlapping_one_match_merge_into_one() -> None:
     """with_fragments: two fragments side by side, each overlapping the same first-stage match on
     both sides, are one copy: one match over all three (before, each fragment took the match

@@ -473,7 +473,8 @@ def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Ma
         token_boxes(a, b, [m for m in matches if m.kind is not MatchKind.EDITED]),
         settings.min_edited_tokens,
     )
-    return summaries_joined(a, b, with_fragments(a, b, matches, found))
+    rewrites = rewrites_joined(a, b, with_fragments(a, b, matches, found), settings.max_gap_tokens)
+    return summaries_joined(a, b, rewrites)
 
 
 def _match(a: AlignInput, b: AlignInput, c: _Cluster, kind: MatchKind, similarity: float) -> Match:
@@ -549,6 +550,39 @@ def with_fragments(a: AlignInput, b: AlignInput, matches: list[Match], found: li
         merged.append(_match(a, b, c, kind, similarity))
     kept = [m for m, held in zip(matches, holder, strict=True) if held is None]
     return sorted(kept + merged, key=lambda m: (m.a.start, m.b.start))
+
+
+def rewrites_joined(a: AlignInput, b: AlignInput, matches: list[Match], max_gap: int) -> list[Match]:
+    """``matches`` with a rewritten match and the next one, in the order of their tokens, joined
+    when the next starts at most ``max_gap`` tokens after it ends on both sides: one copy the
+    second stage found as two fragments because the text between them, reworded past
+    recognition, failed the fragment's test on the whole (the first stage joins its hits as
+    close as this). Joined matches join again with the next; summaries are left to
+    :func:`summaries_joined`. A joined match keeps the kind its token order gives when that is
+    verbatim or near-verbatim, else it is ``rewritten``."""
+    if len(matches) < 2:
+        return matches
+    boxes = token_boxes(a, b, matches)
+    out: list[tuple[tuple[int, int, int, int], Match]] = []
+    for k in sorted(range(len(matches)), key=lambda k: boxes[k]):
+        (i0, i1, j0, j1), m = boxes[k], matches[k]
+        if out:
+            (p0, p1, q0, q1), last = out[-1]
+            kinds = {last.kind, m.kind}
+            if (
+                MatchKind.REWRITTEN in kinds
+                and MatchKind.SUMMARY not in kinds
+                and 0 <= i0 - p1 <= max_gap
+                and 0 <= j0 - q1 <= max_gap
+            ):
+                c = _Cluster(p0, max(p1, i1), q0, max(q1, j1), 0, [])
+                kind, similarity = _kind(a, b, c)
+                if kind is MatchKind.EDITED:
+                    kind = MatchKind.REWRITTEN
+                out[-1] = ((c.i0, c.i1, c.j0, c.j1), _match(a, b, c, kind, similarity))
+                continue
+        out.append(((i0, i1, j0, j1), m))
+    return sorted((m for _, m in out), key=lambda m: (m.a.start, m.b.start))
 
 
 def _sentence_gap(starts: np.ndarray, x0: int, x1: int, y0: int, y1: int) -> int:

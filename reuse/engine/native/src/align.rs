@@ -757,7 +757,57 @@ fn align_oriented(
         ),
         settings.min_edited_tokens,
     );
-    summaries_joined(a, b, with_fragments(a, b, matches, &found))
+    let rewrites = rewrites_joined(
+        a,
+        b,
+        with_fragments(a, b, matches, &found),
+        settings.max_gap_tokens,
+    );
+    summaries_joined(a, b, rewrites)
+}
+
+/// `align.rewrites_joined`: a rewritten match and the next one (by tokens) joined when the next
+/// starts at most `max_gap` tokens after it ends on both sides.
+fn rewrites_joined(a: &Doc, b: &Doc, matches: Vec<Match>, max_gap: i64) -> Vec<Match> {
+    if matches.len() < 2 {
+        return matches;
+    }
+    let boxes = token_boxes(a, b, &matches);
+    let mut order: Vec<usize> = (0..matches.len()).collect();
+    order.sort_by_key(|&k| boxes[k]);
+    let mut out: Vec<((i64, i64, i64, i64), Match)> = Vec::with_capacity(matches.len());
+    for k in order {
+        let ((i0, i1, j0, j1), m) = (boxes[k], matches[k]);
+        if let Some((held, last)) = out.last_mut() {
+            let (p0, p1, q0, q1) = *held;
+            let kinds = [last.kind, m.kind];
+            if kinds.contains(&Kind::Rewritten)
+                && !kinds.contains(&Kind::Summary)
+                && (0..=max_gap).contains(&(i0 - p1))
+                && (0..=max_gap).contains(&(j0 - q1))
+            {
+                let c = Cluster {
+                    i0: p0,
+                    i1: i1.max(p1),
+                    j0: q0,
+                    j1: j1.max(q1),
+                    anchors: 0,
+                    strong: None,
+                };
+                let (joined, similarity) = match kind(a, b, &c) {
+                    (Kind::Edited, similarity) => (Kind::Rewritten, similarity),
+                    other => other,
+                };
+                *held = (c.i0, c.i1, c.j0, c.j1);
+                *last = match_of(a, b, &c, joined, similarity);
+                continue;
+            }
+        }
+        out.push(((i0, i1, j0, j1), m));
+    }
+    let mut joined: Vec<Match> = out.into_iter().map(|(_, m)| m).collect();
+    joined.sort_by_key(|m| (m.a.0, m.b.0));
+    joined
 }
 
 /// `align.token_boxes`: each match's tokens `(i0, i1, j0, j1)`.
