@@ -244,9 +244,14 @@ def _sentence(base: int, n: int = 8) -> list[int]:
     return [3 * (base + i) + 1 for i in range(n)]
 
 
+def _kept(sentence: list[int], kept: int, base: int) -> list[int]:
+    """The sentence with its words after the first ``kept`` replaced by words of its own."""
+    return sentence[:kept] + _sentence(base, len(sentence) - kept)
+
+
 def _reworded(sentence: list[int], base: int) -> list[int]:
     """The sentence with its last three words replaced by words of its own."""
-    return sentence[:5] + _sentence(base, 3)
+    return _kept(sentence, len(sentence) - 3, base)
 
 
 def _text(*sentences: list[int]) -> AlignInput:
@@ -275,11 +280,6 @@ def test_three_reworded_sentences_are_a_fragment_two_are_not() -> None:
         _text(U1, P1, P2, P3, U2), _text(V1, _reworded(P1, 500), _reworded(P2, 600), _reworded(P3, 700), V2)
     )
     assert [(f.i0, f.i1, f.j0, f.j1, f.seeds) for f in three] == [(8, 29, 8, 29, 3)]
-
-
-def _kept(sentence: list[int], kept: int, base: int) -> list[int]:
-    """The sentence with its words after the first ``kept`` replaced by words of its own."""
-    return sentence[:kept] + _sentence(base, len(sentence) - kept)
 
 
 def test_two_sentences_agreeing_strongly_are_a_fragment() -> None:
