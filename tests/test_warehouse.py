@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -948,6 +949,45 @@ def test_an_ingest_forgets_its_recent_comparables_before_its_lineage_update(tmp_
         report = ingest(wh, docs, SETTINGS, batch_size=3)
     assert report.matches > 0 and max(kept_while_matching) > 0  # matching kept some
     assert len(caches) == 1 and kept_at_lineage == [0]
+
+
+@pytest.mark.parametrize("crash", [False, True])
+def test_a_run_spaces_cyclic_collections_and_restores_the_thresholds(tmp_path: Path, crash: bool) -> None:
+    """While a run reads, stores and updates lineage, young collections wait for
+    ``RUN_GC_THRESHOLD`` allocations; the thresholds are as they were once it ends, whether it
+    ended well or its reader failed."""
+    import gc
+    from unittest.mock import patch
+
+    docs = _with_copy_in_first_batch(3)
+    seen: list[int] = []
+    real_update = ingest_module.update_lineage
+
+    def items() -> Iterator[Document]:
+        for doc in docs:
+            seen.append(gc.get_threshold()[0])
+            yield doc
+        if crash:
+            raise RuntimeError("reader crashed")
+
+    def update(*args: Any, **kwargs: Any) -> object:
+        seen.append(gc.get_threshold()[0])
+        return real_update(*args, **kwargs)
+
+    before = gc.get_threshold()
+    gc.set_threshold(700, *before[1:])  # the interpreter's default, whatever a test set before
+    try:
+        with (
+            patch.object(ingest_module, "update_lineage", update),
+            open_warehouse(tmp_path / "w.duckdb", SETTINGS) as wh,
+            pytest.raises(RuntimeError) if crash else nullcontext(),
+        ):
+            ingest(wh, items(), SETTINGS, batch_size=3)
+        assert gc.get_threshold() == (700, *before[1:])
+    finally:
+        gc.set_threshold(*before)
+    assert len(seen) == len(docs) + (0 if crash else 1)
+    assert set(seen) == {ingest_module.RUN_GC_THRESHOLD}
 
 
 # -- batches ------------------------------------------------------------------------------------
