@@ -121,14 +121,7 @@ pub fn build(keys: &[u64], prel: &[u32], vrel: &[u32], rank_cap: u8) -> Columns 
         .map(|((&k, &v), &p)| (k, v, p))
         .collect();
     rows.par_sort();
-    let n = rows.len();
-    let mut out = Columns {
-        keys: Vec::with_capacity(n),
-        prel: Vec::with_capacity(n),
-        vrel: Vec::with_capacity(n),
-        rank: Vec::with_capacity(n),
-        sums: Vec::new(),
-    };
+    let mut out = Columns::with_capacity(rows.len());
     let mut ranks = Ranks::default();
     for &(key, version, passage) in &rows {
         out.push(key, passage, version, ranks.next(key, version, rank_cap));
@@ -138,6 +131,17 @@ pub fn build(keys: &[u64], prel: &[u32], vrel: &[u32], rank_cap: u8) -> Columns 
 }
 
 impl Columns {
+    /// No rows yet, room for `rows`.
+    fn with_capacity(rows: usize) -> Self {
+        Columns {
+            keys: Vec::with_capacity(rows),
+            prel: Vec::with_capacity(rows),
+            vrel: Vec::with_capacity(rows),
+            rank: Vec::with_capacity(rows),
+            sums: Vec::new(),
+        }
+    }
+
     /// Append a row (its checksum is the caller's).
     fn push(&mut self, key: u64, prel: u32, vrel: u32, rank: u8) {
         self.keys.push(key);
@@ -191,6 +195,15 @@ impl Part<'_> {
     }
 }
 
+/// A row `(key, version, passage)` as one number, ordered as the rows are.
+fn packed((key, version, passage): (u64, u32, u32)) -> u128 {
+    (u128::from(key) << 64) | (u128::from(version) << 32) | u128::from(passage)
+}
+
+/// The packed head of a merged part that is used up: above every row (a row packing to it,
+/// offsets of `u32::MAX`, is refused as an overflow; a merged segment spans far fewer passages).
+const USED_UP: u128 = u128::MAX;
+
 /// A merge of sorted segments into one, made a chunk of rows at a time so that neither the
 /// parts nor the merged segment need be in memory at once: where each part is read to, how many
 /// rows are out, and the ranks so far.
@@ -234,28 +247,41 @@ impl Merge {
         }
         let overflow = || "a merged part's offsets overflow the merged segment's".to_string();
         let limit = (max_rows / BLOCK).max(1) * BLOCK;
-        let mut out = Columns::default();
-        while out.keys.len() < limit {
-            let mut best: Option<(usize, (u64, u32, u32))> = None;
-            for (k, part) in parts.iter().enumerate() {
-                let i = self.cursors[k];
-                if i < part.keys.len() {
-                    let row = part.row(i).ok_or_else(overflow)?;
-                    if best.is_none_or(|(_, b)| row < b) {
-                        best = Some((k, row));
-                    }
+        let left: usize = parts
+            .iter()
+            .zip(&self.cursors)
+            .map(|(part, &i)| part.keys.len().saturating_sub(i))
+            .sum();
+        let take = limit.min(left);
+        let mut out = Columns::with_capacity(take);
+        // Each part's next row, packed in order (`USED_UP` once the part is), read once: the
+        // smallest is taken, and only the part it came from moves on.
+        let head = |part: &Part<'_>, i: usize| -> Result<u128, String> {
+            if i == part.keys.len() {
+                return Ok(USED_UP);
+            }
+            match part.row(i).map(packed) {
+                Some(row) if row != USED_UP => Ok(row),
+                _ => Err(overflow()),
+            }
+        };
+        let mut heads = Vec::with_capacity(parts.len());
+        for (part, &i) in parts.iter().zip(&self.cursors) {
+            heads.push(head(part, i)?);
+        }
+        for _ in 0..take {
+            let (mut k, mut row) = (0, heads[0]);
+            for (j, &other) in heads.iter().enumerate().skip(1) {
+                if other < row {
+                    (k, row) = (j, other);
                 }
             }
-            let Some((k, (key, version, passage))) = best else {
-                break;
-            };
-            let i = self.cursors[k];
-            if i + 1 < parts[k].keys.len()
-                && parts[k].row(i + 1).ok_or_else(overflow)? < (key, version, passage)
-            {
+            self.cursors[k] += 1;
+            heads[k] = head(&parts[k], self.cursors[k])?;
+            if heads[k] < row {
                 return Err("a merged part is not sorted".into());
             }
-            self.cursors[k] += 1;
+            let (key, version, passage) = ((row >> 64) as u64, (row >> 32) as u32, row as u32);
             out.push(
                 key,
                 passage,
@@ -492,15 +518,47 @@ fn filter_slot(key: u64, words: usize) -> (usize, u64) {
     (word, bits)
 }
 
+/// Keys whose filter words are asked for ahead of their setting in [`filter_add`].
+const FILTER_AHEAD: usize = 16;
+
 /// Add `keys` to the membership filter `words` (in any order, any number of calls).
+///
+/// A large segment's filter (tens of MB) is far bigger than the cache, and each key sets a
+/// word at random: the word is fetched [`FILTER_AHEAD`] keys before it is set, so that the
+/// fetches overlap rather than each key waiting for its own.
 pub fn filter_add(words: &mut [u64], keys: &[u64]) {
     if words.is_empty() {
         return;
     }
-    for &key in keys {
-        let (word, bits) = filter_slot(key, words.len());
+    let mut ahead = [(0usize, 0u64); FILTER_AHEAD];
+    for (i, &key) in keys.iter().enumerate() {
+        let slot = filter_slot(key, words.len());
+        prefetch(&words[slot.0]);
+        let due = std::mem::replace(&mut ahead[i % FILTER_AHEAD], slot);
+        if i >= FILTER_AHEAD {
+            words[due.0] |= due.1;
+        }
+    }
+    let set = keys.len().min(FILTER_AHEAD);
+    for i in keys.len() - set..keys.len() {
+        let (word, bits) = ahead[i % FILTER_AHEAD];
         words[word] |= bits;
     }
+}
+
+/// Ask for the cache line holding `word` (a hint: no effect on what any code reads).
+#[inline]
+fn prefetch(word: &u64) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE is part of every x86_64 target, and a prefetch reads nothing and writes
+    // nothing the program sees, whatever the address (here a valid reference).
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            std::ptr::from_ref(word).cast(),
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = word;
 }
 
 /// The `queries` the filter `words` may hold: every added key, and a few others (about 6% at
@@ -539,6 +597,18 @@ mod tests {
             "{others} of 30,000 keys not added pass the filter"
         );
         assert!(filter_select(&[], &keys).is_empty());
+        // Added in calls of any size (fewer keys than are fetched ahead, or none), the same.
+        let mut pieces = vec![0u64; words.len()];
+        let mut at = 0;
+        for size in (0..).map(|k| k % (2 * FILTER_AHEAD + 3)) {
+            let end = (at + size).min(30_000);
+            filter_add(&mut pieces, &keys[at..end]);
+            at = end;
+            if at == 30_000 {
+                break;
+            }
+        }
+        assert_eq!(pieces, words);
     }
 
     struct Owned {
