@@ -241,8 +241,13 @@ fn anchor_pairs(
     max_repeat: usize,
     mut emit: impl FnMut(usize, usize),
 ) {
-    let run =
-        |v: &[(u64, usize)], from: usize| from + v[from..].partition_point(|x| x.0 == v[from].0);
+    // The end of the run of `v[from]`'s key, stepped to: most runs are one or two rows long,
+    // and a binary search over the rest of `v` (which this was) missed the cache at every step
+    // for each of them.
+    let run = |v: &[(u64, usize)], from: usize| {
+        let key = v[from].0;
+        from + 1 + v[from + 1..].iter().take_while(|x| x.0 == key).count()
+    };
     let (mut x, mut y) = (0, 0);
     while x < sa.len() && y < sb.len() {
         match sa[x].0.cmp(&sb[y].0) {
