@@ -257,7 +257,7 @@ impl Merge {
         // Each part's next row, packed in order (`USED_UP` once the part is), read once: the
         // smallest is taken, and only the part it came from moves on.
         let head = |part: &Part<'_>, i: usize| -> Result<u128, String> {
-            if i == part.keys.len() {
+            if i >= part.keys.len() {
                 return Ok(USED_UP);
             }
             match part.row(i).map(packed) {
