@@ -467,14 +467,14 @@ def fragments(a: Side, b: Side, aligned: list[tuple[int, int, int, int]], min_to
                     continue
                 # The long side: the whole document when both its ends are within the summary
                 # gap, else where its seeds are if they span enough of the document.
-                long_side = (box.k0, box.k1, len(sa.bounds)) if short == 1 else (box.l0, box.l1, len(sb.bounds))
-                first, last, total = long_side
-                if max(first, total - 1 - last) <= SUMMARY_GAP_SENTENCES:
+                first, last, bounds = (box.k0, box.k1, sa.bounds) if short == 1 else (box.l0, box.l1, sb.bounds)
+                if max(first, len(bounds) - 1 - last) <= SUMMARY_GAP_SENTENCES:
+                    whole = bounds[0][0], bounds[-1][1]
                     if short == 1:
-                        i0, i1 = sa.bounds[0][0], sa.bounds[-1][1]
+                        i0, i1 = whole
                     else:
-                        j0, j1 = sb.bounds[0][0], sb.bounds[-1][1]
-                elif last - first + 1 < SUMMARY_SPAN_SHARE * total:
+                        j0, j1 = whole
+                elif last - first + 1 < SUMMARY_SPAN_SHARE * len(bounds):
                     continue
             candidates.append(Fragment(i0, i1, j0, j1, box.seeds, short is not None))
     kept: list[Fragment] = []

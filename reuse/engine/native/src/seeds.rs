@@ -13,13 +13,13 @@ const SEED_SHARED_WORDS: u32 = 2;
 pub(crate) const MAX_GAP_SENTENCES: i64 = 4;
 pub(crate) const SUMMARY_GAP_SENTENCES: i64 = 24;
 pub(crate) const SUMMARY_RATIO: f64 = 1.0 / 3.0;
+/// `SUMMARY_SPAN_SHARE` as a fraction: a quarter.
+const SUMMARY_SPAN_SHARE: (i64, i64) = (1, 4);
 const FRAGMENT_SIMILARITY: f64 = 0.34;
 const MAX_SEEDS_PER_SENTENCE: usize = 3;
 const MIN_SEEDS: usize = 3;
 const MIN_STRONG_SEEDS: usize = 2;
 const STRONG_SIMILARITY: f64 = 0.5;
-/// `SUMMARY_SPAN_SHARE` as a fraction: a quarter.
-const SUMMARY_SPAN_SHARE: (i64, i64) = (1, 4);
 /// `STRONG_FLOOR_SHARE` as a fraction: two thirds.
 const STRONG_FLOOR_SHARE: (i64, i64) = (2, 3);
 
@@ -593,16 +593,18 @@ pub fn fragments(
             // A summary's source side is the whole document when both its ends are within the
             // summary gap; otherwise it spans at least `SUMMARY_SPAN_SHARE` of the document.
             if let Some(short) = short {
-                let (first, last, total) = if short == 1 {
-                    (bx.k0, bx.k1, sa.bounds.len() as i64)
+                let (first, last, bounds) = if short == 1 {
+                    (bx.k0, bx.k1, &sa.bounds)
                 } else {
-                    (bx.l0, bx.l1, sb.bounds.len() as i64)
+                    (bx.l0, bx.l1, &sb.bounds)
                 };
+                let total = bounds.len() as i64;
                 if first.max(total - 1 - last) <= SUMMARY_GAP_SENTENCES {
+                    let whole = (bounds[0].0, bounds[bounds.len() - 1].1);
                     if short == 1 {
-                        (i0, i1) = (sa.bounds[0].0, sa.bounds[total as usize - 1].1);
+                        (i0, i1) = whole;
                     } else {
-                        (j0, j1) = (sb.bounds[0].0, sb.bounds[total as usize - 1].1);
+                        (j0, j1) = whole;
                     }
                 } else if (last - first + 1) * SUMMARY_SPAN_SHARE.1 < SUMMARY_SPAN_SHARE.0 * total {
                     continue;
