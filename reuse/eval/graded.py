@@ -2,6 +2,13 @@
 source survives in the copy (02 no obfuscation > 03 random > 04 translation, 05 summary > 01 no
 plagiarism)? Pairs are sampled from each category with a fixed seed and graded as ``compare``
 grades them; word 5-gram containment, the plain measure of text reuse, is the baseline.
+
+Two units are graded. :func:`graded_check` grades the whole documents: a PAN13 case is often a
+small part of a long suspicious document, so how much of the document the case is weighs on
+every measure as much as how the case was obfuscated. :func:`graded_case_check` grades each
+case's two passages alone (a negative pair: a passage of each document, as long as a case drawn
+at random), as a corpus of short texts each derived wholly from its source, or not at all, is
+graded (verbatim cut, light edit, heavy rewrite, none).
 """
 
 from __future__ import annotations
@@ -14,9 +21,10 @@ import numpy as np
 
 from reuse.config import Settings
 from reuse.eval.pan13_corpus import Pan13Corpus, read_document
+from reuse.eval.plagdet import Case
 from reuse.pipeline.inspection import compare_texts
 
-__all__ = ["GRADES", "GradedCheck", "auc", "graded_check", "spearman"]
+__all__ = ["GRADES", "GradedCheck", "auc", "graded_case_check", "graded_check", "spearman"]
 
 #: The grade each PAN13 category stands for (by its folder's number): how much of the source
 #: survives in the copy. Translation and summary share a grade.
@@ -82,9 +90,24 @@ def auc(positives: list[float], negatives: list[float]) -> float:
 
 def graded_check(corpus: Pan13Corpus, per_category: int, seed: int, settings: Settings | None = None) -> GradedCheck:
     """Grade ``per_category`` pairs sampled (with ``random.Random(seed)``) from each category of
-    ``corpus`` as ``compare`` would (:func:`reuse.pipeline.inspection.compare_texts`)."""
-    settings = settings or Settings()
+    ``corpus`` as ``compare`` would (:func:`reuse.pipeline.inspection.compare_texts`), whole
+    documents."""
+    return _check(corpus, per_category, seed, settings or Settings(), cases=False)
+
+
+def graded_case_check(
+    corpus: Pan13Corpus, per_category: int, seed: int, settings: Settings | None = None
+) -> GradedCheck:
+    """:func:`graded_check` on passages: of each pair sampled, one of its cases (drawn with the
+    same generator) is graded, its suspicious passage against its source passage; of a negative
+    pair, a passage of each document at a random place, each as long as that side of a case
+    drawn from the whole corpus (the lengths the positives have), cut to its document."""
+    return _check(corpus, per_category, seed, settings or Settings(), cases=True)
+
+
+def _check(corpus: Pan13Corpus, per_category: int, seed: int, settings: Settings, *, cases: bool) -> GradedCheck:
     rng = random.Random(seed)
+    every_case = [case for pair in sorted(corpus.cases) for case in corpus.cases[pair]]
     similarity: dict[str, list[float]] = {}
     fivegrams: dict[str, list[float]] = {}
     coverage: dict[str, list[float]] = {}
@@ -95,9 +118,29 @@ def graded_check(corpus: Pan13Corpus, per_category: int, seed: int, settings: Se
         group = [pair for pair in pairs if bool(corpus.cases.get(pair)) == (GRADES[category] > 0)]
         for suspicious, source in rng.sample(group, min(per_category, len(group))):
             a, b = read_document(corpus.suspicious[suspicious]), read_document(corpus.sources[source])
+            if cases:
+                a, b = _passages(a, b, corpus.cases[(suspicious, source)] or None, every_case, rng)
             result = compare_texts(a, b, settings)
             assert result.grade is not None  # compare_texts always grades
             similarity.setdefault(category, []).append(result.grade.similarity)
             fivegrams.setdefault(category, []).append(result.grade.fivegrams or 0.0)
             coverage.setdefault(category, []).append(max(result.summary.coverage_a, result.summary.coverage_b))
     return GradedCheck(similarity, fivegrams, coverage)
+
+
+def _passages(
+    a: str, b: str, own: tuple[Case, ...] | None, every_case: list[Case], rng: random.Random
+) -> tuple[str, str]:
+    """One case's two passages of ``a`` (suspicious) and ``b`` (source), or, for a negative pair
+    (``own`` None), a passage of each as long as a case drawn from ``every_case``."""
+    if own is not None:
+        case = rng.choice(own)
+        return a[case.susp_span.start : case.susp_span.end], b[case.src_span.start : case.src_span.end]
+    like = rng.choice(every_case)
+    return _cut(a, len(like.susp_span), rng), _cut(b, len(like.src_span), rng)
+
+
+def _cut(text: str, length: int, rng: random.Random) -> str:
+    """``length`` characters of ``text`` from a random place (all of it when it is shorter)."""
+    start = rng.randint(0, max(0, len(text) - length))
+    return text[start : start + length]
