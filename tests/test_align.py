@@ -10,18 +10,19 @@ from __future__ import annotations
 import itertools
 import random
 import unicodedata
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from reuse.config import Settings
+from reuse.engine.align import AlignInput, edges_to_sentences, token_boxes, verify
 from reuse.engine.align import align as reference_align
-from reuse.engine.align import verify
 from reuse.engine.analysis import Analysis, analyse
 from reuse.engine.lsh import band_keys, band_params
 from reuse.engine.matching import PairResult, match_pair
 from reuse.engine.normalize import normalize
-from reuse.models import Match, MatchKind
+from reuse.models import Match, MatchKind, Span
 
 SETTINGS = Settings()
 
@@ -226,6 +227,74 @@ def test_copy_with_an_inserted_phrase_in_every_paragraph() -> None:
     assert m.kind is MatchKind.NEAR_VERBATIM
     assert (m.a.start, m.a.end) == _words_span(SOURCE_TEXT, SOURCE_TEXT)
     assert (m.b.start, m.b.end) == _words_span(edited, edited)
+
+
+# --- edges at sentence bounds ---------------------------------------------------------------------
+
+
+def _sentences_of(text: str) -> tuple[AlignInput, list[tuple[int, int]]]:
+    """The alignment input of ``text`` and its sentences as token ranges ``[first, end)``."""
+    view = analyse(text, SETTINGS).comparable.align_input
+    bounds = [*view.sentences.tolist(), len(view.token_hashes)]
+    return view, list(itertools.pairwise(bounds))
+
+
+def _boxed(a: AlignInput, b: AlignInput, box: tuple[int, int, int, int], kind: MatchKind) -> Match:
+    i0, i1, j0, j1 = box
+    return Match(
+        Span(int(a.starts[i0]), int(a.ends[i1 - 1])),
+        Span(int(b.starts[j0]), int(b.ends[j1 - 1])),
+        0.5,
+        kind,
+        i1 - i0,
+        j1 - j0,
+    )
+
+
+def _token_box(a: AlignInput, b: AlignInput, m: Match) -> tuple[int, int, int, int]:
+    return token_boxes(a, b, [m])[0]
+
+
+def test_an_edited_match_a_few_words_short_of_its_sentences_takes_them_whole() -> None:
+    """An edited, rewritten or summary match's end fewer than ``reach`` tokens from its
+    sentence's bound moves to it, on each side, kind kept; at ``reach`` tokens it stays."""
+    a, sa = _sentences_of(" ".join(SOURCE[:3]))
+    b, sb = _sentences_of(" ".join(SOURCE[1:4]))
+    reach = min(SETTINGS.min_verbatim_tokens, SETTINGS.min_match_tokens)
+    (a0, _), (_, a1) = sa[0], sa[1]
+    (b0, _), (_, b1) = sb[0], sb[1]
+    for kind in (MatchKind.EDITED, MatchKind.REWRITTEN, MatchKind.SUMMARY):
+        short = _boxed(a, b, (a0 + 3, a1 - (reach - 1), b0 + 1, b1 - 2), kind)
+        (widened,) = edges_to_sentences(a, b, [short], reach)
+        assert _token_box(a, b, widened) == (a0, a1, b0, b1) and widened.kind is kind
+        assert 0.0 < widened.similarity <= 1.0
+    # ``reach`` tokens or more left in the sentence: a part of it, not all of it.
+    far = _boxed(a, b, (a0 + reach, a1 - reach, b0 + 1, b1 - 2), MatchKind.EDITED)
+    (kept,) = edges_to_sentences(a, b, [far], reach)
+    assert _token_box(a, b, kept) == (a0 + reach, a1 - reach, b0, b1)
+
+
+def test_verbatim_ends_and_other_matches_stop_the_widening() -> None:
+    """Verbatim and near-verbatim ends stay (the words stop agreeing there); an end does not
+    move over another match on its side; without sentences nothing moves."""
+    a, sa = _sentences_of(" ".join(SOURCE[:3]))
+    b, sb = _sentences_of(" ".join(SOURCE[1:4]))
+    reach = min(SETTINGS.min_verbatim_tokens, SETTINGS.min_match_tokens)
+    (a0, a1), (b0, b1) = sa[1], sb[1]
+    box = (a0 + 2, a1 - 2, b0 + 2, b1 - 2)
+    for kind in (MatchKind.VERBATIM, MatchKind.NEAR_VERBATIM):
+        exact = _boxed(a, b, box, kind)
+        assert edges_to_sentences(a, b, [exact], reach) == [exact]
+    edited = _boxed(a, b, box, MatchKind.EDITED)
+    # A one-token match at the start of side a's sentence (elsewhere on side b) holds that end.
+    before = _boxed(a, b, (a0, a0 + 1, sb[2][0], sb[2][0] + 1), MatchKind.VERBATIM)
+    widened = edges_to_sentences(a, b, [before, edited], reach)
+    assert widened[0] == before and _token_box(a, b, widened[1]) == (a0 + 2, a1, b0, b1)
+    after = _boxed(a, b, (a1 - 1, a1, sb[2][0], sb[2][0] + 1), MatchKind.VERBATIM)
+    widened = edges_to_sentences(a, b, [edited, after], reach)
+    assert _token_box(a, b, widened[0]) == (a0, a1 - 2, b0, b1) and widened[1] == after
+    bare = replace(a, sentences=np.zeros(0, dtype=np.int64))
+    assert edges_to_sentences(bare, b, [edited], reach) == [edited]
 
 
 # --- re-paragraphed -------------------------------------------------------------------------------

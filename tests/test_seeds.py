@@ -489,7 +489,8 @@ def test_two_rewritten_copies_close_on_both_sides_are_one_match() -> None:
     """rewrites_joined: three reworded sentences, three sentences of other words on each side,
     three more reworded sentences. The second stage finds two fragments (all six with the text
     between fail the fragment's test), 27 tokens apart on both sides: as the first stage joins
-    hits closer than max_gap_tokens, they are one copy. Five sentences apart (43 tokens), two."""
+    hits closer than max_gap_tokens, they are one copy. Five sentences apart (43 tokens), two.
+    Each ends at its sentences' bounds (edges_to_sentences): whole sentences of 8 tokens."""
     q1, q2, q3 = _sentence(1100), _sentence(1200), _sentence(1300)
 
     def pair(between: int) -> tuple[AlignInput, AlignInput]:
@@ -508,9 +509,9 @@ def test_two_rewritten_copies_close_on_both_sides_are_one_match() -> None:
         return a, b
 
     near = reference_align(*pair(3), SETTINGS)
-    assert [(m.kind, m.a_tokens, m.b_tokens) for m in near] == [(MatchKind.REWRITTEN, 69, 69)]
+    assert [(m.kind, m.a_tokens, m.b_tokens) for m in near] == [(MatchKind.REWRITTEN, 72, 72)]
     far = reference_align(*pair(5), SETTINGS)
-    assert [(m.kind, m.a_tokens) for m in far] == [(MatchKind.REWRITTEN, 21), (MatchKind.REWRITTEN, 21)]
+    assert [(m.kind, m.a_tokens) for m in far] == [(MatchKind.REWRITTEN, 24), (MatchKind.REWRITTEN, 24)]
     assert [align(*pair(k), SETTINGS) for k in (3, 5)] == [near, far]
 
 

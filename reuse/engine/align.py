@@ -474,7 +474,7 @@ def _align_oriented(a: AlignInput, b: AlignInput, settings: Settings) -> list[Ma
         settings.min_edited_tokens,
     )
     rewrites = rewrites_joined(a, b, with_fragments(a, b, matches, found), settings.max_gap_tokens)
-    return summaries_joined(a, b, rewrites)
+    return edges_to_sentences(a, b, summaries_joined(a, b, rewrites), floor)
 
 
 def _match(a: AlignInput, b: AlignInput, c: _Cluster, kind: MatchKind, similarity: float) -> Match:
@@ -650,3 +650,54 @@ def summaries_joined(a: AlignInput, b: AlignInput, matches: list[Match]) -> list
             m = _match(a, b, c, MatchKind.SUMMARY, similarity)
         out.append(m)
     return sorted(out, key=lambda m: (m.a.start, m.b.start))
+
+
+def _sentence_of(starts: np.ndarray, tokens: int, t: int) -> tuple[int, int]:
+    """The tokens ``[first, end)`` of the sentence holding token ``t`` (``starts``: the
+    sentences' first tokens, sorted; ``tokens``: the document's count)."""
+    k = int(np.searchsorted(starts, t, "right"))
+    return (int(starts[k - 1]) if k else 0), (int(starts[k]) if k < len(starts) else tokens)
+
+
+def _edges_widened(
+    starts: np.ndarray, tokens: int, x0: int, x1: int, others: list[tuple[int, int]], reach: int
+) -> tuple[int, int]:
+    """Tokens ``[x0, x1)`` with each end moved to its sentence's bound when fewer than ``reach``
+    tokens of the sentence lie beyond it, and none of ``others`` (the other matches' tokens on
+    this side) lies between."""
+    first, _ = _sentence_of(starts, tokens, x0)
+    _, end = _sentence_of(starts, tokens, x1 - 1)
+    if 0 < x0 - first < reach and not any(o0 < x0 and o1 > first for o0, o1 in others):
+        x0 = first
+    if 0 < end - x1 < reach and not any(o1 > x1 and o0 < end for o0, o1 in others):
+        x1 = end
+    return x0, x1
+
+
+def edges_to_sentences(a: AlignInput, b: AlignInput, matches: list[Match], reach: int) -> list[Match]:
+    """``matches`` with the ends of each edited, rewritten or summary match taken to the bound of
+    its sentence, on each side, when fewer than ``reach`` tokens of the sentence (the verbatim
+    floor: less than any match could show on its own) lie beyond the end and no other match
+    does. A copy is made of whole sentences far more often than of all but their first or last
+    few words, and the words an editor changes at a sentence's edge leave the alignment no anchor
+    there, so an edited match stopped a few words short of its sentence's bound. Verbatim and
+    near-verbatim ends are where the words stop agreeing, and stay. Nothing changes without the
+    documents' sentences; a widened match keeps its kind and is measured again."""
+    if not matches or not len(a.sentences) or not len(b.sentences):
+        return matches
+    boxes = token_boxes(a, b, matches)
+    out = []
+    for k, (m, (i0, i1, j0, j1)) in enumerate(zip(matches, boxes, strict=True)):
+        if m.kind in (MatchKind.VERBATIM, MatchKind.NEAR_VERBATIM):
+            out.append(m)
+            continue
+        others = [box for n, box in enumerate(boxes) if n != k]
+        w0, w1 = _edges_widened(a.sentences, len(a.token_hashes), i0, i1, [(o[0], o[1]) for o in others], reach)
+        v0, v1 = _edges_widened(b.sentences, len(b.token_hashes), j0, j1, [(o[2], o[3]) for o in others], reach)
+        if (w0, w1, v0, v1) == (i0, i1, j0, j1):
+            out.append(m)
+            continue
+        c = _Cluster(w0, w1, v0, v1, 0, [])
+        _, similarity = _kind(a, b, c)
+        out.append(_match(a, b, c, m.kind, similarity))
+    return out

@@ -768,7 +768,7 @@ fn align_oriented(
         with_fragments(a, b, matches, &found),
         settings.max_gap_tokens,
     );
-    summaries_joined(a, b, rewrites)
+    edges_to_sentences(a, b, summaries_joined(a, b, rewrites), floor)
 }
 
 /// `align.rewrites_joined`: a rewritten match and the next one (by tokens) joined when the next
@@ -1005,6 +1005,81 @@ fn summaries_joined(a: &Doc, b: &Doc, matches: Vec<Match>) -> Vec<Match> {
     out
 }
 
+/// `align._sentence_of`: the tokens `[first, end)` of the sentence holding token `t`.
+fn sentence_of(starts: &[i64], tokens: i64, t: i64) -> (i64, i64) {
+    let k = starts.partition_point(|&s| s <= t);
+    (
+        if k > 0 { starts[k - 1] } else { 0 },
+        starts.get(k).copied().unwrap_or(tokens),
+    )
+}
+
+/// `align._edges_widened`: `x` with each end moved to its sentence's bound when fewer than
+/// `reach` tokens of the sentence lie beyond it and no other range of `ranges` (this side's
+/// matches, `x` the `own`-th) lies between.
+fn edges_widened(
+    starts: &[i64],
+    tokens: i64,
+    ranges: &[(i64, i64)],
+    own: usize,
+    reach: i64,
+) -> (i64, i64) {
+    let (mut x0, mut x1) = ranges[own];
+    let others = || {
+        ranges
+            .iter()
+            .enumerate()
+            .filter(move |&(n, _)| n != own)
+            .map(|(_, &r)| r)
+    };
+    let (first, _) = sentence_of(starts, tokens, x0);
+    let (_, end) = sentence_of(starts, tokens, x1 - 1);
+    if (1..reach).contains(&(x0 - first)) && !others().any(|(o0, o1)| o0 < x0 && o1 > first) {
+        x0 = first;
+    }
+    if (1..reach).contains(&(end - x1)) && !others().any(|(o0, o1)| o1 > x1 && o0 < end) {
+        x1 = end;
+    }
+    (x0, x1)
+}
+
+/// `align.edges_to_sentences`: the ends of each edited, rewritten or summary match taken to
+/// its sentence's bound when fewer than `reach` tokens of the sentence lie beyond the end and
+/// no other match does (see align.py).
+fn edges_to_sentences(a: &Doc, b: &Doc, matches: Vec<Match>, reach: i64) -> Vec<Match> {
+    if matches.is_empty() || a.sentences.is_empty() || b.sentences.is_empty() {
+        return matches;
+    }
+    let boxes = token_boxes(a, b, &matches);
+    let on_a: Vec<(i64, i64)> = boxes.iter().map(|bx| (bx.0, bx.1)).collect();
+    let on_b: Vec<(i64, i64)> = boxes.iter().map(|bx| (bx.2, bx.3)).collect();
+    let (tokens_a, tokens_b) = (a.token_hashes.len() as i64, b.token_hashes.len() as i64);
+    matches
+        .iter()
+        .enumerate()
+        .map(|(k, &m)| {
+            if matches!(m.kind, Kind::Verbatim | Kind::NearVerbatim) {
+                return m;
+            }
+            let (w0, w1) = edges_widened(a.sentences, tokens_a, &on_a, k, reach);
+            let (v0, v1) = edges_widened(b.sentences, tokens_b, &on_b, k, reach);
+            if (w0, w1, v0, v1) == boxes[k] {
+                return m;
+            }
+            let c = Cluster {
+                i0: w0,
+                i1: w1,
+                j0: v0,
+                j1: v1,
+                anchors: 0,
+                strong: None,
+            };
+            let (_, similarity) = kind(a, b, &c);
+            match_of(a, b, &c, m.kind, similarity)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1062,6 +1137,54 @@ mod tests {
         assert_eq!(
             (m[0].a, m[0].kind, m[0].similarity, m[0].a_tokens),
             ((0, 149), Kind::Verbatim, 1.0, 30)
+        );
+    }
+
+    #[test]
+    fn an_edited_match_short_of_its_sentences_bounds_takes_them_when_near() {
+        // 40 tokens in sentences of 10 (0, 10, 20, 30); both sides alike.
+        let h: Vec<u64> = (1..=40).collect();
+        let t: Vec<u64> = h.clone();
+        let c = vec![true; 40];
+        let s: Vec<i64> = (0..40).map(|k| 5 * k).collect();
+        let e: Vec<i64> = s.iter().map(|x| x + 4).collect();
+        let sentences = [0, 10, 20, 30];
+        let d = Doc {
+            sentences: &sentences,
+            ..doc(&h, &t, &c, &s, &e)
+        };
+        let boxed = |i0: i64, i1: i64, j0: i64, j1: i64, kind: Kind| {
+            let c = Cluster {
+                i0,
+                i1,
+                j0,
+                j1,
+                anchors: 0,
+                strong: None,
+            };
+            match_of(&d, &d, &c, kind, 0.5)
+        };
+        let widened = |m: Vec<Match>, reach: i64| -> Vec<(i64, i64, i64, i64)> {
+            token_boxes(&d, &d, &edges_to_sentences(&d, &d, m, reach))
+        };
+        // Fewer than `reach` (4) tokens beyond each end: the sentences' bounds, both sides.
+        let near = boxed(13, 27, 11, 28, Kind::Rewritten);
+        assert_eq!(widened(vec![near], 4), vec![(10, 30, 10, 30)]);
+        // `reach` tokens beyond: stays.
+        let far = boxed(14, 26, 14, 26, Kind::Edited);
+        assert_eq!(widened(vec![far], 4), vec![(14, 26, 14, 26)]);
+        // A verbatim end stays; another match between holds the end it faces.
+        let exact = boxed(13, 27, 11, 28, Kind::Verbatim);
+        assert_eq!(widened(vec![exact], 4), vec![(13, 27, 11, 28)]);
+        let before = boxed(10, 11, 35, 36, Kind::Verbatim);
+        assert_eq!(
+            widened(vec![before, near], 4),
+            vec![(10, 11, 35, 36), (13, 30, 10, 30)]
+        );
+        let after = boxed(28, 29, 35, 36, Kind::Verbatim);
+        assert_eq!(
+            widened(vec![near, after], 4),
+            vec![(10, 27, 10, 30), (28, 29, 35, 36)]
         );
     }
 }
