@@ -59,11 +59,14 @@ def _hash(word: int) -> int:
     return (word * 0x9E3779B97F4A7C15 + 0x1234567) % (1 << 64)
 
 
-def _comparable(words: list[int], unspaced: list[bool], cuts: list[int], settings: Settings) -> Comparable:
+def _comparable(
+    words: list[int], unspaced: list[bool], cuts: list[int], settings: Settings, sentences: list[int] | None = None
+) -> Comparable:
     """A document of ``words`` (vocabulary ids): content words are the ids not divisible by 3
     (written with spaces), ids ``2k`` and ``2k + 1`` of one stem, tokens ``1 + id % 7`` characters
     long, one space apart; passages are
-    the runs between ``cuts``, unspaced when their first token is."""
+    the runs between ``cuts``, unspaced when their first token is; its sentences start at the
+    tokens ``sentences`` (none: the second stage does not run)."""
     hashes = np.array([_hash(w) for w in words], dtype=np.uint64)
     lengths = np.array([1 + w % 7 for w in words], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64) if words else np.zeros(0, np.int64)
@@ -75,6 +78,7 @@ def _comparable(words: list[int], unspaced: list[bool], cuts: list[int], setting
         content=np.array([w % 3 != 0 for w in words], dtype=bool) & ~flags,
         starts=starts,
         ends=starts + lengths,
+        sentences=np.array(sentences or [], dtype=np.int64),
     )
     bounds = sorted({0, len(words), *(c for c in cuts if 0 < c < len(words))})
     passages = [
@@ -131,11 +135,19 @@ def document_pairs(draw: st.DrawFn) -> tuple[Comparable, Comparable, list[tuple[
         min_similarity=draw(st.sampled_from([0.0, 0.3, 0.5, 0.9])),
         verify_containment=draw(st.sampled_from([0.05, 0.2, 0.6])),
     )
+    # Sentences as the pipeline gives them (sorted, from 0, inside the document): none (the
+    # second stage off), every 7 tokens (the shuffled pieces' sentences) or at random tokens.
+    sentence_mode = draw(st.sampled_from(["none", "every 7", "random"]))
     docs = []
     for words in (a, b):
         unspaced = (rng.random(len(words)) < unspaced_share).tolist()
         cuts = rng.integers(0, max(len(words), 1), len(words) // 8 + 1).tolist()
-        docs.append(_comparable(words, unspaced, cuts, config))
+        sentences = None
+        if words and sentence_mode == "every 7":
+            sentences = list(range(0, len(words), 7))
+        elif words and sentence_mode == "random":
+            sentences = sorted({0, *rng.integers(0, len(words), len(words) // 6 + 1).tolist()})
+        docs.append(_comparable(words, unspaced, cuts, config, sentences))
     if draw(st.booleans()):
         docs.reverse()
     first, second = docs
@@ -207,6 +219,26 @@ def test_bad_batches_are_errors_not_crashes() -> None:
     with pytest.raises(ValueError, match="trigrams"):
         align(broken, a.align_input, SETTINGS)
     assert match_pairs([], SETTINGS) == []
+
+
+@pytest.mark.parametrize(
+    "sentences",
+    [[-5, 0, 7, 14, 10**6], [10**9], [-1], [0, 500, 9, 3, 3], [0, 299, 300, 301]],
+    ids=["negative-and-beyond", "beyond-only", "negative-only", "unsorted", "at-the-end"],
+)
+def test_sentence_starts_outside_the_document_neither_crash_nor_differ(sentences: list[int]) -> None:
+    """Sentence starts the pipeline never makes (negative, past the last token, unsorted):
+    the native engine gives what the reference gives, and every match stays inside both
+    documents."""
+    rng = np.random.default_rng(5)
+    words = rng.integers(0, 400, 300).tolist()
+    copy = _edited(rng, words, 400, ["substitute", "copy", "delete"])
+    a = _comparable(words, [False] * len(words), [100, 200], SETTINGS, sentences).align_input
+    b = _comparable(copy, [False] * len(copy), [100], SETTINGS, list(range(0, len(copy), 7))).align_input
+    found = align(a, b, SETTINGS)
+    assert found and found == reference_align(a, b, SETTINGS)
+    for m in found:
+        assert 0 <= m.a.start < m.a.end <= int(a.ends[-1]) and 0 <= m.b.start < m.b.end <= int(b.ends[-1])
 
 
 # -- real text ------------------------------------------------------------------------------------

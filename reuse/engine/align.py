@@ -654,9 +654,12 @@ def summaries_joined(a: AlignInput, b: AlignInput, matches: list[Match]) -> list
 
 def _sentence_of(starts: np.ndarray, tokens: int, t: int) -> tuple[int, int]:
     """The tokens ``[first, end)`` of the sentence holding token ``t`` (``starts``: the
-    sentences' first tokens, sorted; ``tokens``: the document's count)."""
+    sentences' first tokens, sorted; ``tokens``: the document's count), kept inside the
+    document whatever ``starts`` holds."""
     k = int(np.searchsorted(starts, t, "right"))
-    return (int(starts[k - 1]) if k else 0), (int(starts[k]) if k < len(starts) else tokens)
+    first = int(starts[k - 1]) if k else 0
+    end = int(starts[k]) if k < len(starts) else tokens
+    return min(max(first, 0), tokens), min(max(end, 0), tokens)
 
 
 def _edges_widened(

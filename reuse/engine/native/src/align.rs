@@ -1005,13 +1005,13 @@ fn summaries_joined(a: &Doc, b: &Doc, matches: Vec<Match>) -> Vec<Match> {
     out
 }
 
-/// `align._sentence_of`: the tokens `[first, end)` of the sentence holding token `t`.
+/// `align._sentence_of`: the tokens `[first, end)` of the sentence holding token `t`, kept
+/// inside the document whatever `starts` holds.
 fn sentence_of(starts: &[i64], tokens: i64, t: i64) -> (i64, i64) {
     let k = starts.partition_point(|&s| s <= t);
-    (
-        if k > 0 { starts[k - 1] } else { 0 },
-        starts.get(k).copied().unwrap_or(tokens),
-    )
+    let first = if k > 0 { starts[k - 1] } else { 0 };
+    let end = starts.get(k).copied().unwrap_or(tokens);
+    (first.clamp(0, tokens), end.clamp(0, tokens))
 }
 
 /// `align._edges_widened`: `x` with each end moved to its sentence's bound when fewer than
