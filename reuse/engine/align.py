@@ -11,6 +11,9 @@ Anchors close to each other on both sides (within ``join_gap`` tokens) are chain
 clusters; a cluster long enough on both sides and similar enough (Dice of the content words of
 the two spans) is a match. Matches separated by less than ``max_gap_tokens`` on both sides are
 merged, so a copy edited in the middle is reported once, and overlapping matches keep the best.
+The second stage (:mod:`reuse.engine.seeds`) adds what the words in order missed; last, an
+edited match's end a few words short of its sentence's bound is taken to it
+(:func:`edges_to_sentences`).
 """
 
 from __future__ import annotations
@@ -683,7 +686,7 @@ def edges_to_sentences(a: AlignInput, b: AlignInput, matches: list[Match], reach
     floor: less than any match could show on its own) lie beyond the end and no other match
     does. A copy is made of whole sentences far more often than of all but their first or last
     few words, and the words an editor changes at a sentence's edge leave the alignment no anchor
-    there, so an edited match stopped a few words short of its sentence's bound. Verbatim and
+    there, so an edited match stops a few words short of its sentence's bound. Verbatim and
     near-verbatim ends are where the words stop agreeing, and stay. Nothing changes without the
     documents' sentences; a widened match keeps its kind and is measured again."""
     if not matches or not len(a.sentences) or not len(b.sentences):
