@@ -666,11 +666,13 @@ def _sentence_of(starts: np.ndarray, tokens: int, t: int) -> tuple[int, int]:
 
 
 def _edges_widened(
-    starts: np.ndarray, tokens: int, x0: int, x1: int, others: list[tuple[int, int]], reach: int
+    starts: np.ndarray, tokens: int, ranges: list[tuple[int, int]], own: int, reach: int
 ) -> tuple[int, int]:
-    """Tokens ``[x0, x1)`` with each end moved to its sentence's bound when fewer than ``reach``
-    tokens of the sentence lie beyond it, and none of ``others`` (the other matches' tokens on
-    this side) lies between."""
+    """``ranges[own]`` (tokens ``[x0, x1)``) with each end moved to its sentence's bound when
+    fewer than ``reach`` tokens of the sentence lie beyond it, and no other range of ``ranges``
+    (this side's matches) lies between."""
+    x0, x1 = ranges[own]
+    others = [r for n, r in enumerate(ranges) if n != own]
     first, _ = _sentence_of(starts, tokens, x0)
     _, end = _sentence_of(starts, tokens, x1 - 1)
     if 0 < x0 - first < reach and not any(o0 < x0 and o1 > first for o0, o1 in others):
@@ -692,15 +694,15 @@ def edges_to_sentences(a: AlignInput, b: AlignInput, matches: list[Match], reach
     if not matches or not len(a.sentences) or not len(b.sentences):
         return matches
     boxes = token_boxes(a, b, matches)
+    on_a, on_b = [(i0, i1) for i0, i1, _, _ in boxes], [(j0, j1) for _, _, j0, j1 in boxes]
     out = []
-    for k, (m, (i0, i1, j0, j1)) in enumerate(zip(matches, boxes, strict=True)):
+    for k, m in enumerate(matches):
         if m.kind in (MatchKind.VERBATIM, MatchKind.NEAR_VERBATIM):
             out.append(m)
             continue
-        others = [box for n, box in enumerate(boxes) if n != k]
-        w0, w1 = _edges_widened(a.sentences, len(a.token_hashes), i0, i1, [(o[0], o[1]) for o in others], reach)
-        v0, v1 = _edges_widened(b.sentences, len(b.token_hashes), j0, j1, [(o[2], o[3]) for o in others], reach)
-        if (w0, w1, v0, v1) == (i0, i1, j0, j1):
+        w0, w1 = _edges_widened(a.sentences, len(a.token_hashes), on_a, k, reach)
+        v0, v1 = _edges_widened(b.sentences, len(b.token_hashes), on_b, k, reach)
+        if (w0, w1, v0, v1) == boxes[k]:
             out.append(m)
             continue
         c = _Cluster(w0, w1, v0, v1, 0, [])

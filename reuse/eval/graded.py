@@ -107,7 +107,7 @@ def graded_case_check(
 
 def _check(corpus: Pan13Corpus, per_category: int, seed: int, settings: Settings, *, cases: bool) -> GradedCheck:
     rng = random.Random(seed)
-    every_case = [case for pair in sorted(corpus.cases) for case in corpus.cases[pair]]
+    every_case = [case for pair in sorted(corpus.cases) for case in corpus.cases[pair]] if cases else []
     similarity: dict[str, list[float]] = {}
     fivegrams: dict[str, list[float]] = {}
     coverage: dict[str, list[float]] = {}
@@ -119,7 +119,7 @@ def _check(corpus: Pan13Corpus, per_category: int, seed: int, settings: Settings
         for suspicious, source in rng.sample(group, min(per_category, len(group))):
             a, b = read_document(corpus.suspicious[suspicious]), read_document(corpus.sources[source])
             if cases:
-                a, b = _passages(a, b, corpus.cases[(suspicious, source)] or None, every_case, rng)
+                a, b = _passages(a, b, corpus.cases[(suspicious, source)], every_case, rng)
             result = compare_texts(a, b, settings)
             assert result.grade is not None  # compare_texts always grades
             similarity.setdefault(category, []).append(result.grade.similarity)
@@ -128,12 +128,11 @@ def _check(corpus: Pan13Corpus, per_category: int, seed: int, settings: Settings
     return GradedCheck(similarity, fivegrams, coverage)
 
 
-def _passages(
-    a: str, b: str, own: tuple[Case, ...] | None, every_case: list[Case], rng: random.Random
-) -> tuple[str, str]:
-    """One case's two passages of ``a`` (suspicious) and ``b`` (source), or, for a negative pair
-    (``own`` None), a passage of each as long as a case drawn from ``every_case``."""
-    if own is not None:
+def _passages(a: str, b: str, own: tuple[Case, ...], every_case: list[Case], rng: random.Random) -> tuple[str, str]:
+    """One of the pair's cases ``own``: its two passages of ``a`` (suspicious) and ``b``
+    (source); for a negative pair (no case), a passage of each as long as a case drawn from
+    ``every_case``."""
+    if own:
         case = rng.choice(own)
         return a[case.susp_span.start : case.susp_span.end], b[case.src_span.start : case.src_span.end]
     like = rng.choice(every_case)
