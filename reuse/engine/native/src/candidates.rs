@@ -27,6 +27,11 @@ impl Rows<'_> {
     fn ordered(&self, i: usize) -> (u64, i64, i64) {
         (self.keys[i], self.versions[i], self.passages[i])
     }
+
+    /// Whether the rows are in [`Rows::ordered`] order.
+    fn is_sorted(&self) -> bool {
+        (1..self.len()).all(|i| self.ordered(i - 1) <= self.ordered(i))
+    }
 }
 
 /// `(old_passage, old_version, new_passage, new_version)` for each held row and each `probe`
@@ -38,15 +43,26 @@ impl Rows<'_> {
 /// earliest. Both inputs may come in any order.
 pub fn candidate_pairs(stored: Rows<'_>, probe: Rows<'_>, cap: Option<u64>) -> Vec<[i64; 4]> {
     let stored = sorted(stored);
-    let new = sorted(probe);
-    let narrow = |rows: &[(u64, i64, i64)]| {
-        rows.iter()
-            .all(|r| (0..=MAX_NARROW).contains(&r.1) && (0..=MAX_NARROW).contains(&r.2))
-    };
-    if narrow(&stored) && narrow(&new) {
-        pairs::<u128>(&stored, &new, cap)
+    // A batch's probe comes sorted ([`sort_rows`]): it is read where it lies, not copied.
+    let owned;
+    let new = if probe.is_sorted() {
+        probe
     } else {
-        pairs::<[i64; 4]>(&stored, &new, cap)
+        owned = sort_rows(probe);
+        Rows {
+            keys: &owned.0,
+            passages: &owned.1,
+            versions: &owned.2,
+        }
+    };
+    let narrow = |ids: &[i64]| ids.iter().all(|id| (0..=MAX_NARROW).contains(id));
+    let narrow_stored = stored
+        .iter()
+        .all(|r| (0..=MAX_NARROW).contains(&r.1) && (0..=MAX_NARROW).contains(&r.2));
+    if narrow_stored && narrow(new.passages) && narrow(new.versions) {
+        pairs::<u128>(&stored, new, cap)
+    } else {
+        pairs::<[i64; 4]>(&stored, new, cap)
     }
 }
 
@@ -83,21 +99,61 @@ impl Pair for u128 {
     }
 }
 
-/// [`candidate_pairs`] of sorted rows, sorted as `P`.
-fn pairs<P: Pair>(
+/// [`candidate_pairs`] of sorted rows, sorted as `P`: the new rows in ranges of whole keys, a
+/// range a task on all cores, their pairs then sorted and deduplicated together (a pair comes
+/// once for each key its passages share, in whichever ranges those keys fall).
+fn pairs<P: Pair>(stored: &[(u64, i64, i64)], new: Rows<'_>, cap: Option<u64>) -> Vec<[i64; 4]> {
+    let ranges = key_ranges(new.keys, 4 * rayon::current_num_threads());
+    let parts: Vec<Vec<P>> = ranges
+        .par_iter()
+        .map(|&(from, to)| pairs_in::<P>(stored, new, from, to, cap))
+        .collect();
+    let mut out = parts.concat();
+    out.par_sort_unstable();
+    out.dedup();
+    out.into_iter().map(P::unpack).collect()
+}
+
+/// About `count` consecutive ranges of `keys` (sorted) covering it, none splitting a key's run.
+fn key_ranges(keys: &[u64], count: usize) -> Vec<(usize, usize)> {
+    let n = keys.len();
+    let mut bounds = vec![0];
+    for c in 1..count {
+        let mut at = (c * n / count).max(*bounds.last().expect("a bound"));
+        while at > 0 && at < n && keys[at] == keys[at - 1] {
+            at += 1;
+        }
+        bounds.push(at);
+    }
+    bounds.push(n);
+    bounds.dedup();
+    bounds.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// The pairs (unsorted, with repeats) of the new rows `from..to`, whole keys.
+fn pairs_in<P: Pair>(
     stored: &[(u64, i64, i64)],
-    new: &[(u64, i64, i64)],
+    new: Rows<'_>,
+    from: usize,
+    to: usize,
     cap: Option<u64>,
-) -> Vec<[i64; 4]> {
+) -> Vec<P> {
     let mut out: Vec<P> = Vec::new();
     let mut held: Vec<(i64, i64)> = Vec::new();
-    let (mut i, mut h) = (0, 0);
+    let mut i = from;
+    let mut h = match new.keys.get(from) {
+        Some(&first) => stored.partition_point(|r| r.0 < first),
+        None => stored.len(),
+    };
     // A merge of the two sorted sides, stepping row by row: most keys have one row on each side
     // or none, and a binary search over the rest of a side for each key (as this did) missed
     // the cache at most of its steps.
-    while i < new.len() {
-        let key = new[i].0;
-        let end = run_end(new, i, key);
+    while i < to {
+        let key = new.keys[i];
+        let mut end = i + 1;
+        while end < to && new.keys[end] == key {
+            end += 1;
+        }
         while h < stored.len() && stored[h].0 < key {
             h += 1;
         }
@@ -108,13 +164,15 @@ fn pairs<P: Pair>(
             continue;
         }
         held.clear();
-        held.extend(old.iter().chain(&new[i..end]).map(|r| (r.1, r.2)));
+        held.extend(old.iter().map(|r| (r.1, r.2)));
+        held.extend((i..end).map(|r| (new.versions[r], new.passages[r])));
         held.sort_unstable();
         held.dedup();
         if let Some(cap) = cap {
             held.truncate(first_versions(&held, cap));
         }
-        for &(_, new_version, new_passage) in &new[i..end] {
+        for r in i..end {
+            let (new_version, new_passage) = (new.versions[r], new.passages[r]);
             for &(old_version, old_passage) in &held {
                 if old_passage < new_passage && old_version != new_version {
                     out.push(P::pack([
@@ -128,9 +186,7 @@ fn pairs<P: Pair>(
         }
         i = end;
     }
-    out.par_sort_unstable();
-    out.dedup();
-    out.into_iter().map(P::unpack).collect()
+    out
 }
 
 /// The end of the run of rows of `key` starting at `from` (`from` itself when there is none).
@@ -312,5 +368,99 @@ mod tests {
                 PAIRS.iter().map(|pair| pair.map(|id| id + shift)).collect();
             assert_eq!(pairs_of(shift, None), expected, "shift {shift}");
         }
+    }
+
+    /// The pairs [`candidate_pairs`] must give, by their definition, one key at a time.
+    fn pairs_by_definition(
+        stored: &[(u64, i64, i64)],
+        probe: &[(u64, i64, i64)],
+        cap: Option<u64>,
+    ) -> Vec<[i64; 4]> {
+        let mut out = Vec::new();
+        for &(key, new_passage, new_version) in probe {
+            let mut held: Vec<(i64, i64)> = stored
+                .iter()
+                .chain(probe)
+                .filter(|r| r.0 == key)
+                .map(|r| (r.2, r.1))
+                .collect();
+            held.sort_unstable();
+            held.dedup();
+            let mut versions: Vec<i64> = held.iter().map(|h| h.0).collect();
+            versions.dedup();
+            let allowed = &versions[..versions.len().min(cap.unwrap_or(u64::MAX) as usize)];
+            for &(old_version, old_passage) in &held {
+                if allowed.contains(&old_version)
+                    && old_passage < new_passage
+                    && old_version != new_version
+                {
+                    out.push([old_passage, old_version, new_passage, new_version]);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    #[test]
+    fn pairs_equal_their_definition_sorted_or_not_in_many_ranges() {
+        // Keys shared by many rows on both sides (so that the probe's ranges, one a task, split
+        // between keys of long runs), the probe given sorted and as it came.
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |below: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % below
+        };
+        let stored: Vec<(u64, i64, i64)> =
+            (0..3_000i64).map(|i| (next(400), i / 10, i / 50)).collect();
+        let probe: Vec<(u64, i64, i64)> = (3_000..4_000i64)
+            .map(|i| (next(600), i / 10, i / 50))
+            .collect();
+        let (sk, sp, sv) = rows(&stored);
+        let (pk, pp, pv) = rows(&probe);
+        let sorted = sort_rows(Rows {
+            keys: &pk,
+            passages: &pp,
+            versions: &pv,
+        });
+        for cap in [None, Some(1), Some(3)] {
+            let expected = pairs_by_definition(&stored, &probe, cap);
+            assert!(expected.len() > 500, "{} pairs", expected.len());
+            for (keys, passages, versions) in [(&pk, &pp, &pv), (&sorted.0, &sorted.1, &sorted.2)] {
+                let got = candidate_pairs(
+                    Rows {
+                        keys: &sk,
+                        passages: &sp,
+                        versions: &sv,
+                    },
+                    Rows {
+                        keys,
+                        passages,
+                        versions,
+                    },
+                    cap,
+                );
+                assert_eq!(got, expected, "cap {cap:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn key_ranges_cover_the_rows_without_splitting_a_key() {
+        let keys = [1, 1, 1, 1, 2, 3, 3, 3, 3, 3, 9];
+        for count in 1..15 {
+            let ranges = key_ranges(&keys, count);
+            assert_eq!(ranges.first().map(|r| r.0), Some(0));
+            assert_eq!(ranges.last().map(|r| r.1), Some(keys.len()));
+            for pair in ranges.windows(2) {
+                assert_eq!(pair[0].1, pair[1].0);
+                assert_ne!(keys[pair[1].0], keys[pair[1].0 - 1], "count {count}");
+            }
+            assert!(ranges.iter().all(|r| r.0 < r.1));
+        }
+        assert!(key_ranges(&[], 4).is_empty());
     }
 }
