@@ -2,8 +2,8 @@
 //! stored passage older and of another version (`warehouse.keyindex`'s lookup, after the rows
 //! holding the batch's keys were found). Equal to the SQL of `Warehouse.candidates_by_join`.
 
+use crate::hashsort::sorted_rows;
 use rayon::prelude::*;
-use rdst::{RadixKey, RadixSort};
 
 /// Band-key rows as three columns of one length: key, passage id, version id.
 #[derive(Clone, Copy)]
@@ -213,37 +213,20 @@ fn sorted(rows: Rows<'_>) -> Vec<(u64, i64, i64)> {
 /// index's segments), as three columns: a batch's probe sorted once serves its distinct keys,
 /// its pairing and the segment later built from it.
 ///
-/// A batch's rows come in passage order, their keys (hashes) in no order at all: a radix sort
-/// on the key (on all cores) places them in a few passes over the rows, where a comparison sort
-/// takes a pass per doubling; the rows of one key, a handful, are then put in order in place.
+/// A batch's rows come in passage order, their keys (hashes) in no order at all: they are
+/// sorted by [`sorted_rows`], led by the key, and the columns written out on all cores.
 pub fn sort_rows(rows: Rows<'_>) -> (Vec<u64>, Vec<i64>, Vec<i64>) {
-    let mut sorted: Vec<ByKey> = (0..rows.len()).map(|i| ByKey(rows.ordered(i))).collect();
-    if !sorted.is_sorted_by_key(|r| r.0) {
-        sorted.radix_sort_unstable();
-        for run in sorted.chunk_by_mut(|a, b| a.0 .0 == b.0 .0) {
-            if run.len() > 1 {
-                run.sort_unstable_by_key(|r| r.0);
-            }
-        }
-    }
-    (
-        sorted.iter().map(|r| r.0 .0).collect(),
-        sorted.iter().map(|r| r.0 .2).collect(),
-        sorted.iter().map(|r| r.0 .1).collect(),
-    )
-}
-
-/// A row `(key, version, passage)` whose radix is its key alone.
-#[derive(Clone, Copy)]
-struct ByKey((u64, i64, i64));
-
-impl RadixKey for ByKey {
-    const LEVELS: usize = 8;
-
-    #[inline]
-    fn get_level(&self, level: usize) -> u8 {
-        (self.0 .0 >> (level * 8)) as u8
-    }
+    let sorted = sorted_rows(rows.len(), |i| rows.ordered(i));
+    let (keys, (passages, versions)) = rayon::join(
+        || sorted.par_iter().map(|r| r.0).collect(),
+        || {
+            rayon::join(
+                || sorted.par_iter().map(|r| r.2).collect(),
+                || sorted.par_iter().map(|r| r.1).collect(),
+            )
+        },
+    );
+    (keys, passages, versions)
 }
 
 /// How many of one key's `(version, passage)` rows (sorted) belong to its first `cap` versions.

@@ -11,6 +11,7 @@ pub mod difflib;
 pub mod families;
 pub mod fasthash;
 pub mod grade;
+pub mod hashsort;
 pub mod kernels;
 pub mod normalize;
 pub mod passages;
