@@ -166,15 +166,14 @@ def test_pure_layers_import_no_io_library(module: str) -> None:
 
 def test_the_native_crate_depends_on_no_io_crate() -> None:
     """The compiled engine (reuse/engine/native) has no I/O: its crate depends on the Python
-    bindings, numpy's, rayon, xxhash-rust and rdst only, so the pure-layer rule holds for it too.
+    bindings, numpy's, rayon and xxhash-rust only, so the pure-layer rule holds for it too.
 
     xxhash-rust (feature xxh3) hashes tokens: the engine's token hash is XXH3-64, and the crate is
-    the pure-Rust port of xxHash that the Python ``xxhash`` binding's values match. rdst is a
-    parallel radix sort (on rayon), which sorts a batch's band-key rows by their hash keys."""
+    the pure-Rust port of xxHash that the Python ``xxhash`` binding's values match."""
     import tomllib
 
     manifest = tomllib.loads((ROOT / "reuse" / "engine" / "native" / "Cargo.toml").read_text(encoding="utf-8"))
-    assert set(manifest["dependencies"]) <= {"pyo3", "numpy", "rayon", "xxhash-rust", "rdst"}
+    assert set(manifest["dependencies"]) <= {"pyo3", "numpy", "rayon", "xxhash-rust"}
 
 
 def _loaded_after(code: str) -> list[str]:
