@@ -478,7 +478,10 @@ class Ingestor:
         new_signatures = np.concatenate([a.signatures for a in done])
         new_tokens = np.array([p.token_end - p.token_start for a in done for p in a.passages], dtype=np.int64)
         new_ids = first_passage + np.arange(len(new_tokens))
-        stored = np.unique(rows[:, 0][rows[:, 0] < first_passage])
+        # The rows come sorted (``Warehouse.candidates``): the older passages stored before the
+        # batch are a prefix of the first column, their distinct ids its changes.
+        older = rows[: np.searchsorted(rows[:, 0], first_passage), 0]
+        stored = older[np.r_[True, older[1:] != older[:-1]]] if len(older) else older
         ids, signatures, tokens = self.wh.passage_signatures(stored)
         # The stored signatures and the new ones are two tables, their rows counted end to end
         # (not stacked: a bulk batch's stored signatures run to hundreds of megabytes). The
