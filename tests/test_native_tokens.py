@@ -54,6 +54,11 @@ _PIECES = [
     "\u00ad", "\u200d", "\ufeff", "\x00", "\x07\u0301", "\x7f", "\ue000", "\U000f0000", "\U0001f600",
     "\u0915\u094d\u0937", "\u05e9\u05c1\u05b8", "\u0627\u064e", ". ", "! ", '?" ', "\u3002", "\uff01",
     "\u0301", "Ab\u0301c", "ab cd\u0301", "\u0391\u0342\u0345", "\u0130", "\u03a3\u03a3", "\u1e9e",
+    # Arabic script: harakat, tatweel, alef forms, Persian yeh and keheh, presentation forms whose
+    # NFKC is a space and a mark (U+FE70, U+FC5E), a medial ligature of tatweel and marks (U+FCF2).
+    "\u0639\u064e\u0631\u064e\u0628\u0650\u064a\u0651", "\u0643\u0640\u0640\u062a\u0627\u0628",
+    "\u0623\u0625\u0622\u0671", "\u06a9\u06cc\u0649", "\ufe70", "x\ufc5e", "\ufcf2", "\u064b\u0670",
+    "\u064a\u0654", "\u06cc\u0654", "\ufeef\ufbfc", "\u0627\u0653",
     *_UNSPACED,
 ]  # fmt: skip
 _WHITESPACE = [" ", "  ", "\n", "\n\n", "\n \u00a0\t\n", "\r\n", "\r", "\t", "\u3000", "\u2029", "\x1c", "\x85"]

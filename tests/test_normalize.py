@@ -66,6 +66,22 @@ def _check_map(norm: Normalized, source: str) -> None:
         ("\u2028\u2029z\u0085", "z"),
         ("", ""),
         ("   \n\t ", ""),
+        # Arabic script: Persian and Urdu kaf and yeh as the Arabic letters, alef maqsura as yeh,
+        # alef's hamza and madda dropped; harakat, superscript alef and tatweel dropped, alone or on
+        # a letter, and presentation forms that NFKC makes a space and a mark leave no space behind.
+        ("\u06a9\u062a\u0627\u0628 \u0643\u062a\u0627\u0628", "\u0643\u062a\u0627\u0628 \u0643\u062a\u0627\u0628"),
+        ("\u06cc \u0649 \u064a", "\u064a \u064a \u064a"),
+        (
+            "\u0623\u062d\u0645\u062f \u0625\u0644\u0649 \u0622\u062e\u0631",
+            "\u0627\u062d\u0645\u062f \u0627\u0644\u064a \u0627\u062e\u0631",
+        ),
+        (
+            "\u0639\u064e\u0631\u064e\u0628\u0650\u064a\u0651 \u0647\u0670\u0630\u0627",
+            "\u0639\u0631\u0628\u064a \u0647\u0630\u0627",
+        ),
+        ("\u0643\u0640\u0640\u0640\u062a\u0627\u0628", "\u0643\u062a\u0627\u0628"),
+        ("x \ufe70 y \ufc5e z\ufcf2", "x y z"),
+        ("a\u064e b", "a b"),
     ],
 )
 def test_normalize_folds(text: str, expected: str) -> None:
@@ -98,6 +114,40 @@ def test_combining_marks_stay_with_their_base() -> None:
     assert text[start:end] == "cafe\u0301"
     start, end = norm.original_span(5, 10)
     assert text[start:end] == "nai\u0308ve"
+
+
+def test_arabic_marks_dropped_map_back_to_their_whole_word() -> None:
+    text = "\u0639\u064e\u0631\u064e\u0628\u0650\u064a\u0651 \u0643\u0640\u062a\u0627\u0628"
+    norm = normalize(text)
+    assert norm.text == "\u0639\u0631\u0628\u064a \u0643\u062a\u0627\u0628"
+    assert text[slice(*norm.original_span(0, 4))] == text[:8]
+    assert text[slice(*norm.original_span(5, 9))] == text[9:]
+
+
+#: A news paragraph in Urdu, as typed on an Urdu keyboard (U+06CC yeh, U+06A9 kaf).
+_URDU = (
+    "وزیر اعظم نے پیر کے روز کابینہ کے خصوصی اجلاس کی صدارت کی جس میں ملک کی معاشی صورتحال اور "
+    "سیلاب سے متاثرہ علاقوں میں امدادی کارروائیوں کا جائزہ لیا گیا۔ اجلاس کو بتایا گیا کہ "
+    "متاثرہ اضلاع میں اب تک ایک لاکھ سے زیادہ خاندانوں کو خیمے اور راشن فراہم کیا جا چکا ہے "
+    "جبکہ مزید امدادی سامان آئندہ ہفتے تک پہنچا دیا جائے گا۔"
+)
+
+
+def test_a_copy_typed_with_arabic_letters_is_found_verbatim() -> None:
+    """An Urdu story and its copy typed on an Arabic keyboard (yeh and kaf as U+064A and U+0643,
+    a tatweel and a few short vowels added) are one verbatim match covering both."""
+    from reuse.config import Settings
+    from reuse.pipeline.inspection import compare_texts
+
+    copy = (
+        _URDU.replace("\u06cc", "\u064a")
+        .replace("\u06a9", "\u0643")
+        .replace("\u0627\u062c\u0644\u0627\u0633", "\u0627\u062c\u0640\u0644\u064e\u0627\u0633")
+    )
+    assert sum(a != b for a, b in zip(_URDU.split(), copy.split(), strict=True)) > len(_URDU.split()) // 2
+    result = compare_texts(_URDU, copy, Settings())
+    assert [m.kind.value for m in result.matches] == ["verbatim"]
+    assert result.summary.coverage_a > 0.95 and result.summary.coverage_b > 0.95
 
 
 def test_original_span_of_empty_spans() -> None:

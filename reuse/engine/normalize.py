@@ -1,10 +1,11 @@
 """Unicode normalisation that remembers where every character came from.
 
 ``normalize`` applies NFKC, case folding, removal of format characters (zero-width joiners,
-soft hyphens, bidi marks, BOM) and control characters, unifies quotes and dashes, and collapses
-runs of whitespace to one space. The result carries ``origin``: for every character of the
-normalised text, the index of the original character it came from (plus one entry for the end),
-so a span found in normalised text is reported in offsets of the original text.
+soft hyphens, bidi marks, BOM) and control characters, unifies quotes and dashes and the letters
+the Arabic script writes in more than one way, and collapses runs of whitespace to one space.
+The result carries ``origin``: for every character of the normalised text, the index of the
+original character it came from (plus one entry for the end), so a span found in normalised text
+is reported in offsets of the original text.
 """
 
 from __future__ import annotations
@@ -27,6 +28,23 @@ _QUOTES = {
 }  # fmt: skip
 _ASCII_QUOTES = str.maketrans({"`": "'"})
 _DASHES = dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-")
+# The Arabic script's optional marks and the letters it writes in more than one way, as text
+# retrieval in Arabic normalises them (Larkey, Ballesteros and Connell 2002): the same word comes
+# with or without its short vowels (harakat, optional in news text) or a justifying tatweel, with
+# or without the hamza on its alef, and with the final alef maqsura typed as a yeh. Persian and
+# Urdu keyboards type yeh and kaf as letters of their own (U+06CC, U+06A9) where Arabic ones
+# type U+064A and U+0643: an agency's story and a newspaper's copy of it may differ in nothing
+# else. Applied after NFKC, which composes a letter with its hamza and unfolds presentation forms.
+_ARABIC_SCRIPT = str.maketrans(
+    {
+        "\u0640": None,  # tatweel
+        **dict.fromkeys(map(chr, range(0x064B, 0x0660)), None),  # harakat: tanween, vowels, shadda, sukun...
+        "\u0670": None,  # superscript alef
+        **dict.fromkeys("\u0622\u0623\u0625\u0671", "\u0627"),  # alef with madda, hamza above/below, wasla
+        **dict.fromkeys("\u0649\u06cc", "\u064a"),  # alef maqsura and the Persian yeh as yeh
+        "\u06a9": "\u0643",  # keheh (the Persian and Urdu kaf) as kaf
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +82,10 @@ def _fold(cluster: str) -> str:
     # NFKC may itself produce format characters, quotes, or spaces (U+00A8 DIAERESIS becomes a
     # space and a combining mark): keep whitespace collapsing's promise by trimming the latter.
     folded = " ".join(unicodedata.normalize("NFKC", cluster).casefold().split())
-    return "".join(_QUOTES.get(c, _DASHES.get(c, c)) for c in folded if unicodedata.category(c) != "Cf")
+    out = "".join(_QUOTES.get(c, _DASHES.get(c, c)) for c in folded if unicodedata.category(c) != "Cf")
+    unified = out.translate(_ARABIC_SCRIPT)
+    # A mark NFKC set apart by a space ("\ufe70" is " \u064b") leaves the space when dropped.
+    return unified if unified == out else " ".join(unified.split())
 
 
 def normalize(text: str) -> Normalized:

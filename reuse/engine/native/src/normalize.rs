@@ -1,6 +1,7 @@
 //! Unicode normalisation with its offset map: exactly `reuse.engine.normalize.normalize`.
 //!
-//! NFKC, case folding, removal of format and control characters, quotes and dashes unified, and
+//! NFKC, case folding, removal of format and control characters, quotes and dashes unified, the
+//! Arabic script's optional marks dropped and its letters of more than one form unified, and
 //! runs of whitespace collapsed to one space (written only between two pieces of text). Every
 //! character of the result carries the span of original characters it came from, in code points
 //! (Python `str` indices), not UTF-8 bytes.
@@ -43,8 +44,50 @@ fn quote_or_dash(c: char) -> Option<char> {
     }
 }
 
+/// What `normalize._ARABIC_SCRIPT` does to `c`: `None` if nothing, else `Some` of what it
+/// becomes (`Some(None)`: dropped).
+fn arabic_script(c: char) -> Option<Option<char>> {
+    match c {
+        // Tatweel, harakat (tanween, vowels, shadda, sukun...), superscript alef.
+        '\u{0640}' | '\u{064b}'..='\u{065f}' | '\u{0670}' => Some(None),
+        // Alef with madda, with hamza above or below, wasla.
+        '\u{0622}' | '\u{0623}' | '\u{0625}' | '\u{0671}' => Some(Some('\u{0627}')),
+        // Alef maqsura and the Persian yeh.
+        '\u{0649}' | '\u{06cc}' => Some(Some('\u{064a}')),
+        // Keheh, the Persian and Urdu kaf.
+        '\u{06a9}' => Some(Some('\u{0643}')),
+        _ => None,
+    }
+}
+
 /// `normalize._fold`: one character with its combining marks, normalised, pushed to `out`.
 fn fold(cluster: &[char], out: &mut Vec<char>) {
+    let start = out.len();
+    fold_unified(cluster, out);
+    if out[start..].iter().all(|&c| arabic_script(c).is_none()) {
+        return;
+    }
+    let unified: Vec<char> = out
+        .drain(start..)
+        .filter_map(|c| arabic_script(c).unwrap_or(Some(c)))
+        .collect();
+    // " ".join(unified.split()): a mark NFKC set apart by a space leaves the space when dropped.
+    let mut gap = false;
+    for c in unified {
+        if c == ' ' {
+            gap = true;
+            continue;
+        }
+        if gap && out.len() > start {
+            out.push(' ');
+        }
+        gap = false;
+        out.push(c);
+    }
+}
+
+/// [`fold`] before the Arabic script's letters are unified.
+fn fold_unified(cluster: &[char], out: &mut Vec<char>) {
     let first = cluster[0];
     if let Some(unified) = quote_or_dash(first) {
         out.push(unified);
@@ -214,5 +257,17 @@ mod tests {
         assert_eq!(norm("a\u{ad}b").0, "ab");
         assert_eq!(norm("").0, "");
         assert_eq!(norm(" \u{200d} ").0, "");
+    }
+
+    #[test]
+    fn arabic_script_marks_dropped_and_letters_unified() {
+        // Keheh and Persian yeh (single characters, through the tables), harakat on a letter
+        // (a cluster), tatweel, an alef with hamza, and a presentation form NFKC makes a space
+        // and a mark (U+FE70), which leaves no space behind.
+        let (text, starts, ends) =
+            norm("\u{6a9}\u{6cc} \u{639}\u{64e}\u{631}\u{640}\u{628} \u{623}x \u{fe70} y");
+        assert_eq!(text, "\u{643}\u{64a} \u{639}\u{631}\u{628} \u{627}x y");
+        assert_eq!(starts[3..6], [3, 5, 7]);
+        assert_eq!(ends[3..6], [5, 6, 8]);
     }
 }
