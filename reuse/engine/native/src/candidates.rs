@@ -273,13 +273,7 @@ mod tests {
     fn sort_rows_equals_a_comparison_sort_with_many_rows_a_key() {
         // Rows in passage order with keys repeated across passages and versions (a radix sort
         // alone would leave one key's rows in any order), and enough of them for every pass.
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::testing::xorshift(0x9E37_79B9_7F4A_7C15);
         let v: Vec<(u64, i64, i64)> = (0..200_000i64)
             .map(|i| (next() % 50_000 * 0x0101_0101_0101, i / 40, i / 400 % 97))
             .collect();
@@ -390,13 +384,8 @@ mod tests {
     fn pairs_equal_their_definition_sorted_or_not_in_many_ranges() {
         // Keys shared by many rows on both sides (so that the probe's ranges, one a task, split
         // between keys of long runs), the probe given sorted and as it came.
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |below: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % below
-        };
+        let mut random = crate::testing::xorshift(0x2545_F491_4F6C_DD1D);
+        let mut next = |below: u64| random() % below;
         let stored: Vec<(u64, i64, i64)> =
             (0..3_000i64).map(|i| (next(400), i / 10, i / 50)).collect();
         let probe: Vec<(u64, i64, i64)> = (3_000..4_000i64)

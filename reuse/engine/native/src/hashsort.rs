@@ -70,13 +70,7 @@ mod tests {
 
     #[test]
     fn sorts_as_a_comparison_sort_does_at_every_size() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::testing::xorshift(0x9E37_79B9_7F4A_7C15);
         for n in [0, 1, 2, 2047, 2048, 5000, 300_000] {
             // Hashes repeated (a few hundred distinct at small sizes), so that rows of one hash
             // are ordered by the rest of the row.

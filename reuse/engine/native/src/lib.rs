@@ -17,6 +17,8 @@ pub mod normalize;
 pub mod passages;
 pub mod seeds;
 pub mod segment;
+#[cfg(test)]
+mod testing;
 pub mod tokens;
 mod unicode;
 #[rustfmt::skip]
