@@ -59,6 +59,8 @@ _PIECES = [
     "\u0639\u064e\u0631\u064e\u0628\u0650\u064a\u0651", "\u0643\u0640\u0640\u062a\u0627\u0628",
     "\u0623\u0625\u0622\u0671", "\u06a9\u06cc\u0649", "\ufe70", "x\ufc5e", "\ufcf2", "\u064b\u0670",
     "\u064a\u0654", "\u06cc\u0654", "\ufeef\ufbfc", "\u0627\u0653",
+    # Hebrew with points and cantillation, its presentation forms; Russian ё composed and not.
+    "\u05e9\u05c1\u05b8\u05dc\u05d5\u05b9\u05dd", "\ufb2a\ufb4f\u05d1\u05bc\u0591", "\u0401\u0451\u0435\u0308",
     *_UNSPACED,
 ]  # fmt: skip
 _WHITESPACE = [" ", "  ", "\n", "\n\n", "\n \u00a0\t\n", "\r\n", "\r", "\t", "\u3000", "\u2029", "\x1c", "\x85"]

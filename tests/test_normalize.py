@@ -82,6 +82,13 @@ def _check_map(norm: Normalized, source: str) -> None:
         ("\u0643\u0640\u0640\u0640\u062a\u0627\u0628", "\u0643\u062a\u0627\u0628"),
         ("x \ufe70 y \ufc5e z\ufcf2", "x y z"),
         ("a\u064e b", "a b"),
+        # Hebrew points and cantillation dropped (presentation forms first unfold into them);
+        # Russian ё, composed or not, as е.
+        (
+            "\u05e9\u05c1\u05b8\u05dc\u05d5\u05b9\u05dd \ufb2a\u05dc\u05d5\u05dd \u05d1\u05bc\u05b0\u0591",
+            "\u05e9\u05dc\u05d5\u05dd \u05e9\u05dc\u05d5\u05dd \u05d1",
+        ),
+        ("\u0401\u043b\u043a\u0430 \u0435\u0449\u0435\u0308", "\u0435\u043b\u043a\u0430 \u0435\u0449\u0435"),
     ],
 )
 def test_normalize_folds(text: str, expected: str) -> None:

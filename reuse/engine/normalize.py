@@ -1,8 +1,9 @@
 """Unicode normalisation that remembers where every character came from.
 
 ``normalize`` applies NFKC, case folding, removal of format characters (zero-width joiners,
-soft hyphens, bidi marks, BOM) and control characters, unifies quotes and dashes and the letters
-the Arabic script writes in more than one way, and collapses runs of whitespace to one space.
+soft hyphens, bidi marks, BOM) and control characters, unifies quotes and dashes, drops the
+optional marks of the Arabic and Hebrew scripts and unifies the letters they (and Russian ё)
+write in more than one way, and collapses runs of whitespace to one space.
 The result carries ``origin``: for every character of the normalised text, the index of the
 original character it came from (plus one entry for the end), so a span found in normalised text
 is reported in offsets of the original text.
@@ -28,14 +29,16 @@ _QUOTES = {
 }  # fmt: skip
 _ASCII_QUOTES = str.maketrans({"`": "'"})
 _DASHES = dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-")
-# The Arabic script's optional marks and the letters it writes in more than one way, as text
-# retrieval in Arabic normalises them (Larkey, Ballesteros and Connell 2002): the same word comes
-# with or without its short vowels (harakat, optional in news text) or a justifying tatweel, with
-# or without the hamza on its alef, and with the final alef maqsura typed as a yeh. Persian and
-# Urdu keyboards type yeh and kaf as letters of their own (U+06CC, U+06A9) where Arabic ones
-# type U+064A and U+0643: an agency's story and a newspaper's copy of it may differ in nothing
-# else. Applied after NFKC, which composes a letter with its hamza and unfolds presentation forms.
-_ARABIC_SCRIPT = str.maketrans(
+# Optional marks and letters written in more than one way, as text retrieval in these scripts
+# normalises them; applied after NFKC, which composes a letter with its marks and unfolds
+# presentation forms. Arabic (Larkey, Ballesteros and Connell 2002): the same word comes with or
+# without its short vowels (harakat, optional in news text) or a justifying tatweel, with or
+# without the hamza on its alef, and with the final alef maqsura typed as a yeh; Persian and Urdu
+# keyboards type yeh and kaf as letters of their own (U+06CC, U+06A9) where Arabic ones type
+# U+064A and U+0643, so an agency's story and a newspaper's copy of it may differ in nothing
+# else. Hebrew: vowel points and cantillation, absent from unpointed modern text. Russian: ё,
+# written as е in most text.
+_SCRIPT_VARIANTS = str.maketrans(
     {
         "\u0640": None,  # tatweel
         **dict.fromkeys(map(chr, range(0x064B, 0x0660)), None),  # harakat: tanween, vowels, shadda, sukun...
@@ -43,6 +46,9 @@ _ARABIC_SCRIPT = str.maketrans(
         **dict.fromkeys("\u0622\u0623\u0625\u0671", "\u0627"),  # alef with madda, hamza above/below, wasla
         **dict.fromkeys("\u0649\u06cc", "\u064a"),  # alef maqsura and the Persian yeh as yeh
         "\u06a9": "\u0643",  # keheh (the Persian and Urdu kaf) as kaf
+        **dict.fromkeys(map(chr, range(0x0591, 0x05BE)), None),  # Hebrew accents and points to meteg
+        **dict.fromkeys("\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7", None),  # rafe, shin and sin dots, ...
+        "\u0451": "\u0435",  # ё as е
     }
 )
 
@@ -83,7 +89,7 @@ def _fold(cluster: str) -> str:
     # space and a combining mark): keep whitespace collapsing's promise by trimming the latter.
     folded = " ".join(unicodedata.normalize("NFKC", cluster).casefold().split())
     out = "".join(_QUOTES.get(c, _DASHES.get(c, c)) for c in folded if unicodedata.category(c) != "Cf")
-    unified = out.translate(_ARABIC_SCRIPT)
+    unified = out.translate(_SCRIPT_VARIANTS)
     # A mark NFKC set apart by a space ("\ufe70" is " \u064b") leaves the space when dropped.
     return unified if unified == out else " ".join(unified.split())
 

@@ -1,7 +1,8 @@
 //! Unicode normalisation with its offset map: exactly `reuse.engine.normalize.normalize`.
 //!
 //! NFKC, case folding, removal of format and control characters, quotes and dashes unified, the
-//! Arabic script's optional marks dropped and its letters of more than one form unified, and
+//! optional marks of the Arabic and Hebrew scripts dropped and letters of more than one form
+//! unified (in them and Russian ё), and
 //! runs of whitespace collapsed to one space (written only between two pieces of text). Every
 //! character of the result carries the span of original characters it came from, in code points
 //! (Python `str` indices), not UTF-8 bytes.
@@ -44,9 +45,9 @@ fn quote_or_dash(c: char) -> Option<char> {
     }
 }
 
-/// What `normalize._ARABIC_SCRIPT` does to `c`: `None` if nothing, else `Some` of what it
+/// What `normalize._SCRIPT_VARIANTS` does to `c`: `None` if nothing, else `Some` of what it
 /// becomes (`Some(None)`: dropped).
-fn arabic_script(c: char) -> Option<Option<char>> {
+fn script_variant(c: char) -> Option<Option<char>> {
     match c {
         // Tatweel, harakat (tanween, vowels, shadda, sukun...), superscript alef.
         '\u{0640}' | '\u{064b}'..='\u{065f}' | '\u{0670}' => Some(None),
@@ -56,6 +57,17 @@ fn arabic_script(c: char) -> Option<Option<char>> {
         '\u{0649}' | '\u{06cc}' => Some(Some('\u{064a}')),
         // Keheh, the Persian and Urdu kaf.
         '\u{06a9}' => Some(Some('\u{0643}')),
+        // Hebrew accents and points to meteg; rafe, shin and sin dots, upper and lower dots,
+        // qamats qatan.
+        '\u{0591}'..='\u{05bd}'
+        | '\u{05bf}'
+        | '\u{05c1}'
+        | '\u{05c2}'
+        | '\u{05c4}'
+        | '\u{05c5}'
+        | '\u{05c7}' => Some(None),
+        // Russian ё.
+        '\u{0451}' => Some(Some('\u{0435}')),
         _ => None,
     }
 }
@@ -64,12 +76,12 @@ fn arabic_script(c: char) -> Option<Option<char>> {
 fn fold(cluster: &[char], out: &mut Vec<char>) {
     let start = out.len();
     fold_unified(cluster, out);
-    if out[start..].iter().all(|&c| arabic_script(c).is_none()) {
+    if out[start..].iter().all(|&c| script_variant(c).is_none()) {
         return;
     }
     let unified: Vec<char> = out
         .drain(start..)
-        .filter_map(|c| arabic_script(c).unwrap_or(Some(c)))
+        .filter_map(|c| script_variant(c).unwrap_or(Some(c)))
         .collect();
     // " ".join(unified.split()): a mark NFKC set apart by a space leaves the space when dropped.
     let mut gap = false;
@@ -86,7 +98,7 @@ fn fold(cluster: &[char], out: &mut Vec<char>) {
     }
 }
 
-/// [`fold`] before the Arabic script's letters are unified.
+/// [`fold`] before the scripts' marks and variant letters are unified.
 fn fold_unified(cluster: &[char], out: &mut Vec<char>) {
     let first = cluster[0];
     if let Some(unified) = quote_or_dash(first) {
@@ -269,5 +281,14 @@ mod tests {
         assert_eq!(text, "\u{643}\u{64a} \u{639}\u{631}\u{628} \u{627}x y");
         assert_eq!(starts[3..6], [3, 5, 7]);
         assert_eq!(ends[3..6], [5, 6, 8]);
+    }
+
+    #[test]
+    fn hebrew_points_dropped_and_russian_yo_unified() {
+        let (text, starts, ends) =
+            norm("\u{5e9}\u{5c1}\u{5b8}\u{5dc} \u{fb2a} \u{401}\u{435}\u{308}");
+        assert_eq!(text, "\u{5e9}\u{5dc} \u{5e9} \u{435}\u{435}");
+        assert_eq!((starts[0], ends[0]), (0, 3));
+        assert_eq!((starts[6], ends[6]), (8, 10));
     }
 }
