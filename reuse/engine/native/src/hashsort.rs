@@ -7,21 +7,12 @@
 
 use rayon::prelude::*;
 
-/// Rows whose order is led by a 64-bit hash.
-pub trait HashLed: Ord + Copy + Default + Send + Sync {
-    /// The hash the row's order begins with.
-    fn hash(&self) -> u64;
-}
-
-impl HashLed for (u64, i64, i64) {
-    fn hash(&self) -> u64 {
-        self.0
-    }
-}
+/// A band-key row: its key (a hash), then what orders the rows of one key.
+pub type Row = (u64, i64, i64);
 
 /// Rows `row(0) .. row(n - 1)`, sorted: as they are when they come in order, else bucketed by
-/// their hashes' top bits and each bucket sorted.
-pub fn sorted_rows<T: HashLed>(n: usize, row: impl Fn(usize) -> T) -> Vec<T> {
+/// their keys' top bits and each bucket sorted.
+pub fn sorted_rows(n: usize, row: impl Fn(usize) -> Row) -> Vec<Row> {
     if (1..n).all(|i| row(i - 1) <= row(i)) {
         return (0..n).map(row).collect();
     }
@@ -35,20 +26,20 @@ pub fn sorted_rows<T: HashLed>(n: usize, row: impl Fn(usize) -> T) -> Vec<T> {
     };
     let mut starts = vec![0usize; (1 << bits) + 1];
     for i in 0..n {
-        starts[bucket(row(i).hash()) + 1] += 1;
+        starts[bucket(row(i).0) + 1] += 1;
     }
     for b in 1..starts.len() {
         starts[b] += starts[b - 1];
     }
     let mut next = starts.clone();
-    let mut out = vec![T::default(); n];
+    let mut out = vec![(0, 0, 0); n];
     for i in 0..n {
         let r = row(i);
-        let at = &mut next[bucket(r.hash())];
+        let at = &mut next[bucket(r.0)];
         out[*at] = r;
         *at += 1;
     }
-    let mut buckets: Vec<&mut [T]> = Vec::with_capacity(starts.len() - 1);
+    let mut buckets: Vec<&mut [Row]> = Vec::with_capacity(starts.len() - 1);
     let mut rest = out.as_mut_slice();
     for b in 1..starts.len() {
         let (part, tail) = rest.split_at_mut(starts[b] - starts[b - 1]);

@@ -73,33 +73,10 @@ fn script_variant(c: char) -> Option<Option<char>> {
 }
 
 /// `normalize._fold`: one character with its combining marks, normalised, pushed to `out`.
+///
+/// A single character's fold comes from the tables generated from `_fold` itself, the scripts'
+/// variants already unified; a cluster's is made here and unified after.
 fn fold(cluster: &[char], out: &mut Vec<char>) {
-    let start = out.len();
-    fold_unified(cluster, out);
-    if out[start..].iter().all(|&c| script_variant(c).is_none()) {
-        return;
-    }
-    let unified: Vec<char> = out
-        .drain(start..)
-        .filter_map(|c| script_variant(c).unwrap_or(Some(c)))
-        .collect();
-    // " ".join(unified.split()): a mark NFKC set apart by a space leaves the space when dropped.
-    let mut gap = false;
-    for c in unified {
-        if c == ' ' {
-            gap = true;
-            continue;
-        }
-        if gap && out.len() > start {
-            out.push(' ');
-        }
-        gap = false;
-        out.push(c);
-    }
-}
-
-/// [`fold`] before the scripts' marks and variant letters are unified.
-fn fold_unified(cluster: &[char], out: &mut Vec<char>) {
     let first = cluster[0];
     if let Some(unified) = quote_or_dash(first) {
         out.push(unified);
@@ -114,6 +91,7 @@ fn fold_unified(cluster: &[char], out: &mut Vec<char>) {
         }
         return;
     }
+    let start = out.len();
     let mut composed = Vec::with_capacity(cluster.len() + 2);
     unicode::nfkc(cluster, &mut composed);
     let mut folded = Vec::with_capacity(composed.len() + 2);
@@ -136,6 +114,33 @@ fn fold_unified(cluster: &[char], out: &mut Vec<char>) {
         if !unicode::has(c, FORMAT) {
             out.push(quote_or_dash(c).unwrap_or(c));
         }
+    }
+    unify_scripts(out, start);
+}
+
+/// `_fold`'s last step on `out[start..]`, a cluster's fold: the scripts' optional marks dropped
+/// and variant letters unified ([`script_variant`]), and, if anything changed, its spaces
+/// collapsed again (`" ".join(unified.split())`): a mark NFKC set apart by a space leaves the
+/// space when dropped.
+fn unify_scripts(out: &mut Vec<char>, start: usize) {
+    if out[start..].iter().all(|&c| script_variant(c).is_none()) {
+        return;
+    }
+    let unified: Vec<char> = out
+        .drain(start..)
+        .filter_map(|c| script_variant(c).unwrap_or(Some(c)))
+        .collect();
+    let mut gap = false;
+    for c in unified {
+        if c == ' ' {
+            gap = true;
+            continue;
+        }
+        if gap && out.len() > start {
+            out.push(' ');
+        }
+        gap = false;
+        out.push(c);
     }
 }
 
