@@ -30,6 +30,7 @@ from reuse.errors import NoSuchDocument, SettingsMismatch, WarehouseError, Wareh
 from reuse.stages import StageClock
 from warehouse.keyindex import KeyIndex
 from warehouse.migrations import apply_migrations, migrations
+from warehouse.sigstore import fixed_width_rows, signature_rows
 
 __all__ = [
     "ENGINE_TABLES",
@@ -95,20 +96,6 @@ def _length(data: Rows | Columns) -> int:
     if isinstance(data, Mapping):
         return len(next(iter(data.values()))) if data else 0
     return len(data)
-
-
-def fixed_width_rows(blobs: pa.ChunkedArray, dtype: np.dtype[Any]) -> np.ndarray:
-    """A column of blobs of one length (e.g. stored signatures) as a matrix of ``dtype``, a row
-    a blob, read in place from each chunk's data buffer where there is one chunk (read-only):
-    not a Python bytes object a row, joined and copied, which took half of a bulk batch's read."""
-    parts = []
-    for chunk in blobs.chunks:
-        _, offsets, data = chunk.buffers()
-        width = np.int64 if pa.types.is_large_binary(chunk.type) else np.int32
-        first, last = np.frombuffer(offsets, width)[[chunk.offset, chunk.offset + len(chunk)]]
-        parts.append(np.frombuffer(data, dtype=dtype, count=int(last - first) // dtype.itemsize, offset=int(first)))
-    values = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    return values.reshape(len(blobs), -1)
 
 
 @contextmanager
@@ -385,30 +372,37 @@ class Warehouse:
         return np.stack(columns, axis=1)
 
     def passage_signatures(self, passage_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For the given passages: their ids, signatures (one uint32 row each, read-only) and
-        token spans ``token_end - token_start``, as arrays in one order, which is not the ids'
-        (sorting the signatures in the query took a third of its time).
+        """For the given stored passages (distinct ids): their ids, signatures (one uint32 row
+        each) and token spans ``token_end - token_start``, as arrays in one order, which is not
+        always the ids'.
+
+        A warehouse file's writer reads them from the signature store beside the file
+        (:mod:`warehouse.sigstore`, kept by :meth:`keep_signatures`; call it in a transaction);
+        others from DuckDB (:meth:`passage_signatures_from_tables`)."""
+        if self.key_index is not None:
+            return self.key_index.signatures.read(passage_ids)
+        return self.passage_signatures_from_tables(passage_ids)
+
+    def keep_signatures(self, first_passage_id: int, signatures: np.ndarray, tokens: np.ndarray) -> None:
+        """Keep the signatures and token spans of the passages ``first_passage_id, ...`` stored
+        in this transaction in the signature store, if this connection keeps one."""
+        if self.key_index is not None:
+            self.key_index.signatures.add(first_passage_id, signatures, tokens)
+
+    def passage_signatures_from_tables(self, passage_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`passage_signatures` read from DuckDB's tables (rows in any order: sorting the
+        signatures in the query took a third of its time).
 
         A few ids are looked up through the tables' primary keys (an ``IN`` list): the join
         scans both tables' ids, which a new process reads from disk first (on 1M passages, 100
         ids: 35 ms against 201 ms in a new process, 7 against 12 ms warm; past about 300 ids
         the join is the faster)."""
-        select = (
-            "SELECT s.passage_id, s.minhash, p.token_end - p.token_start AS tokens"
-            " FROM signatures s JOIN passages p USING (passage_id)"
-        )
         if len(passage_ids) <= LOOKUP_IDS:
             listed = ", ".join(str(int(i)) for i in passage_ids)
             where = f" WHERE s.passage_id IN ({listed}) AND p.passage_id IN ({listed})" if listed else " WHERE false"
-            table = self.con.sql(select + where).to_arrow_table()
-        else:
-            with registered(self.con, "wanted_passages", {"passage_id": pa.array(passage_ids, pa.int64())}):
-                table = self.con.sql(select + " JOIN wanted_passages w USING (passage_id)").to_arrow_table()
-        ids = table.column("passage_id").to_numpy().astype(np.int64, copy=False)
-        if not len(ids):
-            return ids, np.zeros((0, 0), dtype=np.uint32), ids
-        signatures = fixed_width_rows(table.column("minhash"), np.dtype("<u4"))
-        return ids, signatures, table.column("tokens").to_numpy().astype(np.int64, copy=False)
+            return signature_rows(self.con, where)
+        with registered(self.con, "wanted_passages", {"passage_id": pa.array(passage_ids, pa.int64())}):
+            return signature_rows(self.con, " JOIN wanted_passages w USING (passage_id)")
 
     def passage_positions(self, passage_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The given passages' ids (sorted, unique) and their positions in their versions, as

@@ -53,6 +53,8 @@ import numpy as np
 import pyarrow as pa
 
 import reuse.engine._native as _native
+from warehouse.sigstore import FILE_NAME as SIGNATURE_FILE
+from warehouse.sigstore import SignatureStore
 
 __all__ = [
     "BLOCK",
@@ -522,6 +524,8 @@ class KeyIndex:
         #: The merge being written in the background, if any (see :meth:`_merge`).
         self._merging: _Merging | None = None
         self._merger: ThreadPoolExecutor | None = None
+        #: The stored passages' signatures, for the candidate filter (in the same folder).
+        self.signatures = SignatureStore(con, self.folder)
 
     # -- the record ---------------------------------------------------------------------------
 
@@ -635,7 +639,7 @@ class KeyIndex:
 
     def _collect(self, named: set[str]) -> None:
         """Forget and delete the files the record does not name (but the files of the merge
-        being written)."""
+        being written, and the signature store's, which has a record of its own)."""
         for name in list(self._open):
             if name not in named:
                 del self._open[name]
@@ -643,6 +647,8 @@ class KeyIndex:
             return
         writing = self._merging.token if self._merging is not None else None
         for path in self.folder.iterdir():
+            if path.name == SIGNATURE_FILE:
+                continue
             if path.name not in named and (writing is None or writing not in path.name):
                 path.unlink(missing_ok=True)
 

@@ -179,6 +179,9 @@ def segment_filter_select(
     words: npt.NDArray[np.uint64], queries: npt.NDArray[np.uint64], /
 ) -> npt.NDArray[np.uint64]: ...
 def segment_filter_checksum(words: npt.NDArray[np.uint64], /) -> int: ...
+def record_checksums(
+    words: npt.NDArray[np.uint64], ids: npt.NDArray[np.int64], hashed: int, /
+) -> npt.NDArray[np.uint64]: ...
 def candidate_pairs(
     stored_keys: npt.NDArray[np.uint64],
     stored_passages: npt.NDArray[np.int64],

@@ -443,9 +443,11 @@ class Ingestor:
             if keys:
                 probe = (_joined(keys), _joined(key_passages), _joined(key_versions))
                 wh.insert("band_keys", {"key": probe[0], "passage_id": probe[1], "version_id": probe[2]})
+            kept = _kept_signatures(analyses)
+            wh.keep_signatures(first_passage, *kept)
         self.report.ingested += len(fresh)
         self.report.passages += passage_id - first_passage
-        self._match(first_passage, version_of_new, probe)
+        self._match(first_passage, version_of_new, probe, kept)
 
     def _comparables(self, version_ids: list[int]) -> dict[int, Comparable]:
         """What matching needs of the given versions: kept from a recent batch, or analysed again
@@ -467,16 +469,15 @@ class Ingestor:
             self.recent.add(version_id, comparable)
         return found
 
-    def _likely(self, candidates: np.ndarray, first_passage: int, new: dict[int, Analysis]) -> np.ndarray:
+    def _likely(self, candidates: np.ndarray, first_passage: int, new: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         """The candidates (rows of ``Warehouse.candidates``) whose containment, estimated from the
         two signatures with a margin of error, may reach ``settings.verify_containment`` (see
-        ``Settings.candidate_filter`` and :func:`~reuse.engine.lsh.may_verify`)."""
+        ``Settings.candidate_filter`` and :func:`~reuse.engine.lsh.may_verify`); ``new`` holds
+        the signatures and token spans of the batch's passages, from ``first_passage`` on."""
         if not self.settings.candidate_filter or not len(candidates):
             return candidates
         rows = candidates
-        done = [a for a in new.values() if a.passages]
-        new_signatures = np.concatenate([a.signatures for a in done])
-        new_tokens = np.array([p.token_end - p.token_start for a in done for p in a.passages], dtype=np.int64)
+        new_signatures, new_tokens = new
         new_ids = first_passage + np.arange(len(new_tokens))
         # The rows come sorted (``Warehouse.candidates``): the older passages stored before the
         # batch are a prefix of the first column, their distinct ids its changes.
@@ -513,15 +514,20 @@ class Ingestor:
         return {(int(pairs[i, 0]), int(pairs[i, 1])): places[i:j] for i, j in zip(starts, ends, strict=True)}
 
     def _match(
-        self, first_passage: int, new: dict[int, Analysis], probe: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+        self,
+        first_passage: int,
+        new: dict[int, Analysis],
+        probe: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+        signatures: tuple[np.ndarray, np.ndarray],
     ) -> None:
         """Find, verify, align and store what the batch's new versions (``new``, passages from
-        ``first_passage`` on, their band keys ``probe`` as stored) share with what is stored."""
+        ``first_passage`` on, their band keys ``probe`` as stored, their ``signatures`` and token
+        spans) share with what is stored."""
         wh, settings, clock = self.wh, self.settings, self.report.clock
         with clock.stage("candidates"):
             candidates = wh.candidates(first_passage, settings.max_key_versions, probe)
             self.report.candidates += len(candidates)
-            candidates = self._likely(candidates, first_passage, new)
+            candidates = self._likely(candidates, first_passage, signatures)
             if not len(candidates):
                 return
             grouped = self._grouped(candidates)
@@ -549,6 +555,16 @@ class Ingestor:
         with clock.stage("load"):
             wh.insert("matches", dict(match_cols))
             wh.insert("doc_pairs", dict(pair_cols))
+
+
+def _kept_signatures(analyses: list[Analysis]) -> tuple[np.ndarray, np.ndarray]:
+    """The signatures (a row a passage) and token spans of the passages of ``analyses``, in the
+    order their passages are stored."""
+    done = [a for a in analyses if a.passages]
+    if not done:
+        return np.zeros((0, 0), np.uint32), np.zeros(0, np.int64)
+    signatures = np.concatenate([a.signatures for a in done])
+    return signatures, np.array([p.token_end - p.token_start for a in done for p in a.passages], dtype=np.int64)
 
 
 def _joined(arrays: list[np.ndarray]) -> np.ndarray:

@@ -15,6 +15,7 @@ pub mod hashsort;
 pub mod kernels;
 pub mod normalize;
 pub mod passages;
+pub mod records;
 pub mod seeds;
 pub mod segment;
 #[cfg(test)]
@@ -1023,6 +1024,29 @@ fn segment_filter_checksum(py: Python<'_>, words: PyReadonlyArray1<'_, u64>) -> 
     })
 }
 
+/// The checksum of each record of the signature store (`warehouse/sigstore.py`): the first
+/// `hashed` words of each row of the uint64 matrix `words` hashed by XXH3-64 (their little-endian
+/// bytes) with seed `ids[k]`. Runs without the GIL, on all cores.
+#[pyfunction]
+#[pyo3(signature = (words, ids, hashed, /))]
+fn record_checksums<'py>(
+    py: Python<'py>,
+    words: PyReadonlyArray2<'py, u64>,
+    ids: PyReadonlyArray1<'py, i64>,
+    hashed: usize,
+) -> PyResult<Bound<'py, PyArray1<u64>>> {
+    let (rows, width) = words.as_array().dim();
+    let (words, ids) = (matrix(&words), values(&ids));
+    if ids.len() != rows || hashed > width {
+        return Err(PyValueError::new_err(format!(
+            "{rows} records of {width} words against {} ids, {hashed} words hashed",
+            ids.len()
+        )));
+    }
+    let sums = py.detach(|| records::record_checksums(&words, width, hashed, &ids));
+    Ok(sums.into_pyarray(py))
+}
+
 /// Band-key rows as Python receives them (those a segment found, or sorted): keys, passage ids
 /// and version ids.
 type BandRows<'py> = (
@@ -1173,6 +1197,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(segment_filter_add, m)?)?;
     m.add_function(wrap_pyfunction!(segment_filter_select, m)?)?;
     m.add_function(wrap_pyfunction!(segment_filter_checksum, m)?)?;
+    m.add_function(wrap_pyfunction!(record_checksums, m)?)?;
     m.add_class::<SegmentMerge>()?;
     m.add(
         "__all__",
@@ -1189,6 +1214,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "normalize",
             "paragraph_spans",
             "passages",
+            "record_checksums",
             "segment_build",
             "segment_check",
             "segment_filter_add",
