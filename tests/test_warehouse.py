@@ -39,7 +39,7 @@ from reuse.pipeline import ingest as ingest_module
 from reuse.pipeline.ingest import IngestReport, _batched, ingest
 from reuse.stages import StageClock
 from warehouse import db as db_module
-from warehouse.db import SCHEMA_VERSION, Warehouse, fixed_width_rows, open_warehouse, registered
+from warehouse.db import SCHEMA_VERSION, Warehouse, fixed_width_rows, open_warehouse, registered, rows_with_values
 from warehouse.migrations import apply_migrations, migrations
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -1040,3 +1040,31 @@ def test_an_ingest_batches_by_text_with_the_results_of_one_batch(
     ):
         assert _matches(wh) == _matches(ref)
         assert _stored_band_keys(wh) == _stored_band_keys(ref)
+
+
+@pytest.mark.parametrize("inline", [10**6, 0])
+def test_a_query_reads_its_values_as_a_list_parameter_or_a_registered_table_alike(
+    inline: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rows_with_values: the same rows whether the values come as a parameter (a common table
+    expression put before the statement's own, after WITH or WITH RECURSIVE) or as a registered
+    Arrow table, for integers and strings, with the statement's own parameters after them; a
+    DELETE deletes the same rows; nothing stays registered."""
+    monkeypatch.setattr(db_module, "INLINE_VALUES", inline)
+    con = duckdb.connect(":memory:")
+    con.execute("CREATE TABLE t AS SELECT range AS id, 'site-' || (range % 5) AS site FROM range(100)")
+    ids = [3, 7, 50, 99]
+    joined = "SELECT t.id FROM t JOIN w USING (id) WHERE t.id > ? ORDER BY 1"
+    assert rows_with_values(con, "w", "id", ids, joined, [5]) == [(7,), (50,), (99,)]
+    with_own = "WITH big AS (SELECT id FROM t WHERE id >= ?) SELECT count(*) FROM big JOIN w USING (id)"
+    assert rows_with_values(con, "w", "id", ids, with_own, [10]) == [(2,)]
+    recursive = (
+        "WITH RECURSIVE up(n) AS (SELECT min(id) FROM w UNION ALL SELECT n + 1 FROM up WHERE n < ?)"
+        " SELECT count(*) FROM up"
+    )
+    assert rows_with_values(con, "w", "id", ids, recursive, [6]) == [(4,)]
+    sites = rows_with_values(con, "s", "site", ["site-1", "site-4"], "SELECT count(*) FROM t JOIN s USING (site)")
+    assert sites == [(40,)]
+    rows_with_values(con, "gone", "id", ids, "DELETE FROM t WHERE id IN (SELECT id FROM gone)")
+    assert con.execute("SELECT count(*) FROM t").fetchall() == [(96,)]
+    assert con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchall() == [(0,)]

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import pyarrow as pa
 
-from warehouse.db import Warehouse, registered
+from warehouse.db import Warehouse, registered, rows_with_values
 
 __all__ = [
     "LINEAGE_TABLES",
@@ -59,8 +59,7 @@ def _with_ids(wh: Warehouse, name: str, ids: Iterable[int], sql: str, params: Se
     values = sorted(set(ids))
     if not values:
         return []
-    with registered(wh.con, name, {"id": pa.array(values, pa.int64())}) as con:
-        return con.execute(sql, list(params)).fetchall()
+    return rows_with_values(wh.con, name, "id", values, sql, params)
 
 
 class OwedVersion(NamedTuple):
@@ -135,10 +134,8 @@ def site_boilerplate_hashes(wh: Warehouse, sites: Iterable[str]) -> dict[str, se
     if not wanted:
         return {}
     found: dict[str, set[int]] = {site: set() for site in wanted}
-    with registered(wh.con, "wanted_sites", {"site": pa.array(wanted, pa.string())}) as con:
-        rows = con.execute(
-            "SELECT b.site, b.text_hash FROM site_boilerplate b JOIN wanted_sites w USING (site)"
-        ).fetchall()
+    query = "SELECT b.site, b.text_hash FROM site_boilerplate b JOIN wanted_sites w USING (site)"
+    rows = rows_with_values(wh.con, "wanted_sites", "site", wanted, query)
     for site, digest in rows:
         found[site].add(int(digest))
     return found
