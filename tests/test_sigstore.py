@@ -13,14 +13,18 @@ killed at random points are in ``test_keyindex_kills.py``.
 
 from __future__ import annotations
 
+import mmap
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 import xxhash
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from warehouse import sigstore
 from warehouse.db import Warehouse, open_warehouse
 from warehouse.sigstore import FILE_NAME, HEADER, record_checksums
 
@@ -201,6 +205,26 @@ def test_reads_leave_no_page_of_the_store_mapped(tmp_path: Path) -> None:
     maps = Path("/proc/self/maps")
     if maps.exists():
         assert FILE_NAME not in maps.read_text()
+    stored.wh.close()
+
+
+def test_a_read_maps_a_bounded_part_of_the_file_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read goes through windows of at most ``MAPPED_BYTES`` of records (a page more for the
+    window's start), ids in any order, and gives DuckDB's rows."""
+    stored = Stored(tmp_path / "w.duckdb", 5)
+    stored.batch(60)
+    record = 8 * ((WIDTH + 2) // 2 + 1)
+    monkeypatch.setattr(sigstore, "MAPPED_BYTES", 3 * record)
+    lengths: list[int] = []
+    real = mmap.mmap
+
+    def spied(fd: int, length: int, **kwargs: Any) -> mmap.mmap:
+        lengths.append(length)
+        return real(fd, length, **kwargs)
+
+    monkeypatch.setattr(sigstore.mmap, "mmap", spied)
+    _agrees(stored.wh, np.random.default_rng(6).permutation(np.arange(1, 61))[:40])
+    assert len(lengths) > 5 and max(lengths) <= 3 * record + mmap.ALLOCATIONGRANULARITY
     stored.wh.close()
 
 

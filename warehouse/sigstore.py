@@ -45,6 +45,7 @@ __all__ = [
     "COPY_PASSAGES",
     "FILE_NAME",
     "HEADER",
+    "MAPPED_BYTES",
     "META_KEY",
     "SignatureStore",
     "fixed_width_rows",
@@ -60,6 +61,8 @@ META_KEY = "signature_store"
 HEADER = 4096
 #: Passages copied from DuckDB a query at a time (about 50 MB of records at 192 permutations).
 COPY_PASSAGES = 65536
+#: Bytes of the file a read maps at a time (see :meth:`SignatureStore._gather`).
+MAPPED_BYTES = 96 * 2**20
 _FORMAT = 1
 _MAGIC = "reusetrack-signatures"
 
@@ -201,7 +204,7 @@ class SignatureStore:
         """Write ``rows``, the records of consecutive passages from ``first``."""
         fd = os.open(self.path, os.O_WRONLY)
         try:
-            os.pwrite(fd, rows.tobytes(), HEADER + 8 * record.words * first)
+            os.pwrite(fd, np.ascontiguousarray(rows).data, HEADER + 8 * record.words * first)  # no copy
         finally:
             os.close(fd)
 
@@ -247,13 +250,30 @@ class SignatureStore:
         return ids, values[:, : record.width], values[:, record.width].astype(np.int64)
 
     def _gather(self, record: _Record, ids: np.ndarray) -> np.ndarray:
-        """The records of ``ids`` as the file holds them (a copy; the file is unmapped after)."""
+        """The records of ``ids`` as the file holds them (a copy), read through mappings of at
+        most :data:`MAPPED_BYTES` of the file at a time, each unmapped before the next: the pages a
+        bulk batch reads (most of the file) would otherwise all count in the process's memory."""
+        rows = np.zeros((len(ids), record.words), np.uint64)
+        size = 8 * record.words
+        span = max(1, MAPPED_BYTES // size)
+        order = np.argsort(ids, kind="stable")
+        ordered = ids[order]
         fd = os.open(self.path, os.O_RDONLY)
         try:
-            with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
-                table = np.frombuffer(mapped, np.uint64, count=self._held(record) * record.words, offset=HEADER)
-                rows = table.reshape(-1, record.words)[ids]
-                del table  # the mapping closes only once no array views it
+            start = 0
+            while start < len(ordered):
+                lo = int(ordered[start])
+                end = int(np.searchsorted(ordered, lo + span))
+                hi = int(ordered[end - 1]) + 1
+                # A mapping starts at a page: the window's first record lies ``skip`` bytes in.
+                at = HEADER + lo * size
+                page = at - at % mmap.ALLOCATIONGRANULARITY
+                skip = at - page
+                with mmap.mmap(fd, skip + (hi - lo) * size, access=mmap.ACCESS_READ, offset=page) as mapped:
+                    window = np.frombuffer(mapped, np.uint64, count=(hi - lo) * record.words, offset=skip)
+                    rows[order[start:end]] = window.reshape(-1, record.words)[ordered[start:end] - lo]
+                    del window  # the mapping closes only once no array views it
+                start = end
         finally:
             os.close(fd)
         return rows
