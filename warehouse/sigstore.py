@@ -235,8 +235,9 @@ class SignatureStore:
         checksum repaired, and the record written."""
         ids = np.asarray(passage_ids, np.int64)
         record = self._trusted(None) if len(ids) else None
-        if record is None:  # nothing asked, or nothing stored
-            return ids, np.zeros((0, 0), np.uint32), ids
+        if record is None:  # nothing asked, or nothing stored: no rows
+            none = np.zeros(0, np.int64)
+            return none, np.zeros((0, 0), np.uint32), none
         wanted = int(ids.max()) + 1
         if record.covered < wanted:
             self._copy(record, record.covered, wanted)
