@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -235,6 +236,26 @@ def test_sentences_start_after_stops_and_line_breaks_not_inside_numbers() -> Non
     ends = np.array([3, 7, 14, 18, 23, 29, 33], dtype=np.int64)
     assert sentence_starts(text, starts, ends).tolist() == [0, 2, 5]
 
+
+
+@pytest.mark.parametrize("stop", ["\u06d4", "\u0964", "\u0589", "\u1362", "\u3002"])
+def test_the_full_stops_of_other_scripts_end_sentences_as_a_period_does(stop: str) -> None:
+    """Urdu, Devanagari, Armenian, Ethiopic and CJK full stops cut sentences where "." does, so the
+    edited copy and the summary are found as they are in the same texts with periods (the stop
+    replaced one for one, so every offset stays)."""
+    from reuse.pipeline.inspection import compare_texts
+
+    def found(text_a: str, text_b: str) -> list[tuple[str, int, int, int, int]]:
+        result = compare_texts(text_a, text_b, SETTINGS)
+        return [(m.kind.value, m.a.start, m.a.end, m.b.start, m.b.end) for m in result.matches]
+
+    for copy in (BEFORE + EDITED_COPY + AFTER, BEFORE + SUMMARY + AFTER):
+        with_periods = found(copy, SOURCE)
+        assert {kind for kind, *_ in with_periods} & {MatchKind.REWRITTEN.value, MatchKind.SUMMARY.value}
+        assert found(copy.replace(".", stop), SOURCE.replace(".", stop)) == with_periods
+    text = f"One two{stop} Three four{stop}\nFive"
+    starts = np.array([0, 4, 9, 15, 21], dtype=np.int64)
+    assert sentence_starts(text, starts, starts + np.array([3, 3, 5, 4, 4])).tolist() == [0, 2, 4]
 
 # -- each rule, on sentences made to test it -------------------------------------------------------
 

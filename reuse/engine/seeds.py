@@ -54,13 +54,13 @@ alignment (``reuse/engine/native/src/seeds.rs``).
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+import regex
 
 from reuse.models import MatchKind
 
@@ -141,8 +141,13 @@ STRONG_SIMILARITY = 0.5
 #: shorter side needs (16 tokens of the default 24; a half, 12, let two more false alarms in 01).
 STRONG_FLOOR_SHARE = Fraction(2, 3)
 
-# Characters ending a sentence (or a line: a heading or a list item ends without a stop).
-_SENTENCE_END = re.compile("[.!?\n\u3002\uff01\uff1f]")
+# Characters ending a sentence (or a line: a heading or a list item ends without a stop): every
+# character Unicode gives the Sentence_Terminal property (UAX #29), so that the full stops of
+# other scripts end sentences as "." does: the Urdu "\u06d4", the Arabic question mark, the
+# Devanagari danda "\u0964", the Armenian, Ethiopic, Myanmar and Khmer stops, CJK "\u3002". A text
+# cut at none of them would be one sentence a line, and a rewrite of it out of the second
+# stage's reach.
+_SENTENCE_END = regex.compile(r"[\p{Sentence_Terminal}\n]")
 
 
 def sentence_starts(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
