@@ -59,6 +59,10 @@ _PIECES = [
     "\u0639\u064e\u0631\u064e\u0628\u0650\u064a\u0651", "\u0643\u0640\u0640\u062a\u0627\u0628",
     "\u0623\u0625\u0622\u0671", "\u06a9\u06cc\u0649", "\ufe70", "x\ufc5e", "\ufcf2", "\u064b\u0670",
     "\u064a\u0654", "\u06cc\u0654", "\ufeef\ufbfc", "\u0627\u0653",
+    # Heh goal, its forms with hamza (composed or not), teh marbuta; the decimal digits of other
+    # scripts (Arabic-Indic, Persian and Urdu, Devanagari, Thai, mathematical), one with a mark.
+    "\u06c1\u06c2\u06c0\u06c3\u0629", "\u06c1\u0654", "\u06d5\u0654", "\u0663\u0301",
+    "\u06f2\u06f0\u06f1\u06f4", "\u0968\u0966", "\u0e54\u0e52", "\U0001d7ce\uff13", "\u0660.\u0665",
     # Hebrew with points and cantillation, its presentation forms; Russian ё composed and not.
     "\u05e9\u05c1\u05b8\u05dc\u05d5\u05b9\u05dd", "\ufb2a\ufb4f\u05d1\u05bc\u0591", "\u0401\u0451\u0435\u0308",
     *_UNSPACED,
@@ -72,9 +76,9 @@ def _pieces() -> st.SearchStrategy[str]:
         st.sampled_from(_PIECES),
         st.sampled_from(_UNSPACED).map(lambda s: s[: len(s) // 2]),
         st.characters(exclude_categories=("Cs",)),
-        st.tuples(st.sampled_from("aZ9\u0e01\u4e00\u0915\u03b1"), st.lists(st.sampled_from(_MARKS), max_size=3)).map(
-            lambda t: t[0] + "".join(t[1])
-        ),
+        st.tuples(
+            st.sampled_from("aZ9\u0e01\u4e00\u0915\u03b1\u0663\u06c1"), st.lists(st.sampled_from(_MARKS), max_size=3)
+        ).map(lambda t: t[0] + "".join(t[1])),
     )
 
 

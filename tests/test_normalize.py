@@ -80,6 +80,13 @@ def _check_map(norm: Normalized, source: str) -> None:
             "\u0639\u0631\u0628\u064a \u0647\u0630\u0627",
         ),
         ("\u0643\u0640\u0640\u0640\u062a\u0627\u0628", "\u0643\u062a\u0627\u0628"),
+        # Heh goal (composed with its hamza or not) and the Persian heh with yeh as heh; teh
+        # marbuta, Arabic and Urdu, as heh.
+        ("\u06c1\u06d2 \u06c1\u0654 \u06c2 \u06c0 \u0629 \u06c3", "\u0647\u06d2 \u0647 \u0647 \u0647 \u0647 \u0647"),
+        # Every script's decimal digits as ASCII digits: Persian and Urdu, Arabic-Indic,
+        # Devanagari, Bengali, Thai, and one under a mark.
+        ("\u06f2\u06f0\u06f1\u06f4 \u0662\u0660\u0661\u0664 \u0968\u0966 \u09e7 \u0e55", "2014 2014 20 1 5"),
+        ("\u0663\u0301", "3\u0301"),
         ("x \ufe70 y \ufc5e z\ufcf2", "x y z"),
         ("a\u064e b", "a b"),
         # Hebrew points and cantillation dropped (presentation forms first unfold into them);
@@ -135,20 +142,23 @@ def test_arabic_marks_dropped_map_back_to_their_whole_word() -> None:
 _URDU = (
     "وزیر اعظم نے پیر کے روز کابینہ کے خصوصی اجلاس کی صدارت کی جس میں ملک کی معاشی صورتحال اور "
     "سیلاب سے متاثرہ علاقوں میں امدادی کارروائیوں کا جائزہ لیا گیا۔ اجلاس کو بتایا گیا کہ "
-    "متاثرہ اضلاع میں اب تک ایک لاکھ سے زیادہ خاندانوں کو خیمے اور راشن فراہم کیا جا چکا ہے "
+    "متاثرہ ۱۲ اضلاع میں اب تک ایک لاکھ سے زیادہ خاندانوں کو خیمے اور راشن فراہم کیا جا چکا ہے "
     "جبکہ مزید امدادی سامان آئندہ ہفتے تک پہنچا دیا جائے گا۔"
 )
 
 
 def test_a_copy_typed_with_arabic_letters_is_found_verbatim() -> None:
-    """An Urdu story and its copy typed on an Arabic keyboard (yeh and kaf as U+064A and U+0643,
-    a tatweel and a few short vowels added) are one verbatim match covering both."""
+    """An Urdu story and its copy typed on an Arabic keyboard (yeh, kaf and heh as U+064A, U+0643
+    and U+0647, a tatweel and a few short vowels added, its figures in ASCII digits) are one
+    verbatim match covering both."""
     from reuse.config import Settings
     from reuse.pipeline.inspection import compare_texts
 
     copy = (
         _URDU.replace("\u06cc", "\u064a")
         .replace("\u06a9", "\u0643")
+        .replace("\u06c1", "\u0647")
+        .translate(str.maketrans("\u06f0\u06f1\u06f2", "012"))
         .replace("\u0627\u062c\u0644\u0627\u0633", "\u0627\u062c\u0640\u0644\u064e\u0627\u0633")
     )
     assert sum(a != b for a, b in zip(_URDU.split(), copy.split(), strict=True)) > len(_URDU.split()) // 2

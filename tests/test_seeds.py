@@ -237,7 +237,6 @@ def test_sentences_start_after_stops_and_line_breaks_not_inside_numbers() -> Non
     assert sentence_starts(text, starts, ends).tolist() == [0, 2, 5]
 
 
-
 @pytest.mark.parametrize("stop", ["\u06d4", "\u0964", "\u0589", "\u1362", "\u3002"])
 def test_the_full_stops_of_other_scripts_end_sentences_as_a_period_does(stop: str) -> None:
     """Urdu, Devanagari, Armenian, Ethiopic and CJK full stops cut sentences where "." does, so the
@@ -256,6 +255,7 @@ def test_the_full_stops_of_other_scripts_end_sentences_as_a_period_does(stop: st
     text = f"One two{stop} Three four{stop}\nFive"
     starts = np.array([0, 4, 9, 15, 21], dtype=np.int64)
     assert sentence_starts(text, starts, starts + np.array([3, 3, 5, 4, 4])).tolist() == [0, 2, 4]
+
 
 # -- each rule, on sentences made to test it -------------------------------------------------------
 

@@ -3,7 +3,8 @@
 ``normalize`` applies NFKC, case folding, removal of format characters (zero-width joiners,
 soft hyphens, bidi marks, BOM) and control characters, unifies quotes and dashes, drops the
 optional marks of the Arabic and Hebrew scripts and unifies the letters they (and Russian ё)
-write in more than one way, and collapses runs of whitespace to one space.
+write in more than one way, writes the decimal digits of every script as ASCII digits, and
+collapses runs of whitespace to one space.
 The result carries ``origin``: for every character of the normalised text, the index of the
 original character it came from (plus one entry for the end), so a span found in normalised text
 is reported in offsets of the original text.
@@ -36,8 +37,10 @@ _DASHES = dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\
 # without the hamza on its alef, and with the final alef maqsura typed as a yeh; Persian and Urdu
 # keyboards type yeh and kaf as letters of their own (U+06CC, U+06A9) where Arabic ones type
 # U+064A and U+0643, so an agency's story and a newspaper's copy of it may differ in nothing
-# else. Hebrew: vowel points and cantillation, absent from unpointed modern text. Russian: ё,
-# written as е in most text.
+# else; Persian and Urdu text types the heh as a letter of its own too (heh goal, U+06C1, and its
+# forms with hamza), which Arabic and Persian keyboards type as U+0647, and Larkey's
+# normalisation writes the teh marbuta (Arabic U+0629, Urdu U+06C3) as heh. Hebrew: vowel points
+# and cantillation, absent from unpointed modern text. Russian: ё, written as е in most text.
 _SCRIPT_VARIANTS = str.maketrans(
     {
         "\u0640": None,  # tatweel
@@ -46,6 +49,7 @@ _SCRIPT_VARIANTS = str.maketrans(
         **dict.fromkeys("\u0622\u0623\u0625\u0671", "\u0627"),  # alef with madda, hamza above/below, wasla
         **dict.fromkeys("\u0649\u06cc", "\u064a"),  # alef maqsura and the Persian yeh as yeh
         "\u06a9": "\u0643",  # keheh (the Persian and Urdu kaf) as kaf
+        **dict.fromkeys("\u06c0\u06c1\u06c2\u0629\u06c3", "\u0647"),  # heh goal and its hamza forms, teh marbuta
         **dict.fromkeys(map(chr, range(0x0591, 0x05BE)), None),  # Hebrew accents and points to meteg
         **dict.fromkeys("\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7", None),  # rafe, shin and sin dots, ...
         "\u0451": "\u0435",  # ё as е
@@ -90,6 +94,11 @@ def _fold(cluster: str) -> str:
     folded = " ".join(unicodedata.normalize("NFKC", cluster).casefold().split())
     out = "".join(_QUOTES.get(c, _DASHES.get(c, c)) for c in folded if unicodedata.category(c) != "Cf")
     unified = out.translate(_SCRIPT_VARIANTS)
+    if not unified.isascii():
+        # Decimal digits (Unicode's Nd: Arabic-Indic, Persian and Urdu, Devanagari, Bengali,
+        # Thai...) as ASCII digits, as search engines fold them: a newspaper writes the figures of
+        # the agency story it copies in its own script's digits, or the other way round.
+        unified = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in unified)
     # A mark NFKC set apart by a space ("\ufe70" is " \u064b") leaves the space when dropped.
     return unified if unified == out else " ".join(unified.split())
 

@@ -45,8 +45,8 @@ fn quote_or_dash(c: char) -> Option<char> {
     }
 }
 
-/// What `normalize._SCRIPT_VARIANTS` does to `c`: `None` if nothing, else `Some` of what it
-/// becomes (`Some(None)`: dropped).
+/// What `normalize._fold`'s last step (`_SCRIPT_VARIANTS`, then decimal digits as ASCII) does to
+/// `c`: `None` if nothing, else `Some` of what it becomes (`Some(None)`: dropped).
 fn script_variant(c: char) -> Option<Option<char>> {
     match c {
         // Tatweel, harakat (tanween, vowels, shadda, sukun...), superscript alef.
@@ -57,6 +57,8 @@ fn script_variant(c: char) -> Option<Option<char>> {
         '\u{0649}' | '\u{06cc}' => Some(Some('\u{064a}')),
         // Keheh, the Persian and Urdu kaf.
         '\u{06a9}' => Some(Some('\u{0643}')),
+        // Heh goal and its forms with hamza; teh marbuta, Arabic and Urdu.
+        '\u{06c0}' | '\u{06c1}' | '\u{06c2}' | '\u{0629}' | '\u{06c3}' => Some(Some('\u{0647}')),
         // Hebrew accents and points to meteg; rafe, shin and sin dots, upper and lower dots,
         // qamats qatan.
         '\u{0591}'..='\u{05bd}'
@@ -68,6 +70,8 @@ fn script_variant(c: char) -> Option<Option<char>> {
         | '\u{05c7}' => Some(None),
         // Russian ё.
         '\u{0451}' => Some(Some('\u{0435}')),
+        // The decimal digits of other scripts (the Python engine does this after the table).
+        _ if !c.is_ascii() => unicode::ascii_digit(c).map(Some),
         _ => None,
     }
 }

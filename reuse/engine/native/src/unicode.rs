@@ -8,7 +8,7 @@
 use std::sync::OnceLock;
 
 use crate::unicode_tables::{
-    CASEFOLDS, CCC, COMPOSE, FOLD_RESULTS, NFKD, RANGE_PROPS, RANGE_STARTS,
+    CASEFOLDS, CCC, COMPOSE, DECIMAL_ZEROS, FOLD_RESULTS, NFKD, RANGE_PROPS, RANGE_STARTS,
 };
 pub use crate::unicode_tables::{
     COMBINING, DROP_ALONE, FOLDS, FORMAT, MARK, SPACE, UNSPACED, WORD,
@@ -55,6 +55,14 @@ fn lookup<T: Copy>(entries: &[(u32, T)], c: char) -> Option<T> {
 /// `normalize._fold(c)` of one character `c` that has the [`FOLDS`] bit.
 pub fn fold_single(c: char) -> &'static str {
     lookup(&FOLD_RESULTS, c).unwrap_or("")
+}
+
+/// The ASCII digit of `c` when it is a decimal digit of another script (`str.isdecimal`).
+pub fn ascii_digit(c: char) -> Option<char> {
+    let cp = c as u32;
+    let run = DECIMAL_ZEROS.partition_point(|&zero| zero <= cp);
+    let value = cp - DECIMAL_ZEROS[run.checked_sub(1)?];
+    char::from_digit(value, 10)
 }
 
 /// Canonical combining class of `c`.
