@@ -13,7 +13,8 @@ import pytest
 from needs import PAN13, shared_data
 
 from reuse.eval.pan13_corpus import load_corpus
-from reuse.eval.partial import PartialCheck, pan13_pairs, partial_check, seed_pairs
+from reuse.eval.partial import PartialCheck, ReusePair, pan13_pairs, partial_check, seed_pairs
+from reuse.models import Document
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,6 +44,38 @@ def test_seed_rewrites_are_graded_between_the_republication_and_independent_stor
     # The independent stories share many content words with the report: single shared words
     # alone would not tell them from a rewrite.
     assert min(o.words for o in independent) > 0.2
+
+
+def test_an_urdu_agency_storys_rewrites_are_found_and_graded_in_order() -> None:
+    """News reuse in another script (``seeds/rewrites/urdu``): an agency story against a newspaper
+    copy typed on an Arabic keyboard (yeh, kaf and heh as the Arabic letters, the figures in ASCII
+    digits, a headline of its own), a partial rewrite (two sentences kept, four reworded, two of
+    its own), a heavy rewrite (every sentence said again), and two stories on the same crop
+    written without it. Sentences end at the Urdu full stop. The copies are found and graded
+    verbatim > partial > heavy; neither independent story is stored as a pair (as measured: 0.98,
+    0.33, 0.14)."""
+    folder = ROOT / "seeds" / "rewrites" / "urdu"
+
+    def document(name: str, text: str | None = None) -> Document:
+        path = folder / f"{name}.txt"
+        return Document(url=f"urdu:{name}", text=text or path.read_text(encoding="utf-8"), source=str(path))
+
+    source = document("source-agency")
+    body = source.text.partition("\n")[2]
+    typed = ("گندم کی قیمت خرید چار ہزار روپے مقرر" + "\n" + body).translate(
+        str.maketrans("یکہ۰۱۲۳۴۵۶۷۸۹", "يكه0123456789")
+    )
+    assert typed.count("ي") > 50 and "350" in typed
+    pairs = [ReusePair("verbatim", "urdu", document("copy-typed", typed), source)]
+    for name in ("derived-partial", "derived-heavy", "independent-kisan", "independent-barish"):
+        kind = "partial" if name.startswith("derived-") else "independent"
+        pairs.append(ReusePair(kind, "urdu", document(name), source))
+    check = partial_check(pairs)
+    (verbatim,) = check.of("verbatim")
+    partial, heavy = check.of("partial")
+    assert verbatim.found and partial.found and heavy.found
+    assert verbatim.similarity > 0.9 > partial.similarity > heavy.similarity > 0.1
+    assert all(not o.found and o.similarity == 0 for o in check.of("independent"))
 
 
 def test_pan13_partial_copies_are_found_and_ranked() -> None:
