@@ -163,13 +163,22 @@ def test_generated_documents_equal_python(text: str, min_tokens: int, extra: int
     _assert_all_equal(text, config)
 
 
-@given(st.lists(st.sampled_from([*_PIECES, "word", "x" * 60, "y" * 30]), max_size=400), st.integers(0, 2**32))
+@given(
+    st.lists(st.sampled_from([*_PIECES, "word", "x" * 60, "y" * 30]), max_size=400),
+    st.integers(0, 2**32),
+    st.sampled_from([0.0, 0.02, 0.3]),
+)
 @settings(max_examples=60, deadline=None)
-def test_long_paragraphs_sentences_and_wrapped_lines_equal_python(words: list[str], seed: int) -> None:
-    """Paragraphs past 1,500 characters (cut at sentence ends) and lines hard-wrapped or not."""
+def test_long_paragraphs_sentences_and_wrapped_lines_equal_python(words: list[str], seed: int, breaks: float) -> None:
+    """Paragraphs past 1,500 characters (cut at sentence ends, the stops of several scripts, before
+    spaces of every kind) and lines hard-wrapped or not; ``breaks`` is the share of gaps that are
+    line breaks (none: one long paragraph)."""
     rng = random.Random(seed)
-    text = "".join(w + rng.choice([" ", " ", ". ", "! ", '." ', "\u3002", "\n", "\r\n", "\n\n"]) for w in words)
-    _assert_passages_equal(text, Settings())
+    stops = [". ", "! ", '." ', "\u3002", "\u06d4 ", "\u0964", "\u061f\x1c", "\uff0e", ".\x1f"]
+    gaps = [
+        rng.choice(["\n", "\r\n", "\n\n"]) if rng.random() < breaks else rng.choice([" ", " ", *stops]) for _ in words
+    ]
+    _assert_passages_equal("".join(w + gap for w, gap in zip(words, gaps, strict=True)), Settings())
 
 
 def test_hand_picked_cases_equal_python() -> None:
@@ -178,6 +187,9 @@ def test_hand_picked_cases_equal_python() -> None:
         "\u0301abc", "a \u200b b", " \u00a8 x", "\ufdfa\u0301", "ﬁ\u0301", "\u1100\u1161\u11a8\u0301",
         "\u0e01\u0e48abc\u4e00\u0301def", "\u3042\u3099\u304b", "\u1780\u17b6\u1780\u17cb",
         "x" * 2000 + ". " + "y " * 900, "line one\nline two\rline three\r\nfour",
+        # Long paragraphs cut at other scripts' stops, with a space of every kind after them or none.
+        ("\u0644\u0641\u0638 " * 30 + "\u06d4 ") * 20, ("\u0936\u092c\u094d\u0926 " * 30 + "\u0964") * 20,
+        ("word " * 30 + "\u061f\x1c") * 20, ("\u5b57" * 90 + "\u3002") * 20,
     ]  # fmt: skip
     for text in cases:
         _assert_all_equal(text)

@@ -200,6 +200,15 @@ def test_long_text_without_paragraph_breaks_is_cut_at_sentence_ends(wrapped: boo
     assert [s for s, _ in spans] == sorted(s for s, _ in spans)
 
 
+@pytest.mark.parametrize("stop", ["\u06d4", "\u0964", "\u0589", "\u3002"])
+def test_a_long_text_is_cut_at_the_full_stops_of_other_scripts_as_at_periods(stop: str) -> None:
+    """The Urdu, Devanagari, Armenian and CJK full stops end the sentences a long paragraph is cut
+    at, as "." does (the stop replaced one for one, so the cuts fall at the same offsets)."""
+    text = " ".join(_sentence(k, 15) for k in range(40))
+    assert len(paragraph_spans(text)) > 1
+    assert paragraph_spans(text.replace(".", stop)) == paragraph_spans(text)
+
+
 # --- passages -----------------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ import re
 import statistics
 
 import numpy as np
+import regex
 
 from reuse.config import Settings
 from reuse.engine.tokens import Tokens
@@ -25,9 +26,13 @@ __all__ = ["paragraph_spans", "passages"]
 
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0]*\n\s*")
 _LINE = re.compile(r"\r\n|\r|\n")
-# A sentence ends at . ! ? (or their CJK forms, or a closing quote after them) before a space;
-# CJK full stops end a sentence without one.
-_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+|[\u3002\uff01\uff1f]\s*")
+# A sentence ends at . ! ? (or a closing quote after them) before a space; every other character
+# Unicode calls a sentence terminal (the CJK, Urdu, Devanagari, Armenian, Ethiopic... full stops
+# and question marks, as the second stage's sentences: reuse.engine.seeds) ends one with or
+# without a space after it. (The spaces are str.isspace's: regex's \s leaves out U+001C..U+001F.)
+_SENTENCE_END = regex.compile(
+    r"[.!?][\"'\u201d\u2019)\]]*[\s\x1c-\x1f]+|[\p{Sentence_Terminal}--[.!?]][\s\x1c-\x1f]*", regex.VERSION1
+)
 # Longer "paragraphs" are structure lost (no line breaks), not paragraphs: cut them by sentences
 # into runs of about ``_SENTENCE_RUN`` characters, the size of a typical news paragraph.
 _LONG_PARAGRAPH = 1500

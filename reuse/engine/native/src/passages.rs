@@ -158,7 +158,7 @@ fn sentence_runs(src: &[char], start: usize, end: usize, runs: &mut Vec<(usize, 
                 q += 1;
             }
             spaced
-        } else if matches!(c, '\u{3002}' | '\u{ff01}' | '\u{ff1f}') {
+        } else if unicode::sentence_terminal(c) {
             while q < end && space(src[q]) {
                 q += 1;
             }

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use crate::unicode_tables::{
     CASEFOLDS, CCC, COMPOSE, DECIMAL_ZEROS, FOLD_RESULTS, NFKD, RANGE_PROPS, RANGE_STARTS,
+    SENTENCE_TERMINALS,
 };
 pub use crate::unicode_tables::{
     COMBINING, DROP_ALONE, FOLDS, FORMAT, MARK, SPACE, UNSPACED, WORD,
@@ -63,6 +64,11 @@ pub fn ascii_digit(c: char) -> Option<char> {
     let run = DECIMAL_ZEROS.partition_point(|&zero| zero <= cp);
     let value = cp - DECIMAL_ZEROS[run.checked_sub(1)?];
     char::from_digit(value, 10)
+}
+
+/// True when `c`, outside ASCII, has the Unicode property Sentence_Terminal (as `regex` has it).
+pub fn sentence_terminal(c: char) -> bool {
+    SENTENCE_TERMINALS.binary_search(&(c as u32)).is_ok()
 }
 
 /// Canonical combining class of `c`.
@@ -193,6 +199,23 @@ mod tests {
         let mut out = Vec::new();
         nfkc(&chars, &mut out);
         out.into_iter().collect()
+    }
+
+    #[test]
+    fn digits_of_other_scripts_and_sentence_terminals() {
+        let digits: String = "\u{6f2}\u{660}\u{96f}\u{e55}\u{1d7ce}x\u{b2}"
+            .chars()
+            .map(|c| ascii_digit(c).unwrap_or('-'))
+            .collect();
+        // Persian, Arabic-Indic, Devanagari, Thai and mathematical digits; not a letter or a
+        // superscript (a numeral, not a decimal digit).
+        assert_eq!(digits, "20950--");
+        assert!(['\u{6d4}', '\u{964}', '\u{589}', '\u{3002}', '\u{ff01}']
+            .iter()
+            .all(|&c| sentence_terminal(c)));
+        assert!(
+            !sentence_terminal('.') && !sentence_terminal(',') && !sentence_terminal('\u{2026}')
+        );
     }
 
     #[test]
