@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from reuse.config import Settings
 from reuse.engine.boilerplate import block_hash
 from reuse.models import Document
-from reuse.pipeline.ingest import ingest
+from reuse.pipeline.ingest import ingest, refresh_lineage
+from warehouse import lineage as lineage_db
 from warehouse.db import Warehouse, open_warehouse
 
 SETTINGS = Settings()
@@ -162,3 +163,73 @@ def test_twins_never_make_a_template_and_enough_articles_do(
     assert learned == ({block_hash(TEMPLATE)} if template_learned else set())
     copied = {doc.url for doc in docs if doc.url.startswith(f"https://coast.example/{articles - 1}/")}
     assert {target for src, target in copies if src == source.url} & copied
+
+
+#: Paragraphs that several pages of a site may share (a template, a quote, a standing box).
+_SHARED = [
+    TEMPLATE,
+    QUOTE,
+    *STORY,
+    "Follow the harbour board's hearings live on our website and on the radio every Tuesday.",
+]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    pages=st.lists(
+        st.tuples(
+            st.sampled_from(["coast.example", "tide.example"]),
+            st.lists(st.one_of(st.none(), st.integers(0, len(_SHARED) - 1)), min_size=1, max_size=4),
+            st.integers(0, 2),  # which earlier page of the site a new version replaces, if any
+        ),
+        min_size=2,
+        max_size=12,
+    ),
+    runs=st.lists(st.integers(1, 3), min_size=12, max_size=12),
+    seed=st.integers(0, 2**16),
+)
+def test_runs_of_a_few_pages_learn_what_relearning_and_a_rebuild_learn(
+    tmp_path_factory: pytest.TempPathFactory, pages: list[tuple[str, list[int | None], int]], runs: list[int], seed: int
+) -> None:
+    """Pages of two sites, each of paragraphs of its own (None) or shared with other pages (an
+    index of ``_SHARED``), some of them new versions of an earlier page, ingested a few at a time:
+    after every run each site's learned boilerplate is what relearning it from all its documents
+    gives, and at the end every lineage row is what a rebuild of the whole warehouse gives."""
+    learn_early = Settings(boilerplate_docs=2)  # a paragraph on two articles is a template: learned often
+    rng = random.Random(seed)
+    docs: list[Document] = []
+    urls: dict[str, list[str]] = {}
+    for k, (site, paragraphs, replaces) in enumerate(pages):
+        earlier = urls.setdefault(site, [])
+        url = earlier[replaces - 1] if 0 < replaces <= len(earlier) else f"https://{site}/{k}"
+        earlier.append(url)
+        text = [_prose(rng) if p is None else _SHARED[p] for p in paragraphs]
+        docs.append(_doc(url, [_prose(rng), *text], k))
+    db = tmp_path_factory.mktemp("relearn") / "w.duckdb"
+    start = 0
+    for size in runs:
+        if start < len(docs):
+            with open_warehouse(db, learn_early) as wh:
+                ingest(wh, docs[start : start + size], learn_early)
+                # After every run, what a relearn of every site gives (then rolled back).
+                stored = _rows(wh, "SELECT * FROM site_boilerplate ORDER BY ALL")
+                wh.con.execute("BEGIN TRANSACTION")
+                lineage_db.learn_site_boilerplate(wh, urls, learn_early.boilerplate_docs, learn_early.boilerplate_share)
+                relearned = _rows(wh, "SELECT * FROM site_boilerplate ORDER BY ALL")
+                wh.con.execute("ROLLBACK")
+                assert stored == relearned
+            start += size
+    queries = {
+        "boilerplate": "SELECT * FROM site_boilerplate",
+        "diffs": "SELECT doc_id, old_version, new_version, labels, changes FROM version_diffs",
+        "stories": "SELECT story_id, root_doc, documents, sites FROM lineage_stories",
+        "edges": "SELECT source_doc, target_doc, relation, labels FROM reuse_edges",
+    }
+
+    def lineage() -> dict[str, list[str]]:
+        with open_warehouse(db, SETTINGS, read_only=True) as wh:
+            return {name: sorted(map(str, wh.query(sql)[1])) for name, sql in queries.items()}
+
+    incremental = lineage()
+    refresh_lineage(db, learn_early, rebuild=True)
+    assert lineage() == incremental
