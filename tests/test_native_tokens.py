@@ -61,7 +61,8 @@ _PIECES = [
     "\u064a\u0654", "\u06cc\u0654", "\ufeef\ufbfc", "\u0627\u0653",
     # Heh goal, its forms with hamza (composed or not), teh marbuta; the decimal digits of other
     # scripts (Arabic-Indic, Persian and Urdu, Devanagari, Thai, mathematical), one with a mark.
-    "\u06c1\u06c2\u06c0\u06c3\u0629", "\u06c1\u0654", "\u06d5\u0654", "\u0663\u0301",
+    "\u06c1\u06c2\u06c0\u06c3\u0629", "\u06c1\u0654", "\u06d5\u0654", "\u0663\u0301", "\u06d3", "\u06d2\u0654\u0301",
+    "\u0626\u06d2\u0624",
     "\u06f2\u06f0\u06f1\u06f4", "\u0968\u0966", "\u0e54\u0e52", "\U0001d7ce\uff13", "\u0660.\u0665",
     # Hebrew with points and cantillation, its presentation forms; Russian ё composed and not.
     "\u05e9\u05c1\u05b8\u05dc\u05d5\u05b9\u05dd", "\ufb2a\ufb4f\u05d1\u05bc\u0591", "\u0401\u0451\u0435\u0308",

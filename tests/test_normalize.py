@@ -83,6 +83,12 @@ def _check_map(norm: Normalized, source: str) -> None:
         # Heh goal (composed with its hamza or not) and the Persian heh with yeh as heh; teh
         # marbuta, Arabic and Urdu, as heh.
         ("\u06c1\u06d2 \u06c1\u0654 \u06c2 \u06c0 \u0629 \u06c3", "\u0647\u06d2 \u0647 \u0647 \u0647 \u0647 \u0647"),
+        # The hamza dropped from its seats: yeh with hamza before a yeh barree, the barree with
+        # hamza precomposed, a hamza typed after a Persian yeh, waw with hamza.
+        (
+            "\u0626\u06d2 \u06d3 \u06cc\u0654\u06d2 \u064a\u0654 \u0624",
+            "\u064a\u06d2 \u064a\u06d2 \u064a\u06d2 \u064a \u0648",
+        ),
         # Every script's decimal digits as ASCII digits: Persian and Urdu, Arabic-Indic,
         # Devanagari, Bengali, Thai, and one under a mark.
         ("\u06f2\u06f0\u06f1\u06f4 \u0662\u0660\u0661\u0664 \u0968\u0966 \u09e7 \u0e55", "2014 2014 20 1 5"),

@@ -39,7 +39,10 @@ _DASHES = dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\
 # U+064A and U+0643, so an agency's story and a newspaper's copy of it may differ in nothing
 # else; Persian and Urdu text types the heh as a letter of its own too (heh goal, U+06C1, and its
 # forms with hamza), which Arabic and Persian keyboards type as U+0647, and Larkey's
-# normalisation writes the teh marbuta (Arabic U+0629, Urdu U+06C3) as heh. Hebrew: vowel points
+# normalisation writes the teh marbuta (Arabic U+0629, Urdu U+06C3) as heh. The hamza is dropped
+# from its seats as from alef: Urdu writes one word with a precomposed yeh barree with hamza
+# (U+06D3) or with a yeh with hamza before the barree, and a hamza typed apart from a Persian yeh
+# is a mark, dropped, where the composed Arabic letter would keep it. Hebrew: vowel points
 # and cantillation, absent from unpointed modern text. Russian: ё, written as е in most text.
 _SCRIPT_VARIANTS = str.maketrans(
     {
@@ -47,7 +50,9 @@ _SCRIPT_VARIANTS = str.maketrans(
         **dict.fromkeys(map(chr, range(0x064B, 0x0660)), None),  # harakat: tanween, vowels, shadda, sukun...
         "\u0670": None,  # superscript alef
         **dict.fromkeys("\u0622\u0623\u0625\u0671", "\u0627"),  # alef with madda, hamza above/below, wasla
-        **dict.fromkeys("\u0649\u06cc", "\u064a"),  # alef maqsura and the Persian yeh as yeh
+        **dict.fromkeys("\u0649\u06cc\u0626", "\u064a"),  # alef maqsura, the Persian yeh, yeh with hamza as yeh
+        "\u06d3": "\u064a\u06d2",  # yeh barree with hamza: the seat's yeh and the barree
+        "\u0624": "\u0648",  # waw with hamza as waw
         "\u06a9": "\u0643",  # keheh (the Persian and Urdu kaf) as kaf
         **dict.fromkeys("\u06c0\u06c1\u06c2\u0629\u06c3", "\u0647"),  # heh goal and its hamza forms, teh marbuta
         **dict.fromkeys(map(chr, range(0x0591, 0x05BE)), None),  # Hebrew accents and points to meteg

@@ -46,19 +46,24 @@ fn quote_or_dash(c: char) -> Option<char> {
 }
 
 /// What `normalize._fold`'s last step (`_SCRIPT_VARIANTS`, then decimal digits as ASCII) does to
-/// `c`: `None` if nothing, else `Some` of what it becomes (`Some(None)`: dropped).
-fn script_variant(c: char) -> Option<Option<char>> {
+/// `c`: `None` if nothing, else `Some` of what it becomes (`Some("")`: dropped).
+fn script_variant(c: char) -> Option<&'static str> {
+    const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
     match c {
         // Tatweel, harakat (tanween, vowels, shadda, sukun...), superscript alef.
-        '\u{0640}' | '\u{064b}'..='\u{065f}' | '\u{0670}' => Some(None),
+        '\u{0640}' | '\u{064b}'..='\u{065f}' | '\u{0670}' => Some(""),
         // Alef with madda, with hamza above or below, wasla.
-        '\u{0622}' | '\u{0623}' | '\u{0625}' | '\u{0671}' => Some(Some('\u{0627}')),
-        // Alef maqsura and the Persian yeh.
-        '\u{0649}' | '\u{06cc}' => Some(Some('\u{064a}')),
+        '\u{0622}' | '\u{0623}' | '\u{0625}' | '\u{0671}' => Some("\u{0627}"),
+        // Alef maqsura, the Persian yeh, and yeh with hamza.
+        '\u{0649}' | '\u{06cc}' | '\u{0626}' => Some("\u{064a}"),
+        // Yeh barree with hamza: the seat's yeh and the barree.
+        '\u{06d3}' => Some("\u{064a}\u{06d2}"),
+        // Waw with hamza.
+        '\u{0624}' => Some("\u{0648}"),
         // Keheh, the Persian and Urdu kaf.
-        '\u{06a9}' => Some(Some('\u{0643}')),
+        '\u{06a9}' => Some("\u{0643}"),
         // Heh goal and its forms with hamza; teh marbuta, Arabic and Urdu.
-        '\u{06c0}' | '\u{06c1}' | '\u{06c2}' | '\u{0629}' | '\u{06c3}' => Some(Some('\u{0647}')),
+        '\u{06c0}' | '\u{06c1}' | '\u{06c2}' | '\u{0629}' | '\u{06c3}' => Some("\u{0647}"),
         // Hebrew accents and points to meteg; rafe, shin and sin dots, upper and lower dots,
         // qamats qatan.
         '\u{0591}'..='\u{05bd}'
@@ -67,11 +72,11 @@ fn script_variant(c: char) -> Option<Option<char>> {
         | '\u{05c2}'
         | '\u{05c4}'
         | '\u{05c5}'
-        | '\u{05c7}' => Some(None),
+        | '\u{05c7}' => Some(""),
         // Russian ё.
-        '\u{0451}' => Some(Some('\u{0435}')),
+        '\u{0451}' => Some("\u{0435}"),
         // The decimal digits of other scripts (the Python engine does this after the table).
-        _ if !c.is_ascii() => unicode::ascii_digit(c).map(Some),
+        _ if !c.is_ascii() => unicode::ascii_digit(c).map(|d| DIGITS[d as usize - '0' as usize]),
         _ => None,
     }
 }
@@ -130,10 +135,13 @@ fn unify_scripts(out: &mut Vec<char>, start: usize) {
     if out[start..].iter().all(|&c| script_variant(c).is_none()) {
         return;
     }
-    let unified: Vec<char> = out
-        .drain(start..)
-        .filter_map(|c| script_variant(c).unwrap_or(Some(c)))
-        .collect();
+    let mut unified = Vec::with_capacity(out.len() - start + 1);
+    for c in out.drain(start..) {
+        match script_variant(c) {
+            Some(replaced) => unified.extend(replaced.chars()),
+            None => unified.push(c),
+        }
+    }
     let mut gap = false;
     for c in unified {
         if c == ' ' {
