@@ -76,8 +76,7 @@ fn script_variant(c: char) -> Option<&'static str> {
         // Russian ё.
         '\u{0451}' => Some("\u{0435}"),
         // The decimal digits of other scripts (the Python engine does this after the table).
-        _ if !c.is_ascii() => unicode::ascii_digit(c).map(|d| DIGITS[d as usize - '0' as usize]),
-        _ => None,
+        _ => unicode::decimal_value(c).map(|value| DIGITS[value]),
     }
 }
 

@@ -58,17 +58,18 @@ pub fn fold_single(c: char) -> &'static str {
     lookup(&FOLD_RESULTS, c).unwrap_or("")
 }
 
-/// The ASCII digit of `c` when it is a decimal digit of another script (`str.isdecimal`).
-pub fn ascii_digit(c: char) -> Option<char> {
+/// The value of `c` when it is a decimal digit of a script other than ASCII (`str.isdecimal`).
+pub fn decimal_value(c: char) -> Option<usize> {
     let cp = c as u32;
     let run = DECIMAL_ZEROS.partition_point(|&zero| zero <= cp);
     let value = cp - DECIMAL_ZEROS[run.checked_sub(1)?];
-    char::from_digit(value, 10)
+    (value < 10).then_some(value as usize)
 }
 
 /// True when `c`, outside ASCII, has the Unicode property Sentence_Terminal (as `regex` has it).
+/// ASCII, most of the text cut into sentences, is answered without a search.
 pub fn sentence_terminal(c: char) -> bool {
-    SENTENCE_TERMINALS.binary_search(&(c as u32)).is_ok()
+    !c.is_ascii() && SENTENCE_TERMINALS.binary_search(&(c as u32)).is_ok()
 }
 
 /// Canonical combining class of `c`.
@@ -205,7 +206,7 @@ mod tests {
     fn digits_of_other_scripts_and_sentence_terminals() {
         let digits: String = "\u{6f2}\u{660}\u{96f}\u{e55}\u{1d7ce}x\u{b2}"
             .chars()
-            .map(|c| ascii_digit(c).unwrap_or('-'))
+            .map(|c| decimal_value(c).map_or('-', |value| (b'0' + value as u8) as char))
             .collect();
         // Persian, Arabic-Indic, Devanagari, Thai and mathematical digits; not a letter or a
         // superscript (a numeral, not a decimal digit).
