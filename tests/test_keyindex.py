@@ -43,21 +43,26 @@ BATCH = st.lists(VERSION, min_size=1, max_size=4)
 FAULTS = ("none", "delete", "truncate", "corrupt", "header", "extra", "rollback", "restore", "forget")
 
 
-def _small(index: KeyIndex | None) -> KeyIndex:
-    """The index with segments every few passages, so that builds and merges happen often."""
+def _small(index: KeyIndex | None, background: bool = False) -> KeyIndex:
+    """The index with segments every few passages, so that builds and merges happen often; with
+    ``background``, :meth:`KeyIndex.build_ahead` writes any tail in the background (as it does a
+    bulk ingest's large ones)."""
     assert index is not None
     index.segment_passages = 3
     index.max_segment_passages = 40
+    if background:
+        index.background_build_rows = 1
     return index
 
 
 class Store:
     """A warehouse file and the ids of what is stored in it."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, background: bool = False) -> None:
         self.path = path
+        self.background = background
         self.wh = open_warehouse(path)
-        _small(self.wh.key_index)
+        _small(self.wh.key_index, background)
         self.next_passage = 1
         self.next_version = 1
 
@@ -81,10 +86,15 @@ class Store:
     def reopen(self) -> None:
         self.wh.close()
         self.wh = open_warehouse(self.path)
-        _small(self.wh.key_index)
+        _small(self.wh.key_index, self.background)
 
 
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _index(store: Store) -> KeyIndex:
+    assert store.wh.key_index is not None
+    return store.wh.key_index
 
 
 def _same(wh: Warehouse, first: int, cap: int | None, probe: Rows | None = None) -> None:
@@ -131,6 +141,7 @@ def _damage(store: Store, fault: str, pick: int) -> None:
     faults=st.lists(st.tuples(st.sampled_from(FAULTS), st.integers(0, 10**6)), min_size=8, max_size=8),
     cap=st.one_of(st.none(), st.integers(1, 4)),
     keyspace=st.sampled_from([1, 0x9E3779B97F4A7C15]),
+    background=st.booleans(),
 )
 def test_index_gives_the_joins_candidates_through_builds_merges_and_damage(
     tmp_path_factory: pytest.TempPathFactory,
@@ -138,9 +149,10 @@ def test_index_gives_the_joins_candidates_through_builds_merges_and_damage(
     faults: list[tuple[str, int]],
     cap: int | None,
     keyspace: int,
+    background: bool,
 ) -> None:
     folder = tmp_path_factory.mktemp("keys")
-    store = Store(folder / "w.duckdb")
+    store = Store(folder / "w.duckdb", background)
     saved: Path | None = None
     try:
         for batch, (fault, pick) in zip(batches, faults, strict=False):
@@ -151,6 +163,9 @@ def test_index_gives_the_joins_candidates_through_builds_merges_and_damage(
                 store.wh.con.execute("BEGIN TRANSACTION")
                 first = store.insert([[[k + 1 for k in p] for p in v] for v in batch], keyspace)
                 store.wh.candidates(first, cap, store.rows if pick % 2 else None)
+                if background and pick % 3 == 0:
+                    # A build started from rows of the batch rolled back (a caller's misuse).
+                    _index(store).build_ahead()
                 store.wh.con.execute("ROLLBACK")
                 store.next_passage, store.next_version = ids
             elif fault == "restore" and saved is not None:
@@ -159,19 +174,21 @@ def test_index_gives_the_joins_candidates_through_builds_merges_and_damage(
                 shutil.copy(saved, store.path)
                 store.next_passage, store.next_version = _next_ids(saved)
                 store.wh = open_warehouse(store.path)
-                _small(store.wh.key_index)
+                _small(store.wh.key_index, background)
             elif fault != "none":
                 # Damage is done between processes (what a crash or an operator leaves): a process
                 # trusts the blocks it has checked, as it trusts its page cache.
                 store.wh.close()
                 _damage(store, fault, pick)
                 store.wh = open_warehouse(store.path)
-                _small(store.wh.key_index)
+                _small(store.wh.key_index, background)
             store.wh.con.execute("BEGIN TRANSACTION")
             first = store.insert(batch, keyspace)
             # Half the batches give their rows as the ingest does; the others are read back.
             _same(store.wh, first, cap, store.rows if pick % 2 else None)
             store.wh.con.execute("COMMIT")
+            if background:
+                _index(store).build_ahead()  # as ingest does after each batch
             if saved is None and store.next_passage > 8:
                 store.wh.con.execute("CHECKPOINT")
                 saved = folder / "saved.duckdb"
@@ -499,6 +516,88 @@ def test_a_cancelled_merge_leaves_no_file(tmp_path: Path) -> None:
     with pytest.raises(keyindex.MergeCancelled):
         merge_segments(tmp_path, parts, "feedface", lambda: True)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_segment_built_ahead_is_written_in_the_background_and_taken_in_by_the_next_sync(
+    tmp_path: Path,
+) -> None:
+    """After a batch commits, a large tail's segment is written in a thread of its own: until
+    the next sync takes it in, the record does not name its files and a sync's collection leaves
+    them; the next sync waits for it and takes it in, and the files are then the segments. A tail
+    below ``background_build_rows`` is left to the syncs."""
+    gate = threading.Event()
+    started: list[tuple[int, int]] = []
+    real = keyindex._write_pieces
+
+    def held(folder: Path, pieces: list[keyindex._Piece]) -> list[keyindex.SegmentInfo]:
+        written = real(folder, pieces)
+        if threading.current_thread().name.startswith("keyindex-build"):  # not a build written at once
+            started.append((pieces[0].lo, pieces[-1].hi))
+            assert gate.wait(60)  # written, not yet done
+        return written
+
+    with patch.object(keyindex, "_write_pieces", held):
+        store, first = _built(tmp_path, passages=60)
+        index = _index(store)
+        _same(store.wh, first, 3)
+        rng = np.random.default_rng(11)
+        batch = [[[int(k) for k in rng.integers(0, 10**6, 7)] + [3] for _ in range(5)]]
+        first = store.insert(batch, 7)
+        _same(store.wh, first, 3)
+        index.background_build_rows = 10**9
+        index.build_ahead()
+        assert index._building is None  # too few rows: left to the next sync
+        index.background_build_rows = 1
+        index.build_ahead()
+        building = index._building
+        assert building is not None and building.hi == first + 5
+        index._collect({s.name for s in index._record()})  # what a sync does first
+        named = {s.name for s in index._record()}
+        assert all(s.hi <= building.lo for s in index._record())
+        gate.set()
+        building.done.result()
+        files = {p.name for p in _segment_files(store.path)} - named
+        assert files and all(any(t in name for t in building.tokens) for name in files)
+        first = store.insert([[[int(k) for k in rng.integers(0, 10**6, 7)] + [3]]], 7)
+        _same(store.wh, first, 3)  # the sync takes it in
+        assert index._building is None and started == [(building.lo, building.hi)]
+        segments = index.settle(first)
+    assert any(s.info.lo == building.lo for s in segments)
+    assert {p.name for p in _segment_files(store.path)} == {s.info.name for s in segments}
+    store.reopen()
+    _same(store.wh, first, 3)
+    store.wh.close()
+
+
+def test_a_segment_built_ahead_from_rows_rolled_back_is_not_taken_in(tmp_path: Path) -> None:
+    """A build ahead reads its rows as the table holds them when it starts; called inside a
+    transaction that is then rolled back with passages the build holds, whose ids are then
+    stored again with other keys, the build no longer matches the table (the record, unchanged,
+    still ends where the build starts): the next sync leaves it out, and the lookups are still
+    the join's."""
+    store = Store(tmp_path / "w.duckdb", background=True)
+    index = _index(store)
+    index.segment_passages = 5  # neither batch alone makes a segment
+    store.wh.candidates(store.insert([[[1, 2, 3], [4, 5, 6], [7, 8, 9]]], 0x9E3779B97F4A7C15), None)
+    ids = (store.next_passage, store.next_version)
+    store.wh.con.execute("BEGIN TRANSACTION")
+    first = store.insert([[[10, 11], [12, 13], [14, 15]]], 0x9E3779B97F4A7C15)
+    store.wh.candidates(first, None)
+    index.build_ahead()
+    building = index._building
+    assert building is not None and (building.lo, building.hi) == (0, first + 3)
+    written = {info.name for info in building.done.result()}
+    store.wh.con.execute("ROLLBACK")
+    assert not index._record()
+    store.next_passage, store.next_version = ids
+    store.insert([[[20, 21], [22, 23], [24, 25]]], 0x9E3779B97F4A7C15)
+    first = store.insert([[[10, 20]]], 0x9E3779B97F4A7C15)
+    _same(store.wh, first, None)
+    assert not written & {s.info.name for s in index.settle(first)}
+    store.reopen()
+    for start in range(1, first + 1):
+        _same(store.wh, start, None)
+    store.wh.close()
 
 
 def test_closing_the_warehouse_takes_in_the_merge_being_written(tmp_path: Path) -> None:

@@ -379,6 +379,9 @@ class Ingestor:
                 if also is not None:
                     also(self.wh)
             self.stored_batches += 1
+            if self.wh.key_index is not None:
+                # Committed: a large tail's segment is written while the next batch is read and stored.
+                self.wh.key_index.build_ahead()
 
     def _unchanged(self, doc: Document, progress: ProgressHook) -> None:
         self.report.unchanged += 1
