@@ -600,6 +600,26 @@ def test_a_segment_built_ahead_from_rows_rolled_back_is_not_taken_in(tmp_path: P
     store.wh.close()
 
 
+def test_closing_the_warehouse_takes_in_the_segment_built_ahead(tmp_path: Path) -> None:
+    """A run's last batch builds ahead with no batch after it to take the segment in: closing
+    the warehouse waits for it and takes it in, in a transaction of its own."""
+    store, first = _built(tmp_path, passages=40)
+    index = _index(store)
+    rng = np.random.default_rng(5)
+    first = store.insert([[[int(k) for k in rng.integers(0, 10**6, 7)] for _ in range(5)]], 7)
+    _same(store.wh, first, 3)
+    index.background_build_rows = 1
+    index.build_ahead()
+    building = index._building
+    assert building is not None
+    store.reopen()
+    recorded = _index(store)._record()
+    assert recorded[-1].hi == building.hi and any(t in recorded[-1].name for t in building.tokens)
+    assert {p.name for p in _segment_files(store.path)} >= {s.name for s in recorded}
+    _same(store.wh, first, 3)
+    store.wh.close()
+
+
 def test_closing_the_warehouse_takes_in_the_merge_being_written(tmp_path: Path) -> None:
     """A writer that opens the warehouse for each batch (as a crawl does) keeps its merges:
     closing waits for the merge being written and takes it in, in a transaction of its own."""

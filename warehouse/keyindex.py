@@ -31,9 +31,10 @@ searches only the keys it may hold rather than faulting in a page for each. Segm
 ranked and checksummed by the native engine (``_native.segment_build``); a new one is built from the
 rows the writer's batches read as their probes (kept in memory, checked against the table's counts
 and sums), a lost one from ``band_keys`` read in stored order. A large new segment (a bulk
-ingest's) is written in a background thread too, from rows read in the batch's transaction; until
-a later sync takes it in (checking the table's counts and sums once more: the batch that read the
-rows may have been rolled back with some of them), the tail reaches over its passages.
+ingest's) is built ahead: once a batch has committed, it is written in a background thread while
+the next batch is read and stored, and that batch's sync waits for it and takes it in (checking
+the table's counts and sums once more: rows read in a transaction rolled back since are not the
+table's).
 """
 
 from __future__ import annotations
@@ -88,12 +89,14 @@ MAX_SEGMENT_PASSAGES = 262144
 MAX_MERGED_PASSAGES = 4194304
 #: Rows a merge writes at a time.
 MERGE_CHUNK_ROWS = 1 << 22
-#: A new segment of at least this many rows (``REUSETRACK_BACKGROUND_BUILD_ROWS`` overrides it,
-#: for tests) is sorted and written in a thread of its own while the writer goes on, as merges
-#: are: in a bulk ingest each batch's sync built one (about two million rows, sorted, checksummed,
-#: written and fsynced: 12.6 s of the 1M scale ingest's 210 s, 5.5 s of the PAN13 job's 70 s, all
-#: on the batches' path). A smaller one (a crawl's batch, the tests' tiny segments) is written at
-#: once.
+#: A tail of at least this many rows (``REUSETRACK_BACKGROUND_BUILD_ROWS`` overrides it, for tests)
+#: is built ahead (:meth:`KeyIndex.build_ahead`): sorted and written in a thread of its own after
+#: its batch commits, while the next batch is read and stored. In a bulk ingest each batch's sync
+#: built one (about two million rows, sorted, checksummed, written and fsynced: 12.6 s of the 1M
+#: scale ingest's 210 s, 5.5 s of the PAN13 job's 70 s, all on the batches' path). Started in the
+#: sync instead, with the tail read from the table until it was taken in, it saved nothing: the
+#: larger tail's join cost as much. A smaller tail (a crawl's batch, the tests' tiny segments) is
+#: written by the next sync.
 BACKGROUND_BUILD_ROWS = 1 << 20
 #: The most rows a merge may hold for a run's end to wait for it (see :meth:`KeyIndex.stop`):
 #: a merge writes about ten million rows a second, and the warehouse stays locked while its close
@@ -662,7 +665,8 @@ class KeyIndex:
         collected). A run of one article, or a crawl's batch, is short beside a merge: stopped,
         the merge would start again in the next run and never finish (each run paying for its
         start and its stop), while the segments it would have merged keep every lookup reading
-        one more of them."""
+        one more of them. A segment built ahead is left to finish, for :meth:`close` to take in
+        (waited for here when the merge is stopped)."""
         merging = self._merging
         if merging is not None:
             if not self.bulk and sum(p.rows for p in merging.parts) <= CLOSE_MERGE_ROWS:
@@ -672,9 +676,9 @@ class KeyIndex:
         self._merging = None
 
     def close(self) -> None:
-        """Wait for a merge being written in the background and take it in, in a transaction of
-        its own (a writer that opens the warehouse for each batch, as a crawl does, would
-        otherwise never keep one); left to be collected if the connection cannot."""
+        """Wait for a merge and a build ahead being written in the background and take them in,
+        in a transaction of their own (a writer that opens the warehouse for each batch, as a crawl
+        does, would otherwise never keep one); left to be collected if the connection cannot."""
         self._shut()
         if self._merging is None and self._building is None:
             return
