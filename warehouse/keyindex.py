@@ -764,14 +764,17 @@ class KeyIndex:
         back), for the next batch's sync to take in; meanwhile the writer reads and analyses the
         next batch and stores it. Every passage the probes kept is committed when it is called.
         Smaller tails are left to the syncs, which write them at once."""
-        if self._building is not None or not self._fresh:
+        # Fewer rows kept from the probes than the threshold (every run of a few articles):
+        # nothing to build ahead, and the record is not read. (A tail this process did not probe
+        # is left to the syncs, which read it back.)
+        if self._building is not None or sum(len(f.keys) for f in self._fresh) < self.background_build_rows:
             return
         committed = max(f.end for f in self._fresh)
         segments = self._record()
         covered = segments[-1].hi if segments else 0
         if committed - covered < self.segment_passages:
             return
-        if sum(len(f.rows[0]) for f in self._fresh if f.end > covered) < self.background_build_rows:
+        if sum(len(f.keys) for f in self._fresh if f.end > covered) < self.background_build_rows:
             return
         pieces = self._pieces(covered, committed)
         if self._builder is None:
