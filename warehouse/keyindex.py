@@ -544,12 +544,9 @@ class _Piece:
     lo: int
     hi: int
     rows: tuple[np.ndarray, np.ndarray, np.ndarray]
+    #: :func:`_row_sums` of the rows, which the table held when they were read.
+    sums: tuple[int, ...]
     token: str
-
-    @property
-    def sums(self) -> tuple[int, ...]:
-        """:func:`_row_sums` of the rows."""
-        return _row_sums(*self.rows)
 
 
 def _write_pieces(folder: Path, pieces: list[_Piece]) -> list[SegmentInfo]:
@@ -746,15 +743,16 @@ class KeyIndex:
         pieces = []
         for start in range(lo, hi, self.max_segment_passages):
             end = min(start + self.max_segment_passages, hi)
-            rows = self._fresh_rows(start, end)
-            if rows is None:
+            fresh = self._fresh_rows(start, end)
+            if fresh is None:
                 self.read_back += 1
                 rows = _columns(
                     self.con,
                     "SELECT key, passage_id, version_id FROM band_keys WHERE passage_id >= ? AND passage_id < ?",
                     [start, end],
                 )
-            pieces.append(_Piece(start, end, rows, secrets.token_hex(8)))
+                fresh = rows, _row_sums(*rows)
+            pieces.append(_Piece(start, end, *fresh, secrets.token_hex(8)))
         return pieces
 
     def build_ahead(self) -> None:
@@ -773,8 +771,6 @@ class KeyIndex:
         segments = self._record()
         covered = segments[-1].hi if segments else 0
         if committed - covered < self.segment_passages:
-            return
-        if sum(len(f.keys) for f in self._fresh if f.end > covered) < self.background_build_rows:
             return
         pieces = self._pieces(covered, committed)
         if self._builder is None:
@@ -811,10 +807,10 @@ class KeyIndex:
         if len(probe[0]):
             self._fresh.append(_Fresh(first, int(probe[1].max()) + 1, *probe))
 
-    def _fresh_rows(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """The rows of passages ``[lo, hi)`` from the kept probes if the warehouse holds the same
-        there (equal counts and column sums: a scan of a few row groups), else None. Probes
-        wholly below ``hi`` are forgotten: the range is built."""
+    def _fresh_rows(self, lo: int, hi: int) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[int, ...]] | None:
+        """The rows of passages ``[lo, hi)`` from the kept probes, with their :func:`_row_sums`,
+        if the warehouse holds the same there (equal counts and column sums: a scan of a few row
+        groups), else None. Probes wholly below ``hi`` are forgotten: the range is built."""
         parts = [f for f in self._fresh if f.end > lo and f.first < hi]
         self._fresh = [f for f in self._fresh if f.end > hi]
         if not parts:
@@ -826,9 +822,10 @@ class KeyIndex:
         # Rows the probes missed (stored by other means, or before this process's first probe) or
         # kept from a batch rolled back make the table's counts or sums of the columns differ
         # from the kept rows'.
-        if self._table_sums(lo, hi) != _row_sums(keys, passages, versions):
+        sums = _row_sums(keys, passages, versions)
+        if self._table_sums(lo, hi) != sums:
             return None
-        return keys, passages, versions
+        return (keys, passages, versions), sums
 
     def _table_sums(self, lo: int, hi: int) -> tuple[int, ...]:
         """:func:`_row_sums` of the rows ``band_keys`` holds for passages ``[lo, hi)`` (a scan
