@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -50,11 +51,15 @@ def served(
     db: Path, *options: str, started: Callable[[], None] | None = None, output: list[str] | None = None
 ) -> Iterator[httpx.Client]:
     """``reusetrack --db DB serve`` in its own process on a free port; a client for it, once it
-    answers. ``started`` is called once the process is started; ``output`` gets what it printed."""
+    answers. ``started`` is called once the process is started; ``output`` gets what it printed.
+    Stopped by SIGTERM, as a service manager stops it, it must exit with 143 and leave none of its
+    snapshot copies in its temporary folder."""
     port = _free_port()
+    scratch = Path(tempfile.mkdtemp(prefix="served-"))
     process = subprocess.Popen(
         [sys.executable, "-m", "reuse", "--db", str(db), "serve", "--port", str(port), *options],
         cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(scratch)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -80,6 +85,9 @@ def served(
         assert "Traceback" not in printed, printed
         if output is not None:
             output.append(printed)
+        left = list(scratch.iterdir())
+        shutil.rmtree(scratch)
+        assert (process.returncode, left) == (143, []), printed
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,9 @@ reuse`` run; :data:`app` is the typer application behind it (imported on first u
 
 from __future__ import annotations
 
+import signal
 import sys
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -23,9 +25,17 @@ def main() -> None:
 
         print(f"reusetrack {reusetrack_version()}")
         return
+    # Python's default for SIGTERM (a service manager stopping the server, ``kill``) ends the process
+    # on the spot; unwinding as Ctrl-C does lets cleanup run: serve's snapshot copies, eval's
+    # scratch warehouses. Commands that stop cleanly on signals set handlers of their own meanwhile.
+    signal.signal(signal.SIGTERM, _terminated)
     from reuse.cli.app import app
 
     app(prog_name="reusetrack")
+
+
+def _terminated(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 def __getattr__(name: str) -> Any:
