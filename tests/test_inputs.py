@@ -250,6 +250,12 @@ def test_sql_only_reads_the_warehouse_and_snapshots(runner: CliRunner, tmp_path:
             assert result.stderr.splitlines() == [
                 f"Error: sql is read-only: only queries that read are allowed (SELECT, EXPLAIN), {why}"
             ], query
+        for blank in ("", " ; ", "/* nothing */"):
+            result = run(runner, db, "sql", *where, blank)
+            assert (result.exit_code, result.stderr.splitlines()) == (
+                1,
+                ["Error: sql: the query holds no statement (only blanks, semicolons or comments)"],
+            ), result.output
         ok = run(runner, db, "sql", *where, "--csv", "SELECT count(*) AS n FROM documents")
         assert ok.stdout == "n\n1\n", ok.output
         assert run(runner, db, "sql", *where, "EXPLAIN SELECT * FROM documents").exit_code == 0

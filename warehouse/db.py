@@ -472,6 +472,8 @@ class Warehouse:
             statements = duckdb.extract_statements(sql)
         except duckdb.Error as err:
             raise WarehouseError(f"query failed: {_first_line(err)}") from err
+        if not statements:
+            raise WarehouseError("sql: the query holds no statement (only blanks, semicolons or comments)")
         for statement in statements:
             if not _reads_only(statement):
                 kind = statement.type.name.replace("_", " ")
