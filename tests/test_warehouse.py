@@ -40,7 +40,7 @@ from reuse.pipeline.ingest import IngestReport, _batched, ingest
 from reuse.stages import StageClock
 from warehouse import db as db_module
 from warehouse.db import SCHEMA_VERSION, Warehouse, fixed_width_rows, open_warehouse, registered, rows_with_values
-from warehouse.migrations import apply_migrations, migrations
+from warehouse.migrations import VIEWS_KEY, apply_migrations, migrations
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = Settings()
@@ -224,6 +224,51 @@ def test_new_file_records_each_migration_once(tmp_path: Path) -> None:
         assert apply_migrations(wh.con) == []
         assert wh.stats()["schema_version"] == SCHEMA_VERSION
     assert again == first  # nothing re-applied, applied_at untouched
+
+
+def _stories_view(db: Path) -> str:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return str(con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'stories'").fetchall()[0][0])
+    finally:
+        con.close()
+
+
+def _tamper_views(db: Path, digest: str | None) -> None:
+    """Redefine the ``stories`` view as another version of reusetrack might have, and record
+    ``digest`` (None: keep the file's) as the digest of the views' SQL."""
+    con = duckdb.connect(str(db))
+    con.execute("CREATE OR REPLACE VIEW stories AS SELECT 1 AS from_another_version")
+    if digest is not None:
+        con.execute("UPDATE meta SET value = ? WHERE key = ?", [digest, VIEWS_KEY])
+    con.close()
+
+
+def test_views_are_defined_again_only_when_their_sql_changed(tmp_path: Path) -> None:
+    """A writer's open defines the macros and views when the SQL recorded for them is not this
+    version's, and leaves them alone when it is; a reader of a file whose views another version
+    defined brings this version's, or reads with the old ones when it cannot write the file."""
+    db = tmp_path / "w.duckdb"
+    open_warehouse(db, SETTINGS).close()
+    shipped = _stories_view(db)
+    assert "from_another_version" not in shipped
+    _tamper_views(db, None)  # the digest still says this version's SQL: not redefined
+    open_warehouse(db, SETTINGS).close()
+    assert "from_another_version" in _stories_view(db)
+    _tamper_views(db, "an older version's")
+    open_warehouse(db, SETTINGS).close()
+    assert _stories_view(db) == shipped
+    _tamper_views(db, "an older version's")
+    with open_warehouse(db, read_only=True) as wh:
+        assert "from_another_version" not in wh.column_types("stories")[0][0]
+    assert _stories_view(db) == shipped
+    _tamper_views(db, "an older version's")
+    other = duckdb.connect(str(db), read_only=True)  # a reader: the file cannot be opened to write
+    try:
+        with open_warehouse(db, read_only=True) as wh:
+            assert wh.column_types("stories") == [("from_another_version", "INTEGER")]
+    finally:
+        other.close()
 
 
 @pytest.mark.parametrize("read_only", [False, True], ids=["read-write", "read-only"])

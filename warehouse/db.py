@@ -29,7 +29,7 @@ from reuse.config import Settings
 from reuse.errors import NoSuchDocument, SettingsMismatch, WarehouseError, WarehouseLocked
 from reuse.stages import StageClock
 from warehouse.keyindex import KeyIndex
-from warehouse.migrations import apply_migrations, migrations
+from warehouse.migrations import apply_migrations, migrations, views_current
 from warehouse.sigstore import fixed_width_rows, signature_rows
 
 __all__ = [
@@ -690,6 +690,12 @@ def open_warehouse(path: str | Path, settings: Settings | None = None, read_only
     Raises :class:`WarehouseLocked` when another process writes to the file, and
     :class:`WarehouseError` when it cannot be opened or is newer than this version of reusetrack.
     """
+    return _open(path, settings, read_only, bring_views=True)
+
+
+def _open(path: str | Path, settings: Settings | None, read_only: bool, bring_views: bool) -> Warehouse:
+    """:func:`open_warehouse`; a reader finding the file's views defined by another version of
+    reusetrack defines this version's first when ``bring_views`` (see :func:`_bring_views`)."""
     target = str(path)
     if target != ":memory:":
         parent = Path(target).resolve().parent
@@ -738,6 +744,10 @@ def open_warehouse(path: str | Path, settings: Settings | None = None, read_only
                 con.close()
                 _upgrade(target, stored[0])
                 return open_warehouse(path, settings, read_only=True)
+            if read_only and bring_views and target != ":memory:" and not views_current(con):
+                con.close()
+                _bring_views(target)
+                return _open(path, settings, read_only=True, bring_views=False)
         if not read_only:
             apply_migrations(con)
         _check_settings(con, settings, read_only)
@@ -769,6 +779,14 @@ def _upgrade(target: str, version: int) -> None:
             f"warehouse {target} has schema version {version}, older than this reusetrack ({SCHEMA_VERSION}),"
             f" and cannot be upgraded: {err}"
         ) from err
+
+
+def _bring_views(target: str) -> None:
+    """Open the file for writing once, which defines this version's macros and views in it. A file
+    that cannot be written (read-only media, another process reading it) keeps the views it has:
+    reading with them beats not reading."""
+    with suppress(WarehouseError):
+        open_warehouse(target).close()
 
 
 def open_when_free(

@@ -2,18 +2,23 @@
 
 What was applied is recorded in ``schema_migrations`` together with the DuckDB version that
 applied it. The macros of ``sql/macros.sql`` and the views in ``sql/views/`` (which may use them)
-hold no data and are recreated on every open.
+hold no data: they are defined again whenever their SQL differs from what defined them in the file
+(recorded in ``meta`` as :data:`VIEWS_KEY`), so that a new version of reusetrack brings its views.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from importlib import resources
 
 import duckdb
 
-__all__ = ["Migration", "apply_migrations", "macro_sql", "migrations", "view_sql"]
+__all__ = ["VIEWS_KEY", "Migration", "apply_migrations", "macro_sql", "migrations", "view_sql", "views_current"]
+
+#: The ``meta`` key holding the digest of the macros' and views' SQL that defined them in the file.
+VIEWS_KEY = "views_sha256"
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -48,8 +53,24 @@ def view_sql() -> list[tuple[str, str]]:
     return sorted((e.name, e.read_text(encoding="utf-8")) for e in views.iterdir() if e.name.endswith(".sql"))
 
 
+def _views_digest() -> str:
+    """The SHA-256 of the macros' and views' SQL this version of reusetrack ships."""
+    digest = hashlib.sha256(macro_sql().encode())
+    for name, sql in view_sql():
+        digest.update(f"\0{name}\0{sql}".encode())
+    return digest.hexdigest()
+
+
+def views_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the file's macros and views were defined by the SQL this version ships."""
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [VIEWS_KEY]).fetchall()
+    return bool(row) and row[0][0] == _views_digest()
+
+
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[Migration]:
-    """Apply the migrations ``con`` lacks, each in its own transaction; return those applied."""
+    """Apply the migrations ``con`` lacks, each in its own transaction, and define the macros and
+    views again if they changed (defining them all costs a writer's open some 20 ms and a
+    checkpoint's worth of catalog changes); return the migrations applied."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
@@ -72,7 +93,15 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[Migration]:
             con.execute("ROLLBACK")
             raise
         applied.append(migration)
-    con.execute(macro_sql())
-    for _, sql in view_sql():
-        con.execute(sql)
+    if applied or not views_current(con):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(macro_sql())
+            for _, sql in view_sql():
+                con.execute(sql)
+            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [VIEWS_KEY, _views_digest()])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
     return applied
