@@ -13,6 +13,7 @@ its segments were written, the warehouse file replaced by an older copy of itsel
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from collections.abc import Callable
@@ -34,7 +35,7 @@ from reuse.models import Document
 from reuse.pipeline.ingest import ingest
 from warehouse import keyindex
 from warehouse.db import Warehouse, open_warehouse
-from warehouse.keyindex import BLOCK, FILTER_BITS, KeyIndex, Segment, merge_segments, write_segment
+from warehouse.keyindex import BLOCK, FILTER_BITS, KeyIndex, Segment, SegmentInfo, merge_segments, write_segment
 
 # A batch: versions, each a list of passages, each a list of keys from a small pool.
 PASSAGE = st.lists(st.integers(0, 40), min_size=0, max_size=6)
@@ -353,7 +354,12 @@ def test_a_search_for_few_keys_skips_those_the_filter_rules_out(tmp_path: Path) 
         zip(keys[inside].tolist(), passages[inside].tolist(), (passages[inside] // 3).tolist(), strict=True)
     )
     assert sorted(zip(*(c.tolist() for c in found), strict=True)) == expected
-    assert len(_native.segment_filter_select(segment.membership(), absent)) < 0.15 * len(absent)
+    assert len(segment._filter_select(absent)) < 0.15 * len(absent)
+    # The filter is searched where the file is mapped, and only the pages read are checked.
+    few = Segment(tmp_path / info.name, info)
+    assert np.array_equal(few._filter_select(held[:5]), held[:5])
+    words, _, checked = few.membership()
+    assert not words.flags.owndata and 0 < checked.sum() <= 5 < len(checked)
     # A bulk search does not read the filter: the process would hold every large segment's.
     bulky = Segment(tmp_path / info.name, info)
     with patch.object(keyindex, "MAX_FILTERED_KEYS", len(queries) - 1):
@@ -365,13 +371,66 @@ def test_a_search_for_few_keys_skips_those_the_filter_rules_out(tmp_path: Path) 
         index.held([bulky], np.union1d(queries, absent + np.uint64(2)), None)
         index.held([bulky], queries[:10], None)
     assert index.bulk and bulky._filter is None
+    # A bit of every filter page flipped: the first page a search reads fails its checksum.
     path = tmp_path / info.name
     data = bytearray(path.read_bytes())
-    _, filter_at, _ = keyindex._layout(rows)
-    data[filter_at : filter_at + 64] = bytes(64)
+    layout = keyindex._layout(rows)
+    for page in range(layout.filter_at, layout.pages_at, 8 * keyindex.FILTER_PAGE_WORDS):
+        data[page] ^= 1
     path.write_bytes(bytes(data))
     with pytest.raises(keyindex.CorruptSegment, match="filter"):
         Segment(path, info).lookup(queries, None)
+
+
+def _as_format_3(path: Path, info: SegmentInfo) -> None:
+    """Rewrite the segment at ``path`` as format 3 wrote it: one checksum for the whole
+    membership filter after it, and no filter page checksums or fences."""
+    data = bytearray(path.read_bytes())
+    new, old = keyindex._layout(info.rows), keyindex._layout(info.rows, 3)
+    words = np.frombuffer(bytes(data[new.filter_at : new.pages_at]), np.uint64)
+    header = json.dumps({"magic": "reusetrack-keyindex", "format": 3, "block": BLOCK, **info.to_dict()})
+    data[: keyindex._HEADER] = header.encode().ljust(keyindex._HEADER, b" ")
+    data[old.pages_at :] = _native.segment_page_sums(words, len(words)).tobytes()
+    assert len(data) == old.size
+    path.write_bytes(bytes(data))
+
+
+def test_fences_and_filter_pages_are_stored_and_format_3_is_still_read(tmp_path: Path) -> None:
+    """Format 4 stores a segment's fences (every KEYS_PER_PAGE-th key), which a new process would
+    otherwise read from every page of the keys, checksummed: damaged, they fail when a search
+    first reads them. A format 3 segment (fences read from the keys, one checksum for the
+    whole filter) gives every search the same rows."""
+    rng = np.random.default_rng(11)
+    rows = 300_000
+    keys = rng.integers(0, 2**62, rows, dtype=np.uint64)
+    passages = np.sort(rng.integers(0, rows // 8, rows)).astype(np.int64)
+    for chunk in (keyindex.MERGE_CHUNK_ROWS, 9_984):  # written whole, and merged a chunk at a time
+        folder = tmp_path / str(chunk)
+        halves = []
+        for lo, hi in ((0, rows // 16), (rows // 16, rows // 8)):
+            held = (passages >= lo) & (passages < hi)
+            halves.append(write_segment(folder, lo, hi, keys[held], passages[held], passages[held] // 3))
+        with patch.object(keyindex, "MERGE_CHUNK_ROWS", chunk):
+            info = merge_segments(folder, [Segment(folder / h.name, h) for h in halves])
+        segment = Segment(folder / info.name, info)
+        assert np.array_equal(segment._fence_keys(), np.sort(keys)[:: keyindex.KEYS_PER_PAGE])
+    queries = np.unique(np.concatenate([keys[::1000], rng.integers(0, 2**62, 300, dtype=np.uint64)]))
+    expected = [c.tolist() for c in Segment(folder / info.name, info).lookup(queries, None)]
+    old = tmp_path / "old"
+    old.mkdir()
+    shutil.copyfile(folder / info.name, old / info.name)
+    _as_format_3(old / info.name, info)
+    former = Segment(old / info.name, info)
+    assert [c.tolist() for c in former.lookup(queries, None)] == expected
+    assert [c.tolist() for c in former.lookup(queries, None, filtered=False)] == expected
+    assert np.array_equal(former._fence_keys(), segment._fence_keys())
+    # Damaged fences (the last one's bit flipped) fail their checksum at the first search.
+    data = bytearray((folder / info.name).read_bytes())
+    layout = keyindex._layout(rows)
+    data[layout.fences_at + 8 * (layout.fences - 1)] ^= 1
+    (folder / info.name).write_bytes(bytes(data))
+    with pytest.raises(keyindex.CorruptSegment, match="fences"):
+        Segment(folder / info.name, info).lookup(queries, None)
 
 
 def test_the_index_is_no_bigger_than_its_keys_and_checksums(tmp_path: Path) -> None:
@@ -385,7 +444,11 @@ def test_the_index_is_no_bigger_than_its_keys_and_checksums(tmp_path: Path) -> N
     rows = sum(s.info.rows for s in segments)
     size = sum(p.stat().st_size for p in _segment_files(store.path))
     filters = rows * FILTER_BITS // 8 + 16 * len(segments)
-    assert size <= rows * 17 + filters + (rows // BLOCK + 3 * len(segments)) * 8 + 4096 * len(segments)
+    pages = rows * FILTER_BITS // 64 // keyindex.FILTER_PAGE_WORDS + len(segments)
+    fences = rows // keyindex.KEYS_PER_PAGE + 2 * len(segments)
+    assert size <= (
+        rows * 17 + filters + (rows // BLOCK + 3 * len(segments) + pages + fences) * 8 + 4096 * len(segments)
+    )
     store.wh.close()
 
 

@@ -25,9 +25,13 @@ files the record does not name. Only the warehouse's writer (DuckDB's file lock)
 index; segments are merged, size-tiered, when ``FANOUT`` of one size follow each other, so a lookup
 touches few of them; a merge is written in a background thread while batches go on, and a later
 batch's transaction names it in the record in place of its parts. Each segment ends with a
-membership filter of its keys (a Bloom filter, read into memory and checked against its checksum
-when a search first needs it): a search for one article's few keys, most of them in no segment,
-searches only the keys it may hold rather than faulting in a page for each. Segments are sorted,
+membership filter of its keys (a Bloom filter, each page of it checked against its checksum when
+a search first reads it): a search for one article's few keys, most of them in no segment,
+searches only the keys it may hold rather than faulting in a page for each. After the filter come
+the segment's fences (every ``KEYS_PER_PAGE``-th key, checksummed), which a search for few keys
+goes through to each key's page, so that a new process does not read them from every page of
+the keys (format 4; format 3 files, which lack both, are read as before until a merge or a
+rebuild replaces them). Segments are sorted,
 ranked and checksummed by the native engine (``_native.segment_build``); a new one is built from the
 rows the writer's batches read as their probes (kept in memory, checked against the table's counts
 and sums), a lost one from ``band_keys`` read in stored order. A large new segment (a bulk
@@ -122,8 +126,8 @@ _ROW_BYTES = 17
 #: pages (one article's) first drops the keys the filter says the segment does not hold. Most of
 #: a new article's keys are in no segment (its text is new), and each of them would otherwise
 #: fault in a page of the segment (on a 1M-passage warehouse 95% of one article's 4,000 keys were
-#: in none); six bits a key let about 6% of the absent ones through, in 0.75 bytes a key of
-#: memory (the filter is read into memory when the segment is opened).
+#: in none); six bits a key let about 6% of the absent ones through, in 0.75 bytes a key (the
+#: filter is searched where the file is mapped, its pages checked as searches first read them).
 FILTER_BITS = 6
 #: A search for more keys than this does not use the filter, however large the segment: a bulk
 #: batch's search (hundreds of thousands of keys) reads the segment a range at a time anyway,
@@ -138,9 +142,22 @@ def _mapped_rows(row_bytes: int) -> int:
     return max(KEYS_PER_PAGE, MAPPED_BYTES // row_bytes // KEYS_PER_PAGE * KEYS_PER_PAGE)
 
 
+#: Words (of 64 bits) of a page of a segment's membership filter, each page with its checksum:
+#: a search for few keys checks the pages it reads, not the whole filter (tens of MB for a large
+#: segment, which a new process would read and checksum whole at its first search).
+FILTER_PAGE_WORDS = 512
+
 #: The ``meta`` row naming the trusted segments.
 META_KEY = "key_index"
-_FORMAT = 3
+#: The format of the record in ``meta``.
+_RECORD_FORMAT = 3
+#: The format of the segment files written. Format 4 adds a checksum a page of the membership
+#: filter (format 3 has one for the whole filter) and the fences (every ``KEYS_PER_PAGE``-th
+#: key, with their checksum), which format 3 leaves to be read from every page of the keys.
+_FORMAT = 4
+#: The segment formats read: a format 3 file is searched as before until a merge or a rebuild
+#: replaces it (rewriting every segment of a large warehouse would cost its next run minutes).
+_READ_FORMATS = (3, 4)
 _HEADER = 4096
 _MAGIC = "reusetrack-keyindex"
 _SUFFIX = ".seg"
@@ -177,9 +194,25 @@ def _filter_words(rows: int) -> int:
     return -(-rows * FILTER_BITS // 64)
 
 
-def _layout(rows: int) -> tuple[tuple[int, int, int, int, int], int, int]:
-    """Byte offsets of the keys, passage offsets, version offsets, version ranks and block sums;
-    of the membership filter (its words, then their XXH3-64); and the file size."""
+@dataclass(frozen=True)
+class _Layout:
+    """Where each part of a segment file lies, in bytes, in format ``version``."""
+
+    version: int
+    #: The keys, passage offsets, version offsets, version ranks and block sums.
+    columns: tuple[int, int, int, int, int]
+    filter_at: int
+    filter_words: int
+    #: Format 4: each filter page's checksum, then the fences and their checksum (format 3: the
+    #: filter's checksum at ``pages_at``, and no fences).
+    pages_at: int
+    fences_at: int
+    fences: int
+    size: int
+
+
+def _layout(rows: int, version: int = _FORMAT) -> _Layout:
+    """The :class:`_Layout` of a segment of ``rows`` rows in format ``version``."""
     blocks = -(-rows // BLOCK)
     keys = _HEADER
     prel = keys + 8 * rows
@@ -187,7 +220,14 @@ def _layout(rows: int) -> tuple[tuple[int, int, int, int, int], int, int]:
     rank = vrel + 4 * rows
     sums = -(-(rank + rows) // 8) * 8
     filter_at = sums + 8 * blocks
-    return (keys, prel, vrel, rank, sums), filter_at, filter_at + 8 * _filter_words(rows) + 8
+    words = _filter_words(rows)
+    pages_at = filter_at + 8 * words
+    if version == 3:
+        return _Layout(3, (keys, prel, vrel, rank, sums), filter_at, words, pages_at, pages_at + 8, 0, pages_at + 8)
+    fences_at = pages_at + 8 * -(-words // FILTER_PAGE_WORDS)
+    fences = -(-rows // KEYS_PER_PAGE)
+    columns = (keys, prel, vrel, rank, sums)
+    return _Layout(version, columns, filter_at, words, pages_at, fences_at, fences, fences_at + 8 * fences + 8)
 
 
 class Segment:
@@ -198,16 +238,18 @@ class Segment:
 
     def __init__(self, path: Path, info: SegmentInfo) -> None:
         self.info = info
-        offsets, filter_at, size = _layout(info.rows)
         try:
             actual = path.stat().st_size
             with path.open("rb") as handle:
                 header = json.loads(handle.read(_HEADER).rstrip(b" \n\0"))
         except (OSError, ValueError) as err:
             raise CorruptSegment(f"{path.name}: {err}") from err
-        expected = {"magic": _MAGIC, "format": _FORMAT, "block": BLOCK, **info.to_dict()}
-        if actual != size or header != expected:
-            raise CorruptSegment(f"{path.name}: size {actual} (expected {size}) or header {header} disagrees")
+        version = header.get("format") if isinstance(header, dict) else None
+        layout = _layout(info.rows, version if version in _READ_FORMATS else _FORMAT)
+        expected = {"magic": _MAGIC, "format": version, "block": BLOCK, **info.to_dict()}
+        if version not in _READ_FORMATS or actual != layout.size or header != expected:
+            raise CorruptSegment(f"{path.name}: size {actual} (expected {layout.size}) or header {header} disagrees")
+        self._layout = layout
         n = info.rows
         blocks = -(-n // BLOCK)
         kinds = ((np.uint64, n), (np.uint32, n), (np.uint32, n), (np.uint8, n), (np.uint64, blocks))
@@ -218,10 +260,11 @@ class Segment:
                 self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         self.keys, self.prel, self.vrel, self.rank, self.sums = (
             np.frombuffer(self._map, kind, count, offset) if self._map is not None else np.zeros(0, kind)
-            for offset, (kind, count) in zip(offsets, kinds, strict=True)
+            for offset, (kind, count) in zip(layout.columns, kinds, strict=True)
         )
-        self._filter_at = filter_at
-        self._filter: np.ndarray | None = None  # read at the first search for few keys
+        # The membership filter's words, their pages' checksums and which pages are checked:
+        # read at the first search for few keys.
+        self._filter: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.checked = np.zeros(blocks, bool)
         self._offsets = (info.lo, info.vlo)
         self._searched = 0  # keys searched for since the pages were last unmapped
@@ -274,7 +317,7 @@ class Segment:
         those its membership filter may hold (``FILTER_BITS``), unless not ``filtered``."""
         if filtered and len(queries) <= MAX_FILTERED_KEYS and len(queries) * KEYS_PER_PAGE < self.info.rows:
             # Few keys, fewer than pages: each would map a page, most of them to find nothing.
-            queries = _native.segment_filter_select(self.membership(), queries)
+            queries = self._filter_select(queries)
         if not self.info.rows or not len(queries):
             return []
         cap = max_versions if max_versions is not None and max_versions < RANK_CAP else None
@@ -300,26 +343,54 @@ class Segment:
                 self.release()
         return found_parts
 
-    def membership(self) -> np.ndarray:
-        """The membership filter's words (see ``FILTER_BITS``), read into memory at the first
-        call and checked against their checksum: a damaged filter would drop keys the segment
-        holds. Only searches for few keys read it, so a bulk run never holds the filters."""
+    def membership(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The membership filter (see ``FILTER_BITS``): its words, the checksum of each page of
+        ``FILTER_PAGE_WORDS`` of them, and which pages are checked, for
+        ``_native.segment_filter_select`` to check the pages a search reads as it first reads
+        them (a damaged filter would drop keys the segment holds). Format 4 leaves the words in
+        the file's mapping and reads only the pages' checksums; a format 3 file has one checksum
+        for the whole filter, which is read into memory and checked whole. Only searches for few
+        keys read it, so a bulk run never holds the filters."""
         if self._filter is None:
-            words = _filter_words(self.info.rows)
+            layout = self._layout
+            words = layout.filter_words
             if self._map is None or not words:
-                return np.zeros(0, np.uint64)
-            found = np.array(np.frombuffer(self._map, np.uint64, words, self._filter_at))
-            stored = int(np.frombuffer(self._map, np.uint64, 1, self._filter_at + 8 * words)[0])
-            self.release()
-            if _native.segment_filter_checksum(found) != stored:
-                raise CorruptSegment(f"{self.info.name}: the membership filter's checksum fails")
-            self._filter = found
+                self._filter = np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(1, bool)
+            elif layout.version >= 4:
+                pages = -(-words // FILTER_PAGE_WORDS)
+                sums = np.array(np.frombuffer(self._map, np.uint64, pages, layout.pages_at))
+                view = np.frombuffer(self._map, np.uint64, words, layout.filter_at)
+                self._filter = view, sums, np.zeros(pages, bool)
+            else:
+                found = np.array(np.frombuffer(self._map, np.uint64, words, layout.filter_at))
+                stored = np.frombuffer(self._map, np.uint64, 1, layout.pages_at)
+                self.release()
+                if not np.array_equal(_native.segment_page_sums(found, words), stored):
+                    raise CorruptSegment(f"{self.info.name}: the membership filter's checksum fails")
+                self._filter = found, np.zeros(0, np.uint64), np.ones(-(-words // FILTER_PAGE_WORDS), bool)
         return self._filter
 
+    def _filter_select(self, queries: np.ndarray) -> np.ndarray:
+        """The ``queries`` the membership filter may hold (every key the segment holds)."""
+        words, sums, checked = self.membership()
+        try:
+            return _native.segment_filter_select(words, sums, checked, FILTER_PAGE_WORDS, queries)
+        except ValueError as err:
+            raise CorruptSegment(f"{self.info.name}: {err}") from err
+
     def _fence_keys(self) -> np.ndarray:
-        """Every ``KEYS_PER_PAGE``-th key, kept in memory: read once, ``MAPPED_BYTES`` of keys
-        at a time (it reads a key of every page)."""
+        """Every ``KEYS_PER_PAGE``-th key, kept in memory: format 4 stores them, checksummed; a
+        format 3 file's are read from the keys, ``MAPPED_BYTES`` of them at a time (a key of
+        every page: a large segment's take a new process tens of milliseconds)."""
         if self._fences is None:
+            layout = self._layout
+            if self._map is not None and layout.version >= 4:
+                fences = np.array(np.frombuffer(self._map, np.uint64, layout.fences, layout.fences_at))
+                stored = np.frombuffer(self._map, np.uint64, 1, layout.fences_at + 8 * layout.fences)
+                if not np.array_equal(_native.segment_page_sums(fences, layout.fences), stored):
+                    raise CorruptSegment(f"{self.info.name}: the fences' checksum fails")
+                self._fences = fences
+                return fences
             step = _mapped_rows(8)  # only the keys are read
             parts = []
             for first in range(0, self.info.rows, step):
@@ -429,8 +500,9 @@ def _write_file(folder: Path, info: SegmentInfo, chunks: Iterable[tuple[np.ndarr
 
 def _write_columns(temp: Path, info: SegmentInfo, chunks: Iterable[tuple[np.ndarray, ...]]) -> None:
     """:func:`_write_file`'s writing of the file ``temp``, fsynced."""
-    offsets, filter_at, size = _layout(info.rows)
-    words = np.zeros(_filter_words(info.rows), np.uint64)
+    layout = _layout(info.rows)
+    words = np.zeros(layout.filter_words, np.uint64)
+    fences = []
     widths = (8, 4, 4, 1)
     header = json.dumps({"magic": _MAGIC, "format": _FORMAT, "block": BLOCK, **info.to_dict()}).encode()
     with temp.open("wb") as handle:
@@ -438,19 +510,23 @@ def _write_columns(temp: Path, info: SegmentInfo, chunks: Iterable[tuple[np.ndar
         row = 0
         for chunk in chunks:
             *columns, sums = chunk
-            for offset, width, array in zip(offsets[:-1], widths, columns, strict=True):
+            for offset, width, array in zip(layout.columns[:-1], widths, columns, strict=True):
                 handle.seek(offset + width * row)
                 handle.write(array.data)
-            handle.seek(offsets[-1] + 8 * (row // BLOCK))
+            handle.seek(layout.columns[-1] + 8 * (row // BLOCK))
             handle.write(sums.data)
             _native.segment_filter_add(words, columns[0])
+            fences.append(np.array(columns[0][-row % KEYS_PER_PAGE :: KEYS_PER_PAGE], np.uint64))
             row += len(columns[0])
         if row != info.rows:
             raise ValueError(f"a segment of {info.rows} rows was given {row}")
-        handle.seek(filter_at)
+        fence_keys = np.concatenate(fences) if fences else np.zeros(0, np.uint64)
+        handle.seek(layout.filter_at)
         handle.write(words.data)
-        handle.write(np.uint64(_native.segment_filter_checksum(words)).tobytes())
-        handle.truncate(size)
+        handle.write(_native.segment_page_sums(words, FILTER_PAGE_WORDS).data)
+        handle.write(fence_keys.data)
+        handle.write(_native.segment_page_sums(fence_keys, max(1, len(fence_keys))).data)
+        handle.truncate(layout.size)
         handle.flush()
         os.fsync(handle.fileno())
 
@@ -608,14 +684,14 @@ class KeyIndex:
             return []
         # The segments must cover [0, covered) end to end: any other record is not ours.
         bounds = [0] + [s.hi for s in segments]
-        if found.get("format") != _FORMAT or any(
+        if found.get("format") != _RECORD_FORMAT or any(
             s.lo != b or s.hi <= s.lo for s, b in zip(segments, bounds, strict=False)
         ):
             return []
         return segments
 
     def _write_record(self, segments: list[SegmentInfo]) -> None:
-        value = json.dumps({"format": _FORMAT, "segments": [s.to_dict() for s in segments]})
+        value = json.dumps({"format": _RECORD_FORMAT, "segments": [s.to_dict() for s in segments]})
         self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [META_KEY, value])
 
     # -- keeping it up to date ----------------------------------------------------------------

@@ -993,35 +993,39 @@ fn segment_filter_add(
 }
 
 /// The `queries` a segment's membership filter `words` may hold (every key added to it, and a
-/// few others), in their order.
+/// few others), in their order; each page of `page_words` words of the filter is verified
+/// against its sum in `sums` when a query first reads it and marked in `checked` (see
+/// `segment::filter_select`): a page that fails raises ValueError.
 #[pyfunction]
-#[pyo3(signature = (words, queries, /))]
+#[pyo3(signature = (words, sums, checked, page_words, queries, /))]
 fn segment_filter_select<'py>(
     py: Python<'py>,
     words: PyReadonlyArray1<'py, u64>,
+    sums: PyReadonlyArray1<'py, u64>,
+    mut checked: PyReadwriteArray1<'py, bool>,
+    page_words: usize,
     queries: PyReadonlyArray1<'py, u64>,
-) -> Bound<'py, PyArray1<u64>> {
-    let (words, queries) = (values(&words), values(&queries));
-    py.detach(|| segment::filter_select(&words, &queries))
-        .into_pyarray(py)
+) -> PyResult<Bound<'py, PyArray1<u64>>> {
+    let (words, sums, queries) = (values(&words), values(&sums), values(&queries));
+    let checked = checked.as_slice_mut()?;
+    let held = py
+        .detach(|| segment::filter_select(&words, &sums, checked, page_words, &queries))
+        .map_err(PyValueError::new_err)?;
+    Ok(held.into_pyarray(py))
 }
 
-/// The XXH3-64 of a segment's membership filter `words` (their bytes, little-endian): written
-/// after them, checked when the segment is opened.
+/// The XXH3-64 of each page of `page_words` words of `words` (their little-endian bytes; the
+/// last page may be shorter): a segment's filter pages and its fences are written with theirs.
 #[pyfunction]
-#[pyo3(signature = (words, /))]
-fn segment_filter_checksum(py: Python<'_>, words: PyReadonlyArray1<'_, u64>) -> u64 {
+#[pyo3(signature = (words, page_words, /))]
+fn segment_page_sums<'py>(
+    py: Python<'py>,
+    words: PyReadonlyArray1<'py, u64>,
+    page_words: usize,
+) -> Bound<'py, PyArray1<u64>> {
     let words = values(&words);
-    py.detach(|| {
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        let mut bytes = Vec::with_capacity(8 * 4096);
-        for chunk in words.chunks(4096) {
-            bytes.clear();
-            bytes.extend(chunk.iter().flat_map(|w| w.to_le_bytes()));
-            hasher.update(&bytes);
-        }
-        hasher.digest()
-    })
+    py.detach(|| segment::page_sums(&words, page_words))
+        .into_pyarray(py)
 }
 
 /// The checksum of each record of the signature store (`warehouse/sigstore.py`): the first
@@ -1196,7 +1200,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(segment_lookup, m)?)?;
     m.add_function(wrap_pyfunction!(segment_filter_add, m)?)?;
     m.add_function(wrap_pyfunction!(segment_filter_select, m)?)?;
-    m.add_function(wrap_pyfunction!(segment_filter_checksum, m)?)?;
+    m.add_function(wrap_pyfunction!(segment_page_sums, m)?)?;
     m.add_function(wrap_pyfunction!(record_checksums, m)?)?;
     m.add_class::<SegmentMerge>()?;
     m.add(
@@ -1218,9 +1222,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "segment_build",
             "segment_check",
             "segment_filter_add",
-            "segment_filter_checksum",
             "segment_filter_select",
             "segment_lookup",
+            "segment_page_sums",
             "sequence_matched",
             "shingle_hashes",
             "signature_agreements",

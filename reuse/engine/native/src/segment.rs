@@ -562,24 +562,75 @@ fn prefetch(word: &u64) {
 }
 
 /// The `queries` the filter `words` may hold: every added key, and a few others (about 6% at
-/// six bits a key); in their order.
-pub fn filter_select(words: &[u64], queries: &[u64]) -> Vec<u64> {
+/// six bits a key); in their order. The filter is checked a page at a time: `words` in pages
+/// of `page_words` words, `sums` the [`page_sums`] they were written with. A page not marked in `checked` is
+/// verified the first time a query reads it, and marked; one whose sum fails is an error (a
+/// damaged filter would drop keys the segment holds). A search for few keys so reads a few
+/// pages of a large segment's filter, not all of it.
+pub fn filter_select(
+    words: &[u64],
+    sums: &[u64],
+    checked: &mut [bool],
+    page_words: usize,
+    queries: &[u64],
+) -> Result<Vec<u64>, String> {
     if words.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    queries
-        .iter()
-        .copied()
-        .filter(|&q| {
-            let (word, bits) = filter_slot(q, words.len());
-            words[word] & bits == bits
-        })
-        .collect()
+    let page_words = page_words.max(1);
+    let pages = words.len().div_ceil(page_words);
+    if checked.len() < pages {
+        return Err(format!(
+            "the filter has {pages} pages, {} flags",
+            checked.len()
+        ));
+    }
+    let mut held = Vec::new();
+    for &query in queries {
+        let (word, bits) = filter_slot(query, words.len());
+        let page = word / page_words;
+        if !checked[page] {
+            let start = page * page_words;
+            let end = (start + page_words).min(words.len());
+            if sums.get(page) != Some(&word_sum(&words[start..end])) {
+                return Err(format!(
+                    "the membership filter's page {page} fails its checksum"
+                ));
+            }
+            checked[page] = true;
+        }
+        if words[word] & bits == bits {
+            held.push(query);
+        }
+    }
+    Ok(held)
+}
+
+/// The XXH3-64 of `words`' little-endian bytes.
+pub fn word_sum(words: &[u64]) -> u64 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut bytes = Vec::with_capacity(8 * 4096);
+    for chunk in words.chunks(4096) {
+        bytes.clear();
+        bytes.extend(chunk.iter().flat_map(|w| w.to_le_bytes()));
+        hasher.update(&bytes);
+    }
+    hasher.digest()
+}
+
+/// [`word_sum`] of each page of `page_words` words of `words` (the last may be shorter).
+pub fn page_sums(words: &[u64], page_words: usize) -> Vec<u64> {
+    words.chunks(page_words.max(1)).map(word_sum).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`filter_select`] of a filter taken as checked.
+    fn held(words: &[u64], queries: &[u64]) -> Vec<u64> {
+        filter_select(words, &[], &mut [true], usize::MAX, queries).unwrap()
+    }
 
     #[test]
     fn a_filter_holds_every_key_added_and_few_others() {
@@ -587,16 +638,34 @@ mod tests {
         let keys: Vec<u64> = (0..60_000u64).map(|k| mix(k) >> 2).collect();
         let mut words = vec![0u64; 60_000 * 6 / 64];
         filter_add(&mut words, &keys[..30_000]);
-        assert_eq!(
-            filter_select(&words, &keys[..30_000]),
-            keys[..30_000].to_vec()
-        );
-        let others = filter_select(&words, &keys[30_000..]).len();
+        assert_eq!(held(&words, &keys[..30_000]), keys[..30_000].to_vec());
+        let others = held(&words, &keys[30_000..]).len();
         assert!(
             others < 30_000 / 10,
             "{others} of 30,000 keys not added pass the filter"
         );
-        assert!(filter_select(&[], &keys).is_empty());
+        assert!(held(&[], &keys).is_empty());
+        // Checked a page at a time: the same keys, only the pages read marked, and a damaged
+        // page an error once a query reads it.
+        let sums = page_sums(&words, 64);
+        let mut checked = vec![false; sums.len()];
+        let few = &keys[..40];
+        assert_eq!(
+            filter_select(&words, &sums, &mut checked, 64, few),
+            Ok(few.to_vec())
+        );
+        let marked = checked.iter().filter(|&&c| c).count();
+        assert!(marked > 0 && marked <= 40, "{marked} pages marked");
+        assert_eq!(
+            filter_select(&words, &sums, &mut checked, 64, &keys[..30_000]),
+            Ok(keys[..30_000].to_vec())
+        );
+        let mut damaged = words.clone();
+        let (word, _) = filter_slot(keys[0], damaged.len());
+        damaged[word] ^= 1 << 40;
+        let mut fresh = vec![false; sums.len()];
+        assert!(filter_select(&damaged, &sums, &mut fresh, 64, &keys[..1]).is_err());
+        assert_eq!(page_sums(&words, words.len()), vec![word_sum(&words)]);
         // Added in calls of any size (fewer keys than are fetched ahead, or none), the same.
         let mut pieces = vec![0u64; words.len()];
         let mut at = 0;
