@@ -16,6 +16,8 @@ Builds the deterministic corpus of ``bench/scalecorpus.py`` from the PAN13 train
   stored between its two articles cover at least half of the planted span's characters on the
   copy's side (:data:`FOUND_COVERAGE`); all plants, and those of ``SHORT_WORDS`` and of
   ``REPORTED_WORDS`` words or more;
+* the one-article ``ingest`` command against the full warehouse, ``COMMAND_RUNS`` new articles,
+  each a process of its own (``--command-ingest DB`` times only this, against a copy);
 * warehouse bytes per million passages, and the latency of ``matches DOC`` on the full warehouse
   both in this process (the warehouse query alone) and as a whole command (``reusetrack matches
   DOC`` in a process of its own: start-up, opening the warehouse, printing), and of the lineage
@@ -39,6 +41,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -206,6 +209,21 @@ def _incremental(db: Path, extra: list[dict[str, str]]) -> dict[str, Any]:
     }
 
 
+def _command_ingest(db: Path, articles: list[dict[str, str]]) -> dict[str, Any]:
+    """Wall time of ``reusetrack ingest FILE`` as the whole command a user runs (start-up, opening
+    the warehouse and its index, storing, matching, lineage, closing), one new article a run."""
+    command = [str(REUSETRACK)] if REUSETRACK.exists() else [sys.executable, "-m", "reuse"]
+    times = []
+    with tempfile.TemporaryDirectory(prefix="scale-command-") as scratch:
+        for k, article in enumerate(articles):
+            path = Path(scratch) / f"article-{k}.jsonl"
+            path.write_text(json.dumps(article) + "\n", encoding="utf-8")
+            start = time.perf_counter()
+            subprocess.run([*command, "--db", str(db), "ingest", str(path)], check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+    return {"runs": len(times), "p50_ms": round(1000 * statistics.median(times), 1)}
+
+
 # -- findings on the full warehouse ---------------------------------------------------------
 
 
@@ -315,14 +333,15 @@ def run(passages: int, work: Path) -> dict[str, Any]:
         "warehouse_bytes_per_million_passages": round((work / "full.duckdb").stat().st_size / full["passages"] * 1e6),
         "latency_ms": _latency(work / "full.duckdb"),
     }
-    extra = scalecorpus.extra_articles(PAN13, corpus, 2 * INCREMENTAL)
+    extra = scalecorpus.extra_articles(PAN13, corpus, 2 * INCREMENTAL + COMMAND_RUNS)
     curve: dict[str, Any] = {}
     for size in CURVE:
         db = work / f"prefix-{size}.duckdb"
         prefix = _ingest(db, corpus, documents=-(-size // PASSAGES_PER_ARTICLE))
-        curve[str(prefix["passages"])] = _incremental(db, extra)
-    curve[str(full["passages"])] = _incremental(work / "full.duckdb", extra)
+        curve[str(prefix["passages"])] = _incremental(db, extra[: 2 * INCREMENTAL])
+    curve[str(full["passages"])] = _incremental(work / "full.duckdb", extra[: 2 * INCREMENTAL])
     result["incremental"] = curve
+    result["one_article_command"] = _command_ingest(work / "full.duckdb", extra[2 * INCREMENTAL :])
     return result
 
 
@@ -332,6 +351,12 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache/reusetrack-scale")
     parser.add_argument("--child-ingest", nargs=2, metavar=("DB", "CORPUS"), help=argparse.SUPPRESS)
     parser.add_argument("--documents", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--command-ingest",
+        type=Path,
+        metavar="DB",
+        help="only time the one-article ingest command against DB (a copy of a full warehouse: it grows)",
+    )
     args = parser.parse_args()
     if args.child_ingest:
         db, corpus = args.child_ingest
@@ -339,6 +364,11 @@ def main() -> None:
         return
     if not PAN13.is_dir():
         sys.exit(f"Error: the PAN13 training corpus is not at {PAN13}")
+    if args.command_ingest:
+        corpus, _ = _corpus(args.work, args.passages)
+        extra = scalecorpus.extra_articles(PAN13, corpus, 2 * INCREMENTAL + COMMAND_RUNS)
+        print(json.dumps(_command_ingest(args.command_ingest, extra[2 * INCREMENTAL :])))
+        return
     print(json.dumps(run(args.passages, args.work), indent=2))
 
 
