@@ -89,6 +89,14 @@ def test_export_refuses_a_folder_that_is_not_empty(live: Path, tmp_path: Path) -
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
 
 
+def test_export_where_no_folder_can_be_made_names_the_folder_asked_for(live: Path, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("mine", encoding="utf-8")
+    out = tmp_path / "a-file" / "full"
+    result = runner.invoke(app, ["--db", str(live), "export", "--out", str(out)])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"Error: {out}: cannot write there ({out.parent}: File exists)\n"
+
+
 def test_export_into_an_empty_folder_and_without_a_warehouse(live: Path, tmp_path: Path) -> None:
     out = tmp_path / "empty"
     out.mkdir()

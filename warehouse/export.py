@@ -64,8 +64,13 @@ def export_warehouse(
     """
     out = Path(out)
     _check_out(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    except OSError as err:
+        # Named as the user gave it: the partial folder's name would mean nothing to them.
+        where = f"{err.filename}: " if err.filename else ""
+        raise WarehouseError(f"{out}: cannot write there ({where}{err.strerror or err})") from None
     try:
         with open_when_free(db, read_only=True, wait=wait) as warehouse:
             manifest = _write_snapshot(warehouse, scratch, fmt, version)
