@@ -285,13 +285,18 @@ class Segment:
             self.release()
 
     def release(self) -> None:
-        """Unmap the pages searches read (they stay in the page cache, and a later search maps
-        them again). Without this, a bulk ingest's lookups, each touching nearly every page of
-        every key column, leave the whole index counted in the process's resident memory, which
-        then grows with the corpus; with it the process holds at most one segment's pages."""
+        """Unmap the pages of the columns searches read (they stay in the page cache, and a later
+        search maps them again). Without this, a bulk ingest's lookups, each touching nearly every
+        page of every key column, leave the whole index counted in the process's resident
+        memory, which then grows with the corpus; with it the process holds at most one
+        segment's pages. The membership filter's pages stay: only searches for few keys read
+        them, a few pages each, and each would otherwise map its pages again (as much as the
+        filter's search itself)."""
         self._searched = 0
         if self._map is not None and hasattr(mmap, "MADV_DONTNEED"):  # not on Windows
-            self._map.madvise(mmap.MADV_DONTNEED)
+            columns = self._layout.filter_at // mmap.PAGESIZE * mmap.PAGESIZE
+            if columns:
+                self._map.madvise(mmap.MADV_DONTNEED, 0, columns)
 
     def lookup(
         self, queries: np.ndarray, max_versions: int | None, filtered: bool = True
