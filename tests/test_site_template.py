@@ -7,10 +7,12 @@ site's boilerplate after the run (warehouse.lineage.learn_site_boilerplate) and 
 from __future__ import annotations
 
 import random
+import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -233,3 +235,110 @@ def test_runs_of_a_few_pages_learn_what_relearning_and_a_rebuild_learn(
     incremental = lineage()
     refresh_lineage(db, learn_early, rebuild=True)
     assert lineage() == incremental
+
+
+# -- the rule against its statement in SQL ------------------------------------------------------------
+
+#: The rule as the one SQL statement that ran it before it ran natively: the reference the native
+#: rule (warehouse.lineage.learn_site_boilerplate) is held to.
+_REFERENCE = textwrap.dedent(
+    """
+    INSERT INTO site_boilerplate (site, text_hash, docs, site_docs, sample)
+    WITH cur AS (
+        -- current_documents, read for the wanted sites only (the view ranks every document)
+        SELECT d.doc_id, d.site, max(v.version_id) AS version_id
+        FROM documents d JOIN wanted_sites w USING (site) JOIN versions v USING (doc_id)
+        GROUP BY d.doc_id, d.site
+    ), sizes AS (
+        SELECT site, count(*) AS site_docs FROM cur GROUP BY site
+    ), held AS (
+        SELECT cur.site, cur.doc_id, b.text_hash, max(b.char_end - b.char_start) AS chars,
+               count(*) OVER (PARTITION BY cur.site, b.text_hash) AS holders,
+               min(struct_pack(v := b.version_id, s := b.char_start, e := b.char_end)) AS block
+        FROM blocks b JOIN cur USING (version_id) GROUP BY cur.site, cur.doc_id, b.text_hash
+    ), weight AS (
+        SELECT doc_id, sum(chars / holders) AS weight FROM held GROUP BY doc_id
+    ), rare AS (
+        SELECT * FROM held WHERE holders <= $pair_limit
+    ), shared AS (
+        SELECT a.doc_id AS a, b.doc_id AS b, sum(least(a.chars, b.chars) / a.holders) AS weight
+        FROM rare a JOIN rare b ON a.site = b.site AND a.text_hash = b.text_hash AND a.doc_id < b.doc_id
+        GROUP BY a.doc_id, b.doc_id
+    ), twins AS (
+        SELECT s.a, s.b FROM shared s
+        JOIN weight wa ON wa.doc_id = s.a JOIN weight wb ON wb.doc_id = s.b
+        WHERE s.weight >= $share * greatest(wa.weight, wb.weight)
+    ), article AS (
+        SELECT cur.doc_id, least(cur.doc_id, min(t.a)) AS article
+        FROM cur LEFT JOIN twins t ON t.b = cur.doc_id GROUP BY cur.doc_id
+    ), learned AS (
+        SELECT h.site, h.text_hash, count(*) AS docs FROM held h JOIN article USING (doc_id)
+        GROUP BY h.site, h.text_hash HAVING count(DISTINCT article.article) >= $cap
+    ), first AS (
+        SELECT l.site, l.text_hash, any_value(l.docs) AS docs, min(h.block) AS block
+        FROM learned l JOIN held h USING (site, text_hash) GROUP BY l.site, l.text_hash
+    )
+    SELECT f.site, f.text_hash, f.docs, s.site_docs,
+           substr(v.text, f.block.s + 1, least(f.block.e - f.block.s, 300))
+    FROM first f JOIN sizes s USING (site) JOIN versions v ON v.version_id = f.block.v
+    """
+)
+#: Block lengths are multiples of this (the least common multiple of 1 to 8), and no site has
+#: more than eight documents: every weight is then a whole number, so the SQL's sums and the
+#: native ones agree exactly whatever order each adds in.
+_UNIT = 840
+
+
+def _template_tables(docs: list[tuple[int, list[list[tuple[int, int]]]]]) -> duckdb.DuckDBPyConnection:
+    """An in-memory database of just the tables the rule reads: ``docs`` lists each document's
+    site and its versions, each a list of blocks ``(hash, length in units)``."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE documents (doc_id BIGINT, site VARCHAR)")
+    con.execute("CREATE TABLE versions (version_id BIGINT, doc_id BIGINT, text VARCHAR)")
+    con.execute("CREATE TABLE blocks (version_id BIGINT, char_start INTEGER, char_end INTEGER, text_hash UBIGINT)")
+    con.execute(
+        "CREATE TABLE site_boilerplate (site VARCHAR, text_hash UBIGINT, docs INTEGER, site_docs INTEGER,"
+        " sample VARCHAR, PRIMARY KEY (site, text_hash))"
+    )
+    version = 0
+    for doc, (site, versions) in enumerate(docs):
+        con.execute("INSERT INTO documents VALUES (?, ?)", [doc, f"site{site}.example"])
+        for blocks in versions:
+            version += 1
+            text, at = "", 0
+            for hash_, units in blocks:
+                start, at = at, at + units * _UNIT
+                text += f"{hash_}-{doc}-".ljust(units * _UNIT, "x")
+                con.execute("INSERT INTO blocks VALUES (?, ?, ?, ?)", [version, start, at, hash_])
+            con.execute("INSERT INTO versions VALUES (?, ?, ?)", [version, doc, text])
+    return con
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    docs=st.lists(
+        st.tuples(
+            st.integers(0, 2),
+            st.lists(st.lists(st.tuples(st.integers(0, 5), st.integers(1, 3)), max_size=5), min_size=1, max_size=2),
+        ),
+        max_size=16,
+    ).filter(lambda docs: all(sum(site == s for site, _ in docs) <= 8 for s in range(3))),
+    cap=st.integers(1, 3),
+    share=st.sampled_from([0.25, 0.5, 0.75, 1.0]),
+)
+def test_the_native_rule_learns_what_the_sql_statement_learns(
+    docs: list[tuple[int, list[list[tuple[int, int]]]]], cap: int, share: float
+) -> None:
+    """Generated sites (up to eight documents each, some of two versions, blocks drawn from six
+    hashes, repeated within a version or not): the native rule stores exactly the rows the SQL
+    statement stores (site, hash, documents, the site's documents, the sample of the first
+    occurrence), for every cap and share."""
+    con = _template_tables(docs)
+    sites = [f"site{s}.example" for s in range(3)]
+    lineage_db.learn_site_boilerplate(Warehouse(con, ":memory:"), sites, cap, share)
+    native = con.execute("SELECT * FROM site_boilerplate ORDER BY ALL").fetchall()
+    con.execute("DELETE FROM site_boilerplate")
+    con.execute("CREATE TEMP TABLE wanted_sites AS SELECT unnest(?::VARCHAR[]) AS site", [sites])
+    pair_limit = lineage_db._TWIN_BLOCK_DOCS * cap
+    con.execute(_REFERENCE, {"cap": cap, "share": share, "pair_limit": pair_limit})
+    assert native == con.execute("SELECT * FROM site_boilerplate ORDER BY ALL").fetchall()

@@ -183,6 +183,25 @@ def segment_filter_select(
     queries: npt.NDArray[np.uint64],
     /,
 ) -> npt.NDArray[np.uint64]: ...
+def learn_site_boilerplate(
+    site: npt.NDArray[np.uint32],
+    doc: npt.NDArray[np.int64],
+    hash: npt.NDArray[np.uint64],
+    version: npt.NDArray[np.int64],
+    start: npt.NDArray[np.int64],
+    end: npt.NDArray[np.int64],
+    cap: int,
+    share: float,
+    pair_limit: int,
+    /,
+) -> tuple[
+    npt.NDArray[np.uint32],
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+]: ...
 def segment_page_sums(words: npt.NDArray[np.uint64], page_words: int, /) -> npt.NDArray[np.uint64]: ...
 def record_checksums(
     words: npt.NDArray[np.uint64], ids: npt.NDArray[np.int64], hashed: int, /

@@ -256,8 +256,7 @@ def update_lineage(
         return _summary(wh, 0)
     sites = {v.site for v in fresh if v.site}
     before = lineage_db.site_boilerplate_hashes(wh, sites)
-    lineage_db.learn_site_boilerplate(wh, sites, settings.boilerplate_docs, settings.boilerplate_share)
-    after = lineage_db.site_boilerplate_hashes(wh, sites)
+    after = lineage_db.learn_site_boilerplate(wh, sites, settings.boilerplate_docs, settings.boilerplate_share)
     seeds = {v.doc_id for v in fresh}
     diffed = [v for v in fresh if v.previous is not None]
     changed_sites = [site for site in sites if before.get(site) != after.get(site)]

@@ -18,6 +18,7 @@ pub mod passages;
 pub mod records;
 pub mod seeds;
 pub mod segment;
+pub mod templates;
 #[cfg(test)]
 mod testing;
 pub mod tokens;
@@ -1028,6 +1029,58 @@ fn segment_page_sums<'py>(
         .into_pyarray(py)
 }
 
+/// The columns of the template blocks `templates::learn` found: site, hash, documents holding
+/// it, and its first occurrence's version, start and end.
+type LearnedColumns<'py> = (
+    Bound<'py, PyArray1<u32>>,
+    Bound<'py, PyArray1<u64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+);
+
+/// The blocks sites repeat across at least `cap` different articles (their templates; see
+/// `templates::learn`) from the blocks of every current document of the sites: each row's site
+/// (an index), document, text hash, version, start and end. Runs without the GIL.
+#[pyfunction]
+#[pyo3(signature = (site, doc, hash, version, start, end, cap, share, pair_limit, /))]
+#[allow(clippy::too_many_arguments)] // the blocks' six columns and the rule's three settings
+fn learn_site_boilerplate<'py>(
+    py: Python<'py>,
+    site: PyReadonlyArray1<'py, u32>,
+    doc: PyReadonlyArray1<'py, i64>,
+    hash: PyReadonlyArray1<'py, u64>,
+    version: PyReadonlyArray1<'py, i64>,
+    start: PyReadonlyArray1<'py, i64>,
+    end: PyReadonlyArray1<'py, i64>,
+    cap: usize,
+    share: f64,
+    pair_limit: usize,
+) -> PyResult<LearnedColumns<'py>> {
+    let (site, doc, hash) = (values(&site), values(&doc), values(&hash));
+    let (version, start, end) = (values(&version), values(&start), values(&end));
+    let blocks = templates::Blocks {
+        site: &site,
+        doc: &doc,
+        hash: &hash,
+        version: &version,
+        start: &start,
+        end: &end,
+    };
+    let out = py
+        .detach(|| templates::learn(&blocks, cap, share, pair_limit))
+        .map_err(PyValueError::new_err)?;
+    Ok((
+        out.site.into_pyarray(py),
+        out.hash.into_pyarray(py),
+        out.docs.into_pyarray(py),
+        out.version.into_pyarray(py),
+        out.start.into_pyarray(py),
+        out.end.into_pyarray(py),
+    ))
+}
+
 /// The checksum of each record of the signature store (`warehouse/sigstore.py`): the first
 /// `hashed` words of each row of the uint64 matrix `words` hashed by XXH3-64 (their little-endian
 /// bytes) with seed `ids[k]`. Runs without the GIL, on all cores.
@@ -1201,6 +1254,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(segment_filter_add, m)?)?;
     m.add_function(wrap_pyfunction!(segment_filter_select, m)?)?;
     m.add_function(wrap_pyfunction!(segment_page_sums, m)?)?;
+    m.add_function(wrap_pyfunction!(learn_site_boilerplate, m)?)?;
     m.add_function(wrap_pyfunction!(record_checksums, m)?)?;
     m.add_class::<SegmentMerge>()?;
     m.add(
@@ -1213,6 +1267,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "candidate_pairs",
             "family_keys_many",
             "grade_pairs",
+            "learn_site_boilerplate",
             "match_pairs",
             "minhash_signatures",
             "normalize",
