@@ -423,7 +423,16 @@ def test_fences_and_filter_pages_are_stored_and_format_3_is_still_read(tmp_path:
     former = Segment(old / info.name, info)
     assert [c.tolist() for c in former.lookup(queries, None)] == expected
     assert [c.tolist() for c in former.lookup(queries, None, filtered=False)] == expected
+    few = queries[:50]  # few enough for the filtered search
+    assert len(few) * keyindex.KEYS_PER_PAGE < rows
+    assert [c.tolist() for c in former.lookup(few, None)] == [c.tolist() for c in segment.lookup(few, None)]
     assert np.array_equal(former._fence_keys(), segment._fence_keys())
+    # A format 3 filter is checked whole: a bit flipped anywhere in it fails the first search.
+    data = bytearray((old / info.name).read_bytes())
+    data[keyindex._layout(rows, 3).pages_at - 1] ^= 1
+    (old / info.name).write_bytes(bytes(data))
+    with pytest.raises(keyindex.CorruptSegment, match="filter"):
+        Segment(old / info.name, info).lookup(few, None)
     # Damaged fences (the last one's bit flipped) fail their checksum at the first search.
     data = bytearray((folder / info.name).read_bytes())
     layout = keyindex._layout(rows)

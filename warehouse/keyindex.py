@@ -352,27 +352,26 @@ class Segment:
         """The membership filter (see ``FILTER_BITS``): its words, the checksum of each page of
         ``FILTER_PAGE_WORDS`` of them, and which pages are checked, for
         ``_native.segment_filter_select`` to check the pages a search reads as it first reads
-        them (a damaged filter would drop keys the segment holds). Format 4 leaves the words in
-        the file's mapping and reads only the pages' checksums; a format 3 file has one checksum
-        for the whole filter, which is read into memory and checked whole. Only searches for few
-        keys read it, so a bulk run never holds the filters."""
+        them (a damaged filter would drop keys the segment holds). The words are searched where
+        the file is mapped; format 4 has a checksum a page, format 3 one for the whole filter,
+        checked whole here. Only searches for few keys read it, so a bulk run never holds the
+        filters."""
         if self._filter is None:
             layout = self._layout
             words = layout.filter_words
             if self._map is None or not words:
                 self._filter = np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(1, bool)
-            elif layout.version >= 4:
-                pages = -(-words // FILTER_PAGE_WORDS)
+                return self._filter
+            pages = -(-words // FILTER_PAGE_WORDS)
+            view = np.frombuffer(self._map, np.uint64, words, layout.filter_at)
+            if layout.version >= 4:
                 sums = np.array(np.frombuffer(self._map, np.uint64, pages, layout.pages_at))
-                view = np.frombuffer(self._map, np.uint64, words, layout.filter_at)
                 self._filter = view, sums, np.zeros(pages, bool)
             else:
-                found = np.array(np.frombuffer(self._map, np.uint64, words, layout.filter_at))
                 stored = np.frombuffer(self._map, np.uint64, 1, layout.pages_at)
-                self.release()
-                if not np.array_equal(_native.segment_page_sums(found, words), stored):
+                if not np.array_equal(_native.segment_page_sums(view, words), stored):
                     raise CorruptSegment(f"{self.info.name}: the membership filter's checksum fails")
-                self._filter = found, np.zeros(0, np.uint64), np.ones(-(-words // FILTER_PAGE_WORDS), bool)
+                self._filter = view, np.zeros(0, np.uint64), np.ones(pages, bool)
         return self._filter
 
     def _filter_select(self, queries: np.ndarray) -> np.ndarray:
