@@ -8,6 +8,7 @@ hold no data: they are defined again whenever their SQL differs from what define
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -53,8 +54,9 @@ def view_sql() -> list[tuple[str, str]]:
     return sorted((e.name, e.read_text(encoding="utf-8")) for e in views.iterdir() if e.name.endswith(".sql"))
 
 
+@functools.cache
 def _views_digest() -> str:
-    """The SHA-256 of the macros' and views' SQL this version of reusetrack ships."""
+    """The SHA-256 of the macros' and views' SQL this version of reusetrack ships (read once)."""
     digest = hashlib.sha256(macro_sql().encode())
     for name, sql in view_sql():
         digest.update(f"\0{name}\0{sql}".encode())
