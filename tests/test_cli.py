@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime
@@ -813,6 +814,34 @@ def test_python_dash_m_reuse(tmp_path: Path) -> None:
         == f"Error: no warehouse at {tmp_path / 'none.duckdb'}: run 'reusetrack ingest' first or pass --db\n"
     )
     assert done.stdout == ""
+
+
+_BLAS_THREADS = """
+import os, sys
+from reuse.cli import main
+sys.argv = ["reusetrack", "--db", sys.argv[1], "stats"]
+try:
+    main()
+finally:
+    print(os.environ.get("OPENBLAS_NUM_THREADS"))
+"""
+
+
+@pytest.mark.parametrize(("given", "kept"), [(None, "1"), ("2", "2")])
+def test_the_command_line_keeps_blas_to_one_thread_unless_told(tmp_path: Path, given: str | None, kept: str) -> None:
+    """numpy's OpenBLAS threads spin on the other core after its first call (about 0.2 s of CPU
+    a one-article command); the command line asks for one unless OPENBLAS_NUM_THREADS says."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    done = subprocess.run(
+        [sys.executable, "-c", _BLAS_THREADS, str(tmp_path / "none.duckdb")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert done.stdout.splitlines()[-1:] == [kept], done.stderr
 
 
 def test_extract_shows_what_the_tracker_reads() -> None:

@@ -3,6 +3,7 @@ reuse`` run; :data:`app` is the typer application behind it (imported on first u
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from types import FrameType
@@ -25,6 +26,10 @@ def main() -> None:
 
         print(f"reusetrack {reusetrack_version()}")
         return
+    # numpy's OpenBLAS starts a thread a core at its first call (numpy's Gauss-Legendre nodes,
+    # once a run, for the band parameters), and they spin for about 0.1-0.2 s of CPU after it:
+    # on two cores, taken from the run's own threads. Nothing here needs BLAS on more than one.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # Python's default for SIGTERM (a service manager stopping the server, ``kill``) ends the process
     # on the spot; unwinding as Ctrl-C does lets cleanup run: serve's snapshot copies, eval's
     # scratch warehouses. Commands that stop cleanly on signals set handlers of their own meanwhile.
