@@ -209,18 +209,10 @@ def _incremental(db: Path, extra: list[dict[str, str]]) -> dict[str, Any]:
     }
 
 
-def _settle_disk() -> None:
-    """Write out what the stages before left to the disk, before whole commands are timed: right
-    after the benchmark's ingests gigabytes of their pages are still to be written, and a
-    command's fsyncs would wait behind them."""
-    os.sync()
-
-
 def _command_ingest(db: Path, articles: list[dict[str, str]]) -> dict[str, Any]:
     """Wall time of ``reusetrack ingest FILE`` as the whole command a user runs (start-up, opening
     the warehouse and its index, storing, matching, lineage, closing), one new article a run."""
     command = [str(REUSETRACK)] if REUSETRACK.exists() else [sys.executable, "-m", "reuse"]
-    _settle_disk()
     times = []
     with tempfile.TemporaryDirectory(prefix="scale-command-") as scratch:
         for k, article in enumerate(articles):
@@ -305,7 +297,6 @@ def _latency(db: Path) -> dict[str, Any]:
         }
     # After the connection above is closed: the command opens the warehouse itself.
     command = [str(REUSETRACK)] if REUSETRACK.exists() else [sys.executable, "-m", "reuse"]
-    _settle_disk()
     run_command = partial(subprocess.run, check=True, capture_output=True)
     timings["reusetrack matches DOC (whole command)"] = [
         timed(partial(run_command, [*command, "--db", str(db), "matches", u])) for u in urls[:COMMAND_RUNS]
