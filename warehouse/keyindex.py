@@ -211,6 +211,12 @@ class _Layout:
     size: int
 
 
+def _whole_sum(words: np.ndarray) -> np.ndarray:
+    """The XXH3-64 of all of ``words`` (as an array of one; none for no words): the checksum of
+    a segment's fences, and of a format 3 segment's whole filter."""
+    return _native.segment_page_sums(words, max(1, len(words)))
+
+
 def _layout(rows: int, version: int = _FORMAT) -> _Layout:
     """The :class:`_Layout` of a segment of ``rows`` rows in format ``version``."""
     blocks = -(-rows // BLOCK)
@@ -369,7 +375,7 @@ class Segment:
                 self._filter = view, sums, np.zeros(pages, bool)
             else:
                 stored = np.frombuffer(self._map, np.uint64, 1, layout.pages_at)
-                if not np.array_equal(_native.segment_page_sums(view, words), stored):
+                if not np.array_equal(_whole_sum(view), stored):
                     raise CorruptSegment(f"{self.info.name}: the membership filter's checksum fails")
                 self._filter = view, np.zeros(0, np.uint64), np.ones(pages, bool)
         return self._filter
@@ -391,7 +397,7 @@ class Segment:
             if self._map is not None and layout.version >= 4:
                 fences = np.array(np.frombuffer(self._map, np.uint64, layout.fences, layout.fences_at))
                 stored = np.frombuffer(self._map, np.uint64, 1, layout.fences_at + 8 * layout.fences)
-                if not np.array_equal(_native.segment_page_sums(fences, layout.fences), stored):
+                if not np.array_equal(_whole_sum(fences), stored):
                     raise CorruptSegment(f"{self.info.name}: the fences' checksum fails")
                 self._fences = fences
                 return fences
@@ -529,7 +535,7 @@ def _write_columns(temp: Path, info: SegmentInfo, chunks: Iterable[tuple[np.ndar
         handle.write(words.data)
         handle.write(_native.segment_page_sums(words, FILTER_PAGE_WORDS).data)
         handle.write(fence_keys.data)
-        handle.write(_native.segment_page_sums(fence_keys, max(1, len(fence_keys))).data)
+        handle.write(_whole_sum(fence_keys).data)
         handle.truncate(layout.size)
         handle.flush()
         os.fsync(handle.fileno())

@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 
@@ -69,6 +71,18 @@ def views_current(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row) and row[0][0] == _views_digest()
 
 
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The body's statements in one transaction: all committed, or none (rolled back, re-raised)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[Migration]:
     """Apply the migrations ``con`` lacks, each in its own transaction, and define the macros and
     views again if they changed (defining them all costs a writer's open some 20 ms and a
@@ -83,27 +97,17 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[Migration]:
     for migration in migrations():
         if migration.version in done:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with _transaction(con):
             con.execute(migration.sql)
             con.execute(
                 "INSERT INTO schema_migrations (version, name, duckdb_version) VALUES (?, ?, ?)",
                 [migration.version, migration.name, duckdb.__version__],
             )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
         applied.append(migration)
     if applied or not views_current(con):
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with _transaction(con):
             con.execute(macro_sql())
             for _, sql in view_sql():
                 con.execute(sql)
             con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [VIEWS_KEY, _views_digest()])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
     return applied
