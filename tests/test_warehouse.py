@@ -271,6 +271,29 @@ def test_views_are_defined_again_only_when_their_sql_changed(tmp_path: Path) -> 
         other.close()
 
 
+def _signature_table(db: Path) -> tuple[str, list[tuple[int, bytes]]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        (sql,) = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'signatures'").fetchone() or ("",)
+        return str(sql), con.execute("SELECT passage_id, minhash FROM signatures ORDER BY 1").fetchall()
+
+
+def test_signatures_are_stored_uncompressed_and_an_older_file_is_rebuilt(built: dict[str, Any], tmp_path: Path) -> None:
+    """Signatures are random bytes, which DuckDB's string compression only pays to try at every
+    commit (migration 9): a new file declares them uncompressed, and a file from before migration 9
+    has its table rebuilt at the first writer's open, the same rows, its key kept."""
+    sql, rows = _signature_table(built["at_once"])
+    assert "USING COMPRESSION Uncompressed" in sql and "PRIMARY KEY" in sql and rows
+    db = _copy(built["at_once"], tmp_path)
+    with duckdb.connect(str(db)) as con:  # as migrations 1-8 left it
+        con.execute("CREATE TABLE old_signatures (passage_id BIGINT PRIMARY KEY, minhash BLOB NOT NULL)")
+        con.execute("INSERT INTO old_signatures SELECT * FROM signatures")
+        con.execute("DROP TABLE signatures; ALTER TABLE old_signatures RENAME TO signatures")
+        con.execute("DELETE FROM schema_migrations WHERE version >= 9")
+    assert "COMPRESSION" not in _signature_table(db)[0]
+    open_warehouse(db, SETTINGS).close()
+    assert _signature_table(db) == (sql, rows)
+
+
 @pytest.mark.parametrize("read_only", [False, True], ids=["read-write", "read-only"])
 def test_newer_schema_is_refused(tmp_path: Path, read_only: bool) -> None:
     db = tmp_path / "w.duckdb"
