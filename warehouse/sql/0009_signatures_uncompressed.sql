@@ -7,6 +7,6 @@ CREATE TABLE signatures_rebuilt (
     passage_id BIGINT PRIMARY KEY,
     minhash    BLOB NOT NULL USING COMPRESSION uncompressed  -- num_perm little-endian uint32 values (datasketch affine32)
 );
-INSERT INTO signatures_rebuilt SELECT passage_id, minhash FROM signatures ORDER BY passage_id;
+INSERT INTO signatures_rebuilt SELECT passage_id, minhash FROM signatures;
 DROP TABLE signatures;
 ALTER TABLE signatures_rebuilt RENAME TO signatures;
