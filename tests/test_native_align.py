@@ -26,6 +26,7 @@ from reuse.engine.align import AlignInput
 from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable, analyse
 from reuse.engine.matching import PairResult, align, match_pair, match_pairs, reference_match_pair
+from reuse.engine.matching import _document as matching_document
 from reuse.engine.shingles import shingle_hashes
 from reuse.models import Passage, PassageKind
 
@@ -219,6 +220,36 @@ def test_bad_batches_are_errors_not_crashes() -> None:
     with pytest.raises(ValueError, match="trigrams"):
         align(broken, a.align_input, SETTINGS)
     assert match_pairs([], SETTINGS) == []
+
+
+def _strided(array: np.ndarray) -> np.ndarray:
+    """The same values as a view every other element of a larger array (not contiguous)."""
+    spread = np.repeat(array, 2, axis=0)
+    view = spread[::2]
+    assert len(array) < 2 or not view.flags.c_contiguous
+    return view
+
+
+def test_strided_arrays_are_read_as_their_values() -> None:
+    """The batch calls read their arrays without numpy's borrow registry: a view that is not
+    contiguous is copied, not read as if it were, and a wrong dtype is still refused."""
+    a = analyse(" ".join(f"w{k % 37} x{k}" for k in range(90)), SETTINGS).comparable
+    b = analyse(" ".join(f"w{k % 37} x{k}" for k in range(20, 110)), SETTINGS).comparable
+    native = (12, 0.5, 40, 0.5, 10, 24)
+    docs = [matching_document(a), matching_document(b)]
+    strided = [(tuple(_strided(x) for x in arrays), _strided(rows), w, c) for arrays, rows, w, c in docs]
+    candidates = np.array([[0, 0], [0, 1], [1, 0]], np.int64)
+    expected = _native.match_pairs(docs, [(0, 1, candidates)], native)
+    assert expected[0][2]  # something to compare
+    assert _native.match_pairs(strided, [(0, 1, _strided(candidates))], native) == expected
+    graded = [(x[0][0], x[0][3]) for x in docs]
+    spans = [row[:5] for row in expected[0][2]]
+    assert _native.grade_pairs([(_strided(h), _strided(c)) for h, c in graded], [(0, 1, 90, 90, spans)]) == (
+        _native.grade_pairs(graded, [(0, 1, 90, 90, spans)])
+    )
+    wrong = (docs[0][0][0].astype(np.int64), *docs[0][0][1:])
+    with pytest.raises(TypeError):
+        _native.match_pairs([(wrong, *docs[0][1:])], [], native)
 
 
 @pytest.mark.parametrize(
