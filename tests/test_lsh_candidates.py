@@ -327,6 +327,12 @@ def test_signature_agreement_equals_comparing_gathered_rows(m: int, num_perm: in
     cuts = np.sort(np.random.default_rng(seed + 1).integers(0, m + 1, 3))
     parts = np.split(table, cuts)
     assert signature_agreement(parts, rows_a, rows_b).tolist() == expected.tolist()
+    # Views of wider rows (as the signature store's records give them), and strided ones, read in
+    # place: the same counts.
+    wide = np.hstack([table, np.full((m, 2), 7, np.uint32)])
+    assert signature_agreement(wide[:, :num_perm], rows_a, rows_b).tolist() == expected.tolist()
+    flipped = np.ascontiguousarray(table[:, ::-1])[:, ::-1]
+    assert signature_agreement([flipped[:1], wide[1:, :num_perm]], rows_a, rows_b).tolist() == expected.tolist()
 
 
 def test_signature_agreement_refuses_rows_outside_the_table() -> None:

@@ -117,9 +117,11 @@ def signature_agreement(
 
 
 def _tables(signatures: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
-    """One signature table or several as a list of contiguous uint32 tables."""
+    """One signature table or several as a list of uint32 tables, not copied when they are
+    uint32 already: the signature store's rows are views of its wider records (a bulk batch's
+    stored signatures run to hundreds of megabytes), which the native engine reads in place."""
     tables = [signatures] if isinstance(signatures, np.ndarray) else list(signatures)
-    return [np.ascontiguousarray(t, np.uint32) for t in tables]
+    return [np.asarray(t, np.uint32) for t in tables]
 
 
 def _width(tables: list[np.ndarray]) -> int:

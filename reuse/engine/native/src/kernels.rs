@@ -3,6 +3,7 @@
 //! They mirror `reuse/engine/shingles.py` and `reuse/engine/signatures.py` bit for bit; the
 //! Python code is the oracle (tests/test_native.py) and the unit tests below pin a few values.
 
+use numpy::ndarray::ArrayView2;
 use rayon::prelude::*;
 
 /// Odd multiplier of the shingle polynomial (the 64-bit golden ratio).
@@ -163,35 +164,34 @@ pub fn signatures(
     out
 }
 
-/// How many values row `rows_a[k]` and row `rows_b[k]` of the row-major `(m, num_perm)`
-/// signature tables share, for each `k` (`numpy.sum(table[a] == table[b], axis=1)` without the
-/// two gathered copies, on all cores). The tables' rows are counted end to end, as if they were
+/// How many values row `rows_a[k]` and row `rows_b[k]` of the `(m_i, num_perm)` signature
+/// tables share, for each `k` (`numpy.sum(table[a] == table[b], axis=1)` without the two
+/// gathered copies, on all cores). The tables' rows are counted end to end, as if they were
 /// stacked (a batch's new signatures need not be copied under the stored ones it meets); rows
-/// must be below their total `m`.
-pub fn agreements(
-    tables: &[&[u32]],
-    num_perm: usize,
-    rows_a: &[usize],
-    rows_b: &[usize],
-) -> Vec<u32> {
+/// must be below their total `m`. A table may be a view of wider rows (the signature store's
+/// records, their words past the signature left out) without being copied first.
+pub fn agreements(tables: &[ArrayView2<'_, u32>], rows_a: &[usize], rows_b: &[usize]) -> Vec<u32> {
     // The first row of each table, and of none past them.
     let starts: Vec<usize> = std::iter::once(0)
         .chain(tables.iter().scan(0, |end, t| {
-            *end += t.len() / num_perm.max(1);
+            *end += t.nrows();
             Some(*end)
         }))
         .collect();
     let row = |r: usize| {
         let t = starts.partition_point(|&start| start <= r) - 1;
-        let at = r - starts[t];
-        &tables[t][at * num_perm..(at + 1) * num_perm]
+        tables[t].row(r - starts[t])
     };
     rows_a
         .par_iter()
         .zip(rows_b.par_iter())
         .with_min_len(1024)
         .map(|(&a, &b)| {
-            let shared = row(a).iter().zip(row(b)).filter(|(x, y)| x == y).count();
+            let (a, b) = (row(a), row(b));
+            let shared = match (a.as_slice(), b.as_slice()) {
+                (Some(a), Some(b)) => a.iter().zip(b).filter(|(x, y)| x == y).count(),
+                _ => a.iter().zip(b.iter()).filter(|(x, y)| x == y).count(),
+            };
             u32::try_from(shared).expect("a signature row is shorter than 2**32")
         })
         .collect()
@@ -258,6 +258,7 @@ fn reduce_rows(row: &mut [u32], rows: &[u32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use numpy::ndarray::s;
 
     /// The signature of one passage, permuting every shingle directly.
     fn naive(shingles: &[u32], a: &[u32], b: &[u32]) -> Vec<u32> {
@@ -278,10 +279,25 @@ mod tests {
         let table = [1, 2, 3, 1, 5, 3, 7, 8, 9];
         let expected = vec![2, 3, 0, 3];
         let (a, b) = ([0, 0, 2, 2], [1, 0, 1, 2]);
-        assert_eq!(agreements(&[&table], 3, &a, &b), expected);
+        let whole = ArrayView2::from_shape((3, 3), &table).unwrap();
+        assert_eq!(agreements(&[whole], &a, &b), expected);
         // The same rows in tables of one, none and two rows: counted end to end.
-        let parts: [&[u32]; 3] = [&table[..3], &[], &table[3..]];
-        assert_eq!(agreements(&parts, 3, &a, &b), expected);
+        let parts = [
+            whole.slice(s![..1, ..]),
+            whole.slice(s![..0, ..]),
+            whole.slice(s![1.., ..]),
+        ];
+        assert_eq!(agreements(&parts, &a, &b), expected);
+        // Rows read out of wider ones (a column past the signature left out), and strided ones.
+        let wide = [1, 2, 3, 0, 1, 5, 3, 0, 7, 8, 9, 0];
+        let wide = ArrayView2::from_shape((3, 4), &wide).unwrap();
+        assert_eq!(agreements(&[wide.slice(s![.., ..3])], &a, &b), expected);
+        let reversed = [3, 2, 1, 3, 5, 1, 9, 8, 7];
+        let reversed = ArrayView2::from_shape((3, 3), &reversed).unwrap();
+        assert_eq!(
+            agreements(&[reversed.slice(s![.., ..;-1])], &a, &b),
+            expected
+        );
     }
 
     #[test]

@@ -203,9 +203,8 @@ fn signature_agreements<'py>(
             b.len()
         )));
     }
-    let held: Vec<Cow<'_, [u32]>> = tables.iter().map(matrix).collect();
-    let slices: Vec<&[u32]> = held.iter().map(|t| t.as_ref()).collect();
-    let shared = py.detach(|| kernels::agreements(&slices, num_perm, &a, &b));
+    let views: Vec<_> = tables.iter().map(|t| t.as_array()).collect();
+    let shared = py.detach(|| kernels::agreements(&views, &a, &b));
     Ok(shared.into_pyarray(py))
 }
 
