@@ -590,6 +590,17 @@ def test_stored_signatures_are_read_back_row_for_row(
         assert np.array_equal(signatures[k], expected[passage][0]) and tokens[k] == expected[passage][1]
 
 
+@given(st.integers(0, 30), st.integers(1, 12), st.booleans(), st.integers(0, 2**32 - 1))
+def test_signature_column_holds_each_rows_little_endian_bytes(rows: int, width: int, strided: bool, seed: int) -> None:
+    """The signatures' blobs, made over one buffer for a whole batch, are each row's values as
+    little-endian uint32 bytes, as ``signatures.minhash`` holds them; a view is read as its values."""
+    table = np.random.default_rng(seed).integers(0, 2**32, (rows, 2 * width if strided else width), dtype=np.uint32)
+    view = table[:, ::2] if strided else table
+    expected = [row.astype("<u4").tobytes() for row in view]
+    column = ingest_module.signature_column(view)
+    assert column.type == pa.binary() and column.to_pylist() == expected
+
+
 @pytest.mark.parametrize("kind", [pa.binary(), pa.large_binary()])
 def test_blobs_of_one_length_are_rows_whatever_their_chunks(kind: pa.DataType) -> None:
     """fixed_width_rows: chunks of either offset width, one of them a slice (an offset into its

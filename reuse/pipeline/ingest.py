@@ -20,6 +20,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,10 +35,13 @@ from reuse.models import Document, TimePrecision
 from reuse.pipeline.analyser import Analyser
 from reuse.pipeline.lineage import LineageSummary, rebuild_lineage, store_evidence, update_lineage
 from reuse.stages import StageClock
-from warehouse.db import SCHEMA_VERSION, StoredVersion, Warehouse, open_when_free
+from warehouse.db import SCHEMA_VERSION, StoredVersion, Warehouse, fixed_width_blobs, open_when_free
 from warehouse.lineage import pending_count
 from warehouse.load import is_empty, load_tables
 from warehouse.manifest import Manifest
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "BATCH_CHARS",
@@ -57,11 +61,13 @@ __all__ = [
     "load_snapshot",
     "match_rows",
     "pair_row",
+    "passage_columns",
     "passage_rows",
     "record_url",
     "refresh_lineage",
     "repeated_input",
     "signature_blobs",
+    "signature_column",
     "snapshot_settings",
     "version_row",
 ]
@@ -412,7 +418,6 @@ class Ingestor:
         keys: list[np.ndarray] = []
         key_passages: list[np.ndarray] = []
         key_versions: list[np.ndarray] = []
-        blobs: list[bytes] = []
         passage_id = first_passage
         version_of_new: dict[int, Analysis] = {}
         for k, ((doc, digest), analysis) in enumerate(zip(fresh, analyses, strict=True)):
@@ -424,11 +429,10 @@ class Ingestor:
                 next_doc += 1
                 append_row(new_docs, document_row(doc, doc_id, now))
             append_row(versions, version_row(doc, digest, analysis, version_id, doc_id, run_id, now))
-            for row in passage_rows(analysis, version_id, passage_id):
-                append_row(passage_cols, row)
+            for name, values in passage_columns(analysis, version_id, passage_id).items():
+                passage_cols[name].extend(values)
             count = len(analysis.passages)
             if count:
-                blobs.extend(signature_blobs(analysis))
                 found, positions = analysis.lookup_keys()
                 keys.append(found)
                 key_passages.append(passage_id + positions)
@@ -441,12 +445,13 @@ class Ingestor:
             wh.insert("lineage_pending", {"version_id": versions["version_id"]})
             store_evidence(wh, [(first_version + k, doc) for k, (doc, _) in enumerate(fresh)])
             wh.insert("passages", dict(passage_cols))
-            wh.insert("signatures", {"passage_id": np.arange(first_passage, passage_id), "minhash": blobs})
+            kept = _kept_signatures(analyses)
+            minhash = signature_column(kept[0])
+            wh.insert("signatures", {"passage_id": np.arange(first_passage, passage_id), "minhash": minhash})
             probe = None
             if keys:
                 probe = (_joined(keys), _joined(key_passages), _joined(key_versions))
                 wh.insert("band_keys", {"key": probe[0], "passage_id": probe[1], "version_id": probe[2]})
-            kept = _kept_signatures(analyses)
             wh.keep_signatures(first_passage, *kept)
         self.report.ingested += len(fresh)
         self.report.passages += passage_id - first_passage
@@ -611,25 +616,39 @@ def version_row(
     }
 
 
-def passage_rows(analysis: Analysis, version_id: int, first_passage_id: int) -> Iterator[dict[str, object]]:
-    """The ``passages`` rows of a version; its passages get consecutive ids from ``first_passage_id``."""
-    for p in analysis.passages:
-        yield {
-            "passage_id": first_passage_id + p.position,
-            "version_id": version_id,
-            "position": p.position,
-            "kind": p.kind.value,
-            "token_start": p.token_start,
-            "token_end": p.token_end,
-            "char_start": p.char_start,
-            "char_end": p.char_end,
-            "unspaced": p.unspaced,
-        }
+def passage_columns(analysis: Analysis, version_id: int, first_passage_id: int) -> dict[str, list[object]]:
+    """The ``passages`` rows of a version as columns (a bulk batch stores a million passages:
+    a dictionary a row cost seconds); its passages get consecutive ids from ``first_passage_id``."""
+    passages = analysis.passages
+    return {
+        "passage_id": [first_passage_id + p.position for p in passages],
+        "version_id": [version_id] * len(passages),
+        "position": [p.position for p in passages],
+        "kind": [p.kind.value for p in passages],
+        "token_start": [p.token_start for p in passages],
+        "token_end": [p.token_end for p in passages],
+        "char_start": [p.char_start for p in passages],
+        "char_end": [p.char_end for p in passages],
+        "unspaced": [p.unspaced for p in passages],
+    }
+
+
+def passage_rows(analysis: Analysis, version_id: int, first_passage_id: int) -> list[dict[str, object]]:
+    """The ``passages`` rows of a version (:func:`passage_columns`, a row at a time)."""
+    columns = passage_columns(analysis, version_id, first_passage_id)
+    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def signature_column(signatures: np.ndarray) -> pa.Array:
+    """The ``signatures.minhash`` values (each row's values as little-endian uint32) of the rows
+    of an ``(m, num_perm)`` signature table, as one Arrow column."""
+    return fixed_width_blobs(np.asarray(signatures, "<u4"))
 
 
 def signature_blobs(analysis: Analysis) -> list[bytes]:
     """The ``signatures.minhash`` value of each passage, in position order."""
-    return [analysis.signatures[i].astype("<u4").tobytes() for i in range(len(analysis.passages))]
+    blobs: list[bytes] = signature_column(analysis.signatures[: len(analysis.passages)]).to_pylist()
+    return blobs
 
 
 def match_rows(
