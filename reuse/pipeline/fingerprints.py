@@ -24,7 +24,7 @@ import orjson
 
 from reuse.config import Settings
 from reuse.errors import InputError
-from reuse.models import Document
+from reuse.models import Document, passage_columns
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -131,12 +131,8 @@ class _Parquet:
         columns: dict[str, Any] = {
             "source": pa.array([document.source] * count, pa.string()),
             "url": pa.array([document.url] * count, pa.string()),
-            "position": [p.position for p in passages],
-            "kind": [p.kind.value for p in passages],
-            "char_start": [p.char_start for p in passages],
-            "char_end": [p.char_end for p in passages],
-            "token_start": [p.token_start for p in passages],
-            "token_end": [p.token_end for p in passages],
+            # In the file's order (the schema's); a field the file does not hold is left out.
+            **passage_columns(passages),
             "text": [text[p.char_start : p.char_end] for p in passages],
             "num_perm": pa.array([self.settings.num_perm] * count, pa.int32()),
             "seed": pa.array([self.settings.seed] * count, pa.int64()),

@@ -32,6 +32,7 @@ from reuse.engine.lsh import may_verify
 from reuse.engine.matching import PairResult, match_pairs
 from reuse.errors import InputError, Problem, RepeatedInput, WarehouseError
 from reuse.models import Document, TimePrecision
+from reuse.models import passage_columns as fields_of_passages
 from reuse.pipeline.analyser import Analyser
 from reuse.pipeline.lineage import LineageSummary, rebuild_lineage, store_evidence, update_lineage
 from reuse.stages import StageClock
@@ -617,19 +618,13 @@ def version_row(
 
 
 def passage_columns(analysis: Analysis, version_id: int, first_passage_id: int) -> dict[str, list[object]]:
-    """The ``passages`` rows of a version as columns (a bulk batch stores a million passages:
-    a dictionary a row cost seconds); its passages get consecutive ids from ``first_passage_id``."""
+    """The ``passages`` rows of a version as columns; its passages get consecutive ids from
+    ``first_passage_id``."""
     passages = analysis.passages
     return {
         "passage_id": [first_passage_id + p.position for p in passages],
         "version_id": [version_id] * len(passages),
-        "position": [p.position for p in passages],
-        "kind": [p.kind.value for p in passages],
-        "token_start": [p.token_start for p in passages],
-        "token_end": [p.token_end for p in passages],
-        "char_start": [p.char_start for p in passages],
-        "char_end": [p.char_end for p in passages],
-        "unspaced": [p.unspaced for p in passages],
+        **fields_of_passages(passages),
     }
 
 
