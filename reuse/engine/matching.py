@@ -136,10 +136,10 @@ def match_pairs(
                 slot[id(doc)] = len(documents)
                 documents.append(_document(doc))
         rows = candidates if isinstance(candidates, np.ndarray) else list(candidates)
-        # A copy of its own: the native side's borrow checks compare each array with every
-        # other borrowed view of the same base, so thousands of slices of one array (as
-        # ``Ingestor`` groups them) cost time quadratic in their number.
-        jobs.append((slot[id(a)], slot[id(b)], np.array(rows, dtype=np.int64).reshape(-1, 2)))
+        # Not copied when already int64 rows: the native side reads the batch's arrays without
+        # numpy's borrow registry, whose checks compared each array with every other borrowed
+        # view of its base (thousands of slices of one array, as ``Ingestor`` groups them).
+        jobs.append((slot[id(a)], slot[id(b)], np.asarray(rows, dtype=np.int64).reshape(-1, 2)))
     native = (
         settings.min_match_tokens,
         settings.min_similarity,
