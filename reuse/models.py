@@ -23,7 +23,7 @@ __all__ = [
     "TextBlock",
     "TimePrecision",
     "iso_precision",
-    "passage_columns",
+    "passage_fields",
     "shown_time",
     "time_interval",
 ]
@@ -238,7 +238,7 @@ class Passage:
     unspaced: bool  # shingled by characters (a script written without spaces)
 
 
-def passage_columns(passages: Sequence[Passage]) -> dict[str, list[Any]]:
+def passage_fields(passages: Sequence[Passage]) -> dict[str, list[Any]]:
     """The passages' fields as columns (field name → one value a passage, the kind as its
     string), in :class:`Passage`'s order: what the warehouse and the fingerprint file store of
     each, built a column at a time (a bulk batch holds a million passages)."""

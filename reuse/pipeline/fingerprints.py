@@ -24,7 +24,7 @@ import orjson
 
 from reuse.config import Settings
 from reuse.errors import InputError
-from reuse.models import Document, passage_columns
+from reuse.models import Document, passage_fields
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -132,7 +132,7 @@ class _Parquet:
             "source": pa.array([document.source] * count, pa.string()),
             "url": pa.array([document.url] * count, pa.string()),
             # In the file's order (the schema's); a field the file does not hold is left out.
-            **passage_columns(passages),
+            **passage_fields(passages),
             "text": [text[p.char_start : p.char_end] for p in passages],
             "num_perm": pa.array([self.settings.num_perm] * count, pa.int32()),
             "seed": pa.array([self.settings.seed] * count, pa.int64()),

@@ -31,8 +31,7 @@ from reuse.engine.analysis import Analysis, Comparable
 from reuse.engine.lsh import may_verify
 from reuse.engine.matching import PairResult, match_pairs
 from reuse.errors import InputError, Problem, RepeatedInput, WarehouseError
-from reuse.models import Document, TimePrecision
-from reuse.models import passage_columns as fields_of_passages
+from reuse.models import Document, TimePrecision, passage_fields
 from reuse.pipeline.analyser import Analyser
 from reuse.pipeline.lineage import LineageSummary, rebuild_lineage, store_evidence, update_lineage
 from reuse.stages import StageClock
@@ -624,7 +623,7 @@ def passage_columns(analysis: Analysis, version_id: int, first_passage_id: int) 
     return {
         "passage_id": [first_passage_id + p.position for p in passages],
         "version_id": [version_id] * len(passages),
-        **fields_of_passages(passages),
+        **passage_fields(passages),
     }
 
 
