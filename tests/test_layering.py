@@ -25,6 +25,7 @@ import ast
 import importlib
 import json
 import pkgutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -166,14 +167,23 @@ def test_pure_layers_import_no_io_library(module: str) -> None:
 
 def test_the_native_crate_depends_on_no_io_crate() -> None:
     """The compiled engine (reuse/engine/native) has no I/O: its crate depends on the Python
-    bindings, numpy's, rayon and xxhash-rust only, so the pure-layer rule holds for it too.
+    bindings, numpy's, rayon, xxhash-rust and libc only, and uses of libc nothing but the page
+    advice its allocator gives (``hugepages.rs``), so the pure-layer rule holds for it too.
 
     xxhash-rust (feature xxh3) hashes tokens: the engine's token hash is XXH3-64, and the crate is
     the pure-Rust port of xxHash that the Python ``xxhash`` binding's values match."""
     import tomllib
 
-    manifest = tomllib.loads((ROOT / "reuse" / "engine" / "native" / "Cargo.toml").read_text(encoding="utf-8"))
-    assert set(manifest["dependencies"]) <= {"pyo3", "numpy", "rayon", "xxhash-rust"}
+    native = ROOT / "reuse" / "engine" / "native"
+    manifest = tomllib.loads((native / "Cargo.toml").read_text(encoding="utf-8"))
+    assert set(manifest["dependencies"]) <= {"pyo3", "numpy", "rayon", "xxhash-rust", "libc"}
+    used = {
+        (path.name, name)
+        for path in (native / "src").glob("*.rs")
+        for name in re.findall(r"\blibc::(\w+)", path.read_text(encoding="utf-8"))
+    }
+    allowed = {"madvise", "sysconf", "c_void", "MADV_HUGEPAGE", "_SC_PAGESIZE"}
+    assert {name for _, name in used} <= allowed and {path for path, _ in used} <= {"hugepages.rs"}, used
 
 
 def _loaded_after(code: str) -> list[str]:

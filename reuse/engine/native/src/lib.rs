@@ -12,6 +12,7 @@ pub mod families;
 pub mod fasthash;
 pub mod grade;
 pub mod hashsort;
+pub mod hugepages;
 pub mod kernels;
 pub mod normalize;
 pub mod passages;
@@ -38,6 +39,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 use rayon::prelude::*;
+
+/// Large blocks on huge pages: see [`hugepages`].
+#[global_allocator]
+static ALLOCATOR: hugepages::HugePageAlloc = hugepages::HugePageAlloc;
 
 /// A 1-d array's values as a slice, copied only when the array is not contiguous.
 fn values<'a, T: numpy::Element + Copy>(arr: &'a PyReadonlyArray1<'_, T>) -> Cow<'a, [T]> {
