@@ -774,3 +774,19 @@ def test_an_ingest_in_bulk_stops_the_merge_being_written_and_a_small_one_takes_i
     with open_warehouse(tmp_path / "w.duckdb") as wh:
         assert wh.key_index is not None
         assert (merges[0] in {s.token for s in wh.key_index._record()}) is not stopped
+
+
+def test_a_segment_stores_ids_as_offsets_and_refuses_ids_beyond_their_range() -> None:
+    """Passages and versions are stored as 32-bit offsets from the segment's ``lo`` and ``vlo``;
+    an id below them, or 2**32 or more above, is refused, not wrapped."""
+    keys = np.array([30, 10, 20], np.uint64)
+    passages = np.array([1_000_002, 1_000_000, 1_000_001], np.int64)
+    versions = np.array([500, 500, 501], np.int64)
+    sorted_keys, prel, vrel, _rank, _sums = _native.segment_build(keys, passages, versions, 1_000_000, 500, 4)
+    assert sorted_keys.tolist() == [10, 20, 30]
+    assert prel.tolist() == [0, 1, 2]
+    assert vrel.tolist() == [0, 1, 0]
+    with pytest.raises(ValueError, match=r"passage ids must lie in \[1000001, "):
+        _native.segment_build(keys, passages, versions, 1_000_001, 500, 4)
+    with pytest.raises(ValueError, match="version ids must lie in"):
+        _native.segment_build(keys, passages, versions + 2**32, 1_000_000, 500, 4)

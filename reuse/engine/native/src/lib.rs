@@ -875,14 +875,17 @@ type SegmentColumns<'py> = (
 
 /// Offsets from `base` of ids that must lie in `[base, base + 2**32)`.
 fn offsets(ids: &[i64], base: i64, what: &str) -> PyResult<Vec<u32>> {
-    ids.iter()
-        .map(|&id| u32::try_from(id - base))
-        .collect::<Result<_, _>>()
-        .map_err(|_| {
+    // Made at its full size first: collected through a `Result`, the vector would grow by
+    // doubling, each step copied into new pages.
+    let mut out = Vec::with_capacity(ids.len());
+    for &id in ids {
+        out.push(u32::try_from(id - base).map_err(|_| {
             value_error(format!(
                 "a segment's {what} ids must lie in [{base}, {base} + 2**32)"
             ))
-        })
+        })?);
+    }
+    Ok(out)
 }
 
 /// A band-key index segment's columns from its rows `(key, passage_id, version_id)` in any
