@@ -176,7 +176,7 @@ def _analyse(items: Iterable[tuple[Document, int]], settings: Settings, now: dat
             document=document_row(doc, version_id, now),  # one version per document
             version=version_row(doc, content_hash(doc.text), analysis, version_id, version_id, RUN_ID, now),
             evidence=evidence_rows(version_id, doc),
-            passages=list(passage_rows(analysis, version_id, 0)),
+            passages=passage_rows(analysis, version_id, 0),
             signatures=signature_blobs(analysis),
             keys=keys,
         )

@@ -875,8 +875,8 @@ type SegmentColumns<'py> = (
 
 /// Offsets from `base` of ids that must lie in `[base, base + 2**32)`.
 fn offsets(ids: &[i64], base: i64, what: &str) -> PyResult<Vec<u32>> {
-    // Made at its full size first: collected through a `Result`, the vector would grow by
-    // doubling, each step copied into new pages.
+    // Made at its full size: collected through a `Result`, the vector has no size to start
+    // from and grows by doubling.
     let mut out = Vec::with_capacity(ids.len());
     for &id in ids {
         out.push(u32::try_from(id - base).map_err(|_| {
