@@ -39,8 +39,9 @@ from reuse.pipeline import ingest as ingest_module
 from reuse.pipeline.ingest import IngestReport, _batched, ingest
 from reuse.stages import StageClock
 from warehouse import db as db_module
-from warehouse.db import SCHEMA_VERSION, Warehouse, fixed_width_rows, open_warehouse, registered, rows_with_values
+from warehouse.db import SCHEMA_VERSION, Warehouse, fixed_width_rows, open_warehouse, rows_with_values
 from warehouse.migrations import VIEWS_KEY, apply_migrations, migrations
+from warehouse.scans import execute_with
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = Settings()
@@ -139,12 +140,13 @@ def _sql_candidate_ids(wh: Warehouse, *, main_only: bool = False) -> set[tuple[i
     of the main family (the MinHash bands, not the anchors or content bands)."""
     main = np.array(sorted(_main_band_rows(wh)[0]) if main_only else [], dtype=np.uint64)
     keys = "(SELECT * FROM band_keys SEMI JOIN main_keys USING (key))" if main_only else "band_keys"
-    with registered(wh.con, "main_keys", {"key": main}) as con:
-        rows = con.execute(
-            "SELECT DISTINCT least(x.passage_id, y.passage_id), greatest(x.passage_id, y.passage_id)"
-            f" FROM {keys} x JOIN {keys} y ON x.key = y.key"
-            " WHERE x.passage_id <> y.passage_id AND x.version_id <> y.version_id"
-        ).fetchall()
+    rows = execute_with(
+        wh.con,
+        "SELECT DISTINCT least(x.passage_id, y.passage_id), greatest(x.passage_id, y.passage_id)"
+        f" FROM {keys} x JOIN {keys} y ON x.key = y.key"
+        " WHERE x.passage_id <> y.passage_id AND x.version_id <> y.version_id",
+        main_keys={"key": main},
+    ).fetchall()
     return {(int(a), int(b)) for a, b in rows}
 
 
@@ -819,24 +821,27 @@ def test_closing_leaves_no_wal(built: dict[str, Any], tmp_path: Path) -> None:
 
 
 class _SpyConnection:
-    """A real DuckDB connection that records the statements and registrations made through it."""
+    """A real DuckDB connection that records the statements made through it, and the Arrow tables
+    each could read by name (those :func:`execute_with` gave it)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
+        # The statement is run from this spy's frame: DuckDB must look further up for its tables.
+        con.execute("SET python_scan_all_frames = true")
         self.statements: list[str] = []
-        self.registered: list[tuple[str, int]] = []
+        self.scanned: list[tuple[str, int]] = []
 
     def execute(self, sql: str, *args: Any) -> Any:
         self.statements.append(sql)
+        names = sys._getframe(1).f_locals  # execute_with's namespace, when it runs the statement
+        self.scanned += [(name, table.num_rows) for name, table in names.items() if isinstance(table, pa.Table)]
         return self._con.execute(sql, *args)
 
     def executemany(self, sql: str, *args: Any) -> Any:  # row-by-row loading: must not happen
         raise AssertionError(f"executemany used: {sql}")
 
-    def register(self, name: str, table: Any) -> Any:
-        assert isinstance(table, pa.Table)
-        self.registered.append((name, table.num_rows))
-        return self._con.register(name, table)
+    def register(self, name: str, table: Any) -> Any:  # a change of the catalog per table: must not happen
+        raise AssertionError(f"register used: {name}")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._con, name)
@@ -865,11 +870,11 @@ def test_insert_loads_100k_rows_with_one_statement_through_arrow(tmp_path: Path)
         inserts = [s for s in spy.statements if s.lstrip().upper().startswith("INSERT")]
         assert inserts == ["INSERT INTO band_keys (key, passage_id, version_id) "
                            "SELECT key, passage_id, version_id FROM incoming_band_keys"]  # fmt: skip
-        assert spy.registered == [("incoming_band_keys", n)]
+        assert spy.scanned == [("incoming_band_keys", n)]
         _, rows = wh.query("SELECT count(*), sum(passage_id), max(version_id), bit_xor(key) FROM band_keys")
         assert rows[0][:3] == (n, n * (n - 1) // 2, (n - 1) // 10)
         assert rows[0][3] == int(np.bitwise_xor.reduce(keys))
-        with pytest.raises(duckdb.CatalogException):  # the Arrow table is unregistered afterwards
+        with pytest.raises(duckdb.CatalogException):  # nothing was registered: the name reads nothing
             wh.con.execute("SELECT count(*) FROM incoming_band_keys").fetchall()
         issued = len(spy.statements)
         wh.insert("matches", {"match_id": []})  # nothing to load: no statement at all
@@ -893,7 +898,7 @@ def test_ingest_issues_a_bounded_number_of_bulk_statements_per_batch(tmp_path: P
         if table in ("runs", "site_boilerplate"):  # learned boilerplate: INSERT ... SELECT over the blocks
             continue
         assert f"FROM incoming_{table}" in sql, sql
-    loaded = dict(spy.registered)
+    loaded = dict(spy.scanned)
     counts = _counts(tmp_path / "w.duckdb")
     for table in ("documents", "versions", "passages", "signatures", "band_keys", "matches", "doc_pairs"):
         assert loaded[f"incoming_{table}"] == counts[table] > 0
@@ -1147,3 +1152,36 @@ def test_a_query_reads_its_values_as_a_list_parameter_or_a_registered_table_alik
     rows_with_values(con, "gone", "id", ids, "DELETE FROM t WHERE id IN (SELECT id FROM gone)")
     assert con.execute("SELECT count(*) FROM t").fetchall() == [(96,)]
     assert con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchall() == [(0,)]
+
+
+def test_a_statement_reads_arrow_tables_by_name_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    """execute_with: each table given (an Arrow table or columns) is read by its name, in a
+    transaction too, beside the statement's own parameters; the catalog is never changed, so
+    nothing is left to read after the statement, even when it fails; the names the helper uses
+    itself are refused."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE TABLE t (id BIGINT, site VARCHAR)")
+    catalog = "SELECT count(*) FROM duckdb_views() WHERE NOT internal UNION ALL SELECT count(*) FROM duckdb_tables()"
+    before = con.execute(catalog).fetchall()
+    rows = pa.table({"id": pa.array([1, 2, 3], pa.int64()), "site": ["a", "b", "a"]})
+    con.execute("BEGIN")
+    execute_with(con, "INSERT INTO t SELECT id, site FROM incoming", incoming=rows)
+    got = execute_with(
+        con,
+        "SELECT t.id FROM t JOIN keep USING (site) WHERE t.id >= ?"
+        " AND t.id NOT IN (SELECT id FROM drop_ids) ORDER BY 1",
+        [2],
+        keep={"site": ["a"]},
+        drop_ids={"id": pa.array([], pa.int64())},
+    ).fetchall()
+    con.execute("COMMIT")
+    assert got == [(3,)]
+    assert con.execute("SELECT count(*) FROM t").fetchall() == [(3,)]
+    with pytest.raises(duckdb.BinderException):
+        execute_with(con, "SELECT no_such_column FROM incoming", incoming=rows)
+    for name in ("incoming", "keep"):
+        with pytest.raises(duckdb.CatalogException):
+            con.execute(f"SELECT * FROM {name}").fetchall()
+    assert con.execute(catalog).fetchall() == before
+    with pytest.raises(ValueError, match="params"):
+        execute_with(con, "SELECT * FROM params", params={"x": [1]})

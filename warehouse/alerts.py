@@ -19,7 +19,8 @@ from typing import Any
 import pyarrow as pa
 
 from reuse.errors import InputError
-from warehouse.db import Warehouse, registered
+from warehouse.db import Warehouse
+from warehouse.scans import execute_with
 
 __all__ = [
     "ATOM_NS",
@@ -277,11 +278,12 @@ def list_alerts(
 
 def mark_seen(wh: Warehouse, alert_ids: Sequence[int]) -> None:
     """Mark the given alerts seen (now), those not seen yet. Call it in a transaction."""
-    with registered(wh.con, "seen_alerts", {"id": pa.array(list(alert_ids), pa.int64())}) as con:
-        con.execute(
-            "UPDATE alerts SET seen_at = ? WHERE seen_at IS NULL AND alert_id IN (SELECT id FROM seen_alerts)",
-            [datetime.now(UTC)],
-        )
+    execute_with(
+        wh.con,
+        "UPDATE alerts SET seen_at = ? WHERE seen_at IS NULL AND alert_id IN (SELECT id FROM seen_alerts)",
+        [datetime.now(UTC)],
+        seen_alerts={"id": pa.array(list(alert_ids), pa.int64())},
+    )
 
 
 def _summary(item: dict[str, Any]) -> str:

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from warehouse.db import Warehouse, registered
+from warehouse.db import Warehouse
+from warehouse.scans import execute_with
 
 __all__ = [
     "crawl_runs",
@@ -42,11 +43,12 @@ def _insert_new(wh: Warehouse, table: str, key: str, rows: Sequence[dict[str, An
         unique.setdefault(row[key], row)
     incoming = wh.typed_table(table, list(unique.values()))
     cols = ", ".join(incoming.column_names)
-    with registered(wh.con, f"incoming_{table}", incoming) as con:
-        found = con.execute(
-            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming_{table} i"
-            f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = i.{key}) RETURNING {key}"
-        ).fetchall()
+    found = execute_with(
+        wh.con,
+        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming_{table} i"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = i.{key}) RETURNING {key}",
+        **{f"incoming_{table}": incoming},
+    ).fetchall()
     return [r[0] for r in found]
 
 
@@ -62,8 +64,11 @@ def update_frontier(wh: Warehouse, rows: Sequence[dict[str, Any]]) -> None:
     unique = {row["url"]: row for row in rows}  # the last state of a URL wins
     columns = wh.schema("frontier").names  # every one: a column a row leaves out becomes NULL
     sets = ", ".join(f"{name} = i.{name}" for name in columns if name != "url")
-    with registered(wh.con, "changed_frontier", wh.typed_table("frontier", list(unique.values()), columns)) as con:
-        con.execute(f"UPDATE frontier SET {sets} FROM changed_frontier i WHERE frontier.url = i.url")
+    execute_with(
+        wh.con,
+        f"UPDATE frontier SET {sets} FROM changed_frontier i WHERE frontier.url = i.url",
+        changed_frontier=wh.typed_table("frontier", list(unique.values()), columns),
+    )
 
 
 def due_frontier(wh: Warehouse, before: datetime, sources: Sequence[str] | None = None) -> list[dict[str, Any]]:

@@ -3,9 +3,9 @@
 DuckDB allows one writer process per file. ``open_warehouse`` turns DuckDB's lock conflict into
 :class:`~reuse.errors.WarehouseLocked` naming the holder, checks that the file's fingerprint
 settings agree with the caller's, and applies pending migrations. All loads go through Arrow
-tables (``INSERT ... SELECT`` from a registered table), never row-by-row inserts, their values
-cast to the column types DuckDB's catalog gives the table (:meth:`Warehouse.insert`): the SQL
-migrations are the only statement of the warehouse's types.
+tables (``INSERT ... SELECT`` from one, see :mod:`warehouse.scans`), never row-by-row inserts,
+their values cast to the column types DuckDB's catalog gives the table (:meth:`Warehouse.insert`):
+the SQL migrations are the only statement of the warehouse's types.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from reuse.errors import NoSuchDocument, SettingsMismatch, WarehouseError, Wareh
 from reuse.stages import StageClock
 from warehouse.keyindex import KeyIndex
 from warehouse.migrations import apply_migrations, migrations, views_current
+from warehouse.scans import execute_with
 from warehouse.sigstore import fixed_width_rows, signature_rows
 
 __all__ = [
@@ -45,7 +46,6 @@ __all__ = [
     "fixed_width_rows",
     "open_warehouse",
     "open_when_free",
-    "registered",
     "rows_with_values",
 ]
 
@@ -101,10 +101,8 @@ def _length(data: Rows | Columns) -> int:
 
 
 #: Up to this many values reach a query as one parameter, a list unnested in a common table
-#: expression (see :func:`rows_with_values`); more as a registered Arrow table. Registering a
-#: table and unregistering it are two changes of the catalog, about 0.7 ms together, where a
-#: short list binds in microseconds (a one-article ingest makes some 60 such queries); a value
-#: costs about 0.3 µs to bind, so a long list goes faster through Arrow.
+#: expression (see :func:`rows_with_values`); more as an Arrow table: a value costs about 0.3 µs
+#: to bind, so a long list goes faster through Arrow.
 INLINE_VALUES = 2000
 
 _LEADING_WITH = re.compile(r"^\s*WITH(\s+RECURSIVE)?\s", re.I)
@@ -120,12 +118,12 @@ def rows_with_values(
 ) -> list[tuple[Any, ...]]:
     """The rows of ``sql`` (with its ``?`` parameters ``params``), which reads the one-column
     table ``name(column)`` holding ``values`` (integers, or strings): a common table expression
-    of one list parameter when they are few (:data:`INLINE_VALUES`), else a registered Arrow table."""
+    of one list parameter when they are few (:data:`INLINE_VALUES`), else an Arrow table (see
+    :func:`~warehouse.scans.execute_with`)."""
     text = bool(values) and isinstance(values[0], str)
     if len(values) > INLINE_VALUES:
         arrow = pa.array(list(values), pa.string() if text else pa.int64())
-        with registered(con, name, {column: arrow}):
-            return con.execute(sql, list(params)).fetchall()
+        return execute_with(con, sql, params, **{name: {column: arrow}}).fetchall()
     table = f"{name}({column}) AS (SELECT unnest(?::{'VARCHAR' if text else 'BIGINT'}[]))"
     listed = list(values) if text else [int(v) for v in values]  # NumPy's integers bind as Python's
     # Before the statement's own expressions, if it has any (a RECURSIVE stays first).
@@ -145,25 +143,6 @@ def fixed_width_blobs(rows: np.ndarray) -> pa.Array:
         pa.large_binary(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
     )
     return blobs.cast(pa.binary())
-
-
-@contextmanager
-def registered(
-    con: duckdb.DuckDBPyConnection, name: str, data: pa.Table | Mapping[str, Any]
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Make ``data`` (an Arrow table, or columns: name → Arrow array or values) queryable as the
-    table ``name`` on ``con`` for the body's statements; the one way many values reach a query.
-    Yields ``con``."""
-    table = data if isinstance(data, pa.Table) else pa.table(dict(data))
-    con.register(name, table)
-    try:
-        yield con
-    except BaseException:
-        # In a transaction the failure aborted, unregistering fails too: the failure is what to see.
-        with suppress(duckdb.Error):
-            con.unregister(name)
-        raise
-    con.unregister(name)
 
 
 #: WAL size at which a commit also checkpoints the file.
@@ -285,11 +264,12 @@ class Warehouse:
         # Typed as document_urls' own columns, with the URL the doc_id is looked up by beside them.
         incoming = self.typed_table("document_urls", {"url": urls, "first_seen": seen})
         incoming = incoming.append_column("doc_url", pa.array(doc_urls, pa.string()))
-        with registered(self.con, "incoming_document_urls", incoming):
-            self.con.execute(
-                "INSERT INTO document_urls SELECT d.doc_id, r.url, min(r.first_seen) FROM incoming_document_urls r"
-                " JOIN documents d ON d.url = r.doc_url GROUP BY d.doc_id, r.url ON CONFLICT DO NOTHING"
-            )
+        execute_with(
+            self.con,
+            "INSERT INTO document_urls SELECT d.doc_id, r.url, min(r.first_seen) FROM incoming_document_urls r"
+            " JOIN documents d ON d.url = r.doc_url GROUP BY d.doc_id, r.url ON CONFLICT DO NOTHING",
+            incoming_document_urls=incoming,
+        )
 
     def record_stored_read_urls(self) -> None:
         """Record in ``document_urls`` the URL each stored version was read from (its document's
@@ -355,8 +335,7 @@ class Warehouse:
         typed = self.typed_table(table, data)
         name = f"incoming_{table}"
         cols = ", ".join(typed.column_names)
-        with registered(self.con, name, typed):
-            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
+        execute_with(self.con, f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}", **{name: typed})
 
     def version_texts(self, version_ids: Sequence[int]) -> dict[int, str]:
         """The text of each of the given versions."""
@@ -452,18 +431,19 @@ class Warehouse:
             listed = ", ".join(str(int(i)) for i in passage_ids)
             where = f" WHERE s.passage_id IN ({listed}) AND p.passage_id IN ({listed})" if listed else " WHERE false"
             return signature_rows(self.con, where)
-        with registered(self.con, "wanted_passages", {"passage_id": pa.array(passage_ids, pa.int64())}):
-            return signature_rows(self.con, " JOIN wanted_passages w USING (passage_id)")
+        wanted = {"passage_id": pa.array(passage_ids, pa.int64())}
+        return signature_rows(self.con, " JOIN wanted_passages w USING (passage_id)", wanted_passages=wanted)
 
     def passage_positions(self, passage_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The given passages' ids (sorted, unique) and their positions in their versions, as
         two int64 arrays in the same order."""
         wanted = {"passage_id": pa.array(np.unique(passage_ids), pa.int64())}
-        with registered(self.con, "wanted_passages", wanted):
-            got = self.con.execute(
-                "SELECT p.passage_id, p.position FROM passages p JOIN wanted_passages w USING (passage_id)"
-                " ORDER BY p.passage_id"
-            ).fetchnumpy()
+        got = execute_with(
+            self.con,
+            "SELECT p.passage_id, p.position FROM passages p JOIN wanted_passages w USING (passage_id)"
+            " ORDER BY p.passage_id",
+            wanted_passages=wanted,
+        ).fetchnumpy()
         return np.asarray(got["passage_id"], np.int64), np.asarray(got["position"], np.int64)
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:

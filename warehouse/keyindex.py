@@ -49,7 +49,7 @@ import os
 import secrets
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import suppress
 from dataclasses import dataclass
@@ -61,6 +61,7 @@ import numpy as np
 import pyarrow as pa
 
 import reuse.engine._native as _native
+from warehouse.scans import execute_with
 from warehouse.sigstore import FILE_NAME as SIGNATURE_FILE
 from warehouse.sigstore import SignatureStore
 
@@ -576,9 +577,12 @@ def _row_sums(keys: np.ndarray, passages: np.ndarray, versions: np.ndarray) -> t
     )
 
 
-def _columns(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``key, passage_id, version_id`` of a query as uint64, int64 and int64 arrays."""
-    got = con.execute(sql, params).fetchnumpy()
+def _columns(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], **tables: Mapping[str, Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``key, passage_id, version_id`` of a query (which may read ``tables``, see
+    :func:`~warehouse.scans.execute_with`) as uint64, int64 and int64 arrays."""
+    got = execute_with(con, sql, params, **tables).fetchnumpy()
     return (
         np.asarray(got["key"], np.uint64),
         np.asarray(got["passage_id"], np.int64),
@@ -1049,17 +1053,13 @@ class KeyIndex:
         covered = segments[-1].info.hi if segments else 0
         keys = probe[0]
         queries = keys[np.r_[True, keys[1:] != keys[:-1]]]
-        # Imported here: warehouse.db, which holds the one helper that registers Arrow tables,
-        # imports this module.
-        from warehouse.db import registered
-
-        with registered(self.con, "probe_keys", {"key": pa.array(queries, pa.uint64())}):
-            tail = _columns(
-                self.con,
-                "SELECT b.key, b.passage_id, b.version_id FROM band_keys b SEMI JOIN probe_keys USING (key)"
-                " WHERE b.passage_id >= ? AND b.passage_id < ?",
-                [covered, first],
-            )
+        tail = _columns(
+            self.con,
+            "SELECT b.key, b.passage_id, b.version_id FROM band_keys b SEMI JOIN probe_keys USING (key)"
+            " WHERE b.passage_id >= ? AND b.passage_id < ?",
+            [covered, first],
+            probe_keys={"key": pa.array(queries, pa.uint64())},
+        )
         # The probe's own rows are held rows too: the compiled pairing counts them once, even
         # where a segment holds them (``first < covered``).
         # The segments' rows and the tail's, joined once (a bulk batch's run to 130 MB).

@@ -16,7 +16,8 @@ import numpy as np
 import pyarrow as pa
 
 import reuse.engine._native as _native
-from warehouse.db import Warehouse, registered, rows_with_values
+from warehouse.db import Warehouse, rows_with_values
+from warehouse.scans import execute_with
 
 __all__ = [
     "LINEAGE_TABLES",
@@ -182,9 +183,9 @@ def learn_site_boilerplate(wh: Warehouse, sites: Iterable[str], cap: int, share:
     if not wanted:
         return learned_hashes
     codes = {"site": pa.array(wanted, pa.string()), "code": pa.array(range(len(wanted)), pa.int64())}
-    with registered(wh.con, "wanted_sites", codes) as con:
-        con.execute("DELETE FROM site_boilerplate WHERE site IN (SELECT site FROM wanted_sites)")
-        got = con.execute(_SITE_BLOCKS).fetchnumpy()
+    delete = "DELETE FROM site_boilerplate WHERE site IN (SELECT site FROM wanted_sites)"
+    execute_with(wh.con, delete, wanted_sites=codes)
+    got = execute_with(wh.con, _SITE_BLOCKS, wanted_sites=codes).fetchnumpy()
     code = np.asarray(got["code"], np.uint32)
     site, hashes, docs, version, start, end = _native.learn_site_boilerplate(
         code,
@@ -212,12 +213,13 @@ def learn_site_boilerplate(wh: Warehouse, sites: Iterable[str], cap: int, share:
         "first": pa.array(start, pa.int64()),
         "chars": pa.array(np.minimum(end - start, 300), pa.int64()),
     }
-    with registered(wh.con, "learned_boilerplate", learned) as con:
-        con.execute(
-            "INSERT INTO site_boilerplate (site, text_hash, docs, site_docs, sample)"
-            " SELECT l.site, l.text_hash, l.docs, l.site_docs, substr(v.text, l.first + 1, l.chars)"
-            " FROM learned_boilerplate l JOIN versions v USING (version_id)"
-        )
+    execute_with(
+        wh.con,
+        "INSERT INTO site_boilerplate (site, text_hash, docs, site_docs, sample)"
+        " SELECT l.site, l.text_hash, l.docs, l.site_docs, substr(v.text, l.first + 1, l.chars)"
+        " FROM learned_boilerplate l JOIN versions v USING (version_id)",
+        learned_boilerplate=learned,
+    )
     return learned_hashes
 
 
@@ -388,19 +390,20 @@ def pair_scores(
     if not wanted:
         return found
     pairs = {"a": pa.array([a for a, _ in wanted], pa.int64()), "b": pa.array([b for _, b in wanted], pa.int64())}
-    with registered(wh.con, "wanted_doc_pairs", pairs) as con:
-        rows = con.execute(
-            """
-            WITH vp AS (
-                SELECT w.a, w.b, va.version_id AS x, vb.version_id AS y FROM wanted_doc_pairs w
-                JOIN versions va ON va.doc_id = w.a JOIN versions vb ON vb.doc_id = w.b),
-            oriented AS (SELECT a, b, x, y, x AS pa, y AS pb FROM vp UNION ALL SELECT a, b, x, y, y, x FROM vp)
-            SELECT o.a, o.b, o.x, o.y, coalesce(sum(m.similarity * (m.a_tokens + m.b_tokens)), 0)
-            FROM oriented o JOIN doc_pairs p ON p.version_a = o.pa AND p.version_b = o.pb
-            LEFT JOIN matches m ON m.version_a = p.version_a AND m.version_b = p.version_b
-            GROUP BY ALL
-            """
-        ).fetchall()
+    rows = execute_with(
+        wh.con,
+        """
+        WITH vp AS (
+            SELECT w.a, w.b, va.version_id AS x, vb.version_id AS y FROM wanted_doc_pairs w
+            JOIN versions va ON va.doc_id = w.a JOIN versions vb ON vb.doc_id = w.b),
+        oriented AS (SELECT a, b, x, y, x AS pa, y AS pb FROM vp UNION ALL SELECT a, b, x, y, y, x FROM vp)
+        SELECT o.a, o.b, o.x, o.y, coalesce(sum(m.similarity * (m.a_tokens + m.b_tokens)), 0)
+        FROM oriented o JOIN doc_pairs p ON p.version_a = o.pa AND p.version_b = o.pb
+        LEFT JOIN matches m ON m.version_a = p.version_a AND m.version_b = p.version_b
+        GROUP BY ALL
+        """,
+        wanted_doc_pairs=pairs,
+    ).fetchall()
     for a, b, x, y, score in rows:
         found[(int(a), int(b))].append((int(x), int(y), float(score)))
     return found
@@ -421,29 +424,31 @@ def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> dict[tuple[int, int
     if not ids:
         return {}
     labels: dict[tuple[int, int], list[str]] = {}
-    with registered(wh.con, "gone_docs", {"id": pa.array(ids, pa.int64())}) as con:
+    con = wh.con
+    execute_with(
+        con,
+        "CREATE OR REPLACE TEMP TABLE gone_stories AS SELECT DISTINCT story_id FROM lineage_nodes"
+        " WHERE doc_id IN (SELECT id FROM gone_docs)",
+        gone_docs={"id": pa.array(ids, pa.int64())},
+    )
+    # None for a new document's first update: the deletes would scan the tables for nothing.
+    if con.execute("SELECT count(*) FROM gone_stories").fetchall()[0][0]:
+        copies = "e.story_id IN (SELECT story_id FROM gone_stories) AND e.relation IN ('copy', 'undirected')"
+        edges = f"SELECT e.source_version, e.target_version, e.labels FROM reuse_edges e WHERE {copies}"
+        for source, target, edge_labels in con.execute(edges).fetchall():
+            labels[(int(source), int(target))] = list(edge_labels)
+        # The table's own columns, in its order, but the edge id (the edge is stored anew).
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE gone_stories AS SELECT DISTINCT story_id FROM lineage_nodes"
-            " WHERE doc_id IN (SELECT id FROM gone_docs)"
+            "CREATE OR REPLACE TEMP TABLE kept_edits AS SELECT e.source_version, e.target_version,"
+            f" x.* EXCLUDE (edge_id) FROM edge_edits x JOIN reuse_edges e USING (edge_id) WHERE {copies}"
         )
-        # None for a new document's first update: the deletes would scan the tables for nothing.
-        if con.execute("SELECT count(*) FROM gone_stories").fetchall()[0][0]:
-            copies = "e.story_id IN (SELECT story_id FROM gone_stories) AND e.relation IN ('copy', 'undirected')"
-            edges = f"SELECT e.source_version, e.target_version, e.labels FROM reuse_edges e WHERE {copies}"
-            for source, target, edge_labels in con.execute(edges).fetchall():
-                labels[(int(source), int(target))] = list(edge_labels)
-            # The table's own columns, in its order, but the edge id (the edge is stored anew).
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE kept_edits AS SELECT e.source_version, e.target_version,"
-                f" x.* EXCLUDE (edge_id) FROM edge_edits x JOIN reuse_edges e USING (edge_id) WHERE {copies}"
-            )
-            con.execute(
-                "DELETE FROM edge_edits WHERE edge_id IN"
-                " (SELECT edge_id FROM reuse_edges WHERE story_id IN (SELECT story_id FROM gone_stories))"
-            )
-            for table in LINEAGE_TABLES[1:]:
-                con.execute(f"DELETE FROM {table} WHERE story_id IN (SELECT story_id FROM gone_stories)")
-        con.execute("DROP TABLE gone_stories")
+        con.execute(
+            "DELETE FROM edge_edits WHERE edge_id IN"
+            " (SELECT edge_id FROM reuse_edges WHERE story_id IN (SELECT story_id FROM gone_stories))"
+        )
+        for table in LINEAGE_TABLES[1:]:
+            con.execute(f"DELETE FROM {table} WHERE story_id IN (SELECT story_id FROM gone_stories)")
+    con.execute("DROP TABLE gone_stories")
     return labels
 
 
@@ -458,12 +463,13 @@ def insert_kept_edits(wh: Warehouse, taken: Sequence[tuple[int, int, int]]) -> N
         "source_version": pa.array(sources, pa.int64()),
         "target_version": pa.array(targets, pa.int64()),
     }
-    with registered(wh.con, "taken_edges", table) as con:
-        # edge_edits' columns in order: the edge id first, as kept_edits took the rest.
-        con.execute(
-            "INSERT INTO edge_edits SELECT t.edge_id, k.* EXCLUDE (source_version, target_version)"
-            " FROM kept_edits k JOIN taken_edges t USING (source_version, target_version)"
-        )
+    # edge_edits' columns in order: the edge id first, as kept_edits took the rest.
+    execute_with(
+        wh.con,
+        "INSERT INTO edge_edits SELECT t.edge_id, k.* EXCLUDE (source_version, target_version)"
+        " FROM kept_edits k JOIN taken_edges t USING (source_version, target_version)",
+        taken_edges=table,
+    )
 
 
 def forget_kept_edits(wh: Warehouse) -> None:

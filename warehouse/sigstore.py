@@ -31,6 +31,7 @@ import json
 import mmap
 import os
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ import numpy as np
 import pyarrow as pa
 
 import reuse.engine._native as _native
+from warehouse.scans import relation_with
 
 __all__ = [
     "COPY_PASSAGES",
@@ -301,11 +303,12 @@ class SignatureStore:
 
 
 def signature_rows(
-    con: duckdb.DuckDBPyConnection, where: str, params: list[object] | None = None
+    con: duckdb.DuckDBPyConnection, where: str, params: Sequence[object] = (), **tables: Mapping[str, Any]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(ids, signatures, token spans)`` of the stored passages that ``where`` (a clause on the
-    tables ``signatures s`` and ``passages p``) picks, read from DuckDB, rows in any order."""
-    table = con.sql(_SELECT + where, params=params or None).to_arrow_table()
+    tables ``signatures s`` and ``passages p``, and on ``tables``, see
+    :func:`~warehouse.scans.relation_with`) picks, read from DuckDB, rows in any order."""
+    table = relation_with(con, _SELECT + where, params, **tables).to_arrow_table()
     ids = table.column("passage_id").to_numpy().astype(np.int64, copy=False)
     if not len(ids):
         return ids, np.zeros((0, 0), np.uint32), ids

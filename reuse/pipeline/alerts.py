@@ -29,7 +29,8 @@ from reuse.errors import InputError
 from reuse.models import Match, Span, TextBlock
 from warehouse import alerts as alerts_db
 from warehouse import lineage as lineage_db
-from warehouse.db import Warehouse, open_when_free, registered
+from warehouse.db import Warehouse, open_when_free
+from warehouse.scans import execute_with
 
 __all__ = ["add_watch", "raise_alerts"]
 
@@ -96,13 +97,19 @@ def _text_alerts(wh: Warehouse, settings: Settings, doc_ids: set[int]) -> list[d
     if not watches or not doc_ids:
         return []
     current = lineage_db.current_versions(wh, doc_ids)
-    with registered(wh.con, "alert_docs", {"id": pa.array(sorted(current), pa.int64())}) as con:
-        first = dict(
-            con.execute(
-                "SELECT doc_id, min(version_id) FROM versions WHERE doc_id IN (SELECT id FROM alert_docs) GROUP BY 1"
-            ).fetchall()
-        )
-        done = set(con.execute("SELECT watch_id, copy_doc FROM alerts WHERE copy_doc IN (FROM alert_docs)").fetchall())
+    alert_docs = {"id": pa.array(sorted(current), pa.int64())}
+    first = dict(
+        execute_with(
+            wh.con,
+            "SELECT doc_id, min(version_id) FROM versions WHERE doc_id IN (SELECT id FROM alert_docs) GROUP BY 1",
+            alert_docs=alert_docs,
+        ).fetchall()
+    )
+    done = set(
+        execute_with(
+            wh.con, "SELECT watch_id, copy_doc FROM alerts WHERE copy_doc IN (FROM alert_docs)", alert_docs=alert_docs
+        ).fetchall()
+    )
     found: list[dict[str, Any]] = []
     for watch, passage in zip(watches, analyse_many([w["text"] for w in watches], settings), strict=True):
         wanted = {
@@ -116,18 +123,17 @@ def _text_alerts(wh: Warehouse, settings: Settings, doc_ids: set[int]) -> list[d
         # quoted line of the watched text is found by its anchors.
         keys, positions = passage.lookup_keys()
         probe = {"key": pa.array(keys, pa.uint64()), "position": pa.array(positions, pa.int64())}
-        with (
-            registered(wh.con, "watch_keys", probe) as con,
-            registered(con, "watch_versions", {"id": pa.array(sorted(wanted), pa.int64())}),
-        ):
-            # The range lets DuckDB skip the row groups of older versions (band keys are stored in
-            # version order) instead of joining every stored key.
-            candidates = con.execute(
-                "SELECT DISTINCT b.version_id, k.position, p.position FROM band_keys b"
-                " JOIN watch_keys k ON k.key = b.key JOIN passages p ON p.passage_id = b.passage_id"
-                " WHERE b.version_id BETWEEN ? AND ? AND b.version_id IN (SELECT id FROM watch_versions) ORDER BY ALL",
-                [min(wanted), max(wanted)],
-            ).fetchall()
+        # The range lets DuckDB skip the row groups of older versions (band keys are stored in
+        # version order) instead of joining every stored key.
+        candidates = execute_with(
+            wh.con,
+            "SELECT DISTINCT b.version_id, k.position, p.position FROM band_keys b"
+            " JOIN watch_keys k ON k.key = b.key JOIN passages p ON p.passage_id = b.passage_id"
+            " WHERE b.version_id BETWEEN ? AND ? AND b.version_id IN (SELECT id FROM watch_versions) ORDER BY ALL",
+            [min(wanted), max(wanted)],
+            watch_keys=probe,
+            watch_versions={"id": pa.array(sorted(wanted), pa.int64())},
+        ).fetchall()
         by_version: dict[int, list[tuple[int, int]]] = {}
         for version_id, mine, theirs in candidates:
             by_version.setdefault(int(version_id), []).append((int(mine), int(theirs)))
