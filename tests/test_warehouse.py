@@ -1126,32 +1126,37 @@ def test_an_ingest_batches_by_text_with_the_results_of_one_batch(
         assert _stored_band_keys(wh) == _stored_band_keys(ref)
 
 
-@pytest.mark.parametrize("inline", [10**6, 0])
-def test_a_query_reads_its_values_as_a_list_parameter_or_a_registered_table_alike(
-    inline: int, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("listed", [10**6, 0])
+def test_a_query_reads_its_values_as_a_list_of_parameters_or_an_arrow_table_alike(
+    listed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """rows_with_values: the same rows whether the values come as a parameter (a common table
-    expression put before the statement's own, after WITH or WITH RECURSIVE) or as a registered
-    Arrow table, for integers and strings, with the statement's own parameters after them; a
-    DELETE deletes the same rows; nothing stays registered."""
-    monkeypatch.setattr(db_module, "INLINE_VALUES", inline)
+    """rows_with_values: the same rows whether the values come as ``IN`` lists of parameters or
+    as an Arrow table, for integers and strings, with the statement's own parameters before,
+    between and after its membership tests, in a statement with its own WITH, with no values at
+    all; a DELETE deletes the same rows; nothing is left in the catalog; a statement without the
+    membership test, or given the wrong number of parameters, is refused."""
+    monkeypatch.setattr(db_module, "LISTED_VALUES", listed)
     con = duckdb.connect(":memory:")
     con.execute("CREATE TABLE t AS SELECT range AS id, 'site-' || (range % 5) AS site FROM range(100)")
     ids = [3, 7, 50, 99]
-    joined = "SELECT t.id FROM t JOIN w USING (id) WHERE t.id > ? ORDER BY 1"
-    assert rows_with_values(con, "w", "id", ids, joined, [5]) == [(7,), (50,), (99,)]
-    with_own = "WITH big AS (SELECT id FROM t WHERE id >= ?) SELECT count(*) FROM big JOIN w USING (id)"
-    assert rows_with_values(con, "w", "id", ids, with_own, [10]) == [(2,)]
-    recursive = (
-        "WITH RECURSIVE up(n) AS (SELECT min(id) FROM w UNION ALL SELECT n + 1 FROM up WHERE n < ?)"
-        " SELECT count(*) FROM up"
+    twice = (
+        "SELECT t.id FROM t WHERE t.id > ? AND t.id IN (SELECT id FROM w) AND t.id < ?"
+        " AND t.id + ? IN (SELECT id FROM w) ORDER BY 1"
     )
-    assert rows_with_values(con, "w", "id", ids, recursive, [6]) == [(4,)]
-    sites = rows_with_values(con, "s", "site", ["site-1", "site-4"], "SELECT count(*) FROM t JOIN s USING (site)")
-    assert sites == [(40,)]
+    assert rows_with_values(con, "w", "id", ids, twice, [5, 99, 0]) == [(7,), (50,)]
+    with_own = "WITH big AS (SELECT id FROM t WHERE id >= ?) SELECT count(*) FROM big WHERE id IN (SELECT id FROM w)"
+    assert rows_with_values(con, "w", "id", ids, with_own, [10]) == [(2,)]
+    sites = "SELECT count(*) FROM t WHERE site IN (SELECT site FROM s)"
+    assert rows_with_values(con, "s", "site", ["site-1", "site-4"], sites) == [(40,)]
+    none = "SELECT count(*) FILTER (id IN (SELECT id FROM w)), count(*) FILTER (id NOT IN (SELECT id FROM w)) FROM t"
+    assert rows_with_values(con, "w", "id", [], none) == [(0, 100)]
     rows_with_values(con, "gone", "id", ids, "DELETE FROM t WHERE id IN (SELECT id FROM gone)")
     assert con.execute("SELECT count(*) FROM t").fetchall() == [(96,)]
     assert con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchall() == [(0,)]
+    with pytest.raises(ValueError, match="membership"):
+        rows_with_values(con, "w", "id", ids, "SELECT t.id FROM t JOIN w USING (id)")
+    with pytest.raises(ValueError, match="parameters"):
+        rows_with_values(con, "w", "id", ids, twice, [5])
 
 
 def test_a_statement_reads_arrow_tables_by_name_and_leaves_nothing_behind(tmp_path: Path) -> None:

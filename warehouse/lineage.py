@@ -58,7 +58,8 @@ def _rows(wh: Warehouse, sql: str, params: Sequence[Any] | None = None) -> list[
 
 
 def _with_ids(wh: Warehouse, name: str, ids: Iterable[int], sql: str, params: Sequence[Any] = ()) -> list[Any]:
-    """Rows of ``sql``, which may join the one-column table ``name(id)`` holding ``ids``."""
+    """Rows of ``sql``, which tests membership in ``ids`` with ``IN (SELECT id FROM name)`` (see
+    :func:`~warehouse.db.rows_with_values`)."""
     values = sorted(set(ids))
     if not values:
         return []
@@ -137,7 +138,7 @@ def site_boilerplate_hashes(wh: Warehouse, sites: Iterable[str]) -> dict[str, se
     if not wanted:
         return {}
     found: dict[str, set[int]] = {site: set() for site in wanted}
-    query = "SELECT b.site, b.text_hash FROM site_boilerplate b JOIN wanted_sites w USING (site)"
+    query = "SELECT site, text_hash FROM site_boilerplate WHERE site IN (SELECT site FROM wanted_sites)"
     rows = rows_with_values(wh.con, "wanted_sites", "site", wanted, query)
     for site, digest in rows:
         found[site].add(int(digest))
@@ -229,7 +230,7 @@ def current_versions(wh: Warehouse, doc_ids: Iterable[int]) -> dict[int, int]:
         wh,
         "wanted_docs",
         doc_ids,
-        "SELECT doc_id, max(version_id) FROM versions JOIN wanted_docs w ON w.id = doc_id GROUP BY doc_id",
+        "SELECT doc_id, max(version_id) FROM versions WHERE doc_id IN (SELECT id FROM wanted_docs) GROUP BY doc_id",
     )
     return {int(d): int(v) for d, v in rows}
 
@@ -290,8 +291,8 @@ def load_versions(wh: Warehouse, version_ids: Iterable[int]) -> dict[int, dict[s
         "SELECT v.version_id, v.doc_id, d.url, d.site, d.first_seen, v.title, v.published_at, v.text,"
         " m.fetched_url, m.canonical_url, m.site_name, m.published_source, m.modified_at, m.other_dates,"
         " m.authors, m.tags, m.header, v.published_precision, m.modified_precision"
-        " FROM versions v JOIN wanted_versions_l w ON w.id = v.version_id JOIN documents d USING (doc_id)"
-        " LEFT JOIN version_meta m USING (version_id)",
+        " FROM versions v JOIN documents d USING (doc_id) LEFT JOIN version_meta m USING (version_id)"
+        " WHERE v.version_id IN (SELECT id FROM wanted_versions_l)",
     ):
         (vid, doc, url, site, seen, title, published, text, fetched, canonical, site_name, source, modified,
          other, authors, tags, header, published_precision, modified_precision) = row  # fmt: skip
@@ -329,7 +330,7 @@ def load_versions(wh: Warehouse, version_ids: Iterable[int]) -> dict[int, dict[s
             wh,
             "wanted_versions_l",
             ids,
-            f"SELECT version_id, {columns} FROM {table} JOIN wanted_versions_l w ON w.id = version_id"
+            f"SELECT version_id, {columns} FROM {table} WHERE version_id IN (SELECT id FROM wanted_versions_l)"
             " ORDER BY version_id, position",
         ):
             found[int(row[0])][table].append(dict(zip(names, row[1:], strict=True)))
