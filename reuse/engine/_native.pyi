@@ -92,10 +92,11 @@ def analyse_many(
     permutations: npt.NDArray[np.uint32],
     signatures: bool,
     /,
-) -> list[tuple[*_Tokens, _I64, npt.NDArray[np.uint32]]]:
+) -> list[tuple[*_Tokens, _I64, npt.NDArray[np.uint32], _I64]]:
     """reuse.engine.analysis.analyse of each text, in order, on all cores: (token hashes, starts,
     ends, unspaced, lengths, stems, passages as passages() gives them, signatures (m, num_perm) or
-    (0, num_perm) without signatures)."""
+    (0, num_perm) without signatures, the tokens where sentences start as
+    seeds.sentence_starts gives them)."""
 
 _Doc = tuple[_U64, _U64, _U64, npt.NDArray[np.bool_], _I64, _I64, _I64]
 _Match = tuple[int, int, int, int, float, int, int, int]

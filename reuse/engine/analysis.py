@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
+from typing import overload
 
 import numpy as np
 
@@ -15,16 +16,65 @@ from reuse.engine.align import CONTENT_CHARS, AlignInput
 from reuse.engine.families import family_keys_many
 from reuse.engine.grade import Evidence, evidence
 from reuse.engine.lsh import band_params
-from reuse.engine.seeds import sentence_starts
 from reuse.engine.signatures import MinHasher
 from reuse.models import Passage, PassageKind
 from reuse.stages import StageClock
 
-__all__ = ["Analysis", "Comparable", "TokenArrays", "analyse", "analyse_many"]
+__all__ = ["Analysis", "Comparable", "PassageRows", "TokenArrays", "analyse", "analyse_many"]
 
 _EMPTY_SIGNATURES = np.zeros((0, 0), dtype=np.uint32)
 _NO_KEYS = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64))
 _NO_BANDS = np.zeros((0, 0), dtype=np.uint64)
+
+
+_KINDS = (PassageKind.PARAGRAPH, PassageKind.WINDOW)  # the native engine's kind numbers
+
+
+class PassageRows(Sequence[Passage]):
+    """A document's passages as the native engine cuts them, an int64 row each: ``(kind,
+    token_start, token_end, char_start, char_end, unspaced)``, ``kind`` a number of
+    :data:`_KINDS`. Read as :class:`Passage` objects, made at the first read: a stored document
+    analysed again to be matched is aligned from the rows alone, and making its passages took
+    more time than the native analysis of its text."""
+
+    __slots__ = ("_made", "rows")
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows
+        self._made: list[Passage] | None = None
+
+    def _passages(self) -> list[Passage]:
+        if self._made is None:
+            self._made = [
+                Passage(position, _KINDS[kind], t0, t1, c0, c1, bool(unspaced))
+                for position, (kind, t0, t1, c0, c1, unspaced) in enumerate(self.rows.tolist())
+            ]
+        return self._made
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Passage: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Passage]: ...
+
+    def __getitem__(self, index: int | slice) -> Passage | list[Passage]:
+        return self._passages()[index]
+
+    def __iter__(self) -> Iterator[Passage]:
+        return iter(self._passages())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return self._passages() == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a list of the same passages
+
+    def __repr__(self) -> str:
+        return f"PassageRows({self._passages()!r})"
 
 
 @dataclass(frozen=True)
@@ -34,7 +84,7 @@ class Comparable:
     analysis; 13 more if graded in Python), so that many stored documents can be kept ready to match again."""
 
     chars: int  # length of the text
-    passages: list[Passage]
+    passages: Sequence[Passage]
     align_input: AlignInput
     settings: Settings
 
@@ -52,6 +102,8 @@ class Comparable:
     def passage_rows(self) -> np.ndarray:
         """Each passage as a ``(token_start, token_end, unspaced)`` int64 row, as the native
         aligner takes them: made once, though a kept document is matched batch after batch."""
+        if isinstance(self.passages, PassageRows):
+            return np.ascontiguousarray(self.passages.rows[:, [1, 2, 5]], dtype=np.int64)
         rows = itertools.chain.from_iterable((p.token_start, p.token_end, p.unspaced) for p in self.passages)
         return np.fromiter(rows, dtype=np.int64, count=3 * len(self.passages)).reshape(-1, 3)
 
@@ -112,9 +164,12 @@ class Analysis:
 
     text: str
     tokens: TokenArrays
-    passages: list[Passage]
+    passages: Sequence[Passage]
     signatures: np.ndarray  # one uint32 row of num_perm values per passage; none if not asked for
     settings: Settings
+    #: The tokens where its sentences start (the native engine's
+    #: :func:`reuse.engine.seeds.sentence_starts`), for the second stage of alignment.
+    sentences: np.ndarray
     #: The key families' keys (``reuse.engine.families``) and the passage position of each; none
     #: without signatures.
     family_keys: tuple[np.ndarray, np.ndarray] = _NO_KEYS
@@ -149,12 +204,9 @@ class Analysis:
             content=(self.tokens.lengths >= CONTENT_CHARS) & ~self.tokens.unspaced,
             starts=self.tokens.starts,
             ends=self.tokens.ends,
-            sentences=sentence_starts(self.text, self.tokens.starts, self.tokens.ends),
+            sentences=self.sentences,
         )
         return Comparable(len(self.text), self.passages, view, self.settings)
-
-
-_KINDS = (PassageKind.PARAGRAPH, PassageKind.WINDOW)  # the native engine's kind numbers
 
 
 def analyse_many(
@@ -192,16 +244,14 @@ def analyse_many(
         Analysis(
             text,
             TokenArrays(hashes, starts, ends, unspaced, lengths, stems),
-            [
-                Passage(position, _KINDS[kind], t0, t1, c0, c1, bool(unspaced_passage))
-                for position, (kind, t0, t1, c0, c1, unspaced_passage) in enumerate(rows.tolist())
-            ],
+            PassageRows(rows),
             signed if len(signed) else _EMPTY_SIGNATURES,
             settings,
+            sentences,
             keys,
             banded,
         )
-        for text, (hashes, starts, ends, unspaced, lengths, stems, rows, signed), keys, banded in zip(
+        for text, (hashes, starts, ends, unspaced, lengths, stems, rows, signed, sentences), keys, banded in zip(
             texts, done, families, bands, strict=True
         )
     ]

@@ -152,7 +152,9 @@ _SENTENCE_END = regex.compile(r"[\p{Sentence_Terminal}\n]")
 
 def sentence_starts(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """The token positions where the sentences of ``text`` start (int64, 0 first when there is
-    a token): each token with a sentence stop or a line break between it and the token before."""
+    a token): each token with a sentence stop or a line break between it and the token before.
+    The native analysis finds them (``Analysis.sentences``); this is its reference, the tests'
+    oracle."""
     if not len(starts):
         return np.zeros(0, dtype=np.int64)
     stops = np.fromiter((m.start() for m in _SENTENCE_END.finditer(text)), dtype=np.int64)

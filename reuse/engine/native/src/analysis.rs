@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use crate::kernels::{check_spans, shingle_hashes, signatures};
 use crate::normalize::normalize_chars;
 use crate::passages::{passages_chars, PassageParams, PassageRow};
+use crate::seeds::sentence_starts;
 use crate::tokens::{tokenize_normalized, Tokens};
 
 /// Passages signed at once: bounds the kernel's work arrays for a long document (whose pieces
@@ -39,6 +40,8 @@ pub struct Analysis {
     pub passages: Vec<PassageRow>,
     /// One row of `a.len()` values per passage, row-major; empty when not asked for.
     pub signatures: Vec<u32>,
+    /// The tokens where its sentences start ([`crate::seeds::sentence_starts`]).
+    pub sentences: Vec<i64>,
 }
 
 /// The analysis of the text whose code points are `chars`, or why its passages cannot be signed
@@ -49,12 +52,14 @@ pub struct Analysis {
 pub fn analyse_chars(chars: &[char], params: &AnalysisParams) -> Result<Analysis, String> {
     let tokens = tokenize_normalized(&normalize_chars(chars));
     let passages = passages_chars(chars, &tokens, &params.passages);
+    let sentences = sentence_starts(chars, &tokens.starts, &tokens.ends);
     let k = params.a.len();
     if !params.signatures || passages.is_empty() || k == 0 {
         return Ok(Analysis {
             tokens,
             passages,
             signatures: Vec::new(),
+            sentences,
         });
     }
     let mut out = vec![0u32; passages.len() * k];
@@ -86,6 +91,7 @@ pub fn analyse_chars(chars: &[char], params: &AnalysisParams) -> Result<Analysis
         tokens,
         passages,
         signatures: out,
+        sentences,
     })
 }
 

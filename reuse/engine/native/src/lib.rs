@@ -380,7 +380,8 @@ fn py_passages<'py>(
 
 /// One document's analysis as numpy arrays: token hashes (uint64), starts and ends (int64),
 /// unspaced (bool), lengths (int64), stems (uint64), passages ((m, 6) int64, as `passages`
-/// gives them) and signatures ((m, num_perm) uint32, or (0, num_perm) when not asked for).
+/// gives them), signatures ((m, num_perm) uint32, or (0, num_perm) when not asked for) and the
+/// tokens where sentences start (int64, `seeds.sentence_starts`).
 type AnalysisArrays<'py> = (
     Bound<'py, PyArray1<u64>>,
     Bound<'py, PyArray1<i64>>,
@@ -390,6 +391,7 @@ type AnalysisArrays<'py> = (
     Bound<'py, PyArray1<u64>>,
     Bound<'py, PyArray2<i64>>,
     Bound<'py, PyArray2<u32>>,
+    Bound<'py, PyArray1<i64>>,
 );
 
 /// The passage rows as an (m, 6) int64 array: [kind, token_start, token_end, char_start,
@@ -414,7 +416,7 @@ fn passage_array<'py>(py: Python<'py>, rows: &[passages::PassageRow]) -> Bound<'
 }
 
 /// The analyses of many texts, in order, on all cores without the GIL: equal to
-/// reuse.engine.analysis.analyse with the Python engine (tokens, passages, signatures).
+/// reuse.engine.analysis.analyse with the Python engine (tokens, passages, signatures, sentence starts).
 ///
 /// permutations is MinHasher.permutations ((2, num_perm) uint32); with signatures false the
 /// passages are not signed. Returns one tuple of arrays per text (see AnalysisArrays).
@@ -478,6 +480,7 @@ fn analyse_many<'py>(
                 stems,
                 passages,
                 signed.into_pyarray(py),
+                a.sentences.into_pyarray(py),
             )
         })
         .collect())

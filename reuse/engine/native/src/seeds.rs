@@ -6,6 +6,7 @@
 //! the results are equal, not merely close.
 
 use crate::fasthash::FastMap;
+use crate::unicode;
 
 const MIN_SENTENCE_WORDS: u32 = 3;
 const SEED_SIMILARITY: f64 = 0.33;
@@ -634,9 +635,80 @@ pub fn fragments(
     kept
 }
 
+/// `seeds.sentence_starts`: the token positions where the sentences of the text whose code
+/// points are `chars` start (0 first when there is a token), each token with a sentence stop
+/// (a character `regex` gives Sentence_Terminal, or a line break) between it and the token
+/// before; a stop inside a token (a decimal point kept in a number) starts nothing. `starts`
+/// and `ends` are the tokens' code-point spans, in order.
+pub fn sentence_starts(chars: &[char], starts: &[i64], ends: &[i64]) -> Vec<i64> {
+    if starts.is_empty() {
+        return Vec::new();
+    }
+    let mut found = vec![0];
+    // The first token starting after the stop: stops come in order, so it only moves on.
+    let mut after = 0;
+    for (at, &c) in chars.iter().enumerate() {
+        if !(matches!(c, '.' | '!' | '?' | '\n') || unicode::sentence_terminal(c)) {
+            continue;
+        }
+        let stop = at as i64;
+        while after < starts.len() && starts[after] <= stop {
+            after += 1;
+        }
+        if after == starts.len() {
+            break;
+        }
+        if after as i64 != found[found.len() - 1] && ends[after - 1] <= stop {
+            found.push(after as i64);
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn starts_of(text: &str) -> Vec<i64> {
+        // Tokens: the runs of characters other than spaces and stops, as (start, end).
+        let chars: Vec<char> = text.chars().collect();
+        let (mut starts, mut ends) = (Vec::new(), Vec::new());
+        let mut open = None;
+        for (i, &c) in chars.iter().chain(std::iter::once(&' ')).enumerate() {
+            let inside = !(c.is_whitespace() || matches!(c, '.' | '!' | '?' | '\u{3002}'));
+            match (inside, open) {
+                (true, None) => open = Some(i as i64),
+                (false, Some(s)) => {
+                    starts.push(s);
+                    ends.push(i as i64);
+                    open = None;
+                }
+                _ => {}
+            }
+        }
+        sentence_starts(&chars, &starts, &ends)
+    }
+
+    #[test]
+    fn sentences_start_after_stops_and_line_breaks_once_each() {
+        assert_eq!(
+            starts_of("One two. Three!! Four\nfive six"),
+            vec![0, 2, 3, 4]
+        );
+        assert_eq!(starts_of("\u{4e00}\u{3002}\u{4e8c} x"), vec![0, 1]);
+        assert_eq!(starts_of("Trailing stop."), vec![0]);
+        assert_eq!(starts_of(". Leading stop"), vec![0]);
+        assert_eq!(starts_of(""), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn a_stop_inside_a_token_starts_nothing() {
+        let chars: Vec<char> = "pi is 3.14 today".chars().collect();
+        assert_eq!(
+            sentence_starts(&chars, &[0, 3, 6, 11], &[2, 5, 10, 16]),
+            vec![0]
+        );
+    }
 
     fn fragments_of(
         a: &Side,
