@@ -49,7 +49,7 @@ import os
 import secrets
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import suppress
 from dataclasses import dataclass
@@ -61,7 +61,7 @@ import numpy as np
 import pyarrow as pa
 
 import reuse.engine._native as _native
-from warehouse.scans import execute_with
+from warehouse.scans import Table, execute_with
 from warehouse.sigstore import FILE_NAME as SIGNATURE_FILE
 from warehouse.sigstore import SignatureStore
 
@@ -578,7 +578,7 @@ def _row_sums(keys: np.ndarray, passages: np.ndarray, versions: np.ndarray) -> t
 
 
 def _columns(
-    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], **tables: Mapping[str, Any]
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], **tables: Table
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``key, passage_id, version_id`` of a query (which may read ``tables``, see
     :func:`~warehouse.scans.execute_with`) as uint64, int64 and int64 arrays."""

@@ -18,13 +18,14 @@ from typing import Any, TypeAlias
 import duckdb
 import pyarrow as pa
 
-__all__ = ["execute_with", "relation_with"]
+__all__ = ["Table", "execute_with", "relation_with"]
 
 #: Evaluated in a namespace holding the statement's tables: DuckDB looks their names up there.
 _EXECUTE = compile("con.execute(sql, params)", "<warehouse.scans>", "eval")
 _RELATION = compile("con.sql(sql, params=params or None)", "<warehouse.scans>", "eval")
 _OWN = frozenset({"con", "sql", "params"})
 
+#: What a statement may read by name: an Arrow table, or columns (name → Arrow array or values).
 Table: TypeAlias = pa.Table | Mapping[str, Any]
 
 

@@ -31,7 +31,7 @@ import json
 import mmap
 import os
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ import numpy as np
 import pyarrow as pa
 
 import reuse.engine._native as _native
-from warehouse.scans import relation_with
+from warehouse.scans import Table, relation_with
 
 __all__ = [
     "COPY_PASSAGES",
@@ -303,7 +303,7 @@ class SignatureStore:
 
 
 def signature_rows(
-    con: duckdb.DuckDBPyConnection, where: str, params: Sequence[object] = (), **tables: Mapping[str, Any]
+    con: duckdb.DuckDBPyConnection, where: str, params: Sequence[object] = (), **tables: Table
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(ids, signatures, token spans)`` of the stored passages that ``where`` (a clause on the
     tables ``signatures s`` and ``passages p``, and on ``tables``, see
