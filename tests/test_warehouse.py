@@ -603,6 +603,26 @@ def test_signature_column_holds_each_rows_little_endian_bytes(rows: int, width: 
     assert column.type == pa.binary() and column.to_pylist() == expected
 
 
+@given(st.integers(0, 30), st.integers(1, 6), st.integers(1, 100))
+def test_signature_blobs_are_chunks_of_whole_rows_under_the_blob_limit(rows: int, width: int, limit: int) -> None:
+    """A batch whose blobs pass the 32-bit offsets' limit is cut into chunks of whole rows, each
+    under the limit (at least one row a chunk), in order, of BLOB's own type (no cast)."""
+    table = np.arange(rows * width, dtype=np.uint32).reshape(rows, width)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(db_module, "BLOB_CHUNK_BYTES", limit)
+        column = db_module.fixed_width_blobs(table)
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    assert column.type == pa.binary() and column.to_pylist() == [row.tobytes() for row in table]
+    assert all(chunk.type == pa.binary() for chunk in chunks)
+    assert all(len(chunk) == 1 or chunk.nbytes - 4 * (len(chunk) + 1) <= limit for chunk in chunks)
+    if rows:  # the rows of no blobs have no width to read
+        assert np.array_equal(fixed_width_rows(pa.chunked_array(chunks), np.dtype("<u4")), table)
+    with open_warehouse(":memory:", SETTINGS) as wh:
+        wh.insert("signatures", {"passage_id": np.arange(rows), "minhash": column})
+        stored = wh.con.execute("SELECT minhash FROM signatures ORDER BY passage_id").fetchall()
+    assert [blob for (blob,) in stored] == [row.tobytes() for row in table]
+
+
 @pytest.mark.parametrize("kind", [pa.binary(), pa.large_binary()])
 def test_blobs_of_one_length_are_rows_whatever_their_chunks(kind: pa.DataType) -> None:
     """fixed_width_rows: chunks of either offset width, one of them a slice (an offset into its

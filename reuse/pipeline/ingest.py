@@ -633,7 +633,7 @@ def passage_rows(analysis: Analysis, version_id: int, first_passage_id: int) -> 
     return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
-def signature_column(signatures: np.ndarray) -> pa.Array:
+def signature_column(signatures: np.ndarray) -> pa.Array | pa.ChunkedArray:
     """The ``signatures.minhash`` values (each row's values as little-endian uint32) of the rows
     of an ``(m, num_perm)`` signature table, as one Arrow column."""
     return fixed_width_blobs(np.asarray(signatures, "<u4"))
