@@ -61,6 +61,7 @@ import numpy as np
 import pyarrow as pa
 
 import reuse.engine._native as _native
+from warehouse.meta import read_meta, write_meta
 from warehouse.scans import Table, execute_with
 from warehouse.sigstore import FILE_NAME as SIGNATURE_FILE
 from warehouse.sigstore import SignatureStore
@@ -688,11 +689,11 @@ class KeyIndex:
     # -- the record ---------------------------------------------------------------------------
 
     def _record(self) -> list[SegmentInfo]:
-        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [META_KEY]).fetchall()
-        if not row:
+        value = read_meta(self.con, META_KEY)
+        if value is None:
             return []
         try:
-            found = json.loads(row[0][0])
+            found = json.loads(value)
             segments = sorted((SegmentInfo.from_dict(d) for d in found["segments"]), key=lambda s: s.lo)
         except (ValueError, KeyError, TypeError):
             return []
@@ -706,7 +707,7 @@ class KeyIndex:
 
     def _write_record(self, segments: list[SegmentInfo]) -> None:
         value = json.dumps({"format": _RECORD_FORMAT, "segments": [s.to_dict() for s in segments]})
-        self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [META_KEY, value])
+        write_meta(self.con, META_KEY, value)
 
     # -- keeping it up to date ----------------------------------------------------------------
 

@@ -18,6 +18,8 @@ from importlib import resources
 
 import duckdb
 
+from warehouse.meta import read_meta, write_meta
+
 __all__ = ["VIEWS_KEY", "Migration", "apply_migrations", "macro_sql", "migrations", "view_sql", "views_current"]
 
 #: The ``meta`` key holding the digest of the macros' and views' SQL that defined them in the file.
@@ -67,8 +69,7 @@ def _views_digest() -> str:
 
 def views_current(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the file's macros and views were defined by the SQL this version ships."""
-    row = con.execute("SELECT value FROM meta WHERE key = ?", [VIEWS_KEY]).fetchall()
-    return bool(row) and row[0][0] == _views_digest()
+    return read_meta(con, VIEWS_KEY) == _views_digest()
 
 
 @contextmanager
@@ -109,5 +110,5 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[Migration]:
             con.execute(macro_sql())
             for _, sql in view_sql():
                 con.execute(sql)
-            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [VIEWS_KEY, _views_digest()])
+            write_meta(con, VIEWS_KEY, _views_digest())
     return applied

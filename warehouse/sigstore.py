@@ -41,6 +41,7 @@ import numpy as np
 import pyarrow as pa
 
 import reuse.engine._native as _native
+from warehouse.meta import read_meta, write_meta
 from warehouse.scans import Table, relation_with
 
 __all__ = [
@@ -118,11 +119,11 @@ class SignatureStore:
     # -- the record ---------------------------------------------------------------------------
 
     def _record(self) -> _Record | None:
-        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [META_KEY]).fetchall()
-        if not row:
+        value = read_meta(self.con, META_KEY)
+        if value is None:
             return None
         try:
-            found = json.loads(row[0][0])
+            found = json.loads(value)
             record = _Record(str(found["token"]), int(found["width"]), int(found["covered"]))
         except (ValueError, KeyError, TypeError):
             return None
@@ -132,7 +133,7 @@ class SignatureStore:
 
     def _write_record(self, record: _Record) -> None:
         value = json.dumps({"format": _FORMAT, "token": record.token, "width": record.width, "covered": record.covered})
-        self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [META_KEY, value])
+        write_meta(self.con, META_KEY, value)
 
     @staticmethod
     def _header_of(record: _Record) -> dict[str, object]:

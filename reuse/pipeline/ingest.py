@@ -33,7 +33,7 @@ from reuse.engine.matching import PairResult, match_pairs
 from reuse.errors import InputError, Problem, RepeatedInput, WarehouseError
 from reuse.models import Document, TimePrecision, passage_fields
 from reuse.pipeline.analyser import Analyser
-from reuse.pipeline.lineage import LineageSummary, rebuild_lineage, store_evidence, update_lineage
+from reuse.pipeline.lineage import LineageSummary, lineage_summary, rebuild_lineage, store_evidence, update_lineage
 from reuse.stages import StageClock
 from warehouse.db import SCHEMA_VERSION, StoredVersion, Warehouse, fixed_width_blobs, open_when_free
 from warehouse.lineage import pending_count
@@ -310,13 +310,21 @@ class Ingestor:
     warehouse, the analyser, the comparables of recent versions, the report). ``ingest`` drives
     it over an iterable; the crawler drives it batch by batch as pages land."""
 
-    def __init__(self, warehouse: Warehouse, settings: Settings, report: IngestReport) -> None:
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        settings: Settings,
+        report: IngestReport,
+        unrecorded: Callable[[Warehouse], None] | None = None,
+    ) -> None:
         self.wh = warehouse
         self.settings = settings
         self.report = report
         self.analyser = Analyser(settings, report.clock)
         self.recent = RecentComparables()
         self.stored_batches = 0
+        #: Writes the run's row, until a transaction holding it has committed (see :func:`ingest`).
+        self.unrecorded = unrecorded
 
     def batch(
         self,
@@ -376,6 +384,8 @@ class Ingestor:
             progress(doc.source or doc.url)
         if fresh or prepared.read or also is not None:
             with _cyclic_gc_paused(), self.wh.transaction(self.report.clock):
+                if self.unrecorded is not None:
+                    self.unrecorded(self.wh)
                 if fresh:
                     self._store_and_match(fresh, analyses, {u: s.doc_id for u, s in stored.items()})
                 # Every URL a document was read from, stored now or unchanged: an alias read after
@@ -384,6 +394,7 @@ class Ingestor:
                 self.wh.record_read_urls([(doc.url, record_url(doc), _seen_at(doc, now)) for doc in prepared.read])
                 if also is not None:
                     also(self.wh)
+            self.unrecorded = None
             self.stored_batches += 1
             if self.wh.key_index is not None:
                 # Committed: a large tail's segment is written while the next batch is read and stored.
@@ -409,9 +420,9 @@ class Ingestor:
     ) -> None:
         wh, run_id = self.wh, self.report.run_id
         now = datetime.now(UTC)
-        next_doc = wh.next_id("documents", "doc_id")
-        first_version = wh.next_id("versions", "version_id")
-        first_passage = wh.next_id("passages", "passage_id")
+        next_doc, first_version, first_passage, first_match = wh.next_ids(
+            ("documents", "doc_id"), ("versions", "version_id"), ("passages", "passage_id"), ("matches", "match_id")
+        )
         new_docs: dict[str, list[object]] = defaultdict(list)
         versions: dict[str, list[object]] = defaultdict(list)
         passage_cols: dict[str, list[object]] = defaultdict(list)
@@ -455,7 +466,7 @@ class Ingestor:
             wh.keep_signatures(first_passage, *kept)
         self.report.ingested += len(fresh)
         self.report.passages += passage_id - first_passage
-        self._match(first_passage, version_of_new, probe, kept)
+        self._match(first_passage, first_match, version_of_new, probe, kept)
 
     def _comparables(self, version_ids: list[int]) -> dict[int, Comparable]:
         """What matching needs of the given versions: kept from a recent batch, or analysed again
@@ -524,13 +535,14 @@ class Ingestor:
     def _match(
         self,
         first_passage: int,
+        match_id: int,
         new: dict[int, Analysis],
         probe: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
         signatures: tuple[np.ndarray, np.ndarray],
     ) -> None:
         """Find, verify, align and store what the batch's new versions (``new``, passages from
         ``first_passage`` on, their band keys ``probe`` as stored, their ``signatures`` and token
-        spans) share with what is stored."""
+        spans) share with what is stored, as matches numbered from ``match_id``."""
         wh, settings, clock = self.wh, self.settings, self.report.clock
         with clock.stage("candidates"):
             candidates = wh.candidates(first_passage, settings.max_key_versions, probe)
@@ -544,7 +556,6 @@ class Ingestor:
         comparables = self._comparables(sorted({v for pair in grouped for v in pair}))
         match_cols: dict[str, list[object]] = defaultdict(list)
         pair_cols: dict[str, list[object]] = defaultdict(list)
-        match_id = wh.next_id("matches", "match_id")
         ordered = sorted(grouped)
         with clock.stage("align"):
             # One native call verifies and aligns every pair of the batch, on all cores.
@@ -730,10 +741,16 @@ def ingest(
     (from a signal handler) ends the reading: the documents read so far are stored, and the run
     is left unfinished, its lineage owed to the next run, as after a crash (``report.interrupted``).
     """
-    with warehouse.transaction():
-        run_id = warehouse.start_run(command, settings, reusetrack_version())
+    # The run's row is written in its first transaction that commits (its first batch's, or the
+    # last one's), not in one of its own: a commit less for a run of one article. A run killed
+    # before anything of it commits leaves nothing behind.
+    run_id, started = warehouse.next_id("runs", "run_id"), datetime.now(UTC)
     report = IngestReport(run_id)
-    ingestor = Ingestor(warehouse, settings, report)
+
+    def record_run(wh: Warehouse) -> None:
+        wh.start_run(command, settings, reusetrack_version(), run_id, started)
+
+    ingestor = Ingestor(warehouse, settings, report, record_run)
     hook = progress or (lambda _source: None)
     if stop is not None:
         items = _until(items, stop)
@@ -744,13 +761,19 @@ def ingest(
             ingestor.close()
         if stop is not None and stop.is_set():
             report.interrupted = True
+            if ingestor.unrecorded is not None:  # recorded as unfinished, as any interrupted run
+                with warehouse.transaction():
+                    ingestor.unrecorded(warehouse)
             return report
         # Also when nothing new was stored: lineage a killed run still owes is brought up to date.
-        owed = lineage and pending_count(warehouse)
+        # (What this run stored is owed: then no statement is needed to know.)
+        owed = lineage and (report.ingested > 0 or pending_count(warehouse) > 0)
         # One transaction, timed as the lineage stage when there is one: the lineage update, then
         # the run recorded as finished (a commit less for a run of one article, where each is a
         # share of its time).
         with report.clock.stage("lineage") if owed else nullcontext(), warehouse.transaction():
+            if ingestor.unrecorded is not None:
+                ingestor.unrecorded(warehouse)
             if owed:
                 update_lineage(warehouse, settings, run_id)
             warehouse.finish_run(run_id, report.counts())
@@ -815,7 +838,7 @@ def refresh_lineage(
             run_id = warehouse.start_run(command, settings, reusetrack_version())
         with warehouse.transaction():
             update = rebuild_lineage if rebuild else update_lineage
-            summary = update(warehouse, settings, run_id, progress)
+            summary = lineage_summary(warehouse, update(warehouse, settings, run_id, progress))
             warehouse.finish_run(run_id, asdict(summary))
     return run_id, summary
 

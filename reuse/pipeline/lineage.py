@@ -29,6 +29,7 @@ __all__ = [
     "StoryReport",
     "compare_edges",
     "evidence_rows",
+    "lineage_summary",
     "rebuild_lineage",
     "store_evidence",
     "story_report",
@@ -235,10 +236,10 @@ class LineageSummary:
 
 def update_lineage(
     wh: Warehouse, settings: Settings, run_id: int, progress: Callable[[str], None] | None = None
-) -> LineageSummary:
+) -> int:
     """Bring lineage up to date with every version it still owes (``lineage_pending``): those run
-    ``run_id`` stored and those of any run that died before its lineage update committed. Call it
-    in a transaction: the owed versions are settled in the same one.
+    ``run_id`` stored and those of any run that died before its lineage update committed; return
+    how many it took in. Call it in a transaction: the owed versions are settled in the same one.
 
     The invariant: lineage is derived state. After any sequence of runs, some of them killed at
     any point, followed by one completed run (every writing run calls this at its end, even one
@@ -253,7 +254,7 @@ def update_lineage(
     """
     fresh = lineage_db.pending_versions(wh)
     if not fresh:
-        return _summary(wh, 0)
+        return 0
     sites = {v.site for v in fresh if v.site}
     before = lineage_db.site_boilerplate_hashes(wh, sites)
     after = lineage_db.learn_site_boilerplate(wh, sites, settings.boilerplate_docs, settings.boilerplate_share)
@@ -286,19 +287,21 @@ def update_lineage(
     # commits leaves them owed with its lineage, and one alert per watch and copy is ever raised.
     raise_alerts(wh, settings, run_id, {v.doc_id for v in fresh})
     lineage_db.settle_pending(wh, [v.version_id for v in fresh])
-    return _summary(wh, len(fresh))
+    return len(fresh)
 
 
 def rebuild_lineage(
     wh: Warehouse, settings: Settings, run_id: int, progress: Callable[[str], None] | None = None
-) -> LineageSummary:
+) -> int:
     """Rebuild all lineage from the stored documents and matches: every site's boilerplate, every
-    version diff, every story (``reusetrack lineage --rebuild``, and ``load``). Call it in a transaction."""
+    version diff, every story (``reusetrack lineage --rebuild``, and ``load``); return how many
+    versions it took in. Call it in a transaction."""
     lineage_db.forget_lineage(wh)
     return update_lineage(wh, settings, run_id, progress)
 
 
-def _summary(wh: Warehouse, versions: int) -> LineageSummary:
+def lineage_summary(wh: Warehouse, versions: int) -> LineageSummary:
+    """What an update that took in ``versions`` versions leaves: the stories and edges stored."""
     _, ((stories, edges),) = wh.query(
         "SELECT (SELECT count(*) FROM lineage_stories), (SELECT count(*) FROM reuse_edges)"
     )
