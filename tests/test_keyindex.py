@@ -225,6 +225,40 @@ def _built(tmp_path: Path, passages: int = 400) -> tuple[Store, int]:
     return store, first
 
 
+def test_files_no_record_names_are_deleted_in_the_background(tmp_path: Path) -> None:
+    """A sync hands the files no record names to a thread of their own and goes on (deleting a
+    large file frees its blocks: tens of milliseconds a merged part), once each while it is being
+    deleted; settled, they are gone. A file whose deletion fails is deleted by a later sync."""
+    store, first = _built(tmp_path, passages=40)
+    index = store.wh.key_index
+    assert index is not None
+    index.settle(first)
+    stray = index.folder / "seg-0-7-00000000000000ab.seg"
+    stray.write_bytes(b"\0" * 4096)
+    gate, calls = threading.Event(), []
+    real = keyindex._delete_files
+
+    def held(paths: list[Path], doomed: set[str]) -> None:
+        calls.append(sorted(p.name for p in paths))
+        assert gate.wait(60)
+        real(paths, doomed)
+
+    with patch.object(keyindex, "_delete_files", held):
+        index.sync(first)  # returns while the deletion waits
+        index.sync(first)  # not handed over again while it is being deleted
+        assert stray.exists() and calls == [[stray.name]]
+        gate.set()
+        index.settle(first)
+    assert not stray.exists() and calls == [[stray.name]]
+    stray.write_bytes(b"\0" * 4096)
+    with patch.object(Path, "unlink", side_effect=PermissionError("busy")):
+        index.settle(first)
+    assert stray.exists()
+    index.settle(first)
+    assert not stray.exists()
+    store.wh.close()
+
+
 def test_lookups_use_segments_and_a_small_tail(tmp_path: Path) -> None:
     """Stored keys are in segments, merged so that few are read, and the tail is below the
     segment size: the join's DuckDB scan is left to the new rows and the tail."""
@@ -723,6 +757,8 @@ def test_closing_the_warehouse_takes_in_the_merge_being_written(tmp_path: Path) 
     assert index is not None
     after = index.sync(first)
     assert len(after) == before - keyindex.FANOUT + 1
+    # The merged parts are deleted in the background: settled, the files are the segments.
+    assert [s.info.name for s in index.settle(first)] == [s.info.name for s in after]
     assert {p.name for p in _segment_files(store.path)} == {s.info.name for s in after}
     assert store.wh.candidates(first, 3).tolist() == store.wh.candidates_by_join(first, 3).tolist()
     store.wh.close()
