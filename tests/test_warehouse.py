@@ -944,6 +944,27 @@ def test_a_run_records_itself_in_its_first_transaction(tmp_path: Path) -> None:
     assert runs == [(1, True, True), (2, True, True), (3, False, False)]
 
 
+def test_a_copy_joining_a_story_changes_the_catalog_only_to_keep_its_edits(built: dict[str, Any], tmp_path: Path) -> None:
+    """The lineage update of a copy that joins a stored story reads the story's ids and hands
+    them to its deletes as values: the one temporary table it makes holds the edges' edits
+    kept for the rebuilt story (each table made and dropped is two changes of the catalog)."""
+    from warehouse.lineage import story_of
+
+    db = _copy(built["incremental"], tmp_path)
+    _, source_url = sorted(PLANTED["copy"])[0]
+    source = next(d for d in DOCS if d.url == source_url)
+    copy = Document(url="https://another.example/copy", text=source.text, site="another.example")
+    wh, spy = _spied(db)
+    with wh:
+        before = story_of(wh, wh.resolve_document(source_url).doc_id)
+        ingest(wh, [copy], SETTINGS)
+        after = story_of(wh, wh.resolve_document(source_url).doc_id)
+        joined = story_of(wh, wh.resolve_document(copy.url).doc_id)
+    assert before is not None and joined == after is not None
+    made = [s.split(" AS ")[0] for s in spy.statements if s.lstrip().upper().startswith(("CREATE", "DROP"))]
+    assert made == ["CREATE OR REPLACE TEMP TABLE kept_edits", "DROP TABLE IF EXISTS kept_edits"]
+
+
 # -- 8. the views ------------------------------------------------------------------------------------------
 
 

@@ -421,35 +421,43 @@ def delete_stories(wh: Warehouse, doc_ids: Iterable[int]) -> dict[tuple[int, int
     :func:`reuse.pipeline.lineage.update_lineage`): a story that gains one copy compares one
     pair, not all of them. The edits stay in DuckDB: an update reaching many stories would
     otherwise hold all their texts at once. Call :func:`forget_kept_edits` when the update is done."""
-    ids = sorted(set(doc_ids))
-    if not ids:
+    stories = [
+        int(story)
+        for (story,) in _with_ids(
+            wh,
+            "gone_docs",
+            doc_ids,
+            "SELECT DISTINCT story_id FROM lineage_nodes WHERE doc_id IN (SELECT id FROM gone_docs)",
+        )
+    ]
+    # None for a new document's first update: the deletes would scan the tables for nothing. The
+    # stories' ids are read, not kept in a temporary table: creating and dropping one are two
+    # changes of the catalog, and a few ids reach the statements below as constants.
+    if not stories:
         return {}
-    labels: dict[tuple[int, int], list[str]] = {}
-    con = wh.con
-    execute_with(
-        con,
-        "CREATE OR REPLACE TEMP TABLE gone_stories AS SELECT DISTINCT story_id FROM lineage_nodes"
-        " WHERE doc_id IN (SELECT id FROM gone_docs)",
-        gone_docs={"id": pa.array(ids, pa.int64())},
+    copies = "e.story_id IN (SELECT id FROM gone_stories) AND e.relation IN ('copy', 'undirected')"
+    edges = f"SELECT e.source_version, e.target_version, e.labels FROM reuse_edges e WHERE {copies}"
+    labels = {
+        (int(source), int(target)): list(edge_labels)
+        for source, target, edge_labels in _with_ids(wh, "gone_stories", stories, edges)
+    }
+    # The table's own columns, in its order, but the edge id (the edge is stored anew).
+    _with_ids(
+        wh,
+        "gone_stories",
+        stories,
+        "CREATE OR REPLACE TEMP TABLE kept_edits AS SELECT e.source_version, e.target_version,"
+        f" x.* EXCLUDE (edge_id) FROM edge_edits x JOIN reuse_edges e USING (edge_id) WHERE {copies}",
     )
-    # None for a new document's first update: the deletes would scan the tables for nothing.
-    if con.execute("SELECT count(*) FROM gone_stories").fetchall()[0][0]:
-        copies = "e.story_id IN (SELECT story_id FROM gone_stories) AND e.relation IN ('copy', 'undirected')"
-        edges = f"SELECT e.source_version, e.target_version, e.labels FROM reuse_edges e WHERE {copies}"
-        for source, target, edge_labels in con.execute(edges).fetchall():
-            labels[(int(source), int(target))] = list(edge_labels)
-        # The table's own columns, in its order, but the edge id (the edge is stored anew).
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE kept_edits AS SELECT e.source_version, e.target_version,"
-            f" x.* EXCLUDE (edge_id) FROM edge_edits x JOIN reuse_edges e USING (edge_id) WHERE {copies}"
-        )
-        con.execute(
-            "DELETE FROM edge_edits WHERE edge_id IN"
-            " (SELECT edge_id FROM reuse_edges WHERE story_id IN (SELECT story_id FROM gone_stories))"
-        )
-        for table in LINEAGE_TABLES[1:]:
-            con.execute(f"DELETE FROM {table} WHERE story_id IN (SELECT story_id FROM gone_stories)")
-    con.execute("DROP TABLE gone_stories")
+    _with_ids(
+        wh,
+        "gone_stories",
+        stories,
+        "DELETE FROM edge_edits WHERE edge_id IN"
+        " (SELECT edge_id FROM reuse_edges WHERE story_id IN (SELECT id FROM gone_stories))",
+    )
+    for table in LINEAGE_TABLES[1:]:
+        _with_ids(wh, "gone_stories", stories, f"DELETE FROM {table} WHERE story_id IN (SELECT id FROM gone_stories)")
     return labels
 
 
