@@ -618,8 +618,16 @@ def test_signature_blobs_are_chunks_of_whole_rows_under_the_blob_limit(rows: int
     assert all(len(chunk) == 1 or chunk.nbytes - 4 * (len(chunk) + 1) <= limit for chunk in chunks)
     if rows:  # the rows of no blobs have no width to read
         assert np.array_equal(fixed_width_rows(pa.chunked_array(chunks), np.dtype("<u4")), table)
+
+
+def test_signature_blobs_in_chunks_are_stored_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch's blobs cut into chunks (see above) are stored as one column, in order."""
+    table = np.arange(7 * 3, dtype=np.uint32).reshape(7, 3)
+    monkeypatch.setattr(db_module, "BLOB_CHUNK_BYTES", 25)  # two rows of 12 bytes a chunk
+    column = db_module.fixed_width_blobs(table)
+    assert isinstance(column, pa.ChunkedArray) and column.num_chunks == 4
     with open_warehouse(":memory:", SETTINGS) as wh:
-        wh.insert("signatures", {"passage_id": np.arange(rows), "minhash": column})
+        wh.insert("signatures", {"passage_id": np.arange(7), "minhash": column})
         stored = wh.con.execute("SELECT minhash FROM signatures ORDER BY passage_id").fetchall()
     assert [blob for (blob,) in stored] == [row.tobytes() for row in table]
 
@@ -944,7 +952,9 @@ def test_a_run_records_itself_in_its_first_transaction(tmp_path: Path) -> None:
     assert runs == [(1, True, True), (2, True, True), (3, False, False)]
 
 
-def test_a_copy_joining_a_story_changes_the_catalog_only_to_keep_its_edits(built: dict[str, Any], tmp_path: Path) -> None:
+def test_a_copy_joining_a_story_changes_the_catalog_only_to_keep_its_edits(
+    built: dict[str, Any], tmp_path: Path
+) -> None:
     """The lineage update of a copy that joins a stored story reads the story's ids and hands
     them to its deletes as values: the one temporary table it makes holds the edges' edits
     kept for the rebuilt story (each table made and dropped is two changes of the catalog)."""

@@ -806,6 +806,10 @@ class KeyIndex:
         if self._builder is not None:
             self._builder.shutdown(wait=True)
             self._builder = None
+        self._wait_deletions()
+
+    def _wait_deletions(self) -> None:
+        """Wait for the files :meth:`_collect` handed over to be deleted."""
         if self._deleter is not None:
             self._deleter.shutdown(wait=True)
             self._deleter = None
@@ -820,9 +824,7 @@ class KeyIndex:
             wait(pending)
             self.sync(committed)
         segments = self.sync(committed)
-        if self._deleter is not None:
-            self._deleter.shutdown(wait=True)
-            self._deleter = None
+        self._wait_deletions()
         return segments
 
     def _collect(self, named: set[str]) -> None:
