@@ -326,6 +326,11 @@ class Ingestor:
         #: Writes the run's row, until a transaction holding it has committed (see :func:`ingest`).
         self.unrecorded = unrecorded
 
+    def record_run(self) -> None:
+        """Write the run's row in the caller's transaction, unless a committed one holds it."""
+        if self.unrecorded is not None:
+            self.unrecorded(self.wh)
+
     def batch(
         self,
         items: list[Document | InputError],
@@ -384,8 +389,7 @@ class Ingestor:
             progress(doc.source or doc.url)
         if fresh or prepared.read or also is not None:
             with _cyclic_gc_paused(), self.wh.transaction(self.report.clock):
-                if self.unrecorded is not None:
-                    self.unrecorded(self.wh)
+                self.record_run()
                 if fresh:
                     self._store_and_match(fresh, analyses, {u: s.doc_id for u, s in stored.items()})
                 # Every URL a document was read from, stored now or unchanged: an alias read after
@@ -747,10 +751,10 @@ def ingest(
     run_id, started = warehouse.next_id("runs", "run_id"), datetime.now(UTC)
     report = IngestReport(run_id)
 
-    def record_run(wh: Warehouse) -> None:
+    def write_run_row(wh: Warehouse) -> None:
         wh.start_run(command, settings, reusetrack_version(), run_id, started)
 
-    ingestor = Ingestor(warehouse, settings, report, record_run)
+    ingestor = Ingestor(warehouse, settings, report, write_run_row)
     hook = progress or (lambda _source: None)
     if stop is not None:
         items = _until(items, stop)
@@ -763,7 +767,7 @@ def ingest(
             report.interrupted = True
             if ingestor.unrecorded is not None:  # recorded as unfinished, as any interrupted run
                 with warehouse.transaction():
-                    ingestor.unrecorded(warehouse)
+                    ingestor.record_run()
             return report
         # Also when nothing new was stored: lineage a killed run still owes is brought up to date.
         # (What this run stored is owed: then no statement is needed to know.)
@@ -772,8 +776,7 @@ def ingest(
         # the run recorded as finished (a commit less for a run of one article, where each is a
         # share of its time).
         with report.clock.stage("lineage") if owed else nullcontext(), warehouse.transaction():
-            if ingestor.unrecorded is not None:
-                ingestor.unrecorded(warehouse)
+            ingestor.record_run()
             if owed:
                 update_lineage(warehouse, settings, run_id)
             warehouse.finish_run(run_id, report.counts())
