@@ -2,7 +2,7 @@
 //! stored passage older and of another version (`warehouse.keyindex`'s lookup, after the rows
 //! holding the batch's keys were found). Equal to the SQL of `Warehouse.candidates_by_join`.
 
-use crate::hashsort::sorted_rows;
+use crate::hashsort::{bucket_bits, bucket_sorted, sorted_rows};
 use rayon::prelude::*;
 
 /// Band-key rows as three columns of one length: key, passage id, version id.
@@ -73,9 +73,11 @@ const MAX_NARROW: i64 = u32::MAX as i64;
 /// each fits in 32 bits (the pairs are sorted and deduplicated many times over, a pair once for
 /// each key its passages share, and a quarter of the bytes to move and one comparison each
 /// halve that). Both order pairs as `(old_passage, old_version, new_passage, new_version)`.
-trait Pair: Ord + Copy + Send {
+trait Pair: Ord + Copy + Default + Send + Sync {
     fn pack(ids: [i64; 4]) -> Self;
     fn unpack(self) -> [i64; 4];
+    /// The older passage's id: what a pair is sorted by first.
+    fn lead(&self) -> i64;
 }
 
 impl Pair for [i64; 4] {
@@ -85,6 +87,10 @@ impl Pair for [i64; 4] {
 
     fn unpack(self) -> [i64; 4] {
         self
+    }
+
+    fn lead(&self) -> i64 {
+        self[0]
     }
 }
 
@@ -97,6 +103,10 @@ impl Pair for u128 {
     fn unpack(self) -> [i64; 4] {
         [96, 64, 32, 0].map(|shift| ((self >> shift) as u32) as i64)
     }
+
+    fn lead(&self) -> i64 {
+        (self >> 96) as i64
+    }
 }
 
 /// [`candidate_pairs`] of sorted rows, sorted as `P`: the new rows in ranges of whole keys, a
@@ -108,10 +118,30 @@ fn pairs<P: Pair>(stored: &[(u64, i64, i64)], new: Rows<'_>, cap: Option<u64>) -
         .par_iter()
         .map(|&(from, to)| pairs_in::<P>(stored, new, from, to, cap))
         .collect();
-    let mut out = parts.concat();
-    out.par_sort_unstable();
+    let mut out = sorted_pairs(&parts);
     out.dedup();
     out.into_iter().map(P::unpack).collect()
+}
+
+/// The pairs of all `parts`, sorted: bucketed by their older passage's place among the ids
+/// the pairs span (a pair is in a part once for each key its passages share there, and in
+/// several parts; the buckets sorted one by one cost less than one sort of them all).
+fn sorted_pairs<P: Pair>(parts: &[Vec<P>]) -> Vec<P> {
+    let (lo, hi) = parts
+        .par_iter()
+        .flatten()
+        .map(|pair| (pair.lead(), pair.lead()))
+        .reduce(|| (i64::MAX, i64::MIN), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    let n: usize = parts.iter().map(Vec::len).sum();
+    // An id's offset in the span, shifted so that it falls among about as many buckets as
+    // `bucket_bits` gives (a shift, not a division: this runs for every pair).
+    let span = (i128::from(hi) - i128::from(lo)).max(0) as u128;
+    let shift = (128 - span.leading_zeros()).saturating_sub(bucket_bits(n));
+    let buckets = usize::try_from((span >> shift) + 1).expect("at most 2^16 buckets");
+    let slices: Vec<&[P]> = parts.iter().map(Vec::as_slice).collect();
+    bucket_sorted(&slices, buckets, |pair| {
+        ((pair.lead() as i128 - i128::from(lo)) as u128 >> shift) as usize
+    })
 }
 
 /// About `count` consecutive ranges of `keys` (sorted) covering it, none splitting a key's run.
@@ -416,6 +446,36 @@ mod tests {
                     cap,
                 );
                 assert_eq!(got, expected, "cap {cap:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn pairs_are_sorted_across_buckets_and_parts() {
+        // Enough pairs for thousands of buckets, in parts that repeat each other's pairs, their
+        // older passages spread narrowly, widely (past 32 bits) and over all of i64.
+        let mut next = crate::testing::xorshift(0x9E37_79B9_7F4A_7C15);
+        for spread in [1u64, 5_000, 1 << 40, u64::MAX] {
+            let wide: Vec<Vec<[i64; 4]>> = (0..5)
+                .map(|_| {
+                    (0..40_000)
+                        .map(|_| [(next() % spread) as i64, 3, (next() % 50) as i64, 1])
+                        .collect()
+                })
+                .collect();
+            let mut expected: Vec<[i64; 4]> = wide.concat();
+            expected.sort_unstable();
+            assert_eq!(sorted_pairs(&wide), expected, "spread {spread}");
+            if spread < 1 << 32 {
+                let narrow: Vec<Vec<u128>> = wide
+                    .iter()
+                    .map(|part| part.iter().map(|&ids| u128::pack(ids)).collect())
+                    .collect();
+                let got: Vec<[i64; 4]> = sorted_pairs(&narrow)
+                    .into_iter()
+                    .map(u128::unpack)
+                    .collect();
+                assert_eq!(got, expected, "spread {spread}, packed");
             }
         }
     }
