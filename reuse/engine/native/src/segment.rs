@@ -432,7 +432,8 @@ impl Segment<'_> {
         // before, so a block not past it was looked at already.
         let mut seen: Option<usize> = None;
         // Verifies the blocks of rows `first..=last` not looked at before. It runs twice a
-        // query and mostly finds the blocks looked at: that test is kept inline, the rest not.
+        // query and mostly finds its blocks looked at already: that test comes first, and the
+        // loop over the blocks is a method of its own (`check_span`).
         let mut check_rows = |first: usize, last: usize| -> Result<(), String> {
             let top = n - 1;
             let hi = last.min(top) / BLOCK;
