@@ -522,17 +522,14 @@ const WINDOW: usize = 8;
 /// doubling length from there, then a binary search in the last step.
 fn gallop(values: &[u64], from: usize, below: impl Fn(u64) -> bool) -> usize {
     let n = values.len();
+    let mut lo = from;
     if let Some(window) = values.get(from..from + WINDOW) {
         if !below(window[WINDOW - 1]) {
             // Sorted, so the rows below are the first ones: their count is the answer's offset.
             return from + window.iter().map(|&v| usize::from(below(v))).sum::<usize>();
         }
+        lo += WINDOW; // the whole window is below
     }
-    let mut lo = if from + WINDOW <= n {
-        from + WINDOW
-    } else {
-        from
-    };
     let mut step = 1;
     while lo < n && below(values[(lo + step - 1).min(n - 1)]) {
         lo = (lo + step).min(n);
