@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 __all__ = [
     "CreditLine",
@@ -23,7 +21,6 @@ __all__ = [
     "TextBlock",
     "TimePrecision",
     "iso_precision",
-    "passage_fields",
     "shown_time",
     "time_interval",
 ]
@@ -236,21 +233,6 @@ class Passage:
     char_start: int
     char_end: int
     unspaced: bool  # shingled by characters (a script written without spaces)
-
-
-def passage_fields(passages: Sequence[Passage]) -> dict[str, list[Any]]:
-    """The passages' fields as columns (field name → one value a passage, the kind as its
-    string), in :class:`Passage`'s order: what the warehouse and the fingerprint file store of
-    each, built a column at a time (a bulk batch holds a million passages)."""
-    return {
-        "position": [p.position for p in passages],
-        "kind": [p.kind.value for p in passages],
-        "token_start": [p.token_start for p in passages],
-        "token_end": [p.token_end for p in passages],
-        "char_start": [p.char_start for p in passages],
-        "char_end": [p.char_end for p in passages],
-        "unspaced": [p.unspaced for p in passages],
-    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from reuse.config import Settings
-from reuse.engine.analysis import analyse, analyse_many
+from reuse.engine.analysis import analyse, analyse_many, lookup_keys_many, passage_fields
 from reuse.engine.lsh import band_keys, band_params
 from reuse.pipeline.analyser import Analyser
 from reuse.stages import StageClock
@@ -60,6 +60,31 @@ def test_a_batchs_lookup_keys_are_each_documents_band_keys_then_its_families() -
     bare = analyse_many([TEXTS[0]], SETTINGS, key_families=False)[0]
     with pytest.raises(ValueError, match="key families"):
         bare.lookup_keys()
+
+
+def test_a_batchs_stored_keys_and_passage_columns_are_its_documents_end_to_end() -> None:
+    """What a batch stores is each document's, in order: its lookup keys, its passages numbered
+    from the document's first id and its version id beside each key; its passages' columns, the
+    fields of its Passage objects, whether the passages come as the native rows or as objects."""
+    texts = [TEXTS[0], "", "Too short.", *TEXTS[1:5], TEXTS[3][:200]]
+    found = analyse_many(texts, SETTINGS)
+    counts = [len(a.passages) for a in found]
+    firsts = [100 + int(x) for x in np.cumsum([0, *counts[:-1]])]
+    versions = [7 + 2 * k for k in range(len(found))]
+    keys, ids, owners = lookup_keys_many(found, firsts, versions)
+    each = [(*a.lookup_keys(), first, version) for a, first, version in zip(found, firsts, versions, strict=True)]
+    assert np.array_equal(keys, np.concatenate([k for k, _, _, _ in each]))
+    assert np.array_equal(ids, np.concatenate([first + p for _, p, first, _ in each]))
+    assert np.array_equal(owners, np.concatenate([np.full(len(k), v) for k, _, _, v in each]))
+    assert len(keys) > 0 and 0 in counts
+
+    passages = [p for a in found for p in a.passages]
+    for columns in (passage_fields([a.passages for a in found]), passage_fields([list(a.passages) for a in found])):
+        assert list(columns) == ["position", "kind", "token_start", "token_end", "char_start", "char_end", "unspaced"]
+        assert columns["kind"].tolist() == [p.kind.value for p in passages]
+        for name in ("position", "token_start", "token_end", "char_start", "char_end", "unspaced"):
+            assert columns[name].tolist() == [getattr(p, name) for p in passages], name
+    assert all(len(column) == 0 for column in passage_fields([]).values())
 
 
 def test_nothing_to_analyse_takes_no_time_and_no_thread() -> None:

@@ -1,18 +1,20 @@
 """The native normaliser, tokeniser and passage cutter against their oracle, the Python engine.
 
-``reuse.engine._native.normalize``, ``tokenize``, ``paragraph_spans`` and ``passages`` must give
-exactly what ``reuse.engine.normalize``, ``tokens`` (with ``shingles.token_hashes``) and
-``passages`` give: every output array is compared whole, on generated text (all planes, lone
-surrogates, spaceless scripts with their marks, scripts mixed inside a word, every kind of
-whitespace, marks after ASCII, empty and long texts), on every code point, and on real article
-bodies when ../shared/data is present. The Unicode tables the native side reads are generated
-from this interpreter (scripts/unicode_tables.py); a test fails when the checked-in file is stale.
+``reuse.engine._native.normalize``, ``tokenize``, ``paragraph_spans``, ``passages`` and
+``block_hashes`` must give exactly what ``reuse.engine.normalize``, ``tokens`` (with
+``shingles.token_hashes``), ``passages`` and ``boilerplate.block_hash`` give: every output
+array is compared whole, on generated text (all planes, lone surrogates, spaceless scripts with
+their marks, scripts mixed inside a word, every kind of whitespace, marks after ASCII, empty and
+long texts), on every code point, and on real article bodies when ../shared/data is present. The
+Unicode tables the native side reads are generated from this interpreter
+(scripts/unicode_tables.py); a test fails when the checked-in file is stale.
 """
 
 from __future__ import annotations
 
 import gzip
 import importlib.util
+import itertools
 import json
 import random
 import sys
@@ -27,6 +29,7 @@ from hypothesis import strategies as st
 from reuse.config import Settings
 from reuse.engine import _native
 from reuse.engine.analysis import analyse_many
+from reuse.engine.boilerplate import block_hash
 from reuse.engine.normalize import normalize
 from reuse.engine.passages import paragraph_spans, passages
 from reuse.engine.seeds import sentence_starts
@@ -154,7 +157,21 @@ def _assert_sentences_equal(text: str) -> None:
     assert np.array_equal(native, expected)
 
 
+def _assert_block_hashes_equal(text: str) -> None:
+    """Block hashes of the text's paragraphs, of all of it, of pieces cut anywhere (through marks
+    and surrogate pairs' places) and of spans past its end, as a Python slice clamps them."""
+    n = len(text)
+    cuts = sorted({0, n, n + 5, *range(0, n, max(1, n // 7))})
+    spans = [*paragraph_spans(text), *itertools.pairwise(cuts), (0, n), (3, 1), (n + 2, n + 9)]
+    starts = np.array([s for s, _ in spans], np.int64)
+    ends = np.array([e for _, e in spans], np.int64)
+    found = _native.block_hashes(["other text", text], np.ones(len(spans), np.int64), starts, ends)
+    assert found.dtype == np.uint64
+    assert found.tolist() == [block_hash(text[s:e]) for s, e in spans]
+
+
 def _assert_all_equal(text: str, config: Settings | None = None) -> None:
+    _assert_block_hashes_equal(text)
     _assert_normalize_equal(text)
     _assert_tokens_equal(text)
     _assert_passages_equal(text, config or Settings())
@@ -280,6 +297,22 @@ def test_sentence_starts_equal_python(text: str) -> None:
 def test_surrogates_hand_picked_equal_python() -> None:
     for text in ["\ud800", "a\udfffb", "\ud800\u0301", "x \udbff\u0301\u0323 y", "\uffff\ud800\u0301"]:
         _assert_all_equal(text)
+
+
+def test_block_hashes_of_a_batch_and_bad_blocks() -> None:
+    """Blocks of several texts in any order; a block of no text, or with a negative bound, or
+    columns of different lengths are a ValueError, not a crash."""
+    texts = ["Sunday, 8 November 2020 | 9\u00b0C", "", "Share this\n\nRead more 12"]
+    owner, start, end = np.array([2, 0, 1, 2]), np.array([12, 0, 0, 0]), np.array([24, 33, 0, 10])
+    assert _native.block_hashes(texts, owner, start, end).tolist() == [
+        block_hash(texts[o][s:e]) for o, s, e in zip(owner, start, end, strict=True)
+    ]
+    assert _native.block_hashes(texts, owner[:0], start[:0], end[:0]).tolist() == []
+    for bad in ((np.array([3]), np.array([0]), np.array([1])), (np.array([0]), np.array([-1]), np.array([1]))):
+        with pytest.raises(ValueError, match="not a span"):
+            _native.block_hashes(texts, *bad)
+    with pytest.raises(ValueError, match="one value a block"):
+        _native.block_hashes(texts, owner, start[:2], end)
 
 
 def test_bad_passage_settings_are_a_value_error() -> None:

@@ -43,6 +43,7 @@ __all__ = [
     "Rows",
     "StoredVersion",
     "Warehouse",
+    "column_rows",
     "fixed_width_blobs",
     "fixed_width_rows",
     "open_warehouse",
@@ -92,6 +93,12 @@ def _no_variants(url: str) -> None:
 Rows = Sequence[Mapping[str, Any]]
 #: Columns to load: column name → values (a list, a NumPy array or an Arrow array), all of one length.
 Columns = Mapping[str, Any]
+
+
+def column_rows(columns: Columns) -> list[dict[str, Any]]:
+    """The rows of ``columns`` (lists or NumPy arrays, not Arrow arrays), each value a Python one."""
+    values = [column.tolist() if isinstance(column, np.ndarray) else list(column) for column in columns.values()]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def _length(data: Rows | Columns) -> int:

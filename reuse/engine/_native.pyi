@@ -38,6 +38,13 @@ def minhash_signatures(
     shingles: npt.NDArray[np.uint32], spans: npt.NDArray[np.int64], permutations: npt.NDArray[np.uint32], /
 ) -> npt.NDArray[np.uint32]: ...
 def band_keys(signatures: npt.NDArray[np.uint32], bands: int, rows: int, /) -> npt.NDArray[np.uint64]: ...
+def block_hashes(
+    texts: Sequence[str],
+    doc: npt.NDArray[np.int64],
+    start: npt.NDArray[np.int64],
+    end: npt.NDArray[np.int64],
+    /,
+) -> npt.NDArray[np.uint64]: ...
 def signature_agreements(
     tables: Sequence[npt.NDArray[np.uint32]], rows_a: npt.NDArray[np.int64], rows_b: npt.NDArray[np.int64], /
 ) -> npt.NDArray[np.uint32]: ...

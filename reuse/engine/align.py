@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reuse.config import Settings
+from reuse.engine.runs import offsets_within
 from reuse.engine.seeds import MAX_GAP_SENTENCES, SUMMARY_GAP_SENTENCES, SUMMARY_RATIO, Fragment, Side, fragments
 from reuse.models import Match, MatchKind, Span
 
@@ -125,8 +126,7 @@ def _anchor_pairs(ha: np.ndarray, hb: np.ndarray, max_repeat: int) -> tuple[np.n
     reps = count_b[idx]
     i = np.repeat(idx, reps)
     # For each kept i, the offsets 0..count_b-1 into its run of equal values in sorted_b.
-    offsets = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
-    j = order_b[np.repeat(lo[idx], reps) + offsets]
+    j = order_b[np.repeat(lo[idx], reps) + offsets_within(reps)]
     return i.astype(np.int64), j.astype(np.int64)
 
 

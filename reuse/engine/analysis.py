@@ -16,11 +16,22 @@ from reuse.engine.align import CONTENT_CHARS, AlignInput
 from reuse.engine.families import family_keys_many
 from reuse.engine.grade import Evidence, evidence
 from reuse.engine.lsh import band_params
+from reuse.engine.runs import offsets_within
 from reuse.engine.signatures import MinHasher
 from reuse.models import Passage, PassageKind
 from reuse.stages import StageClock
 
-__all__ = ["Analysis", "Comparable", "PassageRows", "TokenArrays", "analyse", "analyse_many"]
+__all__ = [
+    "Analysis",
+    "Comparable",
+    "PassageRows",
+    "TokenArrays",
+    "analyse",
+    "analyse_many",
+    "lookup_keys_many",
+    "passage_fields",
+    "passage_table",
+]
 
 _EMPTY_SIGNATURES = np.zeros((0, 0), dtype=np.uint32)
 _NO_KEYS = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64))
@@ -28,6 +39,7 @@ _NO_BANDS = np.zeros((0, 0), dtype=np.uint64)
 
 
 _KINDS = (PassageKind.PARAGRAPH, PassageKind.WINDOW)  # the native engine's kind numbers
+_KIND_NAMES = np.array([kind.value for kind in _KINDS], dtype=object)
 
 
 class PassageRows(Sequence[Passage]):
@@ -185,14 +197,8 @@ class Analysis:
         """Every key the document's passages are looked up and stored by, and the passage
         position of each: the MinHash band keys (passage by passage, band by band), then the key
         families' (``family_keys``). Needs an analysis with its signatures and key families."""
-        if not self.passages:
-            return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-        count, bands = self.band_keys.shape
-        if count != len(self.passages):
-            raise ValueError("the lookup keys need an analysis with its signatures and key families")
-        extra, owners = self.family_keys
-        main = self.band_keys.ravel()
-        return np.concatenate([main, extra]), np.concatenate([np.repeat(np.arange(count), bands), owners])
+        keys, positions, _ = lookup_keys_many([self], [0], [0])
+        return keys, positions
 
     @cached_property
     def comparable(self) -> Comparable:
@@ -255,6 +261,62 @@ def analyse_many(
             texts, done, families, bands, strict=True
         )
     ]
+
+
+def lookup_keys_many(
+    analyses: Sequence[Analysis], firsts: Sequence[int], versions: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:meth:`Analysis.lookup_keys` of each of ``analyses``, end to end, as stored: ``(keys,
+    passage ids, version ids)``, each document's passages numbered from its id in ``firsts``,
+    its version id that of ``versions``. Written into arrays made once for them all: a bulk
+    batch's keys run to hundreds of megabytes."""
+    sizes = [a.band_keys.size + len(a.family_keys[0]) if a.passages else 0 for a in analyses]
+    keys = np.empty(sum(sizes), np.uint64)
+    passage_ids = np.empty(len(keys), np.int64)
+    version_ids = np.empty(len(keys), np.int64)
+    at = 0
+    for analysis, first, version, size in zip(analyses, firsts, versions, sizes, strict=True):
+        if not analysis.passages:
+            continue
+        count, bands = analysis.band_keys.shape
+        if count != len(analysis.passages):
+            raise ValueError("the lookup keys need an analysis with its signatures and key families")
+        extra, positions = analysis.family_keys
+        main, end = at + count * bands, at + size
+        keys[at:main] = analysis.band_keys.ravel()
+        keys[main:end] = extra
+        passage_ids[at:main] = np.repeat(np.arange(first, first + count), bands)
+        passage_ids[main:end] = first + positions
+        version_ids[at:end] = version
+        at = end
+    return keys, passage_ids, version_ids
+
+
+def passage_table(passages: Sequence[Passage]) -> np.ndarray:
+    """The passages as int64 rows ``(kind, token_start, token_end, char_start, char_end,
+    unspaced)``, the kind as the native engine numbers it (as :class:`PassageRows` holds them)."""
+    if isinstance(passages, PassageRows):
+        return passages.rows
+    rows = [(_KINDS.index(p.kind), p.token_start, p.token_end, p.char_start, p.char_end, p.unspaced) for p in passages]
+    return np.array(rows, dtype=np.int64).reshape(-1, 6)
+
+
+def passage_fields(documents: Sequence[Sequence[Passage]]) -> dict[str, np.ndarray]:
+    """The passages of ``documents``, end to end, as columns: each of :class:`Passage`'s fields
+    (in its order) to an array of values, the kind as its string. What the warehouse and the
+    fingerprint file store of each passage, made without a :class:`Passage` object (a bulk
+    batch holds a million passages)."""
+    tables = [passage_table(passages) for passages in documents]
+    rows = np.concatenate(tables) if tables else np.zeros((0, 6), np.int64)
+    return {
+        "position": offsets_within(np.array([len(t) for t in tables], dtype=np.int64)),
+        "kind": _KIND_NAMES[rows[:, 0]],
+        "token_start": rows[:, 1],
+        "token_end": rows[:, 2],
+        "char_start": rows[:, 3],
+        "char_end": rows[:, 4],
+        "unspaced": rows[:, 5].astype(np.bool_),
+    }
 
 
 def _band_keys_many(signatures: list[np.ndarray], settings: Settings) -> list[np.ndarray]:

@@ -16,27 +16,35 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import xxhash
 
 from reuse.engine import _native
-from reuse.models import Evidence, Span, TextBlock
+from reuse.models import Span, TextBlock
 
-__all__ = ["block_hash", "boilerplate_spans", "subtract", "text_blocks", "union_length"]
+__all__ = ["block_hash", "block_hashes", "boilerplate_spans", "paragraph_spans", "subtract", "union_length"]
 
 _DIGITS = re.compile(r"\d+")
 
 
 def block_hash(text: str) -> int:
-    """A 64-bit hash of a block's normalised text with every run of digits folded to ``0``."""
+    """A 64-bit hash of a block's normalised text with every run of digits folded to ``0``: the
+    Python reference of :func:`block_hashes`."""
     folded = _DIGITS.sub("0", _native.normalize(text)[0].strip())
     return xxhash.xxh64_intdigest(folded.encode("utf-8", "surrogatepass"))
 
 
-def text_blocks(text: str, evidence: Evidence | None = None) -> tuple[TextBlock, ...]:
-    """The blocks of a document: the extractor's when the page gave them, else its paragraphs."""
-    if evidence is not None and evidence.blocks:
-        return evidence.blocks
-    return tuple(TextBlock(start, end) for start, end in _native.paragraph_spans(text).tolist())
+def block_hashes(texts: Sequence[str], owner: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """:func:`block_hash` of each block ``texts[owner[k]][start[k]:end[k]]`` (int64 arrays), as
+    uint64, in one native call on all cores."""
+    columns = (np.ascontiguousarray(column, dtype=np.int64) for column in (owner, start, end))
+    return _native.block_hashes(list(texts), *columns)
+
+
+def paragraph_spans(text: str) -> np.ndarray:
+    """The paragraphs of a text as a ``(k, 2)`` int64 array of ``[start, end)`` spans: a
+    document's blocks when its page gave none."""
+    return _native.paragraph_spans(text)
 
 
 def boilerplate_spans(blocks: Sequence[TextBlock], hashes: Sequence[int], learned: Iterable[int]) -> list[Span]:

@@ -24,7 +24,7 @@ import orjson
 
 from reuse.config import Settings
 from reuse.errors import InputError
-from reuse.models import Document, passage_fields
+from reuse.models import Document
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -124,6 +124,9 @@ class _Parquet:
         self._written: Future[None] | None = None
 
     def write(self, document: Document, analysis: Analysis) -> None:
+        # Imported here, as pyarrow is: the CLI imports this module for every command.
+        from reuse.engine.analysis import passage_fields
+
         pa, passages, count = self._pa, analysis.passages, len(analysis.passages)
         if not count:
             return
@@ -132,7 +135,7 @@ class _Parquet:
             "source": pa.array([document.source] * count, pa.string()),
             "url": pa.array([document.url] * count, pa.string()),
             # In the file's order (the schema's); a field the file does not hold is left out.
-            **passage_fields(passages),
+            **passage_fields([passages]),
             "text": [text[p.char_start : p.char_end] for p in passages],
             "num_perm": pa.array([self.settings.num_perm] * count, pa.int32()),
             "seed": pa.array([self.settings.seed] * count, pa.int64()),

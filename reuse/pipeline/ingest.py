@@ -15,27 +15,27 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from crawlers.files import SUFFIXES, has_input_files, iter_documents
 from reuse import reusetrack_version
 from reuse.config import Settings
-from reuse.engine.analysis import Analysis, Comparable
+from reuse.engine.analysis import Analysis, Comparable, lookup_keys_many, passage_fields, passage_table
 from reuse.engine.lsh import may_verify
 from reuse.engine.matching import PairResult, match_pairs
 from reuse.errors import InputError, Problem, RepeatedInput, WarehouseError
-from reuse.models import Document, TimePrecision, passage_fields
+from reuse.models import Document, TimePrecision
 from reuse.pipeline.analyser import Analyser
 from reuse.pipeline.lineage import LineageSummary, lineage_summary, rebuild_lineage, store_evidence, update_lineage
 from reuse.stages import StageClock
-from warehouse.db import SCHEMA_VERSION, StoredVersion, Warehouse, fixed_width_blobs, open_when_free
+from warehouse.db import SCHEMA_VERSION, StoredVersion, Warehouse, column_rows, fixed_width_blobs, open_when_free
 from warehouse.lineage import pending_count
 from warehouse.load import is_empty, load_tables
 from warehouse.manifest import Manifest
@@ -429,10 +429,7 @@ class Ingestor:
         )
         new_docs: dict[str, list[object]] = defaultdict(list)
         versions: dict[str, list[object]] = defaultdict(list)
-        passage_cols: dict[str, list[object]] = defaultdict(list)
-        keys: list[np.ndarray] = []
-        key_passages: list[np.ndarray] = []
-        key_versions: list[np.ndarray] = []
+        firsts: list[int] = []
         passage_id = first_passage
         version_of_new: dict[int, Analysis] = {}
         for k, ((doc, digest), analysis) in enumerate(zip(fresh, analyses, strict=True)):
@@ -444,28 +441,24 @@ class Ingestor:
                 next_doc += 1
                 append_row(new_docs, document_row(doc, doc_id, now))
             append_row(versions, version_row(doc, digest, analysis, version_id, doc_id, run_id, now))
-            for name, values in passage_columns(analysis, version_id, passage_id).items():
-                passage_cols[name].extend(values)
-            count = len(analysis.passages)
-            if count:
-                found, positions = analysis.lookup_keys()
-                keys.append(found)
-                key_passages.append(passage_id + positions)
-                key_versions.append(np.full(len(found), version_id, dtype=np.int64))
-            passage_id += count
+            firsts.append(passage_id)
+            passage_id += len(analysis.passages)
+        version_ids = list(version_of_new)
+        passage_cols = passage_columns(analyses, version_ids, first_passage)
+        found = lookup_keys_many(analyses, firsts, version_ids)
         with self.report.clock.stage("load"):
             wh.insert("documents", dict(new_docs))
             wh.insert("versions", dict(versions))
             # Owed to lineage until a lineage update takes them in (in its own transaction).
             wh.insert("lineage_pending", {"version_id": versions["version_id"]})
             store_evidence(wh, [(first_version + k, doc) for k, (doc, _) in enumerate(fresh)])
-            wh.insert("passages", dict(passage_cols))
+            wh.insert("passages", passage_cols)
             kept = _kept_signatures(analyses)
             minhash = signature_column(kept[0])
             wh.insert("signatures", {"passage_id": np.arange(first_passage, passage_id), "minhash": minhash})
             probe = None
-            if keys:
-                probe = (_joined(keys), _joined(key_passages), _joined(key_versions))
+            if len(found[0]):
+                probe = found
                 wh.insert("band_keys", {"key": probe[0], "passage_id": probe[1], "version_id": probe[2]})
             wh.keep_signatures(first_passage, *kept)
         self.report.ingested += len(fresh)
@@ -587,13 +580,8 @@ def _kept_signatures(analyses: list[Analysis]) -> tuple[np.ndarray, np.ndarray]:
     if not done:
         return np.zeros((0, 0), np.uint32), np.zeros(0, np.int64)
     signatures = np.concatenate([a.signatures for a in done])
-    return signatures, np.array([p.token_end - p.token_start for a in done for p in a.passages], dtype=np.int64)
-
-
-def _joined(arrays: list[np.ndarray]) -> np.ndarray:
-    """The arrays end to end; a single one as it is (a long document's band keys run to hundreds
-    of megabytes: no copy of them)."""
-    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+    spans = np.concatenate([passage_table(a.passages)[:, 1:3] for a in done])
+    return signatures, spans[:, 1] - spans[:, 0]
 
 
 # -- warehouse rows of the core's results: shared by the Ingestor and the Spark jobs --------------
@@ -631,21 +619,21 @@ def version_row(
     }
 
 
-def passage_columns(analysis: Analysis, version_id: int, first_passage_id: int) -> dict[str, list[object]]:
-    """The ``passages`` rows of a version as columns; its passages get consecutive ids from
-    ``first_passage_id``."""
-    passages = analysis.passages
+def passage_columns(analyses: Sequence[Analysis], version_ids: Sequence[int], first_passage_id: int) -> dict[str, Any]:
+    """The ``passages`` rows of versions (one of ``version_ids`` for each of ``analyses``) as
+    columns; their passages get consecutive ids from ``first_passage_id``, in order."""
+    columns = passage_fields([analysis.passages for analysis in analyses])
+    count = len(columns["position"])
     return {
-        "passage_id": [first_passage_id + p.position for p in passages],
-        "version_id": [version_id] * len(passages),
-        **passage_fields(passages),
+        "passage_id": np.arange(first_passage_id, first_passage_id + count, dtype=np.int64),
+        "version_id": np.repeat(np.asarray(version_ids, np.int64), [len(a.passages) for a in analyses]),
+        **columns,
     }
 
 
 def passage_rows(analysis: Analysis, version_id: int, first_passage_id: int) -> list[dict[str, object]]:
     """The ``passages`` rows of a version (:func:`passage_columns`, a row at a time)."""
-    columns = passage_columns(analysis, version_id, first_passage_id)
-    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    return column_rows(passage_columns([analysis], [version_id], first_passage_id))
 
 
 def signature_column(signatures: np.ndarray) -> pa.Array | pa.ChunkedArray:

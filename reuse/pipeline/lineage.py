@@ -5,14 +5,18 @@ touched, with edits, credits and version diffs, and read a story back for the CL
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from crawlers.urls import page_key
 from reuse.config import Settings
-from reuse.engine.boilerplate import block_hash, text_blocks
+from reuse.engine.boilerplate import block_hashes, paragraph_spans
+from reuse.engine.runs import offsets_within
 from reuse.lineage.attribution import attribution
 from reuse.lineage.edits import EditReport, TextView, compare
 from reuse.lineage.facts import DocFacts, SharedText, Story
@@ -20,16 +24,18 @@ from reuse.lineage.stories import build_stories, story_batches
 from reuse.models import CreditLine, Document, Evidence, Match, MatchKind, PageLink, Span, TextBlock
 from reuse.pipeline.alerts import raise_alerts
 from warehouse import lineage as lineage_db
-from warehouse.db import Warehouse
+from warehouse.db import Warehouse, column_rows
 
 __all__ = [
     "EVIDENCE_TABLES",
     "STORY_BATCH_DOCS",
     "LineageSummary",
     "StoryReport",
+    "block_columns",
     "compare_edges",
     "evidence_rows",
     "lineage_summary",
+    "page_rows",
     "rebuild_lineage",
     "store_evidence",
     "story_report",
@@ -44,22 +50,48 @@ STORY_BATCH_DOCS = 4000
 EVIDENCE_TABLES = ("blocks", "version_meta", "links", "credits")
 
 
+def block_columns(stored: Sequence[tuple[int, Document]]) -> dict[str, Any]:
+    """The ``blocks`` rows of new versions (``(version_id, document)`` each) as columns: each
+    document's blocks (the extractor's when the page gave them, else its paragraphs), with their
+    boilerplate hashes, made natively for all of them at once."""
+    spans: list[np.ndarray] = []
+    kinds: list[str] = []
+    labels: list[str | None] = []
+    for _, doc in stored:
+        given = doc.evidence.blocks if doc.evidence is not None else ()
+        if given:
+            spans.append(np.array([(b.start, b.end) for b in given], dtype=np.int64))
+            kinds.extend(b.kind for b in given)
+            labels.extend(b.boilerplate for b in given)
+        else:
+            paragraphs = paragraph_spans(doc.text)
+            spans.append(paragraphs)
+            kinds.extend(["paragraph"] * len(paragraphs))
+            labels.extend([None] * len(paragraphs))
+    counts = np.array([len(found) for found in spans], dtype=np.int64)
+    table = np.concatenate(spans) if spans else np.zeros((0, 2), np.int64)
+    owner = np.repeat(np.arange(len(stored)), counts)
+    return {
+        "version_id": np.repeat(np.array([v for v, _ in stored], dtype=np.int64), counts),
+        "position": offsets_within(counts),
+        "kind": kinds,
+        "char_start": table[:, 0],
+        "char_end": table[:, 1],
+        "boilerplate": labels,
+        "text_hash": block_hashes([doc.text for _, doc in stored], owner, table[:, 0], table[:, 1]),
+    }
+
+
 def evidence_rows(version_id: int, doc: Document) -> dict[str, list[dict[str, Any]]]:
     """The rows of each table of :data:`EVIDENCE_TABLES` for one version: its blocks (with their
-    boilerplate hashes), page metadata, links and credits."""
-    tables: dict[str, list[dict[str, Any]]] = {table: [] for table in EVIDENCE_TABLES}
-    for position, block in enumerate(text_blocks(doc.text, doc.evidence)):
-        tables["blocks"].append(
-            {
-                "version_id": version_id,
-                "position": position,
-                "kind": block.kind,
-                "char_start": block.start,
-                "char_end": block.end,
-                "boilerplate": block.boilerplate,
-                "text_hash": block_hash(doc.text[block.start : block.end]),
-            }
-        )
+    boilerplate hashes, :func:`block_columns`), page metadata, links and credits."""
+    return {"blocks": column_rows(block_columns([(version_id, doc)])), **page_rows(version_id, doc)}
+
+
+def page_rows(version_id: int, doc: Document) -> dict[str, list[dict[str, Any]]]:
+    """The rows of each table of :data:`EVIDENCE_TABLES` but ``blocks`` for one version: what its
+    page said of itself (metadata, links, credits); none for a document that is not a page."""
+    tables: dict[str, list[dict[str, Any]]] = {table: [] for table in EVIDENCE_TABLES if table != "blocks"}
     ev = doc.evidence
     if ev is None:
         return tables
@@ -108,9 +140,10 @@ def _other_dates_json(ev: Evidence) -> str | None:
 
 def store_evidence(wh: Warehouse, stored: list[tuple[int, Document]]) -> None:
     """Store the blocks (with their boilerplate hashes), page metadata, links and credits of new versions."""
-    rows: dict[str, list[dict[str, Any]]] = {table: [] for table in EVIDENCE_TABLES}
+    wh.insert("blocks", block_columns(stored))
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for version_id, doc in stored:
-        for table, found in evidence_rows(version_id, doc).items():
+        for table, found in page_rows(version_id, doc).items():
             rows[table].extend(found)
     for table, table_rows in rows.items():
         wh.insert(table, table_rows)
