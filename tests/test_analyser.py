@@ -23,7 +23,7 @@ def test_a_batch_started_ahead_gives_each_documents_own_analysis_in_order() -> N
     clock = StageClock()
     analyser = Analyser(SETTINGS, clock)
     try:
-        first, second = analyser.start(TEXTS[:12]), analyser.start(TEXTS[12:])
+        first, second = analyser.start(TEXTS[:12], list), analyser.start(TEXTS[12:], list)
         got = second() + first()
         comparables = analyser.comparables(TEXTS)
     finally:
@@ -90,5 +90,5 @@ def test_a_batchs_stored_keys_and_passage_columns_are_its_documents_end_to_end()
 def test_nothing_to_analyse_takes_no_time_and_no_thread() -> None:
     clock = StageClock()
     analyser = Analyser(SETTINGS, clock)
-    assert analyser.start([])() == []
+    assert analyser.start([], list)() == []
     assert analyser._ahead is None and "analysis" not in clock.seconds

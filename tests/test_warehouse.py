@@ -1197,6 +1197,33 @@ def test_an_ingest_batches_by_text_with_the_results_of_one_batch(
         assert _stored_band_keys(wh) == _stored_band_keys(ref)
 
 
+def test_a_batch_analysed_before_the_batch_that_stores_one_of_its_documents_stores_the_rest_alike(
+    built: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch is analysed, and its rows built, while the batch before it is stored: a document
+    of it that batch stored meanwhile (the same URL and text) is counted unchanged when its turn
+    comes, and the others' rows are built again without it: the warehouse holds what one batch
+    of the corpus gives (matches, band keys, blocks)."""
+
+    def blocks(wh: Warehouse) -> set[tuple[Any, ...]]:
+        sql = (
+            "SELECT d.url, b.position, b.char_start, b.char_end, b.text_hash FROM blocks b"
+            " JOIN versions v USING (version_id) JOIN documents d USING (doc_id)"
+        )
+        return set(wh.query(sql)[1])
+
+    monkeypatch.setattr(ingest_module, "first_of_each_url", lambda items: items)  # let the repeat through
+    report = _ingest(tmp_path / "w.duckdb", [*DOCS[:5], DOCS[3], *DOCS[5:]], batch_size=5)
+    assert (report.ingested, report.unchanged) == (len(DOCS), 1)
+    with (
+        open_warehouse(tmp_path / "w.duckdb", SETTINGS, read_only=True) as wh,
+        open_warehouse(built["at_once"], SETTINGS, read_only=True) as ref,
+    ):
+        assert _matches(wh) == _matches(ref)
+        assert _stored_band_keys(wh) == _stored_band_keys(ref)
+        assert blocks(wh) == blocks(ref) and len(blocks(ref)) > len(DOCS)
+
+
 @pytest.mark.parametrize("listed", [10**6, 0])
 def test_a_query_reads_its_values_as_a_list_of_parameters_or_an_arrow_table_alike(
     listed: int, monkeypatch: pytest.MonkeyPatch

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from reuse.config import Settings
 from reuse.engine.analysis import Analysis, Comparable, analyse, analyse_many
@@ -17,6 +18,8 @@ from reuse.engine.signatures import MinHasher
 from reuse.stages import StageClock
 
 __all__ = ["Analyser"]
+
+T = TypeVar("T")
 
 
 class Analyser:
@@ -34,18 +37,18 @@ class Analyser:
 
     def analyse_all(self, texts: Sequence[str]) -> list[Analysis]:
         """The analyses of ``texts`` with their signatures, in order."""
-        return self.start(texts)()
+        return self.start(texts, list)()
 
-    def start(self, texts: Sequence[str]) -> Callable[[], list[Analysis]]:
-        """Start analysing ``texts`` (with their signatures) in the background and return the call
-        that waits for the analyses, in order."""
+    def start(self, texts: Sequence[str], then: Callable[[list[Analysis]], T]) -> Callable[[], T]:
+        """Start analysing ``texts`` (with their signatures) in the background, and ``then`` of
+        the analyses (in order) there too; return the call that waits for what ``then`` gives."""
         if not texts:
-            return list
+            return lambda: then([])
         if self._ahead is None:
             self._ahead = ThreadPoolExecutor(1, thread_name_prefix="reusetrack-analysis")
-        running = self._ahead.submit(analyse_many, list(texts), self.settings, self.hasher)
+        running = self._ahead.submit(lambda: then(analyse_many(list(texts), self.settings, self.hasher)))
 
-        def result() -> list[Analysis]:
+        def result() -> T:
             with self.clock.stage("analysis"):
                 return running.result()
 

@@ -15,27 +15,28 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crawlers.files import SUFFIXES, has_input_files, iter_documents
 from reuse import reusetrack_version
 from reuse.config import Settings
-from reuse.engine.analysis import Analysis, Comparable, lookup_keys_many, passage_fields, passage_table
+from reuse.engine.analysis import Analysis, Comparable
 from reuse.engine.lsh import may_verify
 from reuse.engine.matching import PairResult, match_pairs
 from reuse.errors import InputError, Problem, RepeatedInput, WarehouseError
 from reuse.models import Document, TimePrecision
 from reuse.pipeline.analyser import Analyser
+from reuse.pipeline.batch_rows import BatchRows
 from reuse.pipeline.lineage import LineageSummary, lineage_summary, rebuild_lineage, store_evidence, update_lineage
 from reuse.stages import StageClock
-from warehouse.db import SCHEMA_VERSION, StoredVersion, Warehouse, column_rows, fixed_width_blobs, open_when_free
+from warehouse.db import SCHEMA_VERSION, StoredVersion, Warehouse, fixed_width_blobs, open_when_free
 from warehouse.lineage import pending_count
 from warehouse.load import is_empty, load_tables
 from warehouse.manifest import Manifest
@@ -61,8 +62,6 @@ __all__ = [
     "load_snapshot",
     "match_rows",
     "pair_row",
-    "passage_columns",
-    "passage_rows",
     "record_url",
     "refresh_lineage",
     "repeated_input",
@@ -260,10 +259,11 @@ class RecentComparables:
 @dataclass(frozen=True)
 class Prepared:
     """A batch ready to store: its documents not stored before with the same text (with their
-    :func:`content_hash`), and their analyses, made when asked for or already under way."""
+    :func:`content_hash`), and their analyses with the rows they store, made when asked for or
+    already under way."""
 
     fresh: list[tuple[Document, str]]
-    analyses: Callable[[], list[Analysis]]
+    analyses: Callable[[], tuple[list[Analysis], BatchRows]]
     stored: dict[str, StoredVersion]  # the latest stored version of its URLs, when prepared
     after: int  # batches the ingestor had stored when it was prepared
     read: list[Document] = field(default_factory=list)  # every document read, stored or not, repeats too
@@ -366,14 +366,19 @@ class Ingestor:
                 self._unchanged(doc, progress)
             else:
                 fresh.append((doc, digest))
-        analyses = self.analyser.start([doc.text for doc, _ in fresh])
-        return Prepared(fresh, analyses, stored, self.stored_batches, read)
+        documents = [doc for doc, _ in fresh]
+
+        def with_rows(analyses: list[Analysis]) -> tuple[list[Analysis], BatchRows]:
+            return analyses, BatchRows.of(documents, analyses)
+
+        analysed = self.analyser.start([doc.text for doc in documents], with_rows)
+        return Prepared(fresh, analysed, stored, self.stored_batches, read)
 
     def store(
         self, prepared: Prepared, progress: ProgressHook, also: Callable[[Warehouse], None] | None = None
     ) -> None:
         """Store and match a prepared batch in one transaction (see :meth:`batch`)."""
-        analysed = prepared.analyses()
+        analysed, rows = prepared.analyses()
         stored = prepared.stored
         if prepared.after != self.stored_batches:
             # Looked up again: a batch stored since this one was prepared may hold its URLs.
@@ -385,13 +390,15 @@ class Ingestor:
             else:
                 fresh.append((doc, digest))
                 analyses.append(analysis)
+        if len(fresh) < len(prepared.fresh):  # some were stored since: their rows are left out
+            rows = BatchRows.of([doc for doc, _ in fresh], analyses)
         for doc, _ in fresh:
             progress(doc.source or doc.url)
         if fresh or prepared.read or also is not None:
             with _cyclic_gc_paused(), self.wh.transaction(self.report.clock):
                 self.record_run()
                 if fresh:
-                    self._store_and_match(fresh, analyses, {u: s.doc_id for u, s in stored.items()})
+                    self._store_and_match(fresh, analyses, rows, {u: s.doc_id for u, s in stored.items()})
                 # Every URL a document was read from, stored now or unchanged: an alias read after
                 # its document (an AMP twin with the same text) is found by it too.
                 now = datetime.now(UTC)
@@ -420,7 +427,11 @@ class Ingestor:
         self.recent.clear()
 
     def _store_and_match(
-        self, fresh: list[tuple[Document, str]], analyses: list[Analysis], known_docs: dict[str, int]
+        self,
+        fresh: list[tuple[Document, str]],
+        analyses: list[Analysis],
+        rows: BatchRows,
+        known_docs: dict[str, int],
     ) -> None:
         wh, run_id = self.wh, self.report.run_id
         now = datetime.now(UTC)
@@ -429,8 +440,6 @@ class Ingestor:
         )
         new_docs: dict[str, list[object]] = defaultdict(list)
         versions: dict[str, list[object]] = defaultdict(list)
-        firsts: list[int] = []
-        passage_id = first_passage
         version_of_new: dict[int, Analysis] = {}
         for k, ((doc, digest), analysis) in enumerate(zip(fresh, analyses, strict=True)):
             version_id = first_version + k
@@ -441,24 +450,21 @@ class Ingestor:
                 next_doc += 1
                 append_row(new_docs, document_row(doc, doc_id, now))
             append_row(versions, version_row(doc, digest, analysis, version_id, doc_id, run_id, now))
-            firsts.append(passage_id)
-            passage_id += len(analysis.passages)
-        version_ids = list(version_of_new)
-        passage_cols = passage_columns(analyses, version_ids, first_passage)
-        found = lookup_keys_many(analyses, firsts, version_ids)
+        rows = rows.numbered(first_passage, first_version)
+        passage_id = first_passage + len(rows.passages["passage_id"])
         with self.report.clock.stage("load"):
             wh.insert("documents", dict(new_docs))
             wh.insert("versions", dict(versions))
             # Owed to lineage until a lineage update takes them in (in its own transaction).
             wh.insert("lineage_pending", {"version_id": versions["version_id"]})
-            store_evidence(wh, [(first_version + k, doc) for k, (doc, _) in enumerate(fresh)])
-            wh.insert("passages", passage_cols)
-            kept = _kept_signatures(analyses)
+            store_evidence(wh, [(first_version + k, doc) for k, (doc, _) in enumerate(fresh)], rows.blocks)
+            wh.insert("passages", rows.passages)
+            kept = rows.signatures
             minhash = signature_column(kept[0])
             wh.insert("signatures", {"passage_id": np.arange(first_passage, passage_id), "minhash": minhash})
             probe = None
-            if len(found[0]):
-                probe = found
+            if len(rows.keys[0]):
+                probe = rows.keys
                 wh.insert("band_keys", {"key": probe[0], "passage_id": probe[1], "version_id": probe[2]})
             wh.keep_signatures(first_passage, *kept)
         self.report.ingested += len(fresh)
@@ -573,17 +579,6 @@ class Ingestor:
             wh.insert("doc_pairs", dict(pair_cols))
 
 
-def _kept_signatures(analyses: list[Analysis]) -> tuple[np.ndarray, np.ndarray]:
-    """The signatures (a row a passage) and token spans of the passages of ``analyses``, in the
-    order their passages are stored."""
-    done = [a for a in analyses if a.passages]
-    if not done:
-        return np.zeros((0, 0), np.uint32), np.zeros(0, np.int64)
-    signatures = np.concatenate([a.signatures for a in done])
-    spans = np.concatenate([passage_table(a.passages)[:, 1:3] for a in done])
-    return signatures, spans[:, 1] - spans[:, 0]
-
-
 # -- warehouse rows of the core's results: shared by the Ingestor and the Spark jobs --------------
 
 
@@ -617,23 +612,6 @@ def version_row(
         "tokens": len(analysis.tokens),
         "state": "ok" if analysis.passages else "too_short",
     }
-
-
-def passage_columns(analyses: Sequence[Analysis], version_ids: Sequence[int], first_passage_id: int) -> dict[str, Any]:
-    """The ``passages`` rows of versions (one of ``version_ids`` for each of ``analyses``) as
-    columns; their passages get consecutive ids from ``first_passage_id``, in order."""
-    columns = passage_fields([analysis.passages for analysis in analyses])
-    count = len(columns["position"])
-    return {
-        "passage_id": np.arange(first_passage_id, first_passage_id + count, dtype=np.int64),
-        "version_id": np.repeat(np.asarray(version_ids, np.int64), [len(a.passages) for a in analyses]),
-        **columns,
-    }
-
-
-def passage_rows(analysis: Analysis, version_id: int, first_passage_id: int) -> list[dict[str, object]]:
-    """The ``passages`` rows of a version (:func:`passage_columns`, a row at a time)."""
-    return column_rows(passage_columns([analysis], [version_id], first_passage_id))
 
 
 def signature_column(signatures: np.ndarray) -> pa.Array | pa.ChunkedArray:

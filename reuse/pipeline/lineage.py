@@ -24,7 +24,7 @@ from reuse.lineage.stories import build_stories, story_batches
 from reuse.models import CreditLine, Document, Evidence, Match, MatchKind, PageLink, Span, TextBlock
 from reuse.pipeline.alerts import raise_alerts
 from warehouse import lineage as lineage_db
-from warehouse.db import Warehouse, column_rows
+from warehouse.db import Columns, Warehouse, column_rows
 
 __all__ = [
     "EVIDENCE_TABLES",
@@ -138,9 +138,10 @@ def _other_dates_json(ev: Evidence) -> str | None:
     return json.dumps(rows)
 
 
-def store_evidence(wh: Warehouse, stored: list[tuple[int, Document]]) -> None:
-    """Store the blocks (with their boilerplate hashes), page metadata, links and credits of new versions."""
-    wh.insert("blocks", block_columns(stored))
+def store_evidence(wh: Warehouse, stored: list[tuple[int, Document]], blocks: Columns) -> None:
+    """Store the blocks (``blocks``, their :func:`block_columns`), page metadata, links and
+    credits of new versions."""
+    wh.insert("blocks", blocks)
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for version_id, doc in stored:
         for table, found in page_rows(version_id, doc).items():

@@ -48,6 +48,7 @@ from reuse.engine.matching import match_pair
 from reuse.engine.signatures import MinHasher
 from reuse.errors import InputError, Problem, ReuseError
 from reuse.models import Document
+from reuse.pipeline.batch_rows import passage_rows
 from reuse.pipeline.ingest import (
     RecentComparables,
     RunReport,
@@ -55,7 +56,6 @@ from reuse.pipeline.ingest import (
     document_row,
     match_rows,
     pair_row,
-    passage_rows,
     record_url,
     repeated_input,
     signature_blobs,
