@@ -48,12 +48,15 @@ pub struct Side<'a> {
     pub sentences: &'a [i64],
 }
 
-/// A document's sentences for the second stage: their token bounds, and the bags of their
-/// content words and of those words' stems.
+/// A document's sentences for the second stage: their token bounds, the bags of their content
+/// words and of those words' stems, and for each word (and stem) the number of sentences
+/// holding it, as a bag: what each pair's inverse sentence frequencies ([`isf`]) are made from.
 pub struct Sentences {
     bounds: Vec<(i64, i64)>,
     words: Vec<Bag>,
     stems: Vec<Bag>,
+    word_counts: Bag,
+    stem_counts: Bag,
 }
 
 /// The bag of `words`: each distinct word with its count, by word (sorts the words in place).
@@ -68,6 +71,39 @@ fn bag_of_mut(words: &mut [u64]) -> Bag {
         }
     }
     bag
+}
+
+impl Sentences {
+    fn of(bounds: Vec<(i64, i64)>, words: Vec<Bag>, stems: Vec<Bag>) -> Self {
+        Self {
+            word_counts: holders(&words),
+            stem_counts: holders(&stems),
+            bounds,
+            words,
+            stems,
+        }
+    }
+}
+
+/// The sum of many bags: their entries gathered, sorted once and counted (summing bag after bag
+/// would copy the sum once a bag).
+fn sum_of<'a>(bags: impl IntoIterator<Item = &'a Bag>) -> Bag {
+    let mut all: Vec<(u64, u32)> = bags.into_iter().flatten().copied().collect();
+    all.sort_unstable_by_key(|&(w, _)| w);
+    let mut out: Bag = Vec::with_capacity(all.len());
+    for (w, c) in all {
+        match out.last_mut() {
+            Some((h, n)) if *h == w => *n += c,
+            _ => out.push((w, c)),
+        }
+    }
+    out
+}
+
+/// How many of `bags` hold each word, as a bag.
+fn holders(bags: &[Bag]) -> Bag {
+    let mut all: Vec<u64> = bags.iter().flatten().map(|&(w, _)| w).collect();
+    bag_of_mut(&mut all)
 }
 
 /// The sum of two bags.
@@ -142,11 +178,7 @@ pub fn sentences(side: &Side) -> Sentences {
             stems.push(bag_of_mut(&mut open_stems));
         }
     }
-    Sentences {
-        bounds,
-        words,
-        stems,
-    }
+    Sentences::of(bounds, words, stems)
 }
 
 /// `_cosine`: tf times isf, sums in the order of the hashes.
@@ -306,11 +338,7 @@ fn box_of(group: &[(i64, i64)]) -> BoxS {
 
 /// `_bag`: the words of `sentences` (each once) of `s`.
 fn sentence_words(s: &Sentences, sentences: impl IntoIterator<Item = i64>) -> Bag {
-    let mut total: Bag = Vec::new();
-    for k in sentences {
-        total = add(&total, &s.words[k as usize]);
-    }
-    total
+    sum_of(sentences.into_iter().map(|k| &s.words[k as usize]))
 }
 
 /// Each value of `values` once.
@@ -490,18 +518,14 @@ fn explained_elsewhere(
     })
 }
 
-/// `_isf`: each word's inverse sentence frequency over the sentences of both sides.
-fn isf(a: &[Bag], b: &[Bag]) -> FastMap<u64, f64> {
-    let mut df: FastMap<u64, usize> = FastMap::default();
-    for bag in a.iter().chain(b) {
-        for &(w, _) in bag {
-            *df.entry(w).or_default() += 1;
-        }
-    }
-    let total = (a.len() + b.len()) as f64;
-    df.iter()
-        .map(|(&w, &c)| (w, (total / c as f64).ln()))
-        .collect()
+/// `_isf`: each word's inverse sentence frequency over the sentences of both sides, from the
+/// number of sentences of each side holding it (`a` and `b`) and the sides' sentences.
+fn isf(a: &Bag, b: &Bag, sentences: usize) -> FastMap<u64, f64> {
+    let total = sentences as f64;
+    let df = add(a, b);
+    let mut weight = FastMap::with_capacity_and_hasher(df.len(), Default::default());
+    weight.extend(df.iter().map(|&(w, c)| (w, (total / c as f64).ln())));
+    weight
 }
 
 /// `_enough`: whether an ordinary fragment is evidence enough.
@@ -525,12 +549,13 @@ pub fn fragments(
     if sa.bounds.is_empty() || sb.bounds.is_empty() {
         return Vec::new();
     }
-    let stem_weight = isf(&sa.stems, &sb.stems);
+    let sentences = sa.bounds.len() + sb.bounds.len();
+    let stem_weight = isf(&sa.stem_counts, &sb.stem_counts, sentences);
     let found = find_seeds(sa, sb, &stem_weight);
     if found.len() < MIN_STRONG_SEEDS {
         return Vec::new();
     }
-    let weight = isf(&sa.words, &sb.words);
+    let weight = isf(&sa.word_counts, &sb.word_counts, sentences);
     let seeds: Vec<(i64, i64)> = found
         .iter()
         .copied()
@@ -731,6 +756,34 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_sum_of_bags_is_their_sum_bag_by_bag_and_holders_count_sentences() {
+        let mut next = crate::testing::xorshift(29);
+        let bags: Vec<Bag> = (0..40)
+            .map(|k| {
+                let words: Vec<u64> = (0..k % 9).map(|_| next() % 23).collect();
+                bag_of(&words)
+            })
+            .collect();
+        for n in [0, 1, 2, 17, 40] {
+            let summed = bags[..n]
+                .iter()
+                .fold(Vec::new(), |total, bag| add(&total, bag));
+            assert_eq!(sum_of(&bags[..n]), summed);
+            let held: Bag = summed
+                .iter()
+                .map(|&(w, _)| {
+                    let count = bags[..n]
+                        .iter()
+                        .filter(|b| b.iter().any(|x| x.0 == w))
+                        .count();
+                    (w, count as u32)
+                })
+                .collect();
+            assert_eq!(holders(&bags[..n]), held);
+        }
+    }
+
     /// A side of these arrays.
     fn side<'a>(
         hashes: &'a [u64],
@@ -841,11 +894,11 @@ mod tests {
             &[20, 21, 22],
             &[30, 31, 32],
         ]);
-        let sa = Sentences {
-            bounds: vec![(0, 5), (5, 11), (11, 14), (14, 17)],
-            stems: a_words.clone(),
-            words: a_words,
-        };
+        let sa = Sentences::of(
+            vec![(0, 5), (5, 11), (11, 14), (14, 17)],
+            a_words.clone(),
+            a_words,
+        );
         let group = [(0, 0), (1, 0), (2, 1), (3, 2)];
         let score: Scores = [0.5, 0.9, 0.5, 0.5]
             .iter()
@@ -854,11 +907,11 @@ mod tests {
             .collect();
         let first_sentence_of_a = |first: &[u64]| {
             let b_words = bags(&[first, &[20, 21, 22], &[30, 31, 32]]);
-            let sb = Sentences {
-                bounds: vec![(0, first.len() as i64), (0, 0), (0, 0)],
-                stems: b_words.clone(),
-                words: b_words,
-            };
+            let sb = Sentences::of(
+                vec![(0, first.len() as i64), (0, 0), (0, 0)],
+                b_words.clone(),
+                b_words,
+            );
             let b = trimmed_box(&group, &score, &sa, &sb);
             assert_eq!((b.k1, b.l0, b.l1, b.seeds), (3, 0, 2, 4));
             b.k0
