@@ -2,8 +2,8 @@
 //!
 //! A block's hash is XXH64 (seed 0) of its normalised text, stripped of whitespace at both ends,
 //! every run of decimal digits folded to one `0`, encoded as UTF-8 (a lone surrogate as Python's
-//! `surrogatepass` writes it): "Sunday, 8 November" and "Friday, 6 November" differ only where
-//! words differ. The site templates (`templates.rs`) count these hashes.
+//! `surrogatepass` writes it): "Sunday, 8 November 2020" and "Sunday, 15 November 2020" hash
+//! alike. The site templates (`templates.rs`) count these hashes.
 
 use rayon::prelude::*;
 use xxhash_rust::xxh64::xxh64;
