@@ -8,7 +8,9 @@ import pytest
 from reuse.config import Settings
 from reuse.engine.analysis import analyse, analyse_many, lookup_keys_many, passage_fields
 from reuse.engine.lsh import band_keys, band_params
+from reuse.models import Document
 from reuse.pipeline.analyser import Analyser
+from reuse.pipeline.batch_rows import BatchRows
 from reuse.stages import StageClock
 
 SETTINGS = Settings()
@@ -85,6 +87,25 @@ def test_a_batchs_stored_keys_and_passage_columns_are_its_documents_end_to_end()
         for name in ("position", "token_start", "token_end", "char_start", "char_end", "unspaced"):
             assert columns[name].tolist() == [getattr(p, name) for p in passages], name
     assert all(len(column) == 0 for column in passage_fields([]).values())
+
+
+def test_a_batchs_rows_are_numbered_once_from_the_ids_it_is_stored_at() -> None:
+    """BatchRows counts a batch's passages and versions from 0; numbered from the ids the batch
+    gets, its keys and columns are those made with those ids, and it cannot be numbered twice."""
+    texts = [TEXTS[0], "Too short.", TEXTS[1], TEXTS[2]]
+    found = analyse_many(texts, SETTINGS)
+    rows = BatchRows.of([Document(url=f"u{k}", text=t) for k, t in enumerate(texts)], found)
+    counts = [len(a.passages) for a in found]
+    firsts = [500 + int(x) for x in np.cumsum([0, *counts[:-1]])]
+    versions = [70 + k for k in range(len(found))]
+    rows.numbered(500, 70)
+    for made, expected in zip(rows.keys, lookup_keys_many(found, firsts, versions), strict=True):
+        assert np.array_equal(made, expected)
+    assert rows.passages["passage_id"].tolist() == list(range(500, 500 + sum(counts)))
+    assert rows.passages["version_id"].tolist() == [v for v, n in zip(versions, counts, strict=True) for _ in range(n)]
+    assert set(rows.blocks["version_id"].tolist()) == set(versions)
+    with pytest.raises(ValueError, match="numbered already"):
+        rows.numbered(500, 70)
 
 
 def test_nothing_to_analyse_takes_no_time_and_no_thread() -> None:

@@ -506,8 +506,8 @@ fn tightened(c: &Cluster, anchors: &[Anchor]) -> Cluster {
     }
 }
 
-/// The first two and the last two of `items` in the order of `key` (ties in the order given,
-/// as a stable sort leaves them): `[first, second, last, before last]`; None for fewer than
+/// The first two and the last two of `items` (ascending) in the order of `key`, ties by item,
+/// as a stable sort leaves them: `[first, second, last, before last]`; None for fewer than
 /// three items. All that trimming a box's edges reads of its anchors' order, found without
 /// sorting them.
 fn ends_in_order(
