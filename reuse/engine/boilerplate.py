@@ -20,9 +20,9 @@ import numpy as np
 import xxhash
 
 from reuse.engine import _native
-from reuse.models import Span, TextBlock
+from reuse.models import Evidence, Span, TextBlock
 
-__all__ = ["block_hash", "block_hashes", "boilerplate_spans", "paragraph_spans", "subtract", "union_length"]
+__all__ = ["block_hash", "block_hashes", "boilerplate_spans", "subtract", "text_blocks", "union_length"]
 
 _DIGITS = re.compile(r"\d+")
 
@@ -41,10 +41,16 @@ def block_hashes(texts: Sequence[str], owner: np.ndarray, start: np.ndarray, end
     return _native.block_hashes(list(texts), *columns)
 
 
-def paragraph_spans(text: str) -> np.ndarray:
-    """The paragraphs of a text as a ``(k, 2)`` int64 array of ``[start, end)`` spans: a
-    document's blocks when its page gave none."""
-    return _native.paragraph_spans(text)
+def text_blocks(text: str, evidence: Evidence | None = None) -> tuple[np.ndarray, list[str], list[str | None]]:
+    """The blocks of a document, the extractor's when the page gave them, else its paragraphs:
+    their ``[start, end)`` spans as a ``(k, 2)`` int64 array, their kinds and their boilerplate
+    labels."""
+    if evidence is not None and evidence.blocks:
+        given = evidence.blocks
+        spans = np.array([(b.start, b.end) for b in given], dtype=np.int64)
+        return spans, [b.kind for b in given], [b.boilerplate for b in given]
+    paragraphs = _native.paragraph_spans(text)
+    return paragraphs, ["paragraph"] * len(paragraphs), [None] * len(paragraphs)
 
 
 def boilerplate_spans(blocks: Sequence[TextBlock], hashes: Sequence[int], learned: Iterable[int]) -> list[Span]:

@@ -85,10 +85,14 @@ class _JsonLines:
 
 class _Parquet:
     def __init__(self, path: Path, settings: Settings) -> None:
+        # Imported here: the CLI imports this module for every command.
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        from reuse.engine.analysis import passage_fields
+
         self._pa = pa
+        self._passage_fields = passage_fields
         self.settings = settings
         self.schema = pa.schema(
             [
@@ -124,9 +128,6 @@ class _Parquet:
         self._written: Future[None] | None = None
 
     def write(self, document: Document, analysis: Analysis) -> None:
-        # Imported here, as pyarrow is: the CLI imports this module for every command.
-        from reuse.engine.analysis import passage_fields
-
         pa, passages, count = self._pa, analysis.passages, len(analysis.passages)
         if not count:
             return
@@ -135,7 +136,7 @@ class _Parquet:
             "source": pa.array([document.source] * count, pa.string()),
             "url": pa.array([document.url] * count, pa.string()),
             # In the file's order (the schema's); a field the file does not hold is left out.
-            **passage_fields([passages]),
+            **self._passage_fields([passages]),
             "text": [text[p.char_start : p.char_end] for p in passages],
             "num_perm": pa.array([self.settings.num_perm] * count, pa.int32()),
             "seed": pa.array([self.settings.seed] * count, pa.int64()),

@@ -15,7 +15,7 @@ import numpy as np
 
 from crawlers.urls import page_key
 from reuse.config import Settings
-from reuse.engine.boilerplate import block_hashes, paragraph_spans
+from reuse.engine.boilerplate import block_hashes, text_blocks
 from reuse.engine.runs import offsets_within
 from reuse.lineage.attribution import attribution
 from reuse.lineage.edits import EditReport, TextView, compare
@@ -52,22 +52,16 @@ EVIDENCE_TABLES = ("blocks", "version_meta", "links", "credits")
 
 def block_columns(stored: Sequence[tuple[int, Document]]) -> dict[str, Any]:
     """The ``blocks`` rows of new versions (``(version_id, document)`` each) as columns: each
-    document's blocks (the extractor's when the page gave them, else its paragraphs), with their
-    boilerplate hashes, made natively for all of them at once."""
+    document's :func:`~reuse.engine.boilerplate.text_blocks`, with their boilerplate hashes,
+    made natively for all of them at once."""
     spans: list[np.ndarray] = []
     kinds: list[str] = []
     labels: list[str | None] = []
     for _, doc in stored:
-        given = doc.evidence.blocks if doc.evidence is not None else ()
-        if given:
-            spans.append(np.array([(b.start, b.end) for b in given], dtype=np.int64))
-            kinds.extend(b.kind for b in given)
-            labels.extend(b.boilerplate for b in given)
-        else:
-            paragraphs = paragraph_spans(doc.text)
-            spans.append(paragraphs)
-            kinds.extend(["paragraph"] * len(paragraphs))
-            labels.extend([None] * len(paragraphs))
+        found, kind, label = text_blocks(doc.text, doc.evidence)
+        spans.append(found)
+        kinds.extend(kind)
+        labels.extend(label)
     counts = np.array([len(found) for found in spans], dtype=np.int64)
     table = np.concatenate(spans) if spans else np.zeros((0, 2), np.int64)
     owner = np.repeat(np.arange(len(stored)), counts)

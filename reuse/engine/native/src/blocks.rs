@@ -10,6 +10,7 @@ use xxhash_rust::xxh64::xxh64;
 
 use crate::normalize::normalize_chars;
 use crate::unicode::{self, SPACE};
+use crate::SURROGATE_STAND_IN;
 
 /// A block of a document: its half-open span of code points.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,11 +22,11 @@ pub struct Block {
 }
 
 /// A document's code points; `original` holds them as Python has them when the text has lone
-/// surrogates, each of which stands in `chars` as `stand_in` (see the bindings' `CodePoints`).
+/// surrogates, each of which stands in `chars` as [`SURROGATE_STAND_IN`] (see the bindings'
+/// `CodePoints`).
 pub struct Text<'a> {
     pub chars: &'a [char],
     pub original: Option<&'a [u32]>,
-    pub stand_in: char,
 }
 
 fn is_decimal(c: char) -> bool {
@@ -74,7 +75,9 @@ pub fn block_hash(text: &Text, start: usize, end: usize, bytes: &mut Vec<u8>) ->
         }
         in_digits = false;
         let cp = match text.original {
-            Some(original) if c == text.stand_in => original[start + normalized.starts[k] as usize],
+            Some(original) if c == SURROGATE_STAND_IN => {
+                original[start + normalized.starts[k] as usize]
+            }
             _ => c as u32,
         };
         push_code_point(cp, bytes);
@@ -101,7 +104,6 @@ mod tests {
         let text = Text {
             chars: &chars,
             original: None,
-            stand_in: '\u{ffff}',
         };
         block_hash(&text, 0, chars.len(), &mut Vec::new())
     }
@@ -134,7 +136,6 @@ mod tests {
         let text = Text {
             chars: &chars,
             original: None,
-            stand_in: '\u{ffff}',
         };
         let mut bytes = Vec::new();
         assert_eq!(block_hash(&text, 4, 99, &mut bytes), xxh64(b"def", 0));
@@ -149,7 +150,6 @@ mod tests {
         let text = Text {
             chars: &chars,
             original: Some(&original),
-            stand_in: '\u{ffff}',
         };
         assert_eq!(
             block_hash(&text, 0, 4, &mut Vec::new()),
@@ -165,12 +165,10 @@ mod tests {
             Text {
                 chars: &one,
                 original: None,
-                stand_in: '\u{ffff}',
             },
             Text {
                 chars: &two,
                 original: None,
-                stand_in: '\u{ffff}',
             },
         ];
         let blocks = [

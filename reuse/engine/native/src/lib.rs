@@ -217,7 +217,7 @@ fn signature_agreements<'py>(
 /// Stands in for a lone surrogate: a noncharacter whose every property the Python engine reads
 /// is a surrogate's (unassigned, so dropped when alone; no letter, digit, mark or space; NFKC
 /// and case folding leave it as it is), so tokens, offsets and passages come out the same.
-const SURROGATE_STAND_IN: char = '\u{ffff}';
+pub(crate) const SURROGATE_STAND_IN: char = '\u{ffff}';
 
 /// The code points of a Python `str`, in Python's indexing.
 struct CodePoints {
@@ -342,7 +342,6 @@ fn block_hashes<'py>(
             .map(|c| blocks::Text {
                 chars: &c.chars,
                 original: c.with_surrogates.as_deref(),
-                stand_in: SURROGATE_STAND_IN,
             })
             .collect();
         blocks::block_hashes(&texts, &blocks)
