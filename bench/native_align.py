@@ -22,9 +22,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from reuse.config import Settings
 from reuse.engine.analysis import Comparable, analyse
-from reuse.engine.matching import PairResult, match_pairs, reference_match_pair
+from reuse.engine.matching import PairResult, match_grouped, match_pairs, reference_match_pair
 from reuse.engine.signatures import MinHasher
 from reuse.eval.pan13 import evaluate_pan13_fresh
 from reuse.eval.pan13_corpus import load_corpus
@@ -60,20 +62,27 @@ def _best(run: Callable[[], list[PairResult]], repeats: int) -> tuple[float, flo
     return min(walls), min(cpus), out
 
 
-def _reference_batch(pairs: list[Job], settings: Settings) -> list[PairResult]:
-    return [reference_match_pair(a, b, c, settings) for a, b, c in pairs]
+def _reference_batch(
+    documents: list[Comparable], pairs: np.ndarray, starts: np.ndarray, places: np.ndarray, settings: Settings
+) -> list[tuple[int, PairResult]]:
+    """``match_grouped`` by the Python reference, one pair at a time."""
+    results = (
+        reference_match_pair(documents[a], documents[b], [tuple(p) for p in places[s:e].tolist()], settings)
+        for (a, b), s, e in zip(pairs.tolist(), starts[:-1].tolist(), starts[1:].tolist(), strict=True)
+    )
+    return [(i, result) for i, result in enumerate(results) if result.matches]
 
 
 def _ingest_stages(corpus: Path, limit: int, settings: Settings) -> None:
     """The "align" stage of corpus-mode PAN13 with the reference, then with the native engine."""
     scores = []
-    for name, batch in (("python, pair by pair", _reference_batch), ("native, one call a batch", match_pairs)):
-        ingest.match_pairs = batch  # type: ignore[assignment]
+    for name, batch in (("python, pair by pair", _reference_batch), ("native, one call a batch", match_grouped)):
+        ingest.match_grouped = batch  # type: ignore[assignment]
         result = evaluate_pan13_fresh(load_corpus(corpus, limit=limit), settings)
         scores.append({k: v for k, v in result.scores().items() if k not in ("seconds", "peak_rss_mb")})
         align = result.report.clock.seconds.get("align", 0.0)
         print(f"{name}: align stage {align:.1f} s of {result.seconds:.1f} s")
-    ingest.match_pairs = match_pairs
+    ingest.match_grouped = match_grouped
     assert scores[0] == scores[1], "the native engine scores differently"
     print(f"plagdet, entire corpus: {scores[1]['entire']['plagdet']:.4f} (both)")
 

@@ -25,7 +25,7 @@ from reuse.engine import _native
 from reuse.engine.align import AlignInput
 from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable, analyse
-from reuse.engine.matching import PairResult, align, match_pair, match_pairs, reference_match_pair
+from reuse.engine.matching import PairResult, align, match_grouped, match_pair, match_pairs, reference_match_pair
 from reuse.engine.matching import _document as matching_document
 from reuse.engine.shingles import shingle_hashes
 from reuse.models import Passage, PassageKind
@@ -184,6 +184,37 @@ def test_a_batch_equals_its_pairs_one_by_one(
     assert match_pairs(jobs, config) == [reference_match_pair(a, b, c, config) for a, b, c in jobs]
 
 
+@given(st.lists(document_pairs(), min_size=1, max_size=4))
+@settings(max_examples=40, deadline=None)
+def test_a_batch_as_columns_gives_its_pairs_with_a_match(
+    pairs: list[tuple[Comparable, Comparable, list[tuple[int, int]], Settings]],
+) -> None:
+    """Pairs handed over as columns (documents by index, candidates as one array cut by offsets,
+    some pairs without candidates) come back as the pairs with a match, by index, equal to the
+    reference; the others match nothing in the reference either."""
+    config = pairs[0][3]
+    documents = [doc for a, b, _, _ in pairs for doc in (a, b)]
+    jobs = [(2 * k, 2 * k + 1, c) for k, (_, _, c, _) in enumerate(pairs)]
+    jobs += [(2 * k + 1, 2 * k, [(pb, pa) for pa, pb in c]) for k, (_, _, c, _) in enumerate(pairs)]
+    jobs.append((0, 1, []))  # no candidate: nothing verified, no match
+    starts = np.cumsum([0, *(len(c) for _, _, c in jobs)])
+    places = np.array([place for _, _, c in jobs for place in c], np.int64).reshape(-1, 2)
+    found = match_grouped(documents, np.array([(a, b) for a, b, _ in jobs]), starts, places, config)
+    expected = [reference_match_pair(documents[a], documents[b], c, config) for a, b, c in jobs]
+    assert found == [(i, result) for i, result in enumerate(expected) if result.matches]
+
+
+def test_columns_that_disagree_are_errors() -> None:
+    a = _comparable(list(range(30)), [False] * 30, [10], SETTINGS)
+    one = np.array([[0, 0]], np.int64)
+    with pytest.raises(ValueError, match="starts must rise"):
+        match_grouped([a], np.array([[0, 0]]), np.array([0, 2]), one, SETTINGS)  # past the candidates
+    with pytest.raises(ValueError, match="starts must rise"):
+        match_grouped([a], np.array([[0, 0]]), np.array([0]), one, SETTINGS)  # no end for the pair
+    with pytest.raises(ValueError, match="does not hold"):
+        match_grouped([a], np.array([[0, 1]]), np.array([0, 1]), one, SETTINGS)
+
+
 def test_a_reordered_passage_is_verified_by_its_content_words() -> None:
     """Its words shuffled, a passage shares almost no word pair with its source but all its
     content words: verified (align.WORD_CONTAINMENT), by both engines; seven shared content
@@ -239,17 +270,21 @@ def test_strided_arrays_are_read_as_their_values() -> None:
     docs = [matching_document(a), matching_document(b)]
     strided = [(tuple(_strided(x) for x in arrays), _strided(rows), w, c) for arrays, rows, w, c in docs]
     candidates = np.array([[0, 0], [0, 1], [1, 0]], np.int64)
-    expected = _native.match_pairs(docs, [(0, 1, candidates)], native)
-    assert expected[0][2]  # something to compare
-    assert _native.match_pairs(strided, [(0, 1, _strided(candidates))], native) == expected
+    pair, starts = np.array([[0, 1]], np.int64), np.array([0, 3], np.int64)
+    proposed, verified, expected = _native.match_pairs(docs, pair, starts, candidates, native)
+    assert expected[0][1]  # something to compare
+    again = _native.match_pairs(strided, _strided(pair), _strided(starts), _strided(candidates), native)
+    assert again[2] == expected and again[0].tolist() == proposed.tolist() and again[1].tolist() == verified.tolist()
     graded = [(x[0][0], x[0][3]) for x in docs]
-    spans = [row[:5] for row in expected[0][2]]
+    spans = [row[:5] for row in expected[0][1]]
     assert _native.grade_pairs([(_strided(h), _strided(c)) for h, c in graded], [(0, 1, 90, 90, spans)]) == (
         _native.grade_pairs(graded, [(0, 1, 90, 90, spans)])
     )
     wrong = (docs[0][0][0].astype(np.int64), *docs[0][0][1:])
     with pytest.raises(TypeError):
-        _native.match_pairs([(wrong, *docs[0][1:])], [], native)
+        _native.match_pairs(
+            [(wrong, *docs[0][1:])], np.zeros((0, 2), np.int64), np.zeros(1, np.int64), candidates[:0], native
+        )
 
 
 @pytest.mark.parametrize(
@@ -320,12 +355,12 @@ def test_ingest_matches_a_whole_batch_in_one_native_call(tmp_path: Path, monkeyp
     calls: list[int] = []
 
     def counted(
-        pairs: list[tuple[Comparable, Comparable, list[tuple[int, int]]]], config: Settings
-    ) -> list[PairResult]:
+        documents: list[Comparable], pairs: np.ndarray, starts: np.ndarray, places: np.ndarray, config: Settings
+    ) -> list[tuple[int, PairResult]]:
         calls.append(len(pairs))
-        return match_pairs(pairs, config)
+        return match_grouped(documents, pairs, starts, places, config)
 
-    monkeypatch.setattr(ingest_module, "match_pairs", counted)
+    monkeypatch.setattr(ingest_module, "match_grouped", counted)
     documents = [Document(url=f"https://demo.example/{k}", text=text) for k, text in enumerate(_seed_texts())]
     with open_warehouse(tmp_path / "demo.duckdb", SETTINGS) as warehouse:
         report = ingest_module.ingest(warehouse, documents, SETTINGS, lineage=False)

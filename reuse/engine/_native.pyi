@@ -111,10 +111,12 @@ _Match = tuple[int, int, int, int, float, int, int, int]
 def align(a: _Doc, b: _Doc, settings: tuple[int, float, int, int, int], /) -> list[_Match]: ...
 def match_pairs(
     documents: Sequence[tuple[_Doc, npt.NDArray[np.int64], int, int]],
-    pairs: Sequence[tuple[int, int, npt.NDArray[np.int64]]],
+    pairs: npt.NDArray[np.int64],
+    starts: npt.NDArray[np.int64],
+    places: npt.NDArray[np.int64],
     settings: tuple[int, float, int, float, int, int],
     /,
-) -> list[tuple[int, int, list[_Match]]]: ...
+) -> tuple[_I64, _I64, list[tuple[int, list[_Match]]]]: ...
 def grade_pairs(
     documents: Sequence[tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]],
     pairs: Sequence[tuple[int, int, int, int, Sequence[tuple[int, int, int, int, float]]]],

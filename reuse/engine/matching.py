@@ -1,7 +1,8 @@
 """From candidate passage pairs of two documents to verified, aligned matches.
 
 Matching runs in the native engine (``reuse.engine._native``, Rust): :func:`match_pairs` verifies
-and aligns a whole batch of document pairs in one call, on all cores, without the GIL.
+and aligns a whole batch of document pairs in one call, on all cores, without the GIL
+(:func:`match_grouped` takes a batch's pairs as columns and gives back those with a match).
 :func:`reference_match_pair` (with :func:`reuse.engine.align.align` and
 :func:`~reuse.engine.align.verify`) is the Python reference it equals, kept as the tests' oracle
 and never called at run time.
@@ -23,7 +24,16 @@ from reuse.engine.grade import Grade, combine, grade
 from reuse.engine.pairs import summarize
 from reuse.models import DocumentPair, Match, MatchKind, Passage, Span
 
-__all__ = ["PairResult", "align", "grade_many", "graded", "match_pair", "match_pairs", "reference_match_pair"]
+__all__ = [
+    "PairResult",
+    "align",
+    "grade_many",
+    "graded",
+    "match_grouped",
+    "match_pair",
+    "match_pairs",
+    "reference_match_pair",
+]
 
 #: The summary of two documents without a match (most pairs a batch verifies): the same for
 #: any lengths, made once.
@@ -128,18 +138,39 @@ def match_pairs(
     array of them), in one native call that spreads the pairs over all cores; results in the
     order of ``pairs``. A document in several pairs is handed over once."""
     slot: dict[int, int] = {}
-    documents: list[tuple[_Arrays, np.ndarray, int, int]] = []
-    jobs: list[tuple[int, int, np.ndarray]] = []
-    for a, b, candidates in pairs:
+    documents: list[Comparable] = []
+    for a, b, _ in pairs:
         for doc in (a, b):
             if id(doc) not in slot:
                 slot[id(doc)] = len(documents)
-                documents.append(_document(doc))
-        rows = candidates if isinstance(candidates, np.ndarray) else list(candidates)
-        # Not copied when already int64 rows: the native side reads the batch's arrays without
-        # numpy's borrow registry, whose checks compared each array with every other borrowed
-        # view of its base (thousands of slices of one array, as ``Ingestor`` groups them).
-        jobs.append((slot[id(a)], slot[id(b)], np.asarray(rows, dtype=np.int64).reshape(-1, 2)))
+                documents.append(doc)
+    rows = [np.asarray(list(c) if not isinstance(c, np.ndarray) else c, np.int64).reshape(-1, 2) for _, _, c in pairs]
+    starts = np.cumsum([0, *(len(r) for r in rows)], dtype=np.int64)
+    places = np.concatenate(rows) if rows else np.zeros((0, 2), np.int64)
+    slots = np.array([(slot[id(a)], slot[id(b)]) for a, b, _ in pairs], np.int64).reshape(-1, 2)
+    proposed, verified, matched = _matched(documents, slots, starts, places, settings)
+    results = [PairResult(p, v, [], _NOTHING_SHARED) for p, v in zip(proposed.tolist(), verified.tolist(), strict=True)]
+    for index, result in matched:
+        results[index] = result
+    return results
+
+
+def match_grouped(
+    documents: Sequence[Comparable], pairs: np.ndarray, starts: np.ndarray, places: np.ndarray, settings: Settings
+) -> list[tuple[int, PairResult]]:
+    """:func:`match_pairs` of a batch's pairs given as columns: ``pairs`` an ``(n, 2)`` array of
+    each pair's two documents (indices into ``documents``), pair ``i``'s candidate positions the
+    rows ``starts[i]:starts[i + 1]`` of ``places`` (``(k, 2)``). Only the pairs with a match
+    come back, as ``(index, result)`` in the pairs' order: most pairs a batch verifies match
+    nothing, and a result for each costs more than the rest of handing them over."""
+    return _matched(documents, pairs, starts, places, settings)[2]
+
+
+def _matched(
+    documents: Sequence[Comparable], pairs: np.ndarray, starts: np.ndarray, places: np.ndarray, settings: Settings
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, PairResult]]]:
+    """The native call of :func:`match_grouped`: each pair's candidates and verified candidates
+    (two arrays), and the graded results of the pairs with a match."""
     native = (
         settings.min_match_tokens,
         settings.min_similarity,
@@ -148,19 +179,21 @@ def match_pairs(
         settings.min_verbatim_tokens,
         settings.min_edited_tokens,
     )
-    outcomes = _native.match_pairs(documents, jobs, native)
-    # Only a pair with a match is stored: grading the others would cost every candidate pair.
-    matched = [
-        (a, b, [row[:5] for row in rows]) for (a, b, _), (_, _, rows) in zip(pairs, outcomes, strict=True) if rows
+    proposed, verified, found = _native.match_pairs(
+        [_document(doc) for doc in documents],
+        np.ascontiguousarray(pairs, np.int64).reshape(-1, 2),
+        np.ascontiguousarray(starts, np.int64),
+        np.ascontiguousarray(places, np.int64).reshape(-1, 2),
+        native,
+    )
+    # Only a pair with a match is graded: grading the others would cost every candidate pair.
+    sides = [(documents[int(pairs[i, 0])], documents[int(pairs[i, 1])]) for i, _ in found]
+    grades = grade_many([(a, b, [row[:5] for row in rows]) for (a, b), (_, rows) in zip(sides, found, strict=True)])
+    results = [
+        (i, _result(_matches(rows), a, b, int(proposed[i]), int(verified[i]), parts))
+        for (i, rows), (a, b), parts in zip(found, sides, grades, strict=True)
     ]
-    grades = iter(grade_many(matched))
-    results = []
-    for (a, b, _), (proposed, verified, rows) in zip(pairs, outcomes, strict=True):
-        if rows:
-            results.append(_result(_matches(rows), a, b, proposed, verified, next(grades)))
-        else:
-            results.append(PairResult(proposed, verified, [], _NOTHING_SHARED))
-    return results
+    return proposed, verified, results
 
 
 def _document(x: Comparable) -> tuple[_Arrays, np.ndarray, int, int]:

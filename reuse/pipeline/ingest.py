@@ -29,7 +29,7 @@ from reuse import reusetrack_version
 from reuse.config import Settings
 from reuse.engine.analysis import Analysis, Comparable
 from reuse.engine.lsh import may_verify
-from reuse.engine.matching import PairResult, match_pairs
+from reuse.engine.matching import PairResult, match_grouped
 from reuse.errors import InputError, Problem, RepeatedInput, WarehouseError
 from reuse.models import Document, TimePrecision
 from reuse.pipeline.analyser import Analyser
@@ -515,10 +515,11 @@ class Ingestor:
         old, fresh = (order[np.searchsorted(ids[order], rows[:, side])] for side in (0, 2))
         return rows[may_verify(tables, tokens, old, fresh, self.settings)]
 
-    def _grouped(self, candidates: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
-        """The candidates by pair of versions ``(old, new)``: each pair's ``(position in old,
-        position in new)`` rows, in the candidates' order; two versions of one document are
-        not reuse and are left out."""
+    def _grouped(self, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The candidates by pair of versions, as columns: the pairs ``(old, new)`` (an ``(n, 2)``
+        array, sorted), and pair ``i``'s ``(position in old, position in new)`` rows
+        ``starts[i]:starts[i + 1]`` of ``places``, in the candidates' order; two versions of one
+        document are not reuse and are left out."""
         versions = np.unique(candidates[:, [1, 3]])
         documents = self.wh.version_documents(versions.tolist())
         doc_of = np.array([documents[v][0] for v in versions.tolist()], np.int64)
@@ -526,14 +527,13 @@ class Ingestor:
             doc_of[np.searchsorted(versions, candidates[:, 1])] != doc_of[np.searchsorted(versions, candidates[:, 3])]
         ]
         if not len(rows):
-            return {}
+            return np.zeros((0, 2), np.int64), np.zeros(1, np.int64), np.zeros((0, 2), np.int64)
         ids, positions = self.wh.passage_positions(rows[:, [0, 2]].ravel())
         rows = rows[np.lexsort((rows[:, 3], rows[:, 1]))]  # stable: each pair's rows keep their order
         places = np.stack([positions[np.searchsorted(ids, rows[:, 0])], positions[np.searchsorted(ids, rows[:, 2])]], 1)
         pairs = rows[:, [1, 3]]
-        starts = np.flatnonzero(np.r_[True, (pairs[1:] != pairs[:-1]).any(axis=1)])
-        ends = np.r_[starts[1:], len(rows)]
-        return {(int(pairs[i, 0]), int(pairs[i, 1])): places[i:j] for i, j in zip(starts, ends, strict=True)}
+        firsts = np.flatnonzero(np.r_[True, (pairs[1:] != pairs[:-1]).any(axis=1)])
+        return pairs[firsts], np.r_[firsts, len(rows)], places
 
     def _match(
         self,
@@ -553,21 +553,25 @@ class Ingestor:
             candidates = self._likely(candidates, first_passage, signatures)
             if not len(candidates):
                 return
-            grouped = self._grouped(candidates)
+            pairs, starts, places = self._grouped(candidates)
         for version_id, analysis in new.items():
             self.recent.add(version_id, analysis.comparable)
-        comparables = self._comparables(sorted({v for pair in grouped for v in pair}))
+        versions = np.unique(pairs)
+        comparables = self._comparables(versions.tolist())
         match_cols: dict[str, list[object]] = defaultdict(list)
         pair_cols: dict[str, list[object]] = defaultdict(list)
-        ordered = sorted(grouped)
         with clock.stage("align"):
-            # One native call verifies and aligns every pair of the batch, on all cores.
-            results = match_pairs(
-                [(comparables[va], comparables[vb], grouped[(va, vb)]) for va, vb in ordered], settings
+            # One native call verifies and aligns every pair of the batch, on all cores, and
+            # gives back the pairs with a match.
+            results = match_grouped(
+                [comparables[v] for v in versions.tolist()],
+                np.searchsorted(versions, pairs),
+                starts,
+                places,
+                settings,
             )
-        for (va, vb), result in zip(ordered, results, strict=True):
-            if not result.matches:
-                continue
+        for index, result in results:
+            va, vb = (int(v) for v in pairs[index])
             for row in match_rows(result, va, vb, self.report.run_id, match_id):
                 append_row(match_cols, row)
             match_id += len(result.matches)

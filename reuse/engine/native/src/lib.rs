@@ -747,20 +747,34 @@ fn sequence_matched<'py>(
 /// (token_start, token_end, unspaced), and its word and character shingle sizes.
 type DocumentArgs<'py> = (DocArrays<'py>, PyReadonlyArray2<'py, i64>, i64, i64);
 
+/// What `match_pairs` gives back: each pair's candidates and verified candidates (two int64
+/// arrays), and the pairs with a match, each as (its index, its match tuples).
+type MatchedPairs<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+    Vec<(usize, Vec<MatchTuple>)>,
+);
+
 /// Verify and align many document pairs: equal to reuse.engine.matching.match_pair on each.
 ///
-/// documents: see `DocumentArgs`; pairs: (index of a, index of b, (k, 2) int64 candidate
-/// passage positions); settings: (min_match_tokens, min_similarity, max_gap_tokens,
-/// verify_containment, min_verbatim_tokens, min_edited_tokens). Returns per pair (candidates,
-/// verified, match tuples). Runs without the GIL, the pairs spread over all cores.
+/// documents: see `DocumentArgs`; pairs: an (n, 2) int64 array of the documents (indices into
+/// `documents`) of each pair; starts: n + 1 int64 offsets, pair i's candidates being rows
+/// `starts[i]..starts[i + 1]` of `places`, an (k, 2) int64 array of passage positions (in a,
+/// in b); settings: (min_match_tokens, min_similarity, max_gap_tokens, verify_containment,
+/// min_verbatim_tokens, min_edited_tokens). A batch's pairs come as columns, and only those with
+/// a match come back with their matches: most pairs a batch verifies match nothing (93% on
+/// PAN13), and a tuple and a list for each cost more than their verification. Runs without the
+/// GIL, the pairs spread over all cores.
 #[pyfunction]
-#[pyo3(signature = (documents, pairs, settings, /))]
+#[pyo3(signature = (documents, pairs, starts, places, settings, /))]
 fn match_pairs<'py>(
     py: Python<'py>,
     documents: Vec<DocumentArgs<'py>>,
-    pairs: Vec<(usize, usize, Bound<'py, PyArray2<i64>>)>,
+    pairs: PyReadonlyArray2<'py, i64>,
+    starts: PyReadonlyArray1<'py, i64>,
+    places: PyReadonlyArray2<'py, i64>,
     settings: (i64, f64, i64, f64, i64, i64),
-) -> PyResult<Vec<(usize, usize, Vec<MatchTuple>)>> {
+) -> PyResult<MatchedPairs<'py>> {
     let held: Vec<DocValues> = documents.iter().map(|d| DocValues::of(&d.0)).collect();
     let mut docs = Vec::with_capacity(documents.len());
     for (values, (_, passages, words, chars)) in held.iter().zip(&documents) {
@@ -788,27 +802,42 @@ fn match_pairs<'py>(
                 .map_err(value_error)?,
         );
     }
-    let mut jobs = Vec::with_capacity(pairs.len());
-    for (a, b, candidates) in &pairs {
-        let (a, b) = (*a, *b);
-        if a >= docs.len() || b >= docs.len() {
+    let (pairs, places) = (pairs.as_array(), places.as_array());
+    if pairs.ncols() != 2 && pairs.nrows() > 0 {
+        return Err(value_error(
+            "pairs must be an (n, 2) array of document indices",
+        ));
+    }
+    if places.ncols() != 2 && places.nrows() > 0 {
+        return Err(value_error(
+            "candidates must be a (k, 2) array of passage positions",
+        ));
+    }
+    let places: Vec<(i64, i64)> = places.rows().into_iter().map(|r| (r[0], r[1])).collect();
+    let starts = values(&starts);
+    if starts.len() != pairs.nrows() + 1
+        || starts.first() != Some(&0)
+        || starts.last() != Some(&(places.len() as i64))
+        || starts.windows(2).any(|w| w[0] > w[1])
+    {
+        return Err(value_error(format!(
+            "starts must rise from 0 to the {} candidates, one more than the {} pairs",
+            places.len(),
+            pairs.nrows()
+        )));
+    }
+    let mut jobs = Vec::with_capacity(pairs.nrows());
+    for (pair, run) in pairs.rows().into_iter().zip(starts.windows(2)) {
+        let (a, b) = (pair[0], pair[1]);
+        let inside = |d: i64| 0 <= d && (d as usize) < docs.len();
+        if !inside(a) || !inside(b) {
             return Err(value_error(format!(
                 "pair ({a}, {b}) names a document the batch does not hold"
             )));
         }
-        // SAFETY: as in `unregistered`; read with the GIL held and copied before it is released.
-        let candidates = unsafe { candidates.as_array() };
-        if candidates.ncols() != 2 && candidates.nrows() > 0 {
-            return Err(value_error(
-                "candidates must be a (k, 2) array of passage positions",
-            ));
-        }
-        let candidates: Vec<(i64, i64)> = candidates
-            .rows()
-            .into_iter()
-            .map(|r| (r[0], r[1]))
-            .collect();
-        verify::check_candidates(&docs[a], &docs[b], &candidates).map_err(value_error)?;
+        let (a, b) = (a as usize, b as usize);
+        let candidates = &places[run[0] as usize..run[1] as usize];
+        verify::check_candidates(&docs[a], &docs[b], candidates).map_err(value_error)?;
         jobs.push(verify::PairJob { a, b, candidates });
     }
     let settings = verify::MatchSettings {
@@ -821,23 +850,26 @@ fn match_pairs<'py>(
         },
         verify_containment: settings.3,
     };
-    let outcomes = py.detach(move || {
+    let outcomes = py.detach(|| {
         let outcomes = verify::match_pairs(&docs, &jobs, &settings);
         // What the pairs made of each document (anchor keys, shingle sets) is freed here, on all
         // cores and without the GIL, not by one thread holding it.
         docs.into_par_iter().for_each(drop);
         outcomes
     });
-    Ok(outcomes
+    let proposed: Vec<i64> = outcomes.iter().map(|o| o.candidates as i64).collect();
+    let verified: Vec<i64> = outcomes.iter().map(|o| o.verified as i64).collect();
+    let matched = outcomes
         .iter()
-        .map(|o| {
-            (
-                o.candidates,
-                o.verified,
-                o.matches.iter().map(match_tuple).collect(),
-            )
-        })
-        .collect())
+        .enumerate()
+        .filter(|(_, o)| !o.matches.is_empty())
+        .map(|(i, o)| (i, o.matches.iter().map(match_tuple).collect()))
+        .collect();
+    Ok((
+        proposed.into_pyarray(py),
+        verified.into_pyarray(py),
+        matched,
+    ))
 }
 
 /// A pair to grade as Python passes it: the positions of its documents in the batch, their

@@ -240,17 +240,17 @@ pub fn match_pair(
 }
 
 /// One document pair of a batch: indices into the batch's documents and the candidates.
-pub struct PairJob {
+pub struct PairJob<'a> {
     pub a: usize,
     pub b: usize,
-    pub candidates: Vec<(i64, i64)>,
+    pub candidates: &'a [(i64, i64)],
 }
 
 /// [`match_pair`] on every job, in parallel on all cores; outcomes in the jobs' order. Jobs must
 /// name documents of `documents` and pass [`check_candidates`].
 pub fn match_pairs(
     documents: &[Document],
-    jobs: &[PairJob],
+    jobs: &[PairJob<'_>],
     settings: &MatchSettings,
 ) -> Vec<PairOutcome> {
     jobs.par_iter()
@@ -258,7 +258,7 @@ pub fn match_pairs(
             match_pair(
                 &documents[job.a],
                 &documents[job.b],
-                &job.candidates,
+                job.candidates,
                 settings,
             )
         })
