@@ -1096,6 +1096,6 @@ class KeyIndex:
         )
         # The probe's own rows are held rows too: the compiled pairing counts them once, even
         # where a segment holds them (``first < covered``).
-        # The segments' rows and the tail's, joined once (a bulk batch's run to 130 MB).
-        keys, passages, versions = _rows_joined([*self.held(segments, queries, max_versions), tail])
-        return _native.candidate_pairs(keys, passages, versions, *probe, max_versions)
+        # The segments' rows and the tail's, handed over as they are: the pairing reads them into
+        # its own sorted rows (a bulk batch's run to 130 MB, not joined into a copy first).
+        return _native.candidate_pairs([*self.held(segments, queries, max_versions), tail], *probe, max_versions)

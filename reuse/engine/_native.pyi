@@ -217,9 +217,7 @@ def record_checksums(
     words: npt.NDArray[np.uint64], ids: npt.NDArray[np.int64], hashed: int, /
 ) -> npt.NDArray[np.uint64]: ...
 def candidate_pairs(
-    stored_keys: npt.NDArray[np.uint64],
-    stored_passages: npt.NDArray[np.int64],
-    stored_versions: npt.NDArray[np.int64],
+    stored: Sequence[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.int64]]],
     probe_keys: npt.NDArray[np.uint64],
     probe_passages: npt.NDArray[np.int64],
     probe_versions: npt.NDArray[np.int64],

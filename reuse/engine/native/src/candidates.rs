@@ -37,11 +37,12 @@ impl Rows<'_> {
 /// `(old_passage, old_version, new_passage, new_version)` for each held row and each `probe`
 /// row of its key where the held passage is older and of another version; unique, sorted.
 ///
-/// The held rows of a key are its `stored` rows and its `probe` rows (a row in both counts
-/// once). With `cap`, a key proposes only its held rows of the first `cap` versions holding it
-/// (by version id, a dense rank), so text on thousands of pages links a new copy to the
-/// earliest. Both inputs may come in any order.
-pub fn candidate_pairs(stored: Rows<'_>, probe: Rows<'_>, cap: Option<u64>) -> Vec<[i64; 4]> {
+/// The held rows of a key are its `stored` rows (in parts: each index segment's and the
+/// tail's, read where they lie rather than joined first) and its `probe` rows (a row in both
+/// counts once). With `cap`, a key proposes only its held rows of the first `cap` versions
+/// holding it (by version id, a dense rank), so text on thousands of pages links a new copy to
+/// the earliest. Both inputs may come in any order.
+pub fn candidate_pairs(stored: &[Rows<'_>], probe: Rows<'_>, cap: Option<u64>) -> Vec<[i64; 4]> {
     let stored = sorted(stored);
     // A batch's probe comes sorted ([`sort_rows`]): it is read where it lies, not copied.
     let owned;
@@ -228,11 +229,15 @@ fn run_end(rows: &[(u64, i64, i64)], from: usize, key: u64) -> usize {
     end
 }
 
-/// The rows as `(key, version, passage)`, sorted (on all cores; rows that come sorted, as
-/// [`sort_rows`] gives them, are only checked). The sort is the stable one, a merge sort that
-/// takes sorted runs as they are: stored rows come as one sorted run per index segment.
-fn sorted(rows: Rows<'_>) -> Vec<(u64, i64, i64)> {
-    let mut out: Vec<(u64, i64, i64)> = (0..rows.len()).map(|i| rows.ordered(i)).collect();
+/// The rows of all `parts`, end to end, as `(key, version, passage)`, sorted (on all cores;
+/// rows that come sorted, as [`sort_rows`] gives them, are only checked). The sort is the
+/// stable one, a merge sort that takes sorted runs as they are: stored rows come as one sorted
+/// run per index segment.
+fn sorted(parts: &[Rows<'_>]) -> Vec<(u64, i64, i64)> {
+    let mut out = Vec::with_capacity(parts.iter().map(Rows::len).sum());
+    for rows in parts {
+        out.extend((0..rows.len()).map(|i| rows.ordered(i)));
+    }
     if !out.is_sorted() {
         out.par_sort();
     }
@@ -356,7 +361,7 @@ mod tests {
             passages: &pp,
             versions: &pv,
         };
-        candidate_pairs(held, probe, cap)
+        candidate_pairs(&[held], probe, cap)
     }
 
     #[test]
@@ -432,20 +437,25 @@ mod tests {
             let expected = pairs_by_definition(&stored, &probe, cap);
             assert!(expected.len() > 500, "{} pairs", expected.len());
             for (keys, passages, versions) in [(&pk, &pp, &pv), (&sorted.0, &sorted.1, &sorted.2)] {
-                let got = candidate_pairs(
-                    Rows {
-                        keys: &sk,
-                        passages: &sp,
-                        versions: &sv,
-                    },
-                    Rows {
+                // The stored rows whole, and in parts of unequal sizes (one of them empty), as
+                // the index's segments and its tail give them.
+                for cuts in [vec![0, 3_000], vec![0, 0, 700, 2_999, 3_000]] {
+                    let parts: Vec<Rows<'_>> = cuts
+                        .windows(2)
+                        .map(|w| Rows {
+                            keys: &sk[w[0]..w[1]],
+                            passages: &sp[w[0]..w[1]],
+                            versions: &sv[w[0]..w[1]],
+                        })
+                        .collect();
+                    let probe = Rows {
                         keys,
                         passages,
                         versions,
-                    },
-                    cap,
-                );
-                assert_eq!(got, expected, "cap {cap:?}");
+                    };
+                    let got = candidate_pairs(&parts, probe, cap);
+                    assert_eq!(got, expected, "cap {cap:?}, cut at {cuts:?}");
+                }
             }
         }
     }

@@ -1278,47 +1278,55 @@ fn segment_lookup<'py>(
     ))
 }
 
+/// Band-key rows as Python passes them: keys, passage ids and version ids.
+type BandRowArgs<'py> = (
+    PyReadonlyArray1<'py, u64>,
+    PyReadonlyArray1<'py, i64>,
+    PyReadonlyArray1<'py, i64>,
+);
+
 /// Candidate passage pairs from band-key rows: `(old_passage, old_version, new_passage,
 /// new_version)` for each held row (stored or probe) and each probe row of its key where the
 /// held passage is older and of another version, of the first `cap` versions holding the key
-/// when `cap` is given; an (n, 4) int64 array, unique rows, sorted. Runs without the GIL, sorting on all cores.
+/// when `cap` is given; an (n, 4) int64 array, unique rows, sorted. The stored rows come in
+/// parts (each index segment's, the tail's), each a (keys, passages, versions) tuple. Runs
+/// without the GIL, sorting on all cores.
 #[pyfunction]
-#[pyo3(signature = (stored_keys, stored_passages, stored_versions, probe_keys, probe_passages, probe_versions, cap, /))]
-#[allow(clippy::too_many_arguments)] // two sets of three columns and the cap
+#[pyo3(signature = (stored, probe_keys, probe_passages, probe_versions, cap, /))]
 fn candidate_pairs<'py>(
     py: Python<'py>,
-    stored_keys: PyReadonlyArray1<'py, u64>,
-    stored_passages: PyReadonlyArray1<'py, i64>,
-    stored_versions: PyReadonlyArray1<'py, i64>,
+    stored: Vec<BandRowArgs<'py>>,
     probe_keys: PyReadonlyArray1<'py, u64>,
     probe_passages: PyReadonlyArray1<'py, i64>,
     probe_versions: PyReadonlyArray1<'py, i64>,
     cap: Option<u64>,
 ) -> PyResult<Bound<'py, PyArray2<i64>>> {
-    let (sk, sp, sv) = (
-        values(&stored_keys),
-        values(&stored_passages),
-        values(&stored_versions),
-    );
+    let held: Vec<_> = stored
+        .iter()
+        .map(|(k, p, v)| (values(k), values(p), values(v)))
+        .collect();
+    let stored: Vec<candidates::Rows<'_>> = held
+        .iter()
+        .map(|(k, p, v)| candidates::Rows {
+            keys: k,
+            passages: p,
+            versions: v,
+        })
+        .collect();
     let (pk, pp, pv) = (
         values(&probe_keys),
         values(&probe_passages),
         values(&probe_versions),
     );
-    let stored = candidates::Rows {
-        keys: &sk,
-        passages: &sp,
-        versions: &sv,
-    };
     let probe = candidates::Rows {
         keys: &pk,
         passages: &pp,
         versions: &pv,
     };
-    if !stored.well_formed() || !probe.well_formed() {
+    if !stored.iter().all(candidates::Rows::well_formed) || !probe.well_formed() {
         return Err(PyValueError::new_err("band-key columns of unequal lengths"));
     }
-    let pairs = py.detach(|| candidates::candidate_pairs(stored, probe, cap));
+    let pairs = py.detach(|| candidates::candidate_pairs(&stored, probe, cap));
     let n = pairs.len();
     let flat: Vec<i64> = pairs.into_iter().flatten().collect();
     Ok(Array2::from_shape_vec((n, 4), flat)
