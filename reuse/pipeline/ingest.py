@@ -500,19 +500,24 @@ class Ingestor:
             return candidates
         rows = candidates
         new_signatures, new_tokens = new
-        new_ids = first_passage + np.arange(len(new_tokens))
         # The rows come sorted (``Warehouse.candidates``): the older passages stored before the
         # batch are a prefix of the first column, their distinct ids its changes.
-        older = rows[: np.searchsorted(rows[:, 0], first_passage), 0]
-        stored = older[np.r_[True, older[1:] != older[:-1]]] if len(older) else older
+        count = int(np.searchsorted(rows[:, 0], first_passage))
+        changes = np.r_[True, rows[1:count, 0] != rows[: count - 1, 0]] if count else np.zeros(0, bool)
+        stored = rows[:count, 0][changes]
         ids, signatures, tokens = self.wh.passage_signatures(stored)
         # The stored signatures and the new ones are two tables, their rows counted end to end
-        # (not stacked: a bulk batch's stored signatures run to hundreds of megabytes). The
-        # rows stay where they are: each candidate's side is found through the ids' sorted order.
+        # (not stacked: a bulk batch's stored signatures run to hundreds of megabytes). Each
+        # candidate's rows follow from the ids' order, not from searches: the k-th stored id is
+        # row ``at[k]`` (the ids come back as ``stored`` in some order) and passage
+        # ``first_passage + j`` of the batch is row ``len(ids) + j``.
+        at = np.argsort(ids)
+        old = np.empty(len(rows), np.int64)
+        old[:count] = at[np.cumsum(changes) - 1]
+        old[count:] = rows[count:, 0] + (len(ids) - first_passage)
+        fresh = rows[:, 2] + (len(ids) - first_passage)
         tables = [signatures, new_signatures] if len(ids) else [new_signatures]
-        ids, tokens = np.concatenate([ids, new_ids]), np.concatenate([tokens, new_tokens])
-        order = np.argsort(ids)
-        old, fresh = (order[np.searchsorted(ids[order], rows[:, side])] for side in (0, 2))
+        tokens = np.concatenate([tokens, new_tokens])
         return rows[may_verify(tables, tokens, old, fresh, self.settings)]
 
     def _grouped(self, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
