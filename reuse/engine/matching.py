@@ -144,7 +144,9 @@ def match_pairs(
             if id(doc) not in slot:
                 slot[id(doc)] = len(documents)
                 documents.append(doc)
-    rows = [np.asarray(list(c) if not isinstance(c, np.ndarray) else c, np.int64).reshape(-1, 2) for _, _, c in pairs]
+    # An iterable of position pairs (a generator, say) is read into a list first: numpy would
+    # take it as one object, not as rows.
+    rows = [np.asarray(c if isinstance(c, np.ndarray) else list(c), np.int64).reshape(-1, 2) for _, _, c in pairs]
     starts = np.cumsum([0, *(len(r) for r in rows)], dtype=np.int64)
     places = np.concatenate(rows) if rows else np.zeros((0, 2), np.int64)
     slots = np.array([(slot[id(a)], slot[id(b)]) for a, b, _ in pairs], np.int64).reshape(-1, 2)
