@@ -1096,6 +1096,7 @@ class KeyIndex:
         )
         # The probe's own rows are held rows too: the compiled pairing counts them once, even
         # where a segment holds them (``first < covered``).
-        # The segments' rows and the tail's, handed over as they are: the pairing reads them into
-        # its own sorted rows (a bulk batch's run to 130 MB, not joined into a copy first).
+        # The segments' rows and the tail's, handed over as they are: the pairing reads each
+        # segment's sorted rows where they lie (a bulk batch's run to 130 MB) and sorts only the
+        # tail's into a copy.
         return _native.candidate_pairs([*self.held(segments, queries, max_versions), tail], *probe, max_versions)

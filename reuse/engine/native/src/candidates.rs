@@ -141,8 +141,8 @@ fn pairs<P: Pair>(stored: &[Rows<'_>], new: Rows<'_>, cap: Option<u64>) -> Vec<[
 }
 
 /// The pairs of all `parts`, sorted: bucketed by their older passage's place among the ids
-/// the pairs span (a pair is in a part once for each key its passages share there, and in
-/// several parts; the buckets sorted one by one cost less than one sort of them all).
+/// the pairs span (a pair may be in several parts, one for each range holding a key its
+/// passages share; the buckets sorted one by one cost less than one sort of them all).
 fn sorted_pairs<P: Pair>(parts: &[Vec<P>]) -> Vec<P> {
     let (lo, hi) = parts
         .par_iter()
