@@ -10,6 +10,7 @@ the band keys are read back from the warehouse.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -1171,6 +1172,98 @@ def test_batches_end_at_their_document_cap_or_their_text_budget(
         assert text(batch[:-1]) < chars  # only a batch's last item takes it to the budget
     for batch in batches[:-1]:
         assert len(batch) == size or text(batch) >= chars  # a batch ends early only at the budget
+
+
+@given(
+    lengths=st.lists(st.one_of(st.none(), st.integers(1, 50)), max_size=60),
+    size=st.integers(1, 8),
+    chars=st.integers(1, 120),
+    scales=st.lists(st.floats(1.0, 3.0), min_size=1, max_size=5),
+)
+def test_batches_grow_once_they_reach_the_base_limits_by_what_growth_says_of_the_text_before(
+    lengths: list[int | None], size: int, chars: int, scales: list[float]
+) -> None:
+    items: list[Document | InputError] = [
+        InputError(f"bad-{k}", "unreadable") if n is None else Document(url=f"https://t.example/{k}", text="x" * n)
+        for k, n in enumerate(lengths)
+    ]
+
+    def text(batch: list[Document | InputError]) -> int:
+        return sum(len(item.text) for item in batch if isinstance(item, Document))
+
+    asked: list[int] = []
+
+    def growth(read: int) -> float:
+        asked.append(read)
+        return scales[read % len(scales)]
+
+    batches = list(_batched(items, size, chars, StageClock(), growth))
+    assert [item for batch in batches for item in batch] == items
+    read, expected_asks = 0, []
+    for k, batch in enumerate(batches):
+        reached = len(batch) >= size or text(batch) >= chars  # the base limits
+        cap, budget = size, chars
+        if reached:
+            expected_asks.append(read)
+            scale = scales[read % len(scales)]
+            cap, budget = round(size * scale), round(chars * scale)
+        assert 0 < len(batch) <= cap
+        assert text(batch[:-1]) < budget
+        if k < len(batches) - 1:
+            assert len(batch) == cap or text(batch) >= budget
+        read += text(batch)
+    assert asked == expected_asks  # once a batch that reaches the base limits, with the text before it
+
+
+def test_batch_growth_keeps_a_batch_times_the_stored_text_within_its_room() -> None:
+    """Larger batches only while the warehouse is small: a grown batch's text times the stored
+    text stays within ``BATCH_CHARS * GROWTH_TEXT``; growth falls as the text grows, 1 to 2."""
+    stored = [0, 1, 10**6, 30 * 10**6, 59 * 10**6, 60 * 10**6, 61 * 10**6, 90 * 10**6, 119 * 10**6, 10**9]
+    growths = [ingest_module.batch_growth(n) for n in stored]
+    assert growths[0] == ingest_module.MAX_GROWTH and growths[-1] == 1.0
+    assert all(a >= b for a, b in itertools.pairwise(growths))
+    for n, g in zip(stored, growths, strict=True):
+        assert 1.0 <= g <= ingest_module.MAX_GROWTH
+        if g > 1.0:
+            assert g * n <= ingest_module.GROWTH_TEXT * (1 + 1e-9)  # BATCH_CHARS * g * n within the room
+
+
+def test_an_ingest_grows_its_batches_while_the_warehouse_is_small_and_never_asks_for_one_article(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Default limits: the first batch of an empty warehouse holds twice the default documents;
+    with the warehouse's text past ``GROWTH_TEXT`` it holds the default; a given batch size is
+    kept as given; a run of one article reads nothing to know."""
+    monkeypatch.setattr(ingest_module, "BATCH_DOCUMENTS", 3)
+    sizes: list[int] = []
+    prepare = ingest_module.Ingestor.prepare
+
+    def counted(self: ingest_module.Ingestor, items: list[Document | InputError], progress: Any) -> Any:
+        sizes.append(len(items))
+        return prepare(self, items, progress)
+
+    monkeypatch.setattr(ingest_module.Ingestor, "prepare", counted)
+    db = tmp_path / "w.duckdb"
+    with open_warehouse(db, SETTINGS) as wh:
+        ingest(wh, DOCS[:8], SETTINGS)
+        assert sizes == [6, 2]  # an empty warehouse: twice the default
+        stored = wh.stored_text()
+        assert stored == sum(len(d.text) for d in DOCS[:8])
+        sizes.clear()
+        monkeypatch.setattr(ingest_module, "GROWTH_TEXT", stored)  # the warehouse is now large
+        ingest(wh, DOCS[8:16], SETTINGS)
+        assert sizes == [3, 3, 2]
+        sizes.clear()
+        ingest(wh, DOCS[16:24], SETTINGS, batch_size=4)
+        assert sizes == [4, 4]
+
+        def unasked() -> int:
+            raise AssertionError("a run of one article read the warehouse's text")
+
+        monkeypatch.setattr(wh, "stored_text", unasked)
+        sizes.clear()
+        ingest(wh, DOCS[24:25], SETTINGS)
+        assert sizes == [1]
 
 
 def test_an_ingest_batches_by_text_with_the_results_of_one_batch(

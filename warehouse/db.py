@@ -237,6 +237,12 @@ class Warehouse:
         assert row is not None
         return tuple(int(value) for value in row)
 
+    def stored_text(self) -> int:
+        """Characters of text the stored versions hold (``versions.chars`` summed)."""
+        row = _first_row(self.con, "SELECT coalesce(sum(chars), 0) FROM versions")
+        assert row is not None
+        return int(row[0])
+
     def close(self) -> None:
         """Take in the index's background merge, checkpoint (so no WAL is left behind) and close."""
         if self.key_index is not None:

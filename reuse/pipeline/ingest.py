@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -119,34 +120,75 @@ class IngestReport(RunReport):
         return self.ingested + self.unchanged
 
 
-#: Documents an ingest batch holds at most (``REUSETRACK_BATCH_SIZE``).
+#: Documents an ingest batch holds at most (``REUSETRACK_BATCH_SIZE``), before it grows (below).
 BATCH_DOCUMENTS = 200
-#: Characters of text an ingest batch holds at most, whatever its document count: a batch's
-#: memory grows with its text (its band keys, the rows they find, its candidates), so a corpus of
-#: long documents (reports, books) is stored in batches of fewer of them. 200 documents of
-#: PAN13's mean length (6,000 characters); 200 news articles hold about half of it. Larger
-#: batches of short articles are faster (each batch searches the whole band-key index once) but
-#: their memory grows with the index too: see bench/README.md, "Batch sizes".
+#: Characters of text an ingest batch holds at most, whatever its document count, before it
+#: grows (below): a batch's memory grows with its text (its band keys, the rows they find, its
+#: candidates), so a corpus of long documents (reports, books) is stored in batches of fewer of
+#: them. 200 documents of PAN13's mean length (6,000 characters); 200 news articles hold about
+#: half of it.
 BATCH_CHARS = 1_200_000
+#: A batch of the default limits grows to at most this many times them while the warehouse holds
+#: little text (see :func:`batch_growth`).
+MAX_GROWTH = 2.0
+#: Stored characters at which a batch of the default limits holds them exactly: below it, a batch
+#: grows by ``GROWTH_TEXT / stored text`` (up to :data:`MAX_GROWTH`, reached at half of it).
+#: Each batch searches the whole band-key index once and is one transaction, so fewer, larger
+#: batches are faster; but the rows a batch's keys find grow with the index as well as with the
+#: batch, and with them its memory. Growing a batch as the stored text shrinks keeps a batch's
+#: text times the stored text at most ``BATCH_CHARS * GROWTH_TEXT``: half of what the last
+#: batches of the four-times scale corpus (240M characters) hold, whose peak RSS is under the
+#: 4 GB target (see bench/README.md, "Batch sizes").
+GROWTH_TEXT = 120_000_000
+
+
+def batch_growth(stored: int) -> float:
+    """How many times the default limits a batch stored after ``stored`` characters of text
+    holds: ``GROWTH_TEXT / stored``, at least 1 and at most :data:`MAX_GROWTH`."""
+    return min(MAX_GROWTH, max(1.0, GROWTH_TEXT / max(stored, 1)))
+
+
+def _growth_in(warehouse: Warehouse) -> Callable[[int], float]:
+    """:func:`batch_growth` of a batch after ``read`` characters of a run into ``warehouse``.
+
+    The warehouse's text is read when the run's first batch reaches the default limits, before
+    anything of the run is stored (a batch ends short of them only at the input's end), or never:
+    a run of one article pays no statement for it."""
+    text_before = cache(warehouse.stored_text)
+    return lambda read: batch_growth(text_before() + read)
 
 
 def _batched(
-    items: Iterable[Document | InputError], size: int, chars: int, clock: StageClock
+    items: Iterable[Document | InputError],
+    size: int,
+    chars: int,
+    clock: StageClock,
+    growth: Callable[[int], float] | None = None,
 ) -> Iterator[list[Document | InputError]]:
     """``items`` in lists of ``size``, each ended early by the document that takes its text to
-    ``chars`` characters; the time spent producing them is the stage ``read``."""
+    ``chars`` characters; the time spent producing them is the stage ``read``.
+
+    With ``growth``, a batch that reaches those limits goes on to ``growth(read)`` times them
+    (asked then only: a run of one article asks nothing), ``read`` being the text of the batches
+    before it."""
     iterator = iter(items)
+    read = 0
     while True:
         batch: list[Document | InputError] = []
         held = 0
+        cap, budget, grow = size, chars, growth
         with clock.stage("read"):
             for item in iterator:
                 batch.append(item)
                 held += len(item.text) if isinstance(item, Document) else 0
-                if len(batch) >= size or held >= chars:
+                if (len(batch) >= cap or held >= budget) and grow is not None:
+                    scale, grow = grow(read), None  # once a batch
+                    cap, budget = round(size * scale), round(chars * scale)
+                if len(batch) >= cap or held >= budget:
                     break
         if not batch:
             return
+        read += held
         yield batch
 
 
@@ -703,14 +745,15 @@ def ingest(
     settings: Settings,
     *,
     command: str = "ingest",
-    batch_size: int = BATCH_DOCUMENTS,
+    batch_size: int | None = None,
     progress: ProgressHook | None = None,
     lineage: bool = True,
     stop: threading.Event | None = None,
 ) -> IngestReport:
     """Store every document of ``items`` and match it against everything already stored, in
     batches of at most ``batch_size`` documents and about :data:`BATCH_CHARS` of text, each
-    one transaction.
+    one transaction; without ``batch_size``, of :data:`BATCH_DOCUMENTS` and :data:`BATCH_CHARS`
+    grown while the warehouse holds little text (:func:`batch_growth`).
 
     Unreadable items (``InputError``) are counted and listed in the report; the rest go on.
     Of the documents with one URL only the first is read (:func:`first_of_each_url`).
@@ -733,9 +776,11 @@ def ingest(
     hook = progress or (lambda _source: None)
     if stop is not None:
         items = _until(items, stop)
+    growth = _growth_in(warehouse) if batch_size is None else None
+    batches = _batched(first_of_each_url(items), batch_size or BATCH_DOCUMENTS, BATCH_CHARS, report.clock, growth)
     with _collections_spaced():
         try:
-            _store_all(ingestor, _batched(first_of_each_url(items), batch_size, BATCH_CHARS, report.clock), hook)
+            _store_all(ingestor, batches, hook)
         finally:
             ingestor.close()
         if stop is not None and stop.is_set():
@@ -758,11 +803,12 @@ def ingest(
     return report
 
 
-def default_batch_size() -> int:
+def default_batch_size() -> int | None:
     """Documents an ingest batch (one transaction) holds at most: ``REUSETRACK_BATCH_SIZE`` if
-    set, else :data:`BATCH_DOCUMENTS` (a batch also ends at :data:`BATCH_CHARS` of text)."""
+    set (a batch also ends at :data:`BATCH_CHARS` of text), else None: :func:`ingest`'s default
+    limits, grown while the warehouse holds little text."""
     configured = os.environ.get("REUSETRACK_BATCH_SIZE", "").strip()
-    return int(configured) if configured.isdigit() and int(configured) > 0 else BATCH_DOCUMENTS
+    return int(configured) if configured.isdigit() and int(configured) > 0 else None
 
 
 def ingest_files(
