@@ -574,6 +574,39 @@ def test_the_signature_filter_changes_no_match(
             assert _matches(wh) == expected_matches, path
 
 
+def test_the_places_aligned_are_the_positions_of_passages_that_share_a_band_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each candidate handed to the alignment, ``(position in old, position in new)`` of a pair of
+    versions, names two passages holding one band key, whether the older passage was stored
+    before its batch or is the batch's own (small batches: both)."""
+    handed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    grouped = ingest_module.Ingestor._grouped
+
+    def kept(self: ingest_module.Ingestor, *args: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        handed.append(grouped(self, *args))
+        return handed[-1]
+
+    monkeypatch.setattr(ingest_module.Ingestor, "_grouped", kept)
+    with open_warehouse(tmp_path / "w.duckdb", SETTINGS) as wh:
+        ingest(wh, DOCS, SETTINGS, batch_size=5)
+        _, shared = wh.query(
+            "SELECT DISTINCT a.version_id, pa.position, b.version_id, pb.position"
+            " FROM band_keys a JOIN band_keys b USING (key)"
+            " JOIN passages pa ON pa.passage_id = a.passage_id JOIN passages pb ON pb.passage_id = b.passage_id"
+            " WHERE a.passage_id < b.passage_id"
+        )
+    sharing = set(shared)
+    places = [
+        (int(va), int(p_old), int(vb), int(p_new))
+        for pairs, starts, rows in handed
+        for (va, vb), lo, hi in zip(pairs.tolist(), starts[:-1].tolist(), starts[1:].tolist(), strict=True)
+        for p_old, p_new in rows[lo:hi].tolist()
+    ]
+    assert len(handed) > 1 and places
+    assert set(places) <= sharing
+
+
 @pytest.mark.parametrize("lookup_ids", [0, 10**9])
 def test_stored_signatures_are_read_back_row_for_row(
     built: dict[str, Any], lookup_ids: int, monkeypatch: pytest.MonkeyPatch

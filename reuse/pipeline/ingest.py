@@ -511,7 +511,7 @@ class Ingestor:
             wh.keep_signatures(first_passage, *kept)
         self.report.ingested += len(fresh)
         self.report.passages += passage_id - first_passage
-        self._match(first_passage, first_match, version_of_new, probe, kept)
+        self._match(first_passage, first_match, version_of_new, probe, kept, rows.passages["position"])
 
     def _comparables(self, version_ids: list[int]) -> dict[int, Comparable]:
         """What matching needs of the given versions: kept from a recent batch, or analysed again
@@ -562,11 +562,14 @@ class Ingestor:
         tokens = np.concatenate([tokens, new_tokens])
         return rows[may_verify(tables, tokens, old, fresh, self.settings)]
 
-    def _grouped(self, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _grouped(
+        self, candidates: np.ndarray, first_passage: int, positions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The candidates by pair of versions, as columns: the pairs ``(old, new)`` (an ``(n, 2)``
         array, sorted), and pair ``i``'s ``(position in old, position in new)`` rows
         ``starts[i]:starts[i + 1]`` of ``places``, in the candidates' order; two versions of one
-        document are not reuse and are left out."""
+        document are not reuse and are left out. Passage ``first_passage + j`` of the batch is at
+        ``positions[j]`` in its version; the stored passages' positions are read."""
         versions = np.unique(candidates[:, [1, 3]])
         documents = self.wh.version_documents(versions.tolist())
         doc_of = np.array([documents[v][0] for v in versions.tolist()], np.int64)
@@ -575,9 +578,17 @@ class Ingestor:
         ]
         if not len(rows):
             return np.zeros((0, 2), np.int64), np.zeros(1, np.int64), np.zeros((0, 2), np.int64)
-        ids, positions = self.wh.passage_positions(rows[:, [0, 2]].ravel())
-        rows = rows[np.lexsort((rows[:, 3], rows[:, 1]))]  # stable: each pair's rows keep their order
-        places = np.stack([positions[np.searchsorted(ids, rows[:, 0])], positions[np.searchsorted(ids, rows[:, 2])]], 1)
+        # The rows come sorted: the older passages stored before the batch are a prefix of the
+        # first column; every newer passage is the batch's.
+        count = int(np.searchsorted(rows[:, 0], first_passage))
+        old = np.empty(len(rows), np.int64)
+        old[count:] = positions[rows[count:, 0] - first_passage]
+        if count:
+            ids, stored = self.wh.passage_positions(rows[:count, 0])
+            old[:count] = stored[np.searchsorted(ids, rows[:count, 0])]
+        places = np.stack([old, positions[rows[:, 2] - first_passage]], 1)
+        order = np.lexsort((rows[:, 3], rows[:, 1]))  # stable: each pair's rows keep their order
+        rows, places = rows[order], places[order]
         pairs = rows[:, [1, 3]]
         firsts = np.flatnonzero(np.r_[True, (pairs[1:] != pairs[:-1]).any(axis=1)])
         return pairs[firsts], np.r_[firsts, len(rows)], places
@@ -589,10 +600,12 @@ class Ingestor:
         new: dict[int, Analysis],
         probe: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
         signatures: tuple[np.ndarray, np.ndarray],
+        positions: np.ndarray,
     ) -> None:
         """Find, verify, align and store what the batch's new versions (``new``, passages from
         ``first_passage`` on, their band keys ``probe`` as stored, their ``signatures`` and token
-        spans) share with what is stored, as matches numbered from ``match_id``."""
+        spans, their ``positions`` in their versions) share with what is stored, as matches
+        numbered from ``match_id``."""
         wh, settings, clock = self.wh, self.settings, self.report.clock
         with clock.stage("candidates"):
             candidates = wh.candidates(first_passage, settings.max_key_versions, probe)
@@ -600,7 +613,7 @@ class Ingestor:
             candidates = self._likely(candidates, first_passage, signatures)
             if not len(candidates):
                 return
-            pairs, starts, places = self._grouped(candidates)
+            pairs, starts, places = self._grouped(candidates, first_passage, positions)
         for version_id, analysis in new.items():
             self.recent.add(version_id, analysis.comparable)
         versions = np.unique(pairs)
