@@ -138,7 +138,8 @@ MAX_GROWTH = 2.0
 #: batch, and with them its memory. Growing a batch as the stored text shrinks keeps a batch's
 #: text times the stored text at most ``BATCH_CHARS * GROWTH_TEXT``: half of what the last
 #: batches of the four-times scale corpus (240M characters) hold, whose peak RSS is under the
-#: 4 GB target (see bench/README.md, "Batch sizes").
+#: 4 GB target (see bench/README.md, "Batch sizes" and "Batches that grow while the warehouse
+#: is small").
 GROWTH_TEXT = 120_000_000
 
 
