@@ -1182,6 +1182,18 @@ def test_a_run_spaces_cyclic_collections_and_restores_the_thresholds(tmp_path: P
 # -- batches ------------------------------------------------------------------------------------
 
 
+def _batch_items(lengths: list[int | None]) -> list[Document | InputError]:
+    """Documents of the given text lengths, an unreadable item for each None."""
+    return [
+        InputError(f"bad-{k}", "unreadable") if n is None else Document(url=f"https://t.example/{k}", text="x" * n)
+        for k, n in enumerate(lengths)
+    ]
+
+
+def _text(batch: list[Document | InputError]) -> int:
+    return sum(len(item.text) for item in batch if isinstance(item, Document))
+
+
 @given(
     lengths=st.lists(st.one_of(st.none(), st.integers(1, 50)), max_size=40),
     size=st.integers(1, 8),
@@ -1190,21 +1202,14 @@ def test_a_run_spaces_cyclic_collections_and_restores_the_thresholds(tmp_path: P
 def test_batches_end_at_their_document_cap_or_their_text_budget(
     lengths: list[int | None], size: int, chars: int
 ) -> None:
-    items: list[Document | InputError] = [
-        InputError(f"bad-{k}", "unreadable") if n is None else Document(url=f"https://t.example/{k}", text="x" * n)
-        for k, n in enumerate(lengths)
-    ]
-
-    def text(batch: list[Document | InputError]) -> int:
-        return sum(len(item.text) for item in batch if isinstance(item, Document))
-
+    items = _batch_items(lengths)
     batches = list(_batched(items, size, chars, StageClock()))
     assert [item for batch in batches for item in batch] == items  # each item once, in order
     for batch in batches:
         assert 0 < len(batch) <= size
-        assert text(batch[:-1]) < chars  # only a batch's last item takes it to the budget
+        assert _text(batch[:-1]) < chars  # only a batch's last item takes it to the budget
     for batch in batches[:-1]:
-        assert len(batch) == size or text(batch) >= chars  # a batch ends early only at the budget
+        assert len(batch) == size or _text(batch) >= chars  # a batch ends early only at the budget
 
 
 @given(
@@ -1216,14 +1221,7 @@ def test_batches_end_at_their_document_cap_or_their_text_budget(
 def test_batches_grow_once_they_reach_the_base_limits_by_what_growth_says_of_the_text_before(
     lengths: list[int | None], size: int, chars: int, scales: list[float]
 ) -> None:
-    items: list[Document | InputError] = [
-        InputError(f"bad-{k}", "unreadable") if n is None else Document(url=f"https://t.example/{k}", text="x" * n)
-        for k, n in enumerate(lengths)
-    ]
-
-    def text(batch: list[Document | InputError]) -> int:
-        return sum(len(item.text) for item in batch if isinstance(item, Document))
-
+    items = _batch_items(lengths)
     asked: list[int] = []
 
     def growth(read: int) -> float:
@@ -1234,17 +1232,17 @@ def test_batches_grow_once_they_reach_the_base_limits_by_what_growth_says_of_the
     assert [item for batch in batches for item in batch] == items
     read, expected_asks = 0, []
     for k, batch in enumerate(batches):
-        reached = len(batch) >= size or text(batch) >= chars  # the base limits
+        reached = len(batch) >= size or _text(batch) >= chars  # the base limits
         cap, budget = size, chars
         if reached:
             expected_asks.append(read)
             scale = scales[read % len(scales)]
             cap, budget = round(size * scale), round(chars * scale)
         assert 0 < len(batch) <= cap
-        assert text(batch[:-1]) < budget
+        assert _text(batch[:-1]) < budget
         if k < len(batches) - 1:
-            assert len(batch) == cap or text(batch) >= budget
-        read += text(batch)
+            assert len(batch) == cap or _text(batch) >= budget
+        read += _text(batch)
     assert asked == expected_asks  # once a batch that reaches the base limits, with the text before it
 
 
@@ -1261,13 +1259,8 @@ def test_batch_growth_keeps_a_batch_times_the_stored_text_within_its_room() -> N
             assert g * n <= ingest_module.GROWTH_TEXT * (1 + 1e-9)  # BATCH_CHARS * g * n within the room
 
 
-def test_an_ingest_grows_its_batches_while_the_warehouse_is_small_and_never_asks_for_one_article(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Default limits: the first batch of an empty warehouse holds twice the default documents;
-    with the warehouse's text past ``GROWTH_TEXT`` it holds the default; a given batch size is
-    kept as given; a run of one article reads nothing to know."""
-    monkeypatch.setattr(ingest_module, "BATCH_DOCUMENTS", 3)
+def _batch_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the batches ingests prepare from now on, in order (a list that fills)."""
     sizes: list[int] = []
     prepare = ingest_module.Ingestor.prepare
 
@@ -1276,6 +1269,17 @@ def test_an_ingest_grows_its_batches_while_the_warehouse_is_small_and_never_asks
         return prepare(self, items, progress)
 
     monkeypatch.setattr(ingest_module.Ingestor, "prepare", counted)
+    return sizes
+
+
+def test_an_ingest_grows_its_batches_while_the_warehouse_is_small_and_never_asks_for_one_article(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Default limits: the first batch of an empty warehouse holds twice the default documents;
+    with the warehouse's text past ``GROWTH_TEXT`` it holds the default; a given batch size is
+    kept as given; a run of one article reads nothing to know."""
+    monkeypatch.setattr(ingest_module, "BATCH_DOCUMENTS", 3)
+    sizes = _batch_sizes(monkeypatch)
     db = tmp_path / "w.duckdb"
     with open_warehouse(db, SETTINGS) as wh:
         ingest(wh, DOCS[:8], SETTINGS)
@@ -1305,14 +1309,7 @@ def test_an_ingest_batches_by_text_with_the_results_of_one_batch(
     """Long documents fill a batch's text budget before its document cap: the run stores the
     corpus in several batches and finds what one batch of all of it finds."""
     monkeypatch.setattr(ingest_module, "BATCH_CHARS", sum(len(d.text) for d in DOCS) // 4)
-    sizes: list[int] = []
-    prepare = ingest_module.Ingestor.prepare
-
-    def counted(self: ingest_module.Ingestor, items: list[Document | InputError], progress: Any) -> Any:
-        sizes.append(len(items))
-        return prepare(self, items, progress)
-
-    monkeypatch.setattr(ingest_module.Ingestor, "prepare", counted)
+    sizes = _batch_sizes(monkeypatch)
     _ingest(tmp_path / "w.duckdb", DOCS, batch_size=len(DOCS))
     assert sum(sizes) == len(DOCS) and 4 <= len(sizes) <= 5
     with (
