@@ -14,6 +14,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reuse.config import Settings
 from reuse.engine.align import AlignInput, edges_to_sentences, token_boxes, verify
@@ -22,6 +24,7 @@ from reuse.engine.analysis import Analysis, analyse
 from reuse.engine.lsh import band_keys, band_params
 from reuse.engine.matching import PairResult, match_pair
 from reuse.engine.normalize import normalize
+from reuse.engine.pairs import summarize, summary_columns
 from reuse.models import Match, MatchKind, Span
 
 SETTINGS = Settings()
@@ -515,3 +518,31 @@ def test_cjk_edited_copy_is_near_verbatim() -> None:
 
 def test_unrelated_cjk_texts_have_no_match() -> None:
     assert _match(ZH, ZH_OTHER * 2).matches == []
+
+
+_SPAN = st.tuples(st.integers(0, 60), st.integers(0, 30)).map(lambda t: Span(t[0], t[0] + t[1]))
+_PAIR = st.tuples(
+    st.lists(st.tuples(_SPAN, _SPAN), min_size=1, max_size=6), st.integers(0, 120), st.integers(0, 120), st.floats(0, 1)
+)
+
+
+@given(st.lists(_PAIR, max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_summaries_as_columns_equal_summarize(
+    pairs: list[tuple[list[tuple[Span, Span]], int, int, float]],
+) -> None:
+    """Pairs summarized as columns equal :func:`summarize` of each, field by field and to the
+    bit: spans that overlap, touch, repeat, start together or come out of order on side b."""
+    matches = [[Match(a, b, 1.0, MatchKind.VERBATIM, len(a), len(b)) for a, b in spans] for spans, _, _, _ in pairs]
+    expected = [summarize(m, ca, cb, sim) for m, (_, ca, cb, sim) in zip(matches, pairs, strict=True)]
+    spans = np.array([(m.a.start, m.a.end, m.b.start, m.b.end) for ms in matches for m in ms], np.int64)
+    columns = summary_columns(
+        np.array([len(m) for m in matches], np.int64),
+        spans.reshape(-1, 4),
+        np.array([ca for _, ca, _, _ in pairs], np.int64),
+        np.array([cb for _, _, cb, _ in pairs], np.int64),
+        [sim for _, _, _, sim in pairs],
+    )
+    for name, values in columns.items():
+        got = values.tolist() if isinstance(values, np.ndarray) else list(values)
+        assert got == [getattr(summary, name) for summary in expected], name

@@ -25,7 +25,7 @@ from reuse.engine import _native
 from reuse.engine.align import AlignInput
 from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable, analyse
-from reuse.engine.matching import PairResult, align, match_grouped, match_pair, match_pairs, reference_match_pair
+from reuse.engine.matching import MatchedColumns, align, match_grouped, match_pair, match_pairs, reference_match_pair
 from reuse.engine.matching import _document as matching_document
 from reuse.engine.shingles import shingle_hashes
 from reuse.models import Passage, PassageKind
@@ -201,7 +201,31 @@ def test_a_batch_as_columns_gives_its_pairs_with_a_match(
     places = np.array([place for _, _, c in jobs for place in c], np.int64).reshape(-1, 2)
     found = match_grouped(documents, np.array([(a, b) for a, b, _ in jobs]), starts, places, config)
     expected = [reference_match_pair(documents[a], documents[b], c, config) for a, b, c in jobs]
-    assert found == [(i, result) for i, result in enumerate(expected) if result.matches]
+    matched = [(i, result) for i, result in enumerate(expected) if result.matches]
+    assert found.pairs.tolist() == [i for i, _ in matched]
+    assert found.proposed.tolist() == [result.candidates for _, result in matched]
+    assert found.verified.tolist() == [result.verified for _, result in matched]
+    for name, values in found.summary.items():
+        assert _listed(values) == [getattr(result.summary, name) for _, result in matched], name
+    matches = [(k, m) for k, (_, result) in enumerate(matched) for m in result.matches]
+    assert found.match_pairs.tolist() == [k for k, _ in matches]
+    fields = {
+        "a_start": lambda m: m.a.start,
+        "a_end": lambda m: m.a.end,
+        "b_start": lambda m: m.b.start,
+        "b_end": lambda m: m.b.end,
+        "similarity": lambda m: m.similarity,
+        "kind": lambda m: m.kind.value,
+        "a_tokens": lambda m: m.a_tokens,
+        "b_tokens": lambda m: m.b_tokens,
+    }
+    assert found.matches.keys() == fields.keys()
+    for name, field in fields.items():
+        assert _listed(found.matches[name]) == [field(m) for _, m in matches], name
+
+
+def _listed(values: np.ndarray | list[object]) -> list[object]:
+    return values.tolist() if isinstance(values, np.ndarray) else list(values)
 
 
 def test_columns_that_disagree_are_errors() -> None:
@@ -356,7 +380,7 @@ def test_ingest_matches_a_whole_batch_in_one_native_call(tmp_path: Path, monkeyp
 
     def counted(
         documents: list[Comparable], pairs: np.ndarray, starts: np.ndarray, places: np.ndarray, config: Settings
-    ) -> list[tuple[int, PairResult]]:
+    ) -> MatchedColumns:
         calls.append(len(pairs))
         return match_grouped(documents, pairs, starts, places, config)
 

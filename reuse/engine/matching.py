@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,10 +22,11 @@ from reuse.engine.align import AlignInput, verify, words_verified
 from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable
 from reuse.engine.grade import Grade, combine, grade
-from reuse.engine.pairs import summarize
+from reuse.engine.pairs import summarize, summary_columns
 from reuse.models import DocumentPair, Match, MatchKind, Passage, Span
 
 __all__ = [
+    "MatchedColumns",
     "PairResult",
     "align",
     "grade_many",
@@ -51,6 +53,25 @@ class PairResult:
     matches: list[Match]
     summary: DocumentPair
     grade: Grade | None = None  # the parts of summary.similarity; None when not graded (no match)
+
+
+@dataclass(frozen=True)
+class MatchedColumns:
+    """The pairs of a batch with a match, as columns (:func:`match_grouped`).
+
+    ``pairs`` indexes them among the pairs given; ``proposed``, ``verified`` and the ``summary``
+    columns (the fields of :class:`~reuse.models.DocumentPair`) hold one value a pair. The
+    ``matches`` columns (``a_start``, ``a_end``, ``b_start``, ``b_end``, ``similarity``,
+    ``kind`` as stored, ``a_tokens``, ``b_tokens``) hold one a match, each pair's in its order, the
+    pairs in theirs; ``match_pairs`` says which of these pairs each belongs to. They equal what
+    :func:`match_pairs` gives as objects."""
+
+    pairs: np.ndarray
+    proposed: np.ndarray
+    verified: np.ndarray
+    summary: dict[str, Any]
+    matches: dict[str, Any]
+    match_pairs: np.ndarray
 
 
 _Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -159,21 +180,60 @@ def match_pairs(
 
 def match_grouped(
     documents: Sequence[Comparable], pairs: np.ndarray, starts: np.ndarray, places: np.ndarray, settings: Settings
-) -> list[tuple[int, PairResult]]:
+) -> MatchedColumns:
     """:func:`match_pairs` of a batch's pairs given as columns: ``pairs`` an ``(n, 2)`` array of
     each pair's two documents (indices into ``documents``), pair ``i``'s candidate positions the
     rows ``starts[i]:starts[i + 1]`` of ``places`` (``(k, 2)``). Only the pairs with a match
-    come back, as ``(index, result)`` in the pairs' order: most pairs a batch verifies match
-    nothing (93% of PAN13's), and an array, a tuple and a result for each were most of the
-    Python around the native call."""
-    return _matched(documents, pairs, starts, places, settings)[2]
+    come back, as columns: most pairs a batch verifies match nothing (93% of PAN13's), and in a
+    bulk batch of reposts most of the rest match once; an array, a tuple, a result and a summary
+    for each were most of the Python around the native call."""
+    proposed, verified, found = _native_matched(documents, pairs, starts, places, settings)
+    index = np.array([i for i, _ in found], np.int64)
+    counts = np.array([len(rows) for _, rows in found], np.int64)
+    rows = [row for _, found_rows in found for row in found_rows]
+    sides = np.asarray(pairs, np.int64).reshape(-1, 2)[index]
+    chars = np.array([doc.chars for doc in documents], np.int64)
+    spans = np.array([row[:4] for row in rows], np.int64).reshape(-1, 4)
+    grades = _grades(documents, sides, found)
+    kinds = [_KINDS[row[5]].value for row in rows]
+    return MatchedColumns(
+        index,
+        proposed[index],
+        verified[index],
+        summary_columns(counts, spans, chars[sides[:, 0]], chars[sides[:, 1]], [g.similarity for g in grades]),
+        {
+            "a_start": spans[:, 0],
+            "a_end": spans[:, 1],
+            "b_start": spans[:, 2],
+            "b_end": spans[:, 3],
+            "similarity": np.array([row[4] for row in rows], np.float64),
+            "kind": kinds,
+            "a_tokens": np.array([row[6] for row in rows], np.int64),
+            "b_tokens": np.array([row[7] for row in rows], np.int64),
+        },
+        np.repeat(np.arange(len(index)), counts),
+    )
 
 
-def _matched(
+_Found = list[tuple[int, list[tuple[int, int, int, int, float, int, int, int]]]]
+
+
+def _grades(documents: Sequence[Comparable], sides: np.ndarray, found: _Found) -> list[Grade]:
+    """The grade of each pair with a match (``sides``: its two documents' indices), graded only
+    then: grading the others would cost every candidate pair."""
+    return grade_many(
+        [
+            (documents[int(a)], documents[int(b)], [row[:5] for row in rows])
+            for (a, b), (_, rows) in zip(sides.tolist(), found, strict=True)
+        ]
+    )
+
+
+def _native_matched(
     documents: Sequence[Comparable], pairs: np.ndarray, starts: np.ndarray, places: np.ndarray, settings: Settings
-) -> tuple[np.ndarray, np.ndarray, list[tuple[int, PairResult]]]:
-    """The native call of :func:`match_grouped`: each pair's candidates and verified candidates
-    (two arrays), and the graded results of the pairs with a match."""
+) -> tuple[np.ndarray, np.ndarray, _Found]:
+    """The native call: each pair's candidates and verified candidates (two arrays), and the
+    matches of the pairs with one, as ``(index, rows)``."""
     native = (
         settings.min_match_tokens,
         settings.min_similarity,
@@ -182,19 +242,26 @@ def _matched(
         settings.min_verbatim_tokens,
         settings.min_edited_tokens,
     )
-    proposed, verified, found = _native.match_pairs(
+    return _native.match_pairs(
         [_document(doc) for doc in documents],
         np.ascontiguousarray(pairs, np.int64).reshape(-1, 2),
         np.ascontiguousarray(starts, np.int64),
         np.ascontiguousarray(places, np.int64).reshape(-1, 2),
         native,
     )
-    # Only a pair with a match is graded: grading the others would cost every candidate pair.
-    sides = [(documents[int(pairs[i, 0])], documents[int(pairs[i, 1])]) for i, _ in found]
-    grades = grade_many([(a, b, [row[:5] for row in rows]) for (a, b), (_, rows) in zip(sides, found, strict=True)])
+
+
+def _matched(
+    documents: Sequence[Comparable], pairs: np.ndarray, starts: np.ndarray, places: np.ndarray, settings: Settings
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, PairResult]]]:
+    """The native call of :func:`match_pairs`: each pair's candidates and verified candidates
+    (two arrays), and the graded results of the pairs with a match."""
+    proposed, verified, found = _native_matched(documents, pairs, starts, places, settings)
+    sides = np.asarray(pairs, np.int64).reshape(-1, 2)[[i for i, _ in found]]
+    grades = _grades(documents, sides, found)
     results = [
-        (i, _result(_matches(rows), a, b, int(proposed[i]), int(verified[i]), parts))
-        for (i, rows), (a, b), parts in zip(found, sides, grades, strict=True)
+        (i, _result(_matches(rows), documents[int(a)], documents[int(b)], int(proposed[i]), int(verified[i]), parts))
+        for (i, rows), (a, b), parts in zip(found, sides.tolist(), grades, strict=True)
     ]
     return proposed, verified, results
 

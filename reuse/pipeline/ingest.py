@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from reuse import reusetrack_version
 from reuse.config import Settings
 from reuse.engine.analysis import Analysis, Comparable
 from reuse.engine.lsh import may_verify
-from reuse.engine.matching import PairResult, match_grouped
+from reuse.engine.matching import MatchedColumns, PairResult, match_grouped
 from reuse.errors import InputError, Problem, RepeatedInput, WarehouseError
 from reuse.models import Document, TimePrecision
 from reuse.pipeline.analyser import Analyser
@@ -61,7 +61,9 @@ __all__ = [
     "ingest",
     "ingest_files",
     "load_snapshot",
+    "match_columns",
     "match_rows",
+    "pair_columns",
     "pair_row",
     "record_url",
     "refresh_lineage",
@@ -619,29 +621,23 @@ class Ingestor:
             self.recent.add(version_id, analysis.comparable)
         versions = np.unique(pairs)
         comparables = self._comparables(versions.tolist())
-        match_cols: dict[str, list[object]] = defaultdict(list)
-        pair_cols: dict[str, list[object]] = defaultdict(list)
         with clock.stage("align"):
             # One native call verifies and aligns every pair of the batch, on all cores, and
-            # gives back the pairs with a match.
-            results = match_grouped(
+            # gives back the pairs with a match, as columns.
+            found = match_grouped(
                 [comparables[v] for v in versions.tolist()],
                 np.searchsorted(versions, pairs),
                 starts,
                 places,
                 settings,
             )
-        for index, result in results:
-            va, vb = (int(v) for v in pairs[index])
-            for row in match_rows(result, va, vb, self.report.run_id, match_id):
-                append_row(match_cols, row)
-            match_id += len(result.matches)
-            append_row(pair_cols, pair_row(result, va, vb, self.report.run_id))
-            self.report.pairs += 1
-            self.report.matches += len(result.matches)
+        matched = pairs[found.pairs]
+        count = len(found.match_pairs)
+        self.report.pairs += len(matched)
+        self.report.matches += count
         with clock.stage("load"):
-            wh.insert("matches", dict(match_cols))
-            wh.insert("doc_pairs", dict(pair_cols))
+            wh.insert("matches", match_columns(found, matched, self.report.run_id, match_id))
+            wh.insert("doc_pairs", pair_columns(found, matched, self.report.run_id))
 
 
 # -- warehouse rows of the core's results: shared by the Ingestor and the Spark jobs --------------
@@ -712,6 +708,32 @@ def match_rows(
         }
         for k, m in enumerate(result.matches)
     ]
+
+
+def match_columns(found: MatchedColumns, versions: np.ndarray, run_id: int, first_match_id: int) -> dict[str, Any]:
+    """The ``matches`` rows of a batch's matched pairs (:func:`match_rows` of each, as columns):
+    ``versions`` the ``(version_a, version_b)`` of each of ``found.pairs``, the match ids from
+    ``first_match_id`` on."""
+    count = len(found.match_pairs)
+    return {
+        "match_id": np.arange(first_match_id, first_match_id + count, dtype=np.int64),
+        "run_id": np.full(count, run_id, np.int64),
+        "version_a": versions[found.match_pairs, 0],
+        "version_b": versions[found.match_pairs, 1],
+        **found.matches,
+    }
+
+
+def pair_columns(found: MatchedColumns, versions: np.ndarray, run_id: int) -> dict[str, Any]:
+    """The ``doc_pairs`` rows of a batch's matched pairs (:func:`pair_row` of each, as columns)."""
+    return {
+        "version_a": versions[:, 0],
+        "version_b": versions[:, 1],
+        "run_id": np.full(len(versions), run_id, np.int64),
+        "candidates": found.proposed,
+        "shared_passages": found.verified,
+        **found.summary,
+    }
 
 
 def pair_row(result: PairResult, version_a: int, version_b: int, run_id: int) -> dict[str, object]:
