@@ -254,8 +254,8 @@ def _native_matched(
 def _matched(
     documents: Sequence[Comparable], pairs: np.ndarray, starts: np.ndarray, places: np.ndarray, settings: Settings
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, PairResult]]]:
-    """The native call of :func:`match_pairs`: each pair's candidates and verified candidates
-    (two arrays), and the graded results of the pairs with a match."""
+    """:func:`match_pairs` before its results are laid out: each pair's candidates and verified
+    candidates (two arrays), and the graded results of the pairs with a match."""
     proposed, verified, found = _native_matched(documents, pairs, starts, places, settings)
     sides = np.asarray(pairs, np.int64).reshape(-1, 2)[[i for i, _ in found]]
     grades = _grades(documents, sides, found)
