@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -350,6 +351,83 @@ def test_story_batches_hold_whole_connected_groups(pairs: list[tuple[int, int]],
         if len(batch) > limit:
             inside = [(a, b) for a, b in pairs if a in batch]
             assert len(_groups(inside)) == 1, batch
+
+
+def _generated_copies(seed: int) -> list[Document]:
+    """Pages of three sites, one of them unknown (a file's), each a source's words or a stretch
+    of them (12 to 40 words) between words of its own: pairs of one site and of two, sharing
+    around ``min_evidence_chars``."""
+    rng = random.Random(seed)
+    syllables = ("ka", "ro", "mi", "ten", "sul", "var", "po", "dre", "lin", "qua", "zo", "fer", "nik", "bo")
+
+    def words(n: int) -> list[str]:
+        return ["".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(n)]
+
+    sources = [words(60) for _ in range(2)]
+    docs = []
+    for k in range(rng.randint(4, 8)):
+        source = rng.choice(sources)
+        length = rng.randint(12, 40)
+        start = rng.randrange(len(source) - length + 1)
+        text = " ".join(words(rng.randint(0, 30)) + source[start : start + length] + words(rng.randint(0, 30)))
+        site = rng.choice(["a.example", "b.example", None])
+        url = f"https://{site}/{k}" if site else f"file:///pages/{k}.txt"
+        docs.append(Document(url, text, None, datetime(2021, 3, 1, tzinfo=UTC) + timedelta(hours=k), site))
+    return docs
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32), data=st.data())
+def test_the_pairs_a_lineage_update_leaves_unread_relate_nothing(
+    tmp_path_factory: pytest.TempPathFactory, seed: int, data: st.DataObject
+) -> None:
+    """A lineage update reads only the stored pairs that may relate (of two sites or a site
+    unknown, each side's matches covering the floor): its stories are those built from every
+    stored pair, with the floor at one of the pairs' own shared lengths (or one off it)."""
+    db = tmp_path_factory.mktemp("unread") / "w.duckdb"
+    with open_warehouse(db, SETTINGS) as wh:
+        ingest(wh, _generated_copies(seed), SETTINGS)
+        _, lengths = wh.query("SELECT shared_chars_a, shared_chars_b FROM doc_pairs")
+    # A pair relates only when the shorter side reaches the floor: the floor at that length, or one off.
+    shared_lengths = sorted({min(pair) for pair in lengths}) or [100]
+    floor = max(1, data.draw(st.sampled_from(shared_lengths)) + data.draw(st.sampled_from([0, 1, -1])))
+    floored = replace(SETTINGS, min_evidence_chars=floor)
+    refresh_lineage(db, floored, rebuild=True)
+    with open_warehouse(db, read_only=True) as wh:
+        _, stored_docs = wh.query("SELECT doc_id FROM documents")
+        current = lineage_db.current_versions(wh, [doc for (doc,) in stored_docs])
+        found = lineage_db.load_versions(wh, current.values())
+        boilerplate = lineage_db.site_boilerplate_hashes(wh, {r["site"] for r in found.values() if r["site"]})
+        docs = {doc: lineage_pipeline._facts(found[v], boilerplate) for doc, v in current.items()}
+        doc_of = {v: doc for doc, v in current.items()}
+        _, pairs = wh.query("SELECT version_a, version_b, in_order FROM doc_pairs")
+        _, stored_matches = wh.query(
+            "SELECT version_a, version_b, a_start, a_end, b_start, b_end, similarity, kind, a_tokens, b_tokens"
+            " FROM matches ORDER BY a_start, b_start"
+        )
+        shared_texts = [
+            SharedText(
+                doc_of[va],
+                doc_of[vb],
+                tuple(
+                    Match(Span(m[2], m[3]), Span(m[4], m[5]), m[6], MatchKind(m[7]), m[8], m[9])
+                    for m in stored_matches
+                    if (m[0], m[1]) == (va, vb)
+                ),
+                in_order,
+            )
+            for va, vb, in_order in pairs
+        ]
+        expected = {
+            (e.source, e.target, e.relation, e.directed, e.in_tree, e.shared_chars_source, e.shared_chars_target)
+            for story in build_stories(docs, shared_texts, floored)
+            for e in story.edges
+        }
+        _, edges = wh.query(
+            "SELECT source_doc, target_doc, relation, directed, in_tree, shared_chars_source, shared_chars_target"
+            " FROM reuse_edges"
+        )
+    assert {tuple(edge) for edge in edges} == expected
 
 
 def _groups(pairs: list[tuple[int, int]]) -> list[set[int]]:

@@ -147,6 +147,13 @@ def relation(
     document in many pairs once."""
     if a.site is not None and a.site == b.site:
         return None  # one site repeating itself is its template, never a story
+    raw = {a.doc_id: union_length([m.a for m in shared.matches]), b.doc_id: union_length([m.b for m in shared.matches])}
+    # What the matches cover, boilerplate included, must reach the floor too: the warehouse
+    # then leaves every pair below it unread (``doc_pairs.shared_chars_*`` hold these lengths),
+    # and words are read only for pairs that may relate. (The verified spans lie within the
+    # matches but for gaps of up to three characters they join across.)
+    if min(raw.values()) < settings.min_evidence_chars:
+        return None
     spans_a = subtract([m.a for m in shared.matches], a.boilerplate)
     spans_b = subtract([m.b for m in shared.matches], b.boilerplate)
     if reads_words(a, b):
@@ -154,7 +161,6 @@ def relation(
         spans_a, spans_b = _verified(cache.runs(a.doc_id, a.text, spans_a), cache.runs(b.doc_id, b.text, spans_b))
     if min(union_length(spans_a), union_length(spans_b)) < settings.min_evidence_chars:
         return None
-    raw = {a.doc_id: union_length([m.a for m in shared.matches]), b.doc_id: union_length([m.b for m in shared.matches])}
     return Relation(a, b, shared, {a.doc_id: spans_a, b.doc_id: spans_b}, raw)
 
 

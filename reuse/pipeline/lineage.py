@@ -302,7 +302,10 @@ def update_lineage(
     _store_version_diffs(wh, diffed)
     stored = lineage_db.delete_stories(wh, members)
     doc_of = {v: doc for doc, v in current.items()}
-    pairs = [(doc_of[va], doc_of[vb]) for va, vb in lineage_db.pair_graph(wh, current.values())]
+    # Only pairs that may relate join documents into batches: pairs of one site, or sharing less
+    # than the floor, relate nothing (see reuse.lineage.evidence.relation).
+    graph = lineage_db.pair_graph(wh, current.values(), settings.min_evidence_chars)
+    pairs = [(doc_of[va], doc_of[vb]) for va, vb in graph]
     # An edge's edits are taken back from the story it was in unless a site's new boilerplate
     # changes what its versions compare to.
     kept = _Kept(stored, frozenset(changed_sites))
@@ -393,6 +396,7 @@ def _update_stories(
     boilerplate = lineage_db.site_boilerplate_hashes(wh, {r["site"] for r in rows.values() if r["site"]})
     docs = {doc: _facts(rows[v], boilerplate) for doc, v in current.items()}
     doc_of = {v: doc for doc, v in current.items()}
+    floor = settings.min_evidence_chars
     shared = [
         SharedText(
             doc_of[va],
@@ -403,8 +407,7 @@ def _update_stories(
             ),
             p["in_order"],
         )
-        for (va, vb), p in sorted(lineage_db.matches_between(wh, current.values()).items())
-        if p["matches"]
+        for (va, vb), p in sorted(lineage_db.matches_between(wh, current.values(), floor).items())
     ]
     found = build_stories(docs, shared, settings)
     _store_stories(wh, run_id, found, docs, rows, boilerplate, kept, progress or (lambda _story: None))
