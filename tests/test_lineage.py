@@ -698,6 +698,52 @@ def view(paragraphs: list[str], title: str = "Budget approved", **extra: Any) ->
     return TextView("\n\n".join(paragraphs), title, tuple(blocks), **extra)
 
 
+def _version_row(version_id: int, paragraphs: list[str]) -> dict[str, Any]:
+    """A row of ``load_versions`` for a page of ``paragraphs`` and nothing else."""
+    blocks, offset = [], 0
+    for text in paragraphs:
+        blocks.append({"char_start": offset, "char_end": offset + len(text), "kind": "paragraph"})
+        offset += len(text) + 2
+    empty: dict[str, Any] = dict.fromkeys(["fetched_url", "canonical_url", "site_name", "published_source"])
+    return {
+        **empty,
+        "version_id": version_id,
+        "text": "\n\n".join(paragraphs),
+        "title": paragraphs[0][:20] if paragraphs else None,
+        "site": None,
+        "modified": None,
+        "modified_precision": None,
+        "blocks": [{**b, "boilerplate": None, "text_hash": 0} for b in blocks],
+        **{key: [] for key in ("other_dates", "authors", "tags", "header", "links", "credits")},
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pages=st.lists(
+        # Each paragraph, with a word changed (paired by their shared words), and in capitals.
+        st.lists(
+            st.sampled_from([*PARAS, *(p.replace(" the ", " a ", 1) for p in PARAS), PARAS[2].upper()]), max_size=6
+        ),
+        min_size=2,
+        max_size=6,
+    ),
+    data=st.data(),
+)
+def test_views_held_across_comparisons_give_the_reports_of_fresh_ones(pages: list[list[str]], data: Any) -> None:
+    """A lineage update compares each version through one held view (its blocks folded and their
+    word pairs found once), within a budget of characters: every report is the one fresh views
+    give, whichever pairs come in whatever order and whatever the budget lets go."""
+    rows = [_version_row(k, paragraphs) for k, paragraphs in enumerate(pages)]
+    budget = data.draw(st.integers(0, 800))
+    views = lineage_pipeline._Views({}, budget)
+    order = st.tuples(st.integers(0, len(rows) - 1), st.integers(0, len(rows) - 1))
+    for a, b in data.draw(st.lists(order, min_size=1, max_size=12)):
+        held = compare(views(rows[a]), views(rows[b]))
+        assert held == compare(lineage_pipeline._view(rows[a], {}), lineage_pipeline._view(rows[b], {}))
+        assert views._chars <= budget or len(views._held) == 1
+
+
 def test_reordered_and_dropped_paragraphs() -> None:
     report = compare(view(PARAS), view([PARAS[0], PARAS[3], PARAS[1]]))
     assert report.labels == ("paragraphs_dropped", "paragraphs_reordered")

@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -127,6 +128,25 @@ class TextView:
         """Whether block ``index`` was marked by the extractor or learned as the site's template."""
         return self.blocks[index].boilerplate is not None or index in self.site_boilerplate
 
+    # A view compared with several others (a story's source with each of its copies) folds its
+    # blocks and finds their word pairs once.
+
+    @cached_property
+    def folded_blocks(self) -> tuple[str, ...]:
+        """Each block's text folded for comparison (:func:`_fold`)."""
+        return tuple(_fold(self.block_text(i)) for i in range(len(self.blocks)))
+
+    @cached_property
+    def _grams(self) -> dict[int, set[tuple[str, str]]]:
+        return {}
+
+    def block_bigrams(self, index: int) -> set[tuple[str, str]]:
+        """The pairs of consecutive words of block ``index`` (folded), made when first asked for."""
+        grams = self._grams.get(index)
+        if grams is None:
+            grams = self._grams[index] = _bigrams(_WORD.findall(self.folded_blocks[index]))
+        return grams
+
 
 @dataclass(frozen=True)
 class Edit:
@@ -169,10 +189,6 @@ def url_key(url: str) -> str:
 
 def _fold(text: str) -> str:
     return _native.normalize(text)[0].strip()
-
-
-def _words(text: str) -> list[str]:
-    return _WORD.findall(_native.normalize(text)[0])
 
 
 def _bigrams(words: Sequence[str]) -> set[tuple[str, str]]:
@@ -338,18 +354,18 @@ def _pair_blocks(source: TextView, target: TextView) -> list[tuple[int, int]]:
     """Pair each source block with at most one target block: equal texts first, then the most
     shared word pairs, greedily (ties to the nearest position)."""
     folded_t: dict[str, list[int]] = {}
-    for j in range(len(target.blocks)):
-        folded_t.setdefault(_fold(target.block_text(j)), []).append(j)
+    for j, folded in enumerate(target.folded_blocks):
+        folded_t.setdefault(folded, []).append(j)
     pairs: dict[int, int] = {}
     used: set[int] = set()
-    for i in range(len(source.blocks)):
-        for j in folded_t.get(_fold(source.block_text(i)), []):
+    for i, folded in enumerate(source.folded_blocks):
+        for j in folded_t.get(folded, []):
             if j not in used:
                 pairs[i] = j
                 used.add(j)
                 break
-    grams_s = {i: _bigrams(_words(source.block_text(i))) for i in range(len(source.blocks)) if i not in pairs}
-    grams_t = {j: _bigrams(_words(target.block_text(j))) for j in range(len(target.blocks)) if j not in used}
+    grams_s = {i: source.block_bigrams(i) for i in range(len(source.blocks)) if i not in pairs}
+    grams_t = {j: target.block_bigrams(j) for j in range(len(target.blocks)) if j not in used}
     scored = []
     for i, gs in grams_s.items():
         for j, gt in grams_t.items():
@@ -415,7 +431,7 @@ def compare(source: TextView, target: TextView) -> EditReport:
         edits.append(Edit("headline_changed", source_text=source.title, target_text=target.title, detail=detail))
         labels.add("headline_changed")
 
-    known = {_fold(line) for line in source.header} | {_fold(source.block_text(i)) for i in range(len(source.blocks))}
+    known = {_fold(line) for line in source.header} | set(source.folded_blocks)
     for line in target.header:
         if _fold(line) not in known:
             edits.append(Edit("preamble_added", target_text=line, detail={"where": "header"}))
@@ -465,7 +481,7 @@ def _paired_edits(source: TextView, target: TextView, i: int, j: int, moved: boo
     if moved:
         edits.append(Edit("paragraph_moved", at_s, at_t, text_s, text_t, {"source_block": i, "target_block": j}))
         labels.add("paragraphs_reordered")
-    if _fold(text_s) != _fold(text_t):
+    if source.folded_blocks[i] != target.folded_blocks[j]:
         detail = word_diff(text_s, text_t)
         if detail["changes"]:
             edits.append(Edit("paragraph_changed", at_s, at_t, text_s, text_t, detail))

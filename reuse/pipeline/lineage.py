@@ -5,7 +5,7 @@ touched, with edits, credits and version diffs, and read a story back for the CL
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -175,6 +175,39 @@ def _view(row: dict[str, Any], boilerplate: dict[str, set[int]]) -> TextView:
     return TextView(row["text"], row["title"], ev.blocks, _learned(row, boilerplate), ev.links, ev.header, ev.tags)
 
 
+#: How many characters of text :class:`_Views` holds the views of at most: their folded blocks
+#: and word pairs take some ten times as many bytes.
+VIEW_CHARS = 2_000_000
+
+
+class _Views:
+    """The :class:`TextView` of each version a lineage update compares, made once and held while
+    the texts held stay within ``budget`` characters (the least recently used let go first): a
+    story's source is compared with each of its copies, and a view folds its blocks and finds
+    their word pairs once. Stories are compared one after the other, so a story's views are
+    held while it is."""
+
+    def __init__(self, boilerplate: dict[str, set[int]], budget: int = VIEW_CHARS) -> None:
+        self._boilerplate = boilerplate
+        self._held: OrderedDict[int, TextView] = OrderedDict()
+        self._chars = 0
+        self._budget = budget
+
+    def __call__(self, row: dict[str, Any]) -> TextView:
+        """The view of ``row`` (of :func:`warehouse.lineage.load_versions`)."""
+        version = row["version_id"]
+        view = self._held.get(version)
+        if view is not None:
+            self._held.move_to_end(version)
+            return view
+        view = self._held[version] = _view(row, self._boilerplate)
+        self._chars += len(view.text)
+        while self._chars > self._budget and len(self._held) > 1:
+            _, gone = self._held.popitem(last=False)
+            self._chars -= len(gone.text)
+        return view
+
+
 def _facts(row: dict[str, Any], boilerplate: dict[str, set[int]]) -> DocFacts:
     ev = _evidence(row)
     learned = _learned(row, boilerplate)
@@ -216,7 +249,7 @@ def _edits(
     edge_id: int,
     source: dict[str, Any],
     target: dict[str, Any],
-    boilerplate: dict[str, set[int]],
+    views: _Views,
     kept: _Kept,
     edit_rows: list[dict[str, Any]],
     taken: list[tuple[int, int, int]],
@@ -228,7 +261,7 @@ def _edits(
     if labels is not None:
         taken.append((edge_id, source["version_id"], target["version_id"]))
         return labels
-    report = compare(_view(source, boilerplate), _view(target, boilerplate))
+    report = compare(views(source), views(target))
     edit_rows.extend(_edit_rows(edge_id, report))
     return list(report.labels)
 
@@ -432,6 +465,7 @@ def _store_stories(
     }
     rows.update(lineage_db.load_versions(wh, {b for b, _ in best_of.values() if b is not None} - rows.keys()))
     story_rows, node_rows, edge_rows = [], [], []
+    views = _Views(boilerplate)
     edit_rows: list[dict[str, Any]] = []
     taken: list[tuple[int, int, int]] = []
     for story in found:
@@ -457,7 +491,7 @@ def _store_stories(
                 best, corrections = best_of[(edge.source, edge.target)]
                 source_version = best or source.version_id
                 source_row, target_row = rows[source_version], rows[target.version_id]
-                labels = _edits(edge_id, source_row, target_row, boilerplate, kept, edit_rows, taken)
+                labels = _edits(edge_id, source_row, target_row, views, kept, edit_rows, taken)
             else:
                 labels = []
             credit = attribution(target, source, story, docs)
@@ -560,12 +594,9 @@ def compare_edges(
     for a side-by-side view, keyed by edge_id."""
     rows = lineage_db.load_versions(warehouse, [v for e in edges for v in (e["source_version"], e["target_version"])])
     sites = {r["site"] for r in rows.values() if r["site"]}
-    boilerplate = lineage_db.site_boilerplate_hashes(warehouse, sites)
+    views = _Views(lineage_db.site_boilerplate_hashes(warehouse, sites))
     comparisons: dict[int, tuple[TextView, TextView, EditReport]] = {}
     for edge in edges:
-        source, target = (
-            _view(rows[edge["source_version"]], boilerplate),
-            _view(rows[edge["target_version"]], boilerplate),
-        )
+        source, target = views(rows[edge["source_version"]]), views(rows[edge["target_version"]])
         comparisons[edge["edge_id"]] = (source, target, compare(source, target))
     return comparisons
