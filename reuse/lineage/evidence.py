@@ -9,24 +9,20 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_left, bisect_right
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from reuse.config import Settings
+from reuse.engine import _native
 from reuse.engine.boilerplate import subtract, union_length
 from reuse.lineage.edits import url_key
 from reuse.lineage.facts import DocFacts, SharedText, Signal, as_utc, doc_when, minutes_apart, time_order
 from reuse.models import Span
 
 __all__ = [
-    "HELD_CHARS",
     "WEIGHTS",
     "Relation",
-    "TextWords",
-    "WordCache",
     "credits_of",
     "decide",
     "mark_upstreams",
@@ -34,6 +30,7 @@ __all__ = [
     "name_key",
     "reads_words",
     "relation",
+    "shared_words",
     "site_keys",
     "url_keys",
 ]
@@ -53,7 +50,6 @@ WEIGHTS = {
 #: a root only when nothing in its story can be its source.
 _SPECIFIC = frozenset({"canonical", "credit", "byline", "link"})
 _NAME = re.compile(r"[^0-9a-z]+")
-_WORD = re.compile(r"\w+")
 
 
 def name_key(name: str | None) -> str:
@@ -139,12 +135,9 @@ class Relation:
         return any(s.name in _SPECIFIC for s in self.signals)
 
 
-def relation(
-    a: DocFacts, b: DocFacts, shared: SharedText, settings: Settings, words: WordCache | None = None
-) -> Relation | None:
+def relation(a: DocFacts, b: DocFacts, shared: SharedText, settings: Settings) -> Relation | None:
     """What ``a`` and ``b`` share outside boilerplate, verified word for word (see
-    :func:`_verified`), when it is enough to relate them; None otherwise. ``words`` reads a
-    document in many pairs once."""
+    :func:`shared_words`), when it is enough to relate them; None otherwise."""
     if a.site is not None and a.site == b.site:
         return None  # one site repeating itself is its template, never a story
     raw = {a.doc_id: union_length([m.a for m in shared.matches]), b.doc_id: union_length([m.b for m in shared.matches])}
@@ -157,8 +150,7 @@ def relation(
     spans_a = subtract([m.a for m in shared.matches], a.boilerplate)
     spans_b = subtract([m.b for m in shared.matches], b.boilerplate)
     if reads_words(a, b):
-        cache = words or WordCache([])
-        spans_a, spans_b = _verified(cache.runs(a.doc_id, a.text, spans_a), cache.runs(b.doc_id, b.text, spans_b))
+        spans_a, spans_b = shared_words(a.text, spans_a, b.text, spans_b)
     if min(union_length(spans_a), union_length(spans_b)) < settings.min_evidence_chars:
         return None
     return Relation(a, b, shared, {a.doc_id: spans_a, b.doc_id: spans_b}, raw)
@@ -170,123 +162,22 @@ def reads_words(a: DocFacts, b: DocFacts) -> bool:
     return (a.site is None or a.site != b.site) and bool(a.text) and bool(b.text)
 
 
-class _Words(NamedTuple):
-    """Words in a row: their offsets and their case-folded text."""
-
-    starts: list[int]
-    ends: list[int]
-    folded: list[str]
-
-
-def _word_runs(text: str, spans: Sequence[Span]) -> list[_Words]:
-    """The words of ``text`` inside each span (a word the span cuts is cut with it)."""
-    runs = []
-    for span in spans:
-        found = list(_WORD.finditer(text, span.start, span.end))
-        runs.append(_Words([m.start() for m in found], [m.end() for m in found], [m.group().casefold() for m in found]))
-    return runs
-
-
-class TextWords:
-    """The words of one text found once (offsets and case-folded forms), for the word runs of
-    many spans of it: :meth:`runs` equals :func:`_word_runs` on the same text."""
-
-    def __init__(self, text: str) -> None:
-        found = list(_WORD.finditer(text))
-        self.text = text
-        self.starts = [m.start() for m in found]
-        self.ends = [m.end() for m in found]
-        self.folded = [m.group().casefold() for m in found]
-
-    def runs(self, spans: Sequence[Span]) -> list[_Words]:
-        """The words inside each span, a word the span cuts cut with it (``\\w+`` finds the
-        same words from any start, past the one it starts inside)."""
-        out = []
-        for span in spans:
-            first = bisect_right(self.ends, span.start)
-            stop = bisect_left(self.starts, span.end) if span.end > span.start else first
-            run = _Words(self.starts[first:stop], self.ends[first:stop], self.folded[first:stop])
-            # Only the first and the last word can be cut.
-            for k in {0, len(run.starts) - 1} if run.starts else ():
-                start, end = max(run.starts[k], span.start), min(run.ends[k], span.end)
-                if (start, end) != (run.starts[k], run.ends[k]):
-                    run.starts[k], run.ends[k], run.folded[k] = start, end, self.text[start:end].casefold()
-            out.append(run)
-        return out
-
-
-#: How many characters of text :class:`WordCache` holds the words of at most (about 130 bytes a
-#: word held, 6 characters a word: some 45 MB). A story batch of a bulk update relates
-#: thousands of documents; past the budget a document is read where it shares text, as before.
-HELD_CHARS = 2_000_000
-
-
-class WordCache:
-    """The :class:`TextWords` of the documents in more than one of the ``pairs`` (of doc_ids) a
-    run of :func:`relation` calls takes in order: each made when first needed (while the texts
-    held stay within ``budget`` characters), dropped after the document's last pair
-    (:meth:`done`). A story of many copies relates each to the others, and each pair's shared
-    text is most of both; a document in one pair is read only where it shares text."""
-
-    def __init__(self, pairs: Iterable[tuple[int, int]], budget: int = HELD_CHARS) -> None:
-        self._left = Counter(doc for pair in pairs for doc in pair)
-        self._held: dict[int, TextWords] = {}
-        self._budget = budget
-
-    def runs(self, doc_id: int, text: str, spans: Sequence[Span]) -> list[_Words]:
-        """:func:`_word_runs` of the document ``doc_id``'s ``text``."""
-        held = self._held.get(doc_id)
-        if held is None:
-            if self._left[doc_id] < 2 or len(text) > self._budget:
-                return _word_runs(text, spans)
-            held = self._held[doc_id] = TextWords(text)
-            self._budget -= len(text)
-        return held.runs(spans)
-
-    @property
-    def held(self) -> frozenset[int]:
-        """The documents whose words are held."""
-        return frozenset(self._held)
-
-    def done(self, a: int, b: int) -> None:
-        """The pair ``(a, b)`` is related: forget a document whose pairs are all done."""
-        for doc in (a, b):
-            self._left[doc] -= 1
-            if self._left[doc] <= 0 and doc in self._held:
-                self._budget += len(self._held.pop(doc).text)
-
-
-def _trigrams(run: _Words) -> zip[tuple[str, str, str]]:
-    return zip(run.folded, run.folded[1:], run.folded[2:], strict=False)
-
-
-def _verified(runs_a: list[_Words], runs_b: list[_Words]) -> tuple[list[Span], list[Span]]:
-    """The parts of each side's shared spans (given as their :func:`_word_runs`) whose words are
-    shared, three in a row, with the other side's spans.
+def shared_words(
+    text_a: str, spans_a: Sequence[Span], text_b: str, spans_b: Sequence[Span]
+) -> tuple[list[Span], list[Span]]:
+    """The parts of each side's ``spans`` whose words are shared, three in a row, with the other
+    side's spans (words: runs of ``re``'s ``\\w`` inside a span, a word the span cuts cut with
+    it, compared case-folded), joined across gaps of up to three characters.
 
     Alignment merges hits across small gaps, so a match may bridge text that is not shared; once
     boilerplate is cut out of it (a site's menu above a body and its newsletter box below), what
-    is left must still be shared word for word to count as evidence.
+    is left must still be shared word for word to count as evidence. Natively
+    (``_native.shared_words``): a story of many copies checks every pair.
     """
-    in_a = {gram for run in runs_a for gram in _trigrams(run)}
-    in_b = {gram for run in runs_b for gram in _trigrams(run)}
-    return _kept(runs_a, in_b), _kept(runs_b, in_a)
-
-
-def _kept(runs: list[_Words], theirs: set[tuple[str, str, str]]) -> list[Span]:
-    """The stretches of ``runs`` covered by their runs of three words found in ``theirs``,
-    joined across gaps of up to three characters."""
-    bounds: list[list[int]] = []  # each [start, end], made a Span once: a story of many copies makes millions
-    for run in runs:
-        for k, gram in enumerate(_trigrams(run)):
-            if gram in theirs:
-                start, end = run.starts[k], run.ends[k + 2]
-                if bounds and start <= bounds[-1][1] + 3:
-                    if end > bounds[-1][1]:
-                        bounds[-1][1] = end
-                else:
-                    bounds.append([start, end])
-    return [Span(start, end) for start, end in bounds]
+    kept_a, kept_b = _native.shared_words(
+        text_a, [(s.start, s.end) for s in spans_a], text_b, [(s.start, s.end) for s in spans_b]
+    )
+    return [Span(start, end) for start, end in kept_a], [Span(start, end) for start, end in kept_b]
 
 
 def _containment(rel: Relation, inner: DocFacts, outer: DocFacts, settings: Settings) -> Signal | None:

@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from reuse.config import Settings
 from reuse.engine.boilerplate import union_length
 from reuse.lineage.arborescence import min_arborescence
-from reuse.lineage.evidence import Relation, WordCache, decide, mark_upstreams, method, reads_words, relation
+from reuse.lineage.evidence import Relation, decide, mark_upstreams, method, relation
 from reuse.lineage.facts import DocFacts, Edge, Node, SharedText, Story, When, doc_when, time_order
 from reuse.models import Span
 
@@ -207,14 +207,8 @@ def build_stories(docs: Mapping[int, DocFacts], shared: Iterable[SharedText], se
         key = frozenset((item.doc_a, item.doc_b))
         if len(key) == 2:
             firsts.setdefault(key, item)
-    # Only the pairs whose words are read count for holding a document's words: a document of a
-    # family of pages on one site pairs with each of them without being read.
-    reading = {key for key, i in firsts.items() if reads_words(docs[i.doc_a], docs[i.doc_b])}
-    words = WordCache((i.doc_a, i.doc_b) for key, i in firsts.items() if key in reading)
     for key, item in firsts.items():
-        rel = relation(docs[item.doc_a], docs[item.doc_b], item, settings, words)
-        if key in reading:
-            words.done(item.doc_a, item.doc_b)
+        rel = relation(docs[item.doc_a], docs[item.doc_b], item, settings)
         if rel is not None:
             decide(rel, settings)
             rels[key] = rel

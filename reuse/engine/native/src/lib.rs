@@ -28,6 +28,7 @@ mod unicode;
 #[rustfmt::skip]
 mod unicode_tables;
 pub mod verify;
+pub mod words;
 
 use std::borrow::Cow;
 
@@ -1225,6 +1226,22 @@ fn record_checksums<'py>(
     Ok(sums.into_pyarray(py))
 }
 
+/// The parts of each side's spans (of `text_a` and `text_b`) whose words are shared, three in a
+/// row, with the other side's spans, joined across gaps of up to three characters (see
+/// [`words`]): what lineage counts as shared text. Runs without the GIL.
+#[pyfunction]
+#[pyo3(signature = (text_a, spans_a, text_b, spans_b, /))]
+fn shared_words(
+    py: Python<'_>,
+    text_a: &Bound<'_, PyString>,
+    spans_a: words::Spans,
+    text_b: &Bound<'_, PyString>,
+    spans_b: words::Spans,
+) -> PyResult<(words::Spans, words::Spans)> {
+    let (a, b) = (CodePoints::of(text_a)?, CodePoints::of(text_b)?);
+    Ok(py.detach(|| words::shared_words(&a.chars, &spans_a, &b.chars, &spans_b)))
+}
+
 /// Band-key rows as Python receives them (those a segment found, or sorted): keys, passage ids
 /// and version ids.
 type BandRows<'py> = (
@@ -1386,6 +1403,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(segment_page_sums, m)?)?;
     m.add_function(wrap_pyfunction!(learn_site_boilerplate, m)?)?;
     m.add_function(wrap_pyfunction!(record_checksums, m)?)?;
+    m.add_function(wrap_pyfunction!(shared_words, m)?)?;
     m.add_class::<SegmentMerge>()?;
     m.add(
         "__all__",
