@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import re
 import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,7 @@ from test_lineage_state import assert_same_lineage, corpus, lineage_content, wri
 
 from reuse.config import Settings
 from reuse.engine.boilerplate import block_hash, subtract
+from reuse.lineage import edits as edits_module
 from reuse.lineage.arborescence import min_arborescence
 from reuse.lineage.edits import TextView, compare, word_diff
 from reuse.lineage.facts import DocFacts, SharedText
@@ -986,3 +988,69 @@ def test_report_in_headless_chromium(demo: Path, tmp_path: Path) -> None:
     width, height, colours = png_summary(shot.read_bytes())
     assert (width, height) == (1400, 1400)
     assert colours["green"] > 200 and colours["red"] > 200 and colours["node"] > 2000  # edges and nodes are drawn
+
+
+def _reference_pair_blocks(source: list[str], target: list[str]) -> list[tuple[int, int]]:
+    """The block pairing of ``reuse.lineage.edits`` read out in Python: equal texts first, then
+    the most shared pairs of consecutive words (``re``'s words of the folded texts; a block of
+    one word is that word and ``""``), greedily, ties to the nearest position."""
+
+    def grams(text: str) -> set[tuple[str, str]]:
+        found = re.findall(r"\w+", text)
+        return {(found[0], "")} if len(found) == 1 else set(itertools.pairwise(found))
+
+    folded_t: dict[str, list[int]] = {}
+    for j, text in enumerate(target):
+        folded_t.setdefault(text, []).append(j)
+    pairs: dict[int, int] = {}
+    used: set[int] = set()
+    for i, text in enumerate(source):
+        for j in folded_t.get(text, []):
+            if j not in used:
+                pairs[i] = j
+                used.add(j)
+                break
+    grams_s = {i: grams(text) for i, text in enumerate(source) if i not in pairs}
+    grams_t = {j: grams(text) for j, text in enumerate(target) if j not in used}
+    scored = []
+    for i, gs in grams_s.items():
+        for j, gt in grams_t.items():
+            shared = len(gs & gt)
+            if shared >= 3 and shared >= 0.4 * min(len(gs), len(gt)):
+                scored.append((-shared, abs(i - j), i, j))
+    for _, _, i, j in sorted(scored):
+        if i not in pairs and j not in used:
+            pairs[i] = j
+            used.add(j)
+    return sorted(pairs.items())
+
+
+# Blocks of few words (a word ``re`` reads differently from the engine's tokens among them), so
+# that blocks share pairs of words; now and then any text at all.
+_BLOCK_WORDS = st.sampled_from(["the", "bus", "route", "12", "million", "a_b", "e\u0301", "٣", " ", ", "])
+_BLOCKS = st.lists(st.one_of(st.lists(_BLOCK_WORDS, max_size=12).map(" ".join), st.text(max_size=6)), max_size=8)
+
+
+@st.composite
+def _source_and_copy(draw: st.DrawFn) -> tuple[list[str], list[str]]:
+    """Blocks, and a copy of some of them (each maybe with a word added or its last dropped, the
+    same edited block sometimes at two places) among blocks of its own."""
+    source, target = draw(_BLOCKS), draw(_BLOCKS)
+    for _ in range(draw(st.integers(0, 4)) if source else 0):
+        block = draw(st.sampled_from(source))
+        edit = draw(st.sampled_from(["", "add", "drop"]))
+        copy = block + " route" if edit == "add" else block.rsplit(" ", 1)[0] if edit == "drop" else block
+        for _ in range(draw(st.integers(1, 2))):
+            target.insert(draw(st.integers(0, len(target))), copy)
+    return source, target
+
+
+@settings(max_examples=300, deadline=None)
+@given(_source_and_copy())
+def test_blocks_pair_as_the_rule_reads_in_python(blocks: tuple[list[str], list[str]]) -> None:
+    """Native block pairing (``_native.pair_blocks``) equals the rule read out in Python, on
+    generated blocks and copies of them."""
+    source, target = blocks
+    assert edits_module._pair_blocks(view(source), view(target)) == _reference_pair_blocks(
+        [edits_module._fold(text) for text in source], [edits_module._fold(text) for text in target]
+    )

@@ -216,6 +216,9 @@ def segment_page_sums(words: npt.NDArray[np.uint64], page_words: int, /) -> npt.
 def record_checksums(
     words: npt.NDArray[np.uint64], ids: npt.NDArray[np.int64], hashed: int, /
 ) -> npt.NDArray[np.uint64]: ...
+def pair_blocks(
+    source: Sequence[str], target: Sequence[str], min_shared: int, share: float, /
+) -> list[tuple[int, int]]: ...
 def shared_words(
     text_a: str, spans_a: Sequence[tuple[int, int]], text_b: str, spans_b: Sequence[tuple[int, int]], /
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]: ...

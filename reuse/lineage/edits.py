@@ -14,7 +14,6 @@ The same comparison between two versions of one document is that document's vers
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,7 +46,6 @@ LABELS = (
     "site_boilerplate_added",
 )
 
-_WORD = re.compile(r"\w+")
 _EDGE_PUNCT = ".,;:!?()[]'\"*"
 _NUMBER_WORDS = frozenset(
     [
@@ -128,24 +126,11 @@ class TextView:
         """Whether block ``index`` was marked by the extractor or learned as the site's template."""
         return self.blocks[index].boilerplate is not None or index in self.site_boilerplate
 
-    # A view compared with several others (a story's source with each of its copies) folds its
-    # blocks and finds their word pairs once.
-
     @cached_property
     def folded_blocks(self) -> tuple[str, ...]:
-        """Each block's text folded for comparison (:func:`_fold`)."""
+        """Each block's text folded for comparison (:func:`_fold`), once a view: a view is
+        compared with several others (a story's source with each of its copies)."""
         return tuple(_fold(self.block_text(i)) for i in range(len(self.blocks)))
-
-    @cached_property
-    def _grams(self) -> dict[int, set[tuple[str, str]]]:
-        return {}
-
-    def block_bigrams(self, index: int) -> set[tuple[str, str]]:
-        """The pairs of consecutive words of block ``index`` (folded), made when first asked for."""
-        grams = self._grams.get(index)
-        if grams is None:
-            grams = self._grams[index] = _bigrams(_WORD.findall(self.folded_blocks[index]))
-        return grams
 
 
 @dataclass(frozen=True)
@@ -189,12 +174,6 @@ def url_key(url: str) -> str:
 
 def _fold(text: str) -> str:
     return _native.normalize(text)[0].strip()
-
-
-def _bigrams(words: Sequence[str]) -> set[tuple[str, str]]:
-    if len(words) == 1:
-        return {(words[0], "")}
-    return set(itertools.pairwise(words))
 
 
 def _numeric(word: str) -> bool:
@@ -352,31 +331,10 @@ def _offsets(text: str, words: Sequence[str]) -> list[int]:
 
 def _pair_blocks(source: TextView, target: TextView) -> list[tuple[int, int]]:
     """Pair each source block with at most one target block: equal texts first, then the most
-    shared word pairs, greedily (ties to the nearest position)."""
-    folded_t: dict[str, list[int]] = {}
-    for j, folded in enumerate(target.folded_blocks):
-        folded_t.setdefault(folded, []).append(j)
-    pairs: dict[int, int] = {}
-    used: set[int] = set()
-    for i, folded in enumerate(source.folded_blocks):
-        for j in folded_t.get(folded, []):
-            if j not in used:
-                pairs[i] = j
-                used.add(j)
-                break
-    grams_s = {i: source.block_bigrams(i) for i in range(len(source.blocks)) if i not in pairs}
-    grams_t = {j: target.block_bigrams(j) for j in range(len(target.blocks)) if j not in used}
-    scored = []
-    for i, gs in grams_s.items():
-        for j, gt in grams_t.items():
-            shared = len(gs & gt)
-            if shared >= _PAIR_MIN and shared >= _PAIR_SHARE * min(len(gs), len(gt)):
-                scored.append((-shared, abs(i - j), i, j))
-    for _, _, i, j in sorted(scored):
-        if i not in pairs and j not in used:
-            pairs[i] = j
-            used.add(j)
-    return sorted(pairs.items())
+    shared pairs of consecutive words (at least ``_PAIR_MIN`` and ``_PAIR_SHARE`` of the smaller
+    block's), greedily, ties to the nearest position; natively (``_native.pair_blocks``: each
+    unpaired block against each)."""
+    return _native.pair_blocks(source.folded_blocks, target.folded_blocks, _PAIR_MIN, _PAIR_SHARE)
 
 
 def _longest_increasing(values: Sequence[int]) -> set[int]:

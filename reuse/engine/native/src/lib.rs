@@ -6,6 +6,7 @@
 pub mod align;
 pub mod analysis;
 pub mod bands;
+pub mod blockpairs;
 pub mod blocks;
 pub mod candidates;
 pub mod difflib;
@@ -1226,6 +1227,25 @@ fn record_checksums<'py>(
     Ok(sums.into_pyarray(py))
 }
 
+/// The `(source block, target block)` pairs of two versions' folded block texts, sorted (see
+/// [`blockpairs`]): equal texts first, then the most shared word pairs, at least `min_shared`
+/// and `share` of the smaller block's. Runs without the GIL.
+#[pyfunction]
+#[pyo3(signature = (source, target, min_shared, share, /))]
+fn pair_blocks(
+    py: Python<'_>,
+    source: Vec<Bound<'_, PyString>>,
+    target: Vec<Bound<'_, PyString>>,
+    min_shared: usize,
+    share: f64,
+) -> PyResult<Vec<(usize, usize)>> {
+    let chars = |texts: Vec<Bound<'_, PyString>>| -> PyResult<Vec<Vec<char>>> {
+        texts.iter().map(|t| Ok(CodePoints::of(t)?.chars)).collect()
+    };
+    let (source, target) = (chars(source)?, chars(target)?);
+    Ok(py.detach(|| blockpairs::pair_blocks(&source, &target, min_shared, share)))
+}
+
 /// The parts of each side's spans (of `text_a` and `text_b`) whose words are shared, three in a
 /// row, with the other side's spans, joined across gaps of up to three characters (see
 /// [`words`]): what lineage counts as shared text. Runs without the GIL.
@@ -1404,6 +1424,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(learn_site_boilerplate, m)?)?;
     m.add_function(wrap_pyfunction!(record_checksums, m)?)?;
     m.add_function(wrap_pyfunction!(shared_words, m)?)?;
+    m.add_function(wrap_pyfunction!(pair_blocks, m)?)?;
     m.add_class::<SegmentMerge>()?;
     m.add(
         "__all__",
