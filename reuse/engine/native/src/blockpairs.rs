@@ -8,6 +8,7 @@
 //! `re` matches with `\w`, of the blocks' folded texts as given.
 
 use crate::fasthash::FastMap;
+use crate::verify::shared;
 use crate::words::is_word;
 
 /// The word-pair code of a block of one word: that word and no second.
@@ -38,23 +39,6 @@ fn word_pairs(text: &[char], ids: &mut FastMap<Vec<char>, u32>) -> Vec<u64> {
     pairs.sort_unstable();
     pairs.dedup();
     pairs
-}
-
-/// How many values two sorted, distinct lists share.
-fn shared_count(a: &[u64], b: &[u64]) -> usize {
-    let (mut i, mut j, mut n) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                n += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    n
 }
 
 /// The `(source block, target block)` pairs of two versions' folded block texts, sorted.
@@ -89,10 +73,10 @@ pub fn pair_blocks(
     let mut scored = Vec::new();
     for (i, grams_s) in &left_s {
         for (j, grams_t) in &left_t {
-            let shared = shared_count(grams_s, grams_t);
+            let common = shared(grams_s, grams_t);
             let smaller = grams_s.len().min(grams_t.len());
-            if shared >= min_shared && shared as f64 >= share * smaller as f64 {
-                scored.push((std::cmp::Reverse(shared), i.abs_diff(*j), *i, *j));
+            if common >= min_shared && common as f64 >= share * smaller as f64 {
+                scored.push((std::cmp::Reverse(common), i.abs_diff(*j), *i, *j));
             }
         }
     }

@@ -96,7 +96,7 @@ fn python_slice(start: i64, stop: i64, len: usize) -> (usize, usize) {
 }
 
 /// Values two sorted, distinct lists share.
-fn shared<T: Ord>(x: &[T], y: &[T]) -> usize {
+pub(crate) fn shared<T: Ord>(x: &[T], y: &[T]) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);
     while i < x.len() && j < y.len() {
         match x[i].cmp(&y[j]) {
