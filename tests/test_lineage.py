@@ -732,10 +732,12 @@ def _version_row(version_id: int, paragraphs: list[str]) -> dict[str, Any]:
     ),
     data=st.data(),
 )
-def test_views_held_across_comparisons_give_the_reports_of_fresh_ones(pages: list[list[str]], data: Any) -> None:
-    """A lineage update compares each version through one held view (its blocks folded and their
-    word pairs found once), within a budget of characters: every report is the one fresh views
-    give, whichever pairs come in whatever order and whatever the budget lets go."""
+def test_views_held_across_comparisons_give_the_reports_of_fresh_ones(
+    pages: list[list[str]], data: st.DataObject
+) -> None:
+    """A lineage update compares each version through one held view (its blocks folded once),
+    within a budget of characters: every report is the one fresh views give, whichever pairs
+    come in whatever order and whatever the budget lets go."""
     rows = [_version_row(k, paragraphs) for k, paragraphs in enumerate(pages)]
     budget = data.draw(st.integers(0, 800))
     views = lineage_pipeline._Views({}, budget)

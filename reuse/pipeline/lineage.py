@@ -175,17 +175,16 @@ def _view(row: dict[str, Any], boilerplate: dict[str, set[int]]) -> TextView:
     return TextView(row["text"], row["title"], ev.blocks, _learned(row, boilerplate), ev.links, ev.header, ev.tags)
 
 
-#: How many characters of text :class:`_Views` holds the views of at most: their folded blocks
-#: and word pairs take some ten times as many bytes.
+#: How many characters of text :class:`_Views` holds the views of at most (each view's folded
+#: blocks about as many again).
 VIEW_CHARS = 2_000_000
 
 
 class _Views:
     """The :class:`TextView` of each version a lineage update compares, made once and held while
     the texts held stay within ``budget`` characters (the least recently used let go first): a
-    story's source is compared with each of its copies, and a view folds its blocks and finds
-    their word pairs once. Stories are compared one after the other, so a story's views are
-    held while it is."""
+    story's source is compared with each of its copies, and a view folds its blocks once.
+    Stories are compared one after the other, so a story's views are held while it is."""
 
     def __init__(self, boilerplate: dict[str, set[int]], budget: int = VIEW_CHARS) -> None:
         self._boilerplate = boilerplate
