@@ -9,32 +9,21 @@
 
 use crate::fasthash::FastMap;
 use crate::verify::shared;
-use crate::words::is_word;
+use crate::words::{words_in, Interner};
 
 /// The word-pair code of a block of one word: that word and no second.
 const NO_WORD: u32 = u32::MAX;
 
 /// The distinct pairs of consecutive words of `text` (the one word and [`NO_WORD`] for a block
-/// of one word), sorted, each coded from the words' ids in `ids`.
-fn word_pairs(text: &[char], ids: &mut FastMap<Vec<char>, u32>) -> Vec<u64> {
-    let mut words = Vec::new();
-    let mut k = 0;
-    while k < text.len() {
-        if !is_word(text[k]) {
-            k += 1;
-            continue;
-        }
-        let first = k;
-        while k < text.len() && is_word(text[k]) {
-            k += 1;
-        }
-        let next = ids.len() as u32;
-        words.push(*ids.entry(text[first..k].to_vec()).or_insert(next));
-    }
+/// of one word), sorted, each coded from the words' ids in `words`.
+fn word_pairs(text: &[char], words: &mut Interner) -> Vec<u64> {
+    let ids: Vec<u32> = words_in(text, 0, text.len())
+        .map(|(first, end)| words.id(&text[first..end]))
+        .collect();
     let code = |a: u32, b: u32| (u64::from(a) << 32) | u64::from(b);
-    let mut pairs: Vec<u64> = match words.as_slice() {
+    let mut pairs: Vec<u64> = match ids.as_slice() {
         [only] => vec![code(*only, NO_WORD)],
-        _ => words.windows(2).map(|w| code(w[0], w[1])).collect(),
+        _ => ids.windows(2).map(|w| code(w[0], w[1])).collect(),
     };
     pairs.sort_unstable();
     pairs.dedup();
@@ -61,14 +50,14 @@ pub fn pair_blocks(
             used[j] = true;
         }
     }
-    let mut ids = FastMap::default();
+    let mut words = Interner::default();
     let left_s: Vec<(usize, Vec<u64>)> = (0..source.len())
         .filter(|&i| pairs[i].is_none())
-        .map(|i| (i, word_pairs(&source[i], &mut ids)))
+        .map(|i| (i, word_pairs(&source[i], &mut words)))
         .collect();
     let left_t: Vec<(usize, Vec<u64>)> = (0..target.len())
         .filter(|&j| !used[j])
-        .map(|j| (j, word_pairs(&target[j], &mut ids)))
+        .map(|j| (j, word_pairs(&target[j], &mut words)))
         .collect();
     let mut scored = Vec::new();
     for (i, grams_s) in &left_s {

@@ -24,7 +24,7 @@ pub type Spans = Vec<(usize, usize)>;
 const JOIN_GAP: usize = 3;
 
 /// True when Python's `re` matches `c` with `\w` (in a str pattern).
-pub(crate) fn is_word(c: char) -> bool {
+fn is_word(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_alphanumeric() || c == '_'
     } else {
@@ -50,13 +50,50 @@ impl Run {
     }
 }
 
-/// Folded words, each given an id when first seen: equal ids are equal words.
+/// Words, each given an id when first seen: equal ids are equal words.
+#[derive(Default)]
+pub(crate) struct Interner {
+    ids: FastMap<Vec<char>, u32>,
+}
+
+impl Interner {
+    /// The id of `word`.
+    pub(crate) fn id(&mut self, word: &[char]) -> u32 {
+        if let Some(&id) = self.ids.get(word) {
+            return id;
+        }
+        let id = self.ids.len() as u32;
+        self.ids.insert(word.to_vec(), id);
+        id
+    }
+}
+
+/// The words of `chars[start..end]` (runs of [`is_word`] characters; a word the range cuts is
+/// cut with it), as half-open ranges of code points.
+pub(crate) fn words_in(
+    chars: &[char],
+    start: usize,
+    end: usize,
+) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let end = end.min(chars.len());
+    let mut k = start.min(end);
+    std::iter::from_fn(move || {
+        while k < end && !is_word(chars[k]) {
+            k += 1;
+        }
+        let first = k;
+        while k < end && is_word(chars[k]) {
+            k += 1;
+        }
+        (k > first).then_some((first, k))
+    })
+}
+
+/// Words case-folded (`str.casefold`), then given ids: equal ids are equal folded words.
 #[derive(Default)]
 struct Vocabulary {
-    ids: FastMap<u64, Vec<(String, u32)>>,
-    count: u32,
+    words: Interner,
     folded: Vec<char>,
-    text: String,
 }
 
 impl Vocabulary {
@@ -66,19 +103,13 @@ impl Vocabulary {
         for &c in word {
             unicode::push_casefold(c, &mut self.folded);
         }
-        self.text.clear();
-        self.text.extend(self.folded.iter());
-        let bucket = self
-            .ids
-            .entry(xxhash_rust::xxh3::xxh3_64(self.text.as_bytes()))
-            .or_default();
-        if let Some(&(_, id)) = bucket.iter().find(|(known, _)| *known == self.text) {
-            return id;
-        }
-        let id = self.count;
-        self.count += 1;
-        bucket.push((self.text.clone(), id));
-        id
+        self.words.id(&self.folded)
+    }
+
+    /// How many different folded words it has seen.
+    #[cfg(test)]
+    fn count(&self) -> usize {
+        self.words.ids.len()
     }
 }
 
@@ -87,21 +118,11 @@ fn runs(chars: &[char], spans: &[(usize, usize)], vocabulary: &mut Vocabulary) -
     spans
         .iter()
         .map(|&(start, end)| {
-            let end = end.min(chars.len());
             let mut run = Run::default();
-            let mut k = start.min(end);
-            while k < end {
-                if !is_word(chars[k]) {
-                    k += 1;
-                    continue;
-                }
-                let first = k;
-                while k < end && is_word(chars[k]) {
-                    k += 1;
-                }
+            for (first, last) in words_in(chars, start, end) {
                 run.starts.push(first);
-                run.ends.push(k);
-                run.ids.push(vocabulary.id(&chars[first..k]));
+                run.ends.push(last);
+                run.ids.push(vocabulary.id(&chars[first..last]));
             }
             run
         })
@@ -128,8 +149,8 @@ fn kept(runs: &[Run], theirs: &HashSet<Trigram, BuildHasherDefault<MixHasher>>) 
 }
 
 /// The parts of each side's `spans` (of its text's code points `chars_a`, `chars_b`) whose words
-/// are shared, three in a row, with the other side's spans: `evidence._verified` of their
-/// `evidence._word_runs`.
+/// are shared, three in a row, with the other side's spans (the rule `tests/test_evidence.py`
+/// reads out in Python).
 pub fn shared_words(
     chars_a: &[char],
     spans_a: &[(usize, usize)],
@@ -164,7 +185,7 @@ mod tests {
         assert_eq!(found[0].starts, vec![2, 14, 17, 26]);
         assert_eq!(found[0].ends, vec![13, 16, 24, 30]);
         // The cut word is a word of its own: "ïted_states" is not "ünïted_states".
-        assert_eq!(vocabulary.count, 4);
+        assert_eq!(vocabulary.count(), 4);
     }
 
     #[test]
