@@ -3,7 +3,9 @@ whole processes.
 
 Baseline: ``python -c pass`` with the same interpreter, run interleaved with the commands, so that
 the ratio and the time above the bare interpreter say what reusetrack's own imports cost on a
-machine whose load comes and goes. Each command runs ``--repeats`` times (default 15). Reported:
+machine whose load comes and goes. Each command runs ``--repeats`` times (default 15), after a
+first round that is not counted (it writes the bytecode cache, which the runs use as a user's
+install does, whatever ``PYTHONDONTWRITEBYTECODE`` says here). Reported:
 the CPU time of the process (user + system, from its rusage: what a loaded machine changes least)
 and the wall time, each the median over the runs.
 
@@ -33,6 +35,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 ARTICLE = REPO / "seeds" / "rewrites" / "derived-light-shusha.txt"
 REUSETRACK = [sys.executable, "-m", "reuse"]
+#: The commands' environment: this one, with the interpreter's bytecode cache on (as in a user's
+#: install; ``PYTHONDONTWRITEBYTECODE`` would make every run compile the package's modules again,
+#: about 0.2 s of a one-article ingest). A first round, not counted, writes the cache.
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 COMMANDS = {
     "python -c pass (baseline)": [sys.executable, "-c", "pass"],
     "reusetrack --version": [*REUSETRACK, "--version"],
@@ -47,7 +53,7 @@ def _ingest_runs(work: Path) -> Callable[[int], list[str]]:
     demo corpus; each run's article is written when its argv is asked for."""
     db = work / "small.duckdb"
     demo = [*REUSETRACK, "--db", str(db), "ingest", str(REPO / "seeds" / "demo")]
-    subprocess.run(demo, check=True, capture_output=True)
+    subprocess.run(demo, check=True, capture_output=True, env=ENV)
     text = ARTICLE.read_text(encoding="utf-8")
 
     def argv(k: int) -> list[str]:
@@ -66,7 +72,7 @@ def _fixed(argv: list[str]) -> Callable[[int], list[str]]:
 def _once(argv: list[str]) -> tuple[float, float]:
     """``(cpu seconds, wall seconds)`` of one run of ``argv``."""
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, env=ENV)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -83,9 +89,11 @@ def main() -> None:
         ingest = _ingest_runs(Path(work))
         commands = {name: _fixed(argv) for name, argv in COMMANDS.items()} | {INGEST: ingest}
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
-        for k in range(args.repeats):
+        for k in range(args.repeats + 1):
             for name, argv_of in commands.items():  # interleaved: load that comes and goes hits all alike
-                runs[name].append(_once(argv_of(k)))
+                timed = _once(argv_of(k))
+                if k:  # the first round writes the bytecode cache
+                    runs[name].append(timed)
     cpu = {name: statistics.median(c for c, _ in values) for name, values in runs.items()}
     wall = {name: statistics.median(w for _, w in values) for name, values in runs.items()}
     base = cpu["python -c pass (baseline)"]
