@@ -110,13 +110,17 @@ _Match = tuple[int, int, int, int, float, int, int, int]
 
 def align(a: _Doc, b: _Doc, settings: tuple[int, float, int, int, int], /) -> list[_Match]: ...
 def match_pairs(
-    documents: Sequence[tuple[_Doc, npt.NDArray[np.int64], int, int]],
+    documents: Sequence[tuple[_Doc, npt.NDArray[np.int64], int, int, int]],
     pairs: npt.NDArray[np.int64],
     starts: npt.NDArray[np.int64],
     places: npt.NDArray[np.int64],
     settings: tuple[int, float, int, float, int, int],
     /,
-) -> tuple[_I64, _I64, list[tuple[int, list[_Match]]]]: ...
+) -> tuple[_I64, _I64, _I64, _I64, npt.NDArray[np.float64], _I64, npt.NDArray[np.float64], npt.NDArray[np.uint8], _I64]:
+    """Each pair's candidates and verified candidates; the pairs with a match: their indices,
+    match counts and grade parts ((p, 3): aligned, fivegrams, word_pairs, NaN for none); their
+    matches: spans (m, 4), similarity, kind codes, tokens (m, 2)."""
+
 def grade_pairs(
     documents: Sequence[tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]],
     pairs: Sequence[tuple[int, int, int, int, Sequence[tuple[int, int, int, int, float]]]],

@@ -42,7 +42,7 @@ import numpy as np
 from reuse.engine import _native
 from reuse.models import Match
 
-__all__ = ["Evidence", "Grade", "combine", "evidence", "grade"]
+__all__ = ["Evidence", "Grade", "combine", "evidence", "grade", "similarity_of"]
 
 #: Words in a row of the verbatim evidence (word 5-grams, as the text-reuse literature uses).
 FIVE = 5
@@ -113,11 +113,18 @@ def grade(matches: Sequence[Match], a: Evidence, b: Evidence, chars_a: int, char
 
 
 def combine(aligned: float, fivegrams: float | None, word_pairs: float | None) -> Grade:
-    """The grade of the unrounded parts: their mean and each part rounded to 4 places (the
-    native engine's ``grade_pairs`` gives the parts, :func:`grade` computes them in Python)."""
+    """The grade of the unrounded parts: their mean (:func:`similarity_of`) and each part
+    rounded to 4 places (the native engine gives the parts, :func:`grade` computes them in
+    Python)."""
+    similarity = similarity_of(aligned, fivegrams, word_pairs)
+    return Grade(similarity, round(aligned, 4), _rounded(fivegrams), _rounded(word_pairs))
+
+
+def similarity_of(aligned: float, fivegrams: float | None, word_pairs: float | None) -> float:
+    """The graded similarity of the unrounded parts: their mean, rounded to 4 places."""
     # A kind of evidence the smaller side cannot have is no evidence either way: left out.
     parts = [aligned, *(part for part in (fivegrams, word_pairs) if part is not None)]
-    return Grade(round(sum(parts) / len(parts), 4), round(aligned, 4), _rounded(fivegrams), _rounded(word_pairs))
+    return round(sum(parts) / len(parts), 4)
 
 
 def _rounded(part: float | None) -> float | None:

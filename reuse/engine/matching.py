@@ -10,6 +10,7 @@ and never called at run time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from reuse.engine import _native
 from reuse.engine.align import AlignInput, verify, words_verified
 from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable
-from reuse.engine.grade import Grade, combine, grade
+from reuse.engine.grade import Grade, combine, grade, similarity_of
 from reuse.engine.pairs import summarize, summary_columns
 from reuse.models import DocumentPair, Match, MatchKind, Passage, Span
 
@@ -42,6 +43,8 @@ __all__ = [
 _NOTHING_SHARED = summarize([], 0, 0)
 #: The native engine's match kinds, by their code.
 _KINDS = (MatchKind.VERBATIM, MatchKind.NEAR_VERBATIM, MatchKind.EDITED, MatchKind.REWRITTEN, MatchKind.SUMMARY)
+#: Their stored values, by code (an array, to read a batch's codes at once).
+_KIND_VALUES = np.array([kind.value for kind in _KINDS], object)
 
 
 @dataclass(frozen=True)
@@ -187,53 +190,56 @@ def match_grouped(
     come back, as columns: most pairs a batch verifies match nothing (93% of PAN13's), and in a
     bulk batch of reposts most of the rest match once; an array, a tuple, a result and a summary
     for each were most of the Python around the native call."""
-    proposed, verified, found = _native_matched(documents, pairs, starts, places, settings)
-    index = np.array([i for i, _ in found], np.int64)
-    counts = np.array([len(rows) for _, rows in found], np.int64)
-    rows = [row for _, found_rows in found for row in found_rows]
-    sides = np.asarray(pairs, np.int64).reshape(-1, 2)[index]
+    found = _native_matched(documents, pairs, starts, places, settings)
+    sides = np.asarray(pairs, np.int64).reshape(-1, 2)[found.index]
     chars = np.array([doc.chars for doc in documents], np.int64)
-    spans = np.array([row[:4] for row in rows], np.int64).reshape(-1, 4)
-    grades = _grades(documents, sides, found)
-    kinds = [_KINDS[row[5]].value for row in rows]
+    similarity = [similarity_of(*_parts(row)) for row in found.parts.tolist()]
     return MatchedColumns(
-        index,
-        proposed[index],
-        verified[index],
-        summary_columns(counts, spans, chars[sides[:, 0]], chars[sides[:, 1]], [g.similarity for g in grades]),
+        found.index,
+        found.proposed[found.index],
+        found.verified[found.index],
+        summary_columns(found.counts, found.spans, chars[sides[:, 0]], chars[sides[:, 1]], similarity),
         {
-            "a_start": spans[:, 0],
-            "a_end": spans[:, 1],
-            "b_start": spans[:, 2],
-            "b_end": spans[:, 3],
-            "similarity": np.array([row[4] for row in rows], np.float64),
-            "kind": kinds,
-            "a_tokens": np.array([row[6] for row in rows], np.int64),
-            "b_tokens": np.array([row[7] for row in rows], np.int64),
+            "a_start": found.spans[:, 0],
+            "a_end": found.spans[:, 1],
+            "b_start": found.spans[:, 2],
+            "b_end": found.spans[:, 3],
+            "similarity": found.similarity,
+            "kind": _KIND_VALUES[found.kinds].tolist(),
+            "a_tokens": found.tokens[:, 0],
+            "b_tokens": found.tokens[:, 1],
         },
-        np.repeat(np.arange(len(index)), counts),
+        np.repeat(np.arange(len(found.index)), found.counts),
     )
 
 
-_Found = list[tuple[int, list[tuple[int, int, int, int, float, int, int, int]]]]
+@dataclass(frozen=True)
+class _Found:
+    """What the native call gives back (see ``_native.match_pairs``): each pair's candidates and
+    verified candidates; the pairs with a match (their indices, match counts and grade parts,
+    NaN for a part without evidence) and their matches as columns."""
+
+    proposed: np.ndarray
+    verified: np.ndarray
+    index: np.ndarray
+    counts: np.ndarray
+    parts: np.ndarray
+    spans: np.ndarray
+    similarity: np.ndarray
+    kinds: np.ndarray
+    tokens: np.ndarray
 
 
-def _grades(documents: Sequence[Comparable], sides: np.ndarray, found: _Found) -> list[Grade]:
-    """The grade of each pair with a match (``sides``: its two documents' indices), graded only
-    then: grading the others would cost every candidate pair."""
-    return grade_many(
-        [
-            (documents[int(a)], documents[int(b)], [row[:5] for row in rows])
-            for (a, b), (_, rows) in zip(sides.tolist(), found, strict=True)
-        ]
-    )
+def _parts(row: list[float]) -> tuple[float, float | None, float | None]:
+    """A grade's parts as :func:`~reuse.engine.grade.combine` takes them (NaN: no evidence)."""
+    aligned, fivegrams, word_pairs = row
+    return aligned, None if math.isnan(fivegrams) else fivegrams, None if math.isnan(word_pairs) else word_pairs
 
 
 def _native_matched(
     documents: Sequence[Comparable], pairs: np.ndarray, starts: np.ndarray, places: np.ndarray, settings: Settings
-) -> tuple[np.ndarray, np.ndarray, _Found]:
-    """The native call: each pair's candidates and verified candidates (two arrays), and the
-    matches of the pairs with one, as ``(index, rows)``."""
+) -> _Found:
+    """The native call: verified, aligned and graded on all cores."""
     native = (
         settings.min_match_tokens,
         settings.min_similarity,
@@ -242,12 +248,14 @@ def _native_matched(
         settings.min_verbatim_tokens,
         settings.min_edited_tokens,
     )
-    return _native.match_pairs(
-        [_document(doc) for doc in documents],
-        np.ascontiguousarray(pairs, np.int64).reshape(-1, 2),
-        np.ascontiguousarray(starts, np.int64),
-        np.ascontiguousarray(places, np.int64).reshape(-1, 2),
-        native,
+    return _Found(
+        *_native.match_pairs(
+            [_document(doc) for doc in documents],
+            np.ascontiguousarray(pairs, np.int64).reshape(-1, 2),
+            np.ascontiguousarray(starts, np.int64),
+            np.ascontiguousarray(places, np.int64).reshape(-1, 2),
+            native,
+        )
     )
 
 
@@ -256,20 +264,30 @@ def _matched(
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, PairResult]]]:
     """:func:`match_pairs` before its results are laid out: each pair's candidates and verified
     candidates (two arrays), and the graded results of the pairs with a match."""
-    proposed, verified, found = _native_matched(documents, pairs, starts, places, settings)
-    sides = np.asarray(pairs, np.int64).reshape(-1, 2)[[i for i, _ in found]]
-    grades = _grades(documents, sides, found)
-    results = [
-        (i, _result(_matches(rows), documents[int(a)], documents[int(b)], int(proposed[i]), int(verified[i]), parts))
-        for (i, rows), (a, b), parts in zip(found, sides.tolist(), grades, strict=True)
+    found = _native_matched(documents, pairs, starts, places, settings)
+    sides = np.asarray(pairs, np.int64).reshape(-1, 2)[found.index].tolist()
+    ends = np.cumsum(found.counts).tolist()
+    rows = zip(
+        found.spans.tolist(), found.similarity.tolist(), found.kinds.tolist(), found.tokens.tolist(), strict=True
+    )
+    matches = [
+        Match(Span(a0, a1), Span(b0, b1), sim, _KINDS[kind], at, bt) for (a0, a1, b0, b1), sim, kind, (at, bt) in rows
     ]
-    return proposed, verified, results
+    results = []
+    for k, (i, (a, b), parts) in enumerate(zip(found.index.tolist(), sides, found.parts.tolist(), strict=True)):
+        pair = matches[ends[k - 1] if k else 0 : ends[k]]
+        grade_parts = combine(*_parts(parts))
+        results.append(
+            (i, _result(pair, documents[a], documents[b], int(found.proposed[i]), int(found.verified[i]), grade_parts))
+        )
+    return found.proposed, found.verified, results
 
 
-def _document(x: Comparable) -> tuple[_Arrays, np.ndarray, int, int]:
+def _document(x: Comparable) -> tuple[_Arrays, np.ndarray, int, int, int]:
     """A comparable document as the native engine takes it: alignment arrays, passages as
-    ``(token_start, token_end, unspaced)`` rows, and its word and character shingle sizes."""
-    return _arrays(x.align_input), x.passage_rows, x.settings.shingle_words, x.settings.shingle_chars
+    ``(token_start, token_end, unspaced)`` rows, its word and character shingle sizes and its
+    length in characters."""
+    return _arrays(x.align_input), x.passage_rows, x.settings.shingle_words, x.settings.shingle_chars, x.chars
 
 
 def _content_words(x: Comparable, p: Passage) -> set[int]:

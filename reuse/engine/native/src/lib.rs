@@ -400,12 +400,8 @@ fn py_paragraph_spans<'py>(
 ) -> PyResult<Bound<'py, PyArray2<i64>>> {
     let source = CodePoints::of(text)?;
     let spans = py.detach(|| passages::paragraph_spans_chars(&source.chars));
-    let flat: Vec<i64> = spans
-        .iter()
-        .flat_map(|&(s, e)| [s as i64, e as i64])
-        .collect();
-    let out = Array2::from_shape_vec((spans.len(), 2), flat).expect("k * 2 values");
-    Ok(out.into_pyarray(py))
+    let rows: Vec<[i64; 2]> = spans.iter().map(|&(s, e)| [s as i64, e as i64]).collect();
+    Ok(rows_array(py, rows))
 }
 
 /// The passages of a text, its tokens computed here: equal to reuse.engine.passages.passages of
@@ -451,9 +447,9 @@ type AnalysisArrays<'py> = (
 /// The passage rows as an (m, 6) int64 array: [kind, token_start, token_end, char_start,
 /// char_end, unspaced].
 fn passage_array<'py>(py: Python<'py>, rows: &[passages::PassageRow]) -> Bound<'py, PyArray2<i64>> {
-    let flat: Vec<i64> = rows
+    let rows: Vec<[i64; 6]> = rows
         .iter()
-        .flat_map(|r| {
+        .map(|r| {
             [
                 r.kind as i64,
                 r.token_start as i64,
@@ -464,9 +460,7 @@ fn passage_array<'py>(py: Python<'py>, rows: &[passages::PassageRow]) -> Bound<'
             ]
         })
         .collect();
-    Array2::from_shape_vec((rows.len(), 6), flat)
-        .expect("m * 6 values")
-        .into_pyarray(py)
+    rows_array(py, rows)
 }
 
 /// The analyses of many texts, in order, on all cores without the GIL: equal to
@@ -746,15 +740,27 @@ fn sequence_matched<'py>(
 }
 
 /// One document of a batch: its alignment arrays, its passages as an (m, 3) int64 array of
-/// (token_start, token_end, unspaced), and its word and character shingle sizes.
-type DocumentArgs<'py> = (DocArrays<'py>, PyReadonlyArray2<'py, i64>, i64, i64);
+/// (token_start, token_end, unspaced), its word and character shingle sizes, and its length in
+/// characters (for grading).
+type DocumentArgs<'py> = (DocArrays<'py>, PyReadonlyArray2<'py, i64>, i64, i64, i64);
 
-/// What `match_pairs` gives back: each pair's candidates and verified candidates (two int64
-/// arrays), and the pairs with a match, each as (its index, its match tuples).
+/// What `match_pairs` gives back, as columns: each pair's candidates and verified candidates
+/// (two int64 arrays of a value a pair); the indices of the pairs with a match, how many
+/// matches each has, and its grade's unrounded parts (an (p, 3) float64 array of aligned,
+/// fivegrams, word_pairs, NaN where the smaller side has no evidence of a kind); and their
+/// matches, the pairs in order and each pair's in its order: spans (an (m, 4) int64 array of
+/// a_start, a_end, b_start, b_end), similarity (float64), kind (uint8, see `MatchTuple`) and
+/// tokens (an (m, 2) int64 array of a_tokens, b_tokens).
 type MatchedPairs<'py> = (
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<i64>>,
-    Vec<(usize, Vec<MatchTuple>)>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<i64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<u8>>,
+    Bound<'py, PyArray2<i64>>,
 );
 
 /// Verify and align many document pairs: equal to reuse.engine.matching.match_pair on each.
@@ -764,10 +770,11 @@ type MatchedPairs<'py> = (
 /// `starts[i]..starts[i + 1]` of `places`, an (k, 2) int64 array of passage positions (in a,
 /// in b); settings: (min_match_tokens, min_similarity, max_gap_tokens, verify_containment,
 /// min_verbatim_tokens, min_edited_tokens). A batch's pairs come as columns, and only those with
-/// a match come back with their matches: most pairs a batch verifies match nothing (93% of
-/// PAN13's), and an array handed over and a tuple handed back for each were most of the Python
-/// around this call (1.4 s of the PAN13 job's storing thread). Runs without the GIL, the pairs
-/// spread over all cores.
+/// a match come back, graded (reuse.engine.grade.grade's parts), with their matches, as columns
+/// (see `MatchedPairs`): most pairs a batch verifies match nothing (93% of PAN13's), and an
+/// array handed over and a tuple handed back for each, then a grading job made and a grade
+/// read back for each with a match, were most of the Python around this call. Runs without
+/// the GIL, the pairs spread over all cores.
 #[pyfunction]
 #[pyo3(signature = (documents, pairs, starts, places, settings, /))]
 fn match_pairs<'py>(
@@ -780,7 +787,9 @@ fn match_pairs<'py>(
 ) -> PyResult<MatchedPairs<'py>> {
     let held: Vec<DocValues> = documents.iter().map(|d| DocValues::of(&d.0)).collect();
     let mut docs = Vec::with_capacity(documents.len());
-    for (values, (_, passages, words, chars)) in held.iter().zip(&documents) {
+    let mut lengths = Vec::with_capacity(documents.len());
+    for (values, (_, passages, words, chars, length)) in held.iter().zip(&documents) {
+        lengths.push(*length);
         let passages = passages.as_array();
         if passages.ncols() != 3 && passages.nrows() > 0 {
             return Err(value_error(format!(
@@ -853,26 +862,84 @@ fn match_pairs<'py>(
         },
         verify_containment: settings.3,
     };
-    let outcomes = py.detach(|| {
+    let (outcomes, matched, parts) = py.detach(|| {
         let outcomes = verify::match_pairs(&docs, &jobs, &settings);
         // What the pairs made of each document (anchor keys, shingle sets) is freed here, on all
         // cores and without the GIL, not by one thread holding it.
         docs.into_par_iter().for_each(drop);
-        outcomes
+        let matched: Vec<usize> = (0..outcomes.len())
+            .filter(|&i| !outcomes[i].matches.is_empty())
+            .collect();
+        let graded: Vec<grade::Doc> = held
+            .iter()
+            .map(|v| grade::Doc {
+                token_hashes: &v.token_hashes,
+                content: &v.content,
+            })
+            .collect();
+        let grading: Vec<grade::Job> = matched
+            .iter()
+            .map(|&i| {
+                let (a, b) = (jobs[i].a, jobs[i].b);
+                grade::Job {
+                    a,
+                    b,
+                    chars_a: lengths[a],
+                    chars_b: lengths[b],
+                    matches: outcomes[i]
+                        .matches
+                        .iter()
+                        .map(|m| (m.a.0, m.a.1, m.b.0, m.b.1, m.similarity))
+                        .collect(),
+                }
+            })
+            .collect();
+        let parts = grade::grade_pairs(&graded, &grading);
+        (outcomes, matched, parts)
     });
     let proposed: Vec<i64> = outcomes.iter().map(|o| o.candidates as i64).collect();
     let verified: Vec<i64> = outcomes.iter().map(|o| o.verified as i64).collect();
-    let matched = outcomes
+    let counts: Vec<i64> = matched
         .iter()
-        .enumerate()
-        .filter(|(_, o)| !o.matches.is_empty())
-        .map(|(i, o)| (i, o.matches.iter().map(match_tuple).collect()))
+        .map(|&i| outcomes[i].matches.len() as i64)
         .collect();
+    let none = |part: Option<f64>| part.unwrap_or(f64::NAN);
+    let parts: Vec<[f64; 3]> = parts
+        .iter()
+        .map(|p| [p.aligned, none(p.fivegrams), none(p.word_pairs)])
+        .collect();
+    let found: Vec<&align::Match> = matched
+        .iter()
+        .flat_map(|&i| outcomes[i].matches.iter())
+        .collect();
+    let spans: Vec<[i64; 4]> = found.iter().map(|m| [m.a.0, m.a.1, m.b.0, m.b.1]).collect();
+    let tokens: Vec<[i64; 2]> = found.iter().map(|m| [m.a_tokens, m.b_tokens]).collect();
+    let similarity: Vec<f64> = found.iter().map(|m| m.similarity).collect();
+    let kinds: Vec<u8> = found.iter().map(|m| m.kind as u8).collect();
+    let matched: Vec<i64> = matched.iter().map(|&i| i as i64).collect();
     Ok((
         proposed.into_pyarray(py),
         verified.into_pyarray(py),
-        matched,
+        matched.into_pyarray(py),
+        counts.into_pyarray(py),
+        rows_array(py, parts),
+        rows_array(py, spans),
+        similarity.into_pyarray(py),
+        kinds.into_pyarray(py),
+        rows_array(py, tokens),
     ))
+}
+
+/// Rows of `N` values as an (n, N) array.
+fn rows_array<T: numpy::Element + Copy, const N: usize>(
+    py: Python<'_>,
+    rows: Vec<[T; N]>,
+) -> Bound<'_, PyArray2<T>> {
+    let n = rows.len();
+    let flat: Vec<T> = rows.into_iter().flatten().collect();
+    Array2::from_shape_vec((n, N), flat)
+        .expect("n rows of N values")
+        .into_pyarray(py)
 }
 
 /// A pair to grade as Python passes it: the positions of its documents in the batch, their
