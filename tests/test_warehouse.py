@@ -1433,3 +1433,36 @@ def test_meta_records_are_written_in_place_and_rolled_back_with_their_transactio
     root = Path(__file__).resolve().parents[1]
     sources = [p for d in ("reuse", "warehouse", "crawlers") for p in (root / d).rglob("*.py")]
     assert not [p.name for p in sources if "OR REPLACE INTO meta" in p.read_text(encoding="utf-8")]
+
+
+def test_a_large_band_key_insert_skips_bitpacking_and_restores_the_setting(tmp_path: Path) -> None:
+    """A band-key insert of a row group or more stores its rows as given, its full row groups
+    without bitpacking, and leaves DuckDB's compression setting as it found it, after a failed
+    insert too (which raises its own error, not the refused reset's)."""
+    rows = 2 * db_module.ROW_GROUP_ROWS
+    rng = np.random.default_rng(5)
+    # Ids that bitpacking would take (no runs) beside random keys that nothing compresses.
+    columns = {
+        "key": rng.integers(0, 2**64 - 1, rows, dtype=np.uint64),
+        "passage_id": rng.integers(0, 1000, rows),
+        "version_id": rng.integers(0, 1000, rows),
+    }
+
+    def setting(wh: Warehouse) -> str:
+        return str(wh.con.execute("SELECT current_setting('disabled_compression_methods')").fetchall()[0][0])
+
+    with open_warehouse(tmp_path / "w.duckdb", SETTINGS) as wh:
+        with wh.transaction():
+            wh.insert("band_keys", columns)
+        assert setting(wh) == ""
+        stored = wh.con.execute("SELECT key, passage_id, version_id FROM band_keys").fetchnumpy()
+        for name, values in columns.items():
+            assert np.array_equal(np.asarray(stored[name]), values), name
+        wh.con.execute("CHECKPOINT")
+        methods = wh.con.execute(
+            "SELECT DISTINCT compression FROM pragma_storage_info('band_keys') WHERE segment_type <> 'VALIDITY'"
+        ).fetchall()
+        assert ("BitPacking",) not in methods
+        with pytest.raises(duckdb.ConstraintException), wh.transaction():
+            wh.insert("band_keys", {**columns, "key": pa.array([None] * rows, pa.uint64())})
+        assert setting(wh) == ""
