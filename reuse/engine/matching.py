@@ -267,18 +267,14 @@ def _matched(
     found = _native_matched(documents, pairs, starts, places, settings)
     sides = np.asarray(pairs, np.int64).reshape(-1, 2)[found.index].tolist()
     ends = np.cumsum(found.counts).tolist()
-    rows = zip(
-        found.spans.tolist(), found.similarity.tolist(), found.kinds.tolist(), found.tokens.tolist(), strict=True
-    )
-    matches = [
-        Match(Span(a0, a1), Span(b0, b1), sim, _KINDS[kind], at, bt) for (a0, a1, b0, b1), sim, kind, (at, bt) in rows
-    ]
+    columns = (found.spans.tolist(), found.similarity.tolist(), found.kinds.tolist(), found.tokens.tolist())
+    matches = _matches([(*span, sim, kind, *tokens) for span, sim, kind, tokens in zip(*columns, strict=True)])
     results = []
     for k, (i, (a, b), parts) in enumerate(zip(found.index.tolist(), sides, found.parts.tolist(), strict=True)):
         pair = matches[ends[k - 1] if k else 0 : ends[k]]
-        grade_parts = combine(*_parts(parts))
+        grade_of = combine(*_parts(parts))
         results.append(
-            (i, _result(pair, documents[a], documents[b], int(found.proposed[i]), int(found.verified[i]), grade_parts))
+            (i, _result(pair, documents[a], documents[b], int(found.proposed[i]), int(found.verified[i]), grade_of))
         )
     return found.proposed, found.verified, results
 
