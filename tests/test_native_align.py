@@ -26,7 +26,6 @@ from reuse.engine.align import AlignInput
 from reuse.engine.align import align as reference_align
 from reuse.engine.analysis import Comparable, analyse
 from reuse.engine.matching import MatchedColumns, align, match_grouped, match_pair, match_pairs, reference_match_pair
-from reuse.engine.matching import _document as matching_document
 from reuse.engine.shingles import shingle_hashes
 from reuse.models import Passage, PassageKind
 
@@ -291,7 +290,7 @@ def test_strided_arrays_are_read_as_their_values() -> None:
     a = analyse(" ".join(f"w{k % 37} x{k}" for k in range(90)), SETTINGS).comparable
     b = analyse(" ".join(f"w{k % 37} x{k}" for k in range(20, 110)), SETTINGS).comparable
     native = (12, 0.5, 40, 0.5, 10, 24)
-    docs = [matching_document(a), matching_document(b)]
+    docs = [a.native, b.native]
     strided = [(tuple(_strided(x) for x in arrays), _strided(rows), w, c, n) for arrays, rows, w, c, n in docs]
     candidates = np.array([[0, 0], [0, 1], [1, 0]], np.int64)
     pair, starts = np.array([[0, 1]], np.int64), np.array([0, 3], np.int64)

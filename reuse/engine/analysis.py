@@ -12,7 +12,7 @@ import numpy as np
 
 from reuse.config import Settings
 from reuse.engine import _native
-from reuse.engine.align import CONTENT_CHARS, AlignInput
+from reuse.engine.align import CONTENT_CHARS, AlignInput, NativeArrays
 from reuse.engine.families import family_keys_many
 from reuse.engine.grade import Evidence, evidence
 from reuse.engine.lsh import band_params
@@ -133,10 +133,19 @@ class Comparable:
         made once: a stored document matched again and again is graded against each."""
         return evidence(self.align_input.token_hashes, self.align_input.content)
 
-    @property
+    @cached_property
+    def native(self) -> tuple[NativeArrays, np.ndarray, int, int, int]:
+        """The document as the native matcher takes it: its alignment arrays, its passages as
+        :attr:`passage_rows`, its word and character shingle sizes and its length in characters.
+        Made once, as a kept document is matched batch after batch."""
+        shingles = self.settings.shingle_words, self.settings.shingle_chars
+        return self.align_input.arrays, self.passage_rows, *shingles, self.chars
+
+    @cached_property
     def nbytes(self) -> int:
         """Memory held, roughly: the arrays (shingles counted as if made; the grading evidence is
-        not, the native engine makes it per batch) and the passages."""
+        not, the native engine makes it per batch) and the passages. Counted once: the budget of
+        kept documents reads it as each comes and goes."""
         view = self.align_input
         arrays = sum(getattr(view, f.name).nbytes for f in fields(AlignInput))
         made = 8 * len(view.token_hashes)

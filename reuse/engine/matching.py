@@ -77,22 +77,6 @@ class MatchedColumns:
     match_pairs: np.ndarray
 
 
-_Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-
-
-def _arrays(x: AlignInput) -> _Arrays:
-    """An alignment input as the native engine takes it (no copy when the dtypes are right)."""
-    return (
-        np.ascontiguousarray(x.token_hashes, dtype=np.uint64),
-        np.ascontiguousarray(x.stems, dtype=np.uint64),
-        np.ascontiguousarray(x.trigrams, dtype=np.uint64),
-        np.ascontiguousarray(x.content, dtype=np.bool_),
-        np.ascontiguousarray(x.starts, dtype=np.int64),
-        np.ascontiguousarray(x.ends, dtype=np.int64),
-        np.ascontiguousarray(x.sentences, dtype=np.int64),
-    )
-
-
 def _matches(rows: list[tuple[int, int, int, int, float, int, int, int]]) -> list[Match]:
     return [Match(Span(a0, a1), Span(b0, b1), sim, _KINDS[kind], at, bt) for a0, a1, b0, b1, sim, kind, at, bt in rows]
 
@@ -107,7 +91,7 @@ def align(a: AlignInput, b: AlignInput, settings: Settings) -> list[Match]:
         settings.min_verbatim_tokens,
         settings.min_edited_tokens,
     )
-    return _matches(_native.align(_arrays(a), _arrays(b), native))
+    return _matches(_native.align(a.arrays, b.arrays, native))
 
 
 def match_pair(a: Comparable, b: Comparable, candidates: Iterable[tuple[int, int]], settings: Settings) -> PairResult:
@@ -250,7 +234,7 @@ def _native_matched(
     )
     return _Found(
         *_native.match_pairs(
-            [_document(doc) for doc in documents],
+            [doc.native for doc in documents],
             np.ascontiguousarray(pairs, np.int64).reshape(-1, 2),
             np.ascontiguousarray(starts, np.int64),
             np.ascontiguousarray(places, np.int64).reshape(-1, 2),
@@ -277,13 +261,6 @@ def _matched(
             (i, _result(pair, documents[a], documents[b], int(found.proposed[i]), int(found.verified[i]), grade_of))
         )
     return found.proposed, found.verified, results
-
-
-def _document(x: Comparable) -> tuple[_Arrays, np.ndarray, int, int, int]:
-    """A comparable document as the native engine takes it: alignment arrays, passages as
-    ``(token_start, token_end, unspaced)`` rows, its word and character shingle sizes and its
-    length in characters."""
-    return _arrays(x.align_input), x.passage_rows, x.settings.shingle_words, x.settings.shingle_chars, x.chars
 
 
 def _content_words(x: Comparable, p: Passage) -> set[int]:
