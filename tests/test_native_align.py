@@ -284,6 +284,21 @@ def _strided(array: np.ndarray) -> np.ndarray:
     return view
 
 
+def test_a_kept_documents_native_form_is_its_analysis_arrays_made_once() -> None:
+    """What the native matcher is handed of a document shares the analysis's arrays (no copy:
+    kept documents are counted by their arrays' bytes) and is made once, however many batches
+    hand it over."""
+    doc = analyse(" ".join(f"w{k % 37} x{k}" for k in range(90)), SETTINGS).comparable
+    arrays, rows, *_ = doc.native
+    view = doc.align_input
+    assert all(
+        given_array is getattr(view, f.name)
+        for given_array, f in zip(arrays, dataclasses.fields(AlignInput), strict=True)
+    )
+    assert rows is doc.passage_rows
+    assert doc.native is doc.native and view.arrays is arrays
+
+
 def test_strided_arrays_are_read_as_their_values() -> None:
     """The batch calls read their arrays without numpy's borrow registry: a view that is not
     contiguous is copied, not read as if it were, and a wrong dtype is still refused."""
